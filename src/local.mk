@@ -1,0 +1,45 @@
+# libcapi11: the public library.
+lib_LTLIBRARIES += libcapi11.la
+capi11includedir = $(includedir)/capi11
+capi11include_HEADERS = include/capi11/wincrypt.h
+
+# The core, built once as a convenience library so that unit tests can
+# reach internal functions that the shared library does not export.
+noinst_LTLIBRARIES += libcapi11-core.la
+libcapi11_core_la_SOURCES = \
+	src/util.c src/util.h \
+	src/lasterror.c \
+	src/errors.c src/errors.h \
+	src/conffile.c src/conffile.h \
+	src/pin.c src/pin.h \
+	src/alg.c src/alg.h \
+	src/blob.c src/blob.h \
+	src/handle.c src/handle.h \
+	src/token.c src/token.h \
+	src/container.c src/container.h \
+	src/context.c src/context.h \
+	src/prov-param.c src/prov-param.h \
+	src/key.c src/key.h \
+	src/api-prov.c \
+	src/api-key.c
+libcapi11_core_la_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS)
+libcapi11_core_la_LIBADD = $(P11KIT_LIBS)
+
+libcapi11_la_SOURCES =
+nodist_EXTRA_libcapi11_la_SOURCES = dummy.c
+libcapi11_la_LIBADD = libcapi11-core.la
+libcapi11_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LT_VERSION_INFO) -no-undefined \
+	-Wl,--version-script=$(srcdir)/src/libcapi11.sym
+EXTRA_libcapi11_la_DEPENDENCIES = $(srcdir)/src/libcapi11.sym
+EXTRA_DIST += src/libcapi11.sym
+
+# The main job: a Windows CryptoAPI program on a throwaway SoftHSM token.
+noinst_PROGRAMS += examples/keyset-demo
+examples_keyset_demo_SOURCES = examples/keyset-demo.c
+examples_keyset_demo_LDADD = libcapi11.la
+dist_noinst_SCRIPTS += scripts/demo.sh
+
+demo: examples/keyset-demo$(EXEEXT)
+	$(SHELL) $(srcdir)/scripts/demo.sh $(abs_builddir)/examples/keyset-demo$(EXEEXT) \
+		"$(SOFTHSM_MODULE)"
+.PHONY: demo

@@ -1,0 +1,67 @@
+# Tests: CUnit programs, each making its own throwaway SoftHSM tokens.
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-DSOFTHSM_MODULE='"$(SOFTHSM_MODULE)"' \
+	-DSOFTHSM2_UTIL='"$(SOFTHSM2_UTIL)"' \
+	-DPKCS11_TOOL='"$(PKCS11_TOOL)"' \
+	-DOPENSSL_BIN='"$(OPENSSL)"' \
+	-DOPENSC_MODULE='"$(OPENSC_MODULE)"' \
+	-DTEST_BUILDDIR='"$(abs_top_builddir)/tests"' \
+	-DTEST_SRCDIR='"$(abs_top_srcdir)/tests"' \
+	$(P11KIT_CFLAGS) $(CUNIT_CFLAGS)
+TEST_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(P11KIT_CFLAGS)
+TEST_LIBS = libtestfixture.la libcapi11-core.la $(CUNIT_LIBS) $(P11KIT_LIBS)
+
+# Shared by every test program: token fixtures and the CUnit runner.
+check_LTLIBRARIES += libtestfixture.la
+libtestfixture_la_SOURCES = tests/fixture.c tests/fixture.h tests/cutest.c tests/cutest.h
+libtestfixture_la_CPPFLAGS = $(TEST_CPPFLAGS)
+libtestfixture_la_CFLAGS = $(TEST_CFLAGS)
+
+# A PKCS#11 module that forwards to SoftHSM, counts calls and injects faults.
+check_LTLIBRARIES += tests/p11shim.la
+tests_p11shim_la_SOURCES = tests/p11shim.c tests/p11shim.h
+tests_p11shim_la_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_p11shim_la_CFLAGS = $(TEST_CFLAGS)
+tests_p11shim_la_LDFLAGS = -module -avoid-version -rpath /nowhere -no-undefined
+tests_p11shim_la_LIBADD = -ldl
+
+TEST_PROGS = \
+	tests/test-constants \
+	tests/test-fixture \
+	tests/test-config \
+	tests/test-pin \
+	tests/test-blob \
+	tests/test-errors \
+	tests/test-handles \
+	tests/test-acquire \
+	tests/test-genkey \
+	tests/test-threads
+check_PROGRAMS += $(TEST_PROGS)
+TESTS += $(TEST_PROGS)
+
+tests_test_constants_SOURCES = tests/test-constants.c
+tests_test_fixture_SOURCES = tests/test-fixture.c
+tests_test_config_SOURCES = tests/test-config.c
+tests_test_pin_SOURCES = tests/test-pin.c
+tests_test_blob_SOURCES = tests/test-blob.c
+tests_test_errors_SOURCES = tests/test-errors.c
+tests_test_handles_SOURCES = tests/test-handles.c
+tests_test_acquire_SOURCES = tests/test-acquire.c
+tests_test_genkey_SOURCES = tests/test-genkey.c
+tests_test_threads_SOURCES = tests/test-threads.c
+
+# Every test program shares the same flags.
+tests_test_constants_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_fixture_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_pin_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_blob_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_handles_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_acquire_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_genkey_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_threads_CPPFLAGS = $(TEST_CPPFLAGS)
+AM_DEFAULT_SOURCE_EXT = .c
+LDADD = $(TEST_LIBS)
+
+EXTRA_DIST += tests/vectors
