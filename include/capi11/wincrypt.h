@@ -1,0 +1,1112 @@
+/*
+ * wincrypt.h - the Windows CryptoAPI (CAPI 1) for Linux, backed by PKCS#11
+ * tokens.
+ *
+ * Code written for Windows includes this header and compiles unchanged.
+ * It is self-sufficient: it brings the Windows base types with the sizes
+ * they have on Windows (on LP64 Linux `long` is 64 bits, so DWORD and LONG
+ * are fixed-width types here, never `long`), the structures with Windows'
+ * layout, every constant with its Windows SDK value, and the functions
+ * capi11 implements.
+ *
+ * Every function returns TRUE or FALSE; on FALSE, GetLastError() returns
+ * the reason.  Error codes are DWORDs so that `GetLastError() == NTE_BAD_KEY`
+ * compiles without sign-compare warnings.
+ */
+#ifndef CAPI11_WINCRYPT_H
+#define CAPI11_WINCRYPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Calling-convention and linkage decorations are empty on Linux; they exist
+ * so that declarations copied from Windows code compile. */
+#ifndef WINAPI
+#define WINAPI
+#endif
+#ifndef CALLBACK
+#define CALLBACK
+#endif
+#ifndef WINADVAPI
+#define WINADVAPI
+#endif
+
+/* ------------------------------------------------------------------------
+ * Base types, with the widths Windows gives them (LLP64 data model).
+ */
+typedef uint8_t BYTE, *PBYTE, *LPBYTE;
+typedef uint16_t WORD, *PWORD, *LPWORD;
+typedef uint32_t DWORD, *PDWORD, *LPDWORD;
+typedef uint32_t ULONG, *PULONG;
+typedef int32_t LONG, *PLONG;
+typedef int32_t HRESULT;
+typedef uint16_t USHORT;
+typedef int16_t SHORT;
+typedef int INT;
+typedef unsigned int UINT;
+typedef int64_t LONGLONG;
+typedef uint64_t ULONGLONG;
+typedef int BOOL, *PBOOL, *LPBOOL;
+typedef BYTE BOOLEAN;
+typedef char CHAR, *PCHAR;
+typedef CHAR *LPSTR, *PSTR;
+typedef const CHAR *LPCSTR, *PCSTR;
+/* Windows' wide characters are UTF-16 code units, not Linux' 32-bit
+ * wchar_t. */
+typedef uint16_t WCHAR;
+typedef WCHAR *LPWSTR, *PWSTR;
+typedef const WCHAR *LPCWSTR, *PCWSTR;
+typedef void VOID, *PVOID, *LPVOID;
+typedef const void *LPCVOID;
+typedef uintptr_t ULONG_PTR, *PULONG_PTR;
+typedef intptr_t LONG_PTR;
+typedef uintptr_t DWORD_PTR;
+typedef uintptr_t UINT_PTR;
+typedef intptr_t INT_PTR;
+typedef uint32_t ALG_ID;
+
+#ifndef FALSE
+#define FALSE 0
+#endif
+#ifndef TRUE
+#define TRUE 1
+#endif
+
+#define LOBYTE(w) ((BYTE)(((DWORD_PTR)(w)) & 0xff))
+#define HIBYTE(w) ((BYTE)((((DWORD_PTR)(w)) >> 8) & 0xff))
+#define LOWORD(l) ((WORD)(((DWORD_PTR)(l)) & 0xffff))
+#define HIWORD(l) ((WORD)((((DWORD_PTR)(l)) >> 16) & 0xffff))
+#define MAKEWORD(a, b) ((WORD)(((BYTE)(((DWORD_PTR)(a)) & 0xff)) | \
+	((WORD)((BYTE)(((DWORD_PTR)(b)) & 0xff))) << 8))
+#define MAKELONG(a, b) ((LONG)(((WORD)(((DWORD_PTR)(a)) & 0xffff)) | \
+	((DWORD)((WORD)(((DWORD_PTR)(b)) & 0xffff))) << 16))
+
+/* ------------------------------------------------------------------------
+ * Handles.  Windows declares them as ULONG_PTR, and programs store them in
+ * integers, so they are integers here too; 0 is never a valid handle.
+ */
+typedef ULONG_PTR HCRYPTPROV;
+typedef ULONG_PTR HCRYPTKEY;
+typedef ULONG_PTR HCRYPTHASH;
+
+/* ------------------------------------------------------------------------
+ * Algorithm identifiers: class (bits 13-15) | type (bits 9-12) | sid
+ * (bits 0-8).
+ */
+#define GET_ALG_CLASS(x) ((x) & (7 << 13))
+#define GET_ALG_TYPE(x) ((x) & (15 << 9))
+#define GET_ALG_SID(x) ((x) & (511))
+
+#define ALG_CLASS_ANY (0)
+#define ALG_CLASS_SIGNATURE (1 << 13)
+#define ALG_CLASS_MSG_ENCRYPT (2 << 13)
+#define ALG_CLASS_DATA_ENCRYPT (3 << 13)
+#define ALG_CLASS_HASH (4 << 13)
+#define ALG_CLASS_KEY_EXCHANGE (5 << 13)
+#define ALG_CLASS_ALL (7 << 13)
+
+#define ALG_TYPE_ANY (0)
+#define ALG_TYPE_DSS (1 << 9)
+#define ALG_TYPE_RSA (2 << 9)
+#define ALG_TYPE_BLOCK (3 << 9)
+#define ALG_TYPE_STREAM (4 << 9)
+#define ALG_TYPE_DH (5 << 9)
+#define ALG_TYPE_SECURECHANNEL (6 << 9)
+#define ALG_TYPE_ECDH (7 << 9)
+#define ALG_TYPE_THIRDPARTY (8 << 9)
+
+#define ALG_SID_ANY (0)
+#define ALG_SID_THIRDPARTY_ANY (0)
+
+/* RSA */
+#define ALG_SID_RSA_ANY 0
+#define ALG_SID_RSA_PKCS 1
+#define ALG_SID_RSA_MSATWORK 2
+#define ALG_SID_RSA_ENTRUST 3
+#define ALG_SID_RSA_PGP 4
+
+/* DSS */
+#define ALG_SID_DSS_ANY 0
+#define ALG_SID_DSS_PKCS 1
+#define ALG_SID_DSS_DMS 2
+#define ALG_SID_ECDSA 3
+
+/* Block ciphers */
+#define ALG_SID_DES 1
+#define ALG_SID_3DES 3
+#define ALG_SID_DESX 4
+#define ALG_SID_IDEA 5
+#define ALG_SID_CAST 6
+#define ALG_SID_SAFERSK64 7
+#define ALG_SID_SAFERSK128 8
+#define ALG_SID_3DES_112 9
+#define ALG_SID_CYLINK_MEK 12
+#define ALG_SID_RC5 13
+#define ALG_SID_AES_128 14
+#define ALG_SID_AES_192 15
+#define ALG_SID_AES_256 16
+#define ALG_SID_AES 17
+
+/* Fortezza */
+#define ALG_SID_SKIPJACK 10
+#define ALG_SID_TEK 11
+
+/* KP_MODE values of the Fortezza provider */
+#define CRYPT_MODE_CBCI 6
+#define CRYPT_MODE_CFBP 7
+#define CRYPT_MODE_OFBP 8
+#define CRYPT_MODE_CBCOFM 9
+#define CRYPT_MODE_CBCOFMI 10
+
+/* RC2 */
+#define ALG_SID_RC2 2
+
+/* Stream ciphers */
+#define ALG_SID_RC4 1
+#define ALG_SID_SEAL 2
+
+/* Diffie-Hellman and other key agreements */
+#define ALG_SID_DH_SANDF 1
+#define ALG_SID_DH_EPHEM 2
+#define ALG_SID_AGREED_KEY_ANY 3
+#define ALG_SID_KEA 4
+#define ALG_SID_ECDH 5
+#define ALG_SID_ECDH_EPHEM 6
+
+/* Hashes */
+#define ALG_SID_MD2 1
+#define ALG_SID_MD4 2
+#define ALG_SID_MD5 3
+#define ALG_SID_SHA 4
+#define ALG_SID_SHA1 4
+#define ALG_SID_MAC 5
+#define ALG_SID_RIPEMD 6
+#define ALG_SID_RIPEMD160 7
+#define ALG_SID_SSL3SHAMD5 8
+#define ALG_SID_HMAC 9
+#define ALG_SID_TLS1PRF 10
+#define ALG_SID_HASH_REPLACE_OWF 11
+#define ALG_SID_SHA_256 12
+#define ALG_SID_SHA_384 13
+#define ALG_SID_SHA_512 14
+
+/* Secure channel */
+#define ALG_SID_SSL3_MASTER 1
+#define ALG_SID_SCHANNEL_MASTER_HASH 2
+#define ALG_SID_SCHANNEL_MAC_KEY 3
+#define ALG_SID_PCT1_MASTER 4
+#define ALG_SID_SSL2_MASTER 5
+#define ALG_SID_TLS1_MASTER 6
+#define ALG_SID_SCHANNEL_ENC_KEY 7
+
+/* ECC */
+#define ALG_SID_ECMQV 1
+
+#define ALG_SID_EXAMPLE 80
+
+#define CALG_MD2 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_MD2)
+#define CALG_MD4 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_MD4)
+#define CALG_MD5 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_MD5)
+#define CALG_SHA (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_SHA)
+#define CALG_SHA1 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_SHA1)
+#define CALG_MAC (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_MAC)
+#define CALG_RSA_SIGN (ALG_CLASS_SIGNATURE | ALG_TYPE_RSA | ALG_SID_RSA_ANY)
+#define CALG_DSS_SIGN (ALG_CLASS_SIGNATURE | ALG_TYPE_DSS | ALG_SID_DSS_ANY)
+#define CALG_NO_SIGN (ALG_CLASS_SIGNATURE | ALG_TYPE_ANY | ALG_SID_ANY)
+#define CALG_RSA_KEYX (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_RSA | ALG_SID_RSA_ANY)
+#define CALG_DES (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_DES)
+#define CALG_3DES_112 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_3DES_112)
+#define CALG_3DES (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_3DES)
+#define CALG_DESX (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_DESX)
+#define CALG_RC2 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_RC2)
+#define CALG_RC4 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_STREAM | ALG_SID_RC4)
+#define CALG_SEAL (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_STREAM | ALG_SID_SEAL)
+#define CALG_DH_SF (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_DH | ALG_SID_DH_SANDF)
+#define CALG_DH_EPHEM (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_DH | ALG_SID_DH_EPHEM)
+#define CALG_AGREEDKEY_ANY (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_DH | ALG_SID_AGREED_KEY_ANY)
+#define CALG_KEA_KEYX (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_DH | ALG_SID_KEA)
+#define CALG_HUGHES_MD5 (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_ANY | ALG_SID_MD5)
+#define CALG_SKIPJACK (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_SKIPJACK)
+#define CALG_TEK (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_TEK)
+#define CALG_CYLINK_MEK (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_CYLINK_MEK)
+#define CALG_SSL3_SHAMD5 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_SSL3SHAMD5)
+#define CALG_SSL3_MASTER (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_SSL3_MASTER)
+#define CALG_SCHANNEL_MASTER_HASH (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_SCHANNEL_MASTER_HASH)
+#define CALG_SCHANNEL_MAC_KEY (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_SCHANNEL_MAC_KEY)
+#define CALG_SCHANNEL_ENC_KEY (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_SCHANNEL_ENC_KEY)
+#define CALG_PCT1_MASTER (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_PCT1_MASTER)
+#define CALG_SSL2_MASTER (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_SSL2_MASTER)
+#define CALG_TLS1_MASTER (ALG_CLASS_MSG_ENCRYPT | ALG_TYPE_SECURECHANNEL | ALG_SID_TLS1_MASTER)
+#define CALG_RC5 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_RC5)
+#define CALG_HMAC (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_HMAC)
+#define CALG_TLS1PRF (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_TLS1PRF)
+#define CALG_HASH_REPLACE_OWF (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_HASH_REPLACE_OWF)
+#define CALG_AES_128 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_AES_128)
+#define CALG_AES_192 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_AES_192)
+#define CALG_AES_256 (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_AES_256)
+#define CALG_AES (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_BLOCK | ALG_SID_AES)
+#define CALG_SHA_256 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_SHA_256)
+#define CALG_SHA_384 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_SHA_384)
+#define CALG_SHA_512 (ALG_CLASS_HASH | ALG_TYPE_ANY | ALG_SID_SHA_512)
+#define CALG_ECDH (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_DH | ALG_SID_ECDH)
+#define CALG_ECDH_EPHEM (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_ECDH | ALG_SID_ECDH_EPHEM)
+#define CALG_ECMQV (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_ANY | ALG_SID_ECMQV)
+#define CALG_ECDSA (ALG_CLASS_SIGNATURE | ALG_TYPE_DSS | ALG_SID_ECDSA)
+#define CALG_NULLCIPHER (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_ANY | 0)
+#define CALG_THIRDPARTY_KEY_EXCHANGE (ALG_CLASS_KEY_EXCHANGE | ALG_TYPE_THIRDPARTY | ALG_SID_THIRDPARTY_ANY)
+#define CALG_THIRDPARTY_SIGNATURE (ALG_CLASS_SIGNATURE | ALG_TYPE_THIRDPARTY | ALG_SID_THIRDPARTY_ANY)
+#define CALG_THIRDPARTY_CIPHER (ALG_CLASS_DATA_ENCRYPT | ALG_TYPE_THIRDPARTY | ALG_SID_THIRDPARTY_ANY)
+#define CALG_THIRDPARTY_HASH (ALG_CLASS_HASH | ALG_TYPE_THIRDPARTY | ALG_SID_THIRDPARTY_ANY)
+
+/* Values of CRYPT_OID_INFO.Algid, not real algorithms. */
+#define CALG_OID_INFO_CNG_ONLY 0xFFFFFFFF
+#define CALG_OID_INFO_PARAMETERS 0xFFFFFFFE
+
+/* ------------------------------------------------------------------------
+ * Provider types and names.
+ */
+#define PROV_RSA_FULL 1
+#define PROV_RSA_SIG 2
+#define PROV_DSS 3
+#define PROV_FORTEZZA 4
+#define PROV_MS_EXCHANGE 5
+#define PROV_SSL 6
+#define PROV_STT_MER 7
+#define PROV_STT_ACQ 8
+#define PROV_STT_BRND 9
+#define PROV_STT_ROOT 10
+#define PROV_STT_ISS 11
+#define PROV_RSA_SCHANNEL 12
+#define PROV_DSS_DH 13
+#define PROV_EC_ECDSA_SIG 14
+#define PROV_EC_ECNRA_SIG 15
+#define PROV_EC_ECDSA_FULL 16
+#define PROV_EC_ECNRA_FULL 17
+#define PROV_DH_SCHANNEL 18
+#define PROV_SPYRUS_LYNKS 20
+#define PROV_RNG 21
+#define PROV_INTEL_SEC 22
+#define PROV_REPLACE_OWF 23
+#define PROV_RSA_AES 24
+
+/* Windows' provider names.  capi11 accepts its own configured names and
+ * PKCS#11 URIs; these are here so that programs naming a Microsoft CSP
+ * compile (the configuration may map them to a token).  Only the ANSI
+ * forms exist: wide string literals are 32-bit on Linux. */
+#define MS_DEF_PROV_A "Microsoft Base Cryptographic Provider v1.0"
+#define MS_ENHANCED_PROV_A "Microsoft Enhanced Cryptographic Provider v1.0"
+#define MS_STRONG_PROV_A "Microsoft Strong Cryptographic Provider"
+#define MS_DEF_RSA_SIG_PROV_A "Microsoft RSA Signature Cryptographic Provider"
+#define MS_DEF_RSA_SCHANNEL_PROV_A "Microsoft RSA SChannel Cryptographic Provider"
+#define MS_DEF_DSS_PROV_A "Microsoft Base DSS Cryptographic Provider"
+#define MS_DEF_DSS_DH_PROV_A "Microsoft Base DSS and Diffie-Hellman Cryptographic Provider"
+#define MS_ENH_DSS_DH_PROV_A "Microsoft Enhanced DSS and Diffie-Hellman Cryptographic Provider"
+#define MS_DEF_DH_SCHANNEL_PROV_A "Microsoft DH SChannel Cryptographic Provider"
+#define MS_SCARD_PROV_A "Microsoft Base Smart Card Crypto Provider"
+#define MS_ENH_RSA_AES_PROV_A "Microsoft Enhanced RSA and AES Cryptographic Provider"
+#define MS_ENH_RSA_AES_PROV_XP_A "Microsoft Enhanced RSA and AES Cryptographic Provider (Prototype)"
+
+/* Without UNICODE, Windows maps the unsuffixed names to the ANSI forms. */
+#define MS_DEF_PROV MS_DEF_PROV_A
+#define MS_ENHANCED_PROV MS_ENHANCED_PROV_A
+#define MS_STRONG_PROV MS_STRONG_PROV_A
+#define MS_DEF_RSA_SIG_PROV MS_DEF_RSA_SIG_PROV_A
+#define MS_DEF_RSA_SCHANNEL_PROV MS_DEF_RSA_SCHANNEL_PROV_A
+#define MS_DEF_DSS_PROV MS_DEF_DSS_PROV_A
+#define MS_DEF_DSS_DH_PROV MS_DEF_DSS_DH_PROV_A
+#define MS_ENH_DSS_DH_PROV MS_ENH_DSS_DH_PROV_A
+#define MS_DEF_DH_SCHANNEL_PROV MS_DEF_DH_SCHANNEL_PROV_A
+#define MS_SCARD_PROV MS_SCARD_PROV_A
+#define MS_ENH_RSA_AES_PROV MS_ENH_RSA_AES_PROV_A
+#define MS_ENH_RSA_AES_PROV_XP MS_ENH_RSA_AES_PROV_XP_A
+
+#define MAXUIDLEN 64
+
+/* ------------------------------------------------------------------------
+ * CryptAcquireContext flags.
+ */
+#define CRYPT_VERIFYCONTEXT 0xF0000000
+#define CRYPT_NEWKEYSET 0x00000008
+#define CRYPT_DELETEKEYSET 0x00000010
+#define CRYPT_MACHINE_KEYSET 0x00000020
+#define CRYPT_SILENT 0x00000040
+#define CRYPT_DEFAULT_CONTAINER_OPTIONAL 0x00000080
+
+/* ------------------------------------------------------------------------
+ * CryptGenKey / CryptDeriveKey / CryptImportKey flags.  The key length in
+ * bits goes in the upper 16 bits of dwFlags.
+ */
+#define CRYPT_EXPORTABLE 0x00000001
+#define CRYPT_USER_PROTECTED 0x00000002
+#define CRYPT_CREATE_SALT 0x00000004
+#define CRYPT_UPDATE_KEY 0x00000008
+#define CRYPT_NO_SALT 0x00000010
+#define CRYPT_PREGEN 0x00000040
+#define CRYPT_RECIPIENT 0x00000010
+#define CRYPT_INITIATOR 0x00000040
+#define CRYPT_ONLINE 0x00000080
+#define CRYPT_SF 0x00000100
+#define CRYPT_CREATE_IV 0x00000200
+#define CRYPT_KEK 0x00000400
+#define CRYPT_DATA_KEY 0x00000800
+#define CRYPT_VOLATILE 0x00001000
+#define CRYPT_SGCKEY 0x00002000
+#define CRYPT_USER_PROTECTED_STRONG 0x00100000
+#define CRYPT_ARCHIVABLE 0x00004000
+#define CRYPT_FORCE_KEY_PROTECTION_HIGH 0x00008000
+#define RSA1024BIT_KEY 0x04000000
+#define CRYPT_SERVER 0x00000400
+#define KEY_LENGTH_MASK 0xFFFF0000
+
+/* CryptExportKey / CryptImportKey flags */
+#define CRYPT_Y_ONLY 0x00000001
+#define CRYPT_SSL2_FALLBACK 0x00000002
+#define CRYPT_DESTROYKEY 0x00000004
+#define CRYPT_OAEP 0x00000040
+#define CRYPT_BLOB_VER3 0x00000080
+#define CRYPT_IPSEC_HMAC_KEY 0x00000100
+
+/* CryptDecrypt flags */
+#define CRYPT_DECRYPT_RSA_NO_PADDING_CHECK 0x00000020
+
+/* CryptCreateHash flags */
+#define CRYPT_SECRETDIGEST 0x00000001
+
+/* CryptHashData flags */
+#define CRYPT_OWF_REPL_LM_HASH 0x00000001
+
+/* CryptHashSessionKey flags */
+#define CRYPT_LITTLE_ENDIAN 0x00000001
+
+/* CryptSignHash / CryptVerifySignature flags */
+#define CRYPT_NOHASHOID 0x00000001
+#define CRYPT_TYPE2_FORMAT 0x00000002
+#define CRYPT_X931_FORMAT 0x00000004
+
+/* CryptSetProviderEx / CryptGetDefaultProvider flags */
+#define CRYPT_MACHINE_DEFAULT 0x00000001
+#define CRYPT_USER_DEFAULT 0x00000002
+#define CRYPT_DELETE_DEFAULT 0x00000004
+
+/* ------------------------------------------------------------------------
+ * Key blobs (CryptExportKey / CryptImportKey).
+ */
+#define SIMPLEBLOB 0x1
+#define PUBLICKEYBLOB 0x6
+#define PRIVATEKEYBLOB 0x7
+#define PLAINTEXTKEYBLOB 0x8
+#define OPAQUEKEYBLOB 0x9
+#define PUBLICKEYBLOBEX 0xA
+#define SYMMETRICWRAPKEYBLOB 0xB
+#define KEYSTATEBLOB 0xC
+
+#define CUR_BLOB_VERSION 2
+
+/* Key specifications */
+#define AT_KEYEXCHANGE 1
+#define AT_SIGNATURE 2
+
+#define CRYPT_USERDATA 1
+
+/* Magic numbers that follow BLOBHEADER, as little-endian DWORDs: the ASCII
+ * tags "RSA1", "RSA2", "DSS1"... read as integers.  Windows' header names
+ * none of them, hence the capi11 prefix. */
+#define CAPI11_RSA1_MAGIC 0x31415352	/* "RSA1": RSA public key */
+#define CAPI11_RSA2_MAGIC 0x32415352	/* "RSA2": RSA private key */
+#define CAPI11_DSS1_MAGIC 0x31535344	/* "DSS1": DSS public key */
+#define CAPI11_DSS2_MAGIC 0x32535344	/* "DSS2": DSS private key */
+#define CAPI11_DSS3_MAGIC 0x33535344	/* "DSS3": DSS public key, version 3 */
+#define CAPI11_DSS4_MAGIC 0x34535344	/* "DSS4": DSS private key, version 3 */
+#define CAPI11_DH1_MAGIC 0x31484400	/* "\0DH1": DH public key */
+#define CAPI11_DH2_MAGIC 0x32484400	/* "\0DH2": DH private key */
+#define CAPI11_DH3_MAGIC 0x33484400	/* "\0DH3": DH public key, version 3 */
+#define CAPI11_DH4_MAGIC 0x34484400	/* "\0DH4": DH private key, version 3 */
+
+/* ------------------------------------------------------------------------
+ * CryptGetKeyParam / CryptSetKeyParam.
+ */
+#define KP_IV 1
+#define KP_SALT 2
+#define KP_PADDING 3
+#define KP_MODE 4
+#define KP_MODE_BITS 5
+#define KP_PERMISSIONS 6
+#define KP_ALGID 7
+#define KP_BLOCKLEN 8
+#define KP_KEYLEN 9
+#define KP_SALT_EX 10
+#define KP_P 11
+#define KP_G 12
+#define KP_Q 13
+#define KP_X 14
+#define KP_Y 15
+#define KP_RA 16
+#define KP_RB 17
+#define KP_INFO 18
+#define KP_EFFECTIVE_KEYLEN 19
+#define KP_SCHANNEL_ALG 20
+#define KP_CLIENT_RANDOM 21
+#define KP_SERVER_RANDOM 22
+#define KP_RP 23
+#define KP_PRECOMP_MD5 24
+#define KP_PRECOMP_SHA 25
+#define KP_CERTIFICATE 26
+#define KP_CLEAR_KEY 27
+#define KP_PUB_EX_LEN 28
+#define KP_PUB_EX_VAL 29
+#define KP_KEYVAL 30
+#define KP_ADMIN_PIN 31
+#define KP_KEYEXCHANGE_PIN 32
+#define KP_SIGNATURE_PIN 33
+#define KP_PREHASH 34
+#define KP_ROUNDS 35
+#define KP_OAEP_PARAMS 36
+#define KP_CMS_KEY_INFO 37
+#define KP_CMS_DH_KEY_INFO 38
+#define KP_PUB_PARAMS 39
+#define KP_VERIFY_PARAMS 40
+#define KP_HIGHEST_VERSION 41
+#define KP_GET_USE_COUNT 42
+#define KP_PIN_ID 43
+#define KP_PIN_INFO 44
+
+/* KP_PADDING */
+#define PKCS5_PADDING 1
+#define RANDOM_PADDING 2
+#define ZERO_PADDING 3
+
+/* KP_MODE */
+#define CRYPT_MODE_CBC 1
+#define CRYPT_MODE_ECB 2
+#define CRYPT_MODE_OFB 3
+#define CRYPT_MODE_CFB 4
+#define CRYPT_MODE_CTS 5
+
+/* KP_PERMISSIONS */
+#define CRYPT_ENCRYPT 0x0001
+#define CRYPT_DECRYPT 0x0002
+#define CRYPT_EXPORT 0x0004
+#define CRYPT_READ 0x0008
+#define CRYPT_WRITE 0x0010
+#define CRYPT_MAC 0x0020
+#define CRYPT_EXPORT_KEY 0x0040
+#define CRYPT_IMPORT_KEY 0x0080
+#define CRYPT_ARCHIVE 0x0100
+
+/* ------------------------------------------------------------------------
+ * CryptGetHashParam / CryptSetHashParam.
+ */
+#define HP_ALGID 0x0001
+#define HP_HASHVAL 0x0002
+#define HP_HASHSIZE 0x0004
+#define HP_HMAC_INFO 0x0005
+#define HP_TLS1PRF_LABEL 0x0006
+#define HP_TLS1PRF_SEED 0x0007
+
+/* ------------------------------------------------------------------------
+ * CryptGetProvParam / CryptSetProvParam.
+ */
+#define PP_CLIENT_HWND 1
+#define PP_ENUMALGS 1
+#define PP_ENUMCONTAINERS 2
+#define PP_IMPTYPE 3
+#define PP_NAME 4
+#define PP_VERSION 5
+#define PP_CONTAINER 6
+#define PP_CHANGE_PASSWORD 7
+#define PP_KEYSET_SEC_DESCR 8
+#define PP_CERTCHAIN 9
+#define PP_KEY_TYPE_SUBTYPE 10
+#define PP_CONTEXT_INFO 11
+#define PP_KEYEXCHANGE_KEYSIZE 12
+#define PP_SIGNATURE_KEYSIZE 13
+#define PP_KEYEXCHANGE_ALG 14
+#define PP_SIGNATURE_ALG 15
+#define PP_PROVTYPE 16
+#define PP_KEYSTORAGE 17
+#define PP_APPLI_CERT 18
+#define PP_SYM_KEYSIZE 19
+#define PP_SESSION_KEYSIZE 20
+#define PP_UI_PROMPT 21
+#define PP_ENUMALGS_EX 22
+#define PP_DELETEKEY 24
+#define PP_ENUMMANDROOTS 25
+#define PP_ENUMELECTROOTS 26
+#define PP_KEYSET_TYPE 27
+#define PP_ADMIN_PIN 31
+#define PP_KEYEXCHANGE_PIN 32
+#define PP_SIGNATURE_PIN 33
+#define PP_SIG_KEYSIZE_INC 34
+#define PP_KEYX_KEYSIZE_INC 35
+#define PP_UNIQUE_CONTAINER 36
+#define PP_SGC_INFO 37
+#define PP_USE_HARDWARE_RNG 38
+#define PP_KEYSPEC 39
+#define PP_ENUMEX_SIGNING_PROT 40
+#define PP_CRYPT_COUNT_KEY_USE 41
+#define PP_USER_CERTSTORE 42
+#define PP_SMARTCARD_READER 43
+#define PP_PIN_PROMPT_STRING 44
+#define PP_SMARTCARD_GUID 45
+#define PP_ROOT_CERTSTORE 46
+#define PP_SECURE_KEYEXCHANGE_PIN 47
+#define PP_SMARTCARD_READER_ICON 47
+#define PP_SECURE_SIGNATURE_PIN 48
+#define PP_DISMISS_PIN_UI_SEC 49
+#define PP_IS_PFX_EPHEMERAL 50
+
+/* Enumeration flags of PP_ENUMALGS, PP_ENUMALGS_EX, PP_ENUMCONTAINERS */
+#define CRYPT_FIRST 1
+#define CRYPT_NEXT 2
+#define CRYPT_SGC_ENUM 4
+
+/* PP_IMPTYPE */
+#define CRYPT_IMPL_HARDWARE 1
+#define CRYPT_IMPL_SOFTWARE 2
+#define CRYPT_IMPL_MIXED 3
+#define CRYPT_IMPL_UNKNOWN 4
+#define CRYPT_IMPL_REMOVABLE 8
+
+/* PP_KEYSTORAGE */
+#define CRYPT_SEC_DESCR 0x00000001
+#define CRYPT_PSTORE 0x00000002
+#define CRYPT_UI_PROMPT 0x00000004
+
+/* PROV_ENUMALGS_EX.dwProtocols */
+#define CRYPT_FLAG_PCT1 0x0001
+#define CRYPT_FLAG_SSL2 0x0002
+#define CRYPT_FLAG_SSL3 0x0004
+#define CRYPT_FLAG_TLS1 0x0008
+#define CRYPT_FLAG_IPSEC 0x0010
+#define CRYPT_FLAG_SIGNING 0x0020
+
+/* PP_SGC_INFO */
+#define CRYPT_SGC 0x0001
+#define CRYPT_FASTSGC 0x0002
+
+/* Historical boolean aliases */
+#define CRYPT_FAILED FALSE
+#define CRYPT_SUCCEED TRUE
+#define RCRYPT_SUCCEEDED(rt) ((rt) == CRYPT_SUCCEED)
+#define RCRYPT_FAILED(rt) ((rt) == CRYPT_FAILED)
+
+/* ------------------------------------------------------------------------
+ * Structures, with Windows' layout (checked at the end of this file).
+ */
+
+/* Header of every key blob: bType is the blob type, bVersion
+ * CUR_BLOB_VERSION, aiKeyAlg the ALG_ID of the key inside. */
+typedef struct _PUBLICKEYSTRUC {
+	BYTE bType;
+	BYTE bVersion;
+	WORD reserved;
+	ALG_ID aiKeyAlg;
+} BLOBHEADER, PUBLICKEYSTRUC;
+
+/* Follows BLOBHEADER in RSA PUBLICKEYBLOB and PRIVATEKEYBLOB. */
+typedef struct _RSAPUBKEY {
+	DWORD magic;
+	DWORD bitlen;
+	DWORD pubexp;
+} RSAPUBKEY;
+
+/* Follows BLOBHEADER in DSS and DH blobs of version 2. */
+typedef struct _PUBKEY {
+	DWORD magic;
+	DWORD bitlen;
+} DHPUBKEY, DSSPUBKEY, KEAPUBKEY, TEKPUBKEY;
+
+typedef struct _DSSSEED {
+	DWORD counter;
+	BYTE seed[20];
+} DSSSEED;
+
+/* Version 3 DSS and DH blobs (CRYPT_BLOB_VER3). */
+typedef struct _PUBKEYVER3 {
+	DWORD magic;
+	DWORD bitlenP;
+	DWORD bitlenQ;
+	DWORD bitlenJ;
+	DSSSEED DSSSeed;
+} DHPUBKEY_VER3, DSSPUBKEY_VER3;
+
+typedef struct _PRIVKEYVER3 {
+	DWORD magic;
+	DWORD bitlenP;
+	DWORD bitlenQ;
+	DWORD bitlenJ;
+	DWORD bitlenX;
+	DSSSEED DSSSeed;
+} DHPRIVKEY_VER3, DSSPRIVKEY_VER3;
+
+/* PP_ENUMALGS */
+typedef struct _PROV_ENUMALGS {
+	ALG_ID aiAlgid;
+	DWORD dwBitLen;
+	DWORD dwNameLen;
+	CHAR szName[20];
+} PROV_ENUMALGS;
+
+/* PP_ENUMALGS_EX */
+typedef struct _PROV_ENUMALGS_EX {
+	ALG_ID aiAlgid;
+	DWORD dwDefaultLen;
+	DWORD dwMinLen;
+	DWORD dwMaxLen;
+	DWORD dwProtocols;
+	DWORD dwNameLen;
+	CHAR szName[20];
+	DWORD dwLongNameLen;
+	CHAR szLongName[40];
+} PROV_ENUMALGS_EX;
+
+/* Key state carried by KEYSTATEBLOB. */
+typedef struct _CRYPT_RC4_KEY_STATE {
+	unsigned char Key[16];
+	unsigned char SBox[256];
+	unsigned char i;
+	unsigned char j;
+} CRYPT_RC4_KEY_STATE, *PCRYPT_RC4_KEY_STATE;
+
+typedef struct _CRYPT_DES_KEY_STATE {
+	unsigned char Key[8];
+	unsigned char IV[8];
+	unsigned char Feedback[8];
+} CRYPT_DES_KEY_STATE, *PCRYPT_DES_KEY_STATE;
+
+typedef struct _CRYPT_3DES_KEY_STATE {
+	unsigned char Key[24];
+	unsigned char IV[8];
+	unsigned char Feedback[8];
+} CRYPT_3DES_KEY_STATE, *PCRYPT_3DES_KEY_STATE;
+
+typedef struct _CRYPT_AES_128_KEY_STATE {
+	unsigned char Key[16];
+	unsigned char IV[16];
+	unsigned char EncryptionState[11][16];
+	unsigned char DecryptionState[11][16];
+	unsigned char Feedback[16];
+} CRYPT_AES_128_KEY_STATE, *PCRYPT_AES_128_KEY_STATE;
+
+typedef struct _CRYPT_AES_256_KEY_STATE {
+	unsigned char Key[32];
+	unsigned char IV[16];
+	unsigned char EncryptionState[15][16];
+	unsigned char DecryptionState[15][16];
+	unsigned char Feedback[16];
+} CRYPT_AES_256_KEY_STATE, *PCRYPT_AES_256_KEY_STATE;
+
+/* HP_HMAC_INFO */
+typedef struct _HMAC_Info {
+	ALG_ID HashAlgid;
+	BYTE *pbInnerString;
+	DWORD cbInnerString;
+	BYTE *pbOuterString;
+	DWORD cbOuterString;
+} HMAC_INFO, *PHMAC_INFO;
+
+/* KP_SCHANNEL_ALG */
+typedef struct _SCHANNEL_ALG {
+	DWORD dwUse;
+	ALG_ID Algid;
+	DWORD cBits;
+	DWORD dwFlags;
+	DWORD dwReserved;
+} SCHANNEL_ALG, *PSCHANNEL_ALG;
+
+/* SCHANNEL_ALG.dwUse */
+#define SCHANNEL_MAC_KEY 0x00000000
+#define SCHANNEL_ENC_KEY 0x00000001
+
+/* SCHANNEL_ALG.dwFlags */
+#define INTERNATIONAL_USAGE 0x00000001
+
+/* A counted byte string. */
+typedef struct _CRYPTOAPI_BLOB {
+	DWORD cbData;
+	BYTE *pbData;
+} CRYPT_INTEGER_BLOB, *PCRYPT_INTEGER_BLOB,
+  CRYPT_UINT_BLOB, *PCRYPT_UINT_BLOB,
+  CRYPT_OBJID_BLOB, *PCRYPT_OBJID_BLOB,
+  CERT_NAME_BLOB, *PCERT_NAME_BLOB,
+  CERT_RDN_VALUE_BLOB, *PCERT_RDN_VALUE_BLOB,
+  CERT_BLOB, *PCERT_BLOB,
+  CRL_BLOB, *PCRL_BLOB,
+  DATA_BLOB, *PDATA_BLOB,
+  CRYPT_DATA_BLOB, *PCRYPT_DATA_BLOB,
+  CRYPT_HASH_BLOB, *PCRYPT_HASH_BLOB,
+  CRYPT_DIGEST_BLOB, *PCRYPT_DIGEST_BLOB,
+  CRYPT_DER_BLOB, *PCRYPT_DER_BLOB,
+  CRYPT_ATTR_BLOB, *PCRYPT_ATTR_BLOB;
+
+/* ------------------------------------------------------------------------
+ * Error codes (winerror.h numbers), typed DWORD like GetLastError().
+ */
+#define ERROR_SUCCESS ((DWORD)0)
+#define NO_ERROR ((DWORD)0)
+#define ERROR_FILE_NOT_FOUND ((DWORD)2)
+#define ERROR_ACCESS_DENIED ((DWORD)5)
+#define ERROR_INVALID_HANDLE ((DWORD)6)
+#define ERROR_NOT_ENOUGH_MEMORY ((DWORD)8)
+#define ERROR_INVALID_DATA ((DWORD)13)
+#define ERROR_OUTOFMEMORY ((DWORD)14)
+#define ERROR_NOT_SUPPORTED ((DWORD)50)
+#define ERROR_INVALID_PARAMETER ((DWORD)87)
+#define ERROR_CALL_NOT_IMPLEMENTED ((DWORD)120)
+#define ERROR_INSUFFICIENT_BUFFER ((DWORD)122)
+#define ERROR_BUSY ((DWORD)170)
+#define ERROR_MORE_DATA ((DWORD)234)
+#define ERROR_NO_MORE_ITEMS ((DWORD)259)
+#define ERROR_INVALID_FLAGS ((DWORD)1004)
+#define ERROR_NOT_FOUND ((DWORD)1168)
+#define ERROR_CANCELLED ((DWORD)1223)
+#define ERROR_INTERNAL_ERROR ((DWORD)1359)
+
+#define NTE_OP_OK ((DWORD)0)
+#define NTE_BAD_UID ((DWORD)0x80090001)
+#define NTE_BAD_HASH ((DWORD)0x80090002)
+#define NTE_BAD_KEY ((DWORD)0x80090003)
+#define NTE_BAD_LEN ((DWORD)0x80090004)
+#define NTE_BAD_DATA ((DWORD)0x80090005)
+#define NTE_BAD_SIGNATURE ((DWORD)0x80090006)
+#define NTE_BAD_VER ((DWORD)0x80090007)
+#define NTE_BAD_ALGID ((DWORD)0x80090008)
+#define NTE_BAD_FLAGS ((DWORD)0x80090009)
+#define NTE_BAD_TYPE ((DWORD)0x8009000A)
+#define NTE_BAD_KEY_STATE ((DWORD)0x8009000B)
+#define NTE_BAD_HASH_STATE ((DWORD)0x8009000C)
+#define NTE_NO_KEY ((DWORD)0x8009000D)
+#define NTE_NO_MEMORY ((DWORD)0x8009000E)
+#define NTE_EXISTS ((DWORD)0x8009000F)
+#define NTE_PERM ((DWORD)0x80090010)
+#define NTE_NOT_FOUND ((DWORD)0x80090011)
+#define NTE_DOUBLE_ENCRYPT ((DWORD)0x80090012)
+#define NTE_BAD_PROVIDER ((DWORD)0x80090013)
+#define NTE_BAD_PROV_TYPE ((DWORD)0x80090014)
+#define NTE_BAD_PUBLIC_KEY ((DWORD)0x80090015)
+#define NTE_BAD_KEYSET ((DWORD)0x80090016)
+#define NTE_PROV_TYPE_NOT_DEF ((DWORD)0x80090017)
+#define NTE_PROV_TYPE_ENTRY_BAD ((DWORD)0x80090018)
+#define NTE_KEYSET_NOT_DEF ((DWORD)0x80090019)
+#define NTE_KEYSET_ENTRY_BAD ((DWORD)0x8009001A)
+#define NTE_PROV_TYPE_NO_MATCH ((DWORD)0x8009001B)
+#define NTE_SIGNATURE_FILE_BAD ((DWORD)0x8009001C)
+#define NTE_PROVIDER_DLL_FAIL ((DWORD)0x8009001D)
+#define NTE_PROV_DLL_NOT_FOUND ((DWORD)0x8009001E)
+#define NTE_BAD_KEYSET_PARAM ((DWORD)0x8009001F)
+#define NTE_FAIL ((DWORD)0x80090020)
+#define NTE_SYS_ERR ((DWORD)0x80090021)
+#define NTE_SILENT_CONTEXT ((DWORD)0x80090022)
+#define NTE_TOKEN_KEYSET_STORAGE_FULL ((DWORD)0x80090023)
+#define NTE_TEMPORARY_PROFILE ((DWORD)0x80090024)
+#define NTE_FIXEDPARAMETER ((DWORD)0x80090025)
+#define NTE_INVALID_HANDLE ((DWORD)0x80090026)
+#define NTE_INVALID_PARAMETER ((DWORD)0x80090027)
+#define NTE_BUFFER_TOO_SMALL ((DWORD)0x80090028)
+#define NTE_NOT_SUPPORTED ((DWORD)0x80090029)
+#define NTE_NO_MORE_ITEMS ((DWORD)0x8009002A)
+#define NTE_BUFFERS_OVERLAP ((DWORD)0x8009002B)
+#define NTE_DECRYPTION_FAILURE ((DWORD)0x8009002C)
+#define NTE_INTERNAL_ERROR ((DWORD)0x8009002D)
+#define NTE_UI_REQUIRED ((DWORD)0x8009002E)
+#define NTE_HMAC_NOT_SUPPORTED ((DWORD)0x8009002F)
+#define NTE_DEVICE_NOT_READY ((DWORD)0x80090030)
+#define NTE_AUTHENTICATION_IGNORED ((DWORD)0x80090031)
+#define NTE_VALIDATION_FAILED ((DWORD)0x80090032)
+#define NTE_INCORRECT_PASSWORD ((DWORD)0x80090033)
+#define NTE_ENCRYPTION_FAILURE ((DWORD)0x80090034)
+#define NTE_DEVICE_NOT_FOUND ((DWORD)0x80090035)
+#define NTE_USER_CANCELLED ((DWORD)0x80090036)
+#define NTE_NOT_ACTIVE_CONSOLE ((DWORD)0x80090038)
+
+/* Smart card errors, reported when a token is absent, removed or locked. */
+#define SCARD_S_SUCCESS NO_ERROR
+#define SCARD_F_INTERNAL_ERROR ((DWORD)0x80100001)
+#define SCARD_E_CANCELLED ((DWORD)0x80100002)
+#define SCARD_E_INVALID_HANDLE ((DWORD)0x80100003)
+#define SCARD_E_INVALID_PARAMETER ((DWORD)0x80100004)
+#define SCARD_E_INVALID_TARGET ((DWORD)0x80100005)
+#define SCARD_E_NO_MEMORY ((DWORD)0x80100006)
+#define SCARD_F_WAITED_TOO_LONG ((DWORD)0x80100007)
+#define SCARD_E_INSUFFICIENT_BUFFER ((DWORD)0x80100008)
+#define SCARD_E_UNKNOWN_READER ((DWORD)0x80100009)
+#define SCARD_E_TIMEOUT ((DWORD)0x8010000A)
+#define SCARD_E_SHARING_VIOLATION ((DWORD)0x8010000B)
+#define SCARD_E_NO_SMARTCARD ((DWORD)0x8010000C)
+#define SCARD_E_UNKNOWN_CARD ((DWORD)0x8010000D)
+#define SCARD_E_CANT_DISPOSE ((DWORD)0x8010000E)
+#define SCARD_E_PROTO_MISMATCH ((DWORD)0x8010000F)
+#define SCARD_E_NOT_READY ((DWORD)0x80100010)
+#define SCARD_E_INVALID_VALUE ((DWORD)0x80100011)
+#define SCARD_E_SYSTEM_CANCELLED ((DWORD)0x80100012)
+#define SCARD_F_COMM_ERROR ((DWORD)0x80100013)
+#define SCARD_F_UNKNOWN_ERROR ((DWORD)0x80100014)
+#define SCARD_E_INVALID_ATR ((DWORD)0x80100015)
+#define SCARD_E_NOT_TRANSACTED ((DWORD)0x80100016)
+#define SCARD_E_READER_UNAVAILABLE ((DWORD)0x80100017)
+#define SCARD_P_SHUTDOWN ((DWORD)0x80100018)
+#define SCARD_E_PCI_TOO_SMALL ((DWORD)0x80100019)
+#define SCARD_E_READER_UNSUPPORTED ((DWORD)0x8010001A)
+#define SCARD_E_DUPLICATE_READER ((DWORD)0x8010001B)
+#define SCARD_E_CARD_UNSUPPORTED ((DWORD)0x8010001C)
+#define SCARD_E_NO_SERVICE ((DWORD)0x8010001D)
+#define SCARD_E_SERVICE_STOPPED ((DWORD)0x8010001E)
+#define SCARD_E_UNEXPECTED ((DWORD)0x8010001F)
+#define SCARD_E_ICC_INSTALLATION ((DWORD)0x80100020)
+#define SCARD_E_ICC_CREATEORDER ((DWORD)0x80100021)
+#define SCARD_E_UNSUPPORTED_FEATURE ((DWORD)0x80100022)
+#define SCARD_E_DIR_NOT_FOUND ((DWORD)0x80100023)
+#define SCARD_E_FILE_NOT_FOUND ((DWORD)0x80100024)
+#define SCARD_E_NO_DIR ((DWORD)0x80100025)
+#define SCARD_E_NO_FILE ((DWORD)0x80100026)
+#define SCARD_E_NO_ACCESS ((DWORD)0x80100027)
+#define SCARD_E_WRITE_TOO_MANY ((DWORD)0x80100028)
+#define SCARD_E_BAD_SEEK ((DWORD)0x80100029)
+#define SCARD_E_INVALID_CHV ((DWORD)0x8010002A)
+#define SCARD_E_UNKNOWN_RES_MNG ((DWORD)0x8010002B)
+#define SCARD_E_NO_SUCH_CERTIFICATE ((DWORD)0x8010002C)
+#define SCARD_E_CERTIFICATE_UNAVAILABLE ((DWORD)0x8010002D)
+#define SCARD_E_NO_READERS_AVAILABLE ((DWORD)0x8010002E)
+#define SCARD_E_COMM_DATA_LOST ((DWORD)0x8010002F)
+#define SCARD_E_NO_KEY_CONTAINER ((DWORD)0x80100030)
+#define SCARD_E_SERVER_TOO_BUSY ((DWORD)0x80100031)
+#define SCARD_E_PIN_CACHE_EXPIRED ((DWORD)0x80100032)
+#define SCARD_E_NO_PIN_CACHE ((DWORD)0x80100033)
+#define SCARD_E_READ_ONLY_CARD ((DWORD)0x80100034)
+#define SCARD_W_UNSUPPORTED_CARD ((DWORD)0x80100065)
+#define SCARD_W_UNRESPONSIVE_CARD ((DWORD)0x80100066)
+#define SCARD_W_UNPOWERED_CARD ((DWORD)0x80100067)
+#define SCARD_W_RESET_CARD ((DWORD)0x80100068)
+#define SCARD_W_REMOVED_CARD ((DWORD)0x80100069)
+#define SCARD_W_SECURITY_VIOLATION ((DWORD)0x8010006A)
+#define SCARD_W_WRONG_CHV ((DWORD)0x8010006B)
+#define SCARD_W_CHV_BLOCKED ((DWORD)0x8010006C)
+#define SCARD_W_EOF ((DWORD)0x8010006D)
+#define SCARD_W_CANCELLED_BY_USER ((DWORD)0x8010006E)
+#define SCARD_W_CARD_NOT_AUTHENTICATED ((DWORD)0x8010006F)
+#define SCARD_W_CACHE_ITEM_NOT_FOUND ((DWORD)0x80100070)
+#define SCARD_W_CACHE_ITEM_STALE ((DWORD)0x80100071)
+#define SCARD_W_CACHE_ITEM_TOO_BIG ((DWORD)0x80100072)
+
+/* ------------------------------------------------------------------------
+ * Functions.
+ */
+
+/* The last error of the calling thread.  Every function below sets it when
+ * it returns FALSE; a successful call may leave it unchanged. */
+DWORD GetLastError(void);
+void SetLastError(DWORD dwErrCode);
+
+/* Opens (flags 0), creates (CRYPT_NEWKEYSET) or destroys
+ * (CRYPT_DELETEKEYSET, *phProv set to 0) the container szContainer on the
+ * token named by szProvider: NULL or "" for the configured default, a
+ * provider name from the configuration, or a PKCS#11 URI.
+ * CRYPT_VERIFYCONTEXT gives a context without a container.
+ * Errors: ERROR_INVALID_PARAMETER (phProv NULL), NTE_BAD_PROV_TYPE (type 0
+ * or above 999), NTE_KEYSET_NOT_DEF (unknown provider),
+ * NTE_PROV_TYPE_NO_MATCH (provider configured for another type),
+ * NTE_BAD_FLAGS (unknown flag combination, or a container name with
+ * CRYPT_VERIFYCONTEXT), NTE_BAD_KEYSET (no such container), NTE_EXISTS
+ * (CRYPT_NEWKEYSET of an existing container), NTE_SILENT_CONTEXT (a PIN is
+ * needed but CRYPT_SILENT forbids asking), SCARD_E_NO_SMARTCARD (token
+ * absent), SCARD_W_WRONG_CHV (PIN rejected), SCARD_W_CHV_BLOCKED (PIN
+ * locked), NTE_NO_MEMORY, NTE_FAIL (the module failed). */
+BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer,
+			  LPCSTR szProvider, DWORD dwProvType, DWORD dwFlags);
+#define CryptAcquireContext CryptAcquireContextA
+
+/* Drops one reference to hProv; the last one destroys the context's
+ * session keys and ends its session.
+ * Errors: ERROR_INVALID_PARAMETER (unknown or already released handle),
+ * NTE_BAD_FLAGS (dwFlags not 0; the reference is released anyway). */
+BOOL CryptReleaseContext(HCRYPTPROV hProv, DWORD dwFlags);
+
+/* Adds a reference to hProv, to be dropped by CryptReleaseContext.
+ * pdwReserved must be NULL.
+ * Errors: ERROR_INVALID_PARAMETER (unknown handle, pdwReserved not NULL),
+ * NTE_BAD_FLAGS (dwFlags not 0). */
+BOOL CryptContextAddRef(HCRYPTPROV hProv, DWORD *pdwReserved, DWORD dwFlags);
+
+/* Reads a property of the provider or container (PP_NAME, PP_CONTAINER,
+ * PP_UNIQUE_CONTAINER, PP_PROVTYPE, PP_IMPTYPE, PP_VERSION, PP_KEYSPEC,
+ * PP_ENUMCONTAINERS, PP_ENUMALGS, PP_ENUMALGS_EX, PP_SMARTCARD_READER).
+ * pbData NULL stores the size needed in *pdwDataLen.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwDataLen NULL),
+ * ERROR_MORE_DATA (buffer too small; *pdwDataLen holds the size),
+ * ERROR_NO_MORE_ITEMS (end of an enumeration), NTE_BAD_TYPE (unknown
+ * dwParam), NTE_BAD_FLAGS. */
+BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData,
+		       DWORD *pdwDataLen, DWORD dwFlags);
+
+/* Sets a property of the context: PP_KEYEXCHANGE_PIN and PP_SIGNATURE_PIN
+ * (a NUL-terminated PIN, used to log in to the token).
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData NULL), NTE_BAD_TYPE
+ * (unknown dwParam), NTE_BAD_FLAGS, SCARD_W_WRONG_CHV (PIN rejected),
+ * SCARD_W_CHV_BLOCKED (PIN locked). */
+BOOL CryptSetProvParam(HCRYPTPROV hProv, DWORD dwParam, const BYTE *pbData,
+		       DWORD dwFlags);
+
+/* Fills pbBuffer with dwLen random bytes from the token.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pbBuffer NULL with dwLen
+ * not 0), NTE_FAIL (the token failed). */
+BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer);
+
+/* Generates a key: Algid AT_KEYEXCHANGE/CALG_RSA_KEYX or
+ * AT_SIGNATURE/CALG_RSA_SIGN for the container's key pair, or a session
+ * key (CALG_AES_128/192/256, CALG_3DES, CALG_3DES_112, CALG_DES, and
+ * CALG_RC2/CALG_RC4 where the token has them).  The upper 16 bits of
+ * dwFlags give the length in bits (0: the default).
+ * In a CRYPT_VERIFYCONTEXT context key pairs are session objects.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, phKey NULL), NTE_BAD_ALGID
+ * (algorithm not supported, CALG_AES included), NTE_BAD_FLAGS (length
+ * invalid for a DES-family key), NTE_BAD_DATA (length invalid for other
+ * keys), NTE_NOT_SUPPORTED (the token cannot),
+ * NTE_TOKEN_KEYSET_STORAGE_FULL (the token is full), NTE_FAIL. */
+BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags,
+		 HCRYPTKEY *phKey);
+
+/* Opens the container's key pair of the given dwKeySpec.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, phUserKey NULL), NTE_NO_KEY
+ * (the container has no such key, the context has no container, or
+ * dwKeySpec is neither AT_KEYEXCHANGE nor AT_SIGNATURE). */
+BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec,
+		     HCRYPTKEY *phUserKey);
+
+/* Releases a key handle.  A session key is destroyed; the container's key
+ * pairs stay on the token.
+ * Errors: ERROR_INVALID_PARAMETER (unknown or already destroyed handle). */
+BOOL CryptDestroyKey(HCRYPTKEY hKey);
+
+/* Makes an independent copy of hKey, with its IV, mode and padding; it
+ * stays valid after hKey is destroyed.  pdwReserved must be NULL.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, phKey NULL, pdwReserved not
+ * NULL), NTE_BAD_FLAGS (dwFlags not 0), NTE_FAIL. */
+BOOL CryptDuplicateKey(HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags,
+		       HCRYPTKEY *phKey);
+
+/* Reads a key property (KP_ALGID, KP_KEYLEN, KP_BLOCKLEN, KP_PERMISSIONS,
+ * KP_IV, KP_MODE, KP_PADDING, KP_EFFECTIVE_KEYLEN, KP_CERTIFICATE...).
+ * pbData NULL stores the size needed in *pdwDataLen.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwDataLen NULL),
+ * ERROR_MORE_DATA (buffer too small; *pdwDataLen holds the size),
+ * NTE_BAD_TYPE (unknown dwParam), SCARD_E_NO_SUCH_CERTIFICATE
+ * (KP_CERTIFICATE: no certificate on the token shares the key's CKA_ID),
+ * NTE_BAD_FLAGS. */
+BOOL CryptGetKeyParam(HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData,
+		      DWORD *pdwDataLen, DWORD dwFlags);
+
+/* Sets a key property (KP_IV, KP_MODE, KP_PADDING, KP_PERMISSIONS,
+ * KP_EFFECTIVE_KEYLEN...).
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData NULL), NTE_BAD_TYPE
+ * (unknown dwParam), NTE_BAD_DATA (a value the key does not take, such as
+ * a padding other than PKCS5_PADDING or adding CRYPT_EXPORT to
+ * KP_PERMISSIONS), NTE_BAD_FLAGS. */
+BOOL CryptSetKeyParam(HCRYPTKEY hKey, DWORD dwParam, const BYTE *pbData,
+		      DWORD dwFlags);
+
+/* Exports hKey as a blob of type dwBlobType, protected by hExpKey when the
+ * blob type needs one (0: none).  pbData NULL stores the size needed in
+ * *pdwDataLen without wrapping anything.
+ * Errors: ERROR_INVALID_PARAMETER (bad hKey, non-zero hExpKey that is not a
+ * key, pdwDataLen NULL), ERROR_MORE_DATA (buffer too small; *pdwDataLen
+ * holds the size), NTE_BAD_TYPE (unknown blob type), NTE_BAD_KEY (the key
+ * cannot be exported in that form, or has no defined wrap under hExpKey),
+ * NTE_BAD_KEY_STATE (the key is not exportable, also for a size query of a
+ * PRIVATEKEYBLOB), NTE_BAD_PUBLIC_KEY (SIMPLEBLOB without an RSA public
+ * hExpKey), NTE_BAD_FLAGS (flags outside CRYPT_Y_ONLY, CRYPT_SSL2_FALLBACK,
+ * CRYPT_DESTROYKEY, CRYPT_OAEP, CRYPT_BLOB_VER3), NTE_NOT_SUPPORTED (the
+ * token cannot), NTE_FAIL. */
+BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType,
+		    DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen);
+
+/* Imports the key blob pbData (dwDataLen bytes), unwrapped by hPubKey when
+ * the blob type needs it (0: none).  The blob type and the key come from
+ * its BLOBHEADER.
+ * Errors: ERROR_INVALID_PARAMETER (bad hProv, non-zero hPubKey that is not
+ * a key, pbData NULL, dwDataLen 0, phKey NULL), NTE_BAD_DATA (shorter than
+ * its header or its declared sizes, bVersion or reserved wrong, wrong
+ * magic, bad bit length, public exponent 1, or the unwrap or decryption
+ * failed), NTE_BAD_TYPE (unknown blob type), NTE_BAD_ALGID (unknown
+ * aiKeyAlg), NTE_BAD_FLAGS (a key length the algorithm does not have for
+ * the DES family, CRYPT_IPSEC_HMAC_KEY outside PLAINTEXTKEYBLOB),
+ * NTE_BAD_PUBLIC_KEY (SIMPLEBLOB without the container's exchange key as
+ * hPubKey), NTE_NOT_SUPPORTED (the token cannot), NTE_FAIL.  A failed
+ * import leaves nothing on the token. */
+BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
+		    HCRYPTKEY hPubKey, DWORD dwFlags, HCRYPTKEY *phKey);
+
+/* Encrypts *pdwDataLen bytes of pbData in place (dwBufLen bytes of room),
+ * adding PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the
+ * ciphertext length.  pbData NULL stores the size needed.  hHash must be
+ * 0.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
+ * pdwDataLen NULL), ERROR_MORE_DATA (dwBufLen too small; *pdwDataLen holds
+ * the size), NTE_BAD_DATA (a non-final length that is not a multiple of
+ * the block size), NTE_BAD_KEY (a key that cannot encrypt: an RSA
+ * signature key, or an RSA key with public exponent 1), NTE_BAD_FLAGS,
+ * NTE_FAIL. */
+BOOL CryptEncrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
+		  DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen,
+		  DWORD dwBufLen);
+
+/* Decrypts *pdwDataLen bytes of pbData in place, checking and removing the
+ * PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the plaintext
+ * length.  hHash must be 0.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
+ * pdwDataLen NULL), NTE_BAD_LEN (Final with no data), NTE_BAD_DATA (bad padding, a length
+ * that is not a multiple of the block size, or the decryption failed),
+ * NTE_BAD_KEY (a key that cannot decrypt), NTE_BAD_FLAGS, NTE_FAIL. */
+BOOL CryptDecrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
+		  DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen);
+
+/* ------------------------------------------------------------------------
+ * Layout checks: blobs are parsed by overlaying these structures on bytes
+ * produced on Windows, so a size or offset that differs would corrupt
+ * every import.
+ */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define CAPI11_LAYOUT_CHECK(expr, msg) static_assert(expr, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define CAPI11_LAYOUT_CHECK(expr, msg) _Static_assert(expr, msg)
+#else
+/* Before C11: an array of negative size fails the build the same way. */
+#define CAPI11_LAYOUT_CAT2(a, b) a##b
+#define CAPI11_LAYOUT_CAT(a, b) CAPI11_LAYOUT_CAT2(a, b)
+#define CAPI11_LAYOUT_CHECK(expr, msg) \
+	typedef char CAPI11_LAYOUT_CAT(capi11_layout_check_, __LINE__)[(expr) ? 1 : -1]
+#endif
+
+CAPI11_LAYOUT_CHECK(sizeof(BYTE) == 1, "BYTE is 8 bits");
+CAPI11_LAYOUT_CHECK(sizeof(WORD) == 2, "WORD is 16 bits");
+CAPI11_LAYOUT_CHECK(sizeof(DWORD) == 4, "DWORD is 32 bits");
+CAPI11_LAYOUT_CHECK(sizeof(LONG) == 4, "LONG is 32 bits");
+CAPI11_LAYOUT_CHECK(sizeof(ALG_ID) == 4, "ALG_ID is 32 bits");
+CAPI11_LAYOUT_CHECK(sizeof(HCRYPTPROV) == sizeof(void *),
+		    "handles are pointer-sized");
+CAPI11_LAYOUT_CHECK(sizeof(BLOBHEADER) == 8, "BLOBHEADER is 8 bytes");
+CAPI11_LAYOUT_CHECK(offsetof(BLOBHEADER, aiKeyAlg) == 4,
+		    "BLOBHEADER.aiKeyAlg at offset 4");
+CAPI11_LAYOUT_CHECK(sizeof(RSAPUBKEY) == 12, "RSAPUBKEY is 12 bytes");
+CAPI11_LAYOUT_CHECK(sizeof(DSSPUBKEY) == 8, "DSSPUBKEY is 8 bytes");
+CAPI11_LAYOUT_CHECK(sizeof(DSSSEED) == 24, "DSSSEED is 24 bytes");
+CAPI11_LAYOUT_CHECK(sizeof(DSSPUBKEY_VER3) == 40, "DSSPUBKEY_VER3 is 40 bytes");
+CAPI11_LAYOUT_CHECK(sizeof(DSSPRIVKEY_VER3) == 44, "DSSPRIVKEY_VER3 is 44 bytes");
+CAPI11_LAYOUT_CHECK(sizeof(PROV_ENUMALGS) == 32, "PROV_ENUMALGS is 32 bytes");
+CAPI11_LAYOUT_CHECK(sizeof(PROV_ENUMALGS_EX) == 88,
+		    "PROV_ENUMALGS_EX is 88 bytes");
+CAPI11_LAYOUT_CHECK(offsetof(PROV_ENUMALGS_EX, szLongName) == 48,
+		    "PROV_ENUMALGS_EX.szLongName at offset 48");
+
+#undef CAPI11_LAYOUT_CHECK
+#undef CAPI11_LAYOUT_CAT
+#undef CAPI11_LAYOUT_CAT2
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAPI11_WINCRYPT_H */
