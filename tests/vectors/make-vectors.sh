@@ -1,0 +1,83 @@
+#!/bin/sh
+# Regenerates the key-blob vectors that tests/test-blob.c reads. Every
+# expected value comes from the openssl CLI, never from capi11:
+#   rsaN.pem         the key (test material only, never use it elsewhere)
+#   rsaN-priv.blob   openssl's PRIVATEKEYBLOB (MSBLOB) of the key
+#   rsaN-pub.blob    openssl's PUBLICKEYBLOB of the key
+#   rsaN.txt         the numbers of `openssl rsa -text`, one per line as
+#                    "name=hex", big-endian, exactly as openssl prints them
+#                    (a leading 00 sign byte included)
+#   rsaN-simple.ct   RSA PKCS#1 v1.5 ciphertext (openssl pkeyutl) of
+#                    aes128.key under the public key, big-endian
+#   rsaN-simple.blob a SIMPLEBLOB of that ciphertext laid out as Microsoft
+#                    documents it (BLOBHEADER {SIMPLEBLOB, 2, 0, CALG_AES_128},
+#                    ALG_ID CALG_RSA_KEYX, ciphertext byte-reversed), written
+#                    byte by byte here with od and printf
+#   aes128.key       the 16 key bytes 00 01 ... 0f
+# Usage: sh make-vectors.sh [directory]   (default: the script's directory)
+# Re-running makes new keys; the tests read whatever the files say.
+set -eu
+
+dir=${1:-$(dirname "$0")}
+cd "$dir"
+openssl=${OPENSSL:-openssl}
+
+# Hex of a file, one byte per line.
+hex_bytes() {
+	od -An -v -tx1 "$1" | tr -s ' \n' '\n\n' | grep -v '^$'
+}
+
+# Writes the bytes given as hex pairs on stdin, one per line, to $1.
+# printf's octal escapes are the portable form (dash has no \x).
+bytes_from_hex() {
+	esc=$(awk '{
+		hi = index("0123456789abcdef", substr($0, 1, 1)) - 1
+		lo = index("0123456789abcdef", substr($0, 2, 1)) - 1
+		printf "\\%03o", 16 * hi + lo
+	}')
+	printf "$esc" > "$1"
+}
+
+printf '\000\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017' > aes128.key
+
+for bits in 512 1024; do
+	k=rsa$bits
+	"$openssl" genrsa -out $k.pem $bits 2>/dev/null
+	"$openssl" rsa -in $k.pem -outform MSBLOB -out $k-priv.blob 2>/dev/null
+	"$openssl" rsa -in $k.pem -pubout -outform MSBLOB -out $k-pub.blob 2>/dev/null
+
+	# "modulus:" starts a block of "xx:xx:..." lines; publicExponent is
+	# printed inline as "65537 (0x10001)".
+	"$openssl" rsa -in $k.pem -text -noout 2>/dev/null | awk '
+		function flush() { if (name != "") print name "=" value; name = "" }
+		/^publicExponent:/ {
+			flush()
+			e = $0; sub(/.*\(0x/, "", e); sub(/\).*/, "", e)
+			if (length(e) % 2) e = "0" e
+			print "publicExponent=" e
+			next
+		}
+		/^[a-zA-Z0-9]+:$/ { flush(); name = substr($0, 1, length($0) - 1); value = ""; next }
+		/^ / { v = $0; gsub(/[ :]/, "", v); value = value v; next }
+		{ flush() }
+		END { flush() }' > $k.txt
+	grep -q '^modulus=' $k.txt
+	grep -q '^coefficient=' $k.txt
+
+	"$openssl" rsa -in $k.pem -pubout -out $k-pub.pem 2>/dev/null
+	"$openssl" pkeyutl -encrypt -pubin -inkey $k-pub.pem -in aes128.key \
+		-pkeyopt rsa_padding_mode:pkcs1 -out $k-simple.ct
+	rm -f $k-pub.pem
+	{
+		# bType 1, bVersion 2, reserved 0, CALG_AES_128 0x660e, CALG_RSA_KEYX 0xa400
+		printf '01\n02\n00\n00\n0e\n66\n00\n00\n00\na4\n00\n00\n'
+		hex_bytes $k-simple.ct | tac
+	} | bytes_from_hex $k-simple.blob
+
+	# Check the SIMPLEBLOB with openssl: un-reverse and decrypt.
+	tail -c +13 $k-simple.blob > $k-check.ct.le
+	hex_bytes $k-check.ct.le | tac | bytes_from_hex $k-check.ct
+	"$openssl" pkeyutl -decrypt -inkey $k.pem -in $k-check.ct -out $k-check.key
+	cmp $k-check.key aes128.key
+	rm -f $k-check.ct.le $k-check.ct $k-check.key
+done
