@@ -1,0 +1,1289 @@
+/* p11shim: a PKCS#11 v2.40 module for the tests. Every call is counted and
+ * then forwarded to a real module (SoftHSM, or $P11SHIM_TARGET), unless a
+ * test asked for a fault; a few calls can also be bent to look like other
+ * hardware (pinpad reader, removed token, lying attribute lengths). The
+ * control interface is in p11shim.h. The shim never prints anything. */
+/* For explicit_bzero and RTLD_* under a strict -std. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "config.h"
+#include "p11shim.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* The functions of CK_FUNCTION_LIST, in its order: they index the counters
+ * and give the names that p11shim_count() and p11shim_fail() take. */
+#define SHIM_FUNCTIONS(X) \
+	X(C_Initialize) \
+	X(C_Finalize) \
+	X(C_GetInfo) \
+	X(C_GetFunctionList) \
+	X(C_GetSlotList) \
+	X(C_GetSlotInfo) \
+	X(C_GetTokenInfo) \
+	X(C_GetMechanismList) \
+	X(C_GetMechanismInfo) \
+	X(C_InitToken) \
+	X(C_InitPIN) \
+	X(C_SetPIN) \
+	X(C_OpenSession) \
+	X(C_CloseSession) \
+	X(C_CloseAllSessions) \
+	X(C_GetSessionInfo) \
+	X(C_GetOperationState) \
+	X(C_SetOperationState) \
+	X(C_Login) \
+	X(C_Logout) \
+	X(C_CreateObject) \
+	X(C_CopyObject) \
+	X(C_DestroyObject) \
+	X(C_GetObjectSize) \
+	X(C_GetAttributeValue) \
+	X(C_SetAttributeValue) \
+	X(C_FindObjectsInit) \
+	X(C_FindObjects) \
+	X(C_FindObjectsFinal) \
+	X(C_EncryptInit) \
+	X(C_Encrypt) \
+	X(C_EncryptUpdate) \
+	X(C_EncryptFinal) \
+	X(C_DecryptInit) \
+	X(C_Decrypt) \
+	X(C_DecryptUpdate) \
+	X(C_DecryptFinal) \
+	X(C_DigestInit) \
+	X(C_Digest) \
+	X(C_DigestUpdate) \
+	X(C_DigestKey) \
+	X(C_DigestFinal) \
+	X(C_SignInit) \
+	X(C_Sign) \
+	X(C_SignUpdate) \
+	X(C_SignFinal) \
+	X(C_SignRecoverInit) \
+	X(C_SignRecover) \
+	X(C_VerifyInit) \
+	X(C_Verify) \
+	X(C_VerifyUpdate) \
+	X(C_VerifyFinal) \
+	X(C_VerifyRecoverInit) \
+	X(C_VerifyRecover) \
+	X(C_DigestEncryptUpdate) \
+	X(C_DecryptDigestUpdate) \
+	X(C_SignEncryptUpdate) \
+	X(C_DecryptVerifyUpdate) \
+	X(C_GenerateKey) \
+	X(C_GenerateKeyPair) \
+	X(C_WrapKey) \
+	X(C_UnwrapKey) \
+	X(C_DeriveKey) \
+	X(C_SeedRandom) \
+	X(C_GenerateRandom) \
+	X(C_GetFunctionStatus) \
+	X(C_CancelFunction) \
+	X(C_WaitForSlotEvent)
+
+enum shim_fn {
+#define SHIM_ENUM(name) FN_ ## name,
+	SHIM_FUNCTIONS(SHIM_ENUM)
+#undef SHIM_ENUM
+	FN_COUNT,
+	FN_ANY = FN_COUNT	/* a fault that matches every function */
+};
+
+static const char *const fn_names[FN_COUNT] = {
+#define SHIM_NAME(name) [FN_ ## name] = #name,
+	SHIM_FUNCTIONS(SHIM_NAME)
+#undef SHIM_NAME
+};
+
+#define FAULTS_MAX 16
+
+struct fault {
+	int fn;			/* enum shim_fn, or FN_ANY */
+	bool every;		/* fires on every matching call */
+	unsigned long left;	/* else: matching calls until it fires */
+	CK_RV rv;
+};
+
+/* All shim state is guarded by lock. The lock is never held while a call is
+ * forwarded, so that a target call that blocks (or a slow one on another
+ * thread) does not serialise the others. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	CK_FUNCTION_LIST *target;	/* loaded once, never unloaded */
+	bool initialized;
+	/* The target was already initialized by another user in this process
+	 * (capi11 holding SoftHSM directly too): the shim then neither failed
+	 * its C_Initialize nor forwards its C_Finalize, which would pull
+	 * SoftHSM from under that other user. */
+	bool shared;
+	unsigned long calls[FN_COUNT];
+	unsigned long total;
+	struct fault faults[FAULTS_MAX];	/* in the order they were set */
+	size_t n_faults;
+	int tamper_mode;			/* P11SHIM_LEN_*, 0 when off */
+	bool tamper_every;
+	unsigned long tamper_left;
+	char *pinpad_pin;
+	bool absent;
+	bool removable;
+} shim;
+
+/* C_Initialize and C_Finalize are serialised whole, target call included, so
+ * that shim.initialized always matches the target's own state. */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int fn_lookup(const char *name)
+{
+	for (int i = 0; i < FN_COUNT; i++) {
+		if (strcmp(fn_names[i], name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void pin_free(char *pin)
+{
+	if (pin) {
+		explicit_bzero(pin, strlen(pin));
+		free(pin);
+	}
+}
+
+/* Loads the target on first use. Never unloaded: the shim itself may be
+ * loaded and unloaded by p11-kit many times over while the tests keep it
+ * resident, and closing SoftHSM under a live session would crash. */
+static CK_FUNCTION_LIST *target_load_locked(void)
+{
+	const char *path = getenv(P11SHIM_TARGET_ENV);
+	CK_C_GetFunctionList get_list;
+	CK_FUNCTION_LIST *list = NULL;
+	void *module;
+
+	if (shim.target)
+		return shim.target;
+	if (!path || !*path)
+		path = SOFTHSM_MODULE;
+	if (!*path)
+		return NULL;
+	module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!module)
+		return NULL;
+	get_list = (CK_C_GetFunctionList)dlsym(module, "C_GetFunctionList");
+	/* A target that is the shim itself would call back into this lock. */
+	if (!get_list || get_list == C_GetFunctionList ||
+	    get_list(&list) != CKR_OK || !list) {
+		dlclose(module);
+		return NULL;
+	}
+	shim.target = list;
+	return list;
+}
+
+/* Advances the pending faults that match fn and reports whether one fires on
+ * this call, with its return value; one-shot faults that fired are dropped. */
+static bool fault_fire_locked(enum shim_fn fn, CK_RV *rv)
+{
+	bool fired = false;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < shim.n_faults; i++) {
+		struct fault f = shim.faults[i];
+		bool match = f.fn == FN_ANY || f.fn == (int)fn;
+		bool fires = match && (f.every || --f.left == 0);
+
+		if (fires && !fired) {
+			*rv = f.rv;
+			fired = true;
+		}
+		if (!fires || f.every)
+			shim.faults[kept++] = f;
+	}
+	shim.n_faults = kept;
+	return fired;
+}
+
+/* Counts a call of fn and decides its fate: true with *target set when the
+ * call goes on to the target, false with *rv set when it must return at once
+ * (an injected fault, a target that cannot be loaded, or a call before
+ * C_Initialize, which is refused as a real module would). */
+static bool call_begin(enum shim_fn fn, CK_FUNCTION_LIST **target, CK_RV *rv)
+{
+	bool forward = false;
+
+	pthread_mutex_lock(&lock);
+	shim.calls[fn]++;
+	shim.total++;
+	if (fault_fire_locked(fn, rv))
+		goto out;
+	*target = target_load_locked();
+	if (!*target) {
+		*rv = CKR_GENERAL_ERROR;
+		goto out;
+	}
+	if (!shim.initialized && fn != FN_C_Initialize &&
+	    fn != FN_C_GetFunctionList) {
+		*rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+		goto out;
+	}
+	forward = true;
+out:
+	pthread_mutex_unlock(&lock);
+	return forward;
+}
+
+static bool token_absent(void)
+{
+	bool absent;
+
+	pthread_mutex_lock(&lock);
+	absent = shim.absent;
+	pthread_mutex_unlock(&lock);
+	return absent;
+}
+
+static bool slot_removable(void)
+{
+	bool removable;
+
+	pthread_mutex_lock(&lock);
+	removable = shim.removable;
+	pthread_mutex_unlock(&lock);
+	return removable;
+}
+
+/* A copy of the pinpad PIN (NULL when the pinpad is off), for the caller to
+ * wipe with pin_free(). */
+static char *pinpad_pin_dup(void)
+{
+	char *pin = NULL;
+
+	pthread_mutex_lock(&lock);
+	if (shim.pinpad_pin)
+		pin = strdup(shim.pinpad_pin);
+	pthread_mutex_unlock(&lock);
+	return pin;
+}
+
+static bool pinpad_on(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&lock);
+	on = shim.pinpad_pin != NULL;
+	pthread_mutex_unlock(&lock);
+	return on;
+}
+
+/* Advances the length tampering by one C_GetAttributeValue call and returns
+ * the mode to apply to it, or 0. */
+static int tamper_take(void)
+{
+	int mode = 0;
+
+	pthread_mutex_lock(&lock);
+	if (shim.tamper_mode && (shim.tamper_every || --shim.tamper_left == 0)) {
+		mode = shim.tamper_mode;
+		if (!shim.tamper_every)
+			shim.tamper_mode = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return mode;
+}
+
+/* ---- Calls with behaviour of their own ---- */
+
+static CK_RV shim_C_Initialize(CK_VOID_PTR init_args)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+	bool was_initialized;
+
+	if (!call_begin(FN_C_Initialize, &t, &rv))
+		return rv;
+	pthread_mutex_lock(&init_lock);
+	pthread_mutex_lock(&lock);
+	was_initialized = shim.initialized;
+	pthread_mutex_unlock(&lock);
+
+	rv = t->C_Initialize(init_args);
+	pthread_mutex_lock(&lock);
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED && !was_initialized) {
+		shim.shared = true;
+		rv = CKR_OK;
+	} else if (rv == CKR_OK) {
+		shim.shared = false;
+	}
+	if (rv == CKR_OK)
+		shim.initialized = true;
+	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&init_lock);
+	return rv;
+}
+
+static CK_RV shim_C_Finalize(CK_VOID_PTR reserved)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+	bool shared;
+
+	if (!call_begin(FN_C_Finalize, &t, &rv))
+		return rv;
+	pthread_mutex_lock(&init_lock);
+	pthread_mutex_lock(&lock);
+	shared = shim.shared;
+	pthread_mutex_unlock(&lock);
+
+	if (shared)
+		rv = reserved ? CKR_ARGUMENTS_BAD : CKR_OK;
+	else
+		rv = t->C_Finalize(reserved);
+	if (rv == CKR_OK) {
+		pthread_mutex_lock(&lock);
+		shim.initialized = false;
+		shim.shared = false;
+		pthread_mutex_unlock(&lock);
+	}
+	pthread_mutex_unlock(&init_lock);
+	return rv;
+}
+
+static CK_RV shim_C_GetSlotList(CK_BBOOL token_present,
+		CK_SLOT_ID_PTR slot_list, CK_ULONG_PTR count)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetSlotList, &t, &rv))
+		return rv;
+	/* Every slot is empty, so no slot holds a token. */
+	if (token_present && token_absent()) {
+		if (!count)
+			return CKR_ARGUMENTS_BAD;
+		*count = 0;
+		return CKR_OK;
+	}
+	return t->C_GetSlotList(token_present, slot_list, count);
+}
+
+static CK_RV shim_C_GetSlotInfo(CK_SLOT_ID slot_id, CK_SLOT_INFO_PTR info)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetSlotInfo, &t, &rv))
+		return rv;
+	rv = t->C_GetSlotInfo(slot_id, info);
+	if (rv != CKR_OK)
+		return rv;
+	if (token_absent())
+		info->flags &= ~CKF_TOKEN_PRESENT;
+	if (slot_removable())
+		info->flags |= CKF_REMOVABLE_DEVICE;
+	return CKR_OK;
+}
+
+static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetTokenInfo, &t, &rv))
+		return rv;
+	if (token_absent())
+		return CKR_TOKEN_NOT_PRESENT;
+	rv = t->C_GetTokenInfo(slot_id, info);
+	if (rv == CKR_OK && pinpad_on())
+		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	return rv;
+}
+
+static CK_RV shim_C_GetMechanismList(CK_SLOT_ID slot_id,
+		CK_MECHANISM_TYPE_PTR mechanism_list, CK_ULONG_PTR count)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetMechanismList, &t, &rv))
+		return rv;
+	if (token_absent())
+		return CKR_TOKEN_NOT_PRESENT;
+	return t->C_GetMechanismList(slot_id, mechanism_list, count);
+}
+
+static CK_RV shim_C_GetMechanismInfo(CK_SLOT_ID slot_id,
+		CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetMechanismInfo, &t, &rv))
+		return rv;
+	if (token_absent())
+		return CKR_TOKEN_NOT_PRESENT;
+	return t->C_GetMechanismInfo(slot_id, type, info);
+}
+
+static CK_RV shim_C_InitToken(CK_SLOT_ID slot_id, CK_BYTE_PTR pin,
+		CK_ULONG pin_len, CK_BYTE_PTR label)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_InitToken, &t, &rv))
+		return rv;
+	if (token_absent())
+		return CKR_TOKEN_NOT_PRESENT;
+	return t->C_InitToken(slot_id, pin, pin_len, label);
+}
+
+static CK_RV shim_C_OpenSession(CK_SLOT_ID slot_id, CK_FLAGS flags,
+		CK_VOID_PTR application, CK_NOTIFY notify,
+		CK_SESSION_HANDLE_PTR session)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_OpenSession, &t, &rv))
+		return rv;
+	if (token_absent())
+		return CKR_TOKEN_NOT_PRESENT;
+	return t->C_OpenSession(slot_id, flags, application, notify, session);
+}
+
+static CK_RV shim_C_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user_type,
+		CK_BYTE_PTR pin, CK_ULONG pin_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+	char *typed = NULL;
+
+	if (!call_begin(FN_C_Login, &t, &rv))
+		return rv;
+	/* A pinpad reader gets no PIN from the host: the user types it. */
+	if (!pin)
+		typed = pinpad_pin_dup();
+	if (typed)
+		rv = t->C_Login(session, user_type, (CK_BYTE_PTR)typed,
+				strlen(typed));
+	else
+		rv = t->C_Login(session, user_type, pin, pin_len);
+	pin_free(typed);
+	return rv;
+}
+
+static CK_RV shim_C_GetAttributeValue(CK_SESSION_HANDLE session,
+		CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR templ, CK_ULONG count)
+{
+	CK_FUNCTION_LIST *t;
+	CK_ULONG *sizes = NULL;
+	CK_RV rv;
+	int mode;
+
+	if (!call_begin(FN_C_GetAttributeValue, &t, &rv))
+		return rv;
+	mode = tamper_take();
+	/* The module overwrites the caller's buffer sizes: keep them to report
+	 * one byte beyond each buffer afterwards. */
+	if (mode == P11SHIM_LEN_TOO_LARGE && templ && count > 0) {
+		sizes = calloc(count, sizeof *sizes);
+		for (CK_ULONG i = 0; sizes && i < count; i++)
+			sizes[i] = templ[i].ulValueLen;
+	}
+	rv = t->C_GetAttributeValue(session, object, templ, count);
+	for (CK_ULONG i = 0; mode && templ && i < count; i++) {
+		if (mode == P11SHIM_LEN_UNAVAILABLE)
+			templ[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+		else if (sizes && templ[i].pValue)
+			templ[i].ulValueLen = sizes[i] + 1;
+	}
+	free(sizes);
+	return rv;
+}
+
+/* ---- Plain forwarders ---- */
+
+static CK_RV shim_C_GetInfo(CK_INFO_PTR info)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetInfo, &t, &rv))
+		return rv;
+	return t->C_GetInfo(info);
+}
+
+static CK_RV shim_C_InitPIN(CK_SESSION_HANDLE session, CK_BYTE_PTR pin,
+		CK_ULONG pin_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_InitPIN, &t, &rv))
+		return rv;
+	return t->C_InitPIN(session, pin, pin_len);
+}
+
+static CK_RV shim_C_SetPIN(CK_SESSION_HANDLE session, CK_BYTE_PTR old_pin,
+		CK_ULONG old_len, CK_BYTE_PTR new_pin, CK_ULONG new_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SetPIN, &t, &rv))
+		return rv;
+	return t->C_SetPIN(session, old_pin, old_len, new_pin, new_len);
+}
+
+static CK_RV shim_C_CloseSession(CK_SESSION_HANDLE session)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_CloseSession, &t, &rv))
+		return rv;
+	return t->C_CloseSession(session);
+}
+
+static CK_RV shim_C_CloseAllSessions(CK_SLOT_ID slot_id)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_CloseAllSessions, &t, &rv))
+		return rv;
+	return t->C_CloseAllSessions(slot_id);
+}
+
+static CK_RV shim_C_GetSessionInfo(CK_SESSION_HANDLE session,
+		CK_SESSION_INFO_PTR info)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetSessionInfo, &t, &rv))
+		return rv;
+	return t->C_GetSessionInfo(session, info);
+}
+
+static CK_RV shim_C_GetOperationState(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR operation_state, CK_ULONG_PTR operation_state_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetOperationState, &t, &rv))
+		return rv;
+	return t->C_GetOperationState(session, operation_state,
+			operation_state_len);
+}
+
+static CK_RV shim_C_SetOperationState(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR operation_state, CK_ULONG operation_state_len,
+		CK_OBJECT_HANDLE encryption_key,
+		CK_OBJECT_HANDLE authentication_key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SetOperationState, &t, &rv))
+		return rv;
+	return t->C_SetOperationState(session, operation_state,
+			operation_state_len, encryption_key,
+			authentication_key);
+}
+
+static CK_RV shim_C_Logout(CK_SESSION_HANDLE session)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_Logout, &t, &rv))
+		return rv;
+	return t->C_Logout(session);
+}
+
+static CK_RV shim_C_CreateObject(CK_SESSION_HANDLE session,
+		CK_ATTRIBUTE_PTR templ, CK_ULONG count,
+		CK_OBJECT_HANDLE_PTR object)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_CreateObject, &t, &rv))
+		return rv;
+	return t->C_CreateObject(session, templ, count, object);
+}
+
+static CK_RV shim_C_CopyObject(CK_SESSION_HANDLE session,
+		CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR templ,
+		CK_ULONG count, CK_OBJECT_HANDLE_PTR new_object)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_CopyObject, &t, &rv))
+		return rv;
+	return t->C_CopyObject(session, object, templ, count, new_object);
+}
+
+static CK_RV shim_C_DestroyObject(CK_SESSION_HANDLE session,
+		CK_OBJECT_HANDLE object)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DestroyObject, &t, &rv))
+		return rv;
+	return t->C_DestroyObject(session, object);
+}
+
+static CK_RV shim_C_GetObjectSize(CK_SESSION_HANDLE session,
+		CK_OBJECT_HANDLE object, CK_ULONG_PTR size)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetObjectSize, &t, &rv))
+		return rv;
+	return t->C_GetObjectSize(session, object, size);
+}
+
+static CK_RV shim_C_SetAttributeValue(CK_SESSION_HANDLE session,
+		CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR templ,
+		CK_ULONG count)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SetAttributeValue, &t, &rv))
+		return rv;
+	return t->C_SetAttributeValue(session, object, templ, count);
+}
+
+static CK_RV shim_C_FindObjectsInit(CK_SESSION_HANDLE session,
+		CK_ATTRIBUTE_PTR templ, CK_ULONG count)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_FindObjectsInit, &t, &rv))
+		return rv;
+	return t->C_FindObjectsInit(session, templ, count);
+}
+
+static CK_RV shim_C_FindObjects(CK_SESSION_HANDLE session,
+		CK_OBJECT_HANDLE_PTR object, CK_ULONG max_object_count,
+		CK_ULONG_PTR object_count)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_FindObjects, &t, &rv))
+		return rv;
+	return t->C_FindObjects(session, object, max_object_count,
+			object_count);
+}
+
+static CK_RV shim_C_FindObjectsFinal(CK_SESSION_HANDLE session)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_FindObjectsFinal, &t, &rv))
+		return rv;
+	return t->C_FindObjectsFinal(session);
+}
+
+static CK_RV shim_C_EncryptInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_EncryptInit, &t, &rv))
+		return rv;
+	return t->C_EncryptInit(session, mechanism, key);
+}
+
+static CK_RV shim_C_Encrypt(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
+		CK_ULONG data_len, CK_BYTE_PTR encrypted_data,
+		CK_ULONG_PTR encrypted_data_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_Encrypt, &t, &rv))
+		return rv;
+	return t->C_Encrypt(session, data, data_len, encrypted_data,
+			encrypted_data_len);
+}
+
+static CK_RV shim_C_EncryptUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
+		CK_ULONG part_len, CK_BYTE_PTR encrypted_part,
+		CK_ULONG_PTR encrypted_part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_EncryptUpdate, &t, &rv))
+		return rv;
+	return t->C_EncryptUpdate(session, part, part_len, encrypted_part,
+			encrypted_part_len);
+}
+
+static CK_RV shim_C_EncryptFinal(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR last_encrypted_part,
+		CK_ULONG_PTR last_encrypted_part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_EncryptFinal, &t, &rv))
+		return rv;
+	return t->C_EncryptFinal(session, last_encrypted_part,
+			last_encrypted_part_len);
+}
+
+static CK_RV shim_C_DecryptInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DecryptInit, &t, &rv))
+		return rv;
+	return t->C_DecryptInit(session, mechanism, key);
+}
+
+static CK_RV shim_C_Decrypt(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR encrypted_data, CK_ULONG encrypted_data_len,
+		CK_BYTE_PTR data, CK_ULONG_PTR data_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_Decrypt, &t, &rv))
+		return rv;
+	return t->C_Decrypt(session, encrypted_data, encrypted_data_len, data,
+			data_len);
+}
+
+static CK_RV shim_C_DecryptUpdate(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR encrypted_part, CK_ULONG encrypted_part_len,
+		CK_BYTE_PTR part, CK_ULONG_PTR part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DecryptUpdate, &t, &rv))
+		return rv;
+	return t->C_DecryptUpdate(session, encrypted_part, encrypted_part_len,
+			part, part_len);
+}
+
+static CK_RV shim_C_DecryptFinal(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR last_part, CK_ULONG_PTR last_part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DecryptFinal, &t, &rv))
+		return rv;
+	return t->C_DecryptFinal(session, last_part, last_part_len);
+}
+
+static CK_RV shim_C_DigestInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DigestInit, &t, &rv))
+		return rv;
+	return t->C_DigestInit(session, mechanism);
+}
+
+static CK_RV shim_C_Digest(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
+		CK_ULONG data_len, CK_BYTE_PTR digest, CK_ULONG_PTR digest_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_Digest, &t, &rv))
+		return rv;
+	return t->C_Digest(session, data, data_len, digest, digest_len);
+}
+
+static CK_RV shim_C_DigestUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
+		CK_ULONG part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DigestUpdate, &t, &rv))
+		return rv;
+	return t->C_DigestUpdate(session, part, part_len);
+}
+
+static CK_RV shim_C_DigestKey(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DigestKey, &t, &rv))
+		return rv;
+	return t->C_DigestKey(session, key);
+}
+
+static CK_RV shim_C_DigestFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR digest,
+		CK_ULONG_PTR digest_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DigestFinal, &t, &rv))
+		return rv;
+	return t->C_DigestFinal(session, digest, digest_len);
+}
+
+static CK_RV shim_C_SignInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SignInit, &t, &rv))
+		return rv;
+	return t->C_SignInit(session, mechanism, key);
+}
+
+static CK_RV shim_C_Sign(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
+		CK_ULONG data_len, CK_BYTE_PTR signature,
+		CK_ULONG_PTR signature_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_Sign, &t, &rv))
+		return rv;
+	return t->C_Sign(session, data, data_len, signature, signature_len);
+}
+
+static CK_RV shim_C_SignUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
+		CK_ULONG part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SignUpdate, &t, &rv))
+		return rv;
+	return t->C_SignUpdate(session, part, part_len);
+}
+
+static CK_RV shim_C_SignFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR signature,
+		CK_ULONG_PTR signature_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SignFinal, &t, &rv))
+		return rv;
+	return t->C_SignFinal(session, signature, signature_len);
+}
+
+static CK_RV shim_C_SignRecoverInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SignRecoverInit, &t, &rv))
+		return rv;
+	return t->C_SignRecoverInit(session, mechanism, key);
+}
+
+static CK_RV shim_C_SignRecover(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
+		CK_ULONG data_len, CK_BYTE_PTR signature,
+		CK_ULONG_PTR signature_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SignRecover, &t, &rv))
+		return rv;
+	return t->C_SignRecover(session, data, data_len, signature,
+			signature_len);
+}
+
+static CK_RV shim_C_VerifyInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_VerifyInit, &t, &rv))
+		return rv;
+	return t->C_VerifyInit(session, mechanism, key);
+}
+
+static CK_RV shim_C_Verify(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
+		CK_ULONG data_len, CK_BYTE_PTR signature,
+		CK_ULONG signature_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_Verify, &t, &rv))
+		return rv;
+	return t->C_Verify(session, data, data_len, signature, signature_len);
+}
+
+static CK_RV shim_C_VerifyUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
+		CK_ULONG part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_VerifyUpdate, &t, &rv))
+		return rv;
+	return t->C_VerifyUpdate(session, part, part_len);
+}
+
+static CK_RV shim_C_VerifyFinal(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR signature, CK_ULONG signature_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_VerifyFinal, &t, &rv))
+		return rv;
+	return t->C_VerifyFinal(session, signature, signature_len);
+}
+
+static CK_RV shim_C_VerifyRecoverInit(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_VerifyRecoverInit, &t, &rv))
+		return rv;
+	return t->C_VerifyRecoverInit(session, mechanism, key);
+}
+
+static CK_RV shim_C_VerifyRecover(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR signature, CK_ULONG signature_len,
+		CK_BYTE_PTR data, CK_ULONG_PTR data_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_VerifyRecover, &t, &rv))
+		return rv;
+	return t->C_VerifyRecover(session, signature, signature_len, data,
+			data_len);
+}
+
+static CK_RV shim_C_DigestEncryptUpdate(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR part, CK_ULONG part_len,
+		CK_BYTE_PTR encrypted_part, CK_ULONG_PTR encrypted_part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DigestEncryptUpdate, &t, &rv))
+		return rv;
+	return t->C_DigestEncryptUpdate(session, part, part_len,
+			encrypted_part, encrypted_part_len);
+}
+
+static CK_RV shim_C_DecryptDigestUpdate(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR encrypted_part, CK_ULONG encrypted_part_len,
+		CK_BYTE_PTR part, CK_ULONG_PTR part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DecryptDigestUpdate, &t, &rv))
+		return rv;
+	return t->C_DecryptDigestUpdate(session, encrypted_part,
+			encrypted_part_len, part, part_len);
+}
+
+static CK_RV shim_C_SignEncryptUpdate(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR part, CK_ULONG part_len,
+		CK_BYTE_PTR encrypted_part, CK_ULONG_PTR encrypted_part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SignEncryptUpdate, &t, &rv))
+		return rv;
+	return t->C_SignEncryptUpdate(session, part, part_len, encrypted_part,
+			encrypted_part_len);
+}
+
+static CK_RV shim_C_DecryptVerifyUpdate(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR encrypted_part, CK_ULONG encrypted_part_len,
+		CK_BYTE_PTR part, CK_ULONG_PTR part_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DecryptVerifyUpdate, &t, &rv))
+		return rv;
+	return t->C_DecryptVerifyUpdate(session, encrypted_part,
+			encrypted_part_len, part, part_len);
+}
+
+static CK_RV shim_C_GenerateKey(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_ATTRIBUTE_PTR templ,
+		CK_ULONG count, CK_OBJECT_HANDLE_PTR key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GenerateKey, &t, &rv))
+		return rv;
+	return t->C_GenerateKey(session, mechanism, templ, count, key);
+}
+
+static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism,
+		CK_ATTRIBUTE_PTR public_key_template,
+		CK_ULONG public_key_attribute_count,
+		CK_ATTRIBUTE_PTR private_key_template,
+		CK_ULONG private_key_attribute_count,
+		CK_OBJECT_HANDLE_PTR public_key,
+		CK_OBJECT_HANDLE_PTR private_key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GenerateKeyPair, &t, &rv))
+		return rv;
+	return t->C_GenerateKeyPair(session, mechanism, public_key_template,
+			public_key_attribute_count, private_key_template,
+			private_key_attribute_count, public_key, private_key);
+}
+
+static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE wrapping_key,
+		CK_OBJECT_HANDLE key, CK_BYTE_PTR wrapped_key,
+		CK_ULONG_PTR wrapped_key_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_WrapKey, &t, &rv))
+		return rv;
+	return t->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key,
+			wrapped_key_len);
+}
+
+static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE unwrapping_key,
+		CK_BYTE_PTR wrapped_key, CK_ULONG wrapped_key_len,
+		CK_ATTRIBUTE_PTR templ, CK_ULONG attribute_count,
+		CK_OBJECT_HANDLE_PTR key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_UnwrapKey, &t, &rv))
+		return rv;
+	return t->C_UnwrapKey(session, mechanism, unwrapping_key, wrapped_key,
+			wrapped_key_len, templ, attribute_count, key);
+}
+
+static CK_RV shim_C_DeriveKey(CK_SESSION_HANDLE session,
+		CK_MECHANISM_PTR mechanism, CK_OBJECT_HANDLE base_key,
+		CK_ATTRIBUTE_PTR templ, CK_ULONG attribute_count,
+		CK_OBJECT_HANDLE_PTR key)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_DeriveKey, &t, &rv))
+		return rv;
+	return t->C_DeriveKey(session, mechanism, base_key, templ,
+			attribute_count, key);
+}
+
+static CK_RV shim_C_SeedRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR seed,
+		CK_ULONG seed_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_SeedRandom, &t, &rv))
+		return rv;
+	return t->C_SeedRandom(session, seed, seed_len);
+}
+
+static CK_RV shim_C_GenerateRandom(CK_SESSION_HANDLE session,
+		CK_BYTE_PTR random_data, CK_ULONG random_len)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GenerateRandom, &t, &rv))
+		return rv;
+	return t->C_GenerateRandom(session, random_data, random_len);
+}
+
+static CK_RV shim_C_GetFunctionStatus(CK_SESSION_HANDLE session)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetFunctionStatus, &t, &rv))
+		return rv;
+	return t->C_GetFunctionStatus(session);
+}
+
+static CK_RV shim_C_CancelFunction(CK_SESSION_HANDLE session)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_CancelFunction, &t, &rv))
+		return rv;
+	return t->C_CancelFunction(session);
+}
+
+static CK_RV shim_C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot,
+		CK_VOID_PTR reserved)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_WaitForSlotEvent, &t, &rv))
+		return rv;
+	return t->C_WaitForSlotEvent(flags, slot, reserved);
+}
+
+/* Defined below the table that points to it; exported as C_GetFunctionList. */
+static CK_RV shim_C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR function_list);
+
+static CK_FUNCTION_LIST shim_functions = {
+	.version = { CRYPTOKI_VERSION_MAJOR, CRYPTOKI_VERSION_MINOR },
+#define SHIM_ENTRY(name) .name = shim_ ## name,
+	SHIM_FUNCTIONS(SHIM_ENTRY)
+#undef SHIM_ENTRY
+};
+
+static CK_RV shim_C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR function_list)
+{
+	CK_FUNCTION_LIST *t;
+	CK_RV rv;
+
+	if (!call_begin(FN_C_GetFunctionList, &t, &rv))
+		return rv;
+	if (!function_list)
+		return CKR_ARGUMENTS_BAD;
+	*function_list = &shim_functions;
+	return CKR_OK;
+}
+
+SHIM_EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR function_list)
+{
+	return shim_C_GetFunctionList(function_list);
+}
+
+/* ---- Control interface (p11shim.h) ---- */
+
+SHIM_EXPORT void p11shim_reset(void)
+{
+	pthread_mutex_lock(&lock);
+	memset(shim.calls, 0, sizeof shim.calls);
+	shim.total = 0;
+	shim.n_faults = 0;
+	shim.tamper_mode = 0;
+	pin_free(shim.pinpad_pin);
+	shim.pinpad_pin = NULL;
+	shim.absent = false;
+	shim.removable = false;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT unsigned long p11shim_count(const char *fn)
+{
+	unsigned long n;
+	int i = fn ? fn_lookup(fn) : -1;
+
+	if (i < 0)
+		return P11SHIM_UNKNOWN;
+	pthread_mutex_lock(&lock);
+	n = shim.calls[i];
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+SHIM_EXPORT unsigned long p11shim_total(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = shim.total;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+SHIM_EXPORT void p11shim_fail(const char *fn, unsigned long nth, CK_RV rv)
+{
+	int i = fn ? fn_lookup(fn) : FN_ANY;
+
+	if (i < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	if (shim.n_faults < FAULTS_MAX) {
+		shim.faults[shim.n_faults++] = (struct fault){
+			.fn = i, .every = nth == 0, .left = nth, .rv = rv,
+		};
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_tamper_length(unsigned long nth, int mode)
+{
+	if (mode != P11SHIM_LEN_UNAVAILABLE && mode != P11SHIM_LEN_TOO_LARGE)
+		return;
+	pthread_mutex_lock(&lock);
+	shim.tamper_mode = mode;
+	shim.tamper_every = nth == 0;
+	shim.tamper_left = nth;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_set_pinpad(const char *pin)
+{
+	char *copy = pin ? strdup(pin) : NULL;
+
+	pthread_mutex_lock(&lock);
+	pin_free(shim.pinpad_pin);
+	shim.pinpad_pin = copy;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_set_token_absent(bool absent)
+{
+	pthread_mutex_lock(&lock);
+	shim.absent = absent;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_set_removable(bool removable)
+{
+	pthread_mutex_lock(&lock);
+	shim.removable = removable;
+	pthread_mutex_unlock(&lock);
+}

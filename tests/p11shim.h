@@ -1,0 +1,96 @@
+/* Control interface of p11shim, the test PKCS#11 module that forwards every
+ * call to a real module (SoftHSM), counts the calls and injects faults.
+ *
+ * The shim is loaded twice over: as a PKCS#11 module (by p11-kit on behalf
+ * of capi11, through a module-path URI) and by the tests through dlopen of the
+ * same file, which yields the same instance; the tests then drive it with the
+ * functions below, usually through fixture_shim(). All of them are
+ * thread-safe. State set here survives C_Finalize and a reload of the module
+ * as long as some handle keeps the shim loaded (fixture_shim() keeps one).
+ *
+ * The target is loaded once per process, so the shim and a direct user of
+ * SoftHSM share one SoftHSM. When the target is already initialized by that
+ * other user, the shim's C_Initialize succeeds and its C_Finalize returns
+ * CKR_OK without finalizing the target; finalizing SoftHSM directly while the
+ * shim is in use still pulls it from under the shim. */
+#ifndef CAPI11_P11SHIM_H
+#define CAPI11_P11SHIM_H
+
+#include <stdbool.h>
+#include <p11-kit/pkcs11.h>
+
+/* The module the shim forwards to: this variable when set, else SoftHSM. */
+#define P11SHIM_TARGET_ENV "P11SHIM_TARGET"
+
+/* p11shim_count() of a name that is not a PKCS#11 v2.40 function, so that a
+ * misspelt name makes a "count == 0" assertion fail instead of passing. */
+#define P11SHIM_UNKNOWN ((unsigned long)-1)
+
+/* Modes of p11shim_tamper_length(). */
+enum {
+	/* Every ulValueLen of the template becomes CK_UNAVAILABLE_INFORMATION
+	 * while the return value stays what the module said (often CKR_OK):
+	 * a module that contradicts itself. */
+	P11SHIM_LEN_UNAVAILABLE = 1,
+	/* Every attribute that had a buffer (pValue != NULL) reports one byte
+	 * more than the caller's buffer holds; the buffer itself is left as the
+	 * module filled it. Size queries (pValue == NULL) are untouched, so aim
+	 * nth at the second call of a query-then-fetch pair. */
+	P11SHIM_LEN_TOO_LARGE = 2,
+};
+
+/* Clears everything: counters, pending faults and length tampering, pinpad,
+ * token absence and the removable flag. */
+void p11shim_reset(void);
+
+/* Calls of the named function ("C_Login") since the last reset, faulted
+ * calls included; P11SHIM_UNKNOWN for a name that is no PKCS#11 function.
+ * C_GetFunctionList counts too (p11-kit calls it when it loads the shim). */
+unsigned long p11shim_count(const char *fn);
+
+/* All calls since the last reset. */
+unsigned long p11shim_total(void);
+
+/* Fails the nth (1-based) future call of fn, or of any function when fn is
+ * NULL, with rv instead of forwarding it; nth 0 fails every call from now
+ * on. Several faults can be pending (up to 16, more are ignored); when two
+ * fall on one call, the one set first gives the return value and both are
+ * used up. Calls that fail this way are still counted. A name that is no
+ * PKCS#11 function sets nothing. */
+void p11shim_fail(const char *fn, unsigned long nth, CK_RV rv);
+
+/* Tampers with the lengths that the nth (1-based; 0: every) future
+ * C_GetAttributeValue call reports, after forwarding it; mode is one of
+ * P11SHIM_LEN_*. */
+void p11shim_tamper_length(unsigned long nth, int mode);
+
+/* Makes every token look like one behind a pinpad reader: C_GetTokenInfo
+ * adds CKF_PROTECTED_AUTHENTICATION_PATH, and C_Login with a NULL PIN logs in
+ * with this PIN, as if typed on the pinpad. A C_Login with a PIN is forwarded
+ * unchanged. NULL turns it off. */
+void p11shim_set_pinpad(const char *pin);
+
+/* Makes every slot look empty: C_GetSlotList(CK_TRUE) lists no slot,
+ * C_GetSlotInfo clears CKF_TOKEN_PRESENT, and the calls that take a slot
+ * (C_GetTokenInfo, C_OpenSession, C_GetMechanismList, C_GetMechanismInfo,
+ * C_InitToken) return CKR_TOKEN_NOT_PRESENT. Sessions already open are left
+ * alone. */
+void p11shim_set_token_absent(bool absent);
+
+/* Makes C_GetSlotInfo report CKF_REMOVABLE_DEVICE on every slot; false
+ * leaves the flag as the target reports it. */
+void p11shim_set_removable(bool removable);
+
+/* The control functions as tests see them once resolved with dlsym. */
+struct p11shim_ops {
+	void (*reset)(void);
+	unsigned long (*count)(const char *fn);
+	unsigned long (*total)(void);
+	void (*fail)(const char *fn, unsigned long nth, CK_RV rv);
+	void (*tamper_length)(unsigned long nth, int mode);
+	void (*set_pinpad)(const char *pin);
+	void (*set_token_absent)(bool absent);
+	void (*set_removable)(bool removable);
+};
+
+#endif
