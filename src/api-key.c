@@ -1,0 +1,110 @@
+/* Entry points for keys: argument checks, handle lookup, last error. */
+#include "config.h"
+#include "context.h"
+#include "key.h"
+#include "util.h"
+
+#include <wincrypt.h>
+
+static BOOL finish(DWORD err)
+{
+	if (err != ERROR_SUCCESS) {
+		SetLastError(err);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags, HCRYPTKEY *phKey)
+{
+	struct context *ctx;
+	struct key *key = NULL;
+	DWORD err;
+
+	if (phKey == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	ctx = context_lookup(hProv);
+	if (ctx == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_lock(ctx);
+	if (err == ERROR_SUCCESS) {
+		err = key_generate_locked(ctx, Algid, dwFlags, &key);
+		if (err == ERROR_SUCCESS)
+			err = key_register_locked(key, phKey);
+		context_unlock(ctx);
+	}
+	/* Registered or not, this reference was the maker's. */
+	key_unref(key);
+	context_unref(ctx);
+	return finish(err);
+}
+
+BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec, HCRYPTKEY *phUserKey)
+{
+	struct context *ctx;
+	struct key *key = NULL;
+	DWORD err;
+
+	if (phUserKey == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	ctx = context_lookup(hProv);
+	if (ctx == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_lock(ctx);
+	if (err == ERROR_SUCCESS) {
+		err = key_get_user_locked(ctx, dwKeySpec, &key);
+		if (err == ERROR_SUCCESS)
+			err = key_register_locked(key, phUserKey);
+		context_unlock(ctx);
+	}
+	key_unref(key);
+	context_unref(ctx);
+	return finish(err);
+}
+
+BOOL CryptDestroyKey(HCRYPTKEY hKey)
+{
+	return finish(key_destroy(hKey));
+}
+
+BOOL CryptDuplicateKey(HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags, HCRYPTKEY *phKey)
+{
+	struct key *key, *copy = NULL;
+	DWORD err;
+
+	if (pdwReserved != NULL || dwFlags != 0 || phKey == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	key = key_lookup(hKey);
+	if (key == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_lock(key->ctx);
+	if (err == ERROR_SUCCESS) {
+		err = key_duplicate_locked(key, &copy);
+		if (err == ERROR_SUCCESS)
+			err = key_register_locked(copy, phKey);
+		context_unlock(key->ctx);
+	}
+	key_unref(copy);
+	key_unref(key);
+	return finish(err);
+}
+
+BOOL CryptGetKeyParam(HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
+		      DWORD dwFlags)
+{
+	struct key *key;
+	DWORD err;
+
+	if (pdwDataLen == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	key = key_lookup(hKey);
+	if (key == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = dwFlags != 0 ? NTE_BAD_FLAGS : context_lock(key->ctx);
+	if (err == ERROR_SUCCESS) {
+		err = key_get_param_locked(key, dwParam, pbData, pdwDataLen);
+		context_unlock(key->ctx);
+	}
+	key_unref(key);
+	return finish(err);
+}

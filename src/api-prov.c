@@ -1,0 +1,116 @@
+/* Entry points for contexts: argument checks, handle lookup, last error. */
+#include "config.h"
+#include "context.h"
+#include "prov-param.h"
+#include "errors.h"
+#include "util.h"
+
+#include <wincrypt.h>
+
+/* Every entry point ends here: TRUE, or FALSE with the reason. */
+static BOOL finish(DWORD err)
+{
+	if (err != ERROR_SUCCESS) {
+		SetLastError(err);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer, LPCSTR szProvider,
+			  DWORD dwProvType, DWORD dwFlags)
+{
+	HCRYPTPROV h = 0;
+	DWORD err;
+
+	if (phProv == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_acquire(szContainer, szProvider, dwProvType, dwFlags, &h);
+	if (err != ERROR_SUCCESS)
+		return finish(err);
+	/* 0 after CRYPT_DELETEKEYSET, which leaves no context behind. */
+	*phProv = h;
+	return TRUE;
+}
+
+BOOL CryptReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)
+{
+	DWORD err = context_release(hProv);
+
+	if (err != ERROR_SUCCESS)
+		return finish(err);
+	/* Windows releases the context even when it then complains. */
+	return finish(dwFlags != 0 ? NTE_BAD_FLAGS : ERROR_SUCCESS);
+}
+
+BOOL CryptContextAddRef(HCRYPTPROV hProv, DWORD *pdwReserved, DWORD dwFlags)
+{
+	struct context *ctx;
+
+	if (pdwReserved != NULL || dwFlags != 0)
+		return finish(ERROR_INVALID_PARAMETER);
+	ctx = context_lookup(hProv);
+	if (ctx == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	atomic_fetch_add(&ctx->api_refs, 1);
+	context_unref(ctx);
+	return TRUE;
+}
+
+BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
+		       DWORD dwFlags)
+{
+	struct context *ctx;
+	DWORD err;
+
+	if (pdwDataLen == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	ctx = context_lookup(hProv);
+	if (ctx == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_lock(ctx);
+	if (err == ERROR_SUCCESS) {
+		err = prov_get_param_locked(ctx, dwParam, pbData, pdwDataLen, dwFlags);
+		context_unlock(ctx);
+	}
+	context_unref(ctx);
+	return finish(err);
+}
+
+BOOL CryptSetProvParam(HCRYPTPROV hProv, DWORD dwParam, const BYTE *pbData, DWORD dwFlags)
+{
+	struct context *ctx = context_lookup(hProv);
+	DWORD err;
+
+	if (ctx == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_lock(ctx);
+	if (err == ERROR_SUCCESS) {
+		err = prov_set_param_locked(ctx, dwParam, pbData, dwFlags);
+		context_unlock(ctx);
+	}
+	context_unref(ctx);
+	return finish(err);
+}
+
+BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
+{
+	struct context *ctx;
+	DWORD err;
+	CK_RV rv;
+
+	if (pbBuffer == NULL && dwLen != 0)
+		return finish(ERROR_INVALID_PARAMETER);
+	ctx = context_lookup(hProv);
+	if (ctx == NULL)
+		return finish(ERROR_INVALID_PARAMETER);
+	err = context_lock(ctx);
+	if (err == ERROR_SUCCESS) {
+		rv = dwLen == 0 ? CKR_OK : token_random(ctx->tok, ctx->session, pbBuffer, dwLen);
+		context_note_rv_locked(ctx, rv);
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+		context_unlock(ctx);
+	}
+	context_unref(ctx);
+	return finish(err);
+}

@@ -1,0 +1,44 @@
+/* Containers on a token: the set of objects whose CKA_LABEL is the
+ * container's name. capi11 marks the containers it creates with a CKO_DATA
+ * object (CKA_APPLICATION "capi11"), so that an empty container exists;
+ * keys made by other tools form containers without a marker, named by
+ * their CKA_LABEL, or by the hex of their CKA_ID when they have no label. */
+#ifndef CAPI11_CONTAINER_H
+#define CAPI11_CONTAINER_H
+
+#include "token.h"
+#include <wincrypt.h>
+
+#define CONTAINER_APPLICATION "capi11"
+/* CKA_LABEL is free text, but a CryptoAPI container name is a C string
+ * that also travels through PP_ENUMCONTAINERS: keep it bounded. */
+#define CONTAINER_NAME_MAX 255
+
+/* A key pair found in a container. priv or pub may be CK_INVALID_HANDLE
+ * (a public key alone, a private key whose public half is elsewhere). */
+struct container_key {
+	CK_OBJECT_HANDLE priv;
+	CK_OBJECT_HANDLE pub;
+	CK_KEY_TYPE type;
+};
+
+/* Whether anything of the container is visible in this session (objects
+ * marked CKA_PRIVATE show only after login). */
+CK_RV container_exists(struct token *tok, CK_SESSION_HANDLE s, const char *name, bool *exists);
+CK_RV container_create(struct token *tok, CK_SESSION_HANDLE s, const char *name);
+/* Destroys the marker and every key and certificate of the container;
+ * *found tells whether there was anything to destroy. */
+CK_RV container_delete(struct token *tok, CK_SESSION_HANDLE s, const char *name, bool *found);
+/* Names of every container visible in the session, sorted, without
+ * duplicates; a capi11_malloc'd array of capi11_malloc'd strings. */
+CK_RV container_list(struct token *tok, CK_SESSION_HANDLE s, char ***names, size_t *n);
+void container_list_free(char **names, size_t n);
+
+/* The container's key of that spec (AT_KEYEXCHANGE or AT_SIGNATURE):
+ * a private key that may decrypt or unwrap is the exchange key, any other
+ * the signature key (SPEC section 3), so keys made by other tools are
+ * classified by the same rule. CKR_OK with both handles invalid: no key. */
+CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *name, DWORD spec,
+			 struct container_key *key);
+
+#endif

@@ -1,0 +1,636 @@
+/* Contexts: acquiring (provider resolution, token, PIN, container),
+ * login, release. */
+#include "config.h"
+#include "context.h"
+#include "container.h"
+#include "errors.h"
+#include "key.h"
+#include "pin.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VALID_ACQUIRE_FLAGS (CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET | \
+			     CRYPT_MACHINE_KEYSET | CRYPT_SILENT | CRYPT_DEFAULT_CONTAINER_OPTIONAL)
+
+/* Windows programs name Microsoft's RSA providers; capi11 serves them with
+ * its default provider unless the configuration defines the name itself.
+ * Each keeps its registered type, so that a mismatch is reported as on
+ * Windows. */
+static const struct {
+	const char *name;
+	DWORD type;
+} ms_aliases[] = {
+	{ MS_DEF_PROV_A, PROV_RSA_FULL },
+	{ MS_ENHANCED_PROV_A, PROV_RSA_FULL },
+	{ MS_STRONG_PROV_A, PROV_RSA_FULL },
+	{ MS_SCARD_PROV_A, PROV_RSA_FULL },
+	{ MS_ENH_RSA_AES_PROV_A, PROV_RSA_AES },
+};
+
+#define CAPI11_DEFAULT_PROV_NAME "capi11"
+
+/* The configuration, re-read when the file changes. */
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct capi11_config *config_cache;
+static char *config_cache_path;
+static struct stat config_cache_stat;
+static bool config_cache_absent;
+
+/* What acquiring needs from the configuration, copied out of it so that
+ * a reload cannot pull it from under the context. */
+struct provider_choice {
+	char *name;
+	char *uri;                     /* NULL: first token of the registered modules */
+	DWORD type;                    /* 0: any type of the RSA personality */
+	char *pin_value;
+	char *pin_source;
+	char *default_container;
+	char *pin_prompt;
+	struct config_settings settings;
+};
+
+static void provider_choice_clear(struct provider_choice *pc)
+{
+	capi11_free(pc->name);
+	capi11_free(pc->uri);
+	capi11_free_string_secret(pc->pin_value);
+	capi11_free(pc->pin_source);
+	capi11_free(pc->default_container);
+	capi11_free(pc->pin_prompt);
+	memset(pc, 0, sizeof *pc);
+}
+
+static char *strdup_or_null(const char *s, bool *failed)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	d = capi11_strdup(s);
+	if (d == NULL)
+		*failed = true;
+	return d;
+}
+
+/* Returns the current configuration with config_lock held. */
+static DWORD config_get_locked(const struct capi11_config **out)
+{
+	const char *path = config_path_default();
+	struct config_error cerr;
+	struct stat st;
+	bool absent = stat(path, &st) != 0;
+
+	if (config_cache != NULL && config_cache_path != NULL &&
+	    strcmp(config_cache_path, path) == 0 && absent == config_cache_absent &&
+	    (absent || (st.st_mtim.tv_sec == config_cache_stat.st_mtim.tv_sec &&
+			st.st_mtim.tv_nsec == config_cache_stat.st_mtim.tv_nsec &&
+			st.st_size == config_cache_stat.st_size && st.st_ino == config_cache_stat.st_ino))) {
+		*out = config_cache;
+		return ERROR_SUCCESS;
+	}
+	config_free(config_cache);
+	capi11_free(config_cache_path);
+	config_cache = config_load(path, &cerr);
+	config_cache_path = capi11_strdup(path);
+	config_cache_absent = absent;
+	if (!absent)
+		config_cache_stat = st;
+	if (config_cache == NULL)
+		return cerr.code == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
+	*out = config_cache;
+	return ERROR_SUCCESS;
+}
+
+static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
+{
+	const struct capi11_config *cfg;
+	const struct config_provider *p = NULL;
+	const struct config_settings *settings;
+	const char *name = provider, *uri = NULL;
+	DWORD err, alias_type = 0;
+	bool failed = false;
+	size_t i;
+
+	pthread_mutex_lock(&config_lock);
+	err = config_get_locked(&cfg);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	settings = config_settings_global(cfg);
+
+	if (name != NULL && name[0] != '\0' && strncmp(name, "pkcs11:", 7) != 0 &&
+	    config_provider_find(cfg, name) == NULL) {
+		for (i = 0; i < CAPI11_N_ELEMENTS(ms_aliases); i++) {
+			if (strcmp(name, ms_aliases[i].name) == 0)
+				break;
+		}
+		if (i == CAPI11_N_ELEMENTS(ms_aliases)) {
+			err = NTE_KEYSET_NOT_DEF;
+			goto out;
+		}
+		alias_type = ms_aliases[i].type;
+		pc->name = strdup_or_null(name, &failed);
+		name = NULL;           /* served by the default provider */
+	}
+	if (name == NULL || name[0] == '\0')
+		name = config_default_provider(cfg);
+
+	if (name != NULL && strncmp(name, "pkcs11:", 7) == 0) {
+		uri = name;
+	} else if (name != NULL) {
+		p = config_provider_find(cfg, name);
+		if (p == NULL) {
+			/* A default-provider naming no section is a broken file. */
+			err = NTE_KEYSET_NOT_DEF;
+			goto out;
+		}
+		uri = p->uri;
+		settings = &p->settings;
+		if (pc->name == NULL)
+			pc->name = strdup_or_null(p->name, &failed);
+	}
+	/* A Microsoft name keeps the type Windows registers it with. */
+	pc->type = alias_type != 0 ? alias_type : p != NULL ? p->type : 0;
+	if (pc->type != 0 && pc->type != type) {
+		err = NTE_PROV_TYPE_NO_MATCH;
+		goto out;
+	}
+	if (pc->name == NULL)
+		pc->name = strdup_or_null(CAPI11_DEFAULT_PROV_NAME, &failed);
+	pc->uri = strdup_or_null(uri, &failed);
+	if (p != NULL) {
+		pc->pin_value = strdup_or_null(p->pin_value, &failed);
+		pc->pin_source = strdup_or_null(p->pin_source, &failed);
+	}
+	pc->settings = *settings;
+	pc->default_container = strdup_or_null(settings->default_container, &failed);
+	pc->pin_prompt = strdup_or_null(settings->pin_prompt, &failed);
+	pc->settings.default_container = NULL;
+	pc->settings.pin_prompt = NULL;
+	if (failed)
+		err = NTE_NO_MEMORY;
+out:
+	pthread_mutex_unlock(&config_lock);
+	return err;
+}
+
+/* Opens the token and takes the PIN the URI carries, if any. */
+static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
+{
+	P11KitUri *uri;
+	const char *v;
+	bool failed = false;
+	CK_RV rv;
+
+	if (pc->uri == NULL)
+		return error_from_ckr(token_open_default(tok), ERROR_OP_GENERIC);
+	uri = p11_kit_uri_new();
+	if (uri == NULL)
+		return NTE_NO_MEMORY;
+	if (p11_kit_uri_parse(pc->uri, P11_KIT_URI_FOR_ANY, uri) != P11_KIT_URI_OK) {
+		p11_kit_uri_free(uri);
+		return NTE_BAD_PROVIDER;
+	}
+	/* The URI's PIN wins over the configuration's. */
+	v = p11_kit_uri_get_pin_value(uri);
+	if (v != NULL) {
+		capi11_free_string_secret(pc->pin_value);
+		capi11_free(pc->pin_source);
+		pc->pin_source = NULL;
+		pc->pin_value = strdup_or_null(v, &failed);
+	} else if ((v = p11_kit_uri_get_pin_source(uri)) != NULL) {
+		capi11_free_string_secret(pc->pin_value);
+		capi11_free(pc->pin_source);
+		pc->pin_value = NULL;
+		pc->pin_source = strdup_or_null(v, &failed);
+	}
+	rv = failed ? CKR_HOST_MEMORY : token_open_uri(uri, tok);
+	/* p11-kit keeps a copy of pin-value in the URI: wipe it. */
+	v = p11_kit_uri_get_pin_value(uri);
+	if (v != NULL)
+		capi11_wipe((void *)v, strlen(v));
+	p11_kit_uri_free(uri);
+	return error_from_ckr(rv, ERROR_OP_GENERIC);
+}
+
+static char *default_container_name(const struct provider_choice *pc)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (pc->default_container != NULL)
+		return capi11_strdup(pc->default_container);
+	/* Windows names the default container after the user. */
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &res) == 0 && res != NULL)
+		return capi11_strdup(res->pw_name);
+	return capi11_strdup("default");
+}
+
+static void context_destroy(struct handle_obj *base)
+{
+	struct context *ctx = (struct context *)base;
+
+	container_list_free(ctx->enum_names, ctx->n_enum_names);
+	capi11_free(ctx->keys);
+	capi11_free(ctx->owned);
+	capi11_free(ctx->prov_name);
+	capi11_free(ctx->container);
+	capi11_free_string_secret(ctx->pin);
+	capi11_free(ctx->pin_prompt);
+	pthread_mutex_destroy(&ctx->lock);
+	capi11_free(ctx);
+}
+
+static struct context *context_new(void)
+{
+	struct context *ctx = capi11_calloc(1, sizeof *ctx);
+
+	if (ctx == NULL)
+		return NULL;
+	handle_obj_init(&ctx->base, HANDLE_PROV, context_destroy);
+	pthread_mutex_init(&ctx->lock, NULL);
+	atomic_init(&ctx->api_refs, 1);
+	ctx->session = CK_INVALID_HANDLE;
+	return ctx;
+}
+
+void context_note_rv_locked(struct context *ctx, CK_RV rv)
+{
+	/* A session the token dropped is not given back to the pool. */
+	if (token_rv_is_session_lost(rv))
+		ctx->session_lost = true;
+}
+
+DWORD context_login_locked(struct context *ctx, bool may_prompt)
+{
+	char *pin = NULL;
+	int perr = 0;
+	CK_RV rv;
+
+	if (!token_needs_login(ctx->tok) || token_is_logged_in(ctx->tok, ctx->session))
+		return ERROR_SUCCESS;
+	if (ctx->pin == NULL && token_has_pinpad(ctx->tok)) {
+		/* The reader asks for the PIN itself. */
+		rv = token_login(ctx->tok, ctx->session, NULL, 0);
+		context_note_rv_locked(ctx, rv);
+		return error_from_ckr(rv, ERROR_OP_LOGIN);
+	}
+	if (ctx->pin != NULL) {
+		pin = ctx->pin;
+		ctx->pin = NULL;
+	} else if (ctx->silent || !may_prompt) {
+		return NTE_SILENT_CONTEXT;
+	} else {
+		pin = pin_request(ctx->pin_prompt, token_label(ctx->tok), &perr);
+		if (pin == NULL)
+			return (perr == ECANCELED || perr == EINTR) ? SCARD_W_CANCELLED_BY_USER
+								      : NTE_SILENT_CONTEXT;
+	}
+	/* One attempt per PIN: a rejected PIN is wiped, never retried, so that
+	 * the library cannot lock a card by itself. */
+	rv = token_login(ctx->tok, ctx->session, pin, strlen(pin));
+	capi11_free_string_secret(pin);
+	context_note_rv_locked(ctx, rv);
+	return error_from_ckr(rv, ERROR_OP_LOGIN);
+}
+
+DWORD context_set_pin_locked(struct context *ctx, const char *pin)
+{
+	char *copy = capi11_strdup(pin);
+
+	if (copy == NULL)
+		return NTE_NO_MEMORY;
+	capi11_free_string_secret(ctx->pin);
+	ctx->pin = copy;
+	if (token_is_logged_in(ctx->tok, ctx->session)) {
+		/* Nothing to check the PIN against without logging out, which
+		 * would kill every session object on the token. */
+		capi11_free_string_secret(ctx->pin);
+		ctx->pin = NULL;
+		return ERROR_SUCCESS;
+	}
+	return context_login_locked(ctx, false);
+}
+
+/* Opens, creates or deletes the container, per the acquire flags. */
+static DWORD context_open_container_locked(struct context *ctx, DWORD flags, bool *deleted)
+{
+	bool exists = false;
+	DWORD err;
+	CK_RV rv;
+
+	/* Deleting destroys private objects: it needs the login first. */
+	if (flags & CRYPT_DELETEKEYSET) {
+		err = context_login_locked(ctx, true);
+		if (err != ERROR_SUCCESS)
+			return err;
+		rv = container_delete(ctx->tok, ctx->session, ctx->container, &exists);
+		context_note_rv_locked(ctx, rv);
+		if (rv != CKR_OK)
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
+		*deleted = true;
+		return exists ? ERROR_SUCCESS : NTE_BAD_KEYSET;
+	}
+	/* Public objects (the marker, public keys) tell without a PIN; a
+	 * container of private keys only shows after login. */
+	rv = container_exists(ctx->tok, ctx->session, ctx->container, &exists);
+	if (rv == CKR_OK && !exists && token_needs_login(ctx->tok) &&
+	    !token_is_logged_in(ctx->tok, ctx->session)) {
+		err = context_login_locked(ctx, true);
+		/* A silent CRYPT_NEWKEYSET without a PIN still makes its (public)
+		 * marker, so that the Windows pattern of a silent acquire followed
+		 * by PP_KEYEXCHANGE_PIN works; opening needs to see the keys. */
+		if (err == NTE_SILENT_CONTEXT && (flags & CRYPT_NEWKEYSET))
+			err = ERROR_SUCCESS;
+		else if (err != ERROR_SUCCESS)
+			return err;
+		else
+			rv = container_exists(ctx->tok, ctx->session, ctx->container, &exists);
+	}
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	if (flags & CRYPT_NEWKEYSET) {
+		if (exists)
+			return NTE_EXISTS;
+		rv = container_create(ctx->tok, ctx->session, ctx->container);
+		context_note_rv_locked(ctx, rv);
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	}
+	return exists ? ERROR_SUCCESS : NTE_BAD_KEYSET;
+}
+
+static DWORD acquire_check_args(const char *container, DWORD type, DWORD flags)
+{
+	if (type == 0 || type > 999)
+		return NTE_BAD_PROV_TYPE;
+	if (flags & ~(DWORD)VALID_ACQUIRE_FLAGS)
+		return NTE_BAD_FLAGS;
+	if ((flags & CRYPT_NEWKEYSET) && (flags & CRYPT_DELETEKEYSET))
+		return NTE_BAD_FLAGS;
+	if ((flags & CRYPT_VERIFYCONTEXT) &&
+	    ((flags & (CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET)) ||
+	     (container != NULL && container[0] != '\0')))
+		return NTE_BAD_FLAGS;
+	if (container != NULL && strlen(container) > CONTAINER_NAME_MAX)
+		return NTE_BAD_KEYSET_PARAM;
+	return ERROR_SUCCESS;
+}
+
+DWORD context_acquire(const char *container, const char *provider, DWORD type, DWORD flags,
+		      HCRYPTPROV *out)
+{
+	struct provider_choice pc;
+	struct context *ctx = NULL;
+	bool deleted = false;
+	int perr = 0;
+	DWORD err;
+	CK_RV rv;
+
+	*out = 0;
+	memset(&pc, 0, sizeof pc);
+	err = acquire_check_args(container, type, flags);
+	if (err != ERROR_SUCCESS)
+		return err;
+	err = provider_choose(provider, type, &pc);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	/* The RSA personality serves these; the others have no provider yet. */
+	if (type != PROV_RSA_FULL && type != PROV_RSA_AES) {
+		err = NTE_PROV_TYPE_NOT_DEF;
+		goto out;
+	}
+	ctx = context_new();
+	if (ctx == NULL) {
+		err = NTE_NO_MEMORY;
+		goto out;
+	}
+	ctx->prov_type = type;
+	ctx->verify = (flags & CRYPT_VERIFYCONTEXT) != 0;
+	ctx->silent = (flags & CRYPT_SILENT) != 0;
+	ctx->settings = pc.settings;
+	ctx->prov_name = pc.name;
+	ctx->pin_prompt = pc.pin_prompt;
+	pc.name = NULL;
+	pc.pin_prompt = NULL;
+
+	err = provider_open_token(&pc, &ctx->tok);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	if (pc.pin_value != NULL) {
+		ctx->pin = pc.pin_value;
+		pc.pin_value = NULL;
+	} else if (pc.pin_source != NULL) {
+		ctx->pin = pin_read_source(pc.pin_source, &perr);
+		if (ctx->pin == NULL) {
+			err = perr == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
+			goto out;
+		}
+	}
+	if (!ctx->verify) {
+		ctx->container = (container != NULL && container[0] != '\0')
+			? capi11_strdup(container) : default_container_name(&pc);
+		if (ctx->container == NULL) {
+			err = NTE_NO_MEMORY;
+			goto out;
+		}
+	}
+
+	rv = token_session_acquire(ctx->tok, &ctx->session);
+	if (rv != CKR_OK) {
+		ctx->session = CK_INVALID_HANDLE;
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+		goto out;
+	}
+	ctx->generation = token_generation();
+
+	pthread_mutex_lock(&ctx->lock);
+	/* A PIN at hand is used at once, so that a wrong one fails here; verify
+	 * contexts never prompt (their keys are session objects, public when
+	 * nobody logged in). */
+	if (ctx->pin != NULL)
+		err = context_login_locked(ctx, false);
+	if (err == ERROR_SUCCESS && !ctx->verify)
+		err = context_open_container_locked(ctx, flags, &deleted);
+	pthread_mutex_unlock(&ctx->lock);
+	if (err != ERROR_SUCCESS || deleted)
+		goto out;
+
+	*out = handle_register(&ctx->base);
+	if (*out == 0) {
+		err = NTE_NO_MEMORY;
+		goto out;
+	}
+	/* From here the handle table's reference keeps the context alive. */
+	context_unref(ctx);
+	ctx = NULL;
+out:
+	if (ctx != NULL) {
+		if (ctx->session != CK_INVALID_HANDLE)
+			token_session_release(ctx->tok, ctx->session,
+					      ctx->session_lost ? CKR_SESSION_HANDLE_INVALID : CKR_OK);
+		context_destroy(&ctx->base);
+	}
+	provider_choice_clear(&pc);
+	return err;
+}
+
+struct context *context_lookup(HCRYPTPROV h)
+{
+	return (struct context *)handle_lookup(h, HANDLE_PROV);
+}
+
+void context_unref(struct context *ctx)
+{
+	if (ctx != NULL)
+		handle_obj_unref(&ctx->base);
+}
+
+/* Session objects of a lost session are gone with it. */
+static void context_forget_owned_locked(struct context *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_owned; i++)
+		ctx->owned[i]->gone = true;
+	ctx->n_owned = 0;
+}
+
+DWORD context_lock(struct context *ctx)
+{
+	CK_RV rv;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->released || ctx->generation != token_generation()) {
+		pthread_mutex_unlock(&ctx->lock);
+		return ERROR_INVALID_PARAMETER;
+	}
+	if (ctx->session_lost) {
+		token_session_release(ctx->tok, ctx->session, CKR_SESSION_HANDLE_INVALID);
+		ctx->session = CK_INVALID_HANDLE;
+		context_forget_owned_locked(ctx);
+		rv = token_session_acquire(ctx->tok, &ctx->session);
+		if (rv != CKR_OK) {
+			ctx->session = CK_INVALID_HANDLE;
+			pthread_mutex_unlock(&ctx->lock);
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
+		}
+		ctx->session_lost = false;
+	}
+	return ERROR_SUCCESS;
+}
+
+void context_unlock(struct context *ctx)
+{
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+/* Grows a handle-sized array by one slot. */
+static bool array_reserve(void **items, size_t n, size_t *cap, size_t size)
+{
+	void *grown;
+	size_t new_cap;
+
+	if (n < *cap)
+		return true;
+	new_cap = *cap ? *cap * 2 : 8;
+	grown = capi11_realloc(*items, new_cap * size);
+	if (grown == NULL)
+		return false;
+	*items = grown;
+	*cap = new_cap;
+	return true;
+}
+
+bool context_add_key_locked(struct context *ctx, ULONG_PTR key)
+{
+	if (!array_reserve((void **)&ctx->keys, ctx->n_keys, &ctx->cap_keys, sizeof *ctx->keys))
+		return false;
+	ctx->keys[ctx->n_keys++] = key;
+	return true;
+}
+
+void context_remove_key_locked(struct context *ctx, ULONG_PTR key)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_keys; i++) {
+		if (ctx->keys[i] == key) {
+			ctx->keys[i] = ctx->keys[--ctx->n_keys];
+			return;
+		}
+	}
+}
+
+bool context_add_owned_locked(struct context *ctx, struct keyobj *obj)
+{
+	if (!array_reserve((void **)&ctx->owned, ctx->n_owned, &ctx->cap_owned, sizeof *ctx->owned))
+		return false;
+	ctx->owned[ctx->n_owned++] = obj;
+	return true;
+}
+
+void context_remove_owned_locked(struct context *ctx, struct keyobj *obj)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_owned; i++) {
+		if (ctx->owned[i] == obj) {
+			ctx->owned[i] = ctx->owned[--ctx->n_owned];
+			return;
+		}
+	}
+}
+
+DWORD context_release(HCRYPTPROV h)
+{
+	struct context *ctx = context_lookup(h);
+	struct handle_obj *table_ref;
+	ULONG_PTR *keys;
+	size_t n_keys, i;
+	bool stale;
+
+	if (ctx == NULL)
+		return ERROR_INVALID_PARAMETER;
+	if (atomic_fetch_sub(&ctx->api_refs, 1) > 1) {
+		context_unref(ctx);
+		return ERROR_SUCCESS;
+	}
+	table_ref = handle_remove(h, HANDLE_PROV);
+
+	pthread_mutex_lock(&ctx->lock);
+	ctx->released = true;
+	stale = ctx->generation != token_generation();
+	/* Session objects die with the session anyway, but a pooled session
+	 * outlives this context: destroy them now. Never C_Logout: that would
+	 * kill every other context's session objects on the token. */
+	for (i = 0; i < ctx->n_owned && !stale && !ctx->session_lost; i++) {
+		struct keyobj *obj = ctx->owned[i];
+		token_destroy(ctx->tok, ctx->session, obj->priv);
+		if (obj->pub != CK_INVALID_HANDLE)
+			token_destroy(ctx->tok, ctx->session, obj->pub);
+	}
+	context_forget_owned_locked(ctx);
+	keys = ctx->keys;
+	n_keys = ctx->n_keys;
+	ctx->keys = NULL;
+	ctx->n_keys = ctx->cap_keys = 0;
+	/* A session from before a fork belongs to the parent: left alone. */
+	if (!stale && ctx->session != CK_INVALID_HANDLE)
+		token_session_release(ctx->tok, ctx->session,
+				      ctx->session_lost ? CKR_SESSION_HANDLE_INVALID : CKR_OK);
+	ctx->session = CK_INVALID_HANDLE;
+	pthread_mutex_unlock(&ctx->lock);
+
+	/* Key handles of a released context are orphans: they go too. */
+	for (i = 0; i < n_keys; i++)
+		handle_obj_unref(handle_remove(keys[i], HANDLE_KEY));
+	capi11_free(keys);
+	handle_obj_unref(table_ref);
+	context_unref(ctx);
+	return ERROR_SUCCESS;
+}

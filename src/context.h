@@ -1,0 +1,86 @@
+/* A CryptoAPI context (HCRYPTPROV): one token, one leased PKCS#11 session
+ * kept until release (session objects die with the session that made
+ * them), a container name, and the settings of its provider. */
+#ifndef CAPI11_CONTEXT_H
+#define CAPI11_CONTEXT_H
+
+#include "handle.h"
+#include "token.h"
+#include "conffile.h"
+
+#include <pthread.h>
+#include <wincrypt.h>
+
+struct keyobj;
+
+struct context {
+	struct handle_obj base;        /* first: a context is a handle object */
+	pthread_mutex_t lock;          /* guards everything below and the session */
+	atomic_uint api_refs;          /* CryptContextAddRef count */
+	bool released;
+	unsigned generation;           /* fork generation of the session */
+	bool session_lost;             /* the token dropped the session */
+
+	struct token *tok;
+	CK_SESSION_HANDLE session;
+	DWORD prov_type;
+	bool verify;                   /* CRYPT_VERIFYCONTEXT: no container */
+	bool silent;                   /* CRYPT_SILENT: never prompt */
+	char *prov_name;
+	char *container;               /* NULL for verify contexts */
+	char *pin;                     /* known PIN not yet used; wiped after C_Login */
+	char *pin_prompt;              /* p11-kit PIN source for prompts, NULL: capi11's */
+	struct config_settings settings;
+
+	/* Key handles of this context, invalidated when it is released. */
+	ULONG_PTR *keys;
+	size_t n_keys, cap_keys;
+	/* Session objects capi11 made here, destroyed at release. */
+	struct keyobj **owned;
+	size_t n_owned, cap_owned;
+
+	/* PP_ENUMCONTAINERS / PP_ENUMALGS(_EX) cursors. */
+	char **enum_names;
+	size_t n_enum_names, enum_pos;
+	size_t enum_alg_pos, enum_alg_ex_pos;
+};
+
+/* CryptAcquireContextA's work: *out is the new handle, 0 after
+ * CRYPT_DELETEKEYSET. Returns 0 or the Windows error code. */
+DWORD context_acquire(const char *container, const char *provider, DWORD type, DWORD flags,
+		      HCRYPTPROV *out);
+
+/* The context named by a handle, referenced, or NULL. */
+struct context *context_lookup(HCRYPTPROV h);
+void context_unref(struct context *ctx);
+
+/* Locks a context for use; fails with ERROR_INVALID_PARAMETER when it has
+ * been released or belongs to the parent of a fork. A session the token
+ * dropped (card removed and put back) is replaced by a new one here; the
+ * session objects died with the old one. */
+DWORD context_lock(struct context *ctx);
+void context_unlock(struct context *ctx);
+
+/* With the context locked: makes sure the token is logged in, with the
+ * PIN the context knows, a pinpad, or a prompt (unless silent, then
+ * NTE_SILENT_CONTEXT). A context that may not prompt and has no PIN
+ * answers NTE_SILENT_CONTEXT. */
+DWORD context_login_locked(struct context *ctx, bool may_prompt);
+/* Logs in with a PIN given by CryptSetProvParam. */
+DWORD context_set_pin_locked(struct context *ctx, const char *pin);
+
+/* Handle bookkeeping, with the context locked. */
+bool context_add_key_locked(struct context *ctx, ULONG_PTR key);
+void context_remove_key_locked(struct context *ctx, ULONG_PTR key);
+bool context_add_owned_locked(struct context *ctx, struct keyobj *obj);
+void context_remove_owned_locked(struct context *ctx, struct keyobj *obj);
+
+/* CryptReleaseContext: drops one CryptContextAddRef reference; the last
+ * destroys the context's session objects, invalidates its keys and
+ * returns its session to the pool. */
+DWORD context_release(HCRYPTPROV h);
+
+/* Records the result of a PKCS#11 call made on the context's session. */
+void context_note_rv_locked(struct context *ctx, CK_RV rv);
+
+#endif

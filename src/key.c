@@ -1,0 +1,545 @@
+/* Keys: generation, the container's keys, duplication, parameters and
+ * the handle bookkeeping. */
+#include "config.h"
+#include "key.h"
+#include "alg.h"
+#include "container.h"
+#include "errors.h"
+#include "util.h"
+
+#include <string.h>
+
+/* Permissions every key has; CRYPT_EXPORT is added for exportable keys. */
+#define KEY_BASE_PERMISSIONS (CRYPT_ENCRYPT | CRYPT_DECRYPT | CRYPT_READ | CRYPT_WRITE | CRYPT_MAC)
+
+/* CryptGenKey flags capi11 acts on or accepts; the others are refused. */
+#define VALID_GENKEY_FLAGS (CRYPT_EXPORTABLE | CRYPT_USER_PROTECTED | CRYPT_CREATE_SALT | \
+			    CRYPT_NO_SALT | CRYPT_PREGEN | CRYPT_ARCHIVABLE | \
+			    CRYPT_FORCE_KEY_PROTECTION_HIGH | CRYPT_UPDATE_KEY)
+
+static CK_BBOOL ck_true = CK_TRUE;
+static CK_BBOOL ck_false = CK_FALSE;
+
+static CK_BBOOL *ckb(bool b)
+{
+	return b ? &ck_true : &ck_false;
+}
+
+DWORD param_put(BYTE *data, DWORD *len, const void *value, DWORD value_len)
+{
+	if (data == NULL) {
+		*len = value_len;
+		return ERROR_SUCCESS;
+	}
+	if (*len < value_len) {
+		*len = value_len;
+		return ERROR_MORE_DATA;
+	}
+	memcpy(data, value, value_len);
+	*len = value_len;
+	return ERROR_SUCCESS;
+}
+
+DWORD param_put_dword(BYTE *data, DWORD *len, DWORD value)
+{
+	return param_put(data, len, &value, sizeof value);
+}
+
+static void key_destroy_obj(struct handle_obj *base)
+{
+	struct key *key = (struct key *)base;
+	struct context *ctx = key->ctx;
+
+	pthread_mutex_lock(&ctx->lock);
+	keyobj_unref_locked(ctx, key->obj);
+	pthread_mutex_unlock(&ctx->lock);
+	capi11_wipe(key->iv, sizeof key->iv);
+	capi11_free(key);
+	context_unref(ctx);
+}
+
+void keyobj_unref_locked(struct context *ctx, struct keyobj *obj)
+{
+	if (obj == NULL || atomic_fetch_sub(&obj->refs, 1) > 1)
+		return;
+	if (obj->owned && !obj->gone) {
+		/* Still a live session object of a live context. */
+		if (!ctx->released && ctx->generation == token_generation()) {
+			token_destroy(ctx->tok, ctx->session, obj->priv);
+			if (obj->pub != CK_INVALID_HANDLE)
+				token_destroy(ctx->tok, ctx->session, obj->pub);
+		}
+		context_remove_owned_locked(ctx, obj);
+	}
+	capi11_free(obj);
+}
+
+static struct keyobj *keyobj_new(CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, CK_KEY_TYPE type,
+				 bool owned)
+{
+	struct keyobj *obj = capi11_calloc(1, sizeof *obj);
+
+	if (obj == NULL)
+		return NULL;
+	atomic_init(&obj->refs, 1);
+	obj->priv = priv;
+	obj->pub = pub;
+	obj->type = type;
+	obj->owned = owned;
+	return obj;
+}
+
+/* Frees a key that never got a handle; its keyobj is the caller's. */
+static void key_discard(struct key *key)
+{
+	if (key == NULL)
+		return;
+	context_unref(key->ctx);
+	capi11_free(key);
+}
+
+static struct key *key_new(struct context *ctx, struct keyobj *obj)
+{
+	struct key *key = capi11_calloc(1, sizeof *key);
+
+	if (key == NULL)
+		return NULL;
+	handle_obj_init(&key->base, HANDLE_KEY, key_destroy_obj);
+	handle_obj_ref(&ctx->base);
+	key->ctx = ctx;
+	key->obj = obj;
+	key->mode = CRYPT_MODE_CBC;
+	key->padding = PKCS5_PADDING;
+	return key;
+}
+
+DWORD key_register_locked(struct key *key, HCRYPTKEY *out)
+{
+	HCRYPTKEY h = handle_register(&key->base);
+
+	if (h == 0)
+		return NTE_NO_MEMORY;
+	if (!context_add_key_locked(key->ctx, h)) {
+		handle_obj_unref(handle_remove(h, HANDLE_KEY));
+		return NTE_NO_MEMORY;
+	}
+	*out = h;
+	return ERROR_SUCCESS;
+}
+
+struct key *key_lookup(HCRYPTKEY h)
+{
+	return (struct key *)handle_lookup(h, HANDLE_KEY);
+}
+
+void key_unref(struct key *key)
+{
+	if (key != NULL)
+		handle_obj_unref(&key->base);
+}
+
+DWORD key_destroy(HCRYPTKEY h)
+{
+	struct key *key = (struct key *)handle_remove(h, HANDLE_KEY);
+
+	if (key == NULL)
+		return ERROR_INVALID_PARAMETER;
+	pthread_mutex_lock(&key->ctx->lock);
+	context_remove_key_locked(key->ctx, h);
+	pthread_mutex_unlock(&key->ctx->lock);
+	key_unref(key);
+	return ERROR_SUCCESS;
+}
+
+/* Whether a key may leave the token in some form: CKA_EXTRACTABLE, and not
+ * sensitive unless the policy keeps exportable keys sensitive. */
+static bool exportable_from_attrs(const struct context *ctx, bool extractable, bool sensitive)
+{
+	if (ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE)
+		return extractable;
+	return extractable && !sensitive;
+}
+
+/* Reads the facts of an RSA private/public pair into key. */
+static CK_RV key_read_rsa_locked(struct key *key)
+{
+	struct context *ctx = key->ctx;
+	CK_OBJECT_HANDLE obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	CK_ATTRIBUTE modulus = { CKA_MODULUS, NULL, 0 };
+	bool extractable = false, sensitive = true;
+	CK_RV rv;
+
+	rv = token_get_attributes(ctx->tok, ctx->session, obj, &modulus, 1);
+	if (rv != CKR_OK)
+		return rv;
+	if (modulus.ulValueLen == CK_UNAVAILABLE_INFORMATION || modulus.ulValueLen == 0 ||
+	    modulus.ulValueLen > ALG_RSA_MAX_BITS / 8)
+		return CKR_GENERAL_ERROR;
+	key->bits = (DWORD)modulus.ulValueLen * 8;
+	if (key->obj->priv != CK_INVALID_HANDLE) {
+		rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_EXTRACTABLE, &extractable);
+		if (rv == CKR_OK)
+			rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_SENSITIVE, &sensitive);
+		if (rv != CKR_OK)
+			return rv;
+	}
+	key->block_bits = key->bits;
+	key->exportable = exportable_from_attrs(ctx, extractable, sensitive);
+	key->permissions = KEY_BASE_PERMISSIONS | (key->exportable ? CRYPT_EXPORT : 0);
+	return CKR_OK;
+}
+
+/* A fresh CKA_ID: the two pairs of a container must differ in it. */
+static CK_RV key_new_id(struct context *ctx, unsigned char id[16])
+{
+	return token_random(ctx->tok, ctx->session, id, 16);
+}
+
+static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
+{
+	CK_MECHANISM_INFO info;
+	DWORD want = HIWORD(flags);
+	CK_RV rv;
+
+	if (want == 0)
+		want = ctx->settings.rsa_bits;
+	/* rsaenh's answer to a length it cannot make. */
+	if (want % 8 != 0 || want < ALG_RSA_MIN_BITS || want > ALG_RSA_MAX_BITS)
+		return NTE_BAD_FLAGS;
+	rv = token_mechanism_info(ctx->tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &info);
+	if (rv == CKR_MECHANISM_INVALID)
+		return NTE_BAD_ALGID;
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENKEY);
+	/* Most tokens give the range in bits; some in bytes. */
+	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
+		info.ulMinKeySize *= 8;
+		info.ulMaxKeySize *= 8;
+	}
+	if (want < info.ulMinKeySize || (info.ulMaxKeySize != 0 && want > info.ulMaxKeySize))
+		return NTE_BAD_FLAGS;
+	*bits = want;
+	return ERROR_SUCCESS;
+}
+
+/* Destroys the objects of the container's previous key of that spec once
+ * the new pair exists: CryptGenKey replaces a container's key, as on
+ * Windows. Certificates stay: nothing but the key is lost. */
+static void key_replace_previous_locked(struct context *ctx, DWORD spec,
+					CK_OBJECT_HANDLE new_priv)
+{
+	struct container_key old;
+
+	if (container_find_key(ctx->tok, ctx->session, ctx->container, spec, &old) != CKR_OK)
+		return;
+	while (old.priv != CK_INVALID_HANDLE && old.priv != new_priv) {
+		token_destroy(ctx->tok, ctx->session, old.priv);
+		if (old.pub != CK_INVALID_HANDLE)
+			token_destroy(ctx->tok, ctx->session, old.pub);
+		if (container_find_key(ctx->tok, ctx->session, ctx->container, spec, &old) != CKR_OK)
+			return;
+	}
+}
+
+static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD flags,
+				     struct key **out)
+{
+	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
+	bool exchange = spec == AT_KEYEXCHANGE;
+	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
+	bool sensitive = !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
+	bool on_token = !ctx->verify;
+	bool logged_in;
+	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE type = CKK_RSA;
+	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
+	unsigned char id[16];
+	CK_ULONG bits = 0;
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct keyobj *obj = NULL;
+	struct key *key = NULL;
+	const char *label = ctx->container;
+	DWORD err;
+	CK_RV rv;
+
+	err = key_rsa_bits(ctx, flags, &bits);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* Keys are private objects: without login the token refuses them
+	 * (verify contexts without a PIN make public session objects). */
+	err = context_login_locked(ctx, !ctx->verify);
+	if (err != ERROR_SUCCESS && !(ctx->verify && err == NTE_SILENT_CONTEXT))
+		return err;
+	logged_in = token_is_logged_in(ctx->tok, ctx->session);
+	rv = key_new_id(ctx, id);
+	if (rv != CKR_OK)
+		goto fail;
+
+	{
+		/* SoftHSM defaults every usage to TRUE: each is set explicitly, so
+		 * that the exchange/signature rule classifies the pair. */
+		CK_ATTRIBUTE pub_tmpl[] = {
+			{ CKA_CLASS, &pub_class, sizeof pub_class },
+			{ CKA_KEY_TYPE, &type, sizeof type },
+			{ CKA_TOKEN, ckb(on_token), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, &ck_false, sizeof ck_false },
+			{ CKA_ID, id, sizeof id },
+			{ CKA_MODULUS_BITS, &bits, sizeof bits },
+			{ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent },
+			{ CKA_ENCRYPT, ckb(exchange), sizeof(CK_BBOOL) },
+			{ CKA_WRAP, ckb(exchange), sizeof(CK_BBOOL) },
+			{ CKA_VERIFY, &ck_true, sizeof ck_true },
+			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
+		};
+		CK_ATTRIBUTE priv_tmpl[] = {
+			{ CKA_CLASS, &priv_class, sizeof priv_class },
+			{ CKA_KEY_TYPE, &type, sizeof type },
+			{ CKA_TOKEN, ckb(on_token), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
+			{ CKA_ID, id, sizeof id },
+			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
+			{ CKA_DECRYPT, ckb(exchange), sizeof(CK_BBOOL) },
+			{ CKA_UNWRAP, ckb(exchange), sizeof(CK_BBOOL) },
+			{ CKA_SIGN, &ck_true, sizeof ck_true },
+			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
+		};
+		CK_ULONG n_pub = CAPI11_N_ELEMENTS(pub_tmpl), n_priv = CAPI11_N_ELEMENTS(priv_tmpl);
+
+		/* Keys of a verify context belong to no container: no label. */
+		if (label == NULL) {
+			n_pub--;
+			n_priv--;
+		}
+		rv = token_generate_key_pair(ctx->tok, ctx->session, CKM_RSA_PKCS_KEY_PAIR_GEN,
+					     pub_tmpl, n_pub, priv_tmpl, n_priv, &pub, &priv);
+	}
+	if (rv != CKR_OK)
+		goto fail;
+	if (on_token)
+		key_replace_previous_locked(ctx, spec, priv);
+
+	obj = keyobj_new(priv, pub, CKK_RSA, !on_token);
+	key = obj ? key_new(ctx, obj) : NULL;
+	if (key == NULL || (!on_token && !context_add_owned_locked(ctx, obj))) {
+		rv = CKR_HOST_MEMORY;
+		goto fail;
+	}
+	key->algid = exchange ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	key->spec = spec;
+	rv = key_read_rsa_locked(key);
+	if (rv != CKR_OK)
+		goto fail;
+	*out = key;
+	return ERROR_SUCCESS;
+fail:
+	context_note_rv_locked(ctx, rv);
+	key_discard(key);
+	if (obj != NULL) {
+		context_remove_owned_locked(ctx, obj);
+		capi11_free(obj);
+	}
+	/* A failed CryptGenKey leaves nothing behind on the token. */
+	if (priv != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, priv);
+	if (pub != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, pub);
+	return error_from_ckr(rv, ERROR_OP_GENKEY);
+}
+
+struct sym_gen {
+	ALG_ID algid;
+	CK_MECHANISM_TYPE mech;
+	DWORD kp_keylen;               /* bits, as KP_KEYLEN reports them */
+	DWORD block_bits;
+	DWORD accept_a, accept_b;      /* HIWORD(dwFlags) values taken besides 0 */
+};
+
+/* Session keys CryptGenKey makes. DES-family lengths are accepted with and
+ * without parity bits, as Windows accepts them. */
+static const struct sym_gen sym_gens[] = {
+	{ CALG_AES_128, CKM_AES_KEY_GEN, 128, 128, 128, 128 },
+	{ CALG_AES_192, CKM_AES_KEY_GEN, 192, 128, 192, 192 },
+	{ CALG_AES_256, CKM_AES_KEY_GEN, 256, 128, 256, 256 },
+	{ CALG_DES, CKM_DES_KEY_GEN, 64, 64, 56, 64 },
+	{ CALG_3DES_112, CKM_DES2_KEY_GEN, 128, 64, 112, 128 },
+	{ CALG_3DES, CKM_DES3_KEY_GEN, 192, 64, 168, 192 },
+	{ CALG_RC2, CKM_RC2_KEY_GEN, 128, 64, 0, 0 },
+	{ CALG_RC4, CKM_RC4_KEY_GEN, 128, 0, 0, 0 },
+};
+
+static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_gen *g, DWORD flags,
+					struct key **out)
+{
+	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
+	bool sensitive = !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE type;
+	CK_MECHANISM_INFO info;
+	CK_ULONG value_len = 0;
+	DWORD want = HIWORD(flags);
+	DWORD bits = g->kp_keylen;
+	size_t min_len, max_len;
+	bool logged_in, fixed;
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct keyobj *obj = NULL;
+	struct key *key = NULL;
+	CK_RV rv;
+
+	alg_key_type(g->algid, &type);
+	alg_symmetric_key_range(g->algid, &min_len, &max_len);
+	fixed = min_len == max_len;
+	if (fixed) {
+		if (want != 0 && want != g->accept_a && want != g->accept_b)
+			return alg_is_des_family(g->algid) ? NTE_BAD_FLAGS : NTE_BAD_DATA;
+	} else if (want != 0) {
+		/* RC2 and RC4 take a length in 8-bit steps. */
+		if (want % 8 != 0 || want / 8 < min_len || want / 8 > max_len)
+			return NTE_BAD_DATA;
+		bits = want;
+	}
+	/* What the token cannot make, capi11 does not offer. */
+	if (token_mechanism_info(ctx->tok, g->mech, &info) != CKR_OK ||
+	    !(info.flags & CKF_GENERATE))
+		return NTE_BAD_ALGID;
+	/* Session objects may be private only after login. */
+	context_login_locked(ctx, false);
+	logged_in = token_is_logged_in(ctx->tok, ctx->session);
+
+	{
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, &cls, sizeof cls },
+			{ CKA_KEY_TYPE, &type, sizeof type },
+			{ CKA_TOKEN, &ck_false, sizeof ck_false },
+			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
+			{ CKA_ENCRYPT, &ck_true, sizeof ck_true },
+			{ CKA_DECRYPT, &ck_true, sizeof ck_true },
+			{ CKA_VALUE_LEN, &value_len, sizeof value_len },
+		};
+		CK_ULONG n = CAPI11_N_ELEMENTS(tmpl);
+
+		/* DES keys have a fixed length; only AES, RC2 and RC4 are told. */
+		if (type == CKK_DES || type == CKK_DES2 || type == CKK_DES3)
+			n--;
+		value_len = bits / 8;
+		rv = token_generate_key(ctx->tok, ctx->session, g->mech, tmpl, n, &h);
+	}
+	if (rv != CKR_OK)
+		goto fail;
+	obj = keyobj_new(h, CK_INVALID_HANDLE, type, true);
+	key = obj ? key_new(ctx, obj) : NULL;
+	if (key == NULL || !context_add_owned_locked(ctx, obj)) {
+		rv = CKR_HOST_MEMORY;
+		goto fail;
+	}
+	key->algid = g->algid;
+	key->bits = bits;
+	key->block_bits = g->block_bits;
+	key->exportable = exportable;
+	key->permissions = KEY_BASE_PERMISSIONS | (exportable ? CRYPT_EXPORT : 0);
+	*out = key;
+	return ERROR_SUCCESS;
+fail:
+	context_note_rv_locked(ctx, rv);
+	key_discard(key);
+	if (obj != NULL) {
+		context_remove_owned_locked(ctx, obj);
+		capi11_free(obj);
+	}
+	if (h != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, h);
+	return error_from_ckr(rv, ERROR_OP_GENKEY);
+}
+
+DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out)
+{
+	size_t i;
+
+	if (algid == AT_KEYEXCHANGE || algid == AT_SIGNATURE || algid == CALG_RSA_KEYX ||
+	    algid == CALG_RSA_SIGN) {
+		if (LOWORD(flags) & ~(DWORD)VALID_GENKEY_FLAGS)
+			return NTE_BAD_FLAGS;
+		return key_generate_rsa_locked(ctx, algid, flags, out);
+	}
+	for (i = 0; i < CAPI11_N_ELEMENTS(sym_gens); i++) {
+		if (sym_gens[i].algid == algid) {
+			if (LOWORD(flags) & ~(DWORD)VALID_GENKEY_FLAGS)
+				return NTE_BAD_FLAGS;
+			return key_generate_secret_locked(ctx, &sym_gens[i], flags, out);
+		}
+	}
+	return NTE_BAD_ALGID;
+}
+
+DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
+{
+	struct container_key found;
+	struct keyobj *obj;
+	struct key *key;
+	DWORD err;
+	CK_RV rv;
+
+	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
+		return NTE_NO_KEY;
+	if (ctx->verify)
+		return NTE_NO_KEY;
+	/* Private keys show only after login. */
+	err = context_login_locked(ctx, true);
+	if (err != ERROR_SUCCESS)
+		return err;
+	rv = container_find_key(ctx->tok, ctx->session, ctx->container, spec, &found);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	if (found.priv == CK_INVALID_HANDLE)
+		return NTE_NO_KEY;
+	obj = keyobj_new(found.priv, found.pub, found.type, false);
+	key = obj ? key_new(ctx, obj) : NULL;
+	if (key == NULL) {
+		capi11_free(obj);
+		return NTE_NO_MEMORY;
+	}
+	key->algid = spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	key->spec = spec;
+	rv = key_read_rsa_locked(key);
+	if (rv != CKR_OK) {
+		context_note_rv_locked(ctx, rv);
+		key_discard(key);
+		capi11_free(obj);
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	}
+	*out = key;
+	return ERROR_SUCCESS;
+}
+
+DWORD key_duplicate_locked(struct key *key, struct key **out)
+{
+	struct key *copy = capi11_malloc(sizeof *copy);
+
+	if (copy == NULL)
+		return NTE_NO_MEMORY;
+	*copy = *key;
+	handle_obj_init(&copy->base, HANDLE_KEY, key_destroy_obj);
+	handle_obj_ref(&key->ctx->base);
+	atomic_fetch_add(&key->obj->refs, 1);
+	*out = copy;
+	return ERROR_SUCCESS;
+}
+
+DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
+{
+	switch (param) {
+	case KP_ALGID:
+		return param_put_dword(data, len, key->algid);
+	case KP_KEYLEN:
+		return param_put_dword(data, len, key->bits);
+	case KP_BLOCKLEN:
+		return param_put_dword(data, len, key->block_bits);
+	case KP_PERMISSIONS:
+		return param_put_dword(data, len, key->permissions);
+	default:
+		return NTE_BAD_TYPE;
+	}
+}

@@ -1,0 +1,67 @@
+/* Keys (HCRYPTKEY). A key handle names a struct key: the CryptoAPI view
+ * (algorithm, IV, mode) of a struct keyobj, the token objects. Duplicates
+ * share one keyobj and each has its own IV and mode, so a copy outlives
+ * the handle it was made from. */
+#ifndef CAPI11_KEY_H
+#define CAPI11_KEY_H
+
+#include "context.h"
+#include "handle.h"
+
+#include <wincrypt.h>
+
+#define KEY_IV_MAX 16
+
+struct keyobj {
+	atomic_uint refs;
+	CK_OBJECT_HANDLE priv;         /* private or secret key */
+	CK_OBJECT_HANDLE pub;          /* public key of a pair, or invalid */
+	CK_KEY_TYPE type;
+	/* A session object capi11 made: destroyed with its last key handle,
+	 * or when its context is released, whichever comes first. */
+	bool owned;
+	bool gone;
+};
+
+struct key {
+	struct handle_obj base;        /* first: a key is a handle object */
+	struct context *ctx;           /* referenced */
+	struct keyobj *obj;            /* referenced */
+	ALG_ID algid;
+	DWORD spec;                    /* AT_KEYEXCHANGE, AT_SIGNATURE, or 0 */
+	DWORD bits;                    /* KP_KEYLEN */
+	DWORD block_bits;              /* KP_BLOCKLEN, 0 for stream ciphers */
+	bool exportable;               /* CRYPT_EXPORT in KP_PERMISSIONS */
+	DWORD permissions;
+	DWORD mode;                    /* KP_MODE */
+	DWORD padding;                 /* KP_PADDING */
+	BYTE iv[KEY_IV_MAX];           /* KP_IV */
+};
+
+/* CryptGenKey's work, with the context locked. */
+DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
+/* CryptGetUserKey's work, with the context locked: NTE_NO_KEY when the
+ * container has no key of that spec. */
+DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out);
+/* A new key handle on the same objects, with the same IV and mode. */
+DWORD key_duplicate_locked(struct key *key, struct key **out);
+/* CryptGetKeyParam's work; buffer rules of SPEC section 2. */
+DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
+
+/* Registers a new key with the handle table and its context. */
+DWORD key_register_locked(struct key *key, HCRYPTKEY *out);
+/* The key named by a handle, referenced, or NULL. */
+struct key *key_lookup(HCRYPTKEY h);
+void key_unref(struct key *key);
+/* CryptDestroyKey's work: unregisters the handle. */
+DWORD key_destroy(HCRYPTKEY h);
+
+/* Drops a reference to token objects; with the context locked when the
+ * last reference may destroy a session object. */
+void keyobj_unref_locked(struct context *ctx, struct keyobj *obj);
+
+/* Copies a DWORD parameter out with the buffer rules of SPEC section 2. */
+DWORD param_put(BYTE *data, DWORD *len, const void *value, DWORD value_len);
+DWORD param_put_dword(BYTE *data, DWORD *len, DWORD value);
+
+#endif

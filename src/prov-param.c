@@ -1,0 +1,211 @@
+/* Provider parameters. Strings are returned with their NUL, DWORDs as 4
+ * bytes; enumerations advance only when something was written. */
+#include "config.h"
+#include "prov-param.h"
+#include "container.h"
+#include "errors.h"
+#include "key.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The version rsaenh reports: 2.0. */
+#define CAPI11_PROV_VERSION 0x200
+
+struct alg_entry {
+	ALG_ID algid;
+	CK_MECHANISM_TYPE mech;     /* what the token must have */
+	DWORD default_bits, min_bits, max_bits;
+	const char *name;           /* at most 19 characters: szName[20] */
+	const char *long_name;      /* at most 39: szLongName[40] */
+};
+
+/* What capi11 can do with a token, with the names Microsoft's providers
+ * use. RSA lengths come from the token (see alg_bits). */
+static const struct alg_entry alg_entries[] = {
+	{ CALG_RSA_SIGN, CKM_RSA_PKCS_KEY_PAIR_GEN, 0, 0, 0, "RSA_SIGN", "RSA Signature" },
+	{ CALG_RSA_KEYX, CKM_RSA_PKCS_KEY_PAIR_GEN, 0, 0, 0, "RSA_KEYX", "RSA Key Exchange" },
+	{ CALG_DES, CKM_DES_KEY_GEN, 56, 56, 56, "DES", "Data Encryption Standard (DES)" },
+	{ CALG_3DES_112, CKM_DES2_KEY_GEN, 112, 112, 112, "3DES TWO KEY", "Two Key Triple DES" },
+	{ CALG_3DES, CKM_DES3_KEY_GEN, 168, 168, 168, "3DES", "Three Key Triple DES" },
+	{ CALG_RC2, CKM_RC2_KEY_GEN, 128, 40, 128, "RC2", "RSA Data Security's RC2" },
+	{ CALG_RC4, CKM_RC4_KEY_GEN, 128, 40, 128, "RC4", "RSA Data Security's RC4" },
+	{ CALG_AES_128, CKM_AES_KEY_GEN, 128, 128, 128, "AES 128",
+	  "Advanced Encryption Standard (AES) 128" },
+	{ CALG_AES_192, CKM_AES_KEY_GEN, 192, 192, 192, "AES 192",
+	  "Advanced Encryption Standard (AES) 192" },
+	{ CALG_AES_256, CKM_AES_KEY_GEN, 256, 256, 256, "AES 256",
+	  "Advanced Encryption Standard (AES) 256" },
+};
+
+/* The entry's lengths; false when the token cannot serve it. */
+static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def, DWORD *min,
+		     DWORD *max)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(ctx->tok, e->mech, &info) != CKR_OK ||
+	    !(info.flags & (CKF_GENERATE | CKF_GENERATE_KEY_PAIR)))
+		return false;
+	if (e->default_bits != 0) {
+		*def = e->default_bits;
+		*min = e->min_bits;
+		*max = e->max_bits;
+		return true;
+	}
+	/* RSA: the token's range (bits; a few tokens say bytes). */
+	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
+		info.ulMinKeySize *= 8;
+		info.ulMaxKeySize *= 8;
+	}
+	*def = ctx->settings.rsa_bits;
+	*min = (DWORD)info.ulMinKeySize;
+	*max = (DWORD)info.ulMaxKeySize;
+	return true;
+}
+
+/* Next served entry at or after *pos; false at the end. */
+static const struct alg_entry *alg_next(struct context *ctx, size_t *pos, DWORD *def, DWORD *min,
+					DWORD *max)
+{
+	for (; *pos < CAPI11_N_ELEMENTS(alg_entries); (*pos)++) {
+		if (alg_bits(ctx, &alg_entries[*pos], def, min, max))
+			return &alg_entries[*pos];
+	}
+	return NULL;
+}
+
+static DWORD enum_algs_locked(struct context *ctx, bool ex, BYTE *data, DWORD *len, DWORD flags)
+{
+	size_t *cursor = ex ? &ctx->enum_alg_ex_pos : &ctx->enum_alg_pos;
+	size_t pos;
+	const struct alg_entry *e;
+	DWORD def = 0, min = 0, max = 0, err;
+
+	if (flags & CRYPT_FIRST)
+		*cursor = 0;
+	pos = *cursor;
+	e = alg_next(ctx, &pos, &def, &min, &max);
+	if (e == NULL)
+		return ERROR_NO_MORE_ITEMS;
+	if (ex) {
+		PROV_ENUMALGS_EX a;
+		memset(&a, 0, sizeof a);
+		a.aiAlgid = e->algid;
+		a.dwDefaultLen = def;
+		a.dwMinLen = min;
+		a.dwMaxLen = max;
+		a.dwNameLen = (DWORD)strlen(e->name) + 1;
+		memcpy(a.szName, e->name, a.dwNameLen);
+		a.dwLongNameLen = (DWORD)strlen(e->long_name) + 1;
+		memcpy(a.szLongName, e->long_name, a.dwLongNameLen);
+		err = param_put(data, len, &a, sizeof a);
+	} else {
+		PROV_ENUMALGS a;
+		memset(&a, 0, sizeof a);
+		a.aiAlgid = e->algid;
+		a.dwBitLen = def;
+		a.dwNameLen = (DWORD)strlen(e->name) + 1;
+		memcpy(a.szName, e->name, a.dwNameLen);
+		err = param_put(data, len, &a, sizeof a);
+	}
+	if (err == ERROR_SUCCESS && data != NULL)
+		*cursor = pos + 1;
+	return err;
+}
+
+static DWORD enum_containers_locked(struct context *ctx, BYTE *data, DWORD *len, DWORD flags)
+{
+	const char *name;
+	size_t i, longest = 0;
+	DWORD err;
+	CK_RV rv;
+
+	if ((flags & CRYPT_FIRST) || ctx->enum_names == NULL) {
+		container_list_free(ctx->enum_names, ctx->n_enum_names);
+		ctx->enum_names = NULL;
+		ctx->n_enum_names = ctx->enum_pos = 0;
+		rv = container_list(ctx->tok, ctx->session, &ctx->enum_names, &ctx->n_enum_names);
+		context_note_rv_locked(ctx, rv);
+		if (rv != CKR_OK)
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
+	}
+	/* A size query answers the longest name, so that one buffer serves
+	 * the whole enumeration. */
+	if (data == NULL) {
+		for (i = 0; i < ctx->n_enum_names; i++) {
+			size_t l = strlen(ctx->enum_names[i]) + 1;
+			if (l > longest)
+				longest = l;
+		}
+		if (ctx->enum_pos >= ctx->n_enum_names)
+			return ERROR_NO_MORE_ITEMS;
+		*len = (DWORD)longest;
+		return ERROR_SUCCESS;
+	}
+	if (ctx->enum_pos >= ctx->n_enum_names)
+		return ERROR_NO_MORE_ITEMS;
+	name = ctx->enum_names[ctx->enum_pos];
+	err = param_put(data, len, name, (DWORD)strlen(name) + 1);
+	if (err == ERROR_SUCCESS)
+		ctx->enum_pos++;
+	return err;
+}
+
+static DWORD put_string(BYTE *data, DWORD *len, const char *s)
+{
+	return param_put(data, len, s, (DWORD)strlen(s) + 1);
+}
+
+DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD *len,
+			    DWORD flags)
+{
+	char unique[CONTAINER_NAME_MAX + 64];
+
+	switch (param) {
+	case PP_NAME:
+		return put_string(data, len, ctx->prov_name);
+	case PP_CONTAINER:
+		/* A verify context has no container: an empty name, as rsaenh. */
+		return put_string(data, len, ctx->container ? ctx->container : "");
+	case PP_UNIQUE_CONTAINER:
+		/* The token's serial number makes the name unique across tokens. */
+		snprintf(unique, sizeof unique, "%s\\%s", token_serial(ctx->tok),
+			 ctx->container ? ctx->container : "");
+		return put_string(data, len, unique);
+	case PP_PROVTYPE:
+		return param_put_dword(data, len, ctx->prov_type);
+	case PP_IMPTYPE:
+		return param_put_dword(data, len, CRYPT_IMPL_HARDWARE |
+				       (token_is_removable(ctx->tok) ? CRYPT_IMPL_REMOVABLE : 0));
+	case PP_VERSION:
+		return param_put_dword(data, len, CAPI11_PROV_VERSION);
+	case PP_KEYSPEC:
+		return param_put_dword(data, len, AT_KEYEXCHANGE | AT_SIGNATURE);
+	case PP_SMARTCARD_READER:
+		return put_string(data, len, token_slot_description(ctx->tok));
+	case PP_ENUMCONTAINERS:
+		return enum_containers_locked(ctx, data, len, flags);
+	case PP_ENUMALGS:
+		return enum_algs_locked(ctx, false, data, len, flags);
+	case PP_ENUMALGS_EX:
+		return enum_algs_locked(ctx, true, data, len, flags);
+	default:
+		return NTE_BAD_TYPE;
+	}
+}
+
+DWORD prov_set_param_locked(struct context *ctx, DWORD param, const BYTE *data, DWORD flags)
+{
+	switch (param) {
+	case PP_KEYEXCHANGE_PIN:
+	case PP_SIGNATURE_PIN:
+		/* One user PIN per token in PKCS#11: both name it. */
+		if (data == NULL)
+			return ERROR_INVALID_PARAMETER;
+		return context_set_pin_locked(ctx, (const char *)data);
+	default:
+		return NTE_BAD_TYPE;
+	}
+}

@@ -1,0 +1,689 @@
+/* The token layer. Lock order: modules_lock, then a token's lock. Neither
+ * is held across a C_* call that can block on a card, except token->lock
+ * around C_Login, which must not run twice at once for one token. */
+#include "config.h"
+#include "token.h"
+#include "errors.h"
+#include "util.h"
+
+#include <p11-kit/p11-kit.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX 16
+#define MECH_CACHE_MAX 32
+
+struct module {
+	CK_FUNCTION_LIST *fl;
+	/* False when someone else in the process initialised it first: then
+	 * it is not ours to finalise or re-initialise after fork. */
+	bool ours;
+	unsigned generation;
+	struct module *next;
+};
+
+struct mech_cache {
+	CK_MECHANISM_TYPE mech;
+	CK_RV rv;
+	CK_MECHANISM_INFO info;
+};
+
+struct token {
+	struct module *mod;
+	CK_SLOT_ID slot;
+	char label[33];
+	char serial[17];
+	char slot_description[65];
+	CK_FLAGS token_flags;
+	CK_FLAGS slot_flags;
+
+	pthread_mutex_t lock;
+	unsigned generation;       /* of the pooled sessions */
+	CK_SESSION_HANDLE pool[POOL_MAX];
+	size_t n_pool;
+	struct mech_cache mechs[MECH_CACHE_MAX];
+	size_t n_mechs;
+	struct token *next;
+};
+
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct module *modules;
+static struct token *tokens;
+static atomic_uint fork_generation;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+	atomic_fetch_add(&fork_generation, 1);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+unsigned token_generation(void)
+{
+	pthread_once(&atfork_once, atfork_register);
+	return atomic_load(&fork_generation);
+}
+
+/* Copies a blank-padded PKCS#11 string and trims it. */
+static void copy_padded(char *dst, const CK_UTF8CHAR *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	while (n > 0 && dst[n - 1] == ' ')
+		dst[--n] = '\0';
+}
+
+static CK_RV module_initialize(CK_FUNCTION_LIST *fl, bool *ours)
+{
+	CK_C_INITIALIZE_ARGS args;
+	CK_RV rv;
+
+	memset(&args, 0, sizeof args);
+	/* Without CKF_OS_LOCKING_OK SoftHSM switches off all of its locking. */
+	args.flags = CKF_OS_LOCKING_OK;
+	rv = fl->C_Initialize(&args);
+	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		*ours = false;
+		return CKR_OK;
+	}
+	*ours = (rv == CKR_OK);
+	return rv;
+}
+
+/* In a forked child the module still holds the parent's sessions and
+ * login (SoftHSM keeps them unless reset_on_fork is set): start it afresh
+ * and forget every pooled session. Called with modules_lock held. */
+static CK_RV module_refresh_locked(struct module *mod, unsigned gen)
+{
+	struct token *tok;
+	CK_RV rv;
+	bool ours;
+
+	if (mod->generation == gen)
+		return CKR_OK;
+	if (mod->ours) {
+		mod->fl->C_Finalize(NULL);
+		rv = module_initialize(mod->fl, &ours);
+		if (rv != CKR_OK)
+			return rv;
+		mod->ours = ours;
+	}
+	for (tok = tokens; tok != NULL; tok = tok->next) {
+		if (tok->mod != mod)
+			continue;
+		pthread_mutex_lock(&tok->lock);
+		tok->n_pool = 0;
+		tok->generation = gen;
+		pthread_mutex_unlock(&tok->lock);
+	}
+	mod->generation = gen;
+	return CKR_OK;
+}
+
+/* Adds a loaded function list to the module table, initialising it the
+ * first time. A module loaded twice (by path and by name) is one entry. */
+static CK_RV module_adopt(CK_FUNCTION_LIST *fl, struct module **out)
+{
+	struct module *mod;
+	unsigned gen = token_generation();
+	CK_RV rv = CKR_OK;
+
+	pthread_mutex_lock(&modules_lock);
+	for (mod = modules; mod != NULL; mod = mod->next) {
+		if (mod->fl == fl)
+			break;
+	}
+	if (mod != NULL) {
+		/* p11-kit counts loads; this one is not needed. */
+		p11_kit_module_release(fl);
+		rv = module_refresh_locked(mod, gen);
+		goto out;
+	}
+	mod = capi11_calloc(1, sizeof *mod);
+	if (mod == NULL) {
+		p11_kit_module_release(fl);
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	rv = module_initialize(fl, &mod->ours);
+	if (rv != CKR_OK) {
+		p11_kit_module_release(fl);
+		capi11_free(mod);
+		mod = NULL;
+		goto out;
+	}
+	mod->fl = fl;
+	mod->generation = gen;
+	mod->next = modules;
+	modules = mod;
+out:
+	pthread_mutex_unlock(&modules_lock);
+	*out = mod;
+	return rv;
+}
+
+static CK_RV module_load_path(const char *path, struct module **out)
+{
+	CK_FUNCTION_LIST *fl = p11_kit_module_load(path, P11_KIT_MODULE_UNMANAGED);
+
+	if (fl == NULL)
+		return CAPI11_CKR_MODULE_LOAD;
+	return module_adopt(fl, out);
+}
+
+static bool module_is_trust_policy(CK_FUNCTION_LIST *fl)
+{
+	char *opt = p11_kit_config_option(fl, "trust-policy");
+	bool yes = opt != NULL && (strcmp(opt, "yes") == 0 || strcmp(opt, "true") == 0);
+
+	free(opt);
+	return yes;
+}
+
+/* Loads the modules p11-kit has registered. With name set, only the module
+ * of that name is kept; else every module that may hold keys. */
+static CK_RV modules_load_registered(const char *name, struct module ***out, size_t *n_out)
+{
+	CK_FUNCTION_LIST **list = p11_kit_modules_load(NULL, P11_KIT_MODULE_UNMANAGED);
+	struct module **mods = NULL;
+	size_t n = 0, total = 0, i;
+	CK_RV rv = CKR_OK;
+
+	if (list == NULL)
+		return CAPI11_CKR_MODULE_LOAD;
+	while (list[total] != NULL)
+		total++;
+	mods = capi11_calloc(total + 1, sizeof *mods);
+	for (i = 0; i < total; i++) {
+		CK_FUNCTION_LIST *fl = list[i];
+		char *mod_name = p11_kit_module_get_name(fl);
+		bool keep;
+
+		if (name != NULL)
+			keep = mod_name != NULL && strcmp(mod_name, name) == 0;
+		else
+			keep = !module_is_trust_policy(fl);
+		free(mod_name);
+		if (!keep || mods == NULL) {
+			p11_kit_module_release(fl);
+			continue;
+		}
+		/* A module that fails to start is skipped, as p11-kit's proxy does,
+		 * unless it is the one asked for by name. */
+		rv = module_adopt(fl, &mods[n]);
+		if (rv == CKR_OK)
+			n++;
+		else if (name != NULL)
+			break;
+		rv = CKR_OK;
+	}
+	free(list);
+	if (mods == NULL)
+		return CKR_HOST_MEMORY;
+	if (rv == CKR_OK && n == 0)
+		rv = CAPI11_CKR_MODULE_LOAD;
+	if (rv != CKR_OK) {
+		capi11_free(mods);
+		return rv;
+	}
+	*out = mods;
+	*n_out = n;
+	return CKR_OK;
+}
+
+static struct token *token_get(struct module *mod, CK_SLOT_ID slot,
+			       const CK_TOKEN_INFO *ti, const CK_SLOT_INFO *si)
+{
+	struct token *tok;
+
+	pthread_mutex_lock(&modules_lock);
+	for (tok = tokens; tok != NULL; tok = tok->next) {
+		if (tok->mod == mod && tok->slot == slot)
+			break;
+	}
+	if (tok == NULL) {
+		tok = capi11_calloc(1, sizeof *tok);
+		if (tok == NULL)
+			goto out;
+		pthread_mutex_init(&tok->lock, NULL);
+		tok->mod = mod;
+		tok->slot = slot;
+		tok->generation = mod->generation;
+		tok->next = tokens;
+		tokens = tok;
+	}
+	pthread_mutex_lock(&tok->lock);
+	/* Another card may sit in the slot now: refresh what was read. */
+	copy_padded(tok->label, ti->label, sizeof ti->label);
+	copy_padded(tok->serial, ti->serialNumber, sizeof ti->serialNumber);
+	copy_padded(tok->slot_description, si->slotDescription, sizeof si->slotDescription);
+	tok->token_flags = ti->flags;
+	tok->slot_flags = si->flags;
+	pthread_mutex_unlock(&tok->lock);
+out:
+	pthread_mutex_unlock(&modules_lock);
+	return tok;
+}
+
+/* Searches one module for the first token the URI matches (any token when
+ * uri is NULL). *saw_empty_slot tells a caller that a reader was there but
+ * empty. */
+static CK_RV module_find_token(struct module *mod, P11KitUri *uri, struct token **out,
+			       bool *saw_empty_slot)
+{
+	CK_FUNCTION_LIST *fl = mod->fl;
+	CK_SLOT_ID *slots = NULL;
+	CK_ULONG n = 0, i;
+	CK_INFO info;
+	CK_RV rv;
+
+	if (uri != NULL) {
+		rv = fl->C_GetInfo(&info);
+		if (rv != CKR_OK)
+			return rv;
+		if (!p11_kit_uri_match_module_info(uri, &info))
+			return CKR_TOKEN_NOT_PRESENT;
+	}
+	rv = fl->C_GetSlotList(CK_FALSE, NULL, &n);
+	if (rv != CKR_OK)
+		return rv;
+	if (n == 0)
+		return CKR_TOKEN_NOT_PRESENT;
+	slots = capi11_calloc(n, sizeof *slots);
+	if (slots == NULL)
+		return CKR_HOST_MEMORY;
+	rv = fl->C_GetSlotList(CK_FALSE, slots, &n);
+	if (rv != CKR_OK)
+		goto out;
+	rv = CKR_TOKEN_NOT_PRESENT;
+	for (i = 0; i < n; i++) {
+		CK_SLOT_INFO si;
+		CK_TOKEN_INFO ti;
+
+		if (fl->C_GetSlotInfo(slots[i], &si) != CKR_OK)
+			continue;
+		if (uri != NULL && !p11_kit_uri_match_slot_info(uri, &si))
+			continue;
+		if (!(si.flags & CKF_TOKEN_PRESENT)) {
+			*saw_empty_slot = true;
+			continue;
+		}
+		if (fl->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
+			continue;
+		/* SoftHSM always offers one uninitialised token to set up. */
+		if (!(ti.flags & CKF_TOKEN_INITIALIZED))
+			continue;
+		if (uri != NULL && !p11_kit_uri_match_token_info(uri, &ti))
+			continue;
+		*out = token_get(mod, slots[i], &ti, &si);
+		rv = *out != NULL ? CKR_OK : CKR_HOST_MEMORY;
+		break;
+	}
+out:
+	capi11_free(slots);
+	return rv;
+}
+
+static CK_RV modules_find_token(struct module **mods, size_t n, P11KitUri *uri,
+				struct token **out)
+{
+	bool saw_empty_slot = false;
+	CK_RV rv = CKR_TOKEN_NOT_PRESENT;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		rv = module_find_token(mods[i], uri, out, &saw_empty_slot);
+		if (rv == CKR_OK)
+			return CKR_OK;
+	}
+	/* Whatever went wrong on the way, the caller's answer is that the card
+	 * it wants is not there; a module failure on its only module is kept. */
+	if (n == 1 && rv != CKR_TOKEN_NOT_PRESENT && !saw_empty_slot)
+		return rv;
+	return CKR_TOKEN_NOT_PRESENT;
+}
+
+CK_RV token_open_uri(P11KitUri *uri, struct token **out)
+{
+	const char *path = p11_kit_uri_get_module_path(uri);
+	const char *name = p11_kit_uri_get_module_name(uri);
+	struct module **mods = NULL;
+	struct module *one;
+	size_t n = 0;
+	CK_RV rv;
+
+	if (path != NULL) {
+		rv = module_load_path(path, &one);
+		if (rv != CKR_OK)
+			return rv;
+		return modules_find_token(&one, 1, uri, out);
+	}
+	rv = modules_load_registered(name, &mods, &n);
+	if (rv != CKR_OK)
+		return rv;
+	rv = modules_find_token(mods, n, uri, out);
+	capi11_free(mods);
+	return rv;
+}
+
+CK_RV token_open_default(struct token **out)
+{
+	struct module **mods = NULL;
+	size_t n = 0;
+	CK_RV rv;
+
+	rv = modules_load_registered(NULL, &mods, &n);
+	if (rv != CKR_OK)
+		return rv;
+	rv = modules_find_token(mods, n, NULL, out);
+	capi11_free(mods);
+	return rv;
+}
+
+const char *token_label(const struct token *tok)
+{
+	return tok->label;
+}
+
+const char *token_serial(const struct token *tok)
+{
+	return tok->serial;
+}
+
+const char *token_slot_description(const struct token *tok)
+{
+	return tok->slot_description;
+}
+
+bool token_is_removable(const struct token *tok)
+{
+	return (tok->slot_flags & CKF_REMOVABLE_DEVICE) != 0;
+}
+
+bool token_has_pinpad(const struct token *tok)
+{
+	return (tok->token_flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+}
+
+bool token_needs_login(const struct token *tok)
+{
+	return (tok->token_flags & CKF_LOGIN_REQUIRED) != 0;
+}
+
+bool token_rv_is_session_lost(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+	case CKR_DEVICE_REMOVED:
+	case CKR_TOKEN_NOT_PRESENT:
+	case CKR_CRYPTOKI_NOT_INITIALIZED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Makes sure the module has been restarted in a forked child. */
+static CK_RV token_check_fork(struct token *tok)
+{
+	unsigned gen = token_generation();
+	CK_RV rv = CKR_OK;
+
+	if (tok->mod->generation == gen)
+		return CKR_OK;
+	pthread_mutex_lock(&modules_lock);
+	rv = module_refresh_locked(tok->mod, gen);
+	pthread_mutex_unlock(&modules_lock);
+	return rv;
+}
+
+CK_RV token_session_acquire(struct token *tok, CK_SESSION_HANDLE *out)
+{
+	CK_RV rv = token_check_fork(tok);
+
+	if (rv != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&tok->lock);
+	if (tok->n_pool > 0) {
+		*out = tok->pool[--tok->n_pool];
+		pthread_mutex_unlock(&tok->lock);
+		return CKR_OK;
+	}
+	pthread_mutex_unlock(&tok->lock);
+	return tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+					   NULL, NULL, out);
+}
+
+void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv)
+{
+	bool pooled = false;
+
+	if (token_rv_is_session_lost(last_rv)) {
+		/* The token went away: every pooled session went with it. */
+		pthread_mutex_lock(&tok->lock);
+		tok->n_pool = 0;
+		pthread_mutex_unlock(&tok->lock);
+		tok->mod->fl->C_CloseSession(s);
+		return;
+	}
+	pthread_mutex_lock(&tok->lock);
+	if (tok->generation == atomic_load(&fork_generation) && tok->n_pool < POOL_MAX) {
+		tok->pool[tok->n_pool++] = s;
+		pooled = true;
+	}
+	pthread_mutex_unlock(&tok->lock);
+	if (!pooled)
+		tok->mod->fl->C_CloseSession(s);
+}
+
+bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s)
+{
+	CK_SESSION_INFO info;
+
+	if (tok->mod->fl->C_GetSessionInfo(s, &info) != CKR_OK)
+		return false;
+	return info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS ||
+	       info.state == CKS_RW_SO_FUNCTIONS;
+}
+
+CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len)
+{
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->lock);
+	if (token_is_logged_in(tok, s)) {
+		rv = CKR_OK;
+	} else {
+		rv = tok->mod->fl->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, pin ? pin_len : 0);
+		if (rv == CKR_USER_ALREADY_LOGGED_IN)
+			rv = CKR_OK;
+	}
+	pthread_mutex_unlock(&tok->lock);
+	return rv;
+}
+
+CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		 CK_OBJECT_HANDLE **objs, CK_ULONG *count)
+{
+	CK_FUNCTION_LIST *fl = tok->mod->fl;
+	CK_OBJECT_HANDLE *all = NULL, *grown;
+	CK_ULONG have = 0, cap = 0, got;
+	CK_RV rv, frv;
+
+	rv = fl->C_FindObjectsInit(s, tmpl, n);
+	if (rv != CKR_OK)
+		return rv;
+	for (;;) {
+		if (have == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = capi11_realloc(all, cap * sizeof *all);
+			if (grown == NULL) {
+				rv = CKR_HOST_MEMORY;
+				break;
+			}
+			all = grown;
+		}
+		got = 0;
+		rv = fl->C_FindObjects(s, all + have, cap - have, &got);
+		if (rv != CKR_OK || got == 0)
+			break;
+		/* A module that claims more than it was given room for. */
+		if (got > cap - have) {
+			rv = CKR_GENERAL_ERROR;
+			break;
+		}
+		have += got;
+	}
+	frv = fl->C_FindObjectsFinal(s);
+	if (rv == CKR_OK)
+		rv = frv;
+	if (rv != CKR_OK) {
+		capi11_free(all);
+		return rv;
+	}
+	*objs = all;
+	*count = have;
+	return CKR_OK;
+}
+
+CK_RV token_get_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+			   CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_ULONG asked[16];
+	CK_ULONG i;
+	CK_RV rv;
+
+	return_val_if_fail(n <= CAPI11_N_ELEMENTS(asked), CKR_ARGUMENTS_BAD);
+	for (i = 0; i < n; i++)
+		asked[i] = tmpl[i].ulValueLen;
+	rv = tok->mod->fl->C_GetAttributeValue(s, obj, tmpl, n);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID)
+		return rv;
+	/* Trust no length a module reports: one larger than the buffer it was
+	 * given would make a caller read past it. */
+	for (i = 0; i < n; i++) {
+		if (tmpl[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			continue;
+		if (tmpl[i].pValue != NULL && tmpl[i].ulValueLen > asked[i])
+			return CKR_GENERAL_ERROR;
+	}
+	return CKR_OK;
+}
+
+CK_RV token_get_attribute_alloc(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+				CK_ATTRIBUTE_TYPE type, void **value, CK_ULONG *len)
+{
+	CK_ATTRIBUTE attr = { type, NULL, 0 };
+	CK_RV rv;
+
+	rv = tok->mod->fl->C_GetAttributeValue(s, obj, &attr, 1);
+	if (rv != CKR_OK)
+		return rv;
+	if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return CKR_ATTRIBUTE_SENSITIVE;
+	/* Bounded: no key attribute capi11 reads is anywhere near this. */
+	if (attr.ulValueLen > 64 * 1024)
+		return CKR_GENERAL_ERROR;
+	attr.pValue = capi11_malloc(attr.ulValueLen ? attr.ulValueLen : 1);
+	if (attr.pValue == NULL)
+		return CKR_HOST_MEMORY;
+	rv = token_get_attributes(tok, s, obj, &attr, 1);
+	if (rv == CKR_OK && attr.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		rv = CKR_ATTRIBUTE_SENSITIVE;
+	if (rv != CKR_OK) {
+		capi11_free(attr.pValue);
+		return rv;
+	}
+	*value = attr.pValue;
+	*len = attr.ulValueLen;
+	return CKR_OK;
+}
+
+CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		     CK_ATTRIBUTE_TYPE type, bool *value)
+{
+	CK_BBOOL b = CK_FALSE;
+	CK_ATTRIBUTE attr = { type, &b, sizeof b };
+	CK_RV rv = token_get_attributes(tok, s, obj, &attr, 1);
+
+	if (rv != CKR_OK)
+		return rv;
+	*value = attr.ulValueLen == sizeof b && b == CK_TRUE;
+	return CKR_OK;
+}
+
+CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		   CK_OBJECT_HANDLE *obj)
+{
+	return tok->mod->fl->C_CreateObject(s, tmpl, n, obj);
+}
+
+CK_RV token_destroy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
+{
+	return tok->mod->fl->C_DestroyObject(s, obj);
+}
+
+CK_RV token_set_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+			   CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	return tok->mod->fl->C_SetAttributeValue(s, obj, tmpl, n);
+}
+
+CK_RV token_generate_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
+			 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *key)
+{
+	CK_MECHANISM m = { mech, NULL, 0 };
+
+	return tok->mod->fl->C_GenerateKey(s, &m, tmpl, n, key);
+}
+
+CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
+			      CK_ATTRIBUTE *pub, CK_ULONG n_pub, CK_ATTRIBUTE *priv, CK_ULONG n_priv,
+			      CK_OBJECT_HANDLE *pub_key, CK_OBJECT_HANDLE *priv_key)
+{
+	CK_MECHANISM m = { mech, NULL, 0 };
+
+	return tok->mod->fl->C_GenerateKeyPair(s, &m, pub, n_pub, priv, n_priv, pub_key, priv_key);
+}
+
+CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, size_t len)
+{
+	return tok->mod->fl->C_GenerateRandom(s, buf, len);
+}
+
+CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
+{
+	struct mech_cache entry;
+	size_t i;
+
+	pthread_mutex_lock(&tok->lock);
+	for (i = 0; i < tok->n_mechs; i++) {
+		if (tok->mechs[i].mech == mech) {
+			entry = tok->mechs[i];
+			pthread_mutex_unlock(&tok->lock);
+			*info = entry.info;
+			return entry.rv;
+		}
+	}
+	pthread_mutex_unlock(&tok->lock);
+
+	memset(&entry, 0, sizeof entry);
+	entry.mech = mech;
+	entry.rv = tok->mod->fl->C_GetMechanismInfo(tok->slot, mech, &entry.info);
+	/* Only definite answers are cached; a removed card is asked again. */
+	if (entry.rv == CKR_OK || entry.rv == CKR_MECHANISM_INVALID) {
+		pthread_mutex_lock(&tok->lock);
+		if (tok->n_mechs < MECH_CACHE_MAX)
+			tok->mechs[tok->n_mechs++] = entry;
+		pthread_mutex_unlock(&tok->lock);
+	}
+	*info = entry.info;
+	return entry.rv;
+}

@@ -1,0 +1,84 @@
+/* The token layer: the only code that calls PKCS#11 C_* functions.
+ * Modules are loaded through p11-kit (by path or by registered name) and
+ * initialised once per process with CKF_OS_LOCKING_OK; tokens are found by
+ * RFC 7512 URI; sessions are pooled per token; login happens once per token.
+ * Everything here returns CK_RV. */
+#ifndef CAPI11_TOKEN_H
+#define CAPI11_TOKEN_H
+
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct token;
+
+/* Finds the token that uri names. The module comes from the URI's
+ * module-path or module-name query; without either, every module p11-kit
+ * has registered is searched. No matching token present:
+ * CKR_TOKEN_NOT_PRESENT. Tokens live as long as the process. */
+CK_RV token_open_uri(P11KitUri *uri, struct token **out);
+/* The first token present in the modules p11-kit has registered, skipping
+ * modules that hold no keys (trust-policy modules such as p11-kit-trust). */
+CK_RV token_open_default(struct token **out);
+
+/* Token facts, read when the token was opened; strings are trimmed of
+ * PKCS#11's blank padding. */
+const char *token_label(const struct token *tok);
+const char *token_serial(const struct token *tok);
+const char *token_slot_description(const struct token *tok);
+bool token_is_removable(const struct token *tok);
+bool token_has_pinpad(const struct token *tok);
+bool token_needs_login(const struct token *tok);
+
+/* The fork generation that the token's sessions belong to: state stamped
+ * with another value came from the parent of a fork and is dead. */
+unsigned token_generation(void);
+
+/* Leases a read-write session from the token's pool (opening one when the
+ * pool is empty). A leased session is used by one thread at a time. */
+CK_RV token_session_acquire(struct token *tok, CK_SESSION_HANDLE *out);
+/* Gives a session back; last_rv is the last result seen on it, and a
+ * session that the token has dropped (removal, invalid handle) is closed
+ * instead of pooled. */
+void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv);
+/* True when rv says that the session, or the token, is gone. */
+bool token_rv_is_session_lost(CK_RV rv);
+
+/* Logs the user in once for the whole token. pin NULL with a pinpad token
+ * logs in through the protected path. Already logged in: CKR_OK without a
+ * C_Login. A rejected PIN is returned as is, never retried. */
+CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len);
+bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s);
+
+/* Objects. token_find returns a capi11_malloc'd array (capi11_free it). */
+CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		 CK_OBJECT_HANDLE **objs, CK_ULONG *count);
+/* Fills the template; an attribute the token hides (sensitive) or lacks
+ * comes back with ulValueLen CK_UNAVAILABLE_INFORMATION and CKR_OK when
+ * the others are filled (only CKR_ATTRIBUTE_SENSITIVE/TYPE_INVALID are
+ * swallowed). Lengths larger than a caller's buffer are refused. */
+CK_RV token_get_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+			   CK_ATTRIBUTE *tmpl, CK_ULONG n);
+/* Reads one variable-length attribute into a capi11_malloc'd buffer. */
+CK_RV token_get_attribute_alloc(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+				CK_ATTRIBUTE_TYPE type, void **value, CK_ULONG *len);
+CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		     CK_ATTRIBUTE_TYPE type, bool *value);
+CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		   CK_OBJECT_HANDLE *obj);
+CK_RV token_destroy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj);
+CK_RV token_set_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+			   CK_ATTRIBUTE *tmpl, CK_ULONG n);
+CK_RV token_generate_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
+			 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *key);
+CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
+			      CK_ATTRIBUTE *pub, CK_ULONG n_pub, CK_ATTRIBUTE *priv, CK_ULONG n_priv,
+			      CK_OBJECT_HANDLE *pub_key, CK_OBJECT_HANDLE *priv_key);
+CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, size_t len);
+
+/* What the token says of a mechanism, cached per token: CKR_MECHANISM_INVALID
+ * when it does not have it. */
+CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
+
+#endif

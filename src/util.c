@@ -1,0 +1,126 @@
+/* Allocation and wiping. Every block carries its size in a small header so
+ * that a test hook can inspect what is about to be freed (secrets must have
+ * been wiped by then). */
+#include "config.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdatomic.h>
+
+/* Keeps max_align_t alignment for the caller's part of the block. */
+union alloc_header {
+	size_t len;
+	max_align_t align;
+};
+
+static _Atomic(capi11_free_hook) free_hook;
+
+void capi11_wipe(void *buf, size_t len)
+{
+	if (buf == NULL || len == 0)
+		return;
+#ifdef HAVE_EXPLICIT_BZERO
+	explicit_bzero(buf, len);
+#else
+	volatile unsigned char *p = buf;
+	while (len--)
+		*p++ = 0;
+#endif
+}
+
+void capi11_set_free_hook(capi11_free_hook hook)
+{
+	atomic_store(&free_hook, hook);
+}
+
+void *capi11_malloc(size_t len)
+{
+	union alloc_header *h;
+	size_t total;
+
+	if (!capi11_add_size(len, sizeof *h, &total))
+		return NULL;
+	h = malloc(total);
+	if (h == NULL)
+		return NULL;
+	h->len = len;
+	return h + 1;
+}
+
+void *capi11_calloc(size_t n, size_t len)
+{
+	size_t total;
+	void *p;
+
+	if (!capi11_mul_size(n, len, &total))
+		return NULL;
+	p = capi11_malloc(total);
+	if (p != NULL)
+		memset(p, 0, total);
+	return p;
+}
+
+/* Moves to a fresh block so that the old one can be wiped: realloc could
+ * leave a copy of key bytes behind in memory it gives back. */
+void *capi11_realloc(void *ptr, size_t len)
+{
+	union alloc_header *h;
+	void *p;
+
+	if (ptr == NULL)
+		return capi11_malloc(len);
+	h = (union alloc_header *)ptr - 1;
+	p = capi11_malloc(len);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, ptr, h->len < len ? h->len : len);
+	capi11_free_secret(ptr, h->len);
+	return p;
+}
+
+char *capi11_strndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *d = capi11_malloc(len + 1);
+
+	if (d == NULL)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+char *capi11_strdup(const char *s)
+{
+	return capi11_strndup(s, strlen(s));
+}
+
+void capi11_free(void *ptr)
+{
+	union alloc_header *h;
+	capi11_free_hook hook;
+
+	if (ptr == NULL)
+		return;
+	h = (union alloc_header *)ptr - 1;
+	hook = atomic_load(&free_hook);
+	if (hook != NULL)
+		hook(ptr, h->len);
+	free(h);
+}
+
+void capi11_free_secret(void *ptr, size_t len)
+{
+	if (ptr == NULL)
+		return;
+	capi11_wipe(ptr, len);
+	capi11_free(ptr);
+}
+
+void capi11_free_string_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	capi11_free_secret(s, strlen(s));
+}

@@ -1,0 +1,47 @@
+/* Small helpers shared by every layer: wiping, allocation, preconditions. */
+#ifndef CAPI11_UTIL_H
+#define CAPI11_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Overwrite a buffer that held a PIN or key bytes; never optimised away. */
+void capi11_wipe(void *buf, size_t len);
+
+/* Every allocation of the library goes through these, so that a test can
+ * install a hook and check that buffers which held secrets were wiped. */
+void *capi11_malloc(size_t len);
+void *capi11_calloc(size_t n, size_t len);
+void *capi11_realloc(void *ptr, size_t len);
+char *capi11_strdup(const char *s);
+char *capi11_strndup(const char *s, size_t n);
+void capi11_free(void *ptr);
+/* Wipes len bytes of ptr, then frees it. Accepts NULL. */
+void capi11_free_secret(void *ptr, size_t len);
+/* Wipes a NUL-terminated string, then frees it. Accepts NULL. */
+void capi11_free_string_secret(char *s);
+
+/* Test hook: called with every block just before it is freed. */
+typedef void (*capi11_free_hook)(void *ptr, size_t len);
+void capi11_set_free_hook(capi11_free_hook hook);
+
+/* Overflow-checked size arithmetic: false when the result does not fit. */
+static inline bool capi11_add_size(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_add_overflow(a, b, out);
+}
+static inline bool capi11_mul_size(size_t a, size_t b, size_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+/* Preconditions: the macro names say that they return. */
+#define return_val_if_fail(expr, val) \
+	do { if (!(expr)) return (val); } while (0)
+#define return_if_fail(expr) \
+	do { if (!(expr)) return; } while (0)
+
+#define CAPI11_N_ELEMENTS(a) (sizeof (a) / sizeof ((a)[0]))
+
+#endif
