@@ -2,18 +2,10 @@
 #include "config.h"
 #include "context.h"
 #include "key.h"
+#include "trace.h"
 #include "util.h"
 
 #include <wincrypt.h>
-
-static BOOL finish(DWORD err)
-{
-	if (err != ERROR_SUCCESS) {
-		SetLastError(err);
-		return FALSE;
-	}
-	return TRUE;
-}
 
 BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags, HCRYPTKEY *phKey)
 {
@@ -22,10 +14,10 @@ BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags, HCRYPTKEY *phKey
 	DWORD err;
 
 	if (phKey == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	ctx = context_lookup(hProv);
 	if (ctx == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_lock(ctx);
 	if (err == ERROR_SUCCESS) {
 		err = key_generate_locked(ctx, Algid, dwFlags, &key);
@@ -36,7 +28,7 @@ BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags, HCRYPTKEY *phKey
 	/* Registered or not, this reference was the maker's. */
 	key_unref(key);
 	context_unref(ctx);
-	return finish(err);
+	return api_finish(__func__, err);
 }
 
 BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec, HCRYPTKEY *phUserKey)
@@ -46,10 +38,10 @@ BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec, HCRYPTKEY *phUserKey)
 	DWORD err;
 
 	if (phUserKey == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	ctx = context_lookup(hProv);
 	if (ctx == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_lock(ctx);
 	if (err == ERROR_SUCCESS) {
 		err = key_get_user_locked(ctx, dwKeySpec, &key);
@@ -59,12 +51,12 @@ BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec, HCRYPTKEY *phUserKey)
 	}
 	key_unref(key);
 	context_unref(ctx);
-	return finish(err);
+	return api_finish(__func__, err);
 }
 
 BOOL CryptDestroyKey(HCRYPTKEY hKey)
 {
-	return finish(key_destroy(hKey));
+	return api_finish(__func__, key_destroy(hKey));
 }
 
 BOOL CryptDuplicateKey(HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags, HCRYPTKEY *phKey)
@@ -73,10 +65,10 @@ BOOL CryptDuplicateKey(HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags, HCRYPT
 	DWORD err;
 
 	if (pdwReserved != NULL || dwFlags != 0 || phKey == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	key = key_lookup(hKey);
 	if (key == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_lock(key->ctx);
 	if (err == ERROR_SUCCESS) {
 		err = key_duplicate_locked(key, &copy);
@@ -86,7 +78,7 @@ BOOL CryptDuplicateKey(HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags, HCRYPT
 	}
 	key_unref(copy);
 	key_unref(key);
-	return finish(err);
+	return api_finish(__func__, err);
 }
 
 BOOL CryptGetKeyParam(HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
@@ -96,15 +88,15 @@ BOOL CryptGetKeyParam(HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData, DWORD *pdwDat
 	DWORD err;
 
 	if (pdwDataLen == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	key = key_lookup(hKey);
 	if (key == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = dwFlags != 0 ? NTE_BAD_FLAGS : context_lock(key->ctx);
 	if (err == ERROR_SUCCESS) {
 		err = key_get_param_locked(key, dwParam, pbData, pdwDataLen);
 		context_unlock(key->ctx);
 	}
 	key_unref(key);
-	return finish(err);
+	return api_finish(__func__, err);
 }

@@ -3,19 +3,10 @@
 #include "context.h"
 #include "prov-param.h"
 #include "errors.h"
+#include "trace.h"
 #include "util.h"
 
 #include <wincrypt.h>
-
-/* Every entry point ends here: TRUE, or FALSE with the reason. */
-static BOOL finish(DWORD err)
-{
-	if (err != ERROR_SUCCESS) {
-		SetLastError(err);
-		return FALSE;
-	}
-	return TRUE;
-}
 
 BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer, LPCSTR szProvider,
 			  DWORD dwProvType, DWORD dwFlags)
@@ -24,13 +15,13 @@ BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer, LPCSTR szProvi
 	DWORD err;
 
 	if (phProv == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_acquire(szContainer, szProvider, dwProvType, dwFlags, &h);
 	if (err != ERROR_SUCCESS)
-		return finish(err);
+		return api_finish(__func__, err);
 	/* 0 after CRYPT_DELETEKEYSET, which leaves no context behind. */
 	*phProv = h;
-	return TRUE;
+	return api_finish(__func__, ERROR_SUCCESS);
 }
 
 BOOL CryptReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)
@@ -38,9 +29,9 @@ BOOL CryptReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)
 	DWORD err = context_release(hProv);
 
 	if (err != ERROR_SUCCESS)
-		return finish(err);
+		return api_finish(__func__, err);
 	/* Windows releases the context even when it then complains. */
-	return finish(dwFlags != 0 ? NTE_BAD_FLAGS : ERROR_SUCCESS);
+	return api_finish(__func__, dwFlags != 0 ? NTE_BAD_FLAGS : ERROR_SUCCESS);
 }
 
 BOOL CryptContextAddRef(HCRYPTPROV hProv, DWORD *pdwReserved, DWORD dwFlags)
@@ -48,13 +39,13 @@ BOOL CryptContextAddRef(HCRYPTPROV hProv, DWORD *pdwReserved, DWORD dwFlags)
 	struct context *ctx;
 
 	if (pdwReserved != NULL || dwFlags != 0)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	ctx = context_lookup(hProv);
 	if (ctx == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	atomic_fetch_add(&ctx->api_refs, 1);
 	context_unref(ctx);
-	return TRUE;
+	return api_finish(__func__, ERROR_SUCCESS);
 }
 
 BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
@@ -64,17 +55,17 @@ BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdw
 	DWORD err;
 
 	if (pdwDataLen == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	ctx = context_lookup(hProv);
 	if (ctx == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_lock(ctx);
 	if (err == ERROR_SUCCESS) {
 		err = prov_get_param_locked(ctx, dwParam, pbData, pdwDataLen, dwFlags);
 		context_unlock(ctx);
 	}
 	context_unref(ctx);
-	return finish(err);
+	return api_finish(__func__, err);
 }
 
 BOOL CryptSetProvParam(HCRYPTPROV hProv, DWORD dwParam, const BYTE *pbData, DWORD dwFlags)
@@ -83,14 +74,14 @@ BOOL CryptSetProvParam(HCRYPTPROV hProv, DWORD dwParam, const BYTE *pbData, DWOR
 	DWORD err;
 
 	if (ctx == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_lock(ctx);
 	if (err == ERROR_SUCCESS) {
 		err = prov_set_param_locked(ctx, dwParam, pbData, dwFlags);
 		context_unlock(ctx);
 	}
 	context_unref(ctx);
-	return finish(err);
+	return api_finish(__func__, err);
 }
 
 BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
@@ -100,10 +91,10 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 	CK_RV rv;
 
 	if (pbBuffer == NULL && dwLen != 0)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	ctx = context_lookup(hProv);
 	if (ctx == NULL)
-		return finish(ERROR_INVALID_PARAMETER);
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_lock(ctx);
 	if (err == ERROR_SUCCESS) {
 		rv = dwLen == 0 ? CKR_OK : token_random(ctx->tok, ctx->session, pbBuffer, dwLen);
@@ -112,5 +103,5 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 		context_unlock(ctx);
 	}
 	context_unref(ctx);
-	return finish(err);
+	return api_finish(__func__, err);
 }

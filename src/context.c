@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "key.h"
 #include "pin.h"
+#include "trace.h"
 #include "util.h"
 
 #include <errno.h>
@@ -100,8 +101,13 @@ static DWORD config_get_locked(const struct capi11_config **out)
 	config_cache_absent = absent;
 	if (!absent)
 		config_cache_stat = st;
-	if (config_cache == NULL)
+	if (config_cache == NULL) {
+		/* The reason is a fixed phrase: it never quotes a value. */
+		trace_set_level(0);
+		trace_message("%s:%u: %s", path, cerr.line, cerr.reason);
 		return cerr.code == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
+	}
+	trace_set_level(config_trace(config_cache));
 	*out = config_cache;
 	return ERROR_SUCCESS;
 }

@@ -9,6 +9,7 @@ noinst_LTLIBRARIES += libcapi11-core.la
 libcapi11_core_la_SOURCES = \
 	src/util.c src/util.h \
 	src/lasterror.c \
+	src/trace.c src/trace.h \
 	src/errors.c src/errors.h \
 	src/conffile.c src/conffile.h \
 	src/pin.c src/pin.h \

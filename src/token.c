@@ -4,6 +4,7 @@
 #include "config.h"
 #include "token.h"
 #include "errors.h"
+#include "trace.h"
 #include "util.h"
 
 #include <p11-kit/p11-kit.h>
@@ -70,6 +71,13 @@ unsigned token_generation(void)
 	return atomic_load(&fork_generation);
 }
 
+/* Every C_* result passes here on its way back, for tracing. */
+static CK_RV traced(const char *fn, CK_RV rv)
+{
+	trace_ckr(fn, rv);
+	return rv;
+}
+
 /* Copies a blank-padded PKCS#11 string and trims it. */
 static void copy_padded(char *dst, const CK_UTF8CHAR *src, size_t n)
 {
@@ -87,7 +95,7 @@ static CK_RV module_initialize(CK_FUNCTION_LIST *fl, bool *ours)
 	memset(&args, 0, sizeof args);
 	/* Without CKF_OS_LOCKING_OK SoftHSM switches off all of its locking. */
 	args.flags = CKF_OS_LOCKING_OK;
-	rv = fl->C_Initialize(&args);
+	rv = traced("C_Initialize", fl->C_Initialize(&args));
 	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		*ours = false;
 		return CKR_OK;
@@ -284,13 +292,13 @@ static CK_RV module_find_token(struct module *mod, P11KitUri *uri, struct token 
 	CK_RV rv;
 
 	if (uri != NULL) {
-		rv = fl->C_GetInfo(&info);
+		rv = traced("C_GetInfo", fl->C_GetInfo(&info));
 		if (rv != CKR_OK)
 			return rv;
 		if (!p11_kit_uri_match_module_info(uri, &info))
 			return CKR_TOKEN_NOT_PRESENT;
 	}
-	rv = fl->C_GetSlotList(CK_FALSE, NULL, &n);
+	rv = traced("C_GetSlotList", fl->C_GetSlotList(CK_FALSE, NULL, &n));
 	if (rv != CKR_OK)
 		return rv;
 	if (n == 0)
@@ -298,7 +306,7 @@ static CK_RV module_find_token(struct module *mod, P11KitUri *uri, struct token 
 	slots = capi11_calloc(n, sizeof *slots);
 	if (slots == NULL)
 		return CKR_HOST_MEMORY;
-	rv = fl->C_GetSlotList(CK_FALSE, slots, &n);
+	rv = traced("C_GetSlotList", fl->C_GetSlotList(CK_FALSE, slots, &n));
 	if (rv != CKR_OK)
 		goto out;
 	rv = CKR_TOKEN_NOT_PRESENT;
@@ -457,8 +465,9 @@ CK_RV token_session_acquire(struct token *tok, CK_SESSION_HANDLE *out)
 		return CKR_OK;
 	}
 	pthread_mutex_unlock(&tok->lock);
-	return tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-					   NULL, NULL, out);
+	return traced("C_OpenSession",
+		      tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+						  NULL, NULL, out));
 }
 
 void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv)
@@ -501,7 +510,7 @@ CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_
 	if (token_is_logged_in(tok, s)) {
 		rv = CKR_OK;
 	} else {
-		rv = tok->mod->fl->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, pin ? pin_len : 0);
+		rv = traced("C_Login", tok->mod->fl->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, pin ? pin_len : 0));
 		if (rv == CKR_USER_ALREADY_LOGGED_IN)
 			rv = CKR_OK;
 	}
@@ -517,7 +526,7 @@ CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_
 	CK_ULONG have = 0, cap = 0, got;
 	CK_RV rv, frv;
 
-	rv = fl->C_FindObjectsInit(s, tmpl, n);
+	rv = traced("C_FindObjectsInit", fl->C_FindObjectsInit(s, tmpl, n));
 	if (rv != CKR_OK)
 		return rv;
 	for (;;) {
@@ -531,7 +540,7 @@ CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_
 			all = grown;
 		}
 		got = 0;
-		rv = fl->C_FindObjects(s, all + have, cap - have, &got);
+		rv = traced("C_FindObjects", fl->C_FindObjects(s, all + have, cap - have, &got));
 		if (rv != CKR_OK || got == 0)
 			break;
 		/* A module that claims more than it was given room for. */
@@ -563,7 +572,7 @@ CK_RV token_get_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HAN
 	return_val_if_fail(n <= CAPI11_N_ELEMENTS(asked), CKR_ARGUMENTS_BAD);
 	for (i = 0; i < n; i++)
 		asked[i] = tmpl[i].ulValueLen;
-	rv = tok->mod->fl->C_GetAttributeValue(s, obj, tmpl, n);
+	rv = traced("C_GetAttributeValue", tok->mod->fl->C_GetAttributeValue(s, obj, tmpl, n));
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return rv;
 	/* Trust no length a module reports: one larger than the buffer it was
@@ -583,7 +592,7 @@ CK_RV token_get_attribute_alloc(struct token *tok, CK_SESSION_HANDLE s, CK_OBJEC
 	CK_ATTRIBUTE attr = { type, NULL, 0 };
 	CK_RV rv;
 
-	rv = tok->mod->fl->C_GetAttributeValue(s, obj, &attr, 1);
+	rv = traced("C_GetAttributeValue", tok->mod->fl->C_GetAttributeValue(s, obj, &attr, 1));
 	if (rv != CKR_OK)
 		return rv;
 	if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION)
@@ -622,18 +631,18 @@ CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE ob
 CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		   CK_OBJECT_HANDLE *obj)
 {
-	return tok->mod->fl->C_CreateObject(s, tmpl, n, obj);
+	return traced("C_CreateObject", tok->mod->fl->C_CreateObject(s, tmpl, n, obj));
 }
 
 CK_RV token_destroy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
 {
-	return tok->mod->fl->C_DestroyObject(s, obj);
+	return traced("C_DestroyObject", tok->mod->fl->C_DestroyObject(s, obj));
 }
 
 CK_RV token_set_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 			   CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
-	return tok->mod->fl->C_SetAttributeValue(s, obj, tmpl, n);
+	return traced("C_SetAttributeValue", tok->mod->fl->C_SetAttributeValue(s, obj, tmpl, n));
 }
 
 CK_RV token_generate_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
@@ -641,7 +650,7 @@ CK_RV token_generate_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TY
 {
 	CK_MECHANISM m = { mech, NULL, 0 };
 
-	return tok->mod->fl->C_GenerateKey(s, &m, tmpl, n, key);
+	return traced("C_GenerateKey", tok->mod->fl->C_GenerateKey(s, &m, tmpl, n, key));
 }
 
 CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
@@ -650,12 +659,13 @@ CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANI
 {
 	CK_MECHANISM m = { mech, NULL, 0 };
 
-	return tok->mod->fl->C_GenerateKeyPair(s, &m, pub, n_pub, priv, n_priv, pub_key, priv_key);
+	return traced("C_GenerateKeyPair", tok->mod->fl->C_GenerateKeyPair(s, &m, pub, n_pub, priv,
+									       n_priv, pub_key, priv_key));
 }
 
 CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, size_t len)
 {
-	return tok->mod->fl->C_GenerateRandom(s, buf, len);
+	return traced("C_GenerateRandom", tok->mod->fl->C_GenerateRandom(s, buf, len));
 }
 
 CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
@@ -676,7 +686,7 @@ CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANI
 
 	memset(&entry, 0, sizeof entry);
 	entry.mech = mech;
-	entry.rv = tok->mod->fl->C_GetMechanismInfo(tok->slot, mech, &entry.info);
+	entry.rv = traced("C_GetMechanismInfo", tok->mod->fl->C_GetMechanismInfo(tok->slot, mech, &entry.info));
 	/* Only definite answers are cached; a removed card is asked again. */
 	if (entry.rv == CKR_OK || entry.rv == CKR_MECHANISM_INVALID) {
 		pthread_mutex_lock(&tok->lock);

@@ -29,6 +29,7 @@ enum {
 	TOK_PINPAD,       /* protected authentication path (shim) */
 	TOK_CONF,         /* providers from the configuration file */
 	TOK_ABSENT,       /* a card that is not in its reader (shim) */
+	TOK_TRACE,        /* tracing of a rejected PIN (never logged in) */
 	N_TOKENS
 };
 static char *labels[N_TOKENS];
@@ -669,6 +670,71 @@ static void test_config_providers(void)
 	free(pin_path);
 }
 
+/* Runs an acquire with stderr captured into a file; returns what was written. */
+static char *capture_stderr_acquire(const char *provider, DWORD flags, BOOL *ok, DWORD *err)
+{
+	char path[4096];
+	HCRYPTPROV h = 0;
+	FILE *f;
+	char *text;
+	long n;
+	int saved, fd;
+
+	snprintf(path, sizeof path, "%s/stderr.txt", fixture_dir());
+	fflush(stderr);
+	saved = dup(2);
+	f = fopen(path, "w+");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fd = fileno(f);
+	dup2(fd, 2);
+	SetLastError(SENTINEL);
+	*ok = CryptAcquireContextA(&h, NULL, provider, PROV_RSA_FULL, flags);
+	*err = GetLastError();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	if (*ok)
+		CryptReleaseContext(h, 0);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return text;
+}
+
+static void test_trace_never_shows_pin(void)
+{
+	char *base = fixture_token_uri_shim(labels[TOK_TRACE], false);
+	char text[4096], uri[2048];
+	char *conf, *out;
+	BOOL ok;
+	DWORD err;
+
+	/* A canary PIN, wrong on purpose, with tracing at its most verbose. */
+	snprintf(uri, sizeof uri, "%s&pin-value=97531", base);
+	snprintf(text, sizeof text, "[capi11]\ntrace = 3\n");
+	conf = write_conf("capi11-trace.conf", text);
+	out = capture_stderr_acquire(uri, CRYPT_VERIFYCONTEXT, &ok, &err);
+	CU_ASSERT_FALSE(ok);
+	CU_ASSERT_EQUAL(err, SCARD_W_WRONG_CHV);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "C_Login: CKR_PIN_INCORRECT"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CryptAcquireContextA: SCARD_W_WRONG_CHV"));
+	CU_ASSERT_PTR_NULL(strstr(out, "97531"));
+	free(out);
+
+	/* Without tracing the library prints nothing at all. */
+	unsetenv("CAPI11_CONF");
+	out = capture_stderr_acquire(uri, CRYPT_VERIFYCONTEXT, &ok, &err);
+	CU_ASSERT_FALSE(ok);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	free(out);
+	free(conf);
+	free(base);
+}
+
 static void test_default_provider_registered(void)
 {
 	HCRYPTPROV h;
@@ -721,6 +787,7 @@ static CU_TestInfo provider_tests[] = {
 	{ "module-name and registered modules", test_module_name },
 	{ "configured providers", test_config_providers },
 	{ "default provider without configuration", test_default_provider_registered },
+	{ "tracing never shows a PIN", test_trace_never_shows_pin },
 	CU_TEST_INFO_NULL,
 };
 
@@ -736,7 +803,7 @@ static CU_SuiteInfo suites[] = {
 int main(void)
 {
 	static const char *prefixes[N_TOKENS] = {
-		"main", "pinfile", "pinuri", "pinparam", "silent", "wrong", "pinpad", "conf", "absent",
+		"main", "pinfile", "pinuri", "pinparam", "silent", "wrong", "pinpad", "conf", "absent", "trace",
 	};
 	int i, rc;
 

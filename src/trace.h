@@ -1,0 +1,26 @@
+/* Tracing to standard error, off unless the configuration's trace key
+ * asks for it: 1 failed API calls, 2 every API call, 3 every PKCS#11 call
+ * as well. Only function names and result codes are traced: never a PIN,
+ * a key byte, or any other argument. */
+#ifndef CAPI11_TRACE_H
+#define CAPI11_TRACE_H
+
+#include <wincrypt.h>
+#include <p11-kit/pkcs11.h>
+
+/* The configuration's level; $CAPI11_TRACE, when set, raises it, so that
+ * an operator can trace a program whose configuration does not parse. */
+void trace_set_level(unsigned level);
+
+/* A line about capi11's own state, traced from level 1. */
+void trace_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A CryptoAPI entry point's result. */
+void trace_api(const char *fn, DWORD err);
+/* A PKCS#11 call's result. */
+void trace_ckr(const char *fn, CK_RV rv);
+
+/* Ends an entry point: TRUE, or FALSE with err as the last error; traced. */
+BOOL api_finish(const char *fn, DWORD err);
+
+#endif
