@@ -522,6 +522,38 @@ static void test_wrong_pin_not_retried(void)
 	free(base);
 }
 
+static void test_sessions_pooled(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	char *uri = fixture_token_uri_shim(labels[TOK_WRONG], true);
+	HCRYPTPROV h;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	/* Warm: the token is logged in and one session sits in the pool. */
+	CU_ASSERT_TRUE_FATAL(acquire(&h, "wrongpin", uri, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
+	for (i = 0; i < 10; i++) {
+		CU_ASSERT_TRUE_FATAL(acquire(&h, "wrongpin", uri, 0));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	}
+	/* Acquiring costs neither a new session nor a login. */
+	CU_ASSERT_EQUAL(shim->count("C_OpenSession"), 0);
+	CU_ASSERT_EQUAL(shim->count("C_CloseSession"), 0);
+	CU_ASSERT_EQUAL(shim->count("C_Login"), 0);
+	/* Two contexts at once hold two sessions. */
+	{
+		HCRYPTPROV a, b;
+		CU_ASSERT_TRUE_FATAL(acquire(&a, "wrongpin", uri, 0));
+		CU_ASSERT_TRUE_FATAL(acquire(&b, "wrongpin", uri, 0));
+		CU_ASSERT_EQUAL(shim->count("C_OpenSession"), 1);
+		CU_ASSERT_TRUE(CryptReleaseContext(a, 0));
+		CU_ASSERT_TRUE(CryptReleaseContext(b, 0));
+	}
+	free(uri);
+}
+
 static void test_pinpad(void)
 {
 	const struct p11shim_ops *shim = fixture_shim();
@@ -777,6 +809,7 @@ static CU_TestInfo pin_tests[] = {
 	{ "PP_KEYEXCHANGE_PIN", test_pin_param },
 	{ "CRYPT_SILENT without PIN", test_silent_without_pin },
 	{ "wrong PIN is not retried", test_wrong_pin_not_retried },
+	{ "sessions are pooled", test_sessions_pooled },
 	{ "pinpad reader", test_pinpad },
 	CU_TEST_INFO_NULL,
 };
