@@ -621,6 +621,10 @@ DWORD context_release(HCRYPTPROV h)
 			token_destroy(ctx->tok, ctx->session, obj->pub);
 	}
 	context_forget_owned_locked(ctx);
+	for (i = 0; i < CAPI11_N_ELEMENTS(ctx->verify_keys); i++) {
+		keyobj_unref_locked(ctx, ctx->verify_keys[i]);
+		ctx->verify_keys[i] = NULL;
+	}
 	keys = ctx->keys;
 	n_keys = ctx->n_keys;
 	ctx->keys = NULL;

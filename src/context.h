@@ -35,6 +35,8 @@ struct context {
 	/* Key handles of this context, invalidated when it is released. */
 	ULONG_PTR *keys;
 	size_t n_keys, cap_keys;
+	/* A verify context's key pairs, for CryptGetUserKey (referenced). */
+	struct keyobj *verify_keys[2];
 	/* Session objects capi11 made here, destroyed at release. */
 	struct keyobj **owned;
 	size_t n_owned, cap_owned;

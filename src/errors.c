@@ -97,12 +97,11 @@ struct ckr_override {
  *   NTE_BAD_DATA, one code on every path, so that the error reveals nothing
  *   about where padding broke (SoftHSM reports bad padding as
  *   CKR_GENERAL_ERROR); a missing or unusable key is still the key's fault;
- * - key generation: a size the token refuses is a bad flags word, as
- *   rsaenh answers for a bad key length in HIWORD(dwFlags);
+ * - key generation: a size the token refuses is bad data, as rsaenh
+ *   answers a bad RSA length in HIWORD(dwFlags);
  * - importing key material: a template the token refuses is bad data. */
 static const struct ckr_override overrides[] = {
-	{ ERROR_OP_GENKEY, CKR_KEY_SIZE_RANGE, NTE_BAD_FLAGS },
-	{ ERROR_OP_GENKEY, CKR_TEMPLATE_INCONSISTENT, NTE_BAD_FLAGS },
+	{ ERROR_OP_GENKEY, CKR_KEY_SIZE_RANGE, NTE_BAD_DATA },
 	{ ERROR_OP_IMPORT, CKR_GENERAL_ERROR, NTE_BAD_DATA },
 	{ ERROR_OP_IMPORT, CKR_KEY_SIZE_RANGE, NTE_BAD_DATA },
 	{ ERROR_OP_DECRYPT, CKR_OK, NTE_BAD_DATA },

@@ -203,9 +203,10 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 
 	if (want == 0)
 		want = ctx->settings.rsa_bits;
-	/* rsaenh's answer to a length it cannot make. */
+	/* rsaenh answers a length it cannot make with NTE_BAD_DATA for every
+	 * algorithm but the DES family (which gets NTE_BAD_FLAGS). */
 	if (want % 8 != 0 || want < ALG_RSA_MIN_BITS || want > ALG_RSA_MAX_BITS)
-		return NTE_BAD_FLAGS;
+		return NTE_BAD_DATA;
 	rv = token_mechanism_info(ctx->tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &info);
 	if (rv == CKR_MECHANISM_INVALID)
 		return NTE_BAD_ALGID;
@@ -217,7 +218,7 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 		info.ulMaxKeySize *= 8;
 	}
 	if (want < info.ulMinKeySize || (info.ulMaxKeySize != 0 && want > info.ulMaxKeySize))
-		return NTE_BAD_FLAGS;
+		return NTE_BAD_DATA;
 	*bits = want;
 	return ERROR_SUCCESS;
 }
@@ -330,6 +331,13 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	rv = key_read_rsa_locked(key);
 	if (rv != CKR_OK)
 		goto fail;
+	if (!on_token) {
+		/* Kept for CryptGetUserKey; it replaces the previous pair. */
+		struct keyobj *old = ctx->verify_keys[spec - 1];
+		atomic_fetch_add(&obj->refs, 1);
+		ctx->verify_keys[spec - 1] = obj;
+		keyobj_unref_locked(ctx, old);
+	}
 	*out = key;
 	return ERROR_SUCCESS;
 fail:
@@ -453,6 +461,47 @@ fail:
 	return error_from_ckr(rv, ERROR_OP_GENKEY);
 }
 
+DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
+		       CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable, bool owned,
+		       struct key **out)
+{
+	struct keyobj *obj = keyobj_new(priv, pub, type, owned);
+	struct key *key = obj ? key_new(ctx, obj) : NULL;
+	size_t i;
+	CK_RV rv;
+
+	if (key == NULL || (owned && !context_add_owned_locked(ctx, obj))) {
+		key_discard(key);
+		keyobj_unref_locked(ctx, obj);
+		return NTE_NO_MEMORY;
+	}
+	key->algid = algid;
+	if (type == CKK_RSA) {
+		key->spec = algid == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE;
+		rv = key_read_rsa_locked(key);
+		if (rv != CKR_OK) {
+			context_note_rv_locked(ctx, rv);
+			goto fail;
+		}
+	} else {
+		key->bits = bits;
+		for (i = 0; i < CAPI11_N_ELEMENTS(sym_gens); i++) {
+			if (sym_gens[i].algid == algid)
+				key->block_bits = sym_gens[i].block_bits;
+		}
+		key->exportable = exportable;
+		key->permissions = KEY_BASE_PERMISSIONS | (exportable ? CRYPT_EXPORT : 0);
+	}
+	*out = key;
+	return ERROR_SUCCESS;
+fail:
+	key_discard(key);
+	if (owned)
+		context_remove_owned_locked(ctx, obj);
+	capi11_free(obj);
+	return NTE_FAIL;
+}
+
 DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out)
 {
 	size_t i;
@@ -483,22 +532,29 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 
 	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
 		return NTE_NO_KEY;
-	if (ctx->verify)
-		return NTE_NO_KEY;
-	/* Private keys show only after login. */
-	err = context_login_locked(ctx, true);
-	if (err != ERROR_SUCCESS)
-		return err;
-	rv = container_find_key(ctx->tok, ctx->session, ctx->container, spec, &found);
-	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	if (found.priv == CK_INVALID_HANDLE)
-		return NTE_NO_KEY;
-	obj = keyobj_new(found.priv, found.pub, found.type, false);
+	if (ctx->verify) {
+		/* A verify context's key pairs live in memory, as rsaenh keeps
+		 * them: the last one generated of each spec. */
+		obj = ctx->verify_keys[spec - 1];
+		if (obj == NULL)
+			return NTE_NO_KEY;
+		atomic_fetch_add(&obj->refs, 1);
+	} else {
+		/* Private keys show only after login. */
+		err = context_login_locked(ctx, true);
+		if (err != ERROR_SUCCESS)
+			return err;
+		rv = container_find_key(ctx->tok, ctx->session, ctx->container, spec, &found);
+		context_note_rv_locked(ctx, rv);
+		if (rv != CKR_OK)
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
+		if (found.priv == CK_INVALID_HANDLE)
+			return NTE_NO_KEY;
+		obj = keyobj_new(found.priv, found.pub, found.type, false);
+	}
 	key = obj ? key_new(ctx, obj) : NULL;
 	if (key == NULL) {
-		capi11_free(obj);
+		keyobj_unref_locked(ctx, obj);
 		return NTE_NO_MEMORY;
 	}
 	key->algid = spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
@@ -507,7 +563,7 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 	if (rv != CKR_OK) {
 		context_note_rv_locked(ctx, rv);
 		key_discard(key);
-		capi11_free(obj);
+		keyobj_unref_locked(ctx, obj);
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
 	*out = key;

@@ -48,6 +48,16 @@ DWORD key_duplicate_locked(struct key *key, struct key **out);
 /* CryptGetKeyParam's work; buffer rules of SPEC section 2. */
 DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
 
+/* A key for objects the caller has just created (CryptImportKey): priv is
+ * the private or secret key, pub the public key (either may be
+ * CK_INVALID_HANDLE for a public key alone). An RSA key (type CKK_RSA)
+ * reads its size and exportability from the token; a secret key takes
+ * bits (KP_KEYLEN) and exportable from the caller. owned: session objects
+ * destroyed with the last handle or the context. On failure the objects
+ * stay the caller's to destroy. Errors: NTE_NO_MEMORY, NTE_FAIL. */
+DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
+		       CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable, bool owned,
+		       struct key **out);
 /* Registers a new key with the handle table and its context. */
 DWORD key_register_locked(struct key *key, HCRYPTKEY *out);
 /* The key named by a handle, referenced, or NULL. */
