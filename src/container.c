@@ -324,3 +324,11 @@ out:
 	capi11_free(pubs);
 	return rv;
 }
+
+void container_key_destroy(struct token *tok, CK_SESSION_HANDLE s, const struct container_key *key)
+{
+	if (key->priv != CK_INVALID_HANDLE)
+		token_destroy(tok, s, key->priv);
+	if (key->pub != CK_INVALID_HANDLE)
+		token_destroy(tok, s, key->pub);
+}

@@ -41,4 +41,9 @@ void container_list_free(char **names, size_t n);
 CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *name, DWORD spec,
 			 struct container_key *key);
 
+/* Destroys both objects of a key pair found by container_find_key, when
+ * present: how CryptGenKey and CryptImportKey replace a container's key
+ * once its successor exists. */
+void container_key_destroy(struct token *tok, CK_SESSION_HANDLE s, const struct container_key *key);
+
 #endif

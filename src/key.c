@@ -223,25 +223,6 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 	return ERROR_SUCCESS;
 }
 
-/* Destroys the objects of the container's previous key of that spec once
- * the new pair exists: CryptGenKey replaces a container's key, as on
- * Windows. Certificates stay: nothing but the key is lost. */
-static void key_replace_previous_locked(struct context *ctx, DWORD spec,
-					CK_OBJECT_HANDLE new_priv)
-{
-	struct container_key old;
-
-	if (container_find_key(ctx->tok, ctx->session, ctx->container, spec, &old) != CKR_OK)
-		return;
-	while (old.priv != CK_INVALID_HANDLE && old.priv != new_priv) {
-		token_destroy(ctx->tok, ctx->session, old.priv);
-		if (old.pub != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, old.pub);
-		if (container_find_key(ctx->tok, ctx->session, ctx->container, spec, &old) != CKR_OK)
-			return;
-	}
-}
-
 static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD flags,
 				     struct key **out)
 {
@@ -257,6 +238,7 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	unsigned char id[16];
 	CK_ULONG bits = 0;
 	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct container_key old = { CK_INVALID_HANDLE, CK_INVALID_HANDLE, 0 };
 	struct keyobj *obj = NULL;
 	struct key *key = NULL;
 	const char *label = ctx->container;
@@ -272,7 +254,12 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	if (err != ERROR_SUCCESS && !(ctx->verify && err == NTE_SILENT_CONTEXT))
 		return err;
 	logged_in = token_is_logged_in(ctx->tok, ctx->session);
-	rv = key_new_id(ctx, id);
+	/* The pair this one replaces is found first: afterwards the container
+	 * holds two pairs of the spec until the old one goes. */
+	rv = on_token ? container_find_key(ctx->tok, ctx->session, ctx->container, spec, &old)
+		      : CKR_OK;
+	if (rv == CKR_OK)
+		rv = key_new_id(ctx, id);
 	if (rv != CKR_OK)
 		goto fail;
 
@@ -317,8 +304,6 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	}
 	if (rv != CKR_OK)
 		goto fail;
-	if (on_token)
-		key_replace_previous_locked(ctx, spec, priv);
 
 	obj = keyobj_new(priv, pub, CKK_RSA, !on_token);
 	key = obj ? key_new(ctx, obj) : NULL;
@@ -333,11 +318,14 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 		goto fail;
 	if (!on_token) {
 		/* Kept for CryptGetUserKey; it replaces the previous pair. */
-		struct keyobj *old = ctx->verify_keys[spec - 1];
+		struct keyobj *previous = ctx->verify_keys[spec - 1];
 		atomic_fetch_add(&obj->refs, 1);
 		ctx->verify_keys[spec - 1] = obj;
-		keyobj_unref_locked(ctx, old);
+		keyobj_unref_locked(ctx, previous);
 	}
+	/* CryptGenKey replaces a container's key, as on Windows, once the new
+	 * pair is complete. Certificates stay: nothing but the key is lost. */
+	container_key_destroy(ctx->tok, ctx->session, &old);
 	*out = key;
 	return ERROR_SUCCESS;
 fail:
