@@ -21,8 +21,11 @@ libcapi11_core_la_SOURCES = \
 	src/context.c src/context.h \
 	src/prov-param.c src/prov-param.h \
 	src/key.c src/key.h \
+	src/export.c src/export.h \
+	src/import.c src/import.h \
 	src/api-prov.c \
-	src/api-key.c
+	src/api-key.c \
+	src/api-blob.c
 libcapi11_core_la_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS)
 libcapi11_core_la_LIBADD = $(P11KIT_LIBS)
 

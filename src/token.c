@@ -697,3 +697,20 @@ CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANI
 	*info = entry.info;
 	return entry.rv;
 }
+
+CK_RV token_wrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		     CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key, unsigned char *out,
+		     CK_ULONG *out_len)
+{
+	return traced("C_WrapKey", tok->mod->fl->C_WrapKey(s, mech, wrapping, key, out, out_len));
+}
+
+CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		       CK_OBJECT_HANDLE unwrapping, const unsigned char *wrapped,
+		       CK_ULONG wrapped_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		       CK_OBJECT_HANDLE *key)
+{
+	return traced("C_UnwrapKey", tok->mod->fl->C_UnwrapKey(s, mech, unwrapping,
+							       (unsigned char *)wrapped, wrapped_len,
+							       tmpl, n, key));
+}

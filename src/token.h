@@ -81,4 +81,13 @@ CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, s
  * when it does not have it. */
 CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
 
+/* C_WrapKey / C_UnwrapKey. out NULL asks for the length. */
+CK_RV token_wrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		     CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key, unsigned char *out,
+		     CK_ULONG *out_len);
+CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		       CK_OBJECT_HANDLE unwrapping, const unsigned char *wrapped,
+		       CK_ULONG wrapped_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		       CK_OBJECT_HANDLE *key);
+
 #endif

@@ -35,6 +35,7 @@ TEST_PROGS = \
 	tests/test-handles \
 	tests/test-acquire \
 	tests/test-genkey \
+	tests/test-blobkeys \
 	tests/test-threads
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
@@ -48,6 +49,7 @@ tests_test_errors_SOURCES = tests/test-errors.c
 tests_test_handles_SOURCES = tests/test-handles.c
 tests_test_acquire_SOURCES = tests/test-acquire.c
 tests_test_genkey_SOURCES = tests/test-genkey.c
+tests_test_blobkeys_SOURCES = tests/test-blobkeys.c
 tests_test_threads_SOURCES = tests/test-threads.c
 
 # Every test program shares the same flags.
@@ -60,6 +62,7 @@ tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_handles_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_acquire_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_genkey_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_blobkeys_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_threads_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)

@@ -1,0 +1,28 @@
+/* CryptExportKey's strategies: which PKCS#11 calls serve each blob type. */
+#ifndef CAPI11_EXPORT_H
+#define CAPI11_EXPORT_H
+
+#include "key.h"
+
+#include <wincrypt.h>
+
+/* Flags CryptExportKey documents; any other bit is NTE_BAD_FLAGS. */
+#define EXPORT_VALID_FLAGS (CRYPT_Y_ONLY | CRYPT_SSL2_FALLBACK | CRYPT_DESTROYKEY | CRYPT_OAEP | \
+			    CRYPT_BLOB_VER3)
+
+/* CryptExportKey's work, with key's context locked. exp is hExpKey's key,
+ * NULL for 0; only its immutable fields are read. Buffer rules of SPEC
+ * section 2: data NULL stores the size in *len.
+ * Implemented: PUBLICKEYBLOB (RSA), PRIVATEKEYBLOB (RSA, plaintext),
+ * PLAINTEXTKEYBLOB, SIMPLEBLOB. Known blob types not served yet: NTE_NOT_SUPPORTED.
+ * Errors: NTE_BAD_FLAGS, NTE_BAD_TYPE, NTE_BAD_KEY, NTE_BAD_KEY_STATE,
+ * NTE_BAD_PUBLIC_KEY, NTE_NOT_SUPPORTED, ERROR_MORE_DATA, and what the token reports. */
+DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
+			BYTE *data, DWORD *len);
+
+/* The C_WrapKey/C_UnwrapKey mechanism of a SIMPLEBLOB: CKM_RSA_PKCS, or
+ * with oaep CKM_RSA_PKCS_OAEP with SHA-1 and MGF1-SHA-1. The parameters
+ * are static: mech stays valid. */
+void export_simple_mechanism(bool oaep, CK_MECHANISM *mech);
+
+#endif
