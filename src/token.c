@@ -41,6 +41,11 @@ struct token {
 	CK_FLAGS slot_flags;
 
 	pthread_mutex_t lock;
+	/* Serialises the calls that search, create or destroy objects: SoftHSM
+	 * 2.6.1 fails them spuriously when threads run them at once on one
+	 * token (upstream #573). Crypto calls on existing objects stay
+	 * parallel. Never held together with lock. */
+	pthread_mutex_t store_lock;
 	unsigned generation;       /* of the pooled sessions */
 	CK_SESSION_HANDLE pool[POOL_MAX];
 	size_t n_pool;
@@ -245,35 +250,38 @@ static CK_RV modules_load_registered(const char *name, struct module ***out, siz
 	return CKR_OK;
 }
 
+/* The token table entry for the card in a slot. Its facts are written
+ * once, before it is published, so readers need no lock; another card in
+ * the same slot (a different serial or label) gets an entry of its own. */
 static struct token *token_get(struct module *mod, CK_SLOT_ID slot,
 			       const CK_TOKEN_INFO *ti, const CK_SLOT_INFO *si)
 {
+	char label[sizeof ti->label + 1], serial[sizeof ti->serialNumber + 1];
 	struct token *tok;
 
+	copy_padded(label, ti->label, sizeof ti->label);
+	copy_padded(serial, ti->serialNumber, sizeof ti->serialNumber);
 	pthread_mutex_lock(&modules_lock);
 	for (tok = tokens; tok != NULL; tok = tok->next) {
-		if (tok->mod == mod && tok->slot == slot)
-			break;
-	}
-	if (tok == NULL) {
-		tok = capi11_calloc(1, sizeof *tok);
-		if (tok == NULL)
+		if (tok->mod == mod && tok->slot == slot && strcmp(tok->label, label) == 0 &&
+		    strcmp(tok->serial, serial) == 0)
 			goto out;
-		pthread_mutex_init(&tok->lock, NULL);
-		tok->mod = mod;
-		tok->slot = slot;
-		tok->generation = mod->generation;
-		tok->next = tokens;
-		tokens = tok;
 	}
-	pthread_mutex_lock(&tok->lock);
-	/* Another card may sit in the slot now: refresh what was read. */
-	copy_padded(tok->label, ti->label, sizeof ti->label);
-	copy_padded(tok->serial, ti->serialNumber, sizeof ti->serialNumber);
+	tok = capi11_calloc(1, sizeof *tok);
+	if (tok == NULL)
+		goto out;
+	pthread_mutex_init(&tok->lock, NULL);
+	pthread_mutex_init(&tok->store_lock, NULL);
+	tok->mod = mod;
+	tok->slot = slot;
+	tok->generation = mod->generation;
+	memcpy(tok->label, label, sizeof label);
+	memcpy(tok->serial, serial, sizeof serial);
 	copy_padded(tok->slot_description, si->slotDescription, sizeof si->slotDescription);
 	tok->token_flags = ti->flags;
 	tok->slot_flags = si->flags;
-	pthread_mutex_unlock(&tok->lock);
+	tok->next = tokens;
+	tokens = tok;
 out:
 	pthread_mutex_unlock(&modules_lock);
 	return tok;
@@ -526,9 +534,15 @@ CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_
 	CK_ULONG have = 0, cap = 0, got;
 	CK_RV rv, frv;
 
+	pthread_mutex_lock(&tok->store_lock);
 	rv = traced("C_FindObjectsInit", fl->C_FindObjectsInit(s, tmpl, n));
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		/* SoftHSM can fail after marking the search active: end it, or the
+		 * pooled session refuses every later search. */
+		fl->C_FindObjectsFinal(s);
+		pthread_mutex_unlock(&tok->store_lock);
 		return rv;
+	}
 	for (;;) {
 		if (have == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -551,6 +565,7 @@ CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_
 		have += got;
 	}
 	frv = fl->C_FindObjectsFinal(s);
+	pthread_mutex_unlock(&tok->store_lock);
 	if (rv == CKR_OK)
 		rv = frv;
 	if (rv != CKR_OK) {
@@ -631,26 +646,45 @@ CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE ob
 CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		   CK_OBJECT_HANDLE *obj)
 {
-	return traced("C_CreateObject", tok->mod->fl->C_CreateObject(s, tmpl, n, obj));
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_CreateObject", tok->mod->fl->C_CreateObject(s, tmpl, n, obj));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
 }
 
 CK_RV token_destroy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
 {
-	return traced("C_DestroyObject", tok->mod->fl->C_DestroyObject(s, obj));
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_DestroyObject", tok->mod->fl->C_DestroyObject(s, obj));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
 }
 
 CK_RV token_set_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 			   CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
-	return traced("C_SetAttributeValue", tok->mod->fl->C_SetAttributeValue(s, obj, tmpl, n));
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_SetAttributeValue", tok->mod->fl->C_SetAttributeValue(s, obj, tmpl, n));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
 }
 
 CK_RV token_generate_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
 			 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *key)
 {
 	CK_MECHANISM m = { mech, NULL, 0 };
+	CK_RV rv;
 
-	return traced("C_GenerateKey", tok->mod->fl->C_GenerateKey(s, &m, tmpl, n, key));
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_GenerateKey", tok->mod->fl->C_GenerateKey(s, &m, tmpl, n, key));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
 }
 
 CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
@@ -658,9 +692,13 @@ CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANI
 			      CK_OBJECT_HANDLE *pub_key, CK_OBJECT_HANDLE *priv_key)
 {
 	CK_MECHANISM m = { mech, NULL, 0 };
+	CK_RV rv;
 
-	return traced("C_GenerateKeyPair", tok->mod->fl->C_GenerateKeyPair(s, &m, pub, n_pub, priv,
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_GenerateKeyPair", tok->mod->fl->C_GenerateKeyPair(s, &m, pub, n_pub, priv,
 									       n_priv, pub_key, priv_key));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
 }
 
 CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, size_t len)
@@ -710,7 +748,12 @@ CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mec
 		       CK_ULONG wrapped_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		       CK_OBJECT_HANDLE *key)
 {
-	return traced("C_UnwrapKey", tok->mod->fl->C_UnwrapKey(s, mech, unwrapping,
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_UnwrapKey", tok->mod->fl->C_UnwrapKey(s, mech, unwrapping,
 							       (unsigned char *)wrapped, wrapped_len,
 							       tmpl, n, key));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
 }
