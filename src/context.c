@@ -600,9 +600,20 @@ DWORD context_release(HCRYPTPROV h)
 	size_t n_keys, i;
 	bool stale;
 
+	unsigned refs;
+
 	if (ctx == NULL)
 		return ERROR_INVALID_PARAMETER;
-	if (atomic_fetch_sub(&ctx->api_refs, 1) > 1) {
+	/* Only one caller may take the count to zero; a release racing it
+	 * finds zero and is told the handle is gone. */
+	refs = atomic_load(&ctx->api_refs);
+	do {
+		if (refs == 0) {
+			context_unref(ctx);
+			return ERROR_INVALID_PARAMETER;
+		}
+	} while (!atomic_compare_exchange_weak(&ctx->api_refs, &refs, refs - 1));
+	if (refs > 1) {
 		context_unref(ctx);
 		return ERROR_SUCCESS;
 	}
