@@ -927,8 +927,8 @@ BOOL CryptReleaseContext(HCRYPTPROV hProv, DWORD dwFlags);
 
 /* Adds a reference to hProv, to be dropped by CryptReleaseContext.
  * pdwReserved must be NULL.
- * Errors: ERROR_INVALID_PARAMETER (unknown handle, pdwReserved not NULL),
- * NTE_BAD_FLAGS (dwFlags not 0). */
+ * Errors: ERROR_INVALID_PARAMETER (unknown handle, pdwReserved not NULL,
+ * dwFlags not 0). */
 BOOL CryptContextAddRef(HCRYPTPROV hProv, DWORD *pdwReserved, DWORD dwFlags);
 
 /* Reads a property of the provider or container (PP_NAME, PP_CONTAINER,
