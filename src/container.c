@@ -9,9 +9,6 @@
 #include <string.h>
 #include <ctype.h>
 
-static CK_BBOOL ck_true = CK_TRUE;
-static CK_BBOOL ck_false = CK_FALSE;
-
 /* A container name is either an object label or, for objects that have
  * none, the hex of their CKA_ID. Decodes the hex form into id. */
 static bool name_as_id(const char *name, unsigned char *id, size_t *id_len)
@@ -107,8 +104,8 @@ CK_RV container_create(struct token *tok, CK_SESSION_HANDLE s, const char *name)
 	 * as a Windows smart card CSP lists containers without a PIN. */
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, &cls, sizeof cls },
-		{ CKA_TOKEN, &ck_true, sizeof ck_true },
-		{ CKA_PRIVATE, &ck_false, sizeof ck_false },
+		{ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
 		{ CKA_LABEL, (void *)name, strlen(name) },
 		{ CKA_APPLICATION, (void *)CONTAINER_APPLICATION, strlen(CONTAINER_APPLICATION) },
 	};

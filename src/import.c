@@ -13,21 +13,9 @@
 
 #include <string.h>
 
-static CK_BBOOL ck_true = CK_TRUE;
-static CK_BBOOL ck_false = CK_FALSE;
-
-static CK_BBOOL *ckb(bool b)
-{
-	return b ? &ck_true : &ck_false;
-}
 
 /* Whether the exportable flag leaves the value readable: the policy may
  * keep exportable keys sensitive, as CryptGenKey does. */
-static bool import_sensitive(const struct context *ctx, bool exportable)
-{
-	return !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
-}
-
 /* A modulus the token cannot use is bad data, as a bitlen outside
  * Microsoft's range is. A token that does not say lets C_CreateObject
  * decide. */
@@ -133,13 +121,13 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 		CK_ATTRIBUTE tmpl[] = {
 			{ CKA_CLASS, &cls, sizeof cls },
 			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, &ck_false, sizeof ck_false },
-			{ CKA_PRIVATE, &ck_false, sizeof ck_false },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
 			{ CKA_MODULUS, be.modulus, be.k },
 			{ CKA_PUBLIC_EXPONENT, be.pubexp, be.pubexp_len },
-			{ CKA_ENCRYPT, &ck_true, sizeof ck_true },
-			{ CKA_WRAP, &ck_true, sizeof ck_true },
-			{ CKA_VERIFY, &ck_true, sizeof ck_true },
+			{ CKA_ENCRYPT, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
 		};
 
 		rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
@@ -166,7 +154,7 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 				       DWORD flags, struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = import_sensitive(ctx, exportable);
+	bool sensitive = key_new_is_sensitive(ctx, exportable);
 	bool on_token = !ctx->verify;
 	bool exchange, logged_in;
 	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
@@ -208,14 +196,14 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		CK_ATTRIBUTE priv_tmpl[] = {
 			{ CKA_CLASS, &priv_class, sizeof priv_class },
 			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, ckb(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
+			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) },
 			{ CKA_ID, id, sizeof id },
-			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
-			{ CKA_DECRYPT, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_UNWRAP, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_SIGN, &ck_true, sizeof ck_true },
+			{ CKA_SENSITIVE, token_bool(sensitive), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) },
+			{ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) },
 			{ CKA_MODULUS, be.modulus, be.k },
 			{ CKA_PUBLIC_EXPONENT, be.pubexp, be.pubexp_len },
 			{ CKA_PRIVATE_EXPONENT, be.private_exponent, be.k },
@@ -229,12 +217,12 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		CK_ATTRIBUTE pub_tmpl[] = {
 			{ CKA_CLASS, &pub_class, sizeof pub_class },
 			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, ckb(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, &ck_false, sizeof ck_false },
+			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
 			{ CKA_ID, id, sizeof id },
-			{ CKA_ENCRYPT, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_WRAP, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_VERIFY, &ck_true, sizeof ck_true },
+			{ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
 			{ CKA_MODULUS, be.modulus, be.k },
 			{ CKA_PUBLIC_EXPONENT, be.pubexp, be.pubexp_len },
 			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
@@ -293,13 +281,10 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 				     DWORD flags, struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = import_sensitive(ctx, exportable);
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	CK_MECHANISM_INFO info;
 	CK_KEY_TYPE type;
 	struct blob_plaintext plain;
-	bool logged_in;
 	DWORD err;
 	CK_RV rv;
 
@@ -313,25 +298,15 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 		return NTE_BAD_ALGID;
 	if (token_mechanism_info(ctx->tok, import_keygen_mech(type), &info) != CKR_OK)
 		return NTE_BAD_ALGID;
-	/* Session objects may be private only after login. */
-	context_login_locked(ctx, false);
-	logged_in = token_is_logged_in(ctx->tok, ctx->session);
 	{
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + 1];
+
 		/* Never CKA_VALUE_LEN: SoftHSM refuses it with
 		 * CKR_ATTRIBUTE_READ_ONLY in C_CreateObject. */
-		CK_ATTRIBUTE tmpl[] = {
-			{ CKA_CLASS, &cls, sizeof cls },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, &ck_false, sizeof ck_false },
-			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
-			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
-			{ CKA_ENCRYPT, &ck_true, sizeof ck_true },
-			{ CKA_DECRYPT, &ck_true, sizeof ck_true },
-			{ CKA_VALUE, (void *)plain.key.data, plain.key.len },
-		};
-
-		rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+		key_secret_template_locked(ctx, &type, exportable, tmpl);
+		tmpl[KEY_SECRET_ATTRS] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data,
+							 plain.key.len };
+		rv = token_create(ctx->tok, ctx->session, tmpl, KEY_SECRET_ATTRS + 1, &h);
 	}
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
@@ -351,8 +326,6 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 				  struct key *pub, DWORD flags, struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = import_sensitive(ctx, exportable);
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	CK_MECHANISM mech;
@@ -360,7 +333,6 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	struct blob_simple simple;
 	size_t key_len = 0, alg_len;
 	BYTE *ct = NULL;
-	bool logged_in;
 	DWORD err;
 	CK_RV rv;
 
@@ -378,23 +350,13 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
 	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	context_login_locked(ctx, false);
-	logged_in = token_is_logged_in(ctx->tok, ctx->session);
 	{
-		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
-		CK_ATTRIBUTE tmpl[] = {
-			{ CKA_CLASS, &cls, sizeof cls },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, &ck_false, sizeof ck_false },
-			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
-			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
-			{ CKA_ENCRYPT, &ck_true, sizeof ck_true },
-			{ CKA_DECRYPT, &ck_true, sizeof ck_true },
-		};
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS];
 
+		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
+		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, ct,
-				      simple.ciphertext.len, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+				      simple.ciphertext.len, tmpl, KEY_SECRET_ATTRS, &h);
 	}
 	capi11_free(ct);
 	context_note_rv_locked(ctx, rv);

@@ -17,12 +17,29 @@
 			    CRYPT_NO_SALT | CRYPT_PREGEN | CRYPT_ARCHIVABLE | \
 			    CRYPT_FORCE_KEY_PROTECTION_HIGH | CRYPT_UPDATE_KEY)
 
-static CK_BBOOL ck_true = CK_TRUE;
-static CK_BBOOL ck_false = CK_FALSE;
-
-static CK_BBOOL *ckb(bool b)
+bool key_new_is_sensitive(const struct context *ctx, bool exportable)
 {
-	return b ? &ck_true : &ck_false;
+	return !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
+}
+
+void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bool exportable,
+				CK_ATTRIBUTE *tmpl)
+{
+	static const CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
+	bool logged_in;
+
+	/* Session objects may be private only after login. */
+	context_login_locked(ctx, false);
+	logged_in = token_is_logged_in(ctx->tok, ctx->session);
+	tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&secret_class, sizeof secret_class };
+	tmpl[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)type, sizeof *type };
+	tmpl[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) };
+	tmpl[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) };
+	tmpl[4] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(key_new_is_sensitive(ctx, exportable)),
+				  sizeof(CK_BBOOL) };
+	tmpl[5] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) };
+	tmpl[6] = (CK_ATTRIBUTE){ CKA_ENCRYPT, token_bool(true), sizeof(CK_BBOOL) };
+	tmpl[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(true), sizeof(CK_BBOOL) };
 }
 
 DWORD param_put(BYTE *data, DWORD *len, const void *value, DWORD value_len)
@@ -229,7 +246,7 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
 	bool exchange = spec == AT_KEYEXCHANGE;
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
+	bool sensitive = key_new_is_sensitive(ctx, exportable);
 	bool on_token = !ctx->verify;
 	bool logged_in;
 	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
@@ -269,27 +286,27 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 		CK_ATTRIBUTE pub_tmpl[] = {
 			{ CKA_CLASS, &pub_class, sizeof pub_class },
 			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, ckb(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, &ck_false, sizeof ck_false },
+			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
 			{ CKA_ID, id, sizeof id },
 			{ CKA_MODULUS_BITS, &bits, sizeof bits },
 			{ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent },
-			{ CKA_ENCRYPT, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_WRAP, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_VERIFY, &ck_true, sizeof ck_true },
+			{ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
 			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
 		};
 		CK_ATTRIBUTE priv_tmpl[] = {
 			{ CKA_CLASS, &priv_class, sizeof priv_class },
 			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, ckb(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
+			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) },
 			{ CKA_ID, id, sizeof id },
-			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
-			{ CKA_DECRYPT, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_UNWRAP, ckb(exchange), sizeof(CK_BBOOL) },
-			{ CKA_SIGN, &ck_true, sizeof ck_true },
+			{ CKA_SENSITIVE, token_bool(sensitive), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) },
+			{ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) },
+			{ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) },
 			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
 		};
 		CK_ULONG n_pub = CAPI11_N_ELEMENTS(pub_tmpl), n_priv = CAPI11_N_ELEMENTS(priv_tmpl);
@@ -368,15 +385,13 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 					struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE type;
 	CK_MECHANISM_INFO info;
 	CK_ULONG value_len = 0;
 	DWORD want = HIWORD(flags);
 	DWORD bits = g->kp_keylen;
 	size_t min_len, max_len;
-	bool logged_in, fixed;
+	bool fixed;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	struct keyobj *obj = NULL;
 	struct key *key = NULL;
@@ -398,28 +413,16 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	if (token_mechanism_info(ctx->tok, g->mech, &info) != CKR_OK ||
 	    !(info.flags & CKF_GENERATE))
 		return NTE_BAD_ALGID;
-	/* Session objects may be private only after login. */
-	context_login_locked(ctx, false);
-	logged_in = token_is_logged_in(ctx->tok, ctx->session);
-
 	{
-		CK_ATTRIBUTE tmpl[] = {
-			{ CKA_CLASS, &cls, sizeof cls },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, &ck_false, sizeof ck_false },
-			{ CKA_PRIVATE, ckb(logged_in), sizeof(CK_BBOOL) },
-			{ CKA_SENSITIVE, ckb(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, ckb(exportable), sizeof(CK_BBOOL) },
-			{ CKA_ENCRYPT, &ck_true, sizeof ck_true },
-			{ CKA_DECRYPT, &ck_true, sizeof ck_true },
-			{ CKA_VALUE_LEN, &value_len, sizeof value_len },
-		};
-		CK_ULONG n = CAPI11_N_ELEMENTS(tmpl);
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + 1];
+		CK_ULONG n = KEY_SECRET_ATTRS;
 
+		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		/* DES keys have a fixed length; only AES, RC2 and RC4 are told. */
-		if (type == CKK_DES || type == CKK_DES2 || type == CKK_DES3)
-			n--;
-		value_len = bits / 8;
+		if (type != CKK_DES && type != CKK_DES2 && type != CKK_DES3) {
+			value_len = bits / 8;
+			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
+		}
 		rv = token_generate_key(ctx->tok, ctx->session, g->mech, tmpl, n, &h);
 	}
 	if (rv != CKR_OK)

@@ -38,6 +38,20 @@ struct key {
 	BYTE iv[KEY_IV_MAX];           /* KP_IV */
 };
 
+/* CKA_SENSITIVE for a key capi11 makes or imports: every key without
+ * CRYPT_EXPORTABLE, and exportable ones too under the sensitive policy. */
+bool key_new_is_sensitive(const struct context *ctx, bool exportable);
+
+/* The attributes every session secret key capi11 makes or imports shares
+ * (class, type, session object, private when logged in, sensitivity,
+ * encrypt and decrypt), written into tmpl[0..KEY_SECRET_ATTRS-1]; the
+ * caller adds the value or its length. type must outlive the template.
+ * With the context locked: logs in when a PIN is at hand, so that the
+ * object can be private. */
+#define KEY_SECRET_ATTRS 8
+void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bool exportable,
+				CK_ATTRIBUTE *tmpl);
+
 /* CryptGenKey's work, with the context locked. */
 DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
 /* CryptGetUserKey's work, with the context locked: NTE_NO_KEY when the

@@ -76,6 +76,13 @@ unsigned token_generation(void)
 	return atomic_load(&fork_generation);
 }
 
+CK_BBOOL *token_bool(bool value)
+{
+	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+
+	return value ? &yes : &no;
+}
+
 /* Every C_* result passes here on its way back, for tracing. */
 static CK_RV traced(const char *fn, CK_RV rv)
 {

@@ -77,6 +77,9 @@ CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANI
 			      CK_OBJECT_HANDLE *pub_key, CK_OBJECT_HANDLE *priv_key);
 CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, size_t len);
 
+/* Pointers to a CK_TRUE or CK_FALSE that lives forever, for templates. */
+CK_BBOOL *token_bool(bool value);
+
 /* What the token says of a mechanism, cached per token: CKR_MECHANISM_INVALID
  * when it does not have it. */
 CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info);
