@@ -9,7 +9,10 @@
 #include "fixture.h"
 
 #include <CUnit/CUnit.h>
+#include <poll.h>
+#include <pty.h>
 #include <pwd.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@ enum {
 	TOK_CONF,         /* providers from the configuration file */
 	TOK_ABSENT,       /* a card that is not in its reader (shim) */
 	TOK_TRACE,        /* tracing of a rejected PIN (never logged in) */
+	TOK_PROMPT,       /* PIN typed at capi11's terminal prompt */
 	N_TOKENS
 };
 static char *labels[N_TOKENS];
@@ -554,6 +558,61 @@ static void test_sessions_pooled(void)
 	free(uri);
 }
 
+/* Reads the terminal until text holds want or two seconds pass. */
+static bool pty_wait_for(int master, char *text, size_t cap, const char *want)
+{
+	size_t len = 0;
+	struct pollfd pfd = { master, POLLIN, 0 };
+	ssize_t n;
+
+	text[0] = '\0';
+	while (strstr(text, want) == NULL && len + 1 < cap) {
+		if (poll(&pfd, 1, 2000) != 1)
+			return false;
+		n = read(master, text + len, cap - len - 1);
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+		text[len] = '\0';
+	}
+	return strstr(text, want) != NULL;
+}
+
+/* No PIN anywhere and no CRYPT_SILENT: capi11 asks on the terminal. */
+static void test_pin_prompt(void)
+{
+	char *uri = fixture_token_uri_nopin(labels[TOK_PROMPT]);
+	char screen[4096], want[128];
+	int master, status = -1;
+	pid_t pid;
+
+	pid = forkpty(&master, NULL, NULL, NULL);
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		HCRYPTPROV h;
+		HCRYPTKEY k;
+		/* The container has nothing public yet: opening it needs the PIN. */
+		if (!CryptAcquireContextA(&h, "prompted", uri, PROV_RSA_FULL, CRYPT_NEWKEYSET))
+			_exit(1);
+		if (!CryptGenKey(h, AT_SIGNATURE, 512 << 16, &k))
+			_exit(2);
+		_exit(CryptReleaseContext(h, 0) ? 0 : 3);
+	}
+	snprintf(want, sizeof want, "Enter PIN for \"%s\": ", labels[TOK_PROMPT]);
+	CU_ASSERT_TRUE(pty_wait_for(master, screen, sizeof screen, want));
+	CU_ASSERT_EQUAL(write(master, FIXTURE_PIN "\n", strlen(FIXTURE_PIN) + 1),
+			(ssize_t)strlen(FIXTURE_PIN) + 1);
+	waitpid(pid, &status, 0);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Echo was off: the PIN never appeared on the screen. */
+	pty_wait_for(master, screen, sizeof screen, "\n\n");
+	CU_ASSERT_PTR_NULL(strstr(screen, FIXTURE_PIN));
+	close(master);
+	/* The child logged in and made its key: pkcs11-tool sees it. */
+	CU_ASSERT_TRUE(token_has_label(TOK_PROMPT, "privkey", "prompted"));
+	free(uri);
+}
+
 static void test_pinpad(void)
 {
 	const struct p11shim_ops *shim = fixture_shim();
@@ -811,6 +870,7 @@ static CU_TestInfo pin_tests[] = {
 	{ "wrong PIN is not retried", test_wrong_pin_not_retried },
 	{ "sessions are pooled", test_sessions_pooled },
 	{ "pinpad reader", test_pinpad },
+	{ "PIN prompt on the terminal", test_pin_prompt },
 	CU_TEST_INFO_NULL,
 };
 
@@ -836,7 +896,7 @@ static CU_SuiteInfo suites[] = {
 int main(void)
 {
 	static const char *prefixes[N_TOKENS] = {
-		"main", "pinfile", "pinuri", "pinparam", "silent", "wrong", "pinpad", "conf", "absent", "trace",
+		"main", "pinfile", "pinuri", "pinparam", "silent", "wrong", "pinpad", "conf", "absent", "trace", "prompt",
 	};
 	int i, rc;
 
