@@ -153,16 +153,8 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, size_t len,
 				       DWORD flags, struct key **out)
 {
-	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = key_new_is_sensitive(ctx, exportable);
-	bool on_token = !ctx->verify;
-	bool exchange, logged_in;
-	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
-	CK_KEY_TYPE type = CKK_RSA;
 	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
-	struct container_key old = { CK_INVALID_HANDLE, CK_INVALID_HANDLE, 0 };
-	const char *label = ctx->container;
-	unsigned char id[16];
+	struct key_pair_plan plan;
 	struct blob_rsa rsa;
 	struct rsa_be be = { 0 };
 	DWORD err;
@@ -171,39 +163,16 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 	err = blob_parse_rsa_private(data, len, &rsa);
 	if (err == ERROR_SUCCESS)
 		err = import_check_rsa_bits(ctx, rsa.bitlen);
-	if (err != ERROR_SUCCESS)
-		return err;
-	exchange = rsa.alg == CALG_RSA_KEYX;
-	/* Keys are private objects: without login the token refuses them
-	 * (verify contexts without a PIN make public session objects). */
-	err = context_login_locked(ctx, !ctx->verify);
-	if (err != ERROR_SUCCESS && !(ctx->verify && err == NTE_SILENT_CONTEXT))
-		return err;
-	logged_in = token_is_logged_in(ctx->tok, ctx->session);
-	/* The key this one replaces is found first: afterwards the container
-	 * holds two keys of the slot. */
-	rv = on_token ? container_find_key(ctx->tok, ctx->session, ctx->container,
-					   exchange ? AT_KEYEXCHANGE : AT_SIGNATURE, &old) : CKR_OK;
-	if (rv == CKR_OK)
-		rv = token_random(ctx->tok, ctx->session, id, sizeof id);
-	if (rv != CKR_OK)
-		goto fail;
-	err = rsa_be_from_blob(&rsa, true, &be);
+	if (err == ERROR_SUCCESS)
+		err = key_pair_begin_locked(ctx, rsa.alg == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE,
+					    (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err == ERROR_SUCCESS)
+		err = rsa_be_from_blob(&rsa, true, &be);
 	if (err != ERROR_SUCCESS)
 		return err;
 
 	{
-		CK_ATTRIBUTE priv_tmpl[] = {
-			{ CKA_CLASS, &priv_class, sizeof priv_class },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) },
-			{ CKA_ID, id, sizeof id },
-			{ CKA_SENSITIVE, token_bool(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) },
-			{ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) },
+		CK_ATTRIBUTE material[] = {
 			{ CKA_MODULUS, be.modulus, be.k },
 			{ CKA_PUBLIC_EXPONENT, be.pubexp, be.pubexp_len },
 			{ CKA_PRIVATE_EXPONENT, be.private_exponent, be.k },
@@ -212,47 +181,29 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 			{ CKA_EXPONENT_1, be.exponent1, be.h },
 			{ CKA_EXPONENT_2, be.exponent2, be.h },
 			{ CKA_COEFFICIENT, be.coefficient, be.h },
-			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
 		};
-		CK_ATTRIBUTE pub_tmpl[] = {
-			{ CKA_CLASS, &pub_class, sizeof pub_class },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_ID, id, sizeof id },
-			{ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
-			{ CKA_MODULUS, be.modulus, be.k },
-			{ CKA_PUBLIC_EXPONENT, be.pubexp, be.pubexp_len },
-			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
-		};
-		/* Keys of a verify context belong to no container: no label. */
-		CK_ULONG n_priv = CAPI11_N_ELEMENTS(priv_tmpl) - (label == NULL);
-		CK_ULONG n_pub = CAPI11_N_ELEMENTS(pub_tmpl) - (label == NULL);
+		size_t i;
 
-		rv = token_create(ctx->tok, ctx->session, priv_tmpl, n_priv, &priv);
+		for (i = 0; i < CAPI11_N_ELEMENTS(material); i++)
+			plan.priv[plan.n_priv++] = material[i];
+		/* The public half: modulus and public exponent. */
+		plan.pub[plan.n_pub++] = material[0];
+		plan.pub[plan.n_pub++] = material[1];
+		rv = token_create(ctx->tok, ctx->session, plan.priv, plan.n_priv, &priv);
 		if (rv == CKR_OK)
-			rv = token_create(ctx->tok, ctx->session, pub_tmpl, n_pub, &pub);
+			rv = token_create(ctx->tok, ctx->session, plan.pub, plan.n_pub, &pub);
 	}
 	rsa_be_clear(&be);
-	if (rv != CKR_OK)
-		goto fail;
-	err = key_adopt_locked(ctx, priv, pub, CKK_RSA, rsa.alg, 0, exportable, !on_token, out);
-	if (err != ERROR_SUCCESS)
-		goto cleanup;
-	/* Windows replaces the container's key of that slot; the old one goes
-	 * only once the new one exists. Certificates stay. */
-	container_key_destroy(ctx->tok, ctx->session, &old);
-	return ERROR_SUCCESS;
-fail:
 	context_note_rv_locked(ctx, rv);
-	err = error_from_ckr(rv, ERROR_OP_IMPORT);
-cleanup:
-	if (priv != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, priv);
-	if (pub != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, pub);
+	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pub, out)
+			   : error_from_ckr(rv, ERROR_OP_IMPORT);
+	if (err != ERROR_SUCCESS) {
+		/* A failed import leaves no object on the token. */
+		if (priv != CK_INVALID_HANDLE)
+			token_destroy(ctx->tok, ctx->session, priv);
+		if (pub != CK_INVALID_HANDLE)
+			token_destroy(ctx->tok, ctx->session, pub);
+	}
 	return err;
 }
 

@@ -206,12 +206,6 @@ static CK_RV key_read_rsa_locked(struct key *key)
 	return CKR_OK;
 }
 
-/* A fresh CKA_ID: the two pairs of a container must differ in it. */
-static CK_RV key_new_id(struct context *ctx, unsigned char id[16])
-{
-	return token_random(ctx->tok, ctx->session, id, 16);
-}
-
 static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 {
 	CK_MECHANISM_INFO info;
@@ -240,124 +234,127 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 	return ERROR_SUCCESS;
 }
 
-static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD flags,
-				     struct key **out)
+DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
+			    struct key_pair_plan *plan)
 {
-	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
+	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, pub_class = CKO_PUBLIC_KEY;
+	static const CK_KEY_TYPE rsa = CKK_RSA;
 	bool exchange = spec == AT_KEYEXCHANGE;
-	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = key_new_is_sensitive(ctx, exportable);
 	bool on_token = !ctx->verify;
-	bool logged_in;
-	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
-	CK_KEY_TYPE type = CKK_RSA;
-	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
-	unsigned char id[16];
-	CK_ULONG bits = 0;
-	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
-	struct container_key old = { CK_INVALID_HANDLE, CK_INVALID_HANDLE, 0 };
-	struct keyobj *obj = NULL;
-	struct key *key = NULL;
 	const char *label = ctx->container;
+	CK_ATTRIBUTE *a;
+	bool logged_in;
 	DWORD err;
 	CK_RV rv;
 
-	err = key_rsa_bits(ctx, flags, &bits);
-	if (err != ERROR_SUCCESS)
-		return err;
-	/* Keys are private objects: without login the token refuses them
-	 * (verify contexts without a PIN make public session objects). */
-	err = context_login_locked(ctx, !ctx->verify);
+	memset(plan, 0, sizeof *plan);
+	plan->spec = spec;
+	plan->old.priv = plan->old.pub = CK_INVALID_HANDLE;
+	/* Keys are private objects: without login the token refuses them. */
+	err = context_login_locked(ctx, on_token);
 	if (err != ERROR_SUCCESS && !(ctx->verify && err == NTE_SILENT_CONTEXT))
 		return err;
 	logged_in = token_is_logged_in(ctx->tok, ctx->session);
 	/* The pair this one replaces is found first: afterwards the container
-	 * holds two pairs of the spec until the old one goes. */
-	rv = on_token ? container_find_key(ctx->tok, ctx->session, ctx->container, spec, &old)
-		      : CKR_OK;
+	 * holds two pairs of the spec until the old one goes. The two pairs of
+	 * a container differ in CKA_ID. */
+	rv = on_token ? container_find_key(ctx->tok, ctx->session, label, spec, &plan->old) : CKR_OK;
 	if (rv == CKR_OK)
-		rv = key_new_id(ctx, id);
-	if (rv != CKR_OK)
-		goto fail;
-
-	{
-		/* SoftHSM defaults every usage to TRUE: each is set explicitly, so
-		 * that the exchange/signature rule classifies the pair. */
-		CK_ATTRIBUTE pub_tmpl[] = {
-			{ CKA_CLASS, &pub_class, sizeof pub_class },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_ID, id, sizeof id },
-			{ CKA_MODULUS_BITS, &bits, sizeof bits },
-			{ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent },
-			{ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
-			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
-		};
-		CK_ATTRIBUTE priv_tmpl[] = {
-			{ CKA_CLASS, &priv_class, sizeof priv_class },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) },
-			{ CKA_ID, id, sizeof id },
-			{ CKA_SENSITIVE, token_bool(sensitive), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) },
-			{ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) },
-			{ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) },
-			{ CKA_LABEL, (void *)label, label ? strlen(label) : 0 },
-		};
-		CK_ULONG n_pub = CAPI11_N_ELEMENTS(pub_tmpl), n_priv = CAPI11_N_ELEMENTS(priv_tmpl);
-
-		/* Keys of a verify context belong to no container: no label. */
-		if (label == NULL) {
-			n_pub--;
-			n_priv--;
-		}
-		rv = token_generate_key_pair(ctx->tok, ctx->session, CKM_RSA_PKCS_KEY_PAIR_GEN,
-					     pub_tmpl, n_pub, priv_tmpl, n_priv, &pub, &priv);
+		rv = token_random(ctx->tok, ctx->session, plan->id, sizeof plan->id);
+	if (rv != CKR_OK) {
+		context_note_rv_locked(ctx, rv);
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
-	if (rv != CKR_OK)
-		goto fail;
 
-	obj = keyobj_new(priv, pub, CKK_RSA, !on_token);
-	key = obj ? key_new(ctx, obj) : NULL;
-	if (key == NULL || (!on_token && !context_add_owned_locked(ctx, obj))) {
-		rv = CKR_HOST_MEMORY;
-		goto fail;
+	a = plan->priv;
+	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&priv_class, sizeof priv_class };
+	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)&rsa, sizeof rsa };
+	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) };
+	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) };
+	a[4] = (CK_ATTRIBUTE){ CKA_ID, plan->id, sizeof plan->id };
+	a[5] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(key_new_is_sensitive(ctx, exportable)),
+			       sizeof(CK_BBOOL) };
+	a[6] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) };
+	a[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
+	a[8] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) };
+	a[9] = (CK_ATTRIBUTE){ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) };
+	plan->n_priv = 10;
+
+	a = plan->pub;
+	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&pub_class, sizeof pub_class };
+	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)&rsa, sizeof rsa };
+	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) };
+	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) };
+	a[4] = (CK_ATTRIBUTE){ CKA_ID, plan->id, sizeof plan->id };
+	a[5] = (CK_ATTRIBUTE){ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
+	a[6] = (CK_ATTRIBUTE){ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) };
+	a[7] = (CK_ATTRIBUTE){ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) };
+	plan->n_pub = 8;
+
+	/* Keys of a verify context belong to no container: no label. */
+	if (label != NULL) {
+		CK_ATTRIBUTE l = { CKA_LABEL, (void *)label, strlen(label) };
+		plan->priv[plan->n_priv++] = l;
+		plan->pub[plan->n_pub++] = l;
 	}
-	key->algid = exchange ? CALG_RSA_KEYX : CALG_RSA_SIGN;
-	key->spec = spec;
-	rv = key_read_rsa_locked(key);
-	if (rv != CKR_OK)
-		goto fail;
-	if (!on_token) {
-		/* Kept for CryptGetUserKey; it replaces the previous pair. */
-		struct keyobj *previous = ctx->verify_keys[spec - 1];
-		atomic_fetch_add(&obj->refs, 1);
-		ctx->verify_keys[spec - 1] = obj;
-		keyobj_unref_locked(ctx, previous);
-	}
-	/* CryptGenKey replaces a container's key, as on Windows, once the new
-	 * pair is complete. Certificates stay: nothing but the key is lost. */
-	container_key_destroy(ctx->tok, ctx->session, &old);
-	*out = key;
 	return ERROR_SUCCESS;
-fail:
-	context_note_rv_locked(ctx, rv);
-	key_discard(key);
-	if (obj != NULL) {
-		context_remove_owned_locked(ctx, obj);
-		capi11_free(obj);
+}
+
+DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
+			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out)
+{
+	ALG_ID algid = plan->spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	struct keyobj *previous;
+	DWORD err;
+
+	err = key_adopt_locked(ctx, priv, pub, CKK_RSA, algid, 0, false, ctx->verify, out);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (ctx->verify) {
+		/* A verify context keeps its pairs in memory for CryptGetUserKey,
+		 * as rsaenh does; the new pair replaces the previous one. */
+		previous = ctx->verify_keys[plan->spec - 1];
+		atomic_fetch_add(&(*out)->obj->refs, 1);
+		ctx->verify_keys[plan->spec - 1] = (*out)->obj;
+		keyobj_unref_locked(ctx, previous);
+	} else {
+		/* Windows replaces a container's key once the new pair is
+		 * complete. Certificates stay: nothing but the key is lost. */
+		container_key_destroy(ctx->tok, ctx->session, &plan->old);
 	}
-	/* A failed CryptGenKey leaves nothing behind on the token. */
-	if (priv != CK_INVALID_HANDLE)
+	return ERROR_SUCCESS;
+}
+
+static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD flags,
+				     struct key **out)
+{
+	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
+	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct key_pair_plan plan;
+	CK_ULONG bits = 0;
+	DWORD err;
+	CK_RV rv;
+
+	err = key_rsa_bits(ctx, flags, &bits);
+	if (err == ERROR_SUCCESS)
+		err = key_pair_begin_locked(ctx, spec, (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		return err;
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS_BITS, &bits, sizeof bits };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
+	rv = token_generate_key_pair(ctx->tok, ctx->session, CKM_RSA_PKCS_KEY_PAIR_GEN,
+				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENKEY);
+	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
+	if (err != ERROR_SUCCESS) {
+		/* A failed CryptGenKey leaves nothing behind on the token. */
 		token_destroy(ctx->tok, ctx->session, priv);
-	if (pub != CK_INVALID_HANDLE)
 		token_destroy(ctx->tok, ctx->session, pub);
-	return error_from_ckr(rv, ERROR_OP_GENKEY);
+	}
+	return err;
 }
 
 struct sym_gen {
@@ -393,8 +390,7 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	size_t min_len, max_len;
 	bool fixed;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	struct keyobj *obj = NULL;
-	struct key *key = NULL;
+	DWORD err;
 	CK_RV rv;
 
 	alg_key_type(g->algid, &type);
@@ -425,31 +421,13 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 		}
 		rv = token_generate_key(ctx->tok, ctx->session, g->mech, tmpl, n, &h);
 	}
-	if (rv != CKR_OK)
-		goto fail;
-	obj = keyobj_new(h, CK_INVALID_HANDLE, type, true);
-	key = obj ? key_new(ctx, obj) : NULL;
-	if (key == NULL || !context_add_owned_locked(ctx, obj)) {
-		rv = CKR_HOST_MEMORY;
-		goto fail;
-	}
-	key->algid = g->algid;
-	key->bits = bits;
-	key->block_bits = g->block_bits;
-	key->exportable = exportable;
-	key->permissions = KEY_BASE_PERMISSIONS | (exportable ? CRYPT_EXPORT : 0);
-	*out = key;
-	return ERROR_SUCCESS;
-fail:
 	context_note_rv_locked(ctx, rv);
-	key_discard(key);
-	if (obj != NULL) {
-		context_remove_owned_locked(ctx, obj);
-		capi11_free(obj);
-	}
-	if (h != CK_INVALID_HANDLE)
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENKEY);
+	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable, true, out);
+	if (err != ERROR_SUCCESS)
 		token_destroy(ctx->tok, ctx->session, h);
-	return error_from_ckr(rv, ERROR_OP_GENKEY);
+	return err;
 }
 
 DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
@@ -459,6 +437,7 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 	struct keyobj *obj = keyobj_new(priv, pub, type, owned);
 	struct key *key = obj ? key_new(ctx, obj) : NULL;
 	size_t i;
+	DWORD err;
 	CK_RV rv;
 
 	if (key == NULL || (owned && !context_add_owned_locked(ctx, obj))) {
@@ -472,6 +451,7 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 		rv = key_read_rsa_locked(key);
 		if (rv != CKR_OK) {
 			context_note_rv_locked(ctx, rv);
+			err = error_from_ckr(rv, ERROR_OP_GENERIC);
 			goto fail;
 		}
 	} else {
@@ -490,7 +470,7 @@ fail:
 	if (owned)
 		context_remove_owned_locked(ctx, obj);
 	capi11_free(obj);
-	return NTE_FAIL;
+	return err;
 }
 
 DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out)

@@ -5,6 +5,7 @@
 #ifndef CAPI11_KEY_H
 #define CAPI11_KEY_H
 
+#include "container.h"
 #include "context.h"
 #include "handle.h"
 
@@ -52,6 +53,32 @@ bool key_new_is_sensitive(const struct context *ctx, bool exportable);
 void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bool exportable,
 				CK_ATTRIBUTE *tmpl);
 
+/* A new RSA pair for a container slot (or a verify context's memory), as
+ * CryptGenKey and CryptImportKey make it. key_pair_begin_locked logs in (a
+ * verify context may stay logged out: its objects are then public), finds
+ * the pair the new one replaces, draws a fresh CKA_ID, and writes the
+ * attributes every pair shares into priv/pub: class, type, token or
+ * session object, privacy, ID, label, sensitivity, and the usages that make
+ * the exchange/signature rule (SPEC section 3) classify the pair - set
+ * explicitly, as SoftHSM defaults every usage to TRUE. The caller appends
+ * its own attributes and makes the objects; key_pair_finish_locked gives
+ * them a key and only then drops the replaced pair. On failure of finish
+ * the objects stay the caller's to destroy. */
+#define KEY_PAIR_ATTRS_MAX 24
+struct key_pair_plan {
+	DWORD spec;
+	struct container_key old;
+	unsigned char id[16];
+	CK_ATTRIBUTE priv[KEY_PAIR_ATTRS_MAX];
+	CK_ULONG n_priv;
+	CK_ATTRIBUTE pub[KEY_PAIR_ATTRS_MAX];
+	CK_ULONG n_pub;
+};
+DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
+			    struct key_pair_plan *plan);
+DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
+			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out);
+
 /* CryptGenKey's work, with the context locked. */
 DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
 /* CryptGetUserKey's work, with the context locked: NTE_NO_KEY when the
@@ -68,7 +95,8 @@ DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
  * reads its size and exportability from the token; a secret key takes
  * bits (KP_KEYLEN) and exportable from the caller. owned: session objects
  * destroyed with the last handle or the context. On failure the objects
- * stay the caller's to destroy. Errors: NTE_NO_MEMORY, NTE_FAIL. */
+ * stay the caller's to destroy. Errors: NTE_NO_MEMORY, or the mapped failure
+ * of reading the key's size from the token. */
 DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
 		       CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable, bool owned,
 		       struct key **out);

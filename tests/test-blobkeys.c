@@ -601,8 +601,9 @@ static void test_import_private_verify(void)
 {
 	HCRYPTPROV h = open_verify();
 	HCRYPTKEY k;
-	DWORD priv_len, len, before = token_count("privkey", NULL);
+	DWORD priv_len, pub_len, len, before = token_count("privkey", NULL);
 	BYTE *priv = read_vector("rsa512-priv.blob", &priv_len);
+	BYTE *pub = read_vector("rsa512-pub.blob", &pub_len);
 	BYTE *out;
 
 	/* A verify context's keys are session objects: nothing on the token. */
@@ -613,8 +614,21 @@ static void test_import_private_verify(void)
 	CU_ASSERT_EQUAL(memcmp(out, priv, priv_len), 0);
 	free(out);
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	/* As in rsaenh, the imported pair is the verify context's user key of
+	 * the slot aiKeyAlg names (openssl writes CALG_RSA_KEYX); its public
+	 * half is the public blob openssl made from the same key. */
+	SetLastError(0xdeadbeef);
+	CU_ASSERT_FALSE(CryptGetUserKey(h, AT_SIGNATURE, &k));
+	CU_ASSERT_EQUAL(GetLastError(), NTE_NO_KEY);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	out = export_blob(k, 0, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_EQUAL_FATAL(len, pub_len);
+	CU_ASSERT_EQUAL(memcmp(out, pub, pub_len), 0);
+	free(out);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	free(priv);
+	free(pub);
 }
 
 static void test_import_public(void)
