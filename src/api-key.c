@@ -15,19 +15,15 @@ BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags, HCRYPTKEY *phKey
 
 	if (phKey == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	ctx = context_lookup(hProv);
-	if (ctx == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_lock(ctx);
-	if (err == ERROR_SUCCESS) {
-		err = key_generate_locked(ctx, Algid, dwFlags, &key);
-		if (err == ERROR_SUCCESS)
-			err = key_register_locked(key, phKey);
-		context_unlock(ctx);
-	}
+	err = context_get_locked(hProv, &ctx);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	err = key_generate_locked(ctx, Algid, dwFlags, &key);
+	if (err == ERROR_SUCCESS)
+		err = key_register_locked(key, phKey);
+	context_put_locked(ctx);
 	/* Registered or not, this reference was the maker's. */
 	key_unref(key);
-	context_unref(ctx);
 	return api_finish(__func__, err);
 }
 
@@ -39,18 +35,14 @@ BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec, HCRYPTKEY *phUserKey)
 
 	if (phUserKey == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	ctx = context_lookup(hProv);
-	if (ctx == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_lock(ctx);
-	if (err == ERROR_SUCCESS) {
-		err = key_get_user_locked(ctx, dwKeySpec, &key);
-		if (err == ERROR_SUCCESS)
-			err = key_register_locked(key, phUserKey);
-		context_unlock(ctx);
-	}
+	err = context_get_locked(hProv, &ctx);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	err = key_get_user_locked(ctx, dwKeySpec, &key);
+	if (err == ERROR_SUCCESS)
+		err = key_register_locked(key, phUserKey);
+	context_put_locked(ctx);
 	key_unref(key);
-	context_unref(ctx);
 	return api_finish(__func__, err);
 }
 
@@ -66,18 +58,14 @@ BOOL CryptDuplicateKey(HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags, HCRYPT
 
 	if (pdwReserved != NULL || dwFlags != 0 || phKey == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	key = key_lookup(hKey);
-	if (key == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_lock(key->ctx);
-	if (err == ERROR_SUCCESS) {
-		err = key_duplicate_locked(key, &copy);
-		if (err == ERROR_SUCCESS)
-			err = key_register_locked(copy, phKey);
-		context_unlock(key->ctx);
-	}
+	err = key_get_locked(hKey, &key);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	err = key_duplicate_locked(key, &copy);
+	if (err == ERROR_SUCCESS)
+		err = key_register_locked(copy, phKey);
+	key_put_locked(key);
 	key_unref(copy);
-	key_unref(key);
 	return api_finish(__func__, err);
 }
 
@@ -89,14 +77,10 @@ BOOL CryptGetKeyParam(HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData, DWORD *pdwDat
 
 	if (pdwDataLen == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	key = key_lookup(hKey);
-	if (key == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = dwFlags != 0 ? NTE_BAD_FLAGS : context_lock(key->ctx);
-	if (err == ERROR_SUCCESS) {
-		err = key_get_param_locked(key, dwParam, pbData, pdwDataLen);
-		context_unlock(key->ctx);
-	}
-	key_unref(key);
+	err = key_get_locked(hKey, &key);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	err = dwFlags != 0 ? NTE_BAD_FLAGS : key_get_param_locked(key, dwParam, pbData, pdwDataLen);
+	key_put_locked(key);
 	return api_finish(__func__, err);
 }

@@ -56,31 +56,23 @@ BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdw
 
 	if (pdwDataLen == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	ctx = context_lookup(hProv);
-	if (ctx == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_lock(ctx);
-	if (err == ERROR_SUCCESS) {
-		err = prov_get_param_locked(ctx, dwParam, pbData, pdwDataLen, dwFlags);
-		context_unlock(ctx);
-	}
-	context_unref(ctx);
+	err = context_get_locked(hProv, &ctx);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	err = prov_get_param_locked(ctx, dwParam, pbData, pdwDataLen, dwFlags);
+	context_put_locked(ctx);
 	return api_finish(__func__, err);
 }
 
 BOOL CryptSetProvParam(HCRYPTPROV hProv, DWORD dwParam, const BYTE *pbData, DWORD dwFlags)
 {
-	struct context *ctx = context_lookup(hProv);
-	DWORD err;
+	struct context *ctx;
+	DWORD err = context_get_locked(hProv, &ctx);
 
-	if (ctx == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_lock(ctx);
-	if (err == ERROR_SUCCESS) {
-		err = prov_set_param_locked(ctx, dwParam, pbData, dwFlags);
-		context_unlock(ctx);
-	}
-	context_unref(ctx);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	err = prov_set_param_locked(ctx, dwParam, pbData, dwFlags);
+	context_put_locked(ctx);
 	return api_finish(__func__, err);
 }
 
@@ -92,16 +84,11 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 
 	if (pbBuffer == NULL && dwLen != 0)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	ctx = context_lookup(hProv);
-	if (ctx == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_lock(ctx);
-	if (err == ERROR_SUCCESS) {
-		rv = dwLen == 0 ? CKR_OK : token_random(ctx->tok, ctx->session, pbBuffer, dwLen);
-		context_note_rv_locked(ctx, rv);
-		err = error_from_ckr(rv, ERROR_OP_GENERIC);
-		context_unlock(ctx);
-	}
-	context_unref(ctx);
-	return api_finish(__func__, err);
+	err = context_get_locked(hProv, &ctx);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	rv = dwLen == 0 ? CKR_OK : token_random(ctx->tok, ctx->session, pbBuffer, dwLen);
+	context_note_rv_locked(ctx, rv);
+	context_put_locked(ctx);
+	return api_finish(__func__, error_from_ckr(rv, ERROR_OP_GENERIC));
 }

@@ -535,6 +535,28 @@ void context_unlock(struct context *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+DWORD context_get_locked(HCRYPTPROV h, struct context **out)
+{
+	struct context *ctx = context_lookup(h);
+	DWORD err;
+
+	if (ctx == NULL)
+		return ERROR_INVALID_PARAMETER;
+	err = context_lock(ctx);
+	if (err != ERROR_SUCCESS) {
+		context_unref(ctx);
+		return err;
+	}
+	*out = ctx;
+	return ERROR_SUCCESS;
+}
+
+void context_put_locked(struct context *ctx)
+{
+	context_unlock(ctx);
+	context_unref(ctx);
+}
+
 /* Grows a handle-sized array by one slot. */
 static bool array_reserve(void **items, size_t n, size_t *cap, size_t size)
 {

@@ -56,6 +56,12 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 struct context *context_lookup(HCRYPTPROV h);
 void context_unref(struct context *ctx);
 
+/* The context a handle names, referenced and locked (context_lock's
+ * rules); ERROR_INVALID_PARAMETER for 0, unknown or foreign values.
+ * context_put_locked unlocks and drops the reference. */
+DWORD context_get_locked(HCRYPTPROV h, struct context **out);
+void context_put_locked(struct context *ctx);
+
 /* Locks a context for use; fails with ERROR_INVALID_PARAMETER when it has
  * been released or belongs to the parent of a fork. A session the token
  * dropped (card removed and put back) is replaced by a new one here; the

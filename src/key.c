@@ -155,6 +155,28 @@ void key_unref(struct key *key)
 		handle_obj_unref(&key->base);
 }
 
+DWORD key_get_locked(HCRYPTKEY h, struct key **out)
+{
+	struct key *key = key_lookup(h);
+	DWORD err;
+
+	if (key == NULL)
+		return ERROR_INVALID_PARAMETER;
+	err = context_lock(key->ctx);
+	if (err != ERROR_SUCCESS) {
+		key_unref(key);
+		return err;
+	}
+	*out = key;
+	return ERROR_SUCCESS;
+}
+
+void key_put_locked(struct key *key)
+{
+	context_unlock(key->ctx);
+	key_unref(key);
+}
+
 DWORD key_destroy(HCRYPTKEY h)
 {
 	struct key *key = (struct key *)handle_remove(h, HANDLE_KEY);

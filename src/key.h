@@ -104,6 +104,11 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 DWORD key_register_locked(struct key *key, HCRYPTKEY *out);
 /* The key named by a handle, referenced, or NULL. */
 struct key *key_lookup(HCRYPTKEY h);
+/* The key a handle names, referenced, with its context locked;
+ * ERROR_INVALID_PARAMETER for 0, unknown, foreign or orphaned values.
+ * key_put_locked unlocks the context and drops the reference. */
+DWORD key_get_locked(HCRYPTKEY h, struct key **out);
+void key_put_locked(struct key *key);
 void key_unref(struct key *key);
 /* CryptDestroyKey's work: unregisters the handle. */
 DWORD key_destroy(HCRYPTKEY h);
