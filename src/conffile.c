@@ -626,52 +626,6 @@ const char *config_path_default(void)
 	return SYSCONFDIR "/capi11.conf";
 }
 
-/* Reads the whole file into a NUL-terminated buffer of *size bytes. */
-static int file_read(int fd, char **out, size_t *len, size_t *size)
-{
-	char *buf = NULL, *grown;
-	size_t used = 0, cap = 0;
-	ssize_t n;
-	int rc = 0;
-
-	for (;;) {
-		if (used > CONFIG_FILE_MAX) {
-			rc = EFBIG;
-			goto out;
-		}
-		if (used + 1 >= cap) {
-			grown = capi11_realloc(buf, cap == 0 ? 4096 : cap * 2);
-			if (grown == NULL) {
-				rc = ENOMEM;
-				goto out;
-			}
-			buf = grown;
-			cap = cap == 0 ? 4096 : cap * 2;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-
-out:
-	if (rc != 0) {
-		capi11_free_secret(buf, cap);
-		return rc;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	*len = used;
-	*size = cap;
-	return 0;
-}
-
 struct capi11_config *config_load(const char *path, struct config_error *error)
 {
 	struct capi11_config *cfg = NULL;
@@ -689,7 +643,7 @@ struct capi11_config *config_load(const char *path, struct config_error *error)
 		rc = errno;
 		goto out;
 	}
-	rc = file_read(fd, &text, &len, &size);
+	rc = capi11_read_fd(fd, CONFIG_FILE_MAX, &text, &len, &size);
 	close(fd);
 	if (rc == 0)
 		cfg = config_parse_buffer(text, len, error);

@@ -21,8 +21,8 @@
 
 #include <p11-kit/pin.h>
 
-/* Room for the PIN, "\r\n", and one byte more to notice a longer file. */
-#define PIN_FILE_READ (PIN_MAX + 3)
+/* The largest PIN file: the PIN and a "\r\n" line end. */
+#define PIN_FILE_MAX (PIN_MAX + 2)
 
 /* The part of a token label shown in a prompt (PKCS#11 labels are 32
  * bytes; the bound only matters for labels from other sources). */
@@ -86,30 +86,17 @@ static int file_uri_path(const char *uri, char **out)
 
 static int pin_file_read(const char *path, char **out)
 {
-	char buf[PIN_FILE_READ];
-	size_t used = 0;
-	ssize_t n;
-	int fd, rc = 0;
+	char *buf = NULL;
+	size_t used = 0, size = 0;
+	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return errno;
-	while (used < sizeof buf) {
-		n = read(fd, buf + used, sizeof buf - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	if (used == sizeof buf) {
-		rc = E2BIG;
-		goto out;
-	}
+	rc = capi11_read_fd(fd, PIN_FILE_MAX, &buf, &used, &size);
+	close(fd);
+	if (rc != 0)
+		return rc == EFBIG ? E2BIG : rc;
 	/* Exactly one line end: editors add one, and a PIN may itself end
 	 * in a blank. */
 	if (used > 0 && buf[used - 1] == '\n') {
@@ -117,21 +104,13 @@ static int pin_file_read(const char *path, char **out)
 		if (used > 0 && buf[used - 1] == '\r')
 			used--;
 	}
-	if (used > PIN_MAX) {
+	if (used > PIN_MAX)
 		rc = E2BIG;
-		goto out;
-	}
-	if (memchr(buf, '\0', used) != NULL) {
+	else if (memchr(buf, '\0', used) != NULL)
 		rc = EINVAL;
-		goto out;
-	}
-	*out = capi11_strndup(buf, used);
-	if (*out == NULL)
+	else if ((*out = capi11_strndup(buf, used)) == NULL)
 		rc = ENOMEM;
-
-out:
-	capi11_wipe(buf, sizeof buf);
-	close(fd);
+	capi11_free_secret(buf, size);
 	return rc;
 }
 

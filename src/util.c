@@ -4,7 +4,9 @@
 #include "config.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <stdatomic.h>
 
@@ -123,4 +125,49 @@ void capi11_free_string_secret(char *s)
 	if (s == NULL)
 		return;
 	capi11_free_secret(s, strlen(s));
+}
+
+int capi11_read_fd(int fd, size_t max, char **out, size_t *len, size_t *size)
+{
+	char *buf = NULL, *grown;
+	size_t used = 0, cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	for (;;) {
+		if (used > max) {
+			rc = EFBIG;
+			goto out;
+		}
+		if (used + 1 >= cap) {
+			/* capi11_realloc wipes the block it leaves. */
+			grown = capi11_realloc(buf, cap == 0 ? 256 : cap * 2);
+			if (grown == NULL) {
+				rc = ENOMEM;
+				goto out;
+			}
+			buf = grown;
+			cap = cap == 0 ? 256 : cap * 2;
+		}
+		n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+out:
+	if (rc != 0) {
+		capi11_free_secret(buf, cap);
+		return rc;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	*len = used;
+	*size = cap;
+	return 0;
 }

@@ -26,6 +26,13 @@ void capi11_free_string_secret(char *s);
 typedef void (*capi11_free_hook)(void *ptr, size_t len);
 void capi11_set_free_hook(capi11_free_hook hook);
 
+/* Reads everything fd holds, at most max bytes, into a NUL-terminated
+ * capi11_malloc'd buffer of *size bytes; *len is the byte count. Files read
+ * this way may hold PINs: the caller frees with capi11_free_secret(buf,
+ * *size), and every intermediate buffer is wiped. Returns 0 or an errno
+ * value: EFBIG past max bytes, ENOMEM, or read(2)'s. */
+int capi11_read_fd(int fd, size_t max, char **out, size_t *len, size_t *size);
+
 /* Overflow-checked size arithmetic: false when the result does not fit. */
 static inline bool capi11_add_size(size_t a, size_t b, size_t *out)
 {
