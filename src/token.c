@@ -147,8 +147,10 @@ static CK_RV module_refresh_locked(struct module *mod, unsigned gen)
 }
 
 /* Adds a loaded function list to the module table, initialising it the
- * first time. A module loaded twice (by path and by name) is one entry. */
-static CK_RV module_adopt(CK_FUNCTION_LIST *fl, struct module **out)
+ * first time. A module loaded twice (by path and by name) is one entry;
+ * release_extra gives back a load reference that the table does not need
+ * (false for the registered list, which keeps its own). */
+static CK_RV module_adopt(CK_FUNCTION_LIST *fl, bool release_extra, struct module **out)
 {
 	struct module *mod;
 	unsigned gen = token_generation();
@@ -161,19 +163,22 @@ static CK_RV module_adopt(CK_FUNCTION_LIST *fl, struct module **out)
 	}
 	if (mod != NULL) {
 		/* p11-kit counts loads; this one is not needed. */
-		p11_kit_module_release(fl);
+		if (release_extra)
+			p11_kit_module_release(fl);
 		rv = module_refresh_locked(mod, gen);
 		goto out;
 	}
 	mod = capi11_calloc(1, sizeof *mod);
 	if (mod == NULL) {
-		p11_kit_module_release(fl);
+		if (release_extra)
+			p11_kit_module_release(fl);
 		rv = CKR_HOST_MEMORY;
 		goto out;
 	}
 	rv = module_initialize(fl, &mod->ours);
 	if (rv != CKR_OK) {
-		p11_kit_module_release(fl);
+		if (release_extra)
+			p11_kit_module_release(fl);
 		capi11_free(mod);
 		mod = NULL;
 		goto out;
@@ -194,7 +199,7 @@ static CK_RV module_load_path(const char *path, struct module **out)
 
 	if (fl == NULL)
 		return CAPI11_CKR_MODULE_LOAD;
-	return module_adopt(fl, out);
+	return module_adopt(fl, true, out);
 }
 
 static bool module_is_trust_policy(CK_FUNCTION_LIST *fl)
@@ -206,12 +211,26 @@ static bool module_is_trust_policy(CK_FUNCTION_LIST *fl)
 	return yes;
 }
 
-/* Loads the modules p11-kit has registered. With name set, only the module
- * of that name is kept; else every module that may hold keys. */
+/* The modules p11-kit has registered, loaded once per process: reading
+ * p11-kit's configuration and opening every module is far too much work
+ * for each CryptAcquireContext. */
+static CK_FUNCTION_LIST **registered_list(void)
+{
+	static CK_FUNCTION_LIST **list;
+
+	pthread_mutex_lock(&modules_lock);
+	if (list == NULL)
+		list = p11_kit_modules_load(NULL, P11_KIT_MODULE_UNMANAGED);
+	pthread_mutex_unlock(&modules_lock);
+	return list;
+}
+
+/* The registered modules to search. With name set, only the module of that
+ * name; else every module that may hold keys. */
 static CK_RV modules_load_registered(const char *name, struct module ***out, size_t *n_out)
 {
-	CK_FUNCTION_LIST **list = p11_kit_modules_load(NULL, P11_KIT_MODULE_UNMANAGED);
-	struct module **mods = NULL;
+	CK_FUNCTION_LIST **list = registered_list();
+	struct module **mods;
 	size_t n = 0, total = 0, i;
 	CK_RV rv = CKR_OK;
 
@@ -220,6 +239,8 @@ static CK_RV modules_load_registered(const char *name, struct module ***out, siz
 	while (list[total] != NULL)
 		total++;
 	mods = capi11_calloc(total + 1, sizeof *mods);
+	if (mods == NULL)
+		return CKR_HOST_MEMORY;
 	for (i = 0; i < total; i++) {
 		CK_FUNCTION_LIST *fl = list[i];
 		char *mod_name = p11_kit_module_get_name(fl);
@@ -230,22 +251,17 @@ static CK_RV modules_load_registered(const char *name, struct module ***out, siz
 		else
 			keep = !module_is_trust_policy(fl);
 		free(mod_name);
-		if (!keep || mods == NULL) {
-			p11_kit_module_release(fl);
+		if (!keep)
 			continue;
-		}
 		/* A module that fails to start is skipped, as p11-kit's proxy does,
 		 * unless it is the one asked for by name. */
-		rv = module_adopt(fl, &mods[n]);
+		rv = module_adopt(fl, false, &mods[n]);
 		if (rv == CKR_OK)
 			n++;
 		else if (name != NULL)
 			break;
 		rv = CKR_OK;
 	}
-	free(list);
-	if (mods == NULL)
-		return CKR_HOST_MEMORY;
 	if (rv == CKR_OK && n == 0)
 		rv = CAPI11_CKR_MODULE_LOAD;
 	if (rv != CKR_OK) {
