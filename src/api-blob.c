@@ -18,7 +18,8 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD d
 	if (pdwDataLen == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	/* Only key's context is locked: the routes that use hExpKey read its
-	 * fixed fields, never its context's state. */
+	 * fixed fields, never its context's state; the one that encrypts
+	 * with it (PRIVATEKEYBLOB) takes it from key's own context only. */
 	err = key_get_locked(hKey, &key);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);

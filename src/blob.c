@@ -436,7 +436,9 @@ size_t blob_size_simple(DWORD modulus_bits)
 
 /* ---- PLAINTEXTKEYBLOB ---------------------------------------------------------- */
 
-DWORD blob_parse_plaintext(const BYTE *data, size_t len, struct blob_plaintext *out)
+/* rc2_max: the longest RC2 key accepted, 0 for the algorithm's own 16. */
+static DWORD plaintext_parse(const BYTE *data, size_t len, size_t rc2_max,
+			     struct blob_plaintext *out)
 {
 	BLOBHEADER h;
 	size_t key_len, need, min, max;
@@ -454,6 +456,10 @@ DWORD blob_parse_plaintext(const BYTE *data, size_t len, struct blob_plaintext *
 		return NTE_BAD_DATA;
 	if (!alg_symmetric_key_range(h.aiKeyAlg, &min, &max))
 		return NTE_BAD_ALGID;
+	if (h.aiKeyAlg == CALG_RC2 && rc2_max != 0) {
+		min = 1;
+		max = rc2_max;
+	}
 	/* Windows' CSPs report a DES-family length as a flags error, the
 	 * length being the HIWORD of CryptGenKey's dwFlags there. */
 	if (key_len < min || key_len > max)
@@ -463,6 +469,18 @@ DWORD blob_parse_plaintext(const BYTE *data, size_t len, struct blob_plaintext *
 	out->key.data = data + BLOB_ALGID_HEADER_LEN;
 	out->key.len = key_len;
 	return ERROR_SUCCESS;
+}
+
+DWORD blob_parse_plaintext(const BYTE *data, size_t len, struct blob_plaintext *out)
+{
+	return plaintext_parse(data, len, 0, out);
+}
+
+DWORD blob_parse_plaintext_long_rc2(const BYTE *data, size_t len, size_t rc2_max,
+				    struct blob_plaintext *out)
+{
+	return_val_if_fail(rc2_max != 0, ERROR_INVALID_PARAMETER);
+	return plaintext_parse(data, len, rc2_max, out);
 }
 
 DWORD blob_build_plaintext(ALG_ID alg, const BYTE *key, size_t key_len, BYTE *out, size_t out_len,

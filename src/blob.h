@@ -183,6 +183,10 @@ struct blob_plaintext {
  * Errors: those of blob_parse_header, NTE_BAD_TYPE, NTE_BAD_DATA,
  * NTE_BAD_ALGID, NTE_BAD_FLAGS. */
 DWORD blob_parse_plaintext(const BYTE *data, size_t len, struct blob_plaintext *out);
+/* The same, with CALG_RC2 keys of 1 to rc2_max bytes (CryptImportKey's
+ * CRYPT_IPSEC_HMAC_KEY: an HMAC key of any length imported as RC2). */
+DWORD blob_parse_plaintext_long_rc2(const BYTE *data, size_t len, size_t rc2_max,
+				    struct blob_plaintext *out);
 
 /* key: CKA_VALUE. Its length is written as the token has it.
  * Errors: NTE_BAD_ALGID (alg not a session-key algorithm), NTE_BAD_LEN

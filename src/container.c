@@ -117,7 +117,8 @@ CK_RV container_create(struct token *tok, CK_SESSION_HANDLE s, const char *name)
 /* Whether an object may be destroyed with its container: the marker,
  * keys and certificates; other data objects that happen to share the
  * label are left alone. */
-static bool object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
+static CK_RV object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+				      bool *part)
 {
 	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
 	char app[sizeof CONTAINER_APPLICATION];
@@ -125,22 +126,30 @@ static bool object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK_
 		{ CKA_CLASS, &cls, sizeof cls },
 		{ CKA_APPLICATION, app, sizeof app },
 	};
+	CK_RV rv;
 
-	if (token_get_attributes(tok, s, obj, attrs, 1) != CKR_OK)
-		return false;
+	/* A failed read is the caller's failure: a deletion that skipped the
+	 * object would report success and leave a key behind. */
+	*part = false;
+	rv = token_get_attributes(tok, s, obj, attrs, 1);
+	if (rv != CKR_OK)
+		return rv;
 	switch (cls) {
 	case CKO_PRIVATE_KEY:
 	case CKO_PUBLIC_KEY:
 	case CKO_SECRET_KEY:
 	case CKO_CERTIFICATE:
-		return true;
+		*part = true;
+		return CKR_OK;
 	case CKO_DATA:
-		if (token_get_attributes(tok, s, obj, &attrs[1], 1) != CKR_OK)
-			return false;
-		return attrs[1].ulValueLen == strlen(CONTAINER_APPLICATION) &&
-		       memcmp(app, CONTAINER_APPLICATION, attrs[1].ulValueLen) == 0;
+		rv = token_get_attributes(tok, s, obj, &attrs[1], 1);
+		if (rv != CKR_OK)
+			return rv;
+		*part = attrs[1].ulValueLen == strlen(CONTAINER_APPLICATION) &&
+			memcmp(app, CONTAINER_APPLICATION, attrs[1].ulValueLen) == 0;
+		return CKR_OK;
 	default:
-		return false;
+		return CKR_OK;
 	}
 }
 
@@ -154,7 +163,10 @@ CK_RV container_delete(struct token *tok, CK_SESSION_HANDLE s, const char *name,
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < n && rv == CKR_OK; i++) {
-		if (!object_is_container_part(tok, s, objs[i]))
+		bool part = false;
+
+		rv = object_is_container_part(tok, s, objs[i], &part);
+		if (rv != CKR_OK || !part)
 			continue;
 		*found = true;
 		rv = token_destroy(tok, s, objs[i]);
@@ -307,7 +319,12 @@ CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *nam
 			{ CKA_ID, NULL, 0 },
 		};
 
-		if (token_get_attribute_alloc(tok, s, key->priv, CKA_ID, &id, &id_len) != CKR_OK)
+		/* A key whose ID the token hides has no public half to find; any
+		 * other failure is the caller's, or the half would be missed. */
+		rv = token_get_attribute_alloc(tok, s, key->priv, CKA_ID, &id, &id_len);
+		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID)
+			rv = CKR_OK;
+		if (rv != CKR_OK || id == NULL)
 			goto out;
 		tmpl[1].pValue = id;
 		tmpl[1].ulValueLen = id_len;

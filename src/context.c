@@ -37,6 +37,7 @@ static const struct {
 
 /* The configuration, re-read when the file changes. */
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t config_atfork_once = PTHREAD_ONCE_INIT;
 static struct capi11_config *config_cache;
 static char *config_cache_path;
 static struct stat config_cache_stat;
@@ -58,7 +59,8 @@ struct provider_choice {
 static void provider_choice_clear(struct provider_choice *pc)
 {
 	capi11_free(pc->name);
-	capi11_free(pc->uri);
+	/* A provider URI may carry its PIN (pin-value). */
+	capi11_free_string_secret(pc->uri);
 	capi11_free_string_secret(pc->pin_value);
 	capi11_free(pc->pin_source);
 	capi11_free(pc->default_container);
@@ -76,6 +78,24 @@ static char *strdup_or_null(const char *s, bool *failed)
 	if (d == NULL)
 		*failed = true;
 	return d;
+}
+
+/* fork() copies only the forking thread: config_lock, held by another
+ * thread at that moment, would stay taken in the child for ever. The
+ * forking thread takes it first; both processes release it. */
+static void config_fork_prepare(void)
+{
+	pthread_mutex_lock(&config_lock);
+}
+
+static void config_fork_release(void)
+{
+	pthread_mutex_unlock(&config_lock);
+}
+
+static void config_atfork_register(void)
+{
+	pthread_atfork(config_fork_prepare, config_fork_release, config_fork_release);
 }
 
 /* Returns the current configuration with config_lock held. */
@@ -122,6 +142,7 @@ static DWORD provider_choose(const char *provider, DWORD type, struct provider_c
 	bool failed = false;
 	size_t i;
 
+	pthread_once(&config_atfork_once, config_atfork_register);
 	pthread_mutex_lock(&config_lock);
 	err = config_get_locked(&cfg);
 	if (err != ERROR_SUCCESS)
@@ -510,6 +531,12 @@ DWORD context_lock(struct context *ctx)
 {
 	CK_RV rv;
 
+	/* A context from before a fork is refused before its lock is taken: a
+	 * thread of the parent may have held that lock when the process forked,
+	 * and in the child nobody would ever release it. The generation is set
+	 * before the context is published and never changes. */
+	if (ctx->generation != token_generation())
+		return ERROR_INVALID_PARAMETER;
 	pthread_mutex_lock(&ctx->lock);
 	if (ctx->released || ctx->generation != token_generation()) {
 		pthread_mutex_unlock(&ctx->lock);
@@ -614,6 +641,11 @@ void context_remove_owned_locked(struct context *ctx, struct keyobj *obj)
 	}
 }
 
+bool context_is_inherited(const struct context *ctx)
+{
+	return ctx->generation != token_generation();
+}
+
 DWORD context_release(HCRYPTPROV h)
 {
 	struct context *ctx = context_lookup(h);
@@ -626,6 +658,15 @@ DWORD context_release(HCRYPTPROV h)
 
 	if (ctx == NULL)
 		return ERROR_INVALID_PARAMETER;
+	/* In a forked child, a context from before the fork is invalid for
+	 * release too: its lock may be held by a parent thread that does not
+	 * exist here, and its session is the parent's. The handle goes; the
+	 * object is left to the parent's image rather than freed with a lock
+	 * nobody can take. */
+	if (context_is_inherited(ctx)) {
+		handle_remove(h, HANDLE_PROV);
+		return ERROR_INVALID_PARAMETER;
+	}
 	/* Only one caller may take the count to zero; a release racing it
 	 * finds zero and is told the handle is gone. */
 	refs = atomic_load(&ctx->api_refs);

@@ -83,6 +83,10 @@ void context_remove_key_locked(struct context *ctx, ULONG_PTR key);
 bool context_add_owned_locked(struct context *ctx, struct keyobj *obj);
 void context_remove_owned_locked(struct context *ctx, struct keyobj *obj);
 
+/* Whether ctx was made before a fork() that this process is the child of:
+ * then every use, release included, is ERROR_INVALID_PARAMETER. */
+bool context_is_inherited(const struct context *ctx);
+
 /* CryptReleaseContext: drops one CryptContextAddRef reference; the last
  * destroys the context's session objects, invalidates its keys and
  * returns its session to the pool. */

@@ -5,6 +5,7 @@
 #include "export.h"
 #include "alg.h"
 #include "blob.h"
+#include "cipher.h"
 #include "errors.h"
 #include "util.h"
 
@@ -12,6 +13,10 @@
 
 /* No key attribute capi11 reads is anywhere near this. */
 #define ATTR_MAX_LEN (64 * 1024)
+/* First guess for each attribute's buffer: an RSA-4096 modulus fits, so
+ * one C_GetAttributeValue usually does (asking the lengths first doubles
+ * the cost, and a token object's read is the dearest part of an export). */
+#define ATTR_GUESS_LEN 512
 #define ATTRS_MAX 8
 
 /* Attributes read into buffers of their own, with the allocated sizes
@@ -51,6 +56,28 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 	CK_ULONG i;
 	CK_RV rv;
 
+	for (i = 0; i < set->n; i++) {
+		set->cap[i] = ATTR_GUESS_LEN;
+		set->a[i].pValue = capi11_malloc(set->cap[i]);
+		if (set->a[i].pValue == NULL)
+			return CKR_HOST_MEMORY;
+		set->a[i].ulValueLen = set->cap[i];
+	}
+	rv = token_get_attributes(ctx->tok, ctx->session, obj, set->a, set->n);
+	if (rv != CKR_BUFFER_TOO_SMALL) {
+		for (i = 0; rv == CKR_OK && i < set->n; i++) {
+			if (set->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+				rv = CKR_ATTRIBUTE_SENSITIVE;
+		}
+		return rv;
+	}
+	/* Larger than guessed: ask the lengths, then read again. */
+	for (i = 0; i < set->n; i++) {
+		capi11_free_secret(set->a[i].pValue, set->cap[i]);
+		set->a[i].pValue = NULL;
+		set->a[i].ulValueLen = 0;
+		set->cap[i] = 0;
+	}
 	rv = token_get_attributes(ctx->tok, ctx->session, obj, set->a, set->n);
 	if (rv != CKR_OK)
 		return rv;
@@ -96,6 +123,47 @@ static DWORD export_finish(DWORD err, size_t needed, DWORD *len)
  * plaintext: CKA_EXTRACTABLE and not CKA_SENSITIVE. Asked of the token
  * itself, so that a key another tool made sensitive is refused before
  * anything is read. */
+/* CKA_EXTRACTABLE and CKA_SENSITIVE of the key, in one call, and for a
+ * session object only once (struct keyobj's facts). A value the token
+ * hides or lacks keeps the safe answer: not extractable, sensitive. */
+static CK_RV export_read_flags_locked(struct key *key, bool *extractable, bool *sensitive)
+{
+	struct context *ctx = key->ctx;
+	unsigned facts = atomic_load(&key->obj->facts);
+	CK_BBOOL x = CK_FALSE, s = CK_TRUE, on_token = CK_TRUE;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_EXTRACTABLE, &x, sizeof x },
+		{ CKA_SENSITIVE, &s, sizeof s },
+		{ CKA_TOKEN, &on_token, sizeof on_token },
+	};
+	CK_RV rv;
+
+	if (facts & KEYOBJ_FACT_FLAGS_READ) {
+		*extractable = (facts & KEYOBJ_FACT_EXTRACTABLE) != 0;
+		*sensitive = (facts & KEYOBJ_FACT_SENSITIVE) != 0;
+		return CKR_OK;
+	}
+	*extractable = false;
+	*sensitive = true;
+	rv = token_get_attributes(ctx->tok, ctx->session, key->obj->priv, tmpl,
+				  CAPI11_N_ELEMENTS(tmpl));
+	if (rv != CKR_OK)
+		return rv;
+	if (tmpl[0].ulValueLen == sizeof x)
+		*extractable = x == CK_TRUE;
+	if (tmpl[1].ulValueLen == sizeof s)
+		*sensitive = s == CK_TRUE;
+	/* Token objects are shared with other programs, which may still make
+	 * them sensitive: those are asked each time. So is a key the token
+	 * gave no clear answer for. */
+	if (tmpl[0].ulValueLen == sizeof x && tmpl[1].ulValueLen == sizeof s &&
+	    tmpl[2].ulValueLen == sizeof on_token && on_token == CK_FALSE)
+		atomic_fetch_or(&key->obj->facts, KEYOBJ_FACT_FLAGS_READ |
+				(*extractable ? KEYOBJ_FACT_EXTRACTABLE : 0) |
+				(*sensitive ? KEYOBJ_FACT_SENSITIVE : 0));
+	return CKR_OK;
+}
+
 static DWORD export_check_plain_locked(struct key *key)
 {
 	struct context *ctx = key->ctx;
@@ -104,23 +172,49 @@ static DWORD export_check_plain_locked(struct key *key)
 
 	if (!key->exportable || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY_STATE;
-	rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_EXTRACTABLE, &extractable);
-	if (rv == CKR_OK)
-		rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_SENSITIVE, &sensitive);
+	rv = export_read_flags_locked(key, &extractable, &sensitive);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	return extractable && !sensitive ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
 }
 
+/* The public numbers kept with a keyobj (struct keyobj, public_numbers):
+ * the modulus, then the exponent, as the token gave them. */
+struct public_numbers {
+	size_t modulus_len, exponent_len;
+	BYTE bytes[];
+};
+
+/* Keeps a copy of numbers that made a valid blob. Two exports racing on
+ * one keyobj keep the first copy; losing one only costs a read. */
+static void public_numbers_keep(struct keyobj *obj, const struct blob_rsa_numbers *nums)
+{
+	struct public_numbers *copy;
+	void *expected = NULL;
+
+	if (nums->modulus.len > ATTR_MAX_LEN || nums->public_exponent.len > ATTR_MAX_LEN)
+		return;
+	copy = capi11_malloc(sizeof *copy + nums->modulus.len + nums->public_exponent.len);
+	if (copy == NULL)
+		return;
+	copy->modulus_len = nums->modulus.len;
+	copy->exponent_len = nums->public_exponent.len;
+	memcpy(copy->bytes, nums->modulus.data, copy->modulus_len);
+	memcpy(copy->bytes + copy->modulus_len, nums->public_exponent.data, copy->exponent_len);
+	if (!atomic_compare_exchange_strong(&obj->public_numbers, &expected, (void *)copy))
+		capi11_free(copy);
+}
+
 /* PUBLICKEYBLOB: the modulus and public exponent, from the public key
  * object, or from the private key when the pair has no public object
- * (RSA private keys expose both). */
+ * (RSA private keys expose both); read once per keyobj. */
 static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_MODULUS, CKA_PUBLIC_EXPONENT };
 	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	const struct public_numbers *kept = atomic_load(&key->obj->public_numbers);
 	struct blob_rsa_numbers nums = { .alg = key->algid };
 	struct attr_set set;
 	size_t needed = 0;
@@ -128,23 +222,34 @@ static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 	CK_RV rv;
 
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
-	rv = attr_set_read(ctx, obj, &set);
-	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_EXPORT);
-		goto out;
+	if (kept != NULL) {
+		nums.modulus.data = kept->bytes;
+		nums.modulus.len = kept->modulus_len;
+		nums.public_exponent.data = kept->bytes + kept->modulus_len;
+		nums.public_exponent.len = kept->exponent_len;
+	} else {
+		rv = attr_set_read(ctx, obj, &set);
+		context_note_rv_locked(ctx, rv);
+		if (rv != CKR_OK) {
+			err = error_from_ckr(rv, ERROR_OP_EXPORT);
+			goto out;
+		}
+		nums.modulus = attr_bytes(&set, 0);
+		nums.public_exponent = attr_bytes(&set, 1);
 	}
-	nums.modulus = attr_bytes(&set, 0);
-	nums.public_exponent = attr_bytes(&set, 1);
 	err = blob_build_rsa_public(&nums, data, data ? *len : 0, &needed);
+	if (kept == NULL && (err == ERROR_SUCCESS || err == ERROR_MORE_DATA))
+		public_numbers_keep(key->obj, &nums);
 	err = export_finish(err, needed, len);
 out:
 	attr_set_clear(&set);
 	return err;
 }
 
-/* PRIVATEKEYBLOB in plaintext (hExpKey 0). */
-static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *data, DWORD *len)
+/* Reads the numbers of an RSA private key from the token and writes its
+ * plaintext PRIVATEKEYBLOB into out; *needed is the blob's size. */
+static DWORD export_rsa_private_build_locked(struct key *key, BYTE *out, size_t out_len,
+					     size_t *needed)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = {
 		CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
@@ -153,31 +258,14 @@ static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *d
 	struct context *ctx = key->ctx;
 	struct blob_rsa_numbers nums = { .alg = key->algid };
 	struct attr_set set;
-	size_t needed = 0;
 	DWORD err;
 	CK_RV rv;
 
-	/* Windows reports a key that may not leave even to a size query. */
-	err = export_check_plain_locked(key);
-	if (err != ERROR_SUCCESS)
-		return err;
-	/* The PRIVATEKEYBLOB encrypted under a session key is not served yet. */
-	if (exp != NULL)
-		return NTE_NOT_SUPPORTED;
-
-	/* A size query reads the public numbers only. */
-	attr_set_init(&set, types, data == NULL ? 2 : CAPI11_N_ELEMENTS(types));
+	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
 	rv = attr_set_read(ctx, key->obj->priv, &set);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
-		goto out;
-	}
-	if (data == NULL) {
-		size_t k = bn_be_len(set.a[0].pValue, set.a[0].ulValueLen);
-
-		needed = k <= ALG_RSA_MAX_BITS / 8 ? blob_size_rsa_private((DWORD)k * 8) : 0;
-		err = needed != 0 ? export_finish(ERROR_SUCCESS, needed, len) : NTE_BAD_KEY;
 		goto out;
 	}
 	nums.modulus = attr_bytes(&set, 0);
@@ -188,8 +276,103 @@ static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *d
 	nums.exponent2 = attr_bytes(&set, 5);
 	nums.coefficient = attr_bytes(&set, 6);
 	nums.private_exponent = attr_bytes(&set, 7);
-	err = blob_build_rsa_private(&nums, data, *len, &needed);
-	err = export_finish(err, needed, len);
+	err = blob_build_rsa_private(&nums, out, out_len, needed);
+out:
+	attr_set_clear(&set);
+	return err;
+}
+
+/* PRIVATEKEYBLOB encrypted under a session key: the BLOBHEADER in clear,
+ * the rest encrypted as CryptEncrypt(hExpKey, 0, TRUE, ...) would, in the
+ * key's mode, IV and padding. hExpKey must belong to key's context, whose
+ * lock the cipher needs (it moves the chaining value). The size follows
+ * from the key sizes, without the token. The blob is built and encrypted
+ * in a buffer of its own, so that a failed encryption never leaves the
+ * plaintext in the caller's. */
+static DWORD export_rsa_private_encrypted_locked(struct key *key, struct key *exp, BYTE *data,
+						 DWORD *len)
+{
+	size_t plain_len = blob_size_rsa_private(key->bits), needed = 0, built = 0, cap = 0;
+	DWORD body_len, body_cap = 0;
+	BYTE *buf = NULL;
+	DWORD err;
+
+	/* A wrap-only key encrypts no data, blobs included. */
+	if (exp->obj->type == CKK_RSA || exp->obj->wrap_only || exp->ctx != key->ctx)
+		return NTE_BAD_KEY;
+	if (plain_len <= sizeof(BLOBHEADER) || plain_len > 0xffffffffu)
+		return NTE_BAD_KEY;
+	body_len = (DWORD)(plain_len - sizeof(BLOBHEADER));
+	body_cap = body_len;
+	err = cipher_encrypt_locked(exp, true, NULL, &body_cap, 0);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (body_cap < body_len || !capi11_add_size(sizeof(BLOBHEADER), body_cap, &cap))
+		return NTE_BAD_KEY;
+	if (data == NULL || *len < cap)
+		return export_finish(data == NULL ? ERROR_SUCCESS : ERROR_MORE_DATA, cap, len);
+
+	buf = capi11_malloc(cap);
+	if (buf == NULL)
+		return NTE_NO_MEMORY;
+	err = export_rsa_private_build_locked(key, buf, cap, &built);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	/* The token's modulus is the one key->bits was read from. */
+	if (built != plain_len) {
+		err = NTE_FAIL;
+		goto out;
+	}
+	err = cipher_encrypt_locked(exp, true, buf + sizeof(BLOBHEADER), &body_len,
+				    (DWORD)(cap - sizeof(BLOBHEADER)));
+	if (err != ERROR_SUCCESS)
+		goto out;
+	needed = sizeof(BLOBHEADER) + (size_t)body_len;
+	memcpy(data, buf, needed);
+	err = export_finish(ERROR_SUCCESS, needed, len);
+out:
+	capi11_free_secret(buf, cap);
+	return err;
+}
+
+/* PRIVATEKEYBLOB, in plaintext (hExpKey 0) or encrypted under a session
+ * key. */
+static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *data, DWORD *len)
+{
+	static const CK_ATTRIBUTE_TYPE types[] = { CKA_MODULUS };
+	struct context *ctx = key->ctx;
+	struct attr_set set;
+	size_t needed = 0;
+	DWORD err;
+	CK_RV rv;
+
+	/* Windows reports a key that may not leave even to a size query;
+	 * encrypted or not, the blob's plaintext passes through this
+	 * library and the key's own session key could decrypt it. */
+	err = export_check_plain_locked(key);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (exp != NULL)
+		return export_rsa_private_encrypted_locked(key, exp, data, len);
+	if (data != NULL) {
+		err = export_rsa_private_build_locked(key, data, *len, &needed);
+		return export_finish(err, needed, len);
+	}
+
+	/* A size query reads the modulus only. */
+	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
+	rv = attr_set_read(ctx, key->obj->priv, &set);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_EXPORT);
+		goto out;
+	}
+	{
+		size_t k = bn_be_len(set.a[0].pValue, set.a[0].ulValueLen);
+
+		needed = k <= ALG_RSA_MAX_BITS / 8 ? blob_size_rsa_private((DWORD)k * 8) : 0;
+		err = needed != 0 ? export_finish(ERROR_SUCCESS, needed, len) : NTE_BAD_KEY;
+	}
 out:
 	attr_set_clear(&set);
 	return err;
@@ -270,6 +453,8 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
 	if (exp == NULL || exp->obj->type != CKK_RSA || exp->algid != CALG_RSA_KEYX ||
 	    exp->obj->pub == CK_INVALID_HANDLE || exp->ctx->tok != ctx->tok)
 		return NTE_BAD_PUBLIC_KEY;
+	if (atomic_load(&exp->obj->facts) & KEYOBJ_FACT_EXPONENT_OK)
+		return ERROR_SUCCESS;
 	rv = token_get_attributes(ctx->tok, ctx->session, exp->obj->pub, &attr, 1);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
@@ -277,7 +462,44 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
 	if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
 	    !bn_be_to_dword(e, attr.ulValueLen, &value) || value <= 1)
 		return NTE_BAD_PUBLIC_KEY;
+	atomic_fetch_or(&exp->obj->facts, KEYOBJ_FACT_EXPONENT_OK);
 	return ERROR_SUCCESS;
+}
+
+/* A sensitive key may be wrapped under an RSA public key only when this
+ * context cannot decrypt with its private half (SPEC section 3): neither
+ * the handle's own private object nor any private key on the token with
+ * the same modulus (a PUBLICKEYBLOB imported from the container's own
+ * key) is in reach. Private objects the session cannot see (not logged
+ * in) are out of its reach as well. */
+static DWORD export_check_private_unreachable_locked(struct context *ctx, struct key *exp)
+{
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE type = CKK_RSA;
+	CK_OBJECT_HANDLE *objs = NULL;
+	CK_ULONG mod_len = 0, count = 0;
+	void *mod = NULL;
+	CK_RV rv;
+
+	if (exp->obj->priv != CK_INVALID_HANDLE)
+		return NTE_BAD_KEY_STATE;
+	rv = token_get_attribute_alloc(ctx->tok, ctx->session, exp->obj->pub, CKA_MODULUS, &mod,
+				       &mod_len);
+	if (rv == CKR_OK) {
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, &cls, sizeof cls },
+			{ CKA_KEY_TYPE, &type, sizeof type },
+			{ CKA_MODULUS, mod, mod_len },
+		};
+
+		rv = token_find(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
+	}
+	context_note_rv_locked(ctx, rv);
+	capi11_free(mod);
+	capi11_free(objs);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	return count == 0 ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
 }
 
 /* SIMPLEBLOB: the session key wrapped by the token under an RSA public
@@ -291,7 +513,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	CK_MECHANISM mech;
 	CK_ULONG ct_len;
 	BYTE *ct = NULL;
-	bool sensitive = true;
+	bool extractable = false, sensitive = true;
 	size_t needed = 0;
 	DWORD err;
 	CK_RV rv;
@@ -303,12 +525,15 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 		return NTE_BAD_KEY;
 	if (!key->exportable)
 		return NTE_BAD_KEY_STATE;
-	rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_SENSITIVE, &sensitive);
+	rv = export_read_flags_locked(key, &extractable, &sensitive);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
-	if (sensitive && exp->obj->priv != CK_INVALID_HANDLE)
-		return NTE_BAD_KEY_STATE;
+	if (sensitive) {
+		err = export_check_private_unreachable_locked(ctx, exp);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
 	/* A size query never wraps: the ciphertext is as long as the modulus. */
 	if (data == NULL) {
 		needed = blob_size_simple(exp->bits);
@@ -333,6 +558,330 @@ out:
 	return err;
 }
 
+/* ---- Wrapped secret and private keys under a session key ---------------- */
+
+/* RFC 3217's second IV, fixed by the RFC. */
+static const BYTE des3_wrap_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
+
+#define DES3_KEY_LEN 24
+/* CEK || ICV, then IV || that: RFC 3217's wrapped Triple-DES key is 40 bytes. */
+#define DES3_CEKICV_LEN 32
+#define DES3_WRAPPED_LEN 40
+
+/* hExpKey of a SYMMETRICWRAPKEYBLOB or OPAQUEKEYBLOB: a live session key
+ * on the token of the key it wraps. */
+static bool export_is_session_wrapper(const struct key *key, const struct key *exp)
+{
+	return exp != NULL && exp->obj->type != CKK_RSA && exp->obj->priv != CK_INVALID_HANDLE &&
+	       exp->ctx->tok == key->ctx->tok;
+}
+
+/* What the token says of the key to wrap. A key that is not extractable
+ * never leaves, in any form (the token would refuse the wrap too); the
+ * answer is the same for a size query, as for PRIVATEKEYBLOB. */
+static DWORD export_read_state_locked(struct key *key, bool *sensitive)
+{
+	struct context *ctx = key->ctx;
+	bool extractable = false;
+	CK_RV rv;
+
+	rv = export_read_flags_locked(key, &extractable, sensitive);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	return extractable ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
+}
+
+/* Whether the token offers a mechanism for a use (CKF_WRAP, CKF_ENCRYPT,
+ * CKF_DIGEST): what it lacks is NTE_NOT_SUPPORTED (SPEC section 7), known
+ * before a size query answers. */
+static DWORD export_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
+		return NTE_NOT_SUPPORTED;
+	return ERROR_SUCCESS;
+}
+
+/* Whether hExpKey is a key-encryption key (CRYPT_KEK), asked of the token
+ * on key's session. */
+static DWORD export_wrapper_is_kek_locked(struct key *key, struct key *exp, bool *kek)
+{
+	CK_RV rv = key_read_wrap_only_locked(key->ctx, exp, kek);
+
+	context_note_rv_locked(key->ctx, rv);
+	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_EXPORT);
+}
+
+/* C_WrapKey of key under exp into a new buffer of cap bytes; *wrapped_len
+ * is what the token wrote. The wrapped bytes are no secret. */
+static DWORD export_wrap_locked(struct key *key, struct key *exp, CK_MECHANISM_TYPE mech_type,
+				size_t cap, BYTE **wrapped, CK_ULONG *wrapped_len)
+{
+	struct context *ctx = key->ctx;
+	CK_MECHANISM mech = { mech_type, NULL, 0 };
+	CK_RV rv;
+
+	*wrapped = capi11_malloc(cap);
+	if (*wrapped == NULL)
+		return NTE_NO_MEMORY;
+	*wrapped_len = cap;
+	rv = token_wrap_key(ctx->tok, ctx->session, &mech, exp->obj->priv, key->obj->priv, *wrapped,
+			    wrapped_len);
+	context_note_rv_locked(ctx, rv);
+	if (rv == CKR_OK && *wrapped_len > cap)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		capi11_free(*wrapped);
+		*wrapped = NULL;
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	}
+	return ERROR_SUCCESS;
+}
+
+/* Sets odd parity on each byte of a DES key, RFC 3217's first step. */
+static void des_set_odd_parity(BYTE *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		BYTE b = key[i] >> 1, ones = 0;
+
+		while (b) {
+			ones += b & 1;
+			b >>= 1;
+		}
+		key[i] = (BYTE)((key[i] & 0xfe) | ((ones & 1) ? 0 : 1));
+	}
+}
+
+/* SYMMETRICWRAPKEYBLOB of a 3DES key under a 3DES key: RFC 3217, composed
+ * from token operations because tokens (SoftHSM) refuse C_WrapKey with
+ * the DES3 mechanisms: the key checksum by C_Digest(SHA-1), the IV by
+ * C_GenerateRandom, both CBC passes by C_Encrypt under hExpKey. The key's
+ * value passes through this library, so the route is open only to keys
+ * that are extractable and not sensitive (else NTE_BAD_KEY_STATE). */
+static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *data,
+					DWORD *len)
+{
+	static const CK_ATTRIBUTE_TYPE types[] = { CKA_VALUE };
+	struct context *ctx = key->ctx;
+	size_t size = blob_size_symwrap(DES3_WRAPPED_LEN), needed = 0;
+	BYTE cekicv[DES3_CEKICV_LEN], temp[DES3_WRAPPED_LEN], rev[DES3_WRAPPED_LEN];
+	BYTE wrapped[DES3_WRAPPED_LEN], digest[20], iv[8];
+	CK_MECHANISM mech = { CKM_DES3_CBC, iv, sizeof iv };
+	CK_ULONG n;
+	struct attr_set set;
+	bool sensitive;
+	DWORD err;
+	CK_RV rv;
+
+	if (key->algid != CALG_3DES)
+		return NTE_BAD_KEY;
+	err = export_read_state_locked(key, &sensitive);
+	if (err == ERROR_SUCCESS && sensitive)
+		err = NTE_BAD_KEY_STATE;
+	if (err == ERROR_SUCCESS)
+		err = export_check_mechanism(ctx, CKM_DES3_CBC, CKF_ENCRYPT);
+	if (err == ERROR_SUCCESS)
+		err = export_check_mechanism(ctx, CKM_SHA_1, CKF_DIGEST);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (data == NULL || *len < size)
+		return export_finish(data == NULL ? ERROR_SUCCESS : ERROR_MORE_DATA, size, len);
+
+	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
+	rv = attr_set_read(ctx, key->obj->priv, &set);
+	if (rv == CKR_OK && set.a[0].ulValueLen != DES3_KEY_LEN)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK)
+		goto token_failed;
+	memcpy(cekicv, set.a[0].pValue, DES3_KEY_LEN);
+	des_set_odd_parity(cekicv, DES3_KEY_LEN);
+	/* ICV: the first 8 bytes of SHA-1(CEK) (RFC 3217 section 2). */
+	n = sizeof digest;
+	rv = token_digest(ctx->tok, ctx->session, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
+	if (rv == CKR_OK && n != sizeof digest)
+		rv = CKR_GENERAL_ERROR;
+	if (rv == CKR_OK)
+		rv = token_random(ctx->tok, ctx->session, iv, sizeof iv);
+	if (rv != CKR_OK)
+		goto token_failed;
+	memcpy(cekicv + DES3_KEY_LEN, digest, 8);
+	/* TEMP1 = CBC(KEK, IV, CEK || ICV); TEMP2 = IV || TEMP1. */
+	memcpy(temp, iv, sizeof iv);
+	n = DES3_CEKICV_LEN;
+	rv = token_encrypt(ctx->tok, ctx->session, &mech, exp->obj->priv, cekicv, DES3_CEKICV_LEN,
+			   temp + 8, &n);
+	if (rv == CKR_OK && n != DES3_CEKICV_LEN)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK)
+		goto token_failed;
+	/* TEMP3 = TEMP2 reversed, encrypted under the RFC's fixed IV. */
+	bn_reverse_copy(rev, temp, sizeof temp);
+	memcpy(iv, des3_wrap_iv2, sizeof iv);
+	n = sizeof wrapped;
+	rv = token_encrypt(ctx->tok, ctx->session, &mech, exp->obj->priv, rev, sizeof rev, wrapped,
+			   &n);
+	if (rv == CKR_OK && n != sizeof wrapped)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK)
+		goto token_failed;
+	err = blob_build_symwrap(key->algid, exp->algid, wrapped, sizeof wrapped, data, *len, &needed);
+	err = export_finish(err, needed, len);
+	goto out;
+token_failed:
+	context_note_rv_locked(ctx, rv);
+	err = error_from_ckr(rv, ERROR_OP_EXPORT);
+out:
+	attr_set_clear(&set);
+	capi11_wipe(cekicv, sizeof cekicv);
+	capi11_wipe(temp, sizeof temp);
+	capi11_wipe(rev, sizeof rev);
+	capi11_wipe(digest, sizeof digest);
+	return err;
+}
+
+/* SYMMETRICWRAPKEYBLOB: BLOBHEADER, the ALG_ID of hExpKey, the wrapped
+ * key. Under an AES key the wrap is RFC 3394 by the token
+ * (CKM_AES_KEY_WRAP), a capi11 extension; under a 3DES key, RFC 3217
+ * (Microsoft's documented format). A key with no defined wrap under
+ * hExpKey (hExpKey 0 or not a session key, a DES key or a key of less
+ * than 16 bytes under AES, anything but 3DES under 3DES): NTE_BAD_KEY. A
+ * sensitive key is wrapped only under a key-encryption key (SPEC section
+ * 3), else NTE_BAD_KEY_STATE. */
+static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data, DWORD *len)
+{
+	size_t wrapped_len, size, needed = 0;
+	CK_ULONG got = 0;
+	BYTE *wrapped = NULL;
+	bool sensitive, kek = false;
+	DWORD err;
+
+	if (!export_is_session_wrapper(key, exp) || key->obj->type == CKK_RSA)
+		return NTE_BAD_KEY;
+	if (exp->algid == CALG_3DES)
+		return export_symwrap_3des_locked(key, exp, data, len);
+	if (!alg_is_aes(exp->algid))
+		return NTE_BAD_KEY;
+	/* RFC 3394 wraps whole 8-byte blocks, at least two. */
+	wrapped_len = blob_aes_wrap_len(export_secret_len(key), false);
+	if (wrapped_len == 0)
+		return NTE_BAD_KEY;
+	err = export_read_state_locked(key, &sensitive);
+	if (err == ERROR_SUCCESS && sensitive)
+		err = export_wrapper_is_kek_locked(key, exp, &kek);
+	if (err == ERROR_SUCCESS && sensitive && !kek)
+		err = NTE_BAD_KEY_STATE;
+	if (err == ERROR_SUCCESS)
+		err = export_check_mechanism(key->ctx, CKM_AES_KEY_WRAP, CKF_WRAP);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* A size query never wraps. */
+	size = blob_size_symwrap(wrapped_len);
+	if (data == NULL || *len < size)
+		return export_finish(data == NULL ? ERROR_SUCCESS : ERROR_MORE_DATA, size, len);
+
+	err = export_wrap_locked(key, exp, CKM_AES_KEY_WRAP, wrapped_len, &wrapped, &got);
+	if (err != ERROR_SUCCESS)
+		return err;
+	err = got == wrapped_len ? blob_build_symwrap(key->algid, exp->algid, wrapped, got, data,
+						      *len, &needed)
+				 : NTE_FAIL;
+	err = export_finish(err, needed, len);
+	capi11_free(wrapped);
+	return err;
+}
+
+/* An upper bound of the DER PKCS#8 PrivateKeyInfo of a k-byte RSA key:
+ * nine INTEGERs of at most k (n, e, d) or h (the CRT values) bytes plus a
+ * sign byte, each with a tag and a length of up to 5 bytes; the
+ * algorithm identifier (15 bytes) and three wrapping headers. The real
+ * length depends on the numbers, which a size query must not read. */
+static size_t pkcs8_rsa_len_max(size_t k)
+{
+	size_t h = (k + 1) / 2;
+
+	return 3 * (k + 7) + 5 * (h + 7) + 3 + 3 + 15 + 3 * 6;
+}
+
+/* OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md): the key wrapped by the token
+ * under a key-encryption key, a secret key with CKM_AES_KEY_WRAP (16 bytes
+ * or more, whole blocks) or CKM_AES_KEY_WRAP_PAD (the others), an RSA
+ * private key as PKCS#8 with CKM_AES_KEY_WRAP_PAD. The key must be
+ * extractable and may be sensitive: its value never leaves the token in
+ * clear. hExpKey 0 or not a wrap-only AES key: NTE_BAD_KEY. For an RSA key
+ * the size query gives an upper bound; the export stores the exact
+ * length. CRYPT_DESTROYKEY destroys the key's objects once the blob is
+ * written. */
+static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags, BYTE *data,
+				  DWORD *len)
+{
+	bool rsa = key->obj->type == CKK_RSA;
+	struct blob_opaque o = { .alg = key->algid, .wrap_alg = exp ? exp->algid : 0 };
+	size_t wrapped_len, size, needed = 0, key_len;
+	CK_ULONG got = 0;
+	BYTE *wrapped = NULL;
+	bool sensitive, kek = false;
+	DWORD err;
+
+	if (!export_is_session_wrapper(key, exp) || !alg_is_aes(exp->algid))
+		return NTE_BAD_KEY;
+	err = export_wrapper_is_kek_locked(key, exp, &kek);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (!kek)
+		return NTE_BAD_KEY;
+	/* A public key alone is no private key to move. */
+	if (key->obj->priv == CK_INVALID_HANDLE || !alg_key_type(key->algid, &o.key_type))
+		return NTE_BAD_KEY;
+	key_len = rsa ? key->bits / 8 : export_secret_len(key);
+	if (key_len == 0 || key_len > 0xffffffffu)
+		return NTE_BAD_KEY;
+	o.key_len = (DWORD)key_len;
+	if (rsa) {
+		o.mechanism = CKM_AES_KEY_WRAP_PAD;
+		wrapped_len = blob_aes_wrap_len(pkcs8_rsa_len_max(key_len), true);
+	} else {
+		o.mechanism = blob_aes_wrap_len(key_len, false) != 0 ? CKM_AES_KEY_WRAP
+								     : CKM_AES_KEY_WRAP_PAD;
+		wrapped_len = blob_aes_wrap_len(key_len, o.mechanism == CKM_AES_KEY_WRAP_PAD);
+	}
+	err = export_read_state_locked(key, &sensitive);
+	if (err == ERROR_SUCCESS)
+		err = export_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
+	if (err != ERROR_SUCCESS)
+		return err;
+	size = blob_size_opaque(wrapped_len);
+	if (wrapped_len == 0 || size == 0)
+		return NTE_BAD_KEY;
+	if (data == NULL)
+		return export_finish(ERROR_SUCCESS, size, len);
+	/* A secret key's blob has a known length: no wrap into a short buffer. */
+	if (!rsa && *len < size)
+		return export_finish(ERROR_MORE_DATA, size, len);
+
+	err = export_wrap_locked(key, exp, o.mechanism, wrapped_len, &wrapped, &got);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (!rsa && got != wrapped_len) {
+		err = NTE_FAIL;
+		goto out;
+	}
+	o.wrapped.data = wrapped;
+	o.wrapped.len = got;
+	err = blob_build_opaque(&o, data, *len, &needed);
+	err = export_finish(err, needed, len);
+	/* Moved, not copied: the source goes once the blob is in the caller's
+	 * hands. */
+	if (err == ERROR_SUCCESS && (flags & CRYPT_DESTROYKEY))
+		keyobj_destroy_objects_locked(key->ctx, key->obj);
+out:
+	capi11_free(wrapped);
+	return err;
+}
+
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
 			BYTE *data, DWORD *len)
 {
@@ -341,6 +890,9 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 	if (flags & ~(DWORD)EXPORT_VALID_FLAGS)
 		return NTE_BAD_FLAGS;
 	if ((flags & CRYPT_SSL2_FALLBACK) && key->algid != CALG_SSL2_MASTER)
+		return NTE_BAD_KEY;
+	/* Moved away by CRYPT_DESTROYKEY: the handle only awaits CryptDestroyKey. */
+	if (key->obj->priv == CK_INVALID_HANDLE && key->obj->pub == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
 
 	switch (blob_type) {
@@ -360,8 +912,9 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 	case SIMPLEBLOB:
 		return export_simple_locked(key, exp, flags, data, len);
 	case OPAQUEKEYBLOB:
+		return export_opaque_locked(key, exp, flags, data, len);
 	case SYMMETRICWRAPKEYBLOB:
-		return NTE_NOT_SUPPORTED;
+		return export_symwrap_locked(key, exp, data, len);
 	default:
 		return NTE_BAD_TYPE;
 	}

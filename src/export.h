@@ -13,8 +13,14 @@
 /* CryptExportKey's work, with key's context locked. exp is hExpKey's key,
  * NULL for 0; only its immutable fields are read. Buffer rules of SPEC
  * section 2: data NULL stores the size in *len.
- * Implemented: PUBLICKEYBLOB (RSA), PRIVATEKEYBLOB (RSA, plaintext),
- * PLAINTEXTKEYBLOB, SIMPLEBLOB. Known blob types not served yet: NTE_NOT_SUPPORTED.
+ * Implemented: PUBLICKEYBLOB (RSA), PRIVATEKEYBLOB (RSA; plaintext, or under
+ * a session key of key's context: NTE_BAD_KEY for any other), PLAINTEXTKEYBLOB,
+ * SIMPLEBLOB, SYMMETRICWRAPKEYBLOB (RFC 3394 under AES, RFC 3217 under
+ * 3DES), OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md; CRYPT_DESTROYKEY destroys
+ * the key's objects after a successful export). A sensitive key leaves
+ * only under a wrap-only key or an RSA public key whose private half is
+ * out of the context's reach (NTE_BAD_KEY_STATE). Known blob types not
+ * served yet: NTE_NOT_SUPPORTED.
  * Errors: NTE_BAD_FLAGS, NTE_BAD_TYPE, NTE_BAD_KEY, NTE_BAD_KEY_STATE,
  * NTE_BAD_PUBLIC_KEY, NTE_NOT_SUPPORTED, ERROR_MORE_DATA, and what the token reports. */
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,

@@ -14,12 +14,47 @@ struct entry {
 };
 
 static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct entry **buckets;
 static size_t n_buckets;
 static size_t n_entries;
 /* Handle values step by 16 from an odd-looking base, so that small
  * integers, NULL-ish values and pointers are never valid handles. */
 static uint64_t next_value = 0x5ca1100000ULL;
+
+/* fork() copies only the forking thread: the table lock, held by another
+ * thread at that moment, would stay taken in the child for ever. The
+ * forking thread takes it for writing first; both processes release it. */
+static void table_fork_prepare(void)
+{
+	pthread_rwlock_wrlock(&table_lock);
+}
+
+static void table_fork_parent(void)
+{
+	pthread_rwlock_unlock(&table_lock);
+}
+
+/* glibc knows a rwlock's writer by thread ID, which the child's only
+ * thread does not share with the parent's: the unlock is taken for a
+ * reader's, and leaves the lock in a state of its own. The child, alone,
+ * then starts with a fresh lock. (The unlock stays, for thread checkers
+ * that do not see an init as a release.) */
+static void table_fork_child(void)
+{
+	pthread_rwlock_unlock(&table_lock);
+	pthread_rwlock_init(&table_lock, NULL);
+}
+
+static void table_atfork_register(void)
+{
+	pthread_atfork(table_fork_prepare, table_fork_parent, table_fork_child);
+}
+
+static void table_lock_ready(void)
+{
+	pthread_once(&atfork_once, table_atfork_register);
+}
 
 void handle_obj_init(struct handle_obj *obj, enum handle_kind kind,
 		     void (*destroy)(struct handle_obj *obj))
@@ -81,6 +116,7 @@ ULONG_PTR handle_register(struct handle_obj *obj)
 
 	if (e == NULL)
 		return 0;
+	table_lock_ready();
 	pthread_rwlock_wrlock(&table_lock);
 	if (n_entries + 1 > n_buckets * 2 && !table_grow_locked()) {
 		capi11_free(e);
@@ -106,6 +142,7 @@ struct handle_obj *handle_lookup(ULONG_PTR value, enum handle_kind kind)
 
 	if (value == 0)
 		return NULL;
+	table_lock_ready();
 	pthread_rwlock_rdlock(&table_lock);
 	if (n_buckets > 0) {
 		for (e = buckets[bucket_of(value, n_buckets)]; e != NULL; e = e->next) {
@@ -127,6 +164,7 @@ struct handle_obj *handle_remove(ULONG_PTR value, enum handle_kind kind)
 
 	if (value == 0)
 		return NULL;
+	table_lock_ready();
 	pthread_rwlock_wrlock(&table_lock);
 	if (n_buckets > 0) {
 		for (pe = &buckets[bucket_of(value, n_buckets)]; (e = *pe) != NULL; pe = &e->next) {

@@ -6,6 +6,7 @@
 #include "import.h"
 #include "alg.h"
 #include "blob.h"
+#include "cipher.h"
 #include "container.h"
 #include "errors.h"
 #include "export.h"
@@ -207,6 +208,48 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 	return err;
 }
 
+/* PRIVATEKEYBLOB encrypted under a session key (hPubKey), as
+ * CryptExportKey writes it: everything after the BLOBHEADER is decrypted
+ * on the token, as CryptDecrypt(hPubKey, 0, TRUE, ...) would, into a copy
+ * wiped on return, then imported as the plaintext blob is. hPubKey must
+ * belong to this context, whose lock the cipher needs. Every failure of
+ * the decryption itself is NTE_BAD_DATA (SPEC section 5), and nothing has
+ * reached the token then. */
+static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE *data,
+						 size_t len, struct key *pub, DWORD flags,
+						 struct key **out)
+{
+	DWORD body_len, err;
+	BYTE *buf;
+
+	if (pub->obj->type == CKK_RSA || pub->obj->wrap_only || pub->ctx != ctx)
+		return NTE_BAD_KEY;
+	if (len <= sizeof(BLOBHEADER) || len > 0xffffffffu)
+		return NTE_BAD_DATA;
+	buf = capi11_malloc(len);
+	if (buf == NULL)
+		return NTE_NO_MEMORY;
+	memcpy(buf, data, len);
+	body_len = (DWORD)(len - sizeof(BLOBHEADER));
+	err = cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len);
+	switch (err) {
+	case ERROR_SUCCESS:
+		err = import_rsa_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
+						flags, out);
+		break;
+	case NTE_BAD_KEY:          /* a key that may not decrypt */
+	case NTE_PERM:             /* CRYPT_DECRYPT taken from KP_PERMISSIONS */
+	case NTE_NO_MEMORY:
+	case NTE_NOT_SUPPORTED:
+		break;
+	default:
+		err = NTE_BAD_DATA;
+		break;
+	}
+	capi11_free_secret(buf, len);
+	return err;
+}
+
 /* The mechanism that makes keys of alg: what the token cannot make, capi11
  * does not import either, as CryptGenKey does not offer it. */
 static CK_MECHANISM_TYPE import_keygen_mech(CK_KEY_TYPE type)
@@ -227,46 +270,390 @@ static CK_MECHANISM_TYPE import_keygen_mech(CK_KEY_TYPE type)
 	}
 }
 
+/* RC2's longest key in bytes (RFC 2268). */
+#define RC2_KEY_MAX 128
+
+/* Microsoft's CRYPT_IPSEC_HMAC_KEY lets an RC2 key be longer than 16
+ * bytes (how Windows programs bring in HMAC keys) and changes nothing for
+ * other algorithms. The limit becomes the token's (CKM_RC2_KEY_GEN's
+ * ulMaxKeySize, in bits, at most RC2's 128 bytes). A token without RC2
+ * (SoftHSM) refuses the key with NTE_BAD_ALGID whatever its length, as
+ * CryptGenKey(CALG_RC2) and every other RC2 import on it do. */
+static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_t len,
+				    DWORD flags, struct blob_plaintext *plain)
+{
+	CK_MECHANISM_INFO info;
+	BLOBHEADER hdr;
+	size_t max;
+
+	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
+	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
+		return blob_parse_plaintext(data, len, plain);
+	if (token_mechanism_info(ctx->tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+		return NTE_BAD_ALGID;
+	max = info.ulMaxKeySize / 8;
+	if (max == 0 || max > RC2_KEY_MAX)
+		max = RC2_KEY_MAX;
+	return blob_parse_plaintext_long_rc2(data, len, max, plain);
+}
+
+/* ---- Keys wrapped under a session key ------------------------------------ */
+
+/* RFC 3217's second IV, fixed by the RFC. */
+static const BYTE des3_wrap_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
+
+#define DES3_KEY_LEN 24
+#define DES3_CEKICV_LEN 32
+#define DES3_WRAPPED_LEN 40
+
+/* hPubKey of a SYMMETRICWRAPKEYBLOB or OPAQUEKEYBLOB: a live session key
+ * on this context's token. */
+static bool import_is_session_unwrapper(const struct context *ctx, const struct key *pub)
+{
+	return pub != NULL && pub->obj->type != CKK_RSA && pub->obj->priv != CK_INVALID_HANDLE &&
+	       pub->ctx->tok == ctx->tok;
+}
+
+/* Whether the token offers a mechanism for a use (CKF_UNWRAP,
+ * CKF_DECRYPT, CKF_DIGEST): what it lacks is NTE_NOT_SUPPORTED (SPEC
+ * section 7). */
+static DWORD import_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
+		return NTE_NOT_SUPPORTED;
+	return ERROR_SUCCESS;
+}
+
+/* The algorithm of a secret key to import: one the token can make, as
+ * CryptGenKey offers only those, and CRYPT_KEK only for AES. */
+static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flags,
+				     CK_KEY_TYPE *type)
+{
+	CK_MECHANISM_INFO info;
+
+	if (!alg_key_type(alg, type) || *type == CKK_RSA)
+		return NTE_BAD_ALGID;
+	if (token_mechanism_info(ctx->tok, import_keygen_mech(*type), &info) != CKR_OK)
+		return NTE_BAD_ALGID;
+	return key_kek_flag_check(alg, flags);
+}
+
+/* Gives a key to the secret key object h that the token has just unwrapped
+ * or made. key_len is the length aiKeyAlg and the blob give (tokens report
+ * none for an unwrapped key); when the token does tell the value's length
+ * it must match, as SoftHSM checks no secret key length: padded allows the
+ * zero padding CKM_AES_KEY_WRAP_PAD leaves on SoftHSM. On failure h is
+ * destroyed: a failed import leaves nothing behind. */
+static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h, CK_KEY_TYPE type,
+					 ALG_ID alg, size_t key_len, bool padded, DWORD flags,
+					 struct key **out)
+{
+	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
+	DWORD err = ERROR_SUCCESS;
+	CK_RV rv;
+
+	rv = token_get_attributes(ctx->tok, ctx->session, h, &value, 1);
+	context_note_rv_locked(ctx, rv);
+	/* A hidden value comes back as CKR_OK without a length; a failure is
+	 * the token's (a lost session takes the new key along with it). */
+	if (rv != CKR_OK)
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+	else if (value.ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+		 value.ulValueLen != key_len && !(padded && value.ulValueLen == (key_len + 7) / 8 * 8))
+		err = NTE_BAD_DATA;
+	if (err == ERROR_SUCCESS)
+		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, alg, (DWORD)key_len * 8,
+				       (flags & CRYPT_EXPORTABLE) != 0, true, out);
+	if (err != ERROR_SUCCESS) {
+		token_destroy(ctx->tok, ctx->session, h);
+		return err;
+	}
+	if (flags & CRYPT_KEK)
+		key_mark_wrap_only(*out);
+	return ERROR_SUCCESS;
+}
+
+/* C_UnwrapKey of a secret key under hPubKey with the session secret key
+ * template (wrap-only with CRYPT_KEK). Any failure of the unwrap itself is
+ * NTE_BAD_DATA (errors.c). */
+static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
+					 CK_MECHANISM_TYPE mech_type, const struct blob_bytes *wrapped,
+					 const CK_KEY_TYPE *type, DWORD flags, CK_OBJECT_HANDLE *h)
+{
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS];
+	CK_MECHANISM mech = { mech_type, NULL, 0 };
+	CK_ULONG n;
+	DWORD err;
+	CK_RV rv;
+
+	err = import_check_mechanism(ctx, mech_type, CKF_UNWRAP);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
+	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, wrapped->data,
+			      wrapped->len, tmpl, n, h);
+	context_note_rv_locked(ctx, rv);
+	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
+}
+
+/* RFC 3217's unwrap, composed from token operations as the export is: both
+ * CBC passes by C_Decrypt under hPubKey, the checksum by C_Digest, then
+ * the key by C_CreateObject. Every buffer that held the key is wiped. A
+ * checksum that does not match, like any failed decryption: NTE_BAD_DATA. */
+static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_symwrap *sw,
+					struct key *pub, const CK_KEY_TYPE *type, DWORD flags,
+					struct key **out)
+{
+	BYTE temp[DES3_WRAPPED_LEN], rev[DES3_WRAPPED_LEN], cekicv[DES3_CEKICV_LEN];
+	BYTE digest[20], iv[8], diff = 0;
+	CK_MECHANISM mech = { CKM_DES3_CBC, iv, sizeof iv };
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_ULONG n;
+	size_t i;
+	DWORD err;
+	CK_RV rv;
+
+	if (sw->alg != CALG_3DES)
+		return NTE_BAD_KEY;
+	if (sw->wrapped.len != DES3_WRAPPED_LEN)
+		return NTE_BAD_DATA;
+	err = import_check_mechanism(ctx, CKM_DES3_CBC, CKF_DECRYPT);
+	if (err == ERROR_SUCCESS)
+		err = import_check_mechanism(ctx, CKM_SHA_1, CKF_DIGEST);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* TEMP3 under the fixed IV; reversed, it is IV || TEMP1. */
+	memcpy(iv, des3_wrap_iv2, sizeof iv);
+	n = sizeof temp;
+	rv = token_decrypt(ctx->tok, ctx->session, &mech, pub->obj->priv, sw->wrapped.data,
+			   DES3_WRAPPED_LEN, temp, &n);
+	if (rv == CKR_OK && n != sizeof temp)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK)
+		goto decrypt_failed;
+	bn_reverse_copy(rev, temp, sizeof temp);
+	memcpy(iv, rev, sizeof iv);
+	n = sizeof cekicv;
+	rv = token_decrypt(ctx->tok, ctx->session, &mech, pub->obj->priv, rev + 8, DES3_CEKICV_LEN,
+			   cekicv, &n);
+	if (rv == CKR_OK && n != sizeof cekicv)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK)
+		goto decrypt_failed;
+	n = sizeof digest;
+	rv = token_digest(ctx->tok, ctx->session, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
+	context_note_rv_locked(ctx, rv);
+	if (rv == CKR_OK && n != sizeof digest)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+		goto out;
+	}
+	/* Compared in full, whatever byte differs first. */
+	for (i = 0; i < 8; i++)
+		diff |= (BYTE)(digest[i] ^ cekicv[DES3_KEY_LEN + i]);
+	if (diff != 0) {
+		err = NTE_BAD_DATA;
+		goto out;
+	}
+	{
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
+		CK_ULONG count;
+
+		key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+		count = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+		tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cekicv, DES3_KEY_LEN };
+		rv = token_create(ctx->tok, ctx->session, tmpl, count, &h);
+	}
+	context_note_rv_locked(ctx, rv);
+	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
+							 flags, out)
+			   : error_from_ckr(rv, ERROR_OP_IMPORT);
+	goto out;
+decrypt_failed:
+	context_note_rv_locked(ctx, rv);
+	err = error_from_ckr(rv, ERROR_OP_DECRYPT);
+out:
+	capi11_wipe(temp, sizeof temp);
+	capi11_wipe(rev, sizeof rev);
+	capi11_wipe(cekicv, sizeof cekicv);
+	capi11_wipe(digest, sizeof digest);
+	capi11_wipe(iv, sizeof iv);
+	return err;
+}
+
+/* SYMMETRICWRAPKEYBLOB: unwrapped under hPubKey, a session key of this
+ * token (else NTE_BAD_KEY) of the algorithm the blob names (else
+ * NTE_BAD_DATA, as for any key that did not wrap it): RFC 3394 by the
+ * token under AES, RFC 3217 under 3DES. */
+static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t len,
+				   struct key *pub, DWORD flags, struct key **out)
+{
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct blob_symwrap sw;
+	CK_KEY_TYPE type;
+	size_t key_len, min, max;
+	DWORD err;
+
+	err = blob_parse_symwrap(data, len, &sw);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (!import_is_session_unwrapper(ctx, pub))
+		return NTE_BAD_KEY;
+	if (pub->algid != sw.wrap_alg)
+		return NTE_BAD_DATA;
+	err = import_check_secret_alg(ctx, sw.alg, flags, &type);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (pub->algid == CALG_3DES)
+		return import_symwrap_3des_locked(ctx, &sw, pub, &type, flags, out);
+	if (!alg_is_aes(pub->algid))
+		return NTE_BAD_KEY;
+	/* RFC 3394 gives the key's length plus 8; keys it cannot wrap (DES)
+	 * have no such blob. */
+	alg_symmetric_key_range(sw.alg, &min, &max);
+	if (blob_aes_wrap_len(max, false) == 0)
+		return NTE_BAD_KEY;
+	key_len = sw.wrapped.len - 8;
+	if (key_len < min || key_len > max || blob_aes_wrap_len(key_len, false) == 0)
+		return NTE_BAD_DATA;
+	err = import_unwrap_secret_locked(ctx, pub, CKM_AES_KEY_WRAP, &sw.wrapped, &type, flags, &h);
+	if (err != ERROR_SUCCESS)
+		return err;
+	return import_secret_finish_locked(ctx, h, type, sw.alg, key_len, false, flags, out);
+}
+
+/* OPAQUEKEYBLOB of an RSA private key: the PKCS#8 key unwrapped by the
+ * token straight into the container's slot that aiKeyAlg names (token
+ * objects; session objects in a verify context), and a public key object
+ * made from the private key's public numbers. */
+static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opaque *o,
+				      struct key *pub, DWORD flags, struct key **out)
+{
+	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pubh = CK_INVALID_HANDLE;
+	CK_MECHANISM mech = { o->mechanism, NULL, 0 };
+	CK_ULONG mod_len = 0, e_len = 0;
+	void *modulus = NULL, *e = NULL;
+	struct key_pair_plan plan;
+	DWORD err, e_value = 0;
+	CK_RV rv;
+
+	err = import_check_mechanism(ctx, o->mechanism, CKF_UNWRAP);
+	if (err == ERROR_SUCCESS)
+		err = key_pair_begin_locked(ctx, o->alg == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE,
+					    (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		return err;
+	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, o->wrapped.data,
+			      o->wrapped.len, plan.priv, plan.n_priv, &priv);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_UNWRAP);
+	rv = token_get_attribute_alloc(ctx->tok, ctx->session, priv, CKA_MODULUS, &modulus, &mod_len);
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ctx->tok, ctx->session, priv, CKA_PUBLIC_EXPONENT, &e,
+					       &e_len);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_IMPORT);
+		goto out;
+	}
+	/* The key is the one the blob describes, with no exponent of one. */
+	if (bn_be_len(modulus, mod_len) != o->key_len || !bn_be_to_dword(e, e_len, &e_value) ||
+	    e_value <= 1) {
+		err = NTE_BAD_DATA;
+		goto out;
+	}
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS, modulus, mod_len };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, e, e_len };
+	rv = token_create(ctx->tok, ctx->session, plan.pub, plan.n_pub, &pubh);
+	context_note_rv_locked(ctx, rv);
+	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pubh, out)
+			   : error_from_ckr(rv, ERROR_OP_IMPORT);
+out:
+	if (err != ERROR_SUCCESS) {
+		token_destroy(ctx->tok, ctx->session, priv);
+		if (pubh != CK_INVALID_HANDLE)
+			token_destroy(ctx->tok, ctx->session, pubh);
+	}
+	capi11_free(modulus);
+	capi11_free(e);
+	return err;
+}
+
+/* OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md): unwrapped by the token under
+ * hPubKey, which must be a wrap-only AES key (else NTE_BAD_KEY: a key that
+ * could decrypt the blob could reveal a sensitive key) of the wrapping
+ * ALG_ID the blob names (else NTE_BAD_DATA, as for a wrong key). */
+static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t len,
+				  struct key *pub, DWORD flags, struct key **out)
+{
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct blob_opaque o;
+	CK_KEY_TYPE type;
+	bool kek = false;
+	DWORD err;
+	CK_RV rv;
+
+	err = blob_parse_opaque(data, len, &o);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (!import_is_session_unwrapper(ctx, pub))
+		return NTE_BAD_KEY;
+	rv = key_read_wrap_only_locked(ctx, pub, &kek);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	if (!kek)
+		return NTE_BAD_KEY;
+	if (pub->algid != o.wrap_alg)
+		return NTE_BAD_DATA;
+	if (o.key_type == CKK_RSA)
+		return import_opaque_rsa_locked(ctx, &o, pub, flags, out);
+	err = import_check_secret_alg(ctx, o.alg, flags, &type);
+	if (err == ERROR_SUCCESS)
+		err = import_unwrap_secret_locked(ctx, pub, o.mechanism, &o.wrapped, &type, flags, &h);
+	if (err != ERROR_SUCCESS)
+		return err;
+	return import_secret_finish_locked(ctx, h, type, o.alg, o.key_len,
+					   o.mechanism == CKM_AES_KEY_WRAP_PAD, flags, out);
+}
+
 /* PLAINTEXTKEYBLOB: a secret-key session object. */
 static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size_t len,
 				     DWORD flags, struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_MECHANISM_INFO info;
 	CK_KEY_TYPE type;
 	struct blob_plaintext plain;
 	DWORD err;
 	CK_RV rv;
 
-	/* HMAC keys of any length (CRYPT_IPSEC_HMAC_KEY) are not served yet. */
-	if (flags & CRYPT_IPSEC_HMAC_KEY)
-		return NTE_NOT_SUPPORTED;
-	err = blob_parse_plaintext(data, len, &plain);
+	err = import_parse_plaintext(ctx, data, len, flags, &plain);
+	if (err == ERROR_SUCCESS)
+		err = import_check_secret_alg(ctx, plain.alg, flags, &type);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!alg_key_type(plain.alg, &type))
-		return NTE_BAD_ALGID;
-	if (token_mechanism_info(ctx->tok, import_keygen_mech(type), &info) != CKR_OK)
-		return NTE_BAD_ALGID;
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + 1];
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
+		CK_ULONG n;
 
 		/* Never CKA_VALUE_LEN: SoftHSM refuses it with
 		 * CKR_ATTRIBUTE_READ_ONLY in C_CreateObject. */
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
-		tmpl[KEY_SECRET_ATTRS] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data,
-							 plain.key.len };
-		rv = token_create(ctx->tok, ctx->session, tmpl, KEY_SECRET_ATTRS + 1, &h);
+		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data, plain.key.len };
+		rv = token_create(ctx->tok, ctx->session, tmpl, n, &h);
 	}
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
-	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, plain.alg,
-			       (DWORD)plain.key.len * 8, exportable, true, out);
-	if (err != ERROR_SUCCESS)
-		token_destroy(ctx->tok, ctx->session, h);
-	return err;
+	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, flags, out);
 }
 
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
@@ -296,18 +683,23 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		return err;
 	if (!alg_key_type(simple.alg, &type))
 		return NTE_BAD_ALGID;
+	err = key_kek_flag_check(simple.alg, flags);
+	if (err != ERROR_SUCCESS)
+		return err;
 	ct = capi11_malloc(simple.ciphertext.len);
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
 	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS];
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS];
+		CK_ULONG n;
 
 		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
+		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 		rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, ct,
-				      simple.ciphertext.len, tmpl, KEY_SECRET_ATTRS, &h);
+				      simple.ciphertext.len, tmpl, n, &h);
 	}
 	capi11_free(ct);
 	context_note_rv_locked(ctx, rv);
@@ -318,7 +710,13 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	 * data, as SoftHSM checks no secret key length. */
 	rv = token_get_attributes(ctx->tok, ctx->session, h, &value, 1);
 	context_note_rv_locked(ctx, rv);
-	if (rv == CKR_OK && value.ulValueLen != CK_UNAVAILABLE_INFORMATION)
+	/* A hidden value comes back as CKR_OK with no length; a failure is
+	 * the token's (a lost session would take the new key along). */
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+		goto fail;
+	}
+	if (value.ulValueLen != CK_UNAVAILABLE_INFORMATION)
 		key_len = value.ulValueLen;
 	if (alg_symmetric_key_len(simple.alg, &alg_len)) {
 		if (key_len != 0 && key_len != alg_len) {
@@ -333,6 +731,8 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	}
 	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg, (DWORD)key_len * 8,
 			       exportable, true, out);
+	if (err == ERROR_SUCCESS && (flags & CRYPT_KEK))
+		key_mark_wrap_only(*out);
 	if (err == ERROR_SUCCESS)
 		return ERROR_SUCCESS;
 fail:
@@ -357,17 +757,17 @@ DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struc
 		/* A public key needs no key to import it: hPubKey is ignored. */
 		return import_rsa_public_locked(ctx, data, len, out);
 	case PRIVATEKEYBLOB:
-		/* A PRIVATEKEYBLOB encrypted under a session key is not served yet. */
 		if (pub != NULL)
-			return NTE_NOT_SUPPORTED;
+			return import_rsa_private_encrypted_locked(ctx, data, len, pub, flags, out);
 		return import_rsa_private_locked(ctx, data, len, flags, out);
 	case PLAINTEXTKEYBLOB:
 		return import_plaintext_locked(ctx, data, len, flags, out);
 	case SIMPLEBLOB:
 		return import_simple_locked(ctx, data, len, pub, flags, out);
 	case OPAQUEKEYBLOB:
+		return import_opaque_locked(ctx, data, len, pub, flags, out);
 	case SYMMETRICWRAPKEYBLOB:
-		return NTE_NOT_SUPPORTED;
+		return import_symwrap_locked(ctx, data, len, pub, flags, out);
 	default:
 		return NTE_BAD_TYPE;
 	}

@@ -10,10 +10,15 @@
 /* CryptImportKey's work, with ctx locked. pub is hPubKey's key, NULL for
  * 0. The blob is checked in the order of SPEC section 5 before the token
  * sees anything; a failed import leaves no object behind.
- * Implemented: PUBLICKEYBLOB and PRIVATEKEYBLOB (RSA, plaintext),
- * PLAINTEXTKEYBLOB, SIMPLEBLOB. Known blob types not served yet: NTE_NOT_SUPPORTED.
+ * Implemented: PUBLICKEYBLOB and PRIVATEKEYBLOB (RSA; plaintext, or
+ * encrypted under pub, a session key of ctx: NTE_BAD_KEY for any other),
+ * PLAINTEXTKEYBLOB (CRYPT_IPSEC_HMAC_KEY: RC2 keys past 16 bytes),
+ * SIMPLEBLOB, SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB; CRYPT_KEK makes an
+ * imported secret key wrap-only. Known blob types not served yet:
+ * NTE_NOT_SUPPORTED.
  * Errors: NTE_BAD_DATA, NTE_BAD_TYPE, NTE_BAD_ALGID, NTE_BAD_FLAGS,
- * NTE_BAD_PUBLIC_KEY, NTE_NOT_SUPPORTED, and what the token reports. */
+ * NTE_BAD_PUBLIC_KEY, NTE_BAD_KEY (no usable unwrapping key),
+ * NTE_NOT_SUPPORTED, and what the token reports. */
 DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struct key *pub,
 			DWORD flags, struct key **out);
 

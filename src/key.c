@@ -42,6 +42,77 @@ void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bo
 	tmpl[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(true), sizeof(CK_BBOOL) };
 }
 
+DWORD key_kek_flag_check(ALG_ID alg, DWORD flags)
+{
+	return (flags & CRYPT_KEK) && !alg_is_aes(alg) ? NTE_BAD_FLAGS : ERROR_SUCCESS;
+}
+
+CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek)
+{
+	CK_ULONG i;
+
+	if (!kek)
+		return KEY_SECRET_ATTRS;
+	for (i = 0; i < KEY_SECRET_ATTRS; i++) {
+		if (tmpl[i].type == CKA_ENCRYPT || tmpl[i].type == CKA_DECRYPT)
+			tmpl[i].pValue = token_bool(false);
+	}
+	tmpl[KEY_SECRET_ATTRS] = (CK_ATTRIBUTE){ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) };
+	tmpl[KEY_SECRET_ATTRS + 1] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(true), sizeof(CK_BBOOL) };
+	return KEY_SECRET_ATTRS + KEY_KEK_ATTRS;
+}
+
+void key_mark_wrap_only(struct key *key)
+{
+	key->obj->wrap_only = true;
+	key->permissions &= ~(DWORD)(CRYPT_ENCRYPT | CRYPT_DECRYPT);
+}
+
+CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool *wrap_only)
+{
+	CK_BBOOL wrap = CK_FALSE, enc = CK_TRUE, dec = CK_TRUE;
+	CK_ATTRIBUTE attrs[] = {
+		{ CKA_WRAP, &wrap, sizeof wrap },
+		{ CKA_ENCRYPT, &enc, sizeof enc },
+		{ CKA_DECRYPT, &dec, sizeof dec },
+	};
+	CK_RV rv;
+
+	*wrap_only = false;
+	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE)
+		return CKR_OK;
+	rv = token_get_attributes(ctx->tok, ctx->session, key->obj->priv, attrs, 3);
+	if (rv != CKR_OK)
+		return rv;
+	/* An attribute the token does not report counts against the key. */
+	*wrap_only = attrs[0].ulValueLen == sizeof wrap && wrap == CK_TRUE &&
+		     attrs[1].ulValueLen == sizeof enc && enc == CK_FALSE &&
+		     attrs[2].ulValueLen == sizeof dec && dec == CK_FALSE;
+	return CKR_OK;
+}
+
+void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
+{
+	size_t i;
+
+	if (obj->priv != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, obj->priv);
+	if (obj->pub != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, obj->pub);
+	obj->priv = obj->pub = CK_INVALID_HANDLE;
+	if (obj->owned) {
+		context_remove_owned_locked(ctx, obj);
+		obj->owned = false;
+	}
+	/* A verify context's pair is gone for CryptGetUserKey too. */
+	for (i = 0; i < CAPI11_N_ELEMENTS(ctx->verify_keys); i++) {
+		if (ctx->verify_keys[i] == obj) {
+			ctx->verify_keys[i] = NULL;
+			keyobj_unref_locked(ctx, obj);
+		}
+	}
+}
+
 DWORD param_put(BYTE *data, DWORD *len, const void *value, DWORD value_len)
 {
 	if (data == NULL) {
@@ -71,6 +142,7 @@ static void key_destroy_obj(struct handle_obj *base)
 	keyobj_unref_locked(ctx, key->obj);
 	pthread_mutex_unlock(&ctx->lock);
 	capi11_wipe(key->iv, sizeof key->iv);
+	capi11_wipe(key->chain, sizeof key->chain);
 	capi11_free(key);
 	context_unref(ctx);
 }
@@ -88,6 +160,7 @@ void keyobj_unref_locked(struct context *ctx, struct keyobj *obj)
 		}
 		context_remove_owned_locked(ctx, obj);
 	}
+	capi11_free(atomic_load(&obj->public_numbers));
 	capi11_free(obj);
 }
 
@@ -182,6 +255,10 @@ DWORD key_destroy(HCRYPTKEY h)
 	struct key *key = (struct key *)handle_remove(h, HANDLE_KEY);
 
 	if (key == NULL)
+		return ERROR_INVALID_PARAMETER;
+	/* A key of a context from before a fork: the handle goes, the rest is
+	 * the parent's (see context_release). */
+	if (context_is_inherited(key->ctx))
 		return ERROR_INVALID_PARAMETER;
 	pthread_mutex_lock(&key->ctx->lock);
 	context_remove_key_locked(key->ctx, h);
@@ -339,10 +416,24 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 		atomic_fetch_add(&(*out)->obj->refs, 1);
 		ctx->verify_keys[plan->spec - 1] = (*out)->obj;
 		keyobj_unref_locked(ctx, previous);
-	} else {
+	} else if (plan->old.priv != CK_INVALID_HANDLE) {
 		/* Windows replaces a container's key once the new pair is
-		 * complete. Certificates stay: nothing but the key is lost. */
-		container_key_destroy(ctx->tok, ctx->session, &plan->old);
+		 * complete. Certificates stay: nothing but the key is lost. The
+		 * old private key goes first; while it cannot, the new pair is
+		 * given up (the caller destroys it) rather than leaving two pairs
+		 * of one spec in the container. Once it is gone, destroying the
+		 * old public key is tidying: the new pair is the container's. */
+		CK_RV rv = token_destroy(ctx->tok, ctx->session, plan->old.priv);
+
+		if (rv != CKR_OK) {
+			context_note_rv_locked(ctx, rv);
+			keyobj_unref_locked(ctx, (*out)->obj);
+			key_discard(*out);
+			*out = NULL;
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
+		}
+		if (plan->old.pub != CK_INVALID_HANDLE)
+			token_destroy(ctx->tok, ctx->session, plan->old.pub);
 	}
 	return ERROR_SUCCESS;
 }
@@ -404,6 +495,7 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 					struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
+	bool kek = (flags & CRYPT_KEK) != 0;
 	CK_KEY_TYPE type;
 	CK_MECHANISM_INFO info;
 	CK_ULONG value_len = 0;
@@ -432,10 +524,11 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	    !(info.flags & CKF_GENERATE))
 		return NTE_BAD_ALGID;
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + 1];
-		CK_ULONG n = KEY_SECRET_ATTRS;
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
+		CK_ULONG n;
 
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
+		n = key_secret_template_kek(tmpl, kek);
 		/* DES keys have a fixed length; only AES, RC2 and RC4 are told. */
 		if (type != CKK_DES && type != CKK_DES2 && type != CKK_DES3) {
 			value_len = bits / 8;
@@ -449,6 +542,8 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable, true, out);
 	if (err != ERROR_SUCCESS)
 		token_destroy(ctx->tok, ctx->session, h);
+	else if (kek)
+		key_mark_wrap_only(*out);
 	return err;
 }
 
@@ -507,7 +602,10 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 	}
 	for (i = 0; i < CAPI11_N_ELEMENTS(sym_gens); i++) {
 		if (sym_gens[i].algid == algid) {
-			if (LOWORD(flags) & ~(DWORD)VALID_GENKEY_FLAGS)
+			/* CRYPT_KEK: a wrap-only AES key (key_kek_flag_check). */
+			if (LOWORD(flags) & ~(DWORD)(VALID_GENKEY_FLAGS | CRYPT_KEK))
+				return NTE_BAD_FLAGS;
+			if (key_kek_flag_check(algid, flags) != ERROR_SUCCESS)
 				return NTE_BAD_FLAGS;
 			return key_generate_secret_locked(ctx, &sym_gens[i], flags, out);
 		}
@@ -569,26 +667,13 @@ DWORD key_duplicate_locked(struct key *key, struct key **out)
 
 	if (copy == NULL)
 		return NTE_NO_MEMORY;
-	*copy = *key;
+	/* Everything after the handle header, which the context lock does not
+	 * guard: other threads change its reference count at any time. */
+	memcpy((char *)copy + sizeof copy->base, (const char *)key + sizeof key->base,
+	       sizeof *key - sizeof key->base);
 	handle_obj_init(&copy->base, HANDLE_KEY, key_destroy_obj);
 	handle_obj_ref(&key->ctx->base);
 	atomic_fetch_add(&key->obj->refs, 1);
 	*out = copy;
 	return ERROR_SUCCESS;
-}
-
-DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
-{
-	switch (param) {
-	case KP_ALGID:
-		return param_put_dword(data, len, key->algid);
-	case KP_KEYLEN:
-		return param_put_dword(data, len, key->bits);
-	case KP_BLOCKLEN:
-		return param_put_dword(data, len, key->block_bits);
-	case KP_PERMISSIONS:
-		return param_put_dword(data, len, key->permissions);
-	default:
-		return NTE_BAD_TYPE;
-	}
 }

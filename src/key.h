@@ -22,7 +22,29 @@ struct keyobj {
 	 * or when its context is released, whichever comes first. */
 	bool owned;
 	bool gone;
+	/* A key-encryption key (CRYPT_KEK): CKA_WRAP/CKA_UNWRAP TRUE,
+	 * CKA_ENCRYPT/CKA_DECRYPT FALSE, so that what it wraps can never be
+	 * decrypted with it (SPEC section 3). Set when capi11 made the key;
+	 * key_read_wrap_only_locked asks the token for keys found there. */
+	bool wrap_only;
+	/* Facts of the token objects that cannot change once read
+	 * (KEYOBJ_FACT_*), so that exports ask the token once, not on each
+	 * call: a session object's CKA_EXTRACTABLE and CKA_SENSITIVE (only
+	 * this process could change them, and capi11 never does), and the
+	 * public key's exponent (fixed at creation). 0: nothing known yet. */
+	atomic_uint facts;
+	/* The public numbers, read at the first PUBLICKEYBLOB export and kept
+	 * while a handle holds the key, as Windows' CSPs keep a key's
+	 * material with its handle: the token serialises reads of its
+	 * objects, so every export asking again would not scale with
+	 * threads. export.c owns the layout; freed with the keyobj. */
+	_Atomic(void *) public_numbers;
 };
+
+#define KEYOBJ_FACT_FLAGS_READ 0x1u   /* the two bits below are valid */
+#define KEYOBJ_FACT_EXTRACTABLE 0x2u
+#define KEYOBJ_FACT_SENSITIVE 0x4u
+#define KEYOBJ_FACT_EXPONENT_OK 0x8u  /* public exponent checked: not one */
 
 struct key {
 	struct handle_obj base;        /* first: a key is a handle object */
@@ -37,6 +59,11 @@ struct key {
 	DWORD mode;                    /* KP_MODE */
 	DWORD padding;                 /* KP_PADDING */
 	BYTE iv[KEY_IV_MAX];           /* KP_IV */
+	/* CBC chaining value between the calls of a CryptEncrypt/CryptDecrypt
+	 * stream: the last ciphertext block, KP_IV again after a final call.
+	 * Kept here rather than in an open PKCS#11 operation, so that nothing
+	 * stays active on the context's session between calls. */
+	BYTE chain[KEY_IV_MAX];
 };
 
 /* CKA_SENSITIVE for a key capi11 makes or imports: every key without
@@ -52,6 +79,35 @@ bool key_new_is_sensitive(const struct context *ctx, bool exportable);
 #define KEY_SECRET_ATTRS 8
 void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bool exportable,
 				CK_ATTRIBUTE *tmpl);
+
+/* CRYPT_KEK (0x400, the Windows SDK's value) makes a wrap-only AES session
+ * key: the only kind of key under which a sensitive key leaves the token
+ * (SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB). key_kek_flag_check: NTE_BAD_FLAGS
+ * when dwFlags has CRYPT_KEK and alg is not AES_128/192/256. */
+DWORD key_kek_flag_check(ALG_ID alg, DWORD flags);
+/* With kek, turns a key_secret_template_locked template into a wrap-only
+ * one: CKA_ENCRYPT/CKA_DECRYPT FALSE, and CKA_WRAP/CKA_UNWRAP TRUE written
+ * at tmpl[KEY_SECRET_ATTRS..]. Returns the template's new length
+ * (KEY_SECRET_ATTRS without kek); tmpl has room for KEY_SECRET_ATTRS +
+ * KEY_KEK_ATTRS. */
+#define KEY_KEK_ATTRS 2
+CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek);
+/* Records that a key capi11 has just made is wrap-only: KP_PERMISSIONS
+ * loses CRYPT_ENCRYPT and CRYPT_DECRYPT. */
+void key_mark_wrap_only(struct key *key);
+/* Whether the token says the secret key is wrap-only (CKA_WRAP TRUE,
+ * CKA_ENCRYPT and CKA_DECRYPT FALSE), asked on ctx's session (locked; the
+ * key may belong to another context of the token, so its keyobj is only
+ * read). The token is asked rather than the keyobj trusted, so that a key
+ * found on the token is judged by what it is. Not a secret key: false.
+ * Returns the token's failure. */
+CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool *wrap_only);
+/* Destroys the key's token objects now (CRYPT_DESTROYKEY): a session key,
+ * or a container's pair (private and public object), so that
+ * CryptGetUserKey no longer finds it. The keyobj stays, with invalid
+ * object handles, for the handles that still name it: they can only be
+ * destroyed. */
+void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj);
 
 /* A new RSA pair for a container slot (or a verify context's memory), as
  * CryptGenKey and CryptImportKey make it. key_pair_begin_locked logs in (a
@@ -86,8 +142,15 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out);
 /* A new key handle on the same objects, with the same IV and mode. */
 DWORD key_duplicate_locked(struct key *key, struct key **out);
-/* CryptGetKeyParam's work; buffer rules of SPEC section 2. */
+/* CryptGetKeyParam's work (key-param.c); buffer rules of SPEC section 2.
+ * Errors: ERROR_MORE_DATA, NTE_BAD_TYPE (unknown or not for this key),
+ * SCARD_E_NO_SUCH_CERTIFICATE (KP_CERTIFICATE: none on the token). */
 DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
+/* CryptSetKeyParam's work (key-param.c). data is never NULL.
+ * Errors: NTE_BAD_TYPE, NTE_BAD_DATA (a value the key does not take),
+ * NTE_BAD_KEY (KP_CERTIFICATE on a key with no CKA_ID), mapped token
+ * failures of storing a certificate. */
+DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data);
 
 /* A key for objects the caller has just created (CryptImportKey): priv is
  * the private or secret key, pub the public key (either may be

@@ -23,9 +23,13 @@ libcapi11_core_la_SOURCES = \
 	src/key.c src/key.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
+	src/cipher.c src/cipher.h \
+	src/cert.c src/cert.h \
+	src/key-param.c \
 	src/api-prov.c \
 	src/api-key.c \
-	src/api-blob.c
+	src/api-blob.c \
+	src/api-data.c
 libcapi11_core_la_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS)
 libcapi11_core_la_LIBADD = $(P11KIT_LIBS)
 

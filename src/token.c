@@ -22,6 +22,9 @@ struct module {
 	 * it is not ours to finalise or re-initialise after fork. */
 	bool ours;
 	unsigned generation;
+	/* The path it was loaded by, so that acquiring by path again skips
+	 * p11_kit_module_load (a dlopen and p11-kit's registry each time). */
+	char *path;
 	struct module *next;
 };
 
@@ -60,14 +63,43 @@ static struct token *tokens;
 static atomic_uint fork_generation;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
+/* fork() copies only the forking thread: a lock that another thread held
+ * at that moment would stay locked in the child for ever. So the forking
+ * thread takes the token layer's locks first (modules_lock, then each
+ * token's two, an order no other code takes them in reverse; holding lock
+ * and store_lock together is only ever done here) and both processes
+ * release them afterwards. */
+static void on_fork_prepare(void)
+{
+	struct token *tok;
+
+	pthread_mutex_lock(&modules_lock);
+	for (tok = tokens; tok != NULL; tok = tok->next) {
+		pthread_mutex_lock(&tok->lock);
+		pthread_mutex_lock(&tok->store_lock);
+	}
+}
+
+static void on_fork_parent(void)
+{
+	struct token *tok;
+
+	for (tok = tokens; tok != NULL; tok = tok->next) {
+		pthread_mutex_unlock(&tok->store_lock);
+		pthread_mutex_unlock(&tok->lock);
+	}
+	pthread_mutex_unlock(&modules_lock);
+}
+
 static void on_fork_child(void)
 {
 	atomic_fetch_add(&fork_generation, 1);
+	on_fork_parent();
 }
 
 static void atfork_register(void)
 {
-	pthread_atfork(NULL, NULL, on_fork_child);
+	pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
 }
 
 unsigned token_generation(void)
@@ -193,13 +225,44 @@ out:
 	return rv;
 }
 
+/* The module already loaded by this path, restarted after a fork. */
+static struct module *module_find_path(const char *path, CK_RV *rv)
+{
+	unsigned gen = token_generation();
+	struct module *mod;
+
+	pthread_mutex_lock(&modules_lock);
+	for (mod = modules; mod != NULL; mod = mod->next) {
+		if (mod->path != NULL && strcmp(mod->path, path) == 0)
+			break;
+	}
+	if (mod != NULL)
+		*rv = module_refresh_locked(mod, gen);
+	pthread_mutex_unlock(&modules_lock);
+	return mod;
+}
+
 static CK_RV module_load_path(const char *path, struct module **out)
 {
-	CK_FUNCTION_LIST *fl = p11_kit_module_load(path, P11_KIT_MODULE_UNMANAGED);
+	CK_FUNCTION_LIST *fl;
+	CK_RV rv = CKR_OK;
 
+	*out = module_find_path(path, &rv);
+	if (*out != NULL)
+		return rv;
+	fl = p11_kit_module_load(path, P11_KIT_MODULE_UNMANAGED);
 	if (fl == NULL)
 		return CAPI11_CKR_MODULE_LOAD;
-	return module_adopt(fl, true, out);
+	rv = module_adopt(fl, true, out);
+	if (rv != CKR_OK)
+		return rv;
+	/* Modules live as long as the process; a copy that fails to be made
+	 * only costs the next acquire a load. */
+	pthread_mutex_lock(&modules_lock);
+	if ((*out)->path == NULL)
+		(*out)->path = capi11_strdup(path);
+	pthread_mutex_unlock(&modules_lock);
+	return CKR_OK;
 }
 
 static bool module_is_trust_policy(CK_FUNCTION_LIST *fl)
@@ -388,6 +451,132 @@ static CK_RV modules_find_token(struct module **mods, size_t n, P11KitUri *uri,
 	return CKR_TOKEN_NOT_PRESENT;
 }
 
+/* Where a URI led last time. Acquiring again checks that the token is
+ * still in that slot instead of walking every slot of every module: the
+ * walk reads every token's information, which SoftHSM serves from a file.
+ * An entry holds the URI's selection criteria, never its PIN; entries
+ * are guarded by modules_lock and die with a fork. */
+#define URI_HITS_MAX 8
+
+struct uri_hit {
+	struct token *tok;         /* NULL: a free entry */
+	unsigned generation;
+	char *module_path, *module_name;
+	CK_SLOT_ID slot_id;
+	CK_INFO module_info;
+	CK_SLOT_INFO slot_info;
+	CK_TOKEN_INFO token_info;
+};
+
+static struct uri_hit uri_hits[URI_HITS_MAX];
+static size_t uri_hit_victim;
+
+static bool str_equal(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* p11-kit keeps these structures zeroed where the URI is silent, padding
+ * included (it allocates them cleared), so equal criteria compare equal. */
+static bool uri_hit_matches(const struct uri_hit *hit, P11KitUri *uri, unsigned gen)
+{
+	return hit->tok != NULL && hit->generation == gen &&
+	       hit->slot_id == p11_kit_uri_get_slot_id(uri) &&
+	       str_equal(hit->module_path, p11_kit_uri_get_module_path(uri)) &&
+	       str_equal(hit->module_name, p11_kit_uri_get_module_name(uri)) &&
+	       memcmp(&hit->module_info, p11_kit_uri_get_module_info(uri),
+		      sizeof hit->module_info) == 0 &&
+	       memcmp(&hit->slot_info, p11_kit_uri_get_slot_info(uri), sizeof hit->slot_info) == 0 &&
+	       memcmp(&hit->token_info, p11_kit_uri_get_token_info(uri),
+		      sizeof hit->token_info) == 0;
+}
+
+static void uri_hit_clear(struct uri_hit *hit)
+{
+	capi11_free(hit->module_path);
+	capi11_free(hit->module_name);
+	memset(hit, 0, sizeof *hit);
+}
+
+/* Records where the walk led (tok), or forgets the URI (tok NULL). */
+static void uri_hit_update(P11KitUri *uri, struct token *tok)
+{
+	unsigned gen = token_generation();
+	const char *path = p11_kit_uri_get_module_path(uri);
+	const char *name = p11_kit_uri_get_module_name(uri);
+	struct uri_hit *hit;
+	bool failed = false;
+	size_t i;
+
+	pthread_mutex_lock(&modules_lock);
+	for (i = 0; i < URI_HITS_MAX; i++) {
+		if (uri_hit_matches(&uri_hits[i], uri, gen))
+			uri_hit_clear(&uri_hits[i]);
+	}
+	if (tok == NULL)
+		goto out;
+	hit = &uri_hits[uri_hit_victim];
+	uri_hit_victim = (uri_hit_victim + 1) % URI_HITS_MAX;
+	uri_hit_clear(hit);
+	hit->module_path = path != NULL ? capi11_strdup(path) : NULL;
+	hit->module_name = name != NULL ? capi11_strdup(name) : NULL;
+	failed = (path != NULL && hit->module_path == NULL) || (name != NULL && hit->module_name == NULL);
+	if (failed) {
+		uri_hit_clear(hit);
+		goto out;
+	}
+	hit->generation = gen;
+	hit->slot_id = p11_kit_uri_get_slot_id(uri);
+	hit->module_info = *p11_kit_uri_get_module_info(uri);
+	hit->slot_info = *p11_kit_uri_get_slot_info(uri);
+	hit->token_info = *p11_kit_uri_get_token_info(uri);
+	hit->tok = tok;
+out:
+	pthread_mutex_unlock(&modules_lock);
+}
+
+/* Whether the token found before is still in its slot. A token in a
+ * fixed slot (SoftHSM, an HSM) stays while the module runs, so the slot's
+ * presence flag is enough; a reader may hold another card by now, so for
+ * removable slots the token's label and serial must be the same card's.
+ * Anything else goes back to the walk, which reports an absent card. */
+static bool token_still_present(struct token *tok, P11KitUri *uri)
+{
+	CK_FUNCTION_LIST *fl = tok->mod->fl;
+	char label[sizeof tok->label], serial[sizeof tok->serial];
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+
+	if (traced("C_GetSlotInfo", fl->C_GetSlotInfo(tok->slot, &si)) != CKR_OK ||
+	    !(si.flags & CKF_TOKEN_PRESENT))
+		return false;
+	if (!(si.flags & CKF_REMOVABLE_DEVICE))
+		return true;
+	if (traced("C_GetTokenInfo", fl->C_GetTokenInfo(tok->slot, &ti)) != CKR_OK ||
+	    !(ti.flags & CKF_TOKEN_INITIALIZED) || !p11_kit_uri_match_token_info(uri, &ti))
+		return false;
+	copy_padded(label, ti.label, sizeof ti.label);
+	copy_padded(serial, ti.serialNumber, sizeof ti.serialNumber);
+	return strcmp(label, tok->label) == 0 && strcmp(serial, tok->serial) == 0;
+}
+
+static struct token *uri_hit_lookup(P11KitUri *uri)
+{
+	unsigned gen = token_generation();
+	struct token *tok = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&modules_lock);
+	for (i = 0; i < URI_HITS_MAX && tok == NULL; i++) {
+		if (uri_hit_matches(&uri_hits[i], uri, gen))
+			tok = uri_hits[i].tok;
+	}
+	pthread_mutex_unlock(&modules_lock);
+	if (tok == NULL || !token_still_present(tok, uri))
+		return NULL;
+	return tok;
+}
+
 CK_RV token_open_uri(P11KitUri *uri, struct token **out)
 {
 	const char *path = p11_kit_uri_get_module_path(uri);
@@ -397,17 +586,22 @@ CK_RV token_open_uri(P11KitUri *uri, struct token **out)
 	size_t n = 0;
 	CK_RV rv;
 
+	*out = uri_hit_lookup(uri);
+	if (*out != NULL)
+		return CKR_OK;
 	if (path != NULL) {
 		rv = module_load_path(path, &one);
 		if (rv != CKR_OK)
 			return rv;
-		return modules_find_token(&one, 1, uri, out);
+		rv = modules_find_token(&one, 1, uri, out);
+	} else {
+		rv = modules_load_registered(name, &mods, &n);
+		if (rv != CKR_OK)
+			return rv;
+		rv = modules_find_token(mods, n, uri, out);
+		capi11_free(mods);
 	}
-	rv = modules_load_registered(name, &mods, &n);
-	if (rv != CKR_OK)
-		return rv;
-	rv = modules_find_token(mods, n, uri, out);
-	capi11_free(mods);
+	uri_hit_update(uri, rv == CKR_OK ? *out : NULL);
 	return rv;
 }
 
@@ -491,11 +685,22 @@ CK_RV token_session_acquire(struct token *tok, CK_SESSION_HANDLE *out)
 		return rv;
 	pthread_mutex_lock(&tok->lock);
 	if (tok->n_pool > 0) {
-		*out = tok->pool[--tok->n_pool];
+		CK_SESSION_INFO info;
+		CK_SESSION_HANDLE s = tok->pool[--tok->n_pool];
+
 		pthread_mutex_unlock(&tok->lock);
-		return CKR_OK;
+		/* Pooled sessions die with a card pulled and put back while nobody
+		 * used them: the first context to meet the token again would fail
+		 * on one. Such a session takes the pool with it (release). */
+		rv = traced("C_GetSessionInfo", tok->mod->fl->C_GetSessionInfo(s, &info));
+		if (!token_rv_is_session_lost(rv)) {
+			*out = s;
+			return CKR_OK;
+		}
+		token_session_release(tok, s, rv);
+	} else {
+		pthread_mutex_unlock(&tok->lock);
 	}
-	pthread_mutex_unlock(&tok->lock);
 	return traced("C_OpenSession",
 		      tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
 						  NULL, NULL, out));
@@ -559,6 +764,12 @@ CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_
 
 	pthread_mutex_lock(&tok->store_lock);
 	rv = traced("C_FindObjectsInit", fl->C_FindObjectsInit(s, tmpl, n));
+	if (rv == CKR_OPERATION_ACTIVE) {
+		/* A search whose C_FindObjectsFinal failed earlier is still open
+		 * on this pooled session: end it and start again, once. */
+		fl->C_FindObjectsFinal(s);
+		rv = traced("C_FindObjectsInit", fl->C_FindObjectsInit(s, tmpl, n));
+	}
 	if (rv != CKR_OK) {
 		/* SoftHSM can fail after marking the search active: end it, or the
 		 * pooled session refuses every later search. */
@@ -614,10 +825,15 @@ CK_RV token_get_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HAN
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return rv;
 	/* Trust no length a module reports: one larger than the buffer it was
-	 * given would make a caller read past it. */
+	 * given would make a caller read past it, and an attribute it says is
+	 * unavailable while answering CKR_OK (PKCS#11 requires one of the two
+	 * codes above then) leaves nothing the caller could rely on. */
 	for (i = 0; i < n; i++) {
-		if (tmpl[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		if (tmpl[i].ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+			if (rv == CKR_OK)
+				return CKR_GENERAL_ERROR;
 			continue;
+		}
 		if (tmpl[i].pValue != NULL && tmpl[i].ulValueLen > asked[i])
 			return CKR_GENERAL_ERROR;
 	}
@@ -633,8 +849,9 @@ CK_RV token_get_attribute_alloc(struct token *tok, CK_SESSION_HANDLE s, CK_OBJEC
 	rv = traced("C_GetAttributeValue", tok->mod->fl->C_GetAttributeValue(s, obj, &attr, 1));
 	if (rv != CKR_OK)
 		return rv;
+	/* CKR_OK with no length: a module contradicting itself. */
 	if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-		return CKR_ATTRIBUTE_SENSITIVE;
+		return CKR_GENERAL_ERROR;
 	/* Bounded: no key attribute capi11 reads is anywhere near this. */
 	if (attr.ulValueLen > 64 * 1024)
 		return CKR_GENERAL_ERROR;
@@ -662,7 +879,10 @@ CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE ob
 
 	if (rv != CKR_OK)
 		return rv;
-	*value = attr.ulValueLen == sizeof b && b == CK_TRUE;
+	/* A value the token hides or lacks leaves the caller's default, which
+	 * each caller picks to fail safe (not extractable, sensitive). */
+	if (attr.ulValueLen == sizeof b)
+		*value = b == CK_TRUE;
 	return CKR_OK;
 }
 
@@ -729,6 +949,18 @@ CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, s
 	return traced("C_GenerateRandom", tok->mod->fl->C_GenerateRandom(s, buf, len));
 }
 
+CK_RV token_digest(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
+		   const unsigned char *in, CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len)
+{
+	CK_MECHANISM m = { mech, NULL, 0 };
+	CK_RV rv;
+
+	rv = traced("C_DigestInit", tok->mod->fl->C_DigestInit(s, &m));
+	if (rv != CKR_OK)
+		return rv;
+	return traced("C_Digest", tok->mod->fl->C_Digest(s, (unsigned char *)in, in_len, out, out_len));
+}
+
 CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
 {
 	struct mech_cache entry;
@@ -778,5 +1010,45 @@ CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mec
 							       (unsigned char *)wrapped, wrapped_len,
 							       tmpl, n, key));
 	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
+}
+
+/* C_EncryptInit and C_Encrypt in one call, so that no operation stays
+ * active on the session between CryptoAPI calls (a session outlives its
+ * context in the pool). A failed C_Encrypt ends the operation by PKCS#11's
+ * rules, but a module that breaks them would poison the session for good:
+ * a second, empty call with the same buffer ends it either way, and its
+ * result is of no interest. */
+CK_RV token_encrypt(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		    CK_OBJECT_HANDLE key, const unsigned char *in, CK_ULONG in_len,
+		    unsigned char *out, CK_ULONG *out_len)
+{
+	CK_ULONG room = *out_len;
+	CK_RV rv;
+
+	rv = traced("C_EncryptInit", tok->mod->fl->C_EncryptInit(s, mech, key));
+	if (rv != CKR_OK)
+		return rv;
+	rv = traced("C_Encrypt", tok->mod->fl->C_Encrypt(s, (unsigned char *)in, in_len, out,
+							   out_len));
+	if (rv != CKR_OK)
+		tok->mod->fl->C_Encrypt(s, (unsigned char *)in, 0, out, &room);
+	return rv;
+}
+
+CK_RV token_decrypt(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		    CK_OBJECT_HANDLE key, const unsigned char *in, CK_ULONG in_len,
+		    unsigned char *out, CK_ULONG *out_len)
+{
+	CK_ULONG room = *out_len;
+	CK_RV rv;
+
+	rv = traced("C_DecryptInit", tok->mod->fl->C_DecryptInit(s, mech, key));
+	if (rv != CKR_OK)
+		return rv;
+	rv = traced("C_Decrypt", tok->mod->fl->C_Decrypt(s, (unsigned char *)in, in_len, out,
+							   out_len));
+	if (rv != CKR_OK)
+		tok->mod->fl->C_Decrypt(s, (unsigned char *)in, 0, out, &room);
 	return rv;
 }

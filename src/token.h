@@ -63,6 +63,8 @@ CK_RV token_get_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HAN
 /* Reads one variable-length attribute into a capi11_malloc'd buffer. */
 CK_RV token_get_attribute_alloc(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 				CK_ATTRIBUTE_TYPE type, void **value, CK_ULONG *len);
+/* A boolean attribute; one the token hides or lacks leaves *value as the
+ * caller set it. */
 CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 		     CK_ATTRIBUTE_TYPE type, bool *value);
 CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
@@ -76,6 +78,10 @@ CK_RV token_generate_key_pair(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANI
 			      CK_ATTRIBUTE *pub, CK_ULONG n_pub, CK_ATTRIBUTE *priv, CK_ULONG n_priv,
 			      CK_OBJECT_HANDLE *pub_key, CK_OBJECT_HANDLE *priv_key);
 CK_RV token_random(struct token *tok, CK_SESSION_HANDLE s, unsigned char *buf, size_t len);
+/* One-shot C_DigestInit + C_Digest; out must hold the whole digest, so
+ * that no operation stays active on the session. */
+CK_RV token_digest(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,
+		   const unsigned char *in, CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len);
 
 /* Pointers to a CK_TRUE or CK_FALSE that lives forever, for templates. */
 CK_BBOOL *token_bool(bool value);
@@ -92,5 +98,16 @@ CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mec
 		       CK_OBJECT_HANDLE unwrapping, const unsigned char *wrapped,
 		       CK_ULONG wrapped_len, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		       CK_OBJECT_HANDLE *key);
+
+/* One-shot C_EncryptInit + C_Encrypt / C_DecryptInit + C_Decrypt. in and
+ * out may be the same buffer; *out_len is out's room and becomes the
+ * length written. Nothing stays active on the session afterwards as long
+ * as out is large enough. */
+CK_RV token_encrypt(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		    CK_OBJECT_HANDLE key, const unsigned char *in, CK_ULONG in_len,
+		    unsigned char *out, CK_ULONG *out_len);
+CK_RV token_decrypt(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
+		    CK_OBJECT_HANDLE key, const unsigned char *in, CK_ULONG in_len,
+		    unsigned char *out, CK_ULONG *out_len);
 
 #endif

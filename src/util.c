@@ -17,6 +17,8 @@ union alloc_header {
 };
 
 static _Atomic(capi11_free_hook) free_hook;
+/* Blocks handed out and not yet freed, for leak checks in the tests. */
+static atomic_size_t live_blocks;
 
 void capi11_wipe(void *buf, size_t len)
 {
@@ -36,6 +38,11 @@ void capi11_set_free_hook(capi11_free_hook hook)
 	atomic_store(&free_hook, hook);
 }
 
+size_t capi11_alloc_live(void)
+{
+	return atomic_load(&live_blocks);
+}
+
 void *capi11_malloc(size_t len)
 {
 	union alloc_header *h;
@@ -47,6 +54,7 @@ void *capi11_malloc(size_t len)
 	if (h == NULL)
 		return NULL;
 	h->len = len;
+	atomic_fetch_add(&live_blocks, 1);
 	return h + 1;
 }
 
@@ -109,6 +117,7 @@ void capi11_free(void *ptr)
 	hook = atomic_load(&free_hook);
 	if (hook != NULL)
 		hook(ptr, h->len);
+	atomic_fetch_sub(&live_blocks, 1);
 	free(h);
 }
 

@@ -25,6 +25,8 @@ void capi11_free_string_secret(char *s);
 /* Test hook: called with every block just before it is freed. */
 typedef void (*capi11_free_hook)(void *ptr, size_t len);
 void capi11_set_free_hook(capi11_free_hook hook);
+/* Test hook: blocks allocated here and not yet freed. */
+size_t capi11_alloc_live(void);
 
 /* Reads everything fd holds, at most max bytes, into a NUL-terminated
  * capi11_malloc'd buffer of *size bytes; *len is the byte count. Files read

@@ -351,6 +351,12 @@ typedef ULONG_PTR HCRYPTHASH;
 #define CRYPT_ONLINE 0x00000080
 #define CRYPT_SF 0x00000100
 #define CRYPT_CREATE_IV 0x00000200
+/* capi11: with CryptGenKey(CALG_AES_128/192/256) or CryptImportKey of a
+ * secret key, a wrap-only key-encryption key (CKA_WRAP/CKA_UNWRAP TRUE,
+ * CKA_ENCRYPT/CKA_DECRYPT FALSE on the token; KP_PERMISSIONS without
+ * CRYPT_ENCRYPT/CRYPT_DECRYPT), the only session key under which a
+ * sensitive key is exported (SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB). With
+ * any other algorithm: NTE_BAD_FLAGS. */
 #define CRYPT_KEK 0x00000400
 #define CRYPT_DATA_KEY 0x00000800
 #define CRYPT_VOLATILE 0x00001000
@@ -961,9 +967,11 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer);
  * CALG_RC2/CALG_RC4 where the token has them).  The upper 16 bits of
  * dwFlags give the length in bits (0: the default).
  * In a CRYPT_VERIFYCONTEXT context key pairs are session objects.
+ * CRYPT_KEK with an AES algorithm makes a wrap-only key-encryption key.
  * Errors: ERROR_INVALID_PARAMETER (bad handle, phKey NULL), NTE_BAD_ALGID
  * (algorithm not supported, CALG_AES included), NTE_BAD_FLAGS (length
- * invalid for a DES-family key), NTE_BAD_DATA (length invalid for other
+ * invalid for a DES-family key, CRYPT_KEK with a non-AES algorithm),
+ * NTE_BAD_DATA (length invalid for other
  * keys), NTE_NOT_SUPPORTED (the token cannot),
  * NTE_TOKEN_KEYSET_STORAGE_FULL (the token is full), NTE_FAIL. */
 BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags,
@@ -1001,22 +1009,41 @@ BOOL CryptGetKeyParam(HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData,
 
 /* Sets a key property (KP_IV, KP_MODE, KP_PADDING, KP_PERMISSIONS,
  * KP_EFFECTIVE_KEYLEN...).
+ * KP_CERTIFICATE stores the DER certificate at pbData (its length is read
+ * from its own header) on the token beside the key, replacing the one
+ * there.
  * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData NULL), NTE_BAD_TYPE
- * (unknown dwParam), NTE_BAD_DATA (a value the key does not take, such as
- * a padding other than PKCS5_PADDING or adding CRYPT_EXPORT to
- * KP_PERMISSIONS), NTE_BAD_FLAGS. */
+ * (unknown dwParam, or one the key does not have), NTE_BAD_DATA (a value
+ * the key does not take, such as a padding other than PKCS5_PADDING, a
+ * KP_MODE other than CRYPT_MODE_CBC/ECB, adding CRYPT_EXPORT to
+ * KP_PERMISSIONS, or bytes that are no certificate), NTE_NOT_SUPPORTED
+ * (CRYPT_MODE_OFB, CFB, CTS), NTE_PERM (a certificate in a verify
+ * context), NTE_BAD_FLAGS. */
 BOOL CryptSetKeyParam(HCRYPTKEY hKey, DWORD dwParam, const BYTE *pbData,
 		      DWORD dwFlags);
 
 /* Exports hKey as a blob of type dwBlobType, protected by hExpKey when the
  * blob type needs one (0: none).  pbData NULL stores the size needed in
- * *pdwDataLen without wrapping anything.
+ * *pdwDataLen without wrapping anything (for an RSA OPAQUEKEYBLOB an upper
+ * bound; the export stores the exact length).
+ * SYMMETRICWRAPKEYBLOB: under a 3DES hExpKey, a 3DES key in RFC 3217's
+ * Triple-DES key wrap (Microsoft's format; extractable, non-sensitive keys
+ * only); under an AES hExpKey, a key of 16 bytes or more in the RFC 3394
+ * AES key wrap (a capi11 extension).  OPAQUEKEYBLOB: capi11's own format
+ * (docs/OPAQUEKEYBLOB.md), a session key or RSA private key wrapped on the
+ * token under a CRYPT_KEK key; CRYPT_DESTROYKEY then destroys the key on
+ * the token (the handle stays, to be released by CryptDestroyKey; every
+ * other use of it fails).  A sensitive key leaves only under a CRYPT_KEK
+ * key or an RSA public key whose private half this context cannot use.
  * Errors: ERROR_INVALID_PARAMETER (bad hKey, non-zero hExpKey that is not a
  * key, pdwDataLen NULL), ERROR_MORE_DATA (buffer too small; *pdwDataLen
  * holds the size), NTE_BAD_TYPE (unknown blob type), NTE_BAD_KEY (the key
- * cannot be exported in that form, or has no defined wrap under hExpKey),
- * NTE_BAD_KEY_STATE (the key is not exportable, also for a size query of a
- * PRIVATEKEYBLOB), NTE_BAD_PUBLIC_KEY (SIMPLEBLOB without an RSA public
+ * cannot be exported in that form, or has no defined wrap under hExpKey:
+ * also hExpKey 0 or not a session key for SYMMETRICWRAPKEYBLOB, not a
+ * CRYPT_KEK AES key for OPAQUEKEYBLOB, a key destroyed by
+ * CRYPT_DESTROYKEY), NTE_BAD_KEY_STATE (the key is not exportable, or is
+ * sensitive and hExpKey could decrypt the wrap; also for size queries of
+ * PRIVATEKEYBLOB, SYMMETRICWRAPKEYBLOB and OPAQUEKEYBLOB), NTE_BAD_PUBLIC_KEY (SIMPLEBLOB without an RSA public
  * hExpKey), NTE_BAD_FLAGS (flags outside CRYPT_Y_ONLY, CRYPT_SSL2_FALLBACK,
  * CRYPT_DESTROYKEY, CRYPT_OAEP, CRYPT_BLOB_VER3), NTE_NOT_SUPPORTED (the
  * token cannot), NTE_FAIL. */
@@ -1032,10 +1059,16 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType,
  * magic, bad bit length, public exponent 1, or the unwrap or decryption
  * failed), NTE_BAD_TYPE (unknown blob type), NTE_BAD_ALGID (unknown
  * aiKeyAlg), NTE_BAD_FLAGS (a key length the algorithm does not have for
- * the DES family, CRYPT_IPSEC_HMAC_KEY outside PLAINTEXTKEYBLOB),
- * NTE_BAD_PUBLIC_KEY (SIMPLEBLOB without the container's exchange key as
- * hPubKey), NTE_NOT_SUPPORTED (the token cannot), NTE_FAIL.  A failed
- * import leaves nothing on the token. */
+ * the DES family, CRYPT_IPSEC_HMAC_KEY outside PLAINTEXTKEYBLOB, CRYPT_KEK
+ * with a secret key that is not AES), NTE_BAD_PUBLIC_KEY (SIMPLEBLOB
+ * without the container's exchange key as hPubKey), NTE_BAD_KEY
+ * (SYMMETRICWRAPKEYBLOB/OPAQUEKEYBLOB with hPubKey 0 or not a session key
+ * of this token, OPAQUEKEYBLOB with an hPubKey that is not a CRYPT_KEK
+ * key, a key with no wrap of that kind under hPubKey), NTE_NOT_SUPPORTED
+ * (the token cannot), NTE_FAIL.  A wrapping key of another algorithm than
+ * the blob names, like a wrong key, is NTE_BAD_DATA.  CRYPT_KEK makes the
+ * imported secret key a wrap-only key-encryption key.  A failed import
+ * leaves nothing on the token. */
 BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 		    HCRYPTKEY hPubKey, DWORD dwFlags, HCRYPTKEY *phKey);
 
@@ -1047,8 +1080,10 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * pdwDataLen NULL), ERROR_MORE_DATA (dwBufLen too small; *pdwDataLen holds
  * the size), NTE_BAD_DATA (a non-final length that is not a multiple of
  * the block size), NTE_BAD_KEY (a key that cannot encrypt: an RSA
- * signature key, or an RSA key with public exponent 1), NTE_BAD_FLAGS,
- * NTE_FAIL. */
+ * signature key, or an RSA key with public exponent 1), NTE_BAD_LEN (RSA
+ * plaintext longer than the modulus allows), NTE_PERM (no CRYPT_ENCRYPT
+ * in KP_PERMISSIONS: wrap-only keys), NTE_NOT_SUPPORTED (the token cannot
+ * run the cipher), NTE_BAD_FLAGS (flags other than CRYPT_OAEP), NTE_FAIL. */
 BOOL CryptEncrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 		  DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen,
 		  DWORD dwBufLen);
@@ -1059,7 +1094,9 @@ BOOL CryptEncrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
  * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
  * pdwDataLen NULL), NTE_BAD_LEN (Final with no data), NTE_BAD_DATA (bad padding, a length
  * that is not a multiple of the block size, or the decryption failed),
- * NTE_BAD_KEY (a key that cannot decrypt), NTE_BAD_FLAGS, NTE_FAIL. */
+ * NTE_BAD_KEY (a key that cannot decrypt), NTE_PERM (no CRYPT_DECRYPT in
+ * KP_PERMISSIONS: wrap-only keys), NTE_NOT_SUPPORTED (the token cannot
+ * run the cipher), NTE_BAD_FLAGS (flags other than CRYPT_OAEP), NTE_FAIL. */
 BOOL CryptDecrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 		  DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen);
 

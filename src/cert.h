@@ -1,0 +1,39 @@
+/* Certificates beside keys (KP_CERTIFICATE): a CKO_CERTIFICATE of type
+ * CKC_X_509 that shares its key's CKA_ID (SPEC section 3), and the few
+ * DER fields PKCS#11 wants next to the certificate's value. */
+#ifndef CAPI11_CERT_H
+#define CAPI11_CERT_H
+
+#include "token.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <wincrypt.h>
+
+/* Certificates larger than this are refused: real ones are a few KiB,
+ * and CryptSetKeyParam gives no buffer length to check against. */
+#define CERT_DER_MAX (64 * 1024)
+
+/* Pointers into a DER certificate: whole TLVs, as PKCS#11 stores them. */
+struct cert_der {
+	size_t len;                    /* the whole certificate */
+	const BYTE *serial;            /* INTEGER, for CKA_SERIAL_NUMBER */
+	size_t serial_len;
+	const BYTE *issuer;            /* Name, for CKA_ISSUER */
+	size_t issuer_len;
+	const BYTE *subject;           /* Name, for CKA_SUBJECT */
+	size_t subject_len;
+};
+
+/* Walks the outer structure of an X.509 certificate: Certificate and
+ * TBSCertificate SEQUENCEs, then version, serial, signature, issuer,
+ * validity and subject. The certificate's own length bounds every read;
+ * bytes past it are never touched, and nothing is read beyond max.
+ * False when the bytes are not a certificate of at most max bytes. */
+bool cert_der_parse(const BYTE *der, size_t max, struct cert_der *out);
+
+/* The X.509 certificates whose CKA_ID is id: a capi11_malloc'd array. */
+CK_RV cert_find(struct token *tok, CK_SESSION_HANDLE s, const void *id, size_t id_len,
+		CK_OBJECT_HANDLE **objs, CK_ULONG *count);
+
+#endif

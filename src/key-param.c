@@ -1,0 +1,213 @@
+/* Key parameters: CryptGetKeyParam and CryptSetKeyParam. Values follow
+ * Microsoft's providers as rsaenh reproduces them (its tests run on
+ * Windows): lengths in bits, PKCS5_PADDING only, CRYPT_EXPORT that can be
+ * neither added nor taken away. KP_CERTIFICATE reads and writes the
+ * token's certificate that shares the key's CKA_ID. */
+#include "config.h"
+#include "key.h"
+#include "cert.h"
+#include "errors.h"
+#include "util.h"
+
+#include <string.h>
+
+/* The key's CKA_ID, from whichever of its objects exists. An empty ID
+ * (NULL, 0) is no ID. */
+static CK_RV key_param_read_id(struct key *key, void **id, CK_ULONG *id_len)
+{
+	struct context *ctx = key->ctx;
+	CK_OBJECT_HANDLE obj = key->obj->priv != CK_INVALID_HANDLE ? key->obj->priv : key->obj->pub;
+	CK_RV rv;
+
+	*id = NULL;
+	*id_len = 0;
+	rv = token_get_attribute_alloc(ctx->tok, ctx->session, obj, CKA_ID, id, id_len);
+	context_note_rv_locked(ctx, rv);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || (rv == CKR_OK && *id_len == 0)) {
+		capi11_free(*id);
+		*id = NULL;
+		*id_len = 0;
+		return CKR_OK;
+	}
+	return rv;
+}
+
+/* KP_CERTIFICATE: the DER value of the X.509 certificate with the key's
+ * CKA_ID. Smart card providers answer SCARD_E_NO_SUCH_CERTIFICATE when the
+ * card holds none; a session key never has one. */
+static DWORD key_param_get_certificate(struct key *key, BYTE *data, DWORD *len)
+{
+	struct context *ctx = key->ctx;
+	CK_OBJECT_HANDLE *objs = NULL;
+	CK_ULONG n = 0, value_len = 0;
+	void *id = NULL, *value = NULL;
+	CK_ULONG id_len = 0;
+	DWORD err;
+	CK_RV rv;
+
+	if (key->obj->type != CKK_RSA)
+		return NTE_BAD_TYPE;
+	rv = key_param_read_id(key, &id, &id_len);
+	if (rv == CKR_OK && id_len > 0)
+		rv = cert_find(ctx->tok, ctx->session, id, id_len, &objs, &n);
+	if (rv == CKR_OK && n > 0)
+		rv = token_get_attribute_alloc(ctx->tok, ctx->session, objs[0], CKA_VALUE, &value,
+					       &value_len);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+	else if (n == 0 || value_len == 0)
+		err = SCARD_E_NO_SUCH_CERTIFICATE;
+	else if (value_len > CERT_DER_MAX)
+		err = NTE_FAIL;
+	else
+		err = param_put(data, len, value, (DWORD)value_len);
+	capi11_free(value);
+	capi11_free(objs);
+	capi11_free(id);
+	return err;
+}
+
+/* KP_CERTIFICATE set: stores the certificate on the token beside the key
+ * (CKA_ID of the key, CKA_LABEL of the container) and only then drops the
+ * certificates it replaces, so a failure leaves the old one in place. A
+ * verify context has no container to keep it in. */
+static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
+{
+	static const CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	static const CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+	struct context *ctx = key->ctx;
+	CK_OBJECT_HANDLE *old = NULL, cert = CK_INVALID_HANDLE;
+	CK_ULONG n_old = 0, id_len = 0, i, n;
+	struct cert_der parts;
+	void *id = NULL;
+	DWORD err;
+	CK_RV rv;
+
+	if (key->obj->type != CKK_RSA)
+		return NTE_BAD_TYPE;
+	if (ctx->verify)
+		return NTE_PERM;
+	if (!cert_der_parse(der, CERT_DER_MAX, &parts))
+		return NTE_BAD_DATA;
+	err = context_login_locked(ctx, true);
+	if (err != ERROR_SUCCESS)
+		return err;
+	rv = key_param_read_id(key, &id, &id_len);
+	if (rv == CKR_OK && id_len == 0) {
+		err = NTE_BAD_KEY;
+		goto out;
+	}
+	if (rv == CKR_OK)
+		rv = cert_find(ctx->tok, ctx->session, id, id_len, &old, &n_old);
+	if (rv == CKR_OK) {
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, (void *)&cls, sizeof cls },
+			{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof x509 },
+			{ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_ID, id, id_len },
+			{ CKA_SUBJECT, (void *)parts.subject, parts.subject_len },
+			{ CKA_ISSUER, (void *)parts.issuer, parts.issuer_len },
+			{ CKA_SERIAL_NUMBER, (void *)parts.serial, parts.serial_len },
+			{ CKA_VALUE, (void *)der, parts.len },
+			{ CKA_LABEL, ctx->container, ctx->container ? strlen(ctx->container) : 0 },
+		};
+
+		n = CAPI11_N_ELEMENTS(tmpl) - (ctx->container == NULL ? 1 : 0);
+		rv = token_create(ctx->tok, ctx->session, tmpl, n, &cert);
+	}
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+		goto out;
+	}
+	for (i = 0; i < n_old; i++)
+		token_destroy(ctx->tok, ctx->session, old[i]);
+	err = ERROR_SUCCESS;
+out:
+	capi11_free(old);
+	capi11_free(id);
+	return err;
+}
+
+DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
+{
+	bool block = key->obj->type != CKK_RSA && key->block_bits != 0;
+
+	switch (param) {
+	case KP_ALGID:
+		return param_put_dword(data, len, key->algid);
+	case KP_KEYLEN:
+		return param_put_dword(data, len, key->bits);
+	case KP_EFFECTIVE_KEYLEN:
+		/* Only RC2 has an effective length apart from its key length. */
+		return param_put_dword(data, len, key->bits);
+	case KP_BLOCKLEN:
+		return param_put_dword(data, len, key->block_bits);
+	case KP_PERMISSIONS:
+		return param_put_dword(data, len, key->permissions);
+	case KP_PADDING:
+		return param_put_dword(data, len, key->padding);
+	case KP_MODE:
+		return param_put_dword(data, len, key->mode);
+	case KP_IV:
+		if (!block)
+			return NTE_BAD_TYPE;
+		return param_put(data, len, key->iv, key->block_bits / 8);
+	case KP_CERTIFICATE:
+		return key_param_get_certificate(key, data, len);
+	default:
+		return NTE_BAD_TYPE;
+	}
+}
+
+DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data)
+{
+	bool block = key->obj->type != CKK_RSA && key->block_bits != 0;
+	DWORD value;
+
+	return_val_if_fail(data != NULL, ERROR_INVALID_PARAMETER);
+	switch (param) {
+	case KP_PADDING:
+		memcpy(&value, data, sizeof value);
+		/* Microsoft's providers know PKCS#5 padding only. */
+		return value == PKCS5_PADDING ? ERROR_SUCCESS : NTE_BAD_DATA;
+	case KP_MODE:
+		if (!block)
+			return NTE_BAD_TYPE;
+		memcpy(&value, data, sizeof value);
+		/* Windows also has OFB, CFB and CTS; PKCS#11 tokens have no
+		 * block-size CFB or CTS to run them with, and saying so here
+		 * beats failing at the first CryptEncrypt. */
+		if (value == CRYPT_MODE_OFB || value == CRYPT_MODE_CFB || value == CRYPT_MODE_CTS)
+			return NTE_NOT_SUPPORTED;
+		if (value != CRYPT_MODE_CBC && value != CRYPT_MODE_ECB)
+			return NTE_BAD_DATA;
+		key->mode = value;
+		memcpy(key->chain, key->iv, sizeof key->chain);
+		return ERROR_SUCCESS;
+	case KP_IV:
+		if (!block)
+			return NTE_BAD_TYPE;
+		/* One block from the caller, and a new stream starts from it. */
+		memcpy(key->iv, data, key->block_bits / 8);
+		memcpy(key->chain, key->iv, sizeof key->chain);
+		return ERROR_SUCCESS;
+	case KP_PERMISSIONS:
+		memcpy(&value, data, sizeof value);
+		/* Adding CRYPT_EXPORT fails; clearing it is silently ignored, as
+		 * on Windows (rsaenh's tests). */
+		if ((value & CRYPT_EXPORT) && !(key->permissions & CRYPT_EXPORT))
+			return NTE_BAD_DATA;
+		key->permissions = value | (key->permissions & CRYPT_EXPORT);
+		return ERROR_SUCCESS;
+	case KP_EFFECTIVE_KEYLEN:
+		/* Settable for RC2 alone, which capi11 cannot run. */
+		return NTE_BAD_TYPE;
+	case KP_CERTIFICATE:
+		return key_param_set_certificate(key, data);
+	default:
+		return NTE_BAD_TYPE;
+	}
+}
