@@ -339,6 +339,16 @@ int fixture_token_new(const char *label)
 	return status == 0 ? 0 : -1;
 }
 
+char *fixture_token_make(const char *prefix)
+{
+	char *label = fixture_label_new(prefix);
+
+	if (label == NULL || fixture_token_new(label) != 0)
+		fixture_die("cannot make a %s token (see %s/commands.log)", prefix,
+			    fixture.dir);
+	return label;
+}
+
 int fixture_pkcs11_tool(const char *label, bool login, char **out,
 		const char *args_fmt, ...)
 {

@@ -60,6 +60,11 @@ char *fixture_label_new(const char *prefix);
  * on failure (see commands.log in the fixture directory). */
 int fixture_token_new(const char *label);
 
+/* fixture_label_new() and fixture_token_new() in one step, for main()
+ * before the tests run: the new token's label, malloc'd. Ends the process
+ * with FIXTURE_HARD_ERROR when the token cannot be made. */
+char *fixture_token_make(const char *prefix);
+
 /* RFC 7512 URIs naming the token, malloc'd:
  * "pkcs11:token=<label>?module-path=<SoftHSM>&pin-value=1234", or without the
  * pin-value. The label and the path are percent-encoded where RFC 7512 does

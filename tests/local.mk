@@ -13,7 +13,8 @@ TEST_LIBS = libtestfixture.la libcapi11-core.la $(CUNIT_LIBS) $(P11KIT_LIBS)
 
 # Shared by every test program: token fixtures and the CUnit runner.
 check_LTLIBRARIES += libtestfixture.la
-libtestfixture_la_SOURCES = tests/fixture.c tests/fixture.h tests/cutest.c tests/cutest.h
+libtestfixture_la_SOURCES = tests/fixture.c tests/fixture.h tests/cutest.c tests/cutest.h \
+	tests/testutil.c tests/testutil.h
 libtestfixture_la_CPPFLAGS = $(TEST_CPPFLAGS)
 libtestfixture_la_CFLAGS = $(TEST_CFLAGS)
 
@@ -36,7 +37,16 @@ TEST_PROGS = \
 	tests/test-acquire \
 	tests/test-genkey \
 	tests/test-blobkeys \
-	tests/test-threads
+	tests/test-threads \
+	tests/test-wrapblobs \
+	tests/test-matrix \
+	tests/test-cipher \
+	tests/test-keyparam \
+	tests/test-tool \
+	tests/test-faults \
+	tests/test-stress \
+	tests/test-fork \
+	tests/test-secrets
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
 
@@ -51,6 +61,15 @@ tests_test_acquire_SOURCES = tests/test-acquire.c
 tests_test_genkey_SOURCES = tests/test-genkey.c
 tests_test_blobkeys_SOURCES = tests/test-blobkeys.c
 tests_test_threads_SOURCES = tests/test-threads.c
+tests_test_wrapblobs_SOURCES = tests/test-wrapblobs.c
+tests_test_matrix_SOURCES = tests/test-matrix.c
+tests_test_cipher_SOURCES = tests/test-cipher.c
+tests_test_keyparam_SOURCES = tests/test-keyparam.c
+tests_test_tool_SOURCES = tests/test-tool.c
+tests_test_faults_SOURCES = tests/test-faults.c
+tests_test_stress_SOURCES = tests/test-stress.c
+tests_test_fork_SOURCES = tests/test-fork.c
+tests_test_secrets_SOURCES = tests/test-secrets.c
 
 # Every test program shares the same flags.
 tests_test_constants_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -64,7 +83,21 @@ tests_test_acquire_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_genkey_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_blobkeys_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_threads_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_wrapblobs_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_matrix_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_cipher_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_keyparam_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_tool_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_faults_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_stress_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_fork_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_secrets_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)
 
 EXTRA_DIST += tests/vectors
+
+# The full fault-injection sweep: every call position of every route.
+faultcheck: tests/test-faults$(EXEEXT)
+	CAPI11_FAULT_SWEEP=full $(builddir)/tests/test-faults$(EXEEXT)
+.PHONY: faultcheck

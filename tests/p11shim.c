@@ -104,6 +104,8 @@ static const char *const fn_names[FN_COUNT] = {
 };
 
 #define FAULTS_MAX 16
+/* Calls remembered by name, from the last reset on (p11shim_call_name). */
+#define CALL_LOG_MAX 4096
 
 struct fault {
 	int fn;			/* enum shim_fn, or FN_ANY */
@@ -126,9 +128,11 @@ static struct {
 	bool shared;
 	unsigned long calls[FN_COUNT];
 	unsigned long total;
+	unsigned char call_log[CALL_LOG_MAX];	/* enum shim_fn of each call */
 	struct fault faults[FAULTS_MAX];	/* in the order they were set */
 	size_t n_faults;
 	int tamper_mode;			/* P11SHIM_LEN_*, 0 when off */
+	unsigned long tamper_hits;		/* calls whose lengths were changed */
 	bool tamper_every;
 	unsigned long tamper_left;
 	char *pinpad_pin;
@@ -220,6 +224,8 @@ static bool call_begin(enum shim_fn fn, CK_FUNCTION_LIST **target, CK_RV *rv)
 
 	pthread_mutex_lock(&lock);
 	shim.calls[fn]++;
+	if (shim.total < CALL_LOG_MAX)
+		shim.call_log[shim.total] = (unsigned char)fn;
 	shim.total++;
 	if (fault_fire_locked(fn, rv))
 		goto out;
@@ -484,6 +490,7 @@ static CK_RV shim_C_GetAttributeValue(CK_SESSION_HANDLE session,
 {
 	CK_FUNCTION_LIST *t;
 	CK_ULONG *sizes = NULL;
+	bool changed = false;
 	CK_RV rv;
 	int mode;
 
@@ -499,12 +506,21 @@ static CK_RV shim_C_GetAttributeValue(CK_SESSION_HANDLE session,
 	}
 	rv = t->C_GetAttributeValue(session, object, templ, count);
 	for (CK_ULONG i = 0; mode && templ && i < count; i++) {
+		CK_ULONG was = templ[i].ulValueLen;
+
 		if (mode == P11SHIM_LEN_UNAVAILABLE)
 			templ[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
 		else if (sizes && templ[i].pValue)
 			templ[i].ulValueLen = sizes[i] + 1;
+		if (templ[i].ulValueLen != was)
+			changed = true;
 	}
 	free(sizes);
+	if (changed) {
+		pthread_mutex_lock(&lock);
+		shim.tamper_hits++;
+		pthread_mutex_unlock(&lock);
+	}
 	return rv;
 }
 
@@ -1208,6 +1224,7 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.total = 0;
 	shim.n_faults = 0;
 	shim.tamper_mode = 0;
+	shim.tamper_hits = 0;
 	pin_free(shim.pinpad_pin);
 	shim.pinpad_pin = NULL;
 	shim.absent = false;
@@ -1238,6 +1255,17 @@ SHIM_EXPORT unsigned long p11shim_total(void)
 	return n;
 }
 
+SHIM_EXPORT const char *p11shim_call_name(unsigned long nth)
+{
+	const char *name = NULL;
+
+	pthread_mutex_lock(&lock);
+	if (nth >= 1 && nth <= shim.total && nth <= CALL_LOG_MAX)
+		name = fn_names[shim.call_log[nth - 1]];
+	pthread_mutex_unlock(&lock);
+	return name;
+}
+
 SHIM_EXPORT void p11shim_fail(const char *fn, unsigned long nth, CK_RV rv)
 {
 	int i = fn ? fn_lookup(fn) : FN_ANY;
@@ -1262,6 +1290,16 @@ SHIM_EXPORT void p11shim_tamper_length(unsigned long nth, int mode)
 	shim.tamper_every = nth == 0;
 	shim.tamper_left = nth;
 	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT unsigned long p11shim_tamper_hits(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = shim.tamper_hits;
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 SHIM_EXPORT void p11shim_set_pinpad(const char *pin)

@@ -51,6 +51,12 @@ unsigned long p11shim_count(const char *fn);
 /* All calls since the last reset. */
 unsigned long p11shim_total(void);
 
+/* The name of the nth (1-based) call since the last reset, so that a test
+ * that fails "call n" can say which function that was; NULL past the calls
+ * made, or past the first 4096 (only those are remembered). Not in struct
+ * p11shim_ops: resolve it with dlsym. */
+const char *p11shim_call_name(unsigned long nth);
+
 /* Fails the nth (1-based) future call of fn, or of any function when fn is
  * NULL, with rv instead of forwarding it; nth 0 fails every call from now
  * on. Several faults can be pending (up to 16, more are ignored); when two
@@ -63,6 +69,11 @@ void p11shim_fail(const char *fn, unsigned long nth, CK_RV rv);
  * C_GetAttributeValue call reports, after forwarding it; mode is one of
  * P11SHIM_LEN_*. */
 void p11shim_tamper_length(unsigned long nth, int mode);
+
+/* C_GetAttributeValue calls since the last reset whose lengths the
+ * tampering actually changed (a size query is left alone by
+ * P11SHIM_LEN_TOO_LARGE). Not in struct p11shim_ops: resolve it with dlsym. */
+unsigned long p11shim_tamper_hits(void);
 
 /* Makes every token look like one behind a pinpad reader: C_GetTokenInfo
  * adds CKF_PROTECTED_AUTHENTICATION_PATH, and C_Login with a NULL PIN logs in

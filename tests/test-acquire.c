@@ -7,6 +7,7 @@
 
 #include "cutest.h"
 #include "fixture.h"
+#include "testutil.h"
 
 #include <CUnit/CUnit.h>
 #include <poll.h>
@@ -17,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define SENTINEL ((DWORD)0xdeadbeef)
 
 /* SoftHSM reads its token directory once per process: every token the
  * tests use is made before the first CryptoAPI call. */
@@ -44,13 +43,6 @@ static BOOL acquire(HCRYPTPROV *h, const char *container, const char *provider, 
 	SetLastError(SENTINEL);
 	return CryptAcquireContextA(h, container, provider, PROV_RSA_FULL, flags);
 }
-
-/* Expects a failure with exactly this last error. */
-#define CHECK_FAILS_WITH(call, code) do { \
-	SetLastError(SENTINEL); \
-	CU_ASSERT_FALSE(call); \
-	CU_ASSERT_EQUAL(GetLastError(), (code)); \
-} while (0)
 
 static char *uri_of(int tok)
 {
@@ -649,6 +641,12 @@ static void test_no_smartcard(void)
 	/* Put back, it is found again. */
 	CU_ASSERT_TRUE(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* Taken out after it was found: the answer is still immediate. */
+	shim->set_token_absent(true);
+	CHECK_FAILS_WITH(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT), SCARD_E_NO_SMARTCARD);
+	shim->set_token_absent(false);
+	CU_ASSERT_TRUE(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 
 	/* A token that is not there at all. */
 	snprintf(other, sizeof other, "pkcs11:token=no-such-token?module-path=%s", SOFTHSM_MODULE);
@@ -764,35 +762,16 @@ static void test_config_providers(void)
 /* Runs an acquire with stderr captured into a file; returns what was written. */
 static char *capture_stderr_acquire(const char *provider, DWORD flags, BOOL *ok, DWORD *err)
 {
-	char path[4096];
 	HCRYPTPROV h = 0;
-	FILE *f;
 	char *text;
-	long n;
-	int saved, fd;
 
-	snprintf(path, sizeof path, "%s/stderr.txt", fixture_dir());
-	fflush(stderr);
-	saved = dup(2);
-	f = fopen(path, "w+");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fd = fileno(f);
-	dup2(fd, 2);
+	testutil_stderr_begin("stderr.txt");
 	SetLastError(SENTINEL);
 	*ok = CryptAcquireContextA(&h, NULL, provider, PROV_RSA_FULL, flags);
 	*err = GetLastError();
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
+	text = testutil_stderr_end(NULL);
 	if (*ok)
 		CryptReleaseContext(h, 0);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	text = calloc(1, (size_t)n + 1);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	CU_ASSERT_EQUAL(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
 	return text;
 }
 
@@ -905,13 +884,8 @@ int main(void)
 	/* Tests choose their configuration; none leaks in from the machine. */
 	setenv("CAPI11_CONF", "/nonexistent/capi11.conf", 1);
 	unsetenv("CAPI11_CONF");
-	for (i = 0; i < N_TOKENS; i++) {
-		labels[i] = fixture_label_new(prefixes[i]);
-		if (labels[i] == NULL || fixture_token_new(labels[i]) != 0) {
-			fprintf(stderr, "cannot make token %s\n", prefixes[i]);
-			return FIXTURE_HARD_ERROR;
-		}
-	}
+	for (i = 0; i < N_TOKENS; i++)
+		labels[i] = fixture_token_make(prefixes[i]);
 	rc = cutest_run(suites);
 	fixture_cleanup(rc == 0);
 	for (i = 0; i < N_TOKENS; i++)

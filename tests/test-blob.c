@@ -917,6 +917,42 @@ static void test_symwrap(void)
 	CU_ASSERT(blob_parse_symwrap(blob, 36, &sw) == NTE_BAD_DATA);
 }
 
+/* The wrapped forms capi11 writes: RFC 3394 section 4.1 (128-bit key under
+ * a 128-bit AES key, 24 bytes) and 4.4 (192-bit key, 32 bytes) after
+ * Microsoft's BLOBHEADER and wrapping ALG_ID; an RFC 3217 Triple-DES wrap
+ * is always 40 bytes (IV, 24 key bytes and the 8-byte checksum, one block
+ * longer than the key and checksum it encrypts). */
+static void test_symwrap_vectors(void)
+{
+	static const BYTE rfc3394_41[24] = {
+		0x1f, 0xa6, 0x8b, 0x0a, 0x81, 0x12, 0xb4, 0x47, 0xae, 0xf3, 0x4b, 0xd8,
+		0xfb, 0x5a, 0x7b, 0x82, 0x9d, 0x3e, 0x86, 0x23, 0x71, 0xd2, 0xcf, 0xe5,
+	};
+	static const BYTE expect[12] = {
+		0x0b, 0x02, 0x00, 0x00, 0x0e, 0x66, 0x00, 0x00, 0x0e, 0x66, 0x00, 0x00,
+	};
+	BYTE out[36], des3[12 + 40] = { 0x0b, 0x02, 0x00, 0x00, 0x03, 0x66, 0x00, 0x00,
+				       0x03, 0x66, 0x00, 0x00 };
+	struct blob_symwrap sw;
+	size_t needed = 0;
+
+	CU_ASSERT(blob_aes_wrap_len(16, false) == sizeof rfc3394_41);
+	CU_ASSERT(blob_aes_wrap_len(24, false) == 32);
+	CU_ASSERT(blob_build_symwrap(V_CALG_AES_128, V_CALG_AES_128, rfc3394_41, 24, out, sizeof out,
+				     &needed) == ERROR_SUCCESS);
+	CU_ASSERT(needed == 36 && memcmp(out, expect, 12) == 0 &&
+		  memcmp(out + 12, rfc3394_41, 24) == 0);
+	CU_ASSERT_FATAL(blob_parse_symwrap(out, 36, &sw) == ERROR_SUCCESS);
+	CU_ASSERT(sw.alg == V_CALG_AES_128 && sw.wrap_alg == V_CALG_AES_128 && sw.wrapped.len == 24);
+
+	memset(des3 + 12, 0x5a, 40);
+	CU_ASSERT_FATAL(blob_parse_symwrap(des3, sizeof des3, &sw) == ERROR_SUCCESS);
+	CU_ASSERT(sw.alg == 0x6603 && sw.wrap_alg == 0x6603 && sw.wrapped.len == 40);
+	CU_ASSERT(blob_size_symwrap(40) == 52);
+	/* Not whole blocks: no wrap of either RFC. */
+	CU_ASSERT(blob_parse_symwrap(des3, sizeof des3 - 1, &sw) == NTE_BAD_DATA);
+}
+
 /* ---- OPAQUEKEYBLOB -------------------------------------------------------------------------- */
 
 /* docs/OPAQUEKEYBLOB.md: an AES-128 key wrapped by CKM_AES_KEY_WRAP under
@@ -1114,6 +1150,7 @@ static CU_TestInfo symmetric_tests[] = {
 	{ "PLAINTEXTKEYBLOB lengths per algorithm", test_plaintext_lengths },
 	{ "PLAINTEXTKEYBLOB malformed and layout", test_plaintext_malformed },
 	{ "SYMMETRICWRAPKEYBLOB", test_symwrap },
+	{ "SYMMETRICWRAPKEYBLOB with RFC 3394 and RFC 3217 sizes", test_symwrap_vectors },
 	{ "OPAQUEKEYBLOB layout and round trip", test_opaque_layout },
 	{ "OPAQUEKEYBLOB malformed", test_opaque_malformed },
 	CU_TEST_INFO_NULL,

@@ -8,6 +8,7 @@
 
 #include "cutest.h"
 #include "fixture.h"
+#include "testutil.h"
 
 #include <CUnit/CUnit.h>
 #include <stdint.h>
@@ -15,16 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SENTINEL ((DWORD)0xdeadbeef)
-
 static char *label;   /* the one token; every test uses its own containers */
 static char *uri;
-
-#define CHECK_FAILS_WITH(call, code) do { \
-	SetLastError(SENTINEL); \
-	CU_ASSERT_FALSE(call); \
-	CU_ASSERT_EQUAL(GetLastError(), (code)); \
-} while (0)
 
 /* ---- helpers ---- */
 
@@ -45,69 +38,6 @@ static HCRYPTPROV open_verify(void)
 	return h;
 }
 
-static BYTE *read_path(const char *path, DWORD *len)
-{
-	BYTE *buf;
-	long n;
-	FILE *f;
-
-	f = fopen(path, "rb");
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	CU_ASSERT_FATAL(buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n);
-	fclose(f);
-	*len = (DWORD)n;
-	return buf;
-}
-
-static BYTE *read_vector(const char *name, DWORD *len)
-{
-	char path[4096];
-
-	snprintf(path, sizeof path, "%s/vectors/%s", TEST_SRCDIR, name);
-	return read_path(path, len);
-}
-
-/* Exports with the size query first, as Microsoft's example does; the
- * size reported must be the size written. */
-static BYTE *export_blob(HCRYPTKEY k, HCRYPTKEY exp, DWORD type, DWORD flags, DWORD *len)
-{
-	DWORD size = 0, got;
-	BYTE *buf;
-
-	SetLastError(SENTINEL);
-	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, exp, type, flags, NULL, &size));
-	CU_ASSERT_FATAL(size > 8);
-	buf = malloc(size);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
-	got = size;
-	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, exp, type, flags, buf, &got));
-	CU_ASSERT_EQUAL(got, size);
-	*len = got;
-	return buf;
-}
-
-static uint32_t le32(const BYTE *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Writes data to a new file of the fixture directory. */
-static char *write_temp(const void *data, size_t len)
-{
-	static int n;
-	char name[64];
-	char *path;
-
-	snprintf(name, sizeof name, "blob-%d.bin", n++);
-	path = fixture_write_file(name, data, len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	return path;
-}
-
 /* "Modulus=HEX" as openssl prints it, without the newline; malloc'd. */
 static char *modulus_line(char *out)
 {
@@ -124,7 +54,7 @@ static char *modulus_line(char *out)
 /* The modulus of an MSBLOB as openssl reads it. */
 static char *openssl_blob_modulus(const BYTE *blob, DWORD len, bool public)
 {
-	char *path = write_temp(blob, len);
+	char *path = testutil_temp_write("blob", blob, len);
 	int st = -1;
 	char *out = fixture_capture(&st, "%s rsa %s -inform MSBLOB -noout -modulus -in %s",
 				    OPENSSL_BIN, public ? "-pubin" : "", path);
@@ -156,39 +86,6 @@ static char *token_pubkey_modulus(const char *name)
 	return modulus_line(out);
 }
 
-/* How many objects of a type ("privkey", "pubkey", "secrkey", "data")
- * carry this label, per pkcs11-tool; all objects when name is NULL. */
-static int token_count(const char *type, const char *name)
-{
-	char *out = NULL, *line, *save = NULL;
-	int count = 0;
-	int st = fixture_pkcs11_tool(label, true, &out, "--list-objects --type %s", type);
-
-	CU_ASSERT_EQUAL_FATAL(st, 0);
-	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-		char *p = strstr(line, "label:");
-		size_t len;
-
-		if (name == NULL) {
-			if (strstr(line, "Object;") != NULL)
-				count++;
-			continue;
-		}
-		if (p == NULL)
-			continue;
-		p += strlen("label:");
-		while (*p == ' ' || *p == '\t')
-			p++;
-		len = strlen(p);
-		while (len > 0 && p[len - 1] == ' ')
-			p[--len] = '\0';
-		if (strcmp(p, name) == 0)
-			count++;
-	}
-	free(out);
-	return count;
-}
-
 static const BYTE *blob_modulus_le(const BYTE *blob)
 {
 	return blob + 20;
@@ -203,10 +100,10 @@ static void check_rsa_public_header(const BYTE *b, DWORD len, ALG_ID alg, DWORD 
 	CU_ASSERT_EQUAL(b[1], 2);
 	CU_ASSERT_EQUAL(b[2], 0);
 	CU_ASSERT_EQUAL(b[3], 0);
-	CU_ASSERT_EQUAL(le32(b + 4), alg);
+	CU_ASSERT_EQUAL(testutil_le32(b + 4), alg);
 	CU_ASSERT_EQUAL(memcmp(b + 8, "RSA1", 4), 0);
-	CU_ASSERT_EQUAL(le32(b + 12), bits);
-	CU_ASSERT_EQUAL(le32(b + 16), 65537);
+	CU_ASSERT_EQUAL(testutil_le32(b + 12), bits);
+	CU_ASSERT_EQUAL(testutil_le32(b + 16), 65537);
 }
 
 static void test_export_public(void)
@@ -218,7 +115,7 @@ static void test_export_public(void)
 	char *m_blob, *m_token;
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &k));
-	blob = export_blob(k, 0, PUBLICKEYBLOB, 0, &len);
+	blob = testutil_blob_export(k, 0, PUBLICKEYBLOB, 0, &len);
 	check_rsa_public_header(blob, len, CALG_RSA_KEYX, 1024);
 	/* The modulus openssl reads from the blob is the token's. */
 	m_blob = openssl_blob_modulus(blob, len, true);
@@ -227,7 +124,7 @@ static void test_export_public(void)
 
 	/* The container's key, found again, exports the same blob. */
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &user));
-	again = export_blob(user, 0, PUBLICKEYBLOB, 0, &len2);
+	again = testutil_blob_export(user, 0, PUBLICKEYBLOB, 0, &len2);
 	CU_ASSERT_EQUAL(len2, len);
 	CU_ASSERT_EQUAL(memcmp(again, blob, len), 0);
 
@@ -258,7 +155,7 @@ static void test_export_public_signature(void)
 	char *m_blob, *m_token;
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 512 << 16, &k));
-	blob = export_blob(k, 0, PUBLICKEYBLOB, 0, &len);
+	blob = testutil_blob_export(k, 0, PUBLICKEYBLOB, 0, &len);
 	check_rsa_public_header(blob, len, CALG_RSA_SIGN, 512);
 	m_blob = openssl_blob_modulus(blob, len, true);
 	m_token = token_pubkey_modulus("pubsig");
@@ -335,17 +232,17 @@ static void test_export_private(void)
 	int st = -1;
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, (1024 << 16) | CRYPT_EXPORTABLE, &k));
-	priv = export_blob(k, 0, PRIVATEKEYBLOB, 0, &len);
+	priv = testutil_blob_export(k, 0, PRIVATEKEYBLOB, 0, &len);
 	/* 20 + 2k + 5h with k = 128, h = 64 (Microsoft's layout). */
 	CU_ASSERT_EQUAL(len, 20 + 2 * 128 + 5 * 64);
 	CU_ASSERT_EQUAL(priv[0], PRIVATEKEYBLOB);
 	CU_ASSERT_EQUAL(priv[1], 2);
-	CU_ASSERT_EQUAL(le32(priv + 4), CALG_RSA_KEYX);
+	CU_ASSERT_EQUAL(testutil_le32(priv + 4), CALG_RSA_KEYX);
 	CU_ASSERT_EQUAL(memcmp(priv + 8, "RSA2", 4), 0);
-	CU_ASSERT_EQUAL(le32(priv + 12), 1024);
+	CU_ASSERT_EQUAL(testutil_le32(priv + 12), 1024);
 
 	/* openssl finds a consistent RSA key in it... */
-	path = write_temp(priv, len);
+	path = testutil_temp_write("blob", priv, len);
 	out = fixture_capture(&st, "%s rsa -inform MSBLOB -check -noout -in %s", OPENSSL_BIN, path);
 	CU_ASSERT_EQUAL(st, 0);
 	CU_ASSERT_PTR_NOT_NULL(out);
@@ -356,7 +253,7 @@ static void test_export_private(void)
 	m_priv = openssl_blob_modulus(priv, len, false);
 	m_token = token_pubkey_modulus("privx");
 	CU_ASSERT_STRING_EQUAL(m_priv, m_token);
-	pub = export_blob(k, 0, PUBLICKEYBLOB, 0, &plen);
+	pub = testutil_blob_export(k, 0, PUBLICKEYBLOB, 0, &plen);
 	m_pub = openssl_blob_modulus(pub, plen, true);
 	CU_ASSERT_STRING_EQUAL(m_pub, m_token);
 	/* The modulus field is the same bytes in both blobs. */
@@ -399,39 +296,21 @@ static void test_export_not_exportable(void)
 
 /* ---- PLAINTEXTKEYBLOB ---- */
 
-/* A PLAINTEXTKEYBLOB laid out as Microsoft documents it: BLOBHEADER,
- * DWORD dwKeySize, the key bytes. */
-static DWORD plaintext_blob(BYTE *out, ALG_ID alg, const BYTE *key, DWORD key_len)
-{
-	out[0] = PLAINTEXTKEYBLOB;
-	out[1] = 2;
-	out[2] = out[3] = 0;
-	out[4] = alg & 0xff;
-	out[5] = (alg >> 8) & 0xff;
-	out[6] = (alg >> 16) & 0xff;
-	out[7] = (alg >> 24) & 0xff;
-	out[8] = key_len & 0xff;
-	out[9] = (key_len >> 8) & 0xff;
-	out[10] = out[11] = 0;
-	memcpy(out + 12, key, key_len);
-	return 12 + key_len;
-}
-
 static void test_plaintext_roundtrip(void)
 {
 	HCRYPTPROV h = open_verify();
 	HCRYPTKEY k, locked, gen;
 	DWORD key_len, blob_len, len, alg = 0, alg_len = sizeof alg;
-	BYTE *key = read_vector("aes128.key", &key_len);
+	BYTE *key = testutil_vector_read("aes128.key", &key_len);
 	BYTE blob[64], *out;
 
 	CU_ASSERT_EQUAL_FATAL(key_len, 16);
-	blob_len = plaintext_blob(blob, CALG_AES_128, key, key_len);
+	blob_len = testutil_plaintext_blob(blob, CALG_AES_128, key, key_len);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, CRYPT_EXPORTABLE, &k));
 	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_ALGID, (BYTE *)&alg, &alg_len, 0));
 	CU_ASSERT_EQUAL(alg, CALG_AES_128);
-	out = export_blob(k, 0, PLAINTEXTKEYBLOB, 0, &len);
+	out = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, blob_len);
 	CU_ASSERT_EQUAL(memcmp(out, blob, blob_len), 0);
 	free(out);
@@ -444,11 +323,11 @@ static void test_plaintext_roundtrip(void)
 
 	/* A generated exportable AES-256 key: 12 + 32 bytes. */
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &gen));
-	out = export_blob(gen, 0, PLAINTEXTKEYBLOB, 0, &len);
+	out = testutil_blob_export(gen, 0, PLAINTEXTKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, 12 + 32);
 	CU_ASSERT_EQUAL(out[0], PLAINTEXTKEYBLOB);
-	CU_ASSERT_EQUAL(le32(out + 4), CALG_AES_256);
-	CU_ASSERT_EQUAL(le32(out + 8), 32);
+	CU_ASSERT_EQUAL(testutil_le32(out + 4), CALG_AES_256);
+	CU_ASSERT_EQUAL(testutil_le32(out + 8), 32);
 	free(out);
 
 	CU_ASSERT_TRUE(CryptDestroyKey(gen));
@@ -469,9 +348,9 @@ static void test_plaintext_3des(void)
 	BYTE blob[64], *out;
 	DWORD blob_len, len;
 
-	blob_len = plaintext_blob(blob, CALG_3DES, key24, sizeof key24);
+	blob_len = testutil_plaintext_blob(blob, CALG_3DES, key24, sizeof key24);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, CRYPT_EXPORTABLE, &k));
-	out = export_blob(k, 0, PLAINTEXTKEYBLOB, 0, &len);
+	out = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, blob_len);
 	CU_ASSERT_EQUAL(memcmp(out, blob, blob_len), 0);
 	free(out);
@@ -479,12 +358,12 @@ static void test_plaintext_3des(void)
 
 	/* A key length the algorithm does not have: NTE_BAD_FLAGS for the DES
 	 * family, NTE_BAD_DATA for the others (SPEC section 5). */
-	blob_len = plaintext_blob(blob, CALG_3DES, key24, 16);
+	blob_len = testutil_plaintext_blob(blob, CALG_3DES, key24, 16);
 	CHECK_FAILS_WITH(CryptImportKey(h, blob, blob_len, 0, 0, &k), NTE_BAD_FLAGS);
-	blob_len = plaintext_blob(blob, CALG_AES_128, key24, 15);
+	blob_len = testutil_plaintext_blob(blob, CALG_AES_128, key24, 15);
 	CHECK_FAILS_WITH(CryptImportKey(h, blob, blob_len, 0, 0, &k), NTE_BAD_DATA);
 	/* An ALG_ID that is no session key. */
-	blob_len = plaintext_blob(blob, CALG_RSA_KEYX, key24, 16);
+	blob_len = testutil_plaintext_blob(blob, CALG_RSA_KEYX, key24, 16);
 	CHECK_FAILS_WITH(CryptImportKey(h, blob, blob_len, 0, 0, &k), NTE_BAD_ALGID);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
@@ -496,31 +375,31 @@ static void test_import_private_roundtrip(void)
 	HCRYPTPROV h = open_container("impx");
 	HCRYPTKEY k, user;
 	DWORD priv_len, pub_len, len;
-	BYTE *priv = read_vector("rsa1024-priv.blob", &priv_len);
-	BYTE *pub = read_vector("rsa1024-pub.blob", &pub_len);
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
 	BYTE *out;
 	char *m_file, *m_token;
 
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &k));
 	/* Byte for byte what openssl wrote. */
-	out = export_blob(k, 0, PRIVATEKEYBLOB, 0, &len);
+	out = testutil_blob_export(k, 0, PRIVATEKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, priv_len);
 	CU_ASSERT_EQUAL(memcmp(out, priv, priv_len), 0);
 	free(out);
-	out = export_blob(k, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(k, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, pub_len);
 	CU_ASSERT_EQUAL(memcmp(out, pub, pub_len), 0);
 	free(out);
 
 	/* On the token, in the container, as its exchange key. */
-	CU_ASSERT_EQUAL(token_count("privkey", "impx"), 1);
-	CU_ASSERT_EQUAL(token_count("pubkey", "impx"), 1);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", "impx"), 1);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", "impx"), 1);
 	m_file = openssl_blob_modulus(pub, pub_len, true);
 	m_token = token_pubkey_modulus("impx");
 	CU_ASSERT_STRING_EQUAL(m_file, m_token);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &user));
-	out = export_blob(user, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(user, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, pub_len);
 	CU_ASSERT_EQUAL(memcmp(out, pub, pub_len), 0);
 	free(out);
@@ -530,7 +409,7 @@ static void test_import_private_roundtrip(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	/* Token objects outlive the context. */
-	CU_ASSERT_EQUAL(token_count("privkey", "impx"), 1);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", "impx"), 1);
 	free(m_file);
 	free(m_token);
 	free(priv);
@@ -542,10 +421,10 @@ static void test_import_private_slots(void)
 	HCRYPTPROV h = open_container("slots");
 	HCRYPTKEY k, user;
 	DWORD p1024_len, p512_len, pub512_len, pub1024_len, len, alg = 0, alg_len = sizeof alg;
-	BYTE *p1024 = read_vector("rsa1024-priv.blob", &p1024_len);
-	BYTE *p512 = read_vector("rsa512-priv.blob", &p512_len);
-	BYTE *pub512 = read_vector("rsa512-pub.blob", &pub512_len);
-	BYTE *pub1024 = read_vector("rsa1024-pub.blob", &pub1024_len);
+	BYTE *p1024 = testutil_vector_read("rsa1024-priv.blob", &p1024_len);
+	BYTE *p512 = testutil_vector_read("rsa512-priv.blob", &p512_len);
+	BYTE *pub512 = testutil_vector_read("rsa512-pub.blob", &pub512_len);
+	BYTE *pub1024 = testutil_vector_read("rsa1024-pub.blob", &pub1024_len);
 	BYTE *out;
 
 	/* aiKeyAlg CALG_RSA_SIGN (BLOBHEADER bytes 4-7) puts it in the
@@ -558,9 +437,9 @@ static void test_import_private_slots(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CHECK_FAILS_WITH(CryptGetUserKey(h, AT_KEYEXCHANGE, &user), NTE_NO_KEY);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_SIGNATURE, &user));
-	out = export_blob(user, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(user, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, pub1024_len);
-	CU_ASSERT_EQUAL(le32(out + 4), CALG_RSA_SIGN);
+	CU_ASSERT_EQUAL(testutil_le32(out + 4), CALG_RSA_SIGN);
 	CU_ASSERT_EQUAL(memcmp(out + 8, pub1024 + 8, pub1024_len - 8), 0);
 	free(out);
 	/* Not exportable without CRYPT_EXPORTABLE, even for a size query. */
@@ -573,20 +452,20 @@ static void test_import_private_slots(void)
 	p1024[5] = (CALG_RSA_KEYX >> 8) & 0xff;
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, p1024, p1024_len, 0, 0, &k));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
-	CU_ASSERT_EQUAL(token_count("privkey", "slots"), 2);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", "slots"), 2);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, p512, p512_len, 0, 0, &k));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
-	CU_ASSERT_EQUAL(token_count("privkey", "slots"), 2);
-	CU_ASSERT_EQUAL(token_count("pubkey", "slots"), 2);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", "slots"), 2);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", "slots"), 2);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &user));
-	out = export_blob(user, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(user, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, pub512_len);
 	CU_ASSERT_EQUAL(memcmp(out, pub512, pub512_len), 0);
 	free(out);
 	CU_ASSERT_TRUE(CryptDestroyKey(user));
 	/* The signature key is untouched. */
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_SIGNATURE, &user));
-	out = export_blob(user, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(user, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, pub1024_len);
 	free(out);
 	CU_ASSERT_TRUE(CryptDestroyKey(user));
@@ -601,15 +480,15 @@ static void test_import_private_verify(void)
 {
 	HCRYPTPROV h = open_verify();
 	HCRYPTKEY k;
-	DWORD priv_len, pub_len, len, before = token_count("privkey", NULL);
-	BYTE *priv = read_vector("rsa512-priv.blob", &priv_len);
-	BYTE *pub = read_vector("rsa512-pub.blob", &pub_len);
+	DWORD priv_len, pub_len, len, before = testutil_token_count(label, "privkey", NULL);
+	BYTE *priv = testutil_vector_read("rsa512-priv.blob", &priv_len);
+	BYTE *pub = testutil_vector_read("rsa512-pub.blob", &pub_len);
 	BYTE *out;
 
 	/* A verify context's keys are session objects: nothing on the token. */
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &k));
-	CU_ASSERT_EQUAL(token_count("privkey", NULL), before);
-	out = export_blob(k, 0, PRIVATEKEYBLOB, 0, &len);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", NULL), before);
+	out = testutil_blob_export(k, 0, PRIVATEKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, priv_len);
 	CU_ASSERT_EQUAL(memcmp(out, priv, priv_len), 0);
 	free(out);
@@ -621,7 +500,7 @@ static void test_import_private_verify(void)
 	CU_ASSERT_FALSE(CryptGetUserKey(h, AT_SIGNATURE, &k));
 	CU_ASSERT_EQUAL(GetLastError(), NTE_NO_KEY);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
-	out = export_blob(k, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(k, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL_FATAL(len, pub_len);
 	CU_ASSERT_EQUAL(memcmp(out, pub, pub_len), 0);
 	free(out);
@@ -636,19 +515,19 @@ static void test_import_public(void)
 	HCRYPTPROV h = open_container("impub");
 	HCRYPTKEY k, mine, user;
 	DWORD pub_len, len, mine_len, alg = 0, alg_len = sizeof alg;
-	BYTE *pub = read_vector("rsa1024-pub.blob", &pub_len);
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
 	BYTE *out, *mine_blob, buf[1024];
 	int pubkeys;
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 512 << 16, &mine));
-	mine_blob = export_blob(mine, 0, PUBLICKEYBLOB, 0, &mine_len);
-	pubkeys = token_count("pubkey", NULL);
+	mine_blob = testutil_blob_export(mine, 0, PUBLICKEYBLOB, 0, &mine_len);
+	pubkeys = testutil_token_count(label, "pubkey", NULL);
 
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &k));
 	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_ALGID, (BYTE *)&alg, &alg_len, 0));
 	CU_ASSERT_EQUAL(alg, CALG_RSA_KEYX);
-	out = export_blob(k, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(k, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, pub_len);
 	CU_ASSERT_EQUAL(memcmp(out, pub, pub_len), 0);
 	free(out);
@@ -657,9 +536,9 @@ static void test_import_public(void)
 	CHECK_FAILS_WITH(CryptExportKey(k, 0, PRIVATEKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
 	/* A session object: the token's objects and the container's key are
 	 * what they were. */
-	CU_ASSERT_EQUAL(token_count("pubkey", NULL), pubkeys);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", NULL), pubkeys);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &user));
-	out = export_blob(user, 0, PUBLICKEYBLOB, 0, &len);
+	out = testutil_blob_export(user, 0, PUBLICKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, mine_len);
 	CU_ASSERT_EQUAL(memcmp(out, mine_blob, mine_len), 0);
 	free(out);
@@ -679,7 +558,7 @@ static void test_import_bad_arguments(void)
 	HCRYPTPROV h = open_verify();
 	HCRYPTKEY k = 0;
 	DWORD pub_len;
-	BYTE *pub = read_vector("rsa512-pub.blob", &pub_len);
+	BYTE *pub = testutil_vector_read("rsa512-pub.blob", &pub_len);
 
 	CHECK_FAILS_WITH(CryptImportKey(h, NULL, pub_len, 0, 0, &k), ERROR_INVALID_PARAMETER);
 	CHECK_FAILS_WITH(CryptImportKey(h, pub, 0, 0, 0, &k), ERROR_INVALID_PARAMETER);
@@ -701,10 +580,11 @@ static void test_import_bad_blobs(void)
 	HCRYPTPROV h = open_container("badblob");
 	HCRYPTKEY k = 0;
 	DWORD priv_len, pub_len;
-	BYTE *priv = read_vector("rsa1024-priv.blob", &priv_len);
-	BYTE *pub = read_vector("rsa1024-pub.blob", &pub_len);
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
 	BYTE *b = malloc(priv_len);
-	int objects = token_count("privkey", NULL) + token_count("pubkey", NULL);
+	int objects = testutil_token_count(label, "privkey", NULL) +
+		      testutil_token_count(label, "pubkey", NULL);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	/* Shorter than a BLOBHEADER. */
@@ -756,7 +636,8 @@ static void test_import_bad_blobs(void)
 	CHECK_FAILS_WITH(CryptImportKey(h, b, priv_len, 0, 0, &k), NTE_BAD_DATA);
 
 	/* None of it reached the token, and the container has no key. */
-	CU_ASSERT_EQUAL(token_count("privkey", NULL) + token_count("pubkey", NULL), objects);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", NULL) +
+			testutil_token_count(label, "pubkey", NULL), objects);
 	CHECK_FAILS_WITH(CryptGetUserKey(h, AT_KEYEXCHANGE, &k), NTE_NO_KEY);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	free(b);
@@ -780,7 +661,7 @@ static BYTE *openssl_simple_key(const BYTE *blob, DWORD len, bool oaep, DWORD *k
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
 	for (i = 0; i < ct_len; i++)
 		ct[i] = blob[len - 1 - i];
-	ct_path = write_temp(ct, ct_len);
+	ct_path = testutil_temp_write("blob", ct, ct_len);
 	snprintf(out_path, sizeof out_path, "%s/simple-key-%d.bin", fixture_dir(), n++);
 	out = fixture_capture(&st, "%s pkeyutl -decrypt -inkey %s/vectors/rsa1024.pem -in %s "
 			      "-out %s -pkeyopt rsa_padding_mode:%s", OPENSSL_BIN, TEST_SRCDIR,
@@ -789,7 +670,7 @@ static BYTE *openssl_simple_key(const BYTE *blob, DWORD len, bool oaep, DWORD *k
 	free(out);
 	free(ct_path);
 	free(ct);
-	return read_path(out_path, key_len);
+	return testutil_file_read(out_path, key_len);
 }
 
 static void test_simple_export(void)
@@ -797,22 +678,22 @@ static void test_simple_export(void)
 	HCRYPTPROV h = open_verify();
 	HCRYPTKEY pubk, aes, locked, rsa, sig;
 	DWORD pub_len, len, plain_len, key_len, size = 0;
-	BYTE *pub = read_vector("rsa1024-pub.blob", &pub_len);
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
 	BYTE *blob, *plain, *key, buf[512];
 	int oaep;
 
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &pubk));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &aes));
-	plain = export_blob(aes, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	plain = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
 	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 16);
 	for (oaep = 0; oaep < 2; oaep++) {
-		blob = export_blob(aes, pubk, SIMPLEBLOB, oaep ? CRYPT_OAEP : 0, &len);
+		blob = testutil_blob_export(aes, pubk, SIMPLEBLOB, oaep ? CRYPT_OAEP : 0, &len);
 		/* BLOBHEADER, ALG_ID of the wrapping key, k ciphertext bytes. */
 		CU_ASSERT_EQUAL(len, 12 + 128);
 		CU_ASSERT_EQUAL(blob[0], SIMPLEBLOB);
 		CU_ASSERT_EQUAL(blob[1], 2);
-		CU_ASSERT_EQUAL(le32(blob + 4), CALG_AES_128);
-		CU_ASSERT_EQUAL(le32(blob + 8), CALG_RSA_KEYX);
+		CU_ASSERT_EQUAL(testutil_le32(blob + 4), CALG_AES_128);
+		CU_ASSERT_EQUAL(testutil_le32(blob + 8), CALG_RSA_KEYX);
 		key = openssl_simple_key(blob, len, oaep, &key_len);
 		CU_ASSERT_EQUAL(key_len, 16);
 		CU_ASSERT_EQUAL(memcmp(key, plain + 12, 16), 0);
@@ -853,10 +734,10 @@ static void test_simple_import(void)
 	HCRYPTPROV h = open_container("simp");
 	HCRYPTKEY kx, sig, pubk, aes, k = 0;
 	DWORD priv_len, pub_len, simple_len, key_len, len;
-	BYTE *priv = read_vector("rsa1024-priv.blob", &priv_len);
-	BYTE *pub = read_vector("rsa1024-pub.blob", &pub_len);
-	BYTE *simple = read_vector("rsa1024-simple.blob", &simple_len);
-	BYTE *key = read_vector("aes128.key", &key_len);
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
+	BYTE *simple = testutil_vector_read("rsa1024-simple.blob", &simple_len);
+	BYTE *key = testutil_vector_read("aes128.key", &key_len);
 	BYTE *out, *b = malloc(simple_len);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -867,20 +748,20 @@ static void test_simple_import(void)
 	/* openssl's SIMPLEBLOB of aes128.key, unwrapped by the exchange key. */
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, simple_len, kx, CRYPT_EXPORTABLE, &aes));
-	out = export_blob(aes, 0, PLAINTEXTKEYBLOB, 0, &len);
+	out = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, 12 + 16);
-	CU_ASSERT_EQUAL(le32(out + 4), CALG_AES_128);
+	CU_ASSERT_EQUAL(testutil_le32(out + 4), CALG_AES_128);
 	CU_ASSERT_EQUAL(memcmp(out + 12, key, 16), 0);
 	free(out);
 
 	/* Round trip under the container's own exchange key, with OAEP. */
 	{
 		HCRYPTKEY back;
-		BYTE *wrapped = export_blob(aes, kx, SIMPLEBLOB, CRYPT_OAEP, &len);
+		BYTE *wrapped = testutil_blob_export(aes, kx, SIMPLEBLOB, CRYPT_OAEP, &len);
 
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, wrapped, len, kx,
 						    CRYPT_OAEP | CRYPT_EXPORTABLE, &back));
-		out = export_blob(back, 0, PLAINTEXTKEYBLOB, 0, &len);
+		out = testutil_blob_export(back, 0, PLAINTEXTKEYBLOB, 0, &len);
 		CU_ASSERT_EQUAL(memcmp(out + 12, key, 16), 0);
 		free(out);
 		/* Without CRYPT_OAEP the padding does not match. */
@@ -963,11 +844,7 @@ int main(void)
 	unsetenv("CAPI11_CONF");
 	/* SoftHSM reads its token directory once per process: the token is
 	 * made before the first CryptoAPI call. */
-	label = fixture_label_new("blobkeys");
-	if (label == NULL || fixture_token_new(label) != 0) {
-		fprintf(stderr, "cannot make the token\n");
-		return FIXTURE_HARD_ERROR;
-	}
+	label = fixture_token_make("blobkeys");
 	uri = fixture_token_uri(label);
 	rc = cutest_run(suites);
 	fixture_cleanup(rc == 0);

@@ -1,0 +1,65 @@
+# Fuzzing and memory checking.
+#
+# The fuzz targets (fuzz/fuzz-*.c) each define one entry function. In the
+# ordinary build, tests/test-fuzz-replay feeds it every file of
+# fuzz/corpus/<target>/ and fuzz/regressions/<target>/, so `make check`
+# replays each fixed finding. `make fuzz` builds the same files with clang
+# and libFuzzer into fuzz/fuzz-<target> and runs each for FUZZ_TIME seconds.
+check_PROGRAMS += tests/test-fuzz-replay
+TESTS += tests/test-fuzz-replay
+tests_test_fuzz_replay_SOURCES = fuzz/replay.c fuzz/fuzz.h fuzz/fuzz-blob.c fuzz/fuzz-dump.c
+tests_test_fuzz_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/fuzz -I$(top_srcdir)/tools \
+	-DFUZZ_SRCDIR='"$(abs_top_srcdir)/fuzz"'
+tests_test_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
+tests_test_fuzz_replay_LDADD = libcapi11-dump.la $(TEST_LIBS)
+
+EXTRA_DIST += fuzz/corpus fuzz/regressions fuzz/make-corpus.sh fuzz/run.sh \
+	scripts/valgrind.supp
+
+# ---- make fuzz ----------------------------------------------------------------
+# Built outside libtool, straight from the sources each target needs: the
+# instrumentation must cover the code under test and nothing links it.
+FUZZ_TIME = 60
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CPPFLAGS = -DFUZZ_LIBFUZZER -I$(top_builddir) -I$(top_srcdir)/include/capi11 \
+	-I$(top_srcdir)/src -I$(top_srcdir)/tools -I$(top_srcdir)/fuzz $(P11KIT_CFLAGS)
+FUZZ_DEPS = fuzz/fuzz.h src/blob.h src/alg.h src/util.h tools/dump.h tools/names.h \
+	include/capi11/wincrypt.h
+FUZZ_BLOB_SRCS = fuzz/fuzz-blob.c src/blob.c src/alg.c
+FUZZ_DUMP_SRCS = fuzz/fuzz-dump.c tools/dump.c tools/names.c
+CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump
+
+fuzz/fuzz-blob: $(FUZZ_BLOB_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_BLOB_SRCS:%=$(srcdir)/%)
+
+fuzz/fuzz-dump: $(FUZZ_DUMP_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_DUMP_SRCS:%=$(srcdir)/%)
+
+# One target after the other: CI has two cores and libFuzzer uses one.
+fuzz: fuzz/fuzz-blob fuzz/fuzz-dump
+	$(SHELL) $(srcdir)/fuzz/run.sh $(FUZZ_TIME) $(srcdir)/fuzz fuzz-work blob dump
+
+clean-local: clean-fuzz
+clean-fuzz:
+	-rm -rf fuzz-work
+
+# ---- make memcheck --------------------------------------------------------------
+# The test suite under valgrind: any error, or a definite leak outside the
+# suppressed token and library internals (scripts/valgrind.supp), fails the
+# test. Programs that the tests exec (softhsm2-util, pkcs11-tool,
+# capi11-tool) run natively; forked children stay under valgrind.
+VALGRIND_FLAGS = --tool=memcheck --error-exitcode=66 --leak-check=full \
+	--show-leak-kinds=definite --errors-for-leak-kinds=definite \
+	--trace-children=no --child-silent-after-fork=yes --num-callers=40 \
+	--suppressions=$(abs_top_srcdir)/scripts/valgrind.supp
+memcheck:
+	@test -n "$(VALGRIND)" || { echo "make memcheck needs valgrind; reconfigure"; exit 1; }
+	$(MAKE) $(AM_MAKEFLAGS) check TEST_SUITE_LOG=memcheck.log \
+		LOG_COMPILER="$(LIBTOOL) --mode=execute $(VALGRIND) $(VALGRIND_FLAGS)"
+
+.PHONY: fuzz clean-fuzz memcheck

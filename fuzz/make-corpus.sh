@@ -1,0 +1,105 @@
+#!/bin/sh
+# Writes the seed corpus of the fuzz targets: tests/vectors' RSA blobs
+# (written by the openssl CLI) and hand-made blobs of every other type,
+# laid out as Microsoft documents them (docs/OPAQUEKEYBLOB.md for capi11's
+# own format), plus a few near misses of the header check. The same seeds
+# serve both targets: the dump decoder reads every blob type.
+# Usage: sh make-corpus.sh [fuzz directory]   (default: the script's directory)
+# The key and wrapped bytes are counting patterns, not real keys: the codec
+# never decrypts, so only the layout matters here.
+set -eu
+
+fuzz=${1:-$(dirname "$0")}
+vectors=$fuzz/../tests/vectors
+
+# Escapes for a printf format (dash has no \x, and its %b drops NUL
+# bytes): one byte, a little-endian DWORD, count bytes counting up from
+# start. A '%' byte is written as %%, not as an escape that the format
+# would then read as a directive.
+byte() {
+	if [ $(($1 & 255)) -eq 37 ]; then printf '%%%%'; else printf '\\%03o' $(($1 & 255)); fi
+}
+le32() { byte "$1"; byte $(($1 >> 8)); byte $(($1 >> 16)); byte $(($1 >> 24)); }
+pattern() {
+	i=0
+	while [ "$i" -lt "$1" ]; do byte $(($2 + i)); i=$((i + 1)); done
+}
+# BLOBHEADER: type, version, alg (reserved is always 0 here).
+header() { byte "$1"; byte "$2"; byte 0; byte 0; le32 "$3"; }
+
+SIMPLEBLOB=1 PUBLICKEYBLOB=6 PRIVATEKEYBLOB=7 PLAINTEXTKEYBLOB=8 OPAQUEKEYBLOB=9
+SYMMETRICWRAPKEYBLOB=11
+CALG_DES=0x6601 CALG_RC2=0x6602 CALG_3DES=0x6603 CALG_3DES_112=0x6609
+CALG_AES_128=0x660e CALG_AES_192=0x660f CALG_AES_256=0x6610 CALG_RC4=0x6801
+CALG_RSA_KEYX=0xa400 CALG_DSS_SIGN=0x2200
+CKK_RSA=0 CKK_RC2=0x11 CKK_RC4=0x12 CKK_DES3=0x15 CKK_AES=0x1f
+CKM_AES_KEY_WRAP=0x2109 CKM_AES_KEY_WRAP_PAD=0x210a
+C11O=0x4F313143
+
+# seed NAME ESCAPES: the same seed in both targets' corpora.
+seed() {
+	for t in blob dump; do
+		mkdir -p "$fuzz/corpus/$t"
+		printf "$2" > "$fuzz/corpus/$t/$1"
+	done
+}
+
+for f in rsa512-pub rsa512-priv rsa512-simple rsa1024-pub rsa1024-priv rsa1024-simple; do
+	for t in blob dump; do
+		mkdir -p "$fuzz/corpus/$t"
+		cp "$vectors/$f.blob" "$fuzz/corpus/$t/$f.blob"
+	done
+done
+
+# RSA edges beyond openssl's keys: an odd byte length (h rounds up), the
+# largest size, a privateExponent cut short (Windows imports it), a bitlen
+# that is not a multiple of 8. The numbers are patterns, not keys.
+rsa() {
+	printf %s "$(header "$1" 2 $CALG_RSA_KEYX)$(le32 "$2")$(le32 "$3")$(le32 65537)$(pattern "$4" 2)"
+}
+RSA1=0x31415352 RSA2=0x32415352
+seed rsa1032-priv-odd.blob "$(rsa $PRIVATEKEYBLOB $RSA2 1032 $((129 + 5 * 65 + 129)))"
+seed rsa1032-pub-odd.blob "$(rsa $PUBLICKEYBLOB $RSA1 1032 129)"
+seed rsa16384-priv.blob "$(rsa $PRIVATEKEYBLOB $RSA2 16384 $((2048 + 5 * 1024 + 2048)))"
+seed rsa1024-priv-short-d.blob "$(rsa $PRIVATEKEYBLOB $RSA2 1024 $((128 + 5 * 64 + 100)))"
+seed rsa-pub-bitlen-1028.blob "$(rsa $PUBLICKEYBLOB $RSA1 1028 128)"
+
+# PLAINTEXTKEYBLOB: BLOBHEADER, dwKeySize, the key.
+plaintext() { printf %s "$(header $PLAINTEXTKEYBLOB 2 "$1")$(le32 "$2")$(pattern "$2" 0)"; }
+seed plaintext-aes128.blob "$(plaintext $CALG_AES_128 16)"
+seed plaintext-aes192.blob "$(plaintext $CALG_AES_192 24)"
+seed plaintext-aes256.blob "$(plaintext $CALG_AES_256 32)"
+seed plaintext-des.blob "$(plaintext $CALG_DES 8)"
+seed plaintext-3des112.blob "$(plaintext $CALG_3DES_112 16)"
+seed plaintext-3des.blob "$(plaintext $CALG_3DES 24)"
+seed plaintext-rc2-40.blob "$(plaintext $CALG_RC2 5)"
+seed plaintext-rc4-128.blob "$(plaintext $CALG_RC4 16)"
+
+# SYMMETRICWRAPKEYBLOB: BLOBHEADER, the wrapping ALG_ID, the wrapped bytes
+# (RFC 3394 of a 16- or 32-byte key: 24 or 40 bytes).
+symwrap() { printf %s "$(header $SYMMETRICWRAPKEYBLOB 2 "$1")$(le32 "$2")$(pattern "$3" 0xa6)"; }
+seed symwrap-aes128-by-aes256.blob "$(symwrap $CALG_AES_128 $CALG_AES_256 24)"
+seed symwrap-aes256-by-aes128.blob "$(symwrap $CALG_AES_256 $CALG_AES_128 40)"
+seed symwrap-3des-by-3des.blob "$(symwrap $CALG_3DES $CALG_3DES 40)"
+
+# OPAQUEKEYBLOB: BLOBHEADER, magic, version, mechanism, key type, key
+# length, wrapping ALG_ID, n, n wrapped bytes.
+opaque() {
+	printf %s "$(header $OPAQUEKEYBLOB 2 "$1")$(le32 $C11O)$(le32 1)$(le32 "$2")$(le32 "$3")$(le32 "$4")$(le32 "$5")$(le32 "$6")$(pattern "$6" 0x30)"
+}
+seed opaque-aes128-wrap.blob "$(opaque $CALG_AES_128 $CKM_AES_KEY_WRAP $CKK_AES 16 $CALG_AES_256 24)"
+seed opaque-aes256-wrap.blob "$(opaque $CALG_AES_256 $CKM_AES_KEY_WRAP $CKK_AES 32 $CALG_AES_128 40)"
+seed opaque-rc4-40-pad.blob "$(opaque $CALG_RC4 $CKM_AES_KEY_WRAP_PAD $CKK_RC4 5 $CALG_AES_128 16)"
+seed opaque-rc2-pad.blob "$(opaque $CALG_RC2 $CKM_AES_KEY_WRAP_PAD $CKK_RC2 13 $CALG_AES_192 24)"
+seed opaque-3des-wrap.blob "$(opaque $CALG_3DES $CKM_AES_KEY_WRAP $CKK_DES3 24 $CALG_AES_256 32)"
+# An RSA-1024 PKCS#8 PrivateKeyInfo is about 636 bytes: 640 padded, 648 wrapped.
+seed opaque-rsa1024-pkcs8.blob "$(opaque $CALG_RSA_KEYX $CKM_AES_KEY_WRAP_PAD $CKK_RSA 128 $CALG_AES_256 648)"
+
+# Near misses: the header alone, version 3 (DSS only), a reserved byte, an
+# unknown type, and blobs one byte short of their declared sizes.
+seed header-only.blob "$(header $PUBLICKEYBLOB 2 $CALG_RSA_KEYX)"
+seed header-v3-dss.blob "$(header $PUBLICKEYBLOB 3 $CALG_DSS_SIGN)$(le32 0x33535344)$(le32 1024)"
+seed header-reserved.blob "$(byte $SIMPLEBLOB)$(byte 2)$(byte 1)$(byte 0)$(le32 $CALG_AES_128)"
+seed header-unknown-type.blob "$(header 0x0c 2 $CALG_AES_128)$(le32 0)"
+seed plaintext-short.blob "$(header $PLAINTEXTKEYBLOB 2 $CALG_AES_128)$(le32 16)$(pattern 15 0)"
+seed opaque-short.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 1)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(le32 24)$(pattern 23 0)"

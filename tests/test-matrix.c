@@ -1,0 +1,1237 @@
+/* CryptExportKey over every key origin, blob type and flag (SPEC section
+ * 4), with the size query and the real export of each cell; then the
+ * routes around it: PRIVATEKEYBLOB encrypted under a session key, moves
+ * between two tokens, CRYPT_IPSEC_HMAC_KEY, and the sensitive export
+ * policy of the configuration. Expected codes are SPEC's (which records
+ * Windows' CSPs); blob contents are checked with openssl and pkcs11-tool,
+ * never with the code under test. */
+#include "config.h"
+#include <wincrypt.h>
+
+#include "blob.h"
+#include "cutest.h"
+#include "fixture.h"
+#include "testutil.h"
+
+#include <CUnit/CUnit.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A bit CryptExportKey does not document. */
+#define UNDOCUMENTED_FLAG 0x00010000u
+#define BIG 8192
+#define N_ELEMENTS(a) (sizeof (a) / sizeof ((a)[0]))
+
+static char *label1, *label2;   /* two throwaway tokens */
+static char *uri1, *uri2;
+static const char *sensitive_provider = "sensitive";
+
+/* ---- helpers ---- */
+
+static HCRYPTPROV open_new(const char *provider, const char *name)
+{
+	HCRYPTPROV h = 0;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, provider, PROV_RSA_FULL,
+						  CRYPT_NEWKEYSET));
+	return h;
+}
+
+static HCRYPTPROV open_existing(const char *provider, const char *name)
+{
+	HCRYPTPROV h = 0;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, provider, PROV_RSA_FULL, 0));
+	return h;
+}
+
+/* openssl enc over a buffer: cipher like "aes-256-cbc", key and IV in
+ * hex, decrypt or encrypt, nopad to leave the padding alone. */
+static BYTE *openssl_enc(const char *cipher, const char *key_hex, const char *iv_hex, bool decrypt,
+			 bool nopad, const BYTE *in, DWORD in_len, DWORD *out_len, int *status)
+{
+	char *in_path = testutil_temp_write("matrix", in, in_len);
+	char *out_path = testutil_temp_path("enc");
+	char *out;
+	BYTE *result = NULL;
+
+	out = fixture_capture(status, "%s enc -%s %s %s -K %s -iv %s -in %s -out %s", OPENSSL_BIN,
+			      cipher, decrypt ? "-d" : "-e", nopad ? "-nopad" : "", key_hex, iv_hex,
+			      in_path, out_path);
+	free(out);
+	if (*status == 0)
+		result = testutil_file_read(out_path, out_len);
+	free(in_path);
+	free(out_path);
+	return result;
+}
+
+/* The "Access:" line pkcs11-tool prints for the private key labelled
+ * name, malloc'd. */
+static char *token_privkey_access(const char *token, const char *name)
+{
+	char *out = NULL, *p, *q, *access = NULL;
+	int st = fixture_pkcs11_tool(token, true, &out, "--list-objects --type privkey");
+
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	for (p = strstr(out, "label:"); p != NULL; p = strstr(p + 1, "label:")) {
+		q = p + strlen("label:");
+		while (*q == ' ')
+			q++;
+		if (strncmp(q, name, strlen(name)) != 0 || (q[strlen(name)] != '\n' &&
+							     q[strlen(name)] != ' '))
+			continue;
+		q = strstr(q, "Access:");
+		if (q != NULL) {
+			size_t n = strcspn(q, "\n");
+
+			access = strndup(q, n);
+		}
+		break;
+	}
+	free(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(access);
+	return access;
+}
+
+static DWORD key_permissions(HCRYPTKEY k)
+{
+	DWORD perms = 0, len = sizeof perms;
+
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_PERMISSIONS, (BYTE *)&perms, &len, 0));
+	return perms;
+}
+
+/* ---- the matrix ---- */
+
+/* What SPEC sections 3 and 4 make of a key's origin. */
+enum klass {
+	K_RSA_EXPORT,     /* pair with CKA_EXTRACTABLE TRUE, CKA_SENSITIVE FALSE */
+	K_RSA_LOCKED,     /* pair that is sensitive or not extractable */
+	K_SESSION_EXPORT, /* AES/3DES session key made or imported with CRYPT_EXPORTABLE */
+	K_SESSION_LOCKED, /* the same without CRYPT_EXPORTABLE */
+	K_KEK,            /* wrap-only key-encryption key, not exportable */
+	N_KLASSES
+};
+
+/* hExpKey of a column: none, the RSA public key of a PUBLICKEYBLOB (its
+ * private half not in reach), an AES-256 session key, a wrap-only
+ * AES-256 key-encryption key. */
+enum hexp { EXP_NONE, EXP_PUB, EXP_AES, EXP_KEK };
+
+enum col {
+	COL_PUBLIC,
+	COL_PUBLIC_EXP,
+	COL_PRIVATE,
+	COL_PRIVATE_ENC,
+	COL_SIMPLE,
+	COL_SIMPLE_NOEXP,
+	COL_PLAINTEXT,
+	COL_SYMWRAP,
+	COL_UNKNOWN,
+	COL_OPAQUE,       /* last: CRYPT_DESTROYKEY may take the key */
+	N_COLS
+};
+
+static const struct column {
+	const char *name;
+	DWORD type;
+	enum hexp exp;
+} columns[N_COLS] = {
+	[COL_PUBLIC] = { "PUBLICKEYBLOB", PUBLICKEYBLOB, EXP_NONE },
+	[COL_PUBLIC_EXP] = { "PUBLICKEYBLOB/hExpKey", PUBLICKEYBLOB, EXP_AES },
+	[COL_PRIVATE] = { "PRIVATEKEYBLOB", PRIVATEKEYBLOB, EXP_NONE },
+	[COL_PRIVATE_ENC] = { "PRIVATEKEYBLOB/AES", PRIVATEKEYBLOB, EXP_AES },
+	[COL_SIMPLE] = { "SIMPLEBLOB", SIMPLEBLOB, EXP_PUB },
+	[COL_SIMPLE_NOEXP] = { "SIMPLEBLOB/no hExpKey", SIMPLEBLOB, EXP_NONE },
+	[COL_PLAINTEXT] = { "PLAINTEXTKEYBLOB", PLAINTEXTKEYBLOB, EXP_NONE },
+	[COL_SYMWRAP] = { "SYMMETRICWRAPKEYBLOB/KEK", SYMMETRICWRAPKEYBLOB, EXP_KEK },
+	[COL_UNKNOWN] = { "unknown type 0x42", 0x42, EXP_NONE },
+	[COL_OPAQUE] = { "OPAQUEKEYBLOB/KEK", OPAQUEKEYBLOB, EXP_KEK },
+};
+
+/* The flags, CRYPT_DESTROYKEY last for the same reason. */
+static const struct flag {
+	const char *name;
+	DWORD value;
+} flags[] = {
+	{ "0", 0 },
+	{ "CRYPT_OAEP", CRYPT_OAEP },
+	{ "CRYPT_SSL2_FALLBACK", CRYPT_SSL2_FALLBACK },
+	{ "CRYPT_BLOB_VER3", CRYPT_BLOB_VER3 },
+	{ "CRYPT_Y_ONLY", CRYPT_Y_ONLY },
+	{ "undocumented 0x10000", UNDOCUMENTED_FLAG },
+	{ "CRYPT_DESTROYKEY", CRYPT_DESTROYKEY },
+};
+
+#define OK ERROR_SUCCESS
+
+/* CryptExportKey's answer with dwFlags 0 (or a documented flag that does
+ * not apply), from SPEC section 4. */
+static const DWORD expected[N_KLASSES][N_COLS] = {
+	[K_RSA_EXPORT] = {
+		[COL_PUBLIC] = OK,                     /* PUBLICKEYBLOB row: any RSA key */
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,        /* PUBLICKEYBLOB with a non-zero valid hExpKey */
+		[COL_PRIVATE] = OK,                    /* extractable and not sensitive */
+		[COL_PRIVATE_ENC] = OK,                /* "PRIVATEKEYBLOB, hExpKey = a session key" row */
+		[COL_SIMPLE] = NTE_BAD_KEY,            /* SIMPLEBLOB carries session keys only */
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY, /* SIMPLEBLOB with hExpKey = 0 */
+		[COL_PLAINTEXT] = NTE_BAD_KEY,         /* a pair has no PLAINTEXTKEYBLOB form */
+		[COL_SYMWRAP] = NTE_BAD_KEY,           /* no defined wrap of a pair under AES */
+		[COL_UNKNOWN] = NTE_BAD_TYPE,          /* unknown blob type */
+		[COL_OPAQUE] = OK,                     /* PKCS#8 private key under the KEK */
+	},
+	[K_RSA_LOCKED] = {
+		[COL_PUBLIC] = OK,                     /* the public half is never locked */
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY_STATE,     /* not exportable, even for a size query */
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY_STATE, /* the same key state rule */
+		[COL_SIMPLE] = NTE_BAD_KEY,
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = NTE_BAD_KEY,
+		[COL_SYMWRAP] = NTE_BAD_KEY,
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE] = NTE_BAD_KEY_STATE,      /* CKR_KEY_UNEXTRACTABLE */
+	},
+	[K_SESSION_EXPORT] = {
+		[COL_PUBLIC] = NTE_BAD_KEY,            /* PUBLICKEYBLOB of a session key */
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY,           /* a session key has no private form */
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY,
+		[COL_SIMPLE] = OK,                     /* SIMPLEBLOB row */
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = OK,                  /* PLAINTEXTKEYBLOB row */
+		[COL_SYMWRAP] = OK,                    /* RFC 3394: AES-256 and 3DES are >= 16 bytes */
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE] = OK,                     /* OPAQUEKEYBLOB row */
+	},
+	[K_SESSION_LOCKED] = {
+		[COL_PUBLIC] = NTE_BAD_KEY,
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY,
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY,
+		[COL_SIMPLE] = NTE_BAD_KEY_STATE,      /* no CRYPT_EXPORTABLE */
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP] = NTE_BAD_KEY_STATE,     /* CKA_EXTRACTABLE FALSE */
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE] = NTE_BAD_KEY_STATE,
+	},
+	[K_KEK] = {                                    /* a non-exportable session key */
+		[COL_PUBLIC] = NTE_BAD_KEY,
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY,
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY,
+		[COL_SIMPLE] = NTE_BAD_KEY_STATE,
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP] = NTE_BAD_KEY_STATE,
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE] = NTE_BAD_KEY_STATE,
+	},
+};
+
+/* Flags come first, as in rsaenh: bits outside the five documented ones
+ * are NTE_BAD_FLAGS (capi11's rule), CRYPT_SSL2_FALLBACK on anything but
+ * a CALG_SSL2_MASTER key is NTE_BAD_KEY; the other documented flags
+ * change nothing where they do not apply (CRYPT_OAEP only picks OAEP in
+ * SIMPLEBLOB, CRYPT_DESTROYKEY acts after an OPAQUEKEYBLOB export,
+ * CRYPT_BLOB_VER3 is for DSS/DH, CRYPT_Y_ONLY is unused). */
+static DWORD expected_code(enum klass k, enum col c, DWORD flag)
+{
+	if (flag & UNDOCUMENTED_FLAG)
+		return NTE_BAD_FLAGS;
+	if (flag & CRYPT_SSL2_FALLBACK)
+		return NTE_BAD_KEY;
+	return expected[k][c];
+}
+
+static const char *code_name(DWORD code)
+{
+	switch (code) {
+	case OK: return "success";
+	case NTE_BAD_KEY: return "NTE_BAD_KEY";
+	case NTE_BAD_KEY_STATE: return "NTE_BAD_KEY_STATE";
+	case NTE_BAD_PUBLIC_KEY: return "NTE_BAD_PUBLIC_KEY";
+	case NTE_BAD_TYPE: return "NTE_BAD_TYPE";
+	case NTE_BAD_FLAGS: return "NTE_BAD_FLAGS";
+	case NTE_NOT_SUPPORTED: return "NTE_NOT_SUPPORTED";
+	case NTE_BAD_DATA: return "NTE_BAD_DATA";
+	case ERROR_INVALID_PARAMETER: return "ERROR_INVALID_PARAMETER";
+	case ERROR_MORE_DATA: return "ERROR_MORE_DATA";
+	default: return "another code";
+	}
+}
+
+static int cells_run, cells_failed;
+
+static void cell_check(bool ok, const char *row, enum col c, const struct flag *f,
+		       const char *what, DWORD want, DWORD got)
+{
+	char msg[256];
+
+	cells_run++;
+	if (ok)
+		return;
+	cells_failed++;
+	snprintf(msg, sizeof msg, "%s x %s x %s (%s): expected %s 0x%08x, got %s 0x%08x", row,
+		 columns[c].name, f->name, what, code_name(want), (unsigned)want, code_name(got),
+		 (unsigned)got);
+	fprintf(stderr, "CELL FAILED: %s\n", msg);
+	CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
+}
+
+/* The keys a row's columns name as hExpKey, made in the row's context. */
+struct wrappers {
+	HCRYPTKEY pub, aes, kek;
+};
+
+static void wrappers_make(HCRYPTPROV h, struct wrappers *w)
+{
+	DWORD len;
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &len);
+
+	memset(w, 0, sizeof *w);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, len, 0, 0, &w->pub));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &w->aes));
+	/* Until wrap-only keys exist this fails, and the KEK columns with it. */
+	SetLastError(SENTINEL);
+	if (!CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &w->kek)) {
+		fprintf(stderr, "CryptGenKey(CALG_AES_256, CRYPT_KEK) failed 0x%08x\n",
+			(unsigned)GetLastError());
+		CU_FAIL("no wrap-only KEK");
+		w->kek = 0;
+	}
+	free(pub);
+}
+
+static void wrappers_free(struct wrappers *w)
+{
+	if (w->kek)
+		CryptDestroyKey(w->kek);
+	CryptDestroyKey(w->aes);
+	CryptDestroyKey(w->pub);
+}
+
+static HCRYPTKEY wrapper(const struct wrappers *w, enum hexp e)
+{
+	switch (e) {
+	case EXP_PUB: return w->pub;
+	case EXP_AES: return w->aes;
+	case EXP_KEK: return w->kek;
+	default: return 0;
+	}
+}
+
+/* One cell: the size query, then the real export into a large buffer.
+ * Both give the expected code; a successful export is a blob of the
+ * asked type whose length is the size the query gave (OPAQUEKEYBLOB: at
+ * most that, the DER of a PKCS#8 key may be shorter than its bound), and
+ * a buffer one byte short of it is ERROR_MORE_DATA with the size. */
+static void run_cell(const char *row, enum klass k, HCRYPTKEY key, ALG_ID alg,
+		     const struct wrappers *w, enum col c, const struct flag *f)
+{
+	const struct column *col = &columns[c];
+	DWORD want = expected_code(k, c, f->value), got, size = 0, len;
+	HCRYPTKEY exp = wrapper(w, col->exp);
+	static BYTE buf[BIG];
+	BOOL ok;
+
+	SetLastError(SENTINEL);
+	ok = CryptExportKey(key, exp, col->type, f->value, NULL, &size);
+	got = ok ? OK : GetLastError();
+	cell_check(got == want && (!ok || size > 8), row, c, f, "size query", want, got);
+
+	if (want == OK && ok && c != COL_OPAQUE && size > 9) {
+		len = size - 1;
+		SetLastError(SENTINEL);
+		ok = CryptExportKey(key, exp, col->type, f->value, buf, &len);
+		got = ok ? OK : GetLastError();
+		cell_check(!ok && got == ERROR_MORE_DATA && len == size, row, c, f,
+			   "buffer one byte short", ERROR_MORE_DATA, got);
+	}
+
+	len = sizeof buf;
+	SetLastError(SENTINEL);
+	ok = CryptExportKey(key, exp, col->type, f->value, buf, &len);
+	got = ok ? OK : GetLastError();
+	cell_check(got == want, row, c, f, "export", want, got);
+	if (!ok || want != OK)
+		return;
+	cell_check(c == COL_OPAQUE ? len <= size : len == size, row, c, f, "length = size query",
+		   size, len);
+	cell_check(len >= 8 && buf[0] == col->type && buf[1] == 2 && buf[2] == 0 && buf[3] == 0 &&
+		   testutil_le32(buf + 4) == alg, row, c, f, "BLOBHEADER", OK, OK);
+	/* CRYPT_DESTROYKEY moved the key into the blob: nothing is left to
+	 * export from the handle. */
+	if (c == COL_OPAQUE && (f->value & CRYPT_DESTROYKEY)) {
+		len = sizeof buf;
+		SetLastError(SENTINEL);
+		ok = CryptExportKey(key, 0, k == K_RSA_EXPORT ? PUBLICKEYBLOB : PLAINTEXTKEYBLOB, 0,
+				    buf, &len);
+		got = ok ? OK : GetLastError();
+		cell_check(!ok, row, c, f, "export after CRYPT_DESTROYKEY", NTE_BAD_KEY, got);
+	}
+}
+
+static void run_row(const char *row, enum klass k, HCRYPTPROV h, HCRYPTKEY key)
+{
+	struct wrappers w;
+	DWORD alg = 0, alg_len = sizeof alg, perms;
+	size_t c, f;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetKeyParam(key, KP_ALGID, (BYTE *)&alg, &alg_len, 0));
+	/* SPEC section 3: CRYPT_EXPORT in KP_PERMISSIONS exactly when the key
+	 * is exportable. */
+	perms = key_permissions(key);
+	cell_check(((perms & CRYPT_EXPORT) != 0) == (k == K_RSA_EXPORT || k == K_SESSION_EXPORT),
+		   row, COL_PLAINTEXT, &flags[0], "KP_PERMISSIONS CRYPT_EXPORT", OK, perms);
+	wrappers_make(h, &w);
+	for (f = 0; f < N_ELEMENTS(flags); f++) {
+		for (c = 0; c < N_COLS; c++)
+			run_cell(row, k, key, alg, &w, (enum col)c, &flags[f]);
+	}
+	wrappers_free(&w);
+}
+
+/* RSA pairs made by CryptGenKey, exportable or not, both slots. */
+static void test_matrix_rsa_generated(void)
+{
+	HCRYPTPROV hx = open_new(uri1, "mx-genx"), hl = open_new(uri1, "mx-genl");
+	HCRYPTKEY kx, sx, kl, sl;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hx, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hx, AT_SIGNATURE, 1024 << 16 | CRYPT_EXPORTABLE, &sx));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hl, AT_KEYEXCHANGE, 1024 << 16, &kl));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hl, AT_SIGNATURE, 1024 << 16, &sl));
+	run_row("RSA exchange, generated exportable", K_RSA_EXPORT, hx, kx);
+	run_row("RSA signature, generated exportable", K_RSA_EXPORT, hx, sx);
+	run_row("RSA exchange, generated", K_RSA_LOCKED, hl, kl);
+	run_row("RSA signature, generated", K_RSA_LOCKED, hl, sl);
+	CryptDestroyKey(kx);
+	CryptDestroyKey(sx);
+	CryptDestroyKey(kl);
+	CryptDestroyKey(sl);
+	CU_ASSERT_TRUE(CryptReleaseContext(hx, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hl, 0));
+}
+
+/* RSA pairs imported from openssl's PRIVATEKEYBLOB (tests/vectors). */
+static void test_matrix_rsa_imported(void)
+{
+	HCRYPTPROV hx = open_new(uri1, "mx-impx"), hl = open_new(uri1, "mx-impl");
+	HCRYPTKEY kx, kl;
+	DWORD len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &len);
+
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hx, priv, len, 0, CRYPT_EXPORTABLE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hl, priv, len, 0, 0, &kl));
+	run_row("RSA imported with CRYPT_EXPORTABLE", K_RSA_EXPORT, hx, kx);
+	run_row("RSA imported", K_RSA_LOCKED, hl, kl);
+	CryptDestroyKey(kx);
+	CryptDestroyKey(kl);
+	CU_ASSERT_TRUE(CryptReleaseContext(hx, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hl, 0));
+	free(priv);
+}
+
+/* The pair `pkcs11-tool --keypairgen` made in main(): SoftHSM gives its
+ * private key CKA_SENSITIVE TRUE and CKA_EXTRACTABLE FALSE (pkcs11-tool
+ * sets neither unless asked), and decrypt/unwrap usage, so it is the
+ * exchange key of a container named by its label. */
+static void test_matrix_rsa_foreign(void)
+{
+	char *access = token_privkey_access(label1, "mx-tool");
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(access, "sensitive"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(access, "never extractable"));
+	free(access);
+	h = open_existing(uri1, "mx-tool");
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	run_row("RSA from pkcs11-tool --keypairgen", K_RSA_LOCKED, h, k);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+static const BYTE key_bytes[32] = {
+	0x60, 0x3d, 0xeb, 0x10, 0x15, 0xca, 0x71, 0xbe, 0x2b, 0x73, 0xae, 0xf0, 0x85, 0x7d, 0x77, 0x81,
+	0x1f, 0x35, 0x2c, 0x07, 0x3b, 0x61, 0x08, 0xd7, 0x2d, 0x98, 0x10, 0xa3, 0x09, 0x14, 0xdf, 0xf4,
+};
+
+/* AES-256 and 3DES session keys, generated or imported from a
+ * PLAINTEXTKEYBLOB, exportable or not; a wrap-only KEK. */
+static void test_matrix_session(void)
+{
+	HCRYPTPROV h = open_new(uri1, "mx-sess");
+	static const struct {
+		const char *name;
+		ALG_ID alg;
+		DWORD key_len;
+		bool imported, exportable;
+	} rows[] = {
+		{ "AES-256, generated exportable", CALG_AES_256, 32, false, true },
+		{ "AES-256, generated", CALG_AES_256, 32, false, false },
+		{ "3DES, generated exportable", CALG_3DES, 24, false, true },
+		{ "3DES, generated", CALG_3DES, 24, false, false },
+		{ "AES-256, imported exportable", CALG_AES_256, 32, true, true },
+		{ "AES-256, imported", CALG_AES_256, 32, true, false },
+		{ "3DES, imported exportable", CALG_3DES, 24, true, true },
+		{ "3DES, imported", CALG_3DES, 24, true, false },
+	};
+	BYTE blob[64];
+	HCRYPTKEY k;
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(rows); i++) {
+		DWORD fl = rows[i].exportable ? CRYPT_EXPORTABLE : 0;
+
+		if (rows[i].imported) {
+			DWORD len = testutil_plaintext_blob(blob, rows[i].alg, key_bytes,
+							      rows[i].key_len);
+
+			CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, fl, &k));
+		} else {
+			CU_ASSERT_TRUE_FATAL(CryptGenKey(h, rows[i].alg, fl, &k));
+		}
+		run_row(rows[i].name, rows[i].exportable ? K_SESSION_EXPORT : K_SESSION_LOCKED, h, k);
+		CryptDestroyKey(k);
+	}
+	SetLastError(SENTINEL);
+	if (CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &k)) {
+		run_row("wrap-only KEK", K_KEK, h, k);
+		CryptDestroyKey(k);
+	} else {
+		fprintf(stderr, "CryptGenKey(CRYPT_KEK) failed 0x%08x: KEK row not run\n",
+			(unsigned)GetLastError());
+		CU_FAIL("CryptGenKey(CALG_AES_256, CRYPT_KEK) failed");
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+static void test_matrix_summary(void)
+{
+	fprintf(stderr, "matrix: %d checks, %d failed\n", cells_run, cells_failed);
+	/* rows x columns x flags x (query + export) at the least */
+	CU_ASSERT(cells_run >= 15 * N_COLS * 7 * 2);
+}
+
+/* ---- PRIVATEKEYBLOB encrypted under a session key ---- */
+
+/* The BLOBHEADER in clear, the rest exactly what openssl's CBC with a
+ * zero IV and PKCS#5 padding (CryptEncrypt's defaults) makes of it. */
+static void check_encrypted_private(const BYTE *plain, DWORD plain_len, const BYTE *enc,
+				    DWORD enc_len, const char *cipher, const BYTE *key,
+				    DWORD key_len, DWORD block, const BYTE *iv)
+{
+	static const BYTE zero[16];
+	char *key_hex = testutil_hex_new(key, key_len);
+	char *iv_hex = testutil_hex_new(iv ? iv : zero, block);
+	DWORD out_len = 0;
+	BYTE *out;
+	int st = -1;
+
+	CU_ASSERT_EQUAL(enc_len, 8 + ((plain_len - 8) / block + 1) * block);
+	CU_ASSERT_EQUAL(memcmp(enc, plain, 8), 0);
+	out = openssl_enc(cipher, key_hex, iv_hex, true, false, enc + 8, enc_len - 8, &out_len, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	CU_ASSERT_EQUAL(out_len, plain_len - 8);
+	CU_ASSERT(out_len == plain_len - 8 && memcmp(out, plain + 8, out_len) == 0);
+	free(out);
+	free(iv_hex);
+	free(key_hex);
+}
+
+static void test_private_encrypted_export(void)
+{
+	HCRYPTPROV h = open_new(uri1, "penc");
+	HCRYPTKEY rsa, locked, aes, des3, sig, kek;
+	DWORD plain_len, enc_len, enc2_len, key_len, size = 0, len;
+	BYTE *plain, *enc, *enc2, *key, buf[BIG];
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &rsa));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &locked));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, CRYPT_EXPORTABLE, &des3));
+	plain = testutil_blob_export(rsa, 0, PRIVATEKEYBLOB, 0, &plain_len);
+	CU_ASSERT_EQUAL_FATAL(plain_len, 20 + 128 + 5 * 64 + 128);
+
+	/* AES-256: the size query is the padded length. */
+	CU_ASSERT_TRUE(CryptExportKey(rsa, aes, PRIVATEKEYBLOB, 0, NULL, &size));
+	CU_ASSERT_EQUAL(size, 8 + ((plain_len - 8) / 16 + 1) * 16);
+	enc = testutil_blob_export(rsa, aes, PRIVATEKEYBLOB, 0, &enc_len);
+	key = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &key_len);
+	check_encrypted_private(plain, plain_len, enc, enc_len, "aes-256-cbc", key + 12, 32, 16,
+				NULL);
+	/* Final = TRUE sets the chaining value back: the same blob again. */
+	enc2 = testutil_blob_export(rsa, aes, PRIVATEKEYBLOB, 0, &enc2_len);
+	CU_ASSERT(enc2_len == enc_len && memcmp(enc, enc2, enc_len) == 0);
+	/* Buffer rules: one byte short stores the size. */
+	len = enc_len - 1;
+	CHECK_FAILS_WITH(CryptExportKey(rsa, aes, PRIVATEKEYBLOB, 0, buf, &len), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, enc_len);
+	free(enc2);
+	free(enc);
+	free(key);
+
+	/* 3DES, 8-byte blocks. */
+	enc = testutil_blob_export(rsa, des3, PRIVATEKEYBLOB, 0, &enc_len);
+	key = testutil_blob_export(des3, 0, PLAINTEXTKEYBLOB, 0, &key_len);
+	check_encrypted_private(plain, plain_len, enc, enc_len, "des-ede3-cbc", key + 12, 24, 8,
+				NULL);
+	free(enc);
+
+	/* The session key's own IV (KP_IV)... */
+	{
+		static const BYTE iv[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(des3, KP_IV, iv, 0));
+		enc = testutil_blob_export(rsa, des3, PRIVATEKEYBLOB, 0, &enc_len);
+		check_encrypted_private(plain, plain_len, enc, enc_len, "des-ede3-cbc", key + 12, 24,
+					8, iv);
+		free(enc);
+	}
+	free(key);
+	/* ...and its own mode (KP_MODE ECB). */
+	{
+		DWORD mode = CRYPT_MODE_ECB;
+
+		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(aes, KP_MODE, (const BYTE *)&mode, 0));
+		enc = testutil_blob_export(rsa, aes, PRIVATEKEYBLOB, 0, &enc_len);
+		key = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &key_len);
+		check_encrypted_private(plain, plain_len, enc, enc_len, "aes-256-ecb", key + 12, 32,
+					16, NULL);
+		free(enc);
+		free(key);
+	}
+
+	/* A key that may not leave, even for a size query; an RSA key does
+	 * not encrypt blobs. */
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(locked, aes, PRIVATEKEYBLOB, 0, NULL, &size),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(locked, aes, PRIVATEKEYBLOB, 0, buf, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_SIGNATURE, &sig));
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(rsa, sig, PRIVATEKEYBLOB, 0, buf, &len), NTE_BAD_KEY);
+	/* A wrap-only key encrypts no data (SPEC section 3), blobs included. */
+	if (CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek)) {
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptExportKey(rsa, kek, PRIVATEKEYBLOB, 0, NULL, &size),
+				 NTE_BAD_KEY);
+		CHECK_FAILS_WITH(CryptExportKey(rsa, kek, PRIVATEKEYBLOB, 0, buf, &len),
+				 NTE_BAD_KEY);
+		CryptDestroyKey(kek);
+	} else {
+		CU_FAIL("CryptGenKey(CALG_AES_256, CRYPT_KEK) failed");
+	}
+
+	CryptDestroyKey(sig);
+	CryptDestroyKey(des3);
+	CryptDestroyKey(aes);
+	CryptDestroyKey(locked);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(plain);
+}
+
+static void test_private_encrypted_import(void)
+{
+	HCRYPTPROV h = open_new(uri1, "pimp");
+	HCRYPTKEY aes, k = 0, user;
+	DWORD priv_len, enc_len, len, blob_len, bad_len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	BYTE *enc, *body, *out, *bad, blob[64];
+	char *key_hex = testutil_hex_new(key_bytes, 32);
+	int st = -1, before;
+
+	/* openssl encrypts the vector's blob under a known AES-256 key... */
+	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false,
+			   false, priv + 8, priv_len - 8, &len, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	enc_len = 8 + len;
+	enc = malloc(enc_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	memcpy(enc, priv, 8);
+	memcpy(enc + 8, body, len);
+	free(body);
+	blob_len = testutil_plaintext_blob(blob, CALG_AES_256, key_bytes, 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, 0, &aes));
+
+	/* ...which the token decrypts into the container's exchange key. */
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, enc, enc_len, aes, CRYPT_EXPORTABLE, &k));
+	out = testutil_blob_export(k, 0, PRIVATEKEYBLOB, 0, &len);
+	CU_ASSERT(len == priv_len && memcmp(out, priv, priv_len) == 0);
+	free(out);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &user));
+	CryptDestroyKey(user);
+	before = testutil_token_count(label1, "privkey", NULL);
+
+	/* Bad padding: openssl encrypts the body followed by a block of 0x11
+	 * bytes without padding of its own; 17 is no PKCS#5 pad length. */
+	bad_len = priv_len - 8 + 16 + (16 - (priv_len - 8) % 16) % 16;
+	bad = calloc(1, bad_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	memcpy(bad, priv + 8, priv_len - 8);
+	memset(bad + bad_len - 16, 0x11, 16);
+	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false, true,
+			   bad, bad_len, &len, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	free(enc);
+	enc = malloc(8 + len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	memcpy(enc, priv, 8);
+	memcpy(enc + 8, body, len);
+	free(body);
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, 8 + len, aes, 0, &k), NTE_BAD_DATA);
+	/* Not a whole number of blocks. */
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, 8 + len - 1, aes, 0, &k), NTE_BAD_DATA);
+	free(bad);
+
+	/* Decrypts cleanly, but holds "RSA1": the plaintext blob's own check. */
+	bad = malloc(priv_len - 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	memcpy(bad, priv + 8, priv_len - 8);
+	memcpy(bad, "RSA1", 4);
+	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false, false,
+			   bad, priv_len - 8, &len, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	free(enc);
+	enc = malloc(8 + len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	memcpy(enc, priv, 8);
+	memcpy(enc + 8, body, len);
+	free(body);
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, 8 + len, aes, 0, &k), NTE_BAD_DATA);
+	/* A wrap-only key decrypts nothing: the key, not the data, is wrong. */
+	{
+		HCRYPTKEY kek;
+
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
+		CHECK_FAILS_WITH(CryptImportKey(h, enc, 8 + len, kek, 0, &k), NTE_BAD_KEY);
+		CryptDestroyKey(kek);
+	}
+	/* Nothing was left on the token. */
+	CU_ASSERT_EQUAL(testutil_token_count(label1, "privkey", NULL), before);
+
+	free(bad);
+	free(enc);
+	free(key_hex);
+	free(priv);
+	CryptDestroyKey(aes);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* Export under one session key, import in another context of the token
+ * under the same key bytes. */
+static void test_private_encrypted_roundtrip(void)
+{
+	HCRYPTPROV h1 = open_new(uri1, "prt1"), h2 = open_new(uri1, "prt2");
+	HCRYPTKEY rsa, aes1, aes2, k;
+	DWORD plain_len, enc_len, key_len, len;
+	BYTE *plain, *enc, *key, *out;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h1, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &rsa));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h1, CALG_AES_128, CRYPT_EXPORTABLE, &aes1));
+	plain = testutil_blob_export(rsa, 0, PRIVATEKEYBLOB, 0, &plain_len);
+	enc = testutil_blob_export(rsa, aes1, PRIVATEKEYBLOB, 0, &enc_len);
+	key = testutil_blob_export(aes1, 0, PLAINTEXTKEYBLOB, 0, &key_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, key, key_len, 0, 0, &aes2));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, enc, enc_len, aes2, CRYPT_EXPORTABLE, &k));
+	out = testutil_blob_export(k, 0, PRIVATEKEYBLOB, 0, &len);
+	CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
+	/* hPubKey of another context: refused. */
+	CHECK_FAILS_WITH(CryptImportKey(h2, enc, enc_len, aes1, 0, &k), NTE_BAD_KEY);
+	free(out);
+	free(key);
+	free(enc);
+	free(plain);
+	CryptDestroyKey(k);
+	CryptDestroyKey(aes2);
+	CryptDestroyKey(aes1);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h1, 0));
+}
+
+/* Through the shim: the size query reaches no cipher call, and a failed
+ * encryption leaves no plaintext in the caller's buffer. */
+static void test_private_encrypted_shim(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	char *uri = fixture_token_uri_shim(label1, true);
+	HCRYPTPROV h;
+	HCRYPTKEY rsa, aes, k;
+	DWORD plain_len, size = 0, len, i, enc_len;
+	BYTE *plain, *enc, buf[BIG];
+	int before;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(uri);
+	h = open_new(uri, "pshim");
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &rsa));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
+	plain = testutil_blob_export(rsa, 0, PRIVATEKEYBLOB, 0, &plain_len);
+
+	shim->reset();
+	CU_ASSERT_TRUE(CryptExportKey(rsa, aes, PRIVATEKEYBLOB, 0, NULL, &size));
+	CU_ASSERT_EQUAL(size, 8 + ((plain_len - 8) / 16 + 1) * 16);
+	CU_ASSERT_EQUAL(shim->count("C_EncryptInit"), 0);
+	CU_ASSERT_EQUAL(shim->count("C_Encrypt"), 0);
+	CU_ASSERT_EQUAL(shim->count("C_EncryptUpdate"), 0);
+
+	/* The token fails the encryption: an error, and the buffer never held
+	 * the private numbers. */
+	shim->reset();
+	/* At the init: a faked failure of C_Encrypt itself would leave
+	 * SoftHSM's operation active, which a real failure ends. */
+	shim->fail("C_EncryptInit", 0, CKR_DEVICE_MEMORY);
+	memset(buf, 0xa5, sizeof buf);
+	len = sizeof buf;
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptExportKey(rsa, aes, PRIVATEKEYBLOB, 0, buf, &len));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	for (i = 0; i < sizeof buf && buf[i] == 0xa5; i++)
+		;
+	CU_ASSERT_EQUAL(i, sizeof buf);
+	shim->reset();
+
+	/* The token fails the decryption: NTE_BAD_DATA, no object made. */
+	enc = testutil_blob_export(rsa, aes, PRIVATEKEYBLOB, 0, &enc_len);
+	before = testutil_token_count(label1, "privkey", NULL);
+	shim->fail("C_DecryptInit", 0, CKR_GENERAL_ERROR);
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, enc_len, aes, 0, &k), NTE_BAD_DATA);
+	shim->reset();
+	CU_ASSERT_EQUAL(testutil_token_count(label1, "privkey", NULL), before);
+
+	free(enc);
+	free(plain);
+	CryptDestroyKey(aes);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(uri);
+}
+
+/* ---- CRYPT_IPSEC_HMAC_KEY ---- */
+
+/* Whether the token lists a mechanism, per pkcs11-tool. */
+static bool token_has_mechanism(const char *token, const char *name)
+{
+	char *out = NULL;
+	bool has;
+	int st = fixture_pkcs11_tool(token, false, &out, "--list-mechanisms");
+
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	has = strstr(out, name) != NULL;
+	free(out);
+	return has;
+}
+
+static void test_ipsec_hmac_key(void)
+{
+	HCRYPTPROV h = open_new(uri1, "hmac");
+	HCRYPTKEY k = 0, rsa;
+	DWORD pub_len, priv_len, len, out_len;
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	BYTE blob[64], long_key[20], *out, *simple;
+	bool rc2 = token_has_mechanism(label1, "RC2-KEY-GEN");
+
+	/* Any blob type but PLAINTEXTKEYBLOB: NTE_BAD_FLAGS (SPEC 5). */
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, pub_len, 0, CRYPT_IPSEC_HMAC_KEY, &k),
+			 NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptImportKey(h, priv, priv_len, 0, CRYPT_IPSEC_HMAC_KEY, &k),
+			 NTE_BAD_FLAGS);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	simple = testutil_vector_read("rsa1024-simple.blob", &len);
+	CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, CRYPT_IPSEC_HMAC_KEY, &k),
+			 NTE_BAD_FLAGS);
+	free(simple);
+
+	/* An RC2 key longer than 16 bytes: without the flag NTE_BAD_DATA
+	 * (Microsoft's CryptImportKey page). With it the length no longer
+	 * matters, and the token decides: SoftHSM has no RC2, so the key is
+	 * refused as CryptGenKey(CALG_RC2) refuses it, NTE_BAD_ALGID. */
+	memset(long_key, 0x5a, sizeof long_key);
+	len = testutil_plaintext_blob(blob, CALG_RC2, long_key, sizeof long_key);
+	CHECK_FAILS_WITH(CryptImportKey(h, blob, len, 0, 0, &k), NTE_BAD_DATA);
+	if (rc2) {
+		CU_ASSERT_TRUE(CryptImportKey(h, blob, len, 0, CRYPT_IPSEC_HMAC_KEY, &k));
+		CryptDestroyKey(k);
+	} else {
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_RC2, 0, &k), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptImportKey(h, blob, len, 0, CRYPT_IPSEC_HMAC_KEY, &k),
+				 NTE_BAD_ALGID);
+		len = testutil_plaintext_blob(blob, CALG_RC2, long_key, 16);
+		CHECK_FAILS_WITH(CryptImportKey(h, blob, len, 0, 0, &k), NTE_BAD_ALGID);
+	}
+
+	/* Other algorithms: the flag changes nothing, the length rule stays. */
+	len = testutil_plaintext_blob(blob, CALG_AES_128, key_bytes, 16);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, CRYPT_IPSEC_HMAC_KEY | CRYPT_EXPORTABLE,
+					    &k));
+	out = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &out_len);
+	CU_ASSERT(out_len == len && memcmp(out, blob, len) == 0);
+	free(out);
+	CryptDestroyKey(k);
+	len = testutil_plaintext_blob(blob, CALG_AES_128, key_bytes, 20);
+	CHECK_FAILS_WITH(CryptImportKey(h, blob, len, 0, CRYPT_IPSEC_HMAC_KEY, &k), NTE_BAD_DATA);
+	len = testutil_plaintext_blob(blob, CALG_3DES, key_bytes, 20);
+	CHECK_FAILS_WITH(CryptImportKey(h, blob, len, 0, CRYPT_IPSEC_HMAC_KEY, &k), NTE_BAD_FLAGS);
+
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pub);
+	free(priv);
+}
+
+/* The codec behind it, for tokens that have RC2 (SoftHSM has not). */
+static void test_ipsec_hmac_codec(void)
+{
+	BYTE blob[12 + 130], key[130];
+	struct blob_plaintext out;
+	DWORD len;
+
+	memset(key, 0x33, sizeof key);
+	len = testutil_plaintext_blob(blob, CALG_RC2, key, 20);
+	CU_ASSERT_EQUAL(blob_parse_plaintext(blob, len, &out), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL_FATAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), ERROR_SUCCESS);
+	CU_ASSERT_EQUAL(out.alg, CALG_RC2);
+	CU_ASSERT(out.key.len == 20 && out.key.data == blob + 12);
+	len = testutil_plaintext_blob(blob, CALG_RC2, key, 128);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), ERROR_SUCCESS);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 64, &out), NTE_BAD_DATA);
+	len = testutil_plaintext_blob(blob, CALG_RC2, key, 129);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), NTE_BAD_DATA);
+	/* HMAC keys as short as one byte; none is no key. */
+	len = testutil_plaintext_blob(blob, CALG_RC2, key, 1);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), ERROR_SUCCESS);
+	len = testutil_plaintext_blob(blob, CALG_RC2, key, 0);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), NTE_BAD_DATA);
+	/* Other algorithms keep their lengths. */
+	len = testutil_plaintext_blob(blob, CALG_AES_128, key, 20);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), NTE_BAD_DATA);
+	len = testutil_plaintext_blob(blob, CALG_RC4, key, 20);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len, 128, &out), NTE_BAD_DATA);
+	/* The declared length must be there. */
+	len = testutil_plaintext_blob(blob, CALG_RC2, key, 20);
+	CU_ASSERT_EQUAL(blob_parse_plaintext_long_rc2(blob, len - 1, 128, &out), NTE_BAD_DATA);
+}
+
+/* ---- two tokens ---- */
+
+static void test_two_tokens_pairs(void)
+{
+	HCRYPTPROV h1 = open_new(uri1, "move-src"), h2 = open_new(uri2, "move-dst");
+	HCRYPTKEY k1, k2, p2;
+	DWORD priv_len, pub_len, len;
+	BYTE *priv, *pub, *out;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h1, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &k1));
+	priv = testutil_blob_export(k1, 0, PRIVATEKEYBLOB, 0, &priv_len);
+	pub = testutil_blob_export(k1, 0, PUBLICKEYBLOB, 0, &pub_len);
+
+	/* PUBLICKEYBLOB: a session public key on token 2, the same numbers. */
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, pub, pub_len, 0, 0, &p2));
+	out = testutil_blob_export(p2, 0, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT(len == pub_len && memcmp(out, pub, len) == 0);
+	free(out);
+
+	/* PRIVATEKEYBLOB: token 2's container now holds the pair. */
+	CU_ASSERT_EQUAL(testutil_token_count(label2, "privkey", "move-dst"), 0);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, priv, priv_len, 0, CRYPT_EXPORTABLE, &k2));
+	CU_ASSERT_EQUAL(testutil_token_count(label2, "privkey", "move-dst"), 1);
+	CU_ASSERT_EQUAL(testutil_token_count(label2, "pubkey", "move-dst"), 1);
+	out = testutil_blob_export(k2, 0, PRIVATEKEYBLOB, 0, &len);
+	CU_ASSERT(len == priv_len && memcmp(out, priv, len) == 0);
+	free(out);
+	out = testutil_blob_export(k2, 0, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT(len == pub_len && memcmp(out, pub, len) == 0);
+	free(out);
+	/* Token 1 kept its own. */
+	CU_ASSERT_EQUAL(testutil_token_count(label1, "privkey", "move-src"), 1);
+
+	CryptDestroyKey(k2);
+	CryptDestroyKey(p2);
+	CryptDestroyKey(k1);
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h1, 0));
+	free(priv);
+	free(pub);
+}
+
+/* The session key in a SIMPLEBLOB, decrypted by openssl with the private
+ * key of an MSBLOB (converted to PEM by openssl). */
+static BYTE *openssl_simple_key(const BYTE *priv_blob, DWORD priv_len, const BYTE *simple,
+				DWORD len, bool oaep, DWORD *key_len)
+{
+	char *blob_path = testutil_temp_write("matrix", priv_blob, priv_len);
+	char *pem = testutil_temp_path("pem");
+	char *ct_path, *out_path = testutil_temp_path("simple-key"), *out;
+	BYTE *ct = malloc(len), *key;
+	DWORD i, ct_len = len - 12;
+	int st = -1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+	out = fixture_capture(&st, "%s rsa -inform MSBLOB -in %s -outform PEM -out %s",
+			      OPENSSL_BIN, blob_path, pem);
+	free(out);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	for (i = 0; i < ct_len; i++)
+		ct[i] = simple[len - 1 - i];
+	ct_path = testutil_temp_write("matrix", ct, ct_len);
+	out = fixture_capture(&st, "%s pkeyutl -decrypt -inkey %s -in %s -out %s "
+			      "-pkeyopt rsa_padding_mode:%s", OPENSSL_BIN, pem, ct_path, out_path,
+			      oaep ? "oaep" : "pkcs1");
+	free(out);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	key = testutil_file_read(out_path, key_len);
+	free(ct);
+	free(ct_path);
+	free(out_path);
+	free(pem);
+	free(blob_path);
+	return key;
+}
+
+static void test_two_tokens_session(void)
+{
+	HCRYPTPROV h1 = open_new(uri1, "sess-src"), h2 = open_new(uri2, "sess-dst");
+	HCRYPTKEY kx2, pub1, aes1, aes2, des1, des2;
+	DWORD pub_len, priv_len, plain_len, len, simple_len, key_len;
+	BYTE *pub, *priv, *plain, *out, *simple, *key;
+	int oaep;
+
+	/* Token 2's exchange key; its public half goes to token 1. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h2, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &kx2));
+	pub = testutil_blob_export(kx2, 0, PUBLICKEYBLOB, 0, &pub_len);
+	priv = testutil_blob_export(kx2, 0, PRIVATEKEYBLOB, 0, &priv_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h1, pub, pub_len, 0, 0, &pub1));
+
+	/* PLAINTEXTKEYBLOB: AES-256 made on token 1, imported on token 2. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h1, CALG_AES_256, CRYPT_EXPORTABLE, &aes1));
+	plain = testutil_blob_export(aes1, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, plain, plain_len, 0, CRYPT_EXPORTABLE, &aes2));
+	out = testutil_blob_export(aes2, 0, PLAINTEXTKEYBLOB, 0, &len);
+	CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
+	free(out);
+	/* The moved key decrypts on token 2 what token 1 encrypted. */
+	{
+		static const char msg[] = "moved between two tokens";
+		BYTE data[64];
+		DWORD n = sizeof msg;
+
+		memcpy(data, msg, sizeof msg);
+		CU_ASSERT_TRUE_FATAL(CryptEncrypt(aes1, 0, TRUE, 0, data, &n, sizeof data));
+		CU_ASSERT_EQUAL(n, 32);
+		CU_ASSERT_NOT_EQUAL(memcmp(data, msg, sizeof msg), 0);
+		CU_ASSERT_TRUE_FATAL(CryptDecrypt(aes2, 0, TRUE, 0, data, &n));
+		CU_ASSERT(n == sizeof msg && memcmp(data, msg, sizeof msg) == 0);
+	}
+	CryptDestroyKey(aes2);
+
+	/* SIMPLEBLOB under token 2's public key, PKCS#1 and OAEP: openssl
+	 * finds the key bytes in it, and token 2 unwraps the same key. */
+	for (oaep = 0; oaep < 2; oaep++) {
+		DWORD fl = oaep ? CRYPT_OAEP : 0;
+
+		simple = testutil_blob_export(aes1, pub1, SIMPLEBLOB, fl, &simple_len);
+		CU_ASSERT_EQUAL(simple_len, 12 + 128);
+		key = openssl_simple_key(priv, priv_len, simple, simple_len, oaep, &key_len);
+		CU_ASSERT(key_len == 32 && memcmp(key, plain + 12, 32) == 0);
+		free(key);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2,
+						    fl | CRYPT_EXPORTABLE, &aes2));
+		out = testutil_blob_export(aes2, 0, PLAINTEXTKEYBLOB, 0, &len);
+		CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
+		free(out);
+		CryptDestroyKey(aes2);
+		free(simple);
+	}
+
+	/* 3DES the same way. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h1, CALG_3DES, CRYPT_EXPORTABLE, &des1));
+	free(plain);
+	plain = testutil_blob_export(des1, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	simple = testutil_blob_export(des1, pub1, SIMPLEBLOB, 0, &simple_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2, CRYPT_EXPORTABLE, &des2));
+	out = testutil_blob_export(des2, 0, PLAINTEXTKEYBLOB, 0, &len);
+	CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
+	free(out);
+	free(simple);
+
+	CryptDestroyKey(des2);
+	CryptDestroyKey(des1);
+	CryptDestroyKey(aes1);
+	CryptDestroyKey(pub1);
+	CryptDestroyKey(kx2);
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h1, 0));
+	free(plain);
+	free(priv);
+	free(pub);
+}
+
+/* ---- the sensitive export policy ---- */
+
+static void test_sensitive_policy(void)
+{
+	HCRYPTPROV h = open_new(sensitive_provider, "sens"), hv = open_new(uri2, "sens-check");
+	HCRYPTKEY kx, aes, own_pub, far_pub, vkx, moved;
+	DWORD len, size = 0, pub_len, priv_len, simple_len, key_len;
+	BYTE buf[BIG], *pub, *priv, *simple, *key, *out;
+	char *access;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
+
+	/* On the token: extractable but sensitive (pkcs11-tool reads it). */
+	access = token_privkey_access(label1, "sens");
+	CU_ASSERT_PTR_NOT_NULL(strstr(access, "sensitive"));
+	CU_ASSERT_PTR_NULL(strstr(access, "never extractable"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(access, "extractable"));
+	free(access);
+	/* CRYPT_EXPORT stays in KP_PERMISSIONS (SPEC section 3). */
+	CU_ASSERT(key_permissions(kx) & CRYPT_EXPORT);
+	CU_ASSERT(key_permissions(aes) & CRYPT_EXPORT);
+
+	/* No plaintext form, size query included; nor a PRIVATEKEYBLOB under
+	 * a session key, which the same context could decrypt. */
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(kx, 0, PRIVATEKEYBLOB, 0, NULL, &size), NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(kx, 0, PRIVATEKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(kx, aes, PRIVATEKEYBLOB, 0, NULL, &size), NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(kx, aes, PRIVATEKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, NULL, &size),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	/* Under the container's own exchange key the private half is in
+	 * reach: decrypting the SIMPLEBLOB would reveal the key. So it is
+	 * under that key's public half brought in as a PUBLICKEYBLOB. */
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(aes, kx, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	pub = testutil_blob_export(kx, 0, PUBLICKEYBLOB, 0, &pub_len);
+	CU_ASSERT_EQUAL(pub_len, 20 + 128);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &own_pub));
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(aes, own_pub, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	free(pub);
+
+	/* Under a public key whose private half is on another token: wrapped.
+	 * openssl finds 32 key bytes in it, and the holder of the private key
+	 * (a container on token 2) unwraps the same bytes. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hv, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &vkx));
+	pub = testutil_blob_export(vkx, 0, PUBLICKEYBLOB, 0, &pub_len);
+	priv = testutil_blob_export(vkx, 0, PRIVATEKEYBLOB, 0, &priv_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &far_pub));
+	simple = testutil_blob_export(aes, far_pub, SIMPLEBLOB, 0, &simple_len);
+	key = openssl_simple_key(priv, priv_len, simple, simple_len, false, &key_len);
+	CU_ASSERT_EQUAL(key_len, 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hv, simple, simple_len, vkx, CRYPT_EXPORTABLE, &moved));
+	out = testutil_blob_export(moved, 0, PLAINTEXTKEYBLOB, 0, &len);
+	CU_ASSERT(len == 12 + 32 && key_len == 32 && memcmp(out + 12, key, 32) == 0);
+	free(out);
+	free(key);
+	free(simple);
+
+	CryptDestroyKey(moved);
+	CryptDestroyKey(far_pub);
+	CryptDestroyKey(vkx);
+	CryptDestroyKey(own_pub);
+	CryptDestroyKey(aes);
+	CryptDestroyKey(kx);
+	CU_ASSERT_TRUE(CryptReleaseContext(hv, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(priv);
+	free(pub);
+}
+
+static CU_TestInfo matrix_tests[] = {
+	{ "RSA pairs from CryptGenKey", test_matrix_rsa_generated },
+	{ "RSA pairs from PRIVATEKEYBLOB", test_matrix_rsa_imported },
+	{ "RSA pair from pkcs11-tool", test_matrix_rsa_foreign },
+	{ "session keys and a KEK", test_matrix_session },
+	{ "cells counted", test_matrix_summary },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo private_tests[] = {
+	{ "export under a session key", test_private_encrypted_export },
+	{ "import of openssl's encryption", test_private_encrypted_import },
+	{ "round trip between contexts", test_private_encrypted_roundtrip },
+	{ "token calls and token failures", test_private_encrypted_shim },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo import_tests[] = {
+	{ "CRYPT_IPSEC_HMAC_KEY", test_ipsec_hmac_key },
+	{ "CRYPT_IPSEC_HMAC_KEY codec", test_ipsec_hmac_codec },
+	{ "key pairs between two tokens", test_two_tokens_pairs },
+	{ "session keys between two tokens", test_two_tokens_session },
+	{ "exportable-policy = sensitive", test_sensitive_policy },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "export matrix", NULL, NULL, NULL, NULL, matrix_tests },
+	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, private_tests },
+	{ "imports", NULL, NULL, NULL, NULL, import_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+/* A configuration whose provider "sensitive" is token 1 under the
+ * sensitive policy; the URIs the other tests use keep the default. */
+static int write_config(void)
+{
+	char text[2048], *path;
+	int n;
+
+	n = snprintf(text, sizeof text, "[provider \"%s\"]\nuri = %s\nexportable-policy = sensitive\n",
+		     sensitive_provider, uri1);
+	if (n < 0 || (size_t)n >= sizeof text)
+		return -1;
+	path = fixture_write_file("capi11.conf", text, (size_t)n);
+	if (path == NULL)
+		return -1;
+	setenv("CAPI11_CONF", path, 1);
+	free(path);
+	return 0;
+}
+
+int main(void)
+{
+	int rc;
+
+	if (!fixture_init())
+		return CUTEST_SKIP;
+	/* SoftHSM reads its token directory once per process: the tokens and
+	 * the pkcs11-tool pair are made before the first CryptoAPI call. */
+	label1 = fixture_token_make("matrix");
+	label2 = fixture_token_make("matrix2");
+	if (fixture_pkcs11_tool(label1, true, NULL, "--keypairgen --key-type rsa:1024 "
+				"--label mx-tool --id 0a") != 0) {
+		fprintf(stderr, "pkcs11-tool --keypairgen failed\n");
+		return FIXTURE_HARD_ERROR;
+	}
+	uri1 = fixture_token_uri(label1);
+	uri2 = fixture_token_uri(label2);
+	if (write_config() != 0)
+		return FIXTURE_HARD_ERROR;
+	rc = cutest_run(suites);
+	fixture_cleanup(rc == 0);
+	free(uri1);
+	free(uri2);
+	free(label1);
+	free(label2);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/* What the test programs share beyond the token fixtures (testutil.h). */
+/* asprintf is a GNU extension. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include "config.h"
+#include "testutil.h"
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <CUnit/CUnit.h>
+
+BYTE *testutil_file_load(const char *path, DWORD *len)
+{
+	BYTE *buf = NULL;
+	long n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0)
+		goto out;
+	rewind(f);
+	buf = malloc(n > 0 ? (size_t)n : 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf != NULL)
+		*len = (DWORD)n;
+out:
+	fclose(f);
+	return buf;
+}
+
+BYTE *testutil_file_read(const char *path, DWORD *len)
+{
+	BYTE *buf = testutil_file_load(path, len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	return buf;
+}
+
+BYTE *testutil_vector_load(const char *name, DWORD *len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/vectors/%s", TEST_SRCDIR, name);
+	return testutil_file_load(path, len);
+}
+
+BYTE *testutil_vector_read(const char *name, DWORD *len)
+{
+	BYTE *buf = testutil_vector_load(name, len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	return buf;
+}
+
+/* One count for both kinds of temporary name keeps them apart. */
+static int temp_count;
+
+char *testutil_temp_path(const char *stem)
+{
+	char *path = malloc(4096);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	snprintf(path, 4096, "%s/%s-%d.bin", fixture_dir(), stem, temp_count++);
+	return path;
+}
+
+char *testutil_temp_write(const char *stem, const void *data, size_t len)
+{
+	char name[64];
+	char *path;
+
+	snprintf(name, sizeof name, "%s-%d.bin", stem, temp_count++);
+	path = fixture_write_file(name, data, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	return path;
+}
+
+void testutil_hex_put(char *out, const BYTE *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = '\0';
+}
+
+char *testutil_hex_new(const BYTE *p, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	testutil_hex_put(s, p, n);
+	return s;
+}
+
+uint32_t testutil_le32(const BYTE *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void testutil_le32_put(BYTE *p, uint32_t v)
+{
+	p[0] = (BYTE)v;
+	p[1] = (BYTE)(v >> 8);
+	p[2] = (BYTE)(v >> 16);
+	p[3] = (BYTE)(v >> 24);
+}
+
+DWORD testutil_plaintext_blob(BYTE *out, ALG_ID alg, const BYTE *key, DWORD key_len)
+{
+	out[0] = PLAINTEXTKEYBLOB;
+	out[1] = 2;	/* bVersion */
+	out[2] = out[3] = 0;
+	testutil_le32_put(out + 4, alg);
+	testutil_le32_put(out + 8, key_len);
+	memcpy(out + 12, key, key_len);
+	return 12 + key_len;
+}
+
+/* The size query, then the export into a buffer of that size; the size
+ * the query gave in *size, the size written in *len. */
+static BYTE *blob_export(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags, DWORD *size,
+			 DWORD *len)
+{
+	BYTE *buf;
+
+	*size = 0;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(key, exp_key, type, flags, NULL, size));
+	CU_ASSERT_FATAL(*size > 8);
+	buf = malloc(*size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	*len = *size;
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(key, exp_key, type, flags, buf, len));
+	return buf;
+}
+
+BYTE *testutil_blob_export(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags,
+			   DWORD *len)
+{
+	DWORD size;
+	BYTE *buf = blob_export(key, exp_key, type, flags, &size, len);
+
+	CU_ASSERT_EQUAL(*len, size);
+	return buf;
+}
+
+BYTE *testutil_blob_export_bound(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags,
+				 DWORD *len)
+{
+	DWORD size;
+	BYTE *buf = blob_export(key, exp_key, type, flags, &size, len);
+
+	CU_ASSERT(*len <= size);
+	return buf;
+}
+
+bool testutil_exports_as(HCRYPTKEY key, DWORD type, const BYTE *want, DWORD want_len)
+{
+	BYTE buf[2048];
+	DWORD len = sizeof buf;
+
+	return CryptExportKey(key, 0, type, 0, buf, &len) && len == want_len &&
+	       memcmp(buf, want, len) == 0;
+}
+
+bool testutil_openssl_cbc_load(const BYTE *key, const BYTE *in, size_t in_len, BYTE *out,
+			       DWORD out_len)
+{
+	char name[64], key_hex[33];
+	char *in_path, *out_path = NULL;
+	BYTE *ct = NULL;
+	DWORD len = 0;
+	bool ok = false;
+
+	snprintf(name, sizeof name, "cbc-in-%d.bin", temp_count++);
+	in_path = fixture_write_file(name, in, in_len);
+	if (in_path == NULL || asprintf(&out_path, "%s.out", in_path) < 0) {
+		out_path = NULL;
+		goto out;
+	}
+	testutil_hex_put(key_hex, key, 16);
+	if (fixture_run("%s enc -aes-128-cbc -K %s -iv 00000000000000000000000000000000 "
+			"-in %s -out %s", OPENSSL_BIN, key_hex, in_path, out_path) != 0)
+		goto out;
+	ct = testutil_file_load(out_path, &len);
+	ok = ct != NULL && len == out_len;
+	if (ok)
+		memcpy(out, ct, out_len);
+out:
+	free(ct);
+	free(out_path);
+	free(in_path);
+	return ok;
+}
+
+static struct {
+	int saved_fd;	/* the real stderr while captured */
+	char path[4096];
+} capture = { -1, "" };
+
+void testutil_stderr_begin(const char *name)
+{
+	FILE *f;
+
+	snprintf(capture.path, sizeof capture.path, "%s/%s", fixture_dir(), name);
+	f = fopen(capture.path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fflush(stderr);
+	capture.saved_fd = dup(2);
+	CU_ASSERT_FATAL(capture.saved_fd >= 0);
+	dup2(fileno(f), 2);
+	fclose(f);
+}
+
+char *testutil_stderr_end(size_t *len)
+{
+	char *text;
+	FILE *f;
+	long n;
+
+	fflush(stderr);
+	dup2(capture.saved_fd, 2);
+	close(capture.saved_fd);
+	capture.saved_fd = -1;
+	f = fopen(capture.path, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (len != NULL)
+		*len = (size_t)n;
+	return text;
+}
+
+/* The label of a "label:" line of pkcs11-tool's listing, trimmed in
+ * place; NULL for other lines. */
+static char *listing_label(char *line)
+{
+	char *p = strstr(line, "label:");
+	size_t len;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen("label:");
+	while (*p == ' ' || *p == '\t')
+		p++;
+	len = strlen(p);
+	while (len > 0 && p[len - 1] == ' ')
+		p[--len] = '\0';
+	return p;
+}
+
+int testutil_token_count(const char *token, const char *type, const char *name)
+{
+	char *out = NULL, *line, *save = NULL, *found;
+	int count = 0;
+	int st = fixture_pkcs11_tool(token, true, &out, "--list-objects --type %s", type);
+
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		/* Each object's listing starts with "<Kind> Object; ...". */
+		if (name == NULL) {
+			count += strstr(line, "Object;") != NULL;
+			continue;
+		}
+		found = listing_label(line);
+		count += found != NULL && strcmp(found, name) == 0;
+	}
+	free(out);
+	return count;
+}

@@ -1,0 +1,92 @@
+/* What the test programs share beyond the token fixtures: files, hex,
+ * little-endian fields, exports, openssl's answers, captured stderr and
+ * object counts.
+ *
+ * The functions named *_load, and testutil_exports_as, assert nothing and
+ * report failure in their result: they serve suite init, forked children
+ * and threads, where a CUnit assertion has no test to fail. Every other
+ * function asserts with CUnit (a fatal assertion ends the running test),
+ * so call it from inside a test. */
+#ifndef CAPI11_TESTUTIL_H
+#define CAPI11_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wincrypt.h>
+
+/* The last error set before a call: no Windows error code has this value,
+ * so finding it afterwards means the call did not set one. */
+#define SENTINEL ((DWORD)0xdeadbeef)
+
+/* A call that must fail and set exactly this last error. */
+#define CHECK_FAILS_WITH(call, code) do { \
+	SetLastError(SENTINEL); \
+	CU_ASSERT_FALSE(call); \
+	CU_ASSERT_EQUAL(GetLastError(), (code)); \
+} while (0)
+
+/* The whole file, malloc'd (at least one byte, so an empty file is not
+ * NULL); its length in *len. */
+BYTE *testutil_file_load(const char *path, DWORD *len);
+BYTE *testutil_file_read(const char *path, DWORD *len);
+
+/* A file of tests/vectors in the source tree, as above. */
+BYTE *testutil_vector_load(const char *name, DWORD *len);
+BYTE *testutil_vector_read(const char *name, DWORD *len);
+
+/* A new path "<fixture dir>/<stem>-<n>.bin", n counting up in the
+ * process, malloc'd; the file is not made. */
+char *testutil_temp_path(const char *stem);
+
+/* Writes the bytes to a new file "<stem>-<n>.bin" of the fixture
+ * directory; its path, malloc'd. */
+char *testutil_temp_write(const char *stem, const void *data, size_t len);
+
+/* Lowercase hex of n bytes: into out (2 * n + 1 bytes), or malloc'd. */
+void testutil_hex_put(char *out, const BYTE *p, size_t n);
+char *testutil_hex_new(const BYTE *p, size_t n);
+
+/* The little-endian DWORD fields of Microsoft's blob layouts. */
+uint32_t testutil_le32(const BYTE *p);
+void testutil_le32_put(BYTE *p, uint32_t v);
+
+/* A PLAINTEXTKEYBLOB as Microsoft documents it (BLOBHEADER, DWORD
+ * dwKeySize, the key bytes) into out, which holds 12 + key_len bytes;
+ * returns its length. */
+DWORD testutil_plaintext_blob(BYTE *out, ALG_ID alg, const BYTE *key, DWORD key_len);
+
+/* CryptExportKey as Microsoft's example calls it: the size query, then
+ * the export into a buffer of exactly that size, which must be filled.
+ * The blob, malloc'd; its length in *len. */
+BYTE *testutil_blob_export(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags,
+			   DWORD *len);
+
+/* The same where the size query may give a bound that the export stays
+ * under (Microsoft allows it: the caller reads the size written). */
+BYTE *testutil_blob_export_bound(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags,
+				 DWORD *len);
+
+/* Whether the key exports (no export key, no flags) as exactly these
+ * bytes; asserts nothing, for forked children and threads. */
+bool testutil_exports_as(HCRYPTKEY key, DWORD type, const BYTE *want, DWORD want_len);
+
+/* openssl enc -aes-128-cbc with a zero IV (CryptEncrypt's defaults) of in
+ * under the 16-byte key; true when openssl ran and its ciphertext is
+ * exactly out_len bytes, now in out. */
+bool testutil_openssl_cbc_load(const BYTE *key, const BYTE *in, size_t in_len, BYTE *out,
+			       DWORD out_len);
+
+/* Standard error (fd 2) goes to the file <fixture dir>/<name>, made or
+ * emptied, until testutil_stderr_end() puts it back and returns what was
+ * written there, malloc'd and NUL-terminated, its length in *len when len
+ * is not NULL. Captures do not nest. */
+void testutil_stderr_begin(const char *name);
+char *testutil_stderr_end(size_t *len);
+
+/* How many objects of a pkcs11-tool type ("privkey", "pubkey",
+ * "secrkey", "data") carry this label on the token, as pkcs11-tool
+ * --list-objects shows them; all objects of the type when name is NULL. */
+int testutil_token_count(const char *token, const char *type, const char *name);
+
+#endif
