@@ -1,0 +1,263 @@
+/* capi11-tool list: what providers expose through the public API. There is
+ * no CryptoAPI call that enumerates PKCS#11 slots, so a "token" is what one
+ * provider (a --provider URI or name, or the default) reaches: its PP_NAME
+ * and PP_SMARTCARD_READER, its PP_ENUMCONTAINERS, and per container the
+ * CryptGetUserKey pairs with CryptGetKeyParam facts. */
+#include "config.h"
+#include "tool.h"
+#include "names.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PROVIDERS 16
+
+static const char list_help[] =
+	"Usage: capi11-tool list [--provider P]... [--json] [OPTIONS]\n"
+	"Lists, for each --provider (default: the configured default provider), the\n"
+	"token's name and reader, its containers, and each container's exchange and\n"
+	"signature keys: algorithm, bits, exportable, certificate present.\n"
+	"  --json           one JSON document on stdout, for scripts\n"
+	TOOL_COMMON_HELP;
+
+struct key_facts {
+	bool present;
+	ALG_ID alg;
+	DWORD bits;
+	bool exportable;
+	int certificate;        /* 1 yes, 0 no, -1 unknown */
+};
+
+struct list_state {
+	bool json;
+	bool first_provider;
+	int failures;
+};
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* A string property; empty when the provider does not have it. */
+static char *prov_string(HCRYPTPROV prov, DWORD param, DWORD flags)
+{
+	DWORD len = 0;
+	char *s;
+
+	if (!CryptGetProvParam(prov, param, NULL, &len, flags) || len == 0)
+		return strdup("");
+	s = calloc(1, (size_t)len + 1);
+	if (s != NULL && !CryptGetProvParam(prov, param, (BYTE *)s, &len, flags))
+		s[0] = '\0';
+	return s;
+}
+
+static void key_facts_get(HCRYPTPROV prov, DWORD spec, struct key_facts *f)
+{
+	HCRYPTKEY key;
+	DWORD perms = 0, len = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (!CryptGetUserKey(prov, spec, &key))
+		return;
+	f->present = true;
+	tool_key_dword(key, KP_ALGID, &f->alg);
+	tool_key_dword(key, KP_KEYLEN, &f->bits);
+	if (tool_key_dword(key, KP_PERMISSIONS, &perms))
+		f->exportable = (perms & CRYPT_EXPORT) != 0;
+	if (CryptGetKeyParam(key, KP_CERTIFICATE, NULL, &len, 0))
+		f->certificate = 1;
+	else
+		f->certificate = GetLastError() == SCARD_E_NO_SUCH_CERTIFICATE ? 0 : -1;
+	CryptDestroyKey(key);
+}
+
+static void key_print(const struct list_state *st, DWORD spec, const struct key_facts *f,
+		      bool *first)
+{
+	const char *alg = names_alg(f->alg);
+
+	if (!f->present)
+		return;
+	if (st->json) {
+		printf("%s{\"spec\":\"%s\",\"algorithm\":", *first ? "" : ",", tool_spec_name(spec));
+		json_string(alg ? alg : "unknown");
+		printf(",\"bits\":%lu,\"exportable\":%s,\"certificate\":%s}",
+		       (unsigned long)f->bits, f->exportable ? "true" : "false",
+		       f->certificate < 0 ? "null" : f->certificate ? "true" : "false");
+	} else {
+		printf("    %-9s  %-13s %5lu bits  exportable: %-3s  certificate: %s\n",
+		       tool_spec_name(spec), alg ? alg : "unknown", (unsigned long)f->bits,
+		       f->exportable ? "yes" : "no",
+		       f->certificate < 0 ? "unknown" : f->certificate ? "yes" : "no");
+	}
+	*first = false;
+}
+
+static void container_list(struct list_state *st, const struct tool_opts *opts,
+			   const char *name, bool first)
+{
+	static const DWORD specs[2] = { AT_KEYEXCHANGE, AT_SIGNATURE };
+	HCRYPTPROV prov;
+	char *unique = NULL;
+	bool first_key = true, any = false;
+
+	if (st->json) {
+		printf("%s{\"name\":", first ? "" : ",");
+		json_string(name);
+	} else {
+		printf("  container \"%s\"\n", name);
+	}
+	if (!CryptAcquireContext(&prov, name, opts->provider, PROV_RSA_AES, 0)) {
+		tool_fail(GetLastError(), "cannot open container %s", name);
+		st->failures++;
+		if (st->json)
+			printf(",\"error\":true,\"keys\":[]}");
+		return;
+	}
+	unique = prov_string(prov, PP_UNIQUE_CONTAINER, 0);
+	if (st->json) {
+		printf(",\"unique\":");
+		json_string(unique);
+		printf(",\"keys\":[");
+	} else if (unique && unique[0]) {
+		printf("    unique name: %s\n", unique);
+	}
+	for (int i = 0; i < 2; i++) {
+		struct key_facts f;
+
+		key_facts_get(prov, specs[i], &f);
+		key_print(st, specs[i], &f, &first_key);
+		any = any || f.present;
+	}
+	if (st->json)
+		printf("]}");
+	else if (!any)
+		printf("    (no key)\n");
+	free(unique);
+	CryptReleaseContext(prov, 0);
+}
+
+static void provider_list(struct list_state *st, const struct tool_opts *opts)
+{
+	HCRYPTPROV prov;
+	char *name = NULL, *reader = NULL;
+	DWORD len, flags = CRYPT_FIRST, imptype = 0;
+	BYTE *buf = NULL;
+	bool first = true;
+
+	if (st->json) {
+		printf("%s{\"provider\":", st->first_provider ? "" : ",");
+		json_string(opts->provider ? opts->provider : "");
+	}
+	st->first_provider = false;
+	if (!tool_acquire(opts, CRYPT_VERIFYCONTEXT, false, &prov)) {
+		st->failures++;
+		if (st->json)
+			printf(",\"error\":true,\"containers\":[]}");
+		return;
+	}
+	name = prov_string(prov, PP_NAME, 0);
+	reader = prov_string(prov, PP_SMARTCARD_READER, 0);
+	len = sizeof(imptype);
+	CryptGetProvParam(prov, PP_IMPTYPE, (BYTE *)&imptype, &len, 0);
+	if (st->json) {
+		printf(",\"name\":");
+		json_string(name);
+		printf(",\"reader\":");
+		json_string(reader);
+		printf(",\"removable\":%s,\"containers\":[",
+		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false");
+	} else {
+		printf("provider %s\n  name: %s\n  reader: %s%s\n",
+		       opts->provider ? opts->provider : "(default)", name ? name : "",
+		       reader ? reader : "", (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
+	}
+	/* A NULL buffer gives the longest name's size, so one buffer serves
+	 * the whole enumeration. */
+	len = 0;
+	if (CryptGetProvParam(prov, PP_ENUMCONTAINERS, NULL, &len, CRYPT_FIRST) &&
+	    (buf = calloc(1, (size_t)len + 1)) != NULL) {
+		DWORD size = len;
+
+		while (CryptGetProvParam(prov, PP_ENUMCONTAINERS, buf, &len, flags)) {
+			buf[len < size ? len : size] = '\0';
+			container_list(st, opts, (const char *)buf, first);
+			first = false;
+			flags = CRYPT_NEXT;
+			len = size;
+		}
+		if (GetLastError() != ERROR_NO_MORE_ITEMS) {
+			tool_fail(GetLastError(), "container enumeration");
+			st->failures++;
+		}
+	} else if (GetLastError() != ERROR_NO_MORE_ITEMS) {
+		tool_fail(GetLastError(), "container enumeration");
+		st->failures++;
+	}
+	if (first && !st->json)
+		printf("  (no container)\n");
+	if (st->json)
+		printf("]}");
+	free(buf);
+	free(name);
+	free(reader);
+	tool_release(prov);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		TOOL_COMMON_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_FIRST_OWN },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *providers[MAX_PROVIDERS];
+	struct tool_opts opts = { 0 };
+	struct list_state st = { .first_provider = true };
+	int n = 0, opt;
+
+	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(list_help, stdout);
+			return EXIT_OK;
+		} else if (opt == OPT_FIRST_OWN) {
+			st.json = true;
+		} else if (opt == OPT_PROVIDER) {
+			if (n == MAX_PROVIDERS)
+				return tool_usage_error("list", "at most %d providers", MAX_PROVIDERS);
+			providers[n++] = optarg;
+		} else if (!tool_common_option(&opts, opt, optarg)) {
+			return tool_usage_error("list", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return tool_usage_error("list", "unexpected argument '%s'", argv[optind]);
+	if (opts.container != NULL)
+		return tool_usage_error("list", "--container does not apply: every container "
+					"is listed");
+	if (n == 0)
+		providers[n++] = NULL;
+	if (st.json)
+		printf("{\"providers\":[");
+	for (int i = 0; i < n; i++) {
+		opts.provider = providers[i];
+		provider_list(&st, &opts);
+	}
+	if (st.json)
+		printf("]}\n");
+	return st.failures ? EXIT_FAIL : EXIT_OK;
+}

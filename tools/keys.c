@@ -1,0 +1,122 @@
+/* Key handles from files and algorithms, shared by export, import, wrap and
+ * demo. */
+#include "config.h"
+#include "keys.h"
+#include "names.h"
+#include "tool.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define KEY_FILE_MAX (1u << 20)
+
+bool keys_import_file(HCRYPTPROV prov, const char *path, HCRYPTKEY unwrap, DWORD flags,
+		      ALG_ID alg, HCRYPTKEY *key, DWORD *type)
+{
+	unsigned char *data;
+	BYTE *blob = NULL;
+	DWORD blob_len = 0;
+	size_t len;
+	bool ok = false;
+
+	data = tool_read_file(path, KEY_FILE_MAX, &len);
+	if (data == NULL)
+		return false;
+	if (pem_is_blob(data, len)) {
+		if (len > 0xFFFFFFFFu)
+			goto out;
+		if (!CryptImportKey(prov, data, (DWORD)len, unwrap, flags, key)) {
+			tool_fail(GetLastError(), "import of the %s in %s",
+				  names_blob_type(data[0]), path);
+			goto out;
+		}
+		if (type != NULL)
+			*type = data[0];
+		ok = true;
+		goto out;
+	}
+	if (!pem_to_blob(data, len, alg, false, &blob, &blob_len))
+		goto out;
+	if (type != NULL)
+		*type = blob[0];
+	if (!CryptImportKey(prov, blob, blob_len, 0, flags, key)) {
+		tool_fail(GetLastError(), "import of the key in %s", path);
+		goto out;
+	}
+	ok = true;
+out:
+	if (blob != NULL)
+		tool_free_secret(blob, blob_len);
+	tool_free_secret(data, KEY_FILE_MAX + 1);
+	return ok;
+}
+
+bool keys_import_recipient(HCRYPTPROV prov, const char *path, HCRYPTKEY *key)
+{
+	unsigned char *data;
+	BYTE *blob = NULL;
+	DWORD blob_len = 0;
+	size_t len;
+	bool ok = false;
+
+	data = tool_read_file(path, KEY_FILE_MAX, &len);
+	if (data == NULL)
+		return false;
+	if (pem_is_blob(data, len)) {
+		if (data[0] != PUBLICKEYBLOB) {
+			tool_error("%s is a %s; a recipient is a PUBLICKEYBLOB or a PEM/DER public "
+				   "key", path, names_blob_type(data[0]));
+			goto out;
+		}
+		ok = CryptImportKey(prov, data, (DWORD)len, 0, 0, key);
+	} else {
+		if (!pem_to_blob(data, len, CALG_RSA_KEYX, true, &blob, &blob_len))
+			goto out;
+		ok = CryptImportKey(prov, blob, blob_len, 0, 0, key);
+	}
+	if (!ok)
+		tool_fail(GetLastError(), "import of the recipient key %s", path);
+out:
+	if (blob != NULL)
+		tool_free_secret(blob, blob_len);
+	tool_free_secret(data, KEY_FILE_MAX + 1);
+	return ok;
+}
+
+bool keys_session_new(HCRYPTPROV prov, ALG_ID alg, HCRYPTKEY *key)
+{
+	if (CryptGenKey(prov, alg, CRYPT_EXPORTABLE, key))
+		return true;
+	tool_fail(GetLastError(), "generating a %s session key", names_alg(alg));
+	return false;
+}
+
+bool keys_parse_format(const char *s, enum pem_format *format)
+{
+	if (strcasecmp(s, "blob") == 0)
+		*format = PEM_FORMAT_BLOB;
+	else if (strcasecmp(s, "pem") == 0)
+		*format = PEM_FORMAT_PEM;
+	else if (strcasecmp(s, "der") == 0)
+		*format = PEM_FORMAT_DER;
+	else
+		return false;
+	return true;
+}
+
+bool keys_write_blob(const BYTE *blob, DWORD len, enum pem_format format, const char *path)
+{
+	/* Everything but a public key holds a secret or a wrapped secret. */
+	bool secret = blob[0] != PUBLICKEYBLOB;
+	unsigned char *encoded = NULL;
+	size_t encoded_len = 0;
+	bool ok;
+
+	if (format == PEM_FORMAT_BLOB)
+		return tool_write_file(path, blob, len, secret);
+	if (!pem_from_blob(blob, len, format, &encoded, &encoded_len))
+		return false;
+	ok = tool_write_file(path, encoded, encoded_len, secret);
+	tool_free_secret(encoded, encoded_len);
+	return ok;
+}

@@ -1,0 +1,418 @@
+/* Shared plumbing of capi11-tool: options, contexts, failures, files. */
+#include "config.h"
+#include "tool.h"
+#include "names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PIN_MAX 256
+
+/* Where the tool's own messages go: the real stderr, also when fd 2 has
+ * been pointed at the trace file. */
+static FILE *msg_stream;
+/* The trace kept aside (fd 2 after tool_trace_init), -1 when verbose. */
+static int trace_fd = -1;
+static off_t trace_mark;
+static bool trace_verbose;
+/* The context that logged in with --pin-file; it keeps the login alive. */
+static HCRYPTPROV login_prov;
+
+static FILE *msg(void)
+{
+	return msg_stream ? msg_stream : stderr;
+}
+
+bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_PROVIDER:
+		opts->provider = arg;
+		return true;
+	case OPT_CONTAINER:
+		opts->container = arg;
+		return true;
+	case OPT_PIN_FILE:
+		opts->pin_file = arg;
+		return true;
+	case OPT_PIN_REFUSED:
+		/* A PIN in argv is visible to every user through ps. */
+		fputs("capi11-tool: a PIN is never taken from the command line: use --pin-file, "
+		      "the URI's pin-source, capi11.conf, or the prompt\n", msg());
+		exit(EXIT_USAGE);
+	case 'v':
+		opts->verbose = true;
+		tool_trace_init(true);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* capi11 writes its trace to stderr at CAPI11_TRACE=3, one line per
+ * PKCS#11 call with the CK_RV name. Without --verbose that stream goes to
+ * an unlinked temporary file, read back only when something fails. */
+void tool_trace_init(bool verbose)
+{
+	char path[] = "/tmp/capi11-tool-trace-XXXXXX";
+	int saved, fd;
+
+	if (verbose) {
+		trace_verbose = true;
+		setenv("CAPI11_TRACE", "3", 1);
+		if (trace_fd >= 0 && msg_stream != NULL) {
+			/* --verbose after the capture began: give fd 2 back. */
+			fflush(stderr);
+			dup2(fileno(msg_stream), STDERR_FILENO);
+			close(trace_fd);
+			trace_fd = -1;
+		}
+		return;
+	}
+	if (trace_verbose || trace_fd >= 0)
+		return;
+	setenv("CAPI11_TRACE", "3", 1);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return;
+	unlink(path);
+	saved = dup(STDERR_FILENO);
+	if (saved < 0 || (msg_stream = fdopen(saved, "w")) == NULL) {
+		if (saved >= 0)
+			close(saved);
+		close(fd);
+		return;
+	}
+	setvbuf(msg_stream, NULL, _IOLBF, 0);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	trace_fd = fd;
+	trace_mark = 0;
+}
+
+void tool_trace_mark(void)
+{
+	if (trace_fd < 0)
+		return;
+	fflush(stderr);
+	trace_mark = lseek(STDERR_FILENO, 0, SEEK_END);
+}
+
+/* The last PKCS#11 call since the mark that did not return CKR_OK, from
+ * trace lines "capi11:   C_Name: CKR_NAME (0x..)". */
+static bool trace_last_failure(char *out, size_t out_len)
+{
+	char line[512];
+	FILE *f;
+	bool found = false;
+	int fd;
+
+	if (trace_fd < 0)
+		return false;
+	fflush(stderr);
+	fd = dup(trace_fd);
+	if (fd < 0)
+		return false;
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		close(fd);
+		return false;
+	}
+	if (fseeko(f, trace_mark, SEEK_SET) == 0) {
+		while (fgets(line, sizeof line, f) != NULL) {
+			char *p = strstr(line, "capi11:   C_");
+			char *nl;
+
+			if (p == NULL || strstr(p, ": CKR_OK ") != NULL)
+				continue;
+			p += strlen("capi11:   ");
+			nl = strchr(p, '\n');
+			if (nl)
+				*nl = '\0';
+			snprintf(out, out_len, "%s", p);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+const char *tool_error_text(DWORD err, char *buf, size_t len)
+{
+	const char *name = names_error(err);
+
+	snprintf(buf, len, "%s (0x%08lx)", name ? name : "unknown error", (unsigned long)err);
+	return buf;
+}
+
+void tool_fail(DWORD err, const char *fmt, ...)
+{
+	char text[64], cause[256];
+	va_list ap;
+
+	fputs("capi11-tool: ", msg());
+	va_start(ap, fmt);
+	vfprintf(msg(), fmt, ap);
+	va_end(ap);
+	fprintf(msg(), ": %s\n", tool_error_text(err, text, sizeof text));
+	if (trace_verbose)
+		fputs("  PKCS#11 cause: see the trace above\n", msg());
+	else if (trace_last_failure(cause, sizeof cause))
+		fprintf(msg(), "  PKCS#11 cause: %s\n", cause);
+	else if (trace_fd >= 0)
+		fputs("  PKCS#11 cause: none (no PKCS#11 call failed: capi11 itself refused)\n", msg());
+	if (err == NTE_NOT_SUPPORTED)
+		fputs("  (this capi11 build or this token does not provide that operation)\n",
+		      msg());
+	tool_trace_mark();
+}
+
+void tool_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("capi11-tool: ", msg());
+	va_start(ap, fmt);
+	vfprintf(msg(), fmt, ap);
+	va_end(ap);
+	fputc('\n', msg());
+}
+
+int tool_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(msg(), "capi11-tool %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(msg(), fmt, ap);
+	va_end(ap);
+	fprintf(msg(), "\nTry 'capi11-tool %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+/* --pin-file: a silent verify context logs in to the token with the PIN;
+ * PKCS#11 login is per token, so the container context opened next finds
+ * the token logged in. */
+static bool tool_login_from_file(const struct tool_opts *opts)
+{
+	unsigned char *pin;
+	size_t len;
+	DWORD err;
+
+	if (login_prov != 0)
+		return true;
+	pin = tool_read_file(opts->pin_file, PIN_MAX, &len);
+	if (pin == NULL)
+		return false;
+	/* One trailing newline is the file's, not the PIN's. */
+	if (len > 0 && pin[len - 1] == '\n')
+		len--;
+	if (len > 0 && pin[len - 1] == '\r')
+		len--;
+	pin[len] = '\0';
+	if (!CryptAcquireContext(&login_prov, NULL, opts->provider, PROV_RSA_AES,
+				 CRYPT_VERIFYCONTEXT | CRYPT_SILENT)) {
+		err = GetLastError();
+		tool_free_secret(pin, PIN_MAX + 1);
+		login_prov = 0;
+		tool_fail(err, "cannot open provider %s", opts->provider ? opts->provider : "(default)");
+		return false;
+	}
+	if (!CryptSetProvParam(login_prov, PP_KEYEXCHANGE_PIN, pin, 0)) {
+		err = GetLastError();
+		tool_free_secret(pin, PIN_MAX + 1);
+		CryptReleaseContext(login_prov, 0);
+		login_prov = 0;
+		tool_fail(err, "login with the PIN of %s failed", opts->pin_file);
+		return false;
+	}
+	tool_free_secret(pin, PIN_MAX + 1);
+	return true;
+}
+
+bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPTPROV *prov)
+{
+	const char *container = (flags & CRYPT_VERIFYCONTEXT) ? NULL : opts->container;
+	DWORD err;
+
+	*prov = 0;
+	if (opts->pin_file != NULL && !tool_login_from_file(opts))
+		return false;
+	if (CryptAcquireContext(prov, container, opts->provider, PROV_RSA_AES, flags))
+		return true;
+	err = GetLastError();
+	if (err == NTE_BAD_KEYSET && create &&
+	    CryptAcquireContext(prov, container, opts->provider, PROV_RSA_AES,
+				flags | CRYPT_NEWKEYSET))
+		return true;
+	if (err == NTE_BAD_KEYSET && create)
+		err = GetLastError();
+	*prov = 0;
+	if (container != NULL)
+		tool_fail(err, "cannot open container %s on provider %s", container,
+			  opts->provider ? opts->provider : "(default)");
+	else
+		tool_fail(err, "cannot open %s on provider %s", (flags & CRYPT_VERIFYCONTEXT) ?
+			  "a context" : "the default container",
+			  opts->provider ? opts->provider : "(default)");
+	return false;
+}
+
+void tool_release(HCRYPTPROV prov)
+{
+	if (prov != 0)
+		CryptReleaseContext(prov, 0);
+	if (login_prov != 0) {
+		CryptReleaseContext(login_prov, 0);
+		login_prov = 0;
+	}
+}
+
+unsigned char *tool_read_file(const char *path, size_t max_len, size_t *len)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	unsigned char *buf;
+	size_t n = 0;
+	FILE *f;
+
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		tool_error("cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* One byte more than allowed tells "too long" from "exactly max_len",
+	 * and leaves room for a terminating NUL. */
+	buf = malloc(max_len + 1);
+	if (buf == NULL) {
+		tool_error("out of memory");
+		goto out;
+	}
+	n = fread(buf, 1, max_len + 1, f);
+	if (ferror(f)) {
+		tool_error("cannot read %s: %s", path, strerror(errno));
+		tool_free_secret(buf, max_len + 1);
+		buf = NULL;
+	} else if (n > max_len) {
+		tool_error("%s is longer than %zu bytes", path, max_len);
+		tool_free_secret(buf, max_len + 1);
+		buf = NULL;
+	}
+out:
+	if (!is_stdin)
+		fclose(f);
+	*len = buf ? n : 0;
+	return buf;
+}
+
+bool tool_write_file(const char *path, const void *data, size_t len, bool secret)
+{
+	bool to_stdout = path == NULL || strcmp(path, "-") == 0;
+	int fd = STDOUT_FILENO;
+	const unsigned char *p = data;
+	bool ok = true;
+
+	if (!to_stdout) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
+		if (fd < 0) {
+			tool_error("cannot create %s: %s", path, strerror(errno));
+			return false;
+		}
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			tool_error("cannot write %s: %s", to_stdout ? "stdout" : path,
+				   strerror(errno));
+			ok = false;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (!to_stdout && close(fd) != 0 && ok) {
+		tool_error("cannot write %s: %s", path, strerror(errno));
+		ok = false;
+	}
+	return ok;
+}
+
+void tool_free_secret(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+DWORD tool_parse_spec(const char *s)
+{
+	if (strcasecmp(s, "exchange") == 0 || strcasecmp(s, "AT_KEYEXCHANGE") == 0 ||
+	    strcasecmp(s, "keyexchange") == 0 || strcmp(s, "1") == 0)
+		return AT_KEYEXCHANGE;
+	if (strcasecmp(s, "signature") == 0 || strcasecmp(s, "AT_SIGNATURE") == 0 ||
+	    strcmp(s, "2") == 0)
+		return AT_SIGNATURE;
+	return 0;
+}
+
+const char *tool_spec_name(DWORD spec)
+{
+	return spec == AT_KEYEXCHANGE ? "exchange" : spec == AT_SIGNATURE ? "signature" : "?";
+}
+
+bool tool_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+BYTE *tool_export(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags, DWORD *len,
+		  const char *what)
+{
+	const char *type_name = names_blob_type(type);
+	DWORD size = 0, allocated;
+	BYTE *blob;
+
+	if (!CryptExportKey(key, exp_key, type, flags, NULL, &size)) {
+		tool_fail(GetLastError(), "export of %s as %s", what, type_name);
+		return NULL;
+	}
+	allocated = size ? size : 1;
+	blob = calloc(1, allocated);
+	if (blob == NULL) {
+		tool_error("out of memory");
+		return NULL;
+	}
+	if (!CryptExportKey(key, exp_key, type, flags, blob, &size)) {
+		tool_fail(GetLastError(), "export of %s as %s", what, type_name);
+		tool_free_secret(blob, allocated);
+		return NULL;
+	}
+	*len = size;
+	return blob;
+}
+
+bool tool_key_dword(HCRYPTKEY key, DWORD param, DWORD *value)
+{
+	DWORD len = sizeof(*value);
+
+	return CryptGetKeyParam(key, param, (BYTE *)value, &len, 0) && len == sizeof(*value);
+}

@@ -1,0 +1,111 @@
+/* What every capi11-tool subcommand shares: the common options, opening a
+ * context, reporting failures, reading and writing files. */
+#ifndef CAPI11_TOOL_H
+#define CAPI11_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <wincrypt.h>
+
+/* Exit codes: success, a failed operation, a usage error. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+/* Options every subcommand that touches a token takes. */
+struct tool_opts {
+	const char *provider;   /* pkcs11: URI or configured name; NULL: default */
+	const char *container;  /* NULL: the default container */
+	const char *pin_file;   /* file holding the user PIN, or NULL */
+	bool verbose;
+};
+
+/* getopt_long values of the common options, above any short option.
+ * "--pin" exists only to be refused: getopt_long would otherwise take it
+ * as an abbreviation of --pin-file and treat the PIN as a file name. */
+enum {
+	OPT_PROVIDER = 0x100,
+	OPT_CONTAINER,
+	OPT_PIN_FILE,
+	OPT_PIN_REFUSED,
+	OPT_FIRST_OWN,          /* subcommands number their own options from here */
+};
+
+#define TOOL_COMMON_LONGOPTS \
+	{ "provider", required_argument, NULL, OPT_PROVIDER }, \
+	{ "container", required_argument, NULL, OPT_CONTAINER }, \
+	{ "pin-file", required_argument, NULL, OPT_PIN_FILE }, \
+	{ "pin", required_argument, NULL, OPT_PIN_REFUSED }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }
+
+#define TOOL_COMMON_HELP \
+	"  --provider P     pkcs11: URI or provider name from capi11.conf (default: the\n" \
+	"                   configured default provider)\n" \
+	"  --container C    key container (default: the configured default container)\n" \
+	"  --pin-file F     read the user PIN from file F (else the URI's pin-source or\n" \
+	"                   pin-value, the configuration, or a prompt on the terminal)\n" \
+	"  -v, --verbose    trace every CryptoAPI and PKCS#11 call to stderr\n" \
+	"  -h, --help       this help\n"
+
+/* Handles one of the common options; false when opt is not one of them. */
+bool tool_common_option(struct tool_opts *opts, int opt, const char *arg);
+
+/* Sets up tracing before the first call into capi11: with verbose, every
+ * call is traced to stderr; without, the trace is kept aside so that a
+ * failure can name the PKCS#11 call and CK_RV behind it. */
+void tool_trace_init(bool verbose);
+/* Forget the trace so far: the next failure is explained by what follows. */
+void tool_trace_mark(void);
+
+/* Prints "capi11-tool: <what>: NTE_NAME (0x...)" and the PKCS#11 cause of
+ * the last failure, for err = GetLastError() of a failed CryptoAPI call. */
+void tool_fail(DWORD err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "capi11-tool: <message>" for failures outside capi11. */
+void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "capi11-tool <cmd>: <message>" and a pointer to --help. */
+int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "NTE_BAD_KEYSET (0x80090016)" into buf. */
+const char *tool_error_text(DWORD err, char *buf, size_t len);
+
+/* Opens the container of opts (flags as CryptAcquireContext takes them:
+ * 0, CRYPT_NEWKEYSET, CRYPT_VERIFYCONTEXT; with create, a container that
+ * does not exist is made). Logs in first with the PIN of --pin-file.
+ * Reports the failure and returns false. */
+bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPTPROV *prov);
+/* Releases everything tool_acquire kept (the login context). */
+void tool_release(HCRYPTPROV prov);
+
+/* Whole file (or stdin for "-") into a new buffer; max_len bounds it.
+ * Reports the failure and returns NULL. */
+unsigned char *tool_read_file(const char *path, size_t max_len, size_t *len);
+/* Writes len bytes to path (stdout for NULL or "-"), mode 0600 when the
+ * bytes are secret. Reports the failure and returns false. */
+bool tool_write_file(const char *path, const void *data, size_t len, bool secret);
+/* Zeroes then frees a buffer that held key bytes. */
+void tool_free_secret(void *p, size_t len);
+
+/* Parses "exchange"/"signature" (also AT_KEYEXCHANGE, 1, 2...). 0 if not. */
+DWORD tool_parse_spec(const char *s);
+const char *tool_spec_name(DWORD spec);
+/* Parses a decimal number in [min, max]. */
+bool tool_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* CryptExportKey into a new buffer (size query first). Reports failures. */
+BYTE *tool_export(HCRYPTKEY key, HCRYPTKEY exp_key, DWORD type, DWORD flags, DWORD *len,
+		  const char *what);
+/* CryptGetKeyParam of a DWORD value. */
+bool tool_key_dword(HCRYPTKEY key, DWORD param, DWORD *value);
+
+/* The subcommands: argv[0] is the subcommand's name. */
+int cmd_list(int argc, char **argv);
+int cmd_genkey(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_wrap(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif
