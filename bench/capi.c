@@ -1,0 +1,189 @@
+/* The capi11 side: each operation as a Windows program writes it. */
+#include "config.h"
+#include "bench.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wincrypt.h>
+
+/* CryptEncrypt is bound weakly: a library without the data operations
+ * still runs every other comparison, and this one reports n/a. */
+#pragma weak CryptEncrypt
+
+#define ERROR_PROC_NOT_FOUND 127u
+#define BLOB_MAX 2048
+
+struct capi {
+	const char *uri;
+	HCRYPTPROV prov;
+	HCRYPTKEY rsa, aes, kek;
+	/* Why a key or blob needed by an operation could not be made. */
+	DWORD kek_error, simple_error;
+	BYTE simple[BLOB_MAX];
+	DWORD simple_len;
+	BYTE blob[BLOB_MAX];
+	BYTE data[BENCH_DATA_LEN + 32];
+};
+
+static uint32_t last_error(void)
+{
+	DWORD err = GetLastError();
+
+	/* A failure that left no code is still a failure. */
+	return err != 0 ? err : NTE_FAIL;
+}
+
+static struct capi *capi_open(const char *uri, bool create, uint32_t *error)
+{
+	struct capi *capi = calloc(1, sizeof *capi);
+	DWORD flags = create ? CRYPT_NEWKEYSET : 0;
+
+	if (capi == NULL) {
+		*error = NTE_NO_MEMORY;
+		return NULL;
+	}
+	capi->uri = uri;
+	if (!CryptAcquireContextA(&capi->prov, BENCH_CONTAINER, uri, PROV_RSA_AES, flags))
+		goto failed;
+	if (create) {
+		if (!CryptGenKey(capi->prov, AT_KEYEXCHANGE, 2048u << 16, &capi->rsa))
+			goto failed;
+	} else if (!CryptGetUserKey(capi->prov, AT_KEYEXCHANGE, &capi->rsa)) {
+		goto failed;
+	}
+	if (!CryptGenKey(capi->prov, CALG_AES_256, (256u << 16) | CRYPT_EXPORTABLE, &capi->aes))
+		goto failed;
+	/* The wrapping key: a wrap-only key where the library offers one
+	 * (CRYPT_KEK), else an ordinary AES-256 key. */
+	if (!CryptGenKey(capi->prov, CALG_AES_256, (256u << 16) | CRYPT_KEK, &capi->kek) &&
+	    !CryptGenKey(capi->prov, CALG_AES_256, 256u << 16, &capi->kek))
+		capi->kek_error = last_error();
+	capi->simple_len = sizeof capi->simple;
+	if (!CryptExportKey(capi->aes, capi->rsa, SIMPLEBLOB, 0, capi->simple, &capi->simple_len))
+		capi->simple_error = last_error();
+	memset(capi->data, 0x5a, sizeof capi->data);
+	return capi;
+failed:
+	*error = last_error();
+	capi_free(capi);
+	return NULL;
+}
+
+struct capi *capi_new(const char *uri, uint32_t *error)
+{
+	return capi_open(uri, true, error);
+}
+
+struct capi *capi_new_second(const char *uri, uint32_t *error)
+{
+	return capi_open(uri, false, error);
+}
+
+void capi_free(struct capi *capi)
+{
+	if (capi == NULL)
+		return;
+	if (capi->kek != 0)
+		CryptDestroyKey(capi->kek);
+	if (capi->aes != 0)
+		CryptDestroyKey(capi->aes);
+	if (capi->rsa != 0)
+		CryptDestroyKey(capi->rsa);
+	if (capi->prov != 0)
+		CryptReleaseContext(capi->prov, 0);
+	free(capi);
+}
+
+static uint32_t key_export(HCRYPTKEY key, HCRYPTKEY exp, DWORD type, BYTE *buf)
+{
+	DWORD len = BLOB_MAX;
+
+	return CryptExportKey(key, exp, type, 0, buf, &len) ? 0 : last_error();
+}
+
+uint32_t capi_public_blob(void *p)
+{
+	struct capi *capi = p;
+
+	return key_export(capi->rsa, 0, PUBLICKEYBLOB, capi->blob);
+}
+
+uint32_t capi_simple_export(void *p)
+{
+	struct capi *capi = p;
+
+	return key_export(capi->aes, capi->rsa, SIMPLEBLOB, capi->blob);
+}
+
+uint32_t capi_simple_size(void *p)
+{
+	struct capi *capi = p;
+	DWORD len = 0;
+
+	return CryptExportKey(capi->aes, capi->rsa, SIMPLEBLOB, 0, NULL, &len) ? 0 : last_error();
+}
+
+uint32_t capi_simple_import(void *p)
+{
+	struct capi *capi = p;
+	HCRYPTKEY key;
+
+	if (capi->simple_error != 0)
+		return capi->simple_error;
+	if (!CryptImportKey(capi->prov, capi->simple, capi->simple_len, capi->rsa,
+			    CRYPT_EXPORTABLE, &key))
+		return last_error();
+	return CryptDestroyKey(key) ? 0 : last_error();
+}
+
+uint32_t capi_symwrap_export(void *p)
+{
+	struct capi *capi = p;
+
+	if (capi->kek_error != 0)
+		return capi->kek_error;
+	return key_export(capi->aes, capi->kek, SYMMETRICWRAPKEYBLOB, capi->blob);
+}
+
+uint32_t capi_plaintext(void *p)
+{
+	struct capi *capi = p;
+
+	return key_export(capi->aes, 0, PLAINTEXTKEYBLOB, capi->blob);
+}
+
+uint32_t capi_acquire_release(void *p)
+{
+	struct capi *capi = p;
+	HCRYPTPROV h;
+
+	if (!CryptAcquireContextA(&h, BENCH_CONTAINER, capi->uri, PROV_RSA_AES, 0))
+		return last_error();
+	return CryptReleaseContext(h, 0) ? 0 : last_error();
+}
+
+uint32_t capi_acquire_release_verify(void *p)
+{
+	struct capi *capi = p;
+	HCRYPTPROV h;
+
+	if (!CryptAcquireContextA(&h, NULL, capi->uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT))
+		return last_error();
+	return CryptReleaseContext(h, 0) ? 0 : last_error();
+}
+
+/* Final = TRUE: the data is padded to 4112 bytes and the chaining value
+ * starts again from the key's IV, as the raw side's fresh C_EncryptInit. */
+uint32_t capi_encrypt(void *p)
+{
+	struct capi *capi = p;
+	DWORD len = BENCH_DATA_LEN;
+
+	if (CryptEncrypt == NULL)
+		return ERROR_PROC_NOT_FOUND;
+	/* In place: each call encrypts the last one's output, which costs the
+	 * token the same. */
+	if (!CryptEncrypt(capi->aes, 0, TRUE, 0, capi->data, &len, sizeof capi->data))
+		return last_error();
+	return len == BENCH_DATA_LEN + 16 ? 0 : NTE_BAD_LEN;
+}
