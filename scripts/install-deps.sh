@@ -3,7 +3,8 @@
 set -eu
 packages="build-essential autoconf automake libtool pkg-config
 	libp11-kit-dev p11-kit softhsm2 opensc opensc-pkcs11
-	libcunit1-dev libssl-dev openssl"
+	libcunit1-dev libssl-dev openssl
+	valgrind clang libclang-rt-14-dev"
 if [ "$(id -u)" -eq 0 ]; then
 	sudo=""
 else
