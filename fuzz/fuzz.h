@@ -15,6 +15,8 @@
 void fuzz_blob_one(const uint8_t *data, size_t size);
 /* fuzz/fuzz-dump.c: the decoder behind `capi11-tool dump`. */
 void fuzz_dump_one(const uint8_t *data, size_t size);
+/* fuzz/fuzz-cert.c: the DER walk of KP_CERTIFICATE (src/cert.h). */
+void fuzz_cert_one(const uint8_t *data, size_t size);
 
 /* A broken invariant is a finding: abort, so that libFuzzer saves the input
  * and the replay test fails, with or without a sanitizer in the build. */

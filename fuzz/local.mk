@@ -7,7 +7,8 @@
 # and libFuzzer into fuzz/fuzz-<target> and runs each for FUZZ_TIME seconds.
 check_PROGRAMS += tests/test-fuzz-replay
 TESTS += tests/test-fuzz-replay
-tests_test_fuzz_replay_SOURCES = fuzz/replay.c fuzz/fuzz.h fuzz/fuzz-blob.c fuzz/fuzz-dump.c
+tests_test_fuzz_replay_SOURCES = fuzz/replay.c fuzz/fuzz.h fuzz/fuzz-blob.c fuzz/fuzz-dump.c \
+	fuzz/fuzz-cert.c
 tests_test_fuzz_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/fuzz -I$(top_srcdir)/tools \
 	-DFUZZ_SRCDIR='"$(abs_top_srcdir)/fuzz"'
 tests_test_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
@@ -24,11 +25,12 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS = -DFUZZ_LIBFUZZER -I$(top_builddir) -I$(top_srcdir)/include/capi11 \
 	-I$(top_srcdir)/src -I$(top_srcdir)/tools -I$(top_srcdir)/fuzz $(P11KIT_CFLAGS)
-FUZZ_DEPS = fuzz/fuzz.h src/blob.h src/alg.h src/util.h tools/dump.h tools/names.h \
+FUZZ_DEPS = fuzz/fuzz.h src/blob.h src/cert.h src/alg.h src/util.h tools/dump.h tools/names.h \
 	include/capi11/wincrypt.h
 FUZZ_BLOB_SRCS = fuzz/fuzz-blob.c src/blob.c src/alg.c
 FUZZ_DUMP_SRCS = fuzz/fuzz-dump.c tools/dump.c tools/names.c
-CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump
+FUZZ_CERT_SRCS = fuzz/fuzz-cert.c src/cert.c
+CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert
 
 fuzz/fuzz-blob: $(FUZZ_BLOB_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
 	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
@@ -40,9 +42,14 @@ fuzz/fuzz-dump: $(FUZZ_DUMP_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) confi
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_DUMP_SRCS:%=$(srcdir)/%)
 
+fuzz/fuzz-cert: $(FUZZ_CERT_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_CERT_SRCS:%=$(srcdir)/%)
+
 # One target after the other: CI has two cores and libFuzzer uses one.
-fuzz: fuzz/fuzz-blob fuzz/fuzz-dump
-	$(SHELL) $(srcdir)/fuzz/run.sh $(FUZZ_TIME) $(srcdir)/fuzz fuzz-work blob dump
+fuzz: fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert
+	$(SHELL) $(srcdir)/fuzz/run.sh $(FUZZ_TIME) $(srcdir)/fuzz fuzz-work blob dump cert
 
 clean-local: clean-fuzz
 clean-fuzz:

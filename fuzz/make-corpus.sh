@@ -103,3 +103,21 @@ seed header-reserved.blob "$(byte $SIMPLEBLOB)$(byte 2)$(byte 1)$(byte 0)$(le32 
 seed header-unknown-type.blob "$(header 0x0c 2 $CALG_AES_128)$(le32 0)"
 seed plaintext-short.blob "$(header $PLAINTEXTKEYBLOB 2 $CALG_AES_128)$(le32 16)$(pattern 15 0)"
 seed opaque-short.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 1)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(le32 24)$(pattern 23 0)"
+
+# The certificate target (KP_CERTIFICATE's DER walk): certificates written
+# by the openssl CLI, version 3 (with the [0] version field) and version 1
+# (without it), and cuts of them: the header alone, one byte short, and a
+# length claiming more than the input.
+cert=$fuzz/corpus/cert
+mkdir -p "$cert"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+openssl req -x509 -newkey rsa:1024 -nodes -keyout "$tmp/key" -subj /CN=capi11-fuzz -days 1 \
+	-outform DER -out "$cert/v3.der" 2>/dev/null
+openssl req -new -key "$tmp/key" -subj "/O=capi11/CN=v1" -out "$tmp/csr" 2>/dev/null
+openssl x509 -req -in "$tmp/csr" -key "$tmp/key" -days 1 -outform DER -out "$cert/v1.der" \
+	2>/dev/null
+head -c 4 "$cert/v3.der" > "$cert/v3-header.der"
+size=$(wc -c < "$cert/v3.der")
+head -c $((size - 1)) "$cert/v3.der" > "$cert/v3-short.der"
+{ printf '\060\204\177\377\377\377'; tail -c +5 "$cert/v3.der"; } > "$cert/v3-huge-length.der"

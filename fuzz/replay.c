@@ -8,6 +8,7 @@
 #include "cutest.h"
 #include "fuzz.h"
 #include "blob.h"
+#include "cert.h"
 
 #include <dirent.h>
 #include <string.h>
@@ -114,9 +115,30 @@ static void test_dump(void)
 	target_replay("dump", fuzz_dump_one, NULL);
 }
 
+/* The certificate walk: at least one corpus input must be a certificate
+ * it accepts, or only its refusals would be exercised. */
+static int certs_accepted;
+
+static void cert_count_one(const uint8_t *data, size_t size)
+{
+	struct cert_der c;
+
+	fuzz_cert_one(data, size);
+	if (cert_der_parse(data, size, &c))
+		certs_accepted++;
+}
+
+static void test_cert(void)
+{
+	certs_accepted = 0;
+	target_replay("cert", cert_count_one, NULL);
+	CU_ASSERT(certs_accepted >= 2);
+}
+
 static CU_TestInfo replay_tests[] = {
 	{ "blob codec: corpus and regressions", test_blob },
 	{ "dump decoder: corpus and regressions", test_dump },
+	{ "certificate DER walk: corpus and regressions", test_cert },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,6 +1,7 @@
 /* Certificates beside keys: a bounded DER walk for the fields PKCS#11
- * stores with a certificate, and the lookup by CKA_ID. No parsing beyond
- * the outer structure: the token and the caller own the meaning. */
+ * stores with a certificate. No parsing beyond the outer structure: the
+ * token and the caller own the meaning. Pure code, no PKCS#11 call, so
+ * that it can be fuzzed alone. */
 #include "config.h"
 #include "cert.h"
 #include "util.h"
@@ -79,18 +80,4 @@ bool cert_der_parse(const BYTE *der, size_t max, struct cert_der *out)
 	       der_next(tbs, &pos, end, DER_SEQUENCE, &out->issuer, &out->issuer_len) &&
 	       der_next(tbs, &pos, end, DER_SEQUENCE, &skip, &skip_len) &&
 	       der_next(tbs, &pos, end, DER_SEQUENCE, &out->subject, &out->subject_len);
-}
-
-CK_RV cert_find(struct token *tok, CK_SESSION_HANDLE s, const void *id, size_t id_len,
-		CK_OBJECT_HANDLE **objs, CK_ULONG *count)
-{
-	static const CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	static const CK_CERTIFICATE_TYPE x509 = CKC_X_509;
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, (void *)&cls, sizeof cls },
-		{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof x509 },
-		{ CKA_ID, (void *)id, id_len },
-	};
-
-	return token_find(tok, s, tmpl, CAPI11_N_ELEMENTS(tmpl), objs, count);
 }

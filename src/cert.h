@@ -1,10 +1,8 @@
-/* Certificates beside keys (KP_CERTIFICATE): a CKO_CERTIFICATE of type
- * CKC_X_509 that shares its key's CKA_ID (SPEC section 3), and the few
- * DER fields PKCS#11 wants next to the certificate's value. */
+/* Certificates beside keys (KP_CERTIFICATE) are CKO_CERTIFICATE objects of
+ * type CKC_X_509 that share their key's CKA_ID; this is the DER walk for
+ * the few fields PKCS#11 wants next to the certificate's value. */
 #ifndef CAPI11_CERT_H
 #define CAPI11_CERT_H
-
-#include "token.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,9 +29,5 @@ struct cert_der {
  * bytes past it are never touched, and nothing is read beyond max.
  * False when the bytes are not a certificate of at most max bytes. */
 bool cert_der_parse(const BYTE *der, size_t max, struct cert_der *out);
-
-/* The X.509 certificates whose CKA_ID is id: a capi11_malloc'd array. */
-CK_RV cert_find(struct token *tok, CK_SESSION_HANDLE s, const void *id, size_t id_len,
-		CK_OBJECT_HANDLE **objs, CK_ULONG *count);
 
 #endif

@@ -32,6 +32,21 @@ static CK_RV key_param_read_id(struct key *key, void **id, CK_ULONG *id_len)
 	return rv;
 }
 
+/* The X.509 certificates whose CKA_ID is id: a capi11_malloc'd array. */
+static CK_RV cert_find(struct token *tok, CK_SESSION_HANDLE s, const void *id, size_t id_len,
+		       CK_OBJECT_HANDLE **objs, CK_ULONG *count)
+{
+	static const CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	static const CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof x509 },
+		{ CKA_ID, (void *)id, id_len },
+	};
+
+	return token_find(tok, s, tmpl, CAPI11_N_ELEMENTS(tmpl), objs, count);
+}
+
 /* KP_CERTIFICATE: the DER value of the X.509 certificate with the key's
  * CKA_ID. Smart card providers answer SCARD_E_NO_SUCH_CERTIFICATE when the
  * card holds none; a session key never has one. */
