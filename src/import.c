@@ -14,9 +14,6 @@
 
 #include <string.h>
 
-
-/* Whether the exportable flag leaves the value readable: the policy may
- * keep exportable keys sensitive, as CryptGenKey does. */
 /* A modulus the token cannot use is bad data, as a bitlen outside
  * Microsoft's range is. A token that does not say lets C_CreateObject
  * decide. */
@@ -299,6 +296,23 @@ static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_
 
 /* ---- Keys wrapped under a session key ------------------------------------ */
 
+/* A key that arrives under a key-encryption key (C_UnwrapKey of an AES
+ * SYMMETRICWRAPKEYBLOB or an OPAQUEKEYBLOB) may come from a token whose
+ * policy keeps it sensitive, or from a key another tool made sensitive:
+ * made readable here, the wrap would be a way around that (SPEC section
+ * 3). So it is created sensitive whatever CRYPT_EXPORTABLE says; the flag
+ * still gives CKA_EXTRACTABLE, so it may leave again, wrapped. Sets
+ * CKA_SENSITIVE TRUE in a template of n attributes. */
+static void import_template_sensitive(CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_ULONG i;
+
+	for (i = 0; i < n; i++) {
+		if (tmpl[i].type == CKA_SENSITIVE)
+			tmpl[i].pValue = token_bool(true);
+	}
+}
+
 /* RFC 3217's second IV, fixed by the RFC. */
 static const BYTE des3_wrap_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
 
@@ -344,13 +358,17 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
  * or made. key_len is the length aiKeyAlg and the blob give (tokens report
  * none for an unwrapped key); when the token does tell the value's length
  * it must match, as SoftHSM checks no secret key length: padded allows the
- * zero padding CKM_AES_KEY_WRAP_PAD leaves on SoftHSM. On failure h is
+ * zero padding CKM_AES_KEY_WRAP_PAD leaves on SoftHSM. kek_unwrapped: h
+ * was made sensitive by import_template_sensitive, and KP_PERMISSIONS
+ * follows the rule for sensitive keys found on the token. On failure h is
  * destroyed: a failed import leaves nothing behind. */
 static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h, CK_KEY_TYPE type,
-					 ALG_ID alg, size_t key_len, bool padded, DWORD flags,
-					 struct key **out)
+					 ALG_ID alg, size_t key_len, bool padded, bool kek_unwrapped,
+					 DWORD flags, struct key **out)
 {
 	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
+	bool extractable = (flags & CRYPT_EXPORTABLE) != 0;
+	bool sensitive = kek_unwrapped || key_new_is_sensitive(ctx, extractable);
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
@@ -365,7 +383,8 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 		err = NTE_BAD_DATA;
 	if (err == ERROR_SUCCESS)
 		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, alg, (DWORD)key_len * 8,
-				       (flags & CRYPT_EXPORTABLE) != 0, true, out);
+				       key_exportable_from_attrs(ctx, extractable, sensitive), true,
+				       out);
 	if (err != ERROR_SUCCESS) {
 		token_destroy(ctx->tok, ctx->session, h);
 		return err;
@@ -375,9 +394,10 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 	return ERROR_SUCCESS;
 }
 
-/* C_UnwrapKey of a secret key under hPubKey with the session secret key
- * template (wrap-only with CRYPT_KEK). Any failure of the unwrap itself is
- * NTE_BAD_DATA (errors.c). */
+/* C_UnwrapKey of a secret key under hPubKey, a key-encryption key, with
+ * the session secret key template (wrap-only with CRYPT_KEK), always
+ * sensitive (import_template_sensitive). Any failure of the unwrap itself
+ * is NTE_BAD_DATA (errors.c). */
 static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 					 CK_MECHANISM_TYPE mech_type, const struct blob_bytes *wrapped,
 					 const CK_KEY_TYPE *type, DWORD flags, CK_OBJECT_HANDLE *h)
@@ -394,6 +414,7 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
 	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+	import_template_sensitive(tmpl, n);
 	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, wrapped->data,
 			      wrapped->len, tmpl, n, h);
 	context_note_rv_locked(ctx, rv);
@@ -471,7 +492,7 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 	}
 	context_note_rv_locked(ctx, rv);
 	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
-							 flags, out)
+							 false, flags, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 	goto out;
 decrypt_failed:
@@ -524,13 +545,14 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	err = import_unwrap_secret_locked(ctx, pub, CKM_AES_KEY_WRAP, &sw.wrapped, &type, flags, &h);
 	if (err != ERROR_SUCCESS)
 		return err;
-	return import_secret_finish_locked(ctx, h, type, sw.alg, key_len, false, flags, out);
+	return import_secret_finish_locked(ctx, h, type, sw.alg, key_len, false, true, flags, out);
 }
 
 /* OPAQUEKEYBLOB of an RSA private key: the PKCS#8 key unwrapped by the
  * token straight into the container's slot that aiKeyAlg names (token
- * objects; session objects in a verify context), and a public key object
- * made from the private key's public numbers. */
+ * objects; session objects in a verify context), always sensitive
+ * (import_template_sensitive), and a public key object made from the
+ * private key's public numbers. */
 static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opaque *o,
 				      struct key *pub, DWORD flags, struct key **out)
 {
@@ -548,6 +570,7 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 					    (flags & CRYPT_EXPORTABLE) != 0, &plan);
 	if (err != ERROR_SUCCESS)
 		return err;
+	import_template_sensitive(plan.priv, plan.n_priv);
 	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, o->wrapped.data,
 			      o->wrapped.len, plan.priv, plan.n_priv, &priv);
 	context_note_rv_locked(ctx, rv);
@@ -620,7 +643,7 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	if (err != ERROR_SUCCESS)
 		return err;
 	return import_secret_finish_locked(ctx, h, type, o.alg, o.key_len,
-					   o.mechanism == CKM_AES_KEY_WRAP_PAD, flags, out);
+					   o.mechanism == CKM_AES_KEY_WRAP_PAD, true, flags, out);
 }
 
 /* PLAINTEXTKEYBLOB: a secret-key session object. */
@@ -653,7 +676,8 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
-	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, flags, out);
+	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, false, flags,
+					   out);
 }
 
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,

@@ -267,9 +267,7 @@ DWORD key_destroy(HCRYPTKEY h)
 	return ERROR_SUCCESS;
 }
 
-/* Whether a key may leave the token in some form: CKA_EXTRACTABLE, and not
- * sensitive unless the policy keeps exportable keys sensitive. */
-static bool exportable_from_attrs(const struct context *ctx, bool extractable, bool sensitive)
+bool key_exportable_from_attrs(const struct context *ctx, bool extractable, bool sensitive)
 {
 	if (ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE)
 		return extractable;
@@ -300,7 +298,7 @@ static CK_RV key_read_rsa_locked(struct key *key)
 			return rv;
 	}
 	key->block_bits = key->bits;
-	key->exportable = exportable_from_attrs(ctx, extractable, sensitive);
+	key->exportable = key_exportable_from_attrs(ctx, extractable, sensitive);
 	key->permissions = KEY_BASE_PERMISSIONS | (key->exportable ? CRYPT_EXPORT : 0);
 	return CKR_OK;
 }

@@ -69,6 +69,10 @@ struct key {
 /* CKA_SENSITIVE for a key capi11 makes or imports: every key without
  * CRYPT_EXPORTABLE, and exportable ones too under the sensitive policy. */
 bool key_new_is_sensitive(const struct context *ctx, bool exportable);
+/* Whether a key with these CKA_EXTRACTABLE and CKA_SENSITIVE values is
+ * exportable (CRYPT_EXPORT in KP_PERMISSIONS): extractable, and not
+ * sensitive unless the policy keeps exportable keys sensitive. */
+bool key_exportable_from_attrs(const struct context *ctx, bool extractable, bool sensitive);
 
 /* The attributes every session secret key capi11 makes or imports shares
  * (class, type, session object, private when logged in, sensitivity,

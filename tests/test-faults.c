@@ -187,6 +187,8 @@ static const BYTE symwrap_blob[12 + 24] = {
  * zero IV, PKCS#5 padding (CryptEncrypt's defaults, SPEC 6), by openssl. */
 static BYTE plaintext[40];
 static BYTE ciphertext[48];
+/* The same plaintext under the RFC 3394 key data, by openssl. */
+static BYTE data_ciphertext[48];
 
 static void plain_blob_make(void)
 {
@@ -584,13 +586,18 @@ static bool check_symwrap(struct env *e)
 	       memcmp(e->out, symwrap_blob, sizeof symwrap_blob) == 0;
 }
 
-/* The key comes back as it went in: its PLAINTEXTKEYBLOB. */
+/* The key comes back as it went in. A key unwrapped under a KEK is
+ * sensitive (no PLAINTEXTKEYBLOB): it encrypts as openssl does under the
+ * RFC 3394 key data. */
 static bool check_data_imported(struct env *e)
 {
 	e->key = e->made_key;
 	e->made_key = 0;
-	return export_run(e, PLAINTEXTKEYBLOB) && e->out_len == sizeof data_blob &&
-	       memcmp(e->out, data_blob, sizeof data_blob) == 0;
+	memcpy(e->out, plaintext, sizeof plaintext);
+	e->out_len = sizeof plaintext;
+	return CryptEncrypt(e->key, 0, TRUE, 0, e->out, &e->out_len, sizeof e->out) &&
+	       e->out_len == sizeof data_ciphertext &&
+	       memcmp(e->out, data_ciphertext, sizeof data_ciphertext) == 0;
 }
 
 static BOOL run_import_symwrap(struct env *e)
@@ -1073,7 +1080,9 @@ static int suite_init(void)
 		return -1;
 	plain_blob_make();
 	if (!testutil_openssl_cbc_load(aes_key, plaintext, sizeof plaintext, ciphertext,
-				       sizeof ciphertext))
+				       sizeof ciphertext) ||
+	    !testutil_openssl_cbc_load(rfc3394_data, plaintext, sizeof plaintext, data_ciphertext,
+				       sizeof data_ciphertext))
 		return -1;
 
 	label = fixture_label_new("faults");

@@ -4,8 +4,10 @@
  * key leaves only under a key that cannot decrypt it (SPEC sections 3-5).
  * Known answers come from RFC 3394 section 4 and from openssl doing the
  * AES key wrap, the Triple-DES CBC passes and SHA-1 on its own; key values
- * are read back through PLAINTEXTKEYBLOB or compared through a second
- * deterministic wrap, and token objects are counted by pkcs11-tool. */
+ * are read back through PLAINTEXTKEYBLOB where the key may show, else
+ * through what the key encrypts (compared with openssl enc) or a second
+ * deterministic wrap; token objects are counted by pkcs11-tool, and their
+ * attributes read through SoftHSM's own module. */
 #include "config.h"
 #include <wincrypt.h>
 
@@ -14,6 +16,8 @@
 #include "testutil.h"
 
 #include <CUnit/CUnit.h>
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 static char *labels[2];   /* token 1 and token 2 */
 static char *uris[2];     /* plain exportable policy, by URI */
 static const char *SENS1 = "sens1";  /* token 1 under exportable-policy = sensitive */
+static const char *PLAIN1 = "plain1"; /* token 1 again, under the plain policy */
 
 /* ---- helpers ---- */
 
@@ -330,7 +335,10 @@ static void test_aes_wrap_known_answers(void)
 	free(ossl);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, sizeof blob, kek2, CRYPT_EXPORTABLE, &got));
-	check_plain_value(got, fresh, 32);
+	/* Unwrapped under a KEK, the key is sensitive: its value shows in
+	 * what it encrypts. */
+	CHECK_FAILS_WITH(CryptExportKey(got, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	testutil_check_encrypts_as(got, "-aes-256-cbc", fresh, 32, 16);
 	CU_ASSERT_TRUE(CryptDestroyKey(got));
 	/* The RFC's own vector, as a 128-bit key. */
 	header_put(blob, SYMMETRICWRAPKEYBLOB, CALG_AES_128);
@@ -338,7 +346,7 @@ static void test_aes_wrap_known_answers(void)
 	memcpy(blob + 12, rfc3394_41, 24);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, 36, kek, CRYPT_EXPORTABLE, &got));
-	check_plain_value(got, data128, 16);
+	testutil_check_encrypts_as(got, "-aes-128-cbc", data128, 16, 16);
 	CU_ASSERT_TRUE(CryptDestroyKey(got));
 
 	/* Import errors. */
@@ -435,7 +443,27 @@ static void test_symwrap_export_errors(void)
 			CU_ASSERT(testutil_le32(op + 20) == 0x13 && testutil_le32(op + 24) == 8 &&
 				  testutil_le32(op + 32) == 16);
 			CU_ASSERT_TRUE_FATAL(CryptImportKey(h, op, op_len, kek, CRYPT_EXPORTABLE, &back));
-			check_plain_value(back, des_key, 8);
+			/* Sensitive now; and SoftHSM runs no single-DES cipher, so
+			 * the value is checked through a wrap again under the
+			 * KEK, which openssl undoes (RFC 5649). */
+			CHECK_FAILS_WITH(CryptExportKey(back, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+					 NTE_BAD_KEY_STATE);
+			{
+				DWORD w_len = 0;
+				size_t v_len = 0;
+				BYTE *w = testutil_blob_export(back, kek, OPAQUEKEYBLOB, 0, &w_len);
+				char args[256], *k = testutil_hex_new(kek128, 16);
+				BYTE *v;
+
+				CU_ASSERT_EQUAL_FATAL(w_len, 36 + 16);
+				snprintf(args, sizeof args,
+					 "enc -d -id-aes128-wrap-pad -K %s -iv A65959A6 -nopad", k);
+				v = openssl_run(args, w + 36, 16, &v_len);
+				CU_ASSERT(v_len == 8 && memcmp(v, des_key, 8) == 0);
+				free(v);
+				free(k);
+				free(w);
+			}
 			CU_ASSERT_TRUE(CryptDestroyKey(back));
 			free(op);
 		}
@@ -778,6 +806,367 @@ static void test_opaque_move(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(hv, 0));
 }
 
+/* ---- a key unwrapped under a KEK stays sensitive (SPEC section 3) ---- */
+
+/* Token 1 seen from inside the process but outside capi11: SoftHSM's own
+ * module, the instance p11-kit loaded for capi11, so that capi11's session
+ * objects, visible to every session of the application, can be read. */
+static CK_FUNCTION_LIST *p11;
+static CK_SESSION_HANDLE p11_session = CK_INVALID_HANDLE;
+
+static void p11_open(void)
+{
+	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
+	CK_C_GetFunctionList get_list;
+	CK_SLOT_ID slots[64];
+	CK_ULONG n = 64, i;
+	CK_TOKEN_INFO info;
+	char padded[32];
+	void *module, *sym;
+	CK_RV rv;
+
+	if (p11_session != CK_INVALID_HANDLE)
+		return;
+	CU_ASSERT_FATAL(strlen(labels[0]) <= sizeof padded);
+	memset(padded, ' ', sizeof padded);
+	memcpy(padded, labels[0], strlen(labels[0]));
+	module = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
+	sym = module ? dlsym(module, "C_GetFunctionList") : NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sym);
+	memcpy(&get_list, &sym, sizeof get_list);
+	CU_ASSERT_EQUAL_FATAL(get_list(&p11), CKR_OK);
+	/* capi11 initialized it already; never finalized here. */
+	rv = p11->C_Initialize(&init);
+	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
+	CU_ASSERT_EQUAL_FATAL(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	for (i = 0; i < n; i++) {
+		if (p11->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+		    memcmp(info.label, padded, sizeof padded) == 0)
+			break;
+	}
+	CU_ASSERT_FATAL(i < n);
+	CU_ASSERT_EQUAL_FATAL(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL,
+						 &p11_session), CKR_OK);
+}
+
+static void p11_close(void)
+{
+	if (p11_session != CK_INVALID_HANDLE)
+		p11->C_CloseSession(p11_session);
+	p11_session = CK_INVALID_HANDLE;
+}
+
+#define P11_MAX_OBJECTS 256
+
+/* The handles of every object of a class the token shows now. */
+static CK_ULONG p11_find(CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out)
+{
+	CK_ATTRIBUTE tmpl = { CKA_CLASS, &cls, sizeof cls };
+	CK_ULONG n = 0;
+
+	p11_open();
+	CU_ASSERT_EQUAL_FATAL(p11->C_FindObjectsInit(p11_session, &tmpl, 1), CKR_OK);
+	CU_ASSERT_EQUAL(p11->C_FindObjects(p11_session, out, P11_MAX_OBJECTS, &n), CKR_OK);
+	CU_ASSERT_EQUAL(p11->C_FindObjectsFinal(p11_session), CKR_OK);
+	CU_ASSERT_FATAL(n < P11_MAX_OBJECTS);
+	return n;
+}
+
+/* The one object of the class that was not among before: what the import
+ * made. Its CKA_SENSITIVE and CKA_EXTRACTABLE must be these. */
+static void p11_check_new(CK_OBJECT_CLASS cls, const CK_OBJECT_HANDLE *before, CK_ULONG n_before,
+			  bool sensitive, bool extractable)
+{
+	CK_OBJECT_HANDLE now[P11_MAX_OBJECTS], made = CK_INVALID_HANDLE;
+	CK_ULONG n = p11_find(cls, now), i, j, count = 0;
+	CK_BBOOL s = CK_FALSE, x = CK_FALSE;
+	CK_ATTRIBUTE attrs[] = {
+		{ CKA_SENSITIVE, &s, sizeof s },
+		{ CKA_EXTRACTABLE, &x, sizeof x },
+	};
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n_before && before[j] != now[i]; j++)
+			;
+		if (j == n_before) {
+			made = now[i];
+			count++;
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(count, 1);
+	CU_ASSERT_EQUAL_FATAL(p11->C_GetAttributeValue(p11_session, made, attrs, 2), CKR_OK);
+	CU_ASSERT_EQUAL(s, sensitive ? CK_TRUE : CK_FALSE);
+	CU_ASSERT_EQUAL(x, extractable ? CK_TRUE : CK_FALSE);
+}
+
+/* openssl enc -d -id-aesNNN-wrap: RFC 3394's unwrap, checking the IV. */
+static BYTE *openssl_aes_unwrap(const BYTE *kek, size_t kek_len, const BYTE *wrapped,
+				size_t wrapped_len, size_t *out_len)
+{
+	char args[256], *k = testutil_hex_new(kek, kek_len);
+	BYTE *out;
+
+	snprintf(args, sizeof args, "enc -d -id-aes%zu-wrap -K %s -iv A6A6A6A6A6A6A6A6 -nopad",
+		 kek_len * 8, k);
+	out = openssl_run(args, wrapped, wrapped_len, out_len);
+	free(k);
+	return out;
+}
+
+/* CryptEncrypt(Final) of a fixed message under both keys gives the same
+ * bytes: the same key value. */
+static void check_same_encryption(HCRYPTKEY a, HCRYPTKEY b)
+{
+	static const BYTE msg[32] = "two keys, one value, same bytes";
+	BYTE ca[48], cb[48];
+	DWORD la = sizeof msg, lb = sizeof msg;
+
+	memcpy(ca, msg, sizeof msg);
+	memcpy(cb, msg, sizeof msg);
+	CU_ASSERT_TRUE_FATAL(CryptEncrypt(a, 0, TRUE, 0, ca, &la, sizeof ca));
+	CU_ASSERT_TRUE_FATAL(CryptEncrypt(b, 0, TRUE, 0, cb, &lb, sizeof cb));
+	CU_ASSERT(la == 48 && la == lb && memcmp(ca, cb, la) == 0);
+}
+
+/* One wrap-only KEK on both providers of token 1: made exportable under
+ * the plain policy (*kek_p), its PLAINTEXTKEYBLOB (*blob, 12 + 32 bytes)
+ * imported with CRYPT_KEK under the sensitive one (*kek_s). */
+static void kek_share(HCRYPTPROV hs, HCRYPTPROV hp, HCRYPTKEY *kek_s, HCRYPTKEY *kek_p,
+		      BYTE **blob)
+{
+	DWORD len = 0;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_256, CRYPT_KEK | CRYPT_EXPORTABLE, kek_p));
+	*blob = testutil_blob_export(*kek_p, 0, PLAINTEXTKEYBLOB, 0, &len);
+	CU_ASSERT_EQUAL_FATAL(len, 12 + 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hs, *blob, len, 0, CRYPT_KEK, kek_s));
+}
+
+/* Every way out for a sensitive secret key that came in under the KEK,
+ * in the plain context hp: only the wrap under a KEK works. */
+static void check_secret_stays_in(HCRYPTPROV hp, HCRYPTKEY got, HCRYPTKEY kek_p)
+{
+	HCRYPTKEY plainwrap, xchg, pub_foreign = 0, dup = 0, d3 = 0;
+	DWORD len = 0, perm = 0, plen = sizeof perm, foreign_len = 0;
+	BYTE buf[256], *pub;
+
+	CHECK_FAILS_WITH(CryptExportKey(got, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(got, 0, PLAINTEXTKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	/* A sensitive key on the plain provider: not exportable, and the
+	 * permission cannot be added back. */
+	CU_ASSERT_TRUE(CryptGetKeyParam(got, KP_PERMISSIONS, (BYTE *)&perm, &plen, 0));
+	CU_ASSERT_EQUAL(perm & CRYPT_EXPORT, 0);
+	CU_ASSERT_EQUAL(perm & (CRYPT_ENCRYPT | CRYPT_DECRYPT), CRYPT_ENCRYPT | CRYPT_DECRYPT);
+	perm |= CRYPT_EXPORT;
+	CHECK_FAILS_WITH(CryptSetKeyParam(got, KP_PERMISSIONS, (BYTE *)&perm, 0), NTE_BAD_DATA);
+	CHECK_FAILS_WITH(CryptExportKey(got, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	/* A copy is no way out either. */
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateKey(got, NULL, 0, &dup));
+	CHECK_FAILS_WITH(CryptExportKey(dup, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	/* SIMPLEBLOB under the plain context's own exchange key, and under a
+	 * public key whose private half is a published test vector. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, AT_KEYEXCHANGE, 1024 << 16, &xchg));
+	CHECK_FAILS_WITH(CryptExportKey(got, xchg, SIMPLEBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	pub = testutil_vector_read("rsa1024-pub.blob", &foreign_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, pub, foreign_len, 0, 0, &pub_foreign));
+	free(pub);
+	CHECK_FAILS_WITH(CryptExportKey(got, pub_foreign, SIMPLEBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	/* Under a key that can decrypt, or under RFC 3217 (which reads the
+	 * key), or OPAQUEKEYBLOB under anything but a KEK. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_256, CRYPT_EXPORTABLE, &plainwrap));
+	CHECK_FAILS_WITH(CryptExportKey(got, plainwrap, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(got, plainwrap, OPAQUEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_3DES, CRYPT_EXPORTABLE, &d3));
+	CHECK_FAILS_WITH(CryptExportKey(got, d3, SYMMETRICWRAPKEYBLOB, 0, NULL, &len), NTE_BAD_KEY);
+	/* Wrapped again under the KEK: allowed, and it comes back sensitive. */
+	{
+		HCRYPTKEY again = 0;
+		DWORD w_len = 0;
+		BYTE *w = testutil_blob_export(got, kek_p, OPAQUEKEYBLOB, 0, &w_len);
+
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, w, w_len, kek_p, CRYPT_EXPORTABLE, &again));
+		CHECK_FAILS_WITH(CryptExportKey(again, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+		check_same_encryption(got, again);
+		CU_ASSERT_TRUE(CryptDestroyKey(again));
+		free(w);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(d3));
+	CU_ASSERT_TRUE(CryptDestroyKey(plainwrap));
+	CU_ASSERT_TRUE(CryptDestroyKey(pub_foreign));
+	CU_ASSERT_TRUE(CryptDestroyKey(xchg));
+	CU_ASSERT_TRUE(CryptDestroyKey(dup));
+}
+
+/* A sensitive AES key made under the sensitive policy, wrapped under a KEK
+ * that both providers of token 1 hold, imported with CRYPT_EXPORTABLE
+ * under the plain policy: sensitive on the token, usable, never plain. */
+static void test_unwrapped_secret_sensitive(void)
+{
+	static const DWORD types[2] = { SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB };
+	HCRYPTPROV hs = open_container(SENS1, "hole-s"), hp = open_container(PLAIN1, "hole-p");
+	HCRYPTKEY k, kek_s = 0, kek_p = 0, got = 0, as_kek = 0;
+	CK_OBJECT_HANDLE before[P11_MAX_OBJECTS];
+	CK_ULONG n_before;
+	BYTE *kek_blob, *blobs[2], *value, *w;
+	DWORD blob_len[2], len = 0, w_len = 0;
+	size_t value_len = 0;
+	int i;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hs, CALG_AES_128, CRYPT_EXPORTABLE, &k));
+	CHECK_FAILS_WITH(CryptExportKey(k, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	kek_share(hs, hp, &kek_s, &kek_p, &kek_blob);
+	for (i = 0; i < 2; i++)
+		blobs[i] = testutil_blob_export(k, kek_s, types[i], 0, &blob_len[i]);
+	CU_ASSERT_EQUAL_FATAL(blob_len[0], 12 + 24);
+	/* k's value, by openssl from the wrap under the KEK's known bytes. */
+	value = openssl_aes_unwrap(kek_blob + 12, 32, blobs[0] + 12, 24, &value_len);
+	CU_ASSERT_EQUAL_FATAL(value_len, 16);
+
+	for (i = 0; i < 2; i++) {
+		n_before = p11_find(CKO_SECRET_KEY, before);
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, blobs[i], blob_len[i], kek_p,
+						    CRYPT_EXPORTABLE, &got));
+		/* On the token: sensitive, and extractable as CRYPT_EXPORTABLE asked. */
+		p11_check_new(CKO_SECRET_KEY, before, n_before, true, true);
+		/* The same key, working. */
+		testutil_check_encrypts_as(got, "-aes-128-cbc", value, 16, 16);
+		check_same_encryption(k, got);
+		/* Wrapped again under the KEK: RFC 3394 is deterministic, so the
+		 * same bytes as k's wrap. */
+		w = testutil_blob_export(got, kek_p, SYMMETRICWRAPKEYBLOB, 0, &w_len);
+		CU_ASSERT(w_len == blob_len[0] && memcmp(w, blobs[0], w_len) == 0);
+		free(w);
+		check_secret_stays_in(hp, got, kek_p);
+		CU_ASSERT_TRUE(CryptDestroyKey(got));
+		got = 0;
+	}
+	/* Without CRYPT_EXPORTABLE: sensitive and not extractable. */
+	n_before = p11_find(CKO_SECRET_KEY, before);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, blobs[0], blob_len[0], kek_p, 0, &got));
+	p11_check_new(CKO_SECRET_KEY, before, n_before, true, false);
+	CHECK_FAILS_WITH(CryptExportKey(got, kek_p, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyKey(got));
+	/* As a key-encryption key: sensitive as well. */
+	n_before = p11_find(CKO_SECRET_KEY, before);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, blobs[1], blob_len[1], kek_p,
+					    CRYPT_EXPORTABLE | CRYPT_KEK, &as_kek));
+	p11_check_new(CKO_SECRET_KEY, before, n_before, true, true);
+	CHECK_FAILS_WITH(CryptExportKey(as_kek, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyKey(as_kek));
+	/* The KEK decrypts nothing, the wrapped bytes included. */
+	{
+		BYTE data[24];
+		DWORD data_len = sizeof data;
+
+		memcpy(data, blobs[0] + 12, sizeof data);
+		CHECK_FAILS_WITH(CryptDecrypt(kek_p, 0, FALSE, 0, data, &data_len), NTE_PERM);
+		CU_ASSERT(memcmp(data, blobs[0] + 12, sizeof data) == 0);
+	}
+	/* The RFC 3217 route and PLAINTEXTKEYBLOB keep the flag's meaning on
+	 * the plain provider: such keys were never sensitive. */
+	{
+		static const BYTE d3kek[24] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+						0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+						0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67 };
+		HCRYPTKEY wk = import_plain(hp, CALG_3DES, d3kek, 24, 0);
+		HCRYPTKEY d = import_plain(hp, CALG_3DES, des3_key2, 24, CRYPT_EXPORTABLE), back = 0;
+		BYTE *b = testutil_blob_export(d, wk, SYMMETRICWRAPKEYBLOB, 0, &w_len);
+
+		n_before = p11_find(CKO_SECRET_KEY, before);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, b, w_len, wk, CRYPT_EXPORTABLE, &back));
+		p11_check_new(CKO_SECRET_KEY, before, n_before, false, true);
+		check_plain_value(back, des3_key2, 24);
+		free(b);
+		CU_ASSERT_TRUE(CryptDestroyKey(back));
+		CU_ASSERT_TRUE(CryptDestroyKey(d));
+		CU_ASSERT_TRUE(CryptDestroyKey(wk));
+	}
+
+	free(value);
+	for (i = 0; i < 2; i++)
+		free(blobs[i]);
+	free(kek_blob);
+	CU_ASSERT_TRUE(CryptDestroyKey(kek_p));
+	CU_ASSERT_TRUE(CryptDestroyKey(kek_s));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(hp, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hs, 0));
+}
+
+/* The same for an RSA exchange key moved by OPAQUEKEYBLOB. */
+static void test_unwrapped_rsa_sensitive(void)
+{
+	HCRYPTPROV hs = open_container(SENS1, "hole-rs"), hp = open_container(PLAIN1, "hole-rp");
+	HCRYPTKEY rsa_s, rsa_p = 0, kek_s = 0, kek_p = 0, session, plainwrap, s = 0, back = 0;
+	CK_OBJECT_HANDLE before[P11_MAX_OBJECTS];
+	CK_ULONG n_before;
+	BYTE *kek_blob, *op, *pub_s, *pub_p, *simple, *again;
+	DWORD op_len = 0, ps_len = 0, pp_len = 0, simple_len = 0, again_len = 0, len = 0;
+	DWORD perm = 0, plen = sizeof perm;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hs, AT_KEYEXCHANGE, CRYPT_EXPORTABLE | (1024 << 16), &rsa_s));
+	CHECK_FAILS_WITH(CryptExportKey(rsa_s, 0, PRIVATEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	kek_share(hs, hp, &kek_s, &kek_p, &kek_blob);
+	op = testutil_blob_export_bound(rsa_s, kek_s, OPAQUEKEYBLOB, 0, &op_len);
+
+	n_before = p11_find(CKO_PRIVATE_KEY, before);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, op, op_len, kek_p, CRYPT_EXPORTABLE, &rsa_p));
+	p11_check_new(CKO_PRIVATE_KEY, before, n_before, true, true);
+	/* The same pair. */
+	pub_s = testutil_blob_export(rsa_s, 0, PUBLICKEYBLOB, 0, &ps_len);
+	pub_p = testutil_blob_export(rsa_p, 0, PUBLICKEYBLOB, 0, &pp_len);
+	CU_ASSERT(ps_len == pp_len && memcmp(pub_s, pub_p, ps_len) == 0);
+
+	/* No PRIVATEKEYBLOB, plain or encrypted under a session key. */
+	CHECK_FAILS_WITH(CryptExportKey(rsa_p, 0, PRIVATEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_256, CRYPT_EXPORTABLE, &session));
+	CHECK_FAILS_WITH(CryptExportKey(rsa_p, session, PRIVATEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptGetKeyParam(rsa_p, KP_PERMISSIONS, (BYTE *)&perm, &plen, 0));
+	CU_ASSERT_EQUAL(perm & CRYPT_EXPORT, 0);
+	/* Nor an OPAQUEKEYBLOB under a key that can decrypt. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_256, CRYPT_EXPORTABLE, &plainwrap));
+	CHECK_FAILS_WITH(CryptExportKey(rsa_p, plainwrap, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY);
+	/* Its private half works: a SIMPLEBLOB to it unwraps to the same key. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_128, CRYPT_EXPORTABLE, &s));
+	simple = testutil_blob_export(s, rsa_p, SIMPLEBLOB, 0, &simple_len);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, simple, simple_len, rsa_p, CRYPT_EXPORTABLE, &back));
+	check_same_encryption(s, back);
+	/* Wrapped again under the KEK: allowed. */
+	again = testutil_blob_export_bound(rsa_p, kek_p, OPAQUEKEYBLOB, 0, &again_len);
+	CU_ASSERT(again_len > 36 && testutil_le32(again + 4) == CALG_RSA_KEYX);
+
+	free(again);
+	free(simple);
+	free(pub_p);
+	free(pub_s);
+	free(op);
+	free(kek_blob);
+	CU_ASSERT_TRUE(CryptDestroyKey(back));
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(plainwrap));
+	CU_ASSERT_TRUE(CryptDestroyKey(session));
+	CU_ASSERT_TRUE(CryptDestroyKey(rsa_p));
+	CU_ASSERT_TRUE(CryptDestroyKey(kek_p));
+	CU_ASSERT_TRUE(CryptDestroyKey(kek_s));
+	CU_ASSERT_TRUE(CryptDestroyKey(rsa_s));
+	CU_ASSERT_TRUE(CryptReleaseContext(hp, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hs, 0));
+}
+
 static CU_TestInfo kek_tests[] = {
 	{ "CRYPT_KEK makes wrap-only AES keys", test_kek_flag },
 	CU_TEST_INFO_NULL,
@@ -797,10 +1186,19 @@ static CU_TestInfo sensitive_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo unwrapped_tests[] = {
+	{ "a secret key unwrapped under a KEK is sensitive under any policy",
+	  test_unwrapped_secret_sensitive },
+	{ "an RSA key unwrapped under a KEK is sensitive under any policy",
+	  test_unwrapped_rsa_sensitive },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{ "CRYPT_KEK", NULL, NULL, NULL, NULL, kek_tests },
 	{ "SYMMETRICWRAPKEYBLOB", NULL, NULL, NULL, NULL, symwrap_tests },
 	{ "sensitive keys and OPAQUEKEYBLOB", NULL, NULL, NULL, NULL, sensitive_tests },
+	{ "keys unwrapped under a KEK", NULL, NULL, NULL, NULL, unwrapped_tests },
 	CU_SUITE_INFO_NULL,
 };
 
@@ -817,16 +1215,19 @@ int main(void)
 		labels[i] = fixture_token_make(i == 0 ? "wrap1" : "wrap2");
 		uris[i] = fixture_token_uri(labels[i]);
 	}
-	/* Token 1 once more as a provider that keeps exportable keys sensitive. */
+	/* Token 1 once more as a provider that keeps exportable keys
+	 * sensitive, and once more under the plain policy. */
 	base = fixture_token_uri(labels[0]);
 	snprintf(text, sizeof text,
-		 "[provider \"%s\"]\nuri = %s\ntype = 24\nexportable-policy = sensitive\n", SENS1,
-		 base);
+		 "[provider \"%s\"]\nuri = %s\ntype = 24\nexportable-policy = sensitive\n\n"
+		 "[provider \"%s\"]\nuri = %s\ntype = 24\nexportable-policy = plain\n", SENS1,
+		 base, PLAIN1, base);
 	conf = fixture_write_file("capi11-wrap.conf", text, strlen(text));
 	if (conf == NULL)
 		return FIXTURE_HARD_ERROR;
 	setenv("CAPI11_CONF", conf, 1);
 	rc = cutest_run(suites);
+	p11_close();
 	fixture_cleanup(rc == 0);
 	for (i = 0; i < 2; i++) {
 		free(uris[i]);

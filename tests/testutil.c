@@ -202,6 +202,58 @@ out:
 	return ok;
 }
 
+bool testutil_openssl_enc_load(const char *cipher, const BYTE *key, size_t key_len,
+			       size_t iv_len, const BYTE *in, size_t in_len, BYTE *out,
+			       DWORD out_len)
+{
+	BYTE zero_iv[32] = { 0 };
+	char name[64], key_hex[2 * 64 + 1], iv_hex[2 * sizeof zero_iv + 1];
+	char *in_path, *out_path = NULL;
+	BYTE *ct = NULL;
+	DWORD len = 0;
+	bool ok = false;
+
+	if (iv_len > sizeof zero_iv || key_len > 64)
+		return false;
+	snprintf(name, sizeof name, "enc-in-%d.bin", temp_count++);
+	in_path = fixture_write_file(name, in, in_len);
+	if (in_path == NULL || asprintf(&out_path, "%s.out", in_path) < 0) {
+		out_path = NULL;
+		goto out;
+	}
+	testutil_hex_put(key_hex, key, key_len);
+	testutil_hex_put(iv_hex, zero_iv, iv_len);
+	if (fixture_run("%s enc %s -K %s -iv %s -in %s -out %s", OPENSSL_BIN, cipher, key_hex,
+			iv_hex, in_path, out_path) != 0)
+		goto out;
+	ct = testutil_file_load(out_path, &len);
+	ok = ct != NULL && len == out_len;
+	if (ok)
+		memcpy(out, ct, out_len);
+out:
+	free(ct);
+	free(out_path);
+	free(in_path);
+	return ok;
+}
+
+void testutil_check_encrypts_as(HCRYPTKEY k, const char *cipher, const BYTE *key, size_t key_len,
+				size_t block)
+{
+	static const BYTE known[32] = "capi11: a known 32-byte message";
+	BYTE got[32 + 32], want[32 + 32];
+	DWORD len = sizeof known, want_len = (DWORD)(sizeof known + block);
+
+	CU_ASSERT_FATAL(block == 8 || block == 16);
+	memcpy(got, known, sizeof known);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptEncrypt(k, 0, TRUE, 0, got, &len, sizeof got));
+	CU_ASSERT_EQUAL_FATAL(len, want_len);
+	CU_ASSERT_TRUE_FATAL(testutil_openssl_enc_load(cipher, key, key_len, block, known,
+						       sizeof known, want, want_len));
+	CU_ASSERT(memcmp(got, want, want_len) == 0);
+}
+
 static struct {
 	int saved_fd;	/* the real stderr while captured */
 	char path[4096];

@@ -77,6 +77,21 @@ bool testutil_exports_as(HCRYPTKEY key, DWORD type, const BYTE *want, DWORD want
 bool testutil_openssl_cbc_load(const BYTE *key, const BYTE *in, size_t in_len, BYTE *out,
 			       DWORD out_len);
 
+/* openssl enc with cipher (its options, such as "-aes-256-cbc" or
+ * "-des-ede3-cbc"), a zero IV of iv_len bytes and PKCS#5 padding
+ * (CryptEncrypt's defaults) of in under the key_len-byte key; true when
+ * openssl ran and its ciphertext is exactly out_len bytes, now in out. */
+bool testutil_openssl_enc_load(const char *cipher, const BYTE *key, size_t key_len,
+			       size_t iv_len, const BYTE *in, size_t in_len, BYTE *out,
+			       DWORD out_len);
+
+/* The key's value, checked without reading it: CryptEncrypt(Final) of a
+ * known 32-byte message under k (CBC, zero IV, PKCS#5, the defaults)
+ * equals openssl's encryption under key (cipher as above, block the
+ * cipher's block length in bytes). Asserts. */
+void testutil_check_encrypts_as(HCRYPTKEY k, const char *cipher, const BYTE *key, size_t key_len,
+				size_t block);
+
 /* Standard error (fd 2) goes to the file <fixture dir>/<name>, made or
  * emptied, until testutil_stderr_end() puts it back and returns what was
  * written there, malloc'd and NUL-terminated, its length in *len when len

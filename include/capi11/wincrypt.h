@@ -1067,8 +1067,11 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType,
  * key, a key with no wrap of that kind under hPubKey), NTE_NOT_SUPPORTED
  * (the token cannot), NTE_FAIL.  A wrapping key of another algorithm than
  * the blob names, like a wrong key, is NTE_BAD_DATA.  CRYPT_KEK makes the
- * imported secret key a wrap-only key-encryption key.  A failed import
- * leaves nothing on the token. */
+ * imported secret key a wrap-only key-encryption key.  A key unwrapped
+ * under a key-encryption key (SYMMETRICWRAPKEYBLOB under AES,
+ * OPAQUEKEYBLOB) is sensitive on the token whatever CRYPT_EXPORTABLE says,
+ * which sets only CKA_EXTRACTABLE: it leaves again only wrapped.  A failed
+ * import leaves nothing on the token. */
 BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 		    HCRYPTKEY hPubKey, DWORD dwFlags, HCRYPTKEY *phKey);
 
