@@ -583,8 +583,12 @@ static void test_pin_prompt(void)
 	if (pid == 0) {
 		HCRYPTPROV h;
 		HCRYPTKEY k;
+		BOOL ok;
+
 		/* The container has nothing public yet: opening it needs the PIN. */
-		if (!CryptAcquireContextA(&h, "prompted", uri, PROV_RSA_FULL, CRYPT_NEWKEYSET))
+		ok = CryptAcquireContextA(&h, "prompted", uri, PROV_RSA_FULL, CRYPT_NEWKEYSET);
+		free(uri);
+		if (!ok)
 			_exit(1);
 		if (!CryptGenKey(h, AT_SIGNATURE, 512 << 16, &k))
 			_exit(2);
