@@ -81,6 +81,19 @@ static DWORD cipher_error(CK_RV rv, enum error_op op)
 	return error_from_ckr(rv, op);
 }
 
+/* Whether the token offers mech for a use (CKF_ENCRYPT, CKF_DECRYPT),
+ * decided from C_GetMechanismInfo before any call: what it lacks is
+ * NTE_NOT_SUPPORTED (SPEC section 7); cipher_error confirms by the result
+ * for a token that advertises a mechanism and refuses it. */
+static DWORD cipher_check_mechanism(struct key *key, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(key->ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
+		return NTE_NOT_SUPPORTED;
+	return ERROR_SUCCESS;
+}
+
 /* The mechanism for the key's mode; the IV of CBC is the chaining value.
  * Modes capi11 cannot run never reach here (KP_MODE refuses them), but a
  * key duplicated or adopted with another mode still fails cleanly. */
@@ -117,6 +130,8 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 	if (n == 0)
 		return ERROR_SUCCESS;
 	err = cipher_block_mechanism(key, &mech);
+	if (err == ERROR_SUCCESS)
+		err = cipher_check_mechanism(key, mech.mechanism, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* Decrypting in place overwrites the block that chains onward. */
@@ -300,6 +315,10 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	/* Only an exchange key encrypts, as in rsaenh. */
 	if (key->algid != CALG_RSA_KEYX)
 		return NTE_BAD_KEY;
+	cipher_rsa_mechanism(oaep, &mech);
+	err = cipher_check_mechanism(key, mech.mechanism, CKF_ENCRYPT);
+	if (err != ERROR_SUCCESS)
+		return err;
 	if (data == NULL) {
 		*len = k;
 		return ERROR_SUCCESS;
@@ -326,7 +345,6 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		goto out;
 	}
 	memcpy(in, data, in_len);
-	cipher_rsa_mechanism(oaep, &mech);
 	rv = token_encrypt(ctx->tok, ctx->session, &mech, pub, in, in_len, data, &out_len);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
@@ -359,6 +377,10 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 
 	if (key->algid != CALG_RSA_KEYX || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
+	cipher_rsa_mechanism((flags & CRYPT_OAEP) != 0, &mech);
+	err = cipher_check_mechanism(key, mech.mechanism, CKF_DECRYPT);
+	if (err != ERROR_SUCCESS)
+		return err;
 	if (data == NULL)
 		return ERROR_SUCCESS;     /* plaintext is never longer */
 	if (*len != k)
@@ -368,7 +390,6 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		return NTE_NO_MEMORY;
 	memcpy(in, data, k);
 	bytes_reverse(in, k);
-	cipher_rsa_mechanism((flags & CRYPT_OAEP) != 0, &mech);
 	rv = token_decrypt(ctx->tok, ctx->session, &mech, key->obj->priv, in, k, data, &out_len);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {

@@ -93,6 +93,9 @@ struct ckr_override {
 };
 
 /* Where an operation needs another word than the default:
+ * - wrapping or unwrapping: a mechanism the token advertises and then
+ *   refuses is what the token cannot do (SPEC section 7), as when its
+ *   C_GetMechanismInfo had said so;
  * - decrypting or unwrapping caller data: any failure of the call itself is
  *   NTE_BAD_DATA, one code on every path, so that the error reveals nothing
  *   about where padding broke (SoftHSM reports bad padding as
@@ -102,6 +105,8 @@ struct ckr_override {
  * - importing key material: a template the token refuses is bad data. */
 static const struct ckr_override overrides[] = {
 	{ ERROR_OP_GENKEY, CKR_KEY_SIZE_RANGE, NTE_BAD_DATA },
+	{ ERROR_OP_EXPORT, CKR_MECHANISM_INVALID, NTE_NOT_SUPPORTED },
+	{ ERROR_OP_UNWRAP, CKR_MECHANISM_INVALID, NTE_NOT_SUPPORTED },
 	{ ERROR_OP_IMPORT, CKR_GENERAL_ERROR, NTE_BAD_DATA },
 	{ ERROR_OP_IMPORT, CKR_KEY_SIZE_RANGE, NTE_BAD_DATA },
 	{ ERROR_OP_DECRYPT, CKR_OK, NTE_BAD_DATA },

@@ -426,6 +426,18 @@ out:
 	return err;
 }
 
+/* Whether the token offers a mechanism for a use (CKF_WRAP, CKF_ENCRYPT,
+ * CKF_DIGEST): what it lacks is NTE_NOT_SUPPORTED (SPEC section 7), known
+ * before a size query answers. */
+static DWORD export_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
+		return NTE_NOT_SUPPORTED;
+	return ERROR_SUCCESS;
+}
+
 /* The RSA mechanism of a SIMPLEBLOB: PKCS#1 v1.5, or OAEP with SHA-1 and
  * MGF1-SHA-1 (what Windows' CRYPT_OAEP means, and all SoftHSM offers). */
 static const CK_RSA_PKCS_OAEP_PARAMS simple_oaep = {
@@ -534,6 +546,10 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
+	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
+	err = export_check_mechanism(ctx, mech.mechanism, CKF_WRAP);
+	if (err != ERROR_SUCCESS)
+		return err;
 	/* A size query never wraps: the ciphertext is as long as the modulus. */
 	if (data == NULL) {
 		needed = blob_size_simple(exp->bits);
@@ -543,7 +559,6 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	ct = capi11_malloc(ct_len ? ct_len : 1);
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
-	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
 	rv = token_wrap_key(ctx->tok, ctx->session, &mech, exp->obj->pub, key->obj->priv, ct,
 			    &ct_len);
 	context_note_rv_locked(ctx, rv);
@@ -590,18 +605,6 @@ static DWORD export_read_state_locked(struct key *key, bool *sensitive)
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	return extractable ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
-}
-
-/* Whether the token offers a mechanism for a use (CKF_WRAP, CKF_ENCRYPT,
- * CKF_DIGEST): what it lacks is NTE_NOT_SUPPORTED (SPEC section 7), known
- * before a size query answers. */
-static DWORD export_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
-{
-	CK_MECHANISM_INFO info;
-
-	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
-		return NTE_NOT_SUPPORTED;
-	return ERROR_SUCCESS;
 }
 
 /* Whether hExpKey is a key-encryption key (CRYPT_KEK), asked of the token

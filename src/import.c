@@ -710,11 +710,14 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	err = key_kek_flag_check(simple.alg, flags);
 	if (err != ERROR_SUCCESS)
 		return err;
+	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
+	err = import_check_mechanism(ctx, mech.mechanism, CKF_UNWRAP);
+	if (err != ERROR_SUCCESS)
+		return err;
 	ct = capi11_malloc(simple.ciphertext.len);
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
-	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
 	{
 		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS];
 		CK_ULONG n;

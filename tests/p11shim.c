@@ -106,6 +106,12 @@ static const char *const fn_names[FN_COUNT] = {
 #define FAULTS_MAX 16
 /* Calls remembered by name, from the last reset on (p11shim_call_name). */
 #define CALL_LOG_MAX 4096
+#define MECHS_MAX 32
+
+struct mech_mode {
+	CK_MECHANISM_TYPE mech;
+	int mode;		/* P11SHIM_MECH_* */
+};
 
 struct fault {
 	int fn;			/* enum shim_fn, or FN_ANY */
@@ -138,6 +144,8 @@ static struct {
 	char *pinpad_pin;
 	bool absent;
 	bool removable;
+	struct mech_mode mechs[MECHS_MAX];
+	size_t n_mechs;
 } shim;
 
 /* C_Initialize and C_Finalize are serialised whole, target call included, so
@@ -288,6 +296,26 @@ static bool pinpad_on(void)
 	return on;
 }
 
+/* The P11SHIM_MECH_* modes set for mech, 0 when it is forwarded as is. */
+static int mech_mode(CK_MECHANISM_TYPE mech)
+{
+	int mode = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < shim.n_mechs; i++) {
+		if (shim.mechs[i].mech == mech)
+			mode = shim.mechs[i].mode;
+	}
+	pthread_mutex_unlock(&lock);
+	return mode;
+}
+
+static bool mech_refused(const CK_MECHANISM *mechanism)
+{
+	return mechanism != NULL &&
+	       (mech_mode(mechanism->mechanism) & P11SHIM_MECH_REFUSED) != 0;
+}
+
 /* Advances the length tampering by one C_GetAttributeValue call and returns
  * the mode to apply to it, or 0. */
 static int tamper_take(void)
@@ -411,6 +439,39 @@ static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
 	return rv;
 }
 
+/* The target's mechanism list without the hidden ones, with the size query
+ * and CKR_BUFFER_TOO_SMALL semantics of C_GetMechanismList: the whole list
+ * is fetched from the target into a buffer of its own and filtered there. */
+static CK_RV mech_list_filtered(CK_FUNCTION_LIST *t, CK_SLOT_ID slot_id,
+		CK_MECHANISM_TYPE_PTR mechanism_list, CK_ULONG_PTR count)
+{
+	CK_MECHANISM_TYPE *all = NULL;
+	CK_ULONG n = 0, kept = 0;
+	CK_RV rv;
+
+	rv = t->C_GetMechanismList(slot_id, NULL, &n);
+	if (rv != CKR_OK)
+		return rv;
+	all = calloc(n ? n : 1, sizeof *all);
+	if (all == NULL)
+		return CKR_HOST_MEMORY;
+	rv = t->C_GetMechanismList(slot_id, all, &n);
+	if (rv != CKR_OK)
+		goto out;
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (!(mech_mode(all[i]) & P11SHIM_MECH_HIDDEN))
+			all[kept++] = all[i];
+	}
+	if (mechanism_list != NULL && *count < kept)
+		rv = CKR_BUFFER_TOO_SMALL;
+	else if (mechanism_list != NULL)
+		memcpy(mechanism_list, all, kept * sizeof *all);
+	*count = kept;
+out:
+	free(all);
+	return rv;
+}
+
 static CK_RV shim_C_GetMechanismList(CK_SLOT_ID slot_id,
 		CK_MECHANISM_TYPE_PTR mechanism_list, CK_ULONG_PTR count)
 {
@@ -421,7 +482,9 @@ static CK_RV shim_C_GetMechanismList(CK_SLOT_ID slot_id,
 		return rv;
 	if (token_absent())
 		return CKR_TOKEN_NOT_PRESENT;
-	return t->C_GetMechanismList(slot_id, mechanism_list, count);
+	if (count == NULL)
+		return t->C_GetMechanismList(slot_id, mechanism_list, count);
+	return mech_list_filtered(t, slot_id, mechanism_list, count);
 }
 
 static CK_RV shim_C_GetMechanismInfo(CK_SLOT_ID slot_id,
@@ -434,6 +497,8 @@ static CK_RV shim_C_GetMechanismInfo(CK_SLOT_ID slot_id,
 		return rv;
 	if (token_absent())
 		return CKR_TOKEN_NOT_PRESENT;
+	if (mech_mode(type) & P11SHIM_MECH_HIDDEN)
+		return CKR_MECHANISM_INVALID;
 	return t->C_GetMechanismInfo(slot_id, type, info);
 }
 
@@ -726,6 +791,8 @@ static CK_RV shim_C_EncryptInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_EncryptInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_EncryptInit(session, mechanism, key);
 }
 
@@ -776,6 +843,8 @@ static CK_RV shim_C_DecryptInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_DecryptInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_DecryptInit(session, mechanism, key);
 }
 
@@ -824,6 +893,8 @@ static CK_RV shim_C_DigestInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_DigestInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_DigestInit(session, mechanism);
 }
 
@@ -878,6 +949,8 @@ static CK_RV shim_C_SignInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_SignInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_SignInit(session, mechanism, key);
 }
 
@@ -923,6 +996,8 @@ static CK_RV shim_C_SignRecoverInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_SignRecoverInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_SignRecoverInit(session, mechanism, key);
 }
 
@@ -947,6 +1022,8 @@ static CK_RV shim_C_VerifyInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_VerifyInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_VerifyInit(session, mechanism, key);
 }
 
@@ -992,6 +1069,8 @@ static CK_RV shim_C_VerifyRecoverInit(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_VerifyRecoverInit, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_VerifyRecoverInit(session, mechanism, key);
 }
 
@@ -1069,6 +1148,8 @@ static CK_RV shim_C_GenerateKey(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_GenerateKey, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_GenerateKey(session, mechanism, templ, count, key);
 }
 
@@ -1086,6 +1167,8 @@ static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_GenerateKeyPair, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_GenerateKeyPair(session, mechanism, public_key_template,
 			public_key_attribute_count, private_key_template,
 			private_key_attribute_count, public_key, private_key);
@@ -1101,6 +1184,8 @@ static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_WrapKey, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key,
 			wrapped_key_len);
 }
@@ -1116,6 +1201,8 @@ static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_UnwrapKey, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_UnwrapKey(session, mechanism, unwrapping_key, wrapped_key,
 			wrapped_key_len, templ, attribute_count, key);
 }
@@ -1130,6 +1217,8 @@ static CK_RV shim_C_DeriveKey(CK_SESSION_HANDLE session,
 
 	if (!call_begin(FN_C_DeriveKey, &t, &rv))
 		return rv;
+	if (mech_refused(mechanism))
+		return CKR_MECHANISM_INVALID;
 	return t->C_DeriveKey(session, mechanism, base_key, templ,
 			attribute_count, key);
 }
@@ -1229,6 +1318,7 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.pinpad_pin = NULL;
 	shim.absent = false;
 	shim.removable = false;
+	shim.n_mechs = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -1323,5 +1413,22 @@ SHIM_EXPORT void p11shim_set_removable(bool removable)
 {
 	pthread_mutex_lock(&lock);
 	shim.removable = removable;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_set_mechanism(CK_MECHANISM_TYPE mech, int mode)
+{
+	size_t i;
+
+	mode &= P11SHIM_MECH_HIDDEN | P11SHIM_MECH_REFUSED;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < shim.n_mechs && shim.mechs[i].mech != mech; i++)
+		;
+	if (mode == 0 && i < shim.n_mechs)
+		shim.mechs[i] = shim.mechs[--shim.n_mechs];
+	else if (mode != 0 && i < shim.n_mechs)
+		shim.mechs[i].mode = mode;
+	else if (mode != 0 && i < MECHS_MAX)
+		shim.mechs[shim.n_mechs++] = (struct mech_mode){ mech, mode };
 	pthread_mutex_unlock(&lock);
 }

@@ -40,7 +40,7 @@ enum {
 };
 
 /* Clears everything: counters, pending faults and length tampering, pinpad,
- * token absence and the removable flag. */
+ * token absence, the removable flag and bent mechanisms. */
 void p11shim_reset(void);
 
 /* Calls of the named function ("C_Login") since the last reset, faulted
@@ -91,6 +91,26 @@ void p11shim_set_token_absent(bool absent);
 /* Makes C_GetSlotInfo report CKF_REMOVABLE_DEVICE on every slot; false
  * leaves the flag as the target reports it. */
 void p11shim_set_removable(bool removable);
+
+/* Modes of p11shim_set_mechanism(), which can be combined. */
+enum {
+	/* The token does not offer the mechanism: C_GetMechanismList leaves it
+	 * out and C_GetMechanismInfo answers CKR_MECHANISM_INVALID. Calls that
+	 * use it still go to the target unless P11SHIM_MECH_REFUSED is set too. */
+	P11SHIM_MECH_HIDDEN = 1,
+	/* The token refuses the mechanism at use while still advertising it
+	 * (as SoftHSM does with CKF_WRAP for DES3_CBC): every call that takes a
+	 * CK_MECHANISM of that type (C_*Init, C_GenerateKey, C_GenerateKeyPair,
+	 * C_WrapKey, C_UnwrapKey, C_DeriveKey) returns CKR_MECHANISM_INVALID
+	 * without reaching the target. The call is still counted. */
+	P11SHIM_MECH_REFUSED = 2,
+};
+
+/* Sets how the shim presents one mechanism on every slot: a combination of
+ * P11SHIM_MECH_*, or 0 to forward it unchanged again. Up to 32 mechanisms
+ * can be bent at once; more are ignored. p11shim_reset() clears them all.
+ * Not in struct p11shim_ops: resolve it with dlsym. */
+void p11shim_set_mechanism(CK_MECHANISM_TYPE mech, int mode);
 
 /* The control functions as tests see them once resolved with dlsym. */
 struct p11shim_ops {

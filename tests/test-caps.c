@@ -1,0 +1,642 @@
+/* Token capabilities (SPEC section 7): what capi11 does on a token that
+ * lacks a mechanism, or advertises one and refuses it at use.
+ *
+ * SoftHSM has every mechanism capi11 uses, so the tests go through p11shim,
+ * which hides chosen mechanisms (C_GetMechanismList leaves them out,
+ * C_GetMechanismInfo answers CKR_MECHANISM_INVALID) or refuses them at use
+ * (CKR_MECHANISM_INVALID from the call, as SoftHSM does for the DES3 wraps it
+ * advertises). capi11 keeps what a token told of its mechanisms for the life
+ * of the process, so every hidden mechanism gets a token of its own, hidden
+ * before capi11 first looks at it. Expected codes: SPEC section 7
+ * (NTE_NOT_SUPPORTED for what the token cannot do), SPEC section 3 and
+ * Microsoft's CryptGenKey page (NTE_BAD_ALGID for an algorithm the provider
+ * does not offer), and the PP_ENUMALGS entries Microsoft's providers list.
+ * That nothing is made on the token is read from the shim's call counts:
+ * no call that creates an object reaches the token, or the one that does
+ * fails there. */
+#include "config.h"
+#include "cutest.h"
+#include "fixture.h"
+#include "testutil.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wincrypt.h>
+
+#define CONTAINER "caps"
+#define RSA1024 (1024u << 16)
+
+enum {
+	TOK_MAIN,	/* every mechanism; refusals at use */
+	TOK_WRAP,	/* CKM_AES_KEY_WRAP hidden */
+	TOK_PAD,	/* CKM_AES_KEY_WRAP_PAD hidden */
+	TOK_DES3,	/* CKM_DES3_CBC hidden */
+	TOK_CBC,	/* CKM_AES_CBC and CKM_AES_ECB hidden */
+	TOK_OAEP,	/* CKM_RSA_PKCS_OAEP hidden */
+	TOK_GEN,	/* CKM_AES_KEY_GEN hidden */
+	TOK_COUNT
+};
+
+static char *labels[TOK_COUNT];
+static char *uris[TOK_COUNT];
+static const struct p11shim_ops *shim;
+static void (*set_mechanism)(CK_MECHANISM_TYPE mech, int mode);
+
+/* A fixed 256-bit wrapping key, imported on two tokens so that a blob made
+ * on one is a valid blob on the other. */
+static const BYTE kek_value[32] = {
+	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+	0xee, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+	0x0c, 0x0d, 0x0e, 0x0f,
+};
+
+static HCRYPTPROV acquire(int tok)
+{
+	HCRYPTPROV h = 0;
+
+	if (!CryptAcquireContextA(&h, CONTAINER, uris[tok], PROV_RSA_AES, 0) &&
+	    !CryptAcquireContextA(&h, CONTAINER, uris[tok], PROV_RSA_AES, CRYPT_NEWKEYSET))
+		h = 0;
+	CU_ASSERT_NOT_EQUAL_FATAL(h, 0);
+	return h;
+}
+
+static HCRYPTKEY gen(HCRYPTPROV h, ALG_ID alg, DWORD flags)
+{
+	HCRYPTKEY k = 0;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, alg, flags, &k));
+	return k;
+}
+
+static HCRYPTKEY import_plain(HCRYPTPROV h, ALG_ID alg, const BYTE *value, DWORD len, DWORD flags)
+{
+	BYTE blob[12 + 32];
+	HCRYPTKEY k = 0;
+	DWORD n = testutil_plaintext_blob(blob, alg, value, len);
+
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, flags, &k));
+	return k;
+}
+
+/* Calls that make an object on the token; the shim counts each. */
+static const char *const creating_calls[] = {
+	"C_CreateObject", "C_CopyObject", "C_GenerateKey", "C_GenerateKeyPair",
+	"C_DeriveKey",
+};
+
+static unsigned long creations(void)
+{
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < sizeof creating_calls / sizeof *creating_calls; i++)
+		n += shim->count(creating_calls[i]);
+	return n;
+}
+
+/* Mechanisms are hidden per test, on the token of that test only, and
+ * shown again by the shim reset that ends every test. */
+static void hide(CK_MECHANISM_TYPE mech)
+{
+	set_mechanism(mech, P11SHIM_MECH_HIDDEN);
+}
+
+/* An export that must fail with code, as a size query and into a buffer,
+ * without anything reaching C_WrapKey when hidden is true (the token said
+ * it cannot, so capi11 must not try) and without making anything. */
+static void check_export_fails(HCRYPTKEY k, HCRYPTKEY exp, DWORD type, DWORD flags, DWORD code,
+			       bool hidden)
+{
+	BYTE buf[2048];
+	DWORD len = 0;
+	unsigned long wraps = shim->count("C_WrapKey"), made = creations();
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptExportKey(k, exp, type, flags, NULL, &len));
+	CU_ASSERT_EQUAL(GetLastError(), code);
+	len = sizeof buf;
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptExportKey(k, exp, type, flags, buf, &len));
+	CU_ASSERT_EQUAL(GetLastError(), code);
+	if (hidden)
+		CU_ASSERT_EQUAL(shim->count("C_WrapKey"), wraps);
+	CU_ASSERT_EQUAL(creations(), made);
+}
+
+/* An import that must fail with code and leave nothing behind: no handle,
+ * no object made, and no unwrap reaching the token when hidden is true. */
+static void check_import_fails(HCRYPTPROV h, const BYTE *blob, DWORD len, HCRYPTKEY pub,
+			       DWORD flags, DWORD code, bool hidden)
+{
+	HCRYPTKEY k = 0;
+	unsigned long unwraps = shim->count("C_UnwrapKey"), made = creations();
+	unsigned long decrypts = shim->count("C_DecryptInit");
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptImportKey(h, blob, len, pub, flags, &k));
+	CU_ASSERT_EQUAL(GetLastError(), code);
+	CU_ASSERT_EQUAL(k, 0);
+	if (hidden) {
+		CU_ASSERT_EQUAL(shim->count("C_UnwrapKey"), unwraps);
+		CU_ASSERT_EQUAL(shim->count("C_DecryptInit"), decrypts);
+	}
+	CU_ASSERT_EQUAL(creations(), made);
+}
+
+static BYTE *export_ok(HCRYPTKEY k, HCRYPTKEY exp, DWORD type, DWORD flags, DWORD *len)
+{
+	BYTE *blob = testutil_blob_export(k, exp, type, flags, len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	return blob;
+}
+
+/* ---- CKM_AES_KEY_WRAP hidden --------------------------------------------- */
+
+static void test_aes_wrap_hidden(void)
+{
+	HCRYPTPROV hm = acquire(TOK_MAIN), h;
+	HCRYPTKEY wm, km, w, k, kek, imported = 0;
+	BYTE *blob;
+	DWORD len;
+
+	/* The same blob is a valid import where the token has the wrap. */
+	wm = import_plain(hm, CALG_AES_256, kek_value, sizeof kek_value, 0);
+	km = gen(hm, CALG_AES_128, CRYPT_EXPORTABLE);
+	blob = export_ok(km, wm, SYMMETRICWRAPKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE(CryptImportKey(hm, blob, len, wm, 0, &imported));
+	CryptDestroyKey(imported);
+
+	hide(CKM_AES_KEY_WRAP);
+	h = acquire(TOK_WRAP);
+	w = import_plain(h, CALG_AES_256, kek_value, sizeof kek_value, 0);
+	k = gen(h, CALG_AES_256, CRYPT_EXPORTABLE);
+	kek = gen(h, CALG_AES_256, CRYPT_KEK);
+	check_export_fails(k, w, SYMMETRICWRAPKEYBLOB, 0, NTE_NOT_SUPPORTED, true);
+	/* A 32-byte key goes into an OPAQUEKEYBLOB by CKM_AES_KEY_WRAP too. */
+	check_export_fails(k, kek, OPAQUEKEYBLOB, 0, NTE_NOT_SUPPORTED, true);
+	check_import_fails(h, blob, len, w, 0, NTE_NOT_SUPPORTED, true);
+
+	free(blob);
+	CryptDestroyKey(kek);
+	CryptDestroyKey(k);
+	CryptDestroyKey(w);
+	CryptDestroyKey(km);
+	CryptDestroyKey(wm);
+	CryptReleaseContext(h, 0);
+	CryptReleaseContext(hm, 0);
+}
+
+/* ---- CKM_AES_KEY_WRAP_PAD hidden ----------------------------------------- */
+
+static void test_aes_wrap_pad_hidden(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY kek, rsa, des, aes;
+	BYTE *blob;
+	DWORD len;
+
+	hide(CKM_AES_KEY_WRAP_PAD);
+	h = acquire(TOK_PAD);
+	kek = gen(h, CALG_AES_256, CRYPT_KEK);
+	rsa = gen(h, AT_KEYEXCHANGE, RSA1024 | CRYPT_EXPORTABLE);
+	des = gen(h, CALG_DES, CRYPT_EXPORTABLE);
+	aes = gen(h, CALG_AES_128, CRYPT_EXPORTABLE);
+	/* PKCS#8 of an RSA key and keys shorter than 16 bytes need the pad. */
+	check_export_fails(rsa, kek, OPAQUEKEYBLOB, 0, NTE_NOT_SUPPORTED, true);
+	check_export_fails(des, kek, OPAQUEKEYBLOB, 0, NTE_NOT_SUPPORTED, true);
+	/* Whole blocks of 16 bytes or more still go by CKM_AES_KEY_WRAP. */
+	blob = export_ok(aes, kek, OPAQUEKEYBLOB, 0, &len);
+	free(blob);
+
+	CryptDestroyKey(aes);
+	CryptDestroyKey(des);
+	CryptDestroyKey(rsa);
+	CryptDestroyKey(kek);
+	CryptReleaseContext(h, 0);
+}
+
+/* ---- CKM_DES3_CBC hidden: RFC 3217 and the 3DES cipher ------------------- */
+
+static void test_des3_cbc_hidden(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY w, k;
+	BYTE blob[12 + 40] = { SYMMETRICWRAPKEYBLOB, 2, 0, 0 };
+	BYTE data[16] = { 0 };
+	DWORD n = 8;
+	unsigned long inits;
+
+	hide(CKM_DES3_CBC);
+	h = acquire(TOK_DES3);
+	w = gen(h, CALG_3DES, CRYPT_EXPORTABLE);
+	k = gen(h, CALG_3DES, CRYPT_EXPORTABLE);
+	check_export_fails(k, w, SYMMETRICWRAPKEYBLOB, 0, NTE_NOT_SUPPORTED, true);
+	/* A blob of RFC 3217's shape (40 wrapped bytes): the token cannot
+	 * unwrap it, whatever it holds. */
+	testutil_le32_put(blob + 4, CALG_3DES);
+	testutil_le32_put(blob + 8, CALG_3DES);
+	memset(blob + 12, 0x5a, 40);
+	check_import_fails(h, blob, sizeof blob, w, 0, NTE_NOT_SUPPORTED, true);
+	/* The token cannot run the cipher either. */
+	inits = shim->count("C_EncryptInit");
+	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+	CU_ASSERT_EQUAL(shim->count("C_EncryptInit"), inits);
+
+	CryptDestroyKey(k);
+	CryptDestroyKey(w);
+	CryptReleaseContext(h, 0);
+}
+
+/* ---- CKM_AES_CBC and CKM_AES_ECB hidden ---------------------------------- */
+
+static void test_aes_cipher_hidden(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY aes, des3;
+	BYTE data[32] = { 0 };
+	DWORD n, mode = CRYPT_MODE_ECB;
+	unsigned long enc, dec;
+
+	hide(CKM_AES_CBC);
+	hide(CKM_AES_ECB);
+	h = acquire(TOK_CBC);
+	aes = gen(h, CALG_AES_128, 0);
+	des3 = gen(h, CALG_3DES, 0);
+	enc = shim->count("C_EncryptInit");
+	dec = shim->count("C_DecryptInit");
+	n = 16;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+	n = 16;
+	CHECK_FAILS_WITH(CryptDecrypt(aes, 0, FALSE, 0, data, &n), NTE_NOT_SUPPORTED);
+	CU_ASSERT_TRUE(CryptSetKeyParam(aes, KP_MODE, (BYTE *)&mode, 0));
+	n = 16;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+	CU_ASSERT_EQUAL(shim->count("C_EncryptInit"), enc);
+	CU_ASSERT_EQUAL(shim->count("C_DecryptInit"), dec);
+	/* What the token has still runs. */
+	n = 8;
+	CU_ASSERT_TRUE(CryptEncrypt(des3, 0, TRUE, 0, data, &n, sizeof data));
+	CU_ASSERT_EQUAL(n, 16);
+
+	CryptDestroyKey(des3);
+	CryptDestroyKey(aes);
+	CryptReleaseContext(h, 0);
+}
+
+/* ---- CKM_RSA_PKCS_OAEP hidden -------------------------------------------- */
+
+/* A SIMPLEBLOB of key under rsa1024.pem made by openssl with OAEP (SHA-1,
+ * MGF1-SHA-1, what CRYPT_OAEP means): BLOBHEADER, CALG_RSA_KEYX, the
+ * ciphertext little-endian. */
+static DWORD simple_oaep_blob(BYTE *out, ALG_ID alg, const BYTE *key, size_t key_len)
+{
+	char *in = fixture_write_file("caps-oaep.in", key, key_len);
+	char *pem = testutil_temp_path("caps-pem");
+	char *ct_path = testutil_temp_path("caps-oaep.ct");
+	BYTE *ct = NULL;
+	DWORD ct_len = 0, n = 0;
+
+	if (in != NULL && pem != NULL && ct_path != NULL &&
+	    fixture_run("cp %s/vectors/rsa1024.pem %s && %s pkeyutl -encrypt -inkey %s "
+			"-pkeyopt rsa_padding_mode:oaep -in %s -out %s", TEST_SRCDIR, pem,
+			OPENSSL_BIN, pem, in, ct_path) == 0)
+		ct = testutil_file_read(ct_path, &ct_len);
+	if (ct != NULL && ct_len == 128) {
+		out[0] = SIMPLEBLOB;
+		out[1] = 2;
+		out[2] = out[3] = 0;
+		testutil_le32_put(out + 4, alg);
+		testutil_le32_put(out + 8, CALG_RSA_KEYX);
+		for (DWORD i = 0; i < ct_len; i++)
+			out[12 + i] = ct[ct_len - 1 - i];
+		n = 12 + ct_len;
+	}
+	free(ct);
+	free(ct_path);
+	free(pem);
+	free(in);
+	return n;
+}
+
+static void test_oaep_hidden(void)
+{
+	static const BYTE aes_value[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	HCRYPTPROV h;
+	HCRYPTKEY rsa = 0, k;
+	BYTE *priv, *blob, simple[12 + 128], data[128] = { 0 };
+	DWORD priv_len = 0, len, n;
+	unsigned long inits;
+
+	hide(CKM_RSA_PKCS_OAEP);
+	h = acquire(TOK_OAEP);
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &rsa));
+	k = gen(h, CALG_AES_128, CRYPT_EXPORTABLE);
+	check_export_fails(k, rsa, SIMPLEBLOB, CRYPT_OAEP, NTE_NOT_SUPPORTED, true);
+	/* PKCS#1 v1.5 is still there. */
+	blob = export_ok(k, rsa, SIMPLEBLOB, 0, &len);
+	free(blob);
+
+	len = simple_oaep_blob(simple, CALG_AES_128, aes_value, sizeof aes_value);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	check_import_fails(h, simple, len, rsa, CRYPT_OAEP, NTE_NOT_SUPPORTED, true);
+
+	inits = shim->count("C_EncryptInit");
+	n = 16;
+	CHECK_FAILS_WITH(CryptEncrypt(rsa, 0, TRUE, CRYPT_OAEP, data, &n, sizeof data),
+			 NTE_NOT_SUPPORTED);
+	CU_ASSERT_EQUAL(shim->count("C_EncryptInit"), inits);
+
+	free(priv);
+	CryptDestroyKey(k);
+	CryptDestroyKey(rsa);
+	CryptReleaseContext(h, 0);
+}
+
+/* ---- CKM_AES_KEY_GEN hidden ---------------------------------------------- */
+
+static void test_aes_keygen_hidden(void)
+{
+	static const ALG_ID aes[] = { CALG_AES_128, CALG_AES_192, CALG_AES_256 };
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+	BYTE blob[12 + 32];
+	DWORD n;
+	unsigned long made;
+
+	hide(CKM_AES_KEY_GEN);
+	h = acquire(TOK_GEN);
+	made = creations();
+	for (size_t i = 0; i < sizeof aes / sizeof *aes; i++) {
+		k = 0;
+		CHECK_FAILS_WITH(CryptGenKey(h, aes[i], 0, &k), NTE_BAD_ALGID);
+		CU_ASSERT_EQUAL(k, 0);
+		CHECK_FAILS_WITH(CryptGenKey(h, aes[i], CRYPT_KEK, &k), NTE_BAD_ALGID);
+	}
+	/* The provider offers no AES at all, so a plaintext AES key is as
+	 * unknown as any algorithm it lacks. */
+	n = testutil_plaintext_blob(blob, CALG_AES_256, kek_value, sizeof kek_value);
+	CHECK_FAILS_WITH(CryptImportKey(h, blob, n, 0, 0, &k), NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(creations(), made);
+	k = gen(h, CALG_3DES, 0);
+	CryptDestroyKey(k);
+	CryptReleaseContext(h, 0);
+}
+
+/* The ALG_IDs a provider lists with PP_ENUMALGS or PP_ENUMALGS_EX. */
+static size_t enum_algs(HCRYPTPROV h, DWORD param, ALG_ID *out, size_t max)
+{
+	BYTE buf[sizeof(PROV_ENUMALGS_EX)];
+	DWORD flags = CRYPT_FIRST, len;
+	size_t n = 0;
+
+	for (;;) {
+		len = sizeof buf;
+		if (!CryptGetProvParam(h, param, buf, &len, flags))
+			break;
+		flags = 0;
+		if (n < max)
+			out[n++] = (ALG_ID)testutil_le32(buf);
+	}
+	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
+	return n;
+}
+
+static bool alg_listed(const ALG_ID *algs, size_t n, ALG_ID alg)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (algs[i] == alg)
+			return true;
+	}
+	return false;
+}
+
+static void test_enumalgs_hidden(void)
+{
+	static const DWORD params[] = { PP_ENUMALGS, PP_ENUMALGS_EX };
+	static const ALG_ID aes[] = { CALG_AES_128, CALG_AES_192, CALG_AES_256 };
+	HCRYPTPROV hm = acquire(TOK_MAIN), h;
+	ALG_ID all[2][64], some[64];
+	size_t n_alls[2], n_all, n_some;
+
+	for (size_t p = 0; p < 2; p++)
+		n_alls[p] = enum_algs(hm, params[p], all[p], 64);
+	hide(CKM_AES_KEY_GEN);
+	h = acquire(TOK_GEN);
+	for (size_t p = 0; p < 2; p++) {
+		n_all = n_alls[p];
+		n_some = enum_algs(h, params[p], some, 64);
+		for (size_t i = 0; i < 3; i++) {
+			CU_ASSERT_TRUE(alg_listed(all[p], n_all, aes[i]));
+			CU_ASSERT_FALSE(alg_listed(some, n_some, aes[i]));
+		}
+		/* Everything else is listed as before. */
+		CU_ASSERT_EQUAL(n_some, n_all - 3);
+		for (size_t i = 0; i < n_all; i++) {
+			if (!alg_listed(aes, 3, all[p][i]))
+				CU_ASSERT_TRUE(alg_listed(some, n_some, all[p][i]));
+		}
+		CU_ASSERT_TRUE(alg_listed(some, n_some, CALG_RSA_KEYX));
+		CU_ASSERT_TRUE(alg_listed(some, n_some, CALG_RSA_SIGN));
+		CU_ASSERT_TRUE(alg_listed(some, n_some, CALG_3DES));
+	}
+	CryptReleaseContext(h, 0);
+	CryptReleaseContext(hm, 0);
+}
+
+/* ---- Advertised, refused at use ------------------------------------------ */
+
+static void test_refused_at_use(void)
+{
+	HCRYPTPROV h = acquire(TOK_MAIN);
+	HCRYPTKEY w, k, w3, k3, rsa = 0, imported = 0;
+	BYTE *blob, *priv, data[128] = { 0 };
+	DWORD len, n, priv_len = 0;
+	unsigned long wraps, made;
+
+	w = import_plain(h, CALG_AES_256, kek_value, sizeof kek_value, 0);
+	k = gen(h, CALG_AES_128, CRYPT_EXPORTABLE);
+	w3 = gen(h, CALG_3DES, CRYPT_EXPORTABLE);
+	k3 = gen(h, CALG_3DES, CRYPT_EXPORTABLE);
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &rsa));
+	blob = export_ok(k, w, SYMMETRICWRAPKEYBLOB, 0, &len);
+
+	/* The wrap itself is refused: the export fails, a size query cannot
+	 * know. */
+	set_mechanism(CKM_AES_KEY_WRAP, P11SHIM_MECH_REFUSED);
+	wraps = shim->count("C_WrapKey");
+	n = len;
+	CHECK_FAILS_WITH(CryptExportKey(k, w, SYMMETRICWRAPKEYBLOB, 0, data, &n),
+			 NTE_NOT_SUPPORTED);
+	CU_ASSERT_EQUAL(shim->count("C_WrapKey"), wraps + 1);
+	check_import_fails(h, blob, len, w, 0, NTE_NOT_SUPPORTED, false);
+
+	set_mechanism(CKM_DES3_CBC, P11SHIM_MECH_REFUSED);
+	n = sizeof data;
+	CHECK_FAILS_WITH(CryptExportKey(k3, w3, SYMMETRICWRAPKEYBLOB, 0, data, &n),
+			 NTE_NOT_SUPPORTED);
+	n = 8;
+	CHECK_FAILS_WITH(CryptEncrypt(k3, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+
+	set_mechanism(CKM_AES_CBC, P11SHIM_MECH_REFUSED);
+	n = 16;
+	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+
+	set_mechanism(CKM_RSA_PKCS_OAEP, P11SHIM_MECH_REFUSED);
+	n = sizeof data;
+	CHECK_FAILS_WITH(CryptExportKey(k, rsa, SIMPLEBLOB, CRYPT_OAEP, data, &n),
+			 NTE_NOT_SUPPORTED);
+	n = 16;
+	CHECK_FAILS_WITH(CryptEncrypt(rsa, 0, TRUE, CRYPT_OAEP, data, &n, sizeof data),
+			 NTE_NOT_SUPPORTED);
+
+	/* A key the token will not make is an algorithm the provider lacks. */
+	set_mechanism(CKM_AES_KEY_GEN, P11SHIM_MECH_REFUSED);
+	made = creations();
+	CHECK_FAILS_WITH(CryptGenKey(h, CALG_AES_256, 0, &imported), NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(imported, 0);
+	CU_ASSERT_EQUAL(creations(), made + 1);	/* the refused C_GenerateKey */
+
+	/* Nothing of it stuck: the same calls work again. */
+	shim->reset();
+	n = sizeof data;
+	CU_ASSERT_TRUE(CryptExportKey(k, w, SYMMETRICWRAPKEYBLOB, 0, data, &n));
+	CU_ASSERT_TRUE(CryptImportKey(h, blob, len, w, 0, &imported));
+	CryptDestroyKey(imported);
+
+	free(priv);
+	free(blob);
+	CryptDestroyKey(rsa);
+	CryptDestroyKey(k3);
+	CryptDestroyKey(w3);
+	CryptDestroyKey(k);
+	CryptDestroyKey(w);
+	CryptReleaseContext(h, 0);
+}
+
+/* ---- The shim's own control, against SoftHSM directly -------------------- */
+
+static void test_shim_hides(void)
+{
+	CK_FUNCTION_LIST *fl = NULL;
+	CK_C_GetFunctionList get;
+	CK_SLOT_ID slots[64];
+	CK_ULONG n_slots = 64, n_all = 0, n_some = 0, n_small = 1;
+	CK_MECHANISM_TYPE list[512];
+	CK_MECHANISM_INFO info;
+	void *mod = dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL);
+	bool found = false;
+	CK_RV rv;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mod);
+	*(void **)&get = dlsym(mod, "C_GetFunctionList");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(get);
+	CU_ASSERT_EQUAL_FATAL(get(&fl), CKR_OK);
+	rv = fl->C_Initialize(NULL);
+	CU_ASSERT_TRUE_FATAL(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
+	CU_ASSERT_EQUAL_FATAL(fl->C_GetSlotList(CK_TRUE, slots, &n_slots), CKR_OK);
+	CU_ASSERT_FATAL(n_slots > 0);
+	shim->reset();
+	CU_ASSERT_EQUAL(fl->C_GetMechanismList(slots[0], NULL, &n_all), CKR_OK);
+	CU_ASSERT_EQUAL(fl->C_GetMechanismInfo(slots[0], CKM_AES_KEY_WRAP, &info), CKR_OK);
+	set_mechanism(CKM_AES_KEY_WRAP, P11SHIM_MECH_HIDDEN);
+	CU_ASSERT_EQUAL(fl->C_GetMechanismInfo(slots[0], CKM_AES_KEY_WRAP, &info),
+			CKR_MECHANISM_INVALID);
+	CU_ASSERT_EQUAL(fl->C_GetMechanismList(slots[0], NULL, &n_some), CKR_OK);
+	CU_ASSERT_EQUAL(n_some, n_all - 1);
+	CU_ASSERT_EQUAL(fl->C_GetMechanismList(slots[0], list, &n_small), CKR_BUFFER_TOO_SMALL);
+	CU_ASSERT_EQUAL(n_small, n_some);
+	n_some = 512;
+	CU_ASSERT_EQUAL(fl->C_GetMechanismList(slots[0], list, &n_some), CKR_OK);
+	for (CK_ULONG i = 0; i < n_some; i++)
+		found = found || list[i] == CKM_AES_KEY_WRAP;
+	CU_ASSERT_FALSE(found);
+	set_mechanism(CKM_AES_KEY_WRAP, 0);
+	CU_ASSERT_EQUAL(fl->C_GetMechanismInfo(slots[0], CKM_AES_KEY_WRAP, &info), CKR_OK);
+	set_mechanism(CKM_AES_KEY_WRAP, P11SHIM_MECH_HIDDEN);
+	shim->reset();
+	CU_ASSERT_EQUAL(fl->C_GetMechanismInfo(slots[0], CKM_AES_KEY_WRAP, &info), CKR_OK);
+	/* capi11 shares this instance: finalize only what this test began. */
+	if (rv == CKR_OK)
+		fl->C_Finalize(NULL);
+}
+
+static int suite_reset(void)
+{
+	shim->reset();
+	return 0;
+}
+
+static void each_reset(void)
+{
+	shim->reset();
+}
+
+static CU_TestInfo shim_tests[] = {
+	{ "hidden mechanisms leave the list and the info", test_shim_hides },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo refused_tests[] = {
+	{ "advertised, refused at use", test_refused_at_use },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo hidden_tests[] = {
+	{ "CKM_AES_KEY_WRAP hidden", test_aes_wrap_hidden },
+	{ "CKM_AES_KEY_WRAP_PAD hidden", test_aes_wrap_pad_hidden },
+	{ "CKM_DES3_CBC hidden", test_des3_cbc_hidden },
+	{ "CKM_AES_CBC and CKM_AES_ECB hidden", test_aes_cipher_hidden },
+	{ "CKM_RSA_PKCS_OAEP hidden", test_oaep_hidden },
+	{ "CKM_AES_KEY_GEN hidden", test_aes_keygen_hidden },
+	{ "PP_ENUMALGS without the hidden", test_enumalgs_hidden },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "refused at use", suite_reset, NULL, NULL, each_reset, refused_tests },
+	{ "hidden", suite_reset, NULL, NULL, each_reset, hidden_tests },
+	{ "shim", suite_reset, NULL, NULL, each_reset, shim_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+	static const char *const prefixes[TOK_COUNT] = {
+		"caps", "caps-wrap", "caps-pad", "caps-des3", "caps-cbc", "caps-oaep", "caps-gen",
+	};
+	void *mod;
+	int rc;
+
+	if (!fixture_init())
+		return CUTEST_SKIP;
+	unsetenv("CAPI11_CONF");
+	shim = fixture_shim();
+	mod = fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL) : NULL;
+	if (shim == NULL || mod == NULL) {
+		fprintf(stderr, "the p11shim module was not built\n");
+		return FIXTURE_HARD_ERROR;
+	}
+	*(void **)&set_mechanism = dlsym(mod, "p11shim_set_mechanism");
+	if (set_mechanism == NULL)
+		return FIXTURE_HARD_ERROR;
+	for (int i = 0; i < TOK_COUNT; i++) {
+		labels[i] = fixture_token_make(prefixes[i]);
+		uris[i] = labels[i] ? fixture_token_uri_shim(labels[i], true) : NULL;
+		if (uris[i] == NULL)
+			return FIXTURE_HARD_ERROR;
+	}
+	rc = cutest_run(suites);
+	fixture_cleanup(rc == 0);
+	for (int i = 0; i < TOK_COUNT; i++) {
+		free(uris[i]);
+		free(labels[i]);
+	}
+	return rc;
+}
