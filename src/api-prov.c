@@ -2,6 +2,7 @@
 #include "config.h"
 #include "context.h"
 #include "prov-param.h"
+#include "prov-enum.h"
 #include "errors.h"
 #include "trace.h"
 #include "util.h"
@@ -46,6 +47,16 @@ BOOL CryptContextAddRef(HCRYPTPROV hProv, DWORD *pdwReserved, DWORD dwFlags)
 	atomic_fetch_add(&ctx->api_refs, 1);
 	context_unref(ctx);
 	return api_finish(__func__, ERROR_SUCCESS);
+}
+
+BOOL CryptEnumProvidersA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags, DWORD *pdwProvType,
+			 LPSTR szProvName, DWORD *pcbProvName)
+{
+	if (pdwReserved != NULL || pcbProvName == NULL)
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
+	if (dwFlags != 0)
+		return api_finish(__func__, NTE_BAD_FLAGS);
+	return api_finish(__func__, prov_enum(dwIndex, pdwProvType, szProvName, pcbProvName));
 }
 
 BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,

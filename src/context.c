@@ -132,6 +132,31 @@ static DWORD config_get_locked(const struct capi11_config **out)
 	return ERROR_SUCCESS;
 }
 
+DWORD context_config_visit(DWORD (*fn)(const struct capi11_config *cfg, void *data),
+			   void *data)
+{
+	const struct capi11_config *cfg;
+	DWORD err;
+
+	return_val_if_fail(fn != NULL, ERROR_INVALID_PARAMETER);
+	pthread_once(&config_atfork_once, config_atfork_register);
+	pthread_mutex_lock(&config_lock);
+	err = config_get_locked(&cfg);
+	if (err == ERROR_SUCCESS)
+		err = fn(cfg, data);
+	pthread_mutex_unlock(&config_lock);
+	return err;
+}
+
+const char *context_ms_alias_at(size_t index, DWORD *type)
+{
+	if (index >= CAPI11_N_ELEMENTS(ms_aliases))
+		return NULL;
+	if (type != NULL)
+		*type = ms_aliases[index].type;
+	return ms_aliases[index].name;
+}
+
 static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
 {
 	const struct capi11_config *cfg;

@@ -95,4 +95,15 @@ DWORD context_release(HCRYPTPROV h);
 /* Records the result of a PKCS#11 call made on the context's session. */
 void context_note_rv_locked(struct context *ctx, CK_RV rv);
 
+/* Calls fn with the current configuration, held under the lock that a
+ * reload takes: cfg is valid only during the call. Returns the error of
+ * reading the file (NTE_KEYSET_ENTRY_BAD for a broken one, as
+ * CryptAcquireContext gives) or what fn returns. */
+DWORD context_config_visit(DWORD (*fn)(const struct capi11_config *cfg, void *data),
+			   void *data);
+
+/* The index-th Microsoft RSA provider name that the default provider
+ * serves, with the type Windows registers it with; NULL past the end. */
+const char *context_ms_alias_at(size_t index, DWORD *type);
+
 #endif

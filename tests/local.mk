@@ -46,7 +46,9 @@ TEST_PROGS = \
 	tests/test-faults \
 	tests/test-stress \
 	tests/test-fork \
-	tests/test-secrets
+	tests/test-secrets \
+	tests/test-enum \
+	tests/test-caps
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
 
@@ -70,6 +72,8 @@ tests_test_faults_SOURCES = tests/test-faults.c
 tests_test_stress_SOURCES = tests/test-stress.c
 tests_test_fork_SOURCES = tests/test-fork.c
 tests_test_secrets_SOURCES = tests/test-secrets.c
+tests_test_enum_SOURCES = tests/test-enum.c
+tests_test_caps_SOURCES = tests/test-caps.c
 
 # Every test program shares the same flags.
 tests_test_constants_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -92,6 +96,8 @@ tests_test_faults_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_stress_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_fork_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_secrets_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_enum_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_caps_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)
 

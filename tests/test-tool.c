@@ -274,6 +274,79 @@ static void test_list_certificate(void)
 	free(out);
 }
 
+/* Without --provider, list shows every provider CryptEnumProviders gives:
+ * the configuration's in file order, then Microsoft's names, which the
+ * default provider serves; one whose token is absent is shown with the
+ * error acquiring it gives, and the listing still succeeds. */
+static void test_list_enumerated(void)
+{
+	static const char bad[] = "[capi11]\nno-such-key = 1\n";
+	char *saved = strdup(getenv("CAPI11_CONF"));
+	char *uri = fixture_token_uri(label);
+	char text[4096];
+	char *conf, *out = NULL, *tok, *gone, *ms, *p;
+
+	snprintf(text, sizeof text,
+		 "[capi11]\n"
+		 "default-provider = tok\n"
+		 "[provider \"tok\"]\n"
+		 "uri = %s\n"
+		 "[provider \"gone\"]\n"
+		 "uri = pkcs11:token=no-such-token?module-path=%s\n"
+		 "type = rsa_aes\n",
+		 uri, SOFTHSM_MODULE);
+	conf = fixture_write_file("capi11-enum.conf", text, strlen(text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	setenv("CAPI11_CONF", conf, 1);
+
+	CU_ASSERT_EQUAL(tool(&out, "list"), 0);
+	tok = strstr(out, "provider tok (type 1)\n");
+	gone = strstr(out, "provider gone (type 24)\n  error: SCARD_E_NO_SMARTCARD (0x8010000c)");
+	ms = strstr(out, "provider Microsoft Base Cryptographic Provider v1.0 (type 1)\n");
+	CU_ASSERT_PTR_NOT_NULL(tok);
+	CU_ASSERT_PTR_NOT_NULL(gone);
+	CU_ASSERT_PTR_NOT_NULL(ms);
+	CU_ASSERT_TRUE(tok < gone && gone < ms);
+	/* The token's containers, under its own name and under the Microsoft
+	 * name that reaches it with the AES type. */
+	p = tok != NULL ? strstr(tok, "container \"c1\"") : NULL;
+	CU_ASSERT_TRUE(p != NULL && p < gone);
+	p = strstr(out, "provider Microsoft Enhanced RSA and AES Cryptographic Provider (type 24)\n");
+	CU_ASSERT_PTR_NOT_NULL(p);
+	if (p != NULL)
+		CU_ASSERT_PTR_NOT_NULL(strstr(p, "container \"c1\""));
+	free(out);
+
+	CU_ASSERT_EQUAL(tool(&out, "list --json"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"providers\":[{\"provider\":\"tok\",\"type\":1,"
+				      "\"name\":\"tok\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "{\"provider\":\"gone\",\"type\":24,\"error\":true,"
+				      "\"code\":\"SCARD_E_NO_SMARTCARD (0x8010000c)\","
+				      "\"containers\":[]}"));
+	free(out);
+
+	/* --provider still lists just that one. */
+	CU_ASSERT_EQUAL(tool(&out, "list --provider tok"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "container \"c1\""));
+	CU_ASSERT_PTR_NULL(strstr(out, "Microsoft"));
+	free(out);
+	/* A PIN belongs to one token. */
+	CU_ASSERT_EQUAL(tool(NULL, "list --pin-file %s", path_of("pin")), 2);
+	/* A broken file fails the listing, with the acquire error. */
+	free(conf);
+	conf = fixture_write_file("capi11-enum-bad.conf", bad, strlen(bad));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	setenv("CAPI11_CONF", conf, 1);
+	CU_ASSERT_EQUAL(tool(&out, "list"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_KEYSET_ENTRY_BAD"));
+	free(out);
+
+	setenv("CAPI11_CONF", saved, 1);
+	free(saved);
+	free(conf);
+	free(uri);
+}
+
 /* ---- export ---- */
 
 /* PUBLICKEYBLOB --format pem equals openssl's conversion of the blob and
@@ -745,6 +818,7 @@ static CU_TestInfo usage_tests[] = {
 static CU_TestInfo token_tests[] = {
 	{ "genkey and list", test_genkey_list },
 	{ "list shows a certificate", test_list_certificate },
+	{ "list without --provider enumerates", test_list_enumerated },
 	{ "export PUBLICKEYBLOB blob/pem/der", test_export_public_formats },
 	{ "export PRIVATEKEYBLOB", test_export_private },
 	{ "export errors name the cause", test_export_errors },

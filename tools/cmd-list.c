@@ -1,8 +1,9 @@
 /* capi11-tool list: what providers expose through the public API. There is
  * no CryptoAPI call that enumerates PKCS#11 slots, so a "token" is what one
- * provider (a --provider URI or name, or the default) reaches: its PP_NAME
- * and PP_SMARTCARD_READER, its PP_ENUMCONTAINERS, and per container the
- * CryptGetUserKey pairs with CryptGetKeyParam facts. */
+ * provider reaches: its PP_NAME and PP_SMARTCARD_READER, its
+ * PP_ENUMCONTAINERS, and per container the CryptGetUserKey pairs with
+ * CryptGetKeyParam facts. The providers are the --provider arguments, or
+ * else every one CryptEnumProviders lists. */
 #include "config.h"
 #include "tool.h"
 #include "names.h"
@@ -15,9 +16,11 @@
 
 static const char list_help[] =
 	"Usage: capi11-tool list [--provider P]... [--json] [OPTIONS]\n"
-	"Lists, for each --provider (default: the configured default provider), the\n"
-	"token's name and reader, its containers, and each container's exchange and\n"
-	"signature keys: algorithm, bits, exportable, certificate present.\n"
+	"Lists, for each --provider (default: every provider CryptEnumProviders\n"
+	"lists), the token's name and reader, its containers, and each container's\n"
+	"exchange and signature keys: algorithm, bits, exportable, certificate\n"
+	"present. An enumerated provider that cannot be opened is shown with its\n"
+	"error. --pin-file needs --provider: one PIN is not tried on every token.\n"
 	"  --json           one JSON document on stdout, for scripts\n"
 	TOOL_COMMON_HELP;
 
@@ -33,6 +36,14 @@ struct list_state {
 	bool json;
 	bool first_provider;
 	int failures;
+};
+
+/* One provider to list: a --provider argument (type 0: PROV_RSA_AES, as
+ * every subcommand acquires) or an enumerated one with its type. */
+struct list_target {
+	const char *provider;
+	DWORD type;
+	bool enumerated;
 };
 
 static void json_string(const char *s)
@@ -108,7 +119,7 @@ static void key_print(const struct list_state *st, DWORD spec, const struct key_
 }
 
 static void container_list(struct list_state *st, const struct tool_opts *opts,
-			   const char *name, bool first)
+			   DWORD type, const char *name, bool first)
 {
 	static const DWORD specs[2] = { AT_KEYEXCHANGE, AT_SIGNATURE };
 	HCRYPTPROV prov;
@@ -121,7 +132,7 @@ static void container_list(struct list_state *st, const struct tool_opts *opts,
 	} else {
 		printf("  container \"%s\"\n", name);
 	}
-	if (!CryptAcquireContext(&prov, name, opts->provider, PROV_RSA_AES, 0)) {
+	if (!CryptAcquireContext(&prov, name, opts->provider, type, 0)) {
 		tool_fail(GetLastError(), "cannot open container %s", name);
 		st->failures++;
 		if (st->json)
@@ -151,20 +162,51 @@ static void container_list(struct list_state *st, const struct tool_opts *opts,
 	CryptReleaseContext(prov, 0);
 }
 
-static void provider_list(struct list_state *st, const struct tool_opts *opts)
+/* An enumerated provider whose token is absent is a fact of the listing,
+ * not a failure of it: shown with its error, the listing goes on. */
+static bool enumerated_acquire(struct list_state *st, const struct list_target *t,
+			       HCRYPTPROV *prov)
+{
+	char text[64];
+	DWORD err;
+
+	if (CryptAcquireContext(prov, NULL, t->provider, t->type, CRYPT_VERIFYCONTEXT))
+		return true;
+	err = GetLastError();
+	tool_error_text(err, text, sizeof text);
+	if (st->json) {
+		printf(",\"error\":true,\"code\":");
+		json_string(text);
+		printf(",\"containers\":[]}");
+	} else {
+		printf("  error: %s\n", text);
+	}
+	return false;
+}
+
+static void provider_list(struct list_state *st, const struct tool_opts *opts,
+			  const struct list_target *t)
 {
 	HCRYPTPROV prov;
 	char *name = NULL, *reader = NULL;
 	DWORD len, flags = CRYPT_FIRST, imptype = 0;
+	DWORD type = t->type != 0 ? t->type : PROV_RSA_AES;
 	BYTE *buf = NULL;
 	bool first = true;
 
 	if (st->json) {
 		printf("%s{\"provider\":", st->first_provider ? "" : ",");
 		json_string(opts->provider ? opts->provider : "");
+		if (t->enumerated)
+			printf(",\"type\":%lu", (unsigned long)t->type);
+	} else if (t->enumerated) {
+		printf("provider %s (type %lu)\n", t->provider, (unsigned long)t->type);
 	}
 	st->first_provider = false;
-	if (!tool_acquire(opts, CRYPT_VERIFYCONTEXT, false, &prov)) {
+	if (t->enumerated) {
+		if (!enumerated_acquire(st, t, &prov))
+			return;
+	} else if (!tool_acquire(opts, CRYPT_VERIFYCONTEXT, false, &prov)) {
 		st->failures++;
 		if (st->json)
 			printf(",\"error\":true,\"containers\":[]}");
@@ -182,9 +224,10 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts)
 		printf(",\"removable\":%s,\"containers\":[",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false");
 	} else {
-		printf("provider %s\n  name: %s\n  reader: %s%s\n",
-		       opts->provider ? opts->provider : "(default)", name ? name : "",
-		       reader ? reader : "", (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
+		if (!t->enumerated)
+			printf("provider %s\n", opts->provider ? opts->provider : "(default)");
+		printf("  name: %s\n  reader: %s%s\n", name ? name : "", reader ? reader : "",
+		       (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
 	}
 	/* A NULL buffer gives the longest name's size, so one buffer serves
 	 * the whole enumeration. */
@@ -195,7 +238,7 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts)
 
 		while (CryptGetProvParam(prov, PP_ENUMCONTAINERS, buf, &len, flags)) {
 			buf[len < size ? len : size] = '\0';
-			container_list(st, opts, (const char *)buf, first);
+			container_list(st, opts, type, (const char *)buf, first);
 			first = false;
 			flags = CRYPT_NEXT;
 			len = size;
@@ -216,6 +259,38 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts)
 	free(name);
 	free(reader);
 	tool_release(prov);
+}
+
+/* Every provider CryptEnumProviders lists, in its order. */
+static void enumerated_list(struct list_state *st, struct tool_opts *opts)
+{
+	struct list_target t = { .enumerated = true };
+	char *name;
+	DWORD index, len = 0;
+
+	for (index = 0;; index++) {
+		if (!CryptEnumProviders(index, NULL, 0, &t.type, NULL, &len))
+			break;
+		name = malloc(len);
+		if (name == NULL) {
+			tool_error("out of memory");
+			st->failures++;
+			return;
+		}
+		if (!CryptEnumProviders(index, NULL, 0, &t.type, name, &len)) {
+			free(name);
+			break;
+		}
+		t.provider = name;
+		opts->provider = name;
+		provider_list(st, opts, &t);
+		opts->provider = NULL;
+		free(name);
+	}
+	if (GetLastError() != ERROR_NO_MORE_ITEMS) {
+		tool_fail(GetLastError(), "cannot enumerate the providers");
+		st->failures++;
+	}
 }
 
 int cmd_list(int argc, char **argv)
@@ -249,13 +324,18 @@ int cmd_list(int argc, char **argv)
 	if (opts.container != NULL)
 		return tool_usage_error("list", "--container does not apply: every container "
 					"is listed");
-	if (n == 0)
-		providers[n++] = NULL;
+	if (n == 0 && opts.pin_file != NULL)
+		return tool_usage_error("list", "--pin-file needs --provider: a PIN is not tried "
+					"on every token");
 	if (st.json)
 		printf("{\"providers\":[");
+	if (n == 0)
+		enumerated_list(&st, &opts);
 	for (int i = 0; i < n; i++) {
+		struct list_target t = { .provider = providers[i] };
+
 		opts.provider = providers[i];
-		provider_list(&st, &opts);
+		provider_list(&st, &opts, &t);
 	}
 	if (st.json)
 		printf("]}\n");

@@ -925,6 +925,22 @@ BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer,
 			  LPCSTR szProvider, DWORD dwProvType, DWORD dwFlags);
 #define CryptAcquireContext CryptAcquireContextA
 
+/* The dwIndex-th provider name that CryptAcquireContext accepts (besides
+ * a PKCS#11 URI), from 0 up: the configuration's [provider] sections in
+ * file order, each with its configured type (PROV_RSA_FULL when it sets
+ * none), then the Microsoft RSA provider names that the default provider
+ * serves and that no section defines. Tokens are not consulted: a listed
+ * provider whose token is absent fails when acquired. szProvName NULL
+ * gives the size, terminating NUL included, in *pcbProvName.
+ * Errors: ERROR_INVALID_PARAMETER (pdwReserved not NULL, pcbProvName
+ * NULL), NTE_BAD_FLAGS (dwFlags not 0), ERROR_MORE_DATA (buffer too small;
+ * *pcbProvName holds the size), ERROR_NO_MORE_ITEMS (dwIndex past the
+ * end), NTE_KEYSET_ENTRY_BAD (the configuration file is broken, as for
+ * CryptAcquireContext), NTE_NO_MEMORY. */
+BOOL CryptEnumProvidersA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
+			 DWORD *pdwProvType, LPSTR szProvName, DWORD *pcbProvName);
+#define CryptEnumProviders CryptEnumProvidersA
+
 /* Drops one reference to hProv; the last one destroys the context's
  * session keys and ends its session.
  * Errors: ERROR_INVALID_PARAMETER (unknown or already released handle),
