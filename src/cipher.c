@@ -73,25 +73,14 @@ static void bytes_reverse(BYTE *b, size_t n)
 }
 
 /* A failure the token reports for a mechanism it lacks is the token's
- * limit, not the caller's algorithm choice (SPEC section 7). */
+ * limit, not the caller's algorithm choice (SPEC section 7): this
+ * confirms by the result what context_check_mechanism decided before the
+ * call, for a token that advertises a mechanism and refuses it. */
 static DWORD cipher_error(CK_RV rv, enum error_op op)
 {
 	if (rv == CKR_MECHANISM_INVALID || rv == CKR_FUNCTION_NOT_SUPPORTED)
 		return NTE_NOT_SUPPORTED;
 	return error_from_ckr(rv, op);
-}
-
-/* Whether the token offers mech for a use (CKF_ENCRYPT, CKF_DECRYPT),
- * decided from C_GetMechanismInfo before any call: what it lacks is
- * NTE_NOT_SUPPORTED (SPEC section 7); cipher_error confirms by the result
- * for a token that advertises a mechanism and refuses it. */
-static DWORD cipher_check_mechanism(struct key *key, CK_MECHANISM_TYPE mech, CK_FLAGS use)
-{
-	CK_MECHANISM_INFO info;
-
-	if (token_mechanism_info(key->ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
-		return NTE_NOT_SUPPORTED;
-	return ERROR_SUCCESS;
 }
 
 /* The mechanism for the key's mode; the IV of CBC is the chaining value.
@@ -131,7 +120,8 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 		return ERROR_SUCCESS;
 	err = cipher_block_mechanism(key, &mech);
 	if (err == ERROR_SUCCESS)
-		err = cipher_check_mechanism(key, mech.mechanism, encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
+		err = context_check_mechanism(key->ctx, mech.mechanism,
+					      encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* Decrypting in place overwrites the block that chains onward. */
@@ -316,7 +306,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	if (key->algid != CALG_RSA_KEYX)
 		return NTE_BAD_KEY;
 	cipher_rsa_mechanism(oaep, &mech);
-	err = cipher_check_mechanism(key, mech.mechanism, CKF_ENCRYPT);
+	err = context_check_mechanism(key->ctx, mech.mechanism, CKF_ENCRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL) {
@@ -378,7 +368,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	if (key->algid != CALG_RSA_KEYX || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
 	cipher_rsa_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	err = cipher_check_mechanism(key, mech.mechanism, CKF_DECRYPT);
+	err = context_check_mechanism(key->ctx, mech.mechanism, CKF_DECRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL)

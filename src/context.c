@@ -317,6 +317,15 @@ void context_note_rv_locked(struct context *ctx, CK_RV rv)
 		ctx->session_lost = true;
 }
 
+DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
+		return NTE_NOT_SUPPORTED;
+	return ERROR_SUCCESS;
+}
+
 DWORD context_login_locked(struct context *ctx, bool may_prompt)
 {
 	char *pin = NULL;
@@ -685,11 +694,11 @@ DWORD context_release(HCRYPTPROV h)
 		return ERROR_INVALID_PARAMETER;
 	/* In a forked child, a context from before the fork is invalid for
 	 * release too: its lock may be held by a parent thread that does not
-	 * exist here, and its session is the parent's. The handle goes; the
-	 * object is left to the parent's image rather than freed with a lock
-	 * nobody can take. */
+	 * exist here, and its session is the parent's. It stays in the handle
+	 * table, part of the parent's image that the child keeps untouched
+	 * (and reachable), and every use of the handle fails here. */
 	if (context_is_inherited(ctx)) {
-		handle_remove(h, HANDLE_PROV);
+		context_unref(ctx);
 		return ERROR_INVALID_PARAMETER;
 	}
 	/* Only one caller may take the count to zero; a release racing it

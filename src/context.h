@@ -95,6 +95,12 @@ DWORD context_release(HCRYPTPROV h);
 /* Records the result of a PKCS#11 call made on the context's session. */
 void context_note_rv_locked(struct context *ctx, CK_RV rv);
 
+/* Whether the context's token offers a mechanism for a use (CKF_WRAP,
+ * CKF_UNWRAP, CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST), decided from
+ * C_GetMechanismInfo before any call: what it lacks is NTE_NOT_SUPPORTED
+ * (SPEC section 7). */
+DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use);
+
 /* Calls fn with the current configuration, held under the lock that a
  * reload takes: cfg is valid only during the call. Returns the error of
  * reading the file (NTE_KEYSET_ENTRY_BAD for a broken one, as

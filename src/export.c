@@ -6,6 +6,7 @@
 #include "alg.h"
 #include "blob.h"
 #include "cipher.h"
+#include "des3-wrap.h"
 #include "errors.h"
 #include "util.h"
 
@@ -426,18 +427,6 @@ out:
 	return err;
 }
 
-/* Whether the token offers a mechanism for a use (CKF_WRAP, CKF_ENCRYPT,
- * CKF_DIGEST): what it lacks is NTE_NOT_SUPPORTED (SPEC section 7), known
- * before a size query answers. */
-static DWORD export_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
-{
-	CK_MECHANISM_INFO info;
-
-	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
-		return NTE_NOT_SUPPORTED;
-	return ERROR_SUCCESS;
-}
-
 /* The RSA mechanism of a SIMPLEBLOB: PKCS#1 v1.5, or OAEP with SHA-1 and
  * MGF1-SHA-1 (what Windows' CRYPT_OAEP means, and all SoftHSM offers). */
 static const CK_RSA_PKCS_OAEP_PARAMS simple_oaep = {
@@ -547,7 +536,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 			return err;
 	}
 	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	err = export_check_mechanism(ctx, mech.mechanism, CKF_WRAP);
+	err = context_check_mechanism(ctx, mech.mechanism, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A size query never wraps: the ciphertext is as long as the modulus. */
@@ -574,22 +563,6 @@ out:
 }
 
 /* ---- Wrapped secret and private keys under a session key ---------------- */
-
-/* RFC 3217's second IV, fixed by the RFC. */
-static const BYTE des3_wrap_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
-
-#define DES3_KEY_LEN 24
-/* CEK || ICV, then IV || that: RFC 3217's wrapped Triple-DES key is 40 bytes. */
-#define DES3_CEKICV_LEN 32
-#define DES3_WRAPPED_LEN 40
-
-/* hExpKey of a SYMMETRICWRAPKEYBLOB or OPAQUEKEYBLOB: a live session key
- * on the token of the key it wraps. */
-static bool export_is_session_wrapper(const struct key *key, const struct key *exp)
-{
-	return exp != NULL && exp->obj->type != CKK_RSA && exp->obj->priv != CK_INVALID_HANDLE &&
-	       exp->ctx->tok == key->ctx->tok;
-}
 
 /* What the token says of the key to wrap. A key that is not extractable
  * never leaves, in any form (the token would refuse the wrap too); the
@@ -643,38 +616,17 @@ static DWORD export_wrap_locked(struct key *key, struct key *exp, CK_MECHANISM_T
 	return ERROR_SUCCESS;
 }
 
-/* Sets odd parity on each byte of a DES key, RFC 3217's first step. */
-static void des_set_odd_parity(BYTE *key, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		BYTE b = key[i] >> 1, ones = 0;
-
-		while (b) {
-			ones += b & 1;
-			b >>= 1;
-		}
-		key[i] = (BYTE)((key[i] & 0xfe) | ((ones & 1) ? 0 : 1));
-	}
-}
-
 /* SYMMETRICWRAPKEYBLOB of a 3DES key under a 3DES key: RFC 3217, composed
- * from token operations because tokens (SoftHSM) refuse C_WrapKey with
- * the DES3 mechanisms: the key checksum by C_Digest(SHA-1), the IV by
- * C_GenerateRandom, both CBC passes by C_Encrypt under hExpKey. The key's
- * value passes through this library, so the route is open only to keys
- * that are extractable and not sensitive (else NTE_BAD_KEY_STATE). */
+ * from token operations (des3-wrap.c). The key's value passes through
+ * this library, so the route is open only to keys that are extractable
+ * and not sensitive (else NTE_BAD_KEY_STATE). */
 static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *data,
 					DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_VALUE };
 	struct context *ctx = key->ctx;
 	size_t size = blob_size_symwrap(DES3_WRAPPED_LEN), needed = 0;
-	BYTE cekicv[DES3_CEKICV_LEN], temp[DES3_WRAPPED_LEN], rev[DES3_WRAPPED_LEN];
-	BYTE wrapped[DES3_WRAPPED_LEN], digest[20], iv[8];
-	CK_MECHANISM mech = { CKM_DES3_CBC, iv, sizeof iv };
-	CK_ULONG n;
+	BYTE wrapped[DES3_WRAPPED_LEN];
 	struct attr_set set;
 	bool sensitive;
 	DWORD err;
@@ -686,9 +638,7 @@ static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *
 	if (err == ERROR_SUCCESS && sensitive)
 		err = NTE_BAD_KEY_STATE;
 	if (err == ERROR_SUCCESS)
-		err = export_check_mechanism(ctx, CKM_DES3_CBC, CKF_ENCRYPT);
-	if (err == ERROR_SUCCESS)
-		err = export_check_mechanism(ctx, CKM_SHA_1, CKF_DIGEST);
+		err = des3_check_mechanisms(ctx, CKF_ENCRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL || *len < size)
@@ -698,51 +648,18 @@ static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *
 	rv = attr_set_read(ctx, key->obj->priv, &set);
 	if (rv == CKR_OK && set.a[0].ulValueLen != DES3_KEY_LEN)
 		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK)
-		goto token_failed;
-	memcpy(cekicv, set.a[0].pValue, DES3_KEY_LEN);
-	des_set_odd_parity(cekicv, DES3_KEY_LEN);
-	/* ICV: the first 8 bytes of SHA-1(CEK) (RFC 3217 section 2). */
-	n = sizeof digest;
-	rv = token_digest(ctx->tok, ctx->session, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
-	if (rv == CKR_OK && n != sizeof digest)
-		rv = CKR_GENERAL_ERROR;
-	if (rv == CKR_OK)
-		rv = token_random(ctx->tok, ctx->session, iv, sizeof iv);
-	if (rv != CKR_OK)
-		goto token_failed;
-	memcpy(cekicv + DES3_KEY_LEN, digest, 8);
-	/* TEMP1 = CBC(KEK, IV, CEK || ICV); TEMP2 = IV || TEMP1. */
-	memcpy(temp, iv, sizeof iv);
-	n = DES3_CEKICV_LEN;
-	rv = token_encrypt(ctx->tok, ctx->session, &mech, exp->obj->priv, cekicv, DES3_CEKICV_LEN,
-			   temp + 8, &n);
-	if (rv == CKR_OK && n != DES3_CEKICV_LEN)
-		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK)
-		goto token_failed;
-	/* TEMP3 = TEMP2 reversed, encrypted under the RFC's fixed IV. */
-	bn_reverse_copy(rev, temp, sizeof temp);
-	memcpy(iv, des3_wrap_iv2, sizeof iv);
-	n = sizeof wrapped;
-	rv = token_encrypt(ctx->tok, ctx->session, &mech, exp->obj->priv, rev, sizeof rev, wrapped,
-			   &n);
-	if (rv == CKR_OK && n != sizeof wrapped)
-		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK)
-		goto token_failed;
+	if (rv != CKR_OK) {
+		context_note_rv_locked(ctx, rv);
+		err = error_from_ckr(rv, ERROR_OP_EXPORT);
+		goto out;
+	}
+	err = des3_wrap_locked(ctx, exp->obj->priv, set.a[0].pValue, wrapped);
+	if (err != ERROR_SUCCESS)
+		goto out;
 	err = blob_build_symwrap(key->algid, exp->algid, wrapped, sizeof wrapped, data, *len, &needed);
 	err = export_finish(err, needed, len);
-	goto out;
-token_failed:
-	context_note_rv_locked(ctx, rv);
-	err = error_from_ckr(rv, ERROR_OP_EXPORT);
 out:
 	attr_set_clear(&set);
-	capi11_wipe(cekicv, sizeof cekicv);
-	capi11_wipe(temp, sizeof temp);
-	capi11_wipe(rev, sizeof rev);
-	capi11_wipe(digest, sizeof digest);
 	return err;
 }
 
@@ -762,7 +679,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 	bool sensitive, kek = false;
 	DWORD err;
 
-	if (!export_is_session_wrapper(key, exp) || key->obj->type == CKK_RSA)
+	if (!key_is_session_key_on(exp, key->ctx->tok) || key->obj->type == CKK_RSA)
 		return NTE_BAD_KEY;
 	if (exp->algid == CALG_3DES)
 		return export_symwrap_3des_locked(key, exp, data, len);
@@ -778,7 +695,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 	if (err == ERROR_SUCCESS && sensitive && !kek)
 		err = NTE_BAD_KEY_STATE;
 	if (err == ERROR_SUCCESS)
-		err = export_check_mechanism(key->ctx, CKM_AES_KEY_WRAP, CKF_WRAP);
+		err = context_check_mechanism(key->ctx, CKM_AES_KEY_WRAP, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A size query never wraps. */
@@ -829,7 +746,7 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	bool sensitive, kek = false;
 	DWORD err;
 
-	if (!export_is_session_wrapper(key, exp) || !alg_is_aes(exp->algid))
+	if (!key_is_session_key_on(exp, key->ctx->tok) || !alg_is_aes(exp->algid))
 		return NTE_BAD_KEY;
 	err = export_wrapper_is_kek_locked(key, exp, &kek);
 	if (err != ERROR_SUCCESS)
@@ -853,7 +770,7 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	}
 	err = export_read_state_locked(key, &sensitive);
 	if (err == ERROR_SUCCESS)
-		err = export_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
+		err = context_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	size = blob_size_opaque(wrapped_len);

@@ -8,6 +8,7 @@
 #include "blob.h"
 #include "cipher.h"
 #include "container.h"
+#include "des3-wrap.h"
 #include "errors.h"
 #include "export.h"
 #include "util.h"
@@ -313,33 +314,6 @@ static void import_template_sensitive(CK_ATTRIBUTE *tmpl, CK_ULONG n)
 	}
 }
 
-/* RFC 3217's second IV, fixed by the RFC. */
-static const BYTE des3_wrap_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
-
-#define DES3_KEY_LEN 24
-#define DES3_CEKICV_LEN 32
-#define DES3_WRAPPED_LEN 40
-
-/* hPubKey of a SYMMETRICWRAPKEYBLOB or OPAQUEKEYBLOB: a live session key
- * on this context's token. */
-static bool import_is_session_unwrapper(const struct context *ctx, const struct key *pub)
-{
-	return pub != NULL && pub->obj->type != CKK_RSA && pub->obj->priv != CK_INVALID_HANDLE &&
-	       pub->ctx->tok == ctx->tok;
-}
-
-/* Whether the token offers a mechanism for a use (CKF_UNWRAP,
- * CKF_DECRYPT, CKF_DIGEST): what it lacks is NTE_NOT_SUPPORTED (SPEC
- * section 7). */
-static DWORD import_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
-{
-	CK_MECHANISM_INFO info;
-
-	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
-		return NTE_NOT_SUPPORTED;
-	return ERROR_SUCCESS;
-}
-
 /* The algorithm of a secret key to import: one the token can make, as
  * CryptGenKey offers only those, and CRYPT_KEK only for AES. */
 static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flags,
@@ -408,7 +382,7 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	DWORD err;
 	CK_RV rv;
 
-	err = import_check_mechanism(ctx, mech_type, CKF_UNWRAP);
+	err = context_check_mechanism(ctx, mech_type, CKF_UNWRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
@@ -421,20 +395,17 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 
-/* RFC 3217's unwrap, composed from token operations as the export is: both
- * CBC passes by C_Decrypt under hPubKey, the checksum by C_Digest, then
- * the key by C_CreateObject. Every buffer that held the key is wiped. A
- * checksum that does not match, like any failed decryption: NTE_BAD_DATA. */
+/* RFC 3217's unwrap, composed from token operations as the export is
+ * (des3-wrap.c), then the key by C_CreateObject. A checksum that does not
+ * match, like any failed decryption: NTE_BAD_DATA. */
 static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_symwrap *sw,
 					struct key *pub, const CK_KEY_TYPE *type, DWORD flags,
 					struct key **out)
 {
-	BYTE temp[DES3_WRAPPED_LEN], rev[DES3_WRAPPED_LEN], cekicv[DES3_CEKICV_LEN];
-	BYTE digest[20], iv[8], diff = 0;
-	CK_MECHANISM mech = { CKM_DES3_CBC, iv, sizeof iv };
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ULONG n;
-	size_t i;
+	BYTE cek[DES3_KEY_LEN];
+	CK_ULONG count;
 	DWORD err;
 	CK_RV rv;
 
@@ -442,68 +413,22 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 		return NTE_BAD_KEY;
 	if (sw->wrapped.len != DES3_WRAPPED_LEN)
 		return NTE_BAD_DATA;
-	err = import_check_mechanism(ctx, CKM_DES3_CBC, CKF_DECRYPT);
-	if (err == ERROR_SUCCESS)
-		err = import_check_mechanism(ctx, CKM_SHA_1, CKF_DIGEST);
+	err = des3_check_mechanisms(ctx, CKF_DECRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
-	/* TEMP3 under the fixed IV; reversed, it is IV || TEMP1. */
-	memcpy(iv, des3_wrap_iv2, sizeof iv);
-	n = sizeof temp;
-	rv = token_decrypt(ctx->tok, ctx->session, &mech, pub->obj->priv, sw->wrapped.data,
-			   DES3_WRAPPED_LEN, temp, &n);
-	if (rv == CKR_OK && n != sizeof temp)
-		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK)
-		goto decrypt_failed;
-	bn_reverse_copy(rev, temp, sizeof temp);
-	memcpy(iv, rev, sizeof iv);
-	n = sizeof cekicv;
-	rv = token_decrypt(ctx->tok, ctx->session, &mech, pub->obj->priv, rev + 8, DES3_CEKICV_LEN,
-			   cekicv, &n);
-	if (rv == CKR_OK && n != sizeof cekicv)
-		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK)
-		goto decrypt_failed;
-	n = sizeof digest;
-	rv = token_digest(ctx->tok, ctx->session, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
-	context_note_rv_locked(ctx, rv);
-	if (rv == CKR_OK && n != sizeof digest)
-		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_GENERIC);
+	err = des3_unwrap_locked(ctx, pub->obj->priv, sw->wrapped.data, cek);
+	if (err != ERROR_SUCCESS)
 		goto out;
-	}
-	/* Compared in full, whatever byte differs first. */
-	for (i = 0; i < 8; i++)
-		diff |= (BYTE)(digest[i] ^ cekicv[DES3_KEY_LEN + i]);
-	if (diff != 0) {
-		err = NTE_BAD_DATA;
-		goto out;
-	}
-	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
-		CK_ULONG count;
-
-		key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
-		count = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-		tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cekicv, DES3_KEY_LEN };
-		rv = token_create(ctx->tok, ctx->session, tmpl, count, &h);
-	}
+	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+	count = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+	tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cek, DES3_KEY_LEN };
+	rv = token_create(ctx->tok, ctx->session, tmpl, count, &h);
 	context_note_rv_locked(ctx, rv);
 	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
 							 false, flags, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
-	goto out;
-decrypt_failed:
-	context_note_rv_locked(ctx, rv);
-	err = error_from_ckr(rv, ERROR_OP_DECRYPT);
 out:
-	capi11_wipe(temp, sizeof temp);
-	capi11_wipe(rev, sizeof rev);
-	capi11_wipe(cekicv, sizeof cekicv);
-	capi11_wipe(digest, sizeof digest);
-	capi11_wipe(iv, sizeof iv);
+	capi11_wipe(cek, sizeof cek);
 	return err;
 }
 
@@ -523,7 +448,7 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	err = blob_parse_symwrap(data, len, &sw);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!import_is_session_unwrapper(ctx, pub))
+	if (!key_is_session_key_on(pub, ctx->tok))
 		return NTE_BAD_KEY;
 	if (pub->algid != sw.wrap_alg)
 		return NTE_BAD_DATA;
@@ -564,7 +489,7 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 	DWORD err, e_value = 0;
 	CK_RV rv;
 
-	err = import_check_mechanism(ctx, o->mechanism, CKF_UNWRAP);
+	err = context_check_mechanism(ctx, o->mechanism, CKF_UNWRAP);
 	if (err == ERROR_SUCCESS)
 		err = key_pair_begin_locked(ctx, o->alg == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE,
 					    (flags & CRYPT_EXPORTABLE) != 0, &plan);
@@ -625,7 +550,7 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_opaque(data, len, &o);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!import_is_session_unwrapper(ctx, pub))
+	if (!key_is_session_key_on(pub, ctx->tok))
 		return NTE_BAD_KEY;
 	rv = key_read_wrap_only_locked(ctx, pub, &kek);
 	context_note_rv_locked(ctx, rv);
@@ -711,7 +636,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (err != ERROR_SUCCESS)
 		return err;
 	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	err = import_check_mechanism(ctx, mech.mechanism, CKF_UNWRAP);
+	err = context_check_mechanism(ctx, mech.mechanism, CKF_UNWRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	ct = capi11_malloc(simple.ciphertext.len);

@@ -68,6 +68,12 @@ void key_mark_wrap_only(struct key *key)
 	key->permissions &= ~(DWORD)(CRYPT_ENCRYPT | CRYPT_DECRYPT);
 }
 
+bool key_is_session_key_on(const struct key *k, const struct token *tok)
+{
+	return k != NULL && k->obj->type != CKK_RSA && k->obj->priv != CK_INVALID_HANDLE &&
+	       k->ctx->tok == tok;
+}
+
 CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool *wrap_only)
 {
 	CK_BBOOL wrap = CK_FALSE, enc = CK_TRUE, dec = CK_TRUE;
@@ -252,13 +258,20 @@ void key_put_locked(struct key *key)
 
 DWORD key_destroy(HCRYPTKEY h)
 {
-	struct key *key = (struct key *)handle_remove(h, HANDLE_KEY);
+	struct key *key = key_lookup(h);
+	bool inherited;
 
 	if (key == NULL)
 		return ERROR_INVALID_PARAMETER;
-	/* A key of a context from before a fork: the handle goes, the rest is
-	 * the parent's (see context_release). */
-	if (context_is_inherited(key->ctx))
+	/* A key of a context from before a fork stays as the parent left it
+	 * (see context_release). The table holds a reference, so this one is
+	 * not the last. */
+	inherited = context_is_inherited(key->ctx);
+	key_unref(key);
+	if (inherited)
+		return ERROR_INVALID_PARAMETER;
+	key = (struct key *)handle_remove(h, HANDLE_KEY);
+	if (key == NULL)
 		return ERROR_INVALID_PARAMETER;
 	pthread_mutex_lock(&key->ctx->lock);
 	context_remove_key_locked(key->ctx, h);

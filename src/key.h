@@ -99,6 +99,11 @@ CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek);
 /* Records that a key capi11 has just made is wrap-only: KP_PERMISSIONS
  * loses CRYPT_ENCRYPT and CRYPT_DECRYPT. */
 void key_mark_wrap_only(struct key *key);
+/* Whether k is a live session key on tok: not NULL, not RSA, with its
+ * secret key object still there. What hExpKey of CryptExportKey and
+ * hPubKey of CryptImportKey must be for the blobs a session key wraps
+ * (SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB). */
+bool key_is_session_key_on(const struct key *k, const struct token *tok);
 /* Whether the token says the secret key is wrap-only (CKA_WRAP TRUE,
  * CKA_ENCRYPT and CKA_DECRYPT FALSE), asked on ctx's session (locked; the
  * key may belong to another context of the token, so its keyobj is only

@@ -24,6 +24,7 @@ libcapi11_core_la_SOURCES = \
 	src/key.c src/key.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
+	src/des3-wrap.c src/des3-wrap.h \
 	src/cipher.c src/cipher.h \
 	src/cert.c src/cert.h \
 	src/key-param.c \

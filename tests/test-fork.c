@@ -59,7 +59,7 @@ enum child_check {
 	CHILD_EXPORT_PAIR = 1 << 3,    /* the parent's pair, PUBLIC- and PRIVATEKEYBLOB */
 	CHILD_SESSION_KEY = 1 << 4,    /* a session key of its own, in and out */
 	CHILD_GENKEY = 1 << 5,         /* a new container with a new pair */
-	CHILD_RELEASE_OLD = 1 << 6,    /* inherited handles can be let go, and stay dead */
+	CHILD_RELEASE_OLD = 1 << 6,    /* inherited handles refuse release and destroy */
 };
 
 static const char *const child_check_names[] = {
@@ -126,8 +126,9 @@ static int child_run(const struct parent_state *p)
 		CryptReleaseContext(n, 0);
 	CryptAcquireContextA(&n, name, uri, V_PROV_RSA_AES, CRYPT_DELETEKEYSET);
 
-	/* Letting go of what the parent left: the child's copies go, the
-	 * parent's session and objects are not touched, the handles stay dead. */
+	/* What the parent left cannot be let go of here either: release and
+	 * destroy fail, twice, and the parent's session and objects are not
+	 * touched. */
 	SetLastError(SENTINEL);
 	if (!fails_invalid_parameter(CryptDestroyKey(p->aes)) ||
 	    !fails_invalid_parameter(CryptReleaseContext(p->prov, 0)) ||
