@@ -60,7 +60,10 @@ clean-fuzz:
 # suppressed token and library internals (scripts/valgrind.supp), fails the
 # test. Programs that the tests exec (softhsm2-util, pkcs11-tool,
 # capi11-tool) run natively; forked children stay under valgrind.
-VALGRIND_FLAGS = --tool=memcheck --error-exitcode=66 --leak-check=full \
+# --fair-sched=yes: valgrind runs one thread at a time, and without it a
+# thread that keeps taking a lock can starve another waiting for it for
+# good (test-threads' release race then never sees the release).
+VALGRIND_FLAGS = --tool=memcheck --fair-sched=yes --error-exitcode=66 --leak-check=full \
 	--show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	--trace-children=no --child-silent-after-fork=yes --num-callers=40 \
 	--suppressions=$(abs_top_srcdir)/scripts/valgrind.supp

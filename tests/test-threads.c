@@ -447,6 +447,9 @@ static void test_release_while_in_use(void)
 		CU_ASSERT_EQUAL(r.used_after_release, 0);
 		/* The other thread was still calling when the release came, and
 		 * its calls after it failed. */
+		if (r.rounds_after_release != RACE_AFTER)
+			fprintf(stderr, "\n  round %u: %u rounds after the release, progress %u, failed %u\n",
+				round, r.rounds_after_release, atomic_load(&r.progress), r.failed);
 		CU_ASSERT_EQUAL(r.rounds_after_release, RACE_AFTER);
 		CU_ASSERT(r.failed > 0);
 		/* Once released, the handles stay dead. */
