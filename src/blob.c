@@ -96,6 +96,16 @@ void bn_reverse_copy(BYTE *dst, const BYTE *src, size_t len)
 		dst[i] = src[len - 1 - i];
 }
 
+void bn_reverse(BYTE *b, size_t len)
+{
+	for (size_t i = 0; i < len / 2; i++) {
+		BYTE t = b[i];
+
+		b[i] = b[len - 1 - i];
+		b[len - 1 - i] = t;
+	}
+}
+
 bool bn_be_to_dword(const BYTE *be, size_t len, DWORD *out)
 {
 	size_t n = bn_be_len(be, len);

@@ -312,6 +312,8 @@ bool bn_le_to_be(const BYTE *le, size_t len, BYTE *be, size_t width);
 /* Copies len bytes reversed, no stripping: for values whose width is fixed
  * (an RSA ciphertext is exactly k bytes, leading zeros included). */
 void bn_reverse_copy(BYTE *dst, const BYTE *src, size_t len);
+/* The same in place: Windows' byte order for an RSA block and back. */
+void bn_reverse(BYTE *b, size_t len);
 
 /* A big-endian number (CKA_PUBLIC_EXPONENT) as a DWORD; false when it is
  * longer than 4 bytes once leading zeros are stripped. */

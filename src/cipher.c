@@ -60,18 +60,6 @@ static void cipher_restart(struct key *key)
 	memcpy(key->chain, key->iv, sizeof key->chain);
 }
 
-static void bytes_reverse(BYTE *b, size_t n)
-{
-	size_t i;
-	BYTE t;
-
-	for (i = 0; i < n / 2; i++) {
-		t = b[i];
-		b[i] = b[n - 1 - i];
-		b[n - 1 - i] = t;
-	}
-}
-
 /* A failure the token reports for a mechanism it lacks is the token's
  * limit, not the caller's algorithm choice (SPEC section 7): this
  * confirms by the result what context_check_mechanism decided before the
@@ -345,7 +333,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		err = NTE_FAIL;
 		goto out;
 	}
-	bytes_reverse(data, k);
+	bn_reverse(data, k);
 	*len = k;
 	err = ERROR_SUCCESS;
 out:
@@ -379,7 +367,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	if (in == NULL)
 		return NTE_NO_MEMORY;
 	memcpy(in, data, k);
-	bytes_reverse(in, k);
+	bn_reverse(in, k);
 	rv = token_decrypt(ctx->tok, ctx->session, &mech, key->obj->priv, in, k, data, &out_len);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {

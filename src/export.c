@@ -120,10 +120,6 @@ static DWORD export_finish(DWORD err, size_t needed, DWORD *len)
 	return err;
 }
 
-/* Whether the token lets the private or secret key's value out in
- * plaintext: CKA_EXTRACTABLE and not CKA_SENSITIVE. Asked of the token
- * itself, so that a key another tool made sensitive is refused before
- * anything is read. */
 /* CKA_EXTRACTABLE and CKA_SENSITIVE of the key, in one call, and for a
  * session object only once (struct keyobj's facts). A value the token
  * hides or lacks keeps the safe answer: not extractable, sensitive. */

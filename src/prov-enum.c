@@ -10,6 +10,7 @@
 #include "config.h"
 #include "prov-enum.h"
 #include "context.h"
+#include "key.h"
 #include "util.h"
 
 #include <string.h>
@@ -52,23 +53,17 @@ static DWORD entry_copy(const struct capi11_config *cfg, void *data)
 {
 	struct enum_query *q = data;
 	const char *name;
-	size_t need;
-	DWORD type = 0;
+	DWORD type = 0, err;
 
 	name = entry_find(cfg, q->index, &type);
 	if (name == NULL)
 		return ERROR_NO_MORE_ITEMS;
-	need = strlen(name) + 1;
-	if (q->name != NULL && *q->len < need) {
-		*q->len = (DWORD)need;
-		return ERROR_MORE_DATA;
-	}
-	if (q->name != NULL)
-		memcpy(q->name, name, need);
-	*q->len = (DWORD)need;
-	if (q->type != NULL)
+	/* The name with its terminating NUL, by the buffer rule of every
+	 * parameter (SPEC section 2). */
+	err = param_put((BYTE *)q->name, q->len, name, (DWORD)strlen(name) + 1);
+	if (err == ERROR_SUCCESS && q->type != NULL)
 		*q->type = type;
-	return ERROR_SUCCESS;
+	return err;
 }
 
 DWORD prov_enum(DWORD index, DWORD *type, char *name, DWORD *len)
