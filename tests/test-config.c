@@ -5,6 +5,7 @@
 #endif
 #include "config.h"
 #include "cutest.h"
+#include "testutil.h"
 
 #include "conffile.h"
 #include "util.h"
@@ -23,54 +24,9 @@
 #define PROV_DSS_DH 13u
 #define PROV_RSA_AES 24u
 
-static char tmpdir[] = "/tmp/capi11-test-config-XXXXXX";
-static char *written[32];
-static size_t n_written;
-
 static int suite_init(void)
 {
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int suite_cleanup(void)
-{
-	size_t i;
-
-	for (i = 0; i < n_written; i++) {
-		unlink(written[i]);
-		free(written[i]);
-	}
-	rmdir(tmpdir);
-	return 0;
-}
-
-/* Writes text to a file of the scratch folder and returns its path. */
-static const char *file_write(const char *name, const char *text, size_t len)
-{
-	char *path;
-	FILE *f;
-
-	if (n_written == CAPI11_N_ELEMENTS(written) ||
-	    asprintf(&path, "%s/%s", tmpdir, name) < 0)
-		return NULL;
-	f = fopen(path, "wb");
-	if (f == NULL) {
-		free(path);
-		return NULL;
-	}
-	if (len > 0 && fwrite(text, 1, len, f) != len) {
-		fclose(f);
-		free(path);
-		return NULL;
-	}
-	fclose(f);
-	written[n_written++] = path;
-	return path;
-}
-
-static const char *file_write_text(const char *name, const char *text)
-{
-	return file_write(name, text, strlen(text));
+	return testutil_scratch_init("config");
 }
 
 static const char full_example[] =
@@ -105,7 +61,7 @@ static void test_full_example(void)
 	struct capi11_config *cfg;
 	const char *path;
 
-	path = file_write_text("full.conf", full_example);
+	path = testutil_scratch_write_text("full.conf", full_example);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	cfg = config_load(path, &error);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
@@ -295,9 +251,9 @@ static void test_missing_file(void)
 {
 	struct config_error error = { 0 };
 	struct capi11_config *cfg;
-	char path[sizeof tmpdir + 32];
+	char path[128];
 
-	snprintf(path, sizeof path, "%s/does-not-exist.conf", tmpdir);
+	snprintf(path, sizeof path, "%s/does-not-exist.conf", testutil_scratch_dir());
 	cfg = config_load(path, &error);
 	assert_empty(cfg);
 	config_free(cfg);
@@ -313,7 +269,7 @@ static void test_env_selection(void)
 	struct capi11_config *cfg;
 	const char *path;
 
-	path = file_write_text("env.conf", "[capi11]\nrsa-bits = 1536\n");
+	path = testutil_scratch_write_text("env.conf", "[capi11]\nrsa-bits = 1536\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 
 	CU_ASSERT_EQUAL_FATAL(setenv("CAPI11_CONF", path, 1), 0);
@@ -417,7 +373,7 @@ static void test_error_from_file(void)
 	struct capi11_config *cfg;
 	const char *path;
 
-	path = file_write("nul.conf", text, sizeof text - 1);
+	path = testutil_scratch_write("nul.conf", text, sizeof text - 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	cfg = config_load(path, &error);
 	CU_ASSERT_PTR_NULL(cfg);
@@ -434,7 +390,7 @@ static void test_unreadable(void)
 	const char *path;
 	size_t len = 1024 * 1024 + 1;
 
-	cfg = config_load(tmpdir, &error);       /* a directory */
+	cfg = config_load(testutil_scratch_dir(), &error);       /* a directory */
 	CU_ASSERT_PTR_NULL(cfg);
 	CU_ASSERT_EQUAL(error.code, EISDIR);
 	CU_ASSERT_EQUAL(error.line, 0);
@@ -442,7 +398,7 @@ static void test_unreadable(void)
 	big = malloc(len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
 	memset(big, '#', len);
-	path = file_write("big.conf", big, len);
+	path = testutil_scratch_write("big.conf", big, len);
 	free(big);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	cfg = config_load(path, &error);
@@ -476,7 +432,7 @@ static void test_pin_value_wiped(void)
 	struct capi11_config *cfg;
 	const char *path;
 
-	path = file_write_text("secret.conf", text);
+	path = testutil_scratch_write_text("secret.conf", text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 
 	secret_leaks = 0;
@@ -570,7 +526,7 @@ static CU_TestInfo config_tests[] = {
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "config", suite_init, suite_cleanup, NULL, NULL, config_tests },
+	{ "config", suite_init, testutil_scratch_cleanup, NULL, NULL, config_tests },
 	CU_SUITE_INFO_NULL,
 };
 

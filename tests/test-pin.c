@@ -5,6 +5,7 @@
 #endif
 #include "config.h"
 #include "cutest.h"
+#include "testutil.h"
 
 #include "pin.h"
 #include "util.h"
@@ -24,51 +25,9 @@
 
 #include <p11-kit/pin.h>
 
-static char tmpdir[] = "/tmp/capi11-test-pin-XXXXXX";
-static char *written[32];
-static size_t n_written;
-
 static int suite_init(void)
 {
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int suite_cleanup(void)
-{
-	size_t i;
-
-	for (i = 0; i < n_written; i++) {
-		unlink(written[i]);
-		free(written[i]);
-	}
-	rmdir(tmpdir);
-	return 0;
-}
-
-/* Writes len bytes to a file of the scratch folder; returns its path. */
-static const char *file_write(const char *name, const char *data, size_t len)
-{
-	char *path;
-	int fd;
-
-	if (n_written == CAPI11_N_ELEMENTS(written) ||
-	    asprintf(&path, "%s/%s", tmpdir, name) < 0)
-		return NULL;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		return NULL;
-	}
-	close(fd);
-	written[n_written++] = path;
-	return path;
-}
-
-static const char *file_write_text(const char *name, const char *text)
-{
-	return file_write(name, text, strlen(text));
+	return testutil_scratch_init("pin");
 }
 
 static void assert_pin(const char *source, const char *expected)
@@ -96,7 +55,7 @@ static void assert_no_pin(const char *source, int expected_err)
 
 static void test_plain_path(void)
 {
-	const char *path = file_write_text("plain.pin", "1234\n");
+	const char *path = testutil_scratch_write_text("plain.pin", "1234\n");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	assert_pin(path, "1234");
@@ -104,7 +63,7 @@ static void test_plain_path(void)
 
 static void test_file_uri(void)
 {
-	const char *path = file_write_text("uri.pin", "5678");
+	const char *path = testutil_scratch_write_text("uri.pin", "5678");
 	char *uri;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
@@ -123,29 +82,29 @@ static void test_file_uri(void)
 
 static void test_file_uri_percent(void)
 {
-	const char *path = file_write_text("my pin #1.txt", "24680\n");
+	const char *path = testutil_scratch_write_text("my pin #1.txt", "24680\n");
 	char *uri;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	CU_ASSERT_FATAL(asprintf(&uri, "file://%s/my%%20pin%%20%%231.txt", tmpdir) > 0);
+	CU_ASSERT_FATAL(asprintf(&uri, "file://%s/my%%20pin%%20%%231.txt", testutil_scratch_dir()) > 0);
 	assert_pin(uri, "24680");
 	free(uri);
 	/* Lower-case hex digits are the same octet (RFC 3986, 2.1). */
-	CU_ASSERT_FATAL(asprintf(&uri, "file://%s/my%%20pin%%20%%231%%2etxt", tmpdir) > 0);
+	CU_ASSERT_FATAL(asprintf(&uri, "file://%s/my%%20pin%%20%%231%%2etxt", testutil_scratch_dir()) > 0);
 	assert_pin(uri, "24680");
 	free(uri);
 	/* Outside a URI, "%20" is part of the file name. */
-	CU_ASSERT_FATAL(asprintf(&uri, "%s/my%%20pin%%20%%231.txt", tmpdir) > 0);
+	CU_ASSERT_FATAL(asprintf(&uri, "%s/my%%20pin%%20%%231.txt", testutil_scratch_dir()) > 0);
 	assert_no_pin(uri, ENOENT);
 	free(uri);
 }
 
 static void test_line_end(void)
 {
-	const char *crlf = file_write_text("crlf.pin", "1111\r\n");
-	const char *two = file_write_text("two.pin", "2222\n\n");
-	const char *blank = file_write_text("blank.pin", "33 3 \n");
-	const char *empty = file_write_text("empty.pin", "");
+	const char *crlf = testutil_scratch_write_text("crlf.pin", "1111\r\n");
+	const char *two = testutil_scratch_write_text("two.pin", "2222\n\n");
+	const char *blank = testutil_scratch_write_text("blank.pin", "33 3 \n");
+	const char *empty = testutil_scratch_write_text("empty.pin", "");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(crlf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(two);
@@ -165,13 +124,13 @@ static void test_errors(void)
 
 	assert_no_pin(NULL, EINVAL);
 	assert_no_pin("", EINVAL);
-	CU_ASSERT_FATAL(asprintf(&uri, "%s/absent.pin", tmpdir) > 0);
+	CU_ASSERT_FATAL(asprintf(&uri, "%s/absent.pin", testutil_scratch_dir()) > 0);
 	assert_no_pin(uri, ENOENT);
 	free(uri);
-	CU_ASSERT_FATAL(asprintf(&uri, "file://%s/absent.pin", tmpdir) > 0);
+	CU_ASSERT_FATAL(asprintf(&uri, "file://%s/absent.pin", testutil_scratch_dir()) > 0);
 	assert_no_pin(uri, ENOENT);
 	free(uri);
-	assert_no_pin(tmpdir, EISDIR);
+	assert_no_pin(testutil_scratch_dir(), EISDIR);
 
 	/* file: URIs that name no local absolute path. */
 	assert_no_pin("file:relative.pin", EINVAL);
@@ -182,28 +141,28 @@ static void test_errors(void)
 	assert_no_pin("file:/tmp/a?query", EINVAL);
 
 	/* A NUL byte cannot be part of a C string PIN. */
-	nul = file_write("nul.pin", "12\0" "34", 5);
+	nul = testutil_scratch_write("nul.pin", "12\0" "34", 5);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(nul);
 	assert_no_pin(nul, EINVAL);
 
 	/* PIN_MAX bytes are accepted with either line end, one more is not. */
 	memset(max, '7', PIN_MAX);
 	max[PIN_MAX] = '\n';
-	path = file_write("max.pin", max, PIN_MAX + 1);
+	path = testutil_scratch_write("max.pin", max, PIN_MAX + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	max[PIN_MAX] = '\0';
 	assert_pin(path, max);
 	max[PIN_MAX] = '\r';
 	max[PIN_MAX + 1] = '\n';
-	path = file_write("max-crlf.pin", max, PIN_MAX + 2);
+	path = testutil_scratch_write("max-crlf.pin", max, PIN_MAX + 2);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	max[PIN_MAX] = '\0';
 	assert_pin(path, max);
 	max[PIN_MAX] = '7';
-	path = file_write("long.pin", max, PIN_MAX + 1);
+	path = testutil_scratch_write("long.pin", max, PIN_MAX + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	assert_no_pin(path, E2BIG);
-	path = file_write("long-nl.pin", max, PIN_MAX + 2);   /* "7...77\n" */
+	path = testutil_scratch_write("long-nl.pin", max, PIN_MAX + 2);   /* "7...77\n" */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	assert_no_pin(path, E2BIG);
 	/* A device that never ends is cut off, not read forever. */
@@ -223,7 +182,7 @@ static void free_hook_check(void *ptr, size_t len)
 
 static void test_wiped(void)
 {
-	const char *path = file_write_text("secret.pin", "p1n-7345-secret\n");
+	const char *path = testutil_scratch_write_text("secret.pin", "p1n-7345-secret\n");
 	char *uri, *pin;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
@@ -554,7 +513,7 @@ static CU_TestInfo prompt_tests[] = {
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "pin-source", suite_init, suite_cleanup, NULL, NULL, source_tests },
+	{ "pin-source", suite_init, testutil_scratch_cleanup, NULL, NULL, source_tests },
 	{ "prompt", NULL, NULL, NULL, NULL, prompt_tests },
 	CU_SUITE_INFO_NULL,
 };

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "fixture.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,4 +334,57 @@ int testutil_token_count(const char *token, const char *type, const char *name)
 	}
 	free(out);
 	return count;
+}
+
+static char scratch_dir[64];
+static char *scratch_files[32];
+static size_t n_scratch_files;
+
+int testutil_scratch_init(const char *stem)
+{
+	snprintf(scratch_dir, sizeof scratch_dir, "/tmp/capi11-test-%s-XXXXXX", stem);
+	return mkdtemp(scratch_dir) == NULL ? -1 : 0;
+}
+
+const char *testutil_scratch_dir(void)
+{
+	return scratch_dir;
+}
+
+const char *testutil_scratch_write(const char *name, const void *data, size_t len)
+{
+	char *path;
+	int fd;
+
+	if (n_scratch_files == sizeof scratch_files / sizeof *scratch_files ||
+	    asprintf(&path, "%s/%s", scratch_dir, name) < 0)
+		return NULL;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	scratch_files[n_scratch_files++] = path;
+	return path;
+}
+
+const char *testutil_scratch_write_text(const char *name, const char *text)
+{
+	return testutil_scratch_write(name, text, strlen(text));
+}
+
+int testutil_scratch_cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < n_scratch_files; i++) {
+		unlink(scratch_files[i]);
+		free(scratch_files[i]);
+	}
+	n_scratch_files = 0;
+	rmdir(scratch_dir);
+	return 0;
 }

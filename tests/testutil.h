@@ -104,4 +104,16 @@ char *testutil_stderr_end(size_t *len);
  * --list-objects shows them; all objects of the type when name is NULL. */
 int testutil_token_count(const char *token, const char *type, const char *name);
 
+/* A scratch folder for tests that need files but no token (the fixture
+ * directory needs SoftHSM): "/tmp/capi11-test-<stem>-XXXXXX".
+ * testutil_scratch_init makes it (a suite init: 0, or -1 on failure);
+ * testutil_scratch_write writes a file there (mode 0600) and returns its
+ * path, kept until testutil_scratch_cleanup removes the files and the
+ * folder; NULL on failure. testutil_scratch_dir is the folder. */
+int testutil_scratch_init(const char *stem);
+const char *testutil_scratch_dir(void);
+const char *testutil_scratch_write(const char *name, const void *data, size_t len);
+const char *testutil_scratch_write_text(const char *name, const char *text);
+int testutil_scratch_cleanup(void);
+
 #endif
