@@ -3,6 +3,7 @@
 #include "tool.h"
 #include "names.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -27,6 +28,137 @@ static HCRYPTPROV login_prov;
 static FILE *msg(void)
 {
 	return msg_stream ? msg_stream : stderr;
+}
+
+/* ---- PINs in URIs ---------------------------------------------------------- */
+
+#define REDACT_BUFS 4
+#define REDACT_LEN 1024
+#define PIN_VALUE_ATTR "pin-value"
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 7512 separates path attributes with ';' and query attributes with
+ * '&' after '?'; a value ends at the next of those (or a fragment). */
+static bool uri_separator(char c)
+{
+	return c == ':' || c == ';' || c == '?' || c == '&';
+}
+
+/* Whether the attribute name in [name, end) is pin-value once its
+ * percent-escapes are decoded, compared without case. */
+static bool name_is_pin_value(const char *name, const char *end)
+{
+	const char *want = PIN_VALUE_ATTR;
+
+	while (name < end) {
+		int c = (unsigned char)*name;
+
+		if (c == '%' && end - name >= 3 && hex_digit(name[1]) >= 0 && hex_digit(name[2]) >= 0) {
+			c = hex_digit(name[1]) << 4 | hex_digit(name[2]);
+			name += 3;
+		} else {
+			name++;
+		}
+		if (*want == '\0' || tolower(c) != *want)
+			return false;
+		want++;
+	}
+	return *want == '\0';
+}
+
+/* Calls found(value, value_end) for each pin-value attribute of the
+ * pkcs11: URIs in s; returns how many there are. */
+static int pin_value_walk(const char *s, void (*found)(const char *, const char *, void *),
+			  void *data)
+{
+	const char *p = s;
+	int n = 0;
+
+	for (; (p = strcasestr(p, "pkcs11:")) != NULL; ) {
+		p += strlen("pkcs11:") - 1;     /* at the ':' that opens the path */
+		while (*p != '\0' && uri_separator(*p)) {
+			const char *name = p + 1, *eq = name, *end;
+
+			while (*eq != '\0' && *eq != '=' && !uri_separator(*eq) && *eq != '#')
+				eq++;
+			end = eq;
+			if (*eq == '=')
+				for (end = eq + 1; *end != '\0' && !uri_separator(*end) && *end != '#';
+				     end++)
+					;
+			if (*eq == '=' && name_is_pin_value(name, eq)) {
+				n++;
+				if (found != NULL)
+					found(eq + 1, end, data);
+			}
+			p = end;
+		}
+	}
+	return n;
+}
+
+static void pin_value_scrub(const char *value, const char *end, void *data)
+{
+	(void)data;
+	/* The bytes are argv's own: const only because the walk is shared. */
+	memset((char *)value, '*', (size_t)(end - value));
+}
+
+bool tool_arg_scrub_pin_value(char *arg)
+{
+	return pin_value_walk(arg, pin_value_scrub, NULL) > 0;
+}
+
+struct redaction {
+	const char *from;       /* the next byte of the source to copy */
+	char *out;
+	size_t len, max;
+};
+
+static void redact_put(struct redaction *r, const char *p, size_t n)
+{
+	if (r->len < r->max)
+		r->len += (size_t)snprintf(r->out + r->len, r->max - r->len, "%.*s", (int)n, p);
+	if (r->len > r->max)
+		r->len = r->max;
+}
+
+static void redact_value(const char *value, const char *end, void *data)
+{
+	struct redaction *r = data;
+
+	redact_put(r, r->from, (size_t)(value - r->from));
+	redact_put(r, "***", 3);
+	r->from = end;
+}
+
+const char *tool_redact(const char *s)
+{
+	static char bufs[REDACT_BUFS][REDACT_LEN];
+	static int next;
+	struct redaction r;
+
+	if (s == NULL)
+		return NULL;
+	r.out = bufs[next++ % REDACT_BUFS];
+	r.out[0] = '\0';
+	r.len = 0;
+	r.max = REDACT_LEN;
+	r.from = s;
+	if (pin_value_walk(s, redact_value, &r) == 0)
+		return s;
+	redact_put(&r, r.from, strlen(r.from));
+	return r.out;
 }
 
 bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
@@ -221,7 +353,8 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 		err = GetLastError();
 		tool_free_secret(pin, PIN_MAX + 1);
 		login_prov = 0;
-		tool_fail(err, "cannot open provider %s", opts->provider ? opts->provider : "(default)");
+		tool_fail(err, "cannot open provider %s",
+			  opts->provider ? tool_redact(opts->provider) : "(default)");
 		return false;
 	}
 	if (!CryptSetProvParam(login_prov, PP_KEYEXCHANGE_PIN, pin, 0)) {
@@ -256,11 +389,11 @@ bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPT
 	*prov = 0;
 	if (container != NULL)
 		tool_fail(err, "cannot open container %s on provider %s", container,
-			  opts->provider ? opts->provider : "(default)");
+			  opts->provider ? tool_redact(opts->provider) : "(default)");
 	else
 		tool_fail(err, "cannot open %s on provider %s", (flags & CRYPT_VERIFYCONTEXT) ?
 			  "a context" : "the default container",
-			  opts->provider ? opts->provider : "(default)");
+			  opts->provider ? tool_redact(opts->provider) : "(default)");
 	return false;
 }
 
