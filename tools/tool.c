@@ -443,6 +443,50 @@ out:
 	return buf;
 }
 
+/* Opens path for tool_write_file: never through a symbolic link, a new
+ * file 0600, an existing one in place (so its mode is never widened: open
+ * without creating changes no mode). A secret narrows an existing regular
+ * file that group or others may read or write to its owner's bits before a
+ * byte is written; a file the tool may not chmod is refused instead. */
+static int out_open(const char *path, bool secret)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		/* O_NOFOLLOW answers ELOOP for a link, dangling or not. */
+		if (err == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			tool_error("refusing to write %s: it is a symbolic link, which the tool "
+				   "never follows (name the target itself, or '-' for stdout)",
+				   path);
+		else
+			tool_error("cannot create %s: %s", path, strerror(err));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		tool_error("cannot create %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		return fd;      /* a device or a pipe: nothing to truncate or narrow */
+	if (secret && (st.st_mode & 077) != 0 && fchmod(fd, st.st_mode & 0700) != 0) {
+		tool_error("refusing to write a secret to %s: group or others may read it "
+			   "(mode %04o) and it cannot be made private: %s", path,
+			   (unsigned)(st.st_mode & 07777), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) != 0) {
+		tool_error("cannot truncate %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 bool tool_write_file(const char *path, const void *data, size_t len, bool secret)
 {
 	bool to_stdout = path == NULL || strcmp(path, "-") == 0;
@@ -451,11 +495,9 @@ bool tool_write_file(const char *path, const void *data, size_t len, bool secret
 	bool ok = true;
 
 	if (!to_stdout) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
-		if (fd < 0) {
-			tool_error("cannot create %s: %s", path, strerror(errno));
+		fd = out_open(path, secret);
+		if (fd < 0)
 			return false;
-		}
 	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
