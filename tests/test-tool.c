@@ -207,6 +207,89 @@ static void test_help_and_usage(void)
 	CU_ASSERT_EQUAL(tool(NULL, "list --pin 1234"), 2);
 }
 
+/* A provider whose configured URI carries pin-value: list, in text and
+ * JSON, by enumeration and by name, when the PIN is wrong (every error
+ * path) and right, never prints the PIN. The canary is a PIN nothing else
+ * in the output could contain. */
+static void test_list_config_pin_value(void)
+{
+	static const char canary[] = "Zq9-canary-PIN";
+	char *saved = strdup(getenv("CAPI11_CONF"));
+	char *uri = fixture_token_uri_nopin(label);
+	char text[4096];
+	char *conf, *out = NULL;
+	const char *const runs[] = { "list", "list --json", "list --provider canary",
+				     "list --provider canary --json", "list --provider good",
+				     "list --provider good --json" };
+
+	snprintf(text, sizeof text,
+		 "[provider \"canary\"]\n"
+		 "uri = %s&pin-value=%s\n"
+		 "[provider \"good\"]\n"
+		 "uri = %s\n"
+		 "pin-value = %s\n",
+		 uri, canary, uri, FIXTURE_PIN);
+	conf = fixture_write_file("capi11-canary.conf", text, strlen(text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	CU_ASSERT_EQUAL(chmod(conf, 0600), 0);
+	setenv("CAPI11_CONF", conf, 1);
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		int st = tool(&out, "%s", runs[i]);
+
+		CU_ASSERT_TRUE(st == 0 || st == 1);
+		CU_ASSERT_PTR_NULL(strstr(out, canary));
+		if (strstr(out, canary) != NULL)
+			fprintf(stderr, "%s printed the PIN:\n%s\n", runs[i], out);
+		/* The listing did reach the token through the good provider. */
+		if (strstr(runs[i], "canary") == NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(out, "c1"));
+		free(out);
+	}
+	setenv("CAPI11_CONF", saved, 1);
+	free(saved);
+	free(conf);
+	free(uri);
+}
+
+/* A PIN inside a pkcs11: URI on the command line is as visible to every
+ * user (ps, /proc/PID/cmdline) as --pin: refused as a usage error, exit 2,
+ * whichever option or argument carries it and however the attribute name
+ * is spelled, with a message that points to the PIN sources that are not
+ * argv and does not repeat the PIN. */
+static void test_pin_value_in_argv(void)
+{
+	static const char *const cmds[] = {
+		"list --provider 'pkcs11:token=t?module-path=/nowhere.so&pin-value=CANARY-17'",
+		"list --provider='pkcs11:token=t?pin-value=CANARY-17'",
+		"list --provider 'pkcs11:token=t?PIN-Value=CANARY-17'",
+		"list --provider 'pkcs11:token=t?pin%2dvalue=CANARY-17'",
+		"list --provider 'pkcs11:token=t;pin-value=CANARY-17'",
+		"export --provider 'pkcs11:token=t?pin-value=CANARY-17' --out x",
+		"genkey --container c --provider 'pkcs11:?pin-value=CANARY-17'",
+		"wrap --to x --provider 'pkcs11:token=t?module-name=m&pin-value=CANARY-17'",
+		"import --container c 'pkcs11:token=t?pin-value=CANARY-17'",
+		"dump 'pkcs11:token=t?pin-value=CANARY-17'",
+		"demo 'pkcs11:token=t?pin-value=CANARY-17'",
+	};
+	char *out;
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		CU_ASSERT_EQUAL(tool(&out, "%s", cmds[i]), 2);
+		CU_ASSERT_PTR_NULL(strstr(out, "CANARY-17"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "--pin-file"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "pin-source="));
+		if (strstr(out, "--pin-file") == NULL || strstr(out, "CANARY-17") != NULL)
+			fprintf(stderr, "%s:\n%s\n", cmds[i], out);
+		free(out);
+	}
+	/* pin-source names a file: not a PIN, not refused (the module is
+	 * missing: a failure, exit 1). */
+	CU_ASSERT_EQUAL(tool(&out, "list --provider 'pkcs11:token=t?module-path=/nowhere.so&"
+			     "pin-source=/nowhere.pin'"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_"));
+	free(out);
+}
+
 /* ---- genkey and list ---- */
 
 static void test_genkey_list(void)
@@ -516,6 +599,112 @@ static void test_wrap(void)
 			     path_of("msg.txt")), 2);
 }
 
+/* ---- --out files ---- */
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void write_mode(const char *name, const char *text, mode_t mode)
+{
+	write_bytes(name, text, strlen(text));
+	CU_ASSERT_EQUAL_FATAL(chmod(path_of(name), mode), 0);
+}
+
+/* Key blobs are secrets: a new --out file is 0600 whatever the umask,
+ * public blobs too; an existing file keeps its mode (a secret narrows one
+ * that group or others could read, as capi11-tool(1) says) and is
+ * truncated, never replaced by a wider one. */
+static void test_out_modes(void)
+{
+	static const mode_t umasks[] = { 022, 0 };
+	size_t len;
+	unsigned char *b;
+	mode_t saved;
+
+	for (size_t i = 0; i < sizeof umasks / sizeof umasks[0]; i++) {
+		saved = umask(umasks[i]);
+		unlink(path_of("new.pub"));
+		unlink(path_of("new.priv"));
+		CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --out %s", common,
+				     path_of("new.pub")), 0);
+		CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s",
+				     common, path_of("new.priv")), 0);
+		umask(saved);
+		CU_ASSERT_EQUAL(mode_of(path_of("new.pub")), 0600);
+		CU_ASSERT_EQUAL(mode_of(path_of("new.priv")), 0600);
+	}
+	CU_ASSERT_TRUE(files_equal(path_of("new.pub"), path_of("c2.publickeyblob")));
+	CU_ASSERT_TRUE(files_equal(path_of("new.priv"), path_of("c2.privatekeyblob")));
+
+	/* 0600 stays 0600; the old, longer content is gone. */
+	write_mode("old.priv", "an old file, longer than nothing at all and than a header........"
+		   "..................................................................."
+		   "..................................................................."
+		   "..................................................................."
+		   "..................................................................."
+		   "..................................................................."
+		   "...................................................................",
+		   0600);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s", common,
+			     path_of("old.priv")), 0);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.priv")), 0600);
+	CU_ASSERT_TRUE(files_equal(path_of("old.priv"), path_of("c2.privatekeyblob")));
+	/* 0640 is not widened: a public blob leaves it as it is... */
+	write_mode("old.pub", "old", 0640);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --out %s", common,
+			     path_of("old.pub")), 0);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.pub")), 0640);
+	b = read_all(path_of("old.pub"), &len);
+	CU_ASSERT_EQUAL(len, 20 + 128);
+	free(b);
+	/* ...and a secret narrows it to the owner before it is written. */
+	write_mode("old.priv2", "old", 0640);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s", common,
+			     path_of("old.priv2")), 0);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.priv2")), 0600);
+	write_mode("old.priv3", "old", 0444);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s", common,
+			     path_of("old.priv3")), geteuid() == 0 ? 0 : 1);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.priv3")), geteuid() == 0 ? 0400 : 0444);
+}
+
+/* --out never follows a symbolic link, dangling or not: refused with an
+ * error that says so, and the link's target is left as it was. */
+static void test_out_symlink(void)
+{
+	char *out, *text;
+	size_t len;
+
+	write_mode("victim", "untouched", 0644);
+	unlink(path_of("out.lnk"));
+	unlink(path_of("out.dangling"));
+	unlink(path_of("nowhere"));
+	CU_ASSERT_EQUAL_FATAL(symlink(path_of("victim"), path_of("out.lnk")), 0);
+	CU_ASSERT_EQUAL_FATAL(symlink(path_of("nowhere"), path_of("out.dangling")), 0);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --container c2 --type private --out %s", common,
+			     path_of("out.lnk")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "symbolic link"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --container c2 --out %s", common,
+			     path_of("out.lnk")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "symbolic link"));
+	free(out);
+	text = (char *)read_all(path_of("victim"), &len);
+	CU_ASSERT_TRUE(len == 9 && memcmp(text, "untouched", 9) == 0);
+	free(text);
+	CU_ASSERT_EQUAL(mode_of(path_of("victim")), 0644);
+	CU_ASSERT_EQUAL(tool(&out, "wrap %s --to %s --out %s", common, path_of("partner.pub.pem"),
+			     path_of("out.dangling")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "symbolic link"));
+	free(out);
+	CU_ASSERT_NOT_EQUAL(access(path_of("nowhere"), F_OK), 0);
+}
+
 /* ---- import ---- */
 
 static void test_import(void)
@@ -811,6 +1000,7 @@ static void test_demo(void)
 
 static CU_TestInfo usage_tests[] = {
 	{ "help and usage errors", test_help_and_usage },
+	{ "pin-value on the command line is refused", test_pin_value_in_argv },
 	CU_TEST_INFO_NULL,
 };
 
@@ -819,12 +1009,15 @@ static CU_TestInfo token_tests[] = {
 	{ "genkey and list", test_genkey_list },
 	{ "list shows a certificate", test_list_certificate },
 	{ "list without --provider enumerates", test_list_enumerated },
+	{ "list never prints a configured pin-value", test_list_config_pin_value },
 	{ "export PUBLICKEYBLOB blob/pem/der", test_export_public_formats },
 	{ "export PRIVATEKEYBLOB", test_export_private },
 	{ "export errors name the cause", test_export_errors },
 	{ "PIN prompt without echo", test_pin_prompt },
 	{ "export SIMPLEBLOB for a partner", test_export_simple },
 	{ "wrap with data", test_wrap },
+	{ "--out creates 0600, never widens", test_out_modes },
+	{ "--out never follows a symbolic link", test_out_symlink },
 	{ "import blob, PEM, DER", test_import },
 	{ "SYMMETRICWRAPKEYBLOB", test_symmetric_wrap },
 	{ "OPAQUEKEYBLOB and encrypted PRIVATEKEYBLOB", test_opaque_and_encrypted },
