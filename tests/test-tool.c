@@ -950,6 +950,361 @@ static void test_dump_malformed(void)
 	free(priv);
 }
 
+/* ---- dump and CryptImportKey agree ---- */
+
+/* The keys that open each kind of blob, in a container of the tool's token:
+ * the exchange key (SIMPLEBLOB), a wrap-only AES-256 key (OPAQUEKEYBLOB),
+ * an AES-256 and a 3DES session key (SYMMETRICWRAPKEYBLOB under each). */
+enum agree_pub { PUB_NONE, PUB_EXCHANGE, PUB_KEK, PUB_AES, PUB_3DES, PUB_COUNT };
+
+struct agreement {
+	HCRYPTPROV prov;
+	HCRYPTKEY pub[PUB_COUNT];
+	int rows, pending_open;
+};
+
+static const char *code_name(DWORD code)
+{
+	switch (code) {
+	case NTE_BAD_DATA: return "NTE_BAD_DATA";
+	case NTE_BAD_TYPE: return "NTE_BAD_TYPE";
+	case NTE_BAD_ALGID: return "NTE_BAD_ALGID";
+	case NTE_BAD_FLAGS: return "NTE_BAD_FLAGS";
+	case NTE_BAD_KEY: return "NTE_BAD_KEY";
+	default: return "?";
+	}
+}
+
+static void le32_put(BYTE *p, DWORD v)
+{
+	p[0] = (BYTE)v;
+	p[1] = (BYTE)(v >> 8);
+	p[2] = (BYTE)(v >> 16);
+	p[3] = (BYTE)(v >> 24);
+}
+
+/* A malformed blob: dump must call it malformed, name the problem (says)
+ * and the code the import gives; CryptImportKey, opened with the key that
+ * fits the blob type, must refuse it with that code, which comes from the
+ * SPEC (section 5) or docs/OPAQUEKEYBLOB.md. pending: a refusal the library
+ * is being taught (issue 11's degenerate PUBLICKEYBLOBs); until then an
+ * import that succeeds is reported, not failed, and dump is held to it. */
+static void agree_bad(struct agreement *a, const char *name, const BYTE *blob, size_t len,
+		      enum agree_pub pub, DWORD code, const char *says, bool pending)
+{
+	char want[64], *out, *line;
+	HCRYPTKEY k = 0;
+	BOOL ok;
+
+	a->rows++;
+	write_bytes("agree.blob", blob, len);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("agree.blob")), 1);
+	line = strstr(out, "error: ");
+	snprintf(want, sizeof want, "(CryptImportKey: %s)", code_name(code));
+	CU_ASSERT_PTR_NOT_NULL(line);
+	if (line == NULL || strstr(line, says) == NULL || strstr(line, want) == NULL) {
+		CU_FAIL("dump does not name the problem and the import's code");
+		fprintf(stderr, "%s: want \"%s\" and \"%s\" in:\n%s\n", name, says, want, out);
+	}
+	free(out);
+
+	SetLastError(0xdeadbeef);
+	ok = CryptImportKey(a->prov, blob, (DWORD)len, a->pub[pub], 0, &k);
+	if (ok) {
+		CryptDestroyKey(k);
+		if (pending) {
+			a->pending_open++;
+			fprintf(stderr, "%s: dump refuses it, the library does not yet (issue 11)\n",
+				name);
+			return;
+		}
+		CU_FAIL("CryptImportKey took a blob dump calls malformed");
+		fprintf(stderr, "%s: imported\n", name);
+		return;
+	}
+	CU_ASSERT_EQUAL(GetLastError(), code);
+	if (GetLastError() != code)
+		fprintf(stderr, "%s: CryptImportKey 0x%08lx, want %s\n", name,
+			(unsigned long)GetLastError(), code_name(code));
+}
+
+/* A well-formed blob: dump says so, and the import takes it. */
+static void agree_good(struct agreement *a, const char *name, const BYTE *blob, size_t len,
+		       enum agree_pub pub)
+{
+	HCRYPTKEY k = 0;
+	char *out;
+
+	a->rows++;
+	write_bytes("agree.blob", blob, len);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("agree.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok: well-formed"));
+	free(out);
+	CU_ASSERT_TRUE(CryptImportKey(a->prov, blob, (DWORD)len, a->pub[pub], 0, &k));
+	if (k == 0)
+		fprintf(stderr, "%s: CryptImportKey 0x%08lx\n", name, (unsigned long)GetLastError());
+	else
+		CryptDestroyKey(k);
+}
+
+/* Blob, then a copy with one DWORD (or byte) changed or cut. */
+static BYTE *copy_of(const BYTE *blob, size_t len)
+{
+	BYTE *c = malloc(len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	memcpy(c, blob, len);
+	return c;
+}
+
+static void agree_rsa(struct agreement *a)
+{
+	BYTE *pub = NULL, *priv = NULL, *c;
+	DWORD pub_len = 0, priv_len = 0;
+	HCRYPTKEY x = a->pub[PUB_EXCHANGE];
+	static const struct { size_t off; DWORD value; DWORD code; const char *says;
+			      bool pending; } edits[] = {
+		{ 12, 8, NTE_BAD_DATA, "bitlen 8", false },
+		{ 12, 1028, NTE_BAD_DATA, "bitlen 1028", false },
+		{ 12, 376, NTE_BAD_DATA, "bitlen 376", false },
+		{ 12, 0xfffffff8u, NTE_BAD_DATA, "truncated", false },
+		{ 8, 0x32415352u, NTE_BAD_DATA, "private-key magic", false },   /* RSA2 */
+		{ 8, 0x31535344u, NTE_BAD_DATA, "does not go with this magic", false }, /* DSS1 */
+		{ 8, 0x12345678u, NTE_BAD_DATA, "unknown magic", false },
+		{ 4, CALG_AES_128, NTE_BAD_ALGID, "aiKeyAlg", false },
+		{ 16, 1, NTE_BAD_DATA, "pubexp 1", false },
+		{ 16, 0, NTE_BAD_DATA, "pubexp 0", false },
+		{ 16, 2, NTE_BAD_DATA, "pubexp 2", true },
+		{ 16, 65536, NTE_BAD_DATA, "pubexp 65536", true },
+	};
+
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PUBLICKEYBLOB, 0, NULL, &pub_len));
+	pub = malloc(pub_len);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PUBLICKEYBLOB, 0, pub, &pub_len));
+	CU_ASSERT_EQUAL_FATAL(pub_len, 20 + 128);
+	agree_good(a, "PUBLICKEYBLOB", pub, pub_len, PUB_NONE);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		c = copy_of(pub, pub_len);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, pub_len, PUB_NONE, edits[i].code, edits[i].says,
+			  edits[i].pending);
+		free(c);
+	}
+	agree_bad(a, "PUBLICKEYBLOB cut", pub, 100, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	agree_bad(a, "RSAPUBKEY cut", pub, 19, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	/* Degenerate moduli: even, 0, 1. */
+	c = copy_of(pub, pub_len);
+	c[20] &= 0xfe;
+	agree_bad(a, "even modulus", c, pub_len, PUB_NONE, NTE_BAD_DATA, "modulus is even", true);
+	memset(c + 20, 0, 128);
+	agree_bad(a, "zero modulus", c, pub_len, PUB_NONE, NTE_BAD_DATA, "modulus is 0", true);
+	c[20] = 1;
+	agree_bad(a, "modulus 1", c, pub_len, PUB_NONE, NTE_BAD_DATA, "modulus is 1", true);
+	free(c);
+
+	/* PRIVATEKEYBLOB: refused before anything reaches the container. */
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PRIVATEKEYBLOB, 0, NULL, &priv_len));
+	priv = malloc(priv_len);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PRIVATEKEYBLOB, 0, priv, &priv_len));
+	CU_ASSERT_EQUAL_FATAL(priv_len, 20 + 128 + 5 * 64 + 128);
+	agree_bad(a, "PRIVATEKEYBLOB cut", priv, 20 + 128 + 5 * 64 - 1, PUB_NONE, NTE_BAD_DATA,
+		  "truncated", false);
+	c = copy_of(priv, priv_len);
+	le32_put(c + 16, 1);
+	agree_bad(a, "PRIVATEKEYBLOB pubexp 1", c, priv_len, PUB_NONE, NTE_BAD_DATA, "pubexp 1",
+		  false);
+	le32_put(c + 16, 65537);
+	le32_put(c + 8, 0x31415352u);  /* RSA1 */
+	agree_bad(a, "RSA1 in a PRIVATEKEYBLOB", c, priv_len, PUB_NONE, NTE_BAD_DATA,
+		  "public-key magic", false);
+	free(c);
+	explicit_bzero(priv, priv_len);
+	free(priv);
+	free(pub);
+}
+
+static void agree_header(struct agreement *a)
+{
+	/* A valid AES-128 PLAINTEXTKEYBLOB to break. */
+	BYTE b[12 + 16] = { PLAINTEXTKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 16, 0, 0, 0 };
+	BYTE *c;
+
+	memset(b + 12, 0x5a, 16);
+	agree_good(a, "PLAINTEXTKEYBLOB AES-128", b, sizeof b, PUB_NONE);
+	agree_bad(a, "7 bytes", b, 7, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	c = copy_of(b, sizeof b);
+	c[2] = 1;
+	agree_bad(a, "reserved", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "reserved", false);
+	c[2] = 0;
+	c[1] = 9;
+	agree_bad(a, "bVersion 9", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "bVersion 9", false);
+	c[1] = 3;
+	agree_bad(a, "bVersion 3", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "bVersion 3", false);
+	c[1] = 2;
+	c[0] = 0x55;
+	agree_bad(a, "bType 0x55", c, sizeof b, PUB_NONE, NTE_BAD_TYPE, "unknown blob type",
+		  false);
+	c[0] = 0x0a;        /* PUBLICKEYBLOBEX: named, not imported */
+	agree_bad(a, "bType 0x0a", c, sizeof b, PUB_NONE, NTE_BAD_TYPE, "0x0a", false);
+	free(c);
+}
+
+static void agree_plaintext(struct agreement *a)
+{
+	BYTE b[12 + 24] = { PLAINTEXTKEYBLOB, 2, 0, 0, 0x03, 0x66, 0, 0, 24, 0, 0, 0 };
+	BYTE *c;
+
+	memset(b + 12, 0x3c, 24);
+	agree_good(a, "PLAINTEXTKEYBLOB 3DES", b, sizeof b, PUB_NONE);
+	c = copy_of(b, sizeof b);
+	le32_put(c + 8, 16);
+	agree_bad(a, "3DES of 16 bytes", c, sizeof b, PUB_NONE, NTE_BAD_FLAGS, "dwKeySize 16",
+		  false);
+	le32_put(c + 4, CALG_AES_128);
+	le32_put(c + 8, 1);
+	agree_bad(a, "AES-128 of 1 byte", c, 13, PUB_NONE, NTE_BAD_DATA, "dwKeySize 1", false);
+	le32_put(c + 4, CALG_AES);
+	agree_bad(a, "CALG_AES", c, 13, PUB_NONE, NTE_BAD_ALGID, "CALG_AES", false);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	agree_bad(a, "CALG_RSA_KEYX", c, 13, PUB_NONE, NTE_BAD_ALGID, "aiKeyAlg", false);
+	le32_put(c + 4, CALG_AES_128);
+	le32_put(c + 8, 0);
+	agree_bad(a, "dwKeySize 0", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "dwKeySize 0", false);
+	le32_put(c + 8, 0xffffffffu);
+	agree_bad(a, "dwKeySize huge", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	agree_bad(a, "11 bytes", c, 11, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	free(c);
+}
+
+static void agree_opaque(struct agreement *a)
+{
+	/* docs/OPAQUEKEYBLOB.md's example: AES-128 under AES-256, 24 bytes. */
+	BYTE b[36 + 24] = { OPAQUEKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 'C', '1', '1', 'O',
+			    1, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 16, 0, 0, 0,
+			    0x10, 0x66, 0, 0, 24, 0, 0, 0 };
+	static const struct { size_t off; DWORD value; DWORD code; const char *says; } edits[] = {
+		{ 24, 0xffffffffu, NTE_BAD_DATA, "keyLength 4294967295" },
+		{ 8, 0x4f313144u, NTE_BAD_DATA, "magic" },
+		{ 12, 2, NTE_BAD_DATA, "format version 2" },
+		{ 32, 25, NTE_BAD_DATA, "truncated" },
+		{ 28, CALG_3DES, NTE_BAD_ALGID, "not AES" },
+		{ 16, 0x1085, NTE_BAD_DATA, "mechanism" },
+		{ 20, 0x13, NTE_BAD_DATA, "keyType" },
+		{ 32, 16, NTE_BAD_DATA, "wrappedLength 16" },
+		{ 4, CALG_AES, NTE_BAD_ALGID, "aiKeyAlg" },
+	};
+	BYTE *c;
+
+	memset(b + 36, 0xa5, 24);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		c = copy_of(b, sizeof b);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, sizeof b, PUB_KEK, edits[i].code, edits[i].says,
+			  false);
+		free(c);
+	}
+	agree_bad(a, "35 bytes", b, 35, PUB_KEK, NTE_BAD_DATA, "truncated", false);
+	/* An RSA key: its modulus length, and a PKCS#8 wrap of whole blocks. */
+	c = copy_of(b, sizeof b);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	le32_put(c + 20, 0);
+	le32_put(c + 24, 16);
+	agree_bad(a, "RSA keyLength 16", c, sizeof b, PUB_KEK, NTE_BAD_DATA, "keyLength 16",
+		  false);
+	le32_put(c + 24, 128);
+	le32_put(c + 32, 20);
+	agree_bad(a, "RSA wrappedLength 20", c, sizeof b, PUB_KEK, NTE_BAD_DATA,
+		  "wrappedLength 20", false);
+	free(c);
+}
+
+static void agree_symwrap(struct agreement *a)
+{
+	BYTE b[12 + 40] = { SYMMETRICWRAPKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 0x10, 0x66, 0, 0 };
+	BYTE *c = copy_of(b, sizeof b);
+
+	agree_bad(a, "12 wrapped bytes", c, 12 + 12, PUB_AES, NTE_BAD_DATA, "wrapped key of 12",
+		  false);
+	agree_bad(a, "AES-128 in 32", c, 12 + 32, PUB_AES, NTE_BAD_DATA, "24 key bytes", false);
+	le32_put(c + 8, CALG_AES);
+	agree_bad(a, "wrapped by CALG_AES", c, 12 + 24, PUB_AES, NTE_BAD_ALGID, "wrapping", false);
+	le32_put(c + 8, CALG_3DES);
+	agree_bad(a, "AES-128 under 3DES", c, 12 + 40, PUB_3DES, NTE_BAD_KEY, "no key wrap",
+		  false);
+	le32_put(c + 4, CALG_3DES);
+	agree_bad(a, "3DES in 32", c, 12 + 32, PUB_3DES, NTE_BAD_DATA, "RFC 3217", false);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	agree_bad(a, "RSA key wrapped", c, 12 + 40, PUB_3DES, NTE_BAD_ALGID, "aiKeyAlg", false);
+	agree_bad(a, "11 bytes", c, 11, PUB_3DES, NTE_BAD_DATA, "truncated", false);
+	free(c);
+}
+
+static void agree_simple(struct agreement *a)
+{
+	HCRYPTKEY session = 0;
+	BYTE *blob, *c;
+	DWORD len = 0;
+
+	/* A real one first: the exchange key opens it. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a->prov, CALG_AES_128, CRYPT_EXPORTABLE, &session));
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(session, a->pub[PUB_EXCHANGE], SIMPLEBLOB, 0, NULL,
+					    &len));
+	blob = malloc(len);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(session, a->pub[PUB_EXCHANGE], SIMPLEBLOB, 0, blob,
+					    &len));
+	CryptDestroyKey(session);
+	CU_ASSERT_EQUAL_FATAL(len, 12 + 128);
+	agree_good(a, "SIMPLEBLOB", blob, len, PUB_EXCHANGE);
+	/* Shorter than any RSA key the library takes. */
+	agree_bad(a, "SIMPLEBLOB of 40", blob, 12 + 40, PUB_EXCHANGE, NTE_BAD_DATA, "truncated",
+		  false);
+	agree_bad(a, "SIMPLEBLOB of 9", blob, 9, PUB_EXCHANGE, NTE_BAD_DATA, "truncated", false);
+	c = copy_of(blob, len);
+	le32_put(c + 4, CALG_AES);
+	agree_bad(a, "SIMPLEBLOB CALG_AES", c, len, PUB_EXCHANGE, NTE_BAD_ALGID, "CALG_AES", false);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	agree_bad(a, "SIMPLEBLOB CALG_RSA_KEYX", c, len, PUB_EXCHANGE, NTE_BAD_ALGID, "aiKeyAlg",
+		  false);
+	free(c);
+	free(blob);
+}
+
+/* issue 11: dump called blobs well-formed that CryptImportKey refuses
+ * (bitlen 8, a 1-byte AES key, OPAQUEKEYBLOB keyLength 0xffffffff). Every
+ * malformed blob here goes to both, on the tool's token, so any drift
+ * between dump's rules and the library's fails this test. */
+static void test_dump_import_agree(void)
+{
+	char *uri = fixture_token_uri(label);
+	struct agreement a = { 0 };
+	HCRYPTPROV gone;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&a.prov, "agree", uri, PROV_RSA_AES,
+						  CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE,
+					 &a.pub[PUB_EXCHANGE]));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, CALG_AES_256, CRYPT_KEK, &a.pub[PUB_KEK]));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, CALG_AES_256, 0, &a.pub[PUB_AES]));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, CALG_3DES, 0, &a.pub[PUB_3DES]));
+
+	agree_header(&a);
+	agree_rsa(&a);
+	agree_plaintext(&a);
+	agree_opaque(&a);
+	agree_symwrap(&a);
+	agree_simple(&a);
+	CU_ASSERT(a.rows >= 60);
+	if (a.pending_open > 0)
+		fprintf(stderr, "dump/import: %d of %d blobs wait for the library's degenerate-key "
+			"checks\n", a.pending_open, a.rows);
+
+	for (int i = PUB_EXCHANGE; i < PUB_COUNT; i++)
+		CryptDestroyKey(a.pub[i]);
+	CryptReleaseContext(a.prov, 0);
+	CryptAcquireContextA(&gone, "agree", uri, PROV_RSA_AES, CRYPT_DELETEKEYSET);
+	free(uri);
+}
+
 /* No PIN source at all: capi11's prompt on the terminal, echo off. script(1)
  * gives the tool a terminal and types the PIN into it. */
 static void test_pin_prompt(void)
@@ -1023,6 +1378,7 @@ static CU_TestInfo token_tests[] = {
 	{ "OPAQUEKEYBLOB and encrypted PRIVATEKEYBLOB", test_opaque_and_encrypted },
 	{ "dump well-formed blobs", test_dump_wellformed },
 	{ "dump malformed blobs", test_dump_malformed },
+	{ "dump and CryptImportKey agree", test_dump_import_agree },
 	CU_TEST_INFO_NULL,
 };
 
