@@ -1333,12 +1333,55 @@ static void test_pin_prompt(void)
 
 /* ---- demo ---- */
 
+/* The demo's PINs (tools/cmd-demo.c): its token's user and SO PIN. */
+#define DEMO_PIN "1234"
+#define DEMO_SO_PIN "123456"
+
+/* Writes a stand-in for prog that appends its argv, one "quoted" element a
+ * line as strace prints them, to log, then runs prog. */
+static char *argv_logger(const char *name, const char *prog, const char *log)
+{
+	char text[2048];
+	char *path;
+
+	snprintf(text, sizeof text, "#!/bin/sh\nfor a in \"$0\" \"$@\"; do printf '\"%%s\"\\n' "
+		 "\"$a\"; done >> '%s'\nexec '%s' \"$@\"\n", log, prog);
+	unlink(path_of(name));
+	path = fixture_write_file(name, text, strlen(text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0700), 0);
+	return path;
+}
+
+/* The demo passes no PIN on any child's command line, where every user
+ * could read it with ps. strace(1) (scripts/install-deps.sh installs it)
+ * records every execve of the demo and its children; where it is missing
+ * or may not trace, stand-ins for softhsm2-util and openssl, the demo's
+ * only children, record their arguments instead. */
 static void test_demo(void)
 {
-	char *out, *p, tokdir[256] = "";
+	const char *log = path_of("demo.argv");
+	char *out, *argv_text, *p, tokdir[256] = "";
+	bool traced;
+	size_t len;
 	int st;
 
-	st = tool(&out, "demo --quiet");
+	unlink(log);
+	traced = fixture_run("strace -f -qq -e trace=execve -o /dev/null true") == 0;
+	if (traced) {
+		out = fixture_capture(&st, "strace -f -qq -e trace=execve -s 4096 -o %s %s demo "
+				      "--quiet 2>&1", log, TOOL);
+	} else {
+		char *util = argv_logger("softhsm2-util", SOFTHSM2_UTIL, log);
+		char *ossl = argv_logger("openssl", OPENSSL_BIN, log);
+
+		fprintf(stderr, "no usable strace: the demo's children log their own argv\n");
+		out = fixture_capture(&st, "CAPI11_SOFTHSM2_UTIL=%s CAPI11_OPENSSL=%s %s demo "
+				      "--quiet 2>&1", util, ossl, TOOL);
+		free(util);
+		free(ossl);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_EQUAL(st, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, " 0 failed"));
 	CU_ASSERT_PTR_NULL(strstr(out, "[FAIL]"));
@@ -1351,6 +1394,21 @@ static void test_demo(void)
 	if (st != 0)
 		fprintf(stderr, "%s\n", out);
 	free(out);
+
+	/* The children ran, and none of them had a PIN in its arguments. */
+	argv_text = (char *)read_all(log, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv_text);
+	argv_text = realloc(argv_text, len + 1);
+	argv_text[len] = '\0';
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv_text, "softhsm2-util\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv_text, "--init-token\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv_text, "openssl\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "\"" DEMO_PIN "\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "\"" DEMO_SO_PIN "\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "--pin\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "--so-pin\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "pin-value"));
+	free(argv_text);
 }
 
 static CU_TestInfo usage_tests[] = {
