@@ -180,6 +180,20 @@ static void make_aes256_blob(const char *name, unsigned char key[32])
 	write_bytes(name, blob, sizeof blob);
 }
 
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void write_mode(const char *name, const char *text, mode_t mode)
+{
+	write_bytes(name, text, strlen(text));
+	CU_ASSERT_EQUAL_FATAL(chmod(path_of(name), mode), 0);
+}
+
 /* ---- usage ---- */
 
 static void test_help_and_usage(void)
@@ -208,6 +222,37 @@ static void test_help_and_usage(void)
 	CU_ASSERT_EQUAL(tool(NULL, "import"), 2);
 	/* A PIN is never a plain command-line argument. */
 	CU_ASSERT_EQUAL(tool(NULL, "list --pin 1234"), 2);
+}
+
+/* --pin-file is held to what OpenSSH asks of a private key: a regular file
+ * that neither group nor others may read or write (a FIFO must not hang
+ * the tool); a file that cannot hold a right PIN (empty, two lines) is
+ * refused before C_Login, where a card would count a wrong try. */
+static void test_pin_file_checks(void)
+{
+	static const struct { const char *text; mode_t mode; const char *says; } files[] = {
+		{ FIXTURE_PIN "\n", 0644, "group or others" },
+		{ FIXTURE_PIN "\n", 0620, "group or others" },
+		{ "\n", 0600, "one PIN on one line" },
+		{ "", 0600, "one PIN on one line" },
+		{ FIXTURE_PIN "\n" FIXTURE_PIN "\n", 0600, "one PIN on one line" },
+	};
+	char *out;
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		write_mode("bad.pin", files[i].text, files[i].mode);
+		CU_ASSERT_EQUAL(tool(&out, "list --provider 'pkcs11:token=%s?module-path=%s' "
+				     "--pin-file %s", label, SOFTHSM_MODULE, path_of("bad.pin")), 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, files[i].says));
+		CU_ASSERT_PTR_NULL(strstr(out, "C_Login"));
+		free(out);
+	}
+	unlink(path_of("pin.fifo"));
+	CU_ASSERT_EQUAL_FATAL(mkfifo(path_of("pin.fifo"), 0600), 0);
+	CU_ASSERT_EQUAL(tool(&out, "list --provider 'pkcs11:token=%s?module-path=%s' --pin-file %s",
+			     label, SOFTHSM_MODULE, path_of("pin.fifo")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a regular file"));
+	free(out);
 }
 
 /* A provider whose configured URI carries pin-value: list, in text and
@@ -603,20 +648,6 @@ static void test_wrap(void)
 }
 
 /* ---- --out files ---- */
-
-static mode_t mode_of(const char *path)
-{
-	struct stat st;
-
-	CU_ASSERT_EQUAL_FATAL(lstat(path, &st), 0);
-	return st.st_mode & 07777;
-}
-
-static void write_mode(const char *name, const char *text, mode_t mode)
-{
-	write_bytes(name, text, strlen(text));
-	CU_ASSERT_EQUAL_FATAL(chmod(path_of(name), mode), 0);
-}
 
 /* Key blobs are secrets: a new --out file is 0600 whatever the umask,
  * public blobs too; an existing file keeps its mode (a secret narrows one
@@ -1454,6 +1485,7 @@ static CU_TestInfo token_tests[] = {
 	{ "list shows a certificate", test_list_certificate },
 	{ "list without --provider enumerates", test_list_enumerated },
 	{ "list never prints a configured pin-value", test_list_config_pin_value },
+	{ "--pin-file: private, regular, one line", test_pin_file_checks },
 	{ "export PUBLICKEYBLOB blob/pem/der", test_export_public_formats },
 	{ "export PRIVATEKEYBLOB", test_export_private },
 	{ "export errors name the cause", test_export_errors },

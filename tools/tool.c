@@ -328,6 +328,73 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* At most max_len bytes of f into a new buffer; one byte more than allowed
+ * tells "too long" from "exactly max_len", and leaves room for a NUL. */
+static unsigned char *read_stream(FILE *f, const char *path, size_t max_len, size_t *len)
+{
+	unsigned char *buf;
+	size_t n;
+
+	*len = 0;
+	buf = malloc(max_len + 1);
+	if (buf == NULL) {
+		tool_error("out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, max_len + 1, f);
+	if (ferror(f)) {
+		tool_error("cannot read %s: %s", path, strerror(errno));
+		tool_free_secret(buf, max_len + 1);
+		return NULL;
+	}
+	if (n > max_len) {
+		tool_error("%s is longer than %zu bytes", path, max_len);
+		tool_free_secret(buf, max_len + 1);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* A PIN file is held to what OpenSSH asks of a private key: a regular file
+ * (a FIFO would block, a device would never end: the open does not block
+ * and the descriptor is judged, not the name), that neither group nor
+ * others may read or write. Standard input ("-") is the caller's pipe and
+ * is taken as it is. Returns the open stream, or NULL after an error. */
+static FILE *pin_file_open(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		tool_error("cannot open %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tool_error("PIN file %s is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((st.st_mode & 077) != 0) {
+		tool_error("PIN file %s may be read or written by group or others (mode %04o): "
+			   "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "rb");
+	if (f == NULL) {
+		tool_error("cannot open %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 /* --pin-file: a silent verify context logs in to the token with the PIN;
  * PKCS#11 login is per token, so the container context opened next finds
  * the token logged in. */
@@ -336,10 +403,16 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 	unsigned char *pin;
 	size_t len;
 	DWORD err;
+	FILE *f;
 
 	if (login_prov != 0)
 		return true;
-	pin = tool_read_file(opts->pin_file, PIN_MAX, &len);
+	f = pin_file_open(opts->pin_file);
+	if (f == NULL)
+		return false;
+	pin = read_stream(f, opts->pin_file, PIN_MAX, &len);
+	if (f != stdin)
+		fclose(f);
 	if (pin == NULL)
 		return false;
 	/* One trailing newline is the file's, not the PIN's. */
@@ -348,6 +421,15 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 	if (len > 0 && pin[len - 1] == '\r')
 		len--;
 	pin[len] = '\0';
+	/* Each refused login can cost a card one of its tries: a PIN that
+	 * cannot be right never reaches C_Login. */
+	if (len == 0 || memchr(pin, '\n', len) != NULL || memchr(pin, '\r', len) != NULL ||
+	    memchr(pin, '\0', len) != NULL) {
+		tool_free_secret(pin, PIN_MAX + 1);
+		tool_error("%s does not hold one PIN on one line (it is empty, or has more "
+			   "than one line): not tried", opts->pin_file);
+		return false;
+	}
 	if (!CryptAcquireContext(&login_prov, NULL, opts->provider, PROV_RSA_AES,
 				 CRYPT_VERIFYCONTEXT | CRYPT_SILENT)) {
 		err = GetLastError();
@@ -411,35 +493,17 @@ unsigned char *tool_read_file(const char *path, size_t max_len, size_t *len)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	unsigned char *buf;
-	size_t n = 0;
 	FILE *f;
 
+	*len = 0;
 	f = is_stdin ? stdin : fopen(path, "rb");
 	if (f == NULL) {
 		tool_error("cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* One byte more than allowed tells "too long" from "exactly max_len",
-	 * and leaves room for a terminating NUL. */
-	buf = malloc(max_len + 1);
-	if (buf == NULL) {
-		tool_error("out of memory");
-		goto out;
-	}
-	n = fread(buf, 1, max_len + 1, f);
-	if (ferror(f)) {
-		tool_error("cannot read %s: %s", path, strerror(errno));
-		tool_free_secret(buf, max_len + 1);
-		buf = NULL;
-	} else if (n > max_len) {
-		tool_error("%s is longer than %zu bytes", path, max_len);
-		tool_free_secret(buf, max_len + 1);
-		buf = NULL;
-	}
-out:
+	buf = read_stream(f, path, max_len, len);
 	if (!is_stdin)
 		fclose(f);
-	*len = buf ? n : 0;
 	return buf;
 }
 
