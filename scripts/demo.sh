@@ -14,8 +14,13 @@ objectstore.backend = file
 log.level = ERROR
 CONF
 export SOFTHSM2_CONF="$dir/softhsm2.conf"
-softhsm2-util --init-token --free --label capi11-demo --pin 1234 --so-pin 5678 >/dev/null
-printf '1234' > "$dir/pin"
+# No PIN on any command line, where every user can read it with ps:
+# softhsm2-util prompts for the SO PIN and the user PIN (each twice) and reads
+# them only from a terminal, so script(1) gives it one and the PINs go through
+# a pipe. Its prompt does not flush what was typed ahead.
+printf '5678\n5678\n1234\n1234\n' |
+	script -qec "softhsm2-util --init-token --free --label capi11-demo" /dev/null >/dev/null
+(umask 077 && printf '1234' > "$dir/pin")
 # No system configuration leaks into the demonstration.
 export CAPI11_CONF=/dev/null
 "$demo" "pkcs11:token=capi11-demo?module-path=$module&pin-source=file:$dir/pin"

@@ -4,7 +4,8 @@ set -eu
 packages="build-essential autoconf automake libtool pkg-config
 	libp11-kit-dev p11-kit softhsm2 opensc opensc-pkcs11
 	libcunit1-dev libssl-dev openssl
-	valgrind clang libclang-rt-14-dev"
+	valgrind clang libclang-rt-14-dev
+	strace bsdutils"
 if [ "$(id -u)" -eq 0 ]; then
 	sudo=""
 else

@@ -12,11 +12,14 @@
 
 #include <CUnit/CUnit.h>
 #include <ctype.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define TOOL TEST_BUILDDIR "/../capi11-tool"
@@ -177,6 +180,20 @@ static void make_aes256_blob(const char *name, unsigned char key[32])
 	write_bytes(name, blob, sizeof blob);
 }
 
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void write_mode(const char *name, const char *text, mode_t mode)
+{
+	write_bytes(name, text, strlen(text));
+	CU_ASSERT_EQUAL_FATAL(chmod(path_of(name), mode), 0);
+}
+
 /* ---- usage ---- */
 
 static void test_help_and_usage(void)
@@ -205,6 +222,120 @@ static void test_help_and_usage(void)
 	CU_ASSERT_EQUAL(tool(NULL, "import"), 2);
 	/* A PIN is never a plain command-line argument. */
 	CU_ASSERT_EQUAL(tool(NULL, "list --pin 1234"), 2);
+}
+
+/* --pin-file is held to what OpenSSH asks of a private key: a regular file
+ * that neither group nor others may read or write (a FIFO must not hang
+ * the tool); a file that cannot hold a right PIN (empty, two lines) is
+ * refused before C_Login, where a card would count a wrong try. */
+static void test_pin_file_checks(void)
+{
+	static const struct { const char *text; mode_t mode; const char *says; } files[] = {
+		{ FIXTURE_PIN "\n", 0644, "group or others" },
+		{ FIXTURE_PIN "\n", 0620, "group or others" },
+		{ "\n", 0600, "one PIN on one line" },
+		{ "", 0600, "one PIN on one line" },
+		{ FIXTURE_PIN "\n" FIXTURE_PIN "\n", 0600, "one PIN on one line" },
+	};
+	char *out;
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		write_mode("bad.pin", files[i].text, files[i].mode);
+		CU_ASSERT_EQUAL(tool(&out, "list --provider 'pkcs11:token=%s?module-path=%s' "
+				     "--pin-file %s", label, SOFTHSM_MODULE, path_of("bad.pin")), 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, files[i].says));
+		CU_ASSERT_PTR_NULL(strstr(out, "C_Login"));
+		free(out);
+	}
+	unlink(path_of("pin.fifo"));
+	CU_ASSERT_EQUAL_FATAL(mkfifo(path_of("pin.fifo"), 0600), 0);
+	CU_ASSERT_EQUAL(tool(&out, "list --provider 'pkcs11:token=%s?module-path=%s' --pin-file %s",
+			     label, SOFTHSM_MODULE, path_of("pin.fifo")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a regular file"));
+	free(out);
+}
+
+/* A provider whose configured URI carries pin-value: list, in text and
+ * JSON, by enumeration and by name, when the PIN is wrong (every error
+ * path) and right, never prints the PIN. The canary is a PIN nothing else
+ * in the output could contain. */
+static void test_list_config_pin_value(void)
+{
+	static const char canary[] = "Zq9-canary-PIN";
+	char *saved = strdup(getenv("CAPI11_CONF"));
+	char *uri = fixture_token_uri_nopin(label);
+	char text[4096];
+	char *conf, *out = NULL;
+	const char *const runs[] = { "list", "list --json", "list --provider canary",
+				     "list --provider canary --json", "list --provider good",
+				     "list --provider good --json" };
+
+	snprintf(text, sizeof text,
+		 "[provider \"canary\"]\n"
+		 "uri = %s&pin-value=%s\n"
+		 "[provider \"good\"]\n"
+		 "uri = %s\n"
+		 "pin-value = %s\n",
+		 uri, canary, uri, FIXTURE_PIN);
+	conf = fixture_write_file("capi11-canary.conf", text, strlen(text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	CU_ASSERT_EQUAL(chmod(conf, 0600), 0);
+	setenv("CAPI11_CONF", conf, 1);
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		int st = tool(&out, "%s", runs[i]);
+
+		CU_ASSERT_TRUE(st == 0 || st == 1);
+		CU_ASSERT_PTR_NULL(strstr(out, canary));
+		if (strstr(out, canary) != NULL)
+			fprintf(stderr, "%s printed the PIN:\n%s\n", runs[i], out);
+		/* The listing did reach the token through the good provider. */
+		if (strstr(runs[i], "canary") == NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(out, "c1"));
+		free(out);
+	}
+	setenv("CAPI11_CONF", saved, 1);
+	free(saved);
+	free(conf);
+	free(uri);
+}
+
+/* A PIN inside a pkcs11: URI on the command line is as visible to every
+ * user (ps, /proc/PID/cmdline) as --pin: refused as a usage error, exit 2,
+ * whichever option or argument carries it and however the attribute name
+ * is spelled, with a message that points to the PIN sources that are not
+ * argv and does not repeat the PIN. */
+static void test_pin_value_in_argv(void)
+{
+	static const char *const cmds[] = {
+		"list --provider 'pkcs11:token=t?module-path=/nowhere.so&pin-value=CANARY-17'",
+		"list --provider='pkcs11:token=t?pin-value=CANARY-17'",
+		"list --provider 'pkcs11:token=t?PIN-Value=CANARY-17'",
+		"list --provider 'pkcs11:token=t?pin%2dvalue=CANARY-17'",
+		"list --provider 'pkcs11:token=t;pin-value=CANARY-17'",
+		"export --provider 'pkcs11:token=t?pin-value=CANARY-17' --out x",
+		"genkey --container c --provider 'pkcs11:?pin-value=CANARY-17'",
+		"wrap --to x --provider 'pkcs11:token=t?module-name=m&pin-value=CANARY-17'",
+		"import --container c 'pkcs11:token=t?pin-value=CANARY-17'",
+		"dump 'pkcs11:token=t?pin-value=CANARY-17'",
+		"demo 'pkcs11:token=t?pin-value=CANARY-17'",
+	};
+	char *out;
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		CU_ASSERT_EQUAL(tool(&out, "%s", cmds[i]), 2);
+		CU_ASSERT_PTR_NULL(strstr(out, "CANARY-17"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "--pin-file"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "pin-source="));
+		if (strstr(out, "--pin-file") == NULL || strstr(out, "CANARY-17") != NULL)
+			fprintf(stderr, "%s:\n%s\n", cmds[i], out);
+		free(out);
+	}
+	/* pin-source names a file: not a PIN, not refused (the module is
+	 * missing: a failure, exit 1). */
+	CU_ASSERT_EQUAL(tool(&out, "list --provider 'pkcs11:token=t?module-path=/nowhere.so&"
+			     "pin-source=/nowhere.pin'"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_"));
+	free(out);
 }
 
 /* ---- genkey and list ---- */
@@ -516,6 +647,98 @@ static void test_wrap(void)
 			     path_of("msg.txt")), 2);
 }
 
+/* ---- --out files ---- */
+
+/* Key blobs are secrets: a new --out file is 0600 whatever the umask,
+ * public blobs too; an existing file keeps its mode (a secret narrows one
+ * that group or others could read, as capi11-tool(1) says) and is
+ * truncated, never replaced by a wider one. */
+static void test_out_modes(void)
+{
+	static const mode_t umasks[] = { 022, 0 };
+	size_t len;
+	unsigned char *b;
+	mode_t saved;
+
+	for (size_t i = 0; i < sizeof umasks / sizeof umasks[0]; i++) {
+		saved = umask(umasks[i]);
+		unlink(path_of("new.pub"));
+		unlink(path_of("new.priv"));
+		CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --out %s", common,
+				     path_of("new.pub")), 0);
+		CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s",
+				     common, path_of("new.priv")), 0);
+		umask(saved);
+		CU_ASSERT_EQUAL(mode_of(path_of("new.pub")), 0600);
+		CU_ASSERT_EQUAL(mode_of(path_of("new.priv")), 0600);
+	}
+	CU_ASSERT_TRUE(files_equal(path_of("new.pub"), path_of("c2.publickeyblob")));
+	CU_ASSERT_TRUE(files_equal(path_of("new.priv"), path_of("c2.privatekeyblob")));
+
+	/* 0600 stays 0600; the old, longer content is gone. */
+	write_mode("old.priv", "an old file, longer than nothing at all and than a header........"
+		   "..................................................................."
+		   "..................................................................."
+		   "..................................................................."
+		   "..................................................................."
+		   "..................................................................."
+		   "...................................................................",
+		   0600);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s", common,
+			     path_of("old.priv")), 0);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.priv")), 0600);
+	CU_ASSERT_TRUE(files_equal(path_of("old.priv"), path_of("c2.privatekeyblob")));
+	/* 0640 is not widened: a public blob leaves it as it is... */
+	write_mode("old.pub", "old", 0640);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --out %s", common,
+			     path_of("old.pub")), 0);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.pub")), 0640);
+	b = read_all(path_of("old.pub"), &len);
+	CU_ASSERT_EQUAL(len, 20 + 128);
+	free(b);
+	/* ...and a secret narrows it to the owner before it is written. */
+	write_mode("old.priv2", "old", 0640);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s", common,
+			     path_of("old.priv2")), 0);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.priv2")), 0600);
+	write_mode("old.priv3", "old", 0444);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --container c2 --type private --out %s", common,
+			     path_of("old.priv3")), geteuid() == 0 ? 0 : 1);
+	CU_ASSERT_EQUAL(mode_of(path_of("old.priv3")), geteuid() == 0 ? 0400 : 0444);
+}
+
+/* --out never follows a symbolic link, dangling or not: refused with an
+ * error that says so, and the link's target is left as it was. */
+static void test_out_symlink(void)
+{
+	char *out, *text;
+	size_t len;
+
+	write_mode("victim", "untouched", 0644);
+	unlink(path_of("out.lnk"));
+	unlink(path_of("out.dangling"));
+	unlink(path_of("nowhere"));
+	CU_ASSERT_EQUAL_FATAL(symlink(path_of("victim"), path_of("out.lnk")), 0);
+	CU_ASSERT_EQUAL_FATAL(symlink(path_of("nowhere"), path_of("out.dangling")), 0);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --container c2 --type private --out %s", common,
+			     path_of("out.lnk")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "symbolic link"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --container c2 --out %s", common,
+			     path_of("out.lnk")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "symbolic link"));
+	free(out);
+	text = (char *)read_all(path_of("victim"), &len);
+	CU_ASSERT_TRUE(len == 9 && memcmp(text, "untouched", 9) == 0);
+	free(text);
+	CU_ASSERT_EQUAL(mode_of(path_of("victim")), 0644);
+	CU_ASSERT_EQUAL(tool(&out, "wrap %s --to %s --out %s", common, path_of("partner.pub.pem"),
+			     path_of("out.dangling")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "symbolic link"));
+	free(out);
+	CU_ASSERT_NOT_EQUAL(access(path_of("nowhere"), F_OK), 0);
+}
+
 /* ---- import ---- */
 
 static void test_import(void)
@@ -761,40 +984,466 @@ static void test_dump_malformed(void)
 	free(priv);
 }
 
-/* No PIN source at all: capi11's prompt on the terminal, echo off. script(1)
- * gives the tool a terminal and types the PIN into it. */
-static void test_pin_prompt(void)
-{
-	char *out;
-	int st;
+/* ---- dump and CryptImportKey agree ---- */
 
-	if (access("/usr/bin/script", X_OK) != 0) {
-		fprintf(stderr, "no script(1): prompt test not run\n");
+/* The keys that open each kind of blob, in a container of the tool's token:
+ * the exchange key (SIMPLEBLOB), a wrap-only AES-256 key (OPAQUEKEYBLOB),
+ * an AES-256 and a 3DES session key (SYMMETRICWRAPKEYBLOB under each). */
+enum agree_pub { PUB_NONE, PUB_EXCHANGE, PUB_KEK, PUB_AES, PUB_3DES, PUB_COUNT };
+
+struct agreement {
+	HCRYPTPROV prov;
+	HCRYPTKEY pub[PUB_COUNT];
+	int rows, pending_open;
+};
+
+static const char *code_name(DWORD code)
+{
+	switch (code) {
+	case NTE_BAD_DATA: return "NTE_BAD_DATA";
+	case NTE_BAD_TYPE: return "NTE_BAD_TYPE";
+	case NTE_BAD_ALGID: return "NTE_BAD_ALGID";
+	case NTE_BAD_FLAGS: return "NTE_BAD_FLAGS";
+	case NTE_BAD_KEY: return "NTE_BAD_KEY";
+	default: return "?";
+	}
+}
+
+static void le32_put(BYTE *p, DWORD v)
+{
+	p[0] = (BYTE)v;
+	p[1] = (BYTE)(v >> 8);
+	p[2] = (BYTE)(v >> 16);
+	p[3] = (BYTE)(v >> 24);
+}
+
+/* A malformed blob: dump must call it malformed, name the problem (says)
+ * and the code the import gives; CryptImportKey, opened with the key that
+ * fits the blob type, must refuse it with that code, which comes from the
+ * SPEC (section 5) or docs/OPAQUEKEYBLOB.md. pending: a refusal the library
+ * is being taught (issue 11's degenerate PUBLICKEYBLOBs); until then an
+ * import that succeeds is reported, not failed, and dump is held to it. */
+static void agree_bad(struct agreement *a, const char *name, const BYTE *blob, size_t len,
+		      enum agree_pub pub, DWORD code, const char *says, bool pending)
+{
+	char want[64], *out, *line;
+	HCRYPTKEY k = 0;
+	BOOL ok;
+
+	a->rows++;
+	write_bytes("agree.blob", blob, len);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("agree.blob")), 1);
+	line = strstr(out, "error: ");
+	snprintf(want, sizeof want, "(CryptImportKey: %s)", code_name(code));
+	CU_ASSERT_PTR_NOT_NULL(line);
+	if (line == NULL || strstr(line, says) == NULL || strstr(line, want) == NULL) {
+		CU_FAIL("dump does not name the problem and the import's code");
+		fprintf(stderr, "%s: want \"%s\" and \"%s\" in:\n%s\n", name, says, want, out);
+	}
+	free(out);
+
+	SetLastError(0xdeadbeef);
+	ok = CryptImportKey(a->prov, blob, (DWORD)len, a->pub[pub], 0, &k);
+	if (ok) {
+		CryptDestroyKey(k);
+		if (pending) {
+			a->pending_open++;
+			fprintf(stderr, "%s: dump refuses it, the library does not yet (issue 11)\n",
+				name);
+			return;
+		}
+		CU_FAIL("CryptImportKey took a blob dump calls malformed");
+		fprintf(stderr, "%s: imported\n", name);
 		return;
 	}
-	unlink(path_of("prompted.blob"));
-	out = fixture_capture(&st, "(sleep 1; printf '%s\\n'; sleep 1) | script -qec \""
-			      "%s export --provider 'pkcs11:token=%s?module-path=%s' --container c2 "
-			      "--type private --out %s\" /dev/null", FIXTURE_PIN, TOOL, label,
-			      SOFTHSM_MODULE, path_of("prompted.blob"));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	CU_ASSERT_EQUAL(st, 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "PIN"));
-	/* Echo off: the PIN typed does not come back (a terminal echoes the
-	 * line with its CR LF). */
-	CU_ASSERT_PTR_NULL(strstr(out, FIXTURE_PIN "\r\n"));
-	CU_ASSERT_TRUE(files_equal(path_of("prompted.blob"), path_of("c2.privatekeyblob")));
+	CU_ASSERT_EQUAL(GetLastError(), code);
+	if (GetLastError() != code)
+		fprintf(stderr, "%s: CryptImportKey 0x%08lx, want %s\n", name,
+			(unsigned long)GetLastError(), code_name(code));
+}
+
+/* A well-formed blob: dump says so, and the import takes it. */
+static void agree_good(struct agreement *a, const char *name, const BYTE *blob, size_t len,
+		       enum agree_pub pub)
+{
+	HCRYPTKEY k = 0;
+	char *out;
+
+	a->rows++;
+	write_bytes("agree.blob", blob, len);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("agree.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok: well-formed"));
 	free(out);
+	CU_ASSERT_TRUE(CryptImportKey(a->prov, blob, (DWORD)len, a->pub[pub], 0, &k));
+	if (k == 0)
+		fprintf(stderr, "%s: CryptImportKey 0x%08lx\n", name, (unsigned long)GetLastError());
+	else
+		CryptDestroyKey(k);
+}
+
+/* Blob, then a copy with one DWORD (or byte) changed or cut. */
+static BYTE *copy_of(const BYTE *blob, size_t len)
+{
+	BYTE *c = malloc(len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	memcpy(c, blob, len);
+	return c;
+}
+
+static void agree_rsa(struct agreement *a)
+{
+	BYTE *pub = NULL, *priv = NULL, *c;
+	DWORD pub_len = 0, priv_len = 0;
+	HCRYPTKEY x = a->pub[PUB_EXCHANGE];
+	static const struct { size_t off; DWORD value; DWORD code; const char *says;
+			      bool pending; } edits[] = {
+		{ 12, 8, NTE_BAD_DATA, "bitlen 8", false },
+		{ 12, 1028, NTE_BAD_DATA, "bitlen 1028", false },
+		{ 12, 376, NTE_BAD_DATA, "bitlen 376", false },
+		{ 12, 0xfffffff8u, NTE_BAD_DATA, "truncated", false },
+		{ 8, 0x32415352u, NTE_BAD_DATA, "private-key magic", false },   /* RSA2 */
+		{ 8, 0x31535344u, NTE_BAD_DATA, "does not go with this magic", false }, /* DSS1 */
+		{ 8, 0x12345678u, NTE_BAD_DATA, "unknown magic", false },
+		{ 4, CALG_AES_128, NTE_BAD_ALGID, "aiKeyAlg", false },
+		{ 16, 1, NTE_BAD_DATA, "pubexp 1", false },
+		{ 16, 0, NTE_BAD_DATA, "pubexp 0", false },
+		{ 16, 2, NTE_BAD_DATA, "pubexp 2", true },
+		{ 16, 65536, NTE_BAD_DATA, "pubexp 65536", true },
+	};
+
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PUBLICKEYBLOB, 0, NULL, &pub_len));
+	pub = malloc(pub_len);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PUBLICKEYBLOB, 0, pub, &pub_len));
+	CU_ASSERT_EQUAL_FATAL(pub_len, 20 + 128);
+	agree_good(a, "PUBLICKEYBLOB", pub, pub_len, PUB_NONE);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		c = copy_of(pub, pub_len);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, pub_len, PUB_NONE, edits[i].code, edits[i].says,
+			  edits[i].pending);
+		free(c);
+	}
+	agree_bad(a, "PUBLICKEYBLOB cut", pub, 100, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	agree_bad(a, "RSAPUBKEY cut", pub, 19, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	/* Degenerate moduli: even, 0, 1. */
+	c = copy_of(pub, pub_len);
+	c[20] &= 0xfe;
+	agree_bad(a, "even modulus", c, pub_len, PUB_NONE, NTE_BAD_DATA, "modulus is even", true);
+	memset(c + 20, 0, 128);
+	agree_bad(a, "zero modulus", c, pub_len, PUB_NONE, NTE_BAD_DATA, "modulus is 0", true);
+	c[20] = 1;
+	agree_bad(a, "modulus 1", c, pub_len, PUB_NONE, NTE_BAD_DATA, "modulus is 1", true);
+	free(c);
+
+	/* PRIVATEKEYBLOB: refused before anything reaches the container. */
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PRIVATEKEYBLOB, 0, NULL, &priv_len));
+	priv = malloc(priv_len);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(x, 0, PRIVATEKEYBLOB, 0, priv, &priv_len));
+	CU_ASSERT_EQUAL_FATAL(priv_len, 20 + 128 + 5 * 64 + 128);
+	agree_bad(a, "PRIVATEKEYBLOB cut", priv, 20 + 128 + 5 * 64 - 1, PUB_NONE, NTE_BAD_DATA,
+		  "truncated", false);
+	c = copy_of(priv, priv_len);
+	le32_put(c + 16, 1);
+	agree_bad(a, "PRIVATEKEYBLOB pubexp 1", c, priv_len, PUB_NONE, NTE_BAD_DATA, "pubexp 1",
+		  false);
+	le32_put(c + 16, 65537);
+	le32_put(c + 8, 0x31415352u);  /* RSA1 */
+	agree_bad(a, "RSA1 in a PRIVATEKEYBLOB", c, priv_len, PUB_NONE, NTE_BAD_DATA,
+		  "public-key magic", false);
+	free(c);
+	explicit_bzero(priv, priv_len);
+	free(priv);
+	free(pub);
+}
+
+static void agree_header(struct agreement *a)
+{
+	/* A valid AES-128 PLAINTEXTKEYBLOB to break. */
+	BYTE b[12 + 16] = { PLAINTEXTKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 16, 0, 0, 0 };
+	BYTE *c;
+
+	memset(b + 12, 0x5a, 16);
+	agree_good(a, "PLAINTEXTKEYBLOB AES-128", b, sizeof b, PUB_NONE);
+	agree_bad(a, "7 bytes", b, 7, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	c = copy_of(b, sizeof b);
+	c[2] = 1;
+	agree_bad(a, "reserved", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "reserved", false);
+	c[2] = 0;
+	c[1] = 9;
+	agree_bad(a, "bVersion 9", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "bVersion 9", false);
+	c[1] = 3;
+	agree_bad(a, "bVersion 3", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "bVersion 3", false);
+	c[1] = 2;
+	c[0] = 0x55;
+	agree_bad(a, "bType 0x55", c, sizeof b, PUB_NONE, NTE_BAD_TYPE, "unknown blob type",
+		  false);
+	c[0] = 0x0a;        /* PUBLICKEYBLOBEX: named, not imported */
+	agree_bad(a, "bType 0x0a", c, sizeof b, PUB_NONE, NTE_BAD_TYPE, "0x0a", false);
+	free(c);
+}
+
+static void agree_plaintext(struct agreement *a)
+{
+	BYTE b[12 + 24] = { PLAINTEXTKEYBLOB, 2, 0, 0, 0x03, 0x66, 0, 0, 24, 0, 0, 0 };
+	BYTE *c;
+
+	memset(b + 12, 0x3c, 24);
+	agree_good(a, "PLAINTEXTKEYBLOB 3DES", b, sizeof b, PUB_NONE);
+	c = copy_of(b, sizeof b);
+	le32_put(c + 8, 16);
+	agree_bad(a, "3DES of 16 bytes", c, sizeof b, PUB_NONE, NTE_BAD_FLAGS, "dwKeySize 16",
+		  false);
+	le32_put(c + 4, CALG_AES_128);
+	le32_put(c + 8, 1);
+	agree_bad(a, "AES-128 of 1 byte", c, 13, PUB_NONE, NTE_BAD_DATA, "dwKeySize 1", false);
+	le32_put(c + 4, CALG_AES);
+	agree_bad(a, "CALG_AES", c, 13, PUB_NONE, NTE_BAD_ALGID, "CALG_AES", false);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	agree_bad(a, "CALG_RSA_KEYX", c, 13, PUB_NONE, NTE_BAD_ALGID, "aiKeyAlg", false);
+	le32_put(c + 4, CALG_AES_128);
+	le32_put(c + 8, 0);
+	agree_bad(a, "dwKeySize 0", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "dwKeySize 0", false);
+	le32_put(c + 8, 0xffffffffu);
+	agree_bad(a, "dwKeySize huge", c, sizeof b, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	agree_bad(a, "11 bytes", c, 11, PUB_NONE, NTE_BAD_DATA, "truncated", false);
+	free(c);
+}
+
+static void agree_opaque(struct agreement *a)
+{
+	/* docs/OPAQUEKEYBLOB.md's example: AES-128 under AES-256, 24 bytes. */
+	BYTE b[36 + 24] = { OPAQUEKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 'C', '1', '1', 'O',
+			    1, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 16, 0, 0, 0,
+			    0x10, 0x66, 0, 0, 24, 0, 0, 0 };
+	static const struct { size_t off; DWORD value; DWORD code; const char *says; } edits[] = {
+		{ 24, 0xffffffffu, NTE_BAD_DATA, "keyLength 4294967295" },
+		{ 8, 0x4f313144u, NTE_BAD_DATA, "magic" },
+		{ 12, 2, NTE_BAD_DATA, "format version 2" },
+		{ 32, 25, NTE_BAD_DATA, "truncated" },
+		{ 28, CALG_3DES, NTE_BAD_ALGID, "not AES" },
+		{ 16, 0x1085, NTE_BAD_DATA, "mechanism" },
+		{ 20, 0x13, NTE_BAD_DATA, "keyType" },
+		{ 32, 16, NTE_BAD_DATA, "wrappedLength 16" },
+		{ 4, CALG_AES, NTE_BAD_ALGID, "aiKeyAlg" },
+	};
+	BYTE *c;
+
+	memset(b + 36, 0xa5, 24);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		c = copy_of(b, sizeof b);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, sizeof b, PUB_KEK, edits[i].code, edits[i].says,
+			  false);
+		free(c);
+	}
+	agree_bad(a, "35 bytes", b, 35, PUB_KEK, NTE_BAD_DATA, "truncated", false);
+	/* An RSA key: its modulus length, and a PKCS#8 wrap of whole blocks. */
+	c = copy_of(b, sizeof b);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	le32_put(c + 20, 0);
+	le32_put(c + 24, 16);
+	agree_bad(a, "RSA keyLength 16", c, sizeof b, PUB_KEK, NTE_BAD_DATA, "keyLength 16",
+		  false);
+	le32_put(c + 24, 128);
+	le32_put(c + 32, 20);
+	agree_bad(a, "RSA wrappedLength 20", c, sizeof b, PUB_KEK, NTE_BAD_DATA,
+		  "wrappedLength 20", false);
+	free(c);
+}
+
+static void agree_symwrap(struct agreement *a)
+{
+	BYTE b[12 + 40] = { SYMMETRICWRAPKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 0x10, 0x66, 0, 0 };
+	BYTE *c = copy_of(b, sizeof b);
+
+	agree_bad(a, "12 wrapped bytes", c, 12 + 12, PUB_AES, NTE_BAD_DATA, "wrapped key of 12",
+		  false);
+	agree_bad(a, "AES-128 in 32", c, 12 + 32, PUB_AES, NTE_BAD_DATA, "24 key bytes", false);
+	le32_put(c + 8, CALG_AES);
+	agree_bad(a, "wrapped by CALG_AES", c, 12 + 24, PUB_AES, NTE_BAD_ALGID, "wrapping", false);
+	le32_put(c + 8, CALG_3DES);
+	agree_bad(a, "AES-128 under 3DES", c, 12 + 40, PUB_3DES, NTE_BAD_KEY, "no key wrap",
+		  false);
+	le32_put(c + 4, CALG_3DES);
+	agree_bad(a, "3DES in 32", c, 12 + 32, PUB_3DES, NTE_BAD_DATA, "RFC 3217", false);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	agree_bad(a, "RSA key wrapped", c, 12 + 40, PUB_3DES, NTE_BAD_ALGID, "aiKeyAlg", false);
+	agree_bad(a, "11 bytes", c, 11, PUB_3DES, NTE_BAD_DATA, "truncated", false);
+	free(c);
+}
+
+static void agree_simple(struct agreement *a)
+{
+	HCRYPTKEY session = 0;
+	BYTE *blob, *c;
+	DWORD len = 0;
+
+	/* A real one first: the exchange key opens it. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a->prov, CALG_AES_128, CRYPT_EXPORTABLE, &session));
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(session, a->pub[PUB_EXCHANGE], SIMPLEBLOB, 0, NULL,
+					    &len));
+	blob = malloc(len);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(session, a->pub[PUB_EXCHANGE], SIMPLEBLOB, 0, blob,
+					    &len));
+	CryptDestroyKey(session);
+	CU_ASSERT_EQUAL_FATAL(len, 12 + 128);
+	agree_good(a, "SIMPLEBLOB", blob, len, PUB_EXCHANGE);
+	/* Shorter than any RSA key the library takes. */
+	agree_bad(a, "SIMPLEBLOB of 40", blob, 12 + 40, PUB_EXCHANGE, NTE_BAD_DATA, "truncated",
+		  false);
+	agree_bad(a, "SIMPLEBLOB of 9", blob, 9, PUB_EXCHANGE, NTE_BAD_DATA, "truncated", false);
+	c = copy_of(blob, len);
+	le32_put(c + 4, CALG_AES);
+	agree_bad(a, "SIMPLEBLOB CALG_AES", c, len, PUB_EXCHANGE, NTE_BAD_ALGID, "CALG_AES", false);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	agree_bad(a, "SIMPLEBLOB CALG_RSA_KEYX", c, len, PUB_EXCHANGE, NTE_BAD_ALGID, "aiKeyAlg",
+		  false);
+	free(c);
+	free(blob);
+}
+
+/* issue 11: dump called blobs well-formed that CryptImportKey refuses
+ * (bitlen 8, a 1-byte AES key, OPAQUEKEYBLOB keyLength 0xffffffff). Every
+ * malformed blob here goes to both, on the tool's token, so any drift
+ * between dump's rules and the library's fails this test. */
+static void test_dump_import_agree(void)
+{
+	char *uri = fixture_token_uri(label);
+	struct agreement a = { 0 };
+	HCRYPTPROV gone;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&a.prov, "agree", uri, PROV_RSA_AES,
+						  CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE,
+					 &a.pub[PUB_EXCHANGE]));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, CALG_AES_256, CRYPT_KEK, &a.pub[PUB_KEK]));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, CALG_AES_256, 0, &a.pub[PUB_AES]));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(a.prov, CALG_3DES, 0, &a.pub[PUB_3DES]));
+
+	agree_header(&a);
+	agree_rsa(&a);
+	agree_plaintext(&a);
+	agree_opaque(&a);
+	agree_symwrap(&a);
+	agree_simple(&a);
+	CU_ASSERT(a.rows >= 60);
+	if (a.pending_open > 0)
+		fprintf(stderr, "dump/import: %d of %d blobs wait for the library's degenerate-key "
+			"checks\n", a.pending_open, a.rows);
+
+	for (int i = PUB_EXCHANGE; i < PUB_COUNT; i++)
+		CryptDestroyKey(a.pub[i]);
+	CryptReleaseContext(a.prov, 0);
+	CryptAcquireContextA(&gone, "agree", uri, PROV_RSA_AES, CRYPT_DELETEKEYSET);
+	free(uri);
+}
+
+/* Reads the terminal into text until it holds want (NULL: until the other
+ * side is gone) or two seconds pass without output. */
+static bool pty_read_until(int master, char *text, size_t cap, size_t *len, const char *want)
+{
+	struct pollfd pfd = { master, POLLIN, 0 };
+	ssize_t n;
+
+	while (want == NULL || strstr(text, want) == NULL) {
+		if (*len + 1 >= cap || poll(&pfd, 1, 2000) != 1)
+			return false;
+		n = read(master, text + *len, cap - *len - 1);
+		if (n <= 0)
+			return want == NULL;    /* EIO: every slave descriptor closed */
+		*len += (size_t)n;
+		text[*len] = '\0';
+	}
+	return true;
+}
+
+/* No PIN source at all: capi11's prompt on the terminal, echo off. The tool
+ * runs on a pseudo-terminal, and the PIN is typed once the prompt is there:
+ * the prompt discards what was typed before it. */
+static void test_pin_prompt(void)
+{
+	char screen[8192] = "", provider[1024];
+	size_t len = 0;
+	int master, status = -1;
+	pid_t pid;
+
+	snprintf(provider, sizeof provider, "pkcs11:token=%s?module-path=%s", label,
+		 SOFTHSM_MODULE);
+	unlink(path_of("prompted.blob"));
+	fflush(NULL);
+	pid = forkpty(&master, NULL, NULL, NULL);
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		execl(TOOL, TOOL, "export", "--provider", provider, "--container", "c2", "--type",
+		      "private", "--out", path_of("prompted.blob"), (char *)NULL);
+		_exit(127);
+	}
+	CU_ASSERT_TRUE(pty_read_until(master, screen, sizeof screen, &len, "PIN"));
+	CU_ASSERT_EQUAL(write(master, FIXTURE_PIN "\n", strlen(FIXTURE_PIN) + 1),
+			(ssize_t)strlen(FIXTURE_PIN) + 1);
+	pty_read_until(master, screen, sizeof screen, &len, NULL);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	close(master);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Echo off: the PIN typed does not come back. */
+	CU_ASSERT_PTR_NULL(strstr(screen, FIXTURE_PIN));
+	CU_ASSERT_TRUE(files_equal(path_of("prompted.blob"), path_of("c2.privatekeyblob")));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "the prompted export failed:\n%s\n", screen);
 }
 
 /* ---- demo ---- */
 
+/* The demo's PINs (tools/cmd-demo.c): its token's user and SO PIN. */
+#define DEMO_PIN "1234"
+#define DEMO_SO_PIN "123456"
+
+/* Writes a stand-in for prog that appends its argv, one "quoted" element a
+ * line as strace prints them, to log, then runs prog. */
+static char *argv_logger(const char *name, const char *prog, const char *log)
+{
+	char text[2048];
+	char *path;
+
+	snprintf(text, sizeof text, "#!/bin/sh\nfor a in \"$0\" \"$@\"; do printf '\"%%s\"\\n' "
+		 "\"$a\"; done >> '%s'\nexec '%s' \"$@\"\n", log, prog);
+	unlink(path_of(name));
+	path = fixture_write_file(name, text, strlen(text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0700), 0);
+	return path;
+}
+
+/* The demo passes no PIN on any child's command line, where every user
+ * could read it with ps. strace(1) (scripts/install-deps.sh installs it)
+ * records every execve of the demo and its children; where it is missing
+ * or may not trace, stand-ins for softhsm2-util and openssl, the demo's
+ * only children, record their arguments instead. */
 static void test_demo(void)
 {
-	char *out, *p, tokdir[256] = "";
+	const char *log = path_of("demo.argv");
+	char *out, *argv_text, *p, tokdir[256] = "";
+	bool traced;
+	size_t len;
 	int st;
 
-	st = tool(&out, "demo --quiet");
+	unlink(log);
+	traced = fixture_run("strace -f -qq -e trace=execve -o /dev/null true") == 0;
+	if (traced) {
+		out = fixture_capture(&st, "strace -f -qq -e trace=execve -s 4096 -o %s %s demo "
+				      "--quiet 2>&1", log, TOOL);
+	} else {
+		char *util = argv_logger("softhsm2-util", SOFTHSM2_UTIL, log);
+		char *ossl = argv_logger("openssl", OPENSSL_BIN, log);
+
+		fprintf(stderr, "no usable strace: the demo's children log their own argv\n");
+		out = fixture_capture(&st, "CAPI11_SOFTHSM2_UTIL=%s CAPI11_OPENSSL=%s %s demo "
+				      "--quiet 2>&1", util, ossl, TOOL);
+		free(util);
+		free(ossl);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_EQUAL(st, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, " 0 failed"));
 	CU_ASSERT_PTR_NULL(strstr(out, "[FAIL]"));
@@ -807,10 +1456,26 @@ static void test_demo(void)
 	if (st != 0)
 		fprintf(stderr, "%s\n", out);
 	free(out);
+
+	/* The children ran, and none of them had a PIN in its arguments. */
+	argv_text = (char *)read_all(log, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(argv_text);
+	argv_text = realloc(argv_text, len + 1);
+	argv_text[len] = '\0';
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv_text, "softhsm2-util\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv_text, "--init-token\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(argv_text, "openssl\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "\"" DEMO_PIN "\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "\"" DEMO_SO_PIN "\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "--pin\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "--so-pin\""));
+	CU_ASSERT_PTR_NULL(strstr(argv_text, "pin-value"));
+	free(argv_text);
 }
 
 static CU_TestInfo usage_tests[] = {
 	{ "help and usage errors", test_help_and_usage },
+	{ "pin-value on the command line is refused", test_pin_value_in_argv },
 	CU_TEST_INFO_NULL,
 };
 
@@ -819,17 +1484,22 @@ static CU_TestInfo token_tests[] = {
 	{ "genkey and list", test_genkey_list },
 	{ "list shows a certificate", test_list_certificate },
 	{ "list without --provider enumerates", test_list_enumerated },
+	{ "list never prints a configured pin-value", test_list_config_pin_value },
+	{ "--pin-file: private, regular, one line", test_pin_file_checks },
 	{ "export PUBLICKEYBLOB blob/pem/der", test_export_public_formats },
 	{ "export PRIVATEKEYBLOB", test_export_private },
 	{ "export errors name the cause", test_export_errors },
 	{ "PIN prompt without echo", test_pin_prompt },
 	{ "export SIMPLEBLOB for a partner", test_export_simple },
 	{ "wrap with data", test_wrap },
+	{ "--out creates 0600, never widens", test_out_modes },
+	{ "--out never follows a symbolic link", test_out_symlink },
 	{ "import blob, PEM, DER", test_import },
 	{ "SYMMETRICWRAPKEYBLOB", test_symmetric_wrap },
 	{ "OPAQUEKEYBLOB and encrypted PRIVATEKEYBLOB", test_opaque_and_encrypted },
 	{ "dump well-formed blobs", test_dump_wellformed },
 	{ "dump malformed blobs", test_dump_malformed },
+	{ "dump and CryptImportKey agree", test_dump_import_agree },
 	CU_TEST_INFO_NULL,
 };
 

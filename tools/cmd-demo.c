@@ -137,6 +137,70 @@ static int demo_run(const char *const argv[], const char *out_path)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Runs argv with stdin on a new pseudo-terminal that receives input, and
+ * stdout and stderr into out_path; the exit status, or -1. softhsm2-util
+ * takes its PINs either from argv, where every user can read them with ps,
+ * or from a prompt that insists on a terminal (it reads with echo off, and
+ * its tcsetattr does not flush what was typed ahead, so the whole input can
+ * be written at once). */
+static int demo_run_tty(const char *const argv[], const char *input, const char *out_path)
+{
+	char slave[128];
+	pid_t pid;
+	int status, master, fd, rc = -1;
+	size_t left = strlen(input);
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return -1;
+	if (grantpt(master) != 0 || unlockpt(master) != 0 ||
+	    ptsname_r(master, slave, sizeof slave) != 0) {
+		close(master);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(master);
+		return -1;
+	}
+	if (pid == 0) {
+		/* A session of its own makes the terminal its controlling one. */
+		setsid();
+		fd = open(slave, O_RDWR);
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	while (left > 0) {
+		ssize_t n = write(master, input, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		input += n;
+		left -= (size_t)n;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			goto out;
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+out:
+	/* The terminal's echo of what was typed goes unread, with it. */
+	close(master);
+	return rc;
+}
+
 /* The openssl binary: a path as configure found it, else looked up. */
 static bool demo_find_openssl(struct demo *d)
 {
@@ -596,8 +660,10 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 static bool demo_token_new(struct demo *d, const char *module, const char *util)
 {
 	char tokens[128], conf[128], log[128];
-	const char *init[] = { util, "--init-token", "--free", "--label", DEMO_LABEL, "--pin",
-			       DEMO_PIN, "--so-pin", DEMO_SO_PIN, NULL };
+	/* No PIN in argv: softhsm2-util prompts for the SO PIN and the user
+	 * PIN, each twice, and gets them through a terminal. */
+	const char *init[] = { util, "--init-token", "--free", "--label", DEMO_LABEL, NULL };
+	const char *pins = DEMO_SO_PIN "\n" DEMO_SO_PIN "\n" DEMO_PIN "\n" DEMO_PIN "\n";
 	FILE *f;
 	size_t n;
 
@@ -621,7 +687,7 @@ static bool demo_token_new(struct demo *d, const char *module, const char *util)
 	if (!demo_write(d, "capi11.conf", "", 0) || !demo_write(d, "pin", DEMO_PIN "\n", 5))
 		return false;
 	setenv("CAPI11_CONF", demo_file(d, "capi11.conf"), 1);
-	if (demo_run(init, log) != 0) {
+	if (demo_run_tty(init, pins, log) != 0) {
 		tool_error("%s --init-token failed (see %s)", util, log);
 		return false;
 	}

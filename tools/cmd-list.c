@@ -196,11 +196,11 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 
 	if (st->json) {
 		printf("%s{\"provider\":", st->first_provider ? "" : ",");
-		json_string(opts->provider ? opts->provider : "");
+		json_string(opts->provider ? tool_redact(opts->provider) : "");
 		if (t->enumerated)
 			printf(",\"type\":%lu", (unsigned long)t->type);
 	} else if (t->enumerated) {
-		printf("provider %s (type %lu)\n", t->provider, (unsigned long)t->type);
+		printf("provider %s (type %lu)\n", tool_redact(t->provider), (unsigned long)t->type);
 	}
 	st->first_provider = false;
 	if (t->enumerated) {
@@ -218,15 +218,17 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 	CryptGetProvParam(prov, PP_IMPTYPE, (BYTE *)&imptype, &len, 0);
 	if (st->json) {
 		printf(",\"name\":");
-		json_string(name);
+		json_string(tool_redact(name));
 		printf(",\"reader\":");
-		json_string(reader);
+		json_string(tool_redact(reader));
 		printf(",\"removable\":%s,\"containers\":[",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false");
 	} else {
 		if (!t->enumerated)
-			printf("provider %s\n", opts->provider ? opts->provider : "(default)");
-		printf("  name: %s\n  reader: %s%s\n", name ? name : "", reader ? reader : "",
+			printf("provider %s\n",
+			       opts->provider ? tool_redact(opts->provider) : "(default)");
+		printf("  name: %s\n  reader: %s%s\n", name ? tool_redact(name) : "",
+		       reader ? tool_redact(reader) : "",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
 	}
 	/* A NULL buffer gives the longest name's size, so one buffer serves

@@ -1,9 +1,19 @@
 /* The blob decoder behind `capi11-tool dump`. It walks a blob field by field
  * with one cursor, checking that each field fits in what remains before
- * reading it; the first field that does not fit, or a value the blob type
- * forbids, ends the walk with an "error:" line. The layouts are Microsoft's
- * (BLOBHEADER, RSAPUBKEY, DSSPUBKEY, DHPUBKEY and their version 3 forms) and
- * capi11's own OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md). */
+ * reading it; the first problem ends the walk with an "error:" line. The
+ * layouts are Microsoft's (BLOBHEADER, RSAPUBKEY, DSSPUBKEY, DHPUBKEY and
+ * their version 3 forms) and capi11's own OPAQUEKEYBLOB
+ * (docs/OPAQUEKEYBLOB.md).
+ *
+ * For the blob types CryptImportKey takes, dump's checks are the import's
+ * checks, in the import's order (SPEC section 5; src/blob.c and
+ * src/import.c), and each error names the code CryptImportKey gives for
+ * it. The tool may not link the library's private parser, so the rules are
+ * restated here, from the same tables: tests/test-tool feeds every
+ * malformed blob of its list to both dump and CryptImportKey, and fails on
+ * any disagreement. What only a token can judge (its RSA size range, its
+ * mechanisms, the key that opens a wrapped blob, the length of the key
+ * inside a SIMPLEBLOB) is left to the import, and said so. */
 #include "config.h"
 #include "dump.h"
 
@@ -15,13 +25,81 @@
 
 #include "names.h"
 
-#define RSA_MAX_BITS 16384u      /* Windows' RSA limit, and capi11's */
+/* The library's absolute RSA range (alg.h ALG_RSA_MIN_BITS/MAX_BITS); a
+ * token may narrow it further at import. */
+#define RSA_MIN_BITS 384u
+#define RSA_MAX_BITS 16384u
 #define DSS_Q_LEN 20u            /* q and x of a version 2 DSS key: 160 bits */
 #define DSS_SEED_LEN 24u         /* DSSSEED: counter + 20-byte seed */
 #define BN_BYTES_PER_LINE 32u
+#define BLOB_HEADER_LEN 8u
+#define RSA_HEADER_LEN 20u       /* BLOBHEADER + RSAPUBKEY */
+#define ALGID_HEADER_LEN 12u     /* BLOBHEADER + one ALG_ID or DWORD */
+#define OPAQUE_HEADER_LEN 36u
 #define OPAQUE_MAGIC 0x4F313143u /* "C11O" */
 #define CKM_AES_KEY_WRAP_ 0x2109u
 #define CKM_AES_KEY_WRAP_PAD_ 0x210Au
+#define CKK_RSA_ 0x00u
+#define CKK_RC2_ 0x11u
+#define CKK_RC4_ 0x12u
+#define CKK_DES_ 0x13u
+#define CKK_DES2_ 0x14u
+#define CKK_DES3_ 0x15u
+#define CKK_AES_ 0x1Fu
+#define DES3_WRAPPED_LEN 40u     /* RFC 3217: 24 key bytes, 8 ICV, 8 IV */
+
+/* The algorithms capi11 imports, as src/alg.c lists them: key type and key
+ * lengths in bytes (0 for RSA), and whether a wrong length is reported as
+ * NTE_BAD_FLAGS (the DES family, as Windows' CSPs do). */
+struct dump_alg {
+	ALG_ID alg;
+	DWORD key_type;
+	size_t min_len, max_len;
+	bool des_family;
+};
+
+static const struct dump_alg dump_algs[] = {
+	{ CALG_AES_128, CKK_AES_, 16, 16, false },
+	{ CALG_AES_192, CKK_AES_, 24, 24, false },
+	{ CALG_AES_256, CKK_AES_, 32, 32, false },
+	{ CALG_DES, CKK_DES_, 8, 8, true },
+	{ CALG_3DES_112, CKK_DES2_, 16, 16, true },
+	{ CALG_3DES, CKK_DES3_, 24, 24, true },
+	{ CALG_RC2, CKK_RC2_, 5, 16, false },
+	{ CALG_RC4, CKK_RC4_, 5, 16, false },
+	{ CALG_RSA_KEYX, CKK_RSA_, 0, 0, false },
+	{ CALG_RSA_SIGN, CKK_RSA_, 0, 0, false },
+};
+
+static const struct dump_alg *dump_alg_find(ALG_ID alg)
+{
+	for (size_t i = 0; i < sizeof dump_algs / sizeof dump_algs[0]; i++)
+		if (dump_algs[i].alg == alg)
+			return &dump_algs[i];
+	return NULL;
+}
+
+/* A session-key algorithm capi11 knows (alg_symmetric_key_range). */
+static const struct dump_alg *dump_alg_secret(ALG_ID alg)
+{
+	const struct dump_alg *a = dump_alg_find(alg);
+
+	return a != NULL && a->max_len != 0 ? a : NULL;
+}
+
+static bool alg_is_aes(ALG_ID alg)
+{
+	return alg == CALG_AES_128 || alg == CALG_AES_192 || alg == CALG_AES_256;
+}
+
+/* RFC 3394 (pad false) needs a multiple of 8 of at least 16 bytes and adds
+ * 8; RFC 5649 (pad true) rounds up to whole blocks and adds 8. 0: no wrap. */
+static size_t aes_wrap_len(size_t key_len, bool pad)
+{
+	if (!pad)
+		return key_len >= 16 && key_len % 8 == 0 ? key_len + 8 : 0;
+	return key_len == 0 ? 0 : (key_len + 7) / 8 * 8 + 8;
+}
 
 struct dumper {
 	FILE *out;
@@ -46,11 +124,14 @@ static void dump_line(struct dumper *d, size_t off, const char *field, const cha
 }
 
 /* Only the first problem is reported: later fields would be read from the
- * wrong offsets and their complaints would mislead. */
-static bool dump_error(struct dumper *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ * wrong offsets and their complaints would mislead. code is what
+ * CryptImportKey returns for the same blob. */
+static bool dump_refuse(struct dumper *d, DWORD code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static bool dump_error(struct dumper *d, const char *fmt, ...)
+static bool dump_refuse(struct dumper *d, DWORD code, const char *fmt, ...)
 {
+	const char *name = names_error(code);
 	va_list ap;
 
 	if (d->bad)
@@ -60,7 +141,7 @@ static bool dump_error(struct dumper *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(d->out, fmt, ap);
 	va_end(ap);
-	fputc('\n', d->out);
+	fprintf(d->out, " (CryptImportKey: %s)\n", name ? name : "?");
 	return false;
 }
 
@@ -69,19 +150,25 @@ static size_t dump_remaining(const struct dumper *d)
 	return d->len - d->off;
 }
 
+/* Every length shortfall is NTE_BAD_DATA at import. */
 static bool dump_need(struct dumper *d, size_t n, const char *field)
 {
 	if (n <= dump_remaining(d))
 		return true;
-	return dump_error(d, "truncated: %s needs %zu bytes at offset 0x%zx, only %zu remain",
-			  field, n, d->off, dump_remaining(d));
+	return dump_refuse(d, NTE_BAD_DATA, "truncated: %s needs %zu bytes at offset 0x%zx, only "
+			   "%zu remain", field, n, d->off, dump_remaining(d));
+}
+
+static DWORD dump_peek32_at(const struct dumper *d, size_t off)
+{
+	const unsigned char *p = d->data + off;
+
+	return (DWORD)p[0] | (DWORD)p[1] << 8 | (DWORD)p[2] << 16 | (DWORD)p[3] << 24;
 }
 
 static DWORD dump_peek32(const struct dumper *d)
 {
-	const unsigned char *p = d->data + d->off;
-
-	return (DWORD)p[0] | (DWORD)p[1] << 8 | (DWORD)p[2] << 16 | (DWORD)p[3] << 24;
+	return dump_peek32_at(d, d->off);
 }
 
 static bool dump_u32(struct dumper *d, const char *field, DWORD *value)
@@ -114,6 +201,13 @@ static bool dump_algid(struct dumper *d, const char *field, ALG_ID *alg)
 	name = names_alg(*alg);
 	dump_line(d, at, field, "0x%08lx %s", (unsigned long)*alg, name ? name : "(unknown ALG_ID)");
 	return true;
+}
+
+static const char *alg_text(ALG_ID alg)
+{
+	const char *name = names_alg(alg);
+
+	return name ? name : "an unknown ALG_ID";
 }
 
 /* A magic is a little-endian DWORD whose bytes spell a tag: "RSA1" is
@@ -178,35 +272,66 @@ static bool dump_raw(struct dumper *d, const char *field, size_t n, const char *
 
 /* ---- RSA ------------------------------------------------------------------ */
 
-static bool dump_rsa(struct dumper *d, bool private_blob)
+/* Whether the little-endian number p[0..n) is 0 or 1. */
+static bool number_at_most_one(const unsigned char *p, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return n == 0 || p[0] <= 1;
+}
+
+/* The import's order (blob.c rsa_parse): magic (already judged), then the
+ * length the declared bitlen needs, then aiKeyAlg, then bitlen and the
+ * exponent; then the degenerate keys the import refuses (a modulus of 0,
+ * 1 or even, an exponent below 3 or even: RSA over them is no RSA). */
+static bool dump_rsa(struct dumper *d, bool private_blob, ALG_ID alg)
 {
 	DWORD bitlen, pubexp;
-	size_t at, k, h;
+	size_t at = d->off, k, h, need;
+	const unsigned char *modulus;
 
-	if (!dump_count(d, "bitlen", &bitlen))
+	if (!dump_need(d, 8, "RSAPUBKEY"))
 		return false;
-	if (bitlen == 0 || bitlen % 8 != 0 || bitlen > RSA_MAX_BITS)
-		return dump_error(d, "bitlen %lu: must be a nonzero multiple of 8 up to %u",
-				  (unsigned long)bitlen, RSA_MAX_BITS);
-	at = d->off;
-	if (!dump_u32(d, "pubexp", &pubexp))
-		return false;
-	dump_line(d, at, "pubexp", "%lu (0x%lx)", (unsigned long)pubexp, (unsigned long)pubexp);
-	if (pubexp <= 1)
-		return dump_error(d, "pubexp %lu: an RSA public exponent must be at least 3",
-				  (unsigned long)pubexp);
+	bitlen = dump_peek32(d);
+	pubexp = dump_peek32_at(d, d->off + 4);
+	dump_line(d, at, "bitlen", "%lu (0x%08lx)", (unsigned long)bitlen, (unsigned long)bitlen);
+	dump_line(d, at + 4, "pubexp", "%lu (0x%lx)", (unsigned long)pubexp,
+		  (unsigned long)pubexp);
+	d->off += 8;
+	/* The import sizes the numbers by bitlen / 8 before it judges bitlen:
+	 * a huge bitlen is a truncated blob, an odd one is judged below. */
 	k = bitlen / 8;
 	h = (k + 1) / 2;
-	if (!dump_number(d, "modulus", k))
-		return false;
+	need = RSA_HEADER_LEN + k + (private_blob ? 5 * h : 0);
+	if (need > d->len)
+		return dump_refuse(d, NTE_BAD_DATA, "truncated: bitlen %lu needs %zu bytes (%s), "
+				   "the blob has %zu", (unsigned long)bitlen, need, private_blob ?
+				   "modulus and the five CRT numbers" : "the modulus", d->len);
+	if (alg != CALG_RSA_KEYX && alg != CALG_RSA_SIGN)
+		return dump_refuse(d, NTE_BAD_ALGID, "aiKeyAlg 0x%08lx is not CALG_RSA_KEYX or "
+				   "CALG_RSA_SIGN", (unsigned long)alg);
+	if (bitlen % 8 != 0 || bitlen < RSA_MIN_BITS || bitlen > RSA_MAX_BITS)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlen %lu: must be a multiple of 8 from %u to "
+				   "%u", (unsigned long)bitlen, RSA_MIN_BITS, RSA_MAX_BITS);
+	if (pubexp < 3 || pubexp % 2 == 0)
+		return dump_refuse(d, NTE_BAD_DATA, "pubexp %lu: an RSA public exponent must be odd "
+				   "and at least 3", (unsigned long)pubexp);
+	modulus = d->data + d->off;
+	if (number_at_most_one(modulus, k) || modulus[0] % 2 == 0)
+		return dump_refuse(d, NTE_BAD_DATA, "modulus is %s: an RSA modulus is odd and "
+				   "greater than 1", number_at_most_one(modulus, k) ?
+				   (modulus[0] == 0 ? "0" : "1") : "even");
+	dump_number(d, "modulus", k);
 	if (d->data[d->off - 1] == 0)
 		dump_line(d, d->off - 1, "(note)", "the modulus is shorter than bitlen says");
 	if (!private_blob)
 		return true;
-	if (!dump_number(d, "prime1", h) || !dump_number(d, "prime2", h) ||
-	    !dump_number(d, "exponent1", h) || !dump_number(d, "exponent2", h) ||
-	    !dump_number(d, "coefficient", h))
-		return false;
+	dump_number(d, "prime1", h);
+	dump_number(d, "prime2", h);
+	dump_number(d, "exponent1", h);
+	dump_number(d, "exponent2", h);
+	dump_number(d, "coefficient", h);
 	/* Windows imports a blob whose privateExponent is cut short (the CRT
 	 * values suffice), so a short one is reported but is not an error. */
 	if (dump_remaining(d) < k) {
@@ -240,7 +365,9 @@ static bool dump_dss_seed(struct dumper *d)
 	return dump_raw(d, "DSSSeed.seed", 20, NULL);
 }
 
-/* Version 2: DSSPUBKEY/DHPUBKEY {magic, bitlen} then the numbers. */
+/* Version 2: DSSPUBKEY/DHPUBKEY {magic, bitlen} then the numbers. capi11
+ * has no DSS/DH provider yet, so every problem here is also the RSA
+ * parser's wrong-magic refusal, NTE_BAD_DATA. */
 static bool dump_dss_dh_v2(struct dumper *d, DWORD magic)
 {
 	DWORD bitlen;
@@ -249,8 +376,8 @@ static bool dump_dss_dh_v2(struct dumper *d, DWORD magic)
 	if (!dump_count(d, "bitlen", &bitlen))
 		return false;
 	if (bitlen == 0 || bitlen % 8 != 0)
-		return dump_error(d, "bitlen %lu: must be a nonzero multiple of 8",
-				  (unsigned long)bitlen);
+		return dump_refuse(d, NTE_BAD_DATA, "bitlen %lu: must be a nonzero multiple of 8",
+				   (unsigned long)bitlen);
 	n = bitlen / 8;
 	switch (magic) {
 	case CAPI11_DSS1_MAGIC:
@@ -280,7 +407,7 @@ static bool dump_dss_dh_v3(struct dumper *d, bool private_blob)
 	if (private_blob && !dump_count(d, "bitlenX", &bits_x))
 		return false;
 	if (bits_p == 0)
-		return dump_error(d, "bitlenP is 0");
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenP is 0");
 	if (!dump_dss_seed(d))
 		return false;
 	if (!dump_number(d, "p", bits_to_bytes(bits_p)) ||
@@ -316,12 +443,14 @@ static bool magic_is_known(DWORD magic)
 	       magic == CAPI11_DH3_MAGIC || magic == CAPI11_DH4_MAGIC;
 }
 
+static bool magic_is_rsa(DWORD magic)
+{
+	return magic == CAPI11_RSA1_MAGIC || magic == CAPI11_RSA2_MAGIC;
+}
+
 static bool alg_fits_magic(ALG_ID alg, DWORD magic)
 {
 	switch (magic) {
-	case CAPI11_RSA1_MAGIC:
-	case CAPI11_RSA2_MAGIC:
-		return alg == CALG_RSA_KEYX || alg == CALG_RSA_SIGN;
 	case CAPI11_DSS1_MAGIC:
 	case CAPI11_DSS2_MAGIC:
 	case CAPI11_DSS3_MAGIC:
@@ -332,7 +461,12 @@ static bool alg_fits_magic(ALG_ID alg, DWORD magic)
 	}
 }
 
-static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID alg)
+/* The import reads every PUBLICKEYBLOB/PRIVATEKEYBLOB as RSA: fewer than
+ * 20 bytes or another magic than RSA1/RSA2 is NTE_BAD_DATA. DSS and DH
+ * blobs are still decoded, for people, with a note that capi11 does not
+ * import them. */
+static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID alg,
+			       bool *importable)
 {
 	bool private_blob = type == PRIVATEKEYBLOB;
 	size_t at = d->off;
@@ -343,24 +477,25 @@ static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID
 	dump_magic_line(d, at, magic);
 	if (!magic_is_known(magic)) {
 		if (private_blob)
-			return dump_error(d, "unknown magic 0x%08lx: not RSA2, DSS2, DSS4, \\0DH2 or "
-					  "\\0DH4 (a PRIVATEKEYBLOB encrypted under a session key has "
-					  "ciphertext here and cannot be decoded without that key)",
-					  (unsigned long)magic);
-		return dump_error(d, "unknown magic 0x%08lx: not RSA1, DSS1, DSS3, \\0DH1 or \\0DH3",
-				  (unsigned long)magic);
+			return dump_refuse(d, NTE_BAD_DATA, "unknown magic 0x%08lx: not RSA2, DSS2, "
+					   "DSS4, \\0DH2 or \\0DH4 (a PRIVATEKEYBLOB encrypted under a "
+					   "session key has ciphertext here and cannot be decoded "
+					   "without that key)", (unsigned long)magic);
+		return dump_refuse(d, NTE_BAD_DATA, "unknown magic 0x%08lx: not RSA1, DSS1, DSS3, "
+				   "\\0DH1 or \\0DH3", (unsigned long)magic);
 	}
 	if (magic_is_private(magic) != private_blob)
-		return dump_error(d, "a %s magic in a %s", magic_is_private(magic) ? "private-key" :
-				  "public-key", names_blob_type(type));
+		return dump_refuse(d, NTE_BAD_DATA, "a %s magic in a %s", magic_is_private(magic) ?
+				   "private-key" : "public-key", names_blob_type(type));
+	if (magic_is_rsa(magic))
+		return dump_rsa(d, private_blob, alg);
+	*importable = false;
 	if (!alg_fits_magic(alg, magic))
-		return dump_error(d, "aiKeyAlg 0x%08lx does not go with this magic",
-				  (unsigned long)alg);
+		return dump_refuse(d, NTE_BAD_DATA, "aiKeyAlg 0x%08lx does not go with this magic",
+				   (unsigned long)alg);
 	if (magic_is_v3(magic) != (version == 3))
-		return dump_error(d, "bVersion %u with a version %d magic", version,
-				  magic_is_v3(magic) ? 3 : 2);
-	if (magic == CAPI11_RSA1_MAGIC || magic == CAPI11_RSA2_MAGIC)
-		return dump_rsa(d, private_blob);
+		return dump_refuse(d, NTE_BAD_DATA, "bVersion %u with a version %d magic", version,
+				   magic_is_v3(magic) ? 3 : 2);
 	if (magic_is_v3(magic))
 		return dump_dss_dh_v3(d, private_blob);
 	return dump_dss_dh_v2(d, magic);
@@ -368,124 +503,211 @@ static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID
 
 /* ---- Session-key blobs ----------------------------------------------------------- */
 
-/* Data-encryption keys, and the SSL/TLS master keys that Windows also
- * moves in SIMPLEBLOBs. */
-static bool alg_is_session_key(ALG_ID alg)
-{
-	return GET_ALG_CLASS(alg) == ALG_CLASS_DATA_ENCRYPT ||
-	       GET_ALG_CLASS(alg) == ALG_CLASS_MSG_ENCRYPT;
-}
-
+/* The import (blob.c blob_parse_simple): the ciphertext is as long as the
+ * container's exchange key's modulus, which the blob does not record. So
+ * dump can only refuse what no key of the library's range could open, and
+ * the key's length inside the ciphertext is for the import to check after
+ * the unwrap. */
 static bool dump_simple(struct dumper *d, ALG_ID alg)
 {
+	size_t at = d->off, n;
 	ALG_ID wrap_alg;
 
-	if (!alg_is_session_key(alg))
-		return dump_error(d, "aiKeyAlg 0x%08lx is not a session-key algorithm",
-				  (unsigned long)alg);
-	if (!dump_algid(d, "algid (encrypted by)", &wrap_alg))
+	if (!dump_u32(d, "algid (encrypted by)", &wrap_alg))
 		return false;
-	if (dump_remaining(d) == 0)
-		return dump_error(d, "truncated: no encrypted key after offset 0x%zx", d->off);
-	/* The RSA ciphertext is as long as the recipient's modulus, which the
-	 * blob does not record: everything that follows is taken. */
-	return dump_raw(d, "encryptedKey", dump_remaining(d),
-			"RSA ciphertext stored byte-reversed (little-endian)");
+	dump_line(d, at, "algid (encrypted by)", "0x%08lx %s%s", (unsigned long)wrap_alg,
+		  alg_text(wrap_alg), wrap_alg == CALG_RSA_KEYX ? "" :
+		  " (Windows writes CALG_RSA_KEYX; the import does not check it)");
+	n = dump_remaining(d);
+	if (n < RSA_MIN_BITS / 8)
+		return dump_refuse(d, NTE_BAD_DATA, "truncated: %zu bytes of RSA ciphertext, "
+				   "fewer than the smallest RSA key capi11 takes (%u bytes, %u "
+				   "bits)", n, RSA_MIN_BITS / 8, RSA_MIN_BITS);
+	if (dump_alg_secret(alg) == NULL)
+		return dump_refuse(d, NTE_BAD_ALGID, "aiKeyAlg 0x%08lx (%s) is not a session-key "
+				   "algorithm capi11 imports", (unsigned long)alg, alg_text(alg));
+	if (n > RSA_MAX_BITS / 8)
+		dump_line(d, d->off, "(note)", "%zu bytes: more than the largest RSA key; the "
+			  "import takes as many as the exchange key's modulus has", n);
+	return dump_raw(d, "encryptedKey", n, "RSA ciphertext stored byte-reversed "
+			"(little-endian); its length is the recipient's modulus length");
 }
 
 static bool dump_plaintext(struct dumper *d, ALG_ID alg)
 {
-	unsigned want = names_alg_key_bytes(alg);
+	const struct dump_alg *a;
+	size_t at = d->off;
 	DWORD size;
 
-	if (!alg_is_session_key(alg))
-		return dump_error(d, "aiKeyAlg 0x%08lx is not a session-key algorithm",
-				  (unsigned long)alg);
-	if (!dump_count(d, "dwKeySize", &size))
+	if (!dump_u32(d, "dwKeySize", &size))
 		return false;
-	if (want != 0 && size != want)
-		return dump_error(d, "dwKeySize %lu: %s keys have %u bytes", (unsigned long)size,
-				  names_alg(alg), want);
-	if (size == 0)
-		return dump_error(d, "dwKeySize is 0");
+	dump_line(d, at, "dwKeySize", "%lu (0x%08lx)", (unsigned long)size, (unsigned long)size);
+	if ((uint64_t)size > dump_remaining(d))
+		return dump_refuse(d, NTE_BAD_DATA, "truncated: dwKeySize %lu, only %zu bytes "
+				   "follow", (unsigned long)size, dump_remaining(d));
+	a = dump_alg_secret(alg);
+	if (a == NULL)
+		return dump_refuse(d, NTE_BAD_ALGID, "aiKeyAlg 0x%08lx (%s) is not a session-key "
+				   "algorithm capi11 imports", (unsigned long)alg, alg_text(alg));
+	if (size < a->min_len || size > a->max_len) {
+		if (a->min_len == a->max_len)
+			return dump_refuse(d, a->des_family ? NTE_BAD_FLAGS : NTE_BAD_DATA,
+					   "dwKeySize %lu: %s keys have %zu bytes",
+					   (unsigned long)size, names_alg(alg), a->min_len);
+		return dump_refuse(d, NTE_BAD_DATA, "dwKeySize %lu: %s keys have %zu to %zu bytes%s",
+				   (unsigned long)size, names_alg(alg), a->min_len, a->max_len,
+				   alg == CALG_RC2 && size > a->max_len ? " (longer only with "
+				   "CRYPT_IPSEC_HMAC_KEY, on a token that has RC2)" : "");
+	}
 	return dump_raw(d, "key", size, "secret key bytes");
 }
 
+/* The import (blob_parse_symwrap, then import_symwrap_locked once hPubKey,
+ * of the wrapping ALG_ID, is known): RFC 3217 wraps only a 3DES key under
+ * 3DES, RFC 3394 only keys of 16 bytes or more under AES, nothing else
+ * wraps (NTE_BAD_KEY, the export's answer too). */
 static bool dump_symwrap(struct dumper *d, ALG_ID alg)
 {
+	const struct dump_alg *a = dump_alg_secret(alg);
 	ALG_ID wrap_alg;
 	size_t n;
 
-	if (!alg_is_session_key(alg))
-		return dump_error(d, "aiKeyAlg 0x%08lx is not a session-key algorithm",
-				  (unsigned long)alg);
 	if (!dump_algid(d, "algid (wrapped by)", &wrap_alg))
 		return false;
-	if (!alg_is_session_key(wrap_alg))
-		return dump_error(d, "wrapping ALG_ID 0x%08lx is not a session-key algorithm",
-				  (unsigned long)wrap_alg);
 	n = dump_remaining(d);
+	if (a == NULL || dump_alg_secret(wrap_alg) == NULL)
+		return dump_refuse(d, NTE_BAD_ALGID, "%s 0x%08lx (%s) is not a session-key algorithm "
+				   "capi11 imports", a == NULL ? "aiKeyAlg" : "the wrapping ALG_ID",
+				   (unsigned long)(a == NULL ? alg : wrap_alg),
+				   alg_text(a == NULL ? alg : wrap_alg));
 	/* RFC 3217 and RFC 3394 both produce whole 8-byte blocks: at least one
 	 * key block and the integrity block. */
 	if (n < 16 || n % 8 != 0)
-		return dump_error(d, "wrapped key of %zu bytes: a key wrap gives a multiple of 8 "
-				  "of at least 16", n);
-	return dump_raw(d, "wrappedKey", n, wrap_alg == CALG_3DES ? "RFC 3217 Triple-DES key wrap"
-			: "RFC 3394 AES key wrap");
+		return dump_refuse(d, NTE_BAD_DATA, "wrapped key of %zu bytes: a key wrap gives a "
+				   "multiple of 8 of at least 16", n);
+	if (wrap_alg == CALG_3DES) {
+		if (alg != CALG_3DES)
+			return dump_refuse(d, NTE_BAD_KEY, "no key wrap of %s under CALG_3DES: RFC "
+					   "3217 wraps 3DES keys only", alg_text(alg));
+		if (n != DES3_WRAPPED_LEN)
+			return dump_refuse(d, NTE_BAD_DATA, "wrapped key of %zu bytes: RFC 3217 "
+					   "wraps a 3DES key into %u", n, DES3_WRAPPED_LEN);
+		return dump_raw(d, "wrappedKey", n, "RFC 3217 Triple-DES key wrap");
+	}
+	if (!alg_is_aes(wrap_alg))
+		return dump_refuse(d, NTE_BAD_KEY, "no key wrap is defined under %s: only 3DES "
+				   "(RFC 3217) and AES (RFC 3394) wrap", alg_text(wrap_alg));
+	if (aes_wrap_len(a->max_len, false) == 0)
+		return dump_refuse(d, NTE_BAD_KEY, "no RFC 3394 wrap of %s: it needs keys of 16 "
+				   "bytes or more", alg_text(alg));
+	if (n - 8 < a->min_len || n - 8 > a->max_len || aes_wrap_len(n - 8, false) == 0)
+		return dump_refuse(d, NTE_BAD_DATA, "wrapped key of %zu bytes holds %zu key bytes: "
+				   "%s keys have %zu%s", n, n - 8, alg_text(alg), a->min_len,
+				   a->min_len == a->max_len ? "" : " or more, in whole blocks");
+	return dump_raw(d, "wrappedKey", n, "RFC 3394 AES key wrap");
 }
 
+/* docs/OPAQUEKEYBLOB.md's validation table, in blob_parse_opaque's order:
+ * the fixed header, magic and version, the wrapped length, then the
+ * fields' consistency. */
 static bool dump_opaque(struct dumper *d, ALG_ID alg)
 {
 	DWORD magic, version, mechanism, key_type, key_len, n;
+	const struct dump_alg *a;
 	ALG_ID wrap_alg;
 	size_t at = d->off;
+	bool pad;
 
-	if (!dump_u32(d, "magic", &magic))
-		return false;
+	if (d->len < OPAQUE_HEADER_LEN)
+		return dump_need(d, OPAQUE_HEADER_LEN - d->off, "the OPAQUEKEYBLOB header");
+	magic = dump_peek32_at(d, at);
+	version = dump_peek32_at(d, at + 4);
+	mechanism = dump_peek32_at(d, at + 8);
 	dump_magic_line(d, at, magic);
 	if (magic != OPAQUE_MAGIC)
-		return dump_error(d, "magic 0x%08lx is not capi11's \"C11O\": an OPAQUEKEYBLOB of "
-				  "another CSP cannot be decoded", (unsigned long)magic);
-	if (!dump_count(d, "version", &version))
-		return false;
+		return dump_refuse(d, NTE_BAD_DATA, "magic 0x%08lx is not capi11's \"C11O\": an "
+				   "OPAQUEKEYBLOB of another CSP cannot be decoded",
+				   (unsigned long)magic);
+	d->off += 4;
+	dump_count(d, "version", &version);
 	if (version != 1)
-		return dump_error(d, "format version %lu: only 1 exists", (unsigned long)version);
-	at = d->off;
-	if (!dump_u32(d, "mechanism", &mechanism))
-		return false;
-	dump_line(d, at, "mechanism", "0x%08lx %s", (unsigned long)mechanism,
+		return dump_refuse(d, NTE_BAD_DATA, "format version %lu: only 1 exists",
+				   (unsigned long)version);
+	dump_line(d, d->off, "mechanism", "0x%08lx %s", (unsigned long)mechanism,
 		  mechanism == CKM_AES_KEY_WRAP_ ? "CKM_AES_KEY_WRAP" :
 		  mechanism == CKM_AES_KEY_WRAP_PAD_ ? "CKM_AES_KEY_WRAP_PAD" : "(unknown)");
+	d->off += 4;
+	dump_count(d, "keyType (CKK_*)", &key_type);
+	dump_count(d, "keyLength", &key_len);
+	dump_algid(d, "algid (wrapped by)", &wrap_alg);
+	dump_count(d, "wrappedLength", &n);
+	if ((uint64_t)n > dump_remaining(d))
+		return dump_refuse(d, NTE_BAD_DATA, "truncated: wrappedLength %lu, only %zu bytes "
+				   "follow", (unsigned long)n, dump_remaining(d));
+	a = dump_alg_find(alg);
+	if (a == NULL)
+		return dump_refuse(d, NTE_BAD_ALGID, "aiKeyAlg 0x%08lx (%s) is not an algorithm "
+				   "capi11 imports", (unsigned long)alg, alg_text(alg));
+	if (!alg_is_aes(wrap_alg))
+		return dump_refuse(d, NTE_BAD_ALGID, "wrapping ALG_ID 0x%08lx is not AES",
+				   (unsigned long)wrap_alg);
 	if (mechanism != CKM_AES_KEY_WRAP_ && mechanism != CKM_AES_KEY_WRAP_PAD_)
-		return dump_error(d, "mechanism 0x%lx is not an AES key wrap",
-				  (unsigned long)mechanism);
-	if (!dump_count(d, "keyType (CKK_*)", &key_type) || !dump_count(d, "keyLength", &key_len) ||
-	    !dump_algid(d, "algid (wrapped by)", &wrap_alg) || !dump_count(d, "wrappedLength", &n))
-		return false;
-	if (wrap_alg != CALG_AES_128 && wrap_alg != CALG_AES_192 && wrap_alg != CALG_AES_256)
-		return dump_error(d, "wrapping ALG_ID 0x%08lx is not AES", (unsigned long)wrap_alg);
-	if (names_alg_key_bytes(alg) != 0 && key_len != names_alg_key_bytes(alg))
-		return dump_error(d, "keyLength %lu: %s keys have %u bytes", (unsigned long)key_len,
-				  names_alg(alg), names_alg_key_bytes(alg));
-	if (n < 16 || n % 8 != 0)
-		return dump_error(d, "wrappedLength %lu: an AES key wrap gives a multiple of 8 of "
-				  "at least 16", (unsigned long)n);
+		return dump_refuse(d, NTE_BAD_DATA, "mechanism 0x%lx is not an AES key wrap",
+				   (unsigned long)mechanism);
+	if (key_type != a->key_type)
+		return dump_refuse(d, NTE_BAD_DATA, "keyType 0x%lx: %s keys are CKK 0x%lx",
+				   (unsigned long)key_type, alg_text(alg), (unsigned long)a->key_type);
+	if (a->key_type == CKK_RSA_) {
+		if (key_len < RSA_MIN_BITS / 8 || key_len > RSA_MAX_BITS / 8)
+			return dump_refuse(d, NTE_BAD_DATA, "keyLength %lu: an RSA modulus has %u to "
+					   "%u bytes", (unsigned long)key_len, RSA_MIN_BITS / 8,
+					   RSA_MAX_BITS / 8);
+		if (n < 24 || n % 8 != 0)
+			return dump_refuse(d, NTE_BAD_DATA, "wrappedLength %lu: a wrapped PKCS#8 key "
+					   "is a multiple of 8 of at least 24", (unsigned long)n);
+		return dump_raw(d, "wrappedKey", n, "C_WrapKey output: a wrapped PKCS#8 "
+				"PrivateKeyInfo");
+	}
+	if (key_len < a->min_len || key_len > a->max_len) {
+		if (a->min_len == a->max_len)
+			return dump_refuse(d, NTE_BAD_DATA, "keyLength %lu: %s keys have %zu bytes",
+					   (unsigned long)key_len, alg_text(alg), a->min_len);
+		return dump_refuse(d, NTE_BAD_DATA, "keyLength %lu: %s keys have %zu to %zu bytes",
+				   (unsigned long)key_len, alg_text(alg), a->min_len, a->max_len);
+	}
+	pad = mechanism == CKM_AES_KEY_WRAP_PAD_;
+	if (n != aes_wrap_len(key_len, pad))
+		return dump_refuse(d, NTE_BAD_DATA, "wrappedLength %lu: %s of a %lu-byte key "
+				   "gives %zu", (unsigned long)n, pad ? "CKM_AES_KEY_WRAP_PAD" :
+				   "CKM_AES_KEY_WRAP", (unsigned long)key_len,
+				   aes_wrap_len(key_len, pad));
 	return dump_raw(d, "wrappedKey", n, "C_WrapKey output");
 }
 
 /* ---- BLOBHEADER ------------------------------------------------------------ */
 
+static bool alg_is_dss_dh(ALG_ID alg)
+{
+	return alg == CALG_DSS_SIGN || alg == CALG_DH_SF || alg == CALG_DH_EPHEM;
+}
+
+static bool type_is_imported(BYTE type)
+{
+	return type == SIMPLEBLOB || type == PUBLICKEYBLOB || type == PRIVATEKEYBLOB ||
+	       type == PLAINTEXTKEYBLOB || type == OPAQUEKEYBLOB || type == SYMMETRICWRAPKEYBLOB;
+}
+
 int dump_blob(FILE *out, const unsigned char *data, size_t len)
 {
 	struct dumper d = { .out = out, .data = data, .len = data ? len : 0 };
 	const char *type_name;
+	bool ok, importable = true;
 	BYTE type, version;
 	WORD reserved;
 	ALG_ID alg;
-	bool ok;
 
 	fprintf(out, "%zu bytes\n", d.len);
-	if (!dump_need(&d, 8, "BLOBHEADER"))
+	if (!dump_need(&d, BLOB_HEADER_LEN, "BLOBHEADER"))
 		return 1;
 	type = data[0];
 	version = data[1];
@@ -496,18 +718,26 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 	dump_line(&d, 2, "reserved", "0x%04x", reserved);
 	d.off = 4;
 	dump_algid(&d, "aiKeyAlg", &alg);
+	/* Windows judges the version and the reserved field before the type. */
 	if (version != 2 && version != 3)
-		return dump_error(&d, "bVersion %u: blobs have version 2 (3 for the DSS/DH "
-				  "version 3 forms)", version), 1;
+		return dump_refuse(&d, NTE_BAD_DATA, "bVersion %u: blobs have version 2 (3 for the "
+				   "DSS/DH version 3 forms)", version), 1;
 	if (reserved != 0)
-		return dump_error(&d, "reserved is 0x%04x, must be 0", reserved), 1;
-	if (version == 3 && type != PUBLICKEYBLOB && type != PRIVATEKEYBLOB)
-		return dump_error(&d, "bVersion 3 exists only for DSS/DH key-pair blobs"), 1;
+		return dump_refuse(&d, NTE_BAD_DATA, "reserved is 0x%04x, must be 0", reserved), 1;
+	if (version == 3 && !((type == PUBLICKEYBLOB || type == PRIVATEKEYBLOB) &&
+			      alg_is_dss_dh(alg)))
+		return dump_refuse(&d, NTE_BAD_DATA, "bVersion 3 exists only for DSS/DH key-pair "
+				   "blobs"), 1;
+	if (!type_is_imported(type))
+		return dump_refuse(&d, NTE_BAD_TYPE, "blob type 0x%02x %s: %s", type,
+				   type_name ? type_name : "", type_name ?
+				   "layout not decoded by capi11, which does not import it" :
+				   "unknown blob type"), 1;
 
 	switch (type) {
 	case PUBLICKEYBLOB:
 	case PRIVATEKEYBLOB:
-		ok = dump_key_pair_blob(&d, type, version, alg);
+		ok = dump_key_pair_blob(&d, type, version, alg, &importable);
 		break;
 	case SIMPLEBLOB:
 		ok = dump_simple(&d, alg);
@@ -518,13 +748,8 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 	case SYMMETRICWRAPKEYBLOB:
 		ok = dump_symwrap(&d, alg);
 		break;
-	case OPAQUEKEYBLOB:
+	default: /* OPAQUEKEYBLOB */
 		ok = dump_opaque(&d, alg);
-		break;
-	default:
-		ok = dump_error(&d, "blob type 0x%02x %s: %s", type,
-				type_name ? type_name : "", type_name ? "layout not decoded by capi11"
-				: "unknown blob type");
 		break;
 	}
 	if (!ok || d.bad)
@@ -533,5 +758,12 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 		dump_line(&d, d.off, "(trailing)", "%zu bytes after the blob, ignored on import",
 			  dump_remaining(&d));
 	fprintf(out, "ok: well-formed %s\n", type_name);
+	if (!importable)
+		fputs("note: capi11 has no DSS/DH provider yet: CryptImportKey refuses this blob "
+		      "(NTE_BAD_DATA)\n", out);
+	else
+		fputs("note: every check CryptImportKey makes without a token passes; the token "
+		      "still judges its RSA size range, its mechanisms and the key that opens a "
+		      "wrapped blob\n", out);
 	return 0;
 }

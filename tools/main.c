@@ -49,6 +49,17 @@ int main(int argc, char **argv)
 		printf("capi11-tool %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
 	}
+	/* Before anything else, and whatever option (or argument) carries it:
+	 * a PIN in argv is readable by every user through ps. The message
+	 * does not repeat the argument. */
+	for (int j = 1; j < argc; j++)
+		if (tool_arg_scrub_pin_value(argv[j])) {
+			fputs("capi11-tool: a PIN is never taken from the command line, where every "
+			      "user can read it with ps: remove pin-value from the URI and use "
+			      "--pin-file, the URI's pin-source=, capi11.conf or the prompt\n",
+			      stderr);
+			return EXIT_USAGE;
+		}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			/* --verbose may come anywhere; the trace must be set up

@@ -3,6 +3,7 @@
 #include "tool.h"
 #include "names.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -27,6 +28,137 @@ static HCRYPTPROV login_prov;
 static FILE *msg(void)
 {
 	return msg_stream ? msg_stream : stderr;
+}
+
+/* ---- PINs in URIs ---------------------------------------------------------- */
+
+#define REDACT_BUFS 4
+#define REDACT_LEN 1024
+#define PIN_VALUE_ATTR "pin-value"
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 7512 separates path attributes with ';' and query attributes with
+ * '&' after '?'; a value ends at the next of those (or a fragment). */
+static bool uri_separator(char c)
+{
+	return c == ':' || c == ';' || c == '?' || c == '&';
+}
+
+/* Whether the attribute name in [name, end) is pin-value once its
+ * percent-escapes are decoded, compared without case. */
+static bool name_is_pin_value(const char *name, const char *end)
+{
+	const char *want = PIN_VALUE_ATTR;
+
+	while (name < end) {
+		int c = (unsigned char)*name;
+
+		if (c == '%' && end - name >= 3 && hex_digit(name[1]) >= 0 && hex_digit(name[2]) >= 0) {
+			c = hex_digit(name[1]) << 4 | hex_digit(name[2]);
+			name += 3;
+		} else {
+			name++;
+		}
+		if (*want == '\0' || tolower(c) != *want)
+			return false;
+		want++;
+	}
+	return *want == '\0';
+}
+
+/* Calls found(value, value_end) for each pin-value attribute of the
+ * pkcs11: URIs in s; returns how many there are. */
+static int pin_value_walk(const char *s, void (*found)(const char *, const char *, void *),
+			  void *data)
+{
+	const char *p = s;
+	int n = 0;
+
+	for (; (p = strcasestr(p, "pkcs11:")) != NULL; ) {
+		p += strlen("pkcs11:") - 1;     /* at the ':' that opens the path */
+		while (*p != '\0' && uri_separator(*p)) {
+			const char *name = p + 1, *eq = name, *end;
+
+			while (*eq != '\0' && *eq != '=' && !uri_separator(*eq) && *eq != '#')
+				eq++;
+			end = eq;
+			if (*eq == '=')
+				for (end = eq + 1; *end != '\0' && !uri_separator(*end) && *end != '#';
+				     end++)
+					;
+			if (*eq == '=' && name_is_pin_value(name, eq)) {
+				n++;
+				if (found != NULL)
+					found(eq + 1, end, data);
+			}
+			p = end;
+		}
+	}
+	return n;
+}
+
+static void pin_value_scrub(const char *value, const char *end, void *data)
+{
+	(void)data;
+	/* The bytes are argv's own: const only because the walk is shared. */
+	memset((char *)value, '*', (size_t)(end - value));
+}
+
+bool tool_arg_scrub_pin_value(char *arg)
+{
+	return pin_value_walk(arg, pin_value_scrub, NULL) > 0;
+}
+
+struct redaction {
+	const char *from;       /* the next byte of the source to copy */
+	char *out;
+	size_t len, max;
+};
+
+static void redact_put(struct redaction *r, const char *p, size_t n)
+{
+	if (r->len < r->max)
+		r->len += (size_t)snprintf(r->out + r->len, r->max - r->len, "%.*s", (int)n, p);
+	if (r->len > r->max)
+		r->len = r->max;
+}
+
+static void redact_value(const char *value, const char *end, void *data)
+{
+	struct redaction *r = data;
+
+	redact_put(r, r->from, (size_t)(value - r->from));
+	redact_put(r, "***", 3);
+	r->from = end;
+}
+
+const char *tool_redact(const char *s)
+{
+	static char bufs[REDACT_BUFS][REDACT_LEN];
+	static int next;
+	struct redaction r;
+
+	if (s == NULL)
+		return NULL;
+	r.out = bufs[next++ % REDACT_BUFS];
+	r.out[0] = '\0';
+	r.len = 0;
+	r.max = REDACT_LEN;
+	r.from = s;
+	if (pin_value_walk(s, redact_value, &r) == 0)
+		return s;
+	redact_put(&r, r.from, strlen(r.from));
+	return r.out;
 }
 
 bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
@@ -196,6 +328,73 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* At most max_len bytes of f into a new buffer; one byte more than allowed
+ * tells "too long" from "exactly max_len", and leaves room for a NUL. */
+static unsigned char *read_stream(FILE *f, const char *path, size_t max_len, size_t *len)
+{
+	unsigned char *buf;
+	size_t n;
+
+	*len = 0;
+	buf = malloc(max_len + 1);
+	if (buf == NULL) {
+		tool_error("out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, max_len + 1, f);
+	if (ferror(f)) {
+		tool_error("cannot read %s: %s", path, strerror(errno));
+		tool_free_secret(buf, max_len + 1);
+		return NULL;
+	}
+	if (n > max_len) {
+		tool_error("%s is longer than %zu bytes", path, max_len);
+		tool_free_secret(buf, max_len + 1);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/* A PIN file is held to what OpenSSH asks of a private key: a regular file
+ * (a FIFO would block, a device would never end: the open does not block
+ * and the descriptor is judged, not the name), that neither group nor
+ * others may read or write. Standard input ("-") is the caller's pipe and
+ * is taken as it is. Returns the open stream, or NULL after an error. */
+static FILE *pin_file_open(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		tool_error("cannot open %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tool_error("PIN file %s is not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((st.st_mode & 077) != 0) {
+		tool_error("PIN file %s may be read or written by group or others (mode %04o): "
+			   "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "rb");
+	if (f == NULL) {
+		tool_error("cannot open %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
 /* --pin-file: a silent verify context logs in to the token with the PIN;
  * PKCS#11 login is per token, so the container context opened next finds
  * the token logged in. */
@@ -204,10 +403,16 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 	unsigned char *pin;
 	size_t len;
 	DWORD err;
+	FILE *f;
 
 	if (login_prov != 0)
 		return true;
-	pin = tool_read_file(opts->pin_file, PIN_MAX, &len);
+	f = pin_file_open(opts->pin_file);
+	if (f == NULL)
+		return false;
+	pin = read_stream(f, opts->pin_file, PIN_MAX, &len);
+	if (f != stdin)
+		fclose(f);
 	if (pin == NULL)
 		return false;
 	/* One trailing newline is the file's, not the PIN's. */
@@ -216,12 +421,22 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 	if (len > 0 && pin[len - 1] == '\r')
 		len--;
 	pin[len] = '\0';
+	/* Each refused login can cost a card one of its tries: a PIN that
+	 * cannot be right never reaches C_Login. */
+	if (len == 0 || memchr(pin, '\n', len) != NULL || memchr(pin, '\r', len) != NULL ||
+	    memchr(pin, '\0', len) != NULL) {
+		tool_free_secret(pin, PIN_MAX + 1);
+		tool_error("%s does not hold one PIN on one line (it is empty, or has more "
+			   "than one line): not tried", opts->pin_file);
+		return false;
+	}
 	if (!CryptAcquireContext(&login_prov, NULL, opts->provider, PROV_RSA_AES,
 				 CRYPT_VERIFYCONTEXT | CRYPT_SILENT)) {
 		err = GetLastError();
 		tool_free_secret(pin, PIN_MAX + 1);
 		login_prov = 0;
-		tool_fail(err, "cannot open provider %s", opts->provider ? opts->provider : "(default)");
+		tool_fail(err, "cannot open provider %s",
+			  opts->provider ? tool_redact(opts->provider) : "(default)");
 		return false;
 	}
 	if (!CryptSetProvParam(login_prov, PP_KEYEXCHANGE_PIN, pin, 0)) {
@@ -256,11 +471,11 @@ bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPT
 	*prov = 0;
 	if (container != NULL)
 		tool_fail(err, "cannot open container %s on provider %s", container,
-			  opts->provider ? opts->provider : "(default)");
+			  opts->provider ? tool_redact(opts->provider) : "(default)");
 	else
 		tool_fail(err, "cannot open %s on provider %s", (flags & CRYPT_VERIFYCONTEXT) ?
 			  "a context" : "the default container",
-			  opts->provider ? opts->provider : "(default)");
+			  opts->provider ? tool_redact(opts->provider) : "(default)");
 	return false;
 }
 
@@ -278,36 +493,62 @@ unsigned char *tool_read_file(const char *path, size_t max_len, size_t *len)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	unsigned char *buf;
-	size_t n = 0;
 	FILE *f;
 
+	*len = 0;
 	f = is_stdin ? stdin : fopen(path, "rb");
 	if (f == NULL) {
 		tool_error("cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* One byte more than allowed tells "too long" from "exactly max_len",
-	 * and leaves room for a terminating NUL. */
-	buf = malloc(max_len + 1);
-	if (buf == NULL) {
-		tool_error("out of memory");
-		goto out;
-	}
-	n = fread(buf, 1, max_len + 1, f);
-	if (ferror(f)) {
-		tool_error("cannot read %s: %s", path, strerror(errno));
-		tool_free_secret(buf, max_len + 1);
-		buf = NULL;
-	} else if (n > max_len) {
-		tool_error("%s is longer than %zu bytes", path, max_len);
-		tool_free_secret(buf, max_len + 1);
-		buf = NULL;
-	}
-out:
+	buf = read_stream(f, path, max_len, len);
 	if (!is_stdin)
 		fclose(f);
-	*len = buf ? n : 0;
 	return buf;
+}
+
+/* Opens path for tool_write_file: never through a symbolic link, a new
+ * file 0600, an existing one in place (so its mode is never widened: open
+ * without creating changes no mode). A secret narrows an existing regular
+ * file that group or others may read or write to its owner's bits before a
+ * byte is written; a file the tool may not chmod is refused instead. */
+static int out_open(const char *path, bool secret)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		/* O_NOFOLLOW answers ELOOP for a link, dangling or not. */
+		if (err == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			tool_error("refusing to write %s: it is a symbolic link, which the tool "
+				   "never follows (name the target itself, or '-' for stdout)",
+				   path);
+		else
+			tool_error("cannot create %s: %s", path, strerror(err));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		tool_error("cannot create %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		return fd;      /* a device or a pipe: nothing to truncate or narrow */
+	if (secret && (st.st_mode & 077) != 0 && fchmod(fd, st.st_mode & 0700) != 0) {
+		tool_error("refusing to write a secret to %s: group or others may read it "
+			   "(mode %04o) and it cannot be made private: %s", path,
+			   (unsigned)(st.st_mode & 07777), strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) != 0) {
+		tool_error("cannot truncate %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 bool tool_write_file(const char *path, const void *data, size_t len, bool secret)
@@ -318,11 +559,9 @@ bool tool_write_file(const char *path, const void *data, size_t len, bool secret
 	bool ok = true;
 
 	if (!to_stdout) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, secret ? 0600 : 0644);
-		if (fd < 0) {
-			tool_error("cannot create %s: %s", path, strerror(errno));
+		fd = out_open(path, secret);
+		if (fd < 0)
 			return false;
-		}
 	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);

@@ -45,10 +45,23 @@ enum {
 	"  --provider P     pkcs11: URI or provider name from capi11.conf (default: the\n" \
 	"                   configured default provider)\n" \
 	"  --container C    key container (default: the configured default container)\n" \
-	"  --pin-file F     read the user PIN from file F (else the URI's pin-source or\n" \
-	"                   pin-value, the configuration, or a prompt on the terminal)\n" \
+	"  --pin-file F     read the user PIN from file F (else the URI's pin-source,\n" \
+	"                   the configuration, or a prompt on the terminal; a URI with\n" \
+	"                   pin-value is refused: argv is visible to every user)\n" \
 	"  -v, --verbose    trace every CryptoAPI and PKCS#11 call to stderr\n" \
 	"  -h, --help       this help\n"
+
+/* Whether arg holds a PKCS#11 URI ("pkcs11:" anywhere in it, so that
+ * "--provider=pkcs11:..." counts) with a pin-value attribute (names
+ * percent-decoded and compared without case, as a lenient parser might
+ * read them). A PIN on the command line is visible to every user through
+ * ps: the value is overwritten in place with '*', which is what
+ * /proc/PID/cmdline shows from then on, and the caller refuses the command. */
+bool tool_arg_scrub_pin_value(char *arg);
+/* A copy of s for printing: every pin-value= in it is shown as "***", for
+ * URIs from the configuration or anywhere else the tool did not refuse.
+ * Returned in one of a few rotating static buffers: print it at once. */
+const char *tool_redact(const char *s);
 
 /* Handles one of the common options; false when opt is not one of them. */
 bool tool_common_option(struct tool_opts *opts, int opt, const char *arg);
@@ -81,8 +94,13 @@ void tool_release(HCRYPTPROV prov);
 /* Whole file (or stdin for "-") into a new buffer; max_len bounds it.
  * Reports the failure and returns NULL. */
 unsigned char *tool_read_file(const char *path, size_t max_len, size_t *len);
-/* Writes len bytes to path (stdout for NULL or "-"), mode 0600 when the
- * bytes are secret. Reports the failure and returns false. */
+/* Writes len bytes to path (stdout for NULL or "-"). A new file is created
+ * 0600, whatever the umask; the path's last component is never followed
+ * when it is a symbolic link (refused with an error); an existing file is
+ * truncated and rewritten in place, so it keeps its mode, owner and links,
+ * except that a secret (key bytes, decrypted data) narrows a mode that lets
+ * group or others in to the owner's bits before any byte is written.
+ * Reports the failure and returns false. */
 bool tool_write_file(const char *path, const void *data, size_t len, bool secret);
 /* Zeroes then frees a buffer that held key bytes. */
 void tool_free_secret(void *p, size_t len);
