@@ -7,10 +7,12 @@
 #include "key.h"
 #include "pin.h"
 #include "trace.h"
+#include "uri.h"
 #include "util.h"
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,7 +112,11 @@ static DWORD config_get_locked(const struct capi11_config **out)
 	    strcmp(config_cache_path, path) == 0 && absent == config_cache_absent &&
 	    (absent || (st.st_mtim.tv_sec == config_cache_stat.st_mtim.tv_sec &&
 			st.st_mtim.tv_nsec == config_cache_stat.st_mtim.tv_nsec &&
-			st.st_size == config_cache_stat.st_size && st.st_ino == config_cache_stat.st_ino))) {
+			st.st_size == config_cache_stat.st_size && st.st_ino == config_cache_stat.st_ino &&
+			/* chmod and chown change only the ctime: a file made
+			 * readable by others is checked again. */
+			st.st_ctim.tv_sec == config_cache_stat.st_ctim.tv_sec &&
+			st.st_ctim.tv_nsec == config_cache_stat.st_ctim.tv_nsec))) {
 		*out = config_cache;
 		return ERROR_SUCCESS;
 	}
@@ -230,22 +236,26 @@ out:
 	return err;
 }
 
-/* Opens the token and takes the PIN the URI carries, if any. */
+/* Opens the token and takes the PIN the URI carries, if any. A URI that
+ * uri_parse_provider refuses is NTE_BAD_PROVIDER, as one that p11-kit
+ * cannot parse always was: the provider string itself is wrong. */
 static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 {
-	P11KitUri *uri;
-	const char *v;
+	P11KitUri *uri = NULL;
+	const char *v, *reason = NULL;
+	char what[128];
 	bool failed = false;
 	CK_RV rv;
+	int rc;
 
 	if (pc->uri == NULL)
 		return error_from_ckr(token_open_default(tok), ERROR_OP_GENERIC);
-	uri = p11_kit_uri_new();
-	if (uri == NULL)
-		return NTE_NO_MEMORY;
-	if (p11_kit_uri_parse(pc->uri, P11_KIT_URI_FOR_ANY, uri) != P11_KIT_URI_OK) {
-		p11_kit_uri_free(uri);
-		return NTE_BAD_PROVIDER;
+	trace_uri(2, "provider URI", pc->uri);
+	rc = uri_parse_provider(pc->uri, &uri, &reason);
+	if (rc != 0) {
+		snprintf(what, sizeof what, "provider URI refused (%s)", reason);
+		trace_uri(1, what, pc->uri);
+		return rc == ENOMEM ? NTE_NO_MEMORY : NTE_BAD_PROVIDER;
 	}
 	/* The URI's PIN wins over the configuration's. */
 	v = p11_kit_uri_get_pin_value(uri);
@@ -261,6 +271,8 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 		pc->pin_source = strdup_or_null(v, &failed);
 	}
 	rv = failed ? CKR_HOST_MEMORY : token_open_uri(uri, tok);
+	if (rv == CKR_TOKEN_NOT_PRESENT)
+		trace_uri(1, "no token present matches the provider URI", pc->uri);
 	/* p11-kit keeps a copy of pin-value in the URI: wipe it. */
 	v = p11_kit_uri_get_pin_value(uri);
 	if (v != NULL)
