@@ -408,6 +408,12 @@ static CK_RV module_find_token(struct module *mod, P11KitUri *uri, struct token 
 		CK_SLOT_INFO si;
 		CK_TOKEN_INFO ti;
 
+		/* p11-kit's slot matcher reads slot-description and
+		 * slot-manufacturer only: slot-id is compared here, and (CK_SLOT_ID)-1
+		 * is p11-kit's "the URI has none". */
+		if (uri != NULL && p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1 &&
+		    p11_kit_uri_get_slot_id(uri) != slots[i])
+			continue;
 		if (fl->C_GetSlotInfo(slots[i], &si) != CKR_OK)
 			continue;
 		if (uri != NULL && !p11_kit_uri_match_slot_info(uri, &si))
@@ -454,8 +460,10 @@ static CK_RV modules_find_token(struct module **mods, size_t n, P11KitUri *uri,
 /* Where a URI led last time. Acquiring again checks that the token is
  * still in that slot instead of walking every slot of every module: the
  * walk reads every token's information, which SoftHSM serves from a file.
- * An entry holds the URI's selection criteria, never its PIN; entries
- * are guarded by modules_lock and die with a fork. */
+ * An entry holds every selection criterion of the URI (module path or
+ * name, the library-*, slot-* and token attributes, slot-id), so that two
+ * URIs that differ in any of them never share an entry; never its PIN.
+ * Entries are guarded by modules_lock and die with a fork. */
 #define URI_HITS_MAX 8
 
 struct uri_hit {
@@ -527,9 +535,11 @@ static void uri_hit_update(P11KitUri *uri, struct token *tok)
 	}
 	hit->generation = gen;
 	hit->slot_id = p11_kit_uri_get_slot_id(uri);
-	hit->module_info = *p11_kit_uri_get_module_info(uri);
-	hit->slot_info = *p11_kit_uri_get_slot_info(uri);
-	hit->token_info = *p11_kit_uri_get_token_info(uri);
+	/* memcpy, not assignment: the padding must be copied too for the
+	 * memcmp in uri_hit_matches. */
+	memcpy(&hit->module_info, p11_kit_uri_get_module_info(uri), sizeof hit->module_info);
+	memcpy(&hit->slot_info, p11_kit_uri_get_slot_info(uri), sizeof hit->slot_info);
+	memcpy(&hit->token_info, p11_kit_uri_get_token_info(uri), sizeof hit->token_info);
 	hit->tok = tok;
 out:
 	pthread_mutex_unlock(&modules_lock);
