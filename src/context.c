@@ -338,6 +338,27 @@ DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FL
 	return ERROR_SUCCESS;
 }
 
+/* Why no PIN came from a pin-source file or a prompt, for a Windows
+ * caller. A PIN that was read but cannot be a PIN (too long, a NUL byte)
+ * is what the token would call a wrong PIN (CKR_PIN_LEN_RANGE,
+ * CKR_PIN_INVALID), so it gets the same code as one that C_Login refuses;
+ * otherwise: other. */
+static DWORD pin_error(int perr, DWORD other)
+{
+	switch (perr) {
+	case E2BIG:
+	case EILSEQ:
+		return SCARD_W_WRONG_CHV;
+	case ENOMEM:
+		return NTE_NO_MEMORY;
+	case ECANCELED:
+	case EINTR:
+		return SCARD_W_CANCELLED_BY_USER;
+	default:
+		return other;
+	}
+}
+
 DWORD context_login_locked(struct context *ctx, bool may_prompt)
 {
 	char *pin = NULL;
@@ -360,8 +381,7 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 	} else {
 		pin = pin_request(ctx->pin_prompt, token_label(ctx->tok), &perr);
 		if (pin == NULL)
-			return (perr == ECANCELED || perr == EINTR) ? SCARD_W_CANCELLED_BY_USER
-								      : NTE_SILENT_CONTEXT;
+			return pin_error(perr, NTE_SILENT_CONTEXT);
 	}
 	/* One attempt per PIN: a rejected PIN is wiped, never retried, so that
 	 * the library cannot lock a card by itself. */
@@ -373,8 +393,15 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 
 DWORD context_set_pin_locked(struct context *ctx, const char *pin)
 {
-	char *copy = capi11_strdup(pin);
+	char *copy;
+	CK_RV rv;
 
+	/* A PIN that cannot be right is refused even when nothing would
+	 * check it (a token already logged in). */
+	rv = token_pin_check(ctx->tok, pin, strlen(pin));
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_LOGIN);
+	copy = capi11_strdup(pin);
 	if (copy == NULL)
 		return NTE_NO_MEMORY;
 	capi11_free_string_secret(ctx->pin);
@@ -498,9 +525,11 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		ctx->pin = pc.pin_value;
 		pc.pin_value = NULL;
 	} else if (pc.pin_source != NULL) {
+		/* A file that cannot be read, or that others may read or
+		 * write, is a broken provider entry; the trace says why. */
 		ctx->pin = pin_read_source(pc.pin_source, &perr);
 		if (ctx->pin == NULL) {
-			err = perr == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
+			err = pin_error(perr, NTE_KEYSET_ENTRY_BAD);
 			goto out;
 		}
 	}
