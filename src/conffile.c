@@ -477,8 +477,9 @@ static int assignment_parse(struct parser *p, char *s)
 	} else {
 		unquoted_trim(value);
 	}
-	/* An empty PIN is legitimate for some tokens, but only when written
-	 * as "", so that "pin-value =" left half-edited is caught. */
+	/* "pin-value =" left half-edited is caught here; pin-value = ""
+	 * parses, and like every PIN that cannot be valid is refused before
+	 * C_Login (token_pin_check), with the code a wrong PIN gets. */
 	if (*value == '\0' && !(quoted && id == KEY_PIN_VALUE))
 		return parser_fail(p, EINVAL, "missing value");
 
