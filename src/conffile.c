@@ -9,18 +9,16 @@
 #endif
 #include "config.h"
 #include "conffile.h"
+#include "uri.h"
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <p11-kit/uri.h>
 
 #ifndef SYSCONFDIR
 #error "SYSCONFDIR must be defined by the build, e.g. -DSYSCONFDIR='\"/etc\"'"
@@ -244,25 +242,14 @@ static bool has_uri_scheme(const char *s)
 	return strncasecmp(s, URI_SCHEME, strlen(URI_SCHEME)) == 0;
 }
 
-/* Checked with p11-kit's own parser, so that a misspelt attribute is
- * reported here rather than silently matching every token. */
+/* Checked as CryptAcquireContext will read it (uri.h), so that a misspelt
+ * or repeated attribute is reported here rather than opening another
+ * token. */
 static const char *uri_check(const char *s)
 {
-	P11KitUri *uri;
 	const char *reason = NULL;
-	int rc;
 
-	if (!has_uri_scheme(s))
-		return "uri must start with pkcs11:";
-	uri = p11_kit_uri_new();
-	if (uri == NULL)
-		return "out of memory";
-	rc = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, uri);
-	if (rc != P11_KIT_URI_OK)
-		reason = "uri is not a valid PKCS#11 URI";
-	else if (p11_kit_uri_any_unrecognized(uri))
-		reason = "uri has an attribute that p11-kit does not know";
-	p11_kit_uri_free(uri);
+	uri_parse_provider(s, NULL, &reason);
 	return reason;
 }
 
@@ -309,10 +296,13 @@ static int settings_set(struct parser *p, struct settings_given *g,
 static int global_set(struct parser *p, enum key_id id, const char *value)
 {
 	struct capi11_config *cfg = p->cfg;
+	const char *reason;
 	unsigned long n;
 
 	switch (id) {
 	case KEY_DEFAULT_PROVIDER:
+		if (has_uri_scheme(value) && (reason = uri_check(value)) != NULL)
+			return parser_fail(p, EINVAL, reason);
 		/* Wiped on free like uri: it may be a URI with pin-value. */
 		cfg->default_provider_line = p->line;
 		return string_take(p, &cfg->default_provider, value);
@@ -487,8 +477,9 @@ static int assignment_parse(struct parser *p, char *s)
 	} else {
 		unquoted_trim(value);
 	}
-	/* An empty PIN is legitimate for some tokens, but only when written
-	 * as "", so that "pin-value =" left half-edited is caught. */
+	/* "pin-value =" left half-edited is caught here; pin-value = ""
+	 * parses, and like every PIN that cannot be valid is refused before
+	 * C_Login (token_pin_check), with the code a wrong PIN gets. */
 	if (*value == '\0' && !(quoted && id == KEY_PIN_VALUE))
 		return parser_fail(p, EINVAL, "missing value");
 
@@ -626,32 +617,55 @@ const char *config_path_default(void)
 	return SYSCONFDIR "/capi11.conf";
 }
 
+/* Whether the file holds a PIN: a pin-value key, or a URI carrying one. */
+static bool config_holds_pin(const struct capi11_config *cfg)
+{
+	size_t i;
+
+	if (uri_has_pin_value(cfg->default_provider))
+		return true;
+	for (i = 0; i < cfg->n_providers; i++) {
+		if (cfg->providers[i].pin_value != NULL || uri_has_pin_value(cfg->providers[i].uri))
+			return true;
+	}
+	return false;
+}
+
 struct capi11_config *config_load(const char *path, struct config_error *error)
 {
 	struct capi11_config *cfg = NULL;
+	const char *why = NULL;
 	char *text = NULL;
 	size_t len = 0, size = 0;
-	int fd, rc;
+	struct stat st;
+	int rc;
 
 	if (path == NULL)
 		path = config_path_default();
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 && errno == ENOENT)
+	rc = capi11_read_file(path, CONFIG_FILE_MAX, &st, &text, &len, &size);
+	if (rc == ENOENT)
 		return config_parse("", 0, error);
-	if (fd < 0) {
-		rc = errno;
-		goto out;
-	}
-	rc = capi11_read_fd(fd, CONFIG_FILE_MAX, &text, &len, &size);
-	close(fd);
 	if (rc == 0)
 		cfg = config_parse_buffer(text, len, error);
+	/* A file that holds a PIN is held to the rule of a pin-source file;
+	 * one without (the usual case: pin-source, prompts) may stay
+	 * world-readable, as /etc files are. */
+	if (cfg != NULL && config_holds_pin(cfg) && capi11_file_check_private(&st, &why) != 0) {
+		why = (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) ?
+		      "holds a pin-value, so group and others may not read or write it (chmod 600)" :
+		      "holds a pin-value, so only the user or root may own it";
+		config_free(cfg);
+		cfg = NULL;
+		rc = EPERM;
+	}
 
-out:
-	if (rc != 0 && error != NULL)
-		*error = (struct config_error){ 0, rc, rc == EFBIG ?
-		         "file larger than 1 MiB" : "cannot read the file" };
+	if (rc != 0 && error != NULL) {
+		if (why == NULL)
+			why = rc == EFBIG ? "file larger than 1 MiB" :
+			      rc == EINVAL ? "not a regular file" : "cannot read the file";
+		*error = (struct config_error){ 0, rc, why };
+	}
 	capi11_free_secret(text, size);
 	return cfg;
 }

@@ -75,8 +75,17 @@ const char *config_path_default(void);
  * config_path_default(). A file that does not exist gives an empty
  * configuration, not an error (CAPI11_CONF=/dev/null is the explicit way
  * to say "no configuration").
+ * Only a regular file is read (symbolic links are followed; a FIFO or a
+ * device is refused without blocking). A file that holds a PIN (a
+ * pin-value key, or a uri or default-provider URI with pin-value) must be
+ * private to its owner, as a pin-source file is (capi11_file_check_private
+ * in util.h). Provider URIs are checked as CryptAcquireContext reads them
+ * (uri_parse_provider in uri.h).
  * Returns NULL on failure with *error filled in (error may be NULL):
- *   EINVAL  syntax or value error at error->line;
+ *   EINVAL  syntax or value error at error->line, or (line 0) not a
+ *           regular file;
+ *   EPERM   the file holds a PIN and group or others may read or write it,
+ *           or another user than the effective user or root owns it;
  *   EFBIG   the file is larger than 1 MiB;
  *   ENOMEM  out of memory;
  *   any other errno from open(2)/read(2) (EACCES, EISDIR, ...). */

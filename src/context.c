@@ -7,10 +7,12 @@
 #include "key.h"
 #include "pin.h"
 #include "trace.h"
+#include "uri.h"
 #include "util.h"
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,7 +112,11 @@ static DWORD config_get_locked(const struct capi11_config **out)
 	    strcmp(config_cache_path, path) == 0 && absent == config_cache_absent &&
 	    (absent || (st.st_mtim.tv_sec == config_cache_stat.st_mtim.tv_sec &&
 			st.st_mtim.tv_nsec == config_cache_stat.st_mtim.tv_nsec &&
-			st.st_size == config_cache_stat.st_size && st.st_ino == config_cache_stat.st_ino))) {
+			st.st_size == config_cache_stat.st_size && st.st_ino == config_cache_stat.st_ino &&
+			/* chmod and chown change only the ctime: a file made
+			 * readable by others is checked again. */
+			st.st_ctim.tv_sec == config_cache_stat.st_ctim.tv_sec &&
+			st.st_ctim.tv_nsec == config_cache_stat.st_ctim.tv_nsec))) {
 		*out = config_cache;
 		return ERROR_SUCCESS;
 	}
@@ -230,22 +236,26 @@ out:
 	return err;
 }
 
-/* Opens the token and takes the PIN the URI carries, if any. */
+/* Opens the token and takes the PIN the URI carries, if any. A URI that
+ * uri_parse_provider refuses is NTE_BAD_PROVIDER, as one that p11-kit
+ * cannot parse always was: the provider string itself is wrong. */
 static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 {
-	P11KitUri *uri;
-	const char *v;
+	P11KitUri *uri = NULL;
+	const char *v, *reason = NULL;
+	char what[128];
 	bool failed = false;
 	CK_RV rv;
+	int rc;
 
 	if (pc->uri == NULL)
 		return error_from_ckr(token_open_default(tok), ERROR_OP_GENERIC);
-	uri = p11_kit_uri_new();
-	if (uri == NULL)
-		return NTE_NO_MEMORY;
-	if (p11_kit_uri_parse(pc->uri, P11_KIT_URI_FOR_ANY, uri) != P11_KIT_URI_OK) {
-		p11_kit_uri_free(uri);
-		return NTE_BAD_PROVIDER;
+	trace_uri(2, "provider URI", pc->uri);
+	rc = uri_parse_provider(pc->uri, &uri, &reason);
+	if (rc != 0) {
+		snprintf(what, sizeof what, "provider URI refused (%s)", reason);
+		trace_uri(1, what, pc->uri);
+		return rc == ENOMEM ? NTE_NO_MEMORY : NTE_BAD_PROVIDER;
 	}
 	/* The URI's PIN wins over the configuration's. */
 	v = p11_kit_uri_get_pin_value(uri);
@@ -261,6 +271,8 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 		pc->pin_source = strdup_or_null(v, &failed);
 	}
 	rv = failed ? CKR_HOST_MEMORY : token_open_uri(uri, tok);
+	if (rv == CKR_TOKEN_NOT_PRESENT)
+		trace_uri(1, "no token present matches the provider URI", pc->uri);
 	/* p11-kit keeps a copy of pin-value in the URI: wipe it. */
 	v = p11_kit_uri_get_pin_value(uri);
 	if (v != NULL)
@@ -326,6 +338,27 @@ DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FL
 	return ERROR_SUCCESS;
 }
 
+/* Why no PIN came from a pin-source file or a prompt, for a Windows
+ * caller. A PIN that was read but cannot be a PIN (too long, a NUL byte)
+ * is what the token would call a wrong PIN (CKR_PIN_LEN_RANGE,
+ * CKR_PIN_INVALID), so it gets the same code as one that C_Login refuses;
+ * otherwise: other. */
+static DWORD pin_error(int perr, DWORD other)
+{
+	switch (perr) {
+	case E2BIG:
+	case EILSEQ:
+		return SCARD_W_WRONG_CHV;
+	case ENOMEM:
+		return NTE_NO_MEMORY;
+	case ECANCELED:
+	case EINTR:
+		return SCARD_W_CANCELLED_BY_USER;
+	default:
+		return other;
+	}
+}
+
 DWORD context_login_locked(struct context *ctx, bool may_prompt)
 {
 	char *pin = NULL;
@@ -348,8 +381,7 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 	} else {
 		pin = pin_request(ctx->pin_prompt, token_label(ctx->tok), &perr);
 		if (pin == NULL)
-			return (perr == ECANCELED || perr == EINTR) ? SCARD_W_CANCELLED_BY_USER
-								      : NTE_SILENT_CONTEXT;
+			return pin_error(perr, NTE_SILENT_CONTEXT);
 	}
 	/* One attempt per PIN: a rejected PIN is wiped, never retried, so that
 	 * the library cannot lock a card by itself. */
@@ -361,8 +393,15 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 
 DWORD context_set_pin_locked(struct context *ctx, const char *pin)
 {
-	char *copy = capi11_strdup(pin);
+	char *copy;
+	CK_RV rv;
 
+	/* A PIN that cannot be right is refused even when nothing would
+	 * check it (a token already logged in). */
+	rv = token_pin_check(ctx->tok, pin, strlen(pin));
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_LOGIN);
+	copy = capi11_strdup(pin);
 	if (copy == NULL)
 		return NTE_NO_MEMORY;
 	capi11_free_string_secret(ctx->pin);
@@ -486,9 +525,11 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		ctx->pin = pc.pin_value;
 		pc.pin_value = NULL;
 	} else if (pc.pin_source != NULL) {
+		/* A file that cannot be read, or that others may read or
+		 * write, is a broken provider entry; the trace says why. */
 		ctx->pin = pin_read_source(pc.pin_source, &perr);
 		if (ctx->pin == NULL) {
-			err = perr == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
+			err = pin_error(perr, NTE_KEYSET_ENTRY_BAD);
 			goto out;
 		}
 	}

@@ -13,6 +13,7 @@ libcapi11_core_la_SOURCES = \
 	src/errors.c src/errors.h \
 	src/conffile.c src/conffile.h \
 	src/pin.c src/pin.h \
+	src/uri.c src/uri.h \
 	src/alg.c src/alg.h \
 	src/blob.c src/blob.h \
 	src/handle.c src/handle.h \

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE 1   /* pipe2 */
 #endif
 #include "pin.h"
+#include "trace.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -84,19 +86,26 @@ static int file_uri_path(const char *uri, char **out)
 	return 0;
 }
 
-static int pin_file_read(const char *path, char **out)
+/* On failure *why is a static phrase for the trace, or NULL when the
+ * errno says it all. */
+static int pin_file_read(const char *path, char **out, const char **why)
 {
 	char *buf = NULL;
 	size_t used = 0, size = 0;
-	int fd, rc;
+	struct stat st;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return errno;
-	rc = capi11_read_fd(fd, PIN_FILE_MAX, &buf, &used, &size);
-	close(fd);
+	rc = capi11_read_file(path, PIN_FILE_MAX, &st, &buf, &used, &size);
+	/* As OpenSSH treats a private key: a PIN that others could read is
+	 * no secret, one that others could write is not the owner's. */
+	if (rc == 0 && capi11_file_check_private(&st, why) != 0)
+		rc = EPERM;
+	if (rc == EINVAL)
+		*why = "not a regular file";
+	if (rc == EFBIG)
+		rc = E2BIG;
 	if (rc != 0)
-		return rc == EFBIG ? E2BIG : rc;
+		goto out;
 	/* Exactly one line end: editors add one, and a PIN may itself end
 	 * in a blank. */
 	if (used > 0 && buf[used - 1] == '\n') {
@@ -107,21 +116,28 @@ static int pin_file_read(const char *path, char **out)
 	if (used > PIN_MAX)
 		rc = E2BIG;
 	else if (memchr(buf, '\0', used) != NULL)
-		rc = EINVAL;
+		rc = EILSEQ;
+	if (rc == E2BIG)
+		*why = "longer than a PIN may be";
+	else if (rc == EILSEQ)
+		*why = "a NUL byte in the PIN";
 	else if ((*out = capi11_strndup(buf, used)) == NULL)
 		rc = ENOMEM;
+out:
 	capi11_free_secret(buf, size);
 	return rc;
 }
 
 char *pin_read_source(const char *pin_source, int *err)
 {
+	const char *why = NULL;
 	char *path = NULL;
 	char *pin = NULL;
 	int rc;
 
 	if (pin_source == NULL || *pin_source == '\0') {
 		rc = EINVAL;
+		why = "empty pin-source";
 		goto out;
 	}
 	/* p11-kit's own p11_kit_pin_file_callback opens the string as a path,
@@ -129,14 +145,21 @@ char *pin_read_source(const char *pin_source, int *err)
 	 * here. */
 	if (strncasecmp(pin_source, "file:", 5) == 0) {
 		rc = file_uri_path(pin_source, &path);
+		if (rc == EINVAL)
+			why = "not a local file: URI";
 		if (rc != 0)
 			goto out;
-		rc = pin_file_read(path, &pin);
+		rc = pin_file_read(path, &pin, &why);
 	} else {
-		rc = pin_file_read(pin_source, &pin);
+		rc = pin_file_read(pin_source, &pin, &why);
 	}
 
 out:
+	/* The file's name (never a secret) and the reason, never its
+	 * content. */
+	if (rc != 0)
+		trace_message("pin-source %s: %s", pin_source != NULL ? pin_source : "(none)",
+			      why != NULL ? why : strerror(rc));
 	capi11_free(path);
 	if (err != NULL)
 		*err = rc;
@@ -507,7 +530,7 @@ char *pin_request(const char *callback_source, const char *token_label, int *err
 		goto out;
 	}
 	if (len > 0 && memchr(value, '\0', len) != NULL) {
-		rc = EINVAL;
+		rc = EILSEQ;
 		goto out;
 	}
 	copy = capi11_strndup((const char *)value, len);

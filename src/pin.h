@@ -17,10 +17,17 @@
 /* Reads the PIN held in a pin-source, as RFC 7512 uses the word: a plain
  * path, or a file: URI (file:/path, file:///path, file://localhost/path;
  * percent-encoding decoded). One trailing "\n" or "\r\n" is stripped; an
- * empty file gives an empty PIN. On failure returns NULL and sets *err
- * (err may be NULL):
- *   EINVAL  malformed file: URI, a remote host, or a NUL byte in the PIN;
+ * empty file gives an empty PIN (which token_login then refuses). The file
+ * must be a regular file (symbolic links are followed) that only its owner
+ * may read or write, owned by the effective user or root
+ * (capi11_file_check_private); a FIFO never blocks the call. On failure
+ * returns NULL, sets *err (err may be NULL) and traces why, naming the
+ * file but never its content:
+ *   EINVAL  malformed file: URI, a remote host, or not a regular file;
+ *   EPERM   group or others may read or write the file, or another user
+ *           owns it;
  *   E2BIG   the PIN is longer than PIN_MAX bytes;
+ *   EILSEQ  a NUL byte in the PIN;
  *   ENOMEM  out of memory;
  *   any errno from open(2)/read(2) (ENOENT, EACCES, EISDIR, ...). */
 char *pin_read_source(const char *pin_source, int *err);
@@ -51,7 +58,7 @@ char *pin_read_source(const char *pin_source, int *err);
  *   EINTR      a signal cancelled the prompt;
  *   E2BIG      the line is longer than PIN_MAX bytes;
  *   ENOENT     no callback of callback_source supplied a PIN;
- *   EINVAL     a callback returned a PIN holding a NUL byte;
+ *   EILSEQ     a callback returned a PIN holding a NUL byte;
  *   ENOMEM, EIO, or another errno of the terminal. */
 char *pin_request(const char *callback_source, const char *token_label, int *err);
 

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "token.h"
 #include "errors.h"
+#include "pin.h"
 #include "trace.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@ struct token {
 	char slot_description[65];
 	CK_FLAGS token_flags;
 	CK_FLAGS slot_flags;
+	CK_ULONG max_pin_len;      /* ulMaxPinLen, as the token reported it */
 
 	pthread_mutex_t lock;
 	/* Serialises the calls that search, create or destroy objects: SoftHSM
@@ -366,6 +368,7 @@ static struct token *token_get(struct module *mod, CK_SLOT_ID slot,
 	copy_padded(tok->slot_description, si->slotDescription, sizeof si->slotDescription);
 	tok->token_flags = ti->flags;
 	tok->slot_flags = si->flags;
+	tok->max_pin_len = ti->ulMaxPinLen;
 	tok->next = tokens;
 	tokens = tok;
 out:
@@ -408,6 +411,12 @@ static CK_RV module_find_token(struct module *mod, P11KitUri *uri, struct token 
 		CK_SLOT_INFO si;
 		CK_TOKEN_INFO ti;
 
+		/* p11-kit's slot matcher reads slot-description and
+		 * slot-manufacturer only: slot-id is compared here, and (CK_SLOT_ID)-1
+		 * is p11-kit's "the URI has none". */
+		if (uri != NULL && p11_kit_uri_get_slot_id(uri) != (CK_SLOT_ID)-1 &&
+		    p11_kit_uri_get_slot_id(uri) != slots[i])
+			continue;
 		if (fl->C_GetSlotInfo(slots[i], &si) != CKR_OK)
 			continue;
 		if (uri != NULL && !p11_kit_uri_match_slot_info(uri, &si))
@@ -454,8 +463,10 @@ static CK_RV modules_find_token(struct module **mods, size_t n, P11KitUri *uri,
 /* Where a URI led last time. Acquiring again checks that the token is
  * still in that slot instead of walking every slot of every module: the
  * walk reads every token's information, which SoftHSM serves from a file.
- * An entry holds the URI's selection criteria, never its PIN; entries
- * are guarded by modules_lock and die with a fork. */
+ * An entry holds every selection criterion of the URI (module path or
+ * name, the library-*, slot-* and token attributes, slot-id), so that two
+ * URIs that differ in any of them never share an entry; never its PIN.
+ * Entries are guarded by modules_lock and die with a fork. */
 #define URI_HITS_MAX 8
 
 struct uri_hit {
@@ -527,9 +538,11 @@ static void uri_hit_update(P11KitUri *uri, struct token *tok)
 	}
 	hit->generation = gen;
 	hit->slot_id = p11_kit_uri_get_slot_id(uri);
-	hit->module_info = *p11_kit_uri_get_module_info(uri);
-	hit->slot_info = *p11_kit_uri_get_slot_info(uri);
-	hit->token_info = *p11_kit_uri_get_token_info(uri);
+	/* memcpy, not assignment: the padding must be copied too for the
+	 * memcmp in uri_hit_matches. */
+	memcpy(&hit->module_info, p11_kit_uri_get_module_info(uri), sizeof hit->module_info);
+	memcpy(&hit->slot_info, p11_kit_uri_get_slot_info(uri), sizeof hit->slot_info);
+	memcpy(&hit->token_info, p11_kit_uri_get_token_info(uri), sizeof hit->token_info);
 	hit->tok = tok;
 out:
 	pthread_mutex_unlock(&modules_lock);
@@ -738,10 +751,43 @@ bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s)
 	       info.state == CKS_RW_SO_FUNCTIONS;
 }
 
+CK_RV token_pin_check(const struct token *tok, const char *pin, size_t pin_len)
+{
+	CK_ULONG max = PIN_MAX;
+	const char *why = NULL;
+	CK_RV rv = CKR_OK;
+
+	/* The token's own bound when it reports one; 0 and
+	 * CK_UNAVAILABLE_INFORMATION say nothing. */
+	if (tok != NULL && tok->max_pin_len > 0 && tok->max_pin_len < max)
+		max = tok->max_pin_len;
+	if (pin_len == 0) {
+		rv = CKR_PIN_LEN_RANGE;
+		why = "empty";
+	} else if (pin_len > max) {
+		rv = CKR_PIN_LEN_RANGE;
+		why = "longer than the token or capi11 allows";
+	} else if (memchr(pin, '\n', pin_len) != NULL || memchr(pin, '\r', pin_len) != NULL ||
+		   memchr(pin, '\0', pin_len) != NULL) {
+		rv = CKR_PIN_INVALID;
+		why = "holds a line break or a NUL byte";
+	}
+	if (why != NULL)
+		trace_message("PIN refused without C_Login: %s", why);
+	return rv;
+}
+
 CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len)
 {
 	CK_RV rv;
 
+	/* A PIN that cannot be right never reaches the token: on a card each
+	 * failed C_Login uses up a retry. */
+	if (pin != NULL) {
+		rv = token_pin_check(tok, pin, pin_len);
+		if (rv != CKR_OK)
+			return rv;
+	}
 	pthread_mutex_lock(&tok->lock);
 	if (token_is_logged_in(tok, s)) {
 		rv = CKR_OK;

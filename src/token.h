@@ -45,9 +45,17 @@ void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv
 /* True when rv says that the session, or the token, is gone. */
 bool token_rv_is_session_lost(CK_RV rv);
 
+/* Whether pin (pin_len bytes) could be a PIN of the token: not empty, at
+ * most PIN_MAX bytes (pin.h) and at most the token's ulMaxPinLen when it
+ * reports one, no "\n", "\r" or NUL byte. CKR_PIN_LEN_RANGE or
+ * CKR_PIN_INVALID otherwise (traced, without the PIN); the token is not
+ * called. tok may be NULL (PIN_MAX only). */
+CK_RV token_pin_check(const struct token *tok, const char *pin, size_t pin_len);
+
 /* Logs the user in once for the whole token. pin NULL with a pinpad token
  * logs in through the protected path. Already logged in: CKR_OK without a
- * C_Login. A rejected PIN is returned as is, never retried. */
+ * C_Login. A PIN that token_pin_check refuses is refused without a C_Login.
+ * A rejected PIN is returned as is, never retried. */
 CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len);
 bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s);
 

@@ -2,6 +2,8 @@
 #include "config.h"
 #include "trace.h"
 #include "errors.h"
+#include "uri.h"
+#include "util.h"
 
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -29,6 +31,17 @@ void trace_message(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+void trace_uri(unsigned at, const char *what, const char *uri)
+{
+	char *shown;
+
+	if (atomic_load(&level) < at || at == 0)
+		return;
+	shown = uri_redact(uri);
+	fprintf(stderr, "capi11: %s: %s\n", what, shown != NULL ? shown : "(URI not shown)");
+	capi11_free(shown);
 }
 
 void trace_api(const char *fn, DWORD err)

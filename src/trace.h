@@ -15,6 +15,11 @@ void trace_set_level(unsigned level);
 /* A line about capi11's own state, traced from level 1. */
 void trace_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A line that quotes a PKCS#11 URI, traced from level: what, ": ", then
+ * the URI with every pin-value shown as "***" (uri_redact in uri.h). Every
+ * trace of a URI goes through here. */
+void trace_uri(unsigned level, const char *what, const char *uri);
+
 /* A CryptoAPI entry point's result. */
 void trace_api(const char *fn, DWORD err);
 /* A PKCS#11 call's result. */

@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -179,4 +180,50 @@ out:
 	*len = used;
 	*size = cap;
 	return 0;
+}
+
+/* /dev/null is the documented way to say "no configuration"
+ * (CAPI11_CONF=/dev/null); it reads as an empty file and never blocks. */
+static bool is_null_device(const struct stat *st)
+{
+	struct stat null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+	       st->st_rdev == null.st_rdev;
+}
+
+int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, size_t *len,
+		     size_t *size)
+{
+	int fd, rc;
+
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	 * writer, for ever. It changes nothing for the regular files that are
+	 * read below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, st) != 0)
+		rc = errno;
+	else if (S_ISDIR(st->st_mode))
+		rc = EISDIR;
+	else if (S_ISREG(st->st_mode) || is_null_device(st))
+		rc = capi11_read_fd(fd, max, out, len, size);
+	else
+		rc = EINVAL;
+	close(fd);
+	return rc;
+}
+
+int capi11_file_check_private(const struct stat *st, const char **why)
+{
+	const char *reason = NULL;
+
+	if (st->st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH))
+		reason = "readable or writable by group or others (chmod 600 it)";
+	else if (st->st_uid != geteuid() && st->st_uid != 0)
+		reason = "owned by another user than the process's and root";
+	if (why != NULL)
+		*why = reason;
+	return reason != NULL ? EPERM : 0;
 }

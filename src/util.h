@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 /* Overwrite a buffer that held a PIN or key bytes; never optimised away. */
 void capi11_wipe(void *buf, size_t len);
@@ -34,6 +35,27 @@ size_t capi11_alloc_live(void);
  * *size), and every intermediate buffer is wiped. Returns 0 or an errno
  * value: EFBIG past max bytes, ENOMEM, or read(2)'s. */
 int capi11_read_fd(int fd, size_t max, char **out, size_t *len, size_t *size);
+
+/* Opens path and reads it with capi11_read_fd, for the files that capi11
+ * reads by name (capi11.conf, pin-source files). Symbolic links are
+ * followed (configuration often sits behind /etc/alternatives); what is
+ * checked is the file finally opened. Only a regular file is read: the open
+ * never blocks (O_NONBLOCK), so that a FIFO or a device named by mistake
+ * or by an attacker cannot hang the caller, and is then refused; the null
+ * device (/dev/null) reads as an empty file. *st
+ * receives the file's status (fstat of the open file) for
+ * capi11_file_check_private. Returns 0 or an errno value: open(2)'s
+ * (ENOENT, EACCES, ...), EISDIR for a directory, EINVAL for any other file
+ * that is not regular (FIFO, socket, device), EFBIG, ENOMEM, read(2)'s. */
+int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, size_t *len,
+		     size_t *size);
+
+/* Whether a file read by capi11_read_file may hold a secret, by the rule
+ * OpenSSH applies to private keys: no read or write access for group or
+ * others, and owned by the effective user or by root. Returns 0, or EPERM
+ * with *why (may be NULL) set to a static phrase that says which rule the
+ * file breaks and never quotes its content. */
+int capi11_file_check_private(const struct stat *st, const char **why);
 
 /* Overflow-checked size arithmetic: false when the result does not fit. */
 static inline bool capi11_add_size(size_t a, size_t b, size_t *out)

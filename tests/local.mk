@@ -47,6 +47,7 @@ TEST_PROGS = \
 	tests/test-stress \
 	tests/test-fork \
 	tests/test-secrets \
+	tests/test-uri \
 	tests/test-enum \
 	tests/test-caps
 check_PROGRAMS += $(TEST_PROGS)
@@ -72,6 +73,7 @@ tests_test_faults_SOURCES = tests/test-faults.c
 tests_test_stress_SOURCES = tests/test-stress.c
 tests_test_fork_SOURCES = tests/test-fork.c
 tests_test_secrets_SOURCES = tests/test-secrets.c
+tests_test_uri_SOURCES = tests/test-uri.c
 tests_test_enum_SOURCES = tests/test-enum.c
 tests_test_caps_SOURCES = tests/test-caps.c
 
@@ -96,6 +98,7 @@ tests_test_faults_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_stress_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_fork_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_secrets_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_uri_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_enum_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_caps_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c

@@ -112,7 +112,7 @@ static void test_comments_and_quoting(void)
 		"   # indented comment\r\n"
 		"[ capi11 ]   # comment after a header\r\n"
 		"default-container = \"  spaced # not a comment ; \"   ; comment\r\n"
-		"  DEFAULT-PROVIDER=pkcs11:token=a;object=b   # a ; inside a word stays\r\n"
+		"  DEFAULT-PROVIDER=pkcs11:token=a;model=b   # a ; inside a word stays\r\n"
 		"[provider \"with \\\"quotes\\\" and \\\\ ] \"]\r\n"
 		"uri=\"pkcs11:token=q\"\r\n"
 		"pin-value = \"\"\r\n"
@@ -132,7 +132,7 @@ static void test_comments_and_quoting(void)
 	CU_ASSERT_STRING_EQUAL(config_settings_global(cfg)->default_container,
 	                       "  spaced # not a comment ; ");
 	/* A pkcs11: URI as default-provider needs no provider section. */
-	CU_ASSERT_STRING_EQUAL(config_default_provider(cfg), "pkcs11:token=a;object=b");
+	CU_ASSERT_STRING_EQUAL(config_default_provider(cfg), "pkcs11:token=a;model=b");
 
 	prov = config_provider_find(cfg, "with \"quotes\" and \\ ] ");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(prov);

@@ -7,7 +7,9 @@
  * system: the hook looks for the canaries in it.
  *
  * The canaries go every way a secret can: a PIN in the URI, in a
- * pin-source file, through PP_KEYEXCHANGE_PIN, and a wrong one; key bytes
+ * pin-source file, through PP_KEYEXCHANGE_PIN, and a wrong one; URIs with
+ * the PIN that are traced (opened, refused, naming no token, from a
+ * configuration file, one that others may read); key bytes
  * through PLAINTEXTKEYBLOB and PRIVATEKEYBLOB imports and exports, and
  * SIMPLEBLOB, SYMMETRICWRAPKEYBLOB and OPAQUEKEYBLOB round trips, and the
  * failure paths (faults injected by
@@ -24,10 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wincrypt.h>
 
 #define V_SCARD_W_WRONG_CHV 0x8010006Bu
+#define V_SCARD_E_NO_SMARTCARD 0x8010000Cu
+#define V_NTE_BAD_PROVIDER 0x80090013u
+#define V_NTE_KEYSET_ENTRY_BAD 0x8009001Au
 #define V_PROV_RSA_AES 24u
 #define V_CALG_AES_256 0x6610u
 
@@ -328,6 +334,52 @@ static void journey_pins(void)
 	free(path);
 }
 
+/* URIs carrying the PIN, where the library traces them: opened, refused
+ * as ambiguous, naming no token, with the name in capitals (which p11-kit
+ * cannot parse), and from a configuration file. */
+static void journey_uris(void)
+{
+	HCRYPTPROV h = 0;
+	char *text, *conf;
+	char uri[1024];
+
+	snprintf(uri, sizeof uri, "%s&pin-value=%s&pin-value=%s", uri_nopin, CANARY_PIN,
+		 CANARY_PIN);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptAcquireContextA(&h, NULL, uri, V_PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_EQUAL(GetLastError(), V_NTE_BAD_PROVIDER);
+
+	snprintf(uri, sizeof uri, "pkcs11:token=no-such-token?module-path=%s&pin-value=%s",
+		 SOFTHSM_MODULE, CANARY_PIN);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptAcquireContextA(&h, NULL, uri, V_PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_EQUAL(GetLastError(), V_SCARD_E_NO_SMARTCARD);
+
+	/* p11-kit cannot parse it: refused, traced masked all the same. */
+	snprintf(uri, sizeof uri, "%s&PIN-VALUE=%s", uri_nopin, CANARY_PIN);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptAcquireContextA(&h, NULL, uri, V_PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_EQUAL(GetLastError(), V_NTE_BAD_PROVIDER);
+
+	/* A default provider given as a URI with the PIN, in a private file,
+	 * then in one that others may read (refused, and traced). */
+	CU_ASSERT_FATAL(asprintf(&text, "[capi11]\ndefault-provider = %s&pin-value=%s\n",
+				 uri_nopin, CANARY_PIN) > 0);
+	conf = fixture_write_file("secrets.conf", text, strlen(text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	setenv("CAPI11_CONF", conf, 1);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, NULL, NULL, V_PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(chmod(conf, 0644), 0);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptAcquireContextA(&h, NULL, NULL, V_PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_EQUAL(GetLastError(), V_NTE_KEYSET_ENTRY_BAD);
+	setenv("CAPI11_CONF", "/nonexistent/capi11.conf", 1);
+	free(conf);
+	free(text);
+}
+
 static void test_no_secret_escapes(void)
 {
 	const struct pattern *p;
@@ -337,6 +389,7 @@ static void test_no_secret_escapes(void)
 	capi11_set_free_hook(free_hook);
 	testutil_stderr_begin("trace.txt");
 	journey_pins();
+	journey_uris();
 	journey_keys();
 	text = testutil_stderr_end(&len);
 	capi11_set_free_hook(NULL);
@@ -346,6 +399,10 @@ static void test_no_secret_escapes(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "C_CreateObject"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "CryptImportKey"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "CryptExportKey"));
+	/* The URIs were traced, their PINs masked. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "pin-value=***"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "PIN-VALUE=***"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "refused"));
 	p = pattern_find(text, len);
 	if (p == NULL)
 		p = pattern_find_hex(text);

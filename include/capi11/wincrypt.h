@@ -919,8 +919,14 @@ void SetLastError(DWORD dwErrCode);
  * CRYPT_VERIFYCONTEXT), NTE_BAD_KEYSET (no such container), NTE_EXISTS
  * (CRYPT_NEWKEYSET of an existing container), NTE_SILENT_CONTEXT (a PIN is
  * needed but CRYPT_SILENT forbids asking), SCARD_E_NO_SMARTCARD (token
- * absent), SCARD_W_WRONG_CHV (PIN rejected), SCARD_W_CHV_BLOCKED (PIN
- * locked), NTE_NO_MEMORY, NTE_FAIL (the module failed). */
+ * absent, or no token matches the URI), SCARD_W_WRONG_CHV (PIN rejected,
+ * or refused without C_Login: empty, a line break, too long),
+ * SCARD_W_CHV_BLOCKED (PIN locked), NTE_BAD_PROVIDER (a provider URI that
+ * does not parse or could be read two ways: a repeated attribute,
+ * pin-value with pin-source), NTE_KEYSET_ENTRY_BAD (broken configuration,
+ * or a pin-source or PIN-holding configuration file that is not a regular
+ * file private to its owner), NTE_NO_MEMORY, NTE_FAIL (the module
+ * failed). */
 BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer,
 			  LPCSTR szProvider, DWORD dwProvType, DWORD dwFlags);
 #define CryptAcquireContext CryptAcquireContextA
@@ -967,8 +973,9 @@ BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData,
 /* Sets a property of the context: PP_KEYEXCHANGE_PIN and PP_SIGNATURE_PIN
  * (a NUL-terminated PIN, used to log in to the token).
  * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData NULL), NTE_BAD_TYPE
- * (unknown dwParam), NTE_BAD_FLAGS, SCARD_W_WRONG_CHV (PIN rejected),
- * SCARD_W_CHV_BLOCKED (PIN locked). */
+ * (unknown dwParam), NTE_BAD_FLAGS, SCARD_W_WRONG_CHV (PIN rejected, or
+ * one that cannot be valid: empty, a line break, too long, refused
+ * without C_Login), SCARD_W_CHV_BLOCKED (PIN locked). */
 BOOL CryptSetProvParam(HCRYPTPROV hProv, DWORD dwParam, const BYTE *pbData,
 		       DWORD dwFlags);
 

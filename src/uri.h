@@ -1,0 +1,41 @@
+/* Provider URIs (RFC 7512) as capi11 reads them: p11-kit's parser, plus
+ * the checks it leaves out, and the redacted form that traces show.
+ * p11-kit keeps the last of two equal attributes without a word, ignores
+ * query attributes it does not know and reads an empty or overlong slot-id
+ * as some number: each would open another token than the one meant and
+ * send it the PIN. */
+#ifndef CAPI11_URI_H
+#define CAPI11_URI_H
+
+#include <stdbool.h>
+
+#include <p11-kit/uri.h>
+
+/* Parses a URI that names a token (a provider). Refused, with EINVAL and
+ * *reason set to a static phrase that never quotes the URI:
+ *   - what p11-kit cannot parse, or a path attribute it does not know;
+ *   - an attribute given twice, in the path or in the query (names are
+ *     compared after percent-decoding, so token=a;%74oken=b repeats);
+ *   - a standard attribute name written percent-encoded (p11-kit would
+ *     not see it);
+ *   - both pin-value and pin-source;
+ *   - a slot-id that is not a decimal slot number;
+ *   - %00 in any value (a PIN or a label cannot hold a NUL byte);
+ *   - object attributes (object, id, type): a provider names a token, and
+ *     the container argument names the keys.
+ * Returns 0 with *out the parsed URI (p11_kit_uri_free it; it holds the
+ * pin-value, to be wiped), EINVAL, or ENOMEM. out may be NULL to check
+ * only. */
+int uri_parse_provider(const char *s, P11KitUri **out, const char **reason);
+
+/* Whether the URI carries a pin-value attribute (in any case, in the path
+ * or the query), parsed or not. */
+bool uri_has_pin_value(const char *s);
+
+/* A capi11_malloc'd copy of s for traces and messages, with the value of
+ * every pin-value attribute replaced by "***" (whatever its case or
+ * encoding, in the path or the query, and in strings that do not parse).
+ * NULL when s is NULL or memory runs out. capi11_free it. */
+char *uri_redact(const char *s);
+
+#endif
