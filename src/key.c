@@ -79,7 +79,11 @@ DWORD key_template_protect_locked(struct context *ctx, CK_ATTRIBUTE *tmpl, CK_UL
 		else if (tmpl[i].type == CKA_WRAP_WITH_TRUSTED)
 			return ERROR_SUCCESS;
 	}
-	return trust_template_add_locked(ctx, sensitive, extractable, tmpl, n);
+	/* A key that arrives wrapped carries the attribute even when it may
+	 * not leave at all: a trusted key-encryption key's unwrap template
+	 * asks for it, and the token refuses a template without it
+	 * (CKR_TEMPLATE_INCONSISTENT). */
+	return trust_template_add_locked(ctx, sensitive, extractable || wrapped, tmpl, n);
 }
 
 void key_mark_wrap_only(struct key *key)

@@ -99,8 +99,9 @@ CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek);
 /* The token-enforced protection of a new key, on a template of *n
  * attributes that holds CKA_SENSITIVE and CKA_EXTRACTABLE: a key that
  * arrives wrapped (wrapped) is made sensitive whatever CRYPT_EXPORTABLE
- * says, since its source may have been; and a sensitive, extractable key
- * gets CKA_WRAP_WITH_TRUSTED (trust.c), once. tmpl has room for
+ * says, since its source may have been; and a sensitive key that is
+ * extractable or arrived wrapped (a trusted key-encryption key's unwrap
+ * template asks for it) gets CKA_WRAP_WITH_TRUSTED (trust.c), once. tmpl has room for
  * KEY_PROTECT_ATTRS more. Errors: the token's, from learning whether it
  * takes the attribute. */
 #define KEY_PROTECT_ATTRS 1
