@@ -738,6 +738,22 @@ void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv
 		tok->mod->fl->C_CloseSession(s);
 }
 
+CK_RV token_scratch_open(struct token *tok, CK_SESSION_HANDLE *out)
+{
+	CK_RV rv = token_check_fork(tok);
+
+	if (rv != CKR_OK)
+		return rv;
+	return traced("C_OpenSession",
+		      tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+						  NULL, NULL, out));
+}
+
+void token_scratch_close(struct token *tok, CK_SESSION_HANDLE s)
+{
+	traced("C_CloseSession", tok->mod->fl->C_CloseSession(s));
+}
+
 bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s)
 {
 	CK_SESSION_INFO info;

@@ -51,6 +51,13 @@ bool token_rv_is_session_lost(CK_RV rv);
 CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len);
 bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s);
 
+/* A session of its own for a short piece of work, never pooled nor
+ * counted as leased; closing it destroys the session objects made on it
+ * (PKCS#11), so that work leaves nothing behind even when a C_DestroyObject
+ * would have failed. */
+CK_RV token_scratch_open(struct token *tok, CK_SESSION_HANDLE *out);
+void token_scratch_close(struct token *tok, CK_SESSION_HANDLE s);
+
 /* C_Login as the security officer, for capi11's trust step only
  * (trust.c): no PIN is kept, and a rejected one is returned as is. */
 CK_RV token_login_so(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len);

@@ -20,9 +20,10 @@
 
 /* ---- What the token does with CKA_WRAP_WITH_TRUSTED ---------------------- */
 
-/* A throwaway AES key on the context's session, public and a session
+/* A throwaway AES key on the probe's session s, public and a session
  * object, so that the probe needs no login. */
-static CK_RV probe_key(struct context *ctx, bool wrap_with_trusted, CK_OBJECT_HANDLE *h)
+static CK_RV probe_key(struct context *ctx, CK_SESSION_HANDLE s, bool wrap_with_trusted,
+		       CK_OBJECT_HANDLE *h)
 {
 	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	static const CK_KEY_TYPE aes = CKK_AES;
@@ -40,17 +41,20 @@ static CK_RV probe_key(struct context *ctx, bool wrap_with_trusted, CK_OBJECT_HA
 	};
 
 	/* The wrapping key is an ordinary, untrusted one. */
-	return token_generate_key(ctx->tok, ctx->session, CKM_AES_KEY_GEN, tmpl,
-				  wrap_with_trusted ? 9 : 7, h);
+	return token_generate_key(ctx->tok, s, CKM_AES_KEY_GEN, tmpl, wrap_with_trusted ? 9 : 7,
+				  h);
 }
 
 /* Makes a key that must be wrapped only under trusted keys and tries to
  * wrap it under an untrusted one. Only a definite answer is kept: a
- * failure of the token itself is returned, to be asked again next time. */
+ * failure of the token itself is returned, to be asked again next time.
+ * The probe works on a session of its own, whose closing takes both keys
+ * along: nothing is left on the token, whatever call fails. */
 static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 {
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE, wrapping = CK_INVALID_HANDLE;
 	CK_MECHANISM mech = { CKM_AES_KEY_WRAP, NULL, 0 };
+	CK_SESSION_HANDLE s;
 	BYTE out[32];
 	CK_ULONG out_len = sizeof out;
 	CK_MECHANISM_INFO info;
@@ -64,29 +68,36 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 		*state = TOKEN_WRAP_TRUST_IGNORED;
 		return CKR_OK;
 	}
-	rv = probe_key(ctx, true, &key);
+	rv = token_scratch_open(ctx->tok, &s);
+	if (rv != CKR_OK)
+		return rv;
+	rv = probe_key(ctx, s, true, &key);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT ||
 	    rv == CKR_ATTRIBUTE_VALUE_INVALID) {
 		*state = TOKEN_WRAP_TRUST_UNSUPPORTED;
-		return CKR_OK;
+		rv = CKR_OK;
+		goto out;
 	}
 	if (rv == CKR_OK)
-		rv = probe_key(ctx, false, &wrapping);
+		rv = probe_key(ctx, s, false, &wrapping);
 	if (rv == CKR_OK) {
-		rv = token_wrap_key(ctx->tok, ctx->session, &mech, wrapping, key, out, &out_len);
+		rv = token_wrap_key(ctx->tok, s, &mech, wrapping, key, out, &out_len);
 		if (rv == CKR_OK) {
 			*state = TOKEN_WRAP_TRUST_IGNORED;
 		} else if (rv == CKR_KEY_NOT_WRAPPABLE || rv == CKR_KEY_UNEXTRACTABLE ||
 			   rv == CKR_WRAPPING_KEY_TYPE_INCONSISTENT) {
 			*state = TOKEN_WRAP_TRUST_ENFORCED;
 			rv = CKR_OK;
+		} else if (rv == CKR_MECHANISM_INVALID) {
+			/* The AES key wrap is advertised but refused at use: as
+			 * without it. */
+			*state = TOKEN_WRAP_TRUST_IGNORED;
+			rv = CKR_OK;
 		}
 	}
+out:
 	capi11_wipe(out, sizeof out);
-	if (key != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, key);
-	if (wrapping != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, wrapping);
+	token_scratch_close(ctx->tok, s);
 	return rv;
 }
 
