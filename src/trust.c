@@ -422,6 +422,10 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 
 	rv = token_login_so(ctx->tok, ctx->session, so_pin, strlen(so_pin));
 	context_note_rv_locked(ctx, rv);
+	/* PKCS#11 lets the security officer in only while no read-only
+	 * session is open on the token: another part of the process uses it. */
+	if (rv == CKR_SESSION_READ_ONLY_EXISTS)
+		return SCARD_E_SHARING_VIOLATION;
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_LOGIN);
 	n = trust_template(ctx, p, true, t);
@@ -493,14 +497,21 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 		goto out;
 	}
 	err = trust_create_as_so(ctx, &p, so_pin, &h);
-	if (err != ERROR_SUCCESS)
-		goto out;
-	trace_message("container %s: trusted %s made by the security officer", ctx->container,
-		  p.cls == CKO_PUBLIC_KEY ? "public key" : "key-encryption key");
-	/* The user logs in again: with the PIN given, else as the context
-	 * would (its PIN source, a pinpad or a prompt). */
-	err = user_pin != NULL ? context_set_pin_locked(ctx, user_pin)
-			       : context_login_locked(ctx, !ctx->silent);
+	if (err == ERROR_SUCCESS)
+		trace_message("container %s: trusted %s made by the security officer",
+			      ctx->container,
+			      p.cls == CKO_PUBLIC_KEY ? "public key" : "key-encryption key");
+	/* The user logs in again, whether the security officer's step worked
+	 * or not (a rejected SO PIN must not leave the context logged out):
+	 * with the PIN given, else as the context would (its PIN source, a
+	 * pinpad or a prompt). The step's own failure is the one reported. */
+	{
+		DWORD lerr = user_pin != NULL ? context_set_pin_locked(ctx, user_pin)
+					      : context_login_locked(ctx, !ctx->silent);
+
+		if (err == ERROR_SUCCESS)
+			err = lerr;
+	}
 	if (err == ERROR_SUCCESS && p.cls == CKO_SECRET_KEY)
 		err = trust_make_private(ctx, &h);
 	if (err == ERROR_SUCCESS)
@@ -509,7 +520,7 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 				       p.alg, p.bits, false, false, out);
 	if (err == ERROR_SUCCESS && p.cls == CKO_SECRET_KEY)
 		key_mark_wrap_only(*out);
-	if (err != ERROR_SUCCESS) {
+	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE) {
 		/* A public object can be destroyed without any login. */
 		token_destroy(ctx->tok, ctx->session, h);
 	}
