@@ -41,6 +41,7 @@
 
 #define V_ERROR_INVALID_PARAMETER 87u
 #define V_NTE_BAD_KEY 0x80090003u
+#define V_NTE_BAD_KEY_STATE 0x8009000Bu
 #define V_NTE_BAD_DATA 0x80090005u
 #define V_NTE_BAD_KEYSET 0x80090016u
 #define V_NTE_FAIL 0x80090020u
@@ -554,10 +555,23 @@ static BOOL run_import_simple(struct env *e)
 			      &e->made_key);
 }
 
-/* The unwrapped key is aes128.key, which openssl encrypted for the vector. */
+/* The unwrapped key is aes128.key, which openssl encrypted for the
+ * vector. It arrived wrapped, so it is sensitive (SPEC section 3): no
+ * PLAINTEXTKEYBLOB, and it encrypts as openssl does under aes128.key. */
 static bool check_simple_imported(struct env *e)
 {
-	return check_plain_imported(e);
+	DWORD size = 0;
+
+	e->key = e->made_key;
+	e->made_key = 0;
+	SetLastError(SENTINEL);
+	if (CryptExportKey(e->key, 0, PLAINTEXTKEYBLOB, 0, NULL, &size) ||
+	    GetLastError() != V_NTE_BAD_KEY_STATE)
+		return false;
+	memcpy(e->out, plaintext, sizeof plaintext);
+	e->out_len = sizeof plaintext;
+	return CryptEncrypt(e->key, 0, TRUE, 0, e->out, &e->out_len, sizeof e->out) &&
+	       e->out_len == sizeof ciphertext && memcmp(e->out, ciphertext, sizeof ciphertext) == 0;
 }
 
 /* SYMMETRICWRAPKEYBLOB and OPAQUEKEYBLOB, under a wrap-only KEK that is

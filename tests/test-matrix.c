@@ -1050,9 +1050,11 @@ static void test_two_tokens_session(void)
 		free(key);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2,
 						    fl | CRYPT_EXPORTABLE, &aes2));
-		out = testutil_blob_export(aes2, 0, PLAINTEXTKEYBLOB, 0, &len);
-		CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
-		free(out);
+		/* It arrived wrapped: sensitive whatever CRYPT_EXPORTABLE says
+		 * (SPEC section 3); the same key by what it encrypts. */
+		CHECK_FAILS_WITH(CryptExportKey(aes2, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+		testutil_check_encrypts_as(aes2, "-aes-256-cbc", plain + 12, 32, 16);
 		CryptDestroyKey(aes2);
 		free(simple);
 	}
@@ -1063,9 +1065,10 @@ static void test_two_tokens_session(void)
 	plain = testutil_blob_export(des1, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
 	simple = testutil_blob_export(des1, pub1, SIMPLEBLOB, 0, &simple_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2, CRYPT_EXPORTABLE, &des2));
-	out = testutil_blob_export(des2, 0, PLAINTEXTKEYBLOB, 0, &len);
-	CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
-	free(out);
+	CHECK_FAILS_WITH(CryptExportKey(des2, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 24);
+	testutil_check_encrypts_as(des2, "-des-ede3-cbc", plain + 12, 24, 8);
 	free(simple);
 
 	CryptDestroyKey(des2);
@@ -1084,11 +1087,21 @@ static void test_two_tokens_session(void)
 
 static void test_sensitive_policy(void)
 {
-	HCRYPTPROV h = open_new(sensitive_provider, "sens"), hv = open_new(uri2, "sens-check");
-	HCRYPTKEY kx, aes, own_pub, far_pub, vkx, moved;
-	DWORD len, size = 0, pub_len, priv_len, simple_len, key_len;
-	BYTE buf[BIG], *pub, *priv, *simple, *key, *out;
+	HCRYPTPROV hv = open_new(uri2, "sens-check"), h;
+	HCRYPTKEY kx, aes, own_pub, foreign, far_pub, vkx, moved;
+	DWORD len, size = 0, pub_len, priv_len, simple_len, key_len, foreign_len;
+	BYTE buf[BIG], *pub, *priv, *simple, *key, *foreign_blob;
 	char *access;
+
+	/* A partner's key pair on token 2; the security officer of token 1
+	 * trusts its public half (SPEC section 3), before the container holds
+	 * any session key. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hv, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &vkx));
+	pub = testutil_blob_export(vkx, 0, PUBLICKEYBLOB, 0, &pub_len);
+	priv = testutil_blob_export(vkx, 0, PRIVATEKEYBLOB, 0, &priv_len);
+	h = open_new(sensitive_provider, "sens");
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(Capi11TrustKeyA(h, pub, pub_len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, NULL));
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &kx));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
@@ -1115,37 +1128,47 @@ static void test_sensitive_policy(void)
 	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, NULL, &size),
 			 NTE_BAD_KEY_STATE);
 	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
-	/* Under the container's own exchange key the private half is in
-	 * reach: decrypting the SIMPLEBLOB would reveal the key. So it is
-	 * under that key's public half brought in as a PUBLICKEYBLOB. */
+	/* Under the container's own exchange key, or its public half brought
+	 * in as a PUBLICKEYBLOB: no key without CKA_TRUSTED takes it. */
 	len = sizeof buf;
 	CHECK_FAILS_WITH(CryptExportKey(aes, kx, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	free(pub);
 	pub = testutil_blob_export(kx, 0, PUBLICKEYBLOB, 0, &pub_len);
 	CU_ASSERT_EQUAL(pub_len, 20 + 128);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &own_pub));
 	len = sizeof buf;
 	CHECK_FAILS_WITH(CryptExportKey(aes, own_pub, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	/* Nor any other public key: whoever holds its private half could
+	 * decrypt the blob (the vector's private key is published). */
+	foreign_blob = testutil_vector_read("rsa1024-pub.blob", &foreign_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, foreign_blob, foreign_len, 0, 0, &foreign));
+	CHECK_FAILS_WITH(CryptExportKey(aes, foreign, SIMPLEBLOB, 0, NULL, &size),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(aes, foreign, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	free(foreign_blob);
 	free(pub);
 
-	/* Under a public key whose private half is on another token: wrapped.
-	 * openssl finds 32 key bytes in it, and the holder of the private key
-	 * (a container on token 2) unwraps the same bytes. */
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hv, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &vkx));
+	/* Under the partner's public key, which the token trusts: wrapped.
+	 * openssl finds 32 key bytes in it, the key they make encrypts as the
+	 * session key does, and the holder of the private key (a container on
+	 * token 2) unwraps a key that encrypts the same way again. */
 	pub = testutil_blob_export(vkx, 0, PUBLICKEYBLOB, 0, &pub_len);
-	priv = testutil_blob_export(vkx, 0, PRIVATEKEYBLOB, 0, &priv_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &far_pub));
 	simple = testutil_blob_export(aes, far_pub, SIMPLEBLOB, 0, &simple_len);
 	key = openssl_simple_key(priv, priv_len, simple, simple_len, false, &key_len);
-	CU_ASSERT_EQUAL(key_len, 32);
+	CU_ASSERT_EQUAL_FATAL(key_len, 32);
+	testutil_check_encrypts_as(aes, "-aes-256-cbc", key, 32, 16);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(hv, simple, simple_len, vkx, CRYPT_EXPORTABLE, &moved));
-	out = testutil_blob_export(moved, 0, PLAINTEXTKEYBLOB, 0, &len);
-	CU_ASSERT(len == 12 + 32 && key_len == 32 && memcmp(out + 12, key, 32) == 0);
-	free(out);
+	CHECK_FAILS_WITH(CryptExportKey(moved, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	testutil_check_encrypts_as(moved, "-aes-256-cbc", key, 32, 16);
 	free(key);
 	free(simple);
 
 	CryptDestroyKey(moved);
 	CryptDestroyKey(far_pub);
+	CryptDestroyKey(foreign);
 	CryptDestroyKey(vkx);
 	CryptDestroyKey(own_pub);
 	CryptDestroyKey(aes);
