@@ -612,6 +612,64 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 					   out);
 }
 
+/* The length of the key a SIMPLEBLOB carries, for a key the token hides
+ * (every SIMPLEBLOB arrival is sensitive), to the 8 bytes SoftHSM can
+ * tell: the blob is unwrapped once more on a session of its own, as a
+ * sensitive but extractable generic secret, and the size of its padded
+ * AES key wrap under a throwaway key is asked (a size query: nothing is
+ * wrapped). Closing the session takes both keys along. *wrap_len is 0 when
+ * the token has no AES key wrap to ask with. The key's value never
+ * leaves the token. */
+static DWORD import_simple_measure(struct context *ctx, CK_MECHANISM *mech, struct key *pub,
+				   BYTE *ct, size_t ct_len, CK_ULONG *wrap_len)
+{
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET, aes = CKK_AES;
+	static const CK_ULONG aes_len = 16;
+	CK_ATTRIBUTE copy[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+	};
+	CK_ATTRIBUTE wrapper[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
+		{ CKA_VALUE_LEN, (void *)&aes_len, sizeof aes_len },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
+	};
+	CK_MECHANISM pad = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_OBJECT_HANDLE temp = CK_INVALID_HANDLE, w = CK_INVALID_HANDLE;
+	CK_MECHANISM_INFO info;
+	CK_SESSION_HANDLE s;
+	enum error_op op = ERROR_OP_GENERIC;
+	CK_RV rv;
+
+	*wrap_len = 0;
+	if (token_mechanism_info(ctx->tok, CKM_AES_KEY_WRAP_PAD, &info) != CKR_OK ||
+	    !(info.flags & CKF_WRAP) ||
+	    token_mechanism_info(ctx->tok, CKM_AES_KEY_GEN, &info) != CKR_OK)
+		return ERROR_SUCCESS;
+	rv = token_scratch_open(ctx->tok, &s);
+	if (rv == CKR_OK) {
+		/* A failure of the unwrap itself is NTE_BAD_DATA, as below. */
+		rv = token_unwrap_key(ctx->tok, s, mech, pub->obj->priv, ct, ct_len, copy,
+				      CAPI11_N_ELEMENTS(copy), &temp);
+		op = rv != CKR_OK ? ERROR_OP_UNWRAP : ERROR_OP_GENERIC;
+		if (rv == CKR_OK)
+			rv = token_generate_key(ctx->tok, s, CKM_AES_KEY_GEN, wrapper,
+						CAPI11_N_ELEMENTS(wrapper), &w);
+		if (rv == CKR_OK)
+			rv = token_wrap_key(ctx->tok, s, &pad, w, temp, NULL, wrap_len);
+		token_scratch_close(ctx->tok, s);
+	}
+	context_note_rv_locked(ctx, rv);
+	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, op);
+}
+
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
  * which must be the container's RSA exchange key. Every failure of the
  * unwrap itself is NTE_BAD_DATA (errors.c): the answer says nothing about
@@ -650,6 +708,20 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
+	/* The key will be sensitive, so its length cannot be read afterwards:
+	 * it is measured first, where the token can (SoftHSM checks none). */
+	if (alg_symmetric_key_len(simple.alg, &alg_len)) {
+		CK_ULONG wrap_len = 0;
+
+		err = import_simple_measure(ctx, &mech, pub, ct, simple.ciphertext.len, &wrap_len);
+		if (err == ERROR_SUCCESS && wrap_len != 0 &&
+		    wrap_len != blob_aes_wrap_len(alg_len, true))
+			err = NTE_BAD_DATA;
+		if (err != ERROR_SUCCESS) {
+			capi11_free(ct);
+			return err;
+		}
+	}
 	{
 		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
 		CK_ULONG n;
