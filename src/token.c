@@ -178,6 +178,9 @@ static CK_RV module_refresh_locked(struct module *mod, unsigned gen)
 		tok->n_pool = 0;
 		tok->generation = gen;
 		pthread_mutex_unlock(&tok->lock);
+		/* The parent's contexts hold its sessions; the child never gives
+		 * them back (context.c leaves them alone). */
+		atomic_store(&tok->leased, 0);
 	}
 	mod->generation = gen;
 	return CKR_OK;
@@ -698,11 +701,12 @@ CK_RV token_session_acquire(struct token *tok, CK_SESSION_HANDLE *out)
 		 * used them: the first context to meet the token again would fail
 		 * on one. Such a session takes the pool with it (release). */
 		rv = traced("C_GetSessionInfo", tok->mod->fl->C_GetSessionInfo(s, &info));
+		atomic_fetch_add(&tok->leased, 1);
 		if (!token_rv_is_session_lost(rv)) {
 			*out = s;
-			atomic_fetch_add(&tok->leased, 1);
 			return CKR_OK;
 		}
+		/* Counted as leased just above: the release gives the count back. */
 		token_session_release(tok, s, rv);
 	} else {
 		pthread_mutex_unlock(&tok->lock);
