@@ -435,13 +435,20 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 		rv = token_create(ctx->tok, ctx->session, t, n, h);
 	}
 	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK) {
+		lrv = token_logout(ctx->tok, ctx->session);
+		context_note_rv_locked(ctx, lrv);
+		return error_from_ckr(rv, ERROR_OP_IMPORT);
+	}
+	/* The security officer's logout failing says nothing of the blob. */
 	lrv = token_logout(ctx->tok, ctx->session);
 	context_note_rv_locked(ctx, lrv);
-	if (rv == CKR_OK && lrv != CKR_OK) {
+	if (lrv != CKR_OK) {
 		token_destroy(ctx->tok, ctx->session, *h);
-		rv = lrv;
+		*h = CK_INVALID_HANDLE;
+		return error_from_ckr(lrv, ERROR_OP_GENERIC);
 	}
-	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_IMPORT);
+	return ERROR_SUCCESS;
 }
 
 /* A trusted key-encryption key must not be usable without the user's PIN:
@@ -459,10 +466,12 @@ static DWORD trust_make_private(struct context *ctx, CK_OBJECT_HANDLE *h)
 	if (rv == CKR_OK)
 		rv = token_destroy(ctx->tok, ctx->session, *h);
 	context_note_rv_locked(ctx, rv);
+	/* A copy or a destroy that fails says nothing of the blob: not
+	 * NTE_BAD_DATA, which ERROR_OP_IMPORT makes of CKR_GENERAL_ERROR. */
 	if (rv != CKR_OK) {
 		if (copy != CK_INVALID_HANDLE)
 			token_destroy(ctx->tok, ctx->session, copy);
-		return error_from_ckr(rv, ERROR_OP_IMPORT);
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
 	*h = copy;
 	return ERROR_SUCCESS;
