@@ -492,8 +492,11 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 		goto out;
 	/* The security officer's login ends the user's for the whole process:
 	 * no other context may be using the token, and this one may hold no
-	 * session objects, which the logout would destroy. */
-	if (token_sessions_leased(ctx->tok) > 1 || ctx->n_owned > 0) {
+	 * session objects, which the logout would destroy, nor any key handle:
+	 * SoftHSM gives private objects new handles after a logout, so a
+	 * handle on the container's pair would fail (or, on a token that
+	 * reuses handles, reach another object) afterwards. */
+	if (token_sessions_leased(ctx->tok) > 1 || ctx->n_owned > 0 || ctx->n_keys > 0) {
 		err = SCARD_E_SHARING_VIOLATION;
 		goto out;
 	}

@@ -41,7 +41,7 @@ DWORD trust_get_kek_locked(struct context *ctx, struct key **out);
  * never extractable), a PUBLICKEYBLOB a trusted public key (a public
  * object), both made in a security officer session. Errors: blob errors
  * as CryptImportKey's, SCARD_E_SHARING_VIOLATION (another context uses
- * the token, or this one holds session keys), SCARD_W_WRONG_CHV (SO or
+ * the token, or this one holds key handles), SCARD_W_WRONG_CHV (SO or
  * user PIN rejected), NTE_SILENT_CONTEXT (no user PIN for the private
  * copy), mapped token failures. Nothing is left on the token on failure. */
 DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, const char *so_pin,

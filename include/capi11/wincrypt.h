@@ -1120,7 +1120,9 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * or NULL for the context's own PIN source or prompt (the security
  * officer's login ends the user's, which is then restored). The token is
  * used alone: no other context of the process may hold it, and hProv may
- * hold no session keys. dwFlags must be 0. phKey may be NULL.
+ * hold no key handles (the logout would end session keys, and tokens may
+ * renumber the private objects others point to). dwFlags must be 0.
+ * phKey may be NULL.
  * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData or szSoPin NULL,
  * dwDataLen 0), NTE_BAD_FLAGS, the blob errors of CryptImportKey,
  * NTE_BAD_TYPE (neither blob type), NTE_BAD_ALGID (not AES), NTE_BAD_KEYSET
