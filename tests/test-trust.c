@@ -767,6 +767,12 @@ static void test_trust_errors(void)
 	s = gen(h, CALG_AES_128, 0);
 	CHECK_FAILS_WITH(trust(h, kek_blob, kek_len), V_SCARD_E_SHARING_VIOLATION);
 	CryptDestroyKey(s);
+	/* Nor any key handle: the logout gives the container's private
+	 * objects new handles on SoftHSM, so a handle held across the step
+	 * would point at nothing. */
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &x));
+	CHECK_FAILS_WITH(trust(h, kek_blob, kek_len), V_SCARD_E_SHARING_VIOLATION);
+	CryptDestroyKey(x);
 	CU_ASSERT_EQUAL(testutil_token_count(labels[T1], "secrkey", "t-h"), secr);
 	/* Now it works, and the KEK is found. */
 	SetLastError(SENTINEL);
@@ -775,6 +781,18 @@ static void test_trust_errors(void)
 	CryptDestroyKey(k);
 	k = trusted_kek(h);
 	CryptDestroyKey(k);
+	/* The container's pair, found again after the step, works. */
+	{
+		BYTE data[128] = "after the security officer";
+		DWORD n = 27;
+
+		x = 0;
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &x));
+		CU_ASSERT_TRUE(CryptEncrypt(x, 0, TRUE, 0, data, &n, sizeof data));
+		CU_ASSERT_TRUE(CryptDecrypt(x, 0, TRUE, 0, data, &n));
+		CU_ASSERT(n == 27 && memcmp(data, "after the security officer", 27) == 0);
+		CryptDestroyKey(x);
+	}
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	/* A verify context has no container to hold it. */
 	hv = acquire(SENS1, NULL, CRYPT_VERIFYCONTEXT);
