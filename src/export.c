@@ -8,6 +8,7 @@
 #include "cipher.h"
 #include "des3-wrap.h"
 #include "errors.h"
+#include "trust.h"
 #include "util.h"
 
 #include <string.h>
@@ -463,46 +464,10 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
 	return ERROR_SUCCESS;
 }
 
-/* A sensitive key may be wrapped under an RSA public key only when this
- * context cannot decrypt with its private half (SPEC section 3): neither
- * the handle's own private object nor any private key on the token with
- * the same modulus (a PUBLICKEYBLOB imported from the container's own
- * key) is in reach. Private objects the session cannot see (not logged
- * in) are out of its reach as well. */
-static DWORD export_check_private_unreachable_locked(struct context *ctx, struct key *exp)
-{
-	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-	CK_KEY_TYPE type = CKK_RSA;
-	CK_OBJECT_HANDLE *objs = NULL;
-	CK_ULONG mod_len = 0, count = 0;
-	void *mod = NULL;
-	CK_RV rv;
-
-	if (exp->obj->priv != CK_INVALID_HANDLE)
-		return NTE_BAD_KEY_STATE;
-	rv = token_get_attribute_alloc(ctx->tok, ctx->session, exp->obj->pub, CKA_MODULUS, &mod,
-				       &mod_len);
-	if (rv == CKR_OK) {
-		CK_ATTRIBUTE tmpl[] = {
-			{ CKA_CLASS, &cls, sizeof cls },
-			{ CKA_KEY_TYPE, &type, sizeof type },
-			{ CKA_MODULUS, mod, mod_len },
-		};
-
-		rv = token_find(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
-	}
-	context_note_rv_locked(ctx, rv);
-	capi11_free(mod);
-	capi11_free(objs);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_EXPORT);
-	return count == 0 ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
-}
-
 /* SIMPLEBLOB: the session key wrapped by the token under an RSA public
- * key, byte-reversed. A sensitive key (the policy's) is wrapped only
- * under a public key whose private half this context cannot use, or a
- * decrypt would reveal it. */
+ * key, byte-reversed. A sensitive key is wrapped only under a public key
+ * the token trusts (trust.c): whoever holds the private half of any other
+ * could decrypt it. */
 static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags, BYTE *data,
 				  DWORD *len)
 {
@@ -527,7 +492,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	if (sensitive) {
-		err = export_check_private_unreachable_locked(ctx, exp);
+		err = trust_check_wrap_locked(ctx, key->obj->priv, exp->obj->pub);
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
@@ -665,14 +630,14 @@ out:
  * (Microsoft's documented format). A key with no defined wrap under
  * hExpKey (hExpKey 0 or not a session key, a DES key or a key of less
  * than 16 bytes under AES, anything but 3DES under 3DES): NTE_BAD_KEY. A
- * sensitive key is wrapped only under a key-encryption key (SPEC section
- * 3), else NTE_BAD_KEY_STATE. */
+ * sensitive key is wrapped only under a key the token trusts (SPEC
+ * section 3), else NTE_BAD_KEY_STATE. */
 static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data, DWORD *len)
 {
 	size_t wrapped_len, size, needed = 0;
 	CK_ULONG got = 0;
 	BYTE *wrapped = NULL;
-	bool sensitive, kek = false;
+	bool sensitive;
 	DWORD err;
 
 	if (!key_is_session_key_on(exp, key->ctx->tok) || key->obj->type == CKK_RSA)
@@ -687,9 +652,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 		return NTE_BAD_KEY;
 	err = export_read_state_locked(key, &sensitive);
 	if (err == ERROR_SUCCESS && sensitive)
-		err = export_wrapper_is_kek_locked(key, exp, &kek);
-	if (err == ERROR_SUCCESS && sensitive && !kek)
-		err = NTE_BAD_KEY_STATE;
+		err = trust_check_wrap_locked(key->ctx, key->obj->priv, exp->obj->priv);
 	if (err == ERROR_SUCCESS)
 		err = context_check_mechanism(key->ctx, CKM_AES_KEY_WRAP, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
@@ -726,8 +689,8 @@ static size_t pkcs8_rsa_len_max(size_t k)
  * under a key-encryption key, a secret key with CKM_AES_KEY_WRAP (16 bytes
  * or more, whole blocks) or CKM_AES_KEY_WRAP_PAD (the others), an RSA
  * private key as PKCS#8 with CKM_AES_KEY_WRAP_PAD. The key must be
- * extractable and may be sensitive: its value never leaves the token in
- * clear. hExpKey 0 or not a wrap-only AES key: NTE_BAD_KEY. For an RSA key
+ * extractable; a sensitive one leaves only under a trusted key-encryption
+ * key (trust.c). hExpKey 0 or not a wrap-only AES key: NTE_BAD_KEY. For an RSA key
  * the size query gives an upper bound; the export stores the exact
  * length. CRYPT_DESTROYKEY destroys the key's objects once the blob is
  * written. */
@@ -765,6 +728,8 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 		wrapped_len = blob_aes_wrap_len(key_len, o.mechanism == CKM_AES_KEY_WRAP_PAD);
 	}
 	err = export_read_state_locked(key, &sensitive);
+	if (err == ERROR_SUCCESS && sensitive)
+		err = trust_check_wrap_locked(key->ctx, key->obj->priv, exp->obj->priv);
 	if (err == ERROR_SUCCESS)
 		err = context_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
 	if (err != ERROR_SUCCESS)

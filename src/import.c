@@ -11,6 +11,7 @@
 #include "des3-wrap.h"
 #include "errors.h"
 #include "export.h"
+#include "trust.h"
 #include "util.h"
 
 #include <string.h>
@@ -97,13 +98,17 @@ static DWORD rsa_be_from_blob(const struct blob_rsa *rsa, bool private, struct r
 }
 
 /* PUBLICKEYBLOB: a session public-key object that can encrypt and wrap;
- * it belongs to no container and never replaces the container's keys. */
+ * it belongs to no container and never replaces the container's keys. A
+ * key equal to a trusted public key on the token is that object instead
+ * (trust.c), not destroyed with the handle. */
 static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, size_t len,
 				      struct key **out)
 {
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE type = CKK_RSA;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	enum error_op op;
+	bool trusted = false;
 	struct blob_rsa rsa;
 	struct rsa_be be;
 	DWORD err;
@@ -129,15 +134,24 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
 		};
 
-		rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+		/* The same key made trusted by the security officer is used as
+		 * it is, so that keys the token guards may be wrapped to it. */
+		rv = trust_find_public(ctx, be.modulus, be.k, be.pubexp, be.pubexp_len, &h);
+		trusted = rv == CKR_OK && h != CK_INVALID_HANDLE;
+		op = ERROR_OP_GENERIC;
+		if (rv == CKR_OK && !trusted) {
+			rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			op = ERROR_OP_IMPORT;
+		}
 	}
 	rsa_be_clear(&be);
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_IMPORT);
-	err = key_adopt_locked(ctx, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, true, out);
+		return error_from_ckr(rv, op);
+	err = key_adopt_locked(ctx, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, !trusted, out);
 	if (err != ERROR_SUCCESS) {
-		token_destroy(ctx->tok, ctx->session, h);
+		if (!trusted)
+			token_destroy(ctx->tok, ctx->session, h);
 		return err;
 	}
 	/* A public key alone is no container key. */
@@ -297,23 +311,6 @@ static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_
 
 /* ---- Keys wrapped under a session key ------------------------------------ */
 
-/* A key that arrives under a key-encryption key (C_UnwrapKey of an AES
- * SYMMETRICWRAPKEYBLOB or an OPAQUEKEYBLOB) may come from a token whose
- * policy keeps it sensitive, or from a key another tool made sensitive:
- * made readable here, the wrap would be a way around that (SPEC section
- * 3). So it is created sensitive whatever CRYPT_EXPORTABLE says; the flag
- * still gives CKA_EXTRACTABLE, so it may leave again, wrapped. Sets
- * CKA_SENSITIVE TRUE in a template of n attributes. */
-static void import_template_sensitive(CK_ATTRIBUTE *tmpl, CK_ULONG n)
-{
-	CK_ULONG i;
-
-	for (i = 0; i < n; i++) {
-		if (tmpl[i].type == CKA_SENSITIVE)
-			tmpl[i].pValue = token_bool(true);
-	}
-}
-
 /* The algorithm of a secret key to import: one the token can make, as
  * CryptGenKey offers only those, and CRYPT_KEK only for AES. */
 static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flags,
@@ -332,17 +329,17 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
  * or made. key_len is the length aiKeyAlg and the blob give (tokens report
  * none for an unwrapped key); when the token does tell the value's length
  * it must match, as SoftHSM checks no secret key length: padded allows the
- * zero padding CKM_AES_KEY_WRAP_PAD leaves on SoftHSM. kek_unwrapped: h
- * was made sensitive by import_template_sensitive, and KP_PERMISSIONS
- * follows the rule for sensitive keys found on the token. On failure h is
- * destroyed: a failed import leaves nothing behind. */
+ * zero padding CKM_AES_KEY_WRAP_PAD leaves on SoftHSM. wrapped: h arrived
+ * wrapped and was made sensitive (key_template_protect_locked), and
+ * KP_PERMISSIONS follows the rule for sensitive keys found on the token.
+ * On failure h is destroyed: a failed import leaves nothing behind. */
 static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h, CK_KEY_TYPE type,
-					 ALG_ID alg, size_t key_len, bool padded, bool kek_unwrapped,
+					 ALG_ID alg, size_t key_len, bool padded, bool wrapped,
 					 DWORD flags, struct key **out)
 {
 	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	bool extractable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool sensitive = kek_unwrapped || key_new_is_sensitive(ctx, extractable);
+	bool sensitive = wrapped || key_new_is_sensitive(ctx, extractable);
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
@@ -370,13 +367,13 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 
 /* C_UnwrapKey of a secret key under hPubKey, a key-encryption key, with
  * the session secret key template (wrap-only with CRYPT_KEK), always
- * sensitive (import_template_sensitive). Any failure of the unwrap itself
- * is NTE_BAD_DATA (errors.c). */
+ * sensitive (key_template_protect_locked). Any failure of the unwrap
+ * itself is NTE_BAD_DATA (errors.c). */
 static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 					 CK_MECHANISM_TYPE mech_type, const struct blob_bytes *wrapped,
 					 const CK_KEY_TYPE *type, DWORD flags, CK_OBJECT_HANDLE *h)
 {
-	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS];
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
 	CK_MECHANISM mech = { mech_type, NULL, 0 };
 	CK_ULONG n;
 	DWORD err;
@@ -388,7 +385,9 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
 	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-	import_template_sensitive(tmpl, n);
+	err = key_template_protect_locked(ctx, tmpl, &n, true);
+	if (err != ERROR_SUCCESS)
+		return err;
 	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, wrapped->data,
 			      wrapped->len, tmpl, n, h);
 	context_note_rv_locked(ctx, rv);
@@ -402,7 +401,7 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 					struct key *pub, const CK_KEY_TYPE *type, DWORD flags,
 					struct key **out)
 {
-	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	BYTE cek[DES3_KEY_LEN];
 	CK_ULONG count;
@@ -421,11 +420,15 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 		goto out;
 	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	count = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+	/* It arrived wrapped: sensitive here, as every wrapped arrival. */
+	err = key_template_protect_locked(ctx, tmpl, &count, true);
+	if (err != ERROR_SUCCESS)
+		goto out;
 	tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cek, DES3_KEY_LEN };
 	rv = token_create(ctx->tok, ctx->session, tmpl, count, &h);
 	context_note_rv_locked(ctx, rv);
 	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
-							 false, flags, out)
+							 true, flags, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 out:
 	capi11_wipe(cek, sizeof cek);
@@ -476,7 +479,7 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 /* OPAQUEKEYBLOB of an RSA private key: the PKCS#8 key unwrapped by the
  * token straight into the container's slot that aiKeyAlg names (token
  * objects; session objects in a verify context), always sensitive
- * (import_template_sensitive), and a public key object made from the
+ * (key_template_protect_locked), and a public key object made from the
  * private key's public numbers. */
 static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opaque *o,
 				      struct key *pub, DWORD flags, struct key **out)
@@ -493,9 +496,10 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 	if (err == ERROR_SUCCESS)
 		err = key_pair_begin_locked(ctx, o->alg == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE,
 					    (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err == ERROR_SUCCESS)
+		err = key_template_protect_locked(ctx, plan.priv, &plan.n_priv, true);
 	if (err != ERROR_SUCCESS)
 		return err;
-	import_template_sensitive(plan.priv, plan.n_priv);
 	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, o->wrapped.data,
 			      o->wrapped.len, plan.priv, plan.n_priv, &priv);
 	context_note_rv_locked(ctx, rv);
@@ -588,13 +592,16 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 	if (err != ERROR_SUCCESS)
 		return err;
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
 		CK_ULONG n;
 
 		/* Never CKA_VALUE_LEN: SoftHSM refuses it with
 		 * CKR_ATTRIBUTE_READ_ONLY in C_CreateObject. */
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+		err = key_template_protect_locked(ctx, tmpl, &n, false);
+		if (err != ERROR_SUCCESS)
+			return err;
 		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data, plain.key.len };
 		rv = token_create(ctx->tok, ctx->session, tmpl, n, &h);
 	}
@@ -603,6 +610,64 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
 	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, false, flags,
 					   out);
+}
+
+/* The length of the key a SIMPLEBLOB carries, for a key the token hides
+ * (every SIMPLEBLOB arrival is sensitive), to the 8 bytes SoftHSM can
+ * tell: the blob is unwrapped once more on a session of its own, as a
+ * sensitive but extractable generic secret, and the size of its padded
+ * AES key wrap under a throwaway key is asked (a size query: nothing is
+ * wrapped). Closing the session takes both keys along. *wrap_len is 0 when
+ * the token has no AES key wrap to ask with. The key's value never
+ * leaves the token. */
+static DWORD import_simple_measure(struct context *ctx, CK_MECHANISM *mech, struct key *pub,
+				   BYTE *ct, size_t ct_len, CK_ULONG *wrap_len)
+{
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET, aes = CKK_AES;
+	static const CK_ULONG aes_len = 16;
+	CK_ATTRIBUTE copy[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+	};
+	CK_ATTRIBUTE wrapper[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
+		{ CKA_VALUE_LEN, (void *)&aes_len, sizeof aes_len },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
+	};
+	CK_MECHANISM pad = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
+	CK_OBJECT_HANDLE temp = CK_INVALID_HANDLE, w = CK_INVALID_HANDLE;
+	CK_MECHANISM_INFO info;
+	CK_SESSION_HANDLE s;
+	enum error_op op = ERROR_OP_GENERIC;
+	CK_RV rv;
+
+	*wrap_len = 0;
+	if (token_mechanism_info(ctx->tok, CKM_AES_KEY_WRAP_PAD, &info) != CKR_OK ||
+	    !(info.flags & CKF_WRAP) ||
+	    token_mechanism_info(ctx->tok, CKM_AES_KEY_GEN, &info) != CKR_OK)
+		return ERROR_SUCCESS;
+	rv = token_scratch_open(ctx->tok, &s);
+	if (rv == CKR_OK) {
+		/* A failure of the unwrap itself is NTE_BAD_DATA, as below. */
+		rv = token_unwrap_key(ctx->tok, s, mech, pub->obj->priv, ct, ct_len, copy,
+				      CAPI11_N_ELEMENTS(copy), &temp);
+		op = rv != CKR_OK ? ERROR_OP_UNWRAP : ERROR_OP_GENERIC;
+		if (rv == CKR_OK)
+			rv = token_generate_key(ctx->tok, s, CKM_AES_KEY_GEN, wrapper,
+						CAPI11_N_ELEMENTS(wrapper), &w);
+		if (rv == CKR_OK)
+			rv = token_wrap_key(ctx->tok, s, &pad, w, temp, NULL, wrap_len);
+		token_scratch_close(ctx->tok, s);
+	}
+	context_note_rv_locked(ctx, rv);
+	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, op);
 }
 
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
@@ -643,17 +708,38 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
+	/* The key will be sensitive, so its length cannot be read afterwards:
+	 * it is measured first, where the token can (SoftHSM checks none). */
+	if (alg_symmetric_key_len(simple.alg, &alg_len)) {
+		CK_ULONG wrap_len = 0;
+
+		err = import_simple_measure(ctx, &mech, pub, ct, simple.ciphertext.len, &wrap_len);
+		if (err == ERROR_SUCCESS && wrap_len != 0 &&
+		    wrap_len != blob_aes_wrap_len(alg_len, true))
+			err = NTE_BAD_DATA;
+		if (err != ERROR_SUCCESS) {
+			capi11_free(ct);
+			return err;
+		}
+	}
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS];
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
 		CK_ULONG n;
 
-		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
+		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. The
+		 * key arrives wrapped: it may have been sensitive where it came
+		 * from, so it is sensitive here, whatever CRYPT_EXPORTABLE says. */
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-		rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, ct,
-				      simple.ciphertext.len, tmpl, n, &h);
+		err = key_template_protect_locked(ctx, tmpl, &n, true);
+		rv = err == ERROR_SUCCESS ? token_unwrap_key(ctx->tok, ctx->session, &mech,
+							     pub->obj->priv, ct,
+							     simple.ciphertext.len, tmpl, n, &h)
+					  : CKR_OK;
 	}
 	capi11_free(ct);
+	if (err != ERROR_SUCCESS)
+		return err;
 	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_UNWRAP);
@@ -682,7 +768,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		goto fail;
 	}
 	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg, (DWORD)key_len * 8,
-			       exportable, true, out);
+			       key_exportable_from_attrs(ctx, exportable, true), true, out);
 	if (err == ERROR_SUCCESS && (flags & CRYPT_KEK))
 		key_mark_wrap_only(*out);
 	if (err == ERROR_SUCCESS)

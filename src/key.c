@@ -5,6 +5,7 @@
 #include "alg.h"
 #include "container.h"
 #include "errors.h"
+#include "trust.h"
 #include "util.h"
 
 #include <string.h>
@@ -60,6 +61,29 @@ CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek)
 	tmpl[KEY_SECRET_ATTRS] = (CK_ATTRIBUTE){ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) };
 	tmpl[KEY_SECRET_ATTRS + 1] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(true), sizeof(CK_BBOOL) };
 	return KEY_SECRET_ATTRS + KEY_KEK_ATTRS;
+}
+
+DWORD key_template_protect_locked(struct context *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG *n,
+				  bool wrapped)
+{
+	bool sensitive = false, extractable = false;
+	CK_ULONG i;
+
+	for (i = 0; i < *n; i++) {
+		if (tmpl[i].type == CKA_SENSITIVE && wrapped)
+			tmpl[i].pValue = token_bool(true);
+		if (tmpl[i].type == CKA_SENSITIVE)
+			sensitive = *(CK_BBOOL *)tmpl[i].pValue == CK_TRUE;
+		else if (tmpl[i].type == CKA_EXTRACTABLE)
+			extractable = *(CK_BBOOL *)tmpl[i].pValue == CK_TRUE;
+		else if (tmpl[i].type == CKA_WRAP_WITH_TRUSTED)
+			return ERROR_SUCCESS;
+	}
+	/* A key that arrives wrapped carries the attribute even when it may
+	 * not leave at all: a trusted key-encryption key's unwrap template
+	 * asks for it, and the token refuses a template without it
+	 * (CKR_TEMPLATE_INCONSISTENT). */
+	return trust_template_add_locked(ctx, sensitive, extractable || wrapped, tmpl, n);
 }
 
 void key_mark_wrap_only(struct key *key)
@@ -407,7 +431,7 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 		plan->priv[plan->n_priv++] = l;
 		plan->pub[plan->n_pub++] = l;
 	}
-	return ERROR_SUCCESS;
+	return key_template_protect_locked(ctx, plan->priv, &plan->n_priv, false);
 }
 
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
@@ -535,11 +559,14 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	    !(info.flags & CKF_GENERATE))
 		return NTE_BAD_ALGID;
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + 1];
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
 		CK_ULONG n;
 
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		n = key_secret_template_kek(tmpl, kek);
+		err = key_template_protect_locked(ctx, tmpl, &n, false);
+		if (err != ERROR_SUCCESS)
+			return err;
 		/* DES keys have a fixed length; only AES, RC2 and RC4 are told. */
 		if (type != CKK_DES && type != CKK_DES2 && type != CKK_DES3) {
 			value_len = bits / 8;
@@ -632,6 +659,8 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 	DWORD err;
 	CK_RV rv;
 
+	if (spec == CAPI11_AT_KEK)
+		return trust_get_kek_locked(ctx, out);
 	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
 		return NTE_NO_KEY;
 	if (ctx->verify) {

@@ -85,8 +85,8 @@ void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bo
 				CK_ATTRIBUTE *tmpl);
 
 /* CRYPT_KEK (0x400, the Windows SDK's value) makes a wrap-only AES session
- * key: the only kind of key under which a sensitive key leaves the token
- * (SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB). key_kek_flag_check: NTE_BAD_FLAGS
+ * key, so that what it wraps can never be decrypted with it. A sensitive
+ * key leaves only under a key the token trusts (trust.c). key_kek_flag_check: NTE_BAD_FLAGS
  * when dwFlags has CRYPT_KEK and alg is not AES_128/192/256. */
 DWORD key_kek_flag_check(ALG_ID alg, DWORD flags);
 /* With kek, turns a key_secret_template_locked template into a wrap-only
@@ -96,6 +96,17 @@ DWORD key_kek_flag_check(ALG_ID alg, DWORD flags);
  * KEY_KEK_ATTRS. */
 #define KEY_KEK_ATTRS 2
 CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek);
+/* The token-enforced protection of a new key, on a template of *n
+ * attributes that holds CKA_SENSITIVE and CKA_EXTRACTABLE: a key that
+ * arrives wrapped (wrapped) is made sensitive whatever CRYPT_EXPORTABLE
+ * says, since its source may have been; and a sensitive key that is
+ * extractable or arrived wrapped (a trusted key-encryption key's unwrap
+ * template asks for it) gets CKA_WRAP_WITH_TRUSTED (trust.c), once. tmpl has room for
+ * KEY_PROTECT_ATTRS more. Errors: the token's, from learning whether it
+ * takes the attribute. */
+#define KEY_PROTECT_ATTRS 1
+DWORD key_template_protect_locked(struct context *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG *n,
+				  bool wrapped);
 /* Records that a key capi11 has just made is wrap-only: KP_PERMISSIONS
  * loses CRYPT_ENCRYPT and CRYPT_DECRYPT. */
 void key_mark_wrap_only(struct key *key);
@@ -147,7 +158,8 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 /* CryptGenKey's work, with the context locked. */
 DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
 /* CryptGetUserKey's work, with the context locked: NTE_NO_KEY when the
- * container has no key of that spec. */
+ * container has no key of that spec (CAPI11_AT_KEK: its trusted
+ * key-encryption key). */
 DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out);
 /* A new key handle on the same objects, with the same IV and mode. */
 DWORD key_duplicate_locked(struct key *key, struct key **out);

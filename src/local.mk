@@ -28,11 +28,13 @@ libcapi11_core_la_SOURCES = \
 	src/des3-wrap.c src/des3-wrap.h \
 	src/cipher.c src/cipher.h \
 	src/cert.c src/cert.h \
+	src/trust.c src/trust.h \
 	src/key-param.c \
 	src/api-prov.c \
 	src/api-key.c \
 	src/api-blob.c \
-	src/api-data.c
+	src/api-data.c \
+	src/api-trust.c
 libcapi11_core_la_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS)
 libcapi11_core_la_LIBADD = $(P11KIT_LIBS)
 

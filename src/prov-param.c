@@ -2,6 +2,7 @@
  * bytes; enumerations advance only when something was written. */
 #include "config.h"
 #include "prov-param.h"
+#include "trust.h"
 #include "container.h"
 #include "errors.h"
 #include "key.h"
@@ -153,6 +154,23 @@ static DWORD enum_containers_locked(struct context *ctx, BYTE *data, DWORD *len,
 	return err;
 }
 
+/* PP_CAPI11_KEY_PROTECTION: whether sensitive keys may leave wrapped
+ * under trusted keys on this token, or not at all. A size query asks the
+ * token nothing. */
+static DWORD key_protection_locked(struct context *ctx, BYTE *data, DWORD *len)
+{
+	enum token_wrap_trust state = TOKEN_WRAP_TRUST_ENFORCED;
+	DWORD err;
+
+	if (data != NULL) {
+		err = trust_wrap_state_locked(ctx, &state);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
+	return param_put_dword(data, len, state == TOKEN_WRAP_TRUST_ENFORCED
+					? CAPI11_PROTECTION_TRUSTED_WRAP : CAPI11_PROTECTION_NO_WRAP);
+}
+
 static DWORD put_string(BYTE *data, DWORD *len, const char *s)
 {
 	return param_put(data, len, s, (DWORD)strlen(s) + 1);
@@ -191,6 +209,8 @@ DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD 
 		return enum_algs_locked(ctx, false, data, len, flags);
 	case PP_ENUMALGS_EX:
 		return enum_algs_locked(ctx, true, data, len, flags);
+	case PP_CAPI11_KEY_PROTECTION:
+		return key_protection_locked(ctx, data, len);
 	default:
 		return NTE_BAD_TYPE;
 	}

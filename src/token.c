@@ -56,6 +56,11 @@ struct token {
 	size_t n_pool;
 	struct mech_cache mechs[MECH_CACHE_MAX];
 	size_t n_mechs;
+	/* What the token does with CKA_WRAP_WITH_TRUSTED (enum
+	 * token_wrap_trust), learnt once by trust.c. */
+	atomic_int wrap_trust;
+	/* Sessions leased to contexts and not yet given back. */
+	atomic_uint leased;
 	struct token *next;
 };
 
@@ -175,6 +180,9 @@ static CK_RV module_refresh_locked(struct module *mod, unsigned gen)
 		tok->n_pool = 0;
 		tok->generation = gen;
 		pthread_mutex_unlock(&tok->lock);
+		/* The parent's contexts hold its sessions; the child never gives
+		 * them back (context.c leaves them alone). */
+		atomic_store(&tok->leased, 0);
 	}
 	mod->generation = gen;
 	return CKR_OK;
@@ -706,23 +714,29 @@ CK_RV token_session_acquire(struct token *tok, CK_SESSION_HANDLE *out)
 		 * used them: the first context to meet the token again would fail
 		 * on one. Such a session takes the pool with it (release). */
 		rv = traced("C_GetSessionInfo", tok->mod->fl->C_GetSessionInfo(s, &info));
+		atomic_fetch_add(&tok->leased, 1);
 		if (!token_rv_is_session_lost(rv)) {
 			*out = s;
 			return CKR_OK;
 		}
+		/* Counted as leased just above: the release gives the count back. */
 		token_session_release(tok, s, rv);
 	} else {
 		pthread_mutex_unlock(&tok->lock);
 	}
-	return traced("C_OpenSession",
-		      tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-						  NULL, NULL, out));
+	rv = traced("C_OpenSession",
+		    tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+						NULL, NULL, out));
+	if (rv == CKR_OK)
+		atomic_fetch_add(&tok->leased, 1);
+	return rv;
 }
 
 void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv)
 {
 	bool pooled = false;
 
+	atomic_fetch_sub(&tok->leased, 1);
 	if (token_rv_is_session_lost(last_rv)) {
 		/* The token went away: every pooled session went with it. */
 		pthread_mutex_lock(&tok->lock);
@@ -739,6 +753,22 @@ void token_session_release(struct token *tok, CK_SESSION_HANDLE s, CK_RV last_rv
 	pthread_mutex_unlock(&tok->lock);
 	if (!pooled)
 		tok->mod->fl->C_CloseSession(s);
+}
+
+CK_RV token_scratch_open(struct token *tok, CK_SESSION_HANDLE *out)
+{
+	CK_RV rv = token_check_fork(tok);
+
+	if (rv != CKR_OK)
+		return rv;
+	return traced("C_OpenSession",
+		      tok->mod->fl->C_OpenSession(tok->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+						  NULL, NULL, out));
+}
+
+void token_scratch_close(struct token *tok, CK_SESSION_HANDLE s)
+{
+	traced("C_CloseSession", tok->mod->fl->C_CloseSession(s));
 }
 
 bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s)
@@ -798,6 +828,41 @@ CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_
 	}
 	pthread_mutex_unlock(&tok->lock);
 	return rv;
+}
+
+CK_RV token_login_so(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len)
+{
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->lock);
+	rv = traced("C_Login", tok->mod->fl->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)pin, pin_len));
+	pthread_mutex_unlock(&tok->lock);
+	return rv;
+}
+
+CK_RV token_logout(struct token *tok, CK_SESSION_HANDLE s)
+{
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->lock);
+	rv = traced("C_Logout", tok->mod->fl->C_Logout(s));
+	pthread_mutex_unlock(&tok->lock);
+	return rv == CKR_USER_NOT_LOGGED_IN ? CKR_OK : rv;
+}
+
+unsigned token_sessions_leased(const struct token *tok)
+{
+	return atomic_load(&tok->leased);
+}
+
+enum token_wrap_trust token_wrap_trust(const struct token *tok)
+{
+	return (enum token_wrap_trust)atomic_load(&tok->wrap_trust);
+}
+
+void token_set_wrap_trust(struct token *tok, enum token_wrap_trust state)
+{
+	atomic_store(&tok->wrap_trust, (int)state);
 }
 
 CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
@@ -939,6 +1004,17 @@ CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, C
 
 	pthread_mutex_lock(&tok->store_lock);
 	rv = traced("C_CreateObject", tok->mod->fl->C_CreateObject(s, tmpl, n, obj));
+	pthread_mutex_unlock(&tok->store_lock);
+	return rv;
+}
+
+CK_RV token_copy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *copy)
+{
+	CK_RV rv;
+
+	pthread_mutex_lock(&tok->store_lock);
+	rv = traced("C_CopyObject", tok->mod->fl->C_CopyObject(s, obj, tmpl, n, copy));
 	pthread_mutex_unlock(&tok->store_lock);
 	return rv;
 }

@@ -59,6 +59,35 @@ CK_RV token_pin_check(const struct token *tok, const char *pin, size_t pin_len);
 CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len);
 bool token_is_logged_in(struct token *tok, CK_SESSION_HANDLE s);
 
+/* A session of its own for a short piece of work, never pooled nor
+ * counted as leased; closing it destroys the session objects made on it
+ * (PKCS#11), so that work leaves nothing behind even when a C_DestroyObject
+ * would have failed. */
+CK_RV token_scratch_open(struct token *tok, CK_SESSION_HANDLE *out);
+void token_scratch_close(struct token *tok, CK_SESSION_HANDLE s);
+
+/* C_Login as the security officer, for capi11's trust step only
+ * (trust.c): no PIN is kept, and a rejected one is returned as is. */
+CK_RV token_login_so(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len);
+/* C_Logout; not logged in counts as done. Every private session object
+ * of this process on the token dies with it. */
+CK_RV token_logout(struct token *tok, CK_SESSION_HANDLE s);
+/* How many sessions contexts hold leased now. */
+unsigned token_sessions_leased(const struct token *tok);
+
+/* What a token does with CKA_WRAP_WITH_TRUSTED, learnt once (trust.c). */
+enum token_wrap_trust {
+	TOKEN_WRAP_TRUST_UNKNOWN = 0,
+	/* It refuses to wrap such a key under a key without CKA_TRUSTED. */
+	TOKEN_WRAP_TRUST_ENFORCED,
+	/* It takes the attribute but wraps such a key under any key. */
+	TOKEN_WRAP_TRUST_IGNORED,
+	/* It refuses templates holding the attribute. */
+	TOKEN_WRAP_TRUST_UNSUPPORTED,
+};
+enum token_wrap_trust token_wrap_trust(const struct token *tok);
+void token_set_wrap_trust(struct token *tok, enum token_wrap_trust state);
+
 /* Objects. token_find returns a capi11_malloc'd array (capi11_free it). */
 CK_RV token_find(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		 CK_OBJECT_HANDLE **objs, CK_ULONG *count);
@@ -78,6 +107,9 @@ CK_RV token_get_bool(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE ob
 CK_RV token_create(struct token *tok, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		   CK_OBJECT_HANDLE *obj);
 CK_RV token_destroy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj);
+/* C_CopyObject: a copy of obj with the template's attributes changed. */
+CK_RV token_copy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+		 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *copy);
 CK_RV token_set_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
 			   CK_ATTRIBUTE *tmpl, CK_ULONG n);
 CK_RV token_generate_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech,

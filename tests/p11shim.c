@@ -107,6 +107,7 @@ static const char *const fn_names[FN_COUNT] = {
 /* Calls remembered by name, from the last reset on (p11shim_call_name). */
 #define CALL_LOG_MAX 4096
 #define MECHS_MAX 32
+#define ATTRS_MAX 8
 
 struct mech_mode {
 	CK_MECHANISM_TYPE mech;
@@ -146,6 +147,12 @@ static struct {
 	bool removable;
 	struct mech_mode mechs[MECHS_MAX];
 	size_t n_mechs;
+	struct {
+		CK_ATTRIBUTE_TYPE type;
+		int mode;	/* P11SHIM_ATTR_* */
+	} attrs[ATTRS_MAX];
+	size_t n_attrs;
+	unsigned long attr_hits;
 } shim;
 
 /* C_Initialize and C_Finalize are serialised whole, target call included, so
@@ -314,6 +321,123 @@ static bool mech_refused(const CK_MECHANISM *mechanism)
 {
 	return mechanism != NULL &&
 	       (mech_mode(mechanism->mechanism) & P11SHIM_MECH_REFUSED) != 0;
+}
+
+/* ---- Attributes the token does not know (p11shim_set_attribute) ---- */
+
+/* The P11SHIM_ATTR_* mode set for type, 0 when it is forwarded as is. */
+static int attr_mode(CK_ATTRIBUTE_TYPE type)
+{
+	int mode = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < shim.n_attrs; i++) {
+		if (shim.attrs[i].type == type)
+			mode = shim.attrs[i].mode;
+	}
+	pthread_mutex_unlock(&lock);
+	return mode;
+}
+
+static bool attr_is_template(CK_ATTRIBUTE_TYPE type)
+{
+	return type == CKA_WRAP_TEMPLATE || type == CKA_UNWRAP_TEMPLATE;
+}
+
+/* The strongest mode any attribute of the template (nested ones included)
+ * is set to. */
+static int tmpl_mode(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	int mode = 0, m;
+
+	for (CK_ULONG i = 0; t != NULL && i < n; i++) {
+		m = attr_mode(t[i].type);
+		if (attr_is_template(t[i].type) && t[i].pValue != NULL)
+			m |= tmpl_mode(t[i].pValue, t[i].ulValueLen / sizeof(CK_ATTRIBUTE));
+		mode |= m;
+	}
+	return mode;
+}
+
+/* A template as a token that ignores the stripped attributes sees it. */
+struct tmpl_copy {
+	CK_ATTRIBUTE *top;
+	CK_ATTRIBUTE *nested[4];
+	size_t n_nested;
+	CK_ULONG n;
+};
+
+static void tmpl_copy_free(struct tmpl_copy *c)
+{
+	for (size_t i = 0; i < c->n_nested; i++)
+		free(c->nested[i]);
+	free(c->top);
+}
+
+/* Copies t without the stripped attributes into c; false when memory runs
+ * out or the nesting is deeper than tests use. */
+static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
+{
+	memset(c, 0, sizeof *c);
+	c->top = calloc(n + 1, sizeof *t);
+	if (c->top == NULL)
+		return false;
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_ATTRIBUTE a = t[i];
+
+		if (attr_mode(a.type) & P11SHIM_ATTR_STRIPPED)
+			continue;
+		if (attr_is_template(a.type) && a.pValue != NULL) {
+			const CK_ATTRIBUTE *in = a.pValue;
+			CK_ULONG k = a.ulValueLen / sizeof(CK_ATTRIBUTE), m = 0;
+			CK_ATTRIBUTE *out;
+
+			if (c->n_nested == sizeof c->nested / sizeof c->nested[0])
+				return false;
+			out = calloc(k + 1, sizeof *out);
+			if (out == NULL)
+				return false;
+			c->nested[c->n_nested++] = out;
+			for (CK_ULONG j = 0; j < k; j++) {
+				if (!(attr_mode(in[j].type) & P11SHIM_ATTR_STRIPPED))
+					out[m++] = in[j];
+			}
+			a.pValue = out;
+			a.ulValueLen = m * sizeof(CK_ATTRIBUTE);
+		}
+		c->top[c->n++] = a;
+	}
+	return true;
+}
+
+/* Applies the attribute modes to a template about to be forwarded: false
+ * with *rv set when it is refused (or cannot be copied); else *use is what
+ * to forward, a copy in c when something was stripped. */
+static bool tmpl_apply(CK_ATTRIBUTE_PTR t, CK_ULONG n, struct tmpl_copy *c, CK_ATTRIBUTE_PTR *use,
+		       CK_ULONG *use_n, CK_RV *rv)
+{
+	int mode = tmpl_mode(t, n);
+
+	memset(c, 0, sizeof *c);
+	*use = t;
+	*use_n = n;
+	if (mode == 0)
+		return true;
+	pthread_mutex_lock(&lock);
+	shim.attr_hits++;
+	pthread_mutex_unlock(&lock);
+	if (mode & P11SHIM_ATTR_REFUSED) {
+		*rv = CKR_ATTRIBUTE_TYPE_INVALID;
+		return false;
+	}
+	if (!tmpl_strip(t, n, c)) {
+		tmpl_copy_free(c);
+		*rv = CKR_HOST_MEMORY;
+		return false;
+	}
+	*use = c->top;
+	*use_n = c->n;
+	return true;
 }
 
 /* Advances the length tampering by one C_GetAttributeValue call and returns
@@ -698,9 +822,17 @@ static CK_RV shim_C_CreateObject(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
+	struct tmpl_copy c;
+	CK_ATTRIBUTE_PTR use;
+	CK_ULONG use_n;
+
 	if (!call_begin(FN_C_CreateObject, &t, &rv))
 		return rv;
-	return t->C_CreateObject(session, templ, count, object);
+	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
+		return rv;
+	rv = t->C_CreateObject(session, use, use_n, object);
+	tmpl_copy_free(&c);
+	return rv;
 }
 
 static CK_RV shim_C_CopyObject(CK_SESSION_HANDLE session,
@@ -710,9 +842,17 @@ static CK_RV shim_C_CopyObject(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
+	struct tmpl_copy c;
+	CK_ATTRIBUTE_PTR use;
+	CK_ULONG use_n;
+
 	if (!call_begin(FN_C_CopyObject, &t, &rv))
 		return rv;
-	return t->C_CopyObject(session, object, templ, count, new_object);
+	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
+		return rv;
+	rv = t->C_CopyObject(session, object, use, use_n, new_object);
+	tmpl_copy_free(&c);
+	return rv;
 }
 
 static CK_RV shim_C_DestroyObject(CK_SESSION_HANDLE session,
@@ -1146,11 +1286,19 @@ static CK_RV shim_C_GenerateKey(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
+	struct tmpl_copy c;
+	CK_ATTRIBUTE_PTR use;
+	CK_ULONG use_n;
+
 	if (!call_begin(FN_C_GenerateKey, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
-	return t->C_GenerateKey(session, mechanism, templ, count, key);
+	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
+		return rv;
+	rv = t->C_GenerateKey(session, mechanism, use, use_n, key);
+	tmpl_copy_free(&c);
+	return rv;
 }
 
 static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
@@ -1165,13 +1313,27 @@ static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
+	struct tmpl_copy cpub, cpriv;
+	CK_ATTRIBUTE_PTR upub, upriv;
+	CK_ULONG npub, npriv;
+
 	if (!call_begin(FN_C_GenerateKeyPair, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
-	return t->C_GenerateKeyPair(session, mechanism, public_key_template,
-			public_key_attribute_count, private_key_template,
-			private_key_attribute_count, public_key, private_key);
+	if (!tmpl_apply(public_key_template, public_key_attribute_count, &cpub, &upub, &npub,
+			&rv))
+		return rv;
+	if (!tmpl_apply(private_key_template, private_key_attribute_count, &cpriv, &upriv, &npriv,
+			&rv)) {
+		tmpl_copy_free(&cpub);
+		return rv;
+	}
+	rv = t->C_GenerateKeyPair(session, mechanism, upub, npub, upriv, npriv, public_key,
+			private_key);
+	tmpl_copy_free(&cpub);
+	tmpl_copy_free(&cpriv);
+	return rv;
 }
 
 static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session,
@@ -1199,12 +1361,20 @@ static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
+	struct tmpl_copy c;
+	CK_ATTRIBUTE_PTR use;
+	CK_ULONG use_n;
+
 	if (!call_begin(FN_C_UnwrapKey, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
-	return t->C_UnwrapKey(session, mechanism, unwrapping_key, wrapped_key,
-			wrapped_key_len, templ, attribute_count, key);
+	if (!tmpl_apply(templ, attribute_count, &c, &use, &use_n, &rv))
+		return rv;
+	rv = t->C_UnwrapKey(session, mechanism, unwrapping_key, wrapped_key,
+			wrapped_key_len, use, use_n, key);
+	tmpl_copy_free(&c);
+	return rv;
 }
 
 static CK_RV shim_C_DeriveKey(CK_SESSION_HANDLE session,
@@ -1319,6 +1489,8 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.absent = false;
 	shim.removable = false;
 	shim.n_mechs = 0;
+	shim.n_attrs = 0;
+	shim.attr_hits = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -1431,4 +1603,33 @@ SHIM_EXPORT void p11shim_set_mechanism(CK_MECHANISM_TYPE mech, int mode)
 	else if (mode != 0 && i < MECHS_MAX)
 		shim.mechs[shim.n_mechs++] = (struct mech_mode){ mech, mode };
 	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_set_attribute(CK_ATTRIBUTE_TYPE type, int mode)
+{
+	size_t i;
+
+	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < shim.n_attrs && shim.attrs[i].type != type; i++)
+		;
+	if (mode == 0 && i < shim.n_attrs)
+		shim.attrs[i] = shim.attrs[--shim.n_attrs];
+	else if (mode != 0 && i < shim.n_attrs)
+		shim.attrs[i].mode = mode;
+	else if (mode != 0 && i < ATTRS_MAX) {
+		shim.attrs[shim.n_attrs].type = type;
+		shim.attrs[shim.n_attrs++].mode = mode;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT unsigned long p11shim_attribute_hits(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = shim.attr_hits;
+	pthread_mutex_unlock(&lock);
+	return n;
 }

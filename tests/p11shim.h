@@ -40,7 +40,7 @@ enum {
 };
 
 /* Clears everything: counters, pending faults and length tampering, pinpad,
- * token absence, the removable flag and bent mechanisms. */
+ * token absence, the removable flag, bent mechanisms and attributes. */
 void p11shim_reset(void);
 
 /* Calls of the named function ("C_Login") since the last reset, faulted
@@ -111,6 +111,32 @@ enum {
  * can be bent at once; more are ignored. p11shim_reset() clears them all.
  * Not in struct p11shim_ops: resolve it with dlsym. */
 void p11shim_set_mechanism(CK_MECHANISM_TYPE mech, int mode);
+
+/* Modes of p11shim_set_attribute(), for a token that does not know an
+ * attribute. */
+enum {
+	/* A template holding the attribute, at its top level or inside a
+	 * CKA_WRAP_TEMPLATE or CKA_UNWRAP_TEMPLATE, is refused with
+	 * CKR_ATTRIBUTE_TYPE_INVALID by C_CreateObject, C_CopyObject,
+	 * C_GenerateKey, C_GenerateKeyPair and C_UnwrapKey, without reaching
+	 * the target. */
+	P11SHIM_ATTR_REFUSED = 1,
+	/* The same calls take such a template but the attribute is left out
+	 * of what reaches the target (nested templates included): a token
+	 * that accepts it and ignores it. */
+	P11SHIM_ATTR_STRIPPED = 2,
+};
+
+/* Sets how the shim treats one attribute type in templates: one of
+ * P11SHIM_ATTR_*, or 0 to forward it unchanged again. Up to 8 attributes at
+ * once; p11shim_reset() clears them. Not in struct p11shim_ops: resolve it
+ * with dlsym. */
+void p11shim_set_attribute(CK_ATTRIBUTE_TYPE type, int mode);
+
+/* Templates since the last reset in which a p11shim_set_attribute() mode
+ * refused or stripped something. Not in struct p11shim_ops: resolve it
+ * with dlsym. */
+unsigned long p11shim_attribute_hits(void);
 
 /* The control functions as tests see them once resolved with dlsym. */
 struct p11shim_ops {

@@ -738,35 +738,50 @@ static void test_simple_import(void)
 	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
 	BYTE *simple = testutil_vector_read("rsa1024-simple.blob", &simple_len);
 	BYTE *key = testutil_vector_read("aes128.key", &key_len);
-	BYTE *out, *b = malloc(simple_len);
+	BYTE *b = malloc(simple_len);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &kx));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 512 << 16, &sig));
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &pubk));
 
-	/* openssl's SIMPLEBLOB of aes128.key, unwrapped by the exchange key. */
+	/* openssl's SIMPLEBLOB of aes128.key, unwrapped by the exchange key.
+	 * A key that arrives wrapped is sensitive whatever CRYPT_EXPORTABLE
+	 * says (SPEC section 3): no plaintext, no CRYPT_EXPORT, not even to
+	 * the exchange key it came under. Its value shows in what it
+	 * encrypts. */
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, simple_len, kx, CRYPT_EXPORTABLE, &aes));
-	out = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &len);
-	CU_ASSERT_EQUAL(len, 12 + 16);
-	CU_ASSERT_EQUAL(testutil_le32(out + 4), CALG_AES_128);
-	CU_ASSERT_EQUAL(memcmp(out + 12, key, 16), 0);
-	free(out);
-
-	/* Round trip under the container's own exchange key, with OAEP. */
+	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
 	{
-		HCRYPTKEY back;
-		BYTE *wrapped = testutil_blob_export(aes, kx, SIMPLEBLOB, CRYPT_OAEP, &len);
+		DWORD perm = 0, plen = sizeof perm;
 
+		CU_ASSERT_TRUE(CryptGetKeyParam(aes, KP_PERMISSIONS, (BYTE *)&perm, &plen, 0));
+		CU_ASSERT_EQUAL(perm & CRYPT_EXPORT, 0);
+	}
+	CU_ASSERT_EQUAL(key_len, 16);
+	testutil_check_encrypts_as(aes, "-aes-128-cbc", key, 16, 16);
+	CHECK_FAILS_WITH(CryptExportKey(aes, kx, SIMPLEBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+
+	/* Round trip under the container's own exchange key, with OAEP, of
+	 * the same value made exportable from a PLAINTEXTKEYBLOB. */
+	{
+		HCRYPTKEY plain, back;
+		BYTE pb[12 + 16], *wrapped;
+
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pb, testutil_plaintext_blob(pb, CALG_AES_128,
+										key, 16),
+						    0, CRYPT_EXPORTABLE, &plain));
+		wrapped = testutil_blob_export(plain, kx, SIMPLEBLOB, CRYPT_OAEP, &len);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, wrapped, len, kx,
 						    CRYPT_OAEP | CRYPT_EXPORTABLE, &back));
-		out = testutil_blob_export(back, 0, PLAINTEXTKEYBLOB, 0, &len);
-		CU_ASSERT_EQUAL(memcmp(out + 12, key, 16), 0);
-		free(out);
+		CHECK_FAILS_WITH(CryptExportKey(back, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+		testutil_check_encrypts_as(back, "-aes-128-cbc", key, 16, 16);
 		/* Without CRYPT_OAEP the padding does not match. */
 		CHECK_FAILS_WITH(CryptImportKey(h, wrapped, 12 + 128, kx, 0, &k), NTE_BAD_DATA);
 		CU_ASSERT_TRUE(CryptDestroyKey(back));
+		CU_ASSERT_TRUE(CryptDestroyKey(plain));
 		free(wrapped);
 	}
 

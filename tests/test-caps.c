@@ -466,6 +466,17 @@ static void test_refused_at_use(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &rsa));
 	blob = export_ok(k, w, SYMMETRICWRAPKEYBLOB, 0, &len);
+	/* capi11 learns once per token whether it enforces
+	 * CKA_WRAP_WITH_TRUSTED, with two throwaway keys and a wrap; a key
+	 * that arrives wrapped asks. Learnt here, before anything is refused
+	 * or counted (test-trust covers the learning itself). */
+	{
+		DWORD prot = 0, plen = sizeof prot;
+
+		CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_KEY_PROTECTION, (BYTE *)&prot, &plen,
+						 0));
+		CU_ASSERT_EQUAL(prot, CAPI11_PROTECTION_TRUSTED_WRAP);
+	}
 
 	/* The wrap itself is refused: the export fails, a size query cannot
 	 * know. */

@@ -1,5 +1,8 @@
 /* Fault injection: every acquire, generate, export and import route (and
- * CryptEncrypt) is run through the counting shim (tests/p11shim.c), once to
+ * CryptEncrypt), the key protection routes (the probe that learns whether
+ * the token enforces CKA_WRAP_WITH_TRUSTED, Capi11TrustKeyA for a KEK and
+ * for a partner's public key, exports of a sensitive key under the
+ * trusted KEK) is run through the counting shim (tests/p11shim.c), once to
  * count its PKCS#11 calls, then once per call position with that call
  * failed. Each faulted
  * run must fail with the code a Windows caller expects for the injected
@@ -26,9 +29,11 @@
  * Expected codes are written out as numbers (winerror.h), so that a wrong
  * constant in the public header cannot make the test agree with the code. */
 #include "config.h"
+#include "context.h"
 #include "cutest.h"
 #include "fixture.h"
 #include "testutil.h"
+#include "token.h"
 #include "util.h"
 
 #include <dlfcn.h>
@@ -41,6 +46,7 @@
 
 #define V_ERROR_INVALID_PARAMETER 87u
 #define V_NTE_BAD_KEY 0x80090003u
+#define V_NTE_BAD_KEY_STATE 0x8009000Bu
 #define V_NTE_BAD_DATA 0x80090005u
 #define V_NTE_BAD_KEYSET 0x80090016u
 #define V_NTE_FAIL 0x80090020u
@@ -116,7 +122,10 @@ static bool hsm_open(void)
 		if (strcmp(l, label) != 0)
 			continue;
 		hsm_slot = slots[i];
-		if (hsm->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &hsm_session) != CKR_OK)
+		/* Read-write: PKCS#11 lets the security officer in (the trust
+		 * routes) only while no read-only session is open. */
+		if (hsm->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+				       &hsm_session) != CKR_OK)
 			return false;
 		/* Private objects show only to a logged-in token. This session also
 		 * keeps the login when the library closes every session of its own
@@ -135,30 +144,93 @@ static int handle_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Every object on the token, session objects of every session included. */
+/* Every object on the token, session objects of every session included,
+ * each known by its handle and by what it is (class, token flag, label,
+ * CKA_ID): the security officer's step logs the user out and in again,
+ * and SoftHSM then gives the private objects new handles, so the trust
+ * routes compare objects by what they are. */
+#define OBJ_SIG 160
 struct objset {
 	CK_OBJECT_HANDLE h[MAX_OBJECTS];
+	char sig[MAX_OBJECTS][OBJ_SIG];
 	CK_ULONG n;
+	bool by_sig;
 };
 
-static void objset_read(struct objset *set)
+static void object_sig(CK_OBJECT_HANDLE h, char *out)
 {
+	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
+	CK_BBOOL tok = CK_FALSE;
+	char lab[64] = "", id[32] = "";
+	CK_ATTRIBUTE a[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_TOKEN, &tok, sizeof tok },
+		{ CKA_LABEL, lab, sizeof lab - 1 },
+		{ CKA_ID, id, sizeof id },
+	};
+	char hex[2 * sizeof id + 1] = "";
+
+	hsm->C_GetAttributeValue(hsm_session, h, a, 4);
+	if (a[2].ulValueLen < sizeof lab)
+		lab[a[2].ulValueLen] = '\0';
+	else
+		lab[0] = '\0';
+	if (a[3].ulValueLen <= sizeof id)
+		testutil_hex_put(hex, (const BYTE *)id, a[3].ulValueLen);
+	snprintf(out, OBJ_SIG, "%lu/%d/%s/%s", (unsigned long)cls, tok, lab, hex);
+}
+
+static int sig_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void objset_read(struct objset *set, bool by_sig)
+{
+	/* A failed trust step may leave the token logged out, which would hide
+	 * the private objects from the count. */
+	hsm->C_Login(hsm_session, CKU_USER, (CK_UTF8CHAR_PTR)FIXTURE_PIN, strlen(FIXTURE_PIN));
 	set->n = 0;
+	set->by_sig = by_sig;
 	CU_ASSERT_EQUAL_FATAL(hsm->C_FindObjectsInit(hsm_session, NULL, 0), CKR_OK);
 	CU_ASSERT_EQUAL_FATAL(hsm->C_FindObjects(hsm_session, set->h, MAX_OBJECTS, &set->n), CKR_OK);
 	hsm->C_FindObjectsFinal(hsm_session);
 	CU_ASSERT_FATAL(set->n < MAX_OBJECTS);
 	qsort(set->h, set->n, sizeof set->h[0], handle_cmp);
+	if (!by_sig)
+		return;
+	for (CK_ULONG i = 0; i < set->n; i++)
+		object_sig(set->h[i], set->sig[i]);
+	qsort(set->sig, set->n, sizeof set->sig[0], sig_cmp);
 }
 
 /* How many objects of after were not in before. */
 static unsigned objset_new(const struct objset *before, const struct objset *after)
 {
 	unsigned fresh = 0;
+	CK_ULONG i = 0, j = 0;
 
-	for (CK_ULONG i = 0; i < after->n; i++) {
-		if (bsearch(&after->h[i], before->h, before->n, sizeof before->h[0], handle_cmp) == NULL)
+	if (!after->by_sig) {
+		for (i = 0; i < after->n; i++) {
+			if (bsearch(&after->h[i], before->h, before->n, sizeof before->h[0],
+				    handle_cmp) == NULL)
+				fresh++;
+		}
+		return fresh;
+	}
+	/* Multisets of signatures, both sorted. */
+	while (i < after->n) {
+		int c = j < before->n ? strcmp(after->sig[i], before->sig[j]) : -1;
+
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
 			fresh++;
+			i++;
+		} else {
+			j++;
+		}
 	}
 	return fresh;
 }
@@ -205,7 +277,7 @@ static void plain_blob_make(void)
 
 /* ---- Routes ---- */
 
-enum route_kind { R_ACQUIRE, R_GENKEY, R_EXPORT, R_IMPORT, R_ENCRYPT };
+enum route_kind { R_ACQUIRE, R_GENKEY, R_EXPORT, R_IMPORT, R_ENCRYPT, R_PARAM };
 
 /* What a route works on: made by setup, outside the fault window. */
 struct env {
@@ -241,6 +313,17 @@ struct route {
 #define C_GEN "flt-gen"
 #define C_IMP "flt-imp"
 #define C_SIMPLE "flt-simple"
+/* A container with a trusted KEK (the operator's, trusted_kek), and the
+ * provider that reaches the token under exportable-policy = sensitive. */
+#define C_TRUST "flt-trust"
+#define P_SENSITIVE "flt-sensitive"
+static const BYTE trusted_kek[32] = {
+	0x42, 0x8d, 0x1e, 0xc5, 0x70, 0x2b, 0x96, 0xf3, 0x0a, 0xd7, 0x64, 0x39, 0xbe, 0x15, 0x88, 0x5c,
+	0xe1, 0x07, 0x7a, 0x9f, 0x33, 0xc8, 0x4d, 0x26, 0xb0, 0x5e, 0x91, 0xfa, 0x6c, 0x03, 0xd9, 0x2f,
+};
+static BYTE trusted_kek_blob[12 + 32];
+/* A partner's PUBLICKEYBLOB, made at start. */
+static BYTE partner_blob[20 + 128];
 
 static unsigned name_seq;
 
@@ -554,10 +637,23 @@ static BOOL run_import_simple(struct env *e)
 			      &e->made_key);
 }
 
-/* The unwrapped key is aes128.key, which openssl encrypted for the vector. */
+/* The unwrapped key is aes128.key, which openssl encrypted for the
+ * vector. It arrived wrapped, so it is sensitive (SPEC section 3): no
+ * PLAINTEXTKEYBLOB, and it encrypts as openssl does under aes128.key. */
 static bool check_simple_imported(struct env *e)
 {
-	return check_plain_imported(e);
+	DWORD size = 0;
+
+	e->key = e->made_key;
+	e->made_key = 0;
+	SetLastError(SENTINEL);
+	if (CryptExportKey(e->key, 0, PLAINTEXTKEYBLOB, 0, NULL, &size) ||
+	    GetLastError() != V_NTE_BAD_KEY_STATE)
+		return false;
+	memcpy(e->out, plaintext, sizeof plaintext);
+	e->out_len = sizeof plaintext;
+	return CryptEncrypt(e->key, 0, TRUE, 0, e->out, &e->out_len, sizeof e->out) &&
+	       e->out_len == sizeof ciphertext && memcmp(e->out, ciphertext, sizeof ciphertext) == 0;
 }
 
 /* SYMMETRICWRAPKEYBLOB and OPAQUEKEYBLOB, under a wrap-only KEK that is
@@ -643,6 +739,108 @@ static BOOL run_import_opaque(struct env *e)
 	return CryptImportKey(e->prov, e->in, e->in_len, e->kek, CRYPT_EXPORTABLE, &e->made_key);
 }
 
+/* PP_CAPI11_KEY_PROTECTION, with what capi11 learnt of the token
+ * forgotten first: the probe (two throwaway keys and a wrap on a session
+ * of its own) runs each time. */
+static bool setup_probe(struct env *e)
+{
+	struct context *ctx;
+
+	if (!acquire(&e->prov, C_KEYS, 0) || context_get_locked(e->prov, &ctx) != ERROR_SUCCESS)
+		return false;
+	token_set_wrap_trust(ctx->tok, TOKEN_WRAP_TRUST_UNKNOWN);
+	context_put_locked(ctx);
+	return true;
+}
+
+static BOOL run_probe(struct env *e)
+{
+	DWORD len = sizeof e->spec;
+
+	e->spec = 0;
+	return CryptGetProvParam(e->prov, PP_CAPI11_KEY_PROTECTION, (BYTE *)&e->spec, &len, 0);
+}
+
+static bool check_probe(struct env *e)
+{
+	return e->spec == CAPI11_PROTECTION_TRUSTED_WRAP;
+}
+
+/* Capi11TrustKeyA in a fresh container: the KEK, or the partner's key. */
+static BOOL run_trust_kek(struct env *e)
+{
+	return Capi11TrustKeyA(e->prov, trusted_kek_blob, sizeof trusted_kek_blob, FIXTURE_SO_PIN,
+			       FIXTURE_PIN, 0, &e->made_key);
+}
+
+static BOOL run_trust_public(struct env *e)
+{
+	return Capi11TrustKeyA(e->prov, partner_blob, sizeof partner_blob, FIXTURE_SO_PIN,
+			       FIXTURE_PIN, 0, &e->made_key);
+}
+
+static bool setup_trust(struct env *e)
+{
+	setup_fresh_name(e);
+	return acquire(&e->prov, e->name, CRYPT_NEWKEYSET);
+}
+
+static bool made_kek(struct env *e)
+{
+	HCRYPTKEY k = 0;
+	bool ok = CryptGetUserKey(e->prov, CAPI11_AT_KEK, &k) && key_bits(k) == 256 &&
+		  key_bits(e->made_key) == 256;
+
+	destroy(&k);
+	return ok;
+}
+
+/* The trusted public object is there: one CKA_TRUSTED public key with
+ * the container's label, as SoftHSM shows it. */
+static bool made_trusted_public(struct env *e)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_TRUSTED, &yes, sizeof yes },
+		{ CKA_LABEL, e->name, strlen(e->name) },
+	};
+	CK_OBJECT_HANDLE h[4];
+	CK_ULONG n = 0;
+
+	if (hsm->C_FindObjectsInit(hsm_session, t, 3) != CKR_OK)
+		return false;
+	hsm->C_FindObjects(hsm_session, h, 4, &n);
+	hsm->C_FindObjectsFinal(hsm_session);
+	return n == 1 && key_bits(e->made_key) == 1024;
+}
+
+static void teardown_trust(struct env *e)
+{
+	teardown_new(e);
+}
+
+/* A sensitive key (the sensitive policy) out under the trusted KEK. */
+static bool setup_trusted_export(struct env *e)
+{
+	e->prov = 0;
+	SetLastError(SENTINEL);
+	return CryptAcquireContextA(&e->prov, C_TRUST, P_SENSITIVE, V_PROV_RSA_AES, CRYPT_SILENT) &&
+	       CryptGetUserKey(e->prov, CAPI11_AT_KEK, &e->kek) &&
+	       CryptImportKey(e->prov, data_blob, sizeof data_blob, 0, CRYPT_EXPORTABLE, &e->key);
+}
+
+/* BLOBHEADER {SYMMETRICWRAPKEYBLOB, 2, 0, CALG_AES_128}, CALG_AES_256 (the
+ * trusted KEK), 24 wrapped bytes; the same KEK brings the key back. */
+static bool check_trusted_symwrap(struct env *e)
+{
+	static const BYTE head[12] = { 0x0b, 0x02, 0x00, 0x00, 0x0e, 0x66, 0x00, 0x00,
+				       0x10, 0x66, 0x00, 0x00 };
+
+	return e->out_len == 12 + 24 && memcmp(e->out, head, sizeof head) == 0 && check_opaque(e);
+}
+
 /* CryptEncrypt, one call with Final */
 static BOOL run_encrypt(struct env *e)
 {
@@ -697,6 +895,16 @@ static const struct route routes[] = {
 	  check_data_imported, env_teardown },
 	{ "CryptEncrypt (AES-128, CBC)", R_ENCRYPT, true, setup_aes_key, run_encrypt,
 	  check_encrypt, env_teardown },
+	{ "PP_CAPI11_KEY_PROTECTION (the probe)", R_PARAM, false, setup_probe, run_probe,
+	  check_probe, env_teardown },
+	{ "Capi11TrustKeyA (KEK)", R_IMPORT, false, setup_trust, run_trust_kek, made_kek,
+	  teardown_trust },
+	{ "Capi11TrustKeyA (public key)", R_IMPORT, false, setup_trust, run_trust_public,
+	  made_trusted_public, teardown_trust },
+	{ "CryptExportKey (SYMMETRICWRAPKEYBLOB, trusted KEK)", R_EXPORT, true,
+	  setup_trusted_export, run_export_symwrap, check_trusted_symwrap, env_teardown },
+	{ "CryptExportKey (OPAQUEKEYBLOB, trusted KEK)", R_EXPORT, true, setup_trusted_export,
+	  run_export_opaque, check_opaque, env_teardown },
 };
 
 /* ---- What a fault must give ---- */
@@ -812,7 +1020,8 @@ static bool rv_loses_session(CK_RV rv)
 static void route_fault(const struct route *r, unsigned long pos, unsigned long n,
 			const char *fn, CK_RV rv, int tamper, struct tally *t)
 {
-	struct objset before, after;
+	static struct objset before, after;
+	bool by_sig = r->run == run_trust_kek || r->run == run_trust_public;
 	size_t live = capi11_alloc_live();
 	unsigned long hits;
 	struct env e;
@@ -822,7 +1031,7 @@ static void route_fault(const struct route *r, unsigned long pos, unsigned long 
 
 	t->runs++;
 	CU_ASSERT_FATAL(env_setup(r, &e));
-	objset_read(&before);
+	objset_read(&before, by_sig);
 	shim->reset();
 	if (tamper)
 		shim->tamper_length(pos, tamper);
@@ -833,7 +1042,7 @@ static void route_fault(const struct route *r, unsigned long pos, unsigned long 
 	err = GetLastError();
 	hits = tamper_hits();
 	shim->reset();
-	objset_read(&after);
+	objset_read(&after, by_sig);
 
 	if (tamper) {
 		/* A module that contradicts itself is an error, never a read
@@ -926,7 +1135,8 @@ static void route_sweep(const struct route *r)
 ROUTE_TEST(0) ROUTE_TEST(1) ROUTE_TEST(2) ROUTE_TEST(3) ROUTE_TEST(4) ROUTE_TEST(5)
 ROUTE_TEST(6) ROUTE_TEST(7) ROUTE_TEST(8) ROUTE_TEST(9) ROUTE_TEST(10) ROUTE_TEST(11)
 ROUTE_TEST(12) ROUTE_TEST(13) ROUTE_TEST(14) ROUTE_TEST(15) ROUTE_TEST(16) ROUTE_TEST(17)
-ROUTE_TEST(18) ROUTE_TEST(19)
+ROUTE_TEST(18) ROUTE_TEST(19) ROUTE_TEST(20) ROUTE_TEST(21) ROUTE_TEST(22) ROUTE_TEST(23)
+ROUTE_TEST(24)
 
 /* ---- A card pulled out and put back ---- */
 
@@ -1091,6 +1301,19 @@ static int suite_init(void)
 	uri = fixture_token_uri_shim(label, true);
 	if (uri == NULL)
 		return -1;
+	{
+		char text[2048], *conf;
+		int n = snprintf(text, sizeof text, "[provider \"%s\"]\nuri = %s\ntype = 24\n"
+				 "exportable-policy = sensitive\n", P_SENSITIVE, uri);
+
+		if (n < 0 || (size_t)n >= sizeof text)
+			return -1;
+		conf = fixture_write_file("capi11-faults.conf", text, (size_t)n);
+		if (conf == NULL)
+			return -1;
+		setenv("CAPI11_CONF", conf, 1);
+		free(conf);
+	}
 
 	static const char *const with_pair[] = { C_KEYS, C_IMP, C_SIMPLE };
 	for (size_t i = 0; i < CAPI11_N_ELEMENTS(with_pair); i++) {
@@ -1104,6 +1327,23 @@ static int suite_init(void)
 	}
 	if (!acquire(&h, C_GEN, CRYPT_NEWKEYSET))
 		return -1;
+	CryptReleaseContext(h, 0);
+	/* The operator's KEK in C_TRUST; a partner's public key. */
+	testutil_plaintext_blob(trusted_kek_blob, V_CALG_AES_256, trusted_kek, 32);
+	if (!acquire(&h, C_TRUST, CRYPT_NEWKEYSET))
+		return -1;
+	if (!Capi11TrustKeyA(h, trusted_kek_blob, sizeof trusted_kek_blob, FIXTURE_SO_PIN,
+			     FIXTURE_PIN, 0, NULL) ||
+	    !CryptGenKey(h, AT_KEYEXCHANGE, 1024u << 16, &k))
+		return -1;
+	{
+		DWORD len = sizeof partner_blob;
+
+		if (!CryptExportKey(k, 0, PUBLICKEYBLOB, 0, partner_blob, &len) ||
+		    len != sizeof partner_blob)
+			return -1;
+	}
+	CryptDestroyKey(k);
 	CryptReleaseContext(h, 0);
 	return hsm_open() ? 0 : -1;
 }
@@ -1129,6 +1369,11 @@ static CU_TestInfo sweep_tests[] = {
 	{ "CryptExportKey, OPAQUEKEYBLOB", test_route_17 },
 	{ "CryptImportKey, OPAQUEKEYBLOB", test_route_18 },
 	{ "CryptEncrypt", test_route_19 },
+	{ "PP_CAPI11_KEY_PROTECTION, the probe", test_route_20 },
+	{ "Capi11TrustKeyA, KEK", test_route_21 },
+	{ "Capi11TrustKeyA, public key", test_route_22 },
+	{ "CryptExportKey, SYMMETRICWRAPKEYBLOB under the trusted KEK", test_route_23 },
+	{ "CryptExportKey, OPAQUEKEYBLOB under the trusted KEK", test_route_24 },
 	{ "card removed and returned", test_removed_and_returned },
 	{ "card removed and returned, sessions closed", test_sessions_really_closed },
 	CU_TEST_INFO_NULL,

@@ -1,5 +1,8 @@
 /* CryptExportKey over every key origin, blob type and flag (SPEC section
- * 4), with the size query and the real export of each cell; then the
+ * 4), with the size query and the real export of each cell, the wrapped
+ * forms under a key-encryption key the caller made, one whose bytes it
+ * knows and the one the security officer made trusted (SPEC section 3),
+ * under both export policies; then the
  * routes around it: PRIVATEKEYBLOB encrypted under a session key, moves
  * between two tokens, CRYPT_IPSEC_HMAC_KEY, and the sensitive export
  * policy of the configuration. Expected codes are SPEC's (which records
@@ -114,14 +117,20 @@ enum klass {
 	K_RSA_LOCKED,     /* pair that is sensitive or not extractable */
 	K_SESSION_EXPORT, /* AES/3DES session key made or imported with CRYPT_EXPORTABLE */
 	K_SESSION_LOCKED, /* the same without CRYPT_EXPORTABLE */
-	K_KEK,            /* wrap-only key-encryption key, not exportable */
+	K_KEK,            /* wrap-only key-encryption key, not exportable (trusted or not) */
+	K_RSA_SENSITIVE,  /* pair made exportable under exportable-policy = sensitive */
+	K_SESSION_SENSITIVE, /* session key made exportable under the sensitive policy */
+	K_SESSION_ARRIVED, /* session key that arrived wrapped, CRYPT_EXPORTABLE, plain policy */
 	N_KLASSES
 };
 
-/* hExpKey of a column: none, the RSA public key of a PUBLICKEYBLOB (its
- * private half not in reach), an AES-256 session key, a wrap-only
- * AES-256 key-encryption key. */
-enum hexp { EXP_NONE, EXP_PUB, EXP_AES, EXP_KEK };
+/* hExpKey of a column: none, the RSA public key of a PUBLICKEYBLOB (a
+ * published test vector, not trusted by the token), an AES-256 session
+ * key, a wrap-only AES-256 key-encryption key made by CryptGenKey, one
+ * imported from a PLAINTEXTKEYBLOB the caller knows (CRYPT_KEK), and the
+ * trusted key-encryption key the security officer made
+ * (CryptGetUserKey(CAPI11_AT_KEK) after Capi11TrustKeyA). */
+enum hexp { EXP_NONE, EXP_PUB, EXP_AES, EXP_KEK, EXP_KNOWN_KEK, EXP_TRUSTED_KEK };
 
 enum col {
 	COL_PUBLIC,
@@ -132,8 +141,14 @@ enum col {
 	COL_SIMPLE_NOEXP,
 	COL_PLAINTEXT,
 	COL_SYMWRAP,
+	COL_SYMWRAP_KNOWN,
+	COL_SYMWRAP_TRUSTED,
 	COL_UNKNOWN,
-	COL_OPAQUE,       /* last: CRYPT_DESTROYKEY may take the key */
+	/* last: CRYPT_DESTROYKEY may take the key, after which every cell of
+	 * the row is NTE_BAD_KEY */
+	COL_OPAQUE_KNOWN,
+	COL_OPAQUE_TRUSTED,
+	COL_OPAQUE,
 	N_COLS
 };
 
@@ -150,9 +165,20 @@ static const struct column {
 	[COL_SIMPLE_NOEXP] = { "SIMPLEBLOB/no hExpKey", SIMPLEBLOB, EXP_NONE },
 	[COL_PLAINTEXT] = { "PLAINTEXTKEYBLOB", PLAINTEXTKEYBLOB, EXP_NONE },
 	[COL_SYMWRAP] = { "SYMMETRICWRAPKEYBLOB/KEK", SYMMETRICWRAPKEYBLOB, EXP_KEK },
+	[COL_SYMWRAP_KNOWN] = { "SYMMETRICWRAPKEYBLOB/caller knows a KEK", SYMMETRICWRAPKEYBLOB,
+				EXP_KNOWN_KEK },
+	[COL_SYMWRAP_TRUSTED] = { "SYMMETRICWRAPKEYBLOB/trusted KEK", SYMMETRICWRAPKEYBLOB,
+				  EXP_TRUSTED_KEK },
 	[COL_UNKNOWN] = { "unknown type 0x42", 0x42, EXP_NONE },
+	[COL_OPAQUE_KNOWN] = { "OPAQUEKEYBLOB/caller knows a KEK", OPAQUEKEYBLOB, EXP_KNOWN_KEK },
+	[COL_OPAQUE_TRUSTED] = { "OPAQUEKEYBLOB/trusted KEK", OPAQUEKEYBLOB, EXP_TRUSTED_KEK },
 	[COL_OPAQUE] = { "OPAQUEKEYBLOB/KEK", OPAQUEKEYBLOB, EXP_KEK },
 };
+
+static bool col_is_opaque(enum col c)
+{
+	return columns[c].type == OPAQUEKEYBLOB;
+}
 
 /* The flags, CRYPT_DESTROYKEY last for the same reason. */
 static const struct flag {
@@ -182,7 +208,11 @@ static const DWORD expected[N_KLASSES][N_COLS] = {
 		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY, /* SIMPLEBLOB with hExpKey = 0 */
 		[COL_PLAINTEXT] = NTE_BAD_KEY,         /* a pair has no PLAINTEXTKEYBLOB form */
 		[COL_SYMWRAP] = NTE_BAD_KEY,           /* no defined wrap of a pair under AES */
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY,
+		[COL_SYMWRAP_TRUSTED] = NTE_BAD_KEY,
 		[COL_UNKNOWN] = NTE_BAD_TYPE,          /* unknown blob type */
+		[COL_OPAQUE_KNOWN] = OK,               /* not sensitive: wraps under any KEK (SPEC 3) */
+		[COL_OPAQUE_TRUSTED] = OK,
 		[COL_OPAQUE] = OK,                     /* PKCS#8 private key under the KEK */
 	},
 	[K_RSA_LOCKED] = {
@@ -194,7 +224,11 @@ static const DWORD expected[N_KLASSES][N_COLS] = {
 		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
 		[COL_PLAINTEXT] = NTE_BAD_KEY,
 		[COL_SYMWRAP] = NTE_BAD_KEY,
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY,
+		[COL_SYMWRAP_TRUSTED] = NTE_BAD_KEY,
 		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = NTE_BAD_KEY_STATE, /* never leaves, on any route (SPEC 3) */
+		[COL_OPAQUE_TRUSTED] = NTE_BAD_KEY_STATE,
 		[COL_OPAQUE] = NTE_BAD_KEY_STATE,      /* CKR_KEY_UNEXTRACTABLE */
 	},
 	[K_SESSION_EXPORT] = {
@@ -206,7 +240,11 @@ static const DWORD expected[N_KLASSES][N_COLS] = {
 		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
 		[COL_PLAINTEXT] = OK,                  /* PLAINTEXTKEYBLOB row */
 		[COL_SYMWRAP] = OK,                    /* RFC 3394: AES-256 and 3DES are >= 16 bytes */
+		[COL_SYMWRAP_KNOWN] = OK,              /* not sensitive: wraps under any key (SPEC 3) */
+		[COL_SYMWRAP_TRUSTED] = OK,
 		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = OK,
+		[COL_OPAQUE_TRUSTED] = OK,
 		[COL_OPAQUE] = OK,                     /* OPAQUEKEYBLOB row */
 	},
 	[K_SESSION_LOCKED] = {
@@ -218,7 +256,11 @@ static const DWORD expected[N_KLASSES][N_COLS] = {
 		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
 		[COL_PLAINTEXT] = NTE_BAD_KEY_STATE,
 		[COL_SYMWRAP] = NTE_BAD_KEY_STATE,     /* CKA_EXTRACTABLE FALSE */
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_TRUSTED] = NTE_BAD_KEY_STATE, /* not extractable: not even trusted */
 		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_OPAQUE_TRUSTED] = NTE_BAD_KEY_STATE,
 		[COL_OPAQUE] = NTE_BAD_KEY_STATE,
 	},
 	[K_KEK] = {                                    /* a non-exportable session key */
@@ -230,10 +272,71 @@ static const DWORD expected[N_KLASSES][N_COLS] = {
 		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
 		[COL_PLAINTEXT] = NTE_BAD_KEY_STATE,
 		[COL_SYMWRAP] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_TRUSTED] = NTE_BAD_KEY_STATE,
 		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_OPAQUE_TRUSTED] = NTE_BAD_KEY_STATE,
+		[COL_OPAQUE] = NTE_BAD_KEY_STATE,
+	},
+	[K_RSA_SENSITIVE] = {                          /* CKA_SENSITIVE, CKA_WRAP_WITH_TRUSTED (SPEC 3) */
+		[COL_PUBLIC] = OK,
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY_STATE,     /* CKR_ATTRIBUTE_SENSITIVE */
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY_STATE,
+		[COL_SIMPLE] = NTE_BAD_KEY,
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = NTE_BAD_KEY,
+		[COL_SYMWRAP] = NTE_BAD_KEY,
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY,
+		[COL_SYMWRAP_TRUSTED] = NTE_BAD_KEY,
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = NTE_BAD_KEY_STATE, /* CKR_KEY_NOT_WRAPPABLE: not trusted */
+		[COL_OPAQUE_TRUSTED] = OK,             /* the one way out: a trusted KEK */
+		[COL_OPAQUE] = NTE_BAD_KEY_STATE,      /* a CRYPT_KEK key is not trusted either */
+	},
+	[K_SESSION_SENSITIVE] = {
+		[COL_PUBLIC] = NTE_BAD_KEY,
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY,
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY,
+		[COL_SIMPLE] = NTE_BAD_KEY_STATE,      /* a public key the token does not trust */
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = NTE_BAD_KEY_STATE,   /* sensitive: no plaintext */
+		[COL_SYMWRAP] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_TRUSTED] = OK,
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_OPAQUE_TRUSTED] = OK,
+		[COL_OPAQUE] = NTE_BAD_KEY_STATE,
+	},
+	[K_SESSION_ARRIVED] = {                        /* "keys that arrive wrapped stay sensitive" */
+		[COL_PUBLIC] = NTE_BAD_KEY,
+		[COL_PUBLIC_EXP] = NTE_BAD_KEY,
+		[COL_PRIVATE] = NTE_BAD_KEY,
+		[COL_PRIVATE_ENC] = NTE_BAD_KEY,
+		[COL_SIMPLE] = NTE_BAD_KEY_STATE,
+		[COL_SIMPLE_NOEXP] = NTE_BAD_PUBLIC_KEY,
+		[COL_PLAINTEXT] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_SYMWRAP_TRUSTED] = OK,
+		[COL_UNKNOWN] = NTE_BAD_TYPE,
+		[COL_OPAQUE_KNOWN] = NTE_BAD_KEY_STATE,
+		[COL_OPAQUE_TRUSTED] = OK,
 		[COL_OPAQUE] = NTE_BAD_KEY_STATE,
 	},
 };
+
+/* KP_PERMISSIONS has CRYPT_EXPORT (SPEC section 3): CKA_EXTRACTABLE TRUE
+ * and CKA_SENSITIVE FALSE; under the sensitive policy, CKA_EXTRACTABLE
+ * TRUE. A key that arrived wrapped on the plain policy is sensitive. */
+static bool klass_exportable(enum klass k)
+{
+	return k == K_RSA_EXPORT || k == K_SESSION_EXPORT || k == K_RSA_SENSITIVE ||
+	       k == K_SESSION_SENSITIVE;
+}
 
 /* Flags come first, as in rsaenh: bits outside the five documented ones
  * are NTE_BAD_FLAGS (capi11's rule), CRYPT_SSL2_FALLBACK on anything but
@@ -241,11 +344,15 @@ static const DWORD expected[N_KLASSES][N_COLS] = {
  * change nothing where they do not apply (CRYPT_OAEP only picks OAEP in
  * SIMPLEBLOB, CRYPT_DESTROYKEY acts after an OPAQUEKEYBLOB export,
  * CRYPT_BLOB_VER3 is for DSS/DH, CRYPT_Y_ONLY is unused). */
-static DWORD expected_code(enum klass k, enum col c, DWORD flag)
+static DWORD expected_code(enum klass k, enum col c, DWORD flag, bool destroyed)
 {
 	if (flag & UNDOCUMENTED_FLAG)
 		return NTE_BAD_FLAGS;
 	if (flag & CRYPT_SSL2_FALLBACK)
+		return NTE_BAD_KEY;
+	/* Moved away by CRYPT_DESTROYKEY: "a key destroyed by
+	 * CRYPT_DESTROYKEY" is NTE_BAD_KEY (wincrypt.h). */
+	if (destroyed)
 		return NTE_BAD_KEY;
 	return expected[k][c];
 }
@@ -267,12 +374,13 @@ static const char *code_name(DWORD code)
 	}
 }
 
+/* Cells checked and failed by the running row (run_row resets them). */
 static int cells_run, cells_failed;
 
 static void cell_check(bool ok, const char *row, enum col c, const struct flag *f,
 		       const char *what, DWORD want, DWORD got)
 {
-	char msg[256];
+	char msg[320];
 
 	cells_run++;
 	if (ok)
@@ -285,18 +393,32 @@ static void cell_check(bool ok, const char *row, enum col c, const struct flag *
 	CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
 }
 
-/* The keys a row's columns name as hExpKey, made in the row's context. */
+/* The keys a row's columns name as hExpKey, made in the row's context;
+ * the trusted KEK is the one of container "mx-trusted" on the same token
+ * (suite_init), held by a context of its own. */
 struct wrappers {
-	HCRYPTKEY pub, aes, kek;
+	HCRYPTKEY pub, aes, kek, known, trusted;
+	HCRYPTPROV trusted_prov;
+};
+
+/* A key-encryption key whose bytes the caller knows. */
+static const BYTE known_kek[32] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
 };
 
 static void wrappers_make(HCRYPTPROV h, struct wrappers *w)
 {
 	DWORD len;
-	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &len);
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &len), blob[12 + 32];
 
 	memset(w, 0, sizeof *w);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, len, 0, 0, &w->pub));
+	len = testutil_plaintext_blob(blob, CALG_AES_256, known_kek, 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, CRYPT_KEK, &w->known));
+	w->trusted_prov = open_existing(uri1, "mx-trusted");
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(w->trusted_prov, CAPI11_AT_KEK, &w->trusted));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &w->aes));
 	/* Until wrap-only keys exist this fails, and the KEK columns with it. */
 	SetLastError(SENTINEL);
@@ -315,6 +437,9 @@ static void wrappers_free(struct wrappers *w)
 		CryptDestroyKey(w->kek);
 	CryptDestroyKey(w->aes);
 	CryptDestroyKey(w->pub);
+	CryptDestroyKey(w->known);
+	CryptDestroyKey(w->trusted);
+	CU_ASSERT_TRUE(CryptReleaseContext(w->trusted_prov, 0));
 }
 
 static HCRYPTKEY wrapper(const struct wrappers *w, enum hexp e)
@@ -323,6 +448,8 @@ static HCRYPTKEY wrapper(const struct wrappers *w, enum hexp e)
 	case EXP_PUB: return w->pub;
 	case EXP_AES: return w->aes;
 	case EXP_KEK: return w->kek;
+	case EXP_KNOWN_KEK: return w->known;
+	case EXP_TRUSTED_KEK: return w->trusted;
 	default: return 0;
 	}
 }
@@ -333,10 +460,10 @@ static HCRYPTKEY wrapper(const struct wrappers *w, enum hexp e)
  * most that, the DER of a PKCS#8 key may be shorter than its bound), and
  * a buffer one byte short of it is ERROR_MORE_DATA with the size. */
 static void run_cell(const char *row, enum klass k, HCRYPTKEY key, ALG_ID alg,
-		     const struct wrappers *w, enum col c, const struct flag *f)
+		     const struct wrappers *w, enum col c, const struct flag *f, bool *destroyed)
 {
 	const struct column *col = &columns[c];
-	DWORD want = expected_code(k, c, f->value), got, size = 0, len;
+	DWORD want = expected_code(k, c, f->value, *destroyed), got, size = 0, len;
 	HCRYPTKEY exp = wrapper(w, col->exp);
 	static BYTE buf[BIG];
 	BOOL ok;
@@ -346,7 +473,7 @@ static void run_cell(const char *row, enum klass k, HCRYPTKEY key, ALG_ID alg,
 	got = ok ? OK : GetLastError();
 	cell_check(got == want && (!ok || size > 8), row, c, f, "size query", want, got);
 
-	if (want == OK && ok && c != COL_OPAQUE && size > 9) {
+	if (want == OK && ok && !col_is_opaque(c) && size > 9) {
 		len = size - 1;
 		SetLastError(SENTINEL);
 		ok = CryptExportKey(key, exp, col->type, f->value, buf, &len);
@@ -362,40 +489,77 @@ static void run_cell(const char *row, enum klass k, HCRYPTKEY key, ALG_ID alg,
 	cell_check(got == want, row, c, f, "export", want, got);
 	if (!ok || want != OK)
 		return;
-	cell_check(c == COL_OPAQUE ? len <= size : len == size, row, c, f, "length = size query",
+	cell_check(col_is_opaque(c) ? len <= size : len == size, row, c, f, "length = size query",
 		   size, len);
 	cell_check(len >= 8 && buf[0] == col->type && buf[1] == 2 && buf[2] == 0 && buf[3] == 0 &&
 		   testutil_le32(buf + 4) == alg, row, c, f, "BLOBHEADER", OK, OK);
 	/* CRYPT_DESTROYKEY moved the key into the blob: nothing is left to
 	 * export from the handle. */
-	if (c == COL_OPAQUE && (f->value & CRYPT_DESTROYKEY)) {
+	if (col_is_opaque(c) && (f->value & CRYPT_DESTROYKEY)) {
+		*destroyed = true;
 		len = sizeof buf;
 		SetLastError(SENTINEL);
-		ok = CryptExportKey(key, 0, k == K_RSA_EXPORT ? PUBLICKEYBLOB : PLAINTEXTKEYBLOB, 0,
-				    buf, &len);
+		ok = CryptExportKey(key, 0, alg == CALG_RSA_KEYX || alg == CALG_RSA_SIGN
+				    ? PUBLICKEYBLOB : PLAINTEXTKEYBLOB, 0, buf, &len);
 		got = ok ? OK : GetLastError();
 		cell_check(!ok, row, c, f, "export after CRYPT_DESTROYKEY", NTE_BAD_KEY, got);
 	}
 }
 
-static void run_row(const char *row, enum klass k, HCRYPTPROV h, HCRYPTKEY key)
+/* How many checks run_row makes on a row of klass k when every cell
+ * gives what the table says: the permission, then per flag and column the
+ * size query and the export, and for a blob made: the buffer one byte
+ * short (not OPAQUEKEYBLOB, whose query is a bound), its length and
+ * header, and after CRYPT_DESTROYKEY the export that must fail. */
+static int row_cells(enum klass k)
+{
+	int n = 1;
+
+	for (size_t f = 0; f < N_ELEMENTS(flags); f++) {
+		bool destroyed = false;
+
+		for (size_t c = 0; c < N_COLS; c++) {
+			n += 2;
+			if (expected_code(k, (enum col)c, flags[f].value, destroyed) != OK)
+				continue;
+			n += 2 + !col_is_opaque((enum col)c);
+			if (col_is_opaque((enum col)c) && (flags[f].value & CRYPT_DESTROYKEY)) {
+				n++;
+				destroyed = true;
+			}
+		}
+	}
+	return n;
+}
+
+/* Runs every cell of a row; returns the checks made, which must be what
+ * row_cells counts. */
+static int run_row(const char *row, enum klass k, HCRYPTPROV h, HCRYPTKEY key)
 {
 	struct wrappers w;
 	DWORD alg = 0, alg_len = sizeof alg, perms;
 	size_t c, f;
 
+	cells_run = cells_failed = 0;
 	CU_ASSERT_TRUE_FATAL(CryptGetKeyParam(key, KP_ALGID, (BYTE *)&alg, &alg_len, 0));
 	/* SPEC section 3: CRYPT_EXPORT in KP_PERMISSIONS exactly when the key
 	 * is exportable. */
 	perms = key_permissions(key);
-	cell_check(((perms & CRYPT_EXPORT) != 0) == (k == K_RSA_EXPORT || k == K_SESSION_EXPORT),
-		   row, COL_PLAINTEXT, &flags[0], "KP_PERMISSIONS CRYPT_EXPORT", OK, perms);
+	cell_check(((perms & CRYPT_EXPORT) != 0) == klass_exportable(k), row, COL_PLAINTEXT,
+		   &flags[0], "KP_PERMISSIONS CRYPT_EXPORT", OK, perms);
 	wrappers_make(h, &w);
 	for (f = 0; f < N_ELEMENTS(flags); f++) {
+		bool destroyed = false;
+
 		for (c = 0; c < N_COLS; c++)
-			run_cell(row, k, key, alg, &w, (enum col)c, &flags[f]);
+			run_cell(row, k, key, alg, &w, (enum col)c, &flags[f], &destroyed);
 	}
 	wrappers_free(&w);
+	if (cells_run != row_cells(k))
+		fprintf(stderr, "%s: %d checks, expected %d\n", row, cells_run, row_cells(k));
+	CU_ASSERT_EQUAL(cells_run, row_cells(k));
+	CU_ASSERT_EQUAL(cells_failed, 0);
+	return cells_run;
 }
 
 /* RSA pairs made by CryptGenKey, exportable or not, both slots. */
@@ -514,11 +678,113 @@ static void test_matrix_session(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Under exportable-policy = sensitive (SPEC section 3): exportable keys
+ * are sensitive and wrap-with-trusted; the token's trusted KEK is a row
+ * too. Keys that arrived wrapped on the plain policy behave the same. */
+static void test_matrix_sensitive(void)
+{
+	HCRYPTPROV h = open_new(sensitive_provider, "mx-sens"), hs;
+	HCRYPTPROV hp = open_new(uri1, "mx-arrived");
+	static const struct {
+		const char *name;
+		ALG_ID alg;
+		DWORD key_len;
+		bool imported, exportable;
+	} rows[] = {
+		{ "sensitive policy: AES-256, generated exportable", CALG_AES_256, 32, false, true },
+		{ "sensitive policy: AES-256, generated", CALG_AES_256, 32, false, false },
+		{ "sensitive policy: 3DES, generated exportable", CALG_3DES, 24, false, true },
+		{ "sensitive policy: AES-256, imported exportable", CALG_AES_256, 32, true, true },
+		{ "sensitive policy: 3DES, imported exportable", CALG_3DES, 24, true, true },
+		{ "sensitive policy: 3DES, imported", CALG_3DES, 24, true, false },
+	};
+	DWORD len, simple_len;
+	BYTE blob[64], *priv, *simple;
+	HCRYPTKEY k, kx;
+	int n = 0, want = 0;
+	size_t i;
+
+	for (i = 0; i < N_ELEMENTS(rows); i++) {
+		DWORD fl = rows[i].exportable ? CRYPT_EXPORTABLE : 0;
+		enum klass kl = rows[i].exportable ? K_SESSION_SENSITIVE : K_SESSION_LOCKED;
+
+		if (rows[i].imported) {
+			len = testutil_plaintext_blob(blob, rows[i].alg, key_bytes, rows[i].key_len);
+			CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, fl, &k));
+		} else {
+			CU_ASSERT_TRUE_FATAL(CryptGenKey(h, rows[i].alg, fl, &k));
+		}
+		n += run_row(rows[i].name, kl, h, k);
+		want += row_cells(kl);
+		CryptDestroyKey(k);
+	}
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &k));
+	n += run_row("sensitive policy: RSA exchange, generated exportable", K_RSA_SENSITIVE, h, k);
+	want += row_cells(K_RSA_SENSITIVE);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 1024 << 16 | CRYPT_EXPORTABLE, &k));
+	n += run_row("sensitive policy: RSA signature, generated exportable", K_RSA_SENSITIVE, h, k);
+	want += row_cells(K_RSA_SENSITIVE);
+	CryptDestroyKey(k);
+	priv = testutil_vector_read("rsa1024-priv.blob", &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, len, 0, CRYPT_EXPORTABLE, &k));
+	n += run_row("sensitive policy: RSA imported with CRYPT_EXPORTABLE", K_RSA_SENSITIVE, h, k);
+	want += row_cells(K_RSA_SENSITIVE);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, len, 0, 0, &k));
+	n += run_row("sensitive policy: RSA imported", K_RSA_LOCKED, h, k);
+	want += row_cells(K_RSA_LOCKED);
+	CryptDestroyKey(k);
+
+	/* The trusted key-encryption key itself never leaves. */
+	hs = open_existing(uri1, "mx-trusted");
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(hs, CAPI11_AT_KEK, &k));
+	n += run_row("trusted KEK (Capi11TrustKeyA)", K_KEK, hs, k);
+	want += row_cells(K_KEK);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(hs, 0));
+
+	/* A SIMPLEBLOB imported with CRYPT_EXPORTABLE under the plain policy. */
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, priv, len, 0, 0, &kx));
+	simple = testutil_vector_read("rsa1024-simple.blob", &simple_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, simple, simple_len, kx, CRYPT_EXPORTABLE, &k));
+	n += run_row("plain policy: AES-128 from a SIMPLEBLOB, CRYPT_EXPORTABLE", K_SESSION_ARRIVED,
+		     hp, k);
+	want += row_cells(K_SESSION_ARRIVED);
+	CryptDestroyKey(k);
+	CryptDestroyKey(kx);
+	free(simple);
+	free(priv);
+
+	CU_ASSERT_EQUAL(n, want);
+	CU_ASSERT(n >= 11 * (N_COLS * (int)N_ELEMENTS(flags) * 2 + 1));
+	CU_ASSERT_TRUE(CryptReleaseContext(hp, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* The counting itself, on a row of its own: every cell of it runs, each
+ * with at least the size query and the export, and the count is the one
+ * the table predicts (a cell skipped or cut short by a fatal assertion
+ * would show). */
 static void test_matrix_summary(void)
 {
-	fprintf(stderr, "matrix: %d checks, %d failed\n", cells_run, cells_failed);
-	/* rows x columns x flags x (query + export) at the least */
-	CU_ASSERT(cells_run >= 15 * N_COLS * 7 * 2);
+	HCRYPTPROV h = open_new(uri1, "mx-count");
+	HCRYPTKEY k;
+	int n, m;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &k));
+	n = run_row("counted: AES-256, generated exportable", K_SESSION_EXPORT, h, k);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, 0, &k));
+	m = run_row("counted: AES-256, generated", K_SESSION_LOCKED, h, k);
+	CryptDestroyKey(k);
+	fprintf(stderr, "matrix: %d + %d checks in the counted rows\n", n, m);
+	CU_ASSERT_EQUAL(n, row_cells(K_SESSION_EXPORT));
+	CU_ASSERT_EQUAL(m, row_cells(K_SESSION_LOCKED));
+	/* 1 + columns x flags x (query + export), at the least */
+	CU_ASSERT_EQUAL(m, 1 + N_COLS * (int)N_ELEMENTS(flags) * 2);
+	CU_ASSERT(n > m);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
 /* ---- PRIVATEKEYBLOB encrypted under a session key ---- */
@@ -1050,9 +1316,11 @@ static void test_two_tokens_session(void)
 		free(key);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2,
 						    fl | CRYPT_EXPORTABLE, &aes2));
-		out = testutil_blob_export(aes2, 0, PLAINTEXTKEYBLOB, 0, &len);
-		CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
-		free(out);
+		/* It arrived wrapped: sensitive whatever CRYPT_EXPORTABLE says
+		 * (SPEC section 3); the same key by what it encrypts. */
+		CHECK_FAILS_WITH(CryptExportKey(aes2, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+		testutil_check_encrypts_as(aes2, "-aes-256-cbc", plain + 12, 32, 16);
 		CryptDestroyKey(aes2);
 		free(simple);
 	}
@@ -1063,9 +1331,10 @@ static void test_two_tokens_session(void)
 	plain = testutil_blob_export(des1, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
 	simple = testutil_blob_export(des1, pub1, SIMPLEBLOB, 0, &simple_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2, CRYPT_EXPORTABLE, &des2));
-	out = testutil_blob_export(des2, 0, PLAINTEXTKEYBLOB, 0, &len);
-	CU_ASSERT(len == plain_len && memcmp(out, plain, len) == 0);
-	free(out);
+	CHECK_FAILS_WITH(CryptExportKey(des2, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 24);
+	testutil_check_encrypts_as(des2, "-des-ede3-cbc", plain + 12, 24, 8);
 	free(simple);
 
 	CryptDestroyKey(des2);
@@ -1084,11 +1353,21 @@ static void test_two_tokens_session(void)
 
 static void test_sensitive_policy(void)
 {
-	HCRYPTPROV h = open_new(sensitive_provider, "sens"), hv = open_new(uri2, "sens-check");
-	HCRYPTKEY kx, aes, own_pub, far_pub, vkx, moved;
-	DWORD len, size = 0, pub_len, priv_len, simple_len, key_len;
-	BYTE buf[BIG], *pub, *priv, *simple, *key, *out;
+	HCRYPTPROV hv = open_new(uri2, "sens-check"), h;
+	HCRYPTKEY kx, aes, own_pub, foreign, far_pub, vkx, moved;
+	DWORD len, size = 0, pub_len, priv_len, simple_len, key_len, foreign_len;
+	BYTE buf[BIG], *pub, *priv, *simple, *key, *foreign_blob;
 	char *access;
+
+	/* A partner's key pair on token 2; the security officer of token 1
+	 * trusts its public half (SPEC section 3), before the container holds
+	 * any session key. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hv, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &vkx));
+	pub = testutil_blob_export(vkx, 0, PUBLICKEYBLOB, 0, &pub_len);
+	priv = testutil_blob_export(vkx, 0, PRIVATEKEYBLOB, 0, &priv_len);
+	h = open_new(sensitive_provider, "sens");
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(Capi11TrustKeyA(h, pub, pub_len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, NULL));
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &kx));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
@@ -1115,37 +1394,47 @@ static void test_sensitive_policy(void)
 	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, NULL, &size),
 			 NTE_BAD_KEY_STATE);
 	CHECK_FAILS_WITH(CryptExportKey(aes, 0, PLAINTEXTKEYBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
-	/* Under the container's own exchange key the private half is in
-	 * reach: decrypting the SIMPLEBLOB would reveal the key. So it is
-	 * under that key's public half brought in as a PUBLICKEYBLOB. */
+	/* Under the container's own exchange key, or its public half brought
+	 * in as a PUBLICKEYBLOB: no key without CKA_TRUSTED takes it. */
 	len = sizeof buf;
 	CHECK_FAILS_WITH(CryptExportKey(aes, kx, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	free(pub);
 	pub = testutil_blob_export(kx, 0, PUBLICKEYBLOB, 0, &pub_len);
 	CU_ASSERT_EQUAL(pub_len, 20 + 128);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &own_pub));
 	len = sizeof buf;
 	CHECK_FAILS_WITH(CryptExportKey(aes, own_pub, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	/* Nor any other public key: whoever holds its private half could
+	 * decrypt the blob (the vector's private key is published). */
+	foreign_blob = testutil_vector_read("rsa1024-pub.blob", &foreign_len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, foreign_blob, foreign_len, 0, 0, &foreign));
+	CHECK_FAILS_WITH(CryptExportKey(aes, foreign, SIMPLEBLOB, 0, NULL, &size),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(aes, foreign, SIMPLEBLOB, 0, buf, &len), NTE_BAD_KEY_STATE);
+	free(foreign_blob);
 	free(pub);
 
-	/* Under a public key whose private half is on another token: wrapped.
-	 * openssl finds 32 key bytes in it, and the holder of the private key
-	 * (a container on token 2) unwraps the same bytes. */
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hv, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &vkx));
+	/* Under the partner's public key, which the token trusts: wrapped.
+	 * openssl finds 32 key bytes in it, the key they make encrypts as the
+	 * session key does, and the holder of the private key (a container on
+	 * token 2) unwraps a key that encrypts the same way again. */
 	pub = testutil_blob_export(vkx, 0, PUBLICKEYBLOB, 0, &pub_len);
-	priv = testutil_blob_export(vkx, 0, PRIVATEKEYBLOB, 0, &priv_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &far_pub));
 	simple = testutil_blob_export(aes, far_pub, SIMPLEBLOB, 0, &simple_len);
 	key = openssl_simple_key(priv, priv_len, simple, simple_len, false, &key_len);
-	CU_ASSERT_EQUAL(key_len, 32);
+	CU_ASSERT_EQUAL_FATAL(key_len, 32);
+	testutil_check_encrypts_as(aes, "-aes-256-cbc", key, 32, 16);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(hv, simple, simple_len, vkx, CRYPT_EXPORTABLE, &moved));
-	out = testutil_blob_export(moved, 0, PLAINTEXTKEYBLOB, 0, &len);
-	CU_ASSERT(len == 12 + 32 && key_len == 32 && memcmp(out + 12, key, 32) == 0);
-	free(out);
+	CHECK_FAILS_WITH(CryptExportKey(moved, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	testutil_check_encrypts_as(moved, "-aes-256-cbc", key, 32, 16);
 	free(key);
 	free(simple);
 
 	CryptDestroyKey(moved);
 	CryptDestroyKey(far_pub);
+	CryptDestroyKey(foreign);
 	CryptDestroyKey(vkx);
 	CryptDestroyKey(own_pub);
 	CryptDestroyKey(aes);
@@ -1161,6 +1450,7 @@ static CU_TestInfo matrix_tests[] = {
 	{ "RSA pairs from PRIVATEKEYBLOB", test_matrix_rsa_imported },
 	{ "RSA pair from pkcs11-tool", test_matrix_rsa_foreign },
 	{ "session keys and a KEK", test_matrix_session },
+	{ "the sensitive policy, the trusted KEK, wrapped arrivals", test_matrix_sensitive },
 	{ "cells counted", test_matrix_summary },
 	CU_TEST_INFO_NULL,
 };
@@ -1182,8 +1472,29 @@ static CU_TestInfo import_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* The trusted key-encryption key the matrix's trusted-KEK column uses,
+ * made by the security officer before any test holds the token. */
+static int matrix_init(void)
+{
+	static const BYTE operator_kek[32] = {
+		0x9e, 0x21, 0x5b, 0xc7, 0x03, 0x8a, 0xf4, 0x6d, 0x12, 0xb9, 0x40, 0xe5, 0x7c, 0x36,
+		0xa1, 0x58, 0xdf, 0x0c, 0x93, 0x4e, 0x27, 0xba, 0x65, 0x81, 0x1d, 0xc2, 0x5a, 0xf9,
+		0x34, 0x87, 0x6e, 0x0b,
+	};
+	BYTE blob[12 + 32];
+	DWORD len = testutil_plaintext_blob(blob, CALG_AES_256, operator_kek, 32);
+	HCRYPTPROV h = 0;
+	BOOL ok;
+
+	if (!CryptAcquireContextA(&h, "mx-trusted", uri1, PROV_RSA_FULL, CRYPT_NEWKEYSET))
+		return -1;
+	ok = Capi11TrustKeyA(h, blob, len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, NULL);
+	CryptReleaseContext(h, 0);
+	return ok ? 0 : -1;
+}
+
 static CU_SuiteInfo suites[] = {
-	{ "export matrix", NULL, NULL, NULL, NULL, matrix_tests },
+	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
 	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, private_tests },
 	{ "imports", NULL, NULL, NULL, NULL, import_tests },
 	CU_SUITE_INFO_NULL,

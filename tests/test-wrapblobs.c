@@ -1,7 +1,8 @@
 /* Wrapped key blobs against throwaway SoftHSM tokens: key-encryption keys
  * (CRYPT_KEK), SYMMETRICWRAPKEYBLOB with RFC 3394 (AES) and RFC 3217
  * (3DES), OPAQUEKEYBLOB between two tokens, and the rule that a sensitive
- * key leaves only under a key that cannot decrypt it (SPEC sections 3-5).
+ * key leaves only wrapped under a key the token trusts, which only the
+ * security officer makes (SPEC sections 3-5).
  * Known answers come from RFC 3394 section 4 and from openssl doing the
  * AES key wrap, the Triple-DES CBC passes and SHA-1 on its own; key values
  * are read back through PLAINTEXTKEYBLOB where the key may show, else
@@ -46,6 +47,57 @@ static HCRYPTPROV open_container(const char *provider, const char *name)
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, provider, PROV_RSA_AES, CRYPT_NEWKEYSET));
 	return h;
+}
+
+static HCRYPTPROV open_existing(const char *provider, const char *name)
+{
+	HCRYPTPROV h = 0;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, provider, PROV_RSA_AES, 0));
+	return h;
+}
+
+/* The key-encryption key the operator provisions on both tokens: its
+ * bytes are known to the operator, and to this test (SPEC section 3). */
+static const BYTE trusted_kek[32] = {
+	0x7b, 0x0e, 0x4c, 0x2a, 0x91, 0xd3, 0x58, 0x06, 0xe4, 0x3f, 0xa2, 0x17, 0xc9, 0x60, 0x8d, 0x35,
+	0x1a, 0xf7, 0x42, 0xbe, 0x03, 0x6c, 0x95, 0xd8, 0x2e, 0x71, 0xcb, 0x4f, 0x86, 0x19, 0xe0, 0x5d,
+};
+
+/* Makes the container (CRYPT_NEWKEYSET) and its trusted key-encryption
+ * key from trusted_kek with the security officer's PIN, then lets the
+ * container go: the trust step wants the token to itself, so no other
+ * context may be open on it. pub: a partner's PUBLICKEYBLOB to trust as
+ * well, or NULL. */
+static void p11_close(void);
+
+static void make_trusted(const char *provider, const char *name, const BYTE *pub, DWORD pub_len)
+{
+	BYTE blob[12 + 32];
+	DWORD len = testutil_plaintext_blob(blob, CALG_AES_256, trusted_kek, 32);
+	HCRYPTPROV h;
+
+	/* The security officer logs in only while the process holds no
+	 * read-only session on the token: the test's own reader goes. */
+	p11_close();
+	h = open_container(provider, name);
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(Capi11TrustKeyA(h, blob, len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, NULL));
+	if (pub != NULL)
+		CU_ASSERT_TRUE_FATAL(Capi11TrustKeyA(h, pub, pub_len, FIXTURE_SO_PIN, FIXTURE_PIN, 0,
+						     NULL));
+	CU_ASSERT_TRUE_FATAL(CryptReleaseContext(h, 0));
+}
+
+static HCRYPTKEY trusted_kek_of(HCRYPTPROV h)
+{
+	HCRYPTKEY k = 0;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, CAPI11_AT_KEK, &k));
+	return k;
 }
 
 /* Microsoft's layouts: BLOBHEADER {type, 2, 0, alg}. */
@@ -211,6 +263,9 @@ static const BYTE des3_key2[24] = {
 	0x0d, 0xb9, 0x75, 0x10, 0xe3, 0x57, 0x3d, 0x86, 0xb5, 0x89, 0x26, 0x8c,
 };
 static const BYTE rfc3217_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
+
+static void check_same_encryption(HCRYPTKEY a, HCRYPTKEY b);
+static void check_symwrap_header(const BYTE *b, ALG_ID alg, ALG_ID wrap_alg);
 
 /* ---- key-encryption keys ---- */
 
@@ -385,13 +440,19 @@ static void test_aes_wrap_known_answers(void)
 
 static void test_symwrap_export_errors(void)
 {
-	HCRYPTPROV h = open_verify(0);
-	HCRYPTKEY kek, key, fixed, pub = 0, des = 0, des3_112;
+	HCRYPTPROV h, ht;
+	HCRYPTKEY kek, key, fixed, pub = 0, des = 0, des3_112, tkek;
 	BYTE blob[12 + 24];
 	DWORD len = sizeof blob;
 	BYTE *pubblob;
 	DWORD pub_len = 0;
 
+	/* A container with a trusted key-encryption key, made while the token
+	 * is free; its key wraps keys of the verify context too. */
+	make_trusted(uris[0], "wb-errors", NULL, 0);
+	ht = open_existing(uris[0], "wb-errors");
+	tkek = trusted_kek_of(ht);
+	h = open_verify(0);
 	kek = import_plain(h, CALG_AES_128, kek128, 16, CRYPT_KEK);
 	key = import_plain(h, CALG_AES_128, data128, 16, CRYPT_EXPORTABLE);
 	fixed = import_plain(h, CALG_AES_128, data128, 16, 0);
@@ -443,21 +504,25 @@ static void test_symwrap_export_errors(void)
 			CU_ASSERT(testutil_le32(op + 20) == 0x13 && testutil_le32(op + 24) == 8 &&
 				  testutil_le32(op + 32) == 16);
 			CU_ASSERT_TRUE_FATAL(CryptImportKey(h, op, op_len, kek, CRYPT_EXPORTABLE, &back));
-			/* Sensitive now; and SoftHSM runs no single-DES cipher, so
-			 * the value is checked through a wrap again under the
-			 * KEK, which openssl undoes (RFC 5649). */
+			/* Sensitive now, and it leaves only under a key the token
+			 * trusts (SPEC section 3): not under the caller's KEK again. */
 			CHECK_FAILS_WITH(CryptExportKey(back, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
 					 NTE_BAD_KEY_STATE);
+			CHECK_FAILS_WITH(CryptExportKey(back, kek, OPAQUEKEYBLOB, 0, NULL, &len),
+					 NTE_BAD_KEY_STATE);
+			/* SoftHSM runs no single-DES cipher, so the value is
+			 * checked through a wrap under the trusted KEK, whose
+			 * bytes the operator knows; openssl undoes it (RFC 5649). */
 			{
 				DWORD w_len = 0;
 				size_t v_len = 0;
-				BYTE *w = testutil_blob_export(back, kek, OPAQUEKEYBLOB, 0, &w_len);
-				char args[256], *k = testutil_hex_new(kek128, 16);
+				BYTE *w = testutil_blob_export(back, tkek, OPAQUEKEYBLOB, 0, &w_len);
+				char args[256], *k = testutil_hex_new(trusted_kek, 32);
 				BYTE *v;
 
 				CU_ASSERT_EQUAL_FATAL(w_len, 36 + 16);
 				snprintf(args, sizeof args,
-					 "enc -d -id-aes128-wrap-pad -K %s -iv A65959A6 -nopad", k);
+					 "enc -d -id-aes256-wrap-pad -K %s -iv A65959A6 -nopad", k);
 				v = openssl_run(args, w + 36, 16, &v_len);
 				CU_ASSERT(v_len == 8 && memcmp(v, des_key, 8) == 0);
 				free(v);
@@ -481,7 +546,9 @@ static void test_symwrap_export_errors(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(fixed));
 	CU_ASSERT_TRUE(CryptDestroyKey(key));
 	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptDestroyKey(tkek));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(ht, 0));
 }
 
 /* ---- SYMMETRICWRAPKEYBLOB under 3DES: RFC 3217 ---- */
@@ -539,10 +606,15 @@ static void test_des3_wrap(void)
 	b2 = testutil_blob_export(key, kek, SYMMETRICWRAPKEYBLOB, 0, &len2);
 	CU_ASSERT(len2 == len && memcmp(b, b2, len) != 0);
 	free(b2);
-	/* capi11 reads back its own blob. */
+	/* capi11 reads back its own blob: a key that arrives wrapped is
+	 * sensitive (SPEC section 3), so its value shows in what it encrypts
+	 * (DES ignores the parity bits). */
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, b, len, kek, CRYPT_EXPORTABLE, &got));
-	check_plain_value(got, des3_key_odd, 24);
+	CHECK_FAILS_WITH(CryptExportKey(got, 0, PLAINTEXTKEYBLOB, 0, NULL, &len2),
+			 NTE_BAD_KEY_STATE);
+	testutil_check_encrypts_as(got, "-des-ede3-cbc", des3_key_odd, 24, 8);
+	testutil_check_encrypts_as(got, "-des-ede3-cbc", des3_key, 24, 8);
 	CU_ASSERT_TRUE(CryptDestroyKey(got));
 	free(b);
 
@@ -552,7 +624,13 @@ static void test_des3_wrap(void)
 	rfc3217_wrap(des3_kek, des3_key2, iv, blob + 12);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, sizeof blob, kek, CRYPT_EXPORTABLE, &got));
-	check_plain_value(got, des3_key2, 24);
+	CHECK_FAILS_WITH(CryptExportKey(got, 0, PLAINTEXTKEYBLOB, 0, NULL, &len2),
+			 NTE_BAD_KEY_STATE);
+	testutil_check_encrypts_as(got, "-des-ede3-cbc", des3_key2, 24, 8);
+	/* Nor does it leave under the 3DES key it came under: RFC 3217 reads
+	 * the key. */
+	CHECK_FAILS_WITH(CryptExportKey(got, kek, SYMMETRICWRAPKEYBLOB, 0, NULL, &len2),
+			 NTE_BAD_KEY_STATE);
 	CU_ASSERT_TRUE(CryptDestroyKey(got));
 
 	/* A wrong KEK or a changed byte breaks the key checksum. */
@@ -585,18 +663,32 @@ static void test_des3_wrap(void)
 
 /* ---- the sensitive-export rule and OPAQUEKEYBLOB on one token ---- */
 
+/* SPEC section 3: a sensitive key leaves only wrapped under a key with
+ * CKA_TRUSTED, which only the security officer sets; under any other key
+ * the token refuses the wrap (NTE_BAD_KEY_STATE), size queries included. */
 static void test_sensitive_rule(void)
 {
-	HCRYPTPROV h = open_container(SENS1, "rule");
-	HCRYPTKEY k, plainwrap, kek, fixed, xchg, pub_own = 0, pub_foreign = 0, d3, d3kek;
-	DWORD len = 0, pub_len = 0;
-	BYTE *pub, *b, buf[16];
+	HCRYPTPROV hp = open_container(uris[1], "rule-partner"), h;
+	HCRYPTKEY k, plainwrap, kek, known, fixed, xchg, pub_own = 0, pub_foreign = 0, d3, d3kek;
+	HCRYPTKEY tkek, partner, partner_pub = 0, back = 0;
+	DWORD len = 0, pub_len = 0, partner_len = 0;
+	BYTE *pub, *b, buf[64], *partner_blob, *v;
 	DWORD foreign_len = 0;
+	size_t v_len = 0;
 
+	/* A partner's exchange key on token 2, whose public half the security
+	 * officer of token 1 trusts, with a key-encryption key. */
 	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, AT_KEYEXCHANGE, 1024 << 16, &partner));
+	partner_blob = testutil_blob_export(partner, 0, PUBLICKEYBLOB, 0, &partner_len);
+	make_trusted(SENS1, "rule", partner_blob, partner_len);
+	h = open_existing(SENS1, "rule");
+	tkek = trusted_kek_of(h);
+
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &k));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &plainwrap));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
+	known = import_plain(h, CALG_AES_256, kek256, 32, CRYPT_KEK);
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &fixed));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &xchg));
 
@@ -605,33 +697,75 @@ static void test_sensitive_rule(void)
 	/* Under a key that could decrypt the wrap: refused. */
 	CHECK_FAILS_WITH(CryptExportKey(k, plainwrap, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
 			 NTE_BAD_KEY_STATE);
-	/* Under a key-encryption key: allowed. */
-	b = testutil_blob_export(k, kek, SYMMETRICWRAPKEYBLOB, 0, &len);
-	CU_ASSERT_EQUAL(len, 12 + 24);
+	/* Under a key-encryption key the token does not trust: refused, be it
+	 * one the caller made or one whose bytes the caller knows. */
+	CHECK_FAILS_WITH(CryptExportKey(k, kek, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(k, known, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(k, known, SYMMETRICWRAPKEYBLOB, 0, buf, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(k, known, OPAQUEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	/* Under the trusted key-encryption key: allowed, and what the
+	 * operator's copy of it unwraps is the key k encrypts with. */
+	b = testutil_blob_export(k, tkek, SYMMETRICWRAPKEYBLOB, 0, &len);
+	CU_ASSERT_EQUAL_FATAL(len, 12 + 24);
+	check_symwrap_header(b, CALG_AES_128, CALG_AES_256);
+	{
+		char args[256], *kh = testutil_hex_new(trusted_kek, 32);
+
+		snprintf(args, sizeof args,
+			 "enc -d -id-aes256-wrap -K %s -iv A6A6A6A6A6A6A6A6 -nopad", kh);
+		v = openssl_run(args, b + 12, 24, &v_len);
+		CU_ASSERT_EQUAL_FATAL(v_len, 16);
+		testutil_check_encrypts_as(k, "-aes-128-cbc", v, 16, 16);
+		free(v);
+		free(kh);
+	}
 	free(b);
 	/* Under the container's exchange key, or its public half imported
-	 * as a PUBLICKEYBLOB: the private half is in reach. */
+	 * as a PUBLICKEYBLOB: refused. */
 	CHECK_FAILS_WITH(CryptExportKey(k, xchg, SIMPLEBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
 	pub = testutil_blob_export(xchg, 0, PUBLICKEYBLOB, 0, &pub_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &pub_own));
 	free(pub);
 	CHECK_FAILS_WITH(CryptExportKey(k, pub_own, SIMPLEBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
-	/* Someone else's public key: allowed. */
+	/* Someone else's public key the token does not trust: refused too (the
+	 * private half of this one is a published test vector). */
 	pub = testutil_vector_read("rsa1024-pub.blob", &foreign_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, foreign_len, 0, 0, &pub_foreign));
 	free(pub);
-	b = testutil_blob_export(k, pub_foreign, SIMPLEBLOB, 0, &len);
+	CHECK_FAILS_WITH(CryptExportKey(k, pub_foreign, SIMPLEBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(k, pub_foreign, SIMPLEBLOB, 0, buf, &len),
+			 NTE_BAD_KEY_STATE);
+	/* The partner's public key, which the token trusts: allowed, and the
+	 * partner unwraps the key k is. */
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, partner_blob, partner_len, 0, 0, &partner_pub));
+	b = testutil_blob_export(k, partner_pub, SIMPLEBLOB, 0, &len);
 	CU_ASSERT_EQUAL(len, 12 + 128);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, b, len, partner, 0, &back));
+	check_same_encryption(k, back);
 	free(b);
-	/* Not extractable at all: every route, size queries included. */
+	/* Not extractable at all: every route, size queries included, the
+	 * trusted keys too. */
 	CHECK_FAILS_WITH(CryptExportKey(fixed, kek, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
 			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(fixed, tkek, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
 	CHECK_FAILS_WITH(CryptExportKey(fixed, kek, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(fixed, tkek, OPAQUEKEYBLOB, 0, NULL, &len),
 			 NTE_BAD_KEY_STATE);
 	len = sizeof buf;
 	CHECK_FAILS_WITH(CryptExportKey(fixed, kek, OPAQUEKEYBLOB, 0, buf, &len),
 			 NTE_BAD_KEY_STATE);
 	CHECK_FAILS_WITH(CryptExportKey(fixed, pub_foreign, SIMPLEBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(fixed, partner_pub, SIMPLEBLOB, 0, NULL, &len),
 			 NTE_BAD_KEY_STATE);
 	/* RFC 3217 reads the key: never for a sensitive one. */
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, CRYPT_EXPORTABLE, &d3));
@@ -639,32 +773,50 @@ static void test_sensitive_rule(void)
 	CHECK_FAILS_WITH(CryptExportKey(d3, d3kek, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
 			 NTE_BAD_KEY_STATE);
 
+	free(partner_blob);
+	CU_ASSERT_TRUE(CryptDestroyKey(back));
+	CU_ASSERT_TRUE(CryptDestroyKey(partner_pub));
+	CU_ASSERT_TRUE(CryptDestroyKey(partner));
 	CU_ASSERT_TRUE(CryptDestroyKey(d3kek));
 	CU_ASSERT_TRUE(CryptDestroyKey(d3));
 	CU_ASSERT_TRUE(CryptDestroyKey(pub_foreign));
 	CU_ASSERT_TRUE(CryptDestroyKey(pub_own));
 	CU_ASSERT_TRUE(CryptDestroyKey(xchg));
 	CU_ASSERT_TRUE(CryptDestroyKey(fixed));
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
 	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptDestroyKey(tkek));
 	CU_ASSERT_TRUE(CryptDestroyKey(plainwrap));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hp, 0));
 }
 
 static void test_opaque_secret(void)
 {
-	HCRYPTPROV h = open_container(SENS1, "opaque");
+	HCRYPTPROV h;
 	HCRYPTKEY k, k2 = 0, kek, kek_other, kek128_k, plainwrap, xchg, moved, got = 0;
-	BYTE *op, *w1, *w2;
+	BYTE *op, *w1, *w2, buf[128];
 	DWORD op_len = 0, l1 = 0, l2 = 0, len = 0;
 
+	make_trusted(SENS1, "opaque", NULL, 0);
+	h = open_existing(SENS1, "opaque");
+	kek = trusted_kek_of(h);
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_192, CRYPT_EXPORTABLE, &k));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek_other));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_KEK, &kek128_k));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &plainwrap));
 
-	/* docs/OPAQUEKEYBLOB.md: header, then 24 key bytes wrapped by RFC 3394. */
+	/* A key-encryption key the token does not trust takes no sensitive
+	 * key (SPEC section 3), size query and export alike. */
+	CHECK_FAILS_WITH(CryptExportKey(k, kek_other, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(k, kek_other, OPAQUEKEYBLOB, 0, buf, &len),
+			 NTE_BAD_KEY_STATE);
+
+	/* docs/OPAQUEKEYBLOB.md: header, then 24 key bytes wrapped by RFC 3394
+	 * under the trusted key-encryption key. */
 	op = testutil_blob_export(k, kek, OPAQUEKEYBLOB, 0, &op_len);
 	CU_ASSERT_EQUAL_FATAL(op_len, 36 + 32);
 	CU_ASSERT(op[0] == OPAQUEKEYBLOB && op[1] == 2 && testutil_le32(op + 4) == CALG_AES_192);
@@ -718,6 +870,11 @@ static void test_opaque_secret(void)
 	free(w1);
 	free(w2);
 	free(op);
+	/* What came back wrapped stays in under any other key. */
+	CHECK_FAILS_WITH(CryptExportKey(k2, kek_other, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(k2, kek_other, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
 
 	CU_ASSERT_TRUE(CryptDestroyKey(k2));
 	CU_ASSERT_TRUE(CryptDestroyKey(xchg));
@@ -733,25 +890,34 @@ static void test_opaque_secret(void)
 
 static void test_opaque_move(void)
 {
-	HCRYPTPROV hv = open_verify(0);
-	HCRYPTPROV h1 = open_container(SENS1, "mover");
-	HCRYPTPROV h2 = open_container(uris[1], "mover");
-	HCRYPTKEY kek, kek1, kek2, wrong2, rsa1, rsa2 = 0, s, s2 = 0, got = 0;
-	BYTE *kek_blob, *pub1, *pub2, *op, *simple, *v1, *v2;
-	DWORD kek_len = 0, pub1_len = 0, pub2_len = 0, op_len = 0, simple_len = 0, l1 = 0, l2 = 0;
+	HCRYPTPROV hv, h1, h2;
+	HCRYPTKEY kek1, kek2, known1, known2, wrong2, rsa1, rsa2 = 0, s, s2 = 0, got = 0;
+	BYTE *pub1, *pub2, *op, *simple, kek_blob[12 + 32];
+	DWORD kek_len, pub1_len = 0, pub2_len = 0, op_len = 0, simple_len = 0;
 	DWORD len = 0;
 
-	/* One KEK, provisioned on both tokens. */
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hv, CALG_AES_256, CRYPT_KEK | CRYPT_EXPORTABLE, &kek));
-	kek_blob = testutil_blob_export(kek, 0, PLAINTEXTKEYBLOB, 0, &kek_len);
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h1, kek_blob, kek_len, 0, CRYPT_KEK, &kek1));
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, kek_blob, kek_len, 0, CRYPT_KEK, &kek2));
-	free(kek_blob);
+	/* One KEK, provisioned on both tokens by their security officers. */
+	make_trusted(SENS1, "mover", NULL, 0);
+	make_trusted(uris[1], "mover", NULL, 0);
+	hv = open_verify(0);
+	h1 = open_existing(SENS1, "mover");
+	h2 = open_existing(uris[1], "mover");
+	kek1 = trusted_kek_of(h1);
+	kek2 = trusted_kek_of(h2);
+	/* The same bytes imported by the caller with CRYPT_KEK are no trusted
+	 * key: the caller knows them. */
+	kek_len = testutil_plaintext_blob(kek_blob, CALG_AES_256, trusted_kek, 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h1, kek_blob, kek_len, 0, CRYPT_KEK, &known1));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, kek_blob, kek_len, 0, CRYPT_KEK, &known2));
 
 	/* A sensitive exchange key on token 1. */
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h1, AT_KEYEXCHANGE, CRYPT_EXPORTABLE | (1024 << 16), &rsa1));
 	CHECK_FAILS_WITH(CryptExportKey(rsa1, 0, PRIVATEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
 	pub1 = testutil_blob_export(rsa1, 0, PUBLICKEYBLOB, 0, &pub1_len);
+	CHECK_FAILS_WITH(CryptExportKey(rsa1, known1, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(rsa1, known1, OPAQUEKEYBLOB, CRYPT_DESTROYKEY, NULL, &len),
+			 NTE_BAD_KEY_STATE);
 	op = testutil_blob_export_bound(rsa1, kek1, OPAQUEKEYBLOB, CRYPT_DESTROYKEY, &op_len);
 	CU_ASSERT(testutil_le32(op + 4) == CALG_RSA_KEYX && testutil_le32(op + 16) == 0x210a &&
 		  testutil_le32(op + 20) == 0);
@@ -766,6 +932,9 @@ static void test_opaque_move(void)
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h2, CALG_AES_256, CRYPT_KEK, &wrong2));
 	CHECK_FAILS_WITH(CryptImportKey(h2, op, op_len, wrong2, 0, &got), NTE_BAD_DATA);
 	CHECK_FAILS_WITH(CryptImportKey(h2, op, op_len - 8, kek2, 0, &got), NTE_BAD_DATA);
+	/* The caller's copy of the KEK bytes unwraps it, but what it makes is
+	 * sensitive too (SPEC section 3): checked below for keys that arrive
+	 * wrapped. Here only the trusted key is used. */
 	CU_ASSERT_EQUAL(testutil_token_count(labels[1], "privkey", "mover"), 0);
 	CU_ASSERT_EQUAL(testutil_token_count(labels[1], "pubkey", "mover"), 0);
 
@@ -784,12 +953,9 @@ static void test_opaque_move(void)
 	simple = testutil_blob_export(s, rsa2, SIMPLEBLOB, 0, &simple_len);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, rsa2, CRYPT_EXPORTABLE, &s2));
-	v1 = testutil_blob_export(s, 0, PLAINTEXTKEYBLOB, 0, &l1);
-	v2 = testutil_blob_export(s2, 0, PLAINTEXTKEYBLOB, 0, &l2);
-	CU_ASSERT(l1 == 28 && l1 == l2 && memcmp(v1, v2, l1) == 0);
+	CHECK_FAILS_WITH(CryptExportKey(s2, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
+	check_same_encryption(s, s2);
 
-	free(v1);
-	free(v2);
 	free(simple);
 	free(op);
 	free(pub1);
@@ -800,13 +966,14 @@ static void test_opaque_move(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(wrong2));
 	CU_ASSERT_TRUE(CryptDestroyKey(kek2));
 	CU_ASSERT_TRUE(CryptDestroyKey(kek1));
-	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptDestroyKey(known2));
+	CU_ASSERT_TRUE(CryptDestroyKey(known1));
 	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
 	CU_ASSERT_TRUE(CryptReleaseContext(h1, 0));
 	CU_ASSERT_TRUE(CryptReleaseContext(hv, 0));
 }
 
-/* ---- a key unwrapped under a KEK stays sensitive (SPEC section 3) ---- */
+/* ---- a key that arrives wrapped stays sensitive (SPEC section 3) ---- */
 
 /* Token 1 seen from inside the process but outside capi11: SoftHSM's own
  * module, the instance p11-kit loaded for capi11, so that capi11's session
@@ -928,26 +1095,36 @@ static void check_same_encryption(HCRYPTKEY a, HCRYPTKEY b)
 	CU_ASSERT(la == 48 && la == lb && memcmp(ca, cb, la) == 0);
 }
 
-/* One wrap-only KEK on both providers of token 1: made exportable under
- * the plain policy (*kek_p), its PLAINTEXTKEYBLOB (*blob, 12 + 32 bytes)
- * imported with CRYPT_KEK under the sensitive one (*kek_s). */
+/* One trusted KEK on both providers of token 1: the security officer made
+ * it from trusted_kek in both containers (make_trusted, before they were
+ * opened); *blob is its PLAINTEXTKEYBLOB (12 + 32 bytes), which the
+ * operator, and so the test, knows. The same bytes imported by the caller
+ * with CRYPT_KEK are no trusted key: a sensitive key never leaves under
+ * them. */
 static void kek_share(HCRYPTPROV hs, HCRYPTPROV hp, HCRYPTKEY *kek_s, HCRYPTKEY *kek_p,
 		      BYTE **blob)
 {
-	DWORD len = 0;
+	DWORD len;
 
-	SetLastError(SENTINEL);
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_256, CRYPT_KEK | CRYPT_EXPORTABLE, kek_p));
-	*blob = testutil_blob_export(*kek_p, 0, PLAINTEXTKEYBLOB, 0, &len);
+	*blob = malloc(12 + 32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*blob);
+	len = testutil_plaintext_blob(*blob, CALG_AES_256, trusted_kek, 32);
 	CU_ASSERT_EQUAL_FATAL(len, 12 + 32);
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(hs, *blob, len, 0, CRYPT_KEK, kek_s));
+	*kek_s = trusted_kek_of(hs);
+	*kek_p = trusted_kek_of(hp);
+}
+
+/* The caller's own copy of the KEK bytes, wrap-only. */
+static HCRYPTKEY known_kek(HCRYPTPROV h)
+{
+	return import_plain(h, CALG_AES_256, trusted_kek, 32, CRYPT_KEK);
 }
 
 /* Every way out for a sensitive secret key that came in under the KEK,
- * in the plain context hp: only the wrap under a KEK works. */
+ * in the plain context hp: only the wrap under the trusted KEK works. */
 static void check_secret_stays_in(HCRYPTPROV hp, HCRYPTKEY got, HCRYPTKEY kek_p)
 {
-	HCRYPTKEY plainwrap, xchg, pub_foreign = 0, dup = 0, d3 = 0;
+	HCRYPTKEY plainwrap, xchg, pub_foreign = 0, dup = 0, d3 = 0, known = known_kek(hp);
 	DWORD len = 0, perm = 0, plen = sizeof perm, foreign_len = 0;
 	BYTE buf[256], *pub;
 
@@ -982,7 +1159,17 @@ static void check_secret_stays_in(HCRYPTPROV hp, HCRYPTKEY got, HCRYPTKEY kek_p)
 	CHECK_FAILS_WITH(CryptExportKey(got, plainwrap, OPAQUEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY);
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_3DES, CRYPT_EXPORTABLE, &d3));
 	CHECK_FAILS_WITH(CryptExportKey(got, d3, SYMMETRICWRAPKEYBLOB, 0, NULL, &len), NTE_BAD_KEY);
-	/* Wrapped again under the KEK: allowed, and it comes back sensitive. */
+	/* Under the caller's copy of the KEK bytes: the token does not trust
+	 * it (SPEC section 3). */
+	CHECK_FAILS_WITH(CryptExportKey(got, known, SYMMETRICWRAPKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptExportKey(got, known, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof buf;
+	CHECK_FAILS_WITH(CryptExportKey(got, known, OPAQUEKEYBLOB, 0, buf, &len),
+			 NTE_BAD_KEY_STATE);
+	/* Wrapped again under the trusted KEK: allowed, and it comes back
+	 * sensitive. */
 	{
 		HCRYPTKEY again = 0;
 		DWORD w_len = 0;
@@ -1000,6 +1187,7 @@ static void check_secret_stays_in(HCRYPTPROV hp, HCRYPTKEY got, HCRYPTKEY kek_p)
 	CU_ASSERT_TRUE(CryptDestroyKey(pub_foreign));
 	CU_ASSERT_TRUE(CryptDestroyKey(xchg));
 	CU_ASSERT_TRUE(CryptDestroyKey(dup));
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
 }
 
 /* A sensitive AES key made under the sensitive policy, wrapped under a KEK
@@ -1008,8 +1196,8 @@ static void check_secret_stays_in(HCRYPTPROV hp, HCRYPTKEY got, HCRYPTKEY kek_p)
 static void test_unwrapped_secret_sensitive(void)
 {
 	static const DWORD types[2] = { SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB };
-	HCRYPTPROV hs = open_container(SENS1, "hole-s"), hp = open_container(PLAIN1, "hole-p");
-	HCRYPTKEY k, kek_s = 0, kek_p = 0, got = 0, as_kek = 0;
+	HCRYPTPROV hs, hp;
+	HCRYPTKEY k, kek_s = 0, kek_p = 0, got = 0, as_kek = 0, known;
 	CK_OBJECT_HANDLE before[P11_MAX_OBJECTS];
 	CK_ULONG n_before;
 	BYTE *kek_blob, *blobs[2], *value, *w;
@@ -1017,10 +1205,19 @@ static void test_unwrapped_secret_sensitive(void)
 	size_t value_len = 0;
 	int i;
 
+	make_trusted(SENS1, "hole-s", NULL, 0);
+	make_trusted(PLAIN1, "hole-p", NULL, 0);
+	hs = open_existing(SENS1, "hole-s");
+	hp = open_existing(PLAIN1, "hole-p");
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(hs, CALG_AES_128, CRYPT_EXPORTABLE, &k));
 	CHECK_FAILS_WITH(CryptExportKey(k, 0, PLAINTEXTKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
 	kek_share(hs, hp, &kek_s, &kek_p, &kek_blob);
+	known = known_kek(hs);
+	for (i = 0; i < 2; i++)
+		CHECK_FAILS_WITH(CryptExportKey(k, known, types[i], 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
 	for (i = 0; i < 2; i++)
 		blobs[i] = testutil_blob_export(k, kek_s, types[i], 0, &blob_len[i]);
 	CU_ASSERT_EQUAL_FATAL(blob_len[0], 12 + 24);
@@ -1071,8 +1268,9 @@ static void test_unwrapped_secret_sensitive(void)
 		CHECK_FAILS_WITH(CryptDecrypt(kek_p, 0, FALSE, 0, data, &data_len), NTE_PERM);
 		CU_ASSERT(memcmp(data, blobs[0] + 12, sizeof data) == 0);
 	}
-	/* The RFC 3217 route and PLAINTEXTKEYBLOB keep the flag's meaning on
-	 * the plain provider: such keys were never sensitive. */
+	/* The RFC 3217 route too: a key that arrives wrapped is sensitive
+	 * whatever the policy (SPEC section 3); PLAINTEXTKEYBLOB keeps the
+	 * flag's meaning on the plain provider. */
 	{
 		static const BYTE d3kek[24] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 						0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
@@ -1082,9 +1280,12 @@ static void test_unwrapped_secret_sensitive(void)
 		BYTE *b = testutil_blob_export(d, wk, SYMMETRICWRAPKEYBLOB, 0, &w_len);
 
 		n_before = p11_find(CKO_SECRET_KEY, before);
+		check_plain_value(d, des3_key2, 24);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, b, w_len, wk, CRYPT_EXPORTABLE, &back));
-		p11_check_new(CKO_SECRET_KEY, before, n_before, false, true);
-		check_plain_value(back, des3_key2, 24);
+		p11_check_new(CKO_SECRET_KEY, before, n_before, true, true);
+		CHECK_FAILS_WITH(CryptExportKey(back, 0, PLAINTEXTKEYBLOB, 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+		testutil_check_encrypts_as(back, "-des-ede3-cbc", des3_key2, 24, 8);
 		free(b);
 		CU_ASSERT_TRUE(CryptDestroyKey(back));
 		CU_ASSERT_TRUE(CryptDestroyKey(d));
@@ -1105,18 +1306,26 @@ static void test_unwrapped_secret_sensitive(void)
 /* The same for an RSA exchange key moved by OPAQUEKEYBLOB. */
 static void test_unwrapped_rsa_sensitive(void)
 {
-	HCRYPTPROV hs = open_container(SENS1, "hole-rs"), hp = open_container(PLAIN1, "hole-rp");
-	HCRYPTKEY rsa_s, rsa_p = 0, kek_s = 0, kek_p = 0, session, plainwrap, s = 0, back = 0;
+	HCRYPTPROV hs, hp;
+	HCRYPTKEY rsa_s, rsa_p = 0, kek_s = 0, kek_p = 0, session, plainwrap, s = 0, back = 0, known;
 	CK_OBJECT_HANDLE before[P11_MAX_OBJECTS];
 	CK_ULONG n_before;
 	BYTE *kek_blob, *op, *pub_s, *pub_p, *simple, *again;
 	DWORD op_len = 0, ps_len = 0, pp_len = 0, simple_len = 0, again_len = 0, len = 0;
 	DWORD perm = 0, plen = sizeof perm;
 
+	make_trusted(SENS1, "hole-rs", NULL, 0);
+	make_trusted(PLAIN1, "hole-rp", NULL, 0);
+	hs = open_existing(SENS1, "hole-rs");
+	hp = open_existing(PLAIN1, "hole-rp");
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(hs, AT_KEYEXCHANGE, CRYPT_EXPORTABLE | (1024 << 16), &rsa_s));
 	CHECK_FAILS_WITH(CryptExportKey(rsa_s, 0, PRIVATEKEYBLOB, 0, NULL, &len), NTE_BAD_KEY_STATE);
 	kek_share(hs, hp, &kek_s, &kek_p, &kek_blob);
+	known = known_kek(hs);
+	CHECK_FAILS_WITH(CryptExportKey(rsa_s, known, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
 	op = testutil_blob_export_bound(rsa_s, kek_s, OPAQUEKEYBLOB, 0, &op_len);
 
 	n_before = p11_find(CKO_PRIVATE_KEY, before);
@@ -1139,13 +1348,18 @@ static void test_unwrapped_rsa_sensitive(void)
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_256, CRYPT_EXPORTABLE, &plainwrap));
 	CHECK_FAILS_WITH(CryptExportKey(rsa_p, plainwrap, OPAQUEKEYBLOB, 0, NULL, &len),
 			 NTE_BAD_KEY);
+	/* Nor under the caller's copy of the KEK bytes. */
+	known = known_kek(hp);
+	CHECK_FAILS_WITH(CryptExportKey(rsa_p, known, OPAQUEKEYBLOB, 0, NULL, &len),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
 	/* Its private half works: a SIMPLEBLOB to it unwraps to the same key. */
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(hp, CALG_AES_128, CRYPT_EXPORTABLE, &s));
 	simple = testutil_blob_export(s, rsa_p, SIMPLEBLOB, 0, &simple_len);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, simple, simple_len, rsa_p, CRYPT_EXPORTABLE, &back));
 	check_same_encryption(s, back);
-	/* Wrapped again under the KEK: allowed. */
+	/* Wrapped again under the trusted KEK: allowed. */
 	again = testutil_blob_export_bound(rsa_p, kek_p, OPAQUEKEYBLOB, 0, &again_len);
 	CU_ASSERT(again_len > 36 && testutil_le32(again + 4) == CALG_RSA_KEYX);
 
@@ -1180,7 +1394,7 @@ static CU_TestInfo symwrap_tests[] = {
 };
 
 static CU_TestInfo sensitive_tests[] = {
-	{ "sensitive keys leave only under a key that cannot decrypt", test_sensitive_rule },
+	{ "sensitive keys leave only under a key the token trusts", test_sensitive_rule },
 	{ "OPAQUEKEYBLOB of a sensitive secret key", test_opaque_secret },
 	{ "OPAQUEKEYBLOB moves an RSA key to another token", test_opaque_move },
 	CU_TEST_INFO_NULL,

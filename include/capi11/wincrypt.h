@@ -354,9 +354,10 @@ typedef ULONG_PTR HCRYPTHASH;
 /* capi11: with CryptGenKey(CALG_AES_128/192/256) or CryptImportKey of a
  * secret key, a wrap-only key-encryption key (CKA_WRAP/CKA_UNWRAP TRUE,
  * CKA_ENCRYPT/CKA_DECRYPT FALSE on the token; KP_PERMISSIONS without
- * CRYPT_ENCRYPT/CRYPT_DECRYPT), the only session key under which a
- * sensitive key is exported (SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB). With
- * any other algorithm: NTE_BAD_FLAGS. */
+ * CRYPT_ENCRYPT/CRYPT_DECRYPT). Such a key wraps keys that are not
+ * sensitive; a sensitive key leaves only under a key the token trusts
+ * (CAPI11_AT_KEK, Capi11TrustKeyA). With any other algorithm:
+ * NTE_BAD_FLAGS. */
 #define CRYPT_KEK 0x00000400
 #define CRYPT_DATA_KEY 0x00000800
 #define CRYPT_VOLATILE 0x00001000
@@ -1000,10 +1001,11 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer);
 BOOL CryptGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags,
 		 HCRYPTKEY *phKey);
 
-/* Opens the container's key pair of the given dwKeySpec.
+/* Opens the container's key pair of the given dwKeySpec (or, with
+ * CAPI11_AT_KEK, its trusted key-encryption key).
  * Errors: ERROR_INVALID_PARAMETER (bad handle, phUserKey NULL), NTE_NO_KEY
  * (the container has no such key, the context has no container, or
- * dwKeySpec is neither AT_KEYEXCHANGE nor AT_SIGNATURE). */
+ * dwKeySpec is none of AT_KEYEXCHANGE, AT_SIGNATURE, CAPI11_AT_KEK). */
 BOOL CryptGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec,
 		     HCRYPTKEY *phUserKey);
 
@@ -1056,8 +1058,11 @@ BOOL CryptSetKeyParam(HCRYPTKEY hKey, DWORD dwParam, const BYTE *pbData,
  * (docs/OPAQUEKEYBLOB.md), a session key or RSA private key wrapped on the
  * token under a CRYPT_KEK key; CRYPT_DESTROYKEY then destroys the key on
  * the token (the handle stays, to be released by CryptDestroyKey; every
- * other use of it fails).  A sensitive key leaves only under a CRYPT_KEK
- * key or an RSA public key whose private half this context cannot use.
+ * other use of it fails).  A sensitive key leaves only wrapped, and only
+ * under a key with CKA_TRUSTED (a trusted key-encryption key from
+ * CryptGetUserKey(CAPI11_AT_KEK), or a PUBLICKEYBLOB equal to a trusted
+ * public key), as the token enforces through CKA_WRAP_WITH_TRUSTED; on a
+ * token that does not enforce it, never.
  * Errors: ERROR_INVALID_PARAMETER (bad hKey, non-zero hExpKey that is not a
  * key, pdwDataLen NULL), ERROR_MORE_DATA (buffer too small; *pdwDataLen
  * holds the size), NTE_BAD_TYPE (unknown blob type), NTE_BAD_KEY (the key
@@ -1065,7 +1070,7 @@ BOOL CryptSetKeyParam(HCRYPTKEY hKey, DWORD dwParam, const BYTE *pbData,
  * also hExpKey 0 or not a session key for SYMMETRICWRAPKEYBLOB, not a
  * CRYPT_KEK AES key for OPAQUEKEYBLOB, a key destroyed by
  * CRYPT_DESTROYKEY), NTE_BAD_KEY_STATE (the key is not exportable, or is
- * sensitive and hExpKey could decrypt the wrap; also for size queries of
+ * sensitive and hExpKey is not trusted by the token; also for size queries of
  * PRIVATEKEYBLOB, SYMMETRICWRAPKEYBLOB and OPAQUEKEYBLOB), NTE_BAD_PUBLIC_KEY (SIMPLEBLOB without an RSA public
  * hExpKey), NTE_BAD_FLAGS (flags outside CRYPT_Y_ONLY, CRYPT_SSL2_FALLBACK,
  * CRYPT_DESTROYKEY, CRYPT_OAEP, CRYPT_BLOB_VER3), NTE_NOT_SUPPORTED (the
@@ -1090,13 +1095,49 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType,
  * key, a key with no wrap of that kind under hPubKey), NTE_NOT_SUPPORTED
  * (the token cannot), NTE_FAIL.  A wrapping key of another algorithm than
  * the blob names, like a wrong key, is NTE_BAD_DATA.  CRYPT_KEK makes the
- * imported secret key a wrap-only key-encryption key.  A key unwrapped
- * under a key-encryption key (SYMMETRICWRAPKEYBLOB under AES,
- * OPAQUEKEYBLOB) is sensitive on the token whatever CRYPT_EXPORTABLE says,
- * which sets only CKA_EXTRACTABLE: it leaves again only wrapped.  A failed
- * import leaves nothing on the token. */
+ * imported secret key a wrap-only key-encryption key.  A key that arrives
+ * wrapped (SIMPLEBLOB, SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB) is sensitive on
+ * the token whatever CRYPT_EXPORTABLE says, which sets only
+ * CKA_EXTRACTABLE: it leaves again only wrapped under a trusted key.  A
+ * PUBLICKEYBLOB equal to a public key the token trusts gives a handle on
+ * that trusted object.  A failed import leaves nothing on the token. */
 BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 		    HCRYPTKEY hPubKey, DWORD dwFlags, HCRYPTKEY *phKey);
+
+/* capi11 extensions for key protection (README, "Key protection").
+ *
+ * CryptGetUserKey(hProv, CAPI11_AT_KEK, &h): the container's trusted AES
+ * key-encryption key, made by Capi11TrustKeyA; wrap-only, never
+ * exportable. NTE_NO_KEY when the container has none. */
+#define CAPI11_AT_KEK ((DWORD)0x43310001)
+/* CryptGetProvParam(hProv, PP_CAPI11_KEY_PROTECTION, ...): a DWORD, one of
+ * the values below: whether the token enforces CKA_WRAP_WITH_TRUSTED, so
+ * that sensitive keys may leave wrapped under trusted keys. */
+#define PP_CAPI11_KEY_PROTECTION ((DWORD)0x43310002)
+#define CAPI11_PROTECTION_TRUSTED_WRAP 1  /* wrapped under trusted keys only */
+#define CAPI11_PROTECTION_NO_WRAP 2       /* sensitive keys never leave */
+
+/* The security officer's step: makes a key the token trusts, in the
+ * container of hProv. pbData is a PLAINTEXTKEYBLOB of an AES key (it
+ * becomes the container's trusted key-encryption key: wrap-only, never
+ * extractable, private to the user; CryptGetUserKey(CAPI11_AT_KEK) finds
+ * it) or a PUBLICKEYBLOB of a partner's RSA key (it becomes a trusted
+ * public object: a CryptImportKey of the same PUBLICKEYBLOB then wraps
+ * under it). szSoPin is the security officer's PIN; szUserPin the user's,
+ * or NULL for the context's own PIN source or prompt (the security
+ * officer's login ends the user's, which is then restored). The token is
+ * used alone: no other context of the process may hold it, and hProv may
+ * hold no key handles (the logout would end session keys, and tokens may
+ * renumber the private objects others point to). dwFlags must be 0.
+ * phKey may be NULL.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData or szSoPin NULL,
+ * dwDataLen 0), NTE_BAD_FLAGS, the blob errors of CryptImportKey,
+ * NTE_BAD_TYPE (neither blob type), NTE_BAD_ALGID (not AES), NTE_BAD_KEYSET
+ * (a verify context), SCARD_E_SHARING_VIOLATION (the token is in use),
+ * SCARD_W_WRONG_CHV (a PIN was rejected), NTE_SILENT_CONTEXT (no user PIN
+ * at hand), NTE_FAIL. Nothing is left on the token after a failure. */
+BOOL Capi11TrustKeyA(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
+		     LPCSTR szSoPin, LPCSTR szUserPin, DWORD dwFlags, HCRYPTKEY *phKey);
 
 /* Encrypts *pdwDataLen bytes of pbData in place (dwBufLen bytes of room),
  * adding PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the
