@@ -402,6 +402,7 @@ static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, bool u
 	t[n++] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(true), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(false), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_SIGN, token_bool(false), sizeof(CK_BBOOL) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_VERIFY, token_bool(false), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)p->value, p->value_len };

@@ -6,6 +6,7 @@
 #include "names.h"
 
 #include <getopt.h>
+#include <string.h>
 
 static const char export_help[] =
 	"Usage: capi11-tool export [--type T] [--spec S | --alg A] [--to FILE]\n"
@@ -25,7 +26,9 @@ static const char export_help[] =
 	"                   key or certificate (default: the container's exchange key)\n"
 	"  --wrap-key FILE  the key blob (e.g. PLAINTEXTKEYBLOB) that protects a\n"
 	"                   SYMMETRICWRAPKEYBLOB, an OPAQUEKEYBLOB or an encrypted\n"
-	"                   PRIVATEKEYBLOB\n"
+	"                   PRIVATEKEYBLOB; 'kek': the container's trusted\n"
+	"                   key-encryption key (capi11-tool trust), the only one a\n"
+	"                   sensitive key leaves under\n"
 	"  --oaep           SIMPLEBLOB with RSA-OAEP (CRYPT_OAEP) instead of PKCS#1 v1.5\n"
 	"  --format F       blob (default), pem or der: PUBLICKEYBLOB as\n"
 	"                   SubjectPublicKeyInfo, PRIVATEKEYBLOB as PKCS#8\n"
@@ -162,6 +165,12 @@ int cmd_export(int argc, char **argv)
 		} else if (!CryptGetUserKey(prov, AT_KEYEXCHANGE, &exp_key)) {
 			tool_fail(GetLastError(), "SIMPLEBLOB without --to needs the container's "
 				  "exchange key");
+			exp_key = 0;
+			goto out;
+		}
+	} else if (wrap_key != NULL && strcmp(wrap_key, "kek") == 0) {
+		if (!CryptGetUserKey(prov, CAPI11_AT_KEK, &exp_key)) {
+			tool_fail(GetLastError(), "the container has no trusted key-encryption key");
 			exp_key = 0;
 			goto out;
 		}

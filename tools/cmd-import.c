@@ -22,7 +22,8 @@ static const char import_help[] =
 	"                   names its own algorithm\n"
 	"  --exportable     CRYPT_EXPORTABLE\n"
 	"  --unwrap-with K  the key that unwraps the blob: 'exchange' (the container's\n"
-	"                   exchange key, the default for SIMPLEBLOB) or a FILE holding\n"
+	"                   exchange key, the default for SIMPLEBLOB), 'kek' (its\n"
+	"                   trusted key-encryption key) or a FILE holding\n"
 	"                   a key blob (e.g. the PLAINTEXTKEYBLOB of a wrapping key for\n"
 	"                   SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB or an encrypted\n"
 	"                   PRIVATEKEYBLOB)\n"
@@ -153,9 +154,13 @@ int cmd_import(int argc, char **argv)
 
 	if (!tool_acquire(&opts, 0, true, &prov))
 		return EXIT_FAIL;
-	if (unwrap_with != NULL && strcmp(unwrap_with, "exchange") == 0) {
-		if (!CryptGetUserKey(prov, AT_KEYEXCHANGE, &unwrap)) {
-			tool_fail(GetLastError(), "the container has no exchange key to unwrap with");
+	if (unwrap_with != NULL && (strcmp(unwrap_with, "exchange") == 0 ||
+				    strcmp(unwrap_with, "kek") == 0)) {
+		bool kek = unwrap_with[0] == 'k';
+
+		if (!CryptGetUserKey(prov, kek ? CAPI11_AT_KEK : AT_KEYEXCHANGE, &unwrap)) {
+			tool_fail(GetLastError(), "the container has no %s to unwrap with",
+				  kek ? "trusted key-encryption key" : "exchange key");
 			unwrap = 0;
 			goto out;
 		}

@@ -121,7 +121,9 @@ static void key_print(const struct list_state *st, DWORD spec, const struct key_
 static void container_list(struct list_state *st, const struct tool_opts *opts,
 			   DWORD type, const char *name, bool first)
 {
-	static const DWORD specs[2] = { AT_KEYEXCHANGE, AT_SIGNATURE };
+	/* The key pairs, then the trusted key-encryption key (a capi11
+	 * extension) where the security officer made one. */
+	static const DWORD specs[3] = { AT_KEYEXCHANGE, AT_SIGNATURE, CAPI11_AT_KEK };
 	HCRYPTPROV prov;
 	char *unique = NULL;
 	bool first_key = true, any = false;
@@ -147,7 +149,7 @@ static void container_list(struct list_state *st, const struct tool_opts *opts,
 	} else if (unique && unique[0]) {
 		printf("    unique name: %s\n", unique);
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		struct key_facts f;
 
 		key_facts_get(prov, specs[i], &f);
@@ -189,7 +191,7 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 {
 	HCRYPTPROV prov;
 	char *name = NULL, *reader = NULL;
-	DWORD len, flags = CRYPT_FIRST, imptype = 0;
+	DWORD len, flags = CRYPT_FIRST, imptype = 0, protection = 0;
 	DWORD type = t->type != 0 ? t->type : PROV_RSA_AES;
 	BYTE *buf = NULL;
 	bool first = true;
@@ -216,13 +218,19 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 	reader = prov_string(prov, PP_SMARTCARD_READER, 0);
 	len = sizeof(imptype);
 	CryptGetProvParam(prov, PP_IMPTYPE, (BYTE *)&imptype, &len, 0);
+	/* Whether sensitive keys may leave, wrapped under trusted keys. */
+	len = sizeof(protection);
+	if (!CryptGetProvParam(prov, PP_CAPI11_KEY_PROTECTION, (BYTE *)&protection, &len, 0))
+		protection = 0;
 	if (st->json) {
 		printf(",\"name\":");
 		json_string(tool_redact(name));
 		printf(",\"reader\":");
 		json_string(tool_redact(reader));
-		printf(",\"removable\":%s,\"containers\":[",
-		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false");
+		printf(",\"removable\":%s,\"sensitive_keys_leave\":%s,\"containers\":[",
+		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false",
+		       protection == CAPI11_PROTECTION_TRUSTED_WRAP ? "\"wrapped under trusted keys\""
+		       : protection == CAPI11_PROTECTION_NO_WRAP ? "\"never\"" : "null");
 	} else {
 		if (!t->enumerated)
 			printf("provider %s\n",
@@ -230,6 +238,11 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 		printf("  name: %s\n  reader: %s%s\n", name ? tool_redact(name) : "",
 		       reader ? tool_redact(reader) : "",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
+		printf("  sensitive keys leave: %s\n",
+		       protection == CAPI11_PROTECTION_TRUSTED_WRAP
+		       ? "wrapped under trusted keys only (the token enforces CKA_WRAP_WITH_TRUSTED)"
+		       : protection == CAPI11_PROTECTION_NO_WRAP
+		       ? "never (the token does not enforce CKA_WRAP_WITH_TRUSTED)" : "unknown");
 	}
 	/* A NULL buffer gives the longest name's size, so one buffer serves
 	 * the whole enumeration. */

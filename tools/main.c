@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "export a container's key or a new session key as a blob" },
 	{ "import", cmd_import, "import a blob, PEM or DER key into a container" },
 	{ "wrap", cmd_wrap, "make a session key on the token, wrap it for a recipient" },
+	{ "trust", cmd_trust, "as security officer, make a key the token trusts for wraps" },
 	{ "dump", cmd_dump, "decode a blob into an annotated listing" },
 	{ "demo", cmd_demo, "the whole job on a throwaway SoftHSM token" },
 };

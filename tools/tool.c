@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define PIN_MAX 256
@@ -395,26 +396,19 @@ static FILE *pin_file_open(const char *path)
 	return f;
 }
 
-/* --pin-file: a silent verify context logs in to the token with the PIN;
- * PKCS#11 login is per token, so the container context opened next finds
- * the token logged in. */
-static bool tool_login_from_file(const struct tool_opts *opts)
+char *tool_read_pin_file(const char *path)
 {
 	unsigned char *pin;
 	size_t len;
-	DWORD err;
-	FILE *f;
+	FILE *f = pin_file_open(path);
 
-	if (login_prov != 0)
-		return true;
-	f = pin_file_open(opts->pin_file);
 	if (f == NULL)
-		return false;
-	pin = read_stream(f, opts->pin_file, PIN_MAX, &len);
+		return NULL;
+	pin = read_stream(f, path, PIN_MAX, &len);
 	if (f != stdin)
 		fclose(f);
 	if (pin == NULL)
-		return false;
+		return NULL;
 	/* One trailing newline is the file's, not the PIN's. */
 	if (len > 0 && pin[len - 1] == '\n')
 		len--;
@@ -427,9 +421,77 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 	    memchr(pin, '\0', len) != NULL) {
 		tool_free_secret(pin, PIN_MAX + 1);
 		tool_error("%s does not hold one PIN on one line (it is empty, or has more "
-			   "than one line): not tried", opts->pin_file);
-		return false;
+			   "than one line): not tried", path);
+		return NULL;
 	}
+	return (char *)pin;
+}
+
+char *tool_prompt_secret(const char *prompt)
+{
+	struct termios old, quiet;
+	char *buf = malloc(PIN_MAX + 1);
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t len;
+	bool ok = false;
+
+	if (buf == NULL || tty == NULL) {
+		tool_error("no terminal to ask for the %s on", prompt);
+		goto out;
+	}
+	if (tcgetattr(fileno(tty), &old) != 0) {
+		tool_error("cannot turn echo off on the terminal");
+		goto out;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	fprintf(tty, "%s: ", prompt);
+	fflush(tty);
+	if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0) {
+		tool_error("cannot turn echo off on the terminal");
+		goto out;
+	}
+	ok = fgets(buf, PIN_MAX + 1, tty) != NULL;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	len = ok ? strlen(buf) : 0;
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (ok)
+		ok = false;        /* longer than PIN_MAX, or no line at all */
+	if (!ok)
+		tool_error("no %s was read", prompt);
+out:
+	if (tty != NULL)
+		fclose(tty);
+	if (!ok && buf != NULL) {
+		tool_free_secret(buf, PIN_MAX + 1);
+		buf = NULL;
+	}
+	return buf;
+}
+
+void tool_release_login(void)
+{
+	if (login_prov != 0) {
+		CryptReleaseContext(login_prov, 0);
+		login_prov = 0;
+	}
+}
+
+/* --pin-file: a silent verify context logs in to the token with the PIN;
+ * PKCS#11 login is per token, so the container context opened next finds
+ * the token logged in. */
+static bool tool_login_from_file(const struct tool_opts *opts)
+{
+	unsigned char *pin;
+	DWORD err;
+
+	if (login_prov != 0)
+		return true;
+	pin = (unsigned char *)tool_read_pin_file(opts->pin_file);
+	if (pin == NULL)
+		return false;
 	if (!CryptAcquireContext(&login_prov, NULL, opts->provider, PROV_RSA_AES,
 				 CRYPT_VERIFYCONTEXT | CRYPT_SILENT)) {
 		err = GetLastError();
@@ -605,7 +667,8 @@ DWORD tool_parse_spec(const char *s)
 
 const char *tool_spec_name(DWORD spec)
 {
-	return spec == AT_KEYEXCHANGE ? "exchange" : spec == AT_SIGNATURE ? "signature" : "?";
+	return spec == AT_KEYEXCHANGE ? "exchange" : spec == AT_SIGNATURE ? "signature" :
+	       spec == CAPI11_AT_KEK ? "kek" : "?";
 }
 
 bool tool_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)

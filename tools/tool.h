@@ -90,6 +90,18 @@ const char *tool_error_text(DWORD err, char *buf, size_t len);
 bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPTPROV *prov);
 /* Releases everything tool_acquire kept (the login context). */
 void tool_release(HCRYPTPROV prov);
+/* Releases only the context that logged in with --pin-file (the token
+ * stays logged in), for steps that need the token to themselves. */
+void tool_release_login(void);
+/* A PIN from a file ("-": standard input), one trailing newline dropped,
+ * in a buffer to free with tool_free_secret(p, TOOL_PIN_BUF). The file
+ * must be a regular file that neither group nor others may read or write,
+ * and hold one non-empty line. Reports the failure and returns NULL. */
+#define TOOL_PIN_BUF 257
+char *tool_read_pin_file(const char *path);
+/* Asks for a secret on the controlling terminal with echo off; same
+ * buffer rule. Reports the failure and returns NULL. */
+char *tool_prompt_secret(const char *prompt);
 
 /* Whole file (or stdin for "-") into a new buffer; max_len bounds it.
  * Reports the failure and returns NULL. */
@@ -125,5 +137,6 @@ int cmd_import(int argc, char **argv);
 int cmd_wrap(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
 
 #endif
