@@ -832,8 +832,10 @@ CK_RV token_login(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_
 
 CK_RV token_login_so(struct token *tok, CK_SESSION_HANDLE s, const char *pin, size_t pin_len)
 {
-	CK_RV rv;
+	CK_RV rv = token_pin_check(tok, pin, pin_len);
 
+	if (rv != CKR_OK)
+		return rv;
 	pthread_mutex_lock(&tok->lock);
 	rv = traced("C_Login", tok->mod->fl->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)pin, pin_len));
 	pthread_mutex_unlock(&tok->lock);

@@ -491,6 +491,13 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 	err = trust_plan_parse(data, len, &p);
 	if (err != ERROR_SUCCESS)
 		goto out;
+	/* A PIN that cannot be right is refused before the user is logged
+	 * out: on a card each refused C_Login costs a try. */
+	rv = token_pin_check(ctx->tok, so_pin, strlen(so_pin));
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_LOGIN);
+		goto out;
+	}
 	/* The security officer's login ends the user's for the whole process:
 	 * no other context may be using the token, and this one may hold no
 	 * session objects, which the logout would destroy, nor any key handle:

@@ -198,8 +198,8 @@ static void write_mode(const char *name, const char *text, mode_t mode)
 
 static void test_help_and_usage(void)
 {
-	static const char *const cmds[] = { "list", "genkey", "export", "import", "wrap", "dump",
-					    "demo" };
+	static const char *const cmds[] = { "list", "genkey", "export", "import", "wrap",
+					    "trust", "dump", "demo" };
 	char *out;
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -220,6 +220,8 @@ static void test_help_and_usage(void)
 	CU_ASSERT_EQUAL(tool(NULL, "genkey --spec sideways"), 2);
 	CU_ASSERT_EQUAL(tool(NULL, "wrap"), 2);
 	CU_ASSERT_EQUAL(tool(NULL, "import"), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "trust"), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "trust --kek a --public-key b"), 2);
 	/* A PIN is never a plain command-line argument. */
 	CU_ASSERT_EQUAL(tool(NULL, "list --pin 1234"), 2);
 }
@@ -592,6 +594,117 @@ static void test_export_simple(void)
 	key = openssl_open_simple("s3des.simpleblob", path_of("partner.pem"), true, &len);
 	CU_ASSERT_EQUAL(len, 24);
 	free(key);
+}
+
+/* ---- trust ---- */
+
+/* capi11-tool trust: the security officer makes a key-encryption key and a
+ * partner's public key trusted; under the sensitive policy a key then
+ * leaves under those (README, "Key protection"), and under nothing else:
+ * not under a key-encryption key the caller knows, not to another public
+ * key. openssl checks the SIMPLEBLOB it opens with the partner's key. */
+static void test_trust(void)
+{
+	char *tok = fixture_token_make("trust"), *conf_text, *conf, *out = NULL, *args, *list;
+	const char *old_conf = getenv("CAPI11_CONF");
+	unsigned char kek[32], *key;
+	size_t len, n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+	make_partner();
+	make_aes256_blob("trusted.kek", kek);
+	make_aes256_blob("caller.kek", kek);
+	write_mode("so.pin", FIXTURE_SO_PIN "\n", 0600);
+	write_mode("so-open.pin", FIXTURE_SO_PIN "\n", 0644);
+	write_mode("so-wrong.pin", "999999\n", 0600);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genrsa -out %s 1024", OPENSSL_BIN,
+					  path_of("other.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s rsa -in %s -pubout -out %s", OPENSSL_BIN,
+					  path_of("other.pem"), path_of("other.pub.pem")), 0);
+	n = strlen(tok) + strlen(SOFTHSM_MODULE) + 256;
+	conf_text = malloc(n);
+	snprintf(conf_text, n, "[provider \"guarded\"]\nuri = pkcs11:token=%s?module-path=%s\n"
+		 "exportable-policy = sensitive\n", tok, SOFTHSM_MODULE);
+	conf = fixture_write_file("trust.conf", conf_text, strlen(conf_text));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conf);
+	setenv("CAPI11_CONF", conf, 1);
+	n = strlen(path_of("pin")) + 128;
+	args = malloc(n);
+	list = malloc(n);
+	snprintf(args, n, "--provider guarded --container t --pin-file '%s'", path_of("pin"));
+	snprintf(list, n, "--provider guarded --pin-file '%s'", path_of("pin"));
+
+	/* The SO PIN file is held to the PIN file rule; a wrong SO PIN is
+	 * refused by the token, and neither leaves a key behind. */
+	CU_ASSERT_EQUAL(tool(&out, "trust %s --kek %s --so-pin-file %s", args,
+			     path_of("trusted.kek"), path_of("so-open.pin")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "chmod 600"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "trust %s --kek %s --so-pin-file %s", args,
+			     path_of("trusted.kek"), path_of("so-wrong.pin")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "SCARD_W_WRONG_CHV"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "list %s", list), 0);
+	CU_ASSERT_PTR_NULL(strstr(out, " kek "));
+	free(out);
+	/* A PLAINTEXTKEYBLOB is no public key, and the other way round. */
+	CU_ASSERT_EQUAL(tool(NULL, "trust %s --public-key %s --so-pin-file %s", args,
+			     path_of("trusted.kek"), path_of("so.pin")), 1);
+	CU_ASSERT_EQUAL(tool(NULL, "trust %s --kek %s --so-pin-file %s", args,
+			     path_of("partner.publickeyblob"), path_of("so.pin")), 1);
+
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "trust %s --kek %s --so-pin-file %s", args,
+				   path_of("trusted.kek"), path_of("so.pin")), 0);
+	CU_ASSERT_EQUAL(tool(&out, "list %s", list), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "kek "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_AES_256"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "sensitive keys leave: wrapped under trusted keys"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "list --json %s", list), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"sensitive_keys_leave\":\"wrapped under trusted keys\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"spec\":\"kek\""));
+	free(out);
+
+	/* A sensitive exchange key leaves under the trusted key only. */
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "genkey %s --exportable", args), 0);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --type opaque --wrap-key kek --out %s", args,
+			     path_of("t.opaque")), 0);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --type opaque --wrap-key %s --out %s", args,
+			     path_of("caller.kek"), path_of("c.opaque")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --type private --out %s", args, path_of("t.private")),
+			1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+
+	/* A session key goes to the trusted partner, not to another key. */
+	CU_ASSERT_EQUAL(tool(&out, "export %s --type simple --alg AES_256 --to %s --out %s", args,
+			     path_of("partner.pub.pem"), path_of("t.simpleblob")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "trust %s --public-key %s --so-pin-file %s", args,
+				   path_of("partner.pub.pem"), path_of("so.pin")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s --type simple --alg AES_256 --to %s --out %s",
+				   args, path_of("partner.publickeyblob"),
+				   path_of("t.simpleblob")), 0);
+	key = openssl_open_simple("t.simpleblob", path_of("partner.pem"), false, &len);
+	CU_ASSERT_EQUAL(len, 32);
+	free(key);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --type simple --alg AES_256 --to %s --out %s", args,
+			     path_of("other.pub.pem"), path_of("o.simpleblob")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+
+	if (old_conf != NULL)
+		setenv("CAPI11_CONF", old_conf, 1);
+	else
+		unsetenv("CAPI11_CONF");
+	free(args);
+	free(list);
+	free(conf);
+	free(conf_text);
+	free(tok);
 }
 
 /* ---- wrap ---- */
@@ -1491,6 +1604,7 @@ static CU_TestInfo token_tests[] = {
 	{ "export errors name the cause", test_export_errors },
 	{ "PIN prompt without echo", test_pin_prompt },
 	{ "export SIMPLEBLOB for a partner", test_export_simple },
+	{ "trust: the security officer's keys", test_trust },
 	{ "wrap with data", test_wrap },
 	{ "--out creates 0600, never widens", test_out_modes },
 	{ "--out never follows a symbolic link", test_out_symlink },

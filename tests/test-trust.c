@@ -739,6 +739,13 @@ static void test_trust_errors(void)
 	CU_ASSERT_EQUAL(testutil_token_count(labels[T1], "secrkey", "t-h"), secr);
 	CU_ASSERT_EQUAL(testutil_token_count(labels[T1], "pubkey", "t-h"), pubk);
 	CHECK_FAILS_WITH(CryptGetUserKey(h, CAPI11_AT_KEK, &k), V_NTE_NO_KEY);
+	/* SO PINs that cannot be right never reach the token, and the user's
+	 * login is not touched for them (PINs, README). */
+	CHECK_FAILS_WITH(Capi11TrustKeyA(h, kek_blob, kek_len, "", FIXTURE_PIN, 0, &k),
+			 V_SCARD_W_WRONG_CHV);
+	CHECK_FAILS_WITH(Capi11TrustKeyA(h, kek_blob, kek_len, "56\n78", NULL, 0, &k),
+			 V_SCARD_W_WRONG_CHV);
+	CU_ASSERT_EQUAL(k, 0);
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE(CryptGenKey(h, AT_KEYEXCHANGE, 1024u << 16, &x));
 	CryptDestroyKey(x);
