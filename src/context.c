@@ -305,6 +305,7 @@ static void context_destroy(struct handle_obj *base)
 	capi11_free(ctx->container);
 	capi11_free_string_secret(ctx->pin);
 	capi11_free(ctx->pin_prompt);
+	capi11_free(ctx->pin_source);
 	pthread_mutex_destroy(&ctx->lock);
 	capi11_free(ctx);
 }
@@ -376,6 +377,12 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 	if (ctx->pin != NULL) {
 		pin = ctx->pin;
 		ctx->pin = NULL;
+	} else if (ctx->pin_source != NULL) {
+		/* Logged out since acquire (the security officer's step): the
+		 * provider's file again, never a prompt in its stead. */
+		pin = pin_read_source(ctx->pin_source, &perr);
+		if (pin == NULL)
+			return pin_error(perr, NTE_KEYSET_ENTRY_BAD);
 	} else if (ctx->silent || !may_prompt) {
 		return NTE_SILENT_CONTEXT;
 	} else {
@@ -532,6 +539,8 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 			err = pin_error(perr, NTE_KEYSET_ENTRY_BAD);
 			goto out;
 		}
+		ctx->pin_source = pc.pin_source;
+		pc.pin_source = NULL;
 	}
 	if (!ctx->verify) {
 		ctx->container = (container != NULL && container[0] != '\0')

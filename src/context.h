@@ -30,6 +30,9 @@ struct context {
 	char *container;               /* NULL for verify contexts */
 	char *pin;                     /* known PIN not yet used; wiped after C_Login */
 	char *pin_prompt;              /* p11-kit PIN source for prompts, NULL: capi11's */
+	/* The provider's pin-source file, read again when the context must
+	 * log in once more (after the security officer's step); NULL: none. */
+	char *pin_source;
 	struct config_settings settings;
 
 	/* Key handles of this context, invalidated when it is released. */

@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define V_NTE_BAD_KEY 0x80090003u
 #define V_NTE_BAD_DATA 0x80090005u
@@ -868,6 +870,56 @@ static void check_no_wrap(const char *provider)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Capi11TrustKeyA without a user PIN: the user logs in again with the
+ * provider's pin-source file (read once more: the PIN it gave at acquire
+ * was wiped after C_Login), and the trusted KEK is the container's. Run in
+ * a child, whose capi11 starts afresh after the fork, so that the token is
+ * not logged in already when the context is acquired (a context that finds
+ * it logged in keeps its PIN). Exit codes name the step that failed. */
+static int trust_pin_source_child(const char *uri)
+{
+	BYTE kek_blob[12 + 32];
+	DWORD kek_len = testutil_plaintext_blob(kek_blob, CALG_AES_256, operator_kek, 32);
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+	DWORD alg = 0, len = sizeof alg;
+
+	if (!CryptAcquireContextA(&h, "t-pin-source", uri, PROV_RSA_AES,
+				  CRYPT_NEWKEYSET | CRYPT_SILENT))
+		return 10;
+	if (!Capi11TrustKeyA(h, kek_blob, kek_len, FIXTURE_SO_PIN, NULL, 0, &k))
+		return GetLastError() == NTE_SILENT_CONTEXT ? 11 : 12;
+	if (!CryptGetKeyParam(k, KP_ALGID, (BYTE *)&alg, &len, 0) || alg != CALG_AES_256)
+		return 13;
+	CryptDestroyKey(k);
+	/* Logged in again: the private trusted key shows to the context. */
+	if (!CryptGetUserKey(h, CAPI11_AT_KEK, &k))
+		return 14;
+	CryptDestroyKey(k);
+	return CryptReleaseContext(h, 0) ? 0 : 15;
+}
+
+static void test_trust_pin_source(void)
+{
+	char *pin = fixture_write_file("trust-user.pin", FIXTURE_PIN "\n", strlen(FIXTURE_PIN) + 1);
+	char *base = fixture_token_uri_nopin(labels[T2]), uri[BIG];
+	int status = -1;
+	pid_t pid;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pin);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	snprintf(uri, sizeof uri, "%s&pin-source=%s", base, pin);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0)
+		_exit(trust_pin_source_child(uri));
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status));
+	CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+	free(base);
+	free(pin);
+}
+
 static void test_without_wrap_with_trusted(void)
 {
 	const struct p11shim_ops *shim = fixture_shim();
@@ -1218,6 +1270,7 @@ static CU_TestInfo trust_tests[] = {
 	{ "(f) pkcs11-tool's sensitive, extractable keys stay in", test_tool_keys },
 	{ "(g) one operator KEK on two tokens moves sensitive keys", test_two_tokens },
 	{ "(h) the security officer's step refused", test_trust_errors },
+	{ "(h) the user's PIN again from the provider's pin-source", test_trust_pin_source },
 	{ "(i) tokens without CKA_WRAP_WITH_TRUSTED", test_without_wrap_with_trusted },
 	{ "(j) no plaintext byte on any route", test_no_plaintext_sweep },
 	CU_TEST_INFO_NULL,

@@ -1124,8 +1124,9 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * it) or a PUBLICKEYBLOB of a partner's RSA key (it becomes a trusted
  * public object: a CryptImportKey of the same PUBLICKEYBLOB then wraps
  * under it). szSoPin is the security officer's PIN; szUserPin the user's,
- * or NULL for the context's own PIN source or prompt (the security
- * officer's login ends the user's, which is then restored). The token is
+ * or NULL for the provider's pin-source file, else a prompt (the security
+ * officer's login ends the user's, which is then restored; a pin-value
+ * given at acquire is not kept for it). The token is
  * used alone: no other context of the process may hold it, and hProv may
  * hold no key handles (the logout would end session keys, and tokens may
  * renumber the private objects others point to). dwFlags must be 0.
