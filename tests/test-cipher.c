@@ -720,6 +720,41 @@ static void test_rsa(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* *pdwDataLen near 2^32 is data too long for the modulus, NTE_BAD_LEN as
+ * in rsaenh's pad_data, however the padding overhead added to it wraps
+ * in 32 bits (2^32 - 11 + 11 is 0). The buffer is small and real: a
+ * length check that wraps reads 4 GiB beyond it (ASan, or a crash). */
+static void test_rsa_huge_length(void)
+{
+	static const DWORD huge[] = {
+		0xffffffffu, 0xfffffff5u, 0xfffffff6u, 0xffffffd6u, 0xffffffe0u, 0x80000000u,
+	};
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k;
+	BYTE buf[256];
+	DWORD len;
+	size_t i;
+	int oaep;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &k));
+	for (oaep = 0; oaep <= 1; oaep++) {
+		for (i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+			memset(buf, 0x41, sizeof buf);
+			len = huge[i];
+			CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, oaep ? CRYPT_OAEP : 0, buf, &len,
+						      sizeof buf), NTE_BAD_LEN);
+			CU_ASSERT_EQUAL(buf[0], 0x41);
+			/* The size query still answers the modulus length. */
+			len = huge[i];
+			CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, oaep ? CRYPT_OAEP : 0, NULL, &len, 0));
+			CU_ASSERT_EQUAL(len, 128);
+		}
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* An RSA pair with public exponent 1, written by pkcs11-tool: openssl
  * makes an ordinary key, and its n, p, q and coefficient are reassembled
  * with e = d = dp = dq = 1. SoftHSM stores it; capi11 must not encrypt
@@ -807,6 +842,7 @@ static CU_TestInfo block_tests[] = {
 
 static CU_TestInfo rsa_tests[] = {
 	{ "RSA exchange key, PKCS#1 and OAEP", test_rsa },
+	{ "RSA data length near 2^32", test_rsa_huge_length },
 	{ "RSA key with exponent one", test_rsa_exponent_one },
 	{ "RSA key without its public object", test_rsa_private_only },
 	CU_TEST_INFO_NULL,
