@@ -358,6 +358,70 @@ static void test_sizes(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Lengths near 2^32 with a small real buffer: a padded length past a
+ * DWORD is NTE_BAD_LEN (rsaenh computes it in 32 bits, wraps to a small
+ * size and writes past the buffer; capi11 refuses), a length that fits is
+ * judged against dwBufLen, and nothing is read or written beyond the
+ * buffer (ASan would see it). */
+static void test_huge_lengths(void)
+{
+	HCRYPTPROV h = open_verify();
+	BYTE key[24], buf[64];
+	HCRYPTKEY aes, des3;
+	DWORD len;
+
+	fill(key, 24, 9);
+	aes = import_key(h, CALG_AES_128, key, 16);
+	des3 = import_key(h, CALG_3DES, key, 24);
+	memset(buf, 0xa5, sizeof buf);
+
+	/* Final: a whole padding block more than a DWORD holds. */
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_LEN);
+	len = 0xfffffff0u;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, 0xffffffffu), NTE_BAD_LEN);
+	len = 0xfffffff0u;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, NULL, &len, 0), NTE_BAD_LEN);
+	len = 0xfffffff8u;
+	CHECK_FAILS_WITH(CryptEncrypt(des3, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_LEN);
+	/* The largest that fits: its size, and ERROR_MORE_DATA for the
+	 * small buffer. */
+	len = 0xffffffefu;
+	CU_ASSERT_TRUE(CryptEncrypt(aes, 0, TRUE, 0, NULL, &len, 0));
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	len = 0xffffffefu;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, sizeof buf), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	/* Not final: the length itself against dwBufLen. */
+	len = 0xfffffff0u;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, FALSE, 0, buf, &len, sizeof buf), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, FALSE, 0, buf, &len, 0xffffffffu), NTE_BAD_DATA);
+	/* Decryption: a partial block is refused before any byte is read. */
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptDecrypt(aes, 0, TRUE, 0, buf, &len), NTE_BAD_DATA);
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptDecrypt(des3, 0, FALSE, 0, buf, &len), NTE_BAD_DATA);
+	len = 0xfffffff0u;
+	CU_ASSERT_TRUE(CryptDecrypt(aes, 0, TRUE, 0, NULL, &len));
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	CU_ASSERT_EQUAL(buf[0], 0xa5);
+	CU_ASSERT_EQUAL(buf[sizeof buf - 1], 0xa5);
+
+	/* The key still works from KP_IV. */
+	len = 16;
+	CU_ASSERT_TRUE(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_EQUAL(len, 32);
+	CU_ASSERT_TRUE(CryptDecrypt(aes, 0, TRUE, 0, buf, &len));
+	CU_ASSERT_EQUAL(len, 16);
+	CU_ASSERT_EQUAL(buf[0], 0xa5);
+
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptDestroyKey(des3));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* ---- errors ---- */
 
 static void test_errors(void)
@@ -833,6 +897,7 @@ static CU_TestInfo block_tests[] = {
 	{ "streaming equals one-shot", test_streaming },
 	{ "two keys stream in one context", test_two_streams },
 	{ "size queries and short buffers", test_sizes },
+	{ "lengths near 2^32", test_huge_lengths },
 	{ "errors", test_errors },
 	{ "token failure mid-stream", test_token_failure },
 	{ "CryptDuplicateKey keeps IV and mode", test_duplicate },
