@@ -605,20 +605,97 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 					   out);
 }
 
+/* The length of the secret key object h as the token tells it: the
+ * length of CKA_VALUE where the value may be read (only the length is
+ * asked, never the bytes), else CKA_VALUE_LEN; 0 when it tells neither.
+ * SoftHSM hides the value of a sensitive or unextractable key and reports
+ * CKA_VALUE_LEN 0 for every key it unwrapped. */
+static CK_RV import_secret_len_locked(struct context *ctx, CK_OBJECT_HANDLE h, size_t *len)
+{
+	CK_ULONG value_len = 0;
+	CK_ATTRIBUTE attrs[] = {
+		{ CKA_VALUE, NULL, 0 },
+		{ CKA_VALUE_LEN, &value_len, sizeof value_len },
+	};
+	CK_RV rv;
+
+	*len = 0;
+	rv = token_get_attributes(ctx->tok, ctx->session, h, attrs, CAPI11_N_ELEMENTS(attrs));
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return rv;
+	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+		*len = attrs[0].ulValueLen;
+	else if (attrs[1].ulValueLen == sizeof value_len)
+		*len = value_len;
+	return CKR_OK;
+}
+
+/* The length of the key bytes in a SIMPLEBLOB whose unwrapped key the
+ * token keeps hidden: the same ciphertext unwrapped once more, into a
+ * probe whose value's length can be read (neither sensitive nor
+ * unextractable) and that can do nothing (every usage FALSE), destroyed
+ * at once. Only the length is asked, so the key bytes never enter the
+ * library. The probe adds no way to the key that the caller does not
+ * have already: PKCS#11 marks every unwrapped key neither always
+ * sensitive nor never extractable, the probe is a session object of this
+ * context's session, and the exchange key that unwraps it (CKA_DECRYPT,
+ * SPEC section 3) decrypts the same ciphertext for anyone in the process. */
+static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *mech,
+					    CK_OBJECT_HANDLE unwrapping, const BYTE *ct,
+					    size_t ct_len, const CK_KEY_TYPE *type, size_t *len)
+{
+	static const CK_ATTRIBUTE_TYPE unused[] = {
+		CKA_WRAP, CKA_UNWRAP, CKA_SIGN, CKA_VERIFY, CKA_DERIVE,
+	};
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + CAPI11_N_ELEMENTS(unused)];
+	CK_OBJECT_HANDLE probe = CK_INVALID_HANDLE;
+	CK_ULONG i, n = KEY_SECRET_ATTRS;
+	CK_RV rv;
+
+	/* Exportable: CKA_EXTRACTABLE TRUE; the rest is set here. */
+	key_secret_template_locked(ctx, type, true, tmpl);
+	for (i = 0; i < n; i++) {
+		if (tmpl[i].type == CKA_SENSITIVE || tmpl[i].type == CKA_ENCRYPT ||
+		    tmpl[i].type == CKA_DECRYPT)
+			tmpl[i].pValue = token_bool(false);
+	}
+	for (i = 0; i < CAPI11_N_ELEMENTS(unused); i++)
+		tmpl[n++] = (CK_ATTRIBUTE){ unused[i], token_bool(false), sizeof(CK_BBOOL) };
+	rv = token_unwrap_key(ctx->tok, ctx->session, mech, unwrapping, ct, ct_len, tmpl, n, &probe);
+	context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_UNWRAP);
+	rv = import_secret_len_locked(ctx, probe, len);
+	token_destroy(ctx->tok, ctx->session, probe);
+	return error_from_ckr(rv, ERROR_OP_GENERIC);
+}
+
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
  * which must be the container's RSA exchange key. Every failure of the
  * unwrap itself is NTE_BAD_DATA (errors.c): the answer says nothing about
- * where the padding broke. */
+ * where the padding broke.
+ *
+ * The ciphertext may hold any number of key bytes, and the token takes
+ * them as they are (SoftHSM makes an AES key of 0 to 40 bytes and checks
+ * no secret key length), so a blob naming AES-256 with 16 bytes in it
+ * would run as AES-128. The key must have exactly the length aiKeyAlg
+ * gives, else NTE_BAD_DATA and the object is destroyed. That length is
+ * read from the token, never by decrypting here: CKA_VALUE_LEN cannot go
+ * in the unwrap template (SoftHSM refuses it, SPEC section 7) and reads 0
+ * afterwards, and the value of a non-exportable key is hidden, so for such
+ * a key a probe unwrap tells it (import_simple_probe_len_locked). The key
+ * itself is unwrapped once, with its own template: its usages and
+ * protection are those of every imported session key. */
 static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t len,
 				  struct key *pub, DWORD flags, struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	CK_MECHANISM mech;
 	CK_KEY_TYPE type;
 	struct blob_simple simple;
-	size_t key_len = 0, alg_len;
+	size_t key_len = 0, min = 0, max = 0;
 	BYTE *ct = NULL;
 	DWORD err;
 	CK_RV rv;
@@ -630,7 +707,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_simple(data, len, pub->bits / 8, &simple);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!alg_key_type(simple.alg, &type))
+	if (!alg_key_type(simple.alg, &type) || !alg_symmetric_key_range(simple.alg, &min, &max))
 		return NTE_BAD_ALGID;
 	err = key_kek_flag_check(simple.alg, flags);
 	if (err != ERROR_SUCCESS)
@@ -653,42 +730,28 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, ct,
 				      simple.ciphertext.len, tmpl, n, &h);
 	}
-	capi11_free(ct);
 	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_UNWRAP);
-	/* The length the key really has, where the token tells it (not for a
-	 * sensitive key): a key shorter or longer than aiKeyAlg says is bad
-	 * data, as SoftHSM checks no secret key length. */
-	rv = token_get_attributes(ctx->tok, ctx->session, h, &value, 1);
-	context_note_rv_locked(ctx, rv);
-	/* A hidden value comes back as CKR_OK with no length; a failure is
-	 * the token's (a lost session would take the new key along). */
 	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_GENERIC);
-		goto fail;
+		err = error_from_ckr(rv, ERROR_OP_UNWRAP);
+		goto out;
 	}
-	if (value.ulValueLen != CK_UNAVAILABLE_INFORMATION)
-		key_len = value.ulValueLen;
-	if (alg_symmetric_key_len(simple.alg, &alg_len)) {
-		if (key_len != 0 && key_len != alg_len) {
-			err = NTE_BAD_DATA;
-			goto fail;
-		}
-		key_len = alg_len;
-	}
-	if (key_len == 0) {
+	/* A failure here is the token's (a lost session would take the new
+	 * key along), not the blob's. */
+	err = error_from_ckr(import_secret_len_locked(ctx, h, &key_len), ERROR_OP_GENERIC);
+	if (err == ERROR_SUCCESS && key_len == 0)
+		err = import_simple_probe_len_locked(ctx, &mech, pub->obj->priv, ct,
+						     simple.ciphertext.len, &type, &key_len);
+	if (err == ERROR_SUCCESS && (key_len < min || key_len > max))
 		err = NTE_BAD_DATA;
-		goto fail;
-	}
-	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg, (DWORD)key_len * 8,
-			       exportable, true, out);
+	if (err == ERROR_SUCCESS)
+		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg,
+				       (DWORD)key_len * 8, exportable, true, out);
 	if (err == ERROR_SUCCESS && (flags & CRYPT_KEK))
 		key_mark_wrap_only(*out);
-	if (err == ERROR_SUCCESS)
-		return ERROR_SUCCESS;
-fail:
-	token_destroy(ctx->tok, ctx->session, h);
+out:
+	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, h);
+	capi11_free(ct);
 	return err;
 }
 

@@ -870,6 +870,70 @@ static void test_simple_import(void)
 	free(priv);
 }
 
+/* A SIMPLEBLOB carries the key bytes its ALG_ID takes: the token unwraps
+ * whatever the RSA ciphertext holds (SoftHSM takes an AES key of any
+ * length, reports CKA_VALUE_LEN 0 and hides the value of a sensitive key),
+ * so 16 bytes imported as AES-256 would run as AES-128. Every length but
+ * the algorithm's is NTE_BAD_DATA, exportable or not, and leaves no object
+ * behind. The blobs are made here: CryptEncrypt with the exchange key
+ * gives the byte-reversed PKCS#1 ciphertext that a SIMPLEBLOB carries. */
+static void test_simple_import_lengths(void)
+{
+	static const struct {
+		ALG_ID alg;
+		DWORD len;
+	} algs[] = {
+		{ CALG_AES_128, 16 }, { CALG_AES_192, 24 }, { CALG_AES_256, 32 },
+		{ CALG_3DES, 24 }, { CALG_3DES_112, 16 },
+	};
+	static const DWORD payloads[] = { 0, 1, 5, 8, 15, 16, 17, 20, 24, 31, 32, 33, 40 };
+	HCRYPTPROV h = open_container("simplen");
+	HCRYPTKEY kx, k;
+	BYTE blob[12 + 128];
+	DWORD len, keylen = 0, size = sizeof keylen;
+	CK_ULONG objects;
+	size_t a, p;
+	int exportable;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &kx));
+	objects = p11_count();
+	for (a = 0; a < sizeof algs / sizeof algs[0]; a++) {
+		for (p = 0; p < sizeof payloads / sizeof payloads[0]; p++) {
+			DWORD n = payloads[p];
+
+			blob[0] = SIMPLEBLOB;
+			blob[1] = CUR_BLOB_VERSION;
+			blob[2] = blob[3] = 0;
+			testutil_le32_put(blob + 4, algs[a].alg);
+			testutil_le32_put(blob + 8, CALG_RSA_KEYX);
+			memset(blob + 12, 0x5c, n);
+			len = n;
+			CU_ASSERT_TRUE_FATAL(CryptEncrypt(kx, 0, TRUE, 0, blob + 12, &len, 128));
+			CU_ASSERT_EQUAL_FATAL(len, 128);
+			for (exportable = 0; exportable <= 1; exportable++) {
+				DWORD flags = exportable ? CRYPT_EXPORTABLE : 0;
+
+				if (n != algs[a].len) {
+					k = 0;
+					CHECK_FAILS_WITH(CryptImportKey(h, blob, sizeof blob, kx, flags,
+									&k), NTE_BAD_DATA);
+					CU_ASSERT_EQUAL(k, 0);
+					CU_ASSERT_EQUAL(p11_count(), objects);
+					continue;
+				}
+				SetLastError(SENTINEL);
+				CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, sizeof blob, kx, flags, &k));
+				CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_KEYLEN, (BYTE *)&keylen, &size, 0));
+				CU_ASSERT_EQUAL(keylen, algs[a].alg == CALG_3DES ? 192 : n * 8);
+				CU_ASSERT_TRUE(CryptDestroyKey(k));
+				CU_ASSERT_EQUAL(p11_count(), objects);
+			}
+		}
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(kx));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* PUBLICKEYBLOBs that are no RSA key: a modulus of zero, one, an even one
  * or one shorter than any key, a public exponent even or below 3. Encryption or a wrap under them
  * would hide nothing (a modulus of 1 makes every ciphertext 0), so they
@@ -958,6 +1022,7 @@ static CU_TestInfo import_tests[] = {
 static CU_TestInfo simple_tests[] = {
 	{ "SIMPLEBLOB export", test_simple_export },
 	{ "SIMPLEBLOB import", test_simple_import },
+	{ "SIMPLEBLOB key length must match aiKeyAlg", test_simple_import_lengths },
 	CU_TEST_INFO_NULL,
 };
 
