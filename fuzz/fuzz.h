@@ -17,6 +17,9 @@ void fuzz_blob_one(const uint8_t *data, size_t size);
 void fuzz_dump_one(const uint8_t *data, size_t size);
 /* fuzz/fuzz-cert.c: the DER walk of KP_CERTIFICATE (src/cert.h). */
 void fuzz_cert_one(const uint8_t *data, size_t size);
+/* fuzz/fuzz-api.c: the data and blob entry points with hostile lengths,
+ * on a SoftHSM token made at the first call (nothing without SoftHSM). */
+void fuzz_api_one(const uint8_t *data, size_t size);
 
 /* A broken invariant is a finding: abort, so that libFuzzer saves the input
  * and the replay test fails, with or without a sanitizer in the build. */

@@ -8,7 +8,7 @@
 check_PROGRAMS += tests/test-fuzz-replay
 TESTS += tests/test-fuzz-replay
 tests_test_fuzz_replay_SOURCES = fuzz/replay.c fuzz/fuzz.h fuzz/fuzz-blob.c fuzz/fuzz-dump.c \
-	fuzz/fuzz-cert.c
+	fuzz/fuzz-cert.c fuzz/fuzz-api.c
 tests_test_fuzz_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/fuzz -I$(top_srcdir)/tools \
 	-DFUZZ_SRCDIR='"$(abs_top_srcdir)/fuzz"'
 tests_test_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
@@ -30,7 +30,13 @@ FUZZ_DEPS = fuzz/fuzz.h src/blob.h src/cert.h src/alg.h src/util.h tools/dump.h 
 FUZZ_BLOB_SRCS = fuzz/fuzz-blob.c src/blob.c src/alg.c
 FUZZ_DUMP_SRCS = fuzz/fuzz-dump.c tools/dump.c tools/names.c
 FUZZ_CERT_SRCS = fuzz/fuzz-cert.c src/cert.c
-CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert
+# The API target runs the whole library, instrumented, on a SoftHSM token
+# that tests/fixture.c makes.
+FUZZ_API_SRCS = fuzz/fuzz-api.c tests/fixture.c $(libcapi11_core_la_SOURCES:%.h=)
+FUZZ_API_CPPFLAGS = -I$(top_srcdir)/tests -DSYSCONFDIR='"$(sysconfdir)"' \
+	-DSOFTHSM_MODULE='"$(SOFTHSM_MODULE)"' -DSOFTHSM2_UTIL='"$(SOFTHSM2_UTIL)"' \
+	-DPKCS11_TOOL='"$(PKCS11_TOOL)"' -DTEST_BUILDDIR='"$(abs_top_builddir)/tests"'
+CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert fuzz/fuzz-api
 
 fuzz/fuzz-blob: $(FUZZ_BLOB_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
 	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
@@ -47,9 +53,16 @@ fuzz/fuzz-cert: $(FUZZ_CERT_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) confi
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_CERT_SRCS:%=$(srcdir)/%)
 
+fuzz/fuzz-api: $(FUZZ_API_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) \
+		$(srcdir)/tests/fixture.h $(srcdir)/tests/p11shim.h config.h
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_API_CPPFLAGS) $(FUZZ_CFLAGS) -pthread -o $@ \
+		$(FUZZ_API_SRCS:%=$(srcdir)/%) $(P11KIT_LIBS) -ldl
+
 # One target after the other: CI has two cores and libFuzzer uses one.
-fuzz: fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert
-	$(SHELL) $(srcdir)/fuzz/run.sh $(FUZZ_TIME) $(srcdir)/fuzz fuzz-work blob dump cert
+fuzz: fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert fuzz/fuzz-api
+	$(SHELL) $(srcdir)/fuzz/run.sh $(FUZZ_TIME) $(srcdir)/fuzz fuzz-work blob dump cert api
 
 clean-local: clean-fuzz
 clean-fuzz:

@@ -3,7 +3,8 @@
 # (written by the openssl CLI) and hand-made blobs of every other type,
 # laid out as Microsoft documents them (docs/OPAQUEKEYBLOB.md for capi11's
 # own format), plus a few near misses of the header check. The same seeds
-# serve both targets: the dump decoder reads every blob type.
+# serve the blob and dump targets (the dump decoder reads every blob type);
+# the cert and api targets get seeds of their own, at the end.
 # Usage: sh make-corpus.sh [fuzz directory]   (default: the script's directory)
 # The key and wrapped bytes are counting patterns, not real keys: the codec
 # never decrypts, so only the layout matters here.
@@ -121,3 +122,63 @@ head -c 4 "$cert/v3.der" > "$cert/v3-header.der"
 size=$(wc -c < "$cert/v3.der")
 head -c $((size - 1)) "$cert/v3.der" > "$cert/v3-short.der"
 { printf '\060\204\177\377\377\377'; tail -c +5 "$cert/v3.der"; } > "$cert/v3-huge-length.der"
+
+# The API target (fuzz-api.c) reads a program: an opcode byte, then that
+# operation's arguments (see the op_* functions there). Key bytes select
+# from its table: 0 RSA exchange key, 1 its public key alone, 2 AES-128,
+# 3 AES-256, 4 3DES, 5 the wrap-only AES-256 KEK, 6 a stale handle, 7-14
+# keys made by the input, 15 no key (0).
+api=$fuzz/corpus/api
+mkdir -p "$api"
+le16() { byte "$1"; byte $(($1 >> 8)); }
+OP_ENCRYPT=0 OP_DECRYPT=1 OP_EXPORT=2 OP_IMPORT=3 OP_REIMPORT=4 OP_GETPARAM=5 OP_SETPARAM=6
+OP_DUPLICATE=7
+# Blob type bytes index fuzz-api's list.
+T_PUBLIC=0 T_PRIVATE=1 T_SIMPLE=2 T_PLAINTEXT=3 T_SYMWRAP=4 T_OPAQUE=5
+K_RSA=0 K_RSA_PUB=1 K_AES128=2 K_AES256=3 K_3DES=4 K_KEK=5 K_NEW=7 K_NONE=15
+# encrypt KEY FINAL LENGTH-CLAIM(escapes) DWBUFLEN: OAEP off, flags 0, the
+# buffer filled with a pattern.
+encrypt() {
+	printf %s "$(byte $OP_ENCRYPT)$(byte "$1")$(byte "$2")$(byte 0)$(le32 0)$3$(byte 1)$(le16 "$4")$(pattern "$4" 0x41)"
+}
+encrypt_oaep() {
+	printf %s "$(byte $OP_ENCRYPT)$(byte "$1")$(byte "$2")$(byte 1)$3$(byte 1)$(le16 "$4")$(pattern "$4" 0x41)"
+}
+small() { printf %s "$(byte 0)$(byte "$1")"; }
+near_max() { printf %s "$(byte 2)$(byte "$1")"; }
+decrypt() {
+	printf %s "$(byte $OP_DECRYPT)$(byte "$1")$(byte "$2")$(byte 0)$(le32 0)$(byte 1)$(le16 "$3")$(pattern "$3" 0x61)"
+}
+# reimport KEY EXPKEY PUBKEY TYPE EXPORT-FLAGS IMPORT-FLAGS AT XOR CUT:
+# export at the size the query gives, bend, import.
+reimport() {
+	printf %s "$(byte $OP_REIMPORT)$(byte "$1")$(byte "$2")$(byte "$3")$(byte "$4")$(byte "$5")$(byte "$6")$(le16 "$7")$(byte "$8")$(byte "$9")$(small 0)$(byte 0)"
+}
+import_file() {
+	size=$(wc -c < "$2")
+	printf "$(byte $OP_IMPORT)$(byte "$1")$(byte 0)$(le16 "$size")"
+	cat "$2"
+	printf '\000'
+}
+printf "$(encrypt $K_AES128 1 "$(small 20)" 32)$(decrypt $K_AES128 1 32)" > "$api/aes-encrypt-decrypt"
+printf "$(encrypt $K_3DES 0 "$(small 16)" 16)$(encrypt $K_3DES 1 "$(near_max 7)" 64)" \
+	> "$api/3des-stream-huge"
+printf "$(encrypt $K_RSA 1 "$(small 20)" 64)$(decrypt $K_RSA 1 64)" > "$api/rsa-encrypt-decrypt"
+printf "$(encrypt $K_RSA_PUB 1 "$(near_max 10)" 64)$(encrypt_oaep $K_RSA 1 "$(near_max 41)" 64)" \
+	> "$api/rsa-huge-length"
+printf "$(reimport $K_AES128 $K_RSA $K_RSA $T_SIMPLE 0 0 0 0 0)$(reimport $K_AES128 $K_RSA $K_RSA $T_SIMPLE 0x40 0x40 0 0 0)" \
+	> "$api/simple-reimport"
+printf "$(reimport $K_AES128 $K_AES256 $K_AES256 $T_SYMWRAP 0 1 0 0 0)$(reimport $K_3DES $K_3DES $K_3DES $T_SYMWRAP 0 1 12 1 0)" \
+	> "$api/symwrap-reimport"
+printf "$(reimport $K_AES256 $K_KEK $K_KEK $T_OPAQUE 0 1 0 0 0)$(reimport $K_RSA $K_KEK $K_KEK $T_OPAQUE 0 1 40 0x80 0)" \
+	> "$api/opaque-reimport"
+printf "$(reimport $K_RSA $K_NONE $K_NONE $T_PRIVATE 0 1 0 0 0)$(reimport $K_RSA $K_AES128 $K_AES128 $T_PRIVATE 0 1 0 0 8)" \
+	> "$api/private-reimport"
+printf "$(reimport $K_3DES $K_NONE $K_NONE $T_PLAINTEXT 0 1 8 0xff 0)$(reimport $K_RSA $K_NONE $K_NONE $T_PUBLIC 0 0 20 0xfe 0)" \
+	> "$api/plaintext-public-reimport"
+printf "$(byte $OP_SETPARAM)$(byte $K_AES128)$(byte 0)$(pattern 16 0x10)$(byte 0)$(byte $OP_GETPARAM)$(byte $K_AES128)$(byte 6)$(byte 1)$(byte 16)$(byte 0)$(encrypt $K_AES128 1 "$(small 5)" 16)" \
+	> "$api/iv-set-get"
+printf "$(byte $OP_DUPLICATE)$(byte $K_AES256)$(encrypt $K_NEW 1 "$(small 31)" 32)$(byte 8)$(byte 0)$(encrypt $K_NEW 1 "$(small 1)" 16)" \
+	> "$api/duplicate-destroy"
+{ import_file $K_RSA "$vectors/rsa512-simple.blob"; import_file $K_NONE "$vectors/rsa512-pub.blob"; } \
+	> "$api/import-vectors"

@@ -241,7 +241,12 @@ static DWORD rsa_parse(const BYTE *data, size_t len, BYTE type, struct blob_rsa 
 		return NTE_BAD_ALGID;
 	if (bitlen % 8 != 0 || bitlen < ALG_RSA_MIN_BITS || bitlen > ALG_RSA_MAX_BITS)
 		return NTE_BAD_DATA;
-	if (pubexp <= 1)
+	/* No RSA key has an even exponent or one below 3 (it must be odd to
+	 * be invertible, and 1 turns RSA into a copy), nor a modulus that is
+	 * even or shorter than the shortest key (zero and one included; a
+	 * modulus of 1 makes every ciphertext 0): a wrap under such a "key"
+	 * hides nothing. */
+	if (pubexp < 3 || pubexp % 2 == 0)
 		return NTE_BAD_DATA;
 
 	r.alg = h.aiKeyAlg;
@@ -249,6 +254,9 @@ static DWORD rsa_parse(const BYTE *data, size_t len, BYTE type, struct blob_rsa 
 	r.pubexp = pubexp;
 	pos = BLOB_RSA_HEADER_LEN;
 	rsa_take(data, &pos, k, &r.modulus);
+	/* Little-endian: the first byte is the lowest. */
+	if (r.modulus.data[0] % 2 == 0 || bn_le_len(r.modulus.data, k) < ALG_RSA_MIN_BITS / 8)
+		return NTE_BAD_DATA;
 	if (type == PRIVATEKEYBLOB) {
 		rsa_take(data, &pos, half, &r.prime1);
 		rsa_take(data, &pos, half, &r.prime2);

@@ -76,7 +76,7 @@ DWORD blob_parse_header(const BYTE *data, size_t len, BLOBHEADER *out);
 struct blob_rsa {
 	ALG_ID alg;                 /* CALG_RSA_KEYX or CALG_RSA_SIGN */
 	DWORD bitlen;               /* a multiple of 8 in ALG_RSA_MIN/MAX_BITS */
-	DWORD pubexp;               /* neither 0 nor 1 */
+	DWORD pubexp;               /* odd, at least 3 */
 	struct blob_bytes modulus;  /* k bytes */
 	/* PRIVATEKEYBLOB only (len 0 in a parsed PUBLICKEYBLOB): h bytes each. */
 	struct blob_bytes prime1, prime2, exponent1, exponent2, coefficient;
@@ -91,9 +91,11 @@ struct blob_rsa {
  * wrong magic: NTE_BAD_DATA; fewer than 20 + k (public) or 20 + k + 5h
  * (private) bytes: NTE_BAD_DATA; aiKeyAlg not RSA: NTE_BAD_ALGID; bitlen
  * not a multiple of 8 or outside [ALG_RSA_MIN_BITS, ALG_RSA_MAX_BITS]:
- * NTE_BAD_DATA; pubexp 0 or 1: NTE_BAD_DATA (an exponent of one turns RSA
- * into a copy; zero is no key at all). The token's narrower size range is
- * the caller's check, also NTE_BAD_DATA.
+ * NTE_BAD_DATA; pubexp even or below 3: NTE_BAD_DATA (an exponent of one
+ * turns RSA into a copy; zero is no key at all; no RSA key has an even
+ * one); a modulus that is even or, leading zeros stripped, shorter than
+ * ALG_RSA_MIN_BITS (zero and one included): NTE_BAD_DATA. The token's
+ * narrower size range is the caller's check, also NTE_BAD_DATA.
  * Errors: those of blob_parse_header, NTE_BAD_TYPE (another blob type),
  * NTE_BAD_DATA, NTE_BAD_ALGID. */
 DWORD blob_parse_rsa_public(const BYTE *data, size_t len, struct blob_rsa *out);

@@ -33,7 +33,9 @@ static bool der_tlv(const BYTE *p, size_t n, BYTE *tag, size_t *hdr, size_t *len
 		*hdr = 2 + k;
 		*len = v;
 	}
-	return *hdr + *len <= n;
+	/* *hdr <= n here; written so that a four-byte length cannot wrap a
+	 * 32-bit size_t. */
+	return *hdr <= n && *len <= n - *hdr;
 }
 
 /* Steps over the next element of a SEQUENCE's content [*pos, end) when it

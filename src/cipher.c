@@ -305,7 +305,9 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		*len = k;
 		return ERROR_MORE_DATA;
 	}
-	if (in_len + (oaep ? RSA_OAEP_OVERHEAD : RSA_PKCS1_OVERHEAD) > k)
+	/* Widened: *pdwDataLen near 2^32 plus the padding must not wrap
+	 * round to a small sum and let 4 GiB of the caller's memory through. */
+	if ((uint64_t)in_len + (oaep ? RSA_OAEP_OVERHEAD : RSA_PKCS1_OVERHEAD) > k)
 		return NTE_BAD_LEN;
 	if (key->obj->pub == CK_INVALID_HANDLE) {
 		err = cipher_rsa_session_public(key, &pub);

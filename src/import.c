@@ -612,78 +612,107 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 					   out);
 }
 
-/* The length of the key a SIMPLEBLOB carries, for a key the token hides
- * (every SIMPLEBLOB arrival is sensitive), to the 8 bytes SoftHSM can
- * tell: the blob is unwrapped once more on a session of its own, as a
- * sensitive but extractable generic secret, and the size of its padded
- * AES key wrap under a throwaway key is asked (a size query: nothing is
- * wrapped). Closing the session takes both keys along. *wrap_len is 0 when
- * the token has no AES key wrap to ask with. The key's value never
- * leaves the token. */
-static DWORD import_simple_measure(struct context *ctx, CK_MECHANISM *mech, struct key *pub,
-				   BYTE *ct, size_t ct_len, CK_ULONG *wrap_len)
+/* The length of the secret key object h as the token tells it: the
+ * length of CKA_VALUE where the value may be read (only the length is
+ * asked, never the bytes), else CKA_VALUE_LEN; 0 when it tells neither.
+ * SoftHSM hides the value of a sensitive or unextractable key and reports
+ * CKA_VALUE_LEN 0 for every key it unwrapped. */
+static CK_RV import_secret_len_locked(struct context *ctx, CK_SESSION_HANDLE session,
+				      CK_OBJECT_HANDLE h, size_t *len)
 {
-	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET, aes = CKK_AES;
-	static const CK_ULONG aes_len = 16;
-	CK_ATTRIBUTE copy[] = {
-		{ CKA_CLASS, (void *)&cls, sizeof cls },
-		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
-		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
-		{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
-		{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+	CK_ULONG value_len = 0;
+	CK_ATTRIBUTE attrs[] = {
+		{ CKA_VALUE, NULL, 0 },
+		{ CKA_VALUE_LEN, &value_len, sizeof value_len },
 	};
-	CK_ATTRIBUTE wrapper[] = {
-		{ CKA_CLASS, (void *)&cls, sizeof cls },
-		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
-		{ CKA_VALUE_LEN, (void *)&aes_len, sizeof aes_len },
-		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
-		{ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) },
-		{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
-	};
-	CK_MECHANISM pad = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
-	CK_OBJECT_HANDLE temp = CK_INVALID_HANDLE, w = CK_INVALID_HANDLE;
-	CK_MECHANISM_INFO info;
-	CK_SESSION_HANDLE s;
-	enum error_op op = ERROR_OP_GENERIC;
 	CK_RV rv;
 
-	*wrap_len = 0;
-	if (token_mechanism_info(ctx->tok, CKM_AES_KEY_WRAP_PAD, &info) != CKR_OK ||
-	    !(info.flags & CKF_WRAP) ||
-	    token_mechanism_info(ctx->tok, CKM_AES_KEY_GEN, &info) != CKR_OK)
-		return ERROR_SUCCESS;
-	rv = token_scratch_open(ctx->tok, &s);
-	if (rv == CKR_OK) {
-		/* A failure of the unwrap itself is NTE_BAD_DATA, as below. */
-		rv = token_unwrap_key(ctx->tok, s, mech, pub->obj->priv, ct, ct_len, copy,
-				      CAPI11_N_ELEMENTS(copy), &temp);
-		op = rv != CKR_OK ? ERROR_OP_UNWRAP : ERROR_OP_GENERIC;
-		if (rv == CKR_OK)
-			rv = token_generate_key(ctx->tok, s, CKM_AES_KEY_GEN, wrapper,
-						CAPI11_N_ELEMENTS(wrapper), &w);
-		if (rv == CKR_OK)
-			rv = token_wrap_key(ctx->tok, s, &pad, w, temp, NULL, wrap_len);
-		token_scratch_close(ctx->tok, s);
+	*len = 0;
+	rv = token_get_attributes(ctx->tok, session, h, attrs, CAPI11_N_ELEMENTS(attrs));
+	if (session == ctx->session)
+		context_note_rv_locked(ctx, rv);
+	if (rv != CKR_OK)
+		return rv;
+	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+		*len = attrs[0].ulValueLen;
+	else if (attrs[1].ulValueLen == sizeof value_len)
+		*len = value_len;
+	return CKR_OK;
+}
+
+/* The length of the key bytes in a SIMPLEBLOB whose unwrapped key the
+ * token keeps hidden: the same ciphertext unwrapped once more, into a
+ * probe whose value's length can be read (neither sensitive nor
+ * unextractable) and that can do nothing (every usage FALSE), destroyed
+ * at once. Only the length is asked, so the key bytes never enter the
+ * library. The probe adds no way to the key that the caller does not
+ * have already: PKCS#11 marks every unwrapped key neither always
+ * sensitive nor never extractable, the probe is a session object of this
+ * context's session, and the exchange key that unwraps it (CKA_DECRYPT,
+ * SPEC section 3) decrypts the same ciphertext for anyone in the process. */
+static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *mech,
+					    CK_OBJECT_HANDLE unwrapping, const BYTE *ct,
+					    size_t ct_len, const CK_KEY_TYPE *type, size_t *len)
+{
+	static const CK_ATTRIBUTE_TYPE unused[] = {
+		CKA_WRAP, CKA_UNWRAP, CKA_SIGN, CKA_VERIFY, CKA_DERIVE,
+	};
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + CAPI11_N_ELEMENTS(unused)];
+	CK_OBJECT_HANDLE probe = CK_INVALID_HANDLE;
+	CK_ULONG i, n = KEY_SECRET_ATTRS;
+	CK_SESSION_HANDLE s;
+	CK_RV rv, drv;
+
+	/* Exportable: CKA_EXTRACTABLE TRUE; the rest is set here. */
+	key_secret_template_locked(ctx, type, true, tmpl);
+	for (i = 0; i < n; i++) {
+		if (tmpl[i].type == CKA_SENSITIVE || tmpl[i].type == CKA_ENCRYPT ||
+		    tmpl[i].type == CKA_DECRYPT)
+			tmpl[i].pValue = token_bool(false);
 	}
-	context_note_rv_locked(ctx, rv);
-	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, op);
+	for (i = 0; i < CAPI11_N_ELEMENTS(unused); i++)
+		tmpl[n++] = (CK_ATTRIBUTE){ unused[i], token_bool(false), sizeof(CK_BBOOL) };
+	/* On a session of its own: closing it removes the probe even where
+	 * its C_DestroyObject failed, so that no readable copy lingers. */
+	rv = token_scratch_open(ctx->tok, &s);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	rv = token_unwrap_key(ctx->tok, s, mech, unwrapping, ct, ct_len, tmpl, n, &probe);
+	if (rv != CKR_OK) {
+		token_scratch_close(ctx->tok, s);
+		return error_from_ckr(rv, ERROR_OP_UNWRAP);
+	}
+	rv = import_secret_len_locked(ctx, s, probe, len);
+	drv = token_destroy(ctx->tok, s, probe);
+	token_scratch_close(ctx->tok, s);
+	return error_from_ckr(rv != CKR_OK ? rv : drv, ERROR_OP_GENERIC);
 }
 
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
  * which must be the container's RSA exchange key. Every failure of the
  * unwrap itself is NTE_BAD_DATA (errors.c): the answer says nothing about
- * where the padding broke. */
+ * where the padding broke.
+ *
+ * The ciphertext may hold any number of key bytes, and the token takes
+ * them as they are (SoftHSM makes an AES key of 0 to 40 bytes and checks
+ * no secret key length), so a blob naming AES-256 with 16 bytes in it
+ * would run as AES-128. The key must have exactly the length aiKeyAlg
+ * gives, else NTE_BAD_DATA and the object is destroyed. That length is
+ * read from the token, never by decrypting here: CKA_VALUE_LEN cannot go
+ * in the unwrap template (SoftHSM refuses it, SPEC section 7) and reads 0
+ * afterwards, and the value of a non-exportable key is hidden, so for such
+ * a key a probe unwrap tells it (import_simple_probe_len_locked). The key
+ * itself is unwrapped once, with its own template: its usages and
+ * protection are those of every imported session key. */
 static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t len,
 				  struct key *pub, DWORD flags, struct key **out)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	CK_MECHANISM mech;
 	CK_KEY_TYPE type;
 	struct blob_simple simple;
-	size_t key_len = 0, alg_len;
+	size_t key_len = 0, min = 0, max = 0;
 	BYTE *ct = NULL;
 	DWORD err;
 	CK_RV rv;
@@ -695,7 +724,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_simple(data, len, pub->bits / 8, &simple);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!alg_key_type(simple.alg, &type))
+	if (!alg_key_type(simple.alg, &type) || !alg_symmetric_key_range(simple.alg, &min, &max))
 		return NTE_BAD_ALGID;
 	err = key_kek_flag_check(simple.alg, flags);
 	if (err != ERROR_SUCCESS)
@@ -708,20 +737,6 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
-	/* The key will be sensitive, so its length cannot be read afterwards:
-	 * it is measured first, where the token can (SoftHSM checks none). */
-	if (alg_symmetric_key_len(simple.alg, &alg_len)) {
-		CK_ULONG wrap_len = 0;
-
-		err = import_simple_measure(ctx, &mech, pub, ct, simple.ciphertext.len, &wrap_len);
-		if (err == ERROR_SUCCESS && wrap_len != 0 &&
-		    wrap_len != blob_aes_wrap_len(alg_len, true))
-			err = NTE_BAD_DATA;
-		if (err != ERROR_SUCCESS) {
-			capi11_free(ct);
-			return err;
-		}
-	}
 	{
 		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
 		CK_ULONG n;
@@ -737,44 +752,32 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 							     simple.ciphertext.len, tmpl, n, &h)
 					  : CKR_OK;
 	}
-	capi11_free(ct);
 	if (err != ERROR_SUCCESS)
-		return err;
+		goto out;
 	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_UNWRAP);
-	/* The length the key really has, where the token tells it (not for a
-	 * sensitive key): a key shorter or longer than aiKeyAlg says is bad
-	 * data, as SoftHSM checks no secret key length. */
-	rv = token_get_attributes(ctx->tok, ctx->session, h, &value, 1);
-	context_note_rv_locked(ctx, rv);
-	/* A hidden value comes back as CKR_OK with no length; a failure is
-	 * the token's (a lost session would take the new key along). */
 	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_GENERIC);
-		goto fail;
+		err = error_from_ckr(rv, ERROR_OP_UNWRAP);
+		goto out;
 	}
-	if (value.ulValueLen != CK_UNAVAILABLE_INFORMATION)
-		key_len = value.ulValueLen;
-	if (alg_symmetric_key_len(simple.alg, &alg_len)) {
-		if (key_len != 0 && key_len != alg_len) {
-			err = NTE_BAD_DATA;
-			goto fail;
-		}
-		key_len = alg_len;
-	}
-	if (key_len == 0) {
+	/* A failure here is the token's (a lost session would take the new
+	 * key along), not the blob's. */
+	err = error_from_ckr(import_secret_len_locked(ctx, ctx->session, h, &key_len),
+			     ERROR_OP_GENERIC);
+	if (err == ERROR_SUCCESS && key_len == 0)
+		err = import_simple_probe_len_locked(ctx, &mech, pub->obj->priv, ct,
+						     simple.ciphertext.len, &type, &key_len);
+	if (err == ERROR_SUCCESS && (key_len < min || key_len > max))
 		err = NTE_BAD_DATA;
-		goto fail;
-	}
-	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg, (DWORD)key_len * 8,
-			       key_exportable_from_attrs(ctx, exportable, true), true, out);
+	if (err == ERROR_SUCCESS)
+		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg,
+				       (DWORD)key_len * 8,
+				       key_exportable_from_attrs(ctx, exportable, true), true, out);
 	if (err == ERROR_SUCCESS && (flags & CRYPT_KEK))
 		key_mark_wrap_only(*out);
-	if (err == ERROR_SUCCESS)
-		return ERROR_SUCCESS;
-fail:
-	token_destroy(ctx->tok, ctx->session, h);
+out:
+	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE)
+		token_destroy(ctx->tok, ctx->session, h);
+	capi11_free(ct);
 	return err;
 }
 

@@ -569,6 +569,32 @@ static void test_rsa_malformed(void)
 	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
 	RESET(); le32_put(pub + 16, 3);
 	CU_ASSERT(rsa_try(pub, 148, false) == ERROR_SUCCESS);
+	/* No RSA key has an even exponent, 2 included. */
+	RESET(); le32_put(pub + 16, 2); le32_put(priv + 16, 2);
+	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
+	CU_ASSERT(rsa_try(priv, 596, true) == NTE_BAD_DATA);
+	RESET(); le32_put(pub + 16, 0x10000); le32_put(priv + 16, 0xfffffffeu);
+	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
+	CU_ASSERT(rsa_try(priv, 596, true) == NTE_BAD_DATA);
+
+	/* Nor a modulus of zero, of one, an even one, or one shorter than
+	 * the shortest key, 384 bits (little-endian: the lowest byte first,
+	 * at offset 20). */
+	RESET(); memset(pub + 20, 0, 128); memset(priv + 20, 0, 128);
+	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
+	CU_ASSERT(rsa_try(priv, 596, true) == NTE_BAD_DATA);
+	pub[20] = 1; priv[20] = 1;
+	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
+	CU_ASSERT(rsa_try(priv, 596, true) == NTE_BAD_DATA);
+	memset(pub + 20, 0xff, 47); memset(priv + 20, 0xff, 47);
+	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
+	CU_ASSERT(rsa_try(priv, 596, true) == NTE_BAD_DATA);
+	pub[20 + 47] = 1; priv[20 + 47] = 1;
+	CU_ASSERT(rsa_try(pub, 148, false) == ERROR_SUCCESS);
+	CU_ASSERT(rsa_try(priv, 596, true) == ERROR_SUCCESS);
+	RESET(); pub[20] &= 0xfe; priv[20] &= 0xfe;
+	CU_ASSERT(rsa_try(pub, 148, false) == NTE_BAD_DATA);
+	CU_ASSERT(rsa_try(priv, 596, true) == NTE_BAD_DATA);
 
 	/* Magic: PUBLICKEYBLOB needs "RSA1", PRIVATEKEYBLOB "RSA2". */
 	RESET(); memcpy(pub + 8, "RSA2", 4); memcpy(priv + 8, "RSA1", 4);

@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include <CUnit/CUnit.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,6 +552,74 @@ static void test_import_public(void)
 	free(pub);
 }
 
+/* ---- every object of the token, as the module shows it ---- */
+
+/* SoftHSM's own module, the instance p11-kit loaded for capi11: a session
+ * of it sees capi11's session objects too (they are visible to every
+ * session of the application), which pkcs11-tool, another process, never
+ * does. So a failed import that left a session key behind shows here. */
+static CK_FUNCTION_LIST *p11;
+static CK_SESSION_HANDLE p11_session = CK_INVALID_HANDLE;
+
+static void p11_open(void)
+{
+	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
+	CK_C_GetFunctionList get_list;
+	CK_SLOT_ID slots[64];
+	CK_ULONG n = 64, i;
+	CK_TOKEN_INFO info;
+	char padded[32];
+	void *module, *sym;
+	CK_RV rv;
+
+	if (p11_session != CK_INVALID_HANDLE)
+		return;
+	CU_ASSERT_FATAL(strlen(label) <= sizeof padded);
+	memset(padded, ' ', sizeof padded);
+	memcpy(padded, label, strlen(label));
+	module = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
+	sym = module ? dlsym(module, "C_GetFunctionList") : NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sym);
+	memcpy(&get_list, &sym, sizeof get_list);
+	CU_ASSERT_EQUAL_FATAL(get_list(&p11), CKR_OK);
+	/* capi11 initialized it already; never finalized here. */
+	rv = p11->C_Initialize(&init);
+	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
+	CU_ASSERT_EQUAL_FATAL(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	for (i = 0; i < n; i++) {
+		if (p11->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+		    memcmp(info.label, padded, sizeof padded) == 0)
+			break;
+	}
+	CU_ASSERT_FATAL(i < n);
+	CU_ASSERT_EQUAL_FATAL(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL,
+						 &p11_session), CKR_OK);
+	/* Private objects show to a logged-in token only. */
+	rv = p11->C_Login(p11_session, CKU_USER, (CK_UTF8CHAR_PTR)FIXTURE_PIN, strlen(FIXTURE_PIN));
+	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN);
+}
+
+static void p11_close(void)
+{
+	if (p11_session != CK_INVALID_HANDLE)
+		p11->C_CloseSession(p11_session);
+	p11_session = CK_INVALID_HANDLE;
+}
+
+/* How many objects the token holds now, session objects included. */
+static CK_ULONG p11_count(void)
+{
+	CK_OBJECT_HANDLE objs[512];
+	CK_ULONG n = 0;
+
+	p11_open();
+	CU_ASSERT_EQUAL_FATAL(p11->C_FindObjectsInit(p11_session, NULL, 0), CKR_OK);
+	CU_ASSERT_EQUAL(p11->C_FindObjects(p11_session, objs, 512, &n), CKR_OK);
+	CU_ASSERT_EQUAL(p11->C_FindObjectsFinal(p11_session), CKR_OK);
+	CU_ASSERT_FATAL(n < 512);
+	return n;
+}
+
 /* ---- bad blobs ---- */
 
 static void test_import_bad_arguments(void)
@@ -816,6 +885,133 @@ static void test_simple_import(void)
 	free(priv);
 }
 
+/* A SIMPLEBLOB carries the key bytes its ALG_ID takes: the token unwraps
+ * whatever the RSA ciphertext holds (SoftHSM takes an AES key of any
+ * length, reports CKA_VALUE_LEN 0 and hides the value of a sensitive key),
+ * so 16 bytes imported as AES-256 would run as AES-128. Every length but
+ * the algorithm's is NTE_BAD_DATA, exportable or not, and leaves no object
+ * behind. The blobs are made here: CryptEncrypt with the exchange key
+ * gives the byte-reversed PKCS#1 ciphertext that a SIMPLEBLOB carries. */
+static void test_simple_import_lengths(void)
+{
+	static const struct {
+		ALG_ID alg;
+		DWORD len;
+	} algs[] = {
+		{ CALG_AES_128, 16 }, { CALG_AES_192, 24 }, { CALG_AES_256, 32 },
+		{ CALG_3DES, 24 }, { CALG_3DES_112, 16 },
+	};
+	static const DWORD payloads[] = { 0, 1, 5, 8, 15, 16, 17, 20, 24, 31, 32, 33, 40 };
+	HCRYPTPROV h = open_container("simplen");
+	HCRYPTKEY kx, k;
+	BYTE blob[12 + 128];
+	DWORD len, keylen = 0, size = sizeof keylen;
+	CK_ULONG objects;
+	size_t a, p;
+	int exportable;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &kx));
+	objects = p11_count();
+	for (a = 0; a < sizeof algs / sizeof algs[0]; a++) {
+		for (p = 0; p < sizeof payloads / sizeof payloads[0]; p++) {
+			DWORD n = payloads[p];
+
+			blob[0] = SIMPLEBLOB;
+			blob[1] = CUR_BLOB_VERSION;
+			blob[2] = blob[3] = 0;
+			testutil_le32_put(blob + 4, algs[a].alg);
+			testutil_le32_put(blob + 8, CALG_RSA_KEYX);
+			memset(blob + 12, 0x5c, n);
+			len = n;
+			CU_ASSERT_TRUE_FATAL(CryptEncrypt(kx, 0, TRUE, 0, blob + 12, &len, 128));
+			CU_ASSERT_EQUAL_FATAL(len, 128);
+			for (exportable = 0; exportable <= 1; exportable++) {
+				DWORD flags = exportable ? CRYPT_EXPORTABLE : 0;
+
+				if (n != algs[a].len) {
+					k = 0;
+					CHECK_FAILS_WITH(CryptImportKey(h, blob, sizeof blob, kx, flags,
+									&k), NTE_BAD_DATA);
+					CU_ASSERT_EQUAL(k, 0);
+					CU_ASSERT_EQUAL(p11_count(), objects);
+					continue;
+				}
+				SetLastError(SENTINEL);
+				CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, sizeof blob, kx, flags, &k));
+				CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_KEYLEN, (BYTE *)&keylen, &size, 0));
+				CU_ASSERT_EQUAL(keylen, algs[a].alg == CALG_3DES ? 192 : n * 8);
+				CU_ASSERT_TRUE(CryptDestroyKey(k));
+				CU_ASSERT_EQUAL(p11_count(), objects);
+			}
+		}
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(kx));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* PUBLICKEYBLOBs that are no RSA key: a modulus of zero, one, an even one
+ * or one shorter than any key, a public exponent even or below 3. Encryption or a wrap under them
+ * would hide nothing (a modulus of 1 makes every ciphertext 0), so they
+ * are NTE_BAD_DATA at import, before anything reaches the token. */
+static void test_import_public_degenerate(void)
+{
+	HCRYPTPROV h = open_verify();
+	DWORD pub_len;
+	BYTE *pub = testutil_vector_read("rsa512-pub.blob", &pub_len);
+	BYTE *b = malloc(pub_len);
+	HCRYPTKEY k;
+	CK_ULONG objects;
+	size_t i;
+	static const DWORD bad_exps[] = { 2, 4, 0x10000, 0x10002, 0xfffffffe };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(pub_len, 20 + 64);
+	objects = p11_count();
+	/* The vector itself imports. */
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_EQUAL(p11_count(), objects);
+
+	/* Modulus 0. */
+	memcpy(b, pub, pub_len);
+	memset(b + 20, 0, 64);
+	k = 0;
+	CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(k, 0);
+	/* Modulus 1 (little-endian: the first byte is the lowest), and 3,
+	 * shorter than any key. */
+	b[20] = 1;
+	CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	b[20] = 3;
+	CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	/* An even modulus: the vector's with its lowest bit cleared. */
+	memcpy(b, pub, pub_len);
+	b[20] &= 0xfe;
+	CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	/* Even exponents, and 2, the one below 3 that is not 0 or 1. */
+	for (i = 0; i < sizeof bad_exps / sizeof bad_exps[0]; i++) {
+		memcpy(b, pub, pub_len);
+		testutil_le32_put(b + 16, bad_exps[i]);
+		CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	}
+	/* As before: 0 and 1. */
+	testutil_le32_put(b + 16, 0);
+	CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	testutil_le32_put(b + 16, 1);
+	CHECK_FAILS_WITH(CryptImportKey(h, b, pub_len, 0, 0, &k), NTE_BAD_DATA);
+	/* 3 is the smallest exponent there is. */
+	testutil_le32_put(b + 16, 3);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptImportKey(h, b, pub_len, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+
+	CU_ASSERT_EQUAL(p11_count(), objects);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(b);
+	free(pub);
+}
+
 static CU_TestInfo export_tests[] = {
 	{ "PUBLICKEYBLOB of an exchange key", test_export_public },
 	{ "PUBLICKEYBLOB of a signature key", test_export_public_signature },
@@ -834,12 +1030,14 @@ static CU_TestInfo import_tests[] = {
 	{ "PUBLICKEYBLOB import", test_import_public },
 	{ "bad arguments", test_import_bad_arguments },
 	{ "bad blobs", test_import_bad_blobs },
+	{ "degenerate PUBLICKEYBLOBs", test_import_public_degenerate },
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo simple_tests[] = {
 	{ "SIMPLEBLOB export", test_simple_export },
 	{ "SIMPLEBLOB import", test_simple_import },
+	{ "SIMPLEBLOB key length must match aiKeyAlg", test_simple_import_lengths },
 	CU_TEST_INFO_NULL,
 };
 
@@ -862,6 +1060,7 @@ int main(void)
 	label = fixture_token_make("blobkeys");
 	uri = fixture_token_uri(label);
 	rc = cutest_run(suites);
+	p11_close();
 	fixture_cleanup(rc == 0);
 	free(uri);
 	free(label);

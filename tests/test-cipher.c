@@ -358,6 +358,70 @@ static void test_sizes(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Lengths near 2^32 with a small real buffer: a padded length past a
+ * DWORD is NTE_BAD_LEN (rsaenh computes it in 32 bits, wraps to a small
+ * size and writes past the buffer; capi11 refuses), a length that fits is
+ * judged against dwBufLen, and nothing is read or written beyond the
+ * buffer (ASan would see it). */
+static void test_huge_lengths(void)
+{
+	HCRYPTPROV h = open_verify();
+	BYTE key[24], buf[64];
+	HCRYPTKEY aes, des3;
+	DWORD len;
+
+	fill(key, 24, 9);
+	aes = import_key(h, CALG_AES_128, key, 16);
+	des3 = import_key(h, CALG_3DES, key, 24);
+	memset(buf, 0xa5, sizeof buf);
+
+	/* Final: a whole padding block more than a DWORD holds. */
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_LEN);
+	len = 0xfffffff0u;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, 0xffffffffu), NTE_BAD_LEN);
+	len = 0xfffffff0u;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, NULL, &len, 0), NTE_BAD_LEN);
+	len = 0xfffffff8u;
+	CHECK_FAILS_WITH(CryptEncrypt(des3, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_LEN);
+	/* The largest that fits: its size, and ERROR_MORE_DATA for the
+	 * small buffer. */
+	len = 0xffffffefu;
+	CU_ASSERT_TRUE(CryptEncrypt(aes, 0, TRUE, 0, NULL, &len, 0));
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	len = 0xffffffefu;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, sizeof buf), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	/* Not final: the length itself against dwBufLen. */
+	len = 0xfffffff0u;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, FALSE, 0, buf, &len, sizeof buf), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptEncrypt(aes, 0, FALSE, 0, buf, &len, 0xffffffffu), NTE_BAD_DATA);
+	/* Decryption: a partial block is refused before any byte is read. */
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptDecrypt(aes, 0, TRUE, 0, buf, &len), NTE_BAD_DATA);
+	len = 0xffffffffu;
+	CHECK_FAILS_WITH(CryptDecrypt(des3, 0, FALSE, 0, buf, &len), NTE_BAD_DATA);
+	len = 0xfffffff0u;
+	CU_ASSERT_TRUE(CryptDecrypt(aes, 0, TRUE, 0, NULL, &len));
+	CU_ASSERT_EQUAL(len, 0xfffffff0u);
+	CU_ASSERT_EQUAL(buf[0], 0xa5);
+	CU_ASSERT_EQUAL(buf[sizeof buf - 1], 0xa5);
+
+	/* The key still works from KP_IV. */
+	len = 16;
+	CU_ASSERT_TRUE(CryptEncrypt(aes, 0, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_EQUAL(len, 32);
+	CU_ASSERT_TRUE(CryptDecrypt(aes, 0, TRUE, 0, buf, &len));
+	CU_ASSERT_EQUAL(len, 16);
+	CU_ASSERT_EQUAL(buf[0], 0xa5);
+
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptDestroyKey(des3));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* ---- errors ---- */
 
 static void test_errors(void)
@@ -720,6 +784,41 @@ static void test_rsa(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* *pdwDataLen near 2^32 is data too long for the modulus, NTE_BAD_LEN as
+ * in rsaenh's pad_data, however the padding overhead added to it wraps
+ * in 32 bits (2^32 - 11 + 11 is 0). The buffer is small and real: a
+ * length check that wraps reads 4 GiB beyond it (ASan, or a crash). */
+static void test_rsa_huge_length(void)
+{
+	static const DWORD huge[] = {
+		0xffffffffu, 0xfffffff5u, 0xfffffff6u, 0xffffffd6u, 0xffffffe0u, 0x80000000u,
+	};
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k;
+	BYTE buf[256];
+	DWORD len;
+	size_t i;
+	int oaep;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &k));
+	for (oaep = 0; oaep <= 1; oaep++) {
+		for (i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+			memset(buf, 0x41, sizeof buf);
+			len = huge[i];
+			CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, oaep ? CRYPT_OAEP : 0, buf, &len,
+						      sizeof buf), NTE_BAD_LEN);
+			CU_ASSERT_EQUAL(buf[0], 0x41);
+			/* The size query still answers the modulus length. */
+			len = huge[i];
+			CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, oaep ? CRYPT_OAEP : 0, NULL, &len, 0));
+			CU_ASSERT_EQUAL(len, 128);
+		}
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* An RSA pair with public exponent 1, written by pkcs11-tool: openssl
  * makes an ordinary key, and its n, p, q and coefficient are reassembled
  * with e = d = dp = dq = 1. SoftHSM stores it; capi11 must not encrypt
@@ -798,6 +897,7 @@ static CU_TestInfo block_tests[] = {
 	{ "streaming equals one-shot", test_streaming },
 	{ "two keys stream in one context", test_two_streams },
 	{ "size queries and short buffers", test_sizes },
+	{ "lengths near 2^32", test_huge_lengths },
 	{ "errors", test_errors },
 	{ "token failure mid-stream", test_token_failure },
 	{ "CryptDuplicateKey keeps IV and mode", test_duplicate },
@@ -807,6 +907,7 @@ static CU_TestInfo block_tests[] = {
 
 static CU_TestInfo rsa_tests[] = {
 	{ "RSA exchange key, PKCS#1 and OAEP", test_rsa },
+	{ "RSA data length near 2^32", test_rsa_huge_length },
 	{ "RSA key with exponent one", test_rsa_exponent_one },
 	{ "RSA key without its public object", test_rsa_private_only },
 	CU_TEST_INFO_NULL,
