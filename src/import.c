@@ -617,8 +617,8 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
  * asked, never the bytes), else CKA_VALUE_LEN; 0 when it tells neither.
  * SoftHSM hides the value of a sensitive or unextractable key and reports
  * CKA_VALUE_LEN 0 for every key it unwrapped. */
-static CK_RV import_secret_len_locked(struct context *ctx, CK_SESSION_HANDLE session,
-				      CK_OBJECT_HANDLE h, size_t *len)
+static CK_RV import_secret_len(struct context *ctx, CK_SESSION_HANDLE session,
+			       CK_OBJECT_HANDLE h, size_t *len)
 {
 	CK_ULONG value_len = 0;
 	CK_ATTRIBUTE attrs[] = {
@@ -629,8 +629,6 @@ static CK_RV import_secret_len_locked(struct context *ctx, CK_SESSION_HANDLE ses
 
 	*len = 0;
 	rv = token_get_attributes(ctx->tok, session, h, attrs, CAPI11_N_ELEMENTS(attrs));
-	if (session == ctx->session)
-		context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return rv;
 	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
@@ -682,7 +680,7 @@ static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *m
 		token_scratch_close(ctx->tok, s);
 		return error_from_ckr(rv, ERROR_OP_UNWRAP);
 	}
-	rv = import_secret_len_locked(ctx, s, probe, len);
+	rv = import_secret_len(ctx, s, probe, len);
 	drv = token_destroy(ctx->tok, s, probe);
 	token_scratch_close(ctx->tok, s);
 	return error_from_ckr(rv != CKR_OK ? rv : drv, ERROR_OP_GENERIC);
@@ -759,13 +757,11 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		err = error_from_ckr(rv, ERROR_OP_UNWRAP);
 		goto out;
 	}
-	/* A failure here is the token's (a lost session would take the new
-	 * key along), not the blob's. */
-	err = error_from_ckr(import_secret_len_locked(ctx, ctx->session, h, &key_len),
-			     ERROR_OP_GENERIC);
-	if (err == ERROR_SUCCESS && key_len == 0)
-		err = import_simple_probe_len_locked(ctx, &mech, pub->obj->priv, ct,
-						     simple.ciphertext.len, &type, &key_len);
+	/* Every key arriving wrapped is sensitive (key_template_protect_locked),
+	 * so the token hides its value, and SoftHSM reports CKA_VALUE_LEN 0
+	 * for what it unwrapped: the probe tells the length. */
+	err = import_simple_probe_len_locked(ctx, &mech, pub->obj->priv, ct, simple.ciphertext.len,
+					     &type, &key_len);
 	if (err == ERROR_SUCCESS && (key_len < min || key_len > max))
 		err = NTE_BAD_DATA;
 	if (err == ERROR_SUCCESS)
