@@ -48,7 +48,8 @@ TEST_PROGS = \
 	tests/test-fork \
 	tests/test-secrets \
 	tests/test-enum \
-	tests/test-caps
+	tests/test-caps \
+	tests/test-container
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
 
@@ -74,6 +75,7 @@ tests_test_fork_SOURCES = tests/test-fork.c
 tests_test_secrets_SOURCES = tests/test-secrets.c
 tests_test_enum_SOURCES = tests/test-enum.c
 tests_test_caps_SOURCES = tests/test-caps.c
+tests_test_container_SOURCES = tests/test-container.c
 
 # Every test program shares the same flags.
 tests_test_constants_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -98,6 +100,7 @@ tests_test_fork_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_secrets_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_enum_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_caps_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_container_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)
 
