@@ -436,6 +436,9 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 		 * old public key is tidying: the new pair is the container's. */
 		CK_RV rv = token_destroy(ctx->tok, ctx->session, plan->old.priv);
 
+		/* Destroyed meanwhile by another context: gone is what is asked. */
+		if (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
+			rv = CKR_OK;
 		if (rv != CKR_OK) {
 			context_note_rv_locked(ctx, rv);
 			keyobj_unref_locked(ctx, (*out)->obj);
