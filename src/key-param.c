@@ -2,10 +2,11 @@
  * Microsoft's providers as rsaenh reproduces them (its tests run on
  * Windows): lengths in bits, PKCS5_PADDING only, CRYPT_EXPORT that can be
  * neither added nor taken away. KP_CERTIFICATE reads and writes the
- * token's certificate that shares the key's CKA_ID. */
+ * container's certificate that shares the key's CKA_ID. */
 #include "config.h"
 #include "key.h"
 #include "cert.h"
+#include "container-lock.h"
 #include "errors.h"
 #include "util.h"
 
@@ -110,6 +111,7 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE *old = NULL, cert = CK_INVALID_HANDLE;
 	CK_ULONG n_old = 0, id_len = 0, i, n;
+	struct container_lock lock = { -1 };
 	struct cert_der parts;
 	void *id = NULL;
 	DWORD err;
@@ -121,7 +123,11 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 		return NTE_PERM;
 	if (!cert_der_parse(der, CERT_DER_MAX, &parts))
 		return NTE_BAD_DATA;
+	/* Replacing the container's certificate is a change of the container
+	 * (container-lock.h), locked after the login. */
 	err = context_login_locked(ctx, true);
+	if (err == ERROR_SUCCESS)
+		err = container_lock_take(ctx->tok, ctx->container, &lock);
 	if (err != ERROR_SUCCESS)
 		return err;
 	rv = key_param_read_id(key, &id, &id_len);
@@ -157,6 +163,7 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 		token_destroy(ctx->tok, ctx->session, old[i]);
 	err = ERROR_SUCCESS;
 out:
+	container_lock_release(&lock);
 	capi11_free(old);
 	capi11_free(id);
 	return err;

@@ -4,6 +4,7 @@
 #include "key.h"
 #include "alg.h"
 #include "container.h"
+#include "container-lock.h"
 #include "errors.h"
 #include "util.h"
 
@@ -458,29 +459,45 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
 	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
 	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct container_lock lock = { -1 };
 	struct key_pair_plan plan;
 	CK_ULONG bits = 0;
 	DWORD err;
 	CK_RV rv;
 
 	err = key_rsa_bits(ctx, flags, &bits);
-	if (err == ERROR_SUCCESS)
-		err = key_pair_begin_locked(ctx, spec, (flags & CRYPT_EXPORTABLE) != 0, &plan);
 	if (err != ERROR_SUCCESS)
 		return err;
+	/* Finding the pair to replace and replacing it is one change of the
+	 * container, serialised across processes (container-lock.h); the
+	 * login, which may prompt, comes first. */
+	if (!ctx->verify) {
+		err = context_login_locked(ctx, true);
+		if (err == ERROR_SUCCESS)
+			err = container_lock_take(ctx->tok, ctx->container, &lock);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
+	err = key_pair_begin_locked(ctx, spec, (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		goto out;
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS_BITS, &bits, sizeof bits };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
 	rv = token_generate_key_pair(ctx->tok, ctx->session, CKM_RSA_PKCS_KEY_PAIR_GEN,
 				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
 	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_GENKEY);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_GENKEY);
+		goto out;
+	}
 	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
 	if (err != ERROR_SUCCESS) {
 		/* A failed CryptGenKey leaves nothing behind on the token. */
 		token_destroy(ctx->tok, ctx->session, priv);
 		token_destroy(ctx->tok, ctx->session, pub);
 	}
+out:
+	container_lock_release(&lock);
 	return err;
 }
 
