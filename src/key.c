@@ -644,7 +644,10 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 	return NTE_BAD_ALGID;
 }
 
-DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
+/* One attempt of CryptGetUserKey; *rv is the token's answer when one
+ * failed the attempt. */
+static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key **out,
+				     CK_RV *rv_out)
 {
 	struct container_key found;
 	struct keyobj *obj;
@@ -667,6 +670,7 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 		if (err != ERROR_SUCCESS)
 			return err;
 		rv = container_find_key(ctx->tok, ctx->session, ctx->container, spec, &found);
+		*rv_out = rv;
 		context_note_rv_locked(ctx, rv);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -682,6 +686,7 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 	key->algid = spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
 	key->spec = spec;
 	rv = key_read_rsa_locked(key);
+	*rv_out = rv;
 	if (rv != CKR_OK) {
 		context_note_rv_locked(ctx, rv);
 		key_discard(key);
@@ -690,6 +695,23 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 	}
 	*out = key;
 	return ERROR_SUCCESS;
+}
+
+DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
+{
+	unsigned attempt;
+	DWORD err;
+	CK_RV rv;
+
+	/* Another context or process may replace the pair between the search
+	 * and the reads that follow it: the key found is then gone, and the
+	 * container's new one is looked for again. */
+	for (attempt = 0;; attempt++) {
+		rv = CKR_OK;
+		err = key_get_user_try_locked(ctx, spec, out, &rv);
+		if ((rv != CKR_OBJECT_HANDLE_INVALID && rv != CKR_KEY_HANDLE_INVALID) || attempt == 2)
+			return err;
+	}
 }
 
 DWORD key_duplicate_locked(struct key *key, struct key **out)
