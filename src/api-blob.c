@@ -1,5 +1,6 @@
 /* Entry points for key blobs: argument checks, handle lookup, last error. */
 #include "config.h"
+#include "container-lock.h"
 #include "context.h"
 #include "export.h"
 #include "import.h"
@@ -34,11 +35,33 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD d
 	return api_finish(__func__, err);
 }
 
+/* A private key blob goes into the container's slot, replacing its pair:
+ * a change of the container, serialised across processes
+ * (container-lock.h). The lock is never held across a PIN prompt: it is
+ * taken when the token is logged in after trying the PIN the context
+ * already has; an import that must prompt runs as before, unlocked. */
+static DWORD import_lock_locked(struct context *ctx, const BYTE *data,
+				struct container_lock *lock)
+{
+	DWORD err;
+
+	lock->fd = -1;
+	if (ctx->verify || (data[0] != PRIVATEKEYBLOB && data[0] != OPAQUEKEYBLOB))
+		return ERROR_SUCCESS;
+	err = context_login_locked(ctx, false);
+	if (err == NTE_SILENT_CONTEXT)
+		return ERROR_SUCCESS;
+	if (err != ERROR_SUCCESS)
+		return err;
+	return container_lock_take(ctx->tok, ctx->container, lock);
+}
+
 BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen, HCRYPTKEY hPubKey,
 		    DWORD dwFlags, HCRYPTKEY *phKey)
 {
 	struct context *ctx;
 	struct key *pub = NULL, *key = NULL;
+	struct container_lock lock = { -1 };
 	DWORD err;
 
 	if (pbData == NULL || dwDataLen == 0 || phKey == NULL)
@@ -48,8 +71,9 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen, HCRYP
 		return api_finish(__func__, err);
 	if (hPubKey != 0 && (pub = key_lookup(hPubKey)) == NULL)
 		err = ERROR_INVALID_PARAMETER;
-	else
+	else if ((err = import_lock_locked(ctx, pbData, &lock)) == ERROR_SUCCESS)
 		err = import_key_locked(ctx, pbData, dwDataLen, pub, dwFlags, &key);
+	container_lock_release(&lock);
 	if (err == ERROR_SUCCESS)
 		err = key_register_locked(key, phKey);
 	context_put_locked(ctx);

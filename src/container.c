@@ -2,6 +2,7 @@
  * one up. All PKCS#11 work goes through the token layer. */
 #include "config.h"
 #include "container.h"
+#include "trace.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -272,11 +273,240 @@ CK_RV container_list(struct token *tok, CK_SESSION_HANDLE s, char ***out, size_t
 	return CKR_OK;
 }
 
+/* Leading zero bytes carry no value: a number read from one object and
+ * the same number read from another may differ in them. */
+static void number_trim(const unsigned char **p, CK_ULONG *len)
+{
+	while (*len > 0 && **p == 0) {
+		(*p)++;
+		(*len)--;
+	}
+}
+
+static bool numbers_equal(const void *a, CK_ULONG a_len, const void *b, CK_ULONG b_len)
+{
+	const unsigned char *x = a, *y = b;
+
+	number_trim(&x, &a_len);
+	number_trim(&y, &b_len);
+	return a_len == b_len && (a_len == 0 || memcmp(x, y, a_len) == 0);
+}
+
+/* The public numbers of an RSA key object, capi11_malloc'd; an exponent
+ * the token does not report is left NULL. */
+struct rsa_numbers {
+	void *modulus;
+	CK_ULONG modulus_len;
+	void *exponent;
+	CK_ULONG exponent_len;
+};
+
+static void rsa_numbers_clear(struct rsa_numbers *n)
+{
+	capi11_free(n->modulus);
+	capi11_free(n->exponent);
+	memset(n, 0, sizeof *n);
+}
+
+static CK_RV rsa_numbers_read(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+			      struct rsa_numbers *n)
+{
+	CK_RV rv;
+
+	memset(n, 0, sizeof *n);
+	rv = token_get_attribute_alloc(tok, s, obj, CKA_MODULUS, &n->modulus, &n->modulus_len);
+	if (rv != CKR_OK)
+		return rv;
+	rv = token_get_attribute_alloc(tok, s, obj, CKA_PUBLIC_EXPONENT, &n->exponent,
+				       &n->exponent_len);
+	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+		n->exponent = NULL;
+		n->exponent_len = 0;
+		rv = CKR_OK;
+	}
+	if (rv != CKR_OK)
+		rsa_numbers_clear(n);
+	return rv;
+}
+
+/* Whether a public key object carries the private key's numbers. The
+ * modulus must be there and equal; the exponent too, unless the private
+ * key does not tell its own (PKCS#11 makes it optional there): then the
+ * modulus alone, which nobody without the private key can pair with
+ * another private exponent, decides. */
+static bool rsa_numbers_match(const struct rsa_numbers *priv, const struct rsa_numbers *pub)
+{
+	if (priv->modulus_len == 0 || pub->modulus_len == 0 ||
+	    !numbers_equal(priv->modulus, priv->modulus_len, pub->modulus, pub->modulus_len))
+		return false;
+	if (priv->exponent == NULL || priv->exponent_len == 0)
+		return true;
+	return pub->exponent != NULL &&
+	       numbers_equal(priv->exponent, priv->exponent_len, pub->exponent, pub->exponent_len);
+}
+
+/* Whether an object labelled label (label_len 0: no label) with this ID
+ * is part of the container: labelled with its name, or unlabelled with an
+ * ID whose hex is the name. name NULL stands for the unlabelled objects
+ * that belong to no container. */
+static bool object_in_container(const char *name, const void *label, CK_ULONG label_len,
+				const void *id, CK_ULONG id_len)
+{
+	unsigned char want[64];
+	size_t want_len;
+
+	if (label_len > 0)
+		return name != NULL && label_len == strlen(name) && memcmp(label, name, label_len) == 0;
+	if (name == NULL)
+		return true;
+	return name_as_id(name, want, &want_len) && want_len == id_len &&
+	       memcmp(want, id, id_len) == 0;
+}
+
+CK_RV container_find_with_id(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+			     CK_OBJECT_CLASS cls, const void *id, CK_ULONG id_len,
+			     CK_OBJECT_HANDLE **objs, CK_ULONG *count)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_ID, (void *)id, id_len },
+	};
+	CK_OBJECT_HANDLE *found = NULL;
+	CK_ULONG n = 0, kept = 0, i;
+	CK_RV rv;
+
+	*objs = NULL;
+	*count = 0;
+	rv = token_find(tok, s, tmpl, CAPI11_N_ELEMENTS(tmpl), &found, &n);
+	for (i = 0; rv == CKR_OK && i < n; i++) {
+		void *label = NULL;
+		CK_ULONG label_len = 0;
+
+		rv = token_get_attribute_alloc(tok, s, found[i], CKA_LABEL, &label, &label_len);
+		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+			label_len = 0;
+			rv = CKR_OK;
+		} else if (rv == CKR_OBJECT_HANDLE_INVALID) {
+			rv = CKR_OK;           /* destroyed since the search */
+			continue;
+		}
+		if (rv == CKR_OK && object_in_container(name, label, label_len, id, id_len))
+			found[kept++] = found[i];
+		capi11_free(label);
+	}
+	if (rv != CKR_OK) {
+		capi11_free(found);
+		return rv;
+	}
+	*objs = found;
+	*count = kept;
+	return CKR_OK;
+}
+
+/* A private key of the spec asked for, as container_find_key weighs it. */
+struct candidate {
+	CK_OBJECT_HANDLE h;
+	bool protected_by_pin;         /* CKA_PRIVATE */
+	void *id;                      /* capi11_malloc'd, NULL: none */
+	CK_ULONG id_len;
+};
+
+/* Several private keys of one spec in a container (two writers that raced
+ * before capi11 locked container changes, or another tool) are told apart
+ * by an order that does not depend on how the token lists its objects:
+ * keys the token guards with the PIN (CKA_PRIVATE) first, because anybody
+ * may add a public object without it; then the lowest CKA_ID, bytewise, a
+ * shorter ID before the longer ones it starts; then the lowest handle. */
+static int candidate_compare(const struct candidate *a, const struct candidate *b)
+{
+	CK_ULONG n = a->id_len < b->id_len ? a->id_len : b->id_len;
+	int c;
+
+	if (a->protected_by_pin != b->protected_by_pin)
+		return a->protected_by_pin ? -1 : 1;
+	c = n > 0 ? memcmp(a->id, b->id, n) : 0;
+	if (c != 0)
+		return c;
+	if (a->id_len != b->id_len)
+		return a->id_len < b->id_len ? -1 : 1;
+	return a->h < b->h ? -1 : a->h > b->h ? 1 : 0;
+}
+
+/* An object's CKA_ID; one the token hides or lacks is no ID (NULL). */
+static CK_RV object_id_read(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+			    void **id, CK_ULONG *id_len)
+{
+	CK_RV rv = token_get_attribute_alloc(tok, s, obj, CKA_ID, id, id_len);
+
+	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
+	    (rv == CKR_OK && *id_len == 0)) {
+		if (rv == CKR_OK)
+			capi11_free(*id);
+		*id = NULL;
+		*id_len = 0;
+		rv = CKR_OK;
+	}
+	return rv;
+}
+
+static void trace_pick(const char *name, DWORD spec, CK_ULONG n, const struct candidate *best)
+{
+	char hex[2 * 32 + 4];
+	CK_ULONG i, shown = best->id_len < 32 ? best->id_len : 32;
+
+	for (i = 0; i < shown; i++)
+		snprintf(hex + 2 * i, 3, "%02x", ((const unsigned char *)best->id)[i]);
+	strcpy(hex + 2 * shown, best->id_len > shown ? "..." : "");
+	trace_message("container \"%s\" holds %lu private keys of spec %lu; using CKA_ID %s "
+		      "(PIN-protected first, then the lowest CKA_ID)", name, (unsigned long)n,
+		      (unsigned long)spec, shown > 0 ? hex : "(none)");
+}
+
+/* The public half: an RSA public key of the same container with the
+ * private key's CKA_ID and its numbers. Anyone may add public objects to
+ * a token without the PIN, so neither the ID nor the label proves
+ * anything: an object that does not carry the private key's modulus and
+ * exponent is ignored, and without one the pair is the private key alone
+ * (its public numbers serve exports and encryption). */
+static CK_RV container_find_public(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+				   const struct candidate *priv, CK_OBJECT_HANDLE *out)
+{
+	struct rsa_numbers want, have;
+	CK_OBJECT_HANDLE *pubs = NULL;
+	CK_ULONG n_pub = 0, i;
+	CK_RV rv;
+
+	*out = CK_INVALID_HANDLE;
+	rv = rsa_numbers_read(tok, s, priv->h, &want);
+	if (rv != CKR_OK)
+		return rv;
+	rv = container_find_with_id(tok, s, name, CKO_PUBLIC_KEY, priv->id, priv->id_len, &pubs,
+				    &n_pub);
+	for (i = 0; rv == CKR_OK && i < n_pub && *out == CK_INVALID_HANDLE; i++) {
+		rv = rsa_numbers_read(tok, s, pubs[i], &have);
+		if (rv == CKR_OK && rsa_numbers_match(&want, &have))
+			*out = pubs[i];
+		rsa_numbers_clear(&have);
+		/* Not an RSA key, or destroyed since the search: not the half. */
+		if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
+		    rv == CKR_OBJECT_HANDLE_INVALID)
+			rv = CKR_OK;
+	}
+	if (rv == CKR_OK && n_pub > 0 && *out == CK_INVALID_HANDLE)
+		trace_message("container \"%s\": %lu public key object(s) with the key's CKA_ID "
+			      "do not carry its modulus and exponent; ignored", name,
+			      (unsigned long)n_pub);
+	rsa_numbers_clear(&want);
+	capi11_free(pubs);
+	return rv;
+}
+
 CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *name, DWORD spec,
 			 struct container_key *key)
 {
-	CK_OBJECT_HANDLE *privs = NULL, *pubs = NULL;
-	CK_ULONG n_priv = 0, n_pub = 0, i;
+	struct candidate best = { CK_INVALID_HANDLE, false, NULL, 0 };
+	CK_OBJECT_HANDLE *privs = NULL;
+	CK_ULONG n_priv = 0, n_spec = 0, i;
 	CK_RV rv;
 
 	key->priv = CK_INVALID_HANDLE;
@@ -286,56 +516,54 @@ CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *nam
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < n_priv; i++) {
-		CK_BBOOL decrypt = CK_FALSE, unwrap = CK_FALSE;
+		CK_BBOOL decrypt = CK_FALSE, unwrap = CK_FALSE, pin_only = CK_FALSE;
 		CK_KEY_TYPE type = (CK_KEY_TYPE)-1;
 		CK_ATTRIBUTE attrs[] = {
 			{ CKA_DECRYPT, &decrypt, sizeof decrypt },
 			{ CKA_UNWRAP, &unwrap, sizeof unwrap },
 			{ CKA_KEY_TYPE, &type, sizeof type },
+			{ CKA_PRIVATE, &pin_only, sizeof pin_only },
 		};
+		struct candidate c = { privs[i], false, NULL, 0 };
 		DWORD found_spec;
 
 		rv = token_get_attributes(tok, s, privs[i], attrs, CAPI11_N_ELEMENTS(attrs));
+		if (rv == CKR_OK)
+			rv = object_id_read(tok, s, privs[i], &c.id, &c.id_len);
+		/* Destroyed since the search (another context replaced it). */
+		if (rv == CKR_OBJECT_HANDLE_INVALID) {
+			rv = CKR_OK;
+			continue;
+		}
 		if (rv != CKR_OK)
 			goto out;
 		/* One rule for capi11's own keys and everybody else's. */
 		found_spec = (decrypt == CK_TRUE || unwrap == CK_TRUE) ? AT_KEYEXCHANGE : AT_SIGNATURE;
-		if (found_spec != spec || type != CKK_RSA)
+		c.protected_by_pin = pin_only == CK_TRUE;
+		if (found_spec != spec || type != CKK_RSA) {
+			capi11_free(c.id);
 			continue;
-		key->priv = privs[i];
-		key->type = type;
-		break;
+		}
+		n_spec++;
+		if (best.h == CK_INVALID_HANDLE || candidate_compare(&c, &best) < 0) {
+			capi11_free(best.id);
+			best = c;
+		} else {
+			capi11_free(c.id);
+		}
 	}
-	if (key->priv == CK_INVALID_HANDLE)
+	if (best.h == CK_INVALID_HANDLE)
 		goto out;
-
-	/* The public half shares the private key's CKA_ID. */
-	{
-		void *id = NULL;
-		CK_ULONG id_len = 0;
-		CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
-		CK_ATTRIBUTE tmpl[] = {
-			{ CKA_CLASS, &cls, sizeof cls },
-			{ CKA_ID, NULL, 0 },
-		};
-
-		/* A key whose ID the token hides has no public half to find; any
-		 * other failure is the caller's, or the half would be missed. */
-		rv = token_get_attribute_alloc(tok, s, key->priv, CKA_ID, &id, &id_len);
-		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID)
-			rv = CKR_OK;
-		if (rv != CKR_OK || id == NULL)
-			goto out;
-		tmpl[1].pValue = id;
-		tmpl[1].ulValueLen = id_len;
-		rv = token_find(tok, s, tmpl, 2, &pubs, &n_pub);
-		capi11_free(id);
-		if (rv == CKR_OK && n_pub > 0)
-			key->pub = pubs[0];
-	}
+	if (n_spec > 1)
+		trace_pick(name, spec, n_spec, &best);
+	key->priv = best.h;
+	key->type = CKK_RSA;
+	/* A key without an ID has no public half to tell apart. */
+	if (best.id != NULL)
+		rv = container_find_public(tok, s, name, &best, &key->pub);
 out:
+	capi11_free(best.id);
 	capi11_free(privs);
-	capi11_free(pubs);
 	return rv;
 }
 

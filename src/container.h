@@ -14,8 +14,8 @@
  * that also travels through PP_ENUMCONTAINERS: keep it bounded. */
 #define CONTAINER_NAME_MAX 255
 
-/* A key pair found in a container. priv or pub may be CK_INVALID_HANDLE
- * (a public key alone, a private key whose public half is elsewhere). */
+/* A key pair found in a container. pub may be CK_INVALID_HANDLE: a
+ * private key without a public object that carries its numbers. */
 struct container_key {
 	CK_OBJECT_HANDLE priv;
 	CK_OBJECT_HANDLE pub;
@@ -34,10 +34,24 @@ CK_RV container_delete(struct token *tok, CK_SESSION_HANDLE s, const char *name,
 CK_RV container_list(struct token *tok, CK_SESSION_HANDLE s, char ***names, size_t *n);
 void container_list_free(char **names, size_t n);
 
+/* Objects of class cls with this CKA_ID that belong to the container
+ * (labelled with its name, or unlabelled with an ID whose hex is the
+ * name; name NULL: unlabelled objects). Every lookup of a key's companion
+ * objects (public key, certificate) goes through here: an object with the
+ * same ID elsewhere on the token is another container's, or planted.
+ * A capi11_malloc'd array. */
+CK_RV container_find_with_id(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+			     CK_OBJECT_CLASS cls, const void *id, CK_ULONG id_len,
+			     CK_OBJECT_HANDLE **objs, CK_ULONG *count);
+
 /* The container's key of that spec (AT_KEYEXCHANGE or AT_SIGNATURE):
  * a private key that may decrypt or unwrap is the exchange key, any other
  * the signature key (SPEC section 3), so keys made by other tools are
- * classified by the same rule. CKR_OK with both handles invalid: no key. */
+ * classified by the same rule. Several of one spec: the PIN-protected
+ * (CKA_PRIVATE) one first, then the lowest CKA_ID bytewise, then the
+ * lowest handle; traced. The public half is the container's public key
+ * with the private key's CKA_ID, modulus and exponent, else
+ * CK_INVALID_HANDLE. CKR_OK with both handles invalid: no key. */
 CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *name, DWORD spec,
 			 struct container_key *key);
 

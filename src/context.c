@@ -3,6 +3,7 @@
 #include "config.h"
 #include "context.h"
 #include "container.h"
+#include "container-lock.h"
 #include "errors.h"
 #include "key.h"
 #include "pin.h"
@@ -426,16 +427,22 @@ DWORD context_set_pin_locked(struct context *ctx, const char *pin)
 /* Opens, creates or deletes the container, per the acquire flags. */
 static DWORD context_open_container_locked(struct context *ctx, DWORD flags, bool *deleted)
 {
+	struct container_lock lock = { -1 };
 	bool exists = false;
 	DWORD err;
 	CK_RV rv;
 
-	/* Deleting destroys private objects: it needs the login first. */
+	/* Deleting destroys private objects: it needs the login first, and
+	 * then the container's lock (container-lock.h), never held across a
+	 * PIN prompt. */
 	if (flags & CRYPT_DELETEKEYSET) {
 		err = context_login_locked(ctx, true);
+		if (err == ERROR_SUCCESS)
+			err = container_lock_take(ctx->tok, ctx->container, &lock);
 		if (err != ERROR_SUCCESS)
 			return err;
 		rv = container_delete(ctx->tok, ctx->session, ctx->container, &exists);
+		container_lock_release(&lock);
 		context_note_rv_locked(ctx, rv);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -464,8 +471,18 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 	if (flags & CRYPT_NEWKEYSET) {
 		if (exists)
 			return NTE_EXISTS;
-		rv = container_create(ctx->tok, ctx->session, ctx->container);
+		/* Asked again under the lock: another process may have made it
+		 * since, and two markers would make one container twice. */
+		err = container_lock_take(ctx->tok, ctx->container, &lock);
+		if (err != ERROR_SUCCESS)
+			return err;
+		rv = container_exists(ctx->tok, ctx->session, ctx->container, &exists);
+		if (rv == CKR_OK && !exists)
+			rv = container_create(ctx->tok, ctx->session, ctx->container);
+		container_lock_release(&lock);
 		context_note_rv_locked(ctx, rv);
+		if (rv == CKR_OK && exists)
+			return NTE_EXISTS;
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
 	return exists ? ERROR_SUCCESS : NTE_BAD_KEYSET;

@@ -2,10 +2,11 @@
  * Microsoft's providers as rsaenh reproduces them (its tests run on
  * Windows): lengths in bits, PKCS5_PADDING only, CRYPT_EXPORT that can be
  * neither added nor taken away. KP_CERTIFICATE reads and writes the
- * token's certificate that shares the key's CKA_ID. */
+ * container's certificate that shares the key's CKA_ID. */
 #include "config.h"
 #include "key.h"
 #include "cert.h"
+#include "container-lock.h"
 #include "errors.h"
 #include "util.h"
 
@@ -32,23 +33,39 @@ static CK_RV key_param_read_id(struct key *key, void **id, CK_ULONG *id_len)
 	return rv;
 }
 
-/* The X.509 certificates whose CKA_ID is id: a capi11_malloc'd array. */
-static CK_RV cert_find(struct token *tok, CK_SESSION_HANDLE s, const void *id, size_t id_len,
-		       CK_OBJECT_HANDLE **objs, CK_ULONG *count)
+/* The X.509 certificates of the key's container whose CKA_ID is id: a
+ * capi11_malloc'd array. Only the container's own: two containers may
+ * hold keys of one ID (pkcs11-tool pairs with different labels), and
+ * setting one's certificate must leave the other's alone. */
+static CK_RV cert_find(struct key *key, const void *id, size_t id_len, CK_OBJECT_HANDLE **objs,
+		       CK_ULONG *count)
 {
-	static const CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	static const CK_CERTIFICATE_TYPE x509 = CKC_X_509;
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, (void *)&cls, sizeof cls },
-		{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof x509 },
-		{ CKA_ID, (void *)id, id_len },
-	};
+	struct context *ctx = key->ctx;
+	CK_OBJECT_HANDLE *found = NULL;
+	CK_ULONG n = 0, kept = 0, i;
+	CK_RV rv;
 
-	return token_find(tok, s, tmpl, CAPI11_N_ELEMENTS(tmpl), objs, count);
+	rv = container_find_with_id(ctx->tok, ctx->session, ctx->container, CKO_CERTIFICATE, id,
+				    id_len, &found, &n);
+	for (i = 0; rv == CKR_OK && i < n; i++) {
+		CK_CERTIFICATE_TYPE type = (CK_CERTIFICATE_TYPE)-1;
+		CK_ATTRIBUTE attr = { CKA_CERTIFICATE_TYPE, &type, sizeof type };
+
+		rv = token_get_attributes(ctx->tok, ctx->session, found[i], &attr, 1);
+		if (rv == CKR_OK && attr.ulValueLen == sizeof type && type == CKC_X_509)
+			found[kept++] = found[i];
+	}
+	if (rv != CKR_OK) {
+		capi11_free(found);
+		return rv;
+	}
+	*objs = found;
+	*count = kept;
+	return CKR_OK;
 }
 
-/* KP_CERTIFICATE: the DER value of the X.509 certificate with the key's
- * CKA_ID. Smart card providers answer SCARD_E_NO_SUCH_CERTIFICATE when the
+/* KP_CERTIFICATE: the DER value of the container's X.509 certificate
+ * with the key's CKA_ID. Smart card providers answer SCARD_E_NO_SUCH_CERTIFICATE when the
  * card holds none; a session key never has one. */
 static DWORD key_param_get_certificate(struct key *key, BYTE *data, DWORD *len)
 {
@@ -64,7 +81,7 @@ static DWORD key_param_get_certificate(struct key *key, BYTE *data, DWORD *len)
 		return NTE_BAD_TYPE;
 	rv = key_param_read_id(key, &id, &id_len);
 	if (rv == CKR_OK && id_len > 0)
-		rv = cert_find(ctx->tok, ctx->session, id, id_len, &objs, &n);
+		rv = cert_find(key, id, id_len, &objs, &n);
 	if (rv == CKR_OK && n > 0)
 		rv = token_get_attribute_alloc(ctx->tok, ctx->session, objs[0], CKA_VALUE, &value,
 					       &value_len);
@@ -94,6 +111,7 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE *old = NULL, cert = CK_INVALID_HANDLE;
 	CK_ULONG n_old = 0, id_len = 0, i, n;
+	struct container_lock lock = { -1 };
 	struct cert_der parts;
 	void *id = NULL;
 	DWORD err;
@@ -105,7 +123,11 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 		return NTE_PERM;
 	if (!cert_der_parse(der, CERT_DER_MAX, &parts))
 		return NTE_BAD_DATA;
+	/* Replacing the container's certificate is a change of the container
+	 * (container-lock.h), locked after the login. */
 	err = context_login_locked(ctx, true);
+	if (err == ERROR_SUCCESS)
+		err = container_lock_take(ctx->tok, ctx->container, &lock);
 	if (err != ERROR_SUCCESS)
 		return err;
 	rv = key_param_read_id(key, &id, &id_len);
@@ -114,7 +136,7 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 		goto out;
 	}
 	if (rv == CKR_OK)
-		rv = cert_find(ctx->tok, ctx->session, id, id_len, &old, &n_old);
+		rv = cert_find(key, id, id_len, &old, &n_old);
 	if (rv == CKR_OK) {
 		CK_ATTRIBUTE tmpl[] = {
 			{ CKA_CLASS, (void *)&cls, sizeof cls },
@@ -141,6 +163,7 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 		token_destroy(ctx->tok, ctx->session, old[i]);
 	err = ERROR_SUCCESS;
 out:
+	container_lock_release(&lock);
 	capi11_free(old);
 	capi11_free(id);
 	return err;

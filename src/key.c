@@ -4,6 +4,7 @@
 #include "key.h"
 #include "alg.h"
 #include "container.h"
+#include "container-lock.h"
 #include "errors.h"
 #include "trust.h"
 #include "util.h"
@@ -460,6 +461,9 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 		 * old public key is tidying: the new pair is the container's. */
 		CK_RV rv = token_destroy(ctx->tok, ctx->session, plan->old.priv);
 
+		/* Destroyed meanwhile by another context: gone is what is asked. */
+		if (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
+			rv = CKR_OK;
 		if (rv != CKR_OK) {
 			context_note_rv_locked(ctx, rv);
 			keyobj_unref_locked(ctx, (*out)->obj);
@@ -479,29 +483,45 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
 	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
 	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct container_lock lock = { -1 };
 	struct key_pair_plan plan;
 	CK_ULONG bits = 0;
 	DWORD err;
 	CK_RV rv;
 
 	err = key_rsa_bits(ctx, flags, &bits);
-	if (err == ERROR_SUCCESS)
-		err = key_pair_begin_locked(ctx, spec, (flags & CRYPT_EXPORTABLE) != 0, &plan);
 	if (err != ERROR_SUCCESS)
 		return err;
+	/* Finding the pair to replace and replacing it is one change of the
+	 * container, serialised across processes (container-lock.h); the
+	 * login, which may prompt, comes first. */
+	if (!ctx->verify) {
+		err = context_login_locked(ctx, true);
+		if (err == ERROR_SUCCESS)
+			err = container_lock_take(ctx->tok, ctx->container, &lock);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
+	err = key_pair_begin_locked(ctx, spec, (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		goto out;
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS_BITS, &bits, sizeof bits };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
 	rv = token_generate_key_pair(ctx->tok, ctx->session, CKM_RSA_PKCS_KEY_PAIR_GEN,
 				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
 	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_GENKEY);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_GENKEY);
+		goto out;
+	}
 	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
 	if (err != ERROR_SUCCESS) {
 		/* A failed CryptGenKey leaves nothing behind on the token. */
 		token_destroy(ctx->tok, ctx->session, priv);
 		token_destroy(ctx->tok, ctx->session, pub);
 	}
+out:
+	container_lock_release(&lock);
 	return err;
 }
 
@@ -651,7 +671,10 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 	return NTE_BAD_ALGID;
 }
 
-DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
+/* One attempt of CryptGetUserKey; *rv is the token's answer when one
+ * failed the attempt. */
+static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key **out,
+				     CK_RV *rv_out)
 {
 	struct container_key found;
 	struct keyobj *obj;
@@ -676,6 +699,7 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 		if (err != ERROR_SUCCESS)
 			return err;
 		rv = container_find_key(ctx->tok, ctx->session, ctx->container, spec, &found);
+		*rv_out = rv;
 		context_note_rv_locked(ctx, rv);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -691,6 +715,7 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 	key->algid = spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
 	key->spec = spec;
 	rv = key_read_rsa_locked(key);
+	*rv_out = rv;
 	if (rv != CKR_OK) {
 		context_note_rv_locked(ctx, rv);
 		key_discard(key);
@@ -699,6 +724,23 @@ DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
 	}
 	*out = key;
 	return ERROR_SUCCESS;
+}
+
+DWORD key_get_user_locked(struct context *ctx, DWORD spec, struct key **out)
+{
+	unsigned attempt;
+	DWORD err;
+	CK_RV rv;
+
+	/* Another context or process may replace the pair between the search
+	 * and the reads that follow it: the key found is then gone, and the
+	 * container's new one is looked for again. */
+	for (attempt = 0;; attempt++) {
+		rv = CKR_OK;
+		err = key_get_user_try_locked(ctx, spec, out, &rv);
+		if ((rv != CKR_OBJECT_HANDLE_INVALID && rv != CKR_KEY_HANDLE_INVALID) || attempt == 2)
+			return err;
+	}
 }
 
 DWORD key_duplicate_locked(struct key *key, struct key **out)

@@ -17,8 +17,10 @@ libcapi11_core_la_SOURCES = \
 	src/alg.c src/alg.h \
 	src/blob.c src/blob.h \
 	src/handle.c src/handle.h \
+	src/objguard.c src/objguard.h \
 	src/token.c src/token.h \
 	src/container.c src/container.h \
+	src/container-lock.c src/container-lock.h \
 	src/context.c src/context.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "token.h"
 #include "errors.h"
+#include "objguard.h"
 #include "pin.h"
 #include "trace.h"
 #include "util.h"
@@ -934,7 +935,11 @@ CK_RV token_get_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HAN
 	return_val_if_fail(n <= CAPI11_N_ELEMENTS(asked), CKR_ARGUMENTS_BAD);
 	for (i = 0; i < n; i++)
 		asked[i] = tmpl[i].ulValueLen;
+	rv = objguard_enter(tok, obj);
+	if (rv != CKR_OK)
+		return rv;
 	rv = traced("C_GetAttributeValue", tok->mod->fl->C_GetAttributeValue(s, obj, tmpl, n));
+	objguard_leave(tok, obj);
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE && rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return rv;
 	/* Trust no length a module reports: one larger than the buffer it was
@@ -959,7 +964,11 @@ CK_RV token_get_attribute_alloc(struct token *tok, CK_SESSION_HANDLE s, CK_OBJEC
 	CK_ATTRIBUTE attr = { type, NULL, 0 };
 	CK_RV rv;
 
+	rv = objguard_enter(tok, obj);
+	if (rv != CKR_OK)
+		return rv;
 	rv = traced("C_GetAttributeValue", tok->mod->fl->C_GetAttributeValue(s, obj, &attr, 1));
+	objguard_leave(tok, obj);
 	if (rv != CKR_OK)
 		return rv;
 	/* CKR_OK with no length: a module contradicting itself. */
@@ -1025,9 +1034,12 @@ CK_RV token_destroy(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj
 {
 	CK_RV rv;
 
+	/* Not while another thread's call uses it (objguard.h). */
+	objguard_destroy_begin(tok, obj);
 	pthread_mutex_lock(&tok->store_lock);
 	rv = traced("C_DestroyObject", tok->mod->fl->C_DestroyObject(s, obj));
 	pthread_mutex_unlock(&tok->store_lock);
+	objguard_destroy_end(tok, obj);
 	return rv;
 }
 
@@ -1036,9 +1048,13 @@ CK_RV token_set_attributes(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HAN
 {
 	CK_RV rv;
 
+	rv = objguard_enter(tok, obj);
+	if (rv != CKR_OK)
+		return rv;
 	pthread_mutex_lock(&tok->store_lock);
 	rv = traced("C_SetAttributeValue", tok->mod->fl->C_SetAttributeValue(s, obj, tmpl, n));
 	pthread_mutex_unlock(&tok->store_lock);
+	objguard_leave(tok, obj);
 	return rv;
 }
 
@@ -1119,7 +1135,18 @@ CK_RV token_wrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
 		     CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key, unsigned char *out,
 		     CK_ULONG *out_len)
 {
-	return traced("C_WrapKey", tok->mod->fl->C_WrapKey(s, mech, wrapping, key, out, out_len));
+	CK_RV rv;
+
+	rv = objguard_enter(tok, wrapping);
+	if (rv != CKR_OK)
+		return rv;
+	rv = objguard_enter(tok, key);
+	if (rv == CKR_OK) {
+		rv = traced("C_WrapKey", tok->mod->fl->C_WrapKey(s, mech, wrapping, key, out, out_len));
+		objguard_leave(tok, key);
+	}
+	objguard_leave(tok, wrapping);
+	return rv;
 }
 
 CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
@@ -1129,11 +1156,15 @@ CK_RV token_unwrap_key(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mec
 {
 	CK_RV rv;
 
+	rv = objguard_enter(tok, unwrapping);
+	if (rv != CKR_OK)
+		return rv;
 	pthread_mutex_lock(&tok->store_lock);
 	rv = traced("C_UnwrapKey", tok->mod->fl->C_UnwrapKey(s, mech, unwrapping,
 							       (unsigned char *)wrapped, wrapped_len,
 							       tmpl, n, key));
 	pthread_mutex_unlock(&tok->store_lock);
+	objguard_leave(tok, unwrapping);
 	return rv;
 }
 
@@ -1150,13 +1181,18 @@ CK_RV token_encrypt(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
 	CK_ULONG room = *out_len;
 	CK_RV rv;
 
-	rv = traced("C_EncryptInit", tok->mod->fl->C_EncryptInit(s, mech, key));
+	/* The key must outlive C_Encrypt, not only C_EncryptInit. */
+	rv = objguard_enter(tok, key);
 	if (rv != CKR_OK)
 		return rv;
-	rv = traced("C_Encrypt", tok->mod->fl->C_Encrypt(s, (unsigned char *)in, in_len, out,
-							   out_len));
-	if (rv != CKR_OK)
-		tok->mod->fl->C_Encrypt(s, (unsigned char *)in, 0, out, &room);
+	rv = traced("C_EncryptInit", tok->mod->fl->C_EncryptInit(s, mech, key));
+	if (rv == CKR_OK) {
+		rv = traced("C_Encrypt", tok->mod->fl->C_Encrypt(s, (unsigned char *)in, in_len,
+								   out, out_len));
+		if (rv != CKR_OK)
+			tok->mod->fl->C_Encrypt(s, (unsigned char *)in, 0, out, &room);
+	}
+	objguard_leave(tok, key);
 	return rv;
 }
 
@@ -1167,12 +1203,18 @@ CK_RV token_decrypt(struct token *tok, CK_SESSION_HANDLE s, CK_MECHANISM *mech,
 	CK_ULONG room = *out_len;
 	CK_RV rv;
 
-	rv = traced("C_DecryptInit", tok->mod->fl->C_DecryptInit(s, mech, key));
+	/* The key must outlive C_Decrypt, not only C_DecryptInit: SoftHSM
+	 * 2.6.1 crashes in C_Decrypt on a key destroyed in between. */
+	rv = objguard_enter(tok, key);
 	if (rv != CKR_OK)
 		return rv;
-	rv = traced("C_Decrypt", tok->mod->fl->C_Decrypt(s, (unsigned char *)in, in_len, out,
-							   out_len));
-	if (rv != CKR_OK)
-		tok->mod->fl->C_Decrypt(s, (unsigned char *)in, 0, out, &room);
+	rv = traced("C_DecryptInit", tok->mod->fl->C_DecryptInit(s, mech, key));
+	if (rv == CKR_OK) {
+		rv = traced("C_Decrypt", tok->mod->fl->C_Decrypt(s, (unsigned char *)in, in_len,
+								   out, out_len));
+		if (rv != CKR_OK)
+			tok->mod->fl->C_Decrypt(s, (unsigned char *)in, 0, out, &room);
+	}
+	objguard_leave(tok, key);
 	return rv;
 }

@@ -115,6 +115,10 @@ bool fixture_init(void)
 	fixture.conf = str_printf("%s/softhsm2.conf", fixture.dir);
 	if (setenv("SOFTHSM2_CONF", fixture.conf, 1) != 0)
 		fixture_die("setenv: %s", strerror(errno));
+	/* capi11's container locks (a capi11/ folder in the runtime
+	 * directory) go with the tokens, and are removed with them. */
+	if (setenv("XDG_RUNTIME_DIR", fixture.dir, 1) != 0)
+		fixture_die("setenv: %s", strerror(errno));
 	free(conf_text);
 	free(tokens);
 	return true;

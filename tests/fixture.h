@@ -2,7 +2,8 @@
  *
  * Each test process gets one fresh directory holding a softhsm2.conf and the
  * token store; SOFTHSM2_CONF points there for the process and for every
- * command run through this file, so that tests run in parallel
+ * command run through this file (and XDG_RUNTIME_DIR, where capi11 keeps
+ * its container locks), so that tests run in parallel
  * (make -j check) never see each other's tokens. Typical use:
  *
  *	if (!fixture_init())

@@ -50,7 +50,8 @@ TEST_PROGS = \
 	tests/test-uri \
 	tests/test-enum \
 	tests/test-caps \
-	tests/test-trust
+	tests/test-trust \
+	tests/test-container
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
 
@@ -78,6 +79,7 @@ tests_test_uri_SOURCES = tests/test-uri.c
 tests_test_enum_SOURCES = tests/test-enum.c
 tests_test_caps_SOURCES = tests/test-caps.c
 tests_test_trust_SOURCES = tests/test-trust.c
+tests_test_container_SOURCES = tests/test-container.c
 
 # Every test program shares the same flags.
 tests_test_constants_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -104,6 +106,7 @@ tests_test_uri_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_enum_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_caps_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_trust_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_container_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)
 

@@ -283,10 +283,11 @@ static void test_certificate(void)
 	CHECK_FAILS_WITH(CryptGetKeyParam(k, KP_CERTIFICATE, got, &len, 0),
 			 SCARD_E_NO_SUCH_CERTIFICATE);
 
-	/* One written by pkcs11-tool is what KP_CERTIFICATE returns. */
+	/* One written by pkcs11-tool into the container (its label, the
+	 * key's CKA_ID) is what KP_CERTIFICATE returns. */
 	one = make_cert("first", &one_len, &one_path);
-	st = fixture_pkcs11_tool(label, true, NULL, "--write-object %s --type cert --id c0ffee",
-				 one_path);
+	st = fixture_pkcs11_tool(label, true, NULL, "--write-object %s --type cert --id c0ffee "
+				 "--label certified", one_path);
 	CU_ASSERT_EQUAL_FATAL(st, 0);
 	len = 0;
 	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_CERTIFICATE, NULL, &len, 0));

@@ -319,6 +319,152 @@ static void test_stress(void)
 	CU_ASSERT_EQUAL(capi11_alloc_live(), live);
 }
 
+/* ---- A pair replaced while other contexts use it ---- */
+
+#define REPLACED "replaced"
+#define REPLACE_SECONDS 2
+#define DECRYPTORS 2
+#define V_NTE_BAD_KEY 0x80090003u
+
+static atomic_bool replace_stop;
+
+struct decryptor {
+	pthread_t thread;
+	unsigned long rounds, decrypted, refused;
+	unsigned failures;
+	const char *first_step;
+	DWORD first_error;
+};
+
+/* A refusal is clean when it names the key: its objects went away under
+ * the handle (SPEC 2 says handles never crash). */
+static void decryptor_note(struct decryptor *d, BOOL ok, const char *step)
+{
+	if (ok)
+		return;
+	if (GetLastError() == V_NTE_BAD_KEY) {
+		d->refused++;
+		return;
+	}
+	if (d->failures++ == 0) {
+		d->first_step = step;
+		d->first_error = GetLastError();
+	}
+}
+
+/* Its own context on the container: the exchange key, found again now
+ * and then, encrypts and decrypts while another context replaces it. A
+ * decrypt that works gives the plaintext back. */
+static void *decryptor_run(void *arg)
+{
+	static const char msg[] = "replaced under my feet";
+	struct decryptor *d = arg;
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+	BYTE buf[128];
+	DWORD len;
+
+	if (!CryptAcquireContextA(&h, REPLACED, uri, V_PROV_RSA_AES, 0)) {
+		decryptor_note(d, FALSE, "acquire");
+		return NULL;
+	}
+	while (!atomic_load(&replace_stop)) {
+		if (k == 0 || d->rounds % 8 == 0) {
+			if (k != 0 && !CryptDestroyKey(k))
+				decryptor_note(d, FALSE, "CryptDestroyKey");
+			k = 0;
+			SetLastError(SENTINEL);
+			if (!CryptGetUserKey(h, AT_KEYEXCHANGE, &k)) {
+				decryptor_note(d, FALSE, "CryptGetUserKey");
+				k = 0;
+				continue;
+			}
+		}
+		d->rounds++;
+		memcpy(buf, msg, sizeof msg);
+		len = sizeof msg;
+		SetLastError(SENTINEL);
+		if (!CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf)) {
+			decryptor_note(d, FALSE, "CryptEncrypt");
+			continue;
+		}
+		SetLastError(SENTINEL);
+		if (!CryptDecrypt(k, 0, TRUE, 0, buf, &len)) {
+			decryptor_note(d, FALSE, "CryptDecrypt");
+			continue;
+		}
+		if (len != sizeof msg || memcmp(buf, msg, sizeof msg) != 0) {
+			SetLastError(0);
+			decryptor_note(d, FALSE, "CryptDecrypt gave other bytes");
+			continue;
+		}
+		d->decrypted++;
+	}
+	if (k != 0 && !CryptDestroyKey(k))
+		decryptor_note(d, FALSE, "CryptDestroyKey");
+	if (!CryptReleaseContext(h, 0))
+		decryptor_note(d, FALSE, "release");
+	return NULL;
+}
+
+/* CryptGenKey(AT_KEYEXCHANGE) in one context destroys the pair that
+ * CryptDecrypt uses in another: the token object must outlive the
+ * decrypt (SoftHSM 2.6.1 crashes in C_Decrypt otherwise), and a handle
+ * whose pair is gone fails NTE_BAD_KEY. */
+static void test_replace_under_decrypt(void)
+{
+	struct decryptor d[DECRYPTORS];
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+	unsigned replaced = 0, failed = 0;
+	DWORD first_error = 0;
+	time_t end;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, REPLACED, uri, V_PROV_RSA_AES,
+						  CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 512u << 16, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	memset(d, 0, sizeof d);
+	atomic_store(&replace_stop, false);
+	for (unsigned i = 0; i < DECRYPTORS; i++)
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&d[i].thread, NULL, decryptor_run, &d[i]), 0);
+	end = time(NULL) + REPLACE_SECONDS;
+	while (time(NULL) < end) {
+		SetLastError(SENTINEL);
+		if (!CryptGenKey(h, AT_KEYEXCHANGE, 512u << 16, &k)) {
+			if (failed++ == 0)
+				first_error = GetLastError();
+			continue;
+		}
+		replaced++;
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+	}
+	atomic_store(&replace_stop, true);
+	for (unsigned i = 0; i < DECRYPTORS; i++)
+		pthread_join(d[i].thread, NULL);
+
+	if (failed > 0)
+		fprintf(stderr, "\n  CryptGenKey: %u failures, first 0x%08x", failed,
+			(unsigned)first_error);
+	CU_ASSERT_EQUAL(failed, 0);
+	fprintf(stderr, "\n  %u replacements", replaced);
+	CU_ASSERT(replaced > 0);
+	for (unsigned i = 0; i < DECRYPTORS; i++) {
+		fprintf(stderr, "\n  decryptor %u: %lu rounds, %lu decrypted, %lu refused NTE_BAD_KEY",
+			i, d[i].rounds, d[i].decrypted, d[i].refused);
+		if (d[i].failures > 0)
+			fprintf(stderr, "; %u failures, first %s: 0x%08x", d[i].failures,
+				d[i].first_step, (unsigned)d[i].first_error);
+		CU_ASSERT_EQUAL(d[i].failures, 0);
+		CU_ASSERT(d[i].decrypted > 0);
+	}
+	/* Every replacement removed the pair it replaced. */
+	CU_ASSERT_EQUAL(testutil_token_count(label, "privkey", REPLACED), 1);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", REPLACED), 1);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, REPLACED, uri, V_PROV_RSA_AES, CRYPT_DELETEKEYSET));
+}
+
 /* ---- Suite ---- */
 
 static int suite_init(void)
@@ -351,6 +497,7 @@ static int suite_init(void)
 
 static CU_TestInfo tests[] = {
 	{ "mixed work on shared and own handles, with handles let go", test_stress },
+	{ "a pair replaced while other contexts decrypt with it", test_replace_under_decrypt },
 	CU_TEST_INFO_NULL,
 };
 
