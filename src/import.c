@@ -638,52 +638,67 @@ static CK_RV import_secret_len(struct context *ctx, CK_SESSION_HANDLE session,
 	return CKR_OK;
 }
 
-/* The length of the key bytes in a SIMPLEBLOB whose unwrapped key the
- * token keeps hidden: the same ciphertext unwrapped once more, into a
- * probe whose value's length can be read (neither sensitive nor
- * unextractable) and that can do nothing (every usage FALSE), destroyed
- * at once. Only the length is asked, so the key bytes never enter the
- * library. The probe adds no way to the key that the caller does not
- * have already: PKCS#11 marks every unwrapped key neither always
- * sensitive nor never extractable, the probe is a session object of this
- * context's session, and the exchange key that unwraps it (CKA_DECRYPT,
- * SPEC section 3) decrypts the same ciphertext for anyone in the process. */
-static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *mech,
-					    CK_OBJECT_HANDLE unwrapping, const BYTE *ct,
-					    size_t ct_len, const CK_KEY_TYPE *type, size_t *len)
+/* Makes a SIMPLEBLOB's key, unwrapped readable so that the token could
+ * tell its length, what every key arriving wrapped is: sensitive, and not
+ * extractable unless exportable (CKA_WRAP_WITH_TRUSTED it has from the
+ * unwrap). PKCS#11 lets both change only that way. A token that will not
+ * change them gets the key unwrapped once more with that template from
+ * the start (*again). The readable key is destroyed on any failure, and
+ * if even that fails the import fails and the session goes with it rather
+ * than back to the pool. */
+static DWORD import_simple_protect_locked(struct context *ctx, CK_OBJECT_HANDLE h,
+					  bool exportable, bool *again)
 {
-	static const CK_ATTRIBUTE_TYPE unused[] = {
-		CKA_WRAP, CKA_UNWRAP, CKA_SIGN, CKA_VERIFY, CKA_DERIVE,
+	CK_ATTRIBUTE set[] = {
+		{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) },
 	};
-	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + CAPI11_N_ELEMENTS(unused)];
-	CK_OBJECT_HANDLE probe = CK_INVALID_HANDLE;
-	CK_ULONG i, n = KEY_SECRET_ATTRS;
-	CK_SESSION_HANDLE s;
 	CK_RV rv, drv;
 
-	/* Exportable: CKA_EXTRACTABLE TRUE; the rest is set here. */
-	key_secret_template_locked(ctx, type, true, tmpl);
-	for (i = 0; i < n; i++) {
-		if (tmpl[i].type == CKA_SENSITIVE || tmpl[i].type == CKA_ENCRYPT ||
-		    tmpl[i].type == CKA_DECRYPT)
+	*again = false;
+	rv = token_set_attributes(ctx->tok, ctx->session, h, set, CAPI11_N_ELEMENTS(set));
+	context_note_rv_locked(ctx, rv);
+	if (rv == CKR_OK)
+		return ERROR_SUCCESS;
+	drv = token_destroy(ctx->tok, ctx->session, h);
+	context_note_rv_locked(ctx, drv);
+	if (drv != CKR_OK) {
+		ctx->session_lost = true;
+		return error_from_ckr(drv, ERROR_OP_GENERIC);
+	}
+	*again = rv == CKR_ATTRIBUTE_READ_ONLY || rv == CKR_FUNCTION_NOT_SUPPORTED ||
+		 rv == CKR_ACTION_PROHIBITED || rv == CKR_TEMPLATE_INCONSISTENT;
+	return *again ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_GENERIC);
+}
+
+/* C_UnwrapKey of a SIMPLEBLOB's key with the container's exchange key,
+ * with the template of every wrapped arrival; readable: not sensitive and
+ * extractable for now. */
+static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech, struct key *pub,
+					 const BYTE *ct, size_t ct_len, const CK_KEY_TYPE *type,
+					 DWORD flags, bool readable, CK_OBJECT_HANDLE *h)
+{
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
+	CK_ULONG i, n;
+	DWORD err;
+	CK_RV rv;
+
+	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
+	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
+	err = key_template_protect_locked(ctx, tmpl, &n, true);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* Readable: neither sensitive nor unextractable, for now. */
+	for (i = 0; readable && i < n; i++) {
+		if (tmpl[i].type == CKA_SENSITIVE)
 			tmpl[i].pValue = token_bool(false);
+		else if (tmpl[i].type == CKA_EXTRACTABLE)
+			tmpl[i].pValue = token_bool(true);
 	}
-	for (i = 0; i < CAPI11_N_ELEMENTS(unused); i++)
-		tmpl[n++] = (CK_ATTRIBUTE){ unused[i], token_bool(false), sizeof(CK_BBOOL) };
-	/* On a session of its own: closing it removes the probe even where
-	 * its C_DestroyObject failed, so that no readable copy lingers. */
-	rv = token_scratch_open(ctx->tok, &s);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	rv = token_unwrap_key(ctx->tok, s, mech, unwrapping, ct, ct_len, tmpl, n, &probe);
-	if (rv != CKR_OK) {
-		token_scratch_close(ctx->tok, s);
-		return error_from_ckr(rv, ERROR_OP_UNWRAP);
-	}
-	rv = import_secret_len(ctx, s, probe, len);
-	drv = token_destroy(ctx->tok, s, probe);
-	token_scratch_close(ctx->tok, s);
-	return error_from_ckr(rv != CKR_OK ? rv : drv, ERROR_OP_GENERIC);
+	rv = token_unwrap_key(ctx->tok, ctx->session, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+	context_note_rv_locked(ctx, rv);
+	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
@@ -698,10 +713,13 @@ static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *m
  * gives, else NTE_BAD_DATA and the object is destroyed. That length is
  * read from the token, never by decrypting here: CKA_VALUE_LEN cannot go
  * in the unwrap template (SoftHSM refuses it, SPEC section 7) and reads 0
- * afterwards, and the value of a non-exportable key is hidden, so for such
- * a key a probe unwrap tells it (import_simple_probe_len_locked). The key
- * itself is unwrapped once, with its own template: its usages and
- * protection are those of every imported session key. */
+ * afterwards, and a sensitive key's value is hidden; so the key is
+ * unwrapped readable, measured, and made sensitive before it is handed
+ * out (import_simple_protect_locked). Readable for that moment, it gives
+ * nobody more than they have: it lives in this context's session only,
+ * PKCS#11 marks every unwrapped key neither always sensitive nor never
+ * extractable, and the exchange key that unwraps it decrypts the same
+ * ciphertext anyway. */
 static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t len,
 				  struct key *pub, DWORD flags, struct key **out)
 {
@@ -712,8 +730,8 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	struct blob_simple simple;
 	size_t key_len = 0, min = 0, max = 0;
 	BYTE *ct = NULL;
+	bool again = false;
 	DWORD err;
-	CK_RV rv;
 
 	/* Checked before the blob's length, as Windows does. */
 	if (pub == NULL || pub->obj->type != CKK_RSA || pub->spec != AT_KEYEXCHANGE ||
@@ -735,35 +753,24 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
-	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
-		CK_ULONG n;
-
-		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. The
-		 * key arrives wrapped: it may have been sensitive where it came
-		 * from, so it is sensitive here, whatever CRYPT_EXPORTABLE says. */
-		key_secret_template_locked(ctx, &type, exportable, tmpl);
-		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-		err = key_template_protect_locked(ctx, tmpl, &n, true);
-		rv = err == ERROR_SUCCESS ? token_unwrap_key(ctx->tok, ctx->session, &mech,
-							     pub->obj->priv, ct,
-							     simple.ciphertext.len, tmpl, n, &h)
-					  : CKR_OK;
-	}
+	err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, &type, flags,
+					  true, &h);
 	if (err != ERROR_SUCCESS)
 		goto out;
-	context_note_rv_locked(ctx, rv);
-	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_UNWRAP);
-		goto out;
-	}
-	/* Every key arriving wrapped is sensitive (key_template_protect_locked),
-	 * so the token hides its value, and SoftHSM reports CKA_VALUE_LEN 0
-	 * for what it unwrapped: the probe tells the length. */
-	err = import_simple_probe_len_locked(ctx, &mech, pub->obj->priv, ct, simple.ciphertext.len,
-					     &type, &key_len);
+	/* A failure to read is the token's (a lost session would take the new
+	 * key along), not the blob's. */
+	err = error_from_ckr(import_secret_len(ctx, ctx->session, h, &key_len), ERROR_OP_GENERIC);
 	if (err == ERROR_SUCCESS && (key_len < min || key_len > max))
 		err = NTE_BAD_DATA;
+	if (err != ERROR_SUCCESS)
+		goto out;
+	/* From here the readable key is the protect step's to destroy. */
+	err = import_simple_protect_locked(ctx, h, exportable, &again);
+	if (err != ERROR_SUCCESS || again)
+		h = CK_INVALID_HANDLE;
+	if (err == ERROR_SUCCESS && again)
+		err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, &type,
+						  flags, false, &h);
 	if (err == ERROR_SUCCESS)
 		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg,
 				       (DWORD)key_len * 8,

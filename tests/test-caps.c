@@ -291,7 +291,7 @@ static void test_aes_cipher_hidden(void)
 /* A SIMPLEBLOB of key under rsa1024.pem made by openssl with OAEP (SHA-1,
  * MGF1-SHA-1, what CRYPT_OAEP means): BLOBHEADER, CALG_RSA_KEYX, the
  * ciphertext little-endian. */
-static DWORD simple_oaep_blob(BYTE *out, ALG_ID alg, const BYTE *key, size_t key_len)
+static DWORD simple_blob(BYTE *out, ALG_ID alg, const BYTE *key, size_t key_len, bool oaep)
 {
 	char *in = fixture_write_file("caps-oaep.in", key, key_len);
 	char *pem = testutil_temp_path("caps-pem");
@@ -301,8 +301,8 @@ static DWORD simple_oaep_blob(BYTE *out, ALG_ID alg, const BYTE *key, size_t key
 
 	if (in != NULL && pem != NULL && ct_path != NULL &&
 	    fixture_run("cp %s/vectors/rsa1024.pem %s && %s pkeyutl -encrypt -inkey %s "
-			"-pkeyopt rsa_padding_mode:oaep -in %s -out %s", TEST_SRCDIR, pem,
-			OPENSSL_BIN, pem, in, ct_path) == 0)
+			"-pkeyopt rsa_padding_mode:%s -in %s -out %s", TEST_SRCDIR, pem,
+			OPENSSL_BIN, pem, oaep ? "oaep" : "pkcs1", in, ct_path) == 0)
 		ct = testutil_file_read(ct_path, &ct_len);
 	if (ct != NULL && ct_len == 128) {
 		out[0] = SIMPLEBLOB;
@@ -341,7 +341,7 @@ static void test_oaep_hidden(void)
 	blob = export_ok(k, rsa, SIMPLEBLOB, 0, &len);
 	free(blob);
 
-	len = simple_oaep_blob(simple, CALG_AES_128, aes_value, sizeof aes_value);
+	len = simple_blob(simple, CALG_AES_128, aes_value, sizeof aes_value, true);
 	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
 	check_import_fails(h, simple, len, rsa, CRYPT_OAEP, NTE_NOT_SUPPORTED, true);
 
@@ -533,6 +533,60 @@ static void test_refused_at_use(void)
 
 /* ---- The shim's own control, against SoftHSM directly -------------------- */
 
+/* ---- A token that will not change a key's attributes -------------------- */
+
+/* A SIMPLEBLOB's key is unwrapped readable, measured, then made sensitive
+ * with C_SetAttributeValue. A token that refuses the change gets the key
+ * unwrapped once more, sensitive from the start: the import still works
+ * and still refuses a key of the wrong length, leaving nothing behind.
+ * The blobs come from openssl with the test vector's public key. */
+static void test_attributes_read_only(void)
+{
+	static const BYTE aes_value[16] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6 };
+	static const BYTE short_value[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	HCRYPTPROV h = acquire(TOK_MAIN);
+	HCRYPTKEY rsa = 0, k = 0, ref;
+	BYTE *priv, simple[12 + 128], a[32], b[32];
+	DWORD priv_len = 0, len, na = 16, nb = 16;
+	unsigned long unwraps, destroys;
+
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	len = simple_blob(simple, CALG_AES_128, aes_value, sizeof aes_value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	shim->fail("C_SetAttributeValue", 0, CKR_ATTRIBUTE_READ_ONLY);
+	unwraps = shim->count("C_UnwrapKey");
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptImportKey(h, simple, len, rsa, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_UnwrapKey"), unwraps + 2);
+	/* The same key: it encrypts as the value openssl wrapped does. */
+	ref = import_plain(h, CALG_AES_128, aes_value, sizeof aes_value, 0);
+	memset(a, 0x5a, sizeof a);
+	memcpy(b, a, sizeof b);
+	CU_ASSERT_TRUE(k != 0 && CryptEncrypt(k, 0, TRUE, 0, a, &na, sizeof a));
+	CU_ASSERT_TRUE(CryptEncrypt(ref, 0, TRUE, 0, b, &nb, sizeof b));
+	CU_ASSERT_EQUAL(na, 32);
+	CU_ASSERT_EQUAL(na, nb);
+	CU_ASSERT_EQUAL(memcmp(a, b, na), 0);
+	CryptDestroyKey(k);
+	k = 0;
+	/* Ten bytes are no AES-128 key: refused, and the readable copy gone. */
+	len = simple_blob(simple, CALG_AES_128, short_value, sizeof short_value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	unwraps = shim->count("C_UnwrapKey");
+	destroys = shim->count("C_DestroyObject");
+	CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(k, 0);
+	CU_ASSERT_EQUAL(shim->count("C_UnwrapKey"), unwraps + 1);
+	CU_ASSERT_EQUAL(shim->count("C_DestroyObject"), destroys + 1);
+	shim->reset();
+	free(priv);
+	CryptDestroyKey(ref);
+	CryptDestroyKey(rsa);
+	CryptReleaseContext(h, 0);
+}
+
 static void test_shim_hides(void)
 {
 	CK_FUNCTION_LIST *fl = NULL;
@@ -596,6 +650,7 @@ static CU_TestInfo shim_tests[] = {
 
 static CU_TestInfo refused_tests[] = {
 	{ "advertised, refused at use", test_refused_at_use },
+	{ "attributes that cannot change: SIMPLEBLOB import", test_attributes_read_only },
 	CU_TEST_INFO_NULL,
 };
 
