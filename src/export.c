@@ -698,7 +698,8 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 				  DWORD *len)
 {
 	bool rsa = key->obj->type == CKK_RSA;
-	struct blob_opaque o = { .alg = key->algid, .wrap_alg = exp ? exp->algid : 0 };
+	struct blob_opaque o = { .version = BLOB_OPAQUE_VERSION_1, .alg = key->algid,
+				 .wrap_alg = exp ? exp->algid : 0 };
 	size_t wrapped_len, size, needed = 0, key_len;
 	CK_ULONG got = 0;
 	BYTE *wrapped = NULL;
@@ -734,7 +735,7 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 		err = context_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
-	size = blob_size_opaque(wrapped_len);
+	size = blob_size_opaque(o.version, wrapped_len);
 	if (wrapped_len == 0 || size == 0)
 		return NTE_BAD_KEY;
 	if (data == NULL)
