@@ -254,17 +254,26 @@ static void fuzz_opaque(const BYTE *data, size_t size)
 {
 	struct blob_opaque o;
 	struct build_args a;
+	size_t header_len;
 
 	if (blob_parse_opaque(data, size, &o) != ERROR_SUCCESS)
 		return;
+	/* Two format versions: version 1 without the usage field. */
+	fuzz_check(o.version == le32_get(data + 12));
+	fuzz_check(o.version == BLOB_OPAQUE_VERSION_1 || o.version == BLOB_OPAQUE_VERSION);
+	header_len = o.version == BLOB_OPAQUE_VERSION_1 ? BLOB_OPAQUE_HEADER_LEN_V1
+							: BLOB_OPAQUE_HEADER_LEN;
+	fuzz_check(o.usage == (o.version == BLOB_OPAQUE_VERSION_1 ? 0 : le32_get(data + 32)));
+	fuzz_check((o.usage & ~(DWORD)BLOB_OPAQUE_USAGE_KEK) == 0);
 	fuzz_check(o.alg == le32_get(data + 4));
-	fuzz_check(o.wrapped.len == le32_get(data + 32));
+	fuzz_check(o.wrapped.len == le32_get(data + header_len - 4));
+	fuzz_check(o.wrapped.data == data + header_len);
 	fuzz_check(view_is_inside(&o.wrapped, data, size));
 	fuzz_check(alg_is_aes(o.wrap_alg));
 	fuzz_check(o.mechanism == CKM_AES_KEY_WRAP || o.mechanism == CKM_AES_KEY_WRAP_PAD);
 	a = (struct build_args){ .opaque = &o };
-	check_build(build_opaque, &a, data, BLOB_OPAQUE_HEADER_LEN + o.wrapped.len);
-	fuzz_check(blob_size_opaque(o.wrapped.len) == BLOB_OPAQUE_HEADER_LEN + o.wrapped.len);
+	check_build(build_opaque, &a, data, header_len + o.wrapped.len);
+	fuzz_check(blob_size_opaque(o.version, o.wrapped.len) == header_len + o.wrapped.len);
 }
 
 /* ---- the header first ---------------------------------------------------------- */

@@ -83,10 +83,15 @@ seed symwrap-aes128-by-aes256.blob "$(symwrap $CALG_AES_128 $CALG_AES_256 24)"
 seed symwrap-aes256-by-aes128.blob "$(symwrap $CALG_AES_256 $CALG_AES_128 40)"
 seed symwrap-3des-by-3des.blob "$(symwrap $CALG_3DES $CALG_3DES 40)"
 
-# OPAQUEKEYBLOB: BLOBHEADER, magic, version, mechanism, key type, key
-# length, wrapping ALG_ID, n, n wrapped bytes.
+# OPAQUEKEYBLOB: BLOBHEADER, magic, format version, mechanism, key type,
+# key length, wrapping ALG_ID, (version 2: usage), n, n wrapped bytes.
+# opaque ALG MECH CKK LEN WRAP-ALG N: version 1, no usage field.
 opaque() {
 	printf %s "$(header $OPAQUEKEYBLOB 2 "$1")$(le32 $C11O)$(le32 1)$(le32 "$2")$(le32 "$3")$(le32 "$4")$(le32 "$5")$(le32 "$6")$(pattern "$6" 0x30)"
+}
+# opaque2 ALG MECH CKK LEN WRAP-ALG USAGE N: version 2.
+opaque2() {
+	printf %s "$(header $OPAQUEKEYBLOB 2 "$1")$(le32 $C11O)$(le32 2)$(le32 "$2")$(le32 "$3")$(le32 "$4")$(le32 "$5")$(le32 "$6")$(le32 "$7")$(pattern "$7" 0x30)"
 }
 seed opaque-aes128-wrap.blob "$(opaque $CALG_AES_128 $CKM_AES_KEY_WRAP $CKK_AES 16 $CALG_AES_256 24)"
 seed opaque-aes256-wrap.blob "$(opaque $CALG_AES_256 $CKM_AES_KEY_WRAP $CKK_AES 32 $CALG_AES_128 40)"
@@ -95,15 +100,27 @@ seed opaque-rc2-pad.blob "$(opaque $CALG_RC2 $CKM_AES_KEY_WRAP_PAD $CKK_RC2 13 $
 seed opaque-3des-wrap.blob "$(opaque $CALG_3DES $CKM_AES_KEY_WRAP $CKK_DES3 24 $CALG_AES_256 32)"
 # An RSA-1024 PKCS#8 PrivateKeyInfo is about 636 bytes: 640 padded, 648 wrapped.
 seed opaque-rsa1024-pkcs8.blob "$(opaque $CALG_RSA_KEYX $CKM_AES_KEY_WRAP_PAD $CKK_RSA 128 $CALG_AES_256 648)"
+# Version 2, what exports write: usage 0, and 0x1 for a key-encryption key.
+seed opaque-v2-aes128-wrap.blob "$(opaque2 $CALG_AES_128 $CKM_AES_KEY_WRAP $CKK_AES 16 $CALG_AES_256 0 24)"
+seed opaque-v2-aes256-kek.blob "$(opaque2 $CALG_AES_256 $CKM_AES_KEY_WRAP $CKK_AES 32 $CALG_AES_128 1 40)"
+seed opaque-v2-rc4-40-pad.blob "$(opaque2 $CALG_RC4 $CKM_AES_KEY_WRAP_PAD $CKK_RC4 5 $CALG_AES_128 0 16)"
+seed opaque-v2-rsa1024-pkcs8.blob "$(opaque2 $CALG_RSA_KEYX $CKM_AES_KEY_WRAP_PAD $CKK_RSA 128 $CALG_AES_256 0 648)"
 
 # Near misses: the header alone, version 3 (DSS only), a reserved byte, an
-# unknown type, and blobs one byte short of their declared sizes.
+# unknown type, blobs one byte short of their declared sizes, and
+# OPAQUEKEYBLOB's version 2 header cut or with reserved usage bits.
 seed header-only.blob "$(header $PUBLICKEYBLOB 2 $CALG_RSA_KEYX)"
 seed header-v3-dss.blob "$(header $PUBLICKEYBLOB 3 $CALG_DSS_SIGN)$(le32 0x33535344)$(le32 1024)"
 seed header-reserved.blob "$(byte $SIMPLEBLOB)$(byte 2)$(byte 1)$(byte 0)$(le32 $CALG_AES_128)"
 seed header-unknown-type.blob "$(header 0x0c 2 $CALG_AES_128)$(le32 0)"
 seed plaintext-short.blob "$(header $PLAINTEXTKEYBLOB 2 $CALG_AES_128)$(le32 16)$(pattern 15 0)"
 seed opaque-short.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 1)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(le32 24)$(pattern 23 0)"
+seed opaque-v2-short.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 2)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(le32 0)$(le32 24)$(pattern 23 0)"
+# A version 2 header cut inside its usage field, and inside n (38 bytes,
+# where a version 1 header would be whole); reserved usage bits.
+seed opaque-v2-cut-usage.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 2)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(byte 1)$(byte 0)"
+seed opaque-v2-cut-n.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 2)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(le32 0)$(byte 24)$(byte 0)"
+seed opaque-v2-reserved-usage.blob "$(header $OPAQUEKEYBLOB 2 $CALG_AES_128)$(le32 $C11O)$(le32 2)$(le32 $CKM_AES_KEY_WRAP)$(le32 $CKK_AES)$(le32 16)$(le32 $CALG_AES_256)$(le32 3)$(le32 24)$(pattern 24 0)"
 
 # The certificate target (KP_CERTIFICATE's DER walk): certificates written
 # by the openssl CLI, version 3 (with the [0] version field) and version 1

@@ -617,6 +617,31 @@ size_t blob_aes_wrap_len(size_t key_len, bool pad)
 	return 8 * blocks + 8;
 }
 
+/* The header length of a format version; 0 for a version that does not
+ * exist. */
+static size_t opaque_header_len(DWORD version)
+{
+	switch (version) {
+	case BLOB_OPAQUE_VERSION_1:
+		return BLOB_OPAQUE_HEADER_LEN_V1;
+	case BLOB_OPAQUE_VERSION:
+		return BLOB_OPAQUE_HEADER_LEN;
+	default:
+		return 0;
+	}
+}
+
+/* The usage field's rules: only known bits, and none in version 1, which
+ * has no field to carry them. */
+static DWORD opaque_check_usage(DWORD version, DWORD usage)
+{
+	if (usage & ~(DWORD)BLOB_OPAQUE_USAGE_KEK)
+		return NTE_BAD_DATA;
+	if (version == BLOB_OPAQUE_VERSION_1 && usage != 0)
+		return NTE_BAD_DATA;
+	return ERROR_SUCCESS;
+}
+
 /* The consistency rules of blob.h, shared by the parser and the builder. */
 static DWORD opaque_check(const struct blob_opaque *key)
 {
@@ -632,6 +657,9 @@ static DWORD opaque_check(const struct blob_opaque *key)
 	if (key->key_type != type)
 		return NTE_BAD_DATA;
 	if (type == CKK_RSA) {
+		/* An RSA key's usage is its slot's, which aiKeyAlg names. */
+		if (key->usage & BLOB_OPAQUE_USAGE_KEK)
+			return NTE_BAD_DATA;
 		/* A PKCS#8 PrivateKeyInfo has no fixed length; its wrap is whole
 		 * blocks, at least two plus the integrity block. */
 		if (key->key_len < ALG_RSA_MIN_BITS / 8 || key->key_len > ALG_RSA_MAX_BITS / 8)
@@ -652,7 +680,7 @@ DWORD blob_parse_opaque(const BYTE *data, size_t len, struct blob_opaque *out)
 {
 	BLOBHEADER h;
 	struct blob_opaque o;
-	size_t wrapped_len, need;
+	size_t header_len, wrapped_len, need;
 	DWORD err;
 
 	return_val_if_fail(out != NULL, ERROR_INVALID_PARAMETER);
@@ -660,12 +688,20 @@ DWORD blob_parse_opaque(const BYTE *data, size_t len, struct blob_opaque *out)
 	err = header_expect(data, len, OPAQUEKEYBLOB, &h);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (len < BLOB_OPAQUE_HEADER_LEN)
+	/* Version 1's header, the shorter, holds the magic and the version. */
+	if (len < BLOB_OPAQUE_HEADER_LEN_V1 || le32_read(data + 8) != BLOB_OPAQUE_MAGIC)
 		return NTE_BAD_DATA;
-	if (le32_read(data + 8) != BLOB_OPAQUE_MAGIC || le32_read(data + 12) != BLOB_OPAQUE_VERSION)
+	o.version = le32_read(data + 12);
+	header_len = opaque_header_len(o.version);
+	if (header_len == 0 || len < header_len)
 		return NTE_BAD_DATA;
-	wrapped_len = le32_read(data + 32);
-	if (!capi11_add_size(BLOB_OPAQUE_HEADER_LEN, wrapped_len, &need) || need > len)
+	/* Version 2 has the usage before n; version 1 has none. */
+	o.usage = o.version == BLOB_OPAQUE_VERSION_1 ? 0 : le32_read(data + 32);
+	err = opaque_check_usage(o.version, o.usage);
+	if (err != ERROR_SUCCESS)
+		return err;
+	wrapped_len = le32_read(data + header_len - 4);
+	if (!capi11_add_size(header_len, wrapped_len, &need) || need > len)
 		return NTE_BAD_DATA;
 
 	o.alg = h.aiKeyAlg;
@@ -673,7 +709,7 @@ DWORD blob_parse_opaque(const BYTE *data, size_t len, struct blob_opaque *out)
 	o.key_type = le32_read(data + 20);
 	o.key_len = le32_read(data + 24);
 	o.wrap_alg = le32_read(data + 28);
-	o.wrapped.data = data + BLOB_OPAQUE_HEADER_LEN;
+	o.wrapped.data = data + header_len;
 	o.wrapped.len = wrapped_len;
 	err = opaque_check(&o);
 	if (err != ERROR_SUCCESS)
@@ -684,16 +720,21 @@ DWORD blob_parse_opaque(const BYTE *data, size_t len, struct blob_opaque *out)
 
 DWORD blob_build_opaque(const struct blob_opaque *key, BYTE *out, size_t out_len, size_t *needed)
 {
-	size_t size;
+	size_t header_len, size;
 	DWORD err;
 
 	return_val_if_fail(key != NULL && needed != NULL, ERROR_INVALID_PARAMETER);
 	return_val_if_fail(key->wrapped.data != NULL || key->wrapped.len == 0, ERROR_INVALID_PARAMETER);
 
-	err = opaque_check(key);
+	header_len = opaque_header_len(key->version);
+	if (header_len == 0)
+		return NTE_BAD_DATA;
+	err = opaque_check_usage(key->version, key->usage);
+	if (err == ERROR_SUCCESS)
+		err = opaque_check(key);
 	if (err != ERROR_SUCCESS)
 		return err;
-	size = blob_size_opaque(key->wrapped.len);
+	size = blob_size_opaque(key->version, key->wrapped.len);
 	if (size == 0)
 		return NTE_BAD_DATA;
 	err = buffer_check(size, out, out_len, needed);
@@ -702,20 +743,22 @@ DWORD blob_build_opaque(const struct blob_opaque *key, BYTE *out, size_t out_len
 
 	header_write(out, OPAQUEKEYBLOB, key->alg);
 	le32_write(out + 8, BLOB_OPAQUE_MAGIC);
-	le32_write(out + 12, BLOB_OPAQUE_VERSION);
+	le32_write(out + 12, key->version);
 	le32_write(out + 16, (DWORD)key->mechanism);
 	le32_write(out + 20, (DWORD)key->key_type);
 	le32_write(out + 24, key->key_len);
 	le32_write(out + 28, key->wrap_alg);
-	le32_write(out + 32, (DWORD)key->wrapped.len);
-	memcpy(out + BLOB_OPAQUE_HEADER_LEN, key->wrapped.data, key->wrapped.len);
+	if (key->version != BLOB_OPAQUE_VERSION_1)
+		le32_write(out + 32, key->usage);
+	le32_write(out + header_len - 4, (DWORD)key->wrapped.len);
+	memcpy(out + header_len, key->wrapped.data, key->wrapped.len);
 	return ERROR_SUCCESS;
 }
 
-size_t blob_size_opaque(size_t wrapped_len)
+size_t blob_size_opaque(DWORD version, size_t wrapped_len)
 {
-	size_t size;
-	bool ok = capi11_add_size(BLOB_OPAQUE_HEADER_LEN, wrapped_len, &size);
+	size_t header_len = opaque_header_len(version), size = 0;
+	bool ok = header_len != 0 && capi11_add_size(header_len, wrapped_len, &size);
 
 	return size_or_zero(ok, size);
 }

@@ -237,7 +237,7 @@ size_t blob_size_symwrap(size_t wrapped_len);
  *  offset size
  *   0     8   BLOBHEADER {OPAQUEKEYBLOB 0x9, 2, 0, aiKeyAlg: the wrapped key}
  *   8     4   magic "C11O" (0x4F313143)
- *  12     4   format version, 1
+ *  12     4   format version: 2 (1 in older blobs, see below)
  *  16     4   mechanism that wrapped it: CKM_AES_KEY_WRAP (0x2109) or
  *             CKM_AES_KEY_WRAP_PAD (0x210A)
  *  20     4   key type of the wrapped key: CKK_AES, CKK_DES, CKK_DES2,
@@ -248,45 +248,62 @@ size_t blob_size_symwrap(size_t wrapped_len);
  *             KEY_WRAP_PAD may hand back a padded value, so the importer
  *             needs it), or the RSA modulus length
  *  28     4   ALG_ID of the wrapping key: CALG_AES_128/192/256
- *  32     4   n, the length of the wrapped bytes
- *  36     n   the wrapped bytes, as C_WrapKey returned them
+ *  32     4   usage: BLOB_OPAQUE_USAGE_KEK (bit 0), the wrapped key is a
+ *             wrap-only key-encryption key; every other bit reserved, 0
+ *  36     4   n, the length of the wrapped bytes
+ *  40     n   the wrapped bytes, as C_WrapKey returned them
  *
- * Consistency that the parser and builder both enforce (NTE_BAD_DATA):
- * the key type is the one aiKeyAlg implies; a secret key's length is one
- * the algorithm takes; an RSA key's modulus length is within
- * ALG_RSA_MIN/MAX_BITS; n is what the mechanism makes of that key
- * (CKM_AES_KEY_WRAP: length + 8 for a multiple of 8 of at least 16 bytes;
- * CKM_AES_KEY_WRAP_PAD: the length rounded up to 8, at least 8, plus 8;
- * a wrapped PKCS#8 key: a multiple of 8 of at least 24 bytes). Excess bytes
- * after the wrapped ones are ignored like those of every other blob. */
+ * Version 1 has no usage field (n at 32, the wrapped bytes at 36) and
+ * reads as usage 0. The usage is not authenticated by the wrap: it keeps a
+ * key-encryption key's usage in honest moves, it is no security boundary.
+ *
+ * Rules that the parser and builder both enforce, in this order: format
+ * version 1 or 2, a version 2 blob at least 40 bytes, no reserved usage
+ * bit (NTE_BAD_DATA; the builder also refuses a usage in version 1); the
+ * blob holds its n wrapped bytes (NTE_BAD_DATA); aiKeyAlg known and the
+ * wrapping ALG_ID AES (NTE_BAD_ALGID); then NTE_BAD_DATA: the mechanism
+ * is an AES key wrap; the key type is the one aiKeyAlg implies; no
+ * wrap-only bit on an RSA key; a secret key's length is one the algorithm
+ * takes; an RSA key's modulus length is within ALG_RSA_MIN/MAX_BITS; n is
+ * what the mechanism makes of that key (CKM_AES_KEY_WRAP: length + 8 for
+ * a multiple of 8 of at least 16 bytes; CKM_AES_KEY_WRAP_PAD: the length
+ * rounded up to 8, at least 8, plus 8; a wrapped PKCS#8 key: a multiple of
+ * 8 of at least 24 bytes). Excess bytes after the wrapped ones are ignored
+ * like those of every other blob. */
 
 #define BLOB_OPAQUE_MAGIC 0x4F313143u  /* "C11O" */
-#define BLOB_OPAQUE_VERSION 1
-#define BLOB_OPAQUE_HEADER_LEN 36      /* everything before the wrapped bytes */
+#define BLOB_OPAQUE_VERSION_1 1u       /* no usage field */
+#define BLOB_OPAQUE_VERSION 2u         /* what exports write */
+#define BLOB_OPAQUE_HEADER_LEN_V1 36   /* everything before the wrapped bytes, version 1 */
+#define BLOB_OPAQUE_HEADER_LEN 40      /* the same, version 2 */
+#define BLOB_OPAQUE_USAGE_KEK 0x1u     /* a wrap-only key-encryption key */
 
 struct blob_opaque {
+	DWORD version;                 /* BLOB_OPAQUE_VERSION_1 or BLOB_OPAQUE_VERSION */
 	ALG_ID alg;                    /* the wrapped key's algorithm */
 	CK_MECHANISM_TYPE mechanism;   /* CKM_AES_KEY_WRAP or CKM_AES_KEY_WRAP_PAD */
 	CK_KEY_TYPE key_type;
 	DWORD key_len;                 /* bytes, see above */
 	ALG_ID wrap_alg;               /* CALG_AES_128/192/256 */
+	DWORD usage;                   /* BLOB_OPAQUE_USAGE_*; always 0 in version 1 */
 	struct blob_bytes wrapped;
 };
 
-/* After the header: fewer than 36 + n bytes, wrong magic or version:
- * NTE_BAD_DATA; aiKeyAlg unknown, or the wrapping ALG_ID not AES:
- * NTE_BAD_ALGID; then the consistency rules above: NTE_BAD_DATA.
+/* After the header, the rules above.
  * Errors: those of blob_parse_header, NTE_BAD_TYPE, NTE_BAD_DATA,
  * NTE_BAD_ALGID. */
 DWORD blob_parse_opaque(const BYTE *data, size_t len, struct blob_opaque *out);
 
-/* Builds from key, whose wrapped field holds C_WrapKey's output, checked
- * by the same rules as the parser (same error codes).
+/* Builds from key, in the format version key->version names, whose
+ * wrapped field holds C_WrapKey's output, checked by the same rules as the
+ * parser (same error codes): a parsed blob builds back to its own bytes.
  * Errors: NTE_BAD_ALGID, NTE_BAD_DATA, ERROR_MORE_DATA. */
 DWORD blob_build_opaque(const struct blob_opaque *key, BYTE *out, size_t out_len, size_t *needed);
 
-/* 36 + wrapped_len; 0 on overflow or beyond a DWORD. */
-size_t blob_size_opaque(size_t wrapped_len);
+/* The header length of that format version plus wrapped_len (40 +
+ * wrapped_len in version 2, 36 + in version 1); 0 for another version, on
+ * overflow or beyond a DWORD. */
+size_t blob_size_opaque(DWORD version, size_t wrapped_len);
 
 /* Length of what RFC 3394 (pad false, CKM_AES_KEY_WRAP) or the padded AES
  * wrap (pad true, CKM_AES_KEY_WRAP_PAD) makes of a key_len-byte key: for

@@ -692,18 +692,21 @@ static size_t pkcs8_rsa_len_max(size_t k)
  * extractable; a sensitive one leaves only under a trusted key-encryption
  * key (trust.c). hExpKey 0 or not a wrap-only AES key: NTE_BAD_KEY. For an RSA key
  * the size query gives an upper bound; the export stores the exact
- * length. CRYPT_DESTROYKEY destroys the key's objects once the blob is
- * written. */
+ * length. The blob is format version 2, whose usage says whether key is a
+ * wrap-only key-encryption key. CRYPT_DESTROYKEY destroys the key's
+ * objects once the blob is written. */
 static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags, BYTE *data,
 				  DWORD *len)
 {
 	bool rsa = key->obj->type == CKK_RSA;
-	struct blob_opaque o = { .alg = key->algid, .wrap_alg = exp ? exp->algid : 0 };
+	struct blob_opaque o = { .version = BLOB_OPAQUE_VERSION, .alg = key->algid,
+				 .wrap_alg = exp ? exp->algid : 0 };
 	size_t wrapped_len, size, needed = 0, key_len;
 	CK_ULONG got = 0;
 	BYTE *wrapped = NULL;
-	bool sensitive, kek = false;
+	bool sensitive, kek = false, key_kek = false;
 	DWORD err;
+	CK_RV rv;
 
 	if (!key_is_session_key_on(exp, key->ctx->tok) || !alg_is_aes(exp->algid))
 		return NTE_BAD_KEY;
@@ -734,7 +737,7 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 		err = context_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
-	size = blob_size_opaque(wrapped_len);
+	size = blob_size_opaque(o.version, wrapped_len);
 	if (wrapped_len == 0 || size == 0)
 		return NTE_BAD_KEY;
 	if (data == NULL)
@@ -742,6 +745,13 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	/* A secret key's blob has a known length: no wrap into a short buffer. */
 	if (!rsa && *len < size)
 		return export_finish(ERROR_MORE_DATA, size, len);
+	/* A key-encryption key's blob says so, and the import keeps it
+	 * wrap-only; the token tells, as for keys found there. */
+	rv = key_read_wrap_only_locked(key->ctx, key, &key_kek);
+	context_note_rv_locked(key->ctx, rv);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	o.usage = key_kek ? BLOB_OPAQUE_USAGE_KEK : 0;
 
 	err = export_wrap_locked(key, exp, o.mechanism, wrapped_len, &wrapped, &got);
 	if (err != ERROR_SUCCESS)

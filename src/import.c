@@ -540,7 +540,9 @@ out:
 /* OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md): unwrapped by the token under
  * hPubKey, which must be a wrap-only AES key (else NTE_BAD_KEY: a key that
  * could decrypt the blob could reveal a sensitive key) of the wrapping
- * ALG_ID the blob names (else NTE_BAD_DATA, as for a wrong key). */
+ * ALG_ID the blob names (else NTE_BAD_DATA, as for a wrong key). A blob
+ * whose usage says wrap-only makes a wrap-only key, as CRYPT_KEK does,
+ * whatever the flags say; CRYPT_KEK alone still makes one. */
 static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t len,
 				  struct key *pub, DWORD flags, struct key **out)
 {
@@ -567,6 +569,11 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	if (o.key_type == CKK_RSA)
 		return import_opaque_rsa_locked(ctx, &o, pub, flags, out);
 	err = import_check_secret_alg(ctx, o.alg, flags, &type);
+	/* A key-encryption key stays one when it moves: the blob's usage can
+	 * add wrap-only, never take it away. After the flag check, which
+	 * judges the caller's flags. */
+	if (o.usage & BLOB_OPAQUE_USAGE_KEK)
+		flags |= CRYPT_KEK;
 	if (err == ERROR_SUCCESS)
 		err = import_unwrap_secret_locked(ctx, pub, o.mechanism, &o.wrapped, &type, flags, &h);
 	if (err != ERROR_SUCCESS)

@@ -981,14 +981,58 @@ static void test_symwrap_vectors(void)
 
 /* ---- OPAQUEKEYBLOB -------------------------------------------------------------------------- */
 
-/* docs/OPAQUEKEYBLOB.md: an AES-128 key wrapped by CKM_AES_KEY_WRAP under
- * an AES-256 key. */
-static void opaque_sample(BYTE blob[36 + 24])
+/* docs/OPAQUEKEYBLOB.md's examples, written out from the document. The
+ * wrapped bytes are a counting pattern: the codec never unwraps. */
+
+/* An AES-128 key wrapped by CKM_AES_KEY_WRAP under an AES-256 key,
+ * version 2, usage 0 (64 bytes). */
+static void opaque_sample(BYTE blob[40 + 24])
+{
+	static const BYTE head[40] = {
+		0x09, 0x02, 0x00, 0x00, 0x0e, 0x66, 0x00, 0x00, /* BLOBHEADER */
+		'C', '1', '1', 'O',                             /* magic */
+		0x02, 0x00, 0x00, 0x00,                         /* version 2 */
+		0x09, 0x21, 0x00, 0x00,                         /* CKM_AES_KEY_WRAP */
+		0x1f, 0x00, 0x00, 0x00,                         /* CKK_AES */
+		0x10, 0x00, 0x00, 0x00,                         /* 16 key bytes */
+		0x10, 0x66, 0x00, 0x00,                         /* CALG_AES_256 */
+		0x00, 0x00, 0x00, 0x00,                         /* usage 0 */
+		0x18, 0x00, 0x00, 0x00,                         /* 24 wrapped bytes */
+	};
+
+	memcpy(blob, head, sizeof head);
+	for (size_t i = 0; i < 24; i++)
+		blob[40 + i] = (BYTE)(0xc0 + i);
+}
+
+/* An AES-256 key-encryption key wrapped by CKM_AES_KEY_WRAP under an
+ * AES-128 key, version 2, usage 0x1 (80 bytes). */
+static void opaque_sample_kek(BYTE blob[40 + 40])
+{
+	static const BYTE head[40] = {
+		0x09, 0x02, 0x00, 0x00, 0x10, 0x66, 0x00, 0x00, /* BLOBHEADER, CALG_AES_256 */
+		'C', '1', '1', 'O',                             /* magic */
+		0x02, 0x00, 0x00, 0x00,                         /* version 2 */
+		0x09, 0x21, 0x00, 0x00,                         /* CKM_AES_KEY_WRAP */
+		0x1f, 0x00, 0x00, 0x00,                         /* CKK_AES */
+		0x20, 0x00, 0x00, 0x00,                         /* 32 key bytes */
+		0x0e, 0x66, 0x00, 0x00,                         /* CALG_AES_128 */
+		0x01, 0x00, 0x00, 0x00,                         /* usage: wrap-only KEK */
+		0x28, 0x00, 0x00, 0x00,                         /* 40 wrapped bytes */
+	};
+
+	memcpy(blob, head, sizeof head);
+	for (size_t i = 0; i < 40; i++)
+		blob[40 + i] = (BYTE)(0x80 + i);
+}
+
+/* The first key as version 1 wrote it: no usage field (60 bytes). */
+static void opaque_sample_v1(BYTE blob[36 + 24])
 {
 	static const BYTE head[36] = {
 		0x09, 0x02, 0x00, 0x00, 0x0e, 0x66, 0x00, 0x00, /* BLOBHEADER */
 		'C', '1', '1', 'O',                             /* magic */
-		0x01, 0x00, 0x00, 0x00,                         /* version */
+		0x01, 0x00, 0x00, 0x00,                         /* version 1 */
 		0x09, 0x21, 0x00, 0x00,                         /* CKM_AES_KEY_WRAP */
 		0x1f, 0x00, 0x00, 0x00,                         /* CKK_AES */
 		0x10, 0x00, 0x00, 0x00,                         /* 16 key bytes */
@@ -1010,46 +1054,127 @@ static DWORD opaque_try(const BYTE *blob, size_t len, struct blob_opaque *o)
 	return err;
 }
 
+/* Parsed, then built back: the same bytes, and the buffer rule. */
+static void opaque_round_trip(const BYTE *blob, size_t len)
+{
+	struct blob_opaque o;
+	BYTE *out = malloc(len);
+	size_t needed = 0;
+
+	CU_ASSERT_FATAL(out != NULL);
+	CU_ASSERT_FATAL(blob_parse_opaque(blob, len, &o) == ERROR_SUCCESS);
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == ERROR_SUCCESS && needed == len);
+	CU_ASSERT(blob_build_opaque(&o, out, len - 1, &needed) == ERROR_MORE_DATA);
+	CU_ASSERT(blob_build_opaque(&o, out, len, &needed) == ERROR_SUCCESS && needed == len);
+	CU_ASSERT(memcmp(out, blob, len) == 0);
+	CU_ASSERT(blob_size_opaque(o.version, o.wrapped.len) == len);
+	free(out);
+}
+
 static void test_opaque_layout(void)
 {
-	BYTE expect[60], out[60], wrapped[640];
+	BYTE expect[64], expect_kek[80], expect_v1[60], out[80], wrapped[640];
 	struct blob_opaque o, back;
 	size_t needed;
 
 	opaque_sample(expect);
+	opaque_sample_kek(expect_kek);
+	opaque_sample_v1(expect_v1);
+
+	/* Version 2, usage 0: 40 header bytes. */
 	o = (struct blob_opaque){
+		.version = 2,
 		.alg = V_CALG_AES_128,
 		.mechanism = V_CKM_AES_KEY_WRAP,
 		.key_type = V_CKK_AES,
 		.key_len = 16,
 		.wrap_alg = V_CALG_AES_256,
-		.wrapped = { expect + 36, 24 },
+		.usage = 0,
+		.wrapped = { expect + 40, 24 },
 	};
-	CU_ASSERT(blob_size_opaque(24) == 60);
-	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == ERROR_SUCCESS && needed == 60);
-	CU_ASSERT(blob_build_opaque(&o, out, 59, &needed) == ERROR_MORE_DATA);
-	CU_ASSERT(blob_build_opaque(&o, out, sizeof out, &needed) == ERROR_SUCCESS);
+	CU_ASSERT(blob_size_opaque(2, 24) == 64);
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == ERROR_SUCCESS && needed == 64);
+	CU_ASSERT(blob_build_opaque(&o, out, 63, &needed) == ERROR_MORE_DATA);
+	CU_ASSERT(blob_build_opaque(&o, out, sizeof out, &needed) == ERROR_SUCCESS && needed == 64);
 	CU_ASSERT(memcmp(out, expect, sizeof expect) == 0);
-
-	CU_ASSERT_FATAL(blob_parse_opaque(out, sizeof out, &back) == ERROR_SUCCESS);
-	CU_ASSERT(back.alg == o.alg && back.mechanism == o.mechanism &&
+	CU_ASSERT_FATAL(blob_parse_opaque(out, 64, &back) == ERROR_SUCCESS);
+	CU_ASSERT(back.version == 2 && back.alg == o.alg && back.mechanism == o.mechanism &&
 		  back.key_type == o.key_type && back.key_len == o.key_len &&
-		  back.wrap_alg == o.wrap_alg && back.wrapped.data == out + 36 &&
+		  back.wrap_alg == o.wrap_alg && back.usage == 0 && back.wrapped.data == out + 40 &&
 		  back.wrapped.len == 24);
 
+	/* The same key in version 1: 36 header bytes, no usage. */
+	o.version = 1;
+	o.wrapped.data = expect_v1 + 36;
+	CU_ASSERT(blob_size_opaque(1, 24) == 60);
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == ERROR_SUCCESS && needed == 60);
+	CU_ASSERT(blob_build_opaque(&o, out, 59, &needed) == ERROR_MORE_DATA);
+	CU_ASSERT(blob_build_opaque(&o, out, sizeof out, &needed) == ERROR_SUCCESS && needed == 60);
+	CU_ASSERT(memcmp(out, expect_v1, sizeof expect_v1) == 0);
+	CU_ASSERT_FATAL(blob_parse_opaque(out, 60, &back) == ERROR_SUCCESS);
+	CU_ASSERT(back.version == 1 && back.usage == 0 && back.key_len == 16 &&
+		  back.wrap_alg == V_CALG_AES_256 && back.wrapped.data == out + 36 &&
+		  back.wrapped.len == 24);
+	/* Version 1 has no field for a usage. */
+	o.usage = 1;
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
+
+	/* The key-encryption key: usage 0x1 at offset 32. */
+	o = (struct blob_opaque){
+		.version = 2,
+		.alg = V_CALG_AES_256,
+		.mechanism = V_CKM_AES_KEY_WRAP,
+		.key_type = V_CKK_AES,
+		.key_len = 32,
+		.wrap_alg = V_CALG_AES_128,
+		.usage = 1,
+		.wrapped = { expect_kek + 40, 40 },
+	};
+	CU_ASSERT(blob_build_opaque(&o, out, sizeof out, &needed) == ERROR_SUCCESS && needed == 80);
+	CU_ASSERT(memcmp(out, expect_kek, sizeof expect_kek) == 0);
+	CU_ASSERT_FATAL(blob_parse_opaque(out, 80, &back) == ERROR_SUCCESS);
+	CU_ASSERT(back.version == 2 && back.usage == 1 && back.alg == V_CALG_AES_256 &&
+		  back.key_len == 32 && back.wrap_alg == V_CALG_AES_128 &&
+		  back.wrapped.data == out + 40 && back.wrapped.len == 40);
+	/* Reserved usage bits, and versions that do not exist. */
+	o.usage = 2;
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
+	o.usage = 0x80000001u;
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
+	o.usage = 1;
+	o.version = 3;
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
+	o.version = 0;
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
+	CU_ASSERT(blob_size_opaque(0, 24) == 0 && blob_size_opaque(3, 24) == 0);
+
+	/* Each example parses and builds back to its own bytes. */
+	opaque_round_trip(expect, sizeof expect);
+	opaque_round_trip(expect_kek, sizeof expect_kek);
+	opaque_round_trip(expect_v1, sizeof expect_v1);
+
 	/* A DES key (8 bytes) needs the padded wrap: 16 bytes. */
-	o.alg = 0x6601;
-	o.key_type = 0x13; /* CKK_DES */
-	o.key_len = 8;
-	o.wrapped.len = 16;
+	o = (struct blob_opaque){
+		.version = 2,
+		.alg = 0x6601,
+		.mechanism = V_CKM_AES_KEY_WRAP,
+		.key_type = 0x13, /* CKK_DES */
+		.key_len = 8,
+		.wrap_alg = V_CALG_AES_256,
+		.wrapped = { expect + 40, 16 },
+	};
 	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
 	o.mechanism = V_CKM_AES_KEY_WRAP_PAD;
+	CU_ASSERT(blob_build_opaque(&o, out, sizeof out, &needed) == ERROR_SUCCESS);
+	CU_ASSERT(needed == 56 && blob_parse_opaque(out, 56, &back) == ERROR_SUCCESS);
+	o.version = 1;
 	CU_ASSERT(blob_build_opaque(&o, out, sizeof out, &needed) == ERROR_SUCCESS);
 	CU_ASSERT(needed == 52 && blob_parse_opaque(out, 52, &back) == ERROR_SUCCESS);
 
 	/* An RSA private key, wrapped as PKCS#8 by the padded wrap. */
 	memset(wrapped, 0x3c, sizeof wrapped);
 	o = (struct blob_opaque){
+		.version = 2,
 		.alg = V_CALG_RSA_KEYX,
 		.mechanism = V_CKM_AES_KEY_WRAP_PAD,
 		.key_type = 0 /* CKK_RSA */,
@@ -1058,12 +1183,22 @@ static void test_opaque_layout(void)
 		.wrapped = { wrapped, sizeof wrapped },
 	};
 	{
-		BYTE *big = malloc(36 + sizeof wrapped);
-		CU_ASSERT(blob_build_opaque(&o, big, 36 + sizeof wrapped, &needed) == ERROR_SUCCESS);
+		BYTE *big = malloc(40 + sizeof wrapped);
+
+		CU_ASSERT_FATAL(big != NULL);
+		CU_ASSERT(blob_build_opaque(&o, big, 40 + sizeof wrapped, &needed) == ERROR_SUCCESS);
+		CU_ASSERT(needed == 40 + sizeof wrapped);
 		CU_ASSERT(blob_parse_opaque(big, needed, &back) == ERROR_SUCCESS);
-		CU_ASSERT(back.key_type == 0 && back.key_len == 128 && back.wrapped.len == 640);
+		CU_ASSERT(back.key_type == 0 && back.key_len == 128 && back.wrapped.len == 640 &&
+			  back.usage == 0);
+		/* An RSA key's usage is its slot's: no wrap-only bit. */
+		le32_put(big + 32, 1);
+		CU_ASSERT(opaque_try(big, needed, &back) == NTE_BAD_DATA);
 		free(big);
 	}
+	o.usage = 1;
+	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
+	o.usage = 0;
 	o.wrapped.len = 20;
 	CU_ASSERT(blob_build_opaque(&o, NULL, 0, &needed) == NTE_BAD_DATA);
 
@@ -1078,55 +1213,121 @@ static void test_opaque_layout(void)
 	CU_ASSERT(blob_aes_wrap_len(24, true) == 32);
 }
 
-static void test_opaque_malformed(void)
+/* The field edits that docs/OPAQUEKEYBLOB.md's validation table refuses,
+ * in a blob whose n sits at n_off (32 in version 1, 36 in version 2) and
+ * whose length is len. */
+static void opaque_malformed_fields(const BYTE *good, size_t len, size_t n_off)
 {
-	BYTE blob[60 + 4], good[60];
+	BYTE blob[64 + 4];
 	struct blob_opaque o;
 
-	opaque_sample(good);
-#define RESET() memcpy(blob, good, 60)
+#define RESET() memcpy(blob, good, len)
 	RESET();
-	CU_ASSERT(opaque_try(blob, 60, &o) == ERROR_SUCCESS);
+	CU_ASSERT(opaque_try(blob, len, &o) == ERROR_SUCCESS);
 	/* Every prefix: NTE_BAD_DATA. */
-	for (size_t len = 0; len < 60; len++)
-		CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
+	for (size_t cut = 0; cut < len; cut++)
+		CU_ASSERT(opaque_try(blob, cut, &o) == NTE_BAD_DATA);
 	/* Excess ignored. */
-	memset(blob + 60, 0xee, 4);
-	CU_ASSERT(opaque_try(blob, 64, &o) == ERROR_SUCCESS);
-	CU_ASSERT(o.wrapped.len == 24);
+	memset(blob + len, 0xee, 4);
+	CU_ASSERT(opaque_try(blob, len + 4, &o) == ERROR_SUCCESS);
+	CU_ASSERT(blob_parse_opaque(blob, len + 4, &o) == ERROR_SUCCESS);
+	CU_ASSERT(o.wrapped.len == 24 && o.wrapped.data == blob + n_off + 4);
 
 	RESET(); blob[11] = 'P';
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
-	RESET(); le32_put(blob + 12, 2);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
+	RESET(); le32_put(blob + 12, 3);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
+	RESET(); le32_put(blob + 12, 0);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
+	RESET(); le32_put(blob + 12, 0xffffffffu);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
 	RESET(); le32_put(blob + 16, 0x1082 /* CKM_AES_CBC */);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
 	RESET(); le32_put(blob + 20, 0x15 /* CKK_DES3 */);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
 	RESET(); le32_put(blob + 24, 24);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
 	/* Wrapped length: huge, too long for the blob, inconsistent. */
-	RESET(); le32_put(blob + 32, 0xffffffffu);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
-	RESET(); le32_put(blob + 32, 25);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
-	RESET(); le32_put(blob + 32, 16);
-	CU_ASSERT(opaque_try(blob, 52, &o) == NTE_BAD_DATA);
+	RESET(); le32_put(blob + n_off, 0xffffffffu);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
+	RESET(); le32_put(blob + n_off, 25);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
+	RESET(); le32_put(blob + n_off, 16);
+	CU_ASSERT(opaque_try(blob, len - 8, &o) == NTE_BAD_DATA);
 	/* Algorithms: the key's, then the wrapping key's (AES only). */
 	RESET(); le32_put(blob + 4, 0x6611);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_ALGID);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_ALGID);
 	RESET(); le32_put(blob + 28, 0x6603 /* CALG_3DES */);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_ALGID);
-	RESET(); le32_put(blob + 4, 0x6611); le32_put(blob + 32, 25);
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_ALGID);
+	/* A truncation is found before the algorithm. */
+	RESET(); le32_put(blob + 4, 0x6611); le32_put(blob + n_off, 25);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
 	/* Header. */
 	RESET(); blob[1] = 3;
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_DATA);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_DATA);
 	RESET(); blob[0] = 0xc;
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_TYPE);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_TYPE);
 	RESET(); blob[0] = 0x8;
-	CU_ASSERT(opaque_try(blob, 60, &o) == NTE_BAD_TYPE);
+	CU_ASSERT(opaque_try(blob, len, &o) == NTE_BAD_TYPE);
 #undef RESET
+}
+
+static void test_opaque_malformed(void)
+{
+	static const DWORD reserved[] = { 2, 3, 0x100, 0x80000000u, 0x80000001u, 0xfffffffeu,
+					  0xffffffffu };
+	BYTE v2[64], v1[60], kek[80], blob[80];
+	struct blob_opaque o;
+
+	opaque_sample(v2);
+	opaque_sample_v1(v1);
+	opaque_sample_kek(kek);
+	opaque_malformed_fields(v2, sizeof v2, 36);
+	opaque_malformed_fields(v1, sizeof v1, 32);
+
+	/* Every prefix of the key-encryption key's blob, the usage field's
+	 * among them (33 to 36 bytes, and 36 to 39 hold no n). */
+	CU_ASSERT(opaque_try(kek, sizeof kek, &o) == ERROR_SUCCESS && o.usage == 1);
+	for (size_t cut = 0; cut < sizeof kek; cut++)
+		CU_ASSERT(opaque_try(kek, cut, &o) == NTE_BAD_DATA);
+
+	/* The usage: bit 0 alone; any other bit is reserved. */
+	memcpy(blob, v2, sizeof v2);
+	le32_put(blob + 32, 1);
+	CU_ASSERT(opaque_try(blob, sizeof v2, &o) == ERROR_SUCCESS && o.usage == 1);
+	opaque_round_trip(blob, sizeof v2);
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(reserved); i++) {
+		le32_put(blob + 32, reserved[i]);
+		CU_ASSERT(opaque_try(blob, sizeof v2, &o) == NTE_BAD_DATA);
+	}
+	/* Found before the algorithms and the wrapped length. */
+	le32_put(blob + 32, 2);
+	le32_put(blob + 4, 0x6611);
+	CU_ASSERT(opaque_try(blob, sizeof v2, &o) == NTE_BAD_DATA);
+	le32_put(blob + 4, V_CALG_AES_128);
+	le32_put(blob + 36, 0xffffffffu);
+	CU_ASSERT(opaque_try(blob, sizeof v2, &o) == NTE_BAD_DATA);
+
+	/* A version 2 blob too short for its header, whatever else is wrong:
+	 * 36 to 39 bytes would be a whole version 1 header. */
+	memcpy(blob, v2, sizeof v2);
+	le32_put(blob + 4, 0x6611);
+	for (size_t cut = 36; cut < 40; cut++)
+		CU_ASSERT(opaque_try(blob, cut, &o) == NTE_BAD_DATA);
+
+	/* One version read as the other: version 1's n (24) is a reserved
+	 * usage in version 2; version 2's usage (0) is an n that does not fit
+	 * a 16-byte key in version 1. */
+	memcpy(blob, v1, sizeof v1);
+	le32_put(blob + 12, 2);
+	CU_ASSERT(opaque_try(blob, sizeof v1, &o) == NTE_BAD_DATA);
+	memcpy(blob, v2, sizeof v2);
+	le32_put(blob + 12, 1);
+	CU_ASSERT(opaque_try(blob, sizeof v2, &o) == NTE_BAD_DATA);
+	/* Version 1 reads as usage 0, whatever follows its header. */
+	memcpy(blob, v1, sizeof v1);
+	CU_ASSERT(opaque_try(blob, sizeof v1, &o) == ERROR_SUCCESS && o.version == 1 &&
+		  o.usage == 0);
 }
 
 /* ---- ALG_ID table ------------------------------------------------------------------------ */

@@ -1028,6 +1028,39 @@ static void test_dump_wellformed(void)
 	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dsa.priv")), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x32535344 \"DSS2\""));
 	free(out);
+	/* docs/OPAQUEKEYBLOB.md's examples: a key-encryption key in format
+	 * version 2, and an AES-128 key in version 1, which has no usage. */
+	{
+		BYTE kek[40 + 40] = { OPAQUEKEYBLOB, 2, 0, 0, 0x10, 0x66, 0, 0, 'C', '1', '1', 'O',
+				      2, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 32, 0, 0, 0,
+				      0x0e, 0x66, 0, 0, 1, 0, 0, 0, 40, 0, 0, 0 };
+		BYTE v1[36 + 24] = { OPAQUEKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 'C', '1', '1', 'O',
+				     1, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 16, 0, 0, 0,
+				     0x10, 0x66, 0, 0, 24, 0, 0, 0 };
+
+		memset(kek + 40, 0x5c, 40);
+		write_bytes("kek.opaque", kek, sizeof kek);
+		CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("kek.opaque")), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok: well-formed"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x000c  version"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x0020  usage                0x00000001 "
+						   "wrap-only key-encryption key"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x0024  wrappedLength        40 "));
+		free(out);
+		kek[32] = 0;
+		write_bytes("kek.opaque", kek, sizeof kek);
+		CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("kek.opaque")), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x0020  usage                0x00000000 "
+						   "(not a key-encryption key)"));
+		free(out);
+		memset(v1 + 36, 0x5c, 24);
+		write_bytes("v1.opaque", v1, sizeof v1);
+		CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("v1.opaque")), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok: well-formed"));
+		CU_ASSERT_PTR_NULL(strstr(out, "usage"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x0020  wrappedLength        24 "));
+		free(out);
+	}
 	/* Blobs the tool wrote. */
 	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("wrap.simpleblob")), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "SIMPLEBLOB"));
@@ -1310,43 +1343,87 @@ static void agree_plaintext(struct agreement *a)
 	free(c);
 }
 
-static void agree_opaque(struct agreement *a)
+/* docs/OPAQUEKEYBLOB.md's examples: an AES-128 key under an AES-256 key,
+ * 24 wrapped bytes, in format version 2 (n at offset 36) and version 1
+ * (no usage, n at 32). Edits of the fields both versions share. */
+static void agree_opaque_fields(struct agreement *a, const BYTE *b, size_t len, size_t n_off)
 {
-	/* docs/OPAQUEKEYBLOB.md's example: AES-128 under AES-256, 24 bytes. */
-	BYTE b[36 + 24] = { OPAQUEKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 'C', '1', '1', 'O',
-			    1, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 16, 0, 0, 0,
-			    0x10, 0x66, 0, 0, 24, 0, 0, 0 };
-	static const struct { size_t off; DWORD value; DWORD code; const char *says; } edits[] = {
+	const struct { size_t off; DWORD value; DWORD code; const char *says; } edits[] = {
 		{ 24, 0xffffffffu, NTE_BAD_DATA, "keyLength 4294967295" },
 		{ 8, 0x4f313144u, NTE_BAD_DATA, "magic" },
-		{ 12, 2, NTE_BAD_DATA, "format version 2" },
-		{ 32, 25, NTE_BAD_DATA, "truncated" },
+		{ 12, 3, NTE_BAD_DATA, "format version 3" },
+		{ 12, 0, NTE_BAD_DATA, "format version 0" },
+		{ n_off, 25, NTE_BAD_DATA, "truncated" },
 		{ 28, CALG_3DES, NTE_BAD_ALGID, "not AES" },
 		{ 16, 0x1085, NTE_BAD_DATA, "mechanism" },
 		{ 20, 0x13, NTE_BAD_DATA, "keyType" },
-		{ 32, 16, NTE_BAD_DATA, "wrappedLength 16" },
+		{ n_off, 16, NTE_BAD_DATA, "wrappedLength 16" },
 		{ 4, CALG_AES, NTE_BAD_ALGID, "aiKeyAlg" },
 	};
 	BYTE *c;
 
-	memset(b + 36, 0xa5, 24);
 	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
-		c = copy_of(b, sizeof b);
+		c = copy_of(b, len);
 		le32_put(c + edits[i].off, edits[i].value);
-		agree_bad(a, edits[i].says, c, sizeof b, PUB_KEK, edits[i].code, edits[i].says);
+		agree_bad(a, edits[i].says, c, len, PUB_KEK, edits[i].code, edits[i].says);
 		free(c);
 	}
 	agree_bad(a, "35 bytes", b, 35, PUB_KEK, NTE_BAD_DATA, "truncated");
 	/* An RSA key: its modulus length, and a PKCS#8 wrap of whole blocks. */
-	c = copy_of(b, sizeof b);
+	c = copy_of(b, len);
 	le32_put(c + 4, CALG_RSA_KEYX);
 	le32_put(c + 20, 0);
 	le32_put(c + 24, 16);
-	agree_bad(a, "RSA keyLength 16", c, sizeof b, PUB_KEK, NTE_BAD_DATA, "keyLength 16");
+	agree_bad(a, "RSA keyLength 16", c, len, PUB_KEK, NTE_BAD_DATA, "keyLength 16");
 	le32_put(c + 24, 128);
-	le32_put(c + 32, 20);
-	agree_bad(a, "RSA wrappedLength 20", c, sizeof b, PUB_KEK, NTE_BAD_DATA,
-		  "wrappedLength 20");
+	le32_put(c + n_off, 20);
+	agree_bad(a, "RSA wrappedLength 20", c, len, PUB_KEK, NTE_BAD_DATA, "wrappedLength 20");
+	free(c);
+}
+
+static void agree_opaque(struct agreement *a)
+{
+	BYTE v2[40 + 24] = { OPAQUEKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 'C', '1', '1', 'O',
+			     2, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 16, 0, 0, 0,
+			     0x10, 0x66, 0, 0, 0, 0, 0, 0, 24, 0, 0, 0 };
+	BYTE v1[36 + 24] = { OPAQUEKEYBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0, 'C', '1', '1', 'O',
+			     1, 0, 0, 0, 0x09, 0x21, 0, 0, 0x1f, 0, 0, 0, 16, 0, 0, 0,
+			     0x10, 0x66, 0, 0, 24, 0, 0, 0 };
+	BYTE *c;
+
+	memset(v2 + 40, 0xa5, 24);
+	memset(v1 + 36, 0xa5, 24);
+	agree_opaque_fields(a, v2, sizeof v2, 36);
+	agree_opaque_fields(a, v1, sizeof v1, 32);
+
+	/* Version 2's usage field: reserved bits, and a cut inside it or just
+	 * after it, where version 1's header would be whole. */
+	c = copy_of(v2, sizeof v2);
+	le32_put(c + 32, 2);
+	agree_bad(a, "usage 2", c, sizeof v2, PUB_KEK, NTE_BAD_DATA, "reserved");
+	le32_put(c + 32, 0x80000001u);
+	agree_bad(a, "usage 0x80000001", c, sizeof v2, PUB_KEK, NTE_BAD_DATA, "reserved");
+	/* Before the algorithms, as the import checks. */
+	le32_put(c + 4, CALG_AES);
+	agree_bad(a, "usage 0x80000001, CALG_AES", c, sizeof v2, PUB_KEK, NTE_BAD_DATA,
+		  "reserved");
+	free(c);
+	agree_bad(a, "34 bytes of version 2", v2, 34, PUB_KEK, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "38 bytes of version 2", v2, 38, PUB_KEK, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "39 bytes of version 2", v2, 39, PUB_KEK, NTE_BAD_DATA, "truncated");
+	/* Version 1 relabelled 2: its n (24) reads as a reserved usage. */
+	c = copy_of(v1, sizeof v1);
+	le32_put(c + 12, 2);
+	agree_bad(a, "version 1 read as 2", c, sizeof v1, PUB_KEK, NTE_BAD_DATA, "reserved");
+	free(c);
+	/* The wrap-only bit belongs to secret keys. */
+	c = copy_of(v2, sizeof v2);
+	le32_put(c + 4, CALG_RSA_KEYX);
+	le32_put(c + 20, 0);
+	le32_put(c + 24, 128);
+	le32_put(c + 32, 1);
+	agree_bad(a, "RSA key with usage 1", c, sizeof v2, PUB_KEK, NTE_BAD_DATA,
+		  "an RSA key is no key-encryption key");
 	free(c);
 }
 

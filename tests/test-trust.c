@@ -388,7 +388,7 @@ static void test_caller_kek(void)
 			 "--alg AES_256 --wrap-key %s --out %s", TOOL, PLAIN1, kek_path, out_path);
 	CU_ASSERT_EQUAL(st, 0);
 	out = testutil_file_load(out_path, &out_len);
-	CU_ASSERT(out != NULL && out_len == 36 + 40 && out[0] == OPAQUEKEYBLOB);
+	CU_ASSERT(out != NULL && out_len == 40 + 40 && out[0] == OPAQUEKEYBLOB);
 	free(out);
 	free(out_path);
 	free(kek_path);
@@ -667,7 +667,7 @@ static void test_two_tokens(void)
 	check_refused(s, 0, PLAINTEXTKEYBLOB, 0);
 	op = testutil_blob_export(s, ka, OPAQUEKEYBLOB, 0, &op_len);
 	sw = testutil_blob_export(s, ka, SYMMETRICWRAPKEYBLOB, 0, &sw_len);
-	CU_ASSERT_EQUAL(op_len, 36 + 40);
+	CU_ASSERT_EQUAL(op_len, 40 + 40);
 	CU_ASSERT_EQUAL(sw_len, 12 + 40);
 	/* B's KEK has the same bytes: it unwraps both. */
 	SetLastError(SENTINEL);
@@ -1260,6 +1260,161 @@ static void test_no_plaintext_sweep(void)
 	free(r_pem);
 }
 
+/* ---- (k) a key-encryption key moved as OPAQUEKEYBLOB stays wrap-only ---- */
+
+/* issue 11: re-importing a real KEK's OPAQUEKEYBLOB without CRYPT_KEK gave
+ * a decrypt-capable twin (KP_PERMISSIONS 0x3b), with which ECB CryptDecrypt
+ * undid RFC 3394. docs/OPAQUEKEYBLOB.md: format version 2 records the
+ * usage (offset 32, bit 0), and the import keeps such a key wrap-only
+ * whatever its flags say. */
+
+/* A wrap-only key: no data permission, and no data operation even when
+ * the caller adds the permissions back, since the token object itself
+ * cannot encrypt or decrypt. */
+static void check_wrap_only(HCRYPTKEY k)
+{
+	BYTE data[48] = "sixteen bytes...";
+	DWORD p = permissions(k), n = 16;
+
+	CU_ASSERT_EQUAL(p & (CRYPT_ENCRYPT | CRYPT_DECRYPT), 0);
+	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), V_NTE_PERM);
+	n = 16;
+	CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, 0, data, &n), V_NTE_PERM);
+	p |= CRYPT_ENCRYPT | CRYPT_DECRYPT;
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_PERMISSIONS, (BYTE *)&p, 0));
+	n = 16;
+	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), V_NTE_PERM);
+	n = 16;
+	CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, 0, data, &n), V_NTE_PERM);
+}
+
+/* The same key value: a key that is not sensitive, wrapped (RFC 3394,
+ * deterministic) under both, gives the same bytes. */
+static void check_same_wrap(HCRYPTKEY s, HCRYPTKEY a, HCRYPTKEY b)
+{
+	DWORD la = 0, lb = 0;
+	BYTE *wa = testutil_blob_export(s, a, SYMMETRICWRAPKEYBLOB, 0, &la);
+	BYTE *wb = testutil_blob_export(s, b, SYMMETRICWRAPKEYBLOB, 0, &lb);
+
+	CU_ASSERT(la == 12 + 24 && la == lb && memcmp(wa + 8, wb + 8, la - 8) == 0);
+	free(wa);
+	free(wb);
+}
+
+static void test_kek_moves_wrap_only(void)
+{
+	HCRYPTPROV h1, h2, sa, sb;
+	HCRYPTKEY kek, copy2, carrier1, carrier2, moved, twin, s, ka, kb, skek, smoved;
+	BYTE *op, *plain, v1[36 + 40];
+	DWORD op_len = 0, plain_len = 0, flags[] = { 0, CRYPT_EXPORTABLE };
+	size_t i;
+
+	/* The sensitive policy's trusted KEKs first: the security officer's
+	 * step wants the tokens to itself. */
+	make_trusted(SENS1, "t-k-sens", NULL, 0);
+	make_trusted(SENS2, "t-k-sens", NULL, 0);
+	h1 = acquire(PLAIN1, "t-k", CRYPT_NEWKEYSET);
+	h2 = acquire(PLAIN2, "t-k", CRYPT_NEWKEYSET);
+
+	/* A plain-policy KEK that may leave, and a carrier KEK of the same
+	 * bytes on both tokens (docs/OPAQUEKEYBLOB.md: for keys that are not
+	 * sensitive, a PLAINTEXTKEYBLOB imported with CRYPT_KEK suffices). */
+	kek = gen(h1, CALG_AES_256, CRYPT_KEK | CRYPT_EXPORTABLE);
+	check_wrap_only(kek);
+	carrier1 = import_plain(h1, CALG_AES_256, caller_kek, 32, CRYPT_KEK);
+	carrier2 = import_plain(h2, CALG_AES_256, caller_kek, 32, CRYPT_KEK);
+	plain = testutil_blob_export(kek, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 32);
+
+	/* docs/OPAQUEKEYBLOB.md: version 2, usage 0x1, 40 wrapped bytes. */
+	op = testutil_blob_export(kek, carrier1, OPAQUEKEYBLOB, 0, &op_len);
+	CU_ASSERT_EQUAL_FATAL(op_len, 40 + 40);
+	CU_ASSERT(memcmp(op + 8, "C11O", 4) == 0 && testutil_le32(op + 12) == 2);
+	CU_ASSERT(testutil_le32(op + 28) == CALG_AES_256 && testutil_le32(op + 32) == 1 &&
+		  testutil_le32(op + 36) == 40);
+
+	/* On token 2 without CRYPT_KEK, with or without CRYPT_EXPORTABLE:
+	 * wrap-only, and the same key (it wraps as the original does). */
+	s = gen(h2, CALG_AES_128, CRYPT_EXPORTABLE);
+	copy2 = import_plain(h2, CALG_AES_256, plain + 12, 32, CRYPT_KEK);
+	for (i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, op, op_len, carrier2, flags[i], &moved));
+		check_wrap_only(moved);
+		check_same_wrap(s, moved, copy2);
+		CryptDestroyKey(moved);
+	}
+	/* CRYPT_KEK as well: the same. */
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, op, op_len, carrier2, CRYPT_KEK, &moved));
+	check_wrap_only(moved);
+	CryptDestroyKey(moved);
+
+	/* The header is not authenticated (docs/OPAQUEKEYBLOB.md, "not a
+	 * security boundary"): the same key in a version 1 blob, which records
+	 * no usage, still imports, decrypt-capable without CRYPT_KEK (a key
+	 * that was not sensitive: its value is no secret from the caller), and
+	 * wrap-only with it. */
+	memcpy(v1, op, 32);
+	testutil_le32_put(v1 + 12, 1);
+	memcpy(v1 + 32, op + 36, 4 + 40);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, v1, sizeof v1, carrier2, 0, &twin));
+	CU_ASSERT_EQUAL(permissions(twin) & (CRYPT_ENCRYPT | CRYPT_DECRYPT),
+			CRYPT_ENCRYPT | CRYPT_DECRYPT);
+	testutil_check_encrypts_as(twin, "-aes-256-cbc", plain + 12, 32, 16);
+	CryptDestroyKey(twin);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, v1, sizeof v1, carrier2, CRYPT_KEK, &twin));
+	check_wrap_only(twin);
+	CryptDestroyKey(twin);
+	/* Reserved usage bits: refused, nothing made. */
+	testutil_le32_put(op + 32, 3);
+	CHECK_FAILS_WITH(CryptImportKey(h2, op, op_len, carrier2, 0, &twin), V_NTE_BAD_DATA);
+	testutil_le32_put(op + 32, 1);
+	free(op);
+
+	/* A key that is no KEK travels with usage 0 and arrives as it was. */
+	op = testutil_blob_export(s, carrier2, OPAQUEKEYBLOB, 0, &op_len);
+	CU_ASSERT(op_len == 40 + 24 && testutil_le32(op + 32) == 0);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h1, op, op_len, carrier1, 0, &moved));
+	CU_ASSERT_EQUAL(permissions(moved) & (CRYPT_ENCRYPT | CRYPT_DECRYPT),
+			CRYPT_ENCRYPT | CRYPT_DECRYPT);
+	check_same_encryption(s, moved);
+	CryptDestroyKey(moved);
+	free(op);
+
+	/* Under the sensitive policy: a KEK made exportable leaves under the
+	 * trusted KEK only, and stays wrap-only on the other token. */
+	sa = acquire(SENS1, "t-k-sens", 0);
+	sb = acquire(SENS2, "t-k-sens", 0);
+	ka = trusted_kek(sa);
+	kb = trusted_kek(sb);
+	skek = gen(sa, CALG_AES_128, CRYPT_KEK | CRYPT_EXPORTABLE);
+	check_refused(skek, carrier1, OPAQUEKEYBLOB, 0);
+	op = testutil_blob_export(skek, ka, OPAQUEKEYBLOB, 0, &op_len);
+	CU_ASSERT(op_len == 40 + 24 && testutil_le32(op + 32) == 1);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(sb, op, op_len, kb, CRYPT_EXPORTABLE, &smoved));
+	check_wrap_only(smoved);
+	check_refused(smoved, 0, PLAINTEXTKEYBLOB, 0);
+	free(op);
+
+	CryptDestroyKey(smoved);
+	CryptDestroyKey(skek);
+	CryptDestroyKey(kb);
+	CryptDestroyKey(ka);
+	CryptDestroyKey(copy2);
+	CryptDestroyKey(s);
+	CryptDestroyKey(carrier2);
+	CryptDestroyKey(carrier1);
+	CryptDestroyKey(kek);
+	explicit_bzero(plain, plain_len);
+	free(plain);
+	CU_ASSERT_TRUE(CryptReleaseContext(sb, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(sa, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h1, 0));
+}
+
 static CU_TestInfo trust_tests[] = {
 	{ "(a) a KEK the caller knows takes no sensitive key", test_caller_kek },
 	{ "(b) the trusted KEK stays in; what it unwraps is sensitive", test_trusted_kek_stays },
@@ -1273,6 +1428,7 @@ static CU_TestInfo trust_tests[] = {
 	{ "(h) the user's PIN again from the provider's pin-source", test_trust_pin_source },
 	{ "(i) tokens without CKA_WRAP_WITH_TRUSTED", test_without_wrap_with_trusted },
 	{ "(j) no plaintext byte on any route", test_no_plaintext_sweep },
+	{ "(k) a KEK moved as OPAQUEKEYBLOB stays wrap-only", test_kek_moves_wrap_only },
 	CU_TEST_INFO_NULL,
 };
 

@@ -498,11 +498,11 @@ static void test_symwrap_export_errors(void)
 			DWORD op_len = 0;
 			BYTE *op = testutil_blob_export(des, kek, OPAQUEKEYBLOB, 0, &op_len);
 
-			CU_ASSERT_EQUAL_FATAL(op_len, 36 + 16);
-			CU_ASSERT(testutil_le32(op + 4) == CALG_DES &&
+			CU_ASSERT_EQUAL_FATAL(op_len, 40 + 16);
+			CU_ASSERT(testutil_le32(op + 4) == CALG_DES && testutil_le32(op + 12) == 2 &&
 				  testutil_le32(op + 16) == 0x210a);
 			CU_ASSERT(testutil_le32(op + 20) == 0x13 && testutil_le32(op + 24) == 8 &&
-				  testutil_le32(op + 32) == 16);
+				  testutil_le32(op + 32) == 0 && testutil_le32(op + 36) == 16);
 			CU_ASSERT_TRUE_FATAL(CryptImportKey(h, op, op_len, kek, CRYPT_EXPORTABLE, &back));
 			/* Sensitive now, and it leaves only under a key the token
 			 * trusts (SPEC section 3): not under the caller's KEK again. */
@@ -520,10 +520,10 @@ static void test_symwrap_export_errors(void)
 				char args[256], *k = testutil_hex_new(trusted_kek, 32);
 				BYTE *v;
 
-				CU_ASSERT_EQUAL_FATAL(w_len, 36 + 16);
+				CU_ASSERT_EQUAL_FATAL(w_len, 40 + 16);
 				snprintf(args, sizeof args,
 					 "enc -d -id-aes256-wrap-pad -K %s -iv A65959A6 -nopad", k);
-				v = openssl_run(args, w + 36, 16, &v_len);
+				v = openssl_run(args, w + 40, 16, &v_len);
 				CU_ASSERT(v_len == 8 && memcmp(v, des_key, 8) == 0);
 				free(v);
 				free(k);
@@ -818,12 +818,14 @@ static void test_opaque_secret(void)
 	/* docs/OPAQUEKEYBLOB.md: header, then 24 key bytes wrapped by RFC 3394
 	 * under the trusted key-encryption key. */
 	op = testutil_blob_export(k, kek, OPAQUEKEYBLOB, 0, &op_len);
-	CU_ASSERT_EQUAL_FATAL(op_len, 36 + 32);
+	CU_ASSERT_EQUAL_FATAL(op_len, 40 + 32);
 	CU_ASSERT(op[0] == OPAQUEKEYBLOB && op[1] == 2 && testutil_le32(op + 4) == CALG_AES_192);
-	CU_ASSERT(memcmp(op + 8, "C11O", 4) == 0 && testutil_le32(op + 12) == 1);
+	CU_ASSERT(memcmp(op + 8, "C11O", 4) == 0 && testutil_le32(op + 12) == 2);
 	CU_ASSERT(testutil_le32(op + 16) == 0x2109 && testutil_le32(op + 20) == 0x1f &&
 		  testutil_le32(op + 24) == 24);
-	CU_ASSERT(testutil_le32(op + 28) == CALG_AES_256 && testutil_le32(op + 32) == 32);
+	/* Usage 0: not a key-encryption key. */
+	CU_ASSERT(testutil_le32(op + 28) == CALG_AES_256 && testutil_le32(op + 32) == 0 &&
+		  testutil_le32(op + 36) == 32);
 
 	/* Back in, and the same value: both wrap to the same RFC 3394 bytes. */
 	SetLastError(SENTINEL);
@@ -921,7 +923,8 @@ static void test_opaque_move(void)
 	op = testutil_blob_export_bound(rsa1, kek1, OPAQUEKEYBLOB, CRYPT_DESTROYKEY, &op_len);
 	CU_ASSERT(testutil_le32(op + 4) == CALG_RSA_KEYX && testutil_le32(op + 16) == 0x210a &&
 		  testutil_le32(op + 20) == 0);
-	CU_ASSERT(testutil_le32(op + 24) == 128 && testutil_le32(op + 32) + 36 == op_len);
+	CU_ASSERT(testutil_le32(op + 24) == 128 && testutil_le32(op + 32) == 0 &&
+		  testutil_le32(op + 36) + 40 == op_len);
 	/* Moved: gone from token 1. */
 	CHECK_FAILS_WITH(CryptGetUserKey(h1, AT_KEYEXCHANGE, &got), NTE_NO_KEY);
 	CU_ASSERT_EQUAL(testutil_token_count(labels[0], "privkey", "mover"), 0);

@@ -35,8 +35,10 @@
 #define BLOB_HEADER_LEN 8u
 #define RSA_HEADER_LEN 20u       /* BLOBHEADER + RSAPUBKEY */
 #define ALGID_HEADER_LEN 12u     /* BLOBHEADER + one ALG_ID or DWORD */
-#define OPAQUE_HEADER_LEN 36u
+#define OPAQUE_HEADER_LEN_V1 36u /* format version 1: no usage field */
+#define OPAQUE_HEADER_LEN 40u    /* format version 2 */
 #define OPAQUE_MAGIC 0x4F313143u /* "C11O" */
+#define OPAQUE_USAGE_KEK 0x1u    /* a wrap-only key-encryption key */
 #define CKM_AES_KEY_WRAP_ 0x2109u
 #define CKM_AES_KEY_WRAP_PAD_ 0x210Au
 #define CKK_RSA_ 0x00u
@@ -607,19 +609,34 @@ static bool dump_symwrap(struct dumper *d, ALG_ID alg)
 	return dump_raw(d, "wrappedKey", n, "RFC 3394 AES key wrap");
 }
 
+/* The usage field of format version 2: bit 0 alone is defined. */
+static void dump_usage_line(struct dumper *d, DWORD usage)
+{
+	DWORD reserved = usage & ~(DWORD)OPAQUE_USAGE_KEK;
+
+	if (reserved != 0)
+		dump_line(d, d->off, "usage", "0x%08lx (reserved bits 0x%08lx set)",
+			  (unsigned long)usage, (unsigned long)reserved);
+	else
+		dump_line(d, d->off, "usage", "0x%08lx %s", (unsigned long)usage,
+			  usage & OPAQUE_USAGE_KEK ? "wrap-only key-encryption key" :
+			  "(not a key-encryption key)");
+}
+
 /* docs/OPAQUEKEYBLOB.md's validation table, in blob_parse_opaque's order:
- * the fixed header, magic and version, the wrapped length, then the
- * fields' consistency. */
+ * the fixed header, magic and version (1, or 2 with its usage field), the
+ * wrapped length, then the fields' consistency. */
 static bool dump_opaque(struct dumper *d, ALG_ID alg)
 {
-	DWORD magic, version, mechanism, key_type, key_len, n;
+	DWORD magic, version, mechanism, key_type, key_len, usage = 0, n;
 	const struct dump_alg *a;
 	ALG_ID wrap_alg;
 	size_t at = d->off;
 	bool pad;
 
-	if (d->len < OPAQUE_HEADER_LEN)
-		return dump_need(d, OPAQUE_HEADER_LEN - d->off, "the OPAQUEKEYBLOB header");
+	/* Version 1's header, the shorter, holds the magic and the version. */
+	if (d->len < OPAQUE_HEADER_LEN_V1)
+		return dump_need(d, OPAQUE_HEADER_LEN_V1 - d->off, "the OPAQUEKEYBLOB header");
 	magic = dump_peek32_at(d, at);
 	version = dump_peek32_at(d, at + 4);
 	mechanism = dump_peek32_at(d, at + 8);
@@ -630,9 +647,12 @@ static bool dump_opaque(struct dumper *d, ALG_ID alg)
 				   (unsigned long)magic);
 	d->off += 4;
 	dump_count(d, "version", &version);
-	if (version != 1)
-		return dump_refuse(d, NTE_BAD_DATA, "format version %lu: only 1 exists",
+	if (version != 1 && version != 2)
+		return dump_refuse(d, NTE_BAD_DATA, "format version %lu: only 1 and 2 exist",
 				   (unsigned long)version);
+	if (version == 2 && d->len < OPAQUE_HEADER_LEN)
+		return dump_need(d, OPAQUE_HEADER_LEN - d->off,
+				 "the OPAQUEKEYBLOB version 2 header");
 	dump_line(d, d->off, "mechanism", "0x%08lx %s", (unsigned long)mechanism,
 		  mechanism == CKM_AES_KEY_WRAP_ ? "CKM_AES_KEY_WRAP" :
 		  mechanism == CKM_AES_KEY_WRAP_PAD_ ? "CKM_AES_KEY_WRAP_PAD" : "(unknown)");
@@ -640,6 +660,17 @@ static bool dump_opaque(struct dumper *d, ALG_ID alg)
 	dump_count(d, "keyType (CKK_*)", &key_type);
 	dump_count(d, "keyLength", &key_len);
 	dump_algid(d, "algid (wrapped by)", &wrap_alg);
+	/* Version 1 has no usage: its key is no key-encryption key unless the
+	 * import asks for one (CRYPT_KEK). */
+	if (version == 2) {
+		usage = dump_peek32(d);
+		dump_usage_line(d, usage);
+		d->off += 4;
+		if (usage & ~(DWORD)OPAQUE_USAGE_KEK)
+			return dump_refuse(d, NTE_BAD_DATA, "usage 0x%08lx: reserved bits set, only "
+					   "0x1 (wrap-only key-encryption key) is defined",
+					   (unsigned long)usage);
+	}
 	dump_count(d, "wrappedLength", &n);
 	if ((uint64_t)n > dump_remaining(d))
 		return dump_refuse(d, NTE_BAD_DATA, "truncated: wrappedLength %lu, only %zu bytes "
@@ -658,6 +689,10 @@ static bool dump_opaque(struct dumper *d, ALG_ID alg)
 		return dump_refuse(d, NTE_BAD_DATA, "keyType 0x%lx: %s keys are CKK 0x%lx",
 				   (unsigned long)key_type, alg_text(alg), (unsigned long)a->key_type);
 	if (a->key_type == CKK_RSA_) {
+		if (usage & OPAQUE_USAGE_KEK)
+			return dump_refuse(d, NTE_BAD_DATA, "usage 0x%08lx: an RSA key is no "
+					   "key-encryption key, its slot (aiKeyAlg) says what it does",
+					   (unsigned long)usage);
 		if (key_len < RSA_MIN_BITS / 8 || key_len > RSA_MAX_BITS / 8)
 			return dump_refuse(d, NTE_BAD_DATA, "keyLength %lu: an RSA modulus has %u to "
 					   "%u bytes", (unsigned long)key_len, RSA_MIN_BITS / 8,
