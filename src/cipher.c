@@ -116,12 +116,11 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 	if (!encrypt)
 		memcpy(next, data + n - bl, bl);
 	if (encrypt)
-		rv = token_encrypt(ctx->tok, ctx->session, &mech, key->obj->priv, data, n, data,
+		rv = token_encrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
 				   &out_len);
 	else
-		rv = token_decrypt(ctx->tok, ctx->session, &mech, key->obj->priv, data, n, data,
+		rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
 				   &out_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return cipher_error(rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
 	if (out_len != n)
@@ -216,8 +215,7 @@ static DWORD cipher_rsa_check_exponent(struct key *key, CK_OBJECT_HANDLE pub)
 	DWORD value;
 	CK_RV rv;
 
-	rv = token_get_attributes(ctx->tok, ctx->session, pub, &attr, 1);
-	context_note_rv_locked(ctx, rv);
+	rv = token_get_attributes(&ctx->ts, pub, &attr, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	/* Longer than a DWORD is a big exponent, which is fine. */
@@ -242,10 +240,10 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
-	rv = token_get_attribute_alloc(ctx->tok, ctx->session, key->obj->priv, CKA_MODULUS, &n,
+	rv = token_get_attribute_alloc(&ctx->ts, key->obj->priv, CKA_MODULUS, &n,
 				       &n_len);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ctx->tok, ctx->session, key->obj->priv,
+		rv = token_get_attribute_alloc(&ctx->ts, key->obj->priv,
 					       CKA_PUBLIC_EXPONENT, &e, &e_len);
 	if (rv == CKR_OK && (n_len == 0 || e_len == 0)) {
 		err = NTE_BAD_KEY;
@@ -260,9 +258,8 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 			{ CKA_PUBLIC_EXPONENT, e, e_len },
 		};
 
-		rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
+		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		err = cipher_error(rv, ERROR_OP_ENCRYPT);
 	capi11_free(n);
@@ -325,8 +322,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		goto out;
 	}
 	memcpy(in, data, in_len);
-	rv = token_encrypt(ctx->tok, ctx->session, &mech, pub, in, in_len, data, &out_len);
-	context_note_rv_locked(ctx, rv);
+	rv = token_encrypt(&ctx->ts, &mech, pub, in, in_len, data, &out_len);
 	if (rv != CKR_OK) {
 		err = cipher_error(rv, ERROR_OP_ENCRYPT);
 		goto out;
@@ -340,7 +336,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	err = ERROR_SUCCESS;
 out:
 	if (pub != key->obj->pub)
-		token_destroy(ctx->tok, ctx->session, pub);
+		token_destroy(&ctx->ts, pub);
 	capi11_free_secret(in, in_len ? in_len : 1);
 	return err;
 }
@@ -370,8 +366,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		return NTE_NO_MEMORY;
 	memcpy(in, data, k);
 	bn_reverse(in, k);
-	rv = token_decrypt(ctx->tok, ctx->session, &mech, key->obj->priv, in, k, data, &out_len);
-	context_note_rv_locked(ctx, rv);
+	rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, in, k, data, &out_len);
 	if (rv != CKR_OK) {
 		err = cipher_error(rv, ERROR_OP_DECRYPT);
 		goto out;

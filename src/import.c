@@ -23,7 +23,7 @@ static DWORD import_check_rsa_bits(struct context *ctx, DWORD bits)
 {
 	CK_MECHANISM_INFO info;
 
-	if (token_mechanism_info(ctx->tok, CKM_RSA_PKCS, &info) != CKR_OK)
+	if (token_mechanism_info(ctx->ts.tok, CKM_RSA_PKCS, &info) != CKR_OK)
 		return ERROR_SUCCESS;
 	/* Most tokens give the range in bits; some in bytes. */
 	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
@@ -140,18 +140,17 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 		trusted = rv == CKR_OK && h != CK_INVALID_HANDLE;
 		op = ERROR_OP_GENERIC;
 		if (rv == CKR_OK && !trusted) {
-			rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
 			op = ERROR_OP_IMPORT;
 		}
 	}
 	rsa_be_clear(&be);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, op);
 	err = key_adopt_locked(ctx, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, !trusted, out);
 	if (err != ERROR_SUCCESS) {
 		if (!trusted)
-			token_destroy(ctx->tok, ctx->session, h);
+			token_destroy(&ctx->ts, h);
 		return err;
 	}
 	/* A public key alone is no container key. */
@@ -202,20 +201,19 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		/* The public half: modulus and public exponent. */
 		plan.pub[plan.n_pub++] = material[0];
 		plan.pub[plan.n_pub++] = material[1];
-		rv = token_create(ctx->tok, ctx->session, plan.priv, plan.n_priv, &priv);
+		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
 		if (rv == CKR_OK)
-			rv = token_create(ctx->tok, ctx->session, plan.pub, plan.n_pub, &pub);
+			rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
 	}
 	rsa_be_clear(&be);
-	context_note_rv_locked(ctx, rv);
 	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pub, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 	if (err != ERROR_SUCCESS) {
 		/* A failed import leaves no object on the token. */
 		if (priv != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, priv);
+			token_destroy(&ctx->ts, priv);
 		if (pub != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, pub);
+			token_destroy(&ctx->ts, pub);
 	}
 	return err;
 }
@@ -301,7 +299,7 @@ static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_
 	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
 	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
 		return blob_parse_plaintext(data, len, plain);
-	if (token_mechanism_info(ctx->tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+	if (token_mechanism_info(ctx->ts.tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	max = info.ulMaxKeySize / 8;
 	if (max == 0 || max > RC2_KEY_MAX)
@@ -320,7 +318,7 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
 
 	if (!alg_key_type(alg, type) || *type == CKK_RSA)
 		return NTE_BAD_ALGID;
-	if (token_mechanism_info(ctx->tok, import_keygen_mech(*type), &info) != CKR_OK)
+	if (token_mechanism_info(ctx->ts.tok, import_keygen_mech(*type), &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	return key_kek_flag_check(alg, flags);
 }
@@ -343,8 +341,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
-	rv = token_get_attributes(ctx->tok, ctx->session, h, &value, 1);
-	context_note_rv_locked(ctx, rv);
+	rv = token_get_attributes(&ctx->ts, h, &value, 1);
 	/* A hidden value comes back as CKR_OK without a length; a failure is
 	 * the token's (a lost session takes the new key along with it). */
 	if (rv != CKR_OK)
@@ -357,7 +354,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 				       key_exportable_from_attrs(ctx, extractable, sensitive), true,
 				       out);
 	if (err != ERROR_SUCCESS) {
-		token_destroy(ctx->tok, ctx->session, h);
+		token_destroy(&ctx->ts, h);
 		return err;
 	}
 	if (flags & CRYPT_KEK)
@@ -388,9 +385,8 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	err = key_template_protect_locked(ctx, tmpl, &n, true);
 	if (err != ERROR_SUCCESS)
 		return err;
-	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, wrapped->data,
+	rv = token_unwrap_key(&ctx->ts, &mech, pub->obj->priv, wrapped->data,
 			      wrapped->len, tmpl, n, h);
-	context_note_rv_locked(ctx, rv);
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 
@@ -425,8 +421,7 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 	if (err != ERROR_SUCCESS)
 		goto out;
 	tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cek, DES3_KEY_LEN };
-	rv = token_create(ctx->tok, ctx->session, tmpl, count, &h);
-	context_note_rv_locked(ctx, rv);
+	rv = token_create(&ctx->ts, tmpl, count, &h);
 	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
 							 true, flags, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
@@ -451,7 +446,7 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	err = blob_parse_symwrap(data, len, &sw);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->tok))
+	if (!key_is_session_key_on(pub, ctx->ts.tok))
 		return NTE_BAD_KEY;
 	if (pub->algid != sw.wrap_alg)
 		return NTE_BAD_DATA;
@@ -500,16 +495,14 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 		err = key_template_protect_locked(ctx, plan.priv, &plan.n_priv, true);
 	if (err != ERROR_SUCCESS)
 		return err;
-	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, o->wrapped.data,
+	rv = token_unwrap_key(&ctx->ts, &mech, pub->obj->priv, o->wrapped.data,
 			      o->wrapped.len, plan.priv, plan.n_priv, &priv);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_UNWRAP);
-	rv = token_get_attribute_alloc(ctx->tok, ctx->session, priv, CKA_MODULUS, &modulus, &mod_len);
+	rv = token_get_attribute_alloc(&ctx->ts, priv, CKA_MODULUS, &modulus, &mod_len);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ctx->tok, ctx->session, priv, CKA_PUBLIC_EXPONENT, &e,
+		rv = token_get_attribute_alloc(&ctx->ts, priv, CKA_PUBLIC_EXPONENT, &e,
 					       &e_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_IMPORT);
 		goto out;
@@ -522,15 +515,14 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 	}
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS, modulus, mod_len };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, e, e_len };
-	rv = token_create(ctx->tok, ctx->session, plan.pub, plan.n_pub, &pubh);
-	context_note_rv_locked(ctx, rv);
+	rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pubh);
 	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pubh, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 out:
 	if (err != ERROR_SUCCESS) {
-		token_destroy(ctx->tok, ctx->session, priv);
+		token_destroy(&ctx->ts, priv);
 		if (pubh != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, pubh);
+			token_destroy(&ctx->ts, pubh);
 	}
 	capi11_free(modulus);
 	capi11_free(e);
@@ -554,10 +546,9 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_opaque(data, len, &o);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->tok))
+	if (!key_is_session_key_on(pub, ctx->ts.tok))
 		return NTE_BAD_KEY;
 	rv = key_read_wrap_only_locked(ctx, pub, &kek);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	if (!kek)
@@ -603,9 +594,8 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 		if (err != ERROR_SUCCESS)
 			return err;
 		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data, plain.key.len };
-		rv = token_create(ctx->tok, ctx->session, tmpl, n, &h);
+		rv = token_create(&ctx->ts, tmpl, n, &h);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
 	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, false, flags,
@@ -617,8 +607,7 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
  * asked, never the bytes), else CKA_VALUE_LEN; 0 when it tells neither.
  * SoftHSM hides the value of a sensitive or unextractable key and reports
  * CKA_VALUE_LEN 0 for every key it unwrapped. */
-static CK_RV import_secret_len(struct context *ctx, CK_SESSION_HANDLE session,
-			       CK_OBJECT_HANDLE h, size_t *len)
+static CK_RV import_secret_len(struct tsession *ts, CK_OBJECT_HANDLE h, size_t *len)
 {
 	CK_ULONG value_len = 0;
 	CK_ATTRIBUTE attrs[] = {
@@ -628,7 +617,7 @@ static CK_RV import_secret_len(struct context *ctx, CK_SESSION_HANDLE session,
 	CK_RV rv;
 
 	*len = 0;
-	rv = token_get_attributes(ctx->tok, session, h, attrs, CAPI11_N_ELEMENTS(attrs));
+	rv = token_get_attributes(ts, h, attrs, CAPI11_N_ELEMENTS(attrs));
 	if (rv != CKR_OK)
 		return rv;
 	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
@@ -658,7 +647,7 @@ static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *m
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + CAPI11_N_ELEMENTS(unused)];
 	CK_OBJECT_HANDLE probe = CK_INVALID_HANDLE;
 	CK_ULONG i, n = KEY_SECRET_ATTRS;
-	CK_SESSION_HANDLE s;
+	struct tsession s;
 	CK_RV rv, drv;
 
 	/* Exportable: CKA_EXTRACTABLE TRUE; the rest is set here. */
@@ -672,17 +661,17 @@ static DWORD import_simple_probe_len_locked(struct context *ctx, CK_MECHANISM *m
 		tmpl[n++] = (CK_ATTRIBUTE){ unused[i], token_bool(false), sizeof(CK_BBOOL) };
 	/* On a session of its own: closing it removes the probe even where
 	 * its C_DestroyObject failed, so that no readable copy lingers. */
-	rv = token_scratch_open(ctx->tok, &s);
+	rv = tsession_scratch_open(ctx->ts.tok, &s);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	rv = token_unwrap_key(ctx->tok, s, mech, unwrapping, ct, ct_len, tmpl, n, &probe);
+	rv = token_unwrap_key(&s, mech, unwrapping, ct, ct_len, tmpl, n, &probe);
 	if (rv != CKR_OK) {
-		token_scratch_close(ctx->tok, s);
+		tsession_scratch_close(&s);
 		return error_from_ckr(rv, ERROR_OP_UNWRAP);
 	}
-	rv = import_secret_len(ctx, s, probe, len);
-	drv = token_destroy(ctx->tok, s, probe);
-	token_scratch_close(ctx->tok, s);
+	rv = import_secret_len(&s, probe, len);
+	drv = token_destroy(&s, probe);
+	tsession_scratch_close(&s);
 	return error_from_ckr(rv != CKR_OK ? rv : drv, ERROR_OP_GENERIC);
 }
 
@@ -717,7 +706,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 
 	/* Checked before the blob's length, as Windows does. */
 	if (pub == NULL || pub->obj->type != CKK_RSA || pub->spec != AT_KEYEXCHANGE ||
-	    pub->obj->priv == CK_INVALID_HANDLE || pub->ctx->tok != ctx->tok || pub->bits == 0)
+	    pub->obj->priv == CK_INVALID_HANDLE || pub->ctx->ts.tok != ctx->ts.tok || pub->bits == 0)
 		return NTE_BAD_PUBLIC_KEY;
 	err = blob_parse_simple(data, len, pub->bits / 8, &simple);
 	if (err != ERROR_SUCCESS)
@@ -745,14 +734,13 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 		err = key_template_protect_locked(ctx, tmpl, &n, true);
-		rv = err == ERROR_SUCCESS ? token_unwrap_key(ctx->tok, ctx->session, &mech,
+		rv = err == ERROR_SUCCESS ? token_unwrap_key(&ctx->ts, &mech,
 							     pub->obj->priv, ct,
 							     simple.ciphertext.len, tmpl, n, &h)
 					  : CKR_OK;
 	}
 	if (err != ERROR_SUCCESS)
 		goto out;
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_UNWRAP);
 		goto out;
@@ -772,7 +760,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		key_mark_wrap_only(*out);
 out:
 	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, h);
+		token_destroy(&ctx->ts, h);
 	capi11_free(ct);
 	return err;
 }

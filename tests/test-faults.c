@@ -748,7 +748,7 @@ static bool setup_probe(struct env *e)
 
 	if (!acquire(&e->prov, C_KEYS, 0) || context_get_locked(e->prov, &ctx) != ERROR_SUCCESS)
 		return false;
-	token_set_wrap_trust(ctx->tok, TOKEN_WRAP_TRUST_UNKNOWN);
+	token_set_wrap_trust(ctx->ts.tok, TOKEN_WRAP_TRUST_UNKNOWN);
 	context_put_locked(ctx);
 	return true;
 }
