@@ -21,16 +21,11 @@
  * decide. */
 static DWORD import_check_rsa_bits(struct context *ctx, DWORD bits)
 {
-	CK_MECHANISM_INFO info;
+	CK_ULONG min, max;
 
-	if (token_mechanism_info(ctx->ts.tok, CKM_RSA_PKCS, &info) != CKR_OK)
+	if (token_rsa_bits_range(ctx->ts.tok, CKM_RSA_PKCS, &min, &max) != CKR_OK)
 		return ERROR_SUCCESS;
-	/* Most tokens give the range in bits; some in bytes. */
-	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
-		info.ulMinKeySize *= 8;
-		info.ulMaxKeySize *= 8;
-	}
-	if (bits < info.ulMinKeySize || (info.ulMaxKeySize != 0 && bits > info.ulMaxKeySize))
+	if (bits < min || (max != 0 && bits > max))
 		return NTE_BAD_DATA;
 	return ERROR_SUCCESS;
 }
@@ -379,7 +374,8 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	err = context_check_mechanism(ctx, mech_type, CKF_UNWRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
-	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
+	/* No CKA_VALUE_LEN: the key type does not tell the length, and
+	 * SoftHSM would refuse it (QUIRK_NO_UNWRAP_VALUE_LEN). */
 	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 	err = key_template_protect_locked(ctx, tmpl, &n, true);
@@ -725,15 +721,19 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
 	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
-		CK_ULONG n;
+		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
+		CK_ULONG n, value_len = (CK_ULONG)min;
 
-		/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. The
-		 * key arrives wrapped: it may have been sensitive where it came
-		 * from, so it is sensitive here, whatever CRYPT_EXPORTABLE says. */
+		/* The key arrives wrapped: it may have been sensitive where it
+		 * came from, so it is sensitive here, whatever CRYPT_EXPORTABLE
+		 * says. A token that takes CKA_VALUE_LEN checks the length of an
+		 * algorithm that has one; SoftHSM refuses it
+		 * (QUIRK_NO_UNWRAP_VALUE_LEN), and the probe below tells. */
 		key_secret_template_locked(ctx, &type, exportable, tmpl);
 		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 		err = key_template_protect_locked(ctx, tmpl, &n, true);
+		if (min == max && token_takes_value_len(ctx->ts.tok))
+			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
 		rv = err == ERROR_SUCCESS ? token_unwrap_key(&ctx->ts, &mech,
 							     pub->obj->priv, ct,
 							     simple.ciphertext.len, tmpl, n, &h)

@@ -343,7 +343,7 @@ static CK_RV key_read_rsa_locked(struct key *key)
 
 static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 {
-	CK_MECHANISM_INFO info;
+	CK_ULONG min, max;
 	DWORD want = HIWORD(flags);
 	CK_RV rv;
 
@@ -353,17 +353,12 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 	 * algorithm but the DES family (which gets NTE_BAD_FLAGS). */
 	if (want % 8 != 0 || want < ALG_RSA_MIN_BITS || want > ALG_RSA_MAX_BITS)
 		return NTE_BAD_DATA;
-	rv = token_mechanism_info(ctx->ts.tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &info);
+	rv = token_rsa_bits_range(ctx->ts.tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &min, &max);
 	if (rv == CKR_MECHANISM_INVALID)
 		return NTE_BAD_ALGID;
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENKEY);
-	/* Most tokens give the range in bits; some in bytes. */
-	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
-		info.ulMinKeySize *= 8;
-		info.ulMaxKeySize *= 8;
-	}
-	if (want < info.ulMinKeySize || (info.ulMaxKeySize != 0 && want > info.ulMaxKeySize))
+	if (want < min || (max != 0 && want > max))
 		return NTE_BAD_DATA;
 	*bits = want;
 	return ERROR_SUCCESS;

@@ -45,6 +45,7 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 		     DWORD *max)
 {
 	CK_MECHANISM_INFO info;
+	CK_ULONG lo, hi;
 
 	if (token_mechanism_info(ctx->ts.tok, e->mech, &info) != CKR_OK ||
 	    !(info.flags & (CKF_GENERATE | CKF_GENERATE_KEY_PAIR)))
@@ -55,14 +56,12 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 		*max = e->max_bits;
 		return true;
 	}
-	/* RSA: the token's range (bits; a few tokens say bytes). */
-	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
-		info.ulMinKeySize *= 8;
-		info.ulMaxKeySize *= 8;
-	}
+	/* RSA: the token's range. */
+	if (token_rsa_bits_range(ctx->ts.tok, e->mech, &lo, &hi) != CKR_OK)
+		return false;
 	*def = ctx->settings.rsa_bits;
-	*min = (DWORD)info.ulMinKeySize;
-	*max = (DWORD)info.ulMaxKeySize;
+	*min = (DWORD)lo;
+	*max = (DWORD)hi;
 	return true;
 }
 

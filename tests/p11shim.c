@@ -145,6 +145,7 @@ static struct {
 	char *pinpad_pin;
 	bool absent;
 	bool removable;
+	char manufacturer[32];			/* blank-padded; "" when off */
 	struct mech_mode mechs[MECHS_MAX];
 	size_t n_mechs;
 	struct {
@@ -560,6 +561,12 @@ static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
 	rv = t->C_GetTokenInfo(slot_id, info);
 	if (rv == CKR_OK && pinpad_on())
 		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	if (rv == CKR_OK) {
+		pthread_mutex_lock(&lock);
+		if (shim.manufacturer[0] != '\0')
+			memcpy(info->manufacturerID, shim.manufacturer, sizeof info->manufacturerID);
+		pthread_mutex_unlock(&lock);
+	}
 	return rv;
 }
 
@@ -1488,6 +1495,7 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.pinpad_pin = NULL;
 	shim.absent = false;
 	shim.removable = false;
+	shim.manufacturer[0] = '\0';
 	shim.n_mechs = 0;
 	shim.n_attrs = 0;
 	shim.attr_hits = 0;
@@ -1585,6 +1593,19 @@ SHIM_EXPORT void p11shim_set_removable(bool removable)
 {
 	pthread_mutex_lock(&lock);
 	shim.removable = removable;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_set_manufacturer(const char *manufacturer)
+{
+	size_t n = manufacturer ? strlen(manufacturer) : 0;
+
+	pthread_mutex_lock(&lock);
+	memset(shim.manufacturer, ' ', sizeof shim.manufacturer);
+	memcpy(shim.manufacturer, manufacturer ? manufacturer : "",
+	       n < sizeof shim.manufacturer ? n : sizeof shim.manufacturer);
+	if (n == 0)
+		shim.manufacturer[0] = '\0';
 	pthread_mutex_unlock(&lock);
 }
 

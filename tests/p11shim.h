@@ -92,6 +92,13 @@ void p11shim_set_token_absent(bool absent);
  * leaves the flag as the target reports it. */
 void p11shim_set_removable(bool removable);
 
+/* Makes C_GetTokenInfo report this manufacturerID (blank-padded, at most
+ * 32 bytes) on every token, as a token of another maker would; NULL or ""
+ * turns it off. capi11 reads its quirks table (src/quirks.c) when it first
+ * meets a token, so set it before that. Not in struct p11shim_ops: resolve
+ * it with dlsym. */
+void p11shim_set_manufacturer(const char *manufacturer);
+
 /* Modes of p11shim_set_mechanism(), which can be combined. */
 enum {
 	/* The token does not offer the mechanism: C_GetMechanismList leaves it
