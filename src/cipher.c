@@ -60,17 +60,6 @@ static void cipher_restart(struct key *key)
 	memcpy(key->chain, key->iv, sizeof key->chain);
 }
 
-/* A failure the token reports for a mechanism it lacks is the token's
- * limit, not the caller's algorithm choice (SPEC section 7): this
- * confirms by the result what context_check_mechanism decided before the
- * call, for a token that advertises a mechanism and refuses it. */
-static DWORD cipher_error(CK_RV rv, enum error_op op)
-{
-	if (rv == CKR_MECHANISM_INVALID || rv == CKR_FUNCTION_NOT_SUPPORTED)
-		return NTE_NOT_SUPPORTED;
-	return error_from_ckr(rv, op);
-}
-
 /* The mechanism for the key's mode; the IV of CBC is the chaining value.
  * Modes capi11 cannot run never reach here (KP_MODE refuses them), but a
  * key duplicated or adopted with another mode still fails cleanly. */
@@ -122,7 +111,7 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 		rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
 				   &out_len);
 	if (rv != CKR_OK)
-		return cipher_error(rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
+		return error_from_ckr(rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
 	if (out_len != n)
 		return NTE_FAIL;
 	memcpy(key->chain, encrypt ? data + n - bl : next, bl);
@@ -261,7 +250,7 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
 	}
 	if (rv != CKR_OK)
-		err = cipher_error(rv, ERROR_OP_ENCRYPT);
+		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	capi11_free(n);
 	capi11_free(e);
 	return err;
@@ -324,7 +313,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	memcpy(in, data, in_len);
 	rv = token_encrypt(&ctx->ts, &mech, pub, in, in_len, data, &out_len);
 	if (rv != CKR_OK) {
-		err = cipher_error(rv, ERROR_OP_ENCRYPT);
+		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 		goto out;
 	}
 	if (out_len != k) {
@@ -368,7 +357,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	bn_reverse(in, k);
 	rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, in, k, data, &out_len);
 	if (rv != CKR_OK) {
-		err = cipher_error(rv, ERROR_OP_DECRYPT);
+		err = error_from_ckr(rv, ERROR_OP_DECRYPT);
 		goto out;
 	}
 	if (out_len > k) {

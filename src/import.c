@@ -236,21 +236,11 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 		return NTE_NO_MEMORY;
 	memcpy(buf, data, len);
 	body_len = (DWORD)(len - sizeof(BLOBHEADER));
-	err = cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len);
-	switch (err) {
-	case ERROR_SUCCESS:
+	err = error_for_op(cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len),
+			   ERROR_OP_BLOB_DECRYPT);
+	if (err == ERROR_SUCCESS)
 		err = import_rsa_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
 						flags, out);
-		break;
-	case NTE_BAD_KEY:          /* a key that may not decrypt */
-	case NTE_PERM:             /* CRYPT_DECRYPT taken from KP_PERMISSIONS */
-	case NTE_NO_MEMORY:
-	case NTE_NOT_SUPPORTED:
-		break;
-	default:
-		err = NTE_BAD_DATA;
-		break;
-	}
 	capi11_free_secret(buf, len);
 	return err;
 }
