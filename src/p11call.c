@@ -92,11 +92,11 @@ p11call_end(struct tsession *ts, enum p11_id id, CK_RV rv, const char *fmt, ...)
 }
 
 /* A session the token said is gone takes no new work: such calls fail at
- * once with the result that lost it. Undoing and cleaning up still reach
- * the module (P11_LOSS_SESSION_UNDO, p11call_cleanup_begin). */
+ * once with the result that lost it. Undoing still reaches the module
+ * (P11_LOSS_SESSION_UNDO), and closing it. */
 static bool p11call_refused(struct tsession *ts, enum p11_id id, CK_RV *rv)
 {
-	if (!ts->lost || descs[id].loss != P11_LOSS_SESSION || cleanup_depth > 0)
+	if (!ts->lost || descs[id].loss != P11_LOSS_SESSION)
 		return false;
 	if (trace_enabled(3))
 		trace_message("  %s: not called, the session is lost", descs[id].name);

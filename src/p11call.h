@@ -27,8 +27,11 @@ enum p11_loss {
 	 * the call fails at once with the result that lost it. */
 	P11_LOSS_SESSION,
 	/* The same results lose the session, but the call still goes out on a
-	 * lost one: it undoes or ends work (destroying what a failed call
-	 * made, logging out), which matters when the module was wrong. */
+	 * lost one: it undoes work (destroying what the failed operation made,
+	 * logging out after the security officer's step), which matters when
+	 * the module was wrong about the loss. Ending a search or an operation
+	 * does not: a lost session is never pooled, so nothing is left for a
+	 * later user to trip over. */
 	P11_LOSS_SESSION_UNDO,
 };
 
@@ -64,7 +67,7 @@ enum p11_loss {
 	  ("attributes=%lu", (unsigned long)n)) \
 	X(FindObjects, P11_LOSS_SESSION, (, CK_OBJECT_HANDLE_PTR objs, CK_ULONG max, CK_ULONG_PTR n), \
 	  (, objs, max, n), ("room=%lu", (unsigned long)max)) \
-	X(FindObjectsFinal, P11_LOSS_SESSION_UNDO, (), (), ("%s", "")) \
+	X(FindObjectsFinal, P11_LOSS_SESSION, (), (), ("%s", "")) \
 	X(GetAttributeValue, P11_LOSS_SESSION, \
 	  (, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n), (, obj, tmpl, n), \
 	  ("object=%lu first=0x%lx attributes=%lu", (unsigned long)obj, \
@@ -147,10 +150,10 @@ const char *p11call_name(enum p11_id id);
 bool p11call_rv_loses_session(CK_RV rv);
 
 /* Calls between these two end an operation that a failure left open (a
- * search, an encryption): they are traced and may mark their session
- * lost, but their own failure does not replace the calling thread's last
- * failure, which explains the failure being cleaned up after. Nested
- * pairs are allowed. */
+ * search, an encryption), so that a pooled session stays usable: they are
+ * traced and may mark their session lost, but their own failure does not
+ * replace the calling thread's last failure, which explains the failure
+ * being cleaned up after. Nested pairs are allowed. */
 void p11call_cleanup_begin(void);
 void p11call_cleanup_end(void);
 

@@ -99,6 +99,14 @@ void p11shim_set_removable(bool removable);
  * it with dlsym. */
 void p11shim_set_manufacturer(const char *manufacturer);
 
+/* Calls on a session after a fault declared it gone (CKR_SESSION_HANDLE_INVALID,
+ * CKR_SESSION_CLOSED or CKR_DEVICE_REMOVED from a call on it), since the
+ * last reset: every call on it but C_CloseSession (which ends it, so that
+ * the handle may be given out again), C_DestroyObject and C_Logout counts.
+ * A session is remembered as gone across resets until it is closed. Not
+ * in struct p11shim_ops: resolve it with dlsym. */
+unsigned long p11shim_lost_session_uses(void);
+
 /* Modes of p11shim_set_mechanism(), which can be combined. */
 enum {
 	/* The token does not offer the mechanism: C_GetMechanismList leaves it
