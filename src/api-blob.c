@@ -53,7 +53,7 @@ static DWORD import_lock_locked(struct context *ctx, const BYTE *data,
 		return ERROR_SUCCESS;
 	if (err != ERROR_SUCCESS)
 		return err;
-	return container_lock_take(ctx->tok, ctx->container, lock);
+	return container_lock_take(ctx->ts.tok, ctx->container, lock);
 }
 
 BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen, HCRYPTKEY hPubKey,

@@ -98,8 +98,7 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 	err = context_get_locked(hProv, &ctx);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	rv = dwLen == 0 ? CKR_OK : token_random(ctx->tok, ctx->session, pbBuffer, dwLen);
-	context_note_rv_locked(ctx, rv);
+	rv = dwLen == 0 ? CKR_OK : token_random(&ctx->ts, pbBuffer, dwLen);
 	context_put_locked(ctx);
 	return api_finish(__func__, error_from_ckr(rv, ERROR_OP_GENERIC));
 }

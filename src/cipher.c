@@ -60,17 +60,6 @@ static void cipher_restart(struct key *key)
 	memcpy(key->chain, key->iv, sizeof key->chain);
 }
 
-/* A failure the token reports for a mechanism it lacks is the token's
- * limit, not the caller's algorithm choice (SPEC section 7): this
- * confirms by the result what context_check_mechanism decided before the
- * call, for a token that advertises a mechanism and refuses it. */
-static DWORD cipher_error(CK_RV rv, enum error_op op)
-{
-	if (rv == CKR_MECHANISM_INVALID || rv == CKR_FUNCTION_NOT_SUPPORTED)
-		return NTE_NOT_SUPPORTED;
-	return error_from_ckr(rv, op);
-}
-
 /* The mechanism for the key's mode; the IV of CBC is the chaining value.
  * Modes capi11 cannot run never reach here (KP_MODE refuses them), but a
  * key duplicated or adopted with another mode still fails cleanly. */
@@ -116,14 +105,13 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 	if (!encrypt)
 		memcpy(next, data + n - bl, bl);
 	if (encrypt)
-		rv = token_encrypt(ctx->tok, ctx->session, &mech, key->obj->priv, data, n, data,
+		rv = token_encrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
 				   &out_len);
 	else
-		rv = token_decrypt(ctx->tok, ctx->session, &mech, key->obj->priv, data, n, data,
+		rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
 				   &out_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
-		return cipher_error(rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
+		return error_from_ckr(rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
 	if (out_len != n)
 		return NTE_FAIL;
 	memcpy(key->chain, encrypt ? data + n - bl : next, bl);
@@ -216,8 +204,7 @@ static DWORD cipher_rsa_check_exponent(struct key *key, CK_OBJECT_HANDLE pub)
 	DWORD value;
 	CK_RV rv;
 
-	rv = token_get_attributes(ctx->tok, ctx->session, pub, &attr, 1);
-	context_note_rv_locked(ctx, rv);
+	rv = token_get_attributes(&ctx->ts, pub, &attr, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	/* Longer than a DWORD is a big exponent, which is fine. */
@@ -242,10 +229,10 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
-	rv = token_get_attribute_alloc(ctx->tok, ctx->session, key->obj->priv, CKA_MODULUS, &n,
+	rv = token_get_attribute_alloc(&ctx->ts, key->obj->priv, CKA_MODULUS, &n,
 				       &n_len);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ctx->tok, ctx->session, key->obj->priv,
+		rv = token_get_attribute_alloc(&ctx->ts, key->obj->priv,
 					       CKA_PUBLIC_EXPONENT, &e, &e_len);
 	if (rv == CKR_OK && (n_len == 0 || e_len == 0)) {
 		err = NTE_BAD_KEY;
@@ -260,11 +247,10 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 			{ CKA_PUBLIC_EXPONENT, e, e_len },
 		};
 
-		rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
+		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
-		err = cipher_error(rv, ERROR_OP_ENCRYPT);
+		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	capi11_free(n);
 	capi11_free(e);
 	return err;
@@ -325,10 +311,9 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		goto out;
 	}
 	memcpy(in, data, in_len);
-	rv = token_encrypt(ctx->tok, ctx->session, &mech, pub, in, in_len, data, &out_len);
-	context_note_rv_locked(ctx, rv);
+	rv = token_encrypt(&ctx->ts, &mech, pub, in, in_len, data, &out_len);
 	if (rv != CKR_OK) {
-		err = cipher_error(rv, ERROR_OP_ENCRYPT);
+		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 		goto out;
 	}
 	if (out_len != k) {
@@ -340,7 +325,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	err = ERROR_SUCCESS;
 out:
 	if (pub != key->obj->pub)
-		token_destroy(ctx->tok, ctx->session, pub);
+		token_destroy(&ctx->ts, pub);
 	capi11_free_secret(in, in_len ? in_len : 1);
 	return err;
 }
@@ -370,10 +355,9 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		return NTE_NO_MEMORY;
 	memcpy(in, data, k);
 	bn_reverse(in, k);
-	rv = token_decrypt(ctx->tok, ctx->session, &mech, key->obj->priv, in, k, data, &out_len);
-	context_note_rv_locked(ctx, rv);
+	rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, in, k, data, &out_len);
 	if (rv != CKR_OK) {
-		err = cipher_error(rv, ERROR_OP_DECRYPT);
+		err = error_from_ckr(rv, ERROR_OP_DECRYPT);
 		goto out;
 	}
 	if (out_len > k) {

@@ -32,7 +32,7 @@ static bool name_as_id(const char *name, unsigned char *id, size_t *id_len)
 /* Finds objects of class cls (or any class when cls is (CK_ULONG)-1) that
  * belong to the container: labelled with its name, or unlabelled with an
  * ID whose hex is the name. */
-static CK_RV container_objects(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+static CK_RV container_objects(struct tsession *ts, const char *name,
 			       CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE **objs, CK_ULONG *count)
 {
 	CK_ATTRIBUTE tmpl[2];
@@ -50,7 +50,7 @@ static CK_RV container_objects(struct token *tok, CK_SESSION_HANDLE s, const cha
 		tmpl[n].pValue = &cls;
 		tmpl[n++].ulValueLen = sizeof cls;
 	}
-	rv = token_find(tok, s, tmpl, n, &by_label, &n_label);
+	rv = token_find(ts, tmpl, n, &by_label, &n_label);
 	if (rv != CKR_OK || !name_as_id(name, id, &id_len)) {
 		*objs = by_label;
 		*count = n_label;
@@ -59,7 +59,7 @@ static CK_RV container_objects(struct token *tok, CK_SESSION_HANDLE s, const cha
 	tmpl[0].type = CKA_ID;
 	tmpl[0].pValue = id;
 	tmpl[0].ulValueLen = id_len;
-	rv = token_find(tok, s, tmpl, n, &by_id, &n_id);
+	rv = token_find(ts, tmpl, n, &by_id, &n_id);
 	if (rv != CKR_OK) {
 		capi11_free(by_label);
 		return rv;
@@ -74,7 +74,7 @@ static CK_RV container_objects(struct token *tok, CK_SESSION_HANDLE s, const cha
 	for (i = 0; i < n_id; i++) {
 		/* Only objects without a label of their own go by their ID. */
 		CK_ATTRIBUTE label = { CKA_LABEL, NULL, 0 };
-		if (token_get_attributes(tok, s, by_id[i], &label, 1) == CKR_OK &&
+		if (token_get_attributes(ts, by_id[i], &label, 1) == CKR_OK &&
 		    (label.ulValueLen == 0 || label.ulValueLen == CK_UNAVAILABLE_INFORMATION))
 			all[n++] = by_id[i];
 	}
@@ -86,11 +86,11 @@ out:
 	return rv;
 }
 
-CK_RV container_exists(struct token *tok, CK_SESSION_HANDLE s, const char *name, bool *exists)
+CK_RV container_exists(struct tsession *ts, const char *name, bool *exists)
 {
 	CK_OBJECT_HANDLE *objs = NULL;
 	CK_ULONG n = 0;
-	CK_RV rv = container_objects(tok, s, name, (CK_OBJECT_CLASS)-1, &objs, &n);
+	CK_RV rv = container_objects(ts, name, (CK_OBJECT_CLASS)-1, &objs, &n);
 
 	if (rv == CKR_OK)
 		*exists = n > 0;
@@ -98,7 +98,7 @@ CK_RV container_exists(struct token *tok, CK_SESSION_HANDLE s, const char *name,
 	return rv;
 }
 
-CK_RV container_create(struct token *tok, CK_SESSION_HANDLE s, const char *name)
+CK_RV container_create(struct tsession *ts, const char *name)
 {
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	/* Public, so that the container can be listed and opened before login,
@@ -112,13 +112,13 @@ CK_RV container_create(struct token *tok, CK_SESSION_HANDLE s, const char *name)
 	};
 	CK_OBJECT_HANDLE obj;
 
-	return token_create(tok, s, tmpl, CAPI11_N_ELEMENTS(tmpl), &obj);
+	return token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &obj);
 }
 
 /* Whether an object may be destroyed with its container: the marker,
  * keys and certificates; other data objects that happen to share the
  * label are left alone. */
-static CK_RV object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+static CK_RV object_is_container_part(struct tsession *ts, CK_OBJECT_HANDLE obj,
 				      bool *part)
 {
 	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
@@ -132,7 +132,7 @@ static CK_RV object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK
 	/* A failed read is the caller's failure: a deletion that skipped the
 	 * object would report success and leave a key behind. */
 	*part = false;
-	rv = token_get_attributes(tok, s, obj, attrs, 1);
+	rv = token_get_attributes(ts, obj, attrs, 1);
 	if (rv != CKR_OK)
 		return rv;
 	switch (cls) {
@@ -143,7 +143,7 @@ static CK_RV object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK
 		*part = true;
 		return CKR_OK;
 	case CKO_DATA:
-		rv = token_get_attributes(tok, s, obj, &attrs[1], 1);
+		rv = token_get_attributes(ts, obj, &attrs[1], 1);
 		if (rv != CKR_OK)
 			return rv;
 		*part = attrs[1].ulValueLen == strlen(CONTAINER_APPLICATION) &&
@@ -154,11 +154,11 @@ static CK_RV object_is_container_part(struct token *tok, CK_SESSION_HANDLE s, CK
 	}
 }
 
-CK_RV container_delete(struct token *tok, CK_SESSION_HANDLE s, const char *name, bool *found)
+CK_RV container_delete(struct tsession *ts, const char *name, bool *found)
 {
 	CK_OBJECT_HANDLE *objs = NULL;
 	CK_ULONG n = 0, i;
-	CK_RV rv = container_objects(tok, s, name, (CK_OBJECT_CLASS)-1, &objs, &n);
+	CK_RV rv = container_objects(ts, name, (CK_OBJECT_CLASS)-1, &objs, &n);
 
 	*found = false;
 	if (rv != CKR_OK)
@@ -166,11 +166,11 @@ CK_RV container_delete(struct token *tok, CK_SESSION_HANDLE s, const char *name,
 	for (i = 0; i < n && rv == CKR_OK; i++) {
 		bool part = false;
 
-		rv = object_is_container_part(tok, s, objs[i], &part);
+		rv = object_is_container_part(ts, objs[i], &part);
 		if (rv != CKR_OK || !part)
 			continue;
 		*found = true;
-		rv = token_destroy(tok, s, objs[i]);
+		rv = token_destroy(ts, objs[i]);
 	}
 	capi11_free(objs);
 	return rv;
@@ -194,7 +194,7 @@ void container_list_free(char **names, size_t n)
 
 /* The name an object gives its container, or NULL when it belongs to none
  * (an unlabelled object without ID). */
-static char *object_container_name(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj)
+static char *object_container_name(struct tsession *ts, CK_OBJECT_HANDLE obj)
 {
 	char label[CONTAINER_NAME_MAX + 1];
 	unsigned char id[64];
@@ -205,7 +205,7 @@ static char *object_container_name(struct token *tok, CK_SESSION_HANDLE s, CK_OB
 	char *hex;
 	CK_ULONG i;
 
-	if (token_get_attributes(tok, s, obj, attrs, 2) != CKR_OK)
+	if (token_get_attributes(ts, obj, attrs, 2) != CKR_OK)
 		return NULL;
 	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION && attrs[0].ulValueLen > 0 &&
 	    memchr(label, '\0', attrs[0].ulValueLen) == NULL)
@@ -220,7 +220,7 @@ static char *object_container_name(struct token *tok, CK_SESSION_HANDLE s, CK_OB
 	return hex;
 }
 
-CK_RV container_list(struct token *tok, CK_SESSION_HANDLE s, char ***out, size_t *n_out)
+CK_RV container_list(struct tsession *ts, char ***out, size_t *n_out)
 {
 	static const CK_OBJECT_CLASS classes[] = { CKO_DATA, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY };
 	char **names = NULL, **grown;
@@ -236,9 +236,9 @@ CK_RV container_list(struct token *tok, CK_SESSION_HANDLE s, char ***out, size_t
 		CK_OBJECT_HANDLE *objs = NULL;
 		CK_ULONG n_objs = 0, k;
 
-		rv = token_find(tok, s, tmpl, cls == CKO_DATA ? 2 : 1, &objs, &n_objs);
+		rv = token_find(ts, tmpl, cls == CKO_DATA ? 2 : 1, &objs, &n_objs);
 		for (k = 0; rv == CKR_OK && k < n_objs; k++) {
-			char *name = object_container_name(tok, s, objs[k]);
+			char *name = object_container_name(ts, objs[k]);
 			if (name == NULL)
 				continue;
 			if (n == cap) {
@@ -308,16 +308,16 @@ static void rsa_numbers_clear(struct rsa_numbers *n)
 	memset(n, 0, sizeof *n);
 }
 
-static CK_RV rsa_numbers_read(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+static CK_RV rsa_numbers_read(struct tsession *ts, CK_OBJECT_HANDLE obj,
 			      struct rsa_numbers *n)
 {
 	CK_RV rv;
 
 	memset(n, 0, sizeof *n);
-	rv = token_get_attribute_alloc(tok, s, obj, CKA_MODULUS, &n->modulus, &n->modulus_len);
+	rv = token_get_attribute_alloc(ts, obj, CKA_MODULUS, &n->modulus, &n->modulus_len);
 	if (rv != CKR_OK)
 		return rv;
-	rv = token_get_attribute_alloc(tok, s, obj, CKA_PUBLIC_EXPONENT, &n->exponent,
+	rv = token_get_attribute_alloc(ts, obj, CKA_PUBLIC_EXPONENT, &n->exponent,
 				       &n->exponent_len);
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
 		n->exponent = NULL;
@@ -363,7 +363,7 @@ static bool object_in_container(const char *name, const void *label, CK_ULONG la
 	       memcmp(want, id, id_len) == 0;
 }
 
-CK_RV container_find_with_id(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+CK_RV container_find_with_id(struct tsession *ts, const char *name,
 			     CK_OBJECT_CLASS cls, const void *id, CK_ULONG id_len,
 			     CK_OBJECT_HANDLE **objs, CK_ULONG *count)
 {
@@ -377,12 +377,12 @@ CK_RV container_find_with_id(struct token *tok, CK_SESSION_HANDLE s, const char 
 
 	*objs = NULL;
 	*count = 0;
-	rv = token_find(tok, s, tmpl, CAPI11_N_ELEMENTS(tmpl), &found, &n);
+	rv = token_find(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &found, &n);
 	for (i = 0; rv == CKR_OK && i < n; i++) {
 		void *label = NULL;
 		CK_ULONG label_len = 0;
 
-		rv = token_get_attribute_alloc(tok, s, found[i], CKA_LABEL, &label, &label_len);
+		rv = token_get_attribute_alloc(ts, found[i], CKA_LABEL, &label, &label_len);
 		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
 			label_len = 0;
 			rv = CKR_OK;
@@ -433,10 +433,10 @@ static int candidate_compare(const struct candidate *a, const struct candidate *
 }
 
 /* An object's CKA_ID; one the token hides or lacks is no ID (NULL). */
-static CK_RV object_id_read(struct token *tok, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj,
+static CK_RV object_id_read(struct tsession *ts, CK_OBJECT_HANDLE obj,
 			    void **id, CK_ULONG *id_len)
 {
-	CK_RV rv = token_get_attribute_alloc(tok, s, obj, CKA_ID, id, id_len);
+	CK_RV rv = token_get_attribute_alloc(ts, obj, CKA_ID, id, id_len);
 
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
 	    (rv == CKR_OK && *id_len == 0)) {
@@ -468,7 +468,7 @@ static void trace_pick(const char *name, DWORD spec, CK_ULONG n, const struct ca
  * anything: an object that does not carry the private key's modulus and
  * exponent is ignored, and without one the pair is the private key alone
  * (its public numbers serve exports and encryption). */
-static CK_RV container_find_public(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+static CK_RV container_find_public(struct tsession *ts, const char *name,
 				   const struct candidate *priv, CK_OBJECT_HANDLE *out)
 {
 	struct rsa_numbers want, have;
@@ -477,13 +477,13 @@ static CK_RV container_find_public(struct token *tok, CK_SESSION_HANDLE s, const
 	CK_RV rv;
 
 	*out = CK_INVALID_HANDLE;
-	rv = rsa_numbers_read(tok, s, priv->h, &want);
+	rv = rsa_numbers_read(ts, priv->h, &want);
 	if (rv != CKR_OK)
 		return rv;
-	rv = container_find_with_id(tok, s, name, CKO_PUBLIC_KEY, priv->id, priv->id_len, &pubs,
+	rv = container_find_with_id(ts, name, CKO_PUBLIC_KEY, priv->id, priv->id_len, &pubs,
 				    &n_pub);
 	for (i = 0; rv == CKR_OK && i < n_pub && *out == CK_INVALID_HANDLE; i++) {
-		rv = rsa_numbers_read(tok, s, pubs[i], &have);
+		rv = rsa_numbers_read(ts, pubs[i], &have);
 		if (rv == CKR_OK && rsa_numbers_match(&want, &have))
 			*out = pubs[i];
 		rsa_numbers_clear(&have);
@@ -501,7 +501,7 @@ static CK_RV container_find_public(struct token *tok, CK_SESSION_HANDLE s, const
 	return rv;
 }
 
-CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *name, DWORD spec,
+CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 			 struct container_key *key)
 {
 	struct candidate best = { CK_INVALID_HANDLE, false, NULL, 0 };
@@ -512,7 +512,7 @@ CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *nam
 	key->priv = CK_INVALID_HANDLE;
 	key->pub = CK_INVALID_HANDLE;
 	key->type = (CK_KEY_TYPE)-1;
-	rv = container_objects(tok, s, name, CKO_PRIVATE_KEY, &privs, &n_priv);
+	rv = container_objects(ts, name, CKO_PRIVATE_KEY, &privs, &n_priv);
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < n_priv; i++) {
@@ -527,9 +527,9 @@ CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *nam
 		struct candidate c = { privs[i], false, NULL, 0 };
 		DWORD found_spec;
 
-		rv = token_get_attributes(tok, s, privs[i], attrs, CAPI11_N_ELEMENTS(attrs));
+		rv = token_get_attributes(ts, privs[i], attrs, CAPI11_N_ELEMENTS(attrs));
 		if (rv == CKR_OK)
-			rv = object_id_read(tok, s, privs[i], &c.id, &c.id_len);
+			rv = object_id_read(ts, privs[i], &c.id, &c.id_len);
 		/* Destroyed since the search (another context replaced it). */
 		if (rv == CKR_OBJECT_HANDLE_INVALID) {
 			rv = CKR_OK;
@@ -560,17 +560,17 @@ CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *nam
 	key->type = CKK_RSA;
 	/* A key without an ID has no public half to tell apart. */
 	if (best.id != NULL)
-		rv = container_find_public(tok, s, name, &best, &key->pub);
+		rv = container_find_public(ts, name, &best, &key->pub);
 out:
 	capi11_free(best.id);
 	capi11_free(privs);
 	return rv;
 }
 
-void container_key_destroy(struct token *tok, CK_SESSION_HANDLE s, const struct container_key *key)
+void container_key_destroy(struct tsession *ts, const struct container_key *key)
 {
 	if (key->priv != CK_INVALID_HANDLE)
-		token_destroy(tok, s, key->priv);
+		token_destroy(ts, key->priv);
 	if (key->pub != CK_INVALID_HANDLE)
-		token_destroy(tok, s, key->pub);
+		token_destroy(ts, key->pub);
 }

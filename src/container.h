@@ -6,7 +6,7 @@
 #ifndef CAPI11_CONTAINER_H
 #define CAPI11_CONTAINER_H
 
-#include "token.h"
+#include "token-ops.h"
 #include <wincrypt.h>
 
 #define CONTAINER_APPLICATION "capi11"
@@ -24,14 +24,14 @@ struct container_key {
 
 /* Whether anything of the container is visible in this session (objects
  * marked CKA_PRIVATE show only after login). */
-CK_RV container_exists(struct token *tok, CK_SESSION_HANDLE s, const char *name, bool *exists);
-CK_RV container_create(struct token *tok, CK_SESSION_HANDLE s, const char *name);
+CK_RV container_exists(struct tsession *ts, const char *name, bool *exists);
+CK_RV container_create(struct tsession *ts, const char *name);
 /* Destroys the marker and every key and certificate of the container;
  * *found tells whether there was anything to destroy. */
-CK_RV container_delete(struct token *tok, CK_SESSION_HANDLE s, const char *name, bool *found);
+CK_RV container_delete(struct tsession *ts, const char *name, bool *found);
 /* Names of every container visible in the session, sorted, without
  * duplicates; a capi11_malloc'd array of capi11_malloc'd strings. */
-CK_RV container_list(struct token *tok, CK_SESSION_HANDLE s, char ***names, size_t *n);
+CK_RV container_list(struct tsession *ts, char ***names, size_t *n);
 void container_list_free(char **names, size_t n);
 
 /* Objects of class cls with this CKA_ID that belong to the container
@@ -40,7 +40,7 @@ void container_list_free(char **names, size_t n);
  * objects (public key, certificate) goes through here: an object with the
  * same ID elsewhere on the token is another container's, or planted.
  * A capi11_malloc'd array. */
-CK_RV container_find_with_id(struct token *tok, CK_SESSION_HANDLE s, const char *name,
+CK_RV container_find_with_id(struct tsession *ts, const char *name,
 			     CK_OBJECT_CLASS cls, const void *id, CK_ULONG id_len,
 			     CK_OBJECT_HANDLE **objs, CK_ULONG *count);
 
@@ -52,12 +52,12 @@ CK_RV container_find_with_id(struct token *tok, CK_SESSION_HANDLE s, const char 
  * lowest handle; traced. The public half is the container's public key
  * with the private key's CKA_ID, modulus and exponent, else
  * CK_INVALID_HANDLE. CKR_OK with both handles invalid: no key. */
-CK_RV container_find_key(struct token *tok, CK_SESSION_HANDLE s, const char *name, DWORD spec,
+CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 			 struct container_key *key);
 
 /* Destroys both objects of a key pair found by container_find_key, when
  * present: how CryptGenKey and CryptImportKey replace a container's key
  * once its successor exists. */
-void container_key_destroy(struct token *tok, CK_SESSION_HANDLE s, const struct container_key *key);
+void container_key_destroy(struct tsession *ts, const struct container_key *key);
 
 #endif

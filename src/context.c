@@ -320,22 +320,15 @@ static struct context *context_new(void)
 	handle_obj_init(&ctx->base, HANDLE_PROV, context_destroy);
 	pthread_mutex_init(&ctx->lock, NULL);
 	atomic_init(&ctx->api_refs, 1);
-	ctx->session = CK_INVALID_HANDLE;
+	ctx->ts.handle = CK_INVALID_HANDLE;
 	return ctx;
-}
-
-void context_note_rv_locked(struct context *ctx, CK_RV rv)
-{
-	/* A session the token dropped is not given back to the pool. */
-	if (token_rv_is_session_lost(rv))
-		ctx->session_lost = true;
 }
 
 DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
 {
 	CK_MECHANISM_INFO info;
 
-	if (token_mechanism_info(ctx->tok, mech, &info) != CKR_OK || !(info.flags & use))
+	if (token_mechanism_info(ctx->ts.tok, mech, &info) != CKR_OK || !(info.flags & use))
 		return NTE_NOT_SUPPORTED;
 	return ERROR_SUCCESS;
 }
@@ -367,12 +360,11 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 	int perr = 0;
 	CK_RV rv;
 
-	if (!token_needs_login(ctx->tok) || token_is_logged_in(ctx->tok, ctx->session))
+	if (!token_needs_login(ctx->ts.tok) || tsession_is_logged_in(&ctx->ts))
 		return ERROR_SUCCESS;
-	if (ctx->pin == NULL && token_has_pinpad(ctx->tok)) {
+	if (ctx->pin == NULL && token_has_pinpad(ctx->ts.tok)) {
 		/* The reader asks for the PIN itself. */
-		rv = token_login(ctx->tok, ctx->session, NULL, 0);
-		context_note_rv_locked(ctx, rv);
+		rv = tsession_login(&ctx->ts, NULL, 0);
 		return error_from_ckr(rv, ERROR_OP_LOGIN);
 	}
 	if (ctx->pin != NULL) {
@@ -387,15 +379,14 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt)
 	} else if (ctx->silent || !may_prompt) {
 		return NTE_SILENT_CONTEXT;
 	} else {
-		pin = pin_request(ctx->pin_prompt, token_label(ctx->tok), &perr);
+		pin = pin_request(ctx->pin_prompt, token_label(ctx->ts.tok), &perr);
 		if (pin == NULL)
 			return pin_error(perr, NTE_SILENT_CONTEXT);
 	}
 	/* One attempt per PIN: a rejected PIN is wiped, never retried, so that
 	 * the library cannot lock a card by itself. */
-	rv = token_login(ctx->tok, ctx->session, pin, strlen(pin));
+	rv = tsession_login(&ctx->ts, pin, strlen(pin));
 	capi11_free_string_secret(pin);
-	context_note_rv_locked(ctx, rv);
 	return error_from_ckr(rv, ERROR_OP_LOGIN);
 }
 
@@ -406,7 +397,7 @@ DWORD context_set_pin_locked(struct context *ctx, const char *pin)
 
 	/* A PIN that cannot be right is refused even when nothing would
 	 * check it (a token already logged in). */
-	rv = token_pin_check(ctx->tok, pin, strlen(pin));
+	rv = token_pin_check(ctx->ts.tok, pin, strlen(pin));
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_LOGIN);
 	copy = capi11_strdup(pin);
@@ -414,7 +405,7 @@ DWORD context_set_pin_locked(struct context *ctx, const char *pin)
 		return NTE_NO_MEMORY;
 	capi11_free_string_secret(ctx->pin);
 	ctx->pin = copy;
-	if (token_is_logged_in(ctx->tok, ctx->session)) {
+	if (tsession_is_logged_in(&ctx->ts)) {
 		/* Nothing to check the PIN against without logging out, which
 		 * would kill every session object on the token. */
 		capi11_free_string_secret(ctx->pin);
@@ -438,12 +429,11 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 	if (flags & CRYPT_DELETEKEYSET) {
 		err = context_login_locked(ctx, true);
 		if (err == ERROR_SUCCESS)
-			err = container_lock_take(ctx->tok, ctx->container, &lock);
+			err = container_lock_take(ctx->ts.tok, ctx->container, &lock);
 		if (err != ERROR_SUCCESS)
 			return err;
-		rv = container_delete(ctx->tok, ctx->session, ctx->container, &exists);
+		rv = container_delete(&ctx->ts, ctx->container, &exists);
 		container_lock_release(&lock);
-		context_note_rv_locked(ctx, rv);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		*deleted = true;
@@ -451,9 +441,9 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 	}
 	/* Public objects (the marker, public keys) tell without a PIN; a
 	 * container of private keys only shows after login. */
-	rv = container_exists(ctx->tok, ctx->session, ctx->container, &exists);
-	if (rv == CKR_OK && !exists && token_needs_login(ctx->tok) &&
-	    !token_is_logged_in(ctx->tok, ctx->session)) {
+	rv = container_exists(&ctx->ts, ctx->container, &exists);
+	if (rv == CKR_OK && !exists && token_needs_login(ctx->ts.tok) &&
+	    !tsession_is_logged_in(&ctx->ts)) {
 		err = context_login_locked(ctx, true);
 		/* A silent CRYPT_NEWKEYSET without a PIN still makes its (public)
 		 * marker, so that the Windows pattern of a silent acquire followed
@@ -463,9 +453,8 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 		else if (err != ERROR_SUCCESS)
 			return err;
 		else
-			rv = container_exists(ctx->tok, ctx->session, ctx->container, &exists);
+			rv = container_exists(&ctx->ts, ctx->container, &exists);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	if (flags & CRYPT_NEWKEYSET) {
@@ -473,14 +462,13 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 			return NTE_EXISTS;
 		/* Asked again under the lock: another process may have made it
 		 * since, and two markers would make one container twice. */
-		err = container_lock_take(ctx->tok, ctx->container, &lock);
+		err = container_lock_take(ctx->ts.tok, ctx->container, &lock);
 		if (err != ERROR_SUCCESS)
 			return err;
-		rv = container_exists(ctx->tok, ctx->session, ctx->container, &exists);
+		rv = container_exists(&ctx->ts, ctx->container, &exists);
 		if (rv == CKR_OK && !exists)
-			rv = container_create(ctx->tok, ctx->session, ctx->container);
+			rv = container_create(&ctx->ts, ctx->container);
 		container_lock_release(&lock);
-		context_note_rv_locked(ctx, rv);
 		if (rv == CKR_OK && exists)
 			return NTE_EXISTS;
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -510,6 +498,7 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 {
 	struct provider_choice pc;
 	struct context *ctx = NULL;
+	struct token *tok = NULL;
 	bool deleted = false;
 	int perr = 0;
 	DWORD err;
@@ -542,9 +531,10 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	pc.name = NULL;
 	pc.pin_prompt = NULL;
 
-	err = provider_open_token(&pc, &ctx->tok);
+	err = provider_open_token(&pc, &tok);
 	if (err != ERROR_SUCCESS)
 		goto out;
+	ctx->ts.tok = tok;
 	if (pc.pin_value != NULL) {
 		ctx->pin = pc.pin_value;
 		pc.pin_value = NULL;
@@ -568,13 +558,12 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		}
 	}
 
-	rv = token_session_acquire(ctx->tok, &ctx->session);
+	rv = tsession_acquire(tok, &ctx->ts);
 	if (rv != CKR_OK) {
-		ctx->session = CK_INVALID_HANDLE;
 		err = error_from_ckr(rv, ERROR_OP_GENERIC);
 		goto out;
 	}
-	ctx->generation = token_generation();
+	ctx->generation = ctx->ts.generation;
 
 	pthread_mutex_lock(&ctx->lock);
 	/* A PIN at hand is used at once, so that a wrong one fails here; verify
@@ -598,9 +587,7 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	ctx = NULL;
 out:
 	if (ctx != NULL) {
-		if (ctx->session != CK_INVALID_HANDLE)
-			token_session_release(ctx->tok, ctx->session,
-					      ctx->session_lost ? CKR_SESSION_HANDLE_INVALID : CKR_OK);
+		tsession_release(&ctx->ts);
 		context_destroy(&ctx->base);
 	}
 	provider_choice_clear(&pc);
@@ -643,17 +630,15 @@ DWORD context_lock(struct context *ctx)
 		pthread_mutex_unlock(&ctx->lock);
 		return ERROR_INVALID_PARAMETER;
 	}
-	if (ctx->session_lost) {
-		token_session_release(ctx->tok, ctx->session, CKR_SESSION_HANDLE_INVALID);
-		ctx->session = CK_INVALID_HANDLE;
+	/* A session the token dropped (or a failed replacement of one). */
+	if (ctx->ts.lost || ctx->ts.handle == CK_INVALID_HANDLE) {
+		tsession_release(&ctx->ts);
 		context_forget_owned_locked(ctx);
-		rv = token_session_acquire(ctx->tok, &ctx->session);
+		rv = tsession_acquire(ctx->ts.tok, &ctx->ts);
 		if (rv != CKR_OK) {
-			ctx->session = CK_INVALID_HANDLE;
 			pthread_mutex_unlock(&ctx->lock);
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		}
-		ctx->session_lost = false;
 	}
 	return ERROR_SUCCESS;
 }
@@ -789,11 +774,11 @@ DWORD context_release(HCRYPTPROV h)
 	/* Session objects die with the session anyway, but a pooled session
 	 * outlives this context: destroy them now. Never C_Logout: that would
 	 * kill every other context's session objects on the token. */
-	for (i = 0; i < ctx->n_owned && !stale && !ctx->session_lost; i++) {
+	for (i = 0; i < ctx->n_owned && !stale && !ctx->ts.lost; i++) {
 		struct keyobj *obj = ctx->owned[i];
-		token_destroy(ctx->tok, ctx->session, obj->priv);
+		token_destroy(&ctx->ts, obj->priv);
 		if (obj->pub != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, obj->pub);
+			token_destroy(&ctx->ts, obj->pub);
 	}
 	context_forget_owned_locked(ctx);
 	for (i = 0; i < CAPI11_N_ELEMENTS(ctx->verify_keys); i++) {
@@ -804,11 +789,8 @@ DWORD context_release(HCRYPTPROV h)
 	n_keys = ctx->n_keys;
 	ctx->keys = NULL;
 	ctx->n_keys = ctx->cap_keys = 0;
-	/* A session from before a fork belongs to the parent: left alone. */
-	if (!stale && ctx->session != CK_INVALID_HANDLE)
-		token_session_release(ctx->tok, ctx->session,
-				      ctx->session_lost ? CKR_SESSION_HANDLE_INVALID : CKR_OK);
-	ctx->session = CK_INVALID_HANDLE;
+	/* Lost or from before a fork: tsession_release knows. */
+	tsession_release(&ctx->ts);
 	pthread_mutex_unlock(&ctx->lock);
 
 	/* Key handles of a released context are orphans: they go too. */

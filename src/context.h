@@ -5,7 +5,9 @@
 #define CAPI11_CONTEXT_H
 
 #include "handle.h"
+#include "session.h"
 #include "token.h"
+#include "token-ops.h"
 #include "conffile.h"
 
 #include <pthread.h>
@@ -18,11 +20,11 @@ struct context {
 	pthread_mutex_t lock;          /* guards everything below and the session */
 	atomic_uint api_refs;          /* CryptContextAddRef count */
 	bool released;
-	unsigned generation;           /* fork generation of the session */
-	bool session_lost;             /* the token dropped the session */
+	unsigned generation;           /* fork generation of the context */
 
-	struct token *tok;
-	CK_SESSION_HANDLE session;
+	/* The token and the leased session, kept until release; a session
+	 * the token dropped is replaced at the next context_lock. */
+	struct tsession ts;
 	DWORD prov_type;
 	bool verify;                   /* CRYPT_VERIFYCONTEXT: no container */
 	bool silent;                   /* CRYPT_SILENT: never prompt */
@@ -94,9 +96,6 @@ bool context_is_inherited(const struct context *ctx);
  * destroys the context's session objects, invalidates its keys and
  * returns its session to the pool. */
 DWORD context_release(HCRYPTPROV h);
-
-/* Records the result of a PKCS#11 call made on the context's session. */
-void context_note_rv_locked(struct context *ctx, CK_RV rv);
 
 /* Whether the context's token offers a mechanism for a use (CKF_WRAP,
  * CKF_UNWRAP, CKF_ENCRYPT, CKF_DECRYPT, CKF_DIGEST), decided from

@@ -62,18 +62,18 @@ DWORD des3_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *ce
 	des_set_odd_parity(cekicv, DES3_KEY_LEN);
 	/* ICV: the first 8 bytes of SHA-1(CEK) (RFC 3217 section 2). */
 	n = sizeof digest;
-	rv = token_digest(ctx->tok, ctx->session, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
+	rv = token_digest(&ctx->ts, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
 	if (rv == CKR_OK && n != sizeof digest)
 		rv = CKR_GENERAL_ERROR;
 	if (rv == CKR_OK)
-		rv = token_random(ctx->tok, ctx->session, iv, sizeof iv);
+		rv = token_random(&ctx->ts, iv, sizeof iv);
 	if (rv != CKR_OK)
 		goto out;
 	memcpy(cekicv + DES3_KEY_LEN, digest, 8);
 	/* TEMP1 = CBC(KEK, IV, CEK || ICV); TEMP2 = IV || TEMP1. */
 	memcpy(temp, iv, sizeof iv);
 	n = DES3_CEKICV_LEN;
-	rv = token_encrypt(ctx->tok, ctx->session, &mech, kek, cekicv, DES3_CEKICV_LEN, temp + 8,
+	rv = token_encrypt(&ctx->ts, &mech, kek, cekicv, DES3_CEKICV_LEN, temp + 8,
 			   &n);
 	if (rv == CKR_OK && n != DES3_CEKICV_LEN)
 		rv = CKR_GENERAL_ERROR;
@@ -83,12 +83,11 @@ DWORD des3_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *ce
 	bn_reverse_copy(rev, temp, sizeof temp);
 	memcpy(iv, des3_wrap_iv2, sizeof iv);
 	n = DES3_WRAPPED_LEN;
-	rv = token_encrypt(ctx->tok, ctx->session, &mech, kek, rev, sizeof rev, wrapped, &n);
+	rv = token_encrypt(&ctx->ts, &mech, kek, rev, sizeof rev, wrapped, &n);
 	if (rv == CKR_OK && n != DES3_WRAPPED_LEN)
 		rv = CKR_GENERAL_ERROR;
 out:
 	if (rv != CKR_OK) {
-		context_note_rv_locked(ctx, rv);
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 	}
 	capi11_wipe(cekicv, sizeof cekicv);
@@ -112,7 +111,7 @@ DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *
 	/* TEMP3 under the fixed IV; reversed, it is IV || TEMP1. */
 	memcpy(iv, des3_wrap_iv2, sizeof iv);
 	n = sizeof temp;
-	rv = token_decrypt(ctx->tok, ctx->session, &mech, kek, wrapped, DES3_WRAPPED_LEN, temp, &n);
+	rv = token_decrypt(&ctx->ts, &mech, kek, wrapped, DES3_WRAPPED_LEN, temp, &n);
 	if (rv == CKR_OK && n != sizeof temp)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK)
@@ -120,15 +119,14 @@ DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *
 	bn_reverse_copy(rev, temp, sizeof temp);
 	memcpy(iv, rev, sizeof iv);
 	n = sizeof cekicv;
-	rv = token_decrypt(ctx->tok, ctx->session, &mech, kek, rev + 8, DES3_CEKICV_LEN, cekicv,
+	rv = token_decrypt(&ctx->ts, &mech, kek, rev + 8, DES3_CEKICV_LEN, cekicv,
 			   &n);
 	if (rv == CKR_OK && n != sizeof cekicv)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK)
 		goto decrypt_failed;
 	n = sizeof digest;
-	rv = token_digest(ctx->tok, ctx->session, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
-	context_note_rv_locked(ctx, rv);
+	rv = token_digest(&ctx->ts, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
 	if (rv == CKR_OK && n != sizeof digest)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {
@@ -146,7 +144,6 @@ DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *
 	err = ERROR_SUCCESS;
 	goto out;
 decrypt_failed:
-	context_note_rv_locked(ctx, rv);
 	err = error_from_ckr(rv, ERROR_OP_DECRYPT);
 out:
 	capi11_wipe(temp, sizeof temp);

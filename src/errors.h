@@ -11,7 +11,6 @@
  * rather than inside it. */
 #define CAPI11_CKR_BASE            (CKR_VENDOR_DEFINED + 0x0CA11000UL)
 #define CAPI11_CKR_MODULE_LOAD     (CAPI11_CKR_BASE + 1) /* module file not loadable */
-#define CAPI11_CKR_BAD_URI         (CAPI11_CKR_BASE + 2) /* provider URI does not parse */
 #define CAPI11_CKR_STALE           (CAPI11_CKR_BASE + 3) /* state from before a fork */
 
 /* What the failing call was doing: some operations report a CK_RV
@@ -25,9 +24,14 @@ enum error_op {
 	ERROR_OP_DECRYPT,   /* C_Decrypt* of caller data */
 	ERROR_OP_UNWRAP,    /* C_UnwrapKey of a caller's blob */
 	ERROR_OP_ENCRYPT,   /* C_Encrypt* */
+	ERROR_OP_BLOB_DECRYPT, /* decrypting an encrypted blob's body (error_for_op) */
 };
 
 DWORD error_from_ckr(CK_RV rv, enum error_op op);
+/* A Windows code as an operation reports it: some operations turn every
+ * failure but a few into one code (the table in errors.c); others leave
+ * err as it is. */
+DWORD error_for_op(DWORD err, enum error_op op);
 
 /* Symbolic names, for messages: "NTE_BAD_KEY", "CKR_PIN_INCORRECT". Unknown
  * values give NULL. */

@@ -65,7 +65,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 			return CKR_HOST_MEMORY;
 		set->a[i].ulValueLen = set->cap[i];
 	}
-	rv = token_get_attributes(ctx->tok, ctx->session, obj, set->a, set->n);
+	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
 	if (rv != CKR_BUFFER_TOO_SMALL) {
 		for (i = 0; rv == CKR_OK && i < set->n; i++) {
 			if (set->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
@@ -80,7 +80,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 		set->a[i].ulValueLen = 0;
 		set->cap[i] = 0;
 	}
-	rv = token_get_attributes(ctx->tok, ctx->session, obj, set->a, set->n);
+	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < set->n; i++) {
@@ -94,7 +94,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 			return CKR_HOST_MEMORY;
 		set->a[i].ulValueLen = set->cap[i];
 	}
-	rv = token_get_attributes(ctx->tok, ctx->session, obj, set->a, set->n);
+	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < set->n; i++) {
@@ -143,7 +143,7 @@ static CK_RV export_read_flags_locked(struct key *key, bool *extractable, bool *
 	}
 	*extractable = false;
 	*sensitive = true;
-	rv = token_get_attributes(ctx->tok, ctx->session, key->obj->priv, tmpl,
+	rv = token_get_attributes(&ctx->ts, key->obj->priv, tmpl,
 				  CAPI11_N_ELEMENTS(tmpl));
 	if (rv != CKR_OK)
 		return rv;
@@ -164,14 +164,12 @@ static CK_RV export_read_flags_locked(struct key *key, bool *extractable, bool *
 
 static DWORD export_check_plain_locked(struct key *key)
 {
-	struct context *ctx = key->ctx;
 	bool extractable = false, sensitive = true;
 	CK_RV rv;
 
 	if (!key->exportable || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY_STATE;
 	rv = export_read_flags_locked(key, &extractable, &sensitive);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	return extractable && !sensitive ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
@@ -227,7 +225,6 @@ static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 		nums.public_exponent.len = kept->exponent_len;
 	} else {
 		rv = attr_set_read(ctx, obj, &set);
-		context_note_rv_locked(ctx, rv);
 		if (rv != CKR_OK) {
 			err = error_from_ckr(rv, ERROR_OP_EXPORT);
 			goto out;
@@ -261,7 +258,6 @@ static DWORD export_rsa_private_build_locked(struct key *key, BYTE *out, size_t 
 
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
 	rv = attr_set_read(ctx, key->obj->priv, &set);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -360,7 +356,6 @@ static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *d
 	/* A size query reads the modulus only. */
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
 	rv = attr_set_read(ctx, key->obj->priv, &set);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -408,7 +403,6 @@ static DWORD export_plaintext_locked(struct key *key, BYTE *data, DWORD *len)
 
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
 	rv = attr_set_read(ctx, key->obj->priv, &set);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -449,12 +443,11 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
 	CK_RV rv;
 
 	if (exp == NULL || exp->obj->type != CKK_RSA || exp->algid != CALG_RSA_KEYX ||
-	    exp->obj->pub == CK_INVALID_HANDLE || exp->ctx->tok != ctx->tok)
+	    exp->obj->pub == CK_INVALID_HANDLE || exp->ctx->ts.tok != ctx->ts.tok)
 		return NTE_BAD_PUBLIC_KEY;
 	if (atomic_load(&exp->obj->facts) & KEYOBJ_FACT_EXPONENT_OK)
 		return ERROR_SUCCESS;
-	rv = token_get_attributes(ctx->tok, ctx->session, exp->obj->pub, &attr, 1);
-	context_note_rv_locked(ctx, rv);
+	rv = token_get_attributes(&ctx->ts, exp->obj->pub, &attr, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
@@ -488,7 +481,6 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	if (!key->exportable)
 		return NTE_BAD_KEY_STATE;
 	rv = export_read_flags_locked(key, &extractable, &sensitive);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	if (sensitive) {
@@ -509,9 +501,8 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	ct = capi11_malloc(ct_len ? ct_len : 1);
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
-	rv = token_wrap_key(ctx->tok, ctx->session, &mech, exp->obj->pub, key->obj->priv, ct,
+	rv = token_wrap_key(&ctx->ts, &mech, exp->obj->pub, key->obj->priv, ct,
 			    &ct_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -530,12 +521,10 @@ out:
  * answer is the same for a size query, as for PRIVATEKEYBLOB. */
 static DWORD export_read_state_locked(struct key *key, bool *sensitive)
 {
-	struct context *ctx = key->ctx;
 	bool extractable = false;
 	CK_RV rv;
 
 	rv = export_read_flags_locked(key, &extractable, sensitive);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	return extractable ? ERROR_SUCCESS : NTE_BAD_KEY_STATE;
@@ -546,8 +535,6 @@ static DWORD export_read_state_locked(struct key *key, bool *sensitive)
 static DWORD export_wrapper_is_kek_locked(struct key *key, struct key *exp, bool *kek)
 {
 	CK_RV rv = key_read_wrap_only_locked(key->ctx, exp, kek);
-
-	context_note_rv_locked(key->ctx, rv);
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_EXPORT);
 }
 
@@ -564,9 +551,8 @@ static DWORD export_wrap_locked(struct key *key, struct key *exp, CK_MECHANISM_T
 	if (*wrapped == NULL)
 		return NTE_NO_MEMORY;
 	*wrapped_len = cap;
-	rv = token_wrap_key(ctx->tok, ctx->session, &mech, exp->obj->priv, key->obj->priv, *wrapped,
+	rv = token_wrap_key(&ctx->ts, &mech, exp->obj->priv, key->obj->priv, *wrapped,
 			    wrapped_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv == CKR_OK && *wrapped_len > cap)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {
@@ -610,7 +596,6 @@ static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *
 	if (rv == CKR_OK && set.a[0].ulValueLen != DES3_KEY_LEN)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {
-		context_note_rv_locked(ctx, rv);
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
 	}
@@ -640,7 +625,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 	bool sensitive;
 	DWORD err;
 
-	if (!key_is_session_key_on(exp, key->ctx->tok) || key->obj->type == CKK_RSA)
+	if (!key_is_session_key_on(exp, key->ctx->ts.tok) || key->obj->type == CKK_RSA)
 		return NTE_BAD_KEY;
 	if (exp->algid == CALG_3DES)
 		return export_symwrap_3des_locked(key, exp, data, len);
@@ -708,7 +693,7 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	DWORD err;
 	CK_RV rv;
 
-	if (!key_is_session_key_on(exp, key->ctx->tok) || !alg_is_aes(exp->algid))
+	if (!key_is_session_key_on(exp, key->ctx->ts.tok) || !alg_is_aes(exp->algid))
 		return NTE_BAD_KEY;
 	err = export_wrapper_is_kek_locked(key, exp, &kek);
 	if (err != ERROR_SUCCESS)
@@ -748,7 +733,6 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	/* A key-encryption key's blob says so, and the import keeps it
 	 * wrap-only; the token tells, as for keys found there. */
 	rv = key_read_wrap_only_locked(key->ctx, key, &key_kek);
-	context_note_rv_locked(key->ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	o.usage = key_kek ? BLOB_OPAQUE_USAGE_KEK : 0;

@@ -21,16 +21,11 @@
  * decide. */
 static DWORD import_check_rsa_bits(struct context *ctx, DWORD bits)
 {
-	CK_MECHANISM_INFO info;
+	CK_ULONG min, max;
 
-	if (token_mechanism_info(ctx->tok, CKM_RSA_PKCS, &info) != CKR_OK)
+	if (token_rsa_bits_range(ctx->ts.tok, CKM_RSA_PKCS, &min, &max) != CKR_OK)
 		return ERROR_SUCCESS;
-	/* Most tokens give the range in bits; some in bytes. */
-	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
-		info.ulMinKeySize *= 8;
-		info.ulMaxKeySize *= 8;
-	}
-	if (bits < info.ulMinKeySize || (info.ulMaxKeySize != 0 && bits > info.ulMaxKeySize))
+	if (bits < min || (max != 0 && bits > max))
 		return NTE_BAD_DATA;
 	return ERROR_SUCCESS;
 }
@@ -140,18 +135,17 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 		trusted = rv == CKR_OK && h != CK_INVALID_HANDLE;
 		op = ERROR_OP_GENERIC;
 		if (rv == CKR_OK && !trusted) {
-			rv = token_create(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
 			op = ERROR_OP_IMPORT;
 		}
 	}
 	rsa_be_clear(&be);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, op);
 	err = key_adopt_locked(ctx, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, !trusted, out);
 	if (err != ERROR_SUCCESS) {
 		if (!trusted)
-			token_destroy(ctx->tok, ctx->session, h);
+			token_destroy(&ctx->ts, h);
 		return err;
 	}
 	/* A public key alone is no container key. */
@@ -202,20 +196,19 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		/* The public half: modulus and public exponent. */
 		plan.pub[plan.n_pub++] = material[0];
 		plan.pub[plan.n_pub++] = material[1];
-		rv = token_create(ctx->tok, ctx->session, plan.priv, plan.n_priv, &priv);
+		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
 		if (rv == CKR_OK)
-			rv = token_create(ctx->tok, ctx->session, plan.pub, plan.n_pub, &pub);
+			rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
 	}
 	rsa_be_clear(&be);
-	context_note_rv_locked(ctx, rv);
 	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pub, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 	if (err != ERROR_SUCCESS) {
 		/* A failed import leaves no object on the token. */
 		if (priv != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, priv);
+			token_destroy(&ctx->ts, priv);
 		if (pub != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, pub);
+			token_destroy(&ctx->ts, pub);
 	}
 	return err;
 }
@@ -243,21 +236,11 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 		return NTE_NO_MEMORY;
 	memcpy(buf, data, len);
 	body_len = (DWORD)(len - sizeof(BLOBHEADER));
-	err = cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len);
-	switch (err) {
-	case ERROR_SUCCESS:
+	err = error_for_op(cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len),
+			   ERROR_OP_BLOB_DECRYPT);
+	if (err == ERROR_SUCCESS)
 		err = import_rsa_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
 						flags, out);
-		break;
-	case NTE_BAD_KEY:          /* a key that may not decrypt */
-	case NTE_PERM:             /* CRYPT_DECRYPT taken from KP_PERMISSIONS */
-	case NTE_NO_MEMORY:
-	case NTE_NOT_SUPPORTED:
-		break;
-	default:
-		err = NTE_BAD_DATA;
-		break;
-	}
 	capi11_free_secret(buf, len);
 	return err;
 }
@@ -301,7 +284,7 @@ static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_
 	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
 	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
 		return blob_parse_plaintext(data, len, plain);
-	if (token_mechanism_info(ctx->tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+	if (token_mechanism_info(ctx->ts.tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	max = info.ulMaxKeySize / 8;
 	if (max == 0 || max > RC2_KEY_MAX)
@@ -320,7 +303,7 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
 
 	if (!alg_key_type(alg, type) || *type == CKK_RSA)
 		return NTE_BAD_ALGID;
-	if (token_mechanism_info(ctx->tok, import_keygen_mech(*type), &info) != CKR_OK)
+	if (token_mechanism_info(ctx->ts.tok, import_keygen_mech(*type), &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	return key_kek_flag_check(alg, flags);
 }
@@ -343,8 +326,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
-	rv = token_get_attributes(ctx->tok, ctx->session, h, &value, 1);
-	context_note_rv_locked(ctx, rv);
+	rv = token_get_attributes(&ctx->ts, h, &value, 1);
 	/* A hidden value comes back as CKR_OK without a length; a failure is
 	 * the token's (a lost session takes the new key along with it). */
 	if (rv != CKR_OK)
@@ -357,7 +339,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 				       key_exportable_from_attrs(ctx, extractable, sensitive), true,
 				       out);
 	if (err != ERROR_SUCCESS) {
-		token_destroy(ctx->tok, ctx->session, h);
+		token_destroy(&ctx->ts, h);
 		return err;
 	}
 	if (flags & CRYPT_KEK)
@@ -382,15 +364,15 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	err = context_check_mechanism(ctx, mech_type, CKF_UNWRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
-	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
+	/* No CKA_VALUE_LEN: the key type does not tell the length, and
+	 * SoftHSM would refuse it (QUIRK_NO_UNWRAP_VALUE_LEN). */
 	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 	err = key_template_protect_locked(ctx, tmpl, &n, true);
 	if (err != ERROR_SUCCESS)
 		return err;
-	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, wrapped->data,
+	rv = token_unwrap_key(&ctx->ts, &mech, pub->obj->priv, wrapped->data,
 			      wrapped->len, tmpl, n, h);
-	context_note_rv_locked(ctx, rv);
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 
@@ -425,8 +407,7 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 	if (err != ERROR_SUCCESS)
 		goto out;
 	tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cek, DES3_KEY_LEN };
-	rv = token_create(ctx->tok, ctx->session, tmpl, count, &h);
-	context_note_rv_locked(ctx, rv);
+	rv = token_create(&ctx->ts, tmpl, count, &h);
 	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
 							 true, flags, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
@@ -451,7 +432,7 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	err = blob_parse_symwrap(data, len, &sw);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->tok))
+	if (!key_is_session_key_on(pub, ctx->ts.tok))
 		return NTE_BAD_KEY;
 	if (pub->algid != sw.wrap_alg)
 		return NTE_BAD_DATA;
@@ -500,16 +481,14 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 		err = key_template_protect_locked(ctx, plan.priv, &plan.n_priv, true);
 	if (err != ERROR_SUCCESS)
 		return err;
-	rv = token_unwrap_key(ctx->tok, ctx->session, &mech, pub->obj->priv, o->wrapped.data,
+	rv = token_unwrap_key(&ctx->ts, &mech, pub->obj->priv, o->wrapped.data,
 			      o->wrapped.len, plan.priv, plan.n_priv, &priv);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_UNWRAP);
-	rv = token_get_attribute_alloc(ctx->tok, ctx->session, priv, CKA_MODULUS, &modulus, &mod_len);
+	rv = token_get_attribute_alloc(&ctx->ts, priv, CKA_MODULUS, &modulus, &mod_len);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ctx->tok, ctx->session, priv, CKA_PUBLIC_EXPONENT, &e,
+		rv = token_get_attribute_alloc(&ctx->ts, priv, CKA_PUBLIC_EXPONENT, &e,
 					       &e_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_IMPORT);
 		goto out;
@@ -522,15 +501,14 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 	}
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS, modulus, mod_len };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, e, e_len };
-	rv = token_create(ctx->tok, ctx->session, plan.pub, plan.n_pub, &pubh);
-	context_note_rv_locked(ctx, rv);
+	rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pubh);
 	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pubh, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 out:
 	if (err != ERROR_SUCCESS) {
-		token_destroy(ctx->tok, ctx->session, priv);
+		token_destroy(&ctx->ts, priv);
 		if (pubh != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, pubh);
+			token_destroy(&ctx->ts, pubh);
 	}
 	capi11_free(modulus);
 	capi11_free(e);
@@ -556,10 +534,9 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_opaque(data, len, &o);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->tok))
+	if (!key_is_session_key_on(pub, ctx->ts.tok))
 		return NTE_BAD_KEY;
 	rv = key_read_wrap_only_locked(ctx, pub, &kek);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	if (!kek)
@@ -610,9 +587,8 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 		if (err != ERROR_SUCCESS)
 			return err;
 		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data, plain.key.len };
-		rv = token_create(ctx->tok, ctx->session, tmpl, n, &h);
+		rv = token_create(&ctx->ts, tmpl, n, &h);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
 	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, false, flags,
@@ -624,8 +600,7 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
  * asked, never the bytes), else CKA_VALUE_LEN; 0 when it tells neither.
  * SoftHSM hides the value of a sensitive or unextractable key and reports
  * CKA_VALUE_LEN 0 for every key it unwrapped. */
-static CK_RV import_secret_len(struct context *ctx, CK_SESSION_HANDLE session,
-			       CK_OBJECT_HANDLE h, size_t *len)
+static CK_RV import_secret_len(struct tsession *ts, CK_OBJECT_HANDLE h, size_t *len)
 {
 	CK_ULONG value_len = 0;
 	CK_ATTRIBUTE attrs[] = {
@@ -635,7 +610,7 @@ static CK_RV import_secret_len(struct context *ctx, CK_SESSION_HANDLE session,
 	CK_RV rv;
 
 	*len = 0;
-	rv = token_get_attributes(ctx->tok, session, h, attrs, CAPI11_N_ELEMENTS(attrs));
+	rv = token_get_attributes(ts, h, attrs, CAPI11_N_ELEMENTS(attrs));
 	if (rv != CKR_OK)
 		return rv;
 	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
@@ -663,14 +638,16 @@ static DWORD import_simple_protect_locked(struct context *ctx, CK_OBJECT_HANDLE 
 	CK_RV rv, drv;
 
 	*again = false;
-	rv = token_set_attributes(ctx->tok, ctx->session, h, set, CAPI11_N_ELEMENTS(set));
-	context_note_rv_locked(ctx, rv);
+	rv = token_set_attributes(&ctx->ts, h, set, CAPI11_N_ELEMENTS(set));
 	if (rv == CKR_OK)
 		return ERROR_SUCCESS;
-	drv = token_destroy(ctx->tok, ctx->session, h);
-	context_note_rv_locked(ctx, drv);
+	drv = token_destroy(&ctx->ts, h);
 	if (drv != CKR_OK) {
-		ctx->session_lost = true;
+		/* Retired: closing the session takes the readable key along. */
+		if (!ctx->ts.lost) {
+			ctx->ts.lost = true;
+			ctx->ts.lost_rv = drv;
+		}
 		return error_from_ckr(drv, ERROR_OP_GENERIC);
 	}
 	*again = rv == CKR_ATTRIBUTE_READ_ONLY || rv == CKR_FUNCTION_NOT_SUPPORTED ||
@@ -682,20 +659,29 @@ static DWORD import_simple_protect_locked(struct context *ctx, CK_OBJECT_HANDLE 
  * with the template of every wrapped arrival; readable: not sensitive and
  * extractable for now. */
 static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech, struct key *pub,
-					 const BYTE *ct, size_t ct_len, const CK_KEY_TYPE *type,
-					 DWORD flags, bool readable, CK_OBJECT_HANDLE *h)
+					 const BYTE *ct, size_t ct_len, ALG_ID alg,
+					 const CK_KEY_TYPE *type, DWORD flags, bool readable,
+					 CK_OBJECT_HANDLE *h)
 {
-	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS];
-	CK_ULONG i, n;
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
+	CK_ULONG i, n, value_len = 0;
+	size_t min = 0, max = 0;
 	DWORD err;
 	CK_RV rv;
 
-	/* Never CKA_VALUE_LEN: SoftHSM refuses it in C_UnwrapKey. */
 	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 	err = key_template_protect_locked(ctx, tmpl, &n, true);
 	if (err != ERROR_SUCCESS)
 		return err;
+	/* A token that takes CKA_VALUE_LEN here checks the length of an
+	 * algorithm that has one itself; SoftHSM refuses the attribute
+	 * (QUIRK_NO_UNWRAP_VALUE_LEN), and the length read afterwards tells. */
+	if (alg_symmetric_key_range(alg, &min, &max) && min == max &&
+	    token_takes_value_len(ctx->ts.tok)) {
+		value_len = (CK_ULONG)min;
+		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
+	}
 	/* Readable: neither sensitive nor unextractable, for now. */
 	for (i = 0; readable && i < n; i++) {
 		if (tmpl[i].type == CKA_SENSITIVE)
@@ -703,8 +689,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 		else if (tmpl[i].type == CKA_EXTRACTABLE)
 			tmpl[i].pValue = token_bool(true);
 	}
-	rv = token_unwrap_key(ctx->tok, ctx->session, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
-	context_note_rv_locked(ctx, rv);
+	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 
@@ -742,7 +727,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 
 	/* Checked before the blob's length, as Windows does. */
 	if (pub == NULL || pub->obj->type != CKK_RSA || pub->spec != AT_KEYEXCHANGE ||
-	    pub->obj->priv == CK_INVALID_HANDLE || pub->ctx->tok != ctx->tok || pub->bits == 0)
+	    pub->obj->priv == CK_INVALID_HANDLE || pub->ctx->ts.tok != ctx->ts.tok || pub->bits == 0)
 		return NTE_BAD_PUBLIC_KEY;
 	err = blob_parse_simple(data, len, pub->bits / 8, &simple);
 	if (err != ERROR_SUCCESS)
@@ -760,13 +745,13 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (ct == NULL)
 		return NTE_NO_MEMORY;
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
-	err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, &type, flags,
-					  true, &h);
+	err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, simple.alg,
+					  &type, flags, true, &h);
 	if (err != ERROR_SUCCESS)
 		goto out;
 	/* A failure to read is the token's (a lost session would take the new
 	 * key along), not the blob's. */
-	err = error_from_ckr(import_secret_len(ctx, ctx->session, h, &key_len), ERROR_OP_GENERIC);
+	err = error_from_ckr(import_secret_len(&ctx->ts, h, &key_len), ERROR_OP_GENERIC);
 	if (err == ERROR_SUCCESS && (key_len < min || key_len > max))
 		err = NTE_BAD_DATA;
 	if (err != ERROR_SUCCESS)
@@ -776,8 +761,8 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (err != ERROR_SUCCESS || again)
 		h = CK_INVALID_HANDLE;
 	if (err == ERROR_SUCCESS && again)
-		err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, &type,
-						  flags, false, &h);
+		err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len,
+						  simple.alg, &type, flags, false, &h);
 	if (err == ERROR_SUCCESS)
 		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, simple.alg,
 				       (DWORD)key_len * 8,
@@ -786,7 +771,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		key_mark_wrap_only(*out);
 out:
 	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, h);
+		token_destroy(&ctx->ts, h);
 	capi11_free(ct);
 	return err;
 }

@@ -22,8 +22,7 @@ static CK_RV key_param_read_id(struct key *key, void **id, CK_ULONG *id_len)
 
 	*id = NULL;
 	*id_len = 0;
-	rv = token_get_attribute_alloc(ctx->tok, ctx->session, obj, CKA_ID, id, id_len);
-	context_note_rv_locked(ctx, rv);
+	rv = token_get_attribute_alloc(&ctx->ts, obj, CKA_ID, id, id_len);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || (rv == CKR_OK && *id_len == 0)) {
 		capi11_free(*id);
 		*id = NULL;
@@ -45,13 +44,13 @@ static CK_RV cert_find(struct key *key, const void *id, size_t id_len, CK_OBJECT
 	CK_ULONG n = 0, kept = 0, i;
 	CK_RV rv;
 
-	rv = container_find_with_id(ctx->tok, ctx->session, ctx->container, CKO_CERTIFICATE, id,
+	rv = container_find_with_id(&ctx->ts, ctx->container, CKO_CERTIFICATE, id,
 				    id_len, &found, &n);
 	for (i = 0; rv == CKR_OK && i < n; i++) {
 		CK_CERTIFICATE_TYPE type = (CK_CERTIFICATE_TYPE)-1;
 		CK_ATTRIBUTE attr = { CKA_CERTIFICATE_TYPE, &type, sizeof type };
 
-		rv = token_get_attributes(ctx->tok, ctx->session, found[i], &attr, 1);
+		rv = token_get_attributes(&ctx->ts, found[i], &attr, 1);
 		if (rv == CKR_OK && attr.ulValueLen == sizeof type && type == CKC_X_509)
 			found[kept++] = found[i];
 	}
@@ -83,9 +82,8 @@ static DWORD key_param_get_certificate(struct key *key, BYTE *data, DWORD *len)
 	if (rv == CKR_OK && id_len > 0)
 		rv = cert_find(key, id, id_len, &objs, &n);
 	if (rv == CKR_OK && n > 0)
-		rv = token_get_attribute_alloc(ctx->tok, ctx->session, objs[0], CKA_VALUE, &value,
+		rv = token_get_attribute_alloc(&ctx->ts, objs[0], CKA_VALUE, &value,
 					       &value_len);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		err = error_from_ckr(rv, ERROR_OP_GENERIC);
 	else if (n == 0 || value_len == 0)
@@ -127,7 +125,7 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 	 * (container-lock.h), locked after the login. */
 	err = context_login_locked(ctx, true);
 	if (err == ERROR_SUCCESS)
-		err = container_lock_take(ctx->tok, ctx->container, &lock);
+		err = container_lock_take(ctx->ts.tok, ctx->container, &lock);
 	if (err != ERROR_SUCCESS)
 		return err;
 	rv = key_param_read_id(key, &id, &id_len);
@@ -152,15 +150,14 @@ static DWORD key_param_set_certificate(struct key *key, const BYTE *der)
 		};
 
 		n = CAPI11_N_ELEMENTS(tmpl) - (ctx->container == NULL ? 1 : 0);
-		rv = token_create(ctx->tok, ctx->session, tmpl, n, &cert);
+		rv = token_create(&ctx->ts, tmpl, n, &cert);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_GENERIC);
 		goto out;
 	}
 	for (i = 0; i < n_old; i++)
-		token_destroy(ctx->tok, ctx->session, old[i]);
+		token_destroy(&ctx->ts, old[i]);
 	err = ERROR_SUCCESS;
 out:
 	container_lock_release(&lock);

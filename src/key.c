@@ -32,7 +32,7 @@ void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bo
 
 	/* Session objects may be private only after login. */
 	context_login_locked(ctx, false);
-	logged_in = token_is_logged_in(ctx->tok, ctx->session);
+	logged_in = tsession_is_logged_in(&ctx->ts);
 	tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&secret_class, sizeof secret_class };
 	tmpl[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)type, sizeof *type };
 	tmpl[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) };
@@ -96,7 +96,7 @@ void key_mark_wrap_only(struct key *key)
 bool key_is_session_key_on(const struct key *k, const struct token *tok)
 {
 	return k != NULL && k->obj->type != CKK_RSA && k->obj->priv != CK_INVALID_HANDLE &&
-	       k->ctx->tok == tok;
+	       k->ctx->ts.tok == tok;
 }
 
 CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool *wrap_only)
@@ -112,7 +112,7 @@ CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool
 	*wrap_only = false;
 	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE)
 		return CKR_OK;
-	rv = token_get_attributes(ctx->tok, ctx->session, key->obj->priv, attrs, 3);
+	rv = token_get_attributes(&ctx->ts, key->obj->priv, attrs, 3);
 	if (rv != CKR_OK)
 		return rv;
 	/* An attribute the token does not report counts against the key. */
@@ -127,9 +127,9 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 	size_t i;
 
 	if (obj->priv != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, obj->priv);
+		token_destroy(&ctx->ts, obj->priv);
 	if (obj->pub != CK_INVALID_HANDLE)
-		token_destroy(ctx->tok, ctx->session, obj->pub);
+		token_destroy(&ctx->ts, obj->pub);
 	obj->priv = obj->pub = CK_INVALID_HANDLE;
 	if (obj->owned) {
 		context_remove_owned_locked(ctx, obj);
@@ -185,9 +185,9 @@ void keyobj_unref_locked(struct context *ctx, struct keyobj *obj)
 	if (obj->owned && !obj->gone) {
 		/* Still a live session object of a live context. */
 		if (!ctx->released && ctx->generation == token_generation()) {
-			token_destroy(ctx->tok, ctx->session, obj->priv);
+			token_destroy(&ctx->ts, obj->priv);
 			if (obj->pub != CK_INVALID_HANDLE)
-				token_destroy(ctx->tok, ctx->session, obj->pub);
+				token_destroy(&ctx->ts, obj->pub);
 		}
 		context_remove_owned_locked(ctx, obj);
 	}
@@ -321,7 +321,7 @@ static CK_RV key_read_rsa_locked(struct key *key)
 	bool extractable = false, sensitive = true;
 	CK_RV rv;
 
-	rv = token_get_attributes(ctx->tok, ctx->session, obj, &modulus, 1);
+	rv = token_get_attributes(&ctx->ts, obj, &modulus, 1);
 	if (rv != CKR_OK)
 		return rv;
 	if (modulus.ulValueLen == CK_UNAVAILABLE_INFORMATION || modulus.ulValueLen == 0 ||
@@ -329,9 +329,9 @@ static CK_RV key_read_rsa_locked(struct key *key)
 		return CKR_GENERAL_ERROR;
 	key->bits = (DWORD)modulus.ulValueLen * 8;
 	if (key->obj->priv != CK_INVALID_HANDLE) {
-		rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_EXTRACTABLE, &extractable);
+		rv = token_get_bool(&ctx->ts, key->obj->priv, CKA_EXTRACTABLE, &extractable);
 		if (rv == CKR_OK)
-			rv = token_get_bool(ctx->tok, ctx->session, key->obj->priv, CKA_SENSITIVE, &sensitive);
+			rv = token_get_bool(&ctx->ts, key->obj->priv, CKA_SENSITIVE, &sensitive);
 		if (rv != CKR_OK)
 			return rv;
 	}
@@ -343,7 +343,7 @@ static CK_RV key_read_rsa_locked(struct key *key)
 
 static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 {
-	CK_MECHANISM_INFO info;
+	CK_ULONG min, max;
 	DWORD want = HIWORD(flags);
 	CK_RV rv;
 
@@ -353,17 +353,12 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 	 * algorithm but the DES family (which gets NTE_BAD_FLAGS). */
 	if (want % 8 != 0 || want < ALG_RSA_MIN_BITS || want > ALG_RSA_MAX_BITS)
 		return NTE_BAD_DATA;
-	rv = token_mechanism_info(ctx->tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &info);
+	rv = token_rsa_bits_range(ctx->ts.tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &min, &max);
 	if (rv == CKR_MECHANISM_INVALID)
 		return NTE_BAD_ALGID;
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENKEY);
-	/* Most tokens give the range in bits; some in bytes. */
-	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
-		info.ulMinKeySize *= 8;
-		info.ulMaxKeySize *= 8;
-	}
-	if (want < info.ulMinKeySize || (info.ulMaxKeySize != 0 && want > info.ulMaxKeySize))
+	if (want < min || (max != 0 && want > max))
 		return NTE_BAD_DATA;
 	*bits = want;
 	return ERROR_SUCCESS;
@@ -389,15 +384,14 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	err = context_login_locked(ctx, on_token);
 	if (err != ERROR_SUCCESS && !(ctx->verify && err == NTE_SILENT_CONTEXT))
 		return err;
-	logged_in = token_is_logged_in(ctx->tok, ctx->session);
+	logged_in = tsession_is_logged_in(&ctx->ts);
 	/* The pair this one replaces is found first: afterwards the container
 	 * holds two pairs of the spec until the old one goes. The two pairs of
 	 * a container differ in CKA_ID. */
-	rv = on_token ? container_find_key(ctx->tok, ctx->session, label, spec, &plan->old) : CKR_OK;
+	rv = on_token ? container_find_key(&ctx->ts, label, spec, &plan->old) : CKR_OK;
 	if (rv == CKR_OK)
-		rv = token_random(ctx->tok, ctx->session, plan->id, sizeof plan->id);
+		rv = token_random(&ctx->ts, plan->id, sizeof plan->id);
 	if (rv != CKR_OK) {
-		context_note_rv_locked(ctx, rv);
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
 
@@ -459,20 +453,19 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 		 * given up (the caller destroys it) rather than leaving two pairs
 		 * of one spec in the container. Once it is gone, destroying the
 		 * old public key is tidying: the new pair is the container's. */
-		CK_RV rv = token_destroy(ctx->tok, ctx->session, plan->old.priv);
+		CK_RV rv = token_destroy(&ctx->ts, plan->old.priv);
 
 		/* Destroyed meanwhile by another context: gone is what is asked. */
 		if (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
 			rv = CKR_OK;
 		if (rv != CKR_OK) {
-			context_note_rv_locked(ctx, rv);
 			keyobj_unref_locked(ctx, (*out)->obj);
 			key_discard(*out);
 			*out = NULL;
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		}
 		if (plan->old.pub != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, plan->old.pub);
+			token_destroy(&ctx->ts, plan->old.pub);
 	}
 	return ERROR_SUCCESS;
 }
@@ -498,7 +491,7 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	if (!ctx->verify) {
 		err = context_login_locked(ctx, true);
 		if (err == ERROR_SUCCESS)
-			err = container_lock_take(ctx->tok, ctx->container, &lock);
+			err = container_lock_take(ctx->ts.tok, ctx->container, &lock);
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
@@ -507,9 +500,8 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 		goto out;
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS_BITS, &bits, sizeof bits };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
-	rv = token_generate_key_pair(ctx->tok, ctx->session, CKM_RSA_PKCS_KEY_PAIR_GEN,
+	rv = token_generate_key_pair(&ctx->ts, CKM_RSA_PKCS_KEY_PAIR_GEN,
 				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_GENKEY);
 		goto out;
@@ -517,8 +509,8 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
 	if (err != ERROR_SUCCESS) {
 		/* A failed CryptGenKey leaves nothing behind on the token. */
-		token_destroy(ctx->tok, ctx->session, priv);
-		token_destroy(ctx->tok, ctx->session, pub);
+		token_destroy(&ctx->ts, priv);
+		token_destroy(&ctx->ts, pub);
 	}
 out:
 	container_lock_release(&lock);
@@ -575,7 +567,7 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 		bits = want;
 	}
 	/* What the token cannot make, capi11 does not offer. */
-	if (token_mechanism_info(ctx->tok, g->mech, &info) != CKR_OK ||
+	if (token_mechanism_info(ctx->ts.tok, g->mech, &info) != CKR_OK ||
 	    !(info.flags & CKF_GENERATE))
 		return NTE_BAD_ALGID;
 	{
@@ -592,14 +584,13 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 			value_len = bits / 8;
 			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
 		}
-		rv = token_generate_key(ctx->tok, ctx->session, g->mech, tmpl, n, &h);
+		rv = token_generate_key(&ctx->ts, g->mech, tmpl, n, &h);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENKEY);
 	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable, true, out);
 	if (err != ERROR_SUCCESS)
-		token_destroy(ctx->tok, ctx->session, h);
+		token_destroy(&ctx->ts, h);
 	else if (kek)
 		key_mark_wrap_only(*out);
 	return err;
@@ -609,12 +600,18 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 		       CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable, bool owned,
 		       struct key **out)
 {
-	struct keyobj *obj = keyobj_new(priv, pub, type, owned);
-	struct key *key = obj ? key_new(ctx, obj) : NULL;
+	struct keyobj *obj;
+	struct key *key;
 	size_t i;
 	DWORD err;
 	CK_RV rv;
 
+	/* A session object made on a session that the token has dropped
+	 * since (some call of this operation said so) is gone with it. */
+	if (owned && ctx->ts.lost)
+		return error_from_ckr(ctx->ts.lost_rv, ERROR_OP_GENERIC);
+	obj = keyobj_new(priv, pub, type, owned);
+	key = obj ? key_new(ctx, obj) : NULL;
 	if (key == NULL || (owned && !context_add_owned_locked(ctx, obj))) {
 		key_discard(key);
 		keyobj_unref_locked(ctx, obj);
@@ -625,7 +622,6 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 		key->spec = algid == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE;
 		rv = key_read_rsa_locked(key);
 		if (rv != CKR_OK) {
-			context_note_rv_locked(ctx, rv);
 			err = error_from_ckr(rv, ERROR_OP_GENERIC);
 			goto fail;
 		}
@@ -698,9 +694,8 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		err = context_login_locked(ctx, true);
 		if (err != ERROR_SUCCESS)
 			return err;
-		rv = container_find_key(ctx->tok, ctx->session, ctx->container, spec, &found);
+		rv = container_find_key(&ctx->ts, ctx->container, spec, &found);
 		*rv_out = rv;
-		context_note_rv_locked(ctx, rv);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		if (found.priv == CK_INVALID_HANDLE)
@@ -717,7 +712,6 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 	rv = key_read_rsa_locked(key);
 	*rv_out = rv;
 	if (rv != CKR_OK) {
-		context_note_rv_locked(ctx, rv);
 		key_discard(key);
 		keyobj_unref_locked(ctx, obj);
 		return error_from_ckr(rv, ERROR_OP_GENERIC);

@@ -18,7 +18,12 @@ libcapi11_core_la_SOURCES = \
 	src/blob.c src/blob.h \
 	src/handle.c src/handle.h \
 	src/objguard.c src/objguard.h \
-	src/token.c src/token.h \
+	src/p11call.c src/p11call.h \
+	src/module.c src/module.h \
+	src/quirks.c src/quirks.h \
+	src/token.c src/token.h src/token-private.h \
+	src/session.c src/session.h \
+	src/token-ops.c src/token-ops.h \
 	src/container.c src/container.h \
 	src/container-lock.c src/container-lock.h \
 	src/context.c src/context.h \

@@ -17,7 +17,7 @@
 /* Reads the PIN held in a pin-source, as RFC 7512 uses the word: a plain
  * path, or a file: URI (file:/path, file:///path, file://localhost/path;
  * percent-encoding decoded). One trailing "\n" or "\r\n" is stripped; an
- * empty file gives an empty PIN (which token_login then refuses). The file
+ * empty file gives an empty PIN (which tsession_login then refuses). The file
  * must be a regular file (symbolic links are followed) that only its owner
  * may read or write, owned by the effective user or root
  * (capi11_file_check_private); a FIFO never blocks the call. On failure

@@ -45,8 +45,9 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 		     DWORD *max)
 {
 	CK_MECHANISM_INFO info;
+	CK_ULONG lo, hi;
 
-	if (token_mechanism_info(ctx->tok, e->mech, &info) != CKR_OK ||
+	if (token_mechanism_info(ctx->ts.tok, e->mech, &info) != CKR_OK ||
 	    !(info.flags & (CKF_GENERATE | CKF_GENERATE_KEY_PAIR)))
 		return false;
 	if (e->default_bits != 0) {
@@ -55,14 +56,12 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 		*max = e->max_bits;
 		return true;
 	}
-	/* RSA: the token's range (bits; a few tokens say bytes). */
-	if (info.ulMaxKeySize != 0 && info.ulMaxKeySize < 64) {
-		info.ulMinKeySize *= 8;
-		info.ulMaxKeySize *= 8;
-	}
+	/* RSA: the token's range. */
+	if (token_rsa_bits_range(ctx->ts.tok, e->mech, &lo, &hi) != CKR_OK)
+		return false;
 	*def = ctx->settings.rsa_bits;
-	*min = (DWORD)info.ulMinKeySize;
-	*max = (DWORD)info.ulMaxKeySize;
+	*min = (DWORD)lo;
+	*max = (DWORD)hi;
 	return true;
 }
 
@@ -127,8 +126,7 @@ static DWORD enum_containers_locked(struct context *ctx, BYTE *data, DWORD *len,
 		container_list_free(ctx->enum_names, ctx->n_enum_names);
 		ctx->enum_names = NULL;
 		ctx->n_enum_names = ctx->enum_pos = 0;
-		rv = container_list(ctx->tok, ctx->session, &ctx->enum_names, &ctx->n_enum_names);
-		context_note_rv_locked(ctx, rv);
+		rv = container_list(&ctx->ts, &ctx->enum_names, &ctx->n_enum_names);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
@@ -189,20 +187,20 @@ DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD 
 		return put_string(data, len, ctx->container ? ctx->container : "");
 	case PP_UNIQUE_CONTAINER:
 		/* The token's serial number makes the name unique across tokens. */
-		snprintf(unique, sizeof unique, "%s\\%s", token_serial(ctx->tok),
+		snprintf(unique, sizeof unique, "%s\\%s", token_serial(ctx->ts.tok),
 			 ctx->container ? ctx->container : "");
 		return put_string(data, len, unique);
 	case PP_PROVTYPE:
 		return param_put_dword(data, len, ctx->prov_type);
 	case PP_IMPTYPE:
 		return param_put_dword(data, len, CRYPT_IMPL_HARDWARE |
-				       (token_is_removable(ctx->tok) ? CRYPT_IMPL_REMOVABLE : 0));
+				       (token_is_removable(ctx->ts.tok) ? CRYPT_IMPL_REMOVABLE : 0));
 	case PP_VERSION:
 		return param_put_dword(data, len, CAPI11_PROV_VERSION);
 	case PP_KEYSPEC:
 		return param_put_dword(data, len, AT_KEYEXCHANGE | AT_SIGNATURE);
 	case PP_SMARTCARD_READER:
-		return put_string(data, len, token_slot_description(ctx->tok));
+		return put_string(data, len, token_slot_description(ctx->ts.tok));
 	case PP_ENUMCONTAINERS:
 		return enum_containers_locked(ctx, data, len, flags);
 	case PP_ENUMALGS:

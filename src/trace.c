@@ -2,6 +2,7 @@
 #include "config.h"
 #include "trace.h"
 #include "errors.h"
+#include "p11call.h"
 #include "uri.h"
 #include "util.h"
 
@@ -56,20 +57,26 @@ void trace_api(const char *fn, DWORD err)
 		(unsigned)err);
 }
 
-void trace_ckr(const char *fn, CK_RV rv)
+bool trace_enabled(unsigned at)
+{
+	return atomic_load(&level) >= at;
+}
+
+void trace_ckr(const char *fn, CK_RV rv, const char *detail)
 {
 	const char *name;
 
 	if (atomic_load(&level) < 3)
 		return;
 	name = error_ckr_name(rv);
-	fprintf(stderr, "capi11:   %s: %s (0x%lx)\n", fn, name ? name : "unknown CK_RV",
-		(unsigned long)rv);
+	fprintf(stderr, "capi11:   %s: %s (0x%lx)%s%s%s\n", fn, name ? name : "unknown CK_RV",
+		(unsigned long)rv, detail[0] ? " [" : "", detail, detail[0] ? "]" : "");
 }
 
 BOOL api_finish(const char *fn, DWORD err)
 {
 	trace_api(fn, err);
+	p11call_api_end(err != ERROR_SUCCESS);
 	if (err != ERROR_SUCCESS) {
 		SetLastError(err);
 		return FALSE;

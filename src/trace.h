@@ -1,12 +1,14 @@
 /* Tracing to standard error, off unless the configuration's trace key
  * asks for it: 1 failed API calls, 2 every API call, 3 every PKCS#11 call
- * as well. Only function names and result codes are traced: never a PIN,
- * a key byte, or any other argument. */
+ * as well. Only function names, result codes and the PKCS#11 arguments
+ * that the call table names are traced (handles, mechanisms, counts,
+ * lengths): never a PIN, a key byte, or caller data. */
 #ifndef CAPI11_TRACE_H
 #define CAPI11_TRACE_H
 
 #include <wincrypt.h>
 #include <p11-kit/pkcs11.h>
+#include <stdbool.h>
 
 /* The configuration's level; $CAPI11_TRACE, when set, raises it, so that
  * an operator can trace a program whose configuration does not parse. */
@@ -22,10 +24,14 @@ void trace_uri(unsigned level, const char *what, const char *uri);
 
 /* A CryptoAPI entry point's result. */
 void trace_api(const char *fn, DWORD err);
-/* A PKCS#11 call's result. */
-void trace_ckr(const char *fn, CK_RV rv);
+/* Whether lines of that level are traced now. */
+bool trace_enabled(unsigned at);
+/* A PKCS#11 call's result, with what the call table (p11call.h) says of
+ * its arguments (may be ""). */
+void trace_ckr(const char *fn, CK_RV rv, const char *detail);
 
-/* Ends an entry point: TRUE, or FALSE with err as the last error; traced. */
+/* Ends an entry point: TRUE, or FALSE with err as the last error; traced.
+ * A failure keeps the PKCS#11 call behind it for Capi11GetLastPkcs11Error. */
 BOOL api_finish(const char *fn, DWORD err);
 
 #endif

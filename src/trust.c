@@ -22,7 +22,7 @@
 
 /* A throwaway AES key on the probe's session s, public and a session
  * object, so that the probe needs no login. */
-static CK_RV probe_key(struct context *ctx, CK_SESSION_HANDLE s, bool wrap_with_trusted,
+static CK_RV probe_key(struct tsession *s, bool wrap_with_trusted,
 		       CK_OBJECT_HANDLE *h)
 {
 	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -41,7 +41,7 @@ static CK_RV probe_key(struct context *ctx, CK_SESSION_HANDLE s, bool wrap_with_
 	};
 
 	/* The wrapping key is an ordinary, untrusted one. */
-	return token_generate_key(ctx->tok, s, CKM_AES_KEY_GEN, tmpl, wrap_with_trusted ? 9 : 7,
+	return token_generate_key(s, CKM_AES_KEY_GEN, tmpl, wrap_with_trusted ? 9 : 7,
 				  h);
 }
 
@@ -54,7 +54,7 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 {
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE, wrapping = CK_INVALID_HANDLE;
 	CK_MECHANISM mech = { CKM_AES_KEY_WRAP, NULL, 0 };
-	CK_SESSION_HANDLE s;
+	struct tsession s;
 	BYTE out[32];
 	CK_ULONG out_len = sizeof out;
 	CK_MECHANISM_INFO info;
@@ -62,16 +62,16 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 
 	/* Without an AES key wrap the token has nothing to enforce it on that
 	 * capi11 could try; sensitive keys then do not leave. */
-	if (token_mechanism_info(ctx->tok, CKM_AES_KEY_GEN, &info) != CKR_OK ||
-	    token_mechanism_info(ctx->tok, CKM_AES_KEY_WRAP, &info) != CKR_OK ||
+	if (token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_GEN, &info) != CKR_OK ||
+	    token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_WRAP, &info) != CKR_OK ||
 	    !(info.flags & CKF_WRAP)) {
 		*state = TOKEN_WRAP_TRUST_IGNORED;
 		return CKR_OK;
 	}
-	rv = token_scratch_open(ctx->tok, &s);
+	rv = tsession_scratch_open(ctx->ts.tok, &s);
 	if (rv != CKR_OK)
 		return rv;
-	rv = probe_key(ctx, s, true, &key);
+	rv = probe_key(&s, true, &key);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT ||
 	    rv == CKR_ATTRIBUTE_VALUE_INVALID) {
 		*state = TOKEN_WRAP_TRUST_UNSUPPORTED;
@@ -79,9 +79,9 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 		goto out;
 	}
 	if (rv == CKR_OK)
-		rv = probe_key(ctx, s, false, &wrapping);
+		rv = probe_key(&s, false, &wrapping);
 	if (rv == CKR_OK) {
-		rv = token_wrap_key(ctx->tok, s, &mech, wrapping, key, out, &out_len);
+		rv = token_wrap_key(&s, &mech, wrapping, key, out, &out_len);
 		if (rv == CKR_OK) {
 			*state = TOKEN_WRAP_TRUST_IGNORED;
 		} else if (rv == CKR_KEY_NOT_WRAPPABLE || rv == CKR_KEY_UNEXTRACTABLE ||
@@ -97,7 +97,7 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 	}
 out:
 	capi11_wipe(out, sizeof out);
-	token_scratch_close(ctx->tok, s);
+	tsession_scratch_close(&s);
 	return rv;
 }
 
@@ -105,20 +105,19 @@ DWORD trust_wrap_state_locked(struct context *ctx, enum token_wrap_trust *state)
 {
 	CK_RV rv;
 
-	*state = token_wrap_trust(ctx->tok);
+	*state = token_wrap_trust(ctx->ts.tok);
 	if (*state != TOKEN_WRAP_TRUST_UNKNOWN)
 		return ERROR_SUCCESS;
 	rv = probe_wrap_trust(ctx, state);
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
 		*state = TOKEN_WRAP_TRUST_UNKNOWN;
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
-	trace_message("token %s: CKA_WRAP_WITH_TRUSTED %s", token_label(ctx->tok),
+	trace_message("token %s: CKA_WRAP_WITH_TRUSTED %s", token_label(ctx->ts.tok),
 		  *state == TOKEN_WRAP_TRUST_ENFORCED ? "enforced" :
 		  *state == TOKEN_WRAP_TRUST_IGNORED ? "not enforced: sensitive keys stay"
 						     : "unknown to the token: sensitive keys stay");
-	token_set_wrap_trust(ctx->tok, *state);
+	token_set_wrap_trust(ctx->ts.tok, *state);
 	return ERROR_SUCCESS;
 }
 
@@ -156,10 +155,9 @@ DWORD trust_check_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE key, CK_OBJE
 	/* A token that would wrap the key under anything keeps it. */
 	if (state != TOKEN_WRAP_TRUST_ENFORCED)
 		return NTE_BAD_KEY_STATE;
-	rv = token_get_attributes(ctx->tok, ctx->session, key, &a, 1);
+	rv = token_get_attributes(&ctx->ts, key, &a, 1);
 	if (rv == CKR_OK)
-		rv = token_get_attributes(ctx->tok, ctx->session, wrapping, &b, 1);
-	context_note_rv_locked(ctx, rv);
+		rv = token_get_attributes(&ctx->ts, wrapping, &b, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	/* A sensitive key without the attribute (made by another tool) would
@@ -194,8 +192,7 @@ CK_RV trust_find_public(struct context *ctx, const BYTE *modulus, size_t mod_len
 	CK_RV rv;
 
 	*obj = CK_INVALID_HANDLE;
-	rv = token_find(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
-	context_note_rv_locked(ctx, rv);
+	rv = token_find(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
 	if (rv == CKR_OK && count > 0)
 		*obj = objs[0];
 	capi11_free(objs);
@@ -222,11 +219,11 @@ static CK_RV trust_find_kek(struct context *ctx, CK_OBJECT_HANDLE *obj)
 	CK_RV rv;
 
 	*obj = CK_INVALID_HANDLE;
-	rv = token_find(ctx->tok, ctx->session, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
+	rv = token_find(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
 	for (i = 0; rv == CKR_OK && i < count; i++) {
 		CK_ATTRIBUTE a = { CKA_ID, id, sizeof id };
 
-		rv = token_get_attributes(ctx->tok, ctx->session, objs[i], &a, 1);
+		rv = token_get_attributes(&ctx->ts, objs[i], &a, 1);
 		if (rv != CKR_OK || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
 			a.ulValueLen = 0;
 		if (*obj == CK_INVALID_HANDLE ||
@@ -271,8 +268,7 @@ DWORD trust_get_kek_locked(struct context *ctx, struct key **out)
 		return err;
 	rv = trust_find_kek(ctx, &h);
 	if (rv == CKR_OK && h != CK_INVALID_HANDLE)
-		rv = token_get_attributes(ctx->tok, ctx->session, h, a, CAPI11_N_ELEMENTS(a));
-	context_note_rv_locked(ctx, rv);
+		rv = token_get_attributes(&ctx->ts, h, a, CAPI11_N_ELEMENTS(a));
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	if (h == CK_INVALID_HANDLE)
@@ -421,8 +417,7 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 	CK_ULONG n;
 	CK_RV rv, lrv;
 
-	rv = token_login_so(ctx->tok, ctx->session, so_pin, strlen(so_pin));
-	context_note_rv_locked(ctx, rv);
+	rv = tsession_login_so(&ctx->ts, so_pin, strlen(so_pin));
 	/* PKCS#11 lets the security officer in only while no read-only
 	 * session is open on the token: another part of the process uses it. */
 	if (rv == CKR_SESSION_READ_ONLY_EXISTS)
@@ -430,22 +425,19 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_LOGIN);
 	n = trust_template(ctx, p, true, t);
-	rv = token_create(ctx->tok, ctx->session, t, n, h);
+	rv = token_create(&ctx->ts, t, n, h);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID && p->cls == CKO_SECRET_KEY) {
 		n = trust_template(ctx, p, false, t);
-		rv = token_create(ctx->tok, ctx->session, t, n, h);
+		rv = token_create(&ctx->ts, t, n, h);
 	}
-	context_note_rv_locked(ctx, rv);
 	if (rv != CKR_OK) {
-		lrv = token_logout(ctx->tok, ctx->session);
-		context_note_rv_locked(ctx, lrv);
+		lrv = tsession_logout(&ctx->ts);
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
 	}
 	/* The security officer's logout failing says nothing of the blob. */
-	lrv = token_logout(ctx->tok, ctx->session);
-	context_note_rv_locked(ctx, lrv);
+	lrv = tsession_logout(&ctx->ts);
 	if (lrv != CKR_OK) {
-		token_destroy(ctx->tok, ctx->session, *h);
+		token_destroy(&ctx->ts, *h);
 		*h = CK_INVALID_HANDLE;
 		return error_from_ckr(lrv, ERROR_OP_GENERIC);
 	}
@@ -463,15 +455,14 @@ static DWORD trust_make_private(struct context *ctx, CK_OBJECT_HANDLE *h)
 	CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
 	CK_RV rv;
 
-	rv = token_copy(ctx->tok, ctx->session, *h, &t, 1, &copy);
+	rv = token_copy(&ctx->ts, *h, &t, 1, &copy);
 	if (rv == CKR_OK)
-		rv = token_destroy(ctx->tok, ctx->session, *h);
-	context_note_rv_locked(ctx, rv);
+		rv = token_destroy(&ctx->ts, *h);
 	/* A copy or a destroy that fails says nothing of the blob: not
 	 * NTE_BAD_DATA, which ERROR_OP_IMPORT makes of CKR_GENERAL_ERROR. */
 	if (rv != CKR_OK) {
 		if (copy != CK_INVALID_HANDLE)
-			token_destroy(ctx->tok, ctx->session, copy);
+			token_destroy(&ctx->ts, copy);
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
 	*h = copy;
@@ -493,7 +484,7 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 		goto out;
 	/* A PIN that cannot be right is refused before the user is logged
 	 * out: on a card each refused C_Login costs a try. */
-	rv = token_pin_check(ctx->tok, so_pin, strlen(so_pin));
+	rv = token_pin_check(ctx->ts.tok, so_pin, strlen(so_pin));
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_LOGIN);
 		goto out;
@@ -504,14 +495,13 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 	 * SoftHSM gives private objects new handles after a logout, so a
 	 * handle on the container's pair would fail (or, on a token that
 	 * reuses handles, reach another object) afterwards. */
-	if (token_sessions_leased(ctx->tok) > 1 || ctx->n_owned > 0 || ctx->n_keys > 0) {
+	if (token_sessions_leased(ctx->ts.tok) > 1 || ctx->n_owned > 0 || ctx->n_keys > 0) {
 		err = SCARD_E_SHARING_VIOLATION;
 		goto out;
 	}
-	rv = token_random(ctx->tok, ctx->session, p.id, sizeof p.id);
+	rv = token_random(&ctx->ts, p.id, sizeof p.id);
 	if (rv == CKR_OK)
-		rv = token_logout(ctx->tok, ctx->session);
-	context_note_rv_locked(ctx, rv);
+		rv = tsession_logout(&ctx->ts);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_GENERIC);
 		goto out;
@@ -542,7 +532,7 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 		key_mark_wrap_only(*out);
 	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE) {
 		/* A public object can be destroyed without any login. */
-		token_destroy(ctx->tok, ctx->session, h);
+		token_destroy(&ctx->ts, h);
 	}
 out:
 	trust_plan_clear(&p);

@@ -106,6 +106,7 @@ static const char *const fn_names[FN_COUNT] = {
 #define FAULTS_MAX 16
 /* Calls remembered by name, from the last reset on (p11shim_call_name). */
 #define CALL_LOG_MAX 4096
+#define LOST_MAX 64
 #define MECHS_MAX 32
 #define ATTRS_MAX 8
 
@@ -145,6 +146,7 @@ static struct {
 	char *pinpad_pin;
 	bool absent;
 	bool removable;
+	char manufacturer[32];			/* blank-padded; "" when off */
 	struct mech_mode mechs[MECHS_MAX];
 	size_t n_mechs;
 	struct {
@@ -153,6 +155,10 @@ static struct {
 	} attrs[ATTRS_MAX];
 	size_t n_attrs;
 	unsigned long attr_hits;
+	/* Sessions that a faulted call declared gone, until C_CloseSession. */
+	CK_SESSION_HANDLE lost[LOST_MAX];
+	size_t n_lost;
+	unsigned long lost_uses;
 } shim;
 
 /* C_Initialize and C_Finalize are serialised whole, target call included, so
@@ -256,6 +262,48 @@ static bool call_begin(enum shim_fn fn, CK_FUNCTION_LIST **target, CK_RV *rv)
 	}
 	forward = true;
 out:
+	pthread_mutex_unlock(&lock);
+	return forward;
+}
+
+/* Whether a fault's value tells the caller that the session is gone. */
+static bool rv_loses_session(CK_RV rv)
+{
+	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+	       rv == CKR_DEVICE_REMOVED;
+}
+
+static size_t lost_find_locked(CK_SESSION_HANDLE session)
+{
+	size_t i;
+
+	for (i = 0; i < shim.n_lost && shim.lost[i] != session; i++)
+		;
+	return i;
+}
+
+/* call_begin for a call on a session. A session that a fault declared
+ * gone stays gone for the caller, as on a real token: every later call on
+ * it but C_CloseSession (which ends it), C_DestroyObject and C_Logout
+ * (undoing what the failed operation did) is a use after loss
+ * (p11shim_lost_session_uses). */
+static bool session_begin(enum shim_fn fn, CK_SESSION_HANDLE session, CK_FUNCTION_LIST **target,
+			  CK_RV *rv)
+{
+	bool forward = call_begin(fn, target, rv);
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	i = lost_find_locked(session);
+	if (i < shim.n_lost) {
+		if (fn == FN_C_CloseSession)
+			shim.lost[i] = shim.lost[--shim.n_lost];
+		else if (fn != FN_C_DestroyObject && fn != FN_C_Logout)
+			shim.lost_uses++;
+	} else if (!forward && rv_loses_session(*rv) && fn != FN_C_CloseSession &&
+		   shim.n_lost < LOST_MAX) {
+		shim.lost[shim.n_lost++] = session;
+	}
 	pthread_mutex_unlock(&lock);
 	return forward;
 }
@@ -560,6 +608,12 @@ static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
 	rv = t->C_GetTokenInfo(slot_id, info);
 	if (rv == CKR_OK && pinpad_on())
 		info->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	if (rv == CKR_OK) {
+		pthread_mutex_lock(&lock);
+		if (shim.manufacturer[0] != '\0')
+			memcpy(info->manufacturerID, shim.manufacturer, sizeof info->manufacturerID);
+		pthread_mutex_unlock(&lock);
+	}
 	return rv;
 }
 
@@ -660,7 +714,7 @@ static CK_RV shim_C_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user_type,
 	CK_RV rv;
 	char *typed = NULL;
 
-	if (!call_begin(FN_C_Login, &t, &rv))
+	if (!session_begin(FN_C_Login, session, &t, &rv))
 		return rv;
 	/* A pinpad reader gets no PIN from the host: the user types it. */
 	if (!pin)
@@ -683,7 +737,7 @@ static CK_RV shim_C_GetAttributeValue(CK_SESSION_HANDLE session,
 	CK_RV rv;
 	int mode;
 
-	if (!call_begin(FN_C_GetAttributeValue, &t, &rv))
+	if (!session_begin(FN_C_GetAttributeValue, session, &t, &rv))
 		return rv;
 	mode = tamper_take();
 	/* The module overwrites the caller's buffer sizes: keep them to report
@@ -731,7 +785,7 @@ static CK_RV shim_C_InitPIN(CK_SESSION_HANDLE session, CK_BYTE_PTR pin,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_InitPIN, &t, &rv))
+	if (!session_begin(FN_C_InitPIN, session, &t, &rv))
 		return rv;
 	return t->C_InitPIN(session, pin, pin_len);
 }
@@ -742,7 +796,7 @@ static CK_RV shim_C_SetPIN(CK_SESSION_HANDLE session, CK_BYTE_PTR old_pin,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SetPIN, &t, &rv))
+	if (!session_begin(FN_C_SetPIN, session, &t, &rv))
 		return rv;
 	return t->C_SetPIN(session, old_pin, old_len, new_pin, new_len);
 }
@@ -752,7 +806,7 @@ static CK_RV shim_C_CloseSession(CK_SESSION_HANDLE session)
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_CloseSession, &t, &rv))
+	if (!session_begin(FN_C_CloseSession, session, &t, &rv))
 		return rv;
 	return t->C_CloseSession(session);
 }
@@ -773,7 +827,7 @@ static CK_RV shim_C_GetSessionInfo(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_GetSessionInfo, &t, &rv))
+	if (!session_begin(FN_C_GetSessionInfo, session, &t, &rv))
 		return rv;
 	return t->C_GetSessionInfo(session, info);
 }
@@ -784,7 +838,7 @@ static CK_RV shim_C_GetOperationState(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_GetOperationState, &t, &rv))
+	if (!session_begin(FN_C_GetOperationState, session, &t, &rv))
 		return rv;
 	return t->C_GetOperationState(session, operation_state,
 			operation_state_len);
@@ -798,7 +852,7 @@ static CK_RV shim_C_SetOperationState(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SetOperationState, &t, &rv))
+	if (!session_begin(FN_C_SetOperationState, session, &t, &rv))
 		return rv;
 	return t->C_SetOperationState(session, operation_state,
 			operation_state_len, encryption_key,
@@ -810,7 +864,7 @@ static CK_RV shim_C_Logout(CK_SESSION_HANDLE session)
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_Logout, &t, &rv))
+	if (!session_begin(FN_C_Logout, session, &t, &rv))
 		return rv;
 	return t->C_Logout(session);
 }
@@ -826,7 +880,7 @@ static CK_RV shim_C_CreateObject(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR use;
 	CK_ULONG use_n;
 
-	if (!call_begin(FN_C_CreateObject, &t, &rv))
+	if (!session_begin(FN_C_CreateObject, session, &t, &rv))
 		return rv;
 	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
 		return rv;
@@ -846,7 +900,7 @@ static CK_RV shim_C_CopyObject(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR use;
 	CK_ULONG use_n;
 
-	if (!call_begin(FN_C_CopyObject, &t, &rv))
+	if (!session_begin(FN_C_CopyObject, session, &t, &rv))
 		return rv;
 	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
 		return rv;
@@ -861,7 +915,7 @@ static CK_RV shim_C_DestroyObject(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DestroyObject, &t, &rv))
+	if (!session_begin(FN_C_DestroyObject, session, &t, &rv))
 		return rv;
 	return t->C_DestroyObject(session, object);
 }
@@ -872,7 +926,7 @@ static CK_RV shim_C_GetObjectSize(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_GetObjectSize, &t, &rv))
+	if (!session_begin(FN_C_GetObjectSize, session, &t, &rv))
 		return rv;
 	return t->C_GetObjectSize(session, object, size);
 }
@@ -884,7 +938,7 @@ static CK_RV shim_C_SetAttributeValue(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SetAttributeValue, &t, &rv))
+	if (!session_begin(FN_C_SetAttributeValue, session, &t, &rv))
 		return rv;
 	return t->C_SetAttributeValue(session, object, templ, count);
 }
@@ -895,7 +949,7 @@ static CK_RV shim_C_FindObjectsInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_FindObjectsInit, &t, &rv))
+	if (!session_begin(FN_C_FindObjectsInit, session, &t, &rv))
 		return rv;
 	return t->C_FindObjectsInit(session, templ, count);
 }
@@ -907,7 +961,7 @@ static CK_RV shim_C_FindObjects(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_FindObjects, &t, &rv))
+	if (!session_begin(FN_C_FindObjects, session, &t, &rv))
 		return rv;
 	return t->C_FindObjects(session, object, max_object_count,
 			object_count);
@@ -918,7 +972,7 @@ static CK_RV shim_C_FindObjectsFinal(CK_SESSION_HANDLE session)
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_FindObjectsFinal, &t, &rv))
+	if (!session_begin(FN_C_FindObjectsFinal, session, &t, &rv))
 		return rv;
 	return t->C_FindObjectsFinal(session);
 }
@@ -929,7 +983,7 @@ static CK_RV shim_C_EncryptInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_EncryptInit, &t, &rv))
+	if (!session_begin(FN_C_EncryptInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -943,7 +997,7 @@ static CK_RV shim_C_Encrypt(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_Encrypt, &t, &rv))
+	if (!session_begin(FN_C_Encrypt, session, &t, &rv))
 		return rv;
 	return t->C_Encrypt(session, data, data_len, encrypted_data,
 			encrypted_data_len);
@@ -956,7 +1010,7 @@ static CK_RV shim_C_EncryptUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_EncryptUpdate, &t, &rv))
+	if (!session_begin(FN_C_EncryptUpdate, session, &t, &rv))
 		return rv;
 	return t->C_EncryptUpdate(session, part, part_len, encrypted_part,
 			encrypted_part_len);
@@ -969,7 +1023,7 @@ static CK_RV shim_C_EncryptFinal(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_EncryptFinal, &t, &rv))
+	if (!session_begin(FN_C_EncryptFinal, session, &t, &rv))
 		return rv;
 	return t->C_EncryptFinal(session, last_encrypted_part,
 			last_encrypted_part_len);
@@ -981,7 +1035,7 @@ static CK_RV shim_C_DecryptInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DecryptInit, &t, &rv))
+	if (!session_begin(FN_C_DecryptInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -995,7 +1049,7 @@ static CK_RV shim_C_Decrypt(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_Decrypt, &t, &rv))
+	if (!session_begin(FN_C_Decrypt, session, &t, &rv))
 		return rv;
 	return t->C_Decrypt(session, encrypted_data, encrypted_data_len, data,
 			data_len);
@@ -1008,7 +1062,7 @@ static CK_RV shim_C_DecryptUpdate(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DecryptUpdate, &t, &rv))
+	if (!session_begin(FN_C_DecryptUpdate, session, &t, &rv))
 		return rv;
 	return t->C_DecryptUpdate(session, encrypted_part, encrypted_part_len,
 			part, part_len);
@@ -1020,7 +1074,7 @@ static CK_RV shim_C_DecryptFinal(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DecryptFinal, &t, &rv))
+	if (!session_begin(FN_C_DecryptFinal, session, &t, &rv))
 		return rv;
 	return t->C_DecryptFinal(session, last_part, last_part_len);
 }
@@ -1031,7 +1085,7 @@ static CK_RV shim_C_DigestInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DigestInit, &t, &rv))
+	if (!session_begin(FN_C_DigestInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1044,7 +1098,7 @@ static CK_RV shim_C_Digest(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_Digest, &t, &rv))
+	if (!session_begin(FN_C_Digest, session, &t, &rv))
 		return rv;
 	return t->C_Digest(session, data, data_len, digest, digest_len);
 }
@@ -1055,7 +1109,7 @@ static CK_RV shim_C_DigestUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DigestUpdate, &t, &rv))
+	if (!session_begin(FN_C_DigestUpdate, session, &t, &rv))
 		return rv;
 	return t->C_DigestUpdate(session, part, part_len);
 }
@@ -1065,7 +1119,7 @@ static CK_RV shim_C_DigestKey(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key)
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DigestKey, &t, &rv))
+	if (!session_begin(FN_C_DigestKey, session, &t, &rv))
 		return rv;
 	return t->C_DigestKey(session, key);
 }
@@ -1076,7 +1130,7 @@ static CK_RV shim_C_DigestFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR digest,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DigestFinal, &t, &rv))
+	if (!session_begin(FN_C_DigestFinal, session, &t, &rv))
 		return rv;
 	return t->C_DigestFinal(session, digest, digest_len);
 }
@@ -1087,7 +1141,7 @@ static CK_RV shim_C_SignInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SignInit, &t, &rv))
+	if (!session_begin(FN_C_SignInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1101,7 +1155,7 @@ static CK_RV shim_C_Sign(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_Sign, &t, &rv))
+	if (!session_begin(FN_C_Sign, session, &t, &rv))
 		return rv;
 	return t->C_Sign(session, data, data_len, signature, signature_len);
 }
@@ -1112,7 +1166,7 @@ static CK_RV shim_C_SignUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SignUpdate, &t, &rv))
+	if (!session_begin(FN_C_SignUpdate, session, &t, &rv))
 		return rv;
 	return t->C_SignUpdate(session, part, part_len);
 }
@@ -1123,7 +1177,7 @@ static CK_RV shim_C_SignFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR signature,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SignFinal, &t, &rv))
+	if (!session_begin(FN_C_SignFinal, session, &t, &rv))
 		return rv;
 	return t->C_SignFinal(session, signature, signature_len);
 }
@@ -1134,7 +1188,7 @@ static CK_RV shim_C_SignRecoverInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SignRecoverInit, &t, &rv))
+	if (!session_begin(FN_C_SignRecoverInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1148,7 +1202,7 @@ static CK_RV shim_C_SignRecover(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SignRecover, &t, &rv))
+	if (!session_begin(FN_C_SignRecover, session, &t, &rv))
 		return rv;
 	return t->C_SignRecover(session, data, data_len, signature,
 			signature_len);
@@ -1160,7 +1214,7 @@ static CK_RV shim_C_VerifyInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_VerifyInit, &t, &rv))
+	if (!session_begin(FN_C_VerifyInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1174,7 +1228,7 @@ static CK_RV shim_C_Verify(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_Verify, &t, &rv))
+	if (!session_begin(FN_C_Verify, session, &t, &rv))
 		return rv;
 	return t->C_Verify(session, data, data_len, signature, signature_len);
 }
@@ -1185,7 +1239,7 @@ static CK_RV shim_C_VerifyUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_VerifyUpdate, &t, &rv))
+	if (!session_begin(FN_C_VerifyUpdate, session, &t, &rv))
 		return rv;
 	return t->C_VerifyUpdate(session, part, part_len);
 }
@@ -1196,7 +1250,7 @@ static CK_RV shim_C_VerifyFinal(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_VerifyFinal, &t, &rv))
+	if (!session_begin(FN_C_VerifyFinal, session, &t, &rv))
 		return rv;
 	return t->C_VerifyFinal(session, signature, signature_len);
 }
@@ -1207,7 +1261,7 @@ static CK_RV shim_C_VerifyRecoverInit(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_VerifyRecoverInit, &t, &rv))
+	if (!session_begin(FN_C_VerifyRecoverInit, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1221,7 +1275,7 @@ static CK_RV shim_C_VerifyRecover(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_VerifyRecover, &t, &rv))
+	if (!session_begin(FN_C_VerifyRecover, session, &t, &rv))
 		return rv;
 	return t->C_VerifyRecover(session, signature, signature_len, data,
 			data_len);
@@ -1234,7 +1288,7 @@ static CK_RV shim_C_DigestEncryptUpdate(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DigestEncryptUpdate, &t, &rv))
+	if (!session_begin(FN_C_DigestEncryptUpdate, session, &t, &rv))
 		return rv;
 	return t->C_DigestEncryptUpdate(session, part, part_len,
 			encrypted_part, encrypted_part_len);
@@ -1247,7 +1301,7 @@ static CK_RV shim_C_DecryptDigestUpdate(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DecryptDigestUpdate, &t, &rv))
+	if (!session_begin(FN_C_DecryptDigestUpdate, session, &t, &rv))
 		return rv;
 	return t->C_DecryptDigestUpdate(session, encrypted_part,
 			encrypted_part_len, part, part_len);
@@ -1260,7 +1314,7 @@ static CK_RV shim_C_SignEncryptUpdate(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SignEncryptUpdate, &t, &rv))
+	if (!session_begin(FN_C_SignEncryptUpdate, session, &t, &rv))
 		return rv;
 	return t->C_SignEncryptUpdate(session, part, part_len, encrypted_part,
 			encrypted_part_len);
@@ -1273,7 +1327,7 @@ static CK_RV shim_C_DecryptVerifyUpdate(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DecryptVerifyUpdate, &t, &rv))
+	if (!session_begin(FN_C_DecryptVerifyUpdate, session, &t, &rv))
 		return rv;
 	return t->C_DecryptVerifyUpdate(session, encrypted_part,
 			encrypted_part_len, part, part_len);
@@ -1290,7 +1344,7 @@ static CK_RV shim_C_GenerateKey(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR use;
 	CK_ULONG use_n;
 
-	if (!call_begin(FN_C_GenerateKey, &t, &rv))
+	if (!session_begin(FN_C_GenerateKey, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1317,7 +1371,7 @@ static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR upub, upriv;
 	CK_ULONG npub, npriv;
 
-	if (!call_begin(FN_C_GenerateKeyPair, &t, &rv))
+	if (!session_begin(FN_C_GenerateKeyPair, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1344,7 +1398,7 @@ static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_WrapKey, &t, &rv))
+	if (!session_begin(FN_C_WrapKey, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1365,7 +1419,7 @@ static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR use;
 	CK_ULONG use_n;
 
-	if (!call_begin(FN_C_UnwrapKey, &t, &rv))
+	if (!session_begin(FN_C_UnwrapKey, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1385,7 +1439,7 @@ static CK_RV shim_C_DeriveKey(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_DeriveKey, &t, &rv))
+	if (!session_begin(FN_C_DeriveKey, session, &t, &rv))
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
@@ -1399,7 +1453,7 @@ static CK_RV shim_C_SeedRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR seed,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_SeedRandom, &t, &rv))
+	if (!session_begin(FN_C_SeedRandom, session, &t, &rv))
 		return rv;
 	return t->C_SeedRandom(session, seed, seed_len);
 }
@@ -1410,7 +1464,7 @@ static CK_RV shim_C_GenerateRandom(CK_SESSION_HANDLE session,
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_GenerateRandom, &t, &rv))
+	if (!session_begin(FN_C_GenerateRandom, session, &t, &rv))
 		return rv;
 	return t->C_GenerateRandom(session, random_data, random_len);
 }
@@ -1420,7 +1474,7 @@ static CK_RV shim_C_GetFunctionStatus(CK_SESSION_HANDLE session)
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_GetFunctionStatus, &t, &rv))
+	if (!session_begin(FN_C_GetFunctionStatus, session, &t, &rv))
 		return rv;
 	return t->C_GetFunctionStatus(session);
 }
@@ -1430,7 +1484,7 @@ static CK_RV shim_C_CancelFunction(CK_SESSION_HANDLE session)
 	CK_FUNCTION_LIST *t;
 	CK_RV rv;
 
-	if (!call_begin(FN_C_CancelFunction, &t, &rv))
+	if (!session_begin(FN_C_CancelFunction, session, &t, &rv))
 		return rv;
 	return t->C_CancelFunction(session);
 }
@@ -1488,9 +1542,11 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.pinpad_pin = NULL;
 	shim.absent = false;
 	shim.removable = false;
+	shim.manufacturer[0] = '\0';
 	shim.n_mechs = 0;
 	shim.n_attrs = 0;
 	shim.attr_hits = 0;
+	shim.lost_uses = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -1588,6 +1644,19 @@ SHIM_EXPORT void p11shim_set_removable(bool removable)
 	pthread_mutex_unlock(&lock);
 }
 
+SHIM_EXPORT void p11shim_set_manufacturer(const char *manufacturer)
+{
+	size_t n = manufacturer ? strlen(manufacturer) : 0;
+
+	pthread_mutex_lock(&lock);
+	memset(shim.manufacturer, ' ', sizeof shim.manufacturer);
+	memcpy(shim.manufacturer, manufacturer ? manufacturer : "",
+	       n < sizeof shim.manufacturer ? n : sizeof shim.manufacturer);
+	if (n == 0)
+		shim.manufacturer[0] = '\0';
+	pthread_mutex_unlock(&lock);
+}
+
 SHIM_EXPORT void p11shim_set_mechanism(CK_MECHANISM_TYPE mech, int mode)
 {
 	size_t i;
@@ -1630,6 +1699,16 @@ SHIM_EXPORT unsigned long p11shim_attribute_hits(void)
 
 	pthread_mutex_lock(&lock);
 	n = shim.attr_hits;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+SHIM_EXPORT unsigned long p11shim_lost_session_uses(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = shim.lost_uses;
 	pthread_mutex_unlock(&lock);
 	return n;
 }

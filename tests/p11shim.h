@@ -92,6 +92,21 @@ void p11shim_set_token_absent(bool absent);
  * leaves the flag as the target reports it. */
 void p11shim_set_removable(bool removable);
 
+/* Makes C_GetTokenInfo report this manufacturerID (blank-padded, at most
+ * 32 bytes) on every token, as a token of another maker would; NULL or ""
+ * turns it off. capi11 reads its quirks table (src/quirks.c) when it first
+ * meets a token, so set it before that. Not in struct p11shim_ops: resolve
+ * it with dlsym. */
+void p11shim_set_manufacturer(const char *manufacturer);
+
+/* Calls on a session after a fault declared it gone (CKR_SESSION_HANDLE_INVALID,
+ * CKR_SESSION_CLOSED or CKR_DEVICE_REMOVED from a call on it), since the
+ * last reset: every call on it but C_CloseSession (which ends it, so that
+ * the handle may be given out again), C_DestroyObject and C_Logout counts.
+ * A session is remembered as gone across resets until it is closed. Not
+ * in struct p11shim_ops: resolve it with dlsym. */
+unsigned long p11shim_lost_session_uses(void);
+
 /* Modes of p11shim_set_mechanism(), which can be combined. */
 enum {
 	/* The token does not offer the mechanism: C_GetMechanismList leaves it

@@ -795,6 +795,20 @@ static void test_trace_never_shows_pin(void)
 	CU_ASSERT_FALSE(ok);
 	CU_ASSERT_EQUAL(err, SCARD_W_WRONG_CHV);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "C_Login: CKR_PIN_INCORRECT"));
+	{
+		/* The same cause without the trace (wincrypt.h): the call and
+		 * its CK_RV, the last error left alone, a short buffer cut. */
+		char fn[32] = "sentinel", cut[4];
+
+		SetLastError(SENTINEL);
+		CU_ASSERT_EQUAL(Capi11GetLastPkcs11Error(fn, sizeof fn), 0xA0u);
+		CU_ASSERT_STRING_EQUAL(fn, "C_Login");
+		CU_ASSERT_EQUAL(Capi11GetLastPkcs11Error(cut, sizeof cut), 0xA0u);
+		CU_ASSERT_STRING_EQUAL(cut, "C_L");
+		CU_ASSERT_EQUAL(Capi11GetLastPkcs11Error(NULL, 0), 0xA0u);
+		CU_ASSERT_STRING_EQUAL(Capi11Pkcs11ErrorNameA(0xA0u), "CKR_PIN_INCORRECT");
+		CU_ASSERT_EQUAL(GetLastError(), SENTINEL);
+	}
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CryptAcquireContextA: SCARD_W_WRONG_CHV"));
 	CU_ASSERT_PTR_NULL(strstr(out, "97531"));
 	free(out);
@@ -805,6 +819,16 @@ static void test_trace_never_shows_pin(void)
 	CU_ASSERT_FALSE(ok);
 	CU_ASSERT_STRING_EQUAL(out, "");
 	free(out);
+	{
+		/* A failure capi11 decides alone has no PKCS#11 cause, and one
+		 * that succeeds leaves the last cause as it was. */
+		char fn[32] = "sentinel";
+		HCRYPTPROV h = 0;
+
+		CU_ASSERT_FALSE(CryptAcquireContextA(&h, NULL, uri, 0, CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_EQUAL(Capi11GetLastPkcs11Error(fn, sizeof fn), 0);
+		CU_ASSERT_STRING_EQUAL(fn, "");
+	}
 	free(conf);
 	free(base);
 }

@@ -13,13 +13,24 @@
  * does not offer), and the PP_ENUMALGS entries Microsoft's providers list.
  * That nothing is made on the token is read from the shim's call counts:
  * no call that creates an object reaches the token, or the one that does
- * fails there. */
+ * fails there.
+ *
+ * The quirks table (src/quirks.c) is keyed by what a token says of
+ * itself: a token whose manufacturer the shim reports as another maker's
+ * gets none of SoftHSM's quirks, which the tests read from what the token
+ * layer does (the store lock, CKA_VALUE_LEN in unwrap templates). */
 #include "config.h"
+#include "context.h"
 #include "cutest.h"
 #include "fixture.h"
+#include "quirks.h"
 #include "testutil.h"
+#include "token-private.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +47,7 @@ enum {
 	TOK_CBC,	/* CKM_AES_CBC and CKM_AES_ECB hidden */
 	TOK_OAEP,	/* CKM_RSA_PKCS_OAEP hidden */
 	TOK_GEN,	/* CKM_AES_KEY_GEN hidden */
+	TOK_OTHER,	/* reports another manufacturer than SoftHSM's */
 	TOK_COUNT
 };
 
@@ -43,6 +55,9 @@ static char *labels[TOK_COUNT];
 static char *uris[TOK_COUNT];
 static const struct p11shim_ops *shim;
 static void (*set_mechanism)(CK_MECHANISM_TYPE mech, int mode);
+static void (*set_manufacturer)(const char *manufacturer);
+static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
+static unsigned long (*attribute_hits)(void);
 
 /* A fixed 256-bit wrapping key, imported on two tokens so that a blob made
  * on one is a valid blob on the other. */
@@ -632,6 +647,138 @@ static void test_shim_hides(void)
 		fl->C_Finalize(NULL);
 }
 
+/* ---- The quirks table ---- */
+
+/* The token a context of h works on. */
+static struct token *context_token(HCRYPTPROV h)
+{
+	struct context *ctx;
+	struct token *tok;
+
+	CU_ASSERT_EQUAL_FATAL(context_get_locked(h, &ctx), ERROR_SUCCESS);
+	tok = ctx->ts.tok;
+	context_put_locked(ctx);
+	return tok;
+}
+
+/* The first acquire meets TOK_OTHER while the shim calls its maker
+ * "Other Corp": the quirks table is read then. */
+static HCRYPTPROV acquire_other(void)
+{
+	HCRYPTPROV h;
+
+	set_manufacturer("Other Corp");
+	h = acquire(TOK_OTHER);
+	set_manufacturer(NULL);
+	return h;
+}
+
+struct search {
+	HCRYPTPROV h;
+	BOOL ok;
+	DWORD err;
+};
+
+/* CryptGetUserKey on a container without a key: a search on the token. */
+static void *search_thread(void *arg)
+{
+	struct search *s = arg;
+	HCRYPTKEY k = 0;
+
+	s->ok = CryptGetUserKey(s->h, AT_SIGNATURE, &k);
+	s->err = GetLastError();
+	if (s->ok)
+		CryptDestroyKey(k);
+	return NULL;
+}
+
+/* Whether a search on h's token finishes within ms while this thread
+ * holds the token's store lock; joins the thread either way. */
+static bool search_passes_store_lock(HCRYPTPROV h, long ms)
+{
+	struct token *tok = context_token(h);
+	struct search s = { h, TRUE, 0 };
+	struct timespec until;
+	pthread_t t;
+	bool passed;
+
+	pthread_mutex_lock(&tok->store_lock);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, search_thread, &s), 0);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	passed = pthread_timedjoin_np(t, NULL, &until) == 0;
+	pthread_mutex_unlock(&tok->store_lock);
+	if (!passed)
+		pthread_join(t, NULL);
+	/* The container has no signature key, either way. */
+	CU_ASSERT_FALSE(s.ok);
+	CU_ASSERT_EQUAL(s.err, NTE_NO_KEY);
+	return passed;
+}
+
+/* SoftHSM's search/create race (upstream #573) serialises object calls
+ * on SoftHSM tokens only: a search on another maker's token does not wait
+ * for the store lock, one on SoftHSM's does until it is released. */
+static void test_quirks_store_lock(void)
+{
+	HCRYPTPROV other = acquire_other(), softhsm = acquire(TOK_MAIN);
+
+	CU_ASSERT_EQUAL(context_token(other)->quirks->flags & QUIRK_STORE_RACE, 0);
+	CU_ASSERT_NOT_EQUAL(context_token(softhsm)->quirks->flags & QUIRK_STORE_RACE, 0);
+	CU_ASSERT_TRUE(search_passes_store_lock(other, 10000));
+	CU_ASSERT_FALSE(search_passes_store_lock(softhsm, 300));
+	CryptReleaseContext(other, 0);
+	CryptReleaseContext(softhsm, 0);
+}
+
+/* A SIMPLEBLOB import's unwrap template; the shim strips CKA_VALUE_LEN
+ * before SoftHSM (which would refuse it) and counts the templates that
+ * held it. */
+static unsigned long simple_import_value_lens(HCRYPTPROV h)
+{
+	HCRYPTKEY xchg = 0, session = gen(h, CALG_AES_128, CRYPT_EXPORTABLE), back = 0;
+	BYTE blob[512];
+	DWORD len = sizeof blob, protection = 0, plen = sizeof protection;
+	unsigned long before;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &xchg) ||
+			     CryptGenKey(h, AT_KEYEXCHANGE, RSA1024, &xchg));
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(session, xchg, SIMPLEBLOB, 0, blob, &len));
+	/* The import learns whether the token enforces CKA_WRAP_WITH_TRUSTED
+	 * with a key generated with CKA_VALUE_LEN: before the stripping. */
+	CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_KEY_PROTECTION, (BYTE *)&protection, &plen,
+					 0));
+	set_attribute(CKA_VALUE_LEN, P11SHIM_ATTR_STRIPPED);
+	before = attribute_hits();
+	if (!CryptImportKey(h, blob, len, xchg, 0, &back)) {
+		fprintf(stderr, "\n  SIMPLEBLOB import: 0x%08x", (unsigned)GetLastError());
+		CU_FAIL("SIMPLEBLOB import failed");
+	}
+	before = attribute_hits() - before;
+	set_attribute(CKA_VALUE_LEN, 0);
+	CryptDestroyKey(back);
+	CryptDestroyKey(session);
+	CryptDestroyKey(xchg);
+	return before;
+}
+
+/* SoftHSM refuses CKA_VALUE_LEN in C_UnwrapKey: only its tokens go
+ * without; another token checks the length of an AES-128 key itself. */
+static void test_quirks_value_len(void)
+{
+	HCRYPTPROV other = acquire_other(), softhsm = acquire(TOK_MAIN);
+
+	CU_ASSERT_TRUE(simple_import_value_lens(other) > 0);
+	CU_ASSERT_EQUAL(simple_import_value_lens(softhsm), 0);
+	CryptReleaseContext(other, 0);
+	CryptReleaseContext(softhsm, 0);
+}
+
 static int suite_reset(void)
 {
 	shim->reset();
@@ -665,7 +812,14 @@ static CU_TestInfo hidden_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo quirks_tests[] = {
+	{ "the store lock is SoftHSM's", test_quirks_store_lock },
+	{ "CKA_VALUE_LEN in unwrap templates but SoftHSM's", test_quirks_value_len },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
+	{ "quirks", suite_reset, NULL, NULL, each_reset, quirks_tests },
 	{ "refused at use", suite_reset, NULL, NULL, each_reset, refused_tests },
 	{ "hidden", suite_reset, NULL, NULL, each_reset, hidden_tests },
 	{ "shim", suite_reset, NULL, NULL, each_reset, shim_tests },
@@ -676,6 +830,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"caps", "caps-wrap", "caps-pad", "caps-des3", "caps-cbc", "caps-oaep", "caps-gen",
+		"caps-other",
 	};
 	void *mod;
 	int rc;
@@ -690,7 +845,11 @@ int main(void)
 		return FIXTURE_HARD_ERROR;
 	}
 	*(void **)&set_mechanism = dlsym(mod, "p11shim_set_mechanism");
-	if (set_mechanism == NULL)
+	*(void **)&set_manufacturer = dlsym(mod, "p11shim_set_manufacturer");
+	*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
+	*(void **)&attribute_hits = dlsym(mod, "p11shim_attribute_hits");
+	if (set_mechanism == NULL || set_manufacturer == NULL || set_attribute == NULL ||
+	    attribute_hits == NULL)
 		return FIXTURE_HARD_ERROR;
 	for (int i = 0; i < TOK_COUNT; i++) {
 		labels[i] = fixture_token_make(prefixes[i]);

@@ -229,6 +229,12 @@ static void test_error_names(void)
 	expect_name(V_ERROR_INVALID_PARAMETER, "ERROR_INVALID_PARAMETER");
 	expect_name(V_SCARD_E_NO_SMARTCARD, "SCARD_E_NO_SMARTCARD");
 	expect_name(V_SCARD_W_WRONG_CHV, "SCARD_W_WRONG_CHV");
+	/* Every code wincrypt.h defines has one; KP_CERTIFICATE's among them. */
+	expect_name(0x8010002Cu, "SCARD_E_NO_SUCH_CERTIFICATE");
+	expect_name(0x80100008u, "SCARD_E_INSUFFICIENT_BUFFER");
+	/* The same table behind the exported names (wincrypt.h). */
+	CU_ASSERT_STRING_EQUAL(Capi11ErrorNameA(0x8010002Cu), "SCARD_E_NO_SUCH_CERTIFICATE");
+	CU_ASSERT_PTR_NULL(Capi11ErrorNameA(0x12345678u));
 	/* Unknown values give NULL (errors.h). */
 	CU_ASSERT_PTR_NULL(error_name(0x12345678u));
 	CU_ASSERT_PTR_NULL(error_name(0x8009FFFFu));

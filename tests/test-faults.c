@@ -34,6 +34,7 @@
 #include "fixture.h"
 #include "testutil.h"
 #include "token.h"
+#include "trace.h"
 #include "util.h"
 
 #include <dlfcn.h>
@@ -65,6 +66,7 @@ static char *label, *uri;
 static bool full_sweep;
 static const char *(*call_name)(unsigned long nth);
 static unsigned long (*tamper_hits)(void);
+static unsigned long (*lost_uses)(void);
 static const struct p11shim_ops *shim;
 
 /* The failures swept, each with what SPEC makes of it. */
@@ -748,7 +750,7 @@ static bool setup_probe(struct env *e)
 
 	if (!acquire(&e->prov, C_KEYS, 0) || context_get_locked(e->prov, &ctx) != ERROR_SUCCESS)
 		return false;
-	token_set_wrap_trust(ctx->tok, TOKEN_WRAP_TRUST_UNKNOWN);
+	token_set_wrap_trust(ctx->ts.tok, TOKEN_WRAP_TRUST_UNKNOWN);
 	context_put_locked(ctx);
 	return true;
 }
@@ -1023,7 +1025,7 @@ static void route_fault(const struct route *r, unsigned long pos, unsigned long 
 	static struct objset before, after;
 	bool by_sig = r->run == run_trust_kek || r->run == run_trust_public;
 	size_t live = capi11_alloc_live();
-	unsigned long hits;
+	unsigned long hits, reused;
 	struct env e;
 	char detail[160];
 	DWORD err;
@@ -1041,6 +1043,7 @@ static void route_fault(const struct route *r, unsigned long pos, unsigned long 
 	ok = r->run(&e);
 	err = GetLastError();
 	hits = tamper_hits();
+	reused = lost_uses();
 	shim->reset();
 	objset_read(&after, by_sig);
 
@@ -1083,6 +1086,13 @@ static void route_fault(const struct route *r, unsigned long pos, unsigned long 
 		report(t, r, pos, fn, tamper ? "tampered length" : rv_name(rv), detail);
 	}
 	r->teardown(&e);
+	/* A session the token said was gone takes no more work, in this call
+	 * or any later one: never pooled, never handed to another context. */
+	reused += lost_uses();
+	if (reused > 0) {
+		snprintf(detail, sizeof detail, "%lu calls on a lost session", reused);
+		report(t, r, pos, fn, tamper ? "tampered length" : rv_name(rv), detail);
+	}
 	if (capi11_alloc_live() != live) {
 		snprintf(detail, sizeof detail, "%zd blocks leaked",
 			 (ssize_t)(capi11_alloc_live() - live));
@@ -1129,6 +1139,76 @@ static void route_sweep(const struct route *r)
 			r->name, n, t.runs, t.tampered);
 	CU_ASSERT(t.runs >= n);
 	CU_ASSERT_EQUAL(t.failures, 0);
+}
+
+/* Every call of a route is traced: one trace line at level 3 per call
+ * that reaches the module, counted by the shim. */
+static void route_traced(const struct route *r)
+{
+	unsigned long calls, lines = 0;
+	const char *p;
+	struct env e;
+	char *text;
+	BOOL ok;
+
+	CU_ASSERT_FATAL(env_setup(r, &e));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(r->run(&e));
+	r->teardown(&e);
+	CU_ASSERT_FATAL(env_setup(r, &e));
+	trace_set_level(3);
+	testutil_stderr_begin("trace.txt");
+	shim->reset();
+	ok = r->run(&e);
+	calls = shim->total();
+	text = testutil_stderr_end(NULL);
+	trace_set_level(0);
+	CU_ASSERT_TRUE(ok);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	for (p = text; (p = strstr(p, "capi11:   C_")) != NULL; p++)
+		lines++;
+	if (lines != calls)
+		fprintf(stderr, "\n  %s: %lu PKCS#11 calls, %lu traced", r->name, calls, lines);
+	CU_ASSERT(calls > 0);
+	CU_ASSERT_EQUAL(lines, calls);
+	free(text);
+	CU_ASSERT_TRUE(r->check(&e));
+	r->teardown(&e);
+}
+
+/* CKR_SESSION_HANDLE_INVALID at every call of a route: the route fails
+ * with SCARD_W_REMOVED_CARD or rides it out, and the lost session is
+ * never used again (route_fault counts calls on it through the shim). */
+static void route_loss_sweep(const struct route *r)
+{
+	const char *names[MAX_CALLS] = { NULL };
+	struct tally t = { 0, 0, 0 };
+	unsigned long n;
+	struct env e;
+
+	CU_ASSERT_FATAL(env_setup(r, &e));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(r->run(&e));
+	r->teardown(&e);
+	n = route_count(r, names);
+	for (unsigned long pos = 1; pos <= n; pos++)
+		route_fault(r, pos, n, names[pos], CKR_SESSION_HANDLE_INVALID, 0, &t);
+	CU_ASSERT(t.runs == n);
+	CU_ASSERT_EQUAL(t.failures, 0);
+}
+
+static void test_every_call_traced(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(routes); i++)
+		route_traced(&routes[i]);
+}
+
+static void test_every_loss_retires(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(routes); i++)
+		route_loss_sweep(&routes[i]);
 }
 
 #define ROUTE_TEST(i) static void test_route_##i(void) { route_sweep(&routes[i]); }
@@ -1282,6 +1362,9 @@ static int suite_init(void)
 	}
 	*(void **)&call_name = dlsym(mod, "p11shim_call_name");
 	*(void **)&tamper_hits = dlsym(mod, "p11shim_tamper_hits");
+	*(void **)&lost_uses = dlsym(mod, "p11shim_lost_session_uses");
+	if (lost_uses == NULL)
+		return -1;
 	priv_blob = testutil_vector_load("rsa1024-priv.blob", &priv_len);
 	pub_blob = testutil_vector_load("rsa1024-pub.blob", &pub_len);
 	simple_blob = testutil_vector_load("rsa1024-simple.blob", &simple_len);
@@ -1374,6 +1457,8 @@ static CU_TestInfo sweep_tests[] = {
 	{ "Capi11TrustKeyA, public key", test_route_22 },
 	{ "CryptExportKey, SYMMETRICWRAPKEYBLOB under the trusted KEK", test_route_23 },
 	{ "CryptExportKey, OPAQUEKEYBLOB under the trusted KEK", test_route_24 },
+	{ "every PKCS#11 call is traced", test_every_call_traced },
+	{ "every session-loss result retires the session", test_every_loss_retires },
 	{ "card removed and returned", test_removed_and_returned },
 	{ "card removed and returned, sessions closed", test_sessions_really_closed },
 	CU_TEST_INFO_NULL,

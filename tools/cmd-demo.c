@@ -104,7 +104,6 @@ static void demo_api_failure(struct demo *d, DWORD err, const char *what)
 	if (err == NTE_NOT_SUPPORTED) {
 		demo_result(d, "skip", "%s: %s, not provided by this capi11 build", what,
 			    tool_error_text(err, text, sizeof text));
-		tool_trace_mark();
 		return;
 	}
 	demo_result(d, "FAIL", "%s", what);
@@ -263,7 +262,6 @@ static BYTE *demo_export(struct demo *d, HCRYPTKEY key, HCRYPTKEY exp, DWORD typ
 	DWORD size = 0;
 	BYTE *blob;
 
-	tool_trace_mark();
 	if (!CryptExportKey(key, exp, type, flags, NULL, &size)) {
 		demo_api_failure(d, GetLastError(), what);
 		return NULL;
@@ -366,7 +364,6 @@ static void demo_key_pairs(struct demo *d, HCRYPTKEY *exchange, HCRYPTKEY *signa
 	BYTE *blob;
 	DWORD len;
 
-	tool_trace_mark();
 	if (!CryptGenKey(d->prov, AT_KEYEXCHANGE, DEMO_BITS << 16 | CRYPT_EXPORTABLE, exchange)) {
 		*exchange = 0;
 		demo_api_failure(d, GetLastError(), "genkey exchange (exportable)");
@@ -402,7 +399,6 @@ static void demo_key_pairs(struct demo *d, HCRYPTKEY *exchange, HCRYPTKEY *signa
 				    "refused: NTE_BAD_KEY_STATE");
 		else
 			demo_api_failure(d, GetLastError(), "refusal of a non-exportable export");
-		tool_trace_mark();
 	}
 }
 
@@ -547,7 +543,6 @@ static void demo_encrypted_private(struct demo *d, HCRYPTKEY exchange)
 		demo_api_failure(d, GetLastError(), "AES-256 session key");
 		return;
 	}
-	tool_trace_mark();
 	if (!CryptExportKey(exchange, session, PRIVATEKEYBLOB, 0, NULL, &size)) {
 		demo_api_failure(d, GetLastError(), "encrypted PRIVATEKEYBLOB");
 		goto out;
@@ -626,7 +621,6 @@ static void demo_wrap_data(struct demo *d, HCRYPTKEY exchange)
 	if (blob == NULL)
 		goto out;
 	memcpy(buf, message, n);
-	tool_trace_mark();
 	if (!CryptEncrypt(session, 0, TRUE, 0, buf, &n, sizeof buf)) {
 		demo_api_failure(d, GetLastError(), "wrap: CryptEncrypt of the data");
 		goto out;
@@ -749,7 +743,6 @@ int cmd_demo(int argc, char **argv)
 		d.failed++;
 		goto out;
 	}
-	tool_trace_mark();
 	if (!CryptAcquireContext(&d.prov, DEMO_CONTAINER, d.uri, PROV_RSA_AES, CRYPT_NEWKEYSET)) {
 		d.prov = 0;
 		demo_api_failure(&d, GetLastError(), "container " DEMO_CONTAINER);

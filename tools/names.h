@@ -14,7 +14,7 @@ const char *names_blob_type(DWORD type);
 /* Parses "PUBLICKEYBLOB", "publickeyblob", "public"...: 0 when unknown. */
 DWORD names_blob_type_parse(const char *name);
 /* "NTE_BAD_KEYSET", "ERROR_MORE_DATA", "SCARD_W_WRONG_CHV"..., NULL for a
- * code that wincrypt.h does not name. */
+ * code that wincrypt.h does not name: the library's Capi11ErrorNameA. */
 const char *names_error(DWORD code);
 /* Bytes of a secret key of algorithm alg (AES 16/24/32, DES 8, 3DES_112 16,
  * 3DES 24), 0 for an algorithm without a fixed length. */

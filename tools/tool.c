@@ -16,19 +16,14 @@
 
 #define PIN_MAX 256
 
-/* Where the tool's own messages go: the real stderr, also when fd 2 has
- * been pointed at the trace file. */
-static FILE *msg_stream;
-/* The trace kept aside (fd 2 after tool_trace_init), -1 when verbose. */
-static int trace_fd = -1;
-static off_t trace_mark;
+/* --verbose: capi11 traces every call to stderr. */
 static bool trace_verbose;
 /* The context that logged in with --pin-file; it keeps the login alive. */
 static HCRYPTPROV login_prov;
 
 static FILE *msg(void)
 {
-	return msg_stream ? msg_stream : stderr;
+	return stderr;
 }
 
 /* ---- PINs in URIs ---------------------------------------------------------- */
@@ -188,92 +183,12 @@ bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
 	}
 }
 
-/* capi11 writes its trace to stderr at CAPI11_TRACE=3, one line per
- * PKCS#11 call with the CK_RV name. Without --verbose that stream goes to
- * an unlinked temporary file, read back only when something fails. */
 void tool_trace_init(bool verbose)
 {
-	char path[] = "/tmp/capi11-tool-trace-XXXXXX";
-	int saved, fd;
-
-	if (verbose) {
-		trace_verbose = true;
-		setenv("CAPI11_TRACE", "3", 1);
-		if (trace_fd >= 0 && msg_stream != NULL) {
-			/* --verbose after the capture began: give fd 2 back. */
-			fflush(stderr);
-			dup2(fileno(msg_stream), STDERR_FILENO);
-			close(trace_fd);
-			trace_fd = -1;
-		}
+	if (!verbose || trace_verbose)
 		return;
-	}
-	if (trace_verbose || trace_fd >= 0)
-		return;
+	trace_verbose = true;
 	setenv("CAPI11_TRACE", "3", 1);
-	fd = mkstemp(path);
-	if (fd < 0)
-		return;
-	unlink(path);
-	saved = dup(STDERR_FILENO);
-	if (saved < 0 || (msg_stream = fdopen(saved, "w")) == NULL) {
-		if (saved >= 0)
-			close(saved);
-		close(fd);
-		return;
-	}
-	setvbuf(msg_stream, NULL, _IOLBF, 0);
-	fflush(stderr);
-	dup2(fd, STDERR_FILENO);
-	trace_fd = fd;
-	trace_mark = 0;
-}
-
-void tool_trace_mark(void)
-{
-	if (trace_fd < 0)
-		return;
-	fflush(stderr);
-	trace_mark = lseek(STDERR_FILENO, 0, SEEK_END);
-}
-
-/* The last PKCS#11 call since the mark that did not return CKR_OK, from
- * trace lines "capi11:   C_Name: CKR_NAME (0x..)". */
-static bool trace_last_failure(char *out, size_t out_len)
-{
-	char line[512];
-	FILE *f;
-	bool found = false;
-	int fd;
-
-	if (trace_fd < 0)
-		return false;
-	fflush(stderr);
-	fd = dup(trace_fd);
-	if (fd < 0)
-		return false;
-	f = fdopen(fd, "r");
-	if (f == NULL) {
-		close(fd);
-		return false;
-	}
-	if (fseeko(f, trace_mark, SEEK_SET) == 0) {
-		while (fgets(line, sizeof line, f) != NULL) {
-			char *p = strstr(line, "capi11:   C_");
-			char *nl;
-
-			if (p == NULL || strstr(p, ": CKR_OK ") != NULL)
-				continue;
-			p += strlen("capi11:   ");
-			nl = strchr(p, '\n');
-			if (nl)
-				*nl = '\0';
-			snprintf(out, out_len, "%s", p);
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
 }
 
 const char *tool_error_text(DWORD err, char *buf, size_t len)
@@ -286,7 +201,9 @@ const char *tool_error_text(DWORD err, char *buf, size_t len)
 
 void tool_fail(DWORD err, const char *fmt, ...)
 {
-	char text[64], cause[256];
+	char text[64], fn[64];
+	const char *name;
+	DWORD ckr;
 	va_list ap;
 
 	fputs("capi11-tool: ", msg());
@@ -294,16 +211,18 @@ void tool_fail(DWORD err, const char *fmt, ...)
 	vfprintf(msg(), fmt, ap);
 	va_end(ap);
 	fprintf(msg(), ": %s\n", tool_error_text(err, text, sizeof text));
-	if (trace_verbose)
-		fputs("  PKCS#11 cause: see the trace above\n", msg());
-	else if (trace_last_failure(cause, sizeof cause))
-		fprintf(msg(), "  PKCS#11 cause: %s\n", cause);
-	else if (trace_fd >= 0)
+	/* The library keeps the PKCS#11 call behind its last failure (a capi11
+	 * extension); the trace of --verbose shows the rest. */
+	ckr = Capi11GetLastPkcs11Error(fn, sizeof fn);
+	name = Capi11Pkcs11ErrorNameA(ckr);
+	if (ckr != 0)
+		fprintf(msg(), "  PKCS#11 cause: %s: %s (0x%lx)\n", fn, name ? name : "unknown CK_RV",
+			(unsigned long)ckr);
+	else
 		fputs("  PKCS#11 cause: none (no PKCS#11 call failed: capi11 itself refused)\n", msg());
 	if (err == NTE_NOT_SUPPORTED)
 		fputs("  (this capi11 build or this token does not provide that operation)\n",
 		      msg());
-	tool_trace_mark();
 }
 
 void tool_error(const char *fmt, ...)

@@ -67,14 +67,12 @@ const char *tool_redact(const char *s);
 bool tool_common_option(struct tool_opts *opts, int opt, const char *arg);
 
 /* Sets up tracing before the first call into capi11: with verbose, every
- * call is traced to stderr; without, the trace is kept aside so that a
- * failure can name the PKCS#11 call and CK_RV behind it. */
+ * CryptoAPI and PKCS#11 call is traced to stderr; without, nothing. */
 void tool_trace_init(bool verbose);
-/* Forget the trace so far: the next failure is explained by what follows. */
-void tool_trace_mark(void);
 
 /* Prints "capi11-tool: <what>: NTE_NAME (0x...)" and the PKCS#11 cause of
- * the last failure, for err = GetLastError() of a failed CryptoAPI call. */
+ * the last failure (Capi11GetLastPkcs11Error), for err = GetLastError() of
+ * a failed CryptoAPI call. */
 void tool_fail(DWORD err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "capi11-tool: <message>" for failures outside capi11. */
 void tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

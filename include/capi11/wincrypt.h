@@ -1140,6 +1140,25 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 BOOL Capi11TrustKeyA(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 		     LPCSTR szSoPin, LPCSTR szUserPin, DWORD dwFlags, HCRYPTKEY *phKey);
 
+/* capi11 extensions for reporting failures (README, "capi11-tool").
+ *
+ * Capi11GetLastPkcs11Error: the PKCS#11 call behind the calling thread's
+ * most recent failed CryptoAPI call, as GetLastError gives its Windows
+ * code: the last C_* call that failed during it, which is the cause when
+ * the failure came from the token. Returns that call's CK_RV (as a DWORD;
+ * 0, CKR_OK, when no PKCS#11 call failed in it: capi11 itself refused) and
+ * copies the function's name ("C_Login") into szFunction, NUL-terminated
+ * and cut to cchFunction - 1 characters ("" when none); szFunction may be
+ * NULL. Per thread; a successful call leaves it as it was. Never changes
+ * the last error, and never fails. */
+DWORD Capi11GetLastPkcs11Error(LPSTR szFunction, DWORD cchFunction);
+/* The name of a Windows error code ("NTE_BAD_KEYSET", "ERROR_MORE_DATA",
+ * "SCARD_W_WRONG_CHV"), of a PKCS#11 CK_RV ("CKR_PIN_INCORRECT"), in
+ * static storage; NULL for a value without a name. Never change the last
+ * error. */
+LPCSTR Capi11ErrorNameA(DWORD dwError);
+LPCSTR Capi11Pkcs11ErrorNameA(DWORD dwCkr);
+
 /* Encrypts *pdwDataLen bytes of pbData in place (dwBufLen bytes of room),
  * adding PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the
  * ciphertext length.  pbData NULL stores the size needed.  hHash must be

@@ -1,0 +1,47 @@
+/* What modules and tokens do differently from PKCS#11's text, in one
+ * table keyed by what they say of themselves (C_GetInfo's library
+ * description and manufacturer, C_GetTokenInfo's manufacturer and model).
+ * The token layer looks a token up once, when it first meets it; code
+ * elsewhere asks token.h, never a module's name. */
+#ifndef CAPI11_QUIRKS_H
+#define CAPI11_QUIRKS_H
+
+#include <p11-kit/pkcs11.h>
+#include <stdbool.h>
+
+enum {
+	/* Searching, creating and destroying objects from several threads at
+	 * once on one token fails spuriously (SoftHSM 2.6.1, upstream #573):
+	 * those calls are serialised per token (token-ops.c). */
+	QUIRK_STORE_RACE = 0x1,
+	/* A C_UnwrapKey template for a secret key may not hold CKA_VALUE_LEN
+	 * (SoftHSM: CKR_ATTRIBUTE_READ_ONLY), and a key unwrapped without it
+	 * reports CKA_VALUE_LEN 0: its length comes from aiKeyAlg. */
+	QUIRK_NO_UNWRAP_VALUE_LEN = 0x2,
+};
+
+/* How a token gives the key sizes of RSA mechanisms in
+ * CK_MECHANISM_INFO. */
+enum quirk_key_size_unit {
+	/* Not known: bits, unless ulMaxKeySize is below 64, which no RSA key
+	 * size in bits is (then bytes). */
+	QUIRK_KEY_SIZE_GUESS = 0,
+	QUIRK_KEY_SIZE_BITS,
+	QUIRK_KEY_SIZE_BYTES,
+};
+
+struct quirks {
+	const char *what;              /* for the trace */
+	unsigned flags;                /* QUIRK_* */
+	enum quirk_key_size_unit rsa_key_size_unit;
+};
+
+/* The quirks of a token: the first table entry whose every given field
+ * matches (blank-padded PKCS#11 strings, compared trimmed), else an entry
+ * with no quirk. Never NULL; the result lives for ever. */
+const struct quirks *quirks_lookup(const CK_INFO *module, const CK_TOKEN_INFO *token);
+
+/* A key size from CK_MECHANISM_INFO in bits, by the unit rule. */
+CK_ULONG quirks_rsa_bits(const struct quirks *q, CK_ULONG size, CK_ULONG max_size);
+
+#endif
