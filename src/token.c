@@ -156,9 +156,15 @@ static CK_RV module_initialize(CK_FUNCTION_LIST *fl, bool *ours)
 	return rv;
 }
 
-/* In a forked child the module still holds the parent's sessions and
+/* In a forked child the module may still hold the parent's sessions and
  * login (SoftHSM keeps them unless reset_on_fork is set): start it afresh
- * and forget every pooled session. Called with modules_lock held. */
+ * and forget every pooled session. C_Initialize comes first, as PKCS#11
+ * asks of a child: a module that knows it was forked starts afresh there
+ * (p11-kit's client module opens a connection of its own, and takes a
+ * C_Finalize in the child for a broken precondition, which it reports on
+ * stderr, or aborts on with P11_KIT_STRICT); one that answers
+ * CKR_CRYPTOKI_ALREADY_INITIALIZED kept the parent's state and is
+ * finalised and initialised again. Called with modules_lock held. */
 static CK_RV module_refresh_locked(struct module *mod, unsigned gen)
 {
 	struct token *tok;
@@ -168,8 +174,11 @@ static CK_RV module_refresh_locked(struct module *mod, unsigned gen)
 	if (mod->generation == gen)
 		return CKR_OK;
 	if (mod->ours) {
-		mod->fl->C_Finalize(NULL);
 		rv = module_initialize(mod->fl, &ours);
+		if (rv == CKR_OK && !ours) {
+			mod->fl->C_Finalize(NULL);
+			rv = module_initialize(mod->fl, &ours);
+		}
 		if (rv != CKR_OK)
 			return rv;
 		mod->ours = ours;
