@@ -86,7 +86,8 @@ static bool server_listening(const char *path)
 }
 
 /* Stops the server and the p11-kit-remote processes it forked for its
- * connections (all in its process group), and reaps it. */
+ * connections (all in its process group), reaps it, and returns once no
+ * process of the group is left. */
 static void server_stop(void)
 {
 	int status, waited = 0;
@@ -100,8 +101,17 @@ static void server_stop(void)
 			waitpid(server_pid, &status, 0);
 			break;
 		}
-		sleep_ms(50);
-		waited += 50;
+		sleep_ms(20);
+		waited += 20;
+	}
+	/* The p11-kit-remote processes are the server's children: once it
+	 * has gone, init reaps them. */
+	for (waited = 0; kill(-server_pid, 0) == 0; waited += 20) {
+		if (waited == SERVER_STOP_MS)
+			kill(-server_pid, SIGKILL);
+		if (waited >= 2 * SERVER_STOP_MS)
+			break;
+		sleep_ms(20);
 	}
 	server_pid = -1;
 	if (sock_path)
@@ -119,6 +129,8 @@ static bool server_start(void)
 	bool ok = false;
 	int waited;
 
+	free(sock_path);
+	sock_path = NULL;
 	if (asprintf(&token_uri, "pkcs11:token=%s", label) < 0 ||
 	    asprintf(&log_path, "%s/p11-kit-server.log", fixture_dir()) < 0 ||
 	    asprintf(&sock_path, "%s/p11-kit.sock", fixture_dir()) < 0)
@@ -808,6 +820,71 @@ static void test_fork(void)
 	parent_teardown(&p);
 }
 
+/* ---- The server goes away ---- */
+
+/* A forked child's CryptAcquireContext on the remote URI: 0 when it
+ * succeeds, else the last error. */
+static DWORD child_acquire_result(void)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		HCRYPTPROV c = 0;
+		BYTE b[8];
+
+		alarm(CHILD_SECONDS);
+		SetLastError(SENTINEL);
+		if (CryptAcquireContextA(&c, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT) &&
+		    CryptGenRandom(c, sizeof b, b) && CryptReleaseContext(c, 0))
+			_exit(0);
+		/* The code's low byte tells the parent which it was. */
+		_exit(GetLastError() == SCARD_E_NO_SMARTCARD ? 1 : 2);
+	}
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_FATAL(WIFEXITED(status));
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return 0;
+	case 1:
+		return SCARD_E_NO_SMARTCARD;
+	default:
+		return SENTINEL;
+	}
+}
+
+/* Runs last. p11-kit's client writes to the socket with write(2): once
+ * the server has gone, that raises SIGPIPE, which ends a program that
+ * does not ignore it (README, "Remote tokens"); this one ignores it from
+ * here on. Then the contexts of this process fail with NTE_FAIL (the
+ * client's CKR_DEVICE_ERROR), and a new process finds no token
+ * (SCARD_E_NO_SMARTCARD). With the server back, a new process works
+ * again; this one, whose client module lost its connection, does not
+ * (capi11 starts a module only once per process). */
+static void test_server_gone(void)
+{
+	HCRYPTPROV h = acquire(NULL, CRYPT_VERIFYCONTEXT), h2 = 0;
+	BYTE buf[16];
+
+	CU_ASSERT_TRUE(CryptGenRandom(h, sizeof buf, buf));
+	CU_ASSERT_EQUAL(child_acquire_result(), 0);
+	signal(SIGPIPE, SIG_IGN);
+	server_stop();
+
+	CHECK_FAILS_WITH(CryptGenRandom(h, sizeof buf, buf), NTE_FAIL);
+	CHECK_FAILS_WITH(CryptAcquireContextA(&h2, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT),
+			 NTE_FAIL);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(child_acquire_result(), SCARD_E_NO_SMARTCARD);
+
+	CU_ASSERT_TRUE_FATAL(server_start());
+	CU_ASSERT_EQUAL(child_acquire_result(), 0);
+	CHECK_FAILS_WITH(CryptAcquireContextA(&h2, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT),
+			 NTE_FAIL);
+}
+
 /* ---- Suite ---- */
 
 static int suite_init(void)
@@ -882,6 +959,7 @@ static CU_TestInfo tests[] = {
 	{ "AES-128 ECB as openssl enc", test_aes_ecb },
 	{ "CryptGenRandom", test_gen_random },
 	{ "fork: the child works on its own connection, the parent on", test_fork },
+	{ "the server stopped, and started again", test_server_gone },
 	CU_TEST_INFO_NULL,
 };
 
