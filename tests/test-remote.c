@@ -613,6 +613,80 @@ static void test_simpleblob_round_trip(void)
 	delete_keyset("remote-simple");
 }
 
+/* What the client module does not carry (README, "Remote tokens"): with
+ * no AES key wrap, neither SYMMETRICWRAPKEYBLOB under AES nor
+ * OPAQUEKEYBLOB can be made (NTE_NOT_SUPPORTED), and the wrap-trust probe
+ * finding none, sensitive keys never leave (CAPI11_PROTECTION_NO_WRAP);
+ * a PRIVATEKEYBLOB under a session key needs its mode: NTE_NOT_SUPPORTED
+ * in CBC without CKM_AES_CBC, and in ECB it imports back as the same
+ * pair. Where the client carries the mechanisms, the exports work. */
+static void test_route_limits(void)
+{
+	bool wrap = token_lists_mechanism("AES-KEY-WRAP", true);
+	bool cbc = token_lists_mechanism("AES-CBC", true);
+	HCRYPTPROV h = acquire("remote-limits", CRYPT_NEWKEYSET), h2;
+	HCRYPTKEY kx = 0, s = 0, kek = 0, wrapper = 0, k2 = 0;
+	DWORD prot = 0, len = sizeof prot, mode = CRYPT_MODE_ECB, blob_len, pub_len2;
+	BYTE buf[2048], *blob, *pub1, *pub2;
+
+	CU_ASSERT_TRUE(token_lists_mechanism("AES-KEY-WRAP", false));
+	CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_KEY_PROTECTION, (BYTE *)&prot, &len, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, (1024u << 16) | CRYPT_EXPORTABLE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, CRYPT_EXPORTABLE,
+					    &s));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &wrapper));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
+	if (!wrap) {
+		CU_ASSERT_EQUAL(prot, CAPI11_PROTECTION_NO_WRAP);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptExportKey(s, wrapper, SYMMETRICWRAPKEYBLOB, 0, buf, &len),
+				 NTE_NOT_SUPPORTED);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptExportKey(s, kek, OPAQUEKEYBLOB, 0, buf, &len),
+				 NTE_NOT_SUPPORTED);
+	} else {
+		len = sizeof buf;
+		CU_ASSERT_TRUE(CryptExportKey(s, wrapper, SYMMETRICWRAPKEYBLOB, 0, buf, &len));
+		len = sizeof buf;
+		CU_ASSERT_TRUE(CryptExportKey(s, kek, OPAQUEKEYBLOB, 0, buf, &len));
+	}
+	len = sizeof buf;
+	if (!cbc)
+		CHECK_FAILS_WITH(CryptExportKey(kx, s, PRIVATEKEYBLOB, 0, buf, &len),
+				 NTE_NOT_SUPPORTED);
+	else
+		CU_ASSERT_TRUE(CryptExportKey(kx, s, PRIVATEKEYBLOB, 0, buf, &len));
+
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s, KP_MODE, (const BYTE *)&mode, 0));
+	blob = testutil_blob_export(kx, s, PRIVATEKEYBLOB, 0, &blob_len);
+	CU_ASSERT_EQUAL(blob[0], PRIVATEKEYBLOB);
+	pub1 = testutil_blob_export(kx, 0, PUBLICKEYBLOB, 0, &pub_len2);
+	h2 = acquire("remote-limits-2", CRYPT_NEWKEYSET);
+	{
+		HCRYPTKEY s2 = 0;
+
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, plain_blob, sizeof plain_blob, 0, 0, &s2));
+		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s2, KP_MODE, (const BYTE *)&mode, 0));
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, blob, blob_len, s2, 0, &k2));
+		pub2 = testutil_blob_export(k2, 0, PUBLICKEYBLOB, 0, &len);
+		CU_ASSERT(len == pub_len2 && memcmp(pub1, pub2, len) == 0);
+		free(pub2);
+		CU_ASSERT_TRUE(CryptDestroyKey(k2));
+		CU_ASSERT_TRUE(CryptDestroyKey(s2));
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	delete_keyset("remote-limits-2");
+	free(pub1);
+	free(blob);
+	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptDestroyKey(wrapper));
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(kx));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	delete_keyset("remote-limits");
+}
+
 /* ---- CryptGenRandom ---- */
 
 static void test_gen_random(void)
@@ -957,6 +1031,7 @@ static CU_TestInfo tests[] = {
 	{ "SIMPLEBLOB export and import, PKCS#1 and OAEP", test_simpleblob_round_trip },
 	{ "AES-128 CBC as openssl enc, where the client module carries CBC", test_aes_cbc },
 	{ "AES-128 ECB as openssl enc", test_aes_ecb },
+	{ "what the client module does not carry", test_route_limits },
 	{ "CryptGenRandom", test_gen_random },
 	{ "fork: the child works on its own connection, the parent on", test_fork },
 	{ "the server stopped, and started again", test_server_gone },
