@@ -93,8 +93,14 @@ static CK_RV module_initialize(CK_FUNCTION_LIST *fl, bool *ours)
 }
 
 /* Waits while mod is busy, then, in a forked child, starts it afresh:
- * the module still holds the parent's sessions and login (SoftHSM keeps
- * them unless reset_on_fork is set). Pooled sessions are forgotten lazily
+ * the module may still hold the parent's sessions and login (SoftHSM
+ * keeps them unless reset_on_fork is set). C_Initialize comes first, as
+ * PKCS#11 asks of a child: a module that knows it was forked starts afresh
+ * there (p11-kit's client module opens a connection of its own, and takes
+ * a C_Finalize in the child for a broken precondition, which it reports
+ * on stderr, or aborts on with P11_KIT_STRICT); one that answers
+ * CKR_CRYPTOKI_ALREADY_INITIALIZED kept the parent's state and is
+ * finalised and initialised again. Pooled sessions are forgotten lazily
  * (token_pool_check_generation_locked). Called with modules_lock held,
  * which it drops while the module runs. */
 static CK_RV module_ready_locked(struct module *mod, unsigned gen)
@@ -109,8 +115,11 @@ static CK_RV module_ready_locked(struct module *mod, unsigned gen)
 	if (mod->ours) {
 		mod->busy = true;
 		pthread_mutex_unlock(&modules_lock);
-		p11_Finalize(mod->fl, NULL);
 		rv = module_initialize(mod->fl, &ours);
+		if (rv == CKR_OK && !ours) {
+			p11_Finalize(mod->fl, NULL);
+			rv = module_initialize(mod->fl, &ours);
+		}
 		pthread_mutex_lock(&modules_lock);
 		mod->busy = false;
 		pthread_cond_broadcast(&modules_cond);

@@ -14,8 +14,11 @@ struct quirk_entry {
 	struct quirks quirks;
 };
 
+/* Quirks of a token's implementation are keyed by the token's own info,
+ * which a module in between (p11-kit's client module, reaching a token
+ * that p11-kit server exports) passes through unchanged. */
 static const struct quirk_entry table[] = {
-	{ "SoftHSM", NULL, "SoftHSM project", NULL,
+	{ NULL, NULL, "SoftHSM project", NULL,
 	  { "SoftHSM", QUIRK_STORE_RACE | QUIRK_NO_UNWRAP_VALUE_LEN, QUIRK_KEY_SIZE_BITS } },
 };
 

@@ -5,6 +5,8 @@ TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-DPKCS11_TOOL='"$(PKCS11_TOOL)"' \
 	-DOPENSSL_BIN='"$(OPENSSL)"' \
 	-DOPENSC_MODULE='"$(OPENSC_MODULE)"' \
+	-DP11_KIT_BIN='"$(P11_KIT)"' \
+	-DP11KIT_CLIENT_MODULE='"$(P11KIT_CLIENT_MODULE)"' \
 	-DTEST_BUILDDIR='"$(abs_top_builddir)/tests"' \
 	-DTEST_SRCDIR='"$(abs_top_srcdir)/tests"' \
 	$(P11KIT_CFLAGS) $(CUNIT_CFLAGS)
@@ -51,7 +53,8 @@ TEST_PROGS = \
 	tests/test-enum \
 	tests/test-caps \
 	tests/test-trust \
-	tests/test-container
+	tests/test-container \
+	tests/test-remote
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
 
@@ -80,6 +83,7 @@ tests_test_enum_SOURCES = tests/test-enum.c
 tests_test_caps_SOURCES = tests/test-caps.c
 tests_test_trust_SOURCES = tests/test-trust.c
 tests_test_container_SOURCES = tests/test-container.c
+tests_test_remote_SOURCES = tests/test-remote.c
 
 # Every test program shares the same flags.
 tests_test_constants_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -107,6 +111,7 @@ tests_test_enum_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_caps_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_trust_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_container_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_remote_CPPFLAGS = $(TEST_CPPFLAGS)
 AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)
 
