@@ -3,7 +3,7 @@
 #include "context.h"
 #include "prov-param.h"
 #include "prov-enum.h"
-#include "errors.h"
+#include "random.h"
 #include "trace.h"
 #include "util.h"
 
@@ -91,14 +91,13 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 {
 	struct context *ctx;
 	DWORD err;
-	CK_RV rv;
 
 	if (pbBuffer == NULL && dwLen != 0)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_get_locked(hProv, &ctx);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	rv = dwLen == 0 ? CKR_OK : token_random(&ctx->ts, pbBuffer, dwLen);
+	err = random_fill_locked(ctx, pbBuffer, dwLen);
 	context_put_locked(ctx);
-	return api_finish(__func__, error_from_ckr(rv, ERROR_OP_GENERIC));
+	return api_finish(__func__, err);
 }

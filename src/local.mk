@@ -29,6 +29,7 @@ libcapi11_core_la_SOURCES = \
 	src/context.c src/context.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
+	src/random.c src/random.h \
 	src/key.c src/key.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
