@@ -1,10 +1,10 @@
 /* Entry points for contexts: argument checks, handle lookup, last error. */
 #include "config.h"
+#include "api.h"
 #include "context.h"
 #include "prov-param.h"
 #include "prov-enum.h"
 #include "random.h"
-#include "trace.h"
 #include "util.h"
 
 #include <wincrypt.h>

@@ -38,6 +38,7 @@ libcapi11_core_la_SOURCES = \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \
 	src/key-param.c \
+	src/api.c src/api.h \
 	src/api-prov.c \
 	src/api-key.c \
 	src/api-blob.c \
