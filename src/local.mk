@@ -27,6 +27,7 @@ libcapi11_core_la_SOURCES = \
 	src/container.c src/container.h \
 	src/container-lock.c src/container-lock.h \
 	src/context.c src/context.h \
+	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
 	src/random.c src/random.h \

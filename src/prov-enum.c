@@ -10,7 +10,7 @@
 #include "config.h"
 #include "prov-enum.h"
 #include "context.h"
-#include "key.h"
+#include "param.h"
 #include "util.h"
 
 #include <string.h>
