@@ -12,6 +12,7 @@ libcapi11_core_la_SOURCES = \
 	src/trace.c src/trace.h \
 	src/errors.c src/errors.h \
 	src/conffile.c src/conffile.h \
+	src/config-cache.c src/config-cache.h \
 	src/pin.c src/pin.h \
 	src/uri.c src/uri.h \
 	src/alg.c src/alg.h \
@@ -30,6 +31,7 @@ libcapi11_core_la_SOURCES = \
 	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
+	src/prov-names.c src/prov-names.h \
 	src/random.c src/random.h \
 	src/key.c src/key.h \
 	src/export.c src/export.h \
