@@ -26,9 +26,4 @@
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
 			BYTE *data, DWORD *len);
 
-/* The C_WrapKey/C_UnwrapKey mechanism of a SIMPLEBLOB: CKM_RSA_PKCS, or
- * with oaep CKM_RSA_PKCS_OAEP with SHA-1 and MGF1-SHA-1. The parameters
- * are static: mech stays valid. */
-void export_simple_mechanism(bool oaep, CK_MECHANISM *mech);
-
 #endif

@@ -37,6 +37,7 @@ libcapi11_core_la_SOURCES = \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
 	src/des3-wrap.c src/des3-wrap.h \
+	src/rsa-mech.c src/rsa-mech.h \
 	src/cipher.c src/cipher.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \
