@@ -264,8 +264,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	/* Only an exchange key encrypts, as in rsaenh. */
 	if (key->algid != CALG_RSA_KEYX)
 		return NTE_BAD_KEY;
-	rsa_mech_init(oaep, &mech);
-	err = context_check_mechanism(key->ctx, mech.mechanism, CKF_ENCRYPT);
+	err = rsa_mech_choose(key->ctx, oaep, CKF_ENCRYPT, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL) {
@@ -327,8 +326,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 
 	if (key->algid != CALG_RSA_KEYX || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
-	rsa_mech_init((flags & CRYPT_OAEP) != 0, &mech);
-	err = context_check_mechanism(key->ctx, mech.mechanism, CKF_DECRYPT);
+	err = rsa_mech_choose(key->ctx, (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL)

@@ -476,8 +476,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
-	rsa_mech_init((flags & CRYPT_OAEP) != 0, &mech);
-	err = context_check_mechanism(ctx, mech.mechanism, CKF_WRAP);
+	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_WRAP, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A size query never wraps: the ciphertext is as long as the modulus. */

@@ -5,6 +5,8 @@
 #ifndef CAPI11_RSA_MECH_H
 #define CAPI11_RSA_MECH_H
 
+#include "context.h"
+
 #include <p11-kit/pkcs11.h>
 #include <stdbool.h>
 
@@ -13,8 +15,10 @@
 #define RSA_PKCS1_OVERHEAD 11
 #define RSA_OAEP_OVERHEAD 42
 
-/* CKM_RSA_PKCS, or with oaep CKM_RSA_PKCS_OAEP with the parameters above.
- * The parameters are static: mech stays valid. */
-void rsa_mech_init(bool oaep, CK_MECHANISM *mech);
+/* CKM_RSA_PKCS, or with oaep CKM_RSA_PKCS_OAEP with the parameters above,
+ * for a use (CKF_ENCRYPT, CKF_DECRYPT, CKF_WRAP, CKF_UNWRAP) that the
+ * context's token must offer it for (context_check_mechanism): else
+ * NTE_NOT_SUPPORTED. The parameters are static: mech stays valid. */
+DWORD rsa_mech_choose(struct context *ctx, bool oaep, CK_FLAGS use, CK_MECHANISM *mech);
 
 #endif
