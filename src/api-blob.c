@@ -1,11 +1,11 @@
 /* Entry points for key blobs: argument checks, handle lookup, last error. */
 #include "config.h"
+#include "api.h"
 #include "container-lock.h"
 #include "context.h"
 #include "export.h"
 #include "import.h"
 #include "key.h"
-#include "trace.h"
 #include "util.h"
 
 #include <wincrypt.h>

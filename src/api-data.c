@@ -1,9 +1,9 @@
 /* Entry points for data and key parameters: argument checks, handle
  * lookup, last error. */
 #include "config.h"
+#include "api.h"
 #include "cipher.h"
 #include "key.h"
-#include "trace.h"
 #include "util.h"
 
 #include <wincrypt.h>

@@ -1,8 +1,8 @@
 /* Entry points for keys: argument checks, handle lookup, last error. */
 #include "config.h"
+#include "api.h"
 #include "context.h"
 #include "key.h"
-#include "trace.h"
 #include "util.h"
 
 #include <wincrypt.h>

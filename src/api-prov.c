@@ -1,10 +1,10 @@
 /* Entry points for contexts: argument checks, handle lookup, last error. */
 #include "config.h"
+#include "api.h"
 #include "context.h"
 #include "prov-param.h"
 #include "prov-enum.h"
-#include "errors.h"
-#include "trace.h"
+#include "random.h"
 #include "util.h"
 
 #include <wincrypt.h>
@@ -91,14 +91,13 @@ BOOL CryptGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 {
 	struct context *ctx;
 	DWORD err;
-	CK_RV rv;
 
 	if (pbBuffer == NULL && dwLen != 0)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_get_locked(hProv, &ctx);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	rv = dwLen == 0 ? CKR_OK : token_random(&ctx->ts, pbBuffer, dwLen);
+	err = random_fill_locked(ctx, pbBuffer, dwLen);
 	context_put_locked(ctx);
-	return api_finish(__func__, error_from_ckr(rv, ERROR_OP_GENERIC));
+	return api_finish(__func__, err);
 }

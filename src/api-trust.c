@@ -1,9 +1,9 @@
 /* Entry point of the security officer's step (a capi11 extension):
  * argument checks, handle lookup, last error. */
 #include "config.h"
+#include "api.h"
 #include "context.h"
 #include "key.h"
-#include "trace.h"
 #include "trust.h"
 
 #include <wincrypt.h>

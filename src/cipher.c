@@ -16,18 +16,10 @@
 #include "cipher.h"
 #include "blob.h"
 #include "errors.h"
+#include "rsa-mech.h"
 #include "util.h"
 
 #include <string.h>
-
-/* OAEP as Windows' CRYPT_OAEP means it: SHA-1 and MGF1-SHA-1, no label. */
-static const CK_RSA_PKCS_OAEP_PARAMS cipher_oaep = {
-	CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0,
-};
-
-/* PKCS#1 v1.5 needs 11 bytes of the modulus; OAEP with SHA-1 2 * 20 + 2. */
-#define RSA_PKCS1_OVERHEAD 11
-#define RSA_OAEP_OVERHEAD 42
 
 struct cipher_mechs {
 	CK_KEY_TYPE type;
@@ -256,13 +248,6 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 	return err;
 }
 
-static void cipher_rsa_mechanism(bool oaep, CK_MECHANISM *mech)
-{
-	mech->mechanism = oaep ? CKM_RSA_PKCS_OAEP : CKM_RSA_PKCS;
-	mech->pParameter = oaep ? (void *)&cipher_oaep : NULL;
-	mech->ulParameterLen = oaep ? sizeof cipher_oaep : 0;
-}
-
 static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD *len, DWORD cap)
 {
 	struct context *ctx = key->ctx;
@@ -279,8 +264,7 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	/* Only an exchange key encrypts, as in rsaenh. */
 	if (key->algid != CALG_RSA_KEYX)
 		return NTE_BAD_KEY;
-	cipher_rsa_mechanism(oaep, &mech);
-	err = context_check_mechanism(key->ctx, mech.mechanism, CKF_ENCRYPT);
+	err = rsa_mech_choose(key->ctx, oaep, CKF_ENCRYPT, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL) {
@@ -342,8 +326,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 
 	if (key->algid != CALG_RSA_KEYX || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
-	cipher_rsa_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	err = context_check_mechanism(key->ctx, mech.mechanism, CKF_DECRYPT);
+	err = rsa_mech_choose(key->ctx, (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL)

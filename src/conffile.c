@@ -421,7 +421,8 @@ static int section_parse(struct parser *p, char *s)
 	return parser_fail(p, EINVAL, "unknown section");
 }
 
-static int key_lookup(struct parser *p, const char *name, size_t len, enum key_id *id)
+/* A key = value name of the file: its id, when the current section takes it. */
+static int config_key_find(struct parser *p, const char *name, size_t len, enum key_id *id)
 {
 	size_t i;
 
@@ -459,7 +460,7 @@ static int assignment_parse(struct parser *p, char *s)
 		return parser_fail(p, EINVAL, "expected key = value");
 	if (p->section == SECTION_NONE)
 		return parser_fail(p, EINVAL, "key outside a section");
-	rc = key_lookup(p, name, len, &id);
+	rc = config_key_find(p, name, len, &id);
 	if (rc != 0)
 		return rc;
 	if (p->seen & (1u << id))

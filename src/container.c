@@ -566,11 +566,3 @@ out:
 	capi11_free(privs);
 	return rv;
 }
-
-void container_key_destroy(struct tsession *ts, const struct container_key *key)
-{
-	if (key->priv != CK_INVALID_HANDLE)
-		token_destroy(ts, key->priv);
-	if (key->pub != CK_INVALID_HANDLE)
-		token_destroy(ts, key->pub);
-}

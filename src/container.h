@@ -55,9 +55,4 @@ CK_RV container_find_with_id(struct tsession *ts, const char *name,
 CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 			 struct container_key *key);
 
-/* Destroys both objects of a key pair found by container_find_key, when
- * present: how CryptGenKey and CryptImportKey replace a container's key
- * once its successor exists. */
-void container_key_destroy(struct tsession *ts, const struct container_key *key);
-
 #endif

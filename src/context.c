@@ -2,11 +2,13 @@
  * login, release. */
 #include "config.h"
 #include "context.h"
+#include "config-cache.h"
 #include "container.h"
 #include "container-lock.h"
 #include "errors.h"
 #include "key.h"
 #include "pin.h"
+#include "prov-names.h"
 #include "trace.h"
 #include "uri.h"
 #include "util.h"
@@ -15,36 +17,10 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define VALID_ACQUIRE_FLAGS (CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET | \
 			     CRYPT_MACHINE_KEYSET | CRYPT_SILENT | CRYPT_DEFAULT_CONTAINER_OPTIONAL)
-
-/* Windows programs name Microsoft's RSA providers; capi11 serves them with
- * its default provider unless the configuration defines the name itself.
- * Each keeps its registered type, so that a mismatch is reported as on
- * Windows. */
-static const struct {
-	const char *name;
-	DWORD type;
-} ms_aliases[] = {
-	{ MS_DEF_PROV_A, PROV_RSA_FULL },
-	{ MS_ENHANCED_PROV_A, PROV_RSA_FULL },
-	{ MS_STRONG_PROV_A, PROV_RSA_FULL },
-	{ MS_SCARD_PROV_A, PROV_RSA_FULL },
-	{ MS_ENH_RSA_AES_PROV_A, PROV_RSA_AES },
-};
-
-#define CAPI11_DEFAULT_PROV_NAME "capi11"
-
-/* The configuration, re-read when the file changes. */
-static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t config_atfork_once = PTHREAD_ONCE_INIT;
-static struct capi11_config *config_cache;
-static char *config_cache_path;
-static struct stat config_cache_stat;
-static bool config_cache_absent;
 
 /* What acquiring needs from the configuration, copied out of it so that
  * a reload cannot pull it from under the context. */
@@ -83,115 +59,27 @@ static char *strdup_or_null(const char *s, bool *failed)
 	return d;
 }
 
-/* fork() copies only the forking thread: config_lock, held by another
- * thread at that moment, would stay taken in the child for ever. The
- * forking thread takes it first; both processes release it. */
-static void config_fork_prepare(void)
+/* What provider_choose asks of the configuration. */
+struct provider_query {
+	const char *provider;
+	DWORD type;
+	struct provider_choice *pc;
+};
+
+static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 {
-	pthread_mutex_lock(&config_lock);
-}
-
-static void config_fork_release(void)
-{
-	pthread_mutex_unlock(&config_lock);
-}
-
-static void config_atfork_register(void)
-{
-	pthread_atfork(config_fork_prepare, config_fork_release, config_fork_release);
-}
-
-/* Returns the current configuration with config_lock held. */
-static DWORD config_get_locked(const struct capi11_config **out)
-{
-	const char *path = config_path_default();
-	struct config_error cerr;
-	struct stat st;
-	bool absent = stat(path, &st) != 0;
-
-	if (config_cache != NULL && config_cache_path != NULL &&
-	    strcmp(config_cache_path, path) == 0 && absent == config_cache_absent &&
-	    (absent || (st.st_mtim.tv_sec == config_cache_stat.st_mtim.tv_sec &&
-			st.st_mtim.tv_nsec == config_cache_stat.st_mtim.tv_nsec &&
-			st.st_size == config_cache_stat.st_size && st.st_ino == config_cache_stat.st_ino &&
-			/* chmod and chown change only the ctime: a file made
-			 * readable by others is checked again. */
-			st.st_ctim.tv_sec == config_cache_stat.st_ctim.tv_sec &&
-			st.st_ctim.tv_nsec == config_cache_stat.st_ctim.tv_nsec))) {
-		*out = config_cache;
-		return ERROR_SUCCESS;
-	}
-	config_free(config_cache);
-	capi11_free(config_cache_path);
-	config_cache = config_load(path, &cerr);
-	config_cache_path = capi11_strdup(path);
-	config_cache_absent = absent;
-	if (!absent)
-		config_cache_stat = st;
-	if (config_cache == NULL) {
-		/* The reason is a fixed phrase: it never quotes a value. */
-		trace_set_level(0);
-		trace_message("%s:%u: %s", path, cerr.line, cerr.reason);
-		return cerr.code == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
-	}
-	trace_set_level(config_trace(config_cache));
-	*out = config_cache;
-	return ERROR_SUCCESS;
-}
-
-DWORD context_config_visit(DWORD (*fn)(const struct capi11_config *cfg, void *data),
-			   void *data)
-{
-	const struct capi11_config *cfg;
-	DWORD err;
-
-	return_val_if_fail(fn != NULL, ERROR_INVALID_PARAMETER);
-	pthread_once(&config_atfork_once, config_atfork_register);
-	pthread_mutex_lock(&config_lock);
-	err = config_get_locked(&cfg);
-	if (err == ERROR_SUCCESS)
-		err = fn(cfg, data);
-	pthread_mutex_unlock(&config_lock);
-	return err;
-}
-
-const char *context_ms_alias_at(size_t index, DWORD *type)
-{
-	if (index >= CAPI11_N_ELEMENTS(ms_aliases))
-		return NULL;
-	if (type != NULL)
-		*type = ms_aliases[index].type;
-	return ms_aliases[index].name;
-}
-
-static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
-{
-	const struct capi11_config *cfg;
+	const struct provider_query *q = data;
+	struct provider_choice *pc = q->pc;
 	const struct config_provider *p = NULL;
-	const struct config_settings *settings;
-	const char *name = provider, *uri = NULL;
-	DWORD err, alias_type = 0;
+	const struct config_settings *settings = config_settings_global(cfg);
+	const char *name = q->provider, *uri = NULL;
+	DWORD alias_type = 0;
 	bool failed = false;
-	size_t i;
-
-	pthread_once(&config_atfork_once, config_atfork_register);
-	pthread_mutex_lock(&config_lock);
-	err = config_get_locked(&cfg);
-	if (err != ERROR_SUCCESS)
-		goto out;
-	settings = config_settings_global(cfg);
 
 	if (name != NULL && name[0] != '\0' && strncmp(name, "pkcs11:", 7) != 0 &&
 	    config_provider_find(cfg, name) == NULL) {
-		for (i = 0; i < CAPI11_N_ELEMENTS(ms_aliases); i++) {
-			if (strcmp(name, ms_aliases[i].name) == 0)
-				break;
-		}
-		if (i == CAPI11_N_ELEMENTS(ms_aliases)) {
-			err = NTE_KEYSET_NOT_DEF;
-			goto out;
-		}
-		alias_type = ms_aliases[i].type;
+		if (!prov_ms_name_find(name, &alias_type))
+			return NTE_KEYSET_NOT_DEF;
 		pc->name = strdup_or_null(name, &failed);
 		name = NULL;           /* served by the default provider */
 	}
@@ -202,11 +90,9 @@ static DWORD provider_choose(const char *provider, DWORD type, struct provider_c
 		uri = name;
 	} else if (name != NULL) {
 		p = config_provider_find(cfg, name);
-		if (p == NULL) {
-			/* A default-provider naming no section is a broken file. */
-			err = NTE_KEYSET_NOT_DEF;
-			goto out;
-		}
+		/* A default-provider naming no section is a broken file. */
+		if (p == NULL)
+			return NTE_KEYSET_NOT_DEF;
 		uri = p->uri;
 		settings = &p->settings;
 		if (pc->name == NULL)
@@ -214,12 +100,10 @@ static DWORD provider_choose(const char *provider, DWORD type, struct provider_c
 	}
 	/* A Microsoft name keeps the type Windows registers it with. */
 	pc->type = alias_type != 0 ? alias_type : p != NULL ? p->type : 0;
-	if (pc->type != 0 && pc->type != type) {
-		err = NTE_PROV_TYPE_NO_MATCH;
-		goto out;
-	}
+	if (pc->type != 0 && pc->type != q->type)
+		return NTE_PROV_TYPE_NO_MATCH;
 	if (pc->name == NULL)
-		pc->name = strdup_or_null(CAPI11_DEFAULT_PROV_NAME, &failed);
+		pc->name = strdup_or_null(PROV_NAME_DEFAULT, &failed);
 	pc->uri = strdup_or_null(uri, &failed);
 	if (p != NULL) {
 		pc->pin_value = strdup_or_null(p->pin_value, &failed);
@@ -230,11 +114,15 @@ static DWORD provider_choose(const char *provider, DWORD type, struct provider_c
 	pc->pin_prompt = strdup_or_null(settings->pin_prompt, &failed);
 	pc->settings.default_container = NULL;
 	pc->settings.pin_prompt = NULL;
-	if (failed)
-		err = NTE_NO_MEMORY;
-out:
-	pthread_mutex_unlock(&config_lock);
-	return err;
+	return failed ? NTE_NO_MEMORY : ERROR_SUCCESS;
+}
+
+/* Resolves the provider name of CryptAcquireContext into pc. */
+static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
+{
+	struct provider_query q = { .provider = provider, .type = type, .pc = pc };
+
+	return config_cache_visit(provider_choose_in, &q);
 }
 
 /* Opens the token and takes the PIN the URI carries, if any. A URI that

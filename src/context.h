@@ -103,15 +103,4 @@ DWORD context_release(HCRYPTPROV h);
  * (SPEC section 7). */
 DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use);
 
-/* Calls fn with the current configuration, held under the lock that a
- * reload takes: cfg is valid only during the call. Returns the error of
- * reading the file (NTE_KEYSET_ENTRY_BAD for a broken one, as
- * CryptAcquireContext gives) or what fn returns. */
-DWORD context_config_visit(DWORD (*fn)(const struct capi11_config *cfg, void *data),
-			   void *data);
-
-/* The index-th Microsoft RSA provider name that the default provider
- * serves, with the type Windows registers it with; NULL past the end. */
-const char *context_ms_alias_at(size_t index, DWORD *type);
-
 #endif

@@ -8,6 +8,7 @@
 #include "cipher.h"
 #include "des3-wrap.h"
 #include "errors.h"
+#include "rsa-mech.h"
 #include "trust.h"
 #include "util.h"
 
@@ -418,19 +419,6 @@ out:
 	return err;
 }
 
-/* The RSA mechanism of a SIMPLEBLOB: PKCS#1 v1.5, or OAEP with SHA-1 and
- * MGF1-SHA-1 (what Windows' CRYPT_OAEP means, and all SoftHSM offers). */
-static const CK_RSA_PKCS_OAEP_PARAMS simple_oaep = {
-	CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0,
-};
-
-void export_simple_mechanism(bool oaep, CK_MECHANISM *mech)
-{
-	mech->mechanism = oaep ? CKM_RSA_PKCS_OAEP : CKM_RSA_PKCS;
-	mech->pParameter = oaep ? (void *)&simple_oaep : NULL;
-	mech->ulParameterLen = oaep ? sizeof simple_oaep : 0;
-}
-
 /* hExpKey of a SIMPLEBLOB: an RSA exchange key with a public object on
  * the same token, whose exponent is not one (an exponent of one turns the
  * wrap into a copy). */
@@ -488,8 +476,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
-	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	err = context_check_mechanism(ctx, mech.mechanism, CKF_WRAP);
+	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_WRAP, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A size query never wraps: the ciphertext is as long as the modulus. */

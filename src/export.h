@@ -19,16 +19,12 @@
  * 3DES), OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md; CRYPT_DESTROYKEY destroys
  * the key's objects after a successful export). A sensitive key leaves
  * only under a wrap-only key or an RSA public key whose private half is
- * out of the context's reach (NTE_BAD_KEY_STATE). Known blob types not
- * served yet: NTE_NOT_SUPPORTED.
+ * out of the context's reach (NTE_BAD_KEY_STATE). Any other blob type:
+ * NTE_BAD_TYPE (SPEC section 4). A mechanism the token lacks:
+ * NTE_NOT_SUPPORTED (SPEC section 7).
  * Errors: NTE_BAD_FLAGS, NTE_BAD_TYPE, NTE_BAD_KEY, NTE_BAD_KEY_STATE,
  * NTE_BAD_PUBLIC_KEY, NTE_NOT_SUPPORTED, ERROR_MORE_DATA, and what the token reports. */
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
 			BYTE *data, DWORD *len);
-
-/* The C_WrapKey/C_UnwrapKey mechanism of a SIMPLEBLOB: CKM_RSA_PKCS, or
- * with oaep CKM_RSA_PKCS_OAEP with SHA-1 and MGF1-SHA-1. The parameters
- * are static: mech stays valid. */
-void export_simple_mechanism(bool oaep, CK_MECHANISM *mech);
 
 #endif

@@ -10,7 +10,7 @@
 #include "container.h"
 #include "des3-wrap.h"
 #include "errors.h"
-#include "export.h"
+#include "rsa-mech.h"
 #include "trust.h"
 #include "util.h"
 
@@ -737,8 +737,7 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	err = key_kek_flag_check(simple.alg, flags);
 	if (err != ERROR_SUCCESS)
 		return err;
-	export_simple_mechanism((flags & CRYPT_OAEP) != 0, &mech);
-	err = context_check_mechanism(ctx, mech.mechanism, CKF_UNWRAP);
+	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_UNWRAP, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	ct = capi11_malloc(simple.ciphertext.len);

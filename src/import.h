@@ -14,8 +14,9 @@
  * encrypted under pub, a session key of ctx: NTE_BAD_KEY for any other),
  * PLAINTEXTKEYBLOB (CRYPT_IPSEC_HMAC_KEY: RC2 keys past 16 bytes),
  * SIMPLEBLOB, SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB; CRYPT_KEK makes an
- * imported secret key wrap-only. Known blob types not served yet:
- * NTE_NOT_SUPPORTED.
+ * imported secret key wrap-only. Any other blob type: NTE_BAD_TYPE (SPEC
+ * section 5). A mechanism the token lacks: NTE_NOT_SUPPORTED (SPEC
+ * section 7).
  * Errors: NTE_BAD_DATA, NTE_BAD_TYPE, NTE_BAD_ALGID, NTE_BAD_FLAGS,
  * NTE_BAD_PUBLIC_KEY, NTE_BAD_KEY (no usable unwrapping key),
  * NTE_NOT_SUPPORTED, and what the token reports. */

@@ -8,6 +8,7 @@
 #include "cert.h"
 #include "container-lock.h"
 #include "errors.h"
+#include "param.h"
 #include "util.h"
 
 #include <string.h>

@@ -144,26 +144,6 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 	}
 }
 
-DWORD param_put(BYTE *data, DWORD *len, const void *value, DWORD value_len)
-{
-	if (data == NULL) {
-		*len = value_len;
-		return ERROR_SUCCESS;
-	}
-	if (*len < value_len) {
-		*len = value_len;
-		return ERROR_MORE_DATA;
-	}
-	memcpy(data, value, value_len);
-	*len = value_len;
-	return ERROR_SUCCESS;
-}
-
-DWORD param_put_dword(BYTE *data, DWORD *len, DWORD value)
-{
-	return param_put(data, len, &value, sizeof value);
-}
-
 static void key_destroy_obj(struct handle_obj *base)
 {
 	struct key *key = (struct key *)base;

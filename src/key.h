@@ -201,8 +201,4 @@ DWORD key_destroy(HCRYPTKEY h);
  * last reference may destroy a session object. */
 void keyobj_unref_locked(struct context *ctx, struct keyobj *obj);
 
-/* Copies a DWORD parameter out with the buffer rules of SPEC section 2. */
-DWORD param_put(BYTE *data, DWORD *len, const void *value, DWORD value_len);
-DWORD param_put_dword(BYTE *data, DWORD *len, DWORD value);
-
 #endif

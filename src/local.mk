@@ -12,6 +12,7 @@ libcapi11_core_la_SOURCES = \
 	src/trace.c src/trace.h \
 	src/errors.c src/errors.h \
 	src/conffile.c src/conffile.h \
+	src/config-cache.c src/config-cache.h \
 	src/pin.c src/pin.h \
 	src/uri.c src/uri.h \
 	src/alg.c src/alg.h \
@@ -27,16 +28,21 @@ libcapi11_core_la_SOURCES = \
 	src/container.c src/container.h \
 	src/container-lock.c src/container-lock.h \
 	src/context.c src/context.h \
+	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
+	src/prov-names.c src/prov-names.h \
+	src/random.c src/random.h \
 	src/key.c src/key.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
 	src/des3-wrap.c src/des3-wrap.h \
+	src/rsa-mech.c src/rsa-mech.h \
 	src/cipher.c src/cipher.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \
 	src/key-param.c \
+	src/api.c src/api.h \
 	src/api-prov.c \
 	src/api-key.c \
 	src/api-blob.c \

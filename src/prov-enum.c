@@ -9,8 +9,9 @@
  * them then fails as acquiring the default provider would. */
 #include "config.h"
 #include "prov-enum.h"
-#include "context.h"
-#include "key.h"
+#include "config-cache.h"
+#include "param.h"
+#include "prov-names.h"
 #include "util.h"
 
 #include <string.h>
@@ -37,7 +38,7 @@ static const char *entry_find(const struct capi11_config *cfg, DWORD index, DWOR
 		return p->name;
 	}
 	rest = index - count;
-	for (i = 0; (alias = context_ms_alias_at(i, type)) != NULL; i++) {
+	for (i = 0; (alias = prov_ms_name_at(i, type)) != NULL; i++) {
 		/* A section of the same name was listed in file order; it,
 		 * not the default provider, serves that name. */
 		if (config_provider_find(cfg, alias) != NULL)
@@ -71,5 +72,5 @@ DWORD prov_enum(DWORD index, DWORD *type, char *name, DWORD *len)
 	struct enum_query q = { .index = index, .type = type, .name = name, .len = len };
 
 	return_val_if_fail(len != NULL, ERROR_INVALID_PARAMETER);
-	return context_config_visit(entry_copy, &q);
+	return config_cache_visit(entry_copy, &q);
 }

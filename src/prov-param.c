@@ -5,7 +5,7 @@
 #include "trust.h"
 #include "container.h"
 #include "errors.h"
-#include "key.h"
+#include "param.h"
 #include "util.h"
 
 #include <stdio.h>

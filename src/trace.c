@@ -1,8 +1,7 @@
-/* Tracing and the common end of every entry point. */
+/* Tracing to standard error. */
 #include "config.h"
 #include "trace.h"
 #include "errors.h"
-#include "p11call.h"
 #include "uri.h"
 #include "util.h"
 
@@ -71,15 +70,4 @@ void trace_ckr(const char *fn, CK_RV rv, const char *detail)
 	name = error_ckr_name(rv);
 	fprintf(stderr, "capi11:   %s: %s (0x%lx)%s%s%s\n", fn, name ? name : "unknown CK_RV",
 		(unsigned long)rv, detail[0] ? " [" : "", detail, detail[0] ? "]" : "");
-}
-
-BOOL api_finish(const char *fn, DWORD err)
-{
-	trace_api(fn, err);
-	p11call_api_end(err != ERROR_SUCCESS);
-	if (err != ERROR_SUCCESS) {
-		SetLastError(err);
-		return FALSE;
-	}
-	return TRUE;
 }

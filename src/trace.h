@@ -30,8 +30,4 @@ bool trace_enabled(unsigned at);
  * its arguments (may be ""). */
 void trace_ckr(const char *fn, CK_RV rv, const char *detail);
 
-/* Ends an entry point: TRUE, or FALSE with err as the last error; traced.
- * A failure keeps the PKCS#11 call behind it for Capi11GetLastPkcs11Error. */
-BOOL api_finish(const char *fn, DWORD err);
-
 #endif

@@ -67,11 +67,9 @@ static inline bool capi11_mul_size(size_t a, size_t b, size_t *out)
 	return !__builtin_mul_overflow(a, b, out);
 }
 
-/* Preconditions: the macro names say that they return. */
+/* Preconditions: the macro name says that it returns. */
 #define return_val_if_fail(expr, val) \
 	do { if (!(expr)) return (val); } while (0)
-#define return_if_fail(expr) \
-	do { if (!(expr)) return; } while (0)
 
 #define CAPI11_N_ELEMENTS(a) (sizeof (a) / sizeof ((a)[0]))
 
