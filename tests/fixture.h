@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "p11shim.h"
+#include "testenv.h"
 
 #define FIXTURE_PIN "1234"	/* user PIN of every fixture token */
 #define FIXTURE_SO_PIN "5678"

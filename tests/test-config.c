@@ -6,6 +6,7 @@
 #include "config.h"
 #include "cutest.h"
 #include "testutil.h"
+#include "testenv.h"
 
 #include "conffile.h"
 #include "util.h"
