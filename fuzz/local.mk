@@ -38,23 +38,23 @@ FUZZ_API_CPPFLAGS = -I$(top_srcdir)/tests -I$(top_builddir)/tests -DSYSCONFDIR='
 CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert fuzz/fuzz-api
 
 fuzz/fuzz-blob: $(FUZZ_BLOB_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_BLOB_SRCS:%=$(srcdir)/%)
 
 fuzz/fuzz-dump: $(FUZZ_DUMP_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_DUMP_SRCS:%=$(srcdir)/%)
 
 fuzz/fuzz-cert: $(FUZZ_CERT_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_CERT_SRCS:%=$(srcdir)/%)
 
 fuzz/fuzz-api: $(FUZZ_API_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) \
 		$(srcdir)/tests/fixture.h $(srcdir)/tests/p11shim.h config.h tests/testenv.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_API_CPPFLAGS) $(FUZZ_CFLAGS) -pthread -o $@ \
 		$(FUZZ_API_SRCS:%=$(srcdir)/%) $(P11KIT_LIBS) -ldl
