@@ -723,16 +723,9 @@ static void test_rsa(void)
 		CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, flags, buf, &len));
 		CU_ASSERT_EQUAL(len, sizeof msg);
 		CU_ASSERT_EQUAL(memcmp(buf, msg, sizeof msg), 0);
-		/* Without the reversal, or with the other padding: bad data. */
-		reverse(got, 128);
-		memcpy(buf, got, 128);
-		len = 128;
-		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, flags, buf, &len), NTE_BAD_DATA);
-		reverse(got, 128);
-		memcpy(buf, got, 128);
-		len = 128;
-		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, oaep ? 0 : CRYPT_OAEP, buf, &len),
-				 NTE_BAD_DATA);
+		/* The wrong forms of a ciphertext: test_rsa_wrong_forms, on fixed
+		 * vectors (here a fresh key and a random padding could decrypt
+		 * one now and then). */
 		free(got);
 		free(in);
 		free(out);
@@ -782,6 +775,63 @@ static void test_rsa(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(sig));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A ciphertext in the wrong form is NTE_BAD_DATA: not byte-reversed, or
+ * decrypted with the other padding. On a fixed key (tests/vectors/rsa1024,
+ * imported from openssl's PRIVATEKEYBLOB) and fixed ciphertexts of
+ * aes128.key that openssl made and, as make-vectors.sh checked, refuses in
+ * every wrong form; each vector first decrypts in its right form, so the
+ * refusals cannot come from a wrong key or a broken file. */
+static void test_rsa_wrong_forms(void)
+{
+	static const struct {
+		const char *file;
+		DWORD flags, other;
+	} vectors[] = {
+		{ "rsa1024-simple.ct", 0, CRYPT_OAEP },
+		{ "rsa1024-oaep.ct", CRYPT_OAEP, 0 },
+	};
+	BYTE *priv, *key, *ct;
+	DWORD priv_len, key_len, ct_len, len;
+	BYTE buf[128];
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k;
+	size_t i;
+
+	priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	key = testutil_vector_read("aes128.key", &key_len);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsafixed", uri, PROV_RSA_AES, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &k));
+	for (i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+		ct = testutil_vector_read(vectors[i].file, &ct_len);
+		CU_ASSERT_EQUAL_FATAL(ct_len, sizeof buf);
+		/* The right form: little-endian, its own padding. */
+		memcpy(buf, ct, sizeof buf);
+		reverse(buf, sizeof buf);
+		len = sizeof buf;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, vectors[i].flags, buf, &len));
+		CU_ASSERT_EQUAL(len, key_len);
+		CU_ASSERT_EQUAL(memcmp(buf, key, key_len), 0);
+		/* Big-endian as openssl wrote it, with either padding. */
+		memcpy(buf, ct, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, vectors[i].flags, buf, &len), NTE_BAD_DATA);
+		memcpy(buf, ct, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, vectors[i].other, buf, &len), NTE_BAD_DATA);
+		/* Reversed, with the other padding. */
+		memcpy(buf, ct, sizeof buf);
+		reverse(buf, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, vectors[i].other, buf, &len), NTE_BAD_DATA);
+		free(ct);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(priv);
+	free(key);
 }
 
 /* *pdwDataLen near 2^32 is data too long for the modulus, NTE_BAD_LEN as
@@ -907,6 +957,7 @@ static CU_TestInfo block_tests[] = {
 
 static CU_TestInfo rsa_tests[] = {
 	{ "RSA exchange key, PKCS#1 and OAEP", test_rsa },
+	{ "RSA ciphertexts in the wrong form", test_rsa_wrong_forms },
 	{ "RSA data length near 2^32", test_rsa_huge_length },
 	{ "RSA key with exponent one", test_rsa_exponent_one },
 	{ "RSA key without its public object", test_rsa_private_only },
