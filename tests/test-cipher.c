@@ -871,16 +871,16 @@ static void test_rsa_huge_length(void)
 
 /* An RSA pair with public exponent 1, written by pkcs11-tool: openssl
  * makes an ordinary key, and its n, p, q and coefficient are reassembled
- * with e = d = dp = dq = 1. SoftHSM stores it; capi11 must not encrypt
- * with it, since the "ciphertext" would be the padded plaintext. */
+ * with e = d = dp = dq = 1. SoftHSM stores it; capi11 must neither encrypt
+ * nor wrap with it, since the "ciphertext" would be the padded plaintext. */
 static void test_rsa_exponent_one(void)
 {
 	const char *dir = fixture_dir();
 	HCRYPTPROV h = 0;
 	BYTE buf[256];
 	DWORD len;
-	HCRYPTKEY k;
-	int st;
+	HCRYPTKEY k, session;
+	int st, oaep;
 
 	st = fixture_run("cd %s && %s genrsa -out e1.pem 1024 && "
 			 "%s rsa -in e1.pem -traditional -outform DER -out e1src.der && "
@@ -906,6 +906,23 @@ static void test_rsa_exponent_one(void)
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_KEY);
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, CRYPT_OAEP, buf, &len, sizeof buf), NTE_BAD_KEY);
 	CU_ASSERT_EQUAL(buf[0], 0x41);
+	/* Nor does it wrap: as hExpKey of a SIMPLEBLOB it is not a public key
+	 * (SPEC section 4), for the size query and for the export itself,
+	 * with either padding; the buffer is left alone. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &session));
+	for (oaep = 0; oaep <= 1; oaep++) {
+		DWORD flags = oaep ? CRYPT_OAEP : 0;
+
+		len = 0;
+		CHECK_FAILS_WITH(CryptExportKey(session, k, SIMPLEBLOB, flags, NULL, &len),
+				 NTE_BAD_PUBLIC_KEY);
+		memset(buf, 0x41, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptExportKey(session, k, SIMPLEBLOB, flags, buf, &len),
+				 NTE_BAD_PUBLIC_KEY);
+		CU_ASSERT_EQUAL(buf[0], 0x41);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(session));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
