@@ -157,7 +157,7 @@ static bool fuzz_api_setup(void)
 		unavailable = true;
 		return false;
 	}
-	unsetenv("CAPI11_CONF");
+	setenv("CAPI11_CONF", "/dev/null", 1);
 	label = fixture_token_make("fuzzapi");
 	uri = fixture_token_uri(label);
 	/* A first context initializes SoftHSM and logs in. */

@@ -5,13 +5,14 @@
 # fuzz/corpus/<target>/ and fuzz/regressions/<target>/, so `make check`
 # replays each fixed finding. `make fuzz` builds the same files with clang
 # and libFuzzer into fuzz/fuzz-<target> and runs each for FUZZ_TIME seconds.
+if HAVE_CUNIT
 check_PROGRAMS += tests/test-fuzz-replay
 TESTS += tests/test-fuzz-replay
+endif
 tests_test_fuzz_replay_SOURCES = fuzz/replay.c fuzz/fuzz.h fuzz/fuzz-blob.c fuzz/fuzz-dump.c \
 	fuzz/fuzz-cert.c fuzz/fuzz-api.c
-tests_test_fuzz_replay_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/fuzz -I$(top_srcdir)/tools \
+tests_test_fuzz_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fuzz -I$(top_srcdir)/tools \
 	-DFUZZ_SRCDIR='"$(abs_top_srcdir)/fuzz"'
-tests_test_fuzz_replay_CFLAGS = $(TEST_CFLAGS)
 tests_test_fuzz_replay_LDADD = libcapi11-dump.la $(TEST_LIBS)
 
 EXTRA_DIST += fuzz/corpus fuzz/regressions fuzz/make-corpus.sh fuzz/run.sh \
@@ -34,29 +35,27 @@ FUZZ_CERT_SRCS = fuzz/fuzz-cert.c src/cert.c
 # The API target runs the whole library, instrumented, on a SoftHSM token
 # that tests/fixture.c makes.
 FUZZ_API_SRCS = fuzz/fuzz-api.c tests/fixture.c $(libcapi11_core_la_SOURCES:%.h=)
-FUZZ_API_CPPFLAGS = -I$(top_srcdir)/tests -DSYSCONFDIR='"$(sysconfdir)"' \
-	-DSOFTHSM_MODULE='"$(SOFTHSM_MODULE)"' -DSOFTHSM2_UTIL='"$(SOFTHSM2_UTIL)"' \
-	-DPKCS11_TOOL='"$(PKCS11_TOOL)"' -DTEST_BUILDDIR='"$(abs_top_builddir)/tests"'
+FUZZ_API_CPPFLAGS = -I$(top_srcdir)/tests -I$(top_builddir)/tests -DSYSCONFDIR='"$(sysconfdir)"'
 CLEANFILES += fuzz/fuzz-blob fuzz/fuzz-dump fuzz/fuzz-cert fuzz/fuzz-api
 
 fuzz/fuzz-blob: $(FUZZ_BLOB_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_BLOB_SRCS:%=$(srcdir)/%)
 
 fuzz/fuzz-dump: $(FUZZ_DUMP_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_DUMP_SRCS:%=$(srcdir)/%)
 
 fuzz/fuzz-cert: $(FUZZ_CERT_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_CERT_SRCS:%=$(srcdir)/%)
 
 fuzz/fuzz-api: $(FUZZ_API_SRCS:%=$(srcdir)/%) $(FUZZ_DEPS:%=$(srcdir)/%) \
-		$(srcdir)/tests/fixture.h $(srcdir)/tests/p11shim.h config.h
-	@test -n "$(CLANG)" || { echo "make fuzz needs clang (Debian: clang-14); reconfigure"; exit 1; }
+		$(srcdir)/tests/fixture.h $(srcdir)/tests/p11shim.h config.h tests/testenv.h
+	@test -n "$(CLANG)" || { echo "make fuzz needs clang with libFuzzer (Debian: clang libclang-rt-dev); reconfigure"; exit 1; }
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_API_CPPFLAGS) $(FUZZ_CFLAGS) -pthread -o $@ \
 		$(FUZZ_API_SRCS:%=$(srcdir)/%) $(P11KIT_LIBS) -ldl

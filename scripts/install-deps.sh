@@ -1,16 +1,21 @@
 #!/bin/sh
 # Installs the Debian 12 packages capi11 builds, tests and runs with.
+# Installing packages needs root: run as root it installs them; run as
+# anyone else it prints the command to run as root and fails, without
+# calling sudo on its own.
 set -eu
 packages="build-essential autoconf automake libtool pkg-config
 	libp11-kit-dev p11-kit p11-kit-modules softhsm2 opensc opensc-pkcs11
 	libcunit1-dev libssl-dev openssl
-	valgrind clang libclang-rt-14-dev
+	valgrind clang libclang-rt-dev
 	strace bsdutils"
-if [ "$(id -u)" -eq 0 ]; then
-	sudo=""
-else
-	sudo="sudo"
-fi
-$sudo apt-get update
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y $packages
+packages=$(echo $packages)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: installing packages needs root; run as root:" >&2
+	echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $packages" >&2
+	exit 1
+fi
+apt-get update
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y $packages

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "cutest.h"
+#include "fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ int cutest_run(CU_SuiteInfo *suites)
 {
 	unsigned int ran, failed, suites_failed;
 
+	fixture_no_installed_conf();
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	if (CU_register_suites(suites) != CUE_SUCCESS) {

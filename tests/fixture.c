@@ -83,6 +83,14 @@ static void file_write_all(const char *name, const void *data, size_t len)
 	free(path);
 }
 
+void fixture_no_installed_conf(void)
+{
+	const char *conf = getenv("CAPI11_CONF");
+
+	if (conf == NULL || *conf == '\0')
+		setenv("CAPI11_CONF", "/dev/null", 1);
+}
+
 bool fixture_init(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -90,6 +98,7 @@ bool fixture_init(void)
 
 	if (fixture.dir)
 		return true;
+	fixture_no_installed_conf();
 	/* configure leaves the paths empty when SoftHSM is not installed. */
 	if (!*SOFTHSM_MODULE || !*SOFTHSM2_UTIL ||
 	    access(SOFTHSM_MODULE, R_OK) != 0 ||

@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "p11shim.h"
+#include "testenv.h"
 
 #define FIXTURE_PIN "1234"	/* user PIN of every fixture token */
 #define FIXTURE_SO_PIN "5678"
@@ -43,6 +44,14 @@
  * calls do nothing. Returns false when SoftHSM is not installed (module or
  * softhsm2-util missing): the caller then skips with CUTEST_SKIP. */
 bool fixture_init(void);
+
+/* Unless the test chose a configuration (CAPI11_CONF), sets "no
+ * configuration" (/dev/null, capi11.conf(5)): the library then never reads
+ * the installed capi11.conf, whose settings (exportable-policy,
+ * default-provider, trace) would change what the tests see. fixture_init
+ * and cutest_run call it; a test that clears CAPI11_CONF sets /dev/null
+ * back instead. */
+void fixture_no_installed_conf(void);
 
 /* Removes the fixture directory and everything in it when remove is true
  * (pass "all tests passed"); else keeps it and prints its path to stderr so

@@ -9,6 +9,7 @@
 #endif
 #include "config.h"
 #include "p11shim.h"
+#include "testenv.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

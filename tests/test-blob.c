@@ -9,14 +9,11 @@
 #include "cutest.h"
 #include "blob.h"
 #include "util.h"
+#include "testenv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef TEST_SRCDIR
-#define TEST_SRCDIR "."
-#endif
 
 /* Windows SDK and PKCS#11 values written out, so that a wrong constant in
  * a header cannot make the test agree with the code. */

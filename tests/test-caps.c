@@ -837,7 +837,7 @@ int main(void)
 
 	if (!fixture_init())
 		return CUTEST_SKIP;
-	unsetenv("CAPI11_CONF");
+	setenv("CAPI11_CONF", "/dev/null", 1);
 	shim = fixture_shim();
 	mod = fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL) : NULL;
 	if (shim == NULL || mod == NULL) {

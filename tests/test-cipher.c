@@ -723,16 +723,9 @@ static void test_rsa(void)
 		CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, flags, buf, &len));
 		CU_ASSERT_EQUAL(len, sizeof msg);
 		CU_ASSERT_EQUAL(memcmp(buf, msg, sizeof msg), 0);
-		/* Without the reversal, or with the other padding: bad data. */
-		reverse(got, 128);
-		memcpy(buf, got, 128);
-		len = 128;
-		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, flags, buf, &len), NTE_BAD_DATA);
-		reverse(got, 128);
-		memcpy(buf, got, 128);
-		len = 128;
-		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, oaep ? 0 : CRYPT_OAEP, buf, &len),
-				 NTE_BAD_DATA);
+		/* The wrong forms of a ciphertext: test_rsa_wrong_forms, on fixed
+		 * vectors (here a fresh key and a random padding could decrypt
+		 * one now and then). */
 		free(got);
 		free(in);
 		free(out);
@@ -784,6 +777,63 @@ static void test_rsa(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* A ciphertext in the wrong form is NTE_BAD_DATA: not byte-reversed, or
+ * decrypted with the other padding. On a fixed key (tests/vectors/rsa1024,
+ * imported from openssl's PRIVATEKEYBLOB) and fixed ciphertexts of
+ * aes128.key that openssl made and, as make-vectors.sh checked, refuses in
+ * every wrong form; each vector first decrypts in its right form, so the
+ * refusals cannot come from a wrong key or a broken file. */
+static void test_rsa_wrong_forms(void)
+{
+	static const struct {
+		const char *file;
+		DWORD flags, other;
+	} vectors[] = {
+		{ "rsa1024-simple.ct", 0, CRYPT_OAEP },
+		{ "rsa1024-oaep.ct", CRYPT_OAEP, 0 },
+	};
+	BYTE *priv, *key, *ct;
+	DWORD priv_len, key_len, ct_len, len;
+	BYTE buf[128];
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k;
+	size_t i;
+
+	priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
+	key = testutil_vector_read("aes128.key", &key_len);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsafixed", uri, PROV_RSA_AES, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &k));
+	for (i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+		ct = testutil_vector_read(vectors[i].file, &ct_len);
+		CU_ASSERT_EQUAL_FATAL(ct_len, sizeof buf);
+		/* The right form: little-endian, its own padding. */
+		memcpy(buf, ct, sizeof buf);
+		reverse(buf, sizeof buf);
+		len = sizeof buf;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, vectors[i].flags, buf, &len));
+		CU_ASSERT_EQUAL(len, key_len);
+		CU_ASSERT_EQUAL(memcmp(buf, key, key_len), 0);
+		/* Big-endian as openssl wrote it, with either padding. */
+		memcpy(buf, ct, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, vectors[i].flags, buf, &len), NTE_BAD_DATA);
+		memcpy(buf, ct, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, vectors[i].other, buf, &len), NTE_BAD_DATA);
+		/* Reversed, with the other padding. */
+		memcpy(buf, ct, sizeof buf);
+		reverse(buf, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, vectors[i].other, buf, &len), NTE_BAD_DATA);
+		free(ct);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(priv);
+	free(key);
+}
+
 /* *pdwDataLen near 2^32 is data too long for the modulus, NTE_BAD_LEN as
  * in rsaenh's pad_data, however the padding overhead added to it wraps
  * in 32 bits (2^32 - 11 + 11 is 0). The buffer is small and real: a
@@ -821,16 +871,16 @@ static void test_rsa_huge_length(void)
 
 /* An RSA pair with public exponent 1, written by pkcs11-tool: openssl
  * makes an ordinary key, and its n, p, q and coefficient are reassembled
- * with e = d = dp = dq = 1. SoftHSM stores it; capi11 must not encrypt
- * with it, since the "ciphertext" would be the padded plaintext. */
+ * with e = d = dp = dq = 1. SoftHSM stores it; capi11 must neither encrypt
+ * nor wrap with it, since the "ciphertext" would be the padded plaintext. */
 static void test_rsa_exponent_one(void)
 {
 	const char *dir = fixture_dir();
 	HCRYPTPROV h = 0;
 	BYTE buf[256];
 	DWORD len;
-	HCRYPTKEY k;
-	int st;
+	HCRYPTKEY k, session;
+	int st, oaep;
 
 	st = fixture_run("cd %s && %s genrsa -out e1.pem 1024 && "
 			 "%s rsa -in e1.pem -traditional -outform DER -out e1src.der && "
@@ -856,6 +906,23 @@ static void test_rsa_exponent_one(void)
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_KEY);
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, CRYPT_OAEP, buf, &len, sizeof buf), NTE_BAD_KEY);
 	CU_ASSERT_EQUAL(buf[0], 0x41);
+	/* Nor does it wrap: as hExpKey of a SIMPLEBLOB it is not a public key
+	 * (SPEC section 4), for the size query and for the export itself,
+	 * with either padding; the buffer is left alone. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &session));
+	for (oaep = 0; oaep <= 1; oaep++) {
+		DWORD flags = oaep ? CRYPT_OAEP : 0;
+
+		len = 0;
+		CHECK_FAILS_WITH(CryptExportKey(session, k, SIMPLEBLOB, flags, NULL, &len),
+				 NTE_BAD_PUBLIC_KEY);
+		memset(buf, 0x41, sizeof buf);
+		len = sizeof buf;
+		CHECK_FAILS_WITH(CryptExportKey(session, k, SIMPLEBLOB, flags, buf, &len),
+				 NTE_BAD_PUBLIC_KEY);
+		CU_ASSERT_EQUAL(buf[0], 0x41);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(session));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
@@ -907,6 +974,7 @@ static CU_TestInfo block_tests[] = {
 
 static CU_TestInfo rsa_tests[] = {
 	{ "RSA exchange key, PKCS#1 and OAEP", test_rsa },
+	{ "RSA ciphertexts in the wrong form", test_rsa_wrong_forms },
 	{ "RSA data length near 2^32", test_rsa_huge_length },
 	{ "RSA key with exponent one", test_rsa_exponent_one },
 	{ "RSA key without its public object", test_rsa_private_only },
@@ -954,7 +1022,7 @@ int main(void)
 
 	if (!fixture_init())
 		return CUTEST_SKIP;
-	unsetenv("CAPI11_CONF");
+	setenv("CAPI11_CONF", "/dev/null", 1);
 	enable_legacy_provider();
 	label = fixture_token_make("cipher");
 	uri = fixture_token_uri_shim(label, true);

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "cutest.h"
 #include "testutil.h"
+#include "testenv.h"
 
 #include "conffile.h"
 #include "util.h"
@@ -289,6 +290,8 @@ static void test_env_selection(void)
 	CU_ASSERT_STRING_EQUAL(config_path_default(), SYSCONFDIR "/capi11.conf");
 	CU_ASSERT_EQUAL_FATAL(unsetenv("CAPI11_CONF"), 0);
 	CU_ASSERT_STRING_EQUAL(config_path_default(), SYSCONFDIR "/capi11.conf");
+	/* Back to no configuration: the installed file stays out of the tests. */
+	CU_ASSERT_EQUAL_FATAL(setenv("CAPI11_CONF", "/dev/null", 1), 0);
 }
 
 static void test_syntax_errors(void)
@@ -532,7 +535,8 @@ static CU_SuiteInfo suites[] = {
 
 int main(void)
 {
-	/* The tests choose their files themselves. */
-	unsetenv("CAPI11_CONF");
+	/* The tests choose their files themselves; no configuration until
+	 * they do, never the installed one. */
+	setenv("CAPI11_CONF", "/dev/null", 1);
 	return cutest_run(suites);
 }

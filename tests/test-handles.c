@@ -10,6 +10,7 @@
 #include "context.h"
 #include "util.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -726,6 +727,106 @@ static CU_TestInfo table_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* A session of this process's own on the suite's token, through SoftHSM
+ * directly: the module capi11 loaded, so it sees every session object of
+ * the process, whichever session made it. */
+static CK_FUNCTION_LIST *hsm;
+static CK_SESSION_HANDLE hsm_session = CK_INVALID_HANDLE;
+
+static bool hsm_open(void)
+{
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	CK_C_GetFunctionList get;
+	CK_SLOT_ID slots[64];
+	CK_ULONG n = 64;
+	CK_TOKEN_INFO ti;
+	char padded[32];
+	void *mod, *sym;
+	CK_RV rv;
+
+	memset(padded, ' ', sizeof padded);
+	memcpy(padded, api_label, strlen(api_label));
+	mod = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
+	sym = mod != NULL ? dlsym(mod, "C_GetFunctionList") : NULL;
+	if (sym == NULL)
+		return false;
+	memcpy(&get, &sym, sizeof get);
+	if (get(&hsm) != CKR_OK)
+		return false;
+	/* capi11 initialized it already; never finalized here, that would
+	 * pull SoftHSM from under the library. */
+	rv = hsm->C_Initialize(&args);
+	if ((rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) ||
+	    hsm->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		return false;
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (hsm->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    memcmp(ti.label, padded, sizeof padded) != 0)
+			continue;
+		if (hsm->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL, &hsm_session) !=
+		    CKR_OK)
+			return false;
+		/* Private session objects show to a logged-in token only. */
+		rv = hsm->C_Login(hsm_session, CKU_USER, (CK_UTF8CHAR_PTR)FIXTURE_PIN,
+				  strlen(FIXTURE_PIN));
+		return rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN;
+	}
+	return false;
+}
+
+/* The session objects on the token, of every session of the process. */
+static CK_ULONG session_objects(void)
+{
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE tmpl = { CKA_TOKEN, &no, sizeof no };
+	CK_OBJECT_HANDLE objs[256];
+	CK_ULONG n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(hsm->C_FindObjectsInit(hsm_session, &tmpl, 1), CKR_OK);
+	CU_ASSERT_EQUAL(hsm->C_FindObjects(hsm_session, objs, 256, &n), CKR_OK);
+	CU_ASSERT_EQUAL(hsm->C_FindObjectsFinal(hsm_session), CKR_OK);
+	return n;
+}
+
+/* SPEC section 2: CryptReleaseContext destroys the session objects the
+ * context still owns before its session goes back to the pool, where the
+ * session (and so every object it made) outlives the context. The keys
+ * here are left for the release to destroy: an RSA pair, an AES key and
+ * an imported public key of a verify context, and a session key of a
+ * container's context. */
+static void test_api_release_destroys_session_objects(void)
+{
+	HCRYPTPROV v, c = 0;
+	HCRYPTKEY pair, aes, pub, des;
+	BYTE blob[1024];
+	DWORD len = sizeof blob;
+	CK_ULONG before;
+
+	v = verify_context();
+	CU_ASSERT_FATAL(v != 0);
+	CU_ASSERT_TRUE_FATAL(hsm_open());
+	before = session_objects();
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(v, AT_KEYEXCHANGE, 512u << 16, &pair));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(v, CALG_AES_128, 0, &aes));
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(pair, 0, PUBLICKEYBLOB, 0, blob, &len));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(v, blob, len, 0, 0, &pub));
+	CU_ASSERT_EQUAL(session_objects(), before + 4);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptReleaseContext(v, 0));
+	CU_ASSERT_EQUAL(session_objects(), before);
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&c, "released", api_uri, V_PROV_RSA_AES,
+						  CRYPT_NEWKEYSET));
+	before = session_objects();
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(c, CALG_3DES, CRYPT_EXPORTABLE, &des));
+	CU_ASSERT_EQUAL(session_objects(), before + 1);
+	CU_ASSERT_TRUE(CryptReleaseContext(c, 0));
+	CU_ASSERT_EQUAL(session_objects(), before);
+
+	hsm->C_CloseSession(hsm_session);
+	hsm_session = CK_INVALID_HANDLE;
+}
+
 static CU_TestInfo api_tests[] = {
 	{ "0 and forged HCRYPTPROV", test_api_forged_prov },
 	{ "double release", test_api_double_release },
@@ -735,6 +836,7 @@ static CU_TestInfo api_tests[] = {
 	{ "key and context handles crossed", test_api_crossed_handles },
 	{ "destroyed, orphaned and forged keys", test_api_stale_keys },
 	{ "NULL required pointers", test_api_null_pointers },
+	{ "release destroys the session objects", test_api_release_destroys_session_objects },
 	CU_TEST_INFO_NULL,
 };
 

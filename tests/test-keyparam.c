@@ -380,7 +380,7 @@ int main(void)
 
 	if (!fixture_init())
 		return CUTEST_SKIP;
-	unsetenv("CAPI11_CONF");
+	setenv("CAPI11_CONF", "/dev/null", 1);
 	label = fixture_token_make("keyparam");
 	uri = fixture_token_uri(label);
 	rc = cutest_run(suites);

@@ -12,12 +12,49 @@ static const char genkey_help[] =
 	"(AT_KEYEXCHANGE, default) or signature (AT_SIGNATURE) key, replacing the one\n"
 	"there. The container is created when it does not exist.\n"
 	"  --spec S         exchange or signature\n"
-	"  --bits N         modulus size, a multiple of 8 (default: the provider's,\n"
-	"                   1024 unless capi11.conf says rsa-bits)\n"
+	"  --bits N         modulus size, a multiple of 8 (default: the provider's\n"
+	"                   rsa-bits from capi11.conf when above 1024, else 2048)\n"
 	"  --exportable     CRYPT_EXPORTABLE: the private key may leave the token\n"
 	TOOL_COMMON_HELP;
 
 enum { OPT_SPEC = OPT_FIRST_OWN, OPT_BITS, OPT_EXPORTABLE };
+
+/* The tool's own default modulus size, used unless the provider's is larger. */
+#define GENKEY_DEFAULT_BITS 2048u
+
+/* The provider's default length for the spec's RSA algorithm, as
+ * PP_ENUMALGS_EX gives it (capi11: capi11.conf's rsa-bits, else 1024,
+ * Windows' default for programs that pass 0); 0 when not listed. */
+static DWORD provider_default_bits(HCRYPTPROV prov, DWORD spec)
+{
+	ALG_ID want = spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	PROV_ENUMALGS_EX alg;
+	DWORD len, flags = CRYPT_FIRST;
+
+	for (;;) {
+		len = sizeof alg;
+		if (!CryptGetProvParam(prov, PP_ENUMALGS_EX, (BYTE *)&alg, &len, flags))
+			return 0;
+		if (alg.aiAlgid == want)
+			return alg.dwDefaultLen;
+		flags = 0;
+	}
+}
+
+/* The modulus size genkey makes without --bits, and the words saying where
+ * it comes from: the provider's default when the configuration raised it
+ * above Windows' 1024, else the tool's 2048. */
+static DWORD genkey_default_bits(HCRYPTPROV prov, DWORD spec, const char **why)
+{
+	DWORD bits = provider_default_bits(prov, spec);
+
+	if (bits > 1024) {
+		*why = " (configured rsa-bits)";
+		return bits;
+	}
+	*why = " (default)";
+	return GENKEY_DEFAULT_BITS;
+}
 
 int cmd_genkey(int argc, char **argv)
 {
@@ -33,6 +70,7 @@ int cmd_genkey(int argc, char **argv)
 	DWORD spec = AT_KEYEXCHANGE, flags = 0, got_bits = 0;
 	HCRYPTPROV prov = 0;
 	HCRYPTKEY key = 0;
+	const char *why = "";
 	int opt, rc = EXIT_FAIL;
 
 	while ((opt = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
@@ -61,14 +99,16 @@ int cmd_genkey(int argc, char **argv)
 		return tool_usage_error("genkey", "unexpected argument '%s'", argv[optind]);
 	if (!tool_acquire(&opts, 0, true, &prov))
 		return EXIT_FAIL;
+	if (bits == 0)
+		bits = genkey_default_bits(prov, spec, &why);
 	if (!CryptGenKey(prov, spec, (DWORD)bits << 16 | flags, &key)) {
 		tool_fail(GetLastError(), "generating the %s key", tool_spec_name(spec));
 		goto out;
 	}
 	tool_key_dword(key, KP_KEYLEN, &got_bits);
-	printf("generated %s key: %s, %lu bits, %s\n", tool_spec_name(spec),
+	printf("generated %s key: %s, %lu bits%s, %s\n", tool_spec_name(spec),
 	       spec == AT_KEYEXCHANGE ? "CALG_RSA_KEYX" : "CALG_RSA_SIGN", (unsigned long)got_bits,
-	       (flags & CRYPT_EXPORTABLE) ? "exportable" : "not exportable");
+	       why, (flags & CRYPT_EXPORTABLE) ? "exportable" : "not exportable");
 	rc = EXIT_OK;
 out:
 	if (key != 0)

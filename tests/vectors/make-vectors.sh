@@ -14,6 +14,14 @@
 #                    ALG_ID CALG_RSA_KEYX, ciphertext byte-reversed), written
 #                    byte by byte here with od and printf
 #   aes128.key       the 16 key bytes 00 01 ... 0f
+#   rsa1024-oaep.ct  RSA OAEP (SHA-1) ciphertext of aes128.key under
+#                    rsa1024, big-endian. With rsa1024-simple.ct it serves
+#                    test-cipher's negative checks, which need ciphertexts
+#                    that openssl refuses in the wrong form (not
+#                    byte-reversed, or with the other padding): the script
+#                    encrypts again until it does, so the checks are fixed
+#                    instead of passing or failing with the luck of a
+#                    fresh key.
 # Usage: sh make-vectors.sh [directory]   (default: the script's directory)
 # Re-running makes new keys; the tests read whatever the files say.
 set -eu
@@ -81,3 +89,39 @@ for bits in 512 1024; do
 	cmp $k-check.key aes128.key
 	rm -f $k-check.ct.le $k-check.ct $k-check.key
 done
+
+# Fails (status 0) when openssl decrypts $1 with padding $2 under rsa1024.
+refused() {
+	! "$openssl" pkeyutl -decrypt -inkey rsa1024.pem -in "$1" \
+		-pkeyopt rsa_padding_mode:"$2" -out /dev/null 2>/dev/null
+}
+
+# Whether ciphertext $1, made with padding $2, is refused in every wrong form.
+wrong_forms_refused() {
+	hex_bytes "$1" | tac | bytes_from_hex "$1.le"
+	other=oaep
+	[ "$2" = oaep ] && other=pkcs1
+	st=1
+	if refused "$1.le" "$2" && refused "$1.le" $other && refused "$1" $other; then
+		st=0
+	fi
+	rm -f "$1.le"
+	return $st
+}
+
+cipher_vectors() {
+	"$openssl" rsa -in rsa1024.pem -pubout -out rsa1024-pub.pem 2>/dev/null
+	wrong_forms_refused rsa1024-simple.ct pkcs1
+	tries=0
+	until "$openssl" pkeyutl -encrypt -pubin -inkey rsa1024-pub.pem -in aes128.key \
+			-pkeyopt rsa_padding_mode:oaep -out rsa1024-oaep.ct &&
+		wrong_forms_refused rsa1024-oaep.ct oaep; do
+		tries=$((tries + 1))
+		[ $tries -lt 20 ] || exit 1
+	done
+	"$openssl" pkeyutl -decrypt -inkey rsa1024.pem -in rsa1024-oaep.ct \
+		-pkeyopt rsa_padding_mode:oaep -out rsa1024-check.key
+	cmp rsa1024-check.key aes128.key
+	rm -f rsa1024-pub.pem rsa1024-check.key
+}
+cipher_vectors
