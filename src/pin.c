@@ -30,17 +30,6 @@
  * bytes; the bound only matters for labels from other sources). */
 #define PROMPT_LABEL_MAX 64
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The local path of a file: URI (RFC 8089): file:/p, file:///p and
  * file://localhost/p, percent-decoded. */
 static int file_uri_path(const char *uri, char **out)
@@ -72,8 +61,8 @@ static int file_uri_path(const char *uri, char **out)
 			*d++ = *s;
 			continue;
 		}
-		hi = hex_value(s[1]);
-		lo = hi < 0 ? -1 : hex_value(s[2]);
+		hi = capi11_hex_value(s[1]);
+		lo = hi < 0 ? -1 : capi11_hex_value(s[2]);
 		if (lo < 0 || (hi == 0 && lo == 0)) {
 			capi11_free(path);
 			return EINVAL;

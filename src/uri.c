@@ -68,17 +68,6 @@ static bool attr_next(const char **pos, bool *in_query, struct attr *a)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The percent-decoded name, capi11_malloc'd; *bad set for a malformed
  * escape or an encoded NUL. */
 static char *name_decode(const struct attr *a, bool *bad)
@@ -95,8 +84,8 @@ static char *name_decode(const struct attr *a, bool *bad)
 			*d++ = a->name[i];
 			continue;
 		}
-		hi = i + 2 < a->name_len ? hex_value(a->name[i + 1]) : -1;
-		lo = hi >= 0 ? hex_value(a->name[i + 2]) : -1;
+		hi = i + 2 < a->name_len ? capi11_hex_value(a->name[i + 1]) : -1;
+		lo = hi >= 0 ? capi11_hex_value(a->name[i + 2]) : -1;
 		if (lo < 0 || (hi == 0 && lo == 0)) {
 			*bad = true;
 			break;

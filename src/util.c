@@ -227,3 +227,14 @@ int capi11_file_check_private(const struct stat *st, const char **why)
 		*why = reason;
 	return reason != NULL ? EPERM : 0;
 }
+
+int capi11_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

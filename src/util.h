@@ -57,6 +57,10 @@ int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, 
  * file breaks and never quotes its content. */
 int capi11_file_check_private(const struct stat *st, const char **why);
 
+/* The value of a hexadecimal digit (either case), or -1: for the
+ * percent-encoding of URIs. */
+int capi11_hex_value(char c);
+
 /* Overflow-checked size arithmetic: false when the result does not fit. */
 static inline bool capi11_add_size(size_t a, size_t b, size_t *out)
 {
