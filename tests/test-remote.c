@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -964,26 +965,48 @@ static DWORD child_acquire_result(void)
 }
 
 /* Runs last. p11-kit's client writes to the socket with write(2): once
- * the server has gone, that raises SIGPIPE, which ends a program that
- * does not ignore it (README, "Remote tokens"); this one ignores it from
- * here on. Then the contexts of this process fail with NTE_FAIL (the
- * client's CKR_DEVICE_ERROR), and a new process finds no token
- * (SCARD_E_NO_SMARTCARD). With the server back, a new process works
+ * the server has gone, that raises SIGPIPE, whose default action would
+ * end this process; capi11 blocks it around the client module's calls
+ * (README, "Remote tokens"), so SIGPIPE keeps its default action here.
+ * The contexts of this process fail with NTE_FAIL (the client's
+ * CKR_DEVICE_ERROR), and a new process finds no token
+ * (SCARD_E_NO_SMARTCARD); this thread's signal mask is as it was, with
+ * no SIGPIPE left pending. With the server back, a new process works
  * again; this one, whose client module lost its connection, does not
  * (capi11 starts a module only once per process). */
 static void test_server_gone(void)
 {
-	HCRYPTPROV h = acquire(NULL, CRYPT_VERIFYCONTEXT), h2 = 0;
-	BYTE buf[16];
+	HCRYPTPROV h, h2 = 0;
+	HCRYPTKEY k = 0;
+	BYTE buf[32];
+	DWORD len;
+	sigset_t mask, pending;
+	struct sigaction sa;
 
+	signal(SIGPIPE, SIG_DFL);
+	CU_ASSERT_EQUAL_FATAL(sigaction(SIGPIPE, NULL, &sa), 0);
+	CU_ASSERT_FATAL(sa.sa_handler == SIG_DFL);
+	h = acquire(NULL, CRYPT_VERIFYCONTEXT);
 	CU_ASSERT_TRUE(CryptGenRandom(h, sizeof buf, buf));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, 0, &k));
 	CU_ASSERT_EQUAL(child_acquire_result(), 0);
-	signal(SIGPIPE, SIG_IGN);
 	server_stop();
 
 	CHECK_FAILS_WITH(CryptGenRandom(h, sizeof buf, buf), NTE_FAIL);
+	CHECK_FAILS_WITH(CryptGenRandom(h, sizeof buf, buf), NTE_FAIL);
+	memset(buf, 0, sizeof buf);
+	len = 16;
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_NOT_EQUAL(GetLastError(), ERROR_SUCCESS);
 	CHECK_FAILS_WITH(CryptAcquireContextA(&h2, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT),
 			 NTE_FAIL);
+	CU_ASSERT_EQUAL(pthread_sigmask(SIG_BLOCK, NULL, &mask), 0);
+	CU_ASSERT_FALSE(sigismember(&mask, SIGPIPE));
+	CU_ASSERT_EQUAL(sigpending(&pending), 0);
+	CU_ASSERT_FALSE(sigismember(&pending, SIGPIPE));
+	CryptDestroyKey(k);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	CU_ASSERT_EQUAL(child_acquire_result(), SCARD_E_NO_SMARTCARD);
 
