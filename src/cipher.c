@@ -7,7 +7,8 @@
  * at once in one context, and a non-final CryptDecrypt returns every whole
  * block it was given (the *_CBC_PAD mechanisms would hold the last one
  * back). PKCS#5 padding is added and checked here; the cipher itself runs
- * in the token.
+ * in the token. A token without the CBC mechanism but with ECB (p11-kit's
+ * client module) gets CBC composed from ECB calls, the key still inside.
  *
  * RSA: PKCS#1 v1.5 or OAEP with the public object, decryption with the
  * private object; Windows keeps RSA ciphertext little-endian, PKCS#11
@@ -52,62 +53,147 @@ static void cipher_restart(struct key *key)
 	memcpy(key->chain, key->iv, sizeof key->chain);
 }
 
-/* The mechanism for the key's mode; the IV of CBC is the chaining value.
- * Modes capi11 cannot run never reach here (KP_MODE refuses them), but a
- * key duplicated or adopted with another mode still fails cleanly. */
-static DWORD cipher_block_mechanism(struct key *key, CK_MECHANISM *mech)
+/* One C_EncryptInit + C_Encrypt (or the decrypt pair) of n bytes from in
+ * to out, which may be the same buffer. *rv receives the token's answer,
+ * so that a caller can tell a refusal at use from other failures. */
+static DWORD cipher_token_run(struct key *key, bool encrypt, CK_MECHANISM *mech,
+			      const BYTE *in, BYTE *out, DWORD n, CK_RV *rv)
 {
-	const struct cipher_mechs *m = cipher_block_mechs(key);
+	struct context *ctx = key->ctx;
+	CK_ULONG out_len = n;
 
-	if (m == NULL)
-		return NTE_NOT_SUPPORTED;
-	switch (key->mode) {
-	case CRYPT_MODE_CBC:
-		*mech = (CK_MECHANISM){ m->cbc, key->chain, key->block_bits / 8 };
-		return ERROR_SUCCESS;
-	case CRYPT_MODE_ECB:
-		*mech = (CK_MECHANISM){ m->ecb, NULL, 0 };
-		return ERROR_SUCCESS;
-	default:
-		return NTE_BAD_ALGID;
+	if (encrypt)
+		*rv = token_encrypt(&ctx->ts, mech, key->obj->priv, in, n, out, &out_len);
+	else
+		*rv = token_decrypt(&ctx->ts, mech, key->obj->priv, in, n, out, &out_len);
+	if (*rv != CKR_OK)
+		return error_from_ckr(*rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
+	return out_len == n ? ERROR_SUCCESS : NTE_FAIL;
+}
+
+static void cipher_xor(BYTE *data, const BYTE *with, DWORD n)
+{
+	DWORD i;
+
+	for (i = 0; i < n; i++)
+		data[i] ^= with[i];
+}
+
+/* CBC on a token that has only ECB (SPEC section 7: a composition that
+ * keeps the key in the token; p11-kit's client module carries no
+ * mechanism with a parameter, CKM_AES_CBC among them, but carries ECB).
+ * Each block is XORed with the chaining value here and enciphered on the
+ * token: one call per block, since each block's input is the previous
+ * block's output. */
+static DWORD cipher_cbc_encrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb, BYTE *data,
+					 DWORD n)
+{
+	CK_MECHANISM mech = { ecb, NULL, 0 };
+	DWORD bl = key->block_bits / 8, off;
+	const BYTE *chain = key->chain;
+	DWORD err;
+	CK_RV rv;
+
+	for (off = 0; off < n; off += bl) {
+		cipher_xor(data + off, chain, bl);
+		err = cipher_token_run(key, true, &mech, data + off, data + off, bl, &rv);
+		if (err != ERROR_SUCCESS)
+			return err;
+		chain = data + off;
 	}
+	memcpy(key->chain, data + n - bl, bl);
+	return ERROR_SUCCESS;
+}
+
+/* Decryption has no such dependency: one ECB decryption of every block,
+ * then each block XORed with the ciphertext block before it (the first
+ * with the chaining value). The ciphertext is kept aside for that. */
+static DWORD cipher_cbc_decrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb, BYTE *data,
+					 DWORD n)
+{
+	CK_MECHANISM mech = { ecb, NULL, 0 };
+	DWORD bl = key->block_bits / 8;
+	BYTE *ct = capi11_malloc(n);
+	DWORD err;
+	CK_RV rv;
+
+	if (ct == NULL)
+		return NTE_NO_MEMORY;
+	memcpy(ct, data, n);
+	err = cipher_token_run(key, false, &mech, ct, data, n, &rv);
+	if (err == ERROR_SUCCESS) {
+		cipher_xor(data, key->chain, bl);
+		cipher_xor(data + bl, ct, n - bl);
+		memcpy(key->chain, ct + n - bl, bl);
+	}
+	capi11_free(ct);
+	return err;
+}
+
+/* CBC by the token's own mechanism, the chaining value as its IV. */
+static DWORD cipher_cbc_token(struct key *key, bool encrypt, CK_MECHANISM_TYPE cbc, BYTE *data,
+			      DWORD n, CK_RV *rv)
+{
+	DWORD bl = key->block_bits / 8;
+	CK_MECHANISM mech = { cbc, key->chain, bl };
+	BYTE next[KEY_IV_MAX];
+	DWORD err;
+
+	/* Decrypting in place overwrites the block that chains onward. */
+	memcpy(next, data + n - bl, bl);
+	err = cipher_token_run(key, encrypt, &mech, data, data, n, rv);
+	if (err == ERROR_SUCCESS)
+		memcpy(key->chain, encrypt ? data + n - bl : next, bl);
+	return err;
+}
+
+/* CBC in the order of SPEC section 7: the token's CBC mechanism when it
+ * offers it and does not refuse it at use, else CBC composed from the
+ * token's ECB, else NTE_NOT_SUPPORTED. */
+static DWORD cipher_cbc_run(struct key *key, bool encrypt, const struct cipher_mechs *m,
+			    BYTE *data, DWORD n)
+{
+	CK_FLAGS use = encrypt ? CKF_ENCRYPT : CKF_DECRYPT;
+	DWORD err;
+	CK_RV rv;
+
+	if (context_check_mechanism(key->ctx, m->cbc, use) == ERROR_SUCCESS) {
+		err = cipher_cbc_token(key, encrypt, m->cbc, data, n, &rv);
+		if (rv != CKR_MECHANISM_INVALID)
+			return err;
+	}
+	if (context_check_mechanism(key->ctx, m->ecb, use) != ERROR_SUCCESS)
+		return NTE_NOT_SUPPORTED;
+	return encrypt ? cipher_cbc_encrypt_composed(key, m->ecb, data, n)
+		       : cipher_cbc_decrypt_composed(key, m->ecb, data, n);
 }
 
 /* Runs the token over n whole blocks of data in place and advances the
- * chaining value. */
+ * chaining value. Modes capi11 cannot run never reach here (KP_MODE
+ * refuses them), but a key duplicated or adopted with another mode still
+ * fails cleanly. */
 static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n)
 {
-	struct context *ctx = key->ctx;
-	DWORD bl = key->block_bits / 8;
-	BYTE next[KEY_IV_MAX];
+	const struct cipher_mechs *m = cipher_block_mechs(key);
 	CK_MECHANISM mech;
-	CK_ULONG out_len = n;
-	DWORD err;
 	CK_RV rv;
 
 	if (n == 0)
 		return ERROR_SUCCESS;
-	err = cipher_block_mechanism(key, &mech);
-	if (err == ERROR_SUCCESS)
-		err = context_check_mechanism(key->ctx, mech.mechanism,
-					      encrypt ? CKF_ENCRYPT : CKF_DECRYPT);
-	if (err != ERROR_SUCCESS)
-		return err;
-	/* Decrypting in place overwrites the block that chains onward. */
-	if (!encrypt)
-		memcpy(next, data + n - bl, bl);
-	if (encrypt)
-		rv = token_encrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
-				   &out_len);
-	else
-		rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, data, n, data,
-				   &out_len);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
-	if (out_len != n)
-		return NTE_FAIL;
-	memcpy(key->chain, encrypt ? data + n - bl : next, bl);
-	return ERROR_SUCCESS;
+	if (m == NULL)
+		return NTE_NOT_SUPPORTED;
+	switch (key->mode) {
+	case CRYPT_MODE_CBC:
+		return cipher_cbc_run(key, encrypt, m, data, n);
+	case CRYPT_MODE_ECB:
+		if (context_check_mechanism(key->ctx, m->ecb,
+					    encrypt ? CKF_ENCRYPT : CKF_DECRYPT) != ERROR_SUCCESS)
+			return NTE_NOT_SUPPORTED;
+		mech = (CK_MECHANISM){ m->ecb, NULL, 0 };
+		return cipher_token_run(key, encrypt, &mech, data, data, n, &rv);
+	default:
+		return NTE_BAD_ALGID;
+	}
 }
 
 static DWORD cipher_block_encrypt(struct key *key, bool final, BYTE *data, DWORD *len, DWORD cap)

@@ -20,6 +20,10 @@ struct quirk_entry {
 static const struct quirk_entry table[] = {
 	{ NULL, NULL, "SoftHSM project", NULL,
 	  { "SoftHSM", QUIRK_STORE_RACE | QUIRK_NO_UNWRAP_VALUE_LEN, QUIRK_KEY_SIZE_BITS } },
+	/* p11-kit's client module (and its proxy, which says the same): after
+	 * the token entries, so that a token behind it keeps its own. */
+	{ "PKCS#11 Kit", "PKCS#11 Kit Proxy Module", NULL, NULL,
+	  { "p11-kit client", QUIRK_SIGPIPE, QUIRK_KEY_SIZE_GUESS } },
 };
 
 static const struct quirks none = { "none", 0, QUIRK_KEY_SIZE_GUESS };

@@ -18,6 +18,12 @@ enum {
 	 * (SoftHSM: CKR_ATTRIBUTE_READ_ONLY), and a key unwrapped without it
 	 * reports CKA_VALUE_LEN 0: its length comes from aiKeyAlg. */
 	QUIRK_NO_UNWRAP_VALUE_LEN = 0x2,
+	/* The module writes to a socket (p11-kit's client module): when its
+	 * server has gone, a call raises SIGPIPE in the calling thread, which
+	 * would end the host program. Its calls run with SIGPIPE blocked
+	 * (p11call.c). Keyed by the module's C_GetInfo alone, so that
+	 * p11call can learn it before any token. */
+	QUIRK_SIGPIPE = 0x4,
 };
 
 /* How a token gives the key sizes of RSA mechanisms in

@@ -48,6 +48,7 @@ enum {
 	TOK_OAEP,	/* CKM_RSA_PKCS_OAEP hidden */
 	TOK_GEN,	/* CKM_AES_KEY_GEN hidden */
 	TOK_OTHER,	/* reports another manufacturer than SoftHSM's */
+	TOK_ECB,	/* CKM_AES_CBC and CKM_DES3_CBC hidden, ECB there */
 	TOK_COUNT
 };
 
@@ -233,7 +234,7 @@ static void test_aes_wrap_pad_hidden(void)
 	CryptReleaseContext(h, 0);
 }
 
-/* ---- CKM_DES3_CBC hidden: RFC 3217 and the 3DES cipher ------------------- */
+/* ---- CKM_DES3_CBC hidden: RFC 3217 cannot, the 3DES cipher can ----------- */
 
 static void test_des3_cbc_hidden(void)
 {
@@ -255,10 +256,14 @@ static void test_des3_cbc_hidden(void)
 	testutil_le32_put(blob + 8, CALG_3DES);
 	memset(blob + 12, 0x5a, 40);
 	check_import_fails(h, blob, sizeof blob, w, 0, NTE_NOT_SUPPORTED, true);
-	/* The token cannot run the cipher either. */
+	/* The cipher runs, CBC composed from the token's CKM_DES3_ECB: one
+	 * token encryption per block (test_cbc_from_ecb has the known
+	 * answers). */
 	inits = shim->count("C_EncryptInit");
-	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
-	CU_ASSERT_EQUAL(shim->count("C_EncryptInit"), inits);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data));
+	CU_ASSERT_EQUAL(n, 16);
+	CU_ASSERT_EQUAL(shim->count("C_EncryptInit"), inits + 2);
 
 	CryptDestroyKey(k);
 	CryptDestroyKey(w);
@@ -298,6 +303,124 @@ static void test_aes_cipher_hidden(void)
 
 	CryptDestroyKey(des3);
 	CryptDestroyKey(aes);
+	CryptReleaseContext(h, 0);
+}
+
+/* ---- CKM_AES_CBC and CKM_DES3_CBC hidden, ECB there: CBC composed -------- */
+
+/* openssl enc's CBC ciphertext of pt with a zero IV, PKCS#5 padding. */
+static BYTE *openssl_cbc(const char *cipher, const BYTE *key, DWORD key_len, DWORD block,
+			 const BYTE *pt, DWORD n, DWORD *out_len)
+{
+	char key_hex[65], iv_hex[33];
+	char *in = testutil_temp_write("caps-cbc-in", pt, n);
+	char *out = testutil_temp_path("caps-cbc-ct");
+	static const BYTE zero[16];
+	BYTE *ct = NULL;
+
+	testutil_hex_put(key_hex, key, key_len);
+	testutil_hex_put(iv_hex, zero, block);
+	if (in != NULL && out != NULL &&
+	    fixture_run("%s enc -e -%s -K %s -iv %s -in %s -out %s", OPENSSL_BIN, cipher,
+			key_hex, iv_hex, in, out) == 0)
+		ct = testutil_file_read(out, out_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+	free(out);
+	free(in);
+	return ct;
+}
+
+struct cbc_case {
+	ALG_ID alg;
+	const char *cipher;	/* openssl enc's name */
+	DWORD key_len, block;
+};
+
+/* CryptEncrypt/CryptDecrypt in the default mode (CBC, zero IV) of a key
+ * whose token lacks the CBC mechanism: openssl's bytes, in one call and
+ * streamed over three, with one token encryption per block and one token
+ * decryption per call. */
+static void check_cbc_composed(HCRYPTPROV h, const struct cbc_case *c)
+{
+	static const DWORD lens[] = { 0, 15, 16, 17, 48 };
+	static const BYTE key_value[24] = {
+		0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88,
+		0x09, 0xcf, 0x4f, 0x3c, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+	};
+	HCRYPTKEY k = import_plain(h, c->alg, key_value, c->key_len, 0);
+	BYTE pt[48], buf[48 + 16], *exp;
+	DWORD n, exp_len = 0, part, done;
+	unsigned long enc, dec;
+
+	for (size_t i = 0; i < sizeof pt; i++)
+		pt[i] = (BYTE)(i * 11 + 3);
+	for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+		exp = openssl_cbc(c->cipher, key_value, c->key_len, c->block, pt, lens[i],
+				  &exp_len);
+		memcpy(buf, pt, lens[i]);
+		n = lens[i];
+		enc = shim->count("C_EncryptInit");
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, buf, &n, sizeof buf));
+		CU_ASSERT_EQUAL(n, exp_len);
+		CU_ASSERT(n == exp_len && memcmp(buf, exp, n) == 0);
+		CU_ASSERT_EQUAL(shim->count("C_EncryptInit") - enc, exp_len / c->block);
+		dec = shim->count("C_DecryptInit");
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, 0, buf, &n));
+		CU_ASSERT_EQUAL(n, lens[i]);
+		CU_ASSERT(n == lens[i] && memcmp(buf, pt, n) == 0);
+		CU_ASSERT_EQUAL(shim->count("C_DecryptInit") - dec, 1);
+		free(exp);
+	}
+
+	/* 48 bytes streamed as 16 + 16 + 16 (Final on the last), each way:
+	 * the chaining value carries from call to call. */
+	exp = openssl_cbc(c->cipher, key_value, c->key_len, c->block, pt, 48, &exp_len);
+	CU_ASSERT_EQUAL_FATAL(exp_len, 48 + c->block);
+	memcpy(buf, pt, 48);
+	for (done = 0; done < 48; done += part) {
+		part = 16;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptEncrypt(k, 0, done + 16 == 48, 0, buf + done, &part,
+						  sizeof buf - done));
+	}
+	CU_ASSERT_EQUAL(done, exp_len);
+	CU_ASSERT(memcmp(buf, exp, exp_len) == 0);
+	for (done = 0; done < exp_len; done += part) {
+		bool final = exp_len - done <= 16 + c->block;
+
+		part = final ? exp_len - done : 16;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptDecrypt(k, 0, final, 0, buf + done, &part));
+		if (final)
+			break;
+	}
+	CU_ASSERT_EQUAL(done + part, 48);
+	CU_ASSERT(memcmp(buf, pt, 48) == 0);
+	free(exp);
+
+	/* Bad padding is still NTE_BAD_DATA, and the stream starts again. */
+	memset(buf, 0x5a, 16);
+	n = 16;
+	CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, 0, buf, &n), NTE_BAD_DATA);
+	CryptDestroyKey(k);
+}
+
+static void test_cbc_from_ecb(void)
+{
+	static const struct cbc_case cases[] = {
+		{ CALG_AES_128, "aes-128-cbc", 16, 16 },
+		{ CALG_AES_192, "aes-192-cbc", 24, 16 },
+		{ CALG_3DES, "des-ede3-cbc", 24, 8 },
+	};
+	HCRYPTPROV h;
+
+	hide(CKM_AES_CBC);
+	hide(CKM_DES3_CBC);
+	h = acquire(TOK_ECB);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		check_cbc_composed(h, &cases[i]);
 	CryptReleaseContext(h, 0);
 }
 
@@ -468,8 +591,9 @@ static void test_enumalgs_hidden(void)
 static void test_refused_at_use(void)
 {
 	HCRYPTPROV h = acquire(TOK_MAIN);
+	static const BYTE zero[16];
 	HCRYPTKEY w, k, w3, k3, rsa = 0, imported = 0;
-	BYTE *blob, *priv, data[128] = { 0 };
+	BYTE *blob, *priv, data[128] = { 0 }, ct[32], ct3[16];
 	DWORD len, n, priv_len = 0;
 	unsigned long wraps, made;
 
@@ -507,12 +631,33 @@ static void test_refused_at_use(void)
 	n = sizeof data;
 	CHECK_FAILS_WITH(CryptExportKey(k3, w3, SYMMETRICWRAPKEYBLOB, 0, data, &n),
 			 NTE_NOT_SUPPORTED);
+	/* A CBC mechanism refused at use: CBC is composed from the token's
+	 * ECB (SPEC section 7), and gives what the token's own CBC gives once
+	 * the refusal is gone (below). With ECB refused too, the token cannot
+	 * run CBC at all. */
+	memset(ct3, 0, sizeof ct3);
 	n = 8;
-	CHECK_FAILS_WITH(CryptEncrypt(k3, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptEncrypt(k3, 0, TRUE, 0, ct3, &n, sizeof ct3));
+	CU_ASSERT_EQUAL(n, 16);
 
 	set_mechanism(CKM_AES_CBC, P11SHIM_MECH_REFUSED);
+	memset(ct, 0, sizeof ct);
+	n = 16;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, ct, &n, sizeof ct));
+	CU_ASSERT_EQUAL(n, 32);
+	memcpy(data, ct, 32);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, 0, data, &n));
+	CU_ASSERT_EQUAL(n, 16);
+	CU_ASSERT(memcmp(data, zero, 16) == 0);
+	set_mechanism(CKM_AES_ECB, P11SHIM_MECH_REFUSED);
 	n = 16;
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+	memcpy(data, ct, 32);
+	n = 32;
+	CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, 0, data, &n), NTE_NOT_SUPPORTED);
 
 	set_mechanism(CKM_RSA_PKCS_OAEP, P11SHIM_MECH_REFUSED);
 	n = sizeof data;
@@ -529,12 +674,22 @@ static void test_refused_at_use(void)
 	CU_ASSERT_EQUAL(imported, 0);
 	CU_ASSERT_EQUAL(creations(), made + 1);	/* the refused C_GenerateKey */
 
-	/* Nothing of it stuck: the same calls work again. */
+	/* Nothing of it stuck: the same calls work again, and the token's own
+	 * CBC gives the composed ciphertexts. */
 	shim->reset();
 	n = sizeof data;
 	CU_ASSERT_TRUE(CryptExportKey(k, w, SYMMETRICWRAPKEYBLOB, 0, data, &n));
 	CU_ASSERT_TRUE(CryptImportKey(h, blob, len, w, 0, &imported));
 	CryptDestroyKey(imported);
+	memset(data, 0, 16);
+	n = 16;
+	CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data));
+	CU_ASSERT(n == 32 && memcmp(data, ct, 32) == 0);
+	memset(data, 0, 8);
+	n = 8;
+	CU_ASSERT_TRUE(CryptEncrypt(k3, 0, TRUE, 0, data, &n, sizeof data));
+	CU_ASSERT(n == 16 && memcmp(data, ct3, 16) == 0);
+	CU_ASSERT(shim->count("C_EncryptInit") > 0);
 
 	free(priv);
 	free(blob);
@@ -806,6 +961,7 @@ static CU_TestInfo hidden_tests[] = {
 	{ "CKM_AES_KEY_WRAP_PAD hidden", test_aes_wrap_pad_hidden },
 	{ "CKM_DES3_CBC hidden", test_des3_cbc_hidden },
 	{ "CKM_AES_CBC and CKM_AES_ECB hidden", test_aes_cipher_hidden },
+	{ "CBC mechanisms hidden: CBC composed from ECB", test_cbc_from_ecb },
 	{ "CKM_RSA_PKCS_OAEP hidden", test_oaep_hidden },
 	{ "CKM_AES_KEY_GEN hidden", test_aes_keygen_hidden },
 	{ "PP_ENUMALGS without the hidden", test_enumalgs_hidden },
@@ -830,7 +986,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"caps", "caps-wrap", "caps-pad", "caps-des3", "caps-cbc", "caps-oaep", "caps-gen",
-		"caps-other",
+		"caps-other", "caps-ecb",
 	};
 	void *mod;
 	int rc;

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -541,34 +542,45 @@ static void test_aes_ecb(void)
  * with a parameter its RPC cannot encode, CKM_AES_CBC among them: its
  * client module leaves it out of C_GetMechanismList and refuses it
  * (CKR_MECHANISM_INVALID) before the server sees the call, while SoftHSM
- * has it. Where the client passes it, CBC must give openssl's ciphertext
- * as on the direct route; where not, the token lacks CBC on this route and
- * capi11 says so (NTE_NOT_SUPPORTED, SPEC section 7: it has no composition
- * of CBC from the token's ECB yet) -- and the key still works in ECB. */
+ * has it. ECB passes, and capi11 composes CBC from it on the token (SPEC
+ * section 7): either way CBC gives openssl's ciphertext, in one call and
+ * streamed over several. */
 static void test_aes_cbc(void)
 {
 	HCRYPTPROV h = acquire(NULL, CRYPT_VERIFYCONTEXT);
 	HCRYPTKEY k = 0;
+	BYTE buf[48 + 16], want[48 + 16];
+	DWORD part, done;
 
 	CU_ASSERT_TRUE(token_lists_mechanism("AES-CBC", false));
 	CU_ASSERT_TRUE(token_lists_mechanism("AES-ECB", true));
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, 0, &k));
-	if (token_lists_mechanism("AES-CBC", true)) {
-		check_aes(k, CRYPT_MODE_CBC, "-aes-128-cbc");
-	} else {
-		BYTE buf[sizeof aes_msg + 16];
-		DWORD mode = CRYPT_MODE_CBC, len = sizeof aes_msg;
-
+	if (!token_lists_mechanism("AES-CBC", true))
 		fprintf(stderr, "\n  p11-kit's client module does not pass CKM_AES_CBC: "
-			"CBC is NTE_NOT_SUPPORTED on this route");
-		CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_MODE, (const BYTE *)&mode, 0));
-		memcpy(buf, aes_msg, sizeof aes_msg);
-		CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf),
-				 NTE_NOT_SUPPORTED);
-		len = 32;
-		CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, 0, buf, &len), NTE_NOT_SUPPORTED);
-		check_aes(k, CRYPT_MODE_ECB, "-aes-128-ecb");
+			"CBC composed from ECB on this route");
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, 0, &k));
+	check_aes(k, CRYPT_MODE_CBC, "-aes-128-cbc");
+
+	/* 48 bytes of the message streamed as 16 + 16 + 16, Final last. */
+	memcpy(buf, aes_msg, 41);
+	memcpy(buf + 41, aes_msg, 7);
+	CU_ASSERT_TRUE_FATAL(openssl_aes128("-aes-128-cbc", true, buf, 48, want, 64));
+	for (done = 0; done < 48; done += part) {
+		part = 16;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptEncrypt(k, 0, done == 32, 0, buf + done, &part,
+						  sizeof buf - done));
 	}
+	CU_ASSERT_EQUAL(done, 64);
+	CU_ASSERT(memcmp(buf, want, 64) == 0);
+	for (done = 0; done < 32; done += 16) {
+		part = 16;
+		CU_ASSERT_TRUE(CryptDecrypt(k, 0, FALSE, 0, buf + done, &part));
+	}
+	part = 32;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, 0, buf + 32, &part));
+	CU_ASSERT_EQUAL(part, 16);
+	CU_ASSERT(memcmp(buf, aes_msg, 41) == 0 && memcmp(buf + 41, aes_msg, 7) == 0);
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
@@ -616,22 +628,18 @@ static void test_simpleblob_round_trip(void)
 /* What the client module does not carry (README, "Remote tokens"): with
  * no AES key wrap, neither SYMMETRICWRAPKEYBLOB under AES nor
  * OPAQUEKEYBLOB can be made (NTE_NOT_SUPPORTED), and the wrap-trust probe
- * finding none, sensitive keys never leave (CAPI11_PROTECTION_NO_WRAP);
- * a PRIVATEKEYBLOB under a session key needs its mode: NTE_NOT_SUPPORTED
- * in CBC without CKM_AES_CBC, and in ECB it imports back as the same
- * pair. Where the client carries the mechanisms, the exports work. */
+ * finding none, sensitive keys never leave (CAPI11_PROTECTION_NO_WRAP).
+ * Where the client carries the wrap, the exports work. */
 static void test_route_limits(void)
 {
 	bool wrap = token_lists_mechanism("AES-KEY-WRAP", true);
-	bool cbc = token_lists_mechanism("AES-CBC", true);
-	HCRYPTPROV h = acquire("remote-limits", CRYPT_NEWKEYSET), h2;
-	HCRYPTKEY kx = 0, s = 0, kek = 0, wrapper = 0, k2 = 0;
-	DWORD prot = 0, len = sizeof prot, mode = CRYPT_MODE_ECB, blob_len, pub_len2;
-	BYTE buf[2048], *blob, *pub1, *pub2;
+	HCRYPTPROV h = acquire("remote-limits", CRYPT_NEWKEYSET);
+	HCRYPTKEY s = 0, kek = 0, wrapper = 0;
+	DWORD prot = 0, len = sizeof prot;
+	BYTE buf[2048];
 
 	CU_ASSERT_TRUE(token_lists_mechanism("AES-KEY-WRAP", false));
 	CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_KEY_PROTECTION, (BYTE *)&prot, &len, 0));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, (1024u << 16) | CRYPT_EXPORTABLE, &kx));
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, CRYPT_EXPORTABLE,
 					    &s));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &wrapper));
@@ -650,41 +658,68 @@ static void test_route_limits(void)
 		len = sizeof buf;
 		CU_ASSERT_TRUE(CryptExportKey(s, kek, OPAQUEKEYBLOB, 0, buf, &len));
 	}
-	len = sizeof buf;
-	if (!cbc)
-		CHECK_FAILS_WITH(CryptExportKey(kx, s, PRIVATEKEYBLOB, 0, buf, &len),
-				 NTE_NOT_SUPPORTED);
-	else
-		CU_ASSERT_TRUE(CryptExportKey(kx, s, PRIVATEKEYBLOB, 0, buf, &len));
-
-	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s, KP_MODE, (const BYTE *)&mode, 0));
-	blob = testutil_blob_export(kx, s, PRIVATEKEYBLOB, 0, &blob_len);
-	CU_ASSERT_EQUAL(blob[0], PRIVATEKEYBLOB);
-	pub1 = testutil_blob_export(kx, 0, PUBLICKEYBLOB, 0, &pub_len2);
-	h2 = acquire("remote-limits-2", CRYPT_NEWKEYSET);
-	{
-		HCRYPTKEY s2 = 0;
-
-		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, plain_blob, sizeof plain_blob, 0, 0, &s2));
-		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s2, KP_MODE, (const BYTE *)&mode, 0));
-		SetLastError(SENTINEL);
-		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, blob, blob_len, s2, 0, &k2));
-		pub2 = testutil_blob_export(k2, 0, PUBLICKEYBLOB, 0, &len);
-		CU_ASSERT(len == pub_len2 && memcmp(pub1, pub2, len) == 0);
-		free(pub2);
-		CU_ASSERT_TRUE(CryptDestroyKey(k2));
-		CU_ASSERT_TRUE(CryptDestroyKey(s2));
-	}
-	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
-	delete_keyset("remote-limits-2");
-	free(pub1);
-	free(blob);
 	CU_ASSERT_TRUE(CryptDestroyKey(kek));
 	CU_ASSERT_TRUE(CryptDestroyKey(wrapper));
 	CU_ASSERT_TRUE(CryptDestroyKey(s));
-	CU_ASSERT_TRUE(CryptDestroyKey(kx));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	delete_keyset("remote-limits");
+}
+
+/* A PRIVATEKEYBLOB encrypted under a session key goes through the cipher,
+ * so it works on this route in CBC (composed from ECB where the client
+ * lacks CKM_AES_CBC) as in ECB: after its BLOBHEADER, the blob is the
+ * unencrypted PRIVATEKEYBLOB's body as `openssl enc -aes-128-cbc` (zero
+ * IV, PKCS#5 padding) encrypts it, and it imports under the same key in
+ * another container as the same pair. */
+static void test_private_blob_encrypted(void)
+{
+	static const DWORD modes[] = { CRYPT_MODE_CBC, CRYPT_MODE_ECB };
+	HCRYPTPROV h = acquire("remote-encpriv", CRYPT_NEWKEYSET), h2;
+	HCRYPTKEY kx = 0, s = 0, s2 = 0, k2 = 0;
+	BYTE *plain, *blob, *pub1, *pub2, *want;
+	DWORD plain_len, blob_len, pub1_len, len;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, (1024u << 16) | CRYPT_EXPORTABLE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, 0, &s));
+	plain = testutil_blob_export(kx, 0, PRIVATEKEYBLOB, 0, &plain_len);
+	pub1 = testutil_blob_export(kx, 0, PUBLICKEYBLOB, 0, &pub1_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	h2 = acquire("remote-encpriv-2", CRYPT_NEWKEYSET);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, plain_blob, sizeof plain_blob, 0, 0, &s2));
+	for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+		bool cbc = modes[i] == CRYPT_MODE_CBC;
+
+		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s, KP_MODE, (const BYTE *)&modes[i], 0));
+		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s2, KP_MODE, (const BYTE *)&modes[i], 0));
+		blob = testutil_blob_export(kx, s, PRIVATEKEYBLOB, 0, &blob_len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+		CU_ASSERT_EQUAL(blob[0], PRIVATEKEYBLOB);
+		CU_ASSERT(memcmp(blob, plain, 8) == 0);
+		len = (plain_len - 8) / 16 * 16 + 16;
+		CU_ASSERT_EQUAL_FATAL(blob_len, 8 + len);
+		want = malloc(len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+		CU_ASSERT_TRUE(openssl_aes128(cbc ? "-aes-128-cbc" : "-aes-128-ecb", cbc,
+					      plain + 8, plain_len - 8, want, len));
+		CU_ASSERT(memcmp(blob + 8, want, len) == 0);
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, blob, blob_len, s2, 0, &k2));
+		pub2 = testutil_blob_export(k2, 0, PUBLICKEYBLOB, 0, &len);
+		CU_ASSERT(len == pub1_len && memcmp(pub1, pub2, len) == 0);
+		free(pub2);
+		free(want);
+		free(blob);
+		CU_ASSERT_TRUE(CryptDestroyKey(k2));
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(s2));
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	delete_keyset("remote-encpriv-2");
+	free(pub1);
+	free(plain);
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(kx));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	delete_keyset("remote-encpriv");
 }
 
 /* ---- CryptGenRandom ---- */
@@ -930,26 +965,48 @@ static DWORD child_acquire_result(void)
 }
 
 /* Runs last. p11-kit's client writes to the socket with write(2): once
- * the server has gone, that raises SIGPIPE, which ends a program that
- * does not ignore it (README, "Remote tokens"); this one ignores it from
- * here on. Then the contexts of this process fail with NTE_FAIL (the
- * client's CKR_DEVICE_ERROR), and a new process finds no token
- * (SCARD_E_NO_SMARTCARD). With the server back, a new process works
+ * the server has gone, that raises SIGPIPE, whose default action would
+ * end this process; capi11 blocks it around the client module's calls
+ * (README, "Remote tokens"), so SIGPIPE keeps its default action here.
+ * The contexts of this process fail with NTE_FAIL (the client's
+ * CKR_DEVICE_ERROR), and a new process finds no token
+ * (SCARD_E_NO_SMARTCARD); this thread's signal mask is as it was, with
+ * no SIGPIPE left pending. With the server back, a new process works
  * again; this one, whose client module lost its connection, does not
  * (capi11 starts a module only once per process). */
 static void test_server_gone(void)
 {
-	HCRYPTPROV h = acquire(NULL, CRYPT_VERIFYCONTEXT), h2 = 0;
-	BYTE buf[16];
+	HCRYPTPROV h, h2 = 0;
+	HCRYPTKEY k = 0;
+	BYTE buf[32];
+	DWORD len;
+	sigset_t mask, pending;
+	struct sigaction sa;
 
+	signal(SIGPIPE, SIG_DFL);
+	CU_ASSERT_EQUAL_FATAL(sigaction(SIGPIPE, NULL, &sa), 0);
+	CU_ASSERT_FATAL(sa.sa_handler == SIG_DFL);
+	h = acquire(NULL, CRYPT_VERIFYCONTEXT);
 	CU_ASSERT_TRUE(CryptGenRandom(h, sizeof buf, buf));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, 0, &k));
 	CU_ASSERT_EQUAL(child_acquire_result(), 0);
-	signal(SIGPIPE, SIG_IGN);
 	server_stop();
 
 	CHECK_FAILS_WITH(CryptGenRandom(h, sizeof buf, buf), NTE_FAIL);
+	CHECK_FAILS_WITH(CryptGenRandom(h, sizeof buf, buf), NTE_FAIL);
+	memset(buf, 0, sizeof buf);
+	len = 16;
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_NOT_EQUAL(GetLastError(), ERROR_SUCCESS);
 	CHECK_FAILS_WITH(CryptAcquireContextA(&h2, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT),
 			 NTE_FAIL);
+	CU_ASSERT_EQUAL(pthread_sigmask(SIG_BLOCK, NULL, &mask), 0);
+	CU_ASSERT_FALSE(sigismember(&mask, SIGPIPE));
+	CU_ASSERT_EQUAL(sigpending(&pending), 0);
+	CU_ASSERT_FALSE(sigismember(&pending, SIGPIPE));
+	CryptDestroyKey(k);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	CU_ASSERT_EQUAL(child_acquire_result(), SCARD_E_NO_SMARTCARD);
 
@@ -1029,9 +1086,10 @@ static CU_TestInfo tests[] = {
 	  test_genkey_signature },
 	{ "PRIVATEKEYBLOB of an exportable pair, none of a fixed one", test_private_blob },
 	{ "SIMPLEBLOB export and import, PKCS#1 and OAEP", test_simpleblob_round_trip },
-	{ "AES-128 CBC as openssl enc, where the client module carries CBC", test_aes_cbc },
+	{ "AES-128 CBC as openssl enc, composed from ECB if need be", test_aes_cbc },
 	{ "AES-128 ECB as openssl enc", test_aes_ecb },
 	{ "what the client module does not carry", test_route_limits },
+	{ "PRIVATEKEYBLOB under a session key, CBC and ECB", test_private_blob_encrypted },
 	{ "CryptGenRandom", test_gen_random },
 	{ "fork: the child works on its own connection, the parent on", test_fork },
 	{ "the server stopped, and started again", test_server_gone },
