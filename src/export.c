@@ -51,6 +51,19 @@ static void attr_set_clear(struct attr_set *set)
 	}
 }
 
+/* rv, or CKR_ATTRIBUTE_SENSITIVE when the token answered CKR_OK but hid
+ * one of the attributes. */
+static CK_RV attr_set_hidden(const struct attr_set *set, CK_RV rv)
+{
+	CK_ULONG i;
+
+	for (i = 0; rv == CKR_OK && i < set->n; i++) {
+		if (set->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			rv = CKR_ATTRIBUTE_SENSITIVE;
+	}
+	return rv;
+}
+
 /* Reads every attribute of set from obj. One the token hides (sensitive,
  * not extractable) fails CKR_ATTRIBUTE_SENSITIVE: nothing of a key that
  * may not leave is ever read. */
@@ -67,13 +80,8 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 		set->a[i].ulValueLen = set->cap[i];
 	}
 	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
-	if (rv != CKR_BUFFER_TOO_SMALL) {
-		for (i = 0; rv == CKR_OK && i < set->n; i++) {
-			if (set->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
-				rv = CKR_ATTRIBUTE_SENSITIVE;
-		}
-		return rv;
-	}
+	if (rv != CKR_BUFFER_TOO_SMALL)
+		return attr_set_hidden(set, rv);
 	/* Larger than guessed: ask the lengths, then read again. */
 	for (i = 0; i < set->n; i++) {
 		capi11_free_secret(set->a[i].pValue, set->cap[i]);
@@ -81,12 +89,10 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 		set->a[i].ulValueLen = 0;
 		set->cap[i] = 0;
 	}
-	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
+	rv = attr_set_hidden(set, token_get_attributes(&ctx->ts, obj, set->a, set->n));
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < set->n; i++) {
-		if (set->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
-			return CKR_ATTRIBUTE_SENSITIVE;
 		if (set->a[i].ulValueLen > ATTR_MAX_LEN)
 			return CKR_GENERAL_ERROR;
 		set->cap[i] = set->a[i].ulValueLen ? set->a[i].ulValueLen : 1;
@@ -95,14 +101,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 			return CKR_HOST_MEMORY;
 		set->a[i].ulValueLen = set->cap[i];
 	}
-	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
-	if (rv != CKR_OK)
-		return rv;
-	for (i = 0; i < set->n; i++) {
-		if (set->a[i].ulValueLen == CK_UNAVAILABLE_INFORMATION)
-			return CKR_ATTRIBUTE_SENSITIVE;
-	}
-	return CKR_OK;
+	return attr_set_hidden(set, token_get_attributes(&ctx->ts, obj, set->a, set->n));
 }
 
 static struct blob_bytes attr_bytes(const struct attr_set *set, CK_ULONG i)
