@@ -18,6 +18,10 @@ enum {
 	 * (SoftHSM: CKR_ATTRIBUTE_READ_ONLY), and a key unwrapped without it
 	 * reports CKA_VALUE_LEN 0: its length comes from aiKeyAlg. */
 	QUIRK_NO_UNWRAP_VALUE_LEN = 0x2,
+	/* No CKK_DES2 key type and no CKM_DES2_KEY_GEN (openCryptoki 3.8,
+	 * whose DES3 keys are 24 bytes only): a CALG_3DES_112 key K1|K2 is
+	 * held as the CKK_DES3 key K1|K2|K1, which encrypts alike. */
+	QUIRK_NO_DES2 = 0x4,
 };
 
 /* How a token gives the key sizes of RSA mechanisms in

@@ -23,6 +23,7 @@
 #include "context.h"
 #include "cutest.h"
 #include "fixture.h"
+#include "key.h"
 #include "quirks.h"
 #include "testutil.h"
 #include "token-private.h"
@@ -48,6 +49,7 @@ enum {
 	TOK_OAEP,	/* CKM_RSA_PKCS_OAEP hidden */
 	TOK_GEN,	/* CKM_AES_KEY_GEN hidden */
 	TOK_OTHER,	/* reports another manufacturer than SoftHSM's */
+	TOK_IBM,	/* reports openCryptoki's manufacturer: no CKK_DES2 */
 	TOK_COUNT
 };
 
@@ -779,6 +781,87 @@ static void test_quirks_value_len(void)
 	CryptReleaseContext(softhsm, 0);
 }
 
+/* A token that calls its maker "IBM Corp." (openCryptoki's tokens) gets
+ * QUIRK_NO_DES2, read when the first acquire meets it. */
+static HCRYPTPROV acquire_ibm(void)
+{
+	HCRYPTPROV h;
+
+	set_manufacturer("IBM Corp.");
+	h = acquire(TOK_IBM);
+	set_manufacturer(NULL);
+	return h;
+}
+
+/* No CKK_DES2 on openCryptoki: a CALG_3DES_112 PLAINTEXTKEYBLOB becomes
+ * the CKK_DES3 key K1|K2|K1, which encrypts as two-key 3DES does
+ * (openssl's des-ede-cbc), keeps KP_ALGID CALG_3DES_112 and KP_KEYLEN
+ * 128, and exports as the 16 bytes imported. CryptGenKey cannot make one
+ * without the key passing through the process (NTE_BAD_ALGID, and
+ * PP_ENUMALGS does not list it); a SIMPLEBLOB of one cannot be stretched
+ * on the token (NTE_BAD_ALGID). SoftHSM's own tokens keep CKK_DES2. */
+static void test_quirks_no_des2(void)
+{
+	static const BYTE value[16] = {
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+	};
+	static const DWORD params[] = { PP_ENUMALGS, PP_ENUMALGS_EX };
+	HCRYPTPROV ibm = acquire_ibm(), softhsm = acquire(TOK_MAIN);
+	HCRYPTKEY k = 0, rsa = 0;
+	BYTE blob[12 + 16], simple[12 + 128], *back, *priv;
+	DWORD n = testutil_plaintext_blob(blob, CALG_3DES_112, value, sizeof value), back_len = 0;
+	DWORD v, vlen, priv_len = 0;
+	struct key *key;
+	ALG_ID algs[64];
+	size_t n_algs;
+
+	CU_ASSERT_NOT_EQUAL(context_token(ibm)->quirks->flags & QUIRK_NO_DES2, 0);
+	CU_ASSERT_EQUAL(context_token(softhsm)->quirks->flags & QUIRK_NO_DES2, 0);
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(ibm, blob, n, 0, CRYPT_EXPORTABLE, &k));
+	CU_ASSERT_EQUAL_FATAL(key_get_locked(k, &key), ERROR_SUCCESS);
+	CU_ASSERT_EQUAL(key->obj->type, CKK_DES3);
+	key_put_locked(key);
+	vlen = sizeof v;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_ALGID, (BYTE *)&v, &vlen, 0));
+	CU_ASSERT_EQUAL(v, CALG_3DES_112);
+	vlen = sizeof v;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_KEYLEN, (BYTE *)&v, &vlen, 0));
+	CU_ASSERT_EQUAL(v, 128);
+	testutil_check_encrypts_as(k, "-des-ede-cbc", value, sizeof value, 8);
+	back = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &back_len);
+	CU_ASSERT_PTR_NOT_NULL(back);
+	CU_ASSERT_EQUAL(back_len, n);
+	CU_ASSERT_TRUE(back != NULL && back_len == n && memcmp(back, blob, n) == 0);
+	free(back);
+	CryptDestroyKey(k);
+	k = 0;
+
+	CHECK_FAILS_WITH(CryptGenKey(ibm, CALG_3DES_112, CRYPT_EXPORTABLE, &k), NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(k, 0);
+	for (size_t p = 0; p < 2; p++) {
+		n_algs = enum_algs(ibm, params[p], algs, 64);
+		CU_ASSERT_FALSE(alg_listed(algs, n_algs, CALG_3DES_112));
+		CU_ASSERT_TRUE(alg_listed(algs, n_algs, CALG_3DES));
+		n_algs = enum_algs(softhsm, params[p], algs, 64);
+		CU_ASSERT_TRUE(alg_listed(algs, n_algs, CALG_3DES_112));
+	}
+
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(ibm, priv, priv_len, 0, 0, &rsa));
+	n = simple_blob(simple, CALG_3DES_112, value, sizeof value, false);
+	CU_ASSERT_EQUAL_FATAL(n, sizeof simple);
+	CHECK_FAILS_WITH(CryptImportKey(ibm, simple, n, rsa, 0, &k), NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(k, 0);
+	free(priv);
+	CryptDestroyKey(rsa);
+	CryptReleaseContext(ibm, 0);
+	CryptReleaseContext(softhsm, 0);
+}
+
 static int suite_reset(void)
 {
 	shim->reset();
@@ -815,6 +898,7 @@ static CU_TestInfo hidden_tests[] = {
 static CU_TestInfo quirks_tests[] = {
 	{ "the store lock is SoftHSM's", test_quirks_store_lock },
 	{ "CKA_VALUE_LEN in unwrap templates but SoftHSM's", test_quirks_value_len },
+	{ "no CKK_DES2 on openCryptoki: 3DES_112 as K1|K2|K1", test_quirks_no_des2 },
 	CU_TEST_INFO_NULL,
 };
 
@@ -830,7 +914,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"caps", "caps-wrap", "caps-pad", "caps-des3", "caps-cbc", "caps-oaep", "caps-gen",
-		"caps-other",
+		"caps-other", "caps-ibm",
 	};
 	void *mod;
 	int rc;
