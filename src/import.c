@@ -638,7 +638,8 @@ static CK_RV import_secret_len(struct tsession *ts, CK_OBJECT_HANDLE h, size_t *
 
 	*len = 0;
 	rv = token_get_attributes(ts, h, attrs, CAPI11_N_ELEMENTS(attrs));
-	if (rv != CKR_OK)
+	/* A sensitive key hides CKA_VALUE; the call still fills the length. */
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE)
 		return rv;
 	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
 		*len = attrs[0].ulValueLen;
@@ -691,6 +692,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 					 CK_OBJECT_HANDLE *h)
 {
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
+	void *protected_values[2] = { NULL, NULL };
 	CK_ULONG i, n, value_len = 0;
 	size_t min = 0, max = 0;
 	DWORD err;
@@ -711,12 +713,28 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 	}
 	/* Readable: neither sensitive nor unextractable, for now. */
 	for (i = 0; readable && i < n; i++) {
-		if (tmpl[i].type == CKA_SENSITIVE)
+		if (tmpl[i].type == CKA_SENSITIVE) {
+			protected_values[0] = tmpl[i].pValue;
 			tmpl[i].pValue = token_bool(false);
-		else if (tmpl[i].type == CKA_EXTRACTABLE)
+		} else if (tmpl[i].type == CKA_EXTRACTABLE) {
+			protected_values[1] = tmpl[i].pValue;
 			tmpl[i].pValue = token_bool(true);
+		}
 	}
 	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+	/* openCryptoki 3.8 takes CKA_SENSITIVE only TRUE and CKA_EXTRACTABLE
+	 * only FALSE in an unwrap template (else CKR_ATTRIBUTE_READ_ONLY):
+	 * the key arrives protected, and its length is read from
+	 * CKA_VALUE_LEN. */
+	if (readable && rv == CKR_ATTRIBUTE_READ_ONLY) {
+		for (i = 0; i < n; i++) {
+			if (tmpl[i].type == CKA_SENSITIVE)
+				tmpl[i].pValue = protected_values[0];
+			else if (tmpl[i].type == CKA_EXTRACTABLE)
+				tmpl[i].pValue = protected_values[1];
+		}
+		rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+	}
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 

@@ -50,6 +50,7 @@ enum {
 	TOK_GEN,	/* CKM_AES_KEY_GEN hidden */
 	TOK_OTHER,	/* reports another manufacturer than SoftHSM's */
 	TOK_IBM,	/* reports openCryptoki's manufacturer: no CKK_DES2 */
+	TOK_NOWWT,	/* no CKM_AES_KEY_WRAP, no CKA_WRAP_WITH_TRUSTED */
 	TOK_COUNT
 };
 
@@ -862,6 +863,51 @@ static void test_quirks_no_des2(void)
 	CryptReleaseContext(softhsm, 0);
 }
 
+/* openCryptoki 3.8's shape: no AES key wrap, CKA_WRAP_WITH_TRUSTED
+ * unknown in every template (CKR_ATTRIBUTE_TYPE_INVALID), and an unwrap
+ * template may not ask for a readable key (CKR_ATTRIBUTE_READ_ONLY for
+ * CKA_SENSITIVE FALSE or CKA_EXTRACTABLE TRUE). The trust probe finds the
+ * attribute unknown although there is no wrap to enforce it on, so no
+ * template carries it, and a SIMPLEBLOB import unwraps the key protected
+ * at once when the readable unwrap is refused. Its length must then come
+ * from CKA_VALUE_LEN: openCryptoki tells it (make check-opencryptoki
+ * imports such a key), SoftHSM reports 0 for an unwrapped key, so here
+ * the import is refused NTE_BAD_DATA and the key destroyed. */
+static void test_no_wrap_with_trusted(void)
+{
+	static const BYTE aes_value[16] = { 7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12, 13, 14, 15 };
+	HCRYPTPROV h;
+	HCRYPTKEY rsa = 0, k = 0;
+	BYTE *priv, simple[12 + 128];
+	DWORD priv_len = 0, len;
+	unsigned long unwraps, destroys, hits;
+
+	hide(CKM_AES_KEY_WRAP);
+	set_attribute(CKA_WRAP_WITH_TRUSTED, P11SHIM_ATTR_REFUSED);
+	h = acquire(TOK_NOWWT);
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	len = simple_blob(simple, CALG_AES_128, aes_value, sizeof aes_value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	shim->fail("C_UnwrapKey", 1, CKR_ATTRIBUTE_READ_ONLY);
+	unwraps = shim->count("C_UnwrapKey");
+	destroys = shim->count("C_DestroyObject");
+	CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(k, 0);
+	CU_ASSERT_EQUAL(shim->count("C_UnwrapKey"), unwraps + 2);
+	CU_ASSERT_EQUAL(shim->count("C_DestroyObject"), destroys + 1);
+	CU_ASSERT_EQUAL(token_wrap_trust(context_token(h)), TOKEN_WRAP_TRUST_UNSUPPORTED);
+	/* Known now: no template carries the attribute any more. */
+	hits = attribute_hits();
+	k = gen(h, CALG_AES_128, 0);
+	CU_ASSERT_EQUAL(attribute_hits(), hits);
+	CryptDestroyKey(k);
+	free(priv);
+	CryptDestroyKey(rsa);
+	CryptReleaseContext(h, 0);
+}
+
 static int suite_reset(void)
 {
 	shim->reset();
@@ -892,6 +938,7 @@ static CU_TestInfo hidden_tests[] = {
 	{ "CKM_RSA_PKCS_OAEP hidden", test_oaep_hidden },
 	{ "CKM_AES_KEY_GEN hidden", test_aes_keygen_hidden },
 	{ "PP_ENUMALGS without the hidden", test_enumalgs_hidden },
+	{ "no AES key wrap, no CKA_WRAP_WITH_TRUSTED", test_no_wrap_with_trusted },
 	CU_TEST_INFO_NULL,
 };
 
@@ -914,7 +961,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"caps", "caps-wrap", "caps-pad", "caps-des3", "caps-cbc", "caps-oaep", "caps-gen",
-		"caps-other", "caps-ibm",
+		"caps-other", "caps-ibm", "caps-nowwt",
 	};
 	void *mod;
 	int rc;
