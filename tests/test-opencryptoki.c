@@ -12,7 +12,9 @@
 #include "config.h"
 #include "cutest.h"
 #include "fixture.h"
+#include "key.h"
 #include "testutil.h"
+#include "token-ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,8 +201,27 @@ static void test_rsa_openssl_encrypts(void)
 
 /* ---- SIMPLEBLOB ----------------------------------------------------------- */
 
+/* CKA_SENSITIVE and CKA_EXTRACTABLE of the key's object, as the token
+ * tells them. */
+static void token_flags(HCRYPTKEY k, CK_BBOOL *sensitive, CK_BBOOL *extractable)
+{
+	CK_ATTRIBUTE a[] = {
+		{ CKA_SENSITIVE, sensitive, sizeof *sensitive },
+		{ CKA_EXTRACTABLE, extractable, sizeof *extractable },
+	};
+	struct key *key;
+
+	*sensitive = *extractable = 0xff;
+	CU_ASSERT_EQUAL_FATAL(key_get_locked(k, &key), ERROR_SUCCESS);
+	CU_ASSERT_EQUAL(token_get_attributes(&key->ctx->ts, key->obj->priv, a, 2), CKR_OK);
+	key_put_locked(key);
+}
+
 /* openssl wraps an AES-128 key for the container's exchange key; the
- * imported key encrypts as openssl does with that value. */
+ * imported key encrypts as openssl does with that value. openCryptoki 3.8
+ * makes every unwrapped key readable whatever the template asks; without
+ * CRYPT_EXPORTABLE the key must end sensitive and not extractable on the
+ * token all the same. */
 static void test_simpleblob_import(void)
 {
 	static const BYTE value[16] = {
@@ -214,6 +235,7 @@ static void test_simpleblob_import(void)
 	char *out = testutil_temp_path("ock-simple.ct");
 	BYTE *ct = NULL, blob[12 + 128];
 	DWORD ct_len = 0;
+	CK_BBOOL sensitive, extractable;
 
 	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkeyutl -encrypt -pubin -inkey %s -in %s -out %s",
 					  OPENSSL_BIN, pem, in, out), 0);
@@ -233,6 +255,9 @@ static void test_simpleblob_import(void)
 		CU_FAIL_FATAL("SIMPLEBLOB import failed");
 	}
 	CU_ASSERT_EQUAL(key_param(k, KP_ALGID), CALG_AES_128);
+	token_flags(k, &sensitive, &extractable);
+	CU_ASSERT_EQUAL(sensitive, CK_TRUE);
+	CU_ASSERT_EQUAL(extractable, CK_FALSE);
 	testutil_check_encrypts_as(k, "-aes-128-cbc", value, sizeof value, 16);
 	CryptDestroyKey(k);
 	CryptDestroyKey(xchg);
