@@ -303,6 +303,11 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
 
 	if (!alg_key_type(alg, type) || *type == CKK_RSA)
 		return NTE_BAD_ALGID;
+	/* A token without CKK_DES2 holds a 3DES_112 key as K1|K2|K1, which
+	 * only a plaintext import can build (import_plaintext_locked): an
+	 * unwrapped 16-byte value cannot be stretched on the token. */
+	if (*type == CKK_DES2 && !token_has_des2(ctx->ts.tok))
+		return NTE_BAD_ALGID;
 	if (token_mechanism_info(ctx->ts.tok, import_keygen_mech(*type), &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	return key_kek_flag_check(alg, flags);
@@ -323,6 +328,8 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	bool extractable = (flags & CRYPT_EXPORTABLE) != 0;
 	bool sensitive = wrapped || key_new_is_sensitive(ctx, extractable);
+	/* A 3DES_112 key held as K1|K2|K1 (token_has_des2). */
+	bool held_as_des3 = alg == CALG_3DES_112 && type == CKK_DES3;
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
@@ -332,7 +339,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 	if (rv != CKR_OK)
 		err = error_from_ckr(rv, ERROR_OP_GENERIC);
 	else if (value.ulValueLen != CK_UNAVAILABLE_INFORMATION &&
-		 value.ulValueLen != key_len && !(padded && value.ulValueLen == (key_len + 7) / 8 * 8))
+		 value.ulValueLen != (held_as_des3 ? DES3_KEY_LEN : key_len) && !(padded && value.ulValueLen == (key_len + 7) / 8 * 8))
 		err = NTE_BAD_DATA;
 	if (err == ERROR_SUCCESS)
 		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, alg, (DWORD)key_len * 8,
@@ -567,14 +574,28 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	CK_KEY_TYPE type;
 	struct blob_plaintext plain;
+	/* K1|K2|K1 of a 3DES_112 key on a token without CKK_DES2. */
+	BYTE stretched[DES3_KEY_LEN];
+	bool held_as_des3;
 	DWORD err;
 	CK_RV rv;
 
 	err = import_parse_plaintext(ctx, data, len, flags, &plain);
-	if (err == ERROR_SUCCESS)
-		err = import_check_secret_alg(ctx, plain.alg, flags, &type);
 	if (err != ERROR_SUCCESS)
 		return err;
+	/* The value is the caller's: where the token has no CKK_DES2 it
+	 * becomes the three-key K1|K2|K1, which encrypts as K1|K2 does, and
+	 * the key remains CALG_3DES_112 (KP_KEYLEN 128, a 16-byte export). */
+	held_as_des3 = plain.alg == CALG_3DES_112 && !token_has_des2(ctx->ts.tok);
+	err = import_check_secret_alg(ctx, held_as_des3 ? CALG_3DES : plain.alg, flags, &type);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (held_as_des3) {
+		if (plain.key.len != 16)
+			return NTE_BAD_DATA;
+		memcpy(stretched, plain.key.data, 16);
+		memcpy(stretched + 16, plain.key.data, 8);
+	}
 	{
 		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
 		CK_ULONG n;
@@ -586,9 +607,15 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 		err = key_template_protect_locked(ctx, tmpl, &n, false);
 		if (err != ERROR_SUCCESS)
 			return err;
-		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data, plain.key.len };
+		if (held_as_des3)
+			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, stretched, sizeof stretched };
+		else
+			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data,
+						    plain.key.len };
 		rv = token_create(&ctx->ts, tmpl, n, &h);
 	}
+	if (held_as_des3)
+		capi11_wipe(stretched, sizeof stretched);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
 	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, false, flags,
@@ -611,7 +638,8 @@ static CK_RV import_secret_len(struct tsession *ts, CK_OBJECT_HANDLE h, size_t *
 
 	*len = 0;
 	rv = token_get_attributes(ts, h, attrs, CAPI11_N_ELEMENTS(attrs));
-	if (rv != CKR_OK)
+	/* A sensitive key hides CKA_VALUE; the call still fills the length. */
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_SENSITIVE)
 		return rv;
 	if (attrs[0].ulValueLen != CK_UNAVAILABLE_INFORMATION)
 		*len = attrs[0].ulValueLen;
@@ -664,6 +692,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 					 CK_OBJECT_HANDLE *h)
 {
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
+	void *protected_values[2] = { NULL, NULL };
 	CK_ULONG i, n, value_len = 0;
 	size_t min = 0, max = 0;
 	DWORD err;
@@ -684,12 +713,28 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 	}
 	/* Readable: neither sensitive nor unextractable, for now. */
 	for (i = 0; readable && i < n; i++) {
-		if (tmpl[i].type == CKA_SENSITIVE)
+		if (tmpl[i].type == CKA_SENSITIVE) {
+			protected_values[0] = tmpl[i].pValue;
 			tmpl[i].pValue = token_bool(false);
-		else if (tmpl[i].type == CKA_EXTRACTABLE)
+		} else if (tmpl[i].type == CKA_EXTRACTABLE) {
+			protected_values[1] = tmpl[i].pValue;
 			tmpl[i].pValue = token_bool(true);
+		}
 	}
 	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+	/* openCryptoki 3.8 takes CKA_SENSITIVE only TRUE and CKA_EXTRACTABLE
+	 * only FALSE in an unwrap template (else CKR_ATTRIBUTE_READ_ONLY):
+	 * the key arrives protected, and its length is read from
+	 * CKA_VALUE_LEN. */
+	if (readable && rv == CKR_ATTRIBUTE_READ_ONLY) {
+		for (i = 0; i < n; i++) {
+			if (tmpl[i].type == CKA_SENSITIVE)
+				tmpl[i].pValue = protected_values[0];
+			else if (tmpl[i].type == CKA_EXTRACTABLE)
+				tmpl[i].pValue = protected_values[1];
+		}
+		rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+	}
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
 
@@ -733,6 +778,10 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (!alg_key_type(simple.alg, &type) || !alg_symmetric_key_range(simple.alg, &min, &max))
+		return NTE_BAD_ALGID;
+	/* No CKK_DES2: the unwrapped 16 bytes cannot become K1|K2|K1 on the
+	 * token (import_check_secret_alg). */
+	if (type == CKK_DES2 && !token_has_des2(ctx->ts.tok))
 		return NTE_BAD_ALGID;
 	err = key_kek_flag_check(simple.alg, flags);
 	if (err != ERROR_SUCCESS)

@@ -546,7 +546,13 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 			return NTE_BAD_DATA;
 		bits = want;
 	}
-	/* What the token cannot make, capi11 does not offer. */
+	/* What the token cannot make, capi11 does not offer. A token without
+	 * CKK_DES2 could hold a 3DES_112 key as K1|K2|K1, but K1|K2 would
+	 * have to come from the token's generator through this process
+	 * (C_GenerateRandom, C_CreateObject), where a key that may not leave
+	 * the token never is: no 3DES_112 generation there. */
+	if (g->algid == CALG_3DES_112 && !token_has_des2(ctx->ts.tok))
+		return NTE_BAD_ALGID;
 	if (token_mechanism_info(ctx->ts.tok, g->mech, &info) != CKR_OK ||
 	    !(info.flags & CKF_GENERATE))
 		return NTE_BAD_ALGID;

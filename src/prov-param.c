@@ -47,6 +47,10 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 	CK_MECHANISM_INFO info;
 	CK_ULONG lo, hi;
 
+	/* Listed as CryptGenKey offers it (key.c): no 3DES_112 on a token
+	 * without CKK_DES2, whose keys are only imported. */
+	if (e->algid == CALG_3DES_112 && !token_has_des2(ctx->ts.tok))
+		return false;
 	if (token_mechanism_info(ctx->ts.tok, e->mech, &info) != CKR_OK ||
 	    !(info.flags & (CKF_GENERATE | CKF_GENERATE_KEY_PAIR)))
 		return false;

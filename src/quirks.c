@@ -20,6 +20,11 @@ struct quirk_entry {
 static const struct quirk_entry table[] = {
 	{ NULL, NULL, "SoftHSM project", NULL,
 	  { "SoftHSM", QUIRK_STORE_RACE | QUIRK_NO_UNWRAP_VALUE_LEN, QUIRK_KEY_SIZE_BITS } },
+	/* Every openCryptoki token (its software token "IBM SoftTok", ICA,
+	 * CCA, EP11, TPM) reports "IBM Corp."; the key types are common code
+	 * there, and none has CKK_DES2. */
+	{ NULL, NULL, "IBM Corp.", NULL,
+	  { "openCryptoki", QUIRK_NO_DES2, QUIRK_KEY_SIZE_BITS } },
 	/* p11-kit's client module (and its proxy, which says the same): after
 	 * the token entries, so that a token behind it keeps its own. */
 	{ "PKCS#11 Kit", "PKCS#11 Kit Proxy Module", NULL, NULL,

@@ -24,6 +24,10 @@ enum {
 	 * (p11call.c). Keyed by the module's C_GetInfo alone, so that
 	 * p11call can learn it before any token. */
 	QUIRK_SIGPIPE = 0x4,
+	/* No CKK_DES2 key type and no CKM_DES2_KEY_GEN (openCryptoki 3.8,
+	 * whose DES3 keys are 24 bytes only): a CALG_3DES_112 key K1|K2 is
+	 * held as the CKK_DES3 key K1|K2|K1, which encrypts alike. */
+	QUIRK_NO_DES2 = 0x8,
 };
 
 /* How a token gives the key sizes of RSA mechanisms in

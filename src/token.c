@@ -433,6 +433,11 @@ bool token_takes_value_len(const struct token *tok)
 	return !(tok->quirks->flags & QUIRK_NO_UNWRAP_VALUE_LEN);
 }
 
+bool token_has_des2(const struct token *tok)
+{
+	return !(tok->quirks->flags & QUIRK_NO_DES2);
+}
+
 void token_pool_check_generation_locked(struct token *tok, unsigned gen)
 {
 	if (tok->generation == gen)

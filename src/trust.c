@@ -58,24 +58,34 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 	BYTE out[32];
 	CK_ULONG out_len = sizeof out;
 	CK_MECHANISM_INFO info;
+	bool can_wrap;
 	CK_RV rv;
 
-	/* Without an AES key wrap the token has nothing to enforce it on that
-	 * capi11 could try; sensitive keys then do not leave. */
-	if (token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_GEN, &info) != CKR_OK ||
-	    token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_WRAP, &info) != CKR_OK ||
-	    !(info.flags & CKF_WRAP)) {
+	/* Without AES keys capi11 has nothing to try; sensitive keys then do
+	 * not leave. */
+	if (token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_GEN, &info) != CKR_OK) {
 		*state = TOKEN_WRAP_TRUST_IGNORED;
 		return CKR_OK;
 	}
+	can_wrap = token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_WRAP, &info) == CKR_OK &&
+		   (info.flags & CKF_WRAP);
 	rv = tsession_scratch_open(ctx->ts.tok, &s);
 	if (rv != CKR_OK)
 		return rv;
+	/* A token that does not know the attribute refuses every template
+	 * with it (openCryptoki 3.8: CKR_ATTRIBUTE_TYPE_INVALID), with or
+	 * without an AES key wrap to enforce it on. */
 	rv = probe_key(&s, true, &key);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT ||
 	    rv == CKR_ATTRIBUTE_VALUE_INVALID) {
 		*state = TOKEN_WRAP_TRUST_UNSUPPORTED;
 		rv = CKR_OK;
+		goto out;
+	}
+	/* Without an AES key wrap nothing can be enforced that capi11 could
+	 * try; sensitive keys then do not leave. */
+	if (rv == CKR_OK && !can_wrap) {
+		*state = TOKEN_WRAP_TRUST_IGNORED;
 		goto out;
 	}
 	if (rv == CKR_OK)

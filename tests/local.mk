@@ -79,6 +79,14 @@ AM_DEFAULT_SOURCE_EXT = .c
 LDADD = $(TEST_LIBS)
 
 
+# capi11 on openCryptoki's software token (a real module beside SoftHSM),
+# set up by scripts/with-opencryptoki.sh: root only, and it takes the
+# machine's one openCryptoki token, so it is not part of make check.
+check_PROGRAMS += tests/test-opencryptoki
+tests_test_opencryptoki_SOURCES = tests/test-opencryptoki.c
+check-opencryptoki: tests/test-opencryptoki$(EXEEXT)
+	bash $(srcdir)/scripts/with-opencryptoki.sh $(builddir)/tests/test-opencryptoki$(EXEEXT)
+
 # The full fault-injection sweep: every call position of every route.
 faultcheck: tests/test-faults$(EXEEXT)
 	CAPI11_FAULT_SWEEP=full $(builddir)/tests/test-faults$(EXEEXT)
@@ -91,9 +99,11 @@ check-local:
 	@echo "capi11: install it, then run ./configure again"
 faultcheck:
 	@echo "make faultcheck needs CUnit (Debian: libcunit1-dev); reconfigure"; exit 1
+check-opencryptoki:
+	@echo "make check-opencryptoki needs CUnit (Debian: libcunit1-dev); reconfigure"; exit 1
 endif
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
-EXTRA_DIST += tests/vectors tests/no-cunit.sh
-.PHONY: faultcheck
+EXTRA_DIST += tests/vectors tests/no-cunit.sh scripts/with-opencryptoki.sh
+.PHONY: faultcheck check-opencryptoki

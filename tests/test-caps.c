@@ -23,6 +23,7 @@
 #include "context.h"
 #include "cutest.h"
 #include "fixture.h"
+#include "key.h"
 #include "quirks.h"
 #include "testutil.h"
 #include "token-private.h"
@@ -49,6 +50,8 @@ enum {
 	TOK_GEN,	/* CKM_AES_KEY_GEN hidden */
 	TOK_OTHER,	/* reports another manufacturer than SoftHSM's */
 	TOK_ECB,	/* CKM_AES_CBC and CKM_DES3_CBC hidden, ECB there */
+	TOK_IBM,	/* reports openCryptoki's manufacturer: no CKK_DES2 */
+	TOK_NOWWT,	/* no CKM_AES_KEY_WRAP, no CKA_WRAP_WITH_TRUSTED */
 	TOK_COUNT
 };
 
@@ -934,6 +937,132 @@ static void test_quirks_value_len(void)
 	CryptReleaseContext(softhsm, 0);
 }
 
+/* A token that calls its maker "IBM Corp." (openCryptoki's tokens) gets
+ * QUIRK_NO_DES2, read when the first acquire meets it. */
+static HCRYPTPROV acquire_ibm(void)
+{
+	HCRYPTPROV h;
+
+	set_manufacturer("IBM Corp.");
+	h = acquire(TOK_IBM);
+	set_manufacturer(NULL);
+	return h;
+}
+
+/* No CKK_DES2 on openCryptoki: a CALG_3DES_112 PLAINTEXTKEYBLOB becomes
+ * the CKK_DES3 key K1|K2|K1, which encrypts as two-key 3DES does
+ * (openssl's des-ede-cbc), keeps KP_ALGID CALG_3DES_112 and KP_KEYLEN
+ * 128, and exports as the 16 bytes imported. CryptGenKey cannot make one
+ * without the key passing through the process (NTE_BAD_ALGID, and
+ * PP_ENUMALGS does not list it); a SIMPLEBLOB of one cannot be stretched
+ * on the token (NTE_BAD_ALGID). SoftHSM's own tokens keep CKK_DES2. */
+static void test_quirks_no_des2(void)
+{
+	static const BYTE value[16] = {
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+	};
+	static const DWORD params[] = { PP_ENUMALGS, PP_ENUMALGS_EX };
+	HCRYPTPROV ibm = acquire_ibm(), softhsm = acquire(TOK_MAIN);
+	HCRYPTKEY k = 0, rsa = 0;
+	BYTE blob[12 + 16], simple[12 + 128], *back, *priv;
+	DWORD n = testutil_plaintext_blob(blob, CALG_3DES_112, value, sizeof value), back_len = 0;
+	DWORD v, vlen, priv_len = 0;
+	struct key *key;
+	ALG_ID algs[64];
+	size_t n_algs;
+
+	CU_ASSERT_NOT_EQUAL(context_token(ibm)->quirks->flags & QUIRK_NO_DES2, 0);
+	CU_ASSERT_EQUAL(context_token(softhsm)->quirks->flags & QUIRK_NO_DES2, 0);
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(ibm, blob, n, 0, CRYPT_EXPORTABLE, &k));
+	CU_ASSERT_EQUAL_FATAL(key_get_locked(k, &key), ERROR_SUCCESS);
+	CU_ASSERT_EQUAL(key->obj->type, CKK_DES3);
+	key_put_locked(key);
+	vlen = sizeof v;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_ALGID, (BYTE *)&v, &vlen, 0));
+	CU_ASSERT_EQUAL(v, CALG_3DES_112);
+	vlen = sizeof v;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_KEYLEN, (BYTE *)&v, &vlen, 0));
+	CU_ASSERT_EQUAL(v, 128);
+	testutil_check_encrypts_as(k, "-des-ede-cbc", value, sizeof value, 8);
+	back = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &back_len);
+	CU_ASSERT_PTR_NOT_NULL(back);
+	CU_ASSERT_EQUAL(back_len, n);
+	CU_ASSERT_TRUE(back != NULL && back_len == n && memcmp(back, blob, n) == 0);
+	free(back);
+	CryptDestroyKey(k);
+	k = 0;
+
+	CHECK_FAILS_WITH(CryptGenKey(ibm, CALG_3DES_112, CRYPT_EXPORTABLE, &k), NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(k, 0);
+	for (size_t p = 0; p < 2; p++) {
+		n_algs = enum_algs(ibm, params[p], algs, 64);
+		CU_ASSERT_FALSE(alg_listed(algs, n_algs, CALG_3DES_112));
+		CU_ASSERT_TRUE(alg_listed(algs, n_algs, CALG_3DES));
+		n_algs = enum_algs(softhsm, params[p], algs, 64);
+		CU_ASSERT_TRUE(alg_listed(algs, n_algs, CALG_3DES_112));
+	}
+
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(ibm, priv, priv_len, 0, 0, &rsa));
+	n = simple_blob(simple, CALG_3DES_112, value, sizeof value, false);
+	CU_ASSERT_EQUAL_FATAL(n, sizeof simple);
+	CHECK_FAILS_WITH(CryptImportKey(ibm, simple, n, rsa, 0, &k), NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(k, 0);
+	free(priv);
+	CryptDestroyKey(rsa);
+	CryptReleaseContext(ibm, 0);
+	CryptReleaseContext(softhsm, 0);
+}
+
+/* openCryptoki 3.8's shape: no AES key wrap, CKA_WRAP_WITH_TRUSTED
+ * unknown in every template (CKR_ATTRIBUTE_TYPE_INVALID), and an unwrap
+ * template may not ask for a readable key (CKR_ATTRIBUTE_READ_ONLY for
+ * CKA_SENSITIVE FALSE or CKA_EXTRACTABLE TRUE). The trust probe finds the
+ * attribute unknown although there is no wrap to enforce it on, so no
+ * template carries it, and a SIMPLEBLOB import unwraps the key protected
+ * at once when the readable unwrap is refused. Its length must then come
+ * from CKA_VALUE_LEN: openCryptoki tells it (make check-opencryptoki
+ * imports such a key), SoftHSM reports 0 for an unwrapped key, so here
+ * the import is refused NTE_BAD_DATA and the key destroyed. */
+static void test_no_wrap_with_trusted(void)
+{
+	static const BYTE aes_value[16] = { 7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12, 13, 14, 15 };
+	HCRYPTPROV h;
+	HCRYPTKEY rsa = 0, k = 0;
+	BYTE *priv, simple[12 + 128];
+	DWORD priv_len = 0, len;
+	unsigned long unwraps, destroys, hits;
+
+	hide(CKM_AES_KEY_WRAP);
+	set_attribute(CKA_WRAP_WITH_TRUSTED, P11SHIM_ATTR_REFUSED);
+	h = acquire(TOK_NOWWT);
+	priv = testutil_vector_load("rsa1024-priv.blob", &priv_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(priv);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	len = simple_blob(simple, CALG_AES_128, aes_value, sizeof aes_value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	shim->fail("C_UnwrapKey", 1, CKR_ATTRIBUTE_READ_ONLY);
+	unwraps = shim->count("C_UnwrapKey");
+	destroys = shim->count("C_DestroyObject");
+	CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(k, 0);
+	CU_ASSERT_EQUAL(shim->count("C_UnwrapKey"), unwraps + 2);
+	CU_ASSERT_EQUAL(shim->count("C_DestroyObject"), destroys + 1);
+	CU_ASSERT_EQUAL(token_wrap_trust(context_token(h)), TOKEN_WRAP_TRUST_UNSUPPORTED);
+	/* Known now: no template carries the attribute any more. */
+	hits = attribute_hits();
+	k = gen(h, CALG_AES_128, 0);
+	CU_ASSERT_EQUAL(attribute_hits(), hits);
+	CryptDestroyKey(k);
+	free(priv);
+	CryptDestroyKey(rsa);
+	CryptReleaseContext(h, 0);
+}
+
 static int suite_reset(void)
 {
 	shim->reset();
@@ -965,12 +1094,14 @@ static CU_TestInfo hidden_tests[] = {
 	{ "CKM_RSA_PKCS_OAEP hidden", test_oaep_hidden },
 	{ "CKM_AES_KEY_GEN hidden", test_aes_keygen_hidden },
 	{ "PP_ENUMALGS without the hidden", test_enumalgs_hidden },
+	{ "no AES key wrap, no CKA_WRAP_WITH_TRUSTED", test_no_wrap_with_trusted },
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo quirks_tests[] = {
 	{ "the store lock is SoftHSM's", test_quirks_store_lock },
 	{ "CKA_VALUE_LEN in unwrap templates but SoftHSM's", test_quirks_value_len },
+	{ "no CKK_DES2 on openCryptoki: 3DES_112 as K1|K2|K1", test_quirks_no_des2 },
 	CU_TEST_INFO_NULL,
 };
 
@@ -986,7 +1117,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"caps", "caps-wrap", "caps-pad", "caps-des3", "caps-cbc", "caps-oaep", "caps-gen",
-		"caps-other", "caps-ecb",
+		"caps-other", "caps-ecb", "caps-ibm", "caps-nowwt",
 	};
 	void *mod;
 	int rc;
