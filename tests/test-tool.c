@@ -1015,6 +1015,35 @@ static void test_symmetric_wrap(void)
 	free(out);
 }
 
+/* A 3DES wrapping key: Microsoft's RFC 3217 SYMMETRICWRAPKEYBLOB. The
+ * wrapping key is an ordinary session key (CRYPT_KEK is for AES keys), so
+ * the tool must not ask for a key-encryption key here. */
+static void test_symmetric_wrap_3des(void)
+{
+	/* PLAINTEXTKEYBLOB 0x8, version 2, CALG_3DES 0x6603, 24 bytes. */
+	unsigned char kek[12 + 24] = { 0x08, 2, 0, 0, 0x03, 0x66, 0, 0, 24, 0, 0, 0 }, *blob;
+	char *out;
+	size_t len;
+
+	for (size_t i = 0; i < 24; i++)
+		kek[12 + i] = (unsigned char)(0x31 + 7 * i);
+	write_bytes("kek3.blob", kek, sizeof kek);
+	CU_ASSERT_EQUAL_FATAL(tool(&out, "export %s --container c2 --type symmetricwrap --alg 3DES "
+				   "--wrap-key %s --out %s", common, path_of("kek3.blob"),
+				   path_of("sw3.blob")), 0);
+	free(out);
+	blob = read_all(path_of("sw3.blob"), &len);
+	/* BLOBHEADER {0xB, 2, 0, CALG_3DES}, CALG_3DES, then RFC 3217's 40
+	 * bytes: the 24-byte key, its 8-byte checksum, and the 8-byte IV. */
+	CU_ASSERT_EQUAL_FATAL(len, 12 + 40);
+	CU_ASSERT_EQUAL(memcmp(blob, "\x0b\x02\x00\x00\x03\x66\x00\x00\x03\x66\x00\x00", 12), 0);
+	free(blob);
+	CU_ASSERT_EQUAL(tool(&out, "import %s --container c2 --unwrap-with %s %s", common,
+			     path_of("kek3.blob"), path_of("sw3.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_3DES"));
+	free(out);
+}
+
 /* OPAQUEKEYBLOB and the encrypted PRIVATEKEYBLOB: routes whose absence
  * must be reported as NTE_NOT_SUPPORTED. */
 static void test_opaque_and_encrypted(void)
@@ -1741,6 +1770,7 @@ static CU_TestInfo token_tests[] = {
 	{ "--out never follows a symbolic link", test_out_symlink },
 	{ "import blob, PEM, DER", test_import },
 	{ "SYMMETRICWRAPKEYBLOB", test_symmetric_wrap },
+	{ "SYMMETRICWRAPKEYBLOB under a 3DES key", test_symmetric_wrap_3des },
 	{ "OPAQUEKEYBLOB and encrypted PRIVATEKEYBLOB", test_opaque_and_encrypted },
 	{ "dump well-formed blobs", test_dump_wellformed },
 	{ "dump malformed blobs", test_dump_malformed },

@@ -45,12 +45,6 @@ static bool type_is_session(DWORD type)
 	return type == SIMPLEBLOB || type == PLAINTEXTKEYBLOB || type == SYMMETRICWRAPKEYBLOB;
 }
 
-/* Key-encryption keys are wrap-only (CRYPT_KEK) for the blob types that
- * wrap; an encrypted PRIVATEKEYBLOB needs a key that encrypts. */
-static DWORD wrap_key_flags(DWORD type)
-{
-	return (type == SYMMETRICWRAPKEYBLOB || type == OPAQUEKEYBLOB) ? CRYPT_KEK : 0;
-}
 
 int cmd_export(int argc, char **argv)
 {
@@ -175,8 +169,8 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 	} else if (wrap_key != NULL &&
-		   !keys_import_file(prov, wrap_key, 0, wrap_key_flags(type), CALG_AES_256,
-				     &exp_key, NULL)) {
+		   !keys_import_file(prov, wrap_key, 0, keys_wrapping_flags(wrap_key, type),
+				     CALG_AES_256, &exp_key, NULL)) {
 		goto out;
 	}
 	blob = tool_export(key, exp_key, type, flags, &len, alg ? names_alg(alg) :

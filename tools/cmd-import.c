@@ -165,9 +165,8 @@ int cmd_import(int argc, char **argv)
 			goto out;
 		}
 	} else if (unwrap_with != NULL &&
-		   !keys_import_file(prov, unwrap_with, 0,
-				     (type == SYMMETRICWRAPKEYBLOB || type == OPAQUEKEYBLOB) ?
-				     CRYPT_KEK : 0, CALG_AES_256, &unwrap, NULL)) {
+		   !keys_import_file(prov, unwrap_with, 0, keys_wrapping_flags(unwrap_with, type),
+				     CALG_AES_256, &unwrap, NULL)) {
 		goto out;
 	}
 	if (!keys_import_file(prov, path, unwrap, flags,

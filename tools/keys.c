@@ -120,3 +120,25 @@ bool keys_write_blob(const BYTE *blob, DWORD len, enum pem_format format, const 
 	tool_free_secret(encoded, encoded_len);
 	return ok;
 }
+
+DWORD keys_wrapping_flags(const char *path, DWORD blob_type)
+{
+	unsigned char head[8];
+	DWORD alg;
+	size_t n = 0;
+	FILE *f;
+
+	if (blob_type != SYMMETRICWRAPKEYBLOB && blob_type != OPAQUEKEYBLOB)
+		return 0;
+	f = strcmp(path, "-") == 0 ? NULL : fopen(path, "rb");
+	if (f != NULL) {
+		n = fread(head, 1, sizeof head, f);
+		fclose(f);
+	}
+	if (n != sizeof head || head[0] != PLAINTEXTKEYBLOB)
+		return CRYPT_KEK;
+	alg = (DWORD)head[4] | (DWORD)head[5] << 8 | (DWORD)head[6] << 16 | (DWORD)head[7] << 24;
+	/* CRYPT_KEK is for AES keys only: a 3DES key wraps a 3DES key in RFC
+	 * 3217's form as an ordinary session key. */
+	return alg == CALG_AES_128 || alg == CALG_AES_192 || alg == CALG_AES_256 ? CRYPT_KEK : 0;
+}

@@ -18,6 +18,12 @@ bool keys_import_recipient(HCRYPTPROV prov, const char *path, HCRYPTKEY *key);
  * (hPubKey unwraps it, 0 for none). PEM/DER keys become blobs of
  * algorithm alg. *type (may be NULL) is the blob type imported. Reports
  * failures. */
+/* The import flags of the wrapping key in path for a blob of blob_type:
+ * CRYPT_KEK (wrap-only) for the blob types that wrap, when the file is
+ * not a PLAINTEXTKEYBLOB of another algorithm than AES (a 3DES key wraps
+ * RFC 3217's SYMMETRICWRAPKEYBLOB as an ordinary key); else 0. */
+DWORD keys_wrapping_flags(const char *path, DWORD blob_type);
+
 bool keys_import_file(HCRYPTPROV prov, const char *path, HCRYPTKEY unwrap, DWORD flags,
 		      ALG_ID alg, HCRYPTKEY *key, DWORD *type);
 
