@@ -450,7 +450,7 @@ static DWORD cipher_check(struct key *key, DWORD flags, DWORD valid_flags, DWORD
 		return NTE_NOT_SUPPORTED;
 	/* KP_PERMISSIONS is what the key may do (Microsoft's KP_PERMISSIONS
 	 * page): a wrap-only key-encryption key lacks both data permissions. */
-	if (!(key->permissions & permission))
+	if (!(key->permissions & permission) || key->obj->wrap_only)
 		return NTE_PERM;
 	return ERROR_SUCCESS;
 }

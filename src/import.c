@@ -818,8 +818,13 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	if (err == ERROR_SUCCESS && (flags & CRYPT_KEK))
 		key_mark_wrap_only(*out);
 out:
-	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE)
-		token_destroy(&ctx->ts, h);
+	/* The key may still be the readable one: should its destroy fail,
+	 * the session goes, and the key with it, rather than to the pool. */
+	if (err != ERROR_SUCCESS && h != CK_INVALID_HANDLE &&
+	    token_destroy(&ctx->ts, h) != CKR_OK && !ctx->ts.lost) {
+		ctx->ts.lost = true;
+		ctx->ts.lost_rv = CKR_SESSION_CLOSED;
+	}
 	capi11_free(ct);
 	return err;
 }

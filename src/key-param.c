@@ -236,6 +236,12 @@ DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data)
 		 * on Windows (rsaenh's tests). */
 		if ((value & CRYPT_EXPORT) && !(key->permissions & CRYPT_EXPORT))
 			return NTE_BAD_DATA;
+		/* A key-encryption key stays wrap-only: it may never encrypt or
+		 * decrypt what it wrapped (the token would refuse too). */
+		if (key->obj->wrap_only && (value & (CRYPT_ENCRYPT | CRYPT_DECRYPT)) &&
+		    (value & (CRYPT_ENCRYPT | CRYPT_DECRYPT)) !=
+			    (key->permissions & (CRYPT_ENCRYPT | CRYPT_DECRYPT)))
+			return NTE_BAD_DATA;
 		key->permissions = value | (key->permissions & CRYPT_EXPORT);
 		return ERROR_SUCCESS;
 	case KP_EFFECTIVE_KEYLEN:

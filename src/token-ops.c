@@ -192,21 +192,6 @@ CK_RV token_create(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	return rv;
 }
 
-CK_RV token_copy(struct tsession *ts, CK_OBJECT_HANDLE obj,
-		 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *copy)
-{
-	CK_RV rv;
-
-	rv = objguard_enter(ts->tok, obj);
-	if (rv != CKR_OK)
-		return rv;
-	store_enter(ts);
-	rv = p11_CopyObject(ts, obj, tmpl, n, copy);
-	store_leave(ts);
-	objguard_leave(ts->tok, obj);
-	return rv;
-}
-
 CK_RV token_set_attributes(struct tsession *ts, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl,
 			   CK_ULONG n)
 {

@@ -37,9 +37,6 @@ CK_RV token_destroy(struct tsession *ts, CK_OBJECT_HANDLE obj);
 /* C_SetAttributeValue on an object. */
 CK_RV token_set_attributes(struct tsession *ts, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE *tmpl,
 			   CK_ULONG n);
-/* C_CopyObject: a copy of obj with the template's attributes changed. */
-CK_RV token_copy(struct tsession *ts, CK_OBJECT_HANDLE obj,
-		 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *copy);
 CK_RV token_generate_key(struct tsession *ts, CK_MECHANISM_TYPE mech,
 			 CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *key);
 CK_RV token_generate_key_pair(struct tsession *ts, CK_MECHANISM_TYPE mech,

@@ -225,6 +225,12 @@ static CK_RV trust_find_kek(struct context *ctx, CK_OBJECT_HANDLE *obj)
 		{ CKA_LABEL, ctx->container, strlen(ctx->container) },
 		{ CKA_TRUSTED, token_bool(true), sizeof(CK_BBOOL) },
 		{ CKA_WRAP, token_bool(true), sizeof(CK_BBOOL) },
+		/* Wrap-only and unchangeable, as Capi11TrustKeyA makes it: a
+		 * trusted key that could decrypt, or be made to, would undo
+		 * every wrap made under it. */
+		{ CKA_ENCRYPT, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_DECRYPT, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_MODIFIABLE, token_bool(false), sizeof(CK_BBOOL) },
 	};
 	CK_RV rv;
 
@@ -374,25 +380,31 @@ static DWORD trust_plan_parse(const BYTE *data, size_t len, struct trust_plan *p
 }
 
 /* The trusted object's template: a public token object (the security
- * officer may make no other), in the container, wrap-only. A KEK is
- * sensitive and never extractable, so that no copy of it can decrypt what
- * it wraps; what it unwraps is sensitive and wrap-with-trusted by its
- * unwrap template as well as by capi11's own. */
-static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, bool unwrap_template,
-			       CK_ATTRIBUTE *t)
+ * officer may make no other), in the container, wrap-only, that nobody
+ * can change or copy (CKA_MODIFIABLE, CKA_COPYABLE FALSE): a copy would be
+ * trusted too, and could be given CKA_DECRYPT. A KEK is sensitive and
+ * never extractable, so that no copy of it can decrypt what it wraps. Its
+ * unwrap template makes what it unwraps sensitive, wrap-with-trusted and
+ * private: public as it is, it unwraps only for a process that holds the
+ * user's PIN. */
+static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, CK_ATTRIBUTE *t)
 {
 	static CK_ATTRIBUTE unwrapped[] = {
 		{ CKA_SENSITIVE, NULL, sizeof(CK_BBOOL) },
 		{ CKA_WRAP_WITH_TRUSTED, NULL, sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, NULL, sizeof(CK_BBOOL) },
 	};
 	CK_ULONG n = 0;
 
 	unwrapped[0].pValue = token_bool(true);
 	unwrapped[1].pValue = token_bool(true);
+	unwrapped[2].pValue = token_bool(true);
 	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &p->cls, sizeof p->cls };
 	t[n++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &p->type, sizeof p->type };
 	t[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_MODIFIABLE, token_bool(false), sizeof(CK_BBOOL) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_COPYABLE, token_bool(false), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_LABEL, ctx->container, strlen(ctx->container) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_ID, p->id, sizeof p->id };
 	t[n++] = (CK_ATTRIBUTE){ CKA_TRUSTED, token_bool(true), sizeof(CK_BBOOL) };
@@ -412,14 +424,15 @@ static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, bool u
 	t[n++] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)p->value, p->value_len };
-	if (unwrap_template)
-		t[n++] = (CK_ATTRIBUTE){ CKA_UNWRAP_TEMPLATE, unwrapped, sizeof unwrapped };
+	t[n++] = (CK_ATTRIBUTE){ CKA_UNWRAP_TEMPLATE, unwrapped, sizeof unwrapped };
 	return n;
 }
 
 /* Creates the trusted object as the security officer and logs out again.
- * A token that does not know CKA_UNWRAP_TEMPLATE gets the key without it:
- * capi11's own unwrap templates still keep unwrapped keys sensitive. */
+ * A token that refuses any attribute of the template (no unwrap template,
+ * no CKA_COPYABLE) gets no trusted key: a trusted key it could copy, or
+ * that unwraps readable keys for anyone, would be a way around the
+ * protection it is for (NTE_NOT_SUPPORTED). */
 static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const char *so_pin,
 				CK_OBJECT_HANDLE *h)
 {
@@ -434,14 +447,13 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 		return SCARD_E_SHARING_VIOLATION;
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_LOGIN);
-	n = trust_template(ctx, p, true, t);
+	n = trust_template(ctx, p, t);
 	rv = token_create(&ctx->ts, t, n, h);
-	if (rv == CKR_ATTRIBUTE_TYPE_INVALID && p->cls == CKO_SECRET_KEY) {
-		n = trust_template(ctx, p, false, t);
-		rv = token_create(&ctx->ts, t, n, h);
-	}
 	if (rv != CKR_OK) {
 		lrv = tsession_logout(&ctx->ts);
+		if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+		    rv == CKR_TEMPLATE_INCONSISTENT)
+			return NTE_NOT_SUPPORTED;
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
 	}
 	/* The security officer's logout failing says nothing of the blob. */
@@ -454,29 +466,36 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 	return ERROR_SUCCESS;
 }
 
-/* A trusted key-encryption key must not be usable without the user's PIN:
- * the user copies the security officer's public object into a private
- * one (CKA_TRUSTED survives C_CopyObject, and only C_CopyObject can make a
- * trusted private object on tokens whose SO may only create public ones)
- * and destroys the public one. */
-static DWORD trust_make_private(struct context *ctx, CK_OBJECT_HANDLE *h)
+/* The user's login, with the PIN given, else as the context logs in (its
+ * PIN source, a pinpad or a prompt). */
+static DWORD trust_user_login(struct context *ctx, const char *user_pin)
 {
-	CK_ATTRIBUTE t = { CKA_PRIVATE, token_bool(true), sizeof(CK_BBOOL) };
-	CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+	return user_pin != NULL ? context_set_pin_locked(ctx, user_pin)
+				: context_login_locked(ctx, !ctx->silent);
+}
+
+/* A public key whose private half is on this token is no partner's: the
+ * token would wrap sensitive keys to it, and whoever uses the private key
+ * here could decrypt them (NTE_BAD_PUBLIC_KEY). Private keys show only
+ * after the user's login. */
+static DWORD trust_check_partner(struct context *ctx, const struct trust_plan *p)
+{
+	static const CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	static const CK_KEY_TYPE rsa = CKK_RSA;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&rsa, sizeof rsa },
+		{ CKA_MODULUS, p->modulus, p->mod_len },
+	};
+	CK_OBJECT_HANDLE *objs = NULL;
+	CK_ULONG count = 0;
 	CK_RV rv;
 
-	rv = token_copy(&ctx->ts, *h, &t, 1, &copy);
-	if (rv == CKR_OK)
-		rv = token_destroy(&ctx->ts, *h);
-	/* A copy or a destroy that fails says nothing of the blob: not
-	 * NTE_BAD_DATA, which ERROR_OP_IMPORT makes of CKR_GENERAL_ERROR. */
-	if (rv != CKR_OK) {
-		if (copy != CK_INVALID_HANDLE)
-			token_destroy(&ctx->ts, copy);
+	rv = token_find(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &objs, &count);
+	capi11_free(objs);
+	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	}
-	*h = copy;
-	return ERROR_SUCCESS;
+	return count == 0 ? ERROR_SUCCESS : NTE_BAD_PUBLIC_KEY;
 }
 
 DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, const char *so_pin,
@@ -509,6 +528,13 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 		err = SCARD_E_SHARING_VIOLATION;
 		goto out;
 	}
+	if (p.cls == CKO_PUBLIC_KEY) {
+		err = trust_user_login(ctx, user_pin);
+		if (err == ERROR_SUCCESS)
+			err = trust_check_partner(ctx, &p);
+		if (err != ERROR_SUCCESS)
+			goto out;
+	}
 	rv = token_random(&ctx->ts, p.id, sizeof p.id);
 	if (rv == CKR_OK)
 		rv = tsession_logout(&ctx->ts);
@@ -522,18 +548,14 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 			      ctx->container,
 			      p.cls == CKO_PUBLIC_KEY ? "public key" : "key-encryption key");
 	/* The user logs in again, whether the security officer's step worked
-	 * or not (a rejected SO PIN must not leave the context logged out):
-	 * with the PIN given, else as the context would (its PIN source, a
-	 * pinpad or a prompt). The step's own failure is the one reported. */
+	 * or not (a rejected SO PIN must not leave the context logged out).
+	 * The step's own failure is the one reported. */
 	{
-		DWORD lerr = user_pin != NULL ? context_set_pin_locked(ctx, user_pin)
-					      : context_login_locked(ctx, !ctx->silent);
+		DWORD lerr = trust_user_login(ctx, user_pin);
 
 		if (err == ERROR_SUCCESS)
 			err = lerr;
 	}
-	if (err == ERROR_SUCCESS && p.cls == CKO_SECRET_KEY)
-		err = trust_make_private(ctx, &h);
 	if (err == ERROR_SUCCESS)
 		err = key_adopt_locked(ctx, p.cls == CKO_SECRET_KEY ? h : CK_INVALID_HANDLE,
 				       p.cls == CKO_PUBLIC_KEY ? h : CK_INVALID_HANDLE, p.type,

@@ -37,13 +37,17 @@ CK_RV trust_find_public(struct context *ctx, const BYTE *modulus, size_t mod_len
 DWORD trust_get_kek_locked(struct context *ctx, struct key **out);
 
 /* Capi11TrustKeyA's work: a PLAINTEXTKEYBLOB of an AES key becomes the
- * container's trusted key-encryption key (private after the user's login,
- * never extractable), a PUBLICKEYBLOB a trusted public key (a public
- * object), both made in a security officer session. Errors: blob errors
- * as CryptImportKey's, SCARD_E_SHARING_VIOLATION (another context uses
- * the token, or this one holds key handles), SCARD_W_WRONG_CHV (SO or
- * user PIN rejected), NTE_SILENT_CONTEXT (no user PIN for the private
- * copy), mapped token failures. Nothing is left on the token on failure. */
+ * container's trusted key-encryption key, a PUBLICKEYBLOB a trusted public
+ * key, both made final in a security officer session: public objects
+ * (the SO may make no other) that nobody can change or copy, the KEK
+ * never extractable and unwrapping only into sensitive, private keys.
+ * Errors: blob errors as CryptImportKey's, NTE_BAD_PUBLIC_KEY (the public
+ * key's private half is on the token), NTE_NOT_SUPPORTED (the token
+ * refuses the attributes that make the key safe),
+ * SCARD_E_SHARING_VIOLATION (another context uses the token, or this one
+ * holds key handles), SCARD_W_WRONG_CHV (SO or user PIN rejected),
+ * NTE_SILENT_CONTEXT (no user PIN to log back in with), mapped token
+ * failures. Nothing is left on the token on failure. */
 DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, const char *so_pin,
 			  const char *user_pin, struct key **out);
 

@@ -617,7 +617,12 @@ static void test_wrap_only(void)
 	CHECK_FAILS_WITH(CryptEncrypt(kek, 0, TRUE, 0, buf, &len, sizeof buf), NTE_PERM);
 	len = 16;
 	CHECK_FAILS_WITH(CryptDecrypt(kek, 0, FALSE, 0, buf, &len), NTE_PERM);
-	CU_ASSERT_TRUE(CryptSetKeyParam(kek, KP_PERMISSIONS, (BYTE *)&perms, 0));
+	/* A key-encryption key stays wrap-only: the data permissions cannot
+	 * be given back (README, CRYPT_KEK). */
+	CHECK_FAILS_WITH(CryptSetKeyParam(kek, KP_PERMISSIONS, (BYTE *)&perms, 0), NTE_BAD_DATA);
+	len = sizeof perms;
+	CU_ASSERT_TRUE(CryptGetKeyParam(kek, KP_PERMISSIONS, (BYTE *)&perms, &len, 0));
+	CU_ASSERT_EQUAL(perms & (CRYPT_ENCRYPT | CRYPT_DECRYPT), 0);
 	len = 16;
 	CHECK_FAILS_WITH(CryptEncrypt(kek, 0, TRUE, 0, buf, &len, sizeof buf), NTE_PERM);
 	len = 16;

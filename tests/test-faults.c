@@ -1416,7 +1416,14 @@ static int suite_init(void)
 	if (!acquire(&h, C_TRUST, CRYPT_NEWKEYSET))
 		return -1;
 	if (!Capi11TrustKeyA(h, trusted_kek_blob, sizeof trusted_kek_blob, FIXTURE_SO_PIN,
-			     FIXTURE_PIN, 0, NULL) ||
+			     FIXTURE_PIN, 0, NULL))
+		return -1;
+	CryptReleaseContext(h, 0);
+	/* The partner's key pair lives in a verify context's memory: its
+	 * private half is gone from the token once the context is released,
+	 * as a partner's private key is on no token of ours (a public key
+	 * whose private half is on the token is refused trust). */
+	if (!acquire(&h, NULL, CRYPT_VERIFYCONTEXT) ||
 	    !CryptGenKey(h, AT_KEYEXCHANGE, 1024u << 16, &k))
 		return -1;
 	{

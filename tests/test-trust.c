@@ -42,6 +42,8 @@
 #define V_NTE_NO_KEY 0x8009000Du
 #define V_NTE_PERM 0x80090010u
 #define V_NTE_BAD_KEYSET 0x80090016u
+#define V_NTE_BAD_PUBLIC_KEY 0x80090015u
+#define V_NTE_NOT_SUPPORTED 0x80090029u
 #define V_SCARD_E_SHARING_VIOLATION 0x8010000Bu
 #define V_SCARD_W_WRONG_CHV 0x8010006Bu
 #define V_ERROR_INVALID_PARAMETER 87u
@@ -841,15 +843,29 @@ static void (*set_mechanism)(CK_MECHANISM_TYPE mech, int mode);
 /* Under the sensitive policy on a token that cannot guard wraps: keys are
  * made as ever, the provider says so, and no sensitive key leaves, not
  * even under a trusted KEK. */
-static void check_no_wrap(const char *provider)
+static void check_no_wrap(const char *provider, bool refuses)
 {
+	BYTE blob[12 + 32];
+	DWORD len = testutil_plaintext_blob(blob, CALG_AES_256, operator_kek, 32);
 	HCRYPTPROV h;
 	HCRYPTKEY tk, s, rsa, imported;
 
-	make_trusted(provider, "t-i", NULL, 0);
+	if (refuses) {
+		/* A token that refuses the attribute refuses the trusted KEK's
+		 * unwrap template too: no trusted KEK at all, rather than one
+		 * that unwraps readable keys (README, Key protection). */
+		h = acquire(provider, "t-i", CRYPT_NEWKEYSET);
+		CHECK_FAILS_WITH(Capi11TrustKeyA(h, blob, len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, NULL),
+				 V_NTE_NOT_SUPPORTED);
+		CHECK_FAILS_WITH(CryptGetUserKey(h, CAPI11_AT_KEK, &tk), V_NTE_NO_KEY);
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	} else {
+		make_trusted(provider, "t-i", NULL, 0);
+	}
 	h = acquire(provider, "t-i", 0);
 	CU_ASSERT_EQUAL(protection(h), CAPI11_PROTECTION_NO_WRAP);
-	tk = trusted_kek(h);
+	/* Without a trusted KEK, the operator's value as a caller's KEK. */
+	tk = refuses ? import_plain(h, CALG_AES_256, operator_kek, 32, CRYPT_KEK) : trusted_kek(h);
 	s = gen(h, CALG_AES_256, CRYPT_EXPORTABLE);
 	rsa = gen(h, AT_KEYEXCHANGE, (1024u << 16) | CRYPT_EXPORTABLE);
 	imported = import_plain(h, CALG_AES_256, secret_key, 32, CRYPT_EXPORTABLE);
@@ -939,12 +955,12 @@ static void test_without_wrap_with_trusted(void)
 	/* A token that refuses the attribute. */
 	shim->reset();
 	set_attribute(CKA_WRAP_WITH_TRUSTED, P11SHIM_ATTR_REFUSED);
-	check_no_wrap(P_REFUSE);
+	check_no_wrap(P_REFUSE, true);
 	CU_ASSERT(attribute_hits() > 0);
 	/* A token that takes it and ignores it. */
 	shim->reset();
 	set_attribute(CKA_WRAP_WITH_TRUSTED, P11SHIM_ATTR_STRIPPED);
-	check_no_wrap(P_STRIP);
+	check_no_wrap(P_STRIP, false);
 	CU_ASSERT(attribute_hits() > 0);
 	/* A token that advertises the AES key wrap and refuses it at use. */
 	shim->reset();
@@ -1291,7 +1307,8 @@ static void check_wrap_only(HCRYPTKEY k)
 	n = 16;
 	CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, 0, data, &n), V_NTE_PERM);
 	p |= CRYPT_ENCRYPT | CRYPT_DECRYPT;
-	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_PERMISSIONS, (BYTE *)&p, 0));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_PERMISSIONS, (BYTE *)&p, 0), V_NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(permissions(k) & (CRYPT_ENCRYPT | CRYPT_DECRYPT), 0);
 	n = 16;
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0, data, &n, sizeof data), V_NTE_PERM);
 	n = 16;
@@ -1425,6 +1442,94 @@ static void test_kek_moves_wrap_only(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h1, 0));
 }
 
+/* ---- (l) the trusted objects cannot be turned against what they guard ---- */
+
+/* The trusted KEK is final when the security officer makes it: public (the
+ * only kind the SO may make) but neither modifiable nor copyable, so no
+ * process, with the user's PIN or without, can give it CKA_DECRYPT or make
+ * a copy that could; what it unwraps is sensitive, wrap-with-trusted and
+ * private, by the token's unwrap template. A public key whose private half
+ * is on the token is refused trust (README, Key protection). The token's
+ * own answers are read through SoftHSM directly. */
+static void test_trusted_objects_final(void)
+{
+	static const CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE aes = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE decrypt = { CKA_DECRYPT, &yes, sizeof yes };
+	CK_ATTRIBUTE readable[] = {
+		{ CKA_CLASS, (void *)&secret, sizeof secret },
+		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_SENSITIVE, &no, sizeof no },
+		{ CKA_EXTRACTABLE, &yes, sizeof yes },
+		{ CKA_WRAP_WITH_TRUSTED, &yes, sizeof yes },
+	};
+	CK_MECHANISM wrap = { CKM_AES_KEY_WRAP, NULL, 0 };
+	CK_OBJECT_HANDLE kek, copy = CK_INVALID_HANDLE, un = CK_INVALID_HANDLE;
+	CK_SESSION_HANDLE ss;
+	HCRYPTPROV h;
+	HCRYPTKEY tk, sk, x, k = 0;
+	BYTE *w, *pub;
+	DWORD w_len = 0, pub_len = 0;
+	int pubs;
+
+	make_trusted(SENS1, "t-l", NULL, 0);
+	h = acquire(SENS1, "t-l", 0);
+	tk = trusted_kek(h);
+	sk = gen(h, CALG_AES_256, CRYPT_EXPORTABLE);
+	w = testutil_blob_export(sk, tk, SYMMETRICWRAPKEYBLOB, 0, &w_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL_FATAL(w_len, 12 + 40);
+
+	ss = hsm_session(labels[T1]);
+	kek = hsm_find(ss, CKO_SECRET_KEY, "t-l");
+	CU_ASSERT_FATAL(kek != CK_INVALID_HANDLE);
+	CU_ASSERT_TRUE(hsm_bool(ss, kek, CKA_TRUSTED));
+	CU_ASSERT_FALSE(hsm_bool(ss, kek, CKA_MODIFIABLE));
+	CU_ASSERT_FALSE(hsm_bool(ss, kek, CKA_COPYABLE));
+	CU_ASSERT_FALSE(hsm_bool(ss, kek, CKA_DECRYPT));
+	CU_ASSERT_FALSE(hsm_bool(ss, kek, CKA_EXTRACTABLE));
+	/* Not made to decrypt, by change or by copy. */
+	CU_ASSERT_NOT_EQUAL(hsm->C_SetAttributeValue(ss, kek, &decrypt, 1), CKR_OK);
+	CU_ASSERT_NOT_EQUAL(hsm->C_CopyObject(ss, kek, &decrypt, 1, &copy), CKR_OK);
+	CU_ASSERT_FALSE(hsm_bool(ss, kek, CKA_DECRYPT));
+	/* What it wrapped comes out readable for nobody. */
+	CU_ASSERT_NOT_EQUAL(hsm->C_UnwrapKey(ss, &wrap, kek, w + 12, 40, readable,
+					     (sizeof readable / sizeof readable[0]), &un), CKR_OK);
+	readable[3].pValue = &yes;
+	{
+		CK_RV urv = hsm->C_UnwrapKey(ss, &wrap, kek, w + 12, 40, readable,
+					     sizeof readable / sizeof readable[0], &un);
+
+		CU_ASSERT_EQUAL(urv, CKR_OK);
+		if (urv != CKR_OK)
+			fprintf(stderr, "\n  unwrap: 0x%lx", (unsigned long)urv);
+	}
+	CU_ASSERT_TRUE(hsm_bool(ss, un, CKA_PRIVATE));
+	CU_ASSERT_TRUE(hsm_bool(ss, un, CKA_WRAP_WITH_TRUSTED));
+	hsm->C_DestroyObject(ss, un);
+	hsm->C_CloseSession(ss);
+	free(w);
+	CryptDestroyKey(sk);
+	CryptDestroyKey(tk);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+
+	/* The container's own exchange key is no partner. */
+	h = acquire(SENS1, "t-l2", CRYPT_NEWKEYSET);
+	x = gen(h, AT_KEYEXCHANGE, 1024u << 16);
+	pub = testutil_blob_export(x, 0, PUBLICKEYBLOB, 0, &pub_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+	CryptDestroyKey(x);
+	pubs = testutil_token_count(labels[T1], "pubkey", "t-l2");
+	CHECK_FAILS_WITH(Capi11TrustKeyA(h, pub, pub_len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, &k),
+			 V_NTE_BAD_PUBLIC_KEY);
+	CU_ASSERT_EQUAL(k, 0);
+	CU_ASSERT_EQUAL(testutil_token_count(labels[T1], "pubkey", "t-l2"), pubs);
+	free(pub);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 static CU_TestInfo trust_tests[] = {
 	{ "(a) a KEK the caller knows takes no sensitive key", test_caller_kek },
 	{ "(b) the trusted KEK stays in; what it unwraps is sensitive", test_trusted_kek_stays },
@@ -1439,6 +1544,7 @@ static CU_TestInfo trust_tests[] = {
 	{ "(i) tokens without CKA_WRAP_WITH_TRUSTED", test_without_wrap_with_trusted },
 	{ "(j) no plaintext byte on any route", test_no_plaintext_sweep },
 	{ "(k) a KEK moved as OPAQUEKEYBLOB stays wrap-only", test_kek_moves_wrap_only },
+	{ "(l) trusted objects are final, partners are not ours", test_trusted_objects_final },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1120,10 +1120,12 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 /* The security officer's step: makes a key the token trusts, in the
  * container of hProv. pbData is a PLAINTEXTKEYBLOB of an AES key (it
  * becomes the container's trusted key-encryption key: wrap-only, never
- * extractable, private to the user; CryptGetUserKey(CAPI11_AT_KEK) finds
- * it) or a PUBLICKEYBLOB of a partner's RSA key (it becomes a trusted
- * public object: a CryptImportKey of the same PUBLICKEYBLOB then wraps
- * under it). szSoPin is the security officer's PIN; szUserPin the user's,
+ * extractable, neither modifiable nor copyable, unwrapping only into
+ * sensitive private keys; CryptGetUserKey(CAPI11_AT_KEK) finds it) or a
+ * PUBLICKEYBLOB of a partner's RSA key (it becomes a trusted public
+ * object: a CryptImportKey of the same PUBLICKEYBLOB then wraps under it;
+ * a key whose private half is on the token is refused,
+ * NTE_BAD_PUBLIC_KEY). szSoPin is the security officer's PIN; szUserPin the user's,
  * or NULL for the provider's pin-source file, else a prompt (the security
  * officer's login ends the user's, which is then restored; a pin-value
  * given at acquire is not kept for it). The token is
@@ -1134,7 +1136,9 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData or szSoPin NULL,
  * dwDataLen 0), NTE_BAD_FLAGS, the blob errors of CryptImportKey,
  * NTE_BAD_TYPE (neither blob type), NTE_BAD_ALGID (not AES), NTE_BAD_KEYSET
- * (a verify context), SCARD_E_SHARING_VIOLATION (the token is in use),
+ * (a verify context), NTE_BAD_PUBLIC_KEY (the partner's private key is on
+ * the token), NTE_NOT_SUPPORTED (the token refuses the trusted key's
+ * attributes), SCARD_E_SHARING_VIOLATION (the token is in use),
  * SCARD_W_WRONG_CHV (a PIN was rejected), NTE_SILENT_CONTEXT (no user PIN
  * at hand), NTE_FAIL. Nothing is left on the token after a failure. */
 BOOL Capi11TrustKeyA(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
