@@ -231,6 +231,7 @@ static CK_RV trust_find_kek(struct context *ctx, CK_OBJECT_HANDLE *obj)
 		{ CKA_ENCRYPT, token_bool(false), sizeof(CK_BBOOL) },
 		{ CKA_DECRYPT, token_bool(false), sizeof(CK_BBOOL) },
 		{ CKA_MODIFIABLE, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_COPYABLE, token_bool(false), sizeof(CK_BBOOL) },
 	};
 	CK_RV rv;
 
@@ -385,8 +386,9 @@ static DWORD trust_plan_parse(const BYTE *data, size_t len, struct trust_plan *p
  * trusted too, and could be given CKA_DECRYPT. A KEK is sensitive and
  * never extractable, so that no copy of it can decrypt what it wraps. Its
  * unwrap template makes what it unwraps sensitive, wrap-with-trusted and
- * private: public as it is, it unwraps only for a process that holds the
- * user's PIN. */
+ * private, and its wrap template takes private keys only: public as it
+ * is, it works only for a process that holds the user's PIN.
+ * trust_check_kek confirms the token enforces all of it. */
 static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, CK_ATTRIBUTE *t)
 {
 	static CK_ATTRIBUTE unwrapped[] = {
@@ -394,11 +396,16 @@ static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, CK_ATT
 		{ CKA_WRAP_WITH_TRUSTED, NULL, sizeof(CK_BBOOL) },
 		{ CKA_PRIVATE, NULL, sizeof(CK_BBOOL) },
 	};
+	static CK_ATTRIBUTE wrapped[] = {
+		{ CKA_PRIVATE, NULL, sizeof(CK_BBOOL) },
+	};
+	static const CK_MECHANISM_TYPE kek_mechs[] = { CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD };
 	CK_ULONG n = 0;
 
 	unwrapped[0].pValue = token_bool(true);
 	unwrapped[1].pValue = token_bool(true);
 	unwrapped[2].pValue = token_bool(true);
+	wrapped[0].pValue = token_bool(true);
 	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &p->cls, sizeof p->cls };
 	t[n++] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &p->type, sizeof p->type };
 	t[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) };
@@ -425,6 +432,12 @@ static CK_ULONG trust_template(struct context *ctx, struct trust_plan *p, CK_ATT
 	t[n++] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) };
 	t[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)p->value, p->value_len };
 	t[n++] = (CK_ATTRIBUTE){ CKA_UNWRAP_TEMPLATE, unwrapped, sizeof unwrapped };
+	/* It wraps only private keys, so only for a process that holds the
+	 * user's PIN (else anyone could wrap a key of their choosing into a
+	 * blob it would accept), and only with the AES key wraps (else
+	 * CKM_AES_CBC would make it an encryption oracle). */
+	t[n++] = (CK_ATTRIBUTE){ CKA_WRAP_TEMPLATE, wrapped, sizeof wrapped };
+	t[n++] = (CK_ATTRIBUTE){ CKA_ALLOWED_MECHANISMS, (void *)kek_mechs, sizeof kek_mechs };
 	return n;
 }
 
@@ -464,6 +477,120 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 		return error_from_ckr(lrv, ERROR_OP_GENERIC);
 	}
 	return ERROR_SUCCESS;
+}
+
+/* A throwaway AES session key for the KEK's check, on the scratch session
+ * ts: private or public, extractable, not sensitive. */
+static CK_RV check_key(struct tsession *ts, bool private, CK_OBJECT_HANDLE *h)
+{
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE aes = CKK_AES;
+	static const CK_ULONG len = 16;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
+		{ CKA_VALUE_LEN, (void *)&len, sizeof len },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, token_bool(private), sizeof(CK_BBOOL) },
+		{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+	};
+
+	return token_generate_key(ts, CKM_AES_KEY_GEN, tmpl, CAPI11_N_ELEMENTS(tmpl), h);
+}
+
+/* A call that the KEK's attributes must make the token refuse: CKR_OK
+ * when it did (a refusal of that kind), *ok false when it went through,
+ * the call's own failure when it failed for another reason. */
+static CK_RV refused(CK_RV rv, bool *ok)
+{
+	switch (rv) {
+	case CKR_OK:
+		*ok = false;
+		return CKR_OK;
+	case CKR_KEY_NOT_WRAPPABLE:
+	case CKR_KEY_FUNCTION_NOT_PERMITTED:
+	case CKR_MECHANISM_INVALID:
+	case CKR_TEMPLATE_INCONSISTENT:
+	case CKR_ATTRIBUTE_VALUE_INVALID:
+		return CKR_OK;
+	default:
+		return rv;
+	}
+}
+
+/* Whether the token made the trusted KEK as asked: a token may take an
+ * attribute and ignore it, and a KEK that could be changed, copied, used
+ * to decrypt, made to wrap a public key or to unwrap into a readable one
+ * would undo the protection it is for. Its attributes are read back, then
+ * tried on a scratch session (closing it removes the throwaway keys):
+ * a public key must not wrap, a private one must, with AES key wrap only,
+ * and its wrap must not unwrap readable. With the user logged in.
+ * NTE_NOT_SUPPORTED when the token does not enforce all of it. */
+static DWORD trust_check_kek(struct context *ctx, CK_OBJECT_HANDLE kek)
+{
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE aes = CKK_AES;
+	static const struct { CK_ATTRIBUTE_TYPE type; bool want; } facts[] = {
+		{ CKA_TRUSTED, true }, { CKA_SENSITIVE, true }, { CKA_WRAP, true },
+		{ CKA_MODIFIABLE, false }, { CKA_COPYABLE, false }, { CKA_EXTRACTABLE, false },
+		{ CKA_ENCRYPT, false }, { CKA_DECRYPT, false }, { CKA_PRIVATE, false },
+	};
+	CK_ATTRIBUTE readable[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
+	};
+	CK_MECHANISM kw = { CKM_AES_KEY_WRAP, NULL, 0 };
+	BYTE iv[16] = { 0 }, out[64];
+	CK_MECHANISM cbc = { CKM_AES_CBC, iv, sizeof iv };
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE, un;
+	CK_ULONG out_len;
+	struct tsession ts;
+	size_t i;
+	bool ok = true;
+	CK_RV rv;
+
+	for (i = 0; ok && i < CAPI11_N_ELEMENTS(facts); i++) {
+		bool value = !facts[i].want;
+
+		rv = token_get_bool(&ctx->ts, kek, facts[i].type, &value);
+		if (rv != CKR_OK)
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
+		ok = value == facts[i].want;
+	}
+	if (!ok)
+		return NTE_NOT_SUPPORTED;
+	rv = tsession_scratch_open(ctx->ts.tok, &ts);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	rv = check_key(&ts, false, &pub);
+	if (rv == CKR_OK)
+		rv = check_key(&ts, true, &priv);
+	/* Each refusal must be the token's answer to the attribute it
+	 * enforces; any other failure is the token's and is reported. */
+	if (rv == CKR_OK) {
+		out_len = sizeof out;
+		rv = refused(token_wrap_key(&ts, &kw, kek, pub, out, &out_len), &ok);
+	}
+	if (rv == CKR_OK) {
+		out_len = sizeof out;
+		rv = refused(token_wrap_key(&ts, &cbc, kek, priv, out, &out_len), &ok);
+	}
+	if (rv == CKR_OK) {
+		out_len = sizeof out;
+		rv = token_wrap_key(&ts, &kw, kek, priv, out, &out_len);
+	}
+	if (rv == CKR_OK)
+		rv = refused(token_unwrap_key(&ts, &kw, kek, out, out_len, readable,
+					      CAPI11_N_ELEMENTS(readable), &un), &ok);
+	capi11_wipe(out, sizeof out);
+	tsession_scratch_close(&ts);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	return ok ? ERROR_SUCCESS : NTE_NOT_SUPPORTED;
 }
 
 /* The user's login, with the PIN given, else as the context logs in (its
@@ -556,6 +683,8 @@ DWORD trust_import_locked(struct context *ctx, const BYTE *data, size_t len, con
 		if (err == ERROR_SUCCESS)
 			err = lerr;
 	}
+	if (err == ERROR_SUCCESS && p.cls == CKO_SECRET_KEY)
+		err = trust_check_kek(ctx, h);
 	if (err == ERROR_SUCCESS)
 		err = key_adopt_locked(ctx, p.cls == CKO_SECRET_KEY ? h : CK_INVALID_HANDLE,
 				       p.cls == CKO_PUBLIC_KEY ? h : CK_INVALID_HANDLE, p.type,

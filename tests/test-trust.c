@@ -962,6 +962,34 @@ static void test_without_wrap_with_trusted(void)
 	set_attribute(CKA_WRAP_WITH_TRUSTED, P11SHIM_ATTR_STRIPPED);
 	check_no_wrap(P_STRIP, false);
 	CU_ASSERT(attribute_hits() > 0);
+	/* A token that takes one of the trusted KEK's guards and ignores it
+	 * gets no trusted KEK: Capi11TrustKeyA tries each on the token and
+	 * leaves nothing behind (README, Key protection). */
+	{
+		static const CK_ATTRIBUTE_TYPE guards[] = {
+			CKA_UNWRAP_TEMPLATE, CKA_WRAP_TEMPLATE, CKA_ALLOWED_MECHANISMS,
+			CKA_MODIFIABLE, CKA_COPYABLE,
+		};
+		BYTE blob[12 + 32];
+		DWORD blen = testutil_plaintext_blob(blob, CALG_AES_256, operator_kek, 32);
+		HCRYPTKEY k = 0;
+		char name[32];
+
+		for (size_t i = 0; i < sizeof guards / sizeof guards[0]; i++) {
+			shim->reset();
+			set_attribute(guards[i], P11SHIM_ATTR_STRIPPED);
+			snprintf(name, sizeof name, "t-i-guard%zu", i);
+			h = acquire(P_STRIP, name, CRYPT_NEWKEYSET);
+			CHECK_FAILS_WITH(Capi11TrustKeyA(h, blob, blen, FIXTURE_SO_PIN, FIXTURE_PIN,
+							 0, &k), V_NTE_NOT_SUPPORTED);
+			CU_ASSERT(attribute_hits() > 0);
+			CU_ASSERT_EQUAL(k, 0);
+			shim->reset();
+			CHECK_FAILS_WITH(CryptGetUserKey(h, CAPI11_AT_KEK, &k), V_NTE_NO_KEY);
+			CU_ASSERT_EQUAL(testutil_token_count(labels[T_STRIP], "secrkey", name), 0);
+			CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		}
+	}
 	/* A token that advertises the AES key wrap and refuses it at use. */
 	shim->reset();
 	set_mechanism(CKM_AES_KEY_WRAP, P11SHIM_MECH_REFUSED);
