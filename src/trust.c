@@ -20,10 +20,11 @@
 
 /* ---- What the token does with CKA_WRAP_WITH_TRUSTED ---------------------- */
 
-/* A throwaway AES key on the probe's session s, public and a session
- * object, so that the probe needs no login. */
-static CK_RV probe_key(struct tsession *s, bool wrap_with_trusted,
-		       CK_OBJECT_HANDLE *h)
+/* A throwaway 16-byte AES session key on the scratch session s, for the
+ * probes below: extractable; guarded: sensitive and wrap-with-trusted
+ * (the kind whose wraps the token must guard), else neither and able to
+ * wrap. Public keys need no login. */
+static CK_RV throwaway_aes(struct tsession *s, bool private, bool guarded, CK_OBJECT_HANDLE *h)
 {
 	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	static const CK_KEY_TYPE aes = CKK_AES;
@@ -33,16 +34,14 @@ static CK_RV probe_key(struct tsession *s, bool wrap_with_trusted,
 		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
 		{ CKA_VALUE_LEN, (void *)&len, sizeof len },
 		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
-		{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, token_bool(private), sizeof(CK_BBOOL) },
 		{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
-		{ CKA_WRAP, token_bool(!wrap_with_trusted), sizeof(CK_BBOOL) },
-		{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_WRAP, token_bool(!guarded), sizeof(CK_BBOOL) },
+		{ CKA_SENSITIVE, token_bool(guarded), sizeof(CK_BBOOL) },
 		{ CKA_WRAP_WITH_TRUSTED, token_bool(true), sizeof(CK_BBOOL) },
 	};
 
-	/* The wrapping key is an ordinary, untrusted one. */
-	return token_generate_key(s, CKM_AES_KEY_GEN, tmpl, wrap_with_trusted ? 9 : 7,
-				  h);
+	return token_generate_key(s, CKM_AES_KEY_GEN, tmpl, guarded ? 9 : 8, h);
 }
 
 /* Makes a key that must be wrapped only under trusted keys and tries to
@@ -75,7 +74,7 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 	/* A token that does not know the attribute refuses every template
 	 * with it (openCryptoki 3.8: CKR_ATTRIBUTE_TYPE_INVALID), with or
 	 * without an AES key wrap to enforce it on. */
-	rv = probe_key(&s, true, &key);
+	rv = throwaway_aes(&s, false, true, &key);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT ||
 	    rv == CKR_ATTRIBUTE_VALUE_INVALID) {
 		*state = TOKEN_WRAP_TRUST_UNSUPPORTED;
@@ -89,7 +88,7 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 		goto out;
 	}
 	if (rv == CKR_OK)
-		rv = probe_key(&s, false, &wrapping);
+		rv = throwaway_aes(&s, false, false, &wrapping);
 	if (rv == CKR_OK) {
 		rv = token_wrap_key(&s, &mech, wrapping, key, out, &out_len);
 		if (rv == CKR_OK) {
@@ -479,26 +478,6 @@ static DWORD trust_create_as_so(struct context *ctx, struct trust_plan *p, const
 	return ERROR_SUCCESS;
 }
 
-/* A throwaway AES session key for the KEK's check, on the scratch session
- * ts: private or public, extractable, not sensitive. */
-static CK_RV check_key(struct tsession *ts, bool private, CK_OBJECT_HANDLE *h)
-{
-	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	static const CK_KEY_TYPE aes = CKK_AES;
-	static const CK_ULONG len = 16;
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, (void *)&cls, sizeof cls },
-		{ CKA_KEY_TYPE, (void *)&aes, sizeof aes },
-		{ CKA_VALUE_LEN, (void *)&len, sizeof len },
-		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
-		{ CKA_PRIVATE, token_bool(private), sizeof(CK_BBOOL) },
-		{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
-		{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
-	};
-
-	return token_generate_key(ts, CKM_AES_KEY_GEN, tmpl, CAPI11_N_ELEMENTS(tmpl), h);
-}
-
 /* A call that the KEK's attributes must make the token refuse: CKR_OK
  * when it did (a refusal of that kind), *ok false when it went through,
  * the call's own failure when it failed for another reason. */
@@ -566,9 +545,9 @@ static DWORD trust_check_kek(struct context *ctx, CK_OBJECT_HANDLE kek)
 	rv = tsession_scratch_open(ctx->ts.tok, &ts);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	rv = check_key(&ts, false, &pub);
+	rv = throwaway_aes(&ts, false, false, &pub);
 	if (rv == CKR_OK)
-		rv = check_key(&ts, true, &priv);
+		rv = throwaway_aes(&ts, true, false, &priv);
 	/* Each refusal must be the token's answer to the attribute it
 	 * enforces; any other failure is the token's and is reported. */
 	if (rv == CKR_OK) {
