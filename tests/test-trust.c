@@ -270,40 +270,8 @@ static CK_FUNCTION_LIST *hsm;
  * as the user; close it with hsm->C_CloseSession before a trust step. */
 static CK_SESSION_HANDLE hsm_session(const char *label)
 {
-	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
-	CK_C_GetFunctionList get;
-	CK_SLOT_ID slots[16];
-	CK_ULONG n = 16, i;
-	CK_TOKEN_INFO info;
-	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-	char padded[32];
-	void *mod, *sym;
-	CK_RV rv;
-
-	memset(padded, ' ', sizeof padded);
-	memcpy(padded, label, strlen(label));
-	if (hsm == NULL) {
-		mod = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
-		sym = mod ? dlsym(mod, "C_GetFunctionList") : NULL;
-		CU_ASSERT_PTR_NOT_NULL_FATAL(sym);
-		memcpy(&get, &sym, sizeof get);
-		CU_ASSERT_EQUAL_FATAL(get(&hsm), CKR_OK);
-	}
-	/* capi11 may have initialized it already; never finalized here. */
-	rv = hsm->C_Initialize(&init);
-	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
-	CU_ASSERT_EQUAL_FATAL(hsm->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
-	for (i = 0; i < n; i++) {
-		if (hsm->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
-		    memcmp(info.label, padded, sizeof padded) == 0)
-			break;
-	}
-	CU_ASSERT_FATAL(i < n);
-	CU_ASSERT_EQUAL_FATAL(hsm->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION,
-						 NULL, NULL, &s), CKR_OK);
-	rv = hsm->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)FIXTURE_PIN, strlen(FIXTURE_PIN));
-	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN);
-	return s;
+	hsm = testutil_softhsm();
+	return testutil_softhsm_session(label, true, true);
 }
 
 /* The first object of the class with this label, or CK_INVALID_HANDLE. */

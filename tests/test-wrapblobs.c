@@ -986,37 +986,10 @@ static CK_SESSION_HANDLE p11_session = CK_INVALID_HANDLE;
 
 static void p11_open(void)
 {
-	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
-	CK_C_GetFunctionList get_list;
-	CK_SLOT_ID slots[64];
-	CK_ULONG n = 64, i;
-	CK_TOKEN_INFO info;
-	char padded[32];
-	void *module, *sym;
-	CK_RV rv;
-
 	if (p11_session != CK_INVALID_HANDLE)
 		return;
-	CU_ASSERT_FATAL(strlen(labels[0]) <= sizeof padded);
-	memset(padded, ' ', sizeof padded);
-	memcpy(padded, labels[0], strlen(labels[0]));
-	module = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
-	sym = module ? dlsym(module, "C_GetFunctionList") : NULL;
-	CU_ASSERT_PTR_NOT_NULL_FATAL(sym);
-	memcpy(&get_list, &sym, sizeof get_list);
-	CU_ASSERT_EQUAL_FATAL(get_list(&p11), CKR_OK);
-	/* capi11 initialized it already; never finalized here. */
-	rv = p11->C_Initialize(&init);
-	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
-	CU_ASSERT_EQUAL_FATAL(p11->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
-	for (i = 0; i < n; i++) {
-		if (p11->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
-		    memcmp(info.label, padded, sizeof padded) == 0)
-			break;
-	}
-	CU_ASSERT_FATAL(i < n);
-	CU_ASSERT_EQUAL_FATAL(p11->C_OpenSession(slots[i], CKF_SERIAL_SESSION, NULL, NULL,
-						 &p11_session), CKR_OK);
+	p11 = testutil_softhsm();
+	p11_session = testutil_softhsm_session(labels[0], false, false);
 }
 
 static void p11_close(void)

@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "fixture.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,4 +388,56 @@ int testutil_scratch_cleanup(void)
 	n_scratch_files = 0;
 	rmdir(scratch_dir);
 	return 0;
+}
+
+CK_FUNCTION_LIST *testutil_softhsm(void)
+{
+	static CK_FUNCTION_LIST *fl;
+	CK_C_INITIALIZE_ARGS init = { .flags = CKF_OS_LOCKING_OK };
+	CK_C_GetFunctionList get;
+	void *module, *sym;
+	CK_RV rv;
+
+	if (fl == NULL) {
+		module = dlopen(SOFTHSM_MODULE, RTLD_NOW | RTLD_LOCAL);
+		sym = module ? dlsym(module, "C_GetFunctionList") : NULL;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(sym);
+		memcpy(&get, &sym, sizeof get);
+		CU_ASSERT_EQUAL_FATAL(get(&fl), CKR_OK);
+	}
+	/* capi11 may have initialised it already; never finalised here. */
+	rv = fl->C_Initialize(&init);
+	CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED);
+	return fl;
+}
+
+CK_SESSION_HANDLE testutil_softhsm_session(const char *label, bool rw, bool login)
+{
+	CK_FUNCTION_LIST *fl = testutil_softhsm();
+	CK_SLOT_ID slots[64];
+	CK_ULONG n = 64, i;
+	CK_TOKEN_INFO info;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	char padded[32];
+	CK_RV rv;
+
+	CU_ASSERT_FATAL(strlen(label) <= sizeof padded);
+	memset(padded, ' ', sizeof padded);
+	memcpy(padded, label, strlen(label));
+	CU_ASSERT_EQUAL_FATAL(fl->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	for (i = 0; i < n; i++) {
+		if (fl->C_GetTokenInfo(slots[i], &info) == CKR_OK &&
+		    memcmp(info.label, padded, sizeof padded) == 0)
+			break;
+	}
+	CU_ASSERT_FATAL(i < n);
+	CU_ASSERT_EQUAL_FATAL(fl->C_OpenSession(slots[i], CKF_SERIAL_SESSION |
+						(rw ? CKF_RW_SESSION : 0), NULL, NULL, &s),
+			      CKR_OK);
+	if (login) {
+		/* Private objects show to a logged-in token only. */
+		rv = fl->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)FIXTURE_PIN, strlen(FIXTURE_PIN));
+		CU_ASSERT_FATAL(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN);
+	}
+	return s;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <p11-kit/pkcs11.h>
 #include <wincrypt.h>
 
 /* The last error set before a call: no Windows error code has this value,
@@ -115,5 +116,14 @@ const char *testutil_scratch_dir(void);
 const char *testutil_scratch_write(const char *name, const void *data, size_t len);
 const char *testutil_scratch_write_text(const char *name, const char *text);
 int testutil_scratch_cleanup(void);
+
+/* SoftHSM's own module, the instance p11-kit loaded for capi11 (it is
+ * initialised here only when capi11 has not done it, and never finalised
+ * here), and a session of it on the token labelled label: read-write with
+ * rw, logged in as the user with FIXTURE_PIN with login. A session of the
+ * module capi11 uses sees capi11's session objects too, which pkcs11-tool,
+ * another process, never does. Fails the test when the token is absent. */
+CK_FUNCTION_LIST *testutil_softhsm(void);
+CK_SESSION_HANDLE testutil_softhsm_session(const char *label, bool rw, bool login);
 
 #endif
