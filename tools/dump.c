@@ -16,6 +16,7 @@
  * inside a SIMPLEBLOB) is left to the import, and said so. */
 #include "config.h"
 #include "dump.h"
+#include "le32.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -163,9 +164,7 @@ static bool dump_need(struct dumper *d, size_t n, const char *field)
 
 static DWORD dump_peek32_at(const struct dumper *d, size_t off)
 {
-	const unsigned char *p = d->data + off;
-
-	return (DWORD)p[0] | (DWORD)p[1] << 8 | (DWORD)p[2] << 16 | (DWORD)p[3] << 24;
+	return le32_get(d->data + off);
 }
 
 static DWORD dump_peek32(const struct dumper *d)

@@ -2,6 +2,7 @@
  * demo. */
 #include "config.h"
 #include "keys.h"
+#include "le32.h"
 #include "names.h"
 #include "tool.h"
 
@@ -137,7 +138,7 @@ DWORD keys_wrapping_flags(const char *path, DWORD blob_type)
 	}
 	if (n != sizeof head || head[0] != PLAINTEXTKEYBLOB)
 		return CRYPT_KEK;
-	alg = (DWORD)head[4] | (DWORD)head[5] << 8 | (DWORD)head[6] << 16 | (DWORD)head[7] << 24;
+	alg = le32_get(head + 4);
 	/* CRYPT_KEK is for AES keys only: a 3DES key wraps a 3DES key in RFC
 	 * 3217's form as an ordinary session key. */
 	return alg == CALG_AES_128 || alg == CALG_AES_192 || alg == CALG_AES_256 ? CRYPT_KEK : 0;

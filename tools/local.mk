@@ -4,7 +4,7 @@ capi11_tool_SOURCES = \
 	tools/main.c \
 	tools/tool.c tools/tool.h \
 	tools/keys.c tools/keys.h \
-	tools/pem.c tools/pem.h \
+	tools/pem.c tools/pem.h tools/le32.h \
 	tools/cmd-list.c \
 	tools/cmd-genkey.c \
 	tools/cmd-export.c \

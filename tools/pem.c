@@ -1,6 +1,7 @@
 /* RSA key conversions between CryptoAPI blobs and PEM/DER, on libcrypto. */
 #include "config.h"
 #include "pem.h"
+#include "le32.h"
 #include "tool.h"
 
 #include <limits.h>
@@ -18,19 +19,6 @@
 
 #define RSA_HEADER_LEN 20   /* BLOBHEADER + RSAPUBKEY */
 #define RSA_MAX_BYTES 2048  /* 16384 bits, Windows' limit */
-
-static DWORD le32(const BYTE *p)
-{
-	return (DWORD)p[0] | (DWORD)p[1] << 8 | (DWORD)p[2] << 16 | (DWORD)p[3] << 24;
-}
-
-static void put_le32(BYTE *p, DWORD v)
-{
-	p[0] = (BYTE)v;
-	p[1] = (BYTE)(v >> 8);
-	p[2] = (BYTE)(v >> 16);
-	p[3] = (BYTE)(v >> 24);
-}
 
 bool pem_is_blob(const unsigned char *data, size_t len)
 {
@@ -72,8 +60,8 @@ static EVP_PKEY *pkey_from_blob(const BYTE *blob, size_t len, bool *is_private)
 		tool_error("only RSA PUBLICKEYBLOB and PRIVATEKEYBLOB have a PEM/DER form");
 		return NULL;
 	}
-	magic = le32(blob + 8);
-	bitlen = le32(blob + 12);
+	magic = le32_get(blob + 8);
+	bitlen = le32_get(blob + 12);
 	*is_private = blob[0] == PRIVATEKEYBLOB;
 	if (magic != (*is_private ? CAPI11_RSA2_MAGIC : CAPI11_RSA1_MAGIC)) {
 		tool_error("the blob is not a plaintext RSA key (magic 0x%08lx): no PEM/DER form",
@@ -91,7 +79,8 @@ static EVP_PKEY *pkey_from_blob(const BYTE *blob, size_t len, bool *is_private)
 	bld = OSSL_PARAM_BLD_new();
 	bn[0] = BN_lebin2bn(blob + RSA_HEADER_LEN, (int)k, NULL);
 	bn[1] = BN_new();
-	if (bld == NULL || bn[0] == NULL || bn[1] == NULL || !BN_set_word(bn[1], le32(blob + 16)) ||
+	if (bld == NULL || bn[0] == NULL || bn[1] == NULL ||
+	    !BN_set_word(bn[1], le32_get(blob + 16)) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn[0]) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn[1]))
 		goto out;
@@ -264,10 +253,10 @@ bool pem_to_blob(const unsigned char *data, size_t len, ALG_ID alg, bool want_pu
 		goto out;
 	b[0] = is_private ? PRIVATEKEYBLOB : PUBLICKEYBLOB;
 	b[1] = CUR_BLOB_VERSION;
-	put_le32(b + 4, alg);
-	put_le32(b + 8, is_private ? CAPI11_RSA2_MAGIC : CAPI11_RSA1_MAGIC);
-	put_le32(b + 12, (DWORD)(8 * k));
-	put_le32(b + 16, (DWORD)BN_get_word(e));
+	le32_put(b + 4, alg);
+	le32_put(b + 8, is_private ? CAPI11_RSA2_MAGIC : CAPI11_RSA1_MAGIC);
+	le32_put(b + 12, (DWORD)(8 * k));
+	le32_put(b + 16, (DWORD)BN_get_word(e));
 	if (!put_bn(pkey, OSSL_PKEY_PARAM_RSA_N, b + RSA_HEADER_LEN, k))
 		goto out;
 	if (is_private) {
