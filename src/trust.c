@@ -41,7 +41,9 @@ static CK_RV throwaway_aes(struct tsession *s, bool private, bool guarded, CK_OB
 		{ CKA_WRAP_WITH_TRUSTED, token_bool(true), sizeof(CK_BBOOL) },
 	};
 
-	return token_generate_key(s, CKM_AES_KEY_GEN, tmpl, guarded ? 9 : 8, h);
+	/* The last attribute, CKA_WRAP_WITH_TRUSTED, for guarded keys only. */
+	return token_generate_key(s, CKM_AES_KEY_GEN, tmpl,
+				  CAPI11_N_ELEMENTS(tmpl) - (guarded ? 0 : 1), h);
 }
 
 /* Makes a key that must be wrapped only under trusted keys and tries to
