@@ -48,6 +48,8 @@ struct token {
 	/* What the token does with CKA_WRAP_WITH_TRUSTED (enum
 	 * token_wrap_trust), learnt once by trust.c. */
 	atomic_int wrap_trust;
+	/* What attempts taught (enum token_cap_state, by enum token_cap). */
+	atomic_int caps[TOKEN_CAP_COUNT];
 	/* Sessions leased to contexts and not yet given back, in generation. */
 	atomic_uint leased;
 	struct token *next;

@@ -428,6 +428,75 @@ CK_RV token_rsa_bits_range(struct token *tok, CK_MECHANISM_TYPE mech, CK_ULONG *
 	return CKR_OK;
 }
 
+bool token_is_write_protected(const struct token *tok)
+{
+	return (tok->token_flags & CKF_WRITE_PROTECTED) != 0;
+}
+
+static const char *const cap_names[TOKEN_CAP_COUNT] = {
+	[TOKEN_CAP_WRAP] = "wrap",
+	[TOKEN_CAP_UNWRAP] = "unwrap",
+	[TOKEN_CAP_GENERATE_KEY] = "generate-key",
+	[TOKEN_CAP_GENERATE_KEY_PAIR] = "generate-key-pair",
+	[TOKEN_CAP_RANDOM] = "random",
+	[TOKEN_CAP_CREATE_DATA_PUBLIC] = "create-public-data",
+	[TOKEN_CAP_CREATE_DATA_PRIVATE] = "create-private-data",
+	[TOKEN_CAP_CREATE_PUBLIC_KEY] = "create-public-key",
+	[TOKEN_CAP_CREATE_PRIVATE_KEY] = "create-private-key",
+	[TOKEN_CAP_CREATE_SECRET_KEY] = "create-secret-key",
+	[TOKEN_CAP_EXTRACTABLE_PRIVATE] = "extractable-private-key",
+};
+
+const char *token_cap_name(enum token_cap cap)
+{
+	if ((unsigned)cap >= TOKEN_CAP_COUNT)
+		return "?";
+	return cap_names[cap];
+}
+
+enum token_cap_state token_cap(const struct token *tok, enum token_cap cap)
+{
+	if ((unsigned)cap >= TOKEN_CAP_COUNT)
+		return TOKEN_CAP_UNKNOWN;
+	return (enum token_cap_state)atomic_load(&tok->caps[cap]);
+}
+
+bool token_rv_is_refusal(CK_RV rv)
+{
+	switch (rv) {
+	case CKR_FUNCTION_NOT_SUPPORTED:
+	case CKR_ARGUMENTS_BAD:
+	case CKR_TEMPLATE_INCONSISTENT:
+	case CKR_TEMPLATE_INCOMPLETE:
+	case CKR_ATTRIBUTE_VALUE_INVALID:
+	case CKR_ATTRIBUTE_TYPE_INVALID:
+	case CKR_ATTRIBUTE_READ_ONLY:
+	case CKR_MECHANISM_INVALID:
+	case CKR_KEY_TYPE_INCONSISTENT:
+	case CKR_TOKEN_WRITE_PROTECTED:
+	case CKR_SESSION_READ_ONLY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void token_cap_learn(struct token *tok, enum token_cap cap, CK_RV rv)
+{
+	int expected = TOKEN_CAP_UNKNOWN;
+
+	if ((unsigned)cap >= TOKEN_CAP_COUNT)
+		return;
+	if (rv == CKR_OK) {
+		if (atomic_load(&tok->caps[cap]) != TOKEN_CAP_YES)
+			atomic_store(&tok->caps[cap], TOKEN_CAP_YES);
+	} else if (token_rv_is_refusal(rv)) {
+		/* Once done, a later refusal is of that call's shape, not of
+		 * the ability. */
+		atomic_compare_exchange_strong(&tok->caps[cap], &expected, TOKEN_CAP_NO);
+	}
+}
+
 bool token_takes_value_len(const struct token *tok)
 {
 	return !(tok->quirks->flags & QUIRK_NO_UNWRAP_VALUE_LEN);

@@ -61,4 +61,51 @@ enum token_wrap_trust {
 enum token_wrap_trust token_wrap_trust(const struct token *tok);
 void token_set_wrap_trust(struct token *tok, enum token_wrap_trust state);
 
+/* Whether the token says it is write-protected (CKF_WRITE_PROTECTED):
+ * nothing can be stored on it, not even a session object on some cards. */
+bool token_is_write_protected(const struct token *tok);
+
+/* What a token does that only an attempt can tell, learnt from the first
+ * answer and kept for the process (the mechanisms come from
+ * token_mechanism_info). A route asks before it tries, and tells the token
+ * what it saw after, so that a refusal is paid for once per token, not on
+ * every call. */
+enum token_cap {
+	TOKEN_CAP_WRAP = 0,            /* C_WrapKey */
+	TOKEN_CAP_UNWRAP,              /* C_UnwrapKey */
+	TOKEN_CAP_GENERATE_KEY,        /* C_GenerateKey */
+	TOKEN_CAP_GENERATE_KEY_PAIR,   /* C_GenerateKeyPair */
+	TOKEN_CAP_RANDOM,              /* C_GenerateRandom */
+	TOKEN_CAP_CREATE_DATA_PUBLIC,  /* C_CreateObject of a public CKO_DATA */
+	TOKEN_CAP_CREATE_DATA_PRIVATE, /* ... of a private CKO_DATA */
+	TOKEN_CAP_CREATE_PUBLIC_KEY,   /* ... of a CKO_PUBLIC_KEY */
+	TOKEN_CAP_CREATE_PRIVATE_KEY,  /* ... of a CKO_PRIVATE_KEY */
+	TOKEN_CAP_CREATE_SECRET_KEY,   /* ... of a CKO_SECRET_KEY */
+	/* A private key both CKA_PRIVATE and CKA_EXTRACTABLE. */
+	TOKEN_CAP_EXTRACTABLE_PRIVATE,
+	TOKEN_CAP_COUNT
+};
+enum token_cap_state {
+	TOKEN_CAP_UNKNOWN = 0,         /* never tried: try */
+	TOKEN_CAP_YES,                 /* it did it once */
+	TOKEN_CAP_NO,                  /* it refused, in a way that says it never will */
+};
+enum token_cap_state token_cap(const struct token *tok, enum token_cap cap);
+/* Records what an attempt of cap returned: CKR_OK makes it YES; a
+ * refusal of the function or of the template's shape
+ * (token_rv_is_refusal) makes it NO unless it was once YES; anything else
+ * (a PIN, a full token, a lost session) says nothing of the token's
+ * abilities and is ignored. The quirks table may have fixed a cap at NO
+ * when the token was opened. */
+void token_cap_learn(struct token *tok, enum token_cap cap, CK_RV rv);
+/* The name of a capability, for traces and capi11-tool list --json. */
+const char *token_cap_name(enum token_cap cap);
+/* Whether rv is a refusal that says the token will never do what was
+ * asked in this shape: CKR_FUNCTION_NOT_SUPPORTED, CKR_ARGUMENTS_BAD,
+ * CKR_TEMPLATE_INCONSISTENT, CKR_TEMPLATE_INCOMPLETE,
+ * CKR_ATTRIBUTE_VALUE_INVALID, CKR_ATTRIBUTE_TYPE_INVALID,
+ * CKR_ATTRIBUTE_READ_ONLY, CKR_MECHANISM_INVALID, CKR_KEY_TYPE_INCONSISTENT,
+ * CKR_TOKEN_WRITE_PROTECTED, CKR_SESSION_READ_ONLY. */
+bool token_rv_is_refusal(CK_RV rv);
+
 #endif
