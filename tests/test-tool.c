@@ -644,6 +644,29 @@ static void test_export_errors(void)
 	CU_ASSERT_EQUAL(tool(&out, "export %s --container c2 --verbose --out %s", common,
 			     path_of("verbose.blob")), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "C_GetAttributeValue: CKR_OK"));
+	/* Success says nothing more after the trace. */
+	CU_ASSERT_PTR_NULL(strstr(out, "capi11-tool: failed"));
+	free(out);
+	/* A failure under --verbose: the release of the context traces after
+	 * the verdict, which is therefore said again as the very last line. */
+	CU_ASSERT_EQUAL(tool(&out, "export %s --container no-such-container -v", common), 1);
+	{
+		size_t len = strlen(out);
+		const char *last;
+
+		CU_ASSERT_FATAL(len > 1 && out[len - 1] == '\n');
+		out[len - 1] = '\0';
+		last = strrchr(out, '\n');
+		last = last != NULL ? last + 1 : out;
+		CU_ASSERT_EQUAL(strncmp(last, "capi11-tool: failed: ", 21), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(last, "NTE_BAD_KEYSET"));
+		/* ... and the trace is there before it. */
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "capi11: CryptAcquireContextA: NTE_BAD_KEYSET"));
+	}
+	free(out);
+	/* Without --verbose the verdict is said once. */
+	CU_ASSERT_EQUAL(tool(&out, "export %s --container no-such-container", common), 1);
+	CU_ASSERT_PTR_NULL(strstr(out, "capi11-tool: failed"));
 	free(out);
 }
 

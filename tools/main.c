@@ -70,8 +70,12 @@ int main(int argc, char **argv)
 			for (int j = 2; j < argc && strcmp(argv[j], "--") != 0; j++)
 				if (strcmp(argv[j], "-v") == 0 || strcmp(argv[j], "--verbose") == 0)
 					verbose = true;
+			int status;
+
 			tool_trace_init(verbose);
-			return commands[i].run(argc - 1, argv + 1);
+			status = commands[i].run(argc - 1, argv + 1);
+			tool_trace_finish(status);
+			return status;
 		}
 	fprintf(stderr, "capi11-tool: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -183,6 +183,28 @@ bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
 	}
 }
 
+/* The first failure said under --verbose, for tool_trace_finish. */
+static char verdict[512];
+
+/* Keeps the first failure line under --verbose. */
+static void verdict_keep(const char *fmt, va_list ap)
+{
+	if (!trace_verbose || verdict[0] != '\0')
+		return;
+	vsnprintf(verdict, sizeof verdict, fmt, ap);
+}
+
+void tool_trace_finish(int status)
+{
+	if (!trace_verbose || status == 0)
+		return;
+	if (verdict[0] != '\0')
+		fprintf(msg(), "capi11-tool: failed: %s\n", verdict);
+	else
+		fprintf(msg(), "capi11-tool: failed (exit status %d)\n", status);
+	fflush(msg());
+}
+
 void tool_trace_init(bool verbose)
 {
 	if (!verbose || trace_verbose)
@@ -211,6 +233,16 @@ void tool_fail(DWORD err, const char *fmt, ...)
 	vfprintf(msg(), fmt, ap);
 	va_end(ap);
 	fprintf(msg(), ": %s\n", tool_error_text(err, text, sizeof text));
+	if (trace_verbose && verdict[0] == '\0') {
+		size_t used;
+
+		va_start(ap, fmt);
+		verdict_keep(fmt, ap);
+		va_end(ap);
+		used = strlen(verdict);
+		if (used < sizeof verdict)
+			snprintf(verdict + used, sizeof verdict - used, ": %s", text);
+	}
 	/* The library keeps the PKCS#11 call behind its last failure (a capi11
 	 * extension); the trace of --verbose shows the rest. */
 	ckr = Capi11GetLastPkcs11Error(fn, sizeof fn);
@@ -234,6 +266,9 @@ void tool_error(const char *fmt, ...)
 	vfprintf(msg(), fmt, ap);
 	va_end(ap);
 	fputc('\n', msg());
+	va_start(ap, fmt);
+	verdict_keep(fmt, ap);
+	va_end(ap);
 }
 
 int tool_usage_error(const char *cmd, const char *fmt, ...)

@@ -69,6 +69,12 @@ bool tool_common_option(struct tool_opts *opts, int opt, const char *arg);
 /* Sets up tracing before the first call into capi11: with verbose, every
  * CryptoAPI and PKCS#11 call is traced to stderr; without, nothing. */
 void tool_trace_init(bool verbose);
+/* With --verbose, the release of contexts and keys traces after the
+ * command has said why it failed, burying its verdict among trace lines:
+ * the first failure tool_fail or tool_error printed is said once more,
+ * as the very last line, by this (called as the command returns). Without
+ * --verbose, or after success, it prints nothing. */
+void tool_trace_finish(int status);
 
 /* Prints "capi11-tool: <what>: NTE_NAME (0x...)" and the PKCS#11 cause of
  * the last failure (Capi11GetLastPkcs11Error), for err = GetLastError() of
