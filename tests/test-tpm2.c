@@ -7,8 +7,9 @@
  * The module refuses public CKO_DATA objects (CKR_ATTRIBUTE_VALUE_INVALID)
  * and private ones without CKA_VALUE (CKR_GENERAL_ERROR), secret-key and
  * private-key objects in C_CreateObject, PRIVATE+EXTRACTABLE keys, key
- * pairs whose usages are not all of decrypt, sign, encrypt and verify, and
- * C_GenerateKey, C_WrapKey and C_UnwrapKey altogether; it has RSA-1024 to
+ * pairs whose template sets any of decrypt, sign, encrypt or verify FALSE
+ * (CKR_GENERAL_ERROR), and C_GenerateKey, C_WrapKey and C_UnwrapKey
+ * altogether; it has RSA-1024 to
  * 3072 and C_GenerateRandom. Every expected value below comes from
  * Microsoft's documentation of CryptoAPI, from the issue that asks for
  * these routes, or from an independent tool (openssl, pkcs11-tool),
@@ -18,9 +19,9 @@
  * tests (a key made elsewhere, as a card's), and "tpm-new", made by
  * CryptAcquireContext(CRYPT_NEWKEYSET).
  *
- * Cases that wait for work not yet in the library are listed in the
- * PENDING table below with the feature they wait for; they are skipped,
- * with the reason printed, until that feature's switch is turned on.
+ * Cases that wait for work not yet in the library name, in the cases
+ * table at the end, the HAVE_* switches below that they wait for; they are
+ * skipped, with the reason printed, until those switches are turned on.
  * CAPI11_TPM2_ALL=1 runs them all (to see where the library stands);
  * every failed CryptoAPI call prints its Windows code and the PKCS#11 call
  * behind it (Capi11GetLastPkcs11Error). */
@@ -283,6 +284,11 @@ static void test_ext_container(void)
 	HCRYPTPROV h = open_container(EXT);
 	HCRYPTKEY k = 0;
 
+	/* The token holds what pkcs11-tool made, and nothing else (this
+	 * also checks the counting the other cases rely on). */
+	CU_ASSERT_EQUAL(objects_of("Private Key Object", EXT), 1);
+	CU_ASSERT_EQUAL(objects_of("Public Key Object", EXT), 1);
+	CU_ASSERT_EQUAL(objects(NULL), 2);
 	CU_ASSERT_TRUE(listed(h, EXT));
 	MUST(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
 	CU_ASSERT_EQUAL(key_param(k, KP_ALGID), CALG_RSA_KEYX);
