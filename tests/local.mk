@@ -87,6 +87,15 @@ tests_test_opencryptoki_SOURCES = tests/test-opencryptoki.c
 check-opencryptoki: tests/test-opencryptoki$(EXEEXT)
 	bash $(srcdir)/scripts/with-opencryptoki.sh $(builddir)/tests/test-opencryptoki$(EXEEXT)
 
+# capi11 on tpm2-pkcs11 over a software TPM (a real module shaped like a
+# smart card), set up by scripts/with-tpm-token.sh in a directory of its
+# own: any user, but it starts swtpm and tpm2-abrmd, so it is not part of
+# make check.
+check_PROGRAMS += tests/test-tpm2
+tests_test_tpm2_SOURCES = tests/test-tpm2.c
+check-tpm2: tests/test-tpm2$(EXEEXT)
+	bash $(srcdir)/scripts/with-tpm-token.sh $(builddir)/tests/test-tpm2$(EXEEXT)
+
 # The full fault-injection sweep: every call position of every route.
 faultcheck: tests/test-faults$(EXEEXT)
 	CAPI11_FAULT_SWEEP=full $(builddir)/tests/test-faults$(EXEEXT)
@@ -101,9 +110,12 @@ faultcheck:
 	@echo "make faultcheck needs CUnit (Debian: libcunit1-dev); reconfigure"; exit 1
 check-opencryptoki:
 	@echo "make check-opencryptoki needs CUnit (Debian: libcunit1-dev); reconfigure"; exit 1
+check-tpm2:
+	@echo "make check-tpm2 needs CUnit (Debian: libcunit1-dev); reconfigure"; exit 1
 endif
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
-EXTRA_DIST += tests/vectors tests/no-cunit.sh scripts/with-opencryptoki.sh
-.PHONY: faultcheck check-opencryptoki
+EXTRA_DIST += tests/vectors tests/no-cunit.sh scripts/with-opencryptoki.sh \
+	scripts/with-tpm-token.sh
+.PHONY: faultcheck check-opencryptoki check-tpm2
