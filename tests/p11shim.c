@@ -790,6 +790,8 @@ static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
 		pthread_mutex_lock(&lock);
 		if (shim.manufacturer[0] != '\0')
 			memcpy(info->manufacturerID, shim.manufacturer, sizeof info->manufacturerID);
+		if (shim.profile & P11SHIM_CARD_TPM_INFO)
+			padded_put(info->manufacturerID, sizeof info->manufacturerID, "IBM");
 		if (shim.profile & P11SHIM_CARD_PIV_INFO)
 			padded_put(info->manufacturerID, sizeof info->manufacturerID, "piv_II");
 		if (shim.profile & P11SHIM_CARD_NO_RANDOM)

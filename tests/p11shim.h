@@ -205,7 +205,10 @@ enum {
 	 * Read-write sessions still open, as capi11 needs one to log in. */
 	P11SHIM_CARD_READ_ONLY = 0x800,
 	/* C_GetInfo says what tpm2-pkcs11 says of itself: manufacturerID
-	 * "tpm2-software.github.io", libraryDescription "TPM2.0 Cryptoki". */
+	 * "tpm2-software.github.io", libraryDescription "TPM2.0 Cryptoki";
+	 * C_GetTokenInfo names the TPM's maker as tpm2-pkcs11 does on swtpm:
+	 * manufacturerID "IBM". capi11 reads the module's info when it first
+	 * loads the module: set this bit before that. */
 	P11SHIM_CARD_TPM_INFO = 0x1000,
 	/* C_GetTokenInfo says what OpenSC says of a PIV card: manufacturerID
 	 * "piv_II". The card's fixed key IDs (01 PIV authentication, 02

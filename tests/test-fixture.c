@@ -902,6 +902,7 @@ static void test_shim_profile_tpm(void)
 	CK_OBJECT_HANDLE obj, pub, priv;
 	CK_BYTE out[512];
 	CK_ULONG out_len = sizeof out;
+	CK_TOKEN_INFO ti;
 	CK_INFO info;
 
 	profile_controls();
@@ -919,6 +920,8 @@ static void test_shim_profile_tpm(void)
 				 "tpm2-software.github.io"));
 	CU_ASSERT_TRUE(padded_is(info.libraryDescription, sizeof info.libraryDescription,
 				 "TPM2.0 Cryptoki"));
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetTokenInfo(shim_slot, &ti), CKR_OK);
+	CU_ASSERT_TRUE(padded_is(ti.manufacturerID, sizeof ti.manufacturerID, "IBM"));
 	CU_ASSERT_EQUAL(data_create(CK_FALSE, &obj), CKR_ATTRIBUTE_VALUE_INVALID);
 	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_OK);
 	CU_ASSERT_EQUAL(pair_generate(CK_TRUE, CK_FALSE, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
