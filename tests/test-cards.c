@@ -645,6 +645,38 @@ static void test_pkcs11_cause(void)
 	set_profile(0);
 }
 
+/* ---- quirks ---- */
+
+/* tpm2-pkcs11 is known by its module info (the quirks table): the first
+ * CRYPT_EXPORTABLE pair is refused without asking the token, and a
+ * signature pair is asked for with CKA_DECRYPT TRUE, which the token
+ * would insist on. Runs before any other use of the TPM token. */
+static void test_tpm_quirks(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	unsigned long pairs;
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	set_profile(profiles[TPM].flags);
+	CU_ASSERT_EQUAL_FATAL(acquire(TPM, "quirks", CRYPT_NEWKEYSET, &h), ERROR_SUCCESS);
+	pairs = shim->count("C_GenerateKeyPair");
+	CHECK_FAILS_WITH(CryptGenKey(h, AT_KEYEXCHANGE, CRYPT_EXPORTABLE, &k), NTE_BAD_FLAGS);
+	CU_ASSERT_EQUAL(shim->count("C_GenerateKeyPair"), pairs);
+	CU_ASSERT_TRUE(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &k));
+	CU_ASSERT_EQUAL(shim->count("C_GenerateKeyPair"), pairs + 1);
+	CryptDestroyKey(k);
+	CryptReleaseContext(h, 0);
+	CU_ASSERT_EQUAL(acquire(TPM, "quirks", CRYPT_DELETEKEYSET, &h), ERROR_SUCCESS);
+	set_profile(0);
+}
+
+static CU_TestInfo quirk_tests[] = {
+	{ "tpm2-pkcs11: no extractable private key asked for", test_tpm_quirks },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo matrix_tests[] = {
 	{ "SoftHSM", test_cards_plain },
 	{ "TPM (tpm2-pkcs11)", test_cards_tpm },
@@ -668,6 +700,7 @@ static CU_TestInfo spec_tests[] = {
 };
 
 static CU_SuiteInfo suites[] = {
+	{ "quirks", NULL, NULL, NULL, NULL, quirk_tests },
 	{ "card matrix", NULL, NULL, NULL, NULL, matrix_tests },
 	{ "containers without markers", NULL, NULL, NULL, NULL, container_tests },
 	{ "key specs", NULL, NULL, NULL, NULL, spec_tests },
