@@ -672,6 +672,72 @@ static void test_tpm_quirks(void)
 	set_profile(0);
 }
 
+/* ---- what capi11 knows of a token ---- */
+
+static char *token_caps(enum profile p)
+{
+	HCRYPTPROV h = 0;
+	DWORD len = 0;
+	char *caps;
+
+	CU_ASSERT_EQUAL_FATAL(acquire(p, NULL, CRYPT_VERIFYCONTEXT, &h), ERROR_SUCCESS);
+	CU_ASSERT_TRUE_FATAL(CryptGetProvParam(h, PP_CAPI11_TOKEN_CAPS, NULL, &len, 0));
+	caps = calloc(1, len + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(caps);
+	CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_TOKEN_CAPS, (BYTE *)caps, &len, 0));
+	CU_ASSERT_EQUAL(strlen(caps) + 1, len);
+	CryptReleaseContext(h, 0);
+	return caps;
+}
+
+/* After the matrix: what each card refused is known as refused, what it
+ * did as done, and the read-only card says it is write-protected. */
+static void test_token_caps(void)
+{
+	char *caps;
+
+	set_profile(profiles[PIV].flags);
+	caps = token_caps(PIV);
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "create-private-key=no "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "random=no "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "write-protected=no"));
+	free(caps);
+	set_profile(profiles[TPM].flags);
+	caps = token_caps(TPM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "extractable-private-key=no "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "create-public-data=no "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "create-private-data=yes "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "create-private-key=yes "));
+	free(caps);
+	set_profile(profiles[READONLY].flags);
+	caps = token_caps(READONLY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(caps, "write-protected=yes"));
+	free(caps);
+	set_profile(0);
+}
+
+/* capi11-tool list --json (another process: the token as it is, no
+ * profile) shows the token's capabilities and write protection. */
+static void test_tool_list_caps(void)
+{
+	char *nopin = fixture_token_uri_shim(labels[PLAIN], false), *out;
+	int st = -1;
+
+	/* The tool takes no PIN on its command line; listing needs none. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(nopin);
+	out = fixture_capture(&st, "%s/../capi11-tool list --json --provider '%s' 2>&1",
+			      TEST_BUILDDIR, nopin);
+	free(nopin);
+	if (st != 0)
+		fprintf(stderr, "\n  capi11-tool: %s\n", out ? out : "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_EQUAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"capabilities\":{\"wrap\":\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"extractable-private-key\":\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"write_protected\":false"));
+	free(out);
+}
+
 static CU_TestInfo quirk_tests[] = {
 	{ "tpm2-pkcs11: no extractable private key asked for", test_tpm_quirks },
 	CU_TEST_INFO_NULL,
@@ -699,11 +765,18 @@ static CU_TestInfo spec_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo caps_tests[] = {
+	{ "PP_CAPI11_TOKEN_CAPS", test_token_caps },
+	{ "capi11-tool list --json", test_tool_list_caps },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{ "quirks", NULL, NULL, NULL, NULL, quirk_tests },
 	{ "card matrix", NULL, NULL, NULL, NULL, matrix_tests },
 	{ "containers without markers", NULL, NULL, NULL, NULL, container_tests },
 	{ "key specs", NULL, NULL, NULL, NULL, spec_tests },
+	{ "token capabilities", NULL, NULL, NULL, NULL, caps_tests },
 	CU_SUITE_INFO_NULL,
 };
 
