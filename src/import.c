@@ -204,7 +204,9 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		plan.pub[plan.n_pub++] = material[0];
 		plan.pub[plan.n_pub++] = material[1];
 		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
-		token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
+		/* An extractable key refused says nothing of private keys. */
+		if (rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
 		err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
 		if (rv == CKR_OK) {
 			rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);

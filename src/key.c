@@ -491,8 +491,12 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	DWORD err;
 	CK_RV rv;
 
-	/* A write-protected token answers that before anything else. */
+	/* A write-protected token answers that before anything else; a
+	 * token that refused C_GenerateKeyPair once is not asked again. */
 	err = key_store_check(&ctx->ts, !ctx->verify);
+	if (err == ERROR_SUCCESS &&
+	    token_cap(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR) == TOKEN_CAP_NO)
+		err = key_pair_gen_missing(ctx);
 	if (err == ERROR_SUCCESS)
 		err = key_rsa_bits(ctx, flags, &bits);
 	if (err != ERROR_SUCCESS)
@@ -514,7 +518,11 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
 	rv = token_generate_key_pair(&ctx->ts, CKM_RSA_PKCS_KEY_PAIR_GEN,
 				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
-	token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
+	/* Only the function's own refusal says the token never makes pairs;
+	 * a refused template (an extractable key on a TPM) says nothing of
+	 * the next one. */
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
 	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
 	if (rv != CKR_OK) {
 		if (err == ERROR_SUCCESS)

@@ -44,6 +44,10 @@ static const struct {
 
 static char *labels[N_PROFILES];
 static char *uris[N_PROFILES];
+/* A TPM's behaviour on a token the quirks table does not know (its token
+ * info is SoftHSM's): capi11 learns from the token's answers. */
+static char *learn_label, *learn_uri;
+#define PROFILE_TPM_UNKNOWN (P11SHIM_PROFILE_TPM & ~(unsigned)P11SHIM_CARD_TPM_INFO)
 static void (*set_profile)(unsigned flags);
 
 /* The container that cards bring with them (PIV, read-only): made with
@@ -738,8 +742,43 @@ static void test_tool_list_caps(void)
 	free(out);
 }
 
+/* Without the quirk, the first refusal teaches: the second
+ * CRYPT_EXPORTABLE pair is answered without the token, and pairs without
+ * the flag are still made (a refused template is no refusal of
+ * C_GenerateKeyPair). */
+static void test_tpm_learnt(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	unsigned long pairs;
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	set_profile(PROFILE_TPM_UNKNOWN);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "learn", learn_uri, PROV_RSA_FULL,
+						  CRYPT_NEWKEYSET));
+	pairs = shim->count("C_GenerateKeyPair");
+	CHECK_FAILS_WITH(CryptGenKey(h, AT_KEYEXCHANGE, CRYPT_EXPORTABLE, &k), NTE_BAD_FLAGS);
+	CU_ASSERT_EQUAL(shim->count("C_GenerateKeyPair"), pairs + 1);
+	CHECK_FAILS_WITH(CryptGenKey(h, AT_KEYEXCHANGE, CRYPT_EXPORTABLE, &k), NTE_BAD_FLAGS);
+	CU_ASSERT_EQUAL(shim->count("C_GenerateKeyPair"), pairs + 1);
+	CU_ASSERT_EQUAL(testutil_token_count(learn_label, "privkey", "learn"), 0);
+	CU_ASSERT_TRUE(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &k));
+	CryptDestroyKey(k);
+	CryptReleaseContext(h, 0);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "learn", learn_uri, PROV_RSA_FULL, 0));
+	CU_ASSERT_TRUE(CryptGetUserKey(h, AT_SIGNATURE, &k));
+	CU_ASSERT_EQUAL(key_alg(k), CALG_RSA_SIGN);
+	CryptDestroyKey(k);
+	CryptReleaseContext(h, 0);
+	set_profile(0);
+}
+
 static CU_TestInfo quirk_tests[] = {
 	{ "tpm2-pkcs11: no extractable private key asked for", test_tpm_quirks },
+	{ "an unknown TPM: learnt from its first refusal", test_tpm_learnt },
 	CU_TEST_INFO_NULL,
 };
 
@@ -834,6 +873,10 @@ int main(void)
 		if (uris[p] == NULL)
 			return FIXTURE_HARD_ERROR;
 	}
+	learn_label = fixture_token_make("cards-learn");
+	learn_uri = fixture_token_uri_shim(learn_label, true);
+	if (learn_uri == NULL)
+		return FIXTURE_HARD_ERROR;
 	if (!card_keys_load(labels[PIV], true) || !card_keys_load(labels[READONLY], false)) {
 		fprintf(stderr, "pkcs11-tool could not put the card keys on the tokens\n");
 		return FIXTURE_HARD_ERROR;
@@ -857,5 +900,7 @@ int main(void)
 		free(uris[p]);
 		free(labels[p]);
 	}
+	free(learn_uri);
+	free(learn_label);
 	return rc;
 }
