@@ -776,6 +776,42 @@ static void test_tpm_learnt(void)
 	set_profile(0);
 }
 
+/* capi11-tool genkey and import make the container when it is missing;
+ * when the command then fails, the container goes again: a failed import
+ * leaves nothing on the token. */
+static void test_tool_failure_leaves_nothing(void)
+{
+	static const BYTE bad_blob[8] = { PRIVATEKEYBLOB, 2, 0, 0, 0x00, 0xa4, 0, 0 };
+	char *nopin = fixture_token_uri_shim(labels[PLAIN], false);
+	char *pin = fixture_write_file("cards-pin", FIXTURE_PIN, strlen(FIXTURE_PIN));
+	char *blob = fixture_write_file("cards-bad.blob", bad_blob, sizeof bad_blob);
+	HCRYPTPROV h = 0;
+	int st;
+
+	CU_ASSERT_FATAL(nopin != NULL && pin != NULL && blob != NULL);
+	st = fixture_run("%s/../capi11-tool import --provider '%s' --pin-file %s --container "
+			 "tool-fresh %s", TEST_BUILDDIR, nopin, pin, blob);
+	CU_ASSERT_NOT_EQUAL(st, 0);
+	CU_ASSERT_EQUAL(acquire(PLAIN, "tool-fresh", 0, &h), NTE_BAD_KEYSET);
+	CU_ASSERT_EQUAL(testutil_token_count(labels[PLAIN], "data", "tool-fresh"), 0);
+	st = fixture_run("%s/../capi11-tool genkey --provider '%s' --pin-file %s --container "
+			 "tool-fresh --bits 1001", TEST_BUILDDIR, nopin, pin);
+	CU_ASSERT_NOT_EQUAL(st, 0);
+	CU_ASSERT_EQUAL(acquire(PLAIN, "tool-fresh", 0, &h), NTE_BAD_KEYSET);
+	/* A container that was there before stays, failure or not. */
+	CU_ASSERT_EQUAL_FATAL(acquire(PLAIN, "tool-kept", CRYPT_NEWKEYSET, &h), ERROR_SUCCESS);
+	CryptReleaseContext(h, 0);
+	st = fixture_run("%s/../capi11-tool import --provider '%s' --pin-file %s --container "
+			 "tool-kept %s", TEST_BUILDDIR, nopin, pin, blob);
+	CU_ASSERT_NOT_EQUAL(st, 0);
+	CU_ASSERT_EQUAL(acquire(PLAIN, "tool-kept", 0, &h), ERROR_SUCCESS);
+	CryptReleaseContext(h, 0);
+	CU_ASSERT_EQUAL(acquire(PLAIN, "tool-kept", CRYPT_DELETEKEYSET, &h), ERROR_SUCCESS);
+	free(nopin);
+	free(pin);
+	free(blob);
+}
+
 static CU_TestInfo quirk_tests[] = {
 	{ "tpm2-pkcs11: no extractable private key asked for", test_tpm_quirks },
 	{ "an unknown TPM: learnt from its first refusal", test_tpm_learnt },
@@ -807,6 +843,7 @@ static CU_TestInfo spec_tests[] = {
 static CU_TestInfo caps_tests[] = {
 	{ "PP_CAPI11_TOKEN_CAPS", test_token_caps },
 	{ "capi11-tool list --json", test_tool_list_caps },
+	{ "capi11-tool: a failed import leaves no container", test_tool_failure_leaves_nothing },
 	CU_TEST_INFO_NULL,
 };
 
