@@ -141,6 +141,7 @@ enum cell {
 	C_RSA_ENCRYPT,        /* CryptEncrypt with the exchange key */
 	C_RSA_DECRYPT,        /* CryptDecrypt with the exchange key */
 	C_EXPORT_PUBLIC,      /* PUBLICKEYBLOB of the exchange key */
+	C_EXPORT_PRIVATE,     /* PRIVATEKEYBLOB of it (never exportable here) */
 	C_RANDOM,             /* CryptGenRandom */
 	C_DELETE,             /* CRYPT_DELETEKEYSET of the new container */
 	N_CELLS
@@ -151,7 +152,7 @@ static const char *const cell_names[N_CELLS] = {
 	"CryptGenKey AT_SIGNATURE", "CryptGenKey CRYPT_EXPORTABLE", "PRIVATEKEYBLOB",
 	"PRIVATEKEYBLOB CRYPT_EXPORTABLE", "PUBLICKEYBLOB import", "CryptGenKey CALG_AES_256",
 	"PLAINTEXTKEYBLOB", "SIMPLEBLOB import", "RSA CryptEncrypt", "RSA CryptDecrypt",
-	"PUBLICKEYBLOB export", "CryptGenRandom", "CRYPT_DELETEKEYSET",
+	"PUBLICKEYBLOB export", "PRIVATEKEYBLOB export", "CryptGenRandom", "CRYPT_DELETEKEYSET",
 };
 
 #define OK ERROR_SUCCESS
@@ -167,10 +168,18 @@ static const char *const cell_names[N_CELLS] = {
  *   CRYPT_EXPORTABLE with NTE_BAD_FLAGS, without the token when it knows
  *   (tpm2-pkcs11's quirk), every time;
  * - capi11's AT_SIGNATURE pair comes back as AT_SIGNATURE on a TPM too;
- * - private-key operations work on every card. */
+ * - private-key operations work on every card;
+ * - the exchange key the data cells use was imported without
+ *   CRYPT_EXPORTABLE, or sits on a card, which lets no private key out:
+ *   PRIVATEKEYBLOB is NTE_BAD_KEY_STATE (SPEC 4). */
 static const DWORD expected[N_PROFILES][N_CELLS] = {
 	[PLAIN] = {
-		OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK,
+		[C_NEWKEYSET] = OK, [C_OPEN] = OK, [C_ENUM] = OK,
+		[C_GENKEY_X] = OK, [C_GENKEY_S] = OK, [C_GENKEY_EXPORTABLE] = OK,
+		[C_IMPORT_PRIVATE] = OK, [C_IMPORT_PRIVATE_EXP] = OK, [C_IMPORT_PUBLIC] = OK,
+		[C_GENKEY_AES] = OK, [C_IMPORT_PLAINTEXT] = OK, [C_SIMPLE_IMPORT] = OK,
+		[C_RSA_ENCRYPT] = OK, [C_RSA_DECRYPT] = OK, [C_EXPORT_PUBLIC] = OK,
+		[C_EXPORT_PRIVATE] = NTE_BAD_KEY_STATE, [C_RANDOM] = OK, [C_DELETE] = OK,
 	},
 	[TPM] = {
 		[C_NEWKEYSET] = OK, [C_OPEN] = OK, [C_ENUM] = OK,
@@ -180,7 +189,7 @@ static const DWORD expected[N_PROFILES][N_CELLS] = {
 		[C_GENKEY_AES] = NTE_NOT_SUPPORTED, [C_IMPORT_PLAINTEXT] = NTE_NOT_SUPPORTED,
 		[C_SIMPLE_IMPORT] = NTE_NOT_SUPPORTED,
 		[C_RSA_ENCRYPT] = OK, [C_RSA_DECRYPT] = OK, [C_EXPORT_PUBLIC] = OK,
-		[C_RANDOM] = OK, [C_DELETE] = OK,
+		[C_EXPORT_PRIVATE] = NTE_BAD_KEY_STATE, [C_RANDOM] = OK, [C_DELETE] = OK,
 	},
 	[PIV] = {
 		[C_NEWKEYSET] = OK, [C_OPEN] = OK, [C_ENUM] = OK,
@@ -191,7 +200,7 @@ static const DWORD expected[N_PROFILES][N_CELLS] = {
 		[C_GENKEY_AES] = NTE_NOT_SUPPORTED, [C_IMPORT_PLAINTEXT] = NTE_NOT_SUPPORTED,
 		[C_SIMPLE_IMPORT] = NTE_NOT_SUPPORTED,
 		[C_RSA_ENCRYPT] = NTE_NOT_SUPPORTED, [C_RSA_DECRYPT] = OK, [C_EXPORT_PUBLIC] = OK,
-		[C_RANDOM] = NTE_NOT_SUPPORTED, [C_DELETE] = OK,
+		[C_EXPORT_PRIVATE] = NTE_BAD_KEY_STATE, [C_RANDOM] = NTE_NOT_SUPPORTED, [C_DELETE] = OK,
 	},
 	[READONLY] = {
 		[C_NEWKEYSET] = NTE_PERM, [C_OPEN] = OK, [C_ENUM] = OK,
@@ -201,7 +210,7 @@ static const DWORD expected[N_PROFILES][N_CELLS] = {
 		[C_GENKEY_AES] = NTE_NOT_SUPPORTED, [C_IMPORT_PLAINTEXT] = NTE_NOT_SUPPORTED,
 		[C_SIMPLE_IMPORT] = NTE_NOT_SUPPORTED,
 		[C_RSA_ENCRYPT] = NTE_NOT_SUPPORTED, [C_RSA_DECRYPT] = OK, [C_EXPORT_PUBLIC] = OK,
-		[C_RANDOM] = NTE_NOT_SUPPORTED, [C_DELETE] = NTE_PERM,
+		[C_EXPORT_PRIVATE] = NTE_BAD_KEY_STATE, [C_RANDOM] = NTE_NOT_SUPPORTED, [C_DELETE] = NTE_PERM,
 	},
 };
 
@@ -440,6 +449,10 @@ static void run_data(struct run *r)
 	if (err == ERROR_SUCCESS && !(len == pub_len && memcmp(buf, want_pub, len) == 0))
 		err = NTE_BAD_DATA;
 	cell_check(r->p, C_EXPORT_PUBLIC, err);
+
+	len = sizeof buf;
+	err = call_result(CryptExportKey(r->xkey, 0, PRIVATEKEYBLOB, 0, buf, &len));
+	cell_check(r->p, C_EXPORT_PRIVATE, err);
 
 	err = call_result(CryptGenRandom(r->h, sizeof rnd, rnd));
 	if (err == ERROR_SUCCESS && memcmp(rnd, zero, sizeof rnd) == 0)
