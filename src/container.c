@@ -2,6 +2,10 @@
  * one up. All PKCS#11 work goes through the token layer. */
 #include "config.h"
 #include "container.h"
+#include "container-pending.h"
+#include "key-card.h"
+#include "p11call.h"
+#include "session.h"
 #include "trace.h"
 #include "util.h"
 
@@ -92,27 +96,69 @@ CK_RV container_exists(struct tsession *ts, const char *name, bool *exists)
 	CK_ULONG n = 0;
 	CK_RV rv = container_objects(ts, name, (CK_OBJECT_CLASS)-1, &objs, &n);
 
-	if (rv == CKR_OK)
-		*exists = n > 0;
+	if (rv == CKR_OK) {
+		/* A container held in the process becomes its keys once one is
+		 * on the token. */
+		if (n > 0)
+			container_pending_remove(ts->tok, name);
+		*exists = n > 0 || container_pending_has(ts->tok, name);
+	}
 	capi11_free(objs);
+	return rv;
+}
+
+/* Writes the marker, public or private, and tells the token's
+ * capabilities what it said. */
+static CK_RV marker_create(struct tsession *ts, const char *name, bool private)
+{
+	enum token_cap cap = private ? TOKEN_CAP_CREATE_DATA_PRIVATE : TOKEN_CAP_CREATE_DATA_PUBLIC;
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	/* tpm2-pkcs11 takes a private data object only with a value. */
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, token_bool(private), sizeof(CK_BBOOL) },
+		{ CKA_LABEL, (void *)name, strlen(name) },
+		{ CKA_APPLICATION, (void *)CONTAINER_APPLICATION, strlen(CONTAINER_APPLICATION) },
+		{ CKA_VALUE, (void *)CONTAINER_APPLICATION, strlen(CONTAINER_APPLICATION) },
+	};
+	CK_OBJECT_HANDLE obj;
+	CK_RV rv;
+
+	/* Refused before: not asked again (the answer only decides the
+	 * fallback, so its exact value does not matter). */
+	if (token_cap(ts->tok, cap) == TOKEN_CAP_NO)
+		return CKR_TEMPLATE_INCONSISTENT;
+	rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl) - (private ? 0 : 1), &obj);
+	token_cap_learn(ts->tok, cap, rv);
 	return rv;
 }
 
 CK_RV container_create(struct tsession *ts, const char *name)
 {
-	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_RV rv;
+
+	/* Nothing can be stored on it: no marker, and no key to come. */
+	if (token_is_write_protected(ts->tok)) {
+		p11call_note_refusal(P11_C_CreateObject, CKR_TOKEN_WRITE_PROTECTED);
+		return CKR_TOKEN_WRITE_PROTECTED;
+	}
 	/* Public, so that the container can be listed and opened before login,
 	 * as a Windows smart card CSP lists containers without a PIN. */
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &cls, sizeof cls },
-		{ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) },
-		{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
-		{ CKA_LABEL, (void *)name, strlen(name) },
-		{ CKA_APPLICATION, (void *)CONTAINER_APPLICATION, strlen(CONTAINER_APPLICATION) },
-	};
-	CK_OBJECT_HANDLE obj;
-
-	return token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &obj);
+	rv = marker_create(ts, name, false);
+	/* A token that refuses public data objects (tpm2-pkcs11) may take a
+	 * private one, seen after login only. */
+	if (token_rv_is_refusal(rv) && rv != CKR_TOKEN_WRITE_PROTECTED &&
+	    rv != CKR_SESSION_READ_ONLY && tsession_is_logged_in(ts))
+		rv = marker_create(ts, name, true);
+	if (rv == CKR_OK || !token_rv_is_refusal(rv) || rv == CKR_TOKEN_WRITE_PROTECTED ||
+	    rv == CKR_SESSION_READ_ONLY)
+		return rv;
+	/* No data object at all (a PIV card, or a TPM before login): the
+	 * container is held in this process until its first key. */
+	trace_message("container \"%s\": the token keeps no marker object; held in this process "
+		      "until its first key", name);
+	return container_pending_add(ts->tok, name);
 }
 
 /* Whether an object may be destroyed with its container: the marker,
@@ -163,6 +209,14 @@ CK_RV container_delete(struct tsession *ts, const char *name, bool *found)
 	*found = false;
 	if (rv != CKR_OK)
 		return rv;
+	*found = container_pending_remove(ts->tok, name);
+	/* A write-protected token keeps every object: refused before the
+	 * first, so that no container is left half deleted. */
+	if (n > 0 && token_is_write_protected(ts->tok)) {
+		capi11_free(objs);
+		p11call_note_refusal(P11_C_DestroyObject, CKR_TOKEN_WRITE_PROTECTED);
+		return CKR_TOKEN_WRITE_PROTECTED;
+	}
 	for (i = 0; i < n && rv == CKR_OK; i++) {
 		bool part = false;
 
@@ -255,6 +309,8 @@ CK_RV container_list(struct tsession *ts, char ***out, size_t *n_out)
 		}
 		capi11_free(objs);
 	}
+	if (rv == CKR_OK)
+		rv = container_pending_append(ts->tok, &names, &n, &cap);
 	if (rv != CKR_OK) {
 		container_list_free(names, n);
 		return rv;
@@ -537,8 +593,10 @@ CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 		}
 		if (rv != CKR_OK)
 			goto out;
-		/* One rule for capi11's own keys and everybody else's. */
-		found_spec = (decrypt == CK_TRUE || unwrap == CK_TRUE) ? AT_KEYEXCHANGE : AT_SIGNATURE;
+		/* capi11's own keys by the spec their ID records, everybody
+		 * else's by the card's layout or their usages (key-card.h). */
+		found_spec = key_spec_classify(ts->tok, c.id, c.id_len,
+					       decrypt == CK_TRUE || unwrap == CK_TRUE);
 		c.protected_by_pin = pin_only == CK_TRUE;
 		if (found_spec != spec || type != CKK_RSA) {
 			capi11_free(c.id);

@@ -23,7 +23,10 @@ static const struct ckr_map ckr_table[] = {
 	ROW(CKR_SLOT_ID_INVALID, SCARD_E_READER_UNAVAILABLE),
 	ROW(CKR_GENERAL_ERROR, NTE_FAIL),
 	ROW(CKR_FUNCTION_FAILED, NTE_FAIL),
-	ROW(CKR_ARGUMENTS_BAD, NTE_FAIL),
+	/* capi11 passes well-formed arguments; a module that still calls
+	 * them bad declines the request's shape (OpenSC answers it for a
+	 * public key object it will not hold): what the token cannot do. */
+	ROW(CKR_ARGUMENTS_BAD, NTE_NOT_SUPPORTED),
 	ROW(CKR_ATTRIBUTE_SENSITIVE, NTE_BAD_KEY_STATE),
 	ROW(CKR_ATTRIBUTE_TYPE_INVALID, NTE_NOT_SUPPORTED),
 	ROW(CKR_ATTRIBUTE_VALUE_INVALID, NTE_BAD_DATA),
@@ -36,6 +39,8 @@ static const struct ckr_map ckr_table[] = {
 	ROW(CKR_DEVICE_REMOVED, SCARD_E_NO_SMARTCARD),
 	ROW(CKR_TOKEN_NOT_PRESENT, SCARD_E_NO_SMARTCARD),
 	ROW(CKR_TOKEN_NOT_RECOGNIZED, SCARD_E_CARD_UNSUPPORTED),
+	/* Nothing may be stored on the token: access denied, as Windows
+	 * answers a change it may not make. */
 	ROW(CKR_TOKEN_WRITE_PROTECTED, NTE_PERM),
 	ROW(CKR_ENCRYPTED_DATA_INVALID, NTE_BAD_DATA),
 	ROW(CKR_ENCRYPTED_DATA_LEN_RANGE, NTE_BAD_LEN),
@@ -102,6 +107,8 @@ struct ckr_override {
  * - key generation: a size the token refuses is bad data, as rsaenh
  *   answers a bad RSA length in HIWORD(dwFlags);
  * - importing key material: a template the token refuses is bad data;
+ * - unwrapping on a token without C_UnwrapKey (a card): what the token
+ *   cannot do, not bad data, listed before the blanket unwrap override;
  * - encrypting or decrypting caller data: a mechanism the token refuses
  *   at use (after C_GetMechanismInfo advertised it) is what the token
  *   cannot do (SPEC section 7), not the caller's algorithm choice; listed
@@ -115,6 +122,7 @@ static const struct ckr_override overrides[] = {
 	{ ERROR_OP_GENKEY, CKR_KEY_SIZE_RANGE, NTE_BAD_DATA },
 	{ ERROR_OP_EXPORT, CKR_MECHANISM_INVALID, NTE_NOT_SUPPORTED },
 	{ ERROR_OP_UNWRAP, CKR_MECHANISM_INVALID, NTE_NOT_SUPPORTED },
+	{ ERROR_OP_UNWRAP, CKR_FUNCTION_NOT_SUPPORTED, NTE_NOT_SUPPORTED },
 	{ ERROR_OP_IMPORT, CKR_GENERAL_ERROR, NTE_BAD_DATA },
 	{ ERROR_OP_IMPORT, CKR_KEY_SIZE_RANGE, NTE_BAD_DATA },
 	{ ERROR_OP_DECRYPT, CKR_OK, NTE_BAD_DATA },

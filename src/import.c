@@ -4,6 +4,8 @@
  * created. */
 #include "config.h"
 #include "import.h"
+#include "key-card.h"
+#include "route.h"
 #include "alg.h"
 #include "blob.h"
 #include "cipher.h"
@@ -136,10 +138,15 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 		op = ERROR_OP_GENERIC;
 		if (rv == CKR_OK && !trusted) {
 			rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
 			op = ERROR_OP_IMPORT;
 		}
 	}
 	rsa_be_clear(&be);
+	/* A card that holds no public key of a partner (OpenSC:
+	 * CKR_ARGUMENTS_BAD): the companion token's (route.h). */
+	if (op == ERROR_OP_IMPORT && token_rv_is_refusal(rv))
+		return route_needs_companion(ROUTE_PUBLIC_KEY, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, op);
 	err = key_adopt_locked(ctx, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, !trusted, out);
@@ -197,12 +204,20 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		plan.pub[plan.n_pub++] = material[0];
 		plan.pub[plan.n_pub++] = material[1];
 		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
-		if (rv == CKR_OK)
+		/* An extractable key refused says nothing of private keys. */
+		if (rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
+		err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+		if (rv == CKR_OK) {
 			rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+		}
 	}
 	rsa_be_clear(&be);
-	err = rv == CKR_OK ? key_pair_finish_locked(ctx, &plan, priv, pub, out)
-			   : error_from_ckr(rv, ERROR_OP_IMPORT);
+	if (rv == CKR_OK)
+		err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
+	else if (err == ERROR_SUCCESS)
+		err = error_from_ckr(rv, ERROR_OP_IMPORT);
 	if (err != ERROR_SUCCESS) {
 		/* A failed import leaves no object on the token. */
 		if (priv != CK_INVALID_HANDLE)
@@ -308,6 +323,9 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
 	 * unwrapped 16-byte value cannot be stretched on the token. */
 	if (*type == CKK_DES2 && !token_has_des2(ctx->ts.tok))
 		return NTE_BAD_ALGID;
+	/* A card without session keys: the companion token's (route.h). */
+	if (!route_token_has_session_keys(ctx->ts.tok))
+		return route_needs_companion(ROUTE_SESSION_KEY, CKR_MECHANISM_INVALID);
 	if (token_mechanism_info(ctx->ts.tok, import_keygen_mech(*type), &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	return key_kek_flag_check(alg, flags);
@@ -722,6 +740,9 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 		}
 	}
 	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+	token_cap_learn(ctx->ts.tok, TOKEN_CAP_UNWRAP, rv);
+	if (rv == CKR_FUNCTION_NOT_SUPPORTED)
+		return route_needs_companion(ROUTE_UNWRAP, rv);
 	/* openCryptoki 3.8 takes CKA_SENSITIVE only TRUE and CKA_EXTRACTABLE
 	 * only FALSE in an unwrap template (else CKR_ATTRIBUTE_READ_ONLY):
 	 * the key arrives protected, and its length is read from
@@ -786,6 +807,12 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	err = key_kek_flag_check(simple.alg, flags);
 	if (err != ERROR_SUCCESS)
 		return err;
+	/* The key would be a session key on a card that holds none, or the
+	 * token cannot unwrap: the companion token's (route.h). */
+	if (!route_token_has_session_keys(ctx->ts.tok))
+		return route_needs_companion(ROUTE_SESSION_KEY, CKR_MECHANISM_INVALID);
+	if (token_cap(ctx->ts.tok, TOKEN_CAP_UNWRAP) == TOKEN_CAP_NO)
+		return route_needs_companion(ROUTE_UNWRAP, CKR_FUNCTION_NOT_SUPPORTED);
 	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_UNWRAP, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;

@@ -4,6 +4,10 @@
 #include "key.h"
 #include "alg.h"
 #include "container.h"
+#include "container-pending.h"
+#include "key-card.h"
+#include "p11call.h"
+#include "route.h"
 #include "container-lock.h"
 #include "errors.h"
 #include "trust.h"
@@ -321,6 +325,16 @@ static CK_RV key_read_rsa_locked(struct key *key)
 	return CKR_OK;
 }
 
+static DWORD key_pair_gen_missing(struct context *ctx)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(ctx->ts.tok, CKM_RSA_PKCS, &info) != CKR_OK)
+		return NTE_BAD_ALGID;
+	p11call_note_refusal(P11_C_GenerateKeyPair, CKR_MECHANISM_INVALID);
+	return NTE_NOT_SUPPORTED;
+}
+
 static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 {
 	CK_ULONG min, max;
@@ -334,8 +348,11 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 	if (want % 8 != 0 || want < ALG_RSA_MIN_BITS || want > ALG_RSA_MAX_BITS)
 		return NTE_BAD_DATA;
 	rv = token_rsa_bits_range(ctx->ts.tok, CKM_RSA_PKCS_KEY_PAIR_GEN, &min, &max);
+	/* A card that uses RSA keys but cannot make them (a PIV card without
+	 * its management key) cannot do what is asked; a token without RSA
+	 * does not know the algorithm. */
 	if (rv == CKR_MECHANISM_INVALID)
-		return NTE_BAD_ALGID;
+		return key_pair_gen_missing(ctx);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENKEY);
 	if (want < min || (max != 0 && want > max))
@@ -360,6 +377,11 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	memset(plan, 0, sizeof *plan);
 	plan->spec = spec;
 	plan->old.priv = plan->old.pub = CK_INVALID_HANDLE;
+	err = key_store_check(&ctx->ts, on_token);
+	if (err == ERROR_SUCCESS)
+		err = key_exportable_check(&ctx->ts, exportable);
+	if (err != ERROR_SUCCESS)
+		return err;
 	/* Keys are private objects: without login the token refuses them. */
 	err = context_login_locked(ctx, on_token);
 	if (err != ERROR_SUCCESS && !(ctx->verify && err == NTE_SILENT_CONTEXT))
@@ -369,8 +391,9 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	 * holds two pairs of the spec until the old one goes. The two pairs of
 	 * a container differ in CKA_ID. */
 	rv = on_token ? container_find_key(&ctx->ts, label, spec, &plan->old) : CKR_OK;
+	/* The ID records the spec (key-card.h). */
 	if (rv == CKR_OK)
-		rv = token_random(&ctx->ts, plan->id, sizeof plan->id);
+		rv = key_id_draw(&ctx->ts, spec, plan->id);
 	if (rv != CKR_OK) {
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
@@ -384,7 +407,10 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	a[5] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(key_new_is_sensitive(ctx, exportable)),
 			       sizeof(CK_BBOOL) };
 	a[6] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) };
-	a[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
+	/* A token that couples the usages refuses a signature key that may
+	 * not decrypt: the spec is in the ID there. */
+	a[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(exchange || token_couples_usage(ctx->ts.tok)),
+			       sizeof(CK_BBOOL) };
 	a[8] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[9] = (CK_ATTRIBUTE){ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) };
 	plan->n_priv = 10;
@@ -419,6 +445,9 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 	err = key_adopt_locked(ctx, priv, pub, CKK_RSA, algid, 0, false, ctx->verify, out);
 	if (err != ERROR_SUCCESS)
 		return err;
+	/* The container is its keys from now on (container-pending.h). */
+	if (!ctx->verify)
+		container_pending_remove(ctx->ts.tok, ctx->container);
 	if (ctx->verify) {
 		/* A verify context keeps its pairs in memory for CryptGetUserKey,
 		 * as rsaenh does; the new pair replaces the previous one. */
@@ -462,7 +491,14 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	DWORD err;
 	CK_RV rv;
 
-	err = key_rsa_bits(ctx, flags, &bits);
+	/* A write-protected token answers that before anything else; a
+	 * token that refused C_GenerateKeyPair once is not asked again. */
+	err = key_store_check(&ctx->ts, !ctx->verify);
+	if (err == ERROR_SUCCESS &&
+	    token_cap(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR) == TOKEN_CAP_NO)
+		err = key_pair_gen_missing(ctx);
+	if (err == ERROR_SUCCESS)
+		err = key_rsa_bits(ctx, flags, &bits);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* Finding the pair to replace and replacing it is one change of the
@@ -482,8 +518,15 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
 	rv = token_generate_key_pair(&ctx->ts, CKM_RSA_PKCS_KEY_PAIR_GEN,
 				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
+	/* Only the function's own refusal says the token never makes pairs;
+	 * a refused template (an extractable key on a TPM) says nothing of
+	 * the next one. */
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
 	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_GENKEY);
+		if (err == ERROR_SUCCESS)
+			err = error_from_ckr(rv, ERROR_OP_GENKEY);
 		goto out;
 	}
 	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
@@ -553,6 +596,9 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	 * the token never is: no 3DES_112 generation there. */
 	if (g->algid == CALG_3DES_112 && !token_has_des2(ctx->ts.tok))
 		return NTE_BAD_ALGID;
+	/* A card without session keys: the companion token's (route.h). */
+	if (!route_token_has_session_keys(ctx->ts.tok))
+		return route_needs_companion(ROUTE_SESSION_KEY, CKR_MECHANISM_INVALID);
 	if (token_mechanism_info(ctx->ts.tok, g->mech, &info) != CKR_OK ||
 	    !(info.flags & CKF_GENERATE))
 		return NTE_BAD_ALGID;

@@ -27,13 +27,16 @@ libcapi11_core_la_SOURCES = \
 	src/token-ops.c src/token-ops.h \
 	src/container.c src/container.h \
 	src/container-lock.c src/container-lock.h \
+	src/container-pending.c src/container-pending.h \
 	src/context.c src/context.h \
 	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
 	src/prov-names.c src/prov-names.h \
 	src/random.c src/random.h \
+	src/route.c src/route.h \
 	src/key.c src/key.h \
+	src/key-card.c src/key-card.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
 	src/des3-wrap.c src/des3-wrap.h \

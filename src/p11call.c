@@ -242,6 +242,21 @@ static void p11call_sigpipe_restore(struct p11_sigpipe *sp)
 P11_MODULE_CALLS(P11_DEFINE_MODULE_CALL)
 P11_SESSION_CALLS(P11_DEFINE_SESSION_CALL)
 
+void p11call_note_refusal(enum p11_id id, CK_RV rv)
+{
+	const char *name = error_ckr_name(rv);
+
+	if (rv == CKR_OK || id >= P11_N_CALLS)
+		return;
+	trace_message("%s not called: the token refused it before (%s)", descs[id].name,
+		      name != NULL ? name : "?");
+	if (cleanup_depth == 0) {
+		current.set = true;
+		current.id = id;
+		current.rv = rv;
+	}
+}
+
 bool p11call_last_failure(enum p11_id *id, CK_RV *rv)
 {
 	if (!current.set)

@@ -157,6 +157,13 @@ bool p11call_rv_loses_session(CK_RV rv);
 void p11call_cleanup_begin(void);
 void p11call_cleanup_end(void);
 
+/* A call capi11 does not make because the token refused it in this shape
+ * before (token_cap, or a flag the token reports, such as
+ * CKF_WRITE_PROTECTED): traced, and recorded as the calling thread's last
+ * failure, so that Capi11GetLastPkcs11Error names the token's refusal
+ * behind the Windows code. */
+void p11call_note_refusal(enum p11_id id, CK_RV rv);
+
 /* The calling thread's last failed PKCS#11 call since the last
  * p11call_api_end: false when none failed. */
 bool p11call_last_failure(enum p11_id *id, CK_RV *rv);

@@ -178,6 +178,34 @@ static DWORD put_string(BYTE *data, DWORD *len, const char *s)
 	return param_put(data, len, s, (DWORD)strlen(s) + 1);
 }
 
+/* PP_CAPI11_TOKEN_CAPS: the token's capabilities as this process knows
+ * them, and its write protection (wincrypt.h). */
+static DWORD token_caps_locked(struct context *ctx, BYTE *data, DWORD *len)
+{
+	static const char *const states[] = {
+		[TOKEN_CAP_UNKNOWN] = "unknown", [TOKEN_CAP_YES] = "yes", [TOKEN_CAP_NO] = "no",
+	};
+	char text[512];
+	size_t used = 0;
+	int n;
+
+	for (int cap = 0; cap < TOKEN_CAP_COUNT; cap++) {
+		enum token_cap_state st = token_cap(ctx->ts.tok, (enum token_cap)cap);
+
+		n = snprintf(text + used, sizeof text - used, "%s=%s ",
+			     token_cap_name((enum token_cap)cap),
+			     (unsigned)st < CAPI11_N_ELEMENTS(states) ? states[st] : "unknown");
+		if (n < 0 || (size_t)n >= sizeof text - used)
+			return NTE_FAIL;
+		used += (size_t)n;
+	}
+	n = snprintf(text + used, sizeof text - used, "write-protected=%s",
+		     token_is_write_protected(ctx->ts.tok) ? "yes" : "no");
+	if (n < 0 || (size_t)n >= sizeof text - used)
+		return NTE_FAIL;
+	return put_string(data, len, text);
+}
+
 DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD *len,
 			    DWORD flags)
 {
@@ -213,6 +241,8 @@ DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD 
 		return enum_algs_locked(ctx, true, data, len, flags);
 	case PP_CAPI11_KEY_PROTECTION:
 		return key_protection_locked(ctx, data, len);
+	case PP_CAPI11_TOKEN_CAPS:
+		return token_caps_locked(ctx, data, len);
 	default:
 		return NTE_BAD_TYPE;
 	}

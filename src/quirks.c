@@ -25,6 +25,15 @@ static const struct quirk_entry table[] = {
 	 * there, and none has CKK_DES2. */
 	{ NULL, NULL, "IBM Corp.", NULL,
 	  { "openCryptoki", QUIRK_NO_DES2, QUIRK_KEY_SIZE_BITS } },
+	/* OpenSC's PIV emulation (pkcs15-piv.c) names its cards' maker
+	 * "piv_II". */
+	{ NULL, NULL, "piv_II", NULL,
+	  { "OpenSC PIV", QUIRK_PIV_KEY_IDS, QUIRK_KEY_SIZE_GUESS } },
+	/* tpm2-pkcs11 says so in its module info (src/lib/general.c); its
+	 * token info names the TPM's vendor instead. */
+	{ "tpm2-software.github.io", NULL, NULL, NULL,
+	  { "tpm2-pkcs11", QUIRK_COUPLED_USAGE | QUIRK_NO_EXTRACTABLE_PRIVATE,
+	    QUIRK_KEY_SIZE_GUESS } },
 	/* p11-kit's client module (and its proxy, which says the same): after
 	 * the token entries, so that a token behind it keeps its own. */
 	{ "PKCS#11 Kit", "PKCS#11 Kit Proxy Module", NULL, NULL,

@@ -28,6 +28,23 @@ enum {
 	 * whose DES3 keys are 24 bytes only): a CALG_3DES_112 key K1|K2 is
 	 * held as the CKK_DES3 key K1|K2|K1, which encrypts alike. */
 	QUIRK_NO_DES2 = 0x8,
+	/* Every private key both decrypts and signs, whatever the template
+	 * asks (tpm2-pkcs11, whose TPM keys carry both usages): a template
+	 * that asks CKA_DECRYPT FALSE fails, so capi11 does not ask it, and
+	 * the key's spec lives in its CKA_ID (key-card.h), not its usages. */
+	QUIRK_COUPLED_USAGE = 0x10,
+	/* No private key is both CKA_PRIVATE and CKA_EXTRACTABLE
+	 * (tpm2-pkcs11): TOKEN_CAP_EXTRACTABLE_PRIVATE is NO from the start,
+	 * and CRYPT_EXPORTABLE on a private key is refused before the token
+	 * is asked. */
+	QUIRK_NO_EXTRACTABLE_PRIVATE = 0x20,
+	/* The card's keys sit in the PIV slots and OpenSC names them by fixed
+	 * CKA_IDs: 01 PIV authentication (9A), 02 digital signature (9C), 03
+	 * key management (9D), 04 card authentication (9E). The digital
+	 * signature key is AT_SIGNATURE and the key management key
+	 * AT_KEYEXCHANGE, whatever usages the card gives them (OpenSC lets
+	 * the signature key decrypt). */
+	QUIRK_PIV_KEY_IDS = 0x40,
 };
 
 /* How a token gives the key sizes of RSA mechanisms in

@@ -81,6 +81,9 @@ static struct token *token_get(struct module *mod, CK_SLOT_ID slot,
 	tok->slot_flags = si->flags;
 	tok->max_pin_len = ti->ulMaxPinLen;
 	tok->quirks = quirks_lookup(&mod->info, ti);
+	/* What no attempt needs to tell: the quirks table knows it. */
+	if (tok->quirks->flags & QUIRK_NO_EXTRACTABLE_PRIVATE)
+		atomic_store(&tok->caps[TOKEN_CAP_EXTRACTABLE_PRIVATE], TOKEN_CAP_NO);
 	tok->next = tokens;
 	tokens = tok;
 out:
@@ -475,6 +478,7 @@ bool token_rv_is_refusal(CK_RV rv)
 	case CKR_KEY_TYPE_INCONSISTENT:
 	case CKR_TOKEN_WRITE_PROTECTED:
 	case CKR_SESSION_READ_ONLY:
+	case CKR_RANDOM_NO_RNG:
 		return true;
 	default:
 		return false;
@@ -505,6 +509,16 @@ bool token_takes_value_len(const struct token *tok)
 bool token_has_des2(const struct token *tok)
 {
 	return !(tok->quirks->flags & QUIRK_NO_DES2);
+}
+
+bool token_couples_usage(const struct token *tok)
+{
+	return (tok->quirks->flags & QUIRK_COUPLED_USAGE) != 0;
+}
+
+bool token_has_piv_key_ids(const struct token *tok)
+{
+	return (tok->quirks->flags & QUIRK_PIV_KEY_IDS) != 0;
 }
 
 void token_pool_check_generation_locked(struct token *tok, unsigned gen)

@@ -47,6 +47,13 @@ bool token_takes_value_len(const struct token *tok);
 /* Whether the token has CKK_DES2 keys. Where it has not (QUIRK_NO_DES2),
  * a CALG_3DES_112 key K1|K2 is held as the CKK_DES3 key K1|K2|K1. */
 bool token_has_des2(const struct token *tok);
+/* Whether every private key of the token both decrypts and signs, so
+ * that usages cannot tell AT_KEYEXCHANGE from AT_SIGNATURE
+ * (QUIRK_COUPLED_USAGE). */
+bool token_couples_usage(const struct token *tok);
+/* Whether the token's keys sit at the PIV card's fixed CKA_IDs
+ * (QUIRK_PIV_KEY_IDS). */
+bool token_has_piv_key_ids(const struct token *tok);
 
 /* What a token does with CKA_WRAP_WITH_TRUSTED, learnt once (trust.c). */
 enum token_wrap_trust {
@@ -105,7 +112,7 @@ const char *token_cap_name(enum token_cap cap);
  * CKR_TEMPLATE_INCONSISTENT, CKR_TEMPLATE_INCOMPLETE,
  * CKR_ATTRIBUTE_VALUE_INVALID, CKR_ATTRIBUTE_TYPE_INVALID,
  * CKR_ATTRIBUTE_READ_ONLY, CKR_MECHANISM_INVALID, CKR_KEY_TYPE_INCONSISTENT,
- * CKR_TOKEN_WRITE_PROTECTED, CKR_SESSION_READ_ONLY. */
+ * CKR_TOKEN_WRITE_PROTECTED, CKR_SESSION_READ_ONLY, CKR_RANDOM_NO_RNG. */
 bool token_rv_is_refusal(CK_RV rv);
 
 #endif

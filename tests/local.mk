@@ -44,6 +44,7 @@ TEST_PROGS = \
 	tests/test-caps \
 	tests/test-trust \
 	tests/test-container \
+	tests/test-cards \
 	tests/test-remote
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
@@ -73,6 +74,7 @@ tests_test_enum_SOURCES = tests/test-enum.c
 tests_test_caps_SOURCES = tests/test-caps.c
 tests_test_trust_SOURCES = tests/test-trust.c
 tests_test_container_SOURCES = tests/test-container.c
+tests_test_cards_SOURCES = tests/test-cards.c
 tests_test_remote_SOURCES = tests/test-remote.c
 
 AM_DEFAULT_SOURCE_EXT = .c

@@ -156,6 +156,8 @@ static struct {
 	} attrs[ATTRS_MAX];
 	size_t n_attrs;
 	unsigned long attr_hits;
+	unsigned profile;			/* P11SHIM_CARD_* */
+	unsigned long profile_hits;
 	/* Sessions that a faulted call declared gone, until C_CloseSession. */
 	CK_SESSION_HANDLE lost[LOST_MAX];
 	size_t n_lost;
@@ -366,10 +368,176 @@ static int mech_mode(CK_MECHANISM_TYPE mech)
 	return mode;
 }
 
+/* ---- Card profiles (p11shim_set_profile) ---- */
+
+static unsigned profile_get(void)
+{
+	unsigned flags;
+
+	pthread_mutex_lock(&lock);
+	flags = shim.profile;
+	pthread_mutex_unlock(&lock);
+	return flags;
+}
+
+/* Whether the profile has any of the bits; counts a hit when it has, as
+ * the caller is about to act on it. */
+static bool profile_acts(unsigned bits)
+{
+	bool acts;
+
+	pthread_mutex_lock(&lock);
+	acts = (shim.profile & bits) != 0;
+	if (acts)
+		shim.profile_hits++;
+	pthread_mutex_unlock(&lock);
+	return acts;
+}
+
+/* Secret-key mechanisms, by PKCS#11 v2.40's numbering: RC2 and RC4
+ * (0x100-0x111), DES and 3DES (0x120-0x13f), the DES feedback modes
+ * (0x150-0x153), generic secrets (0x350), AES (0x1080-0x10ff) and the AES
+ * key wraps (0x2109, 0x210a). */
+static bool mech_is_symmetric(CK_MECHANISM_TYPE m)
+{
+	return (m >= CKM_RC2_KEY_GEN && m <= CKM_RC4) ||
+	       (m >= CKM_DES_KEY_GEN && m <= 0x13f) ||
+	       (m >= CKM_DES_OFB64 && m <= CKM_DES_CFB8) ||
+	       m == CKM_GENERIC_SECRET_KEY_GEN ||
+	       (m >= CKM_AES_KEY_GEN && m <= 0x10ff) ||
+	       m == CKM_AES_KEY_WRAP || m == CKM_AES_KEY_WRAP_PAD;
+}
+
+/* RSA operations (not key generation): 0x1-0xe and the SHA-2 ones,
+ * 0x40-0x47. */
+static bool mech_is_rsa(CK_MECHANISM_TYPE m)
+{
+	return (m >= CKM_RSA_PKCS && m <= 0xe) || (m >= CKM_SHA256_RSA_PKCS && m <= 0x47);
+}
+
+static bool profile_hides(unsigned flags, CK_MECHANISM_TYPE m)
+{
+	return ((flags & P11SHIM_CARD_NO_SYMMETRIC) && mech_is_symmetric(m)) ||
+	       ((flags & P11SHIM_CARD_NO_KEYGEN) && m == CKM_RSA_PKCS_KEY_PAIR_GEN);
+}
+
+static bool mech_hidden(CK_MECHANISM_TYPE m)
+{
+	return (mech_mode(m) & P11SHIM_MECH_HIDDEN) != 0 || profile_hides(profile_get(), m);
+}
+
 static bool mech_refused(const CK_MECHANISM *mechanism)
 {
-	return mechanism != NULL &&
-	       (mech_mode(mechanism->mechanism) & P11SHIM_MECH_REFUSED) != 0;
+	if (mechanism == NULL)
+		return false;
+	if (profile_hides(profile_get(), mechanism->mechanism))
+		return profile_acts(P11SHIM_CARD_NO_SYMMETRIC | P11SHIM_CARD_NO_KEYGEN);
+	return (mech_mode(mechanism->mechanism) & P11SHIM_MECH_REFUSED) != 0;
+}
+
+/* A public-key operation that a card without them refuses at its Init. */
+static bool public_op_refused(const CK_MECHANISM *mechanism)
+{
+	return mechanism != NULL && mech_is_rsa(mechanism->mechanism) &&
+	       (profile_get() & P11SHIM_CARD_NO_PUBLIC_OPS) && profile_acts(P11SHIM_CARD_NO_PUBLIC_OPS);
+}
+
+static const CK_ATTRIBUTE *tmpl_find(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type)
+{
+	for (CK_ULONG i = 0; t != NULL && i < n; i++) {
+		if (t[i].type == type && t[i].pValue != NULL)
+			return &t[i];
+	}
+	return NULL;
+}
+
+static CK_ULONG tmpl_ulong(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
+			   CK_ULONG dflt)
+{
+	const CK_ATTRIBUTE *a = tmpl_find(t, n, type);
+
+	return a != NULL && a->ulValueLen == sizeof(CK_ULONG) ? *(const CK_ULONG *)a->pValue : dflt;
+}
+
+static bool tmpl_bool(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type, bool dflt)
+{
+	const CK_ATTRIBUTE *a = tmpl_find(t, n, type);
+
+	return a != NULL && a->ulValueLen == sizeof(CK_BBOOL) ? *(const CK_BBOOL *)a->pValue != CK_FALSE
+							       : dflt;
+}
+
+/* What the profile says of a new object of this template before the
+ * target sees it: CKR_OK to go on, else the card's refusal. A private key
+ * without CKA_PRIVATE is private, as on every card. */
+static CK_RV profile_check_private_key(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	if ((profile_get() & P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE) &&
+	    tmpl_bool(t, n, CKA_PRIVATE, true) && tmpl_bool(t, n, CKA_EXTRACTABLE, false) &&
+	    profile_acts(P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE))
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	return CKR_OK;
+}
+
+static CK_RV profile_check_create(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	unsigned flags = profile_get();
+	CK_OBJECT_CLASS cls = tmpl_ulong(t, n, CKA_CLASS, (CK_ULONG)-1);
+
+	if ((flags & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
+	if (cls == CKO_PUBLIC_KEY && (flags & P11SHIM_CARD_CREATE_ARGS_BAD) &&
+	    profile_acts(P11SHIM_CARD_CREATE_ARGS_BAD))
+		return CKR_ARGUMENTS_BAD;
+	if ((flags & P11SHIM_CARD_NO_CREATE) && profile_acts(P11SHIM_CARD_NO_CREATE))
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	if (cls == CKO_DATA && (flags & P11SHIM_CARD_NO_DATA) && profile_acts(P11SHIM_CARD_NO_DATA))
+		return CKR_TEMPLATE_INCONSISTENT;
+	if (cls == CKO_DATA && (flags & P11SHIM_CARD_NO_PUBLIC_DATA) &&
+	    !tmpl_bool(t, n, CKA_PRIVATE, false) && profile_acts(P11SHIM_CARD_NO_PUBLIC_DATA))
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if (cls == CKO_SECRET_KEY && (flags & P11SHIM_CARD_NO_SYMMETRIC) &&
+	    profile_acts(P11SHIM_CARD_NO_SYMMETRIC))
+		return CKR_TEMPLATE_INCONSISTENT;
+	if (cls == CKO_PRIVATE_KEY)
+		return profile_check_private_key(t, n);
+	return CKR_OK;
+}
+
+/* A private key template as a token that couples decryption and signing
+ * sees it: CKA_DECRYPT and CKA_SIGN TRUE, replaced or added. *out is the
+ * template to forward, a malloc'd copy in *copy when it was rewritten
+ * (free it). */
+static CK_RV profile_couple(CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE **out, CK_ULONG *out_n,
+			    CK_ATTRIBUTE **copy)
+{
+	static CK_BBOOL yes = CK_TRUE;
+	static const CK_ATTRIBUTE_TYPE coupled[] = { CKA_DECRYPT, CKA_SIGN };
+	CK_ATTRIBUTE *c;
+	CK_ULONG m = n;
+
+	*out = t;
+	*out_n = n;
+	*copy = NULL;
+	if (!(profile_get() & P11SHIM_CARD_COUPLED_USAGE) || !profile_acts(P11SHIM_CARD_COUPLED_USAGE))
+		return CKR_OK;
+	c = calloc(n + 2, sizeof *c);
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	if (n > 0)
+		memcpy(c, t, n * sizeof *c);
+	for (size_t k = 0; k < 2; k++) {
+		CK_ULONG i;
+
+		for (i = 0; i < n && c[i].type != coupled[k]; i++)
+			;
+		if (i == n)
+			i = m++;
+		c[i] = (CK_ATTRIBUTE){ coupled[k], &yes, sizeof yes };
+	}
+	*out = *copy = c;
+	*out_n = m;
+	return CKR_OK;
 }
 
 /* ---- Attributes the token does not know (p11shim_set_attribute) ---- */
@@ -597,6 +765,15 @@ static CK_RV shim_C_GetSlotInfo(CK_SLOT_ID slot_id, CK_SLOT_INFO_PTR info)
 	return CKR_OK;
 }
 
+/* Writes a string into a blank-padded PKCS#11 field. */
+static void padded_put(CK_UTF8CHAR *field, size_t n, const char *s)
+{
+	size_t len = strlen(s);
+
+	memset(field, ' ', n);
+	memcpy(field, s, len < n ? len : n);
+}
+
 static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
 {
 	CK_FUNCTION_LIST *t;
@@ -613,6 +790,14 @@ static CK_RV shim_C_GetTokenInfo(CK_SLOT_ID slot_id, CK_TOKEN_INFO_PTR info)
 		pthread_mutex_lock(&lock);
 		if (shim.manufacturer[0] != '\0')
 			memcpy(info->manufacturerID, shim.manufacturer, sizeof info->manufacturerID);
+		if (shim.profile & P11SHIM_CARD_TPM_INFO)
+			padded_put(info->manufacturerID, sizeof info->manufacturerID, "IBM");
+		if (shim.profile & P11SHIM_CARD_PIV_INFO)
+			padded_put(info->manufacturerID, sizeof info->manufacturerID, "piv_II");
+		if (shim.profile & P11SHIM_CARD_NO_RANDOM)
+			info->flags &= ~(CK_FLAGS)CKF_RNG;
+		if (shim.profile & P11SHIM_CARD_READ_ONLY)
+			info->flags |= CKF_WRITE_PROTECTED;
 		pthread_mutex_unlock(&lock);
 	}
 	return rv;
@@ -638,7 +823,7 @@ static CK_RV mech_list_filtered(CK_FUNCTION_LIST *t, CK_SLOT_ID slot_id,
 	if (rv != CKR_OK)
 		goto out;
 	for (CK_ULONG i = 0; i < n; i++) {
-		if (!(mech_mode(all[i]) & P11SHIM_MECH_HIDDEN))
+		if (!mech_hidden(all[i]))
 			all[kept++] = all[i];
 	}
 	if (mechanism_list != NULL && *count < kept)
@@ -676,9 +861,14 @@ static CK_RV shim_C_GetMechanismInfo(CK_SLOT_ID slot_id,
 		return rv;
 	if (token_absent())
 		return CKR_TOKEN_NOT_PRESENT;
-	if (mech_mode(type) & P11SHIM_MECH_HIDDEN)
+	if (mech_hidden(type))
 		return CKR_MECHANISM_INVALID;
-	return t->C_GetMechanismInfo(slot_id, type, info);
+	rv = t->C_GetMechanismInfo(slot_id, type, info);
+	if (rv == CKR_OK && (profile_get() & P11SHIM_CARD_NO_WRAP))
+		info->flags &= ~(CK_FLAGS)(CKF_WRAP | CKF_UNWRAP);
+	if (rv == CKR_OK && (profile_get() & P11SHIM_CARD_NO_PUBLIC_OPS) && mech_is_rsa(type))
+		info->flags &= ~(CK_FLAGS)(CKF_ENCRYPT | CKF_VERIFY | CKF_VERIFY_RECOVER | CKF_WRAP);
+	return rv;
 }
 
 static CK_RV shim_C_InitToken(CK_SLOT_ID slot_id, CK_BYTE_PTR pin,
@@ -777,7 +967,14 @@ static CK_RV shim_C_GetInfo(CK_INFO_PTR info)
 
 	if (!call_begin(FN_C_GetInfo, &t, &rv))
 		return rv;
-	return t->C_GetInfo(info);
+	rv = t->C_GetInfo(info);
+	if (rv == CKR_OK && (profile_get() & P11SHIM_CARD_TPM_INFO)) {
+		padded_put(info->manufacturerID, sizeof info->manufacturerID,
+			   "tpm2-software.github.io");
+		padded_put(info->libraryDescription, sizeof info->libraryDescription,
+			   "TPM2.0 Cryptoki");
+	}
+	return rv;
 }
 
 static CK_RV shim_C_InitPIN(CK_SESSION_HANDLE session, CK_BYTE_PTR pin,
@@ -881,11 +1078,20 @@ static CK_RV shim_C_CreateObject(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR use;
 	CK_ULONG use_n;
 
+	CK_ATTRIBUTE_PTR coupled = NULL;
+
 	if (!session_begin(FN_C_CreateObject, session, &t, &rv))
+		return rv;
+	rv = profile_check_create(templ, count);
+	if (rv != CKR_OK)
 		return rv;
 	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
 		return rv;
-	rv = t->C_CreateObject(session, use, use_n, object);
+	if (tmpl_ulong(use, use_n, CKA_CLASS, (CK_ULONG)-1) == CKO_PRIVATE_KEY)
+		rv = profile_couple(use, use_n, &use, &use_n, &coupled);
+	if (rv == CKR_OK)
+		rv = t->C_CreateObject(session, use, use_n, object);
+	free(coupled);
 	tmpl_copy_free(&c);
 	return rv;
 }
@@ -903,6 +1109,8 @@ static CK_RV shim_C_CopyObject(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_CopyObject, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
 	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
 		return rv;
 	rv = t->C_CopyObject(session, object, use, use_n, new_object);
@@ -918,6 +1126,8 @@ static CK_RV shim_C_DestroyObject(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_DestroyObject, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
 	return t->C_DestroyObject(session, object);
 }
 
@@ -941,6 +1151,8 @@ static CK_RV shim_C_SetAttributeValue(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_SetAttributeValue, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
 	return t->C_SetAttributeValue(session, object, templ, count);
 }
 
@@ -986,7 +1198,7 @@ static CK_RV shim_C_EncryptInit(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_EncryptInit, session, &t, &rv))
 		return rv;
-	if (mech_refused(mechanism))
+	if (mech_refused(mechanism) || public_op_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
 	return t->C_EncryptInit(session, mechanism, key);
 }
@@ -1217,7 +1429,7 @@ static CK_RV shim_C_VerifyInit(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_VerifyInit, session, &t, &rv))
 		return rv;
-	if (mech_refused(mechanism))
+	if (mech_refused(mechanism) || public_op_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
 	return t->C_VerifyInit(session, mechanism, key);
 }
@@ -1264,7 +1476,7 @@ static CK_RV shim_C_VerifyRecoverInit(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_VerifyRecoverInit, session, &t, &rv))
 		return rv;
-	if (mech_refused(mechanism))
+	if (mech_refused(mechanism) || public_op_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
 	return t->C_VerifyRecoverInit(session, mechanism, key);
 }
@@ -1347,6 +1559,10 @@ static CK_RV shim_C_GenerateKey(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_GenerateKey, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
+	if ((profile_get() & P11SHIM_CARD_NO_SYMMETRIC) && profile_acts(P11SHIM_CARD_NO_SYMMETRIC))
+		return CKR_FUNCTION_NOT_SUPPORTED;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
 	if (!tmpl_apply(templ, count, &c, &use, &use_n, &rv))
@@ -1372,10 +1588,19 @@ static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
 	CK_ATTRIBUTE_PTR upub, upriv;
 	CK_ULONG npub, npriv;
 
+	CK_ATTRIBUTE_PTR coupled = NULL;
+
 	if (!session_begin(FN_C_GenerateKeyPair, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
+	if ((profile_get() & P11SHIM_CARD_NO_KEYGEN) && profile_acts(P11SHIM_CARD_NO_KEYGEN))
+		return CKR_FUNCTION_NOT_SUPPORTED;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
+	rv = profile_check_private_key(private_key_template, private_key_attribute_count);
+	if (rv != CKR_OK)
+		return rv;
 	if (!tmpl_apply(public_key_template, public_key_attribute_count, &cpub, &upub, &npub,
 			&rv))
 		return rv;
@@ -1384,8 +1609,11 @@ static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
 		tmpl_copy_free(&cpub);
 		return rv;
 	}
-	rv = t->C_GenerateKeyPair(session, mechanism, upub, npub, upriv, npriv, public_key,
-			private_key);
+	rv = profile_couple(upriv, npriv, &upriv, &npriv, &coupled);
+	if (rv == CKR_OK)
+		rv = t->C_GenerateKeyPair(session, mechanism, upub, npub, upriv, npriv, public_key,
+				private_key);
+	free(coupled);
 	tmpl_copy_free(&cpub);
 	tmpl_copy_free(&cpriv);
 	return rv;
@@ -1401,6 +1629,8 @@ static CK_RV shim_C_WrapKey(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_WrapKey, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_NO_WRAP) && profile_acts(P11SHIM_CARD_NO_WRAP))
+		return CKR_FUNCTION_NOT_SUPPORTED;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
 	return t->C_WrapKey(session, mechanism, wrapping_key, key, wrapped_key,
@@ -1422,6 +1652,10 @@ static CK_RV shim_C_UnwrapKey(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_UnwrapKey, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_READ_ONLY) && profile_acts(P11SHIM_CARD_READ_ONLY))
+		return CKR_TOKEN_WRITE_PROTECTED;
+	if ((profile_get() & P11SHIM_CARD_NO_WRAP) && profile_acts(P11SHIM_CARD_NO_WRAP))
+		return CKR_FUNCTION_NOT_SUPPORTED;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
 	if (!tmpl_apply(templ, attribute_count, &c, &use, &use_n, &rv))
@@ -1456,6 +1690,8 @@ static CK_RV shim_C_SeedRandom(CK_SESSION_HANDLE session, CK_BYTE_PTR seed,
 
 	if (!session_begin(FN_C_SeedRandom, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_NO_RANDOM) && profile_acts(P11SHIM_CARD_NO_RANDOM))
+		return CKR_RANDOM_NO_RNG;
 	return t->C_SeedRandom(session, seed, seed_len);
 }
 
@@ -1467,6 +1703,8 @@ static CK_RV shim_C_GenerateRandom(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_GenerateRandom, session, &t, &rv))
 		return rv;
+	if ((profile_get() & P11SHIM_CARD_NO_RANDOM) && profile_acts(P11SHIM_CARD_NO_RANDOM))
+		return CKR_RANDOM_NO_RNG;
 	return t->C_GenerateRandom(session, random_data, random_len);
 }
 
@@ -1547,6 +1785,8 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.n_mechs = 0;
 	shim.n_attrs = 0;
 	shim.attr_hits = 0;
+	shim.profile = 0;
+	shim.profile_hits = 0;
 	shim.lost_uses = 0;
 	pthread_mutex_unlock(&lock);
 }
@@ -1710,6 +1950,23 @@ SHIM_EXPORT unsigned long p11shim_lost_session_uses(void)
 
 	pthread_mutex_lock(&lock);
 	n = shim.lost_uses;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+SHIM_EXPORT void p11shim_set_profile(unsigned flags)
+{
+	pthread_mutex_lock(&lock);
+	shim.profile = flags;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT unsigned long p11shim_profile_hits(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = shim.profile_hits;
 	pthread_mutex_unlock(&lock);
 	return n;
 }

@@ -153,6 +153,94 @@ void p11shim_set_attribute(CK_ATTRIBUTE_TYPE type, int mode);
  * with dlsym. */
 unsigned long p11shim_attribute_hits(void);
 
+/* Card profiles: bits of p11shim_set_profile(), each imitating what a real
+ * card or TPM module does (the module named beside it), on top of what the
+ * target does. A profile applies to every slot, counts its refusals as
+ * calls, and answers them without reaching the target. */
+enum {
+	/* C_CreateObject of a CKO_DATA whose CKA_PRIVATE is FALSE or absent:
+	 * CKR_ATTRIBUTE_VALUE_INVALID (tpm2-pkcs11: "CKA_PRIVATE cannot be
+	 * CK_FALSE"). */
+	P11SHIM_CARD_NO_PUBLIC_DATA = 0x1,
+	/* Every C_CreateObject of a CKO_DATA: CKR_TEMPLATE_INCONSISTENT
+	 * (OpenSC PIV, ykcs11). */
+	P11SHIM_CARD_NO_DATA = 0x2,
+	/* Every C_CreateObject: CKR_FUNCTION_NOT_SUPPORTED (an OpenSC card). */
+	P11SHIM_CARD_NO_CREATE = 0x4,
+	/* C_CreateObject of a CKO_PUBLIC_KEY: CKR_ARGUMENTS_BAD (OpenSC);
+	 * weighed before P11SHIM_CARD_NO_CREATE. */
+	P11SHIM_CARD_CREATE_ARGS_BAD = 0x8,
+	/* C_WrapKey and C_UnwrapKey: CKR_FUNCTION_NOT_SUPPORTED, and no
+	 * mechanism advertises CKF_WRAP or CKF_UNWRAP. */
+	P11SHIM_CARD_NO_WRAP = 0x10,
+	/* Secret-key mechanisms (RC2, RC4, DES, 3DES, AES, their key
+	 * generation and key wraps, generic secrets) are hidden from
+	 * C_GetMechanismList, CKR_MECHANISM_INVALID from C_GetMechanismInfo
+	 * and refused at use; C_GenerateKey is CKR_FUNCTION_NOT_SUPPORTED and
+	 * C_CreateObject of a CKO_SECRET_KEY CKR_TEMPLATE_INCONSISTENT. */
+	P11SHIM_CARD_NO_SYMMETRIC = 0x20,
+	/* C_GenerateKeyPair: CKR_FUNCTION_NOT_SUPPORTED, and
+	 * CKM_RSA_PKCS_KEY_PAIR_GEN hidden (a PIV card without the management
+	 * key). */
+	P11SHIM_CARD_NO_KEYGEN = 0x40,
+	/* Every private key generated or created gets CKA_DECRYPT and
+	 * CKA_SIGN TRUE whatever the template says: the template is rewritten
+	 * on the way in (tpm2-pkcs11). */
+	P11SHIM_CARD_COUPLED_USAGE = 0x80,
+	/* A private key both CKA_PRIVATE (or without it: private) and
+	 * CKA_EXTRACTABLE TRUE is refused with CKR_ATTRIBUTE_VALUE_INVALID by
+	 * C_GenerateKeyPair and C_CreateObject (tpm2-pkcs11). */
+	P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE = 0x100,
+	/* RSA mechanisms are advertised without CKF_ENCRYPT, CKF_VERIFY,
+	 * CKF_VERIFY_RECOVER and CKF_WRAP, and C_EncryptInit, C_VerifyInit
+	 * and C_VerifyRecoverInit with them are CKR_MECHANISM_INVALID: the
+	 * card does private-key operations only. */
+	P11SHIM_CARD_NO_PUBLIC_OPS = 0x200,
+	/* C_GenerateRandom and C_SeedRandom: CKR_RANDOM_NO_RNG; CKF_RNG
+	 * cleared in C_GetTokenInfo. */
+	P11SHIM_CARD_NO_RANDOM = 0x400,
+	/* CKF_WRITE_PROTECTED in C_GetTokenInfo; C_CreateObject,
+	 * C_CopyObject, C_GenerateKey, C_GenerateKeyPair, C_UnwrapKey,
+	 * C_DestroyObject and C_SetAttributeValue: CKR_TOKEN_WRITE_PROTECTED.
+	 * Read-write sessions still open, as capi11 needs one to log in. */
+	P11SHIM_CARD_READ_ONLY = 0x800,
+	/* C_GetInfo says what tpm2-pkcs11 says of itself: manufacturerID
+	 * "tpm2-software.github.io", libraryDescription "TPM2.0 Cryptoki";
+	 * C_GetTokenInfo names the TPM's maker as tpm2-pkcs11 does on swtpm:
+	 * manufacturerID "IBM". capi11 reads the module's info when it first
+	 * loads the module: set this bit before that. */
+	P11SHIM_CARD_TPM_INFO = 0x1000,
+	/* C_GetTokenInfo says what OpenSC says of a PIV card: manufacturerID
+	 * "piv_II". The card's fixed key IDs (01 PIV authentication, 02
+	 * digital signature, 03 key management, 04 card authentication) are
+	 * the test's to create on the target before the profile is set. */
+	P11SHIM_CARD_PIV_INFO = 0x2000,
+};
+
+/* A TPM behind tpm2-pkcs11. */
+#define P11SHIM_PROFILE_TPM \
+	(P11SHIM_CARD_NO_PUBLIC_DATA | P11SHIM_CARD_NO_WRAP | P11SHIM_CARD_NO_SYMMETRIC | \
+	 P11SHIM_CARD_COUPLED_USAGE | P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE | P11SHIM_CARD_TPM_INFO)
+/* A PIV card (or YubiKey) through OpenSC, without the management key. */
+#define P11SHIM_PROFILE_PIV \
+	(P11SHIM_CARD_NO_DATA | P11SHIM_CARD_NO_CREATE | P11SHIM_CARD_CREATE_ARGS_BAD | \
+	 P11SHIM_CARD_NO_WRAP | P11SHIM_CARD_NO_SYMMETRIC | P11SHIM_CARD_NO_KEYGEN | \
+	 P11SHIM_CARD_NO_PUBLIC_OPS | P11SHIM_CARD_NO_RANDOM | P11SHIM_CARD_PIV_INFO)
+/* A card that says it is write-protected (an OpenSC CAC card). */
+#define P11SHIM_PROFILE_READONLY_CARD \
+	(P11SHIM_CARD_READ_ONLY | P11SHIM_CARD_NO_WRAP | P11SHIM_CARD_NO_SYMMETRIC | \
+	 P11SHIM_CARD_NO_KEYGEN | P11SHIM_CARD_NO_PUBLIC_OPS | P11SHIM_CARD_NO_RANDOM)
+
+/* Sets the card profile, a combination of P11SHIM_CARD_* (0: the target
+ * as it is). p11shim_reset() sets 0. capi11 reads token and module info
+ * when it first meets a token, so set a profile with *_INFO bits before
+ * that. Not in struct p11shim_ops: resolve it with dlsym. */
+void p11shim_set_profile(unsigned flags);
+
+/* Calls the profile answered itself since the last reset (refusals and
+ * rewritten templates). Not in struct p11shim_ops: resolve it with dlsym. */
+unsigned long p11shim_profile_hits(void);
+
 /* The control functions as tests see them once resolved with dlsym. */
 struct p11shim_ops {
 	void (*reset)(void);

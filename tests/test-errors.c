@@ -23,6 +23,8 @@
 #define V_NTE_NO_MEMORY 0x8009000Eu
 #define V_NTE_BAD_KEYSET 0x80090016u
 #define V_NTE_FAIL 0x80090020u
+#define V_NTE_PERM 0x80090010u
+#define V_NTE_NOT_SUPPORTED 0x80090029u
 #define V_SCARD_E_NO_SMARTCARD 0x8010000Cu
 #define V_SCARD_W_WRONG_CHV 0x8010006Bu
 #define V_SCARD_W_CHV_BLOCKED 0x8010006Cu
@@ -47,6 +49,14 @@
 #define V_CKR_WRAPPED_KEY_LEN_RANGE 0x112UL
 #define V_CKR_CRYPTOKI_ALREADY_INITIALIZED 0x191UL
 #define V_CKR_VENDOR_DEFINED 0x80000000UL
+#define V_CKR_ARGUMENTS_BAD 0x007UL
+#define V_CKR_ATTRIBUTE_VALUE_INVALID 0x013UL
+#define V_CKR_FUNCTION_NOT_SUPPORTED 0x054UL
+#define V_CKR_KEY_TYPE_INCONSISTENT 0x063UL
+#define V_CKR_SESSION_READ_ONLY 0x0B5UL
+#define V_CKR_TEMPLATE_INCONSISTENT 0x0D1UL
+#define V_CKR_TOKEN_WRITE_PROTECTED 0x0E2UL
+#define V_CKR_RANDOM_NO_RNG 0x121UL
 
 /* PKCS#11 2.40's standard codes run from CKR_OK to CKR_FUNCTION_REJECTED
  * (0x200); the sweep covers every value in between, gaps included. */
@@ -259,6 +269,44 @@ static void test_ckr_names(void)
 	CU_ASSERT_PTR_NULL(error_ckr_name(V_CKR_VENDOR_DEFINED + 0x1234));
 }
 
+
+/* ---- What cards and TPMs answer (issue 13) ---- */
+
+/* A token that cannot do what was asked: NTE_NOT_SUPPORTED, SPEC section
+ * 7's word for it, on every operation, unwrapping and decrypting
+ * included (the token's lack says nothing about the caller's data).
+ * OpenSC calls a public key it will not hold CKR_ARGUMENTS_BAD; capi11
+ * never passes bad arguments, so that is the same refusal. */
+static void test_card_cannot(void)
+{
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(all_ops); i++)
+		expect_code(V_CKR_FUNCTION_NOT_SUPPORTED, all_ops[i], V_NTE_NOT_SUPPORTED);
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(plain_ops); i++)
+		expect_code(V_CKR_ARGUMENTS_BAD, plain_ops[i], V_NTE_NOT_SUPPORTED);
+	/* A card without a generator (CryptGenRandom). */
+	expect_code(V_CKR_RANDOM_NO_RNG, ERROR_OP_GENERIC, V_NTE_NOT_SUPPORTED);
+}
+
+/* A write-protected token (or a read-only session) refuses every change:
+ * NTE_PERM, "access denied", wherever a change was asked. */
+static void test_card_write_protected(void)
+{
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(plain_ops); i++) {
+		expect_code(V_CKR_TOKEN_WRITE_PROTECTED, plain_ops[i], V_NTE_PERM);
+		expect_code(V_CKR_SESSION_READ_ONLY, plain_ops[i], V_NTE_PERM);
+	}
+}
+
+/* A template the token refuses in an import is the blob's bad data
+ * (SPEC 5); a key of the wrong type for the mechanism is a bad key. */
+static void test_card_template_and_type(void)
+{
+	expect_code(V_CKR_TEMPLATE_INCONSISTENT, ERROR_OP_IMPORT, V_NTE_BAD_DATA);
+	expect_code(V_CKR_ATTRIBUTE_VALUE_INVALID, ERROR_OP_IMPORT, V_NTE_BAD_DATA);
+	expect_code(V_CKR_KEY_TYPE_INCONSISTENT, ERROR_OP_GENERIC, V_NTE_BAD_KEY);
+	expect_code(V_CKR_KEY_TYPE_INCONSISTENT, ERROR_OP_ENCRYPT, V_NTE_BAD_KEY);
+}
+
 static CU_TestInfo default_tests[] = {
 	{ "CKR_GENERAL_ERROR is NTE_FAIL", test_general_error_generic },
 	{ "decrypt/unwrap failures are NTE_BAD_DATA", test_decrypt_unwrap_bad_data },
@@ -270,6 +318,9 @@ static CU_TestInfo default_tests[] = {
 	{ "stale state is ERROR_INVALID_PARAMETER", test_stale_is_invalid_parameter },
 	{ "vendor values are NTE_FAIL", test_vendor_values },
 	{ "no CK_RV maps to accidental success", test_sweep_no_success },
+	{ "what a card cannot do is NTE_NOT_SUPPORTED", test_card_cannot },
+	{ "a write-protected token is NTE_PERM", test_card_write_protected },
+	{ "refused templates and key types", test_card_template_and_type },
 	CU_TEST_INFO_NULL,
 };
 

@@ -793,6 +793,240 @@ static void test_p11kit_loads_shim(void)
 	free(uri_text);
 }
 
+
+/* ---- Card profiles ---- */
+
+static void (*set_profile)(unsigned flags);
+static unsigned long (*profile_hits)(void);
+
+/* Resolves the profile controls; fatal when the shim lacks them. */
+static void profile_controls(void)
+{
+	void *module = dlopen(fixture_shim_path(), RTLD_NOW | RTLD_NOLOAD);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(module);
+	*(void **)&set_profile = dlsym(module, "p11shim_set_profile");
+	*(void **)&profile_hits = dlsym(module, "p11shim_profile_hits");
+	dlclose(module);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(set_profile);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(profile_hits);
+}
+
+static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+
+/* A session CKO_DATA object, public or private. */
+static CK_RV data_create(CK_BBOOL private, CK_OBJECT_HANDLE *obj)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_PRIVATE, &private, sizeof private },
+		{ CKA_VALUE, "x", 1 },
+	};
+
+	return shim_module->C_CreateObject(session, t, 4, obj);
+}
+
+/* A session RSA pair whose private half never decrypts, extractable or
+ * not; the public key encrypts and the private key signs when usable. */
+static CK_RV pair_generate(CK_BBOOL extractable, CK_BBOOL usable, CK_OBJECT_HANDLE *pub,
+			   CK_OBJECT_HANDLE *priv)
+{
+	CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_ULONG bits = 1024;
+	CK_BYTE e[] = { 1, 0, 1 };
+	CK_ATTRIBUTE pt[] = {
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_MODULUS_BITS, &bits, sizeof bits },
+		{ CKA_PUBLIC_EXPONENT, e, sizeof e },
+		{ CKA_ENCRYPT, &usable, sizeof usable },
+		{ CKA_VERIFY, &yes, sizeof yes },
+	};
+	CK_ATTRIBUTE st[] = {
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_PRIVATE, &yes, sizeof yes },
+		{ CKA_SENSITIVE, &no, sizeof no },
+		{ CKA_EXTRACTABLE, &extractable, sizeof extractable },
+		{ CKA_DECRYPT, &no, sizeof no },
+		{ CKA_SIGN, &usable, sizeof usable },
+	};
+
+	return shim_module->C_GenerateKeyPair(session, &mech, pt, 5, st, 6, pub, priv);
+}
+
+static CK_BBOOL bool_attr(CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = 0xff;
+	CK_ATTRIBUTE a = { type, &v, sizeof v };
+
+	if (shim_module->C_GetAttributeValue(session, obj, &a, 1) != CKR_OK)
+		return 0xff;
+	return v;
+}
+
+static bool mech_listed(CK_MECHANISM_TYPE mech)
+{
+	CK_MECHANISM_TYPE list[512];
+	CK_ULONG n = 512;
+
+	if (shim_module->C_GetMechanismList(shim_slot, list, &n) != CKR_OK)
+		return false;
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (list[i] == mech)
+			return true;
+	}
+	return false;
+}
+
+static bool padded_is(const CK_UTF8CHAR *field, size_t n, const char *want)
+{
+	size_t len = strlen(want);
+
+	if (len > n || memcmp(field, want, len) != 0)
+		return false;
+	for (size_t i = len; i < n; i++) {
+		if (field[i] != ' ')
+			return false;
+	}
+	return true;
+}
+
+/* tpm2-pkcs11: public data objects, extractable private keys, wrapping
+ * and secret keys are refused; a private key always decrypts and signs. */
+static void test_shim_profile_tpm(void)
+{
+	CK_MECHANISM aes = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_MECHANISM wrap = { CKM_RSA_PKCS, NULL, 0 };
+	CK_MECHANISM_INFO mi;
+	CK_OBJECT_HANDLE obj, pub, priv;
+	CK_BYTE out[512];
+	CK_ULONG out_len = sizeof out;
+	CK_TOKEN_INFO ti;
+	CK_INFO info;
+
+	profile_controls();
+	CU_ASSERT_EQUAL_FATAL(login(FIXTURE_PIN), CKR_OK);
+	/* The untouched token first, so that every refusal below is the
+	 * profile's. */
+	CU_ASSERT_EQUAL(data_create(CK_FALSE, &obj), CKR_OK);
+	CU_ASSERT_EQUAL(pair_generate(CK_TRUE, CK_FALSE, &pub, &priv), CKR_OK);
+	CU_ASSERT_EQUAL(bool_attr(priv, CKA_DECRYPT), CK_FALSE);
+	CU_ASSERT_TRUE(mech_listed(CKM_AES_CBC));
+
+	set_profile(P11SHIM_PROFILE_TPM);
+	CU_ASSERT_EQUAL(shim_module->C_GetInfo(&info), CKR_OK);
+	CU_ASSERT_TRUE(padded_is(info.manufacturerID, sizeof info.manufacturerID,
+				 "tpm2-software.github.io"));
+	CU_ASSERT_TRUE(padded_is(info.libraryDescription, sizeof info.libraryDescription,
+				 "TPM2.0 Cryptoki"));
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetTokenInfo(shim_slot, &ti), CKR_OK);
+	CU_ASSERT_TRUE(padded_is(ti.manufacturerID, sizeof ti.manufacturerID, "IBM"));
+	CU_ASSERT_EQUAL(data_create(CK_FALSE, &obj), CKR_ATTRIBUTE_VALUE_INVALID);
+	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_OK);
+	CU_ASSERT_EQUAL(pair_generate(CK_TRUE, CK_FALSE, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
+	CU_ASSERT_EQUAL_FATAL(pair_generate(CK_FALSE, CK_FALSE, &pub, &priv), CKR_OK);
+	/* Asked for neither: the token made it do both. */
+	CU_ASSERT_EQUAL(bool_attr(priv, CKA_DECRYPT), CK_TRUE);
+	CU_ASSERT_EQUAL(bool_attr(priv, CKA_SIGN), CK_TRUE);
+	CU_ASSERT_EQUAL(shim_module->C_GenerateKey(session, &aes, NULL, 0, &obj),
+			CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_FALSE(mech_listed(CKM_AES_CBC));
+	CU_ASSERT_FALSE(mech_listed(CKM_DES3_CBC));
+	CU_ASSERT_TRUE(mech_listed(CKM_RSA_PKCS));
+	CU_ASSERT_EQUAL(shim_module->C_GetMechanismInfo(shim_slot, CKM_AES_KEY_WRAP, &mi),
+			CKR_MECHANISM_INVALID);
+	CU_ASSERT_EQUAL(shim_module->C_WrapKey(session, &wrap, pub, priv, out, &out_len),
+			CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetMechanismInfo(shim_slot, CKM_RSA_PKCS, &mi), CKR_OK);
+	CU_ASSERT_FALSE(mi.flags & (CKF_WRAP | CKF_UNWRAP));
+	CU_ASSERT_TRUE(mi.flags & CKF_ENCRYPT);
+	CU_ASSERT_TRUE(profile_hits() > 0);
+}
+
+/* A PIV card through OpenSC: no objects can be made, no key pairs, no
+ * public-key operations, no random numbers. */
+static void test_shim_profile_piv(void)
+{
+	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE rsa = CKK_RSA;
+	CK_BYTE n[128] = { 0xc1 }, e[] = { 1, 0, 1 }, buf[128];
+	CK_ATTRIBUTE pt[] = {
+		{ CKA_CLASS, &pub_class, sizeof pub_class },
+		{ CKA_KEY_TYPE, &rsa, sizeof rsa },
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_MODULUS, n, sizeof n },
+		{ CKA_PUBLIC_EXPONENT, e, sizeof e },
+	};
+	CK_MECHANISM pkcs = { CKM_RSA_PKCS, NULL, 0 };
+	CK_OBJECT_HANDLE obj, pub, priv;
+	CK_MECHANISM_INFO mi;
+	CK_TOKEN_INFO ti;
+
+	profile_controls();
+	n[127] = 1;
+	CU_ASSERT_EQUAL_FATAL(login(FIXTURE_PIN), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(pair_generate(CK_FALSE, CK_TRUE, &pub, &priv), CKR_OK);
+	CU_ASSERT_EQUAL(shim_module->C_GenerateRandom(session, buf, 8), CKR_OK);
+	CU_ASSERT_EQUAL(shim_module->C_EncryptInit(session, &pkcs, pub), CKR_OK);
+	CU_ASSERT_EQUAL(shim_module->C_Encrypt(session, buf, 8, buf, &(CK_ULONG){ sizeof buf }),
+			CKR_OK);
+
+	set_profile(P11SHIM_PROFILE_PIV);
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetTokenInfo(shim_slot, &ti), CKR_OK);
+	CU_ASSERT_TRUE(padded_is(ti.manufacturerID, sizeof ti.manufacturerID, "piv_II"));
+	CU_ASSERT_FALSE(ti.flags & CKF_RNG);
+	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_EQUAL(shim_module->C_CreateObject(session, pt, 5, &obj), CKR_ARGUMENTS_BAD);
+	CU_ASSERT_EQUAL(pair_generate(CK_FALSE, CK_TRUE, &pub, &priv), CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_FALSE(mech_listed(CKM_RSA_PKCS_KEY_PAIR_GEN));
+	CU_ASSERT_EQUAL(shim_module->C_GenerateRandom(session, buf, 8), CKR_RANDOM_NO_RNG);
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetMechanismInfo(shim_slot, CKM_RSA_PKCS, &mi), CKR_OK);
+	CU_ASSERT_FALSE(mi.flags & (CKF_ENCRYPT | CKF_VERIFY | CKF_WRAP));
+	CU_ASSERT_TRUE(mi.flags & CKF_DECRYPT);
+	CU_ASSERT_TRUE(mi.flags & CKF_SIGN);
+	CU_ASSERT_EQUAL(shim_module->C_EncryptInit(session, &pkcs, pub), CKR_MECHANISM_INVALID);
+	CU_ASSERT_EQUAL(shim_module->C_VerifyInit(session, &pkcs, pub), CKR_MECHANISM_INVALID);
+	/* Private-key operations go on. */
+	CU_ASSERT_EQUAL(shim_module->C_SignInit(session, &pkcs, priv), CKR_OK);
+	CU_ASSERT_EQUAL(shim_module->C_Sign(session, buf, 8, buf, &(CK_ULONG){ sizeof buf }),
+			CKR_OK);
+
+	/* Without the other bits, data objects alone are refused. */
+	set_profile(P11SHIM_CARD_NO_DATA);
+	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_TEMPLATE_INCONSISTENT);
+	CU_ASSERT_EQUAL(shim_module->C_CreateObject(session, pt, 5, &obj), CKR_OK);
+}
+
+/* A write-protected card says so and refuses every change. */
+static void test_shim_profile_readonly(void)
+{
+	CK_OBJECT_HANDLE obj, pub, priv;
+	CK_ATTRIBUTE label = { CKA_LABEL, "x", 1 };
+	CK_TOKEN_INFO ti;
+
+	profile_controls();
+	CU_ASSERT_EQUAL_FATAL(login(FIXTURE_PIN), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(data_create(CK_TRUE, &obj), CKR_OK);
+	set_profile(P11SHIM_PROFILE_READONLY_CARD);
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetTokenInfo(shim_slot, &ti), CKR_OK);
+	CU_ASSERT_TRUE(ti.flags & CKF_WRITE_PROTECTED);
+	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_TOKEN_WRITE_PROTECTED);
+	CU_ASSERT_EQUAL(pair_generate(CK_FALSE, CK_FALSE, &pub, &priv), CKR_TOKEN_WRITE_PROTECTED);
+	CU_ASSERT_EQUAL(shim_module->C_SetAttributeValue(session, obj, &label, 1),
+			CKR_TOKEN_WRITE_PROTECTED);
+	CU_ASSERT_EQUAL(shim_module->C_DestroyObject(session, obj), CKR_TOKEN_WRITE_PROTECTED);
+	/* Profile 0 (and a reset) is the plain token again. */
+	set_profile(0);
+	CU_ASSERT_EQUAL_FATAL(shim_module->C_GetTokenInfo(shim_slot, &ti), CKR_OK);
+	CU_ASSERT_FALSE(ti.flags & CKF_WRITE_PROTECTED);
+	CU_ASSERT_EQUAL(shim_module->C_DestroyObject(session, obj), CKR_OK);
+	set_profile(P11SHIM_CARD_READ_ONLY);
+	shim->reset();
+	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_OK);
+	CU_ASSERT_EQUAL(profile_hits(), 0);
+}
+
 static CU_TestInfo fixture_tests[] = {
 	{ "directory and softhsm2.conf", test_dir_and_conf },
 	{ "token_new seen by softhsm2-util", test_token_new },
@@ -826,6 +1060,9 @@ static CU_TestInfo shim_tests[] = {
 	{ "token absent", test_shim_token_absent },
 	{ "removable", test_shim_removable },
 	{ "threads", test_shim_threads },
+	{ "profile: TPM", test_shim_profile_tpm },
+	{ "profile: PIV card", test_shim_profile_piv },
+	{ "profile: read-only card", test_shim_profile_readonly },
 	CU_TEST_INFO_NULL
 };
 

@@ -113,6 +113,6 @@ int cmd_genkey(int argc, char **argv)
 out:
 	if (key != 0)
 		CryptDestroyKey(key);
-	tool_release(prov);
+	tool_release_made(&opts, prov, rc != EXIT_OK);
 	return rc;
 }

@@ -183,6 +183,6 @@ out:
 		CryptDestroyKey(key);
 	if (unwrap != 0)
 		CryptDestroyKey(unwrap);
-	tool_release(prov);
+	tool_release_made(&opts, prov, rc != EXIT_OK);
 	return rc;
 }

@@ -186,11 +186,42 @@ static bool enumerated_acquire(struct list_state *st, const struct list_target *
 	return false;
 }
 
+/* PP_CAPI11_TOKEN_CAPS ("name=state ... write-protected=yes|no") as
+ * ,"capabilities":{"name":"state",...},"write_protected":bool; nothing
+ * when the provider did not say. */
+static void caps_json(const char *caps)
+{
+	const char *p = caps;
+	bool first = true, write_protected = false;
+
+	if (caps == NULL)
+		return;
+	printf(",\"capabilities\":{");
+	while (*p != '\0') {
+		const char *end = strchr(p, ' '), *eq;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		eq = memchr(p, '=', n);
+		if (eq != NULL && (size_t)(eq - p) == strlen("write-protected") &&
+		    strncmp(p, "write-protected", (size_t)(eq - p)) == 0) {
+			write_protected = n - (size_t)(eq + 1 - p) == 3 && strncmp(eq + 1, "yes", 3) == 0;
+		} else if (eq != NULL) {
+			printf("%s\"%.*s\":\"%.*s\"", first ? "" : ",", (int)(eq - p), p,
+			       (int)(n - (size_t)(eq + 1 - p)), eq + 1);
+			first = false;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	printf("},\"write_protected\":%s", write_protected ? "true" : "false");
+}
+
 static void provider_list(struct list_state *st, const struct tool_opts *opts,
 			  const struct list_target *t)
 {
 	HCRYPTPROV prov;
-	char *name = NULL, *reader = NULL;
+	char *name = NULL, *reader = NULL, *caps = NULL;
 	DWORD len, flags = CRYPT_FIRST, imptype = 0, protection = 0;
 	DWORD type = t->type != 0 ? t->type : PROV_RSA_AES;
 	BYTE *buf = NULL;
@@ -222,11 +253,13 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 	len = sizeof(protection);
 	if (!CryptGetProvParam(prov, PP_CAPI11_KEY_PROTECTION, (BYTE *)&protection, &len, 0))
 		protection = 0;
+	caps = prov_string(prov, PP_CAPI11_TOKEN_CAPS, 0);
 	if (st->json) {
 		printf(",\"name\":");
 		json_string(tool_redact(name));
 		printf(",\"reader\":");
 		json_string(tool_redact(reader));
+		caps_json(caps);
 		printf(",\"removable\":%s,\"sensitive_keys_leave\":%s,\"containers\":[",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false",
 		       protection == CAPI11_PROTECTION_TRUSTED_WRAP ? "\"wrapped under trusted keys\""
@@ -238,6 +271,8 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 		printf("  name: %s\n  reader: %s%s\n", name ? tool_redact(name) : "",
 		       reader ? tool_redact(reader) : "",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
+		if (caps != NULL)
+			printf("  token: %s\n", caps);
 		printf("  sensitive keys leave: %s\n",
 		       protection == CAPI11_PROTECTION_TRUSTED_WRAP
 		       ? "wrapped under trusted keys only (the token enforces CKA_WRAP_WITH_TRUSTED)"
@@ -273,6 +308,7 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 	free(buf);
 	free(name);
 	free(reader);
+	free(caps);
 	tool_release(prov);
 }
 

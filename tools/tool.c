@@ -467,6 +467,9 @@ static bool tool_login_from_file(const struct tool_opts *opts)
 	return true;
 }
 
+/* Whether tool_acquire made the container it opened (CRYPT_NEWKEYSET). */
+static bool container_made;
+
 bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPTPROV *prov)
 {
 	const char *container = (flags & CRYPT_VERIFYCONTEXT) ? NULL : opts->container;
@@ -480,8 +483,10 @@ bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPT
 	err = GetLastError();
 	if (err == NTE_BAD_KEYSET && create &&
 	    CryptAcquireContext(prov, container, opts->provider, PROV_RSA_AES,
-				flags | CRYPT_NEWKEYSET))
+				flags | CRYPT_NEWKEYSET)) {
+		container_made = true;
 		return true;
+	}
 	if (err == NTE_BAD_KEYSET && create)
 		err = GetLastError();
 	*prov = 0;
@@ -493,6 +498,38 @@ bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPT
 			  "a context" : "the default container",
 			  opts->provider ? tool_redact(opts->provider) : "(default)");
 	return false;
+}
+
+/* Whether the container of prov holds a key pair of either spec. */
+static bool container_has_keys(HCRYPTPROV prov)
+{
+	static const DWORD specs[] = { AT_KEYEXCHANGE, AT_SIGNATURE };
+	HCRYPTKEY key;
+
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		if (CryptGetUserKey(prov, specs[i], &key)) {
+			CryptDestroyKey(key);
+			return true;
+		}
+		if (GetLastError() != NTE_NO_KEY)
+			return true;	/* cannot tell: keep it */
+	}
+	return false;
+}
+
+void tool_release_made(const struct tool_opts *opts, HCRYPTPROV prov, bool failed)
+{
+	HCRYPTPROV gone = 0;
+	bool drop = failed && container_made && prov != 0 && !container_has_keys(prov);
+
+	container_made = false;
+	if (prov != 0)
+		CryptReleaseContext(prov, 0);
+	/* Still logged in through the --pin-file context, released last. */
+	if (drop)
+		CryptAcquireContext(&gone, opts->container, opts->provider, PROV_RSA_AES,
+				    CRYPT_DELETEKEYSET);
+	tool_release(0);
 }
 
 void tool_release(HCRYPTPROV prov)

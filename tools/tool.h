@@ -94,6 +94,11 @@ const char *tool_error_text(DWORD err, char *buf, size_t len);
 bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPTPROV *prov);
 /* Releases everything tool_acquire kept (the login context). */
 void tool_release(HCRYPTPROV prov);
+/* tool_release after a command that failed (failed true) or succeeded:
+ * a container that tool_acquire made for this run and that still holds
+ * no key pair is deleted again, so that a failed genkey or import leaves
+ * nothing on the token. */
+void tool_release_made(const struct tool_opts *opts, HCRYPTPROV prov, bool failed);
 /* Releases only the context that logged in with --pin-file (the token
  * stays logged in), for steps that need the token to themselves. */
 void tool_release_login(void);

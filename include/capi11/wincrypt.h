@@ -1116,6 +1116,14 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 #define PP_CAPI11_KEY_PROTECTION ((DWORD)0x43310002)
 #define CAPI11_PROTECTION_TRUSTED_WRAP 1  /* wrapped under trusted keys only */
 #define CAPI11_PROTECTION_NO_WRAP 2       /* sensitive keys never leave */
+/* CryptGetProvParam(hProv, PP_CAPI11_TOKEN_CAPS, ...): a NUL-terminated
+ * string of "name=state" words separated by one space: what the token was
+ * seen to do in this process, each state "yes", "no" or "unknown" (never
+ * tried), for wrap, unwrap, generate-key, generate-key-pair, random,
+ * create-public-data, create-private-data, create-public-key,
+ * create-private-key, create-secret-key and extractable-private-key; then
+ * "write-protected=yes" or "write-protected=no". Names may be added. */
+#define PP_CAPI11_TOKEN_CAPS ((DWORD)0x43310003)
 
 /* The security officer's step: makes a key the token trusts, in the
  * container of hProv. pbData is a PLAINTEXTKEYBLOB of an AES key (it
