@@ -361,6 +361,26 @@ static DWORD key_rsa_bits(struct context *ctx, DWORD flags, CK_ULONG *bits)
 	return ERROR_SUCCESS;
 }
 
+/* Drops the CK_BBOOL attributes of tmpl[0..n-1] that are FALSE usages
+ * (CKA_ENCRYPT, CKA_DECRYPT, CKA_WRAP, CKA_UNWRAP, CKA_SIGN, CKA_VERIFY);
+ * returns the new count. */
+static CK_ULONG template_drop_false(CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_ULONG kept = 0;
+
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK_ATTRIBUTE_TYPE t = tmpl[i].type;
+		bool usage = t == CKA_ENCRYPT || t == CKA_DECRYPT || t == CKA_WRAP ||
+			     t == CKA_UNWRAP || t == CKA_SIGN || t == CKA_VERIFY;
+
+		if (usage && tmpl[i].ulValueLen == sizeof(CK_BBOOL) &&
+		    *(const CK_BBOOL *)tmpl[i].pValue == CK_FALSE)
+			continue;
+		tmpl[kept++] = tmpl[i];
+	}
+	return kept;
+}
+
 DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 			    struct key_pair_plan *plan)
 {
@@ -407,10 +427,7 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	a[5] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(key_new_is_sensitive(ctx, exportable)),
 			       sizeof(CK_BBOOL) };
 	a[6] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) };
-	/* A token that couples the usages refuses a signature key that may
-	 * not decrypt: the spec is in the ID there. */
-	a[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(exchange || token_couples_usage(ctx->ts.tok)),
-			       sizeof(CK_BBOOL) };
+	a[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[8] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[9] = (CK_ATTRIBUTE){ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) };
 	plan->n_priv = 10;
@@ -425,6 +442,14 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	a[6] = (CK_ATTRIBUTE){ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[7] = (CK_ATTRIBUTE){ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) };
 	plan->n_pub = 8;
+	/* A token that couples the usages refuses a pair whose template
+	 * denies any of them (tpm2-pkcs11: CKR_GENERAL_ERROR) and gives every
+	 * key all of them: the denials are left out, and the spec is in the
+	 * ID there. */
+	if (token_couples_usage(ctx->ts.tok)) {
+		plan->n_priv = template_drop_false(plan->priv, plan->n_priv);
+		plan->n_pub = template_drop_false(plan->pub, plan->n_pub);
+	}
 
 	/* Keys of a verify context belong to no container: no label. */
 	if (label != NULL) {

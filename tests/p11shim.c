@@ -499,9 +499,25 @@ static CK_RV profile_check_create(const CK_ATTRIBUTE *t, CK_ULONG n)
 	if (cls == CKO_SECRET_KEY && (flags & P11SHIM_CARD_NO_SYMMETRIC) &&
 	    profile_acts(P11SHIM_CARD_NO_SYMMETRIC))
 		return CKR_TEMPLATE_INCONSISTENT;
+	if (cls == CKO_PRIVATE_KEY && (flags & P11SHIM_CARD_NO_PRIVATE_CREATE) &&
+	    profile_acts(P11SHIM_CARD_NO_PRIVATE_CREATE))
+		return CKR_ATTRIBUTE_VALUE_INVALID;
 	if (cls == CKO_PRIVATE_KEY)
 		return profile_check_private_key(t, n);
 	return CKR_OK;
+}
+
+/* Whether a key-pair template sets one of the usages a TPM couples
+ * (encrypt, decrypt, sign, verify) FALSE. */
+static bool tmpl_denies_usage(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	static const CK_ATTRIBUTE_TYPE usages[] = { CKA_ENCRYPT, CKA_DECRYPT, CKA_SIGN,
+						     CKA_VERIFY };
+
+	for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++)
+		if (!tmpl_bool(t, n, usages[i], true))
+			return true;
+	return false;
 }
 
 /* A private key template as a token that couples decryption and signing
@@ -1601,6 +1617,13 @@ static CK_RV shim_C_GenerateKeyPair(CK_SESSION_HANDLE session,
 	rv = profile_check_private_key(private_key_template, private_key_attribute_count);
 	if (rv != CKR_OK)
 		return rv;
+	/* tpm2-pkcs11 answers a pair that denies one of the usages it
+	 * couples with CKR_GENERAL_ERROR ("attr mismatch"). */
+	if ((profile_get() & P11SHIM_CARD_COUPLED_USAGE) &&
+	    (tmpl_denies_usage(public_key_template, public_key_attribute_count) ||
+	     tmpl_denies_usage(private_key_template, private_key_attribute_count)) &&
+	    profile_acts(P11SHIM_CARD_COUPLED_USAGE))
+		return CKR_GENERAL_ERROR;
 	if (!tmpl_apply(public_key_template, public_key_attribute_count, &cpub, &upub, &npub,
 			&rv))
 		return rv;

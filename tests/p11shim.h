@@ -185,7 +185,9 @@ enum {
 	P11SHIM_CARD_NO_KEYGEN = 0x40,
 	/* Every private key generated or created gets CKA_DECRYPT and
 	 * CKA_SIGN TRUE whatever the template says: the template is rewritten
-	 * on the way in (tpm2-pkcs11). */
+	 * on the way in; and C_GenerateKeyPair with a template that sets
+	 * CKA_ENCRYPT, CKA_DECRYPT, CKA_SIGN or CKA_VERIFY FALSE is
+	 * CKR_GENERAL_ERROR (tpm2-pkcs11). */
 	P11SHIM_CARD_COUPLED_USAGE = 0x80,
 	/* A private key both CKA_PRIVATE (or without it: private) and
 	 * CKA_EXTRACTABLE TRUE is refused with CKR_ATTRIBUTE_VALUE_INVALID by
@@ -215,12 +217,17 @@ enum {
 	 * digital signature, 03 key management, 04 card authentication) are
 	 * the test's to create on the target before the profile is set. */
 	P11SHIM_CARD_PIV_INFO = 0x2000,
+	/* C_CreateObject of a CKO_PRIVATE_KEY: CKR_ATTRIBUTE_VALUE_INVALID
+	 * (tpm2-pkcs11: "Can only create RSA Public key objects or data
+	 * objects"). */
+	P11SHIM_CARD_NO_PRIVATE_CREATE = 0x4000,
 };
 
 /* A TPM behind tpm2-pkcs11. */
 #define P11SHIM_PROFILE_TPM \
 	(P11SHIM_CARD_NO_PUBLIC_DATA | P11SHIM_CARD_NO_WRAP | P11SHIM_CARD_NO_SYMMETRIC | \
-	 P11SHIM_CARD_COUPLED_USAGE | P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE | P11SHIM_CARD_TPM_INFO)
+	 P11SHIM_CARD_COUPLED_USAGE | P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE | \
+	 P11SHIM_CARD_NO_PRIVATE_CREATE | P11SHIM_CARD_TPM_INFO)
 /* A PIV card (or YubiKey) through OpenSC, without the management key. */
 #define P11SHIM_PROFILE_PIV \
 	(P11SHIM_CARD_NO_DATA | P11SHIM_CARD_NO_CREATE | P11SHIM_CARD_CREATE_ARGS_BAD | \

@@ -855,6 +855,26 @@ static CK_RV pair_generate(CK_BBOOL extractable, CK_BBOOL usable, CK_OBJECT_HAND
 	return shim_module->C_GenerateKeyPair(session, &mech, pt, 5, st, 6, pub, priv);
 }
 
+/* A non-extractable session pair whose templates name no usage. */
+static CK_RV pair_generate_plain(CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv)
+{
+	CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_ULONG bits = 1024;
+	CK_BYTE e[] = { 1, 0, 1 };
+	CK_ATTRIBUTE pt[] = {
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_MODULUS_BITS, &bits, sizeof bits },
+		{ CKA_PUBLIC_EXPONENT, e, sizeof e },
+	};
+	CK_ATTRIBUTE st[] = {
+		{ CKA_TOKEN, &no, sizeof no },
+		{ CKA_PRIVATE, &yes, sizeof yes },
+		{ CKA_EXTRACTABLE, &no, sizeof no },
+	};
+
+	return shim_module->C_GenerateKeyPair(session, &mech, pt, 3, st, 3, pub, priv);
+}
+
 static CK_BBOOL bool_attr(CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type)
 {
 	CK_BBOOL v = 0xff;
@@ -925,7 +945,9 @@ static void test_shim_profile_tpm(void)
 	CU_ASSERT_EQUAL(data_create(CK_FALSE, &obj), CKR_ATTRIBUTE_VALUE_INVALID);
 	CU_ASSERT_EQUAL(data_create(CK_TRUE, &obj), CKR_OK);
 	CU_ASSERT_EQUAL(pair_generate(CK_TRUE, CK_FALSE, &pub, &priv), CKR_ATTRIBUTE_VALUE_INVALID);
-	CU_ASSERT_EQUAL_FATAL(pair_generate(CK_FALSE, CK_FALSE, &pub, &priv), CKR_OK);
+	/* A template that denies a usage the TPM couples. */
+	CU_ASSERT_EQUAL(pair_generate(CK_FALSE, CK_FALSE, &pub, &priv), CKR_GENERAL_ERROR);
+	CU_ASSERT_EQUAL_FATAL(pair_generate_plain(&pub, &priv), CKR_OK);
 	/* Asked for neither: the token made it do both. */
 	CU_ASSERT_EQUAL(bool_attr(priv, CKA_DECRYPT), CK_TRUE);
 	CU_ASSERT_EQUAL(bool_attr(priv, CKA_SIGN), CK_TRUE);

@@ -45,10 +45,10 @@
 
 /* ---- What waits for which feature ------------------------------------------
  * Turn a switch to 1 when its feature lands; the cases it gates then run. */
-#define HAVE_MARKERLESS_CONTAINERS 0	/* CRYPT_NEWKEYSET without a CKO_DATA marker */
-#define HAVE_KEY_SPECS 0		/* AT_SIGNATURE recorded on decrypt+sign tokens */
+#define HAVE_MARKERLESS_CONTAINERS 1	/* CRYPT_NEWKEYSET without a CKO_DATA marker */
+#define HAVE_KEY_SPECS 1		/* AT_SIGNATURE recorded on decrypt+sign tokens */
 #define HAVE_COMPANION 0		/* session keys and unwrap on a companion token */
-#define HAVE_CLEAR_ERRORS 0		/* documented codes, nothing left behind */
+#define HAVE_CLEAR_ERRORS 1		/* documented codes, nothing left behind */
 
 /* The Windows codes chosen for what no route can do (issue 13, "clear
  * answers"): CryptGenKey documents NTE_BAD_FLAGS for a dwFlags value the
@@ -706,20 +706,25 @@ static void test_private_import_refused(void)
 	free(blob);
 }
 
-/* The same into a new container: nothing on the token, and the container
- * does not outlive its context (a failed import today leaves an empty
- * container). */
+/* The same into a new container: the failed import adds nothing to what
+ * CRYPT_NEWKEYSET made (a container exists from CRYPT_NEWKEYSET on, as on
+ * Windows, whether the token holds a marker for it or capi11 holds it in
+ * the process), and deleting the container leaves the token as it was. */
 static void test_private_import_new_container(void)
 {
 	HCRYPTPROV h = 0, probe = 0;
 	HCRYPTKEY k = 0;
 	DWORD len = 0;
 	BYTE *blob = private_blob(CALG_RSA_KEYX, &len);
-	int before = objects(NULL);
+	int before = objects(NULL), made;
 
 	MUST(CryptAcquireContextA(&h, "tpm-import", prov, PROV_RSA_AES, CRYPT_NEWKEYSET));
+	made = objects(NULL);
 	MUST_FAIL(CryptImportKey(h, blob, len, 0, 0, &k), EXPECT_PRIVATE_IMPORT_REFUSED);
+	CU_ASSERT_EQUAL(objects(NULL), made);
+	MUST_FAIL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k), NTE_NO_KEY);
 	CryptReleaseContext(h, 0);
+	MUST(CryptAcquireContextA(&h, "tpm-import", prov, PROV_RSA_AES, CRYPT_DELETEKEYSET));
 	CU_ASSERT_EQUAL(objects(NULL), before);
 	CU_ASSERT_EQUAL(objects("tpm-import"), 0);
 	MUST(CryptAcquireContextA(&probe, NULL, prov, PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
