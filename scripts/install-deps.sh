@@ -6,7 +6,7 @@
 set -eu
 packages="build-essential autoconf automake libtool pkg-config
 	libp11-kit-dev p11-kit p11-kit-modules softhsm2 opensc opensc-pkcs11
-	libcunit1-dev libssl-dev openssl
+	libcunit1-dev libssl-dev openssl libnss3
 	opencryptoki libopencryptoki0 procps util-linux
 	valgrind clang libclang-rt-dev
 	strace bsdutils"

@@ -330,6 +330,18 @@ CK_RV token_open_uri(P11KitUri *uri, struct token **out)
 	return rv;
 }
 
+CK_RV token_open_module_params(const char *path, const char *params, P11KitUri *uri,
+			       struct token **out)
+{
+	struct module *mod;
+	CK_RV rv;
+
+	rv = module_load_path_params(path, params, &mod);
+	if (rv != CKR_OK)
+		return rv;
+	return modules_find_token(&mod, 1, uri, out);
+}
+
 CK_RV token_open_default(struct token **out)
 {
 	struct module **mods = NULL;
@@ -428,6 +440,11 @@ CK_RV token_rsa_bits_range(struct token *tok, CK_MECHANISM_TYPE mech, CK_ULONG *
 	return CKR_OK;
 }
 
+bool token_has_rng(const struct token *tok)
+{
+	return (tok->token_flags & CKF_RNG) != 0;
+}
+
 bool token_is_write_protected(const struct token *tok)
 {
 	return (tok->token_flags & CKF_WRITE_PROTECTED) != 0;
@@ -475,6 +492,7 @@ bool token_rv_is_refusal(CK_RV rv)
 	case CKR_KEY_TYPE_INCONSISTENT:
 	case CKR_TOKEN_WRITE_PROTECTED:
 	case CKR_SESSION_READ_ONLY:
+	case CKR_RANDOM_NO_RNG:
 		return true;
 	default:
 		return false;

@@ -18,6 +18,12 @@ struct token;
  * has registered is searched. No matching token present:
  * CKR_TOKEN_NOT_PRESENT. Tokens live as long as the process. */
 CK_RV token_open_uri(P11KitUri *uri, struct token **out);
+/* The token that uri names in the module at path, the module initialised
+ * with the LibraryParameters string params (module_load_path_params; it
+ * must live as long as the process). The URI's own module attributes are
+ * not read. */
+CK_RV token_open_module_params(const char *path, const char *params, P11KitUri *uri,
+			       struct token **out);
 /* The first token present in the modules p11-kit has registered, skipping
  * modules that hold no keys (trust-policy modules such as p11-kit-trust). */
 CK_RV token_open_default(struct token **out);
@@ -60,6 +66,9 @@ enum token_wrap_trust {
 };
 enum token_wrap_trust token_wrap_trust(const struct token *tok);
 void token_set_wrap_trust(struct token *tok, enum token_wrap_trust state);
+
+/* Whether the token says it has a random number generator (CKF_RNG). */
+bool token_has_rng(const struct token *tok);
 
 /* Whether the token says it is write-protected (CKF_WRITE_PROTECTED):
  * nothing can be stored on it, not even a session object on some cards. */
@@ -105,7 +114,7 @@ const char *token_cap_name(enum token_cap cap);
  * CKR_TEMPLATE_INCONSISTENT, CKR_TEMPLATE_INCOMPLETE,
  * CKR_ATTRIBUTE_VALUE_INVALID, CKR_ATTRIBUTE_TYPE_INVALID,
  * CKR_ATTRIBUTE_READ_ONLY, CKR_MECHANISM_INVALID, CKR_KEY_TYPE_INCONSISTENT,
- * CKR_TOKEN_WRITE_PROTECTED, CKR_SESSION_READ_ONLY. */
+ * CKR_TOKEN_WRITE_PROTECTED, CKR_SESSION_READ_ONLY, CKR_RANDOM_NO_RNG. */
 bool token_rv_is_refusal(CK_RV rv);
 
 #endif
