@@ -17,13 +17,12 @@
  * (NULL, 0) is no ID. */
 static CK_RV key_param_read_id(struct key *key, void **id, CK_ULONG *id_len)
 {
-	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE obj = key->obj->priv != CK_INVALID_HANDLE ? key->obj->priv : key->obj->pub;
 	CK_RV rv;
 
 	*id = NULL;
 	*id_len = 0;
-	rv = token_get_attribute_alloc(&ctx->ts, obj, CKA_ID, id, id_len);
+	rv = token_get_attribute_alloc(key_session(key), obj, CKA_ID, id, id_len);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || (rv == CKR_OK && *id_len == 0)) {
 		capi11_free(*id);
 		*id = NULL;

@@ -8,8 +8,13 @@ static const CK_RSA_PKCS_OAEP_PARAMS rsa_oaep = {
 
 DWORD rsa_mech_choose(struct context *ctx, bool oaep, CK_FLAGS use, CK_MECHANISM *mech)
 {
+	return rsa_mech_choose_on(ctx->ts.tok, oaep, use, mech);
+}
+
+DWORD rsa_mech_choose_on(struct token *tok, bool oaep, CK_FLAGS use, CK_MECHANISM *mech)
+{
 	mech->mechanism = oaep ? CKM_RSA_PKCS_OAEP : CKM_RSA_PKCS;
 	mech->pParameter = oaep ? (void *)&rsa_oaep : NULL;
 	mech->ulParameterLen = oaep ? sizeof rsa_oaep : 0;
-	return context_check_mechanism(ctx, mech->mechanism, use);
+	return token_check_mechanism(tok, mech->mechanism, use);
 }
