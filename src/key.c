@@ -6,6 +6,7 @@
 #include "container.h"
 #include "container-lock.h"
 #include "errors.h"
+#include "random.h"
 #include "trace.h"
 #include "trust.h"
 #include "util.h"
@@ -393,11 +394,12 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	 * holds two pairs of the spec until the old one goes. The two pairs of
 	 * a container differ in CKA_ID. */
 	rv = on_token ? container_find_key(&ctx->ts, label, spec, &plan->old) : CKR_OK;
-	if (rv == CKR_OK)
-		rv = token_random(&ctx->ts, plan->id, sizeof plan->id);
-	if (rv != CKR_OK) {
+	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	}
+	/* The token's generator, or the companion's on a card without one. */
+	err = random_fill_locked(ctx, plan->id, sizeof plan->id);
+	if (err != ERROR_SUCCESS)
+		return err;
 
 	a = plan->priv;
 	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&priv_class, sizeof priv_class };
