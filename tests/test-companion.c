@@ -543,6 +543,53 @@ static void test_random_on_companion(void)
 	card_end();
 }
 
+/* ---- PP_ENUMALGS_EX -------------------------------------------------------- */
+
+/* Whether PP_ENUMALGS_EX lists alg. */
+static bool enum_lists(HCRYPTPROV h, ALG_ID alg)
+{
+	PROV_ENUMALGS_EX a;
+	DWORD flags = CRYPT_FIRST, n;
+	bool found = false;
+
+	for (;;) {
+		n = sizeof a;
+		if (!CryptGetProvParam(h, PP_ENUMALGS_EX, (BYTE *)&a, &n, flags))
+			break;
+		flags = 0;
+		found |= a.aiAlgid == alg;
+	}
+	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
+	return found;
+}
+
+/* The session keys a card cannot make are listed when the companion makes
+ * them (softokn has AES, DES, two- and three-key 3DES), and not without a
+ * companion; RSA is the card's own either way. RC2 and RC4 are never
+ * made on the companion, as CryptEncrypt does not run them. */
+static void test_enum_algs(void)
+{
+	static const ALG_ID routed[] = {
+		CALG_AES_128, CALG_AES_192, CALG_AES_256, CALG_DES, CALG_3DES, CALG_3DES_112,
+	};
+	HCRYPTPROV h, none;
+
+	card_begin();
+	h = acquire_as(uris[TOK_CARD]);
+	none = acquire_as("card-none");
+	for (size_t i = 0; i < sizeof routed / sizeof *routed; i++) {
+		CU_ASSERT_TRUE(enum_lists(h, routed[i]));
+		CU_ASSERT_FALSE(enum_lists(none, routed[i]));
+	}
+	CU_ASSERT_FALSE(enum_lists(h, CALG_RC2));
+	CU_ASSERT_FALSE(enum_lists(h, CALG_RC4));
+	CU_ASSERT_TRUE(enum_lists(h, CALG_RSA_KEYX));
+	CU_ASSERT_TRUE(enum_lists(none, CALG_RSA_KEYX));
+	CU_ASSERT_TRUE(CryptReleaseContext(none, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
 /* ---- companion = none ------------------------------------------------------ */
 
 /* The answers of a card without a companion (docs/capi11.conf.5,
@@ -672,6 +719,7 @@ static CU_TestInfo route_tests[] = {
 
 static CU_TestInfo config_tests[] = {
 	{ "companion = none", test_companion_none },
+	{ "PP_ENUMALGS_EX counts the companion", test_enum_algs },
 	{ "companion = pkcs11 URI", test_companion_uri },
 	CU_TEST_INFO_NULL
 };
