@@ -503,7 +503,7 @@ static void context_forget_owned_locked(struct context *ctx, const struct tsessi
 
 DWORD context_companion_locked(struct context *ctx, struct tsession **out)
 {
-	struct token *tok = ctx->cts.tok;
+	struct token *tok = ctx->cts.tok, *before = ctx->cts.tok;
 	char *pin = NULL;
 	CK_RV rv = CKR_OK;
 
@@ -535,7 +535,8 @@ DWORD context_companion_locked(struct context *ctx, struct tsession **out)
 	if (rv != CKR_OK) {
 		if (ctx->cts.handle != CK_INVALID_HANDLE)
 			tsession_release(&ctx->cts);
-		ctx->cts.tok = NULL;
+		/* Keys already made there keep naming their token. */
+		ctx->cts.tok = before;
 		trace_ckr("companion", rv, "no companion token: the route is not supported");
 		/* What no token can do here is not supported, whatever stopped
 		 * the companion from opening (the trace says which). */

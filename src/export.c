@@ -424,7 +424,8 @@ static struct tsession *export_session_on_locked(struct key *key, struct token *
 
 	if (tok == ctx->ts.tok)
 		return &ctx->ts;
-	if (ctx->cts.tok == tok && context_companion_locked(ctx, &cts) == ERROR_SUCCESS)
+	if (context_has_companion_locked(ctx) && context_companion_locked(ctx, &cts) == ERROR_SUCCESS &&
+	    cts->tok == tok)
 		return cts;
 	return NULL;
 }

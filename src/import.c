@@ -467,7 +467,10 @@ static struct tsession *import_session_of_locked(struct context *ctx, struct key
 		return NULL;
 	if (key_token(pub) == ctx->ts.tok)
 		return &ctx->ts;
-	if (ctx->cts.tok == key_token(pub) && context_companion_locked(ctx, &cts) == ERROR_SUCCESS)
+	/* A companion key, perhaps of another context: the companion of this
+	 * one must be that token. */
+	if (pub->obj->companion && context_has_companion_locked(ctx) &&
+	    context_companion_locked(ctx, &cts) == ERROR_SUCCESS && cts->tok == key_token(pub))
 		return cts;
 	return NULL;
 }
@@ -581,6 +584,7 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 				  struct key *pub, DWORD flags, struct key **out)
 {
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct tsession *ts;
 	struct blob_opaque o;
 	CK_KEY_TYPE type;
 	bool kek = false;
@@ -590,7 +594,12 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_opaque(data, len, &o);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->ts.tok))
+	/* A secret key lands beside hPubKey (token or companion); a private
+	 * key only in the container, on the token. */
+	ts = import_session_of_locked(ctx, pub);
+	if (ts == NULL || !key_is_session_key_on(pub, ts->tok))
+		return NTE_BAD_KEY;
+	if (o.key_type == CKK_RSA && ts != &ctx->ts)
 		return NTE_BAD_KEY;
 	rv = key_read_wrap_only_locked(ctx, pub, &kek);
 	if (rv != CKR_OK)
@@ -601,17 +610,18 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 		return NTE_BAD_DATA;
 	if (o.key_type == CKK_RSA)
 		return import_opaque_rsa_locked(ctx, &o, pub, flags, out);
-	err = import_check_secret_alg(ctx, o.alg, flags, &type);
+	err = import_check_secret_alg_on(ts->tok, o.alg, flags, &type);
 	/* A key-encryption key stays one when it moves: the blob's usage can
 	 * add wrap-only, never take it away. After the flag check, which
 	 * judges the caller's flags. */
 	if (o.usage & BLOB_OPAQUE_USAGE_KEK)
 		flags |= CRYPT_KEK;
 	if (err == ERROR_SUCCESS)
-		err = import_unwrap_secret_locked(ctx, &ctx->ts, pub, o.mechanism, &o.wrapped, &type, flags, &h);
+		err = import_unwrap_secret_locked(ctx, ts, pub, o.mechanism, &o.wrapped, &type,
+						  flags, &h);
 	if (err != ERROR_SUCCESS)
 		return err;
-	return import_secret_finish_locked(ctx, &ctx->ts, h, type, o.alg, o.key_len,
+	return import_secret_finish_locked(ctx, ts, h, type, o.alg, o.key_len,
 					   o.mechanism == CKM_AES_KEY_WRAP_PAD, true, flags, out);
 }
 

@@ -307,7 +307,7 @@ static void test_create_refused(void)
 	shim->reset();
 }
 
-/* SYMMETRICWRAPKEYBLOB between two companion keys: the AES key wrap runs
+/* SYMMETRICWRAPKEYBLOB and OPAQUEKEYBLOB between two companion keys: the AES key wrap runs
  * on the companion, and the blob imports there again under the same
  * key-encryption key. softokn takes CKA_WRAP_WITH_TRUSTED but wraps such
  * a key under any key (measured: docs/capi11.conf.5), so capi11 lets no
@@ -333,6 +333,14 @@ static void test_symwrap_on_companion(void)
 	/* BLOBHEADER, the wrapping ALG_ID, RFC 3394's 16 + 8 bytes. */
 	CU_ASSERT_EQUAL(len, 12 + 24);
 	CU_ASSERT_EQUAL(testutil_le32(blob + 8), CALG_AES_256);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, kek, 0, &back));
+	testutil_check_encrypts_as(back, "-aes-128-cbc", value, sizeof value, 16);
+	free(blob);
+	CryptDestroyKey(back);
+	/* OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md) too. */
+	blob = testutil_blob_export(k, kek, OPAQUEKEYBLOB, 0, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	back = 0;
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, kek, 0, &back));
 	testutil_check_encrypts_as(back, "-aes-128-cbc", value, sizeof value, 16);
 	free(blob);
@@ -707,7 +715,7 @@ static CU_TestInfo route_tests[] = {
 	{ "CryptGenKey on the companion", test_genkey_on_companion },
 	{ "PLAINTEXTKEYBLOB on the companion", test_plaintext_import_on_companion },
 	{ "C_CreateObject refused: companion", test_create_refused },
-	{ "SYMMETRICWRAPKEYBLOB on the companion", test_symwrap_on_companion },
+	{ "SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB on the companion", test_symwrap_on_companion },
 	{ "SIMPLEBLOB import by C_Decrypt", test_simple_import_decrypt },
 	{ "SIMPLEBLOB export under the card key", test_simple_export_under_card_key },
 	{ "RSA CryptEncrypt on the companion", test_rsa_encrypt_on_companion },
