@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "rsa-mech.h"
 #include "trust.h"
+#include "trace.h"
 #include "util.h"
 
 #include <string.h>
@@ -201,9 +202,38 @@ static void public_numbers_keep(struct keyobj *obj, const struct blob_rsa_number
 		capi11_free(copy);
 }
 
+/* PUBLICKEYBLOB from the X.509 certificate that shares the key's CKA_ID
+ * in its container (KP_CERTIFICATE): its RSA SubjectPublicKeyInfo. The
+ * certificate must be of this key: its modulus as long as the key's.
+ * No certificate: NTE_BAD_KEY (the key shows no public numbers at all). */
+static DWORD export_rsa_public_from_cert_locked(struct key *key, BYTE *data, DWORD *len)
+{
+	struct blob_rsa_numbers nums = { .alg = key->algid };
+	const BYTE *n = NULL, *e = NULL;
+	size_t n_len = 0, e_len = 0, needed = 0;
+	BYTE *der = NULL;
+	DWORD err;
+
+	err = key_certificate_rsa_locked(key, &der, &n, &n_len, &e, &e_len);
+	if (err == SCARD_E_NO_SUCH_CERTIFICATE)
+		err = NTE_BAD_KEY;
+	if (err == ERROR_SUCCESS && bn_be_len(n, n_len) * 8 != key->bits)
+		err = NTE_BAD_KEY;
+	if (err == ERROR_SUCCESS) {
+		trace_message("route: PUBLICKEYBLOB from the key's certificate");
+		nums.modulus = (struct blob_bytes){ n, n_len };
+		nums.public_exponent = (struct blob_bytes){ e, e_len };
+		err = blob_build_rsa_public(&nums, data, data ? *len : 0, &needed);
+		err = export_finish(err, needed, len);
+	}
+	capi11_free(der);
+	return err;
+}
+
 /* PUBLICKEYBLOB: the modulus and public exponent, from the public key
  * object, or from the private key when the pair has no public object
- * (RSA private keys expose both); read once per keyobj. */
+ * (RSA private keys expose both), else from the key's certificate; read
+ * once per keyobj. */
 static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_MODULUS, CKA_PUBLIC_EXPONENT };
@@ -223,6 +253,12 @@ static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 		nums.public_exponent.len = kept->exponent_len;
 	} else {
 		rv = attr_set_read(key_session(key), obj, &set);
+		/* A card that shows no public numbers on its key objects: the
+		 * certificate beside the key tells them. */
+		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+			err = export_rsa_public_from_cert_locked(key, data, len);
+			goto out;
+		}
 		if (rv != CKR_OK) {
 			err = error_from_ckr(rv, ERROR_OP_EXPORT);
 			goto out;

@@ -98,6 +98,31 @@ static DWORD key_param_get_certificate(struct key *key, BYTE *data, DWORD *len)
 	return err;
 }
 
+DWORD key_certificate_rsa_locked(struct key *key, BYTE **der, const BYTE **n, size_t *n_len,
+				 const BYTE **e, size_t *e_len)
+{
+	struct cert_der cert;
+	DWORD len = 0, err;
+
+	*der = NULL;
+	err = key_param_get_certificate(key, NULL, &len);
+	if (err != ERROR_SUCCESS)
+		return err;
+	*der = capi11_malloc(len ? len : 1);
+	if (*der == NULL)
+		return NTE_NO_MEMORY;
+	err = key_param_get_certificate(key, *der, &len);
+	if (err == ERROR_SUCCESS &&
+	    (!cert_der_parse(*der, len, &cert) ||
+	     !cert_spki_rsa(cert.spki, cert.spki_len, n, n_len, e, e_len)))
+		err = NTE_BAD_KEY;
+	if (err != ERROR_SUCCESS) {
+		capi11_free(*der);
+		*der = NULL;
+	}
+	return err;
+}
+
 /* KP_CERTIFICATE set: stores the certificate on the token beside the key
  * (CKA_ID of the key, CKA_LABEL of the container) and only then drops the
  * certificates it replaces, so a failure leaves the old one in place. A

@@ -187,6 +187,13 @@ DWORD key_duplicate_locked(struct key *key, struct key **out);
  * Errors: ERROR_MORE_DATA, NTE_BAD_TYPE (unknown or not for this key),
  * SCARD_E_NO_SUCH_CERTIFICATE (KP_CERTIFICATE: none on the token). */
 DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
+/* The RSA public key of the X.509 certificate beside an RSA key
+ * (KP_CERTIFICATE): n and e point into *der, which the caller frees
+ * (capi11_free). For a card whose key objects show no public numbers.
+ * Errors: SCARD_E_NO_SUCH_CERTIFICATE, NTE_BAD_KEY (not an RSA
+ * certificate), mapped token failures. */
+DWORD key_certificate_rsa_locked(struct key *key, BYTE **der, const BYTE **n, size_t *n_len,
+				 const BYTE **e, size_t *e_len);
 /* CryptSetKeyParam's work (key-param.c). data is never NULL.
  * Errors: NTE_BAD_TYPE, NTE_BAD_DATA (a value the key does not take),
  * NTE_BAD_KEY (KP_CERTIFICATE on a key with no CKA_ID), mapped token

@@ -45,6 +45,7 @@ static char *labels[TOK_COUNT];
 static char *uris[TOK_COUNT];
 static const struct p11shim_ops *shim;
 static void (*set_mechanism)(CK_MECHANISM_TYPE mech, int mode);
+static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
 
 /* What a card cannot do by mechanism. */
 static const CK_MECHANISM_TYPE card_hidden[] = {
@@ -529,6 +530,59 @@ static void test_public_blob_on_companion(void)
 	shim->reset();
 }
 
+/* PUBLICKEYBLOB of a card key whose objects stop showing their public
+ * numbers (the shim hides CKA_MODULUS from every read, as some cards do)
+ * by the time of the export: from the certificate beside the key, made by
+ * openssl from the same key; the blob equals the vector of that key. */
+static void test_public_blob_from_certificate(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY rsa;
+	char *pem = testutil_temp_path("comp-cert-key"), *der = testutil_temp_path("comp-cert");
+	BYTE *cert = NULL, *want, got[512];
+	DWORD cert_len = 0, want_len = 0, got_len = sizeof got;
+
+	CU_ASSERT_FATAL(pem != NULL && der != NULL);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("cp %s/vectors/rsa1024.pem %s && %s req -new -x509 "
+					  "-key %s -subj /CN=card -days 2 -outform DER -out %s",
+					  TEST_SRCDIR, pem, OPENSSL_BIN, pem, der), 0);
+	cert = testutil_file_read(der, &cert_len);
+	want = testutil_vector_load("rsa1024-pub.blob", &want_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cert);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+	card_begin();
+	h = acquire_as(uris[TOK_CARD]);
+	rsa = card_rsa(h);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(rsa, KP_CERTIFICATE, cert, 0));
+	set_attribute(CKA_MODULUS, P11SHIM_ATTR_UNREADABLE);
+	CU_ASSERT_TRUE(CryptExportKey(rsa, 0, PUBLICKEYBLOB, 0, got, &got_len));
+	CU_ASSERT_EQUAL(got_len, want_len);
+	CU_ASSERT(got_len == want_len && memcmp(got, want, want_len) == 0);
+	/* Without a certificate there is nothing to export from. */
+	{
+		HCRYPTKEY pub = 0;
+		DWORD len = 0;
+		BYTE *blob = testutil_vector_load("rsa1024-pub.blob", &len);
+
+		set_attribute(CKA_MODULUS, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, 0, &pub));
+		set_attribute(CKA_MODULUS, P11SHIM_ATTR_UNREADABLE);
+		got_len = sizeof got;
+		CHECK_FAILS_WITH(CryptExportKey(pub, 0, PUBLICKEYBLOB, 0, got, &got_len),
+				 NTE_BAD_KEY);
+		CryptDestroyKey(pub);
+		free(blob);
+	}
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+	free(cert);
+	free(want);
+	free(pem);
+	free(der);
+}
+
 /* ---- Random numbers -------------------------------------------------------- */
 
 static void test_random_on_companion(void)
@@ -720,6 +774,7 @@ static CU_TestInfo route_tests[] = {
 	{ "SIMPLEBLOB export under the card key", test_simple_export_under_card_key },
 	{ "RSA CryptEncrypt on the companion", test_rsa_encrypt_on_companion },
 	{ "PUBLICKEYBLOB on the companion", test_public_blob_on_companion },
+	{ "PUBLICKEYBLOB from the certificate", test_public_blob_from_certificate },
 	{ "CryptGenRandom on the companion", test_random_on_companion },
 	{ "fork", test_fork },
 	CU_TEST_INFO_NULL
@@ -778,7 +833,8 @@ int main(void)
 		return FIXTURE_HARD_ERROR;
 	}
 	*(void **)&set_mechanism = dlsym(mod, "p11shim_set_mechanism");
-	if (set_mechanism == NULL)
+	*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
+	if (set_mechanism == NULL || set_attribute == NULL)
 		return FIXTURE_HARD_ERROR;
 	for (int i = 0; i < TOK_COUNT; i++) {
 		labels[i] = fixture_token_make(prefixes[i]);
