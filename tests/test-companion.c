@@ -22,6 +22,8 @@
 #include "testutil.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -718,6 +720,62 @@ static void test_companion_uri(void)
 	card_end();
 }
 
+/* ---- threads --------------------------------------------------------------- */
+
+#define THREAD_ROUNDS 25
+
+/* One context per thread, each making and using companion keys at once:
+ * each context keeps its own companion session (one thread at a time per
+ * session). The key's value, read back as PLAINTEXTKEYBLOB, is the one it
+ * was imported with, and the data comes back. Returns the failures. */
+static void *thread_body(void *arg)
+{
+	const BYTE *value = arg;
+	HCRYPTPROV h = 0;
+	BYTE blob[12 + 16];
+	DWORD n = testutil_plaintext_blob(blob, CALG_AES_128, value, 16);
+	uintptr_t failures = 0;
+
+	if (!CryptAcquireContextA(&h, NULL, uris[TOK_CARD], PROV_RSA_AES, CRYPT_VERIFYCONTEXT))
+		return (void *)(uintptr_t)THREAD_ROUNDS;
+	for (int i = 0; i < THREAD_ROUNDS; i++) {
+		HCRYPTKEY k = 0, g = 0;
+		BYTE data[48] = "thirty-two bytes of data, twice";
+		DWORD len = 32;
+
+		if (!CryptImportKey(h, blob, n, 0, CRYPT_EXPORTABLE, &k) ||
+		    !testutil_exports_as(k, PLAINTEXTKEYBLOB, blob, n) ||
+		    !CryptGenKey(h, CALG_AES_256, 0, &g) ||
+		    !CryptEncrypt(g, 0, TRUE, 0, data, &len, sizeof data) ||
+		    !CryptDecrypt(g, 0, TRUE, 0, data, &len) || len != 32 ||
+		    memcmp(data, "thirty-two bytes of data, twice", 32) != 0)
+			failures++;
+		CryptDestroyKey(g);
+		CryptDestroyKey(k);
+	}
+	CryptReleaseContext(h, 0);
+	return (void *)failures;
+}
+
+static void test_threads(void)
+{
+	static const BYTE values[2][16] = {
+		{ 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 121, 98, 219 },
+		{ 2, 7, 1, 8, 2, 8, 1, 8, 2, 8, 4, 5, 9, 0, 4, 5 },
+	};
+	pthread_t t[2];
+	void *ret;
+
+	card_begin();
+	for (int i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, thread_body, (void *)values[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(pthread_join(t[i], &ret), 0);
+		CU_ASSERT_EQUAL((uintptr_t)ret, 0);
+	}
+	card_end();
+}
+
 /* ---- fork ------------------------------------------------------------------ */
 
 /* A child of a fork uses the companion afresh (softokn is initialised
@@ -776,6 +834,7 @@ static CU_TestInfo route_tests[] = {
 	{ "PUBLICKEYBLOB on the companion", test_public_blob_on_companion },
 	{ "PUBLICKEYBLOB from the certificate", test_public_blob_from_certificate },
 	{ "CryptGenRandom on the companion", test_random_on_companion },
+	{ "threads", test_threads },
 	{ "fork", test_fork },
 	CU_TEST_INFO_NULL
 };
