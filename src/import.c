@@ -981,10 +981,13 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
 	err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, simple.alg,
 					  &type, flags, true, &h);
-	/* Refused at use (advertised, never done): the decrypt route. */
-	if (err != ERROR_SUCCESS && token_cap(ctx->ts.tok, TOKEN_CAP_UNWRAP) == TOKEN_CAP_NO &&
-	    context_has_companion_locked(ctx)) {
+	/* Refused at use (advertised, never done): the decrypt route, or
+	 * without a companion no route at all. The token never unwrapped
+	 * anything, so the answer says nothing about this blob's padding. */
+	if (err != ERROR_SUCCESS && token_cap(ctx->ts.tok, TOKEN_CAP_UNWRAP) == TOKEN_CAP_NO) {
 		capi11_free(ct);
+		if (!context_has_companion_locked(ctx))
+			return NTE_NOT_SUPPORTED;
 		return import_simple_decrypt_locked(ctx, &simple, pub, min, max, flags, out);
 	}
 	if (err != ERROR_SUCCESS)

@@ -678,6 +678,17 @@ static void test_companion_none(void)
 	n = 1;
 	CHECK_FAILS_WITH(CryptGenRandom(h, sizeof rnd, rnd), NTE_NOT_SUPPORTED);
 	CHECK_FAILS_WITH(CryptEncrypt(rsa, 0, TRUE, 0, data, &n, sizeof data), NTE_NOT_SUPPORTED);
+	/* A SIMPLEBLOB the card cannot unwrap, and nothing else can hold. */
+	{
+		BYTE simple[12 + 128];
+		DWORD len = openssl_simple_blob(simple, CALG_AES_128, value, sizeof value, false);
+
+		CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+		k = 0;
+		CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, 0, &k), NTE_NOT_SUPPORTED);
+		CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, 0, &k), NTE_NOT_SUPPORTED);
+		CU_ASSERT_EQUAL(k, 0);
+	}
 	/* A new pair needs a fresh CKA_ID from a generator: there is none. */
 	{
 		DWORD len = 0;
