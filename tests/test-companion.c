@@ -201,6 +201,8 @@ static const struct {
 	{ CALG_AES_256, "-aes-256-cbc", 256, 16 },
 	{ CALG_3DES, "-des-ede3-cbc", 192, 8 },
 	{ CALG_3DES_112, "-des-ede-cbc", 128, 8 },
+	/* Single DES is in OpenSSL 3's legacy provider. */
+	{ CALG_DES, "-des-cbc -provider legacy -provider default", 64, 8 },
 };
 
 /* CryptGenKey on a card without key generators: the key is made on the
