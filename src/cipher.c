@@ -35,7 +35,43 @@ static const struct cipher_mechs block_mechs[] = {
 	{ CKK_DES, CKM_DES_CBC, CKM_DES_ECB },
 	{ CKK_DES2, CKM_DES3_CBC, CKM_DES3_ECB },
 	{ CKK_DES3, CKM_DES3_CBC, CKM_DES3_ECB },
+	{ CKK_RC2, CKM_RC2_CBC, CKM_RC2_ECB },
 };
+
+/* The parameters RC2 takes: its effective key length, which Windows' CSPs
+ * (since XP SP1, Microsoft KB 841715) set to the key's length. PKCS#11's
+ * CK_RC2_PARAMS (a CK_ULONG) and CK_RC2_CBC_PARAMS, which p11-kit's
+ * header does not declare. */
+struct rc2_cbc_params {
+	CK_ULONG ulEffectiveBits;
+	CK_BYTE iv[8];
+};
+union cipher_params {
+	CK_ULONG rc2;
+	struct rc2_cbc_params rc2_cbc;
+};
+
+/* The ECB mechanism of the key, with the parameters it needs in p. */
+static CK_MECHANISM cipher_ecb_mech(const struct key *key, CK_MECHANISM_TYPE ecb,
+				    union cipher_params *p)
+{
+	if (key->obj->type != CKK_RC2)
+		return (CK_MECHANISM){ ecb, NULL, 0 };
+	p->rc2 = key->bits;
+	return (CK_MECHANISM){ ecb, &p->rc2, sizeof p->rc2 };
+}
+
+/* The CBC mechanism of the key, the chaining value as its IV. */
+static CK_MECHANISM cipher_cbc_mech(struct key *key, CK_MECHANISM_TYPE cbc, union cipher_params *p)
+{
+	DWORD bl = key->block_bits / 8;
+
+	if (key->obj->type != CKK_RC2)
+		return (CK_MECHANISM){ cbc, key->chain, bl };
+	p->rc2_cbc.ulEffectiveBits = key->bits;
+	memcpy(p->rc2_cbc.iv, key->chain, sizeof p->rc2_cbc.iv);
+	return (CK_MECHANISM){ cbc, &p->rc2_cbc, sizeof p->rc2_cbc };
+}
 
 static const struct cipher_mechs *cipher_block_mechs(const struct key *key)
 {
@@ -88,7 +124,8 @@ static void cipher_xor(BYTE *data, const BYTE *with, DWORD n)
 static DWORD cipher_cbc_encrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb, BYTE *data,
 					 DWORD n)
 {
-	CK_MECHANISM mech = { ecb, NULL, 0 };
+	union cipher_params params;
+	CK_MECHANISM mech = cipher_ecb_mech(key, ecb, &params);
 	DWORD bl = key->block_bits / 8, off;
 	const BYTE *chain = key->chain;
 	DWORD err;
@@ -111,7 +148,8 @@ static DWORD cipher_cbc_encrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb,
 static DWORD cipher_cbc_decrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb, BYTE *data,
 					 DWORD n)
 {
-	CK_MECHANISM mech = { ecb, NULL, 0 };
+	union cipher_params params;
+	CK_MECHANISM mech = cipher_ecb_mech(key, ecb, &params);
 	DWORD bl = key->block_bits / 8;
 	BYTE *ct = capi11_malloc(n);
 	DWORD err;
@@ -135,7 +173,8 @@ static DWORD cipher_cbc_token(struct key *key, bool encrypt, CK_MECHANISM_TYPE c
 			      DWORD n, CK_RV *rv)
 {
 	DWORD bl = key->block_bits / 8;
-	CK_MECHANISM mech = { cbc, key->chain, bl };
+	union cipher_params params;
+	CK_MECHANISM mech = cipher_cbc_mech(key, cbc, &params);
 	BYTE next[KEY_IV_MAX];
 	DWORD err;
 
@@ -175,6 +214,7 @@ static DWORD cipher_cbc_run(struct key *key, bool encrypt, const struct cipher_m
 static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n)
 {
 	const struct cipher_mechs *m = cipher_block_mechs(key);
+	union cipher_params params;
 	CK_MECHANISM mech;
 	CK_RV rv;
 
@@ -189,7 +229,7 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 		if (token_check_mechanism(key_token(key), m->ecb,
 					  encrypt ? CKF_ENCRYPT : CKF_DECRYPT) != ERROR_SUCCESS)
 			return NTE_NOT_SUPPORTED;
-		mech = (CK_MECHANISM){ m->ecb, NULL, 0 };
+		mech = cipher_ecb_mech(key, m->ecb, &params);
 		return cipher_token_run(key, encrypt, &mech, data, data, n, &rv);
 	default:
 		return NTE_BAD_ALGID;

@@ -293,22 +293,32 @@ static CK_MECHANISM_TYPE import_keygen_mech(CK_KEY_TYPE type)
 /* Microsoft's CRYPT_IPSEC_HMAC_KEY lets an RC2 key be longer than 16
  * bytes (how Windows programs bring in HMAC keys) and changes nothing for
  * other algorithms. The limit becomes the token's (CKM_RC2_KEY_GEN's
- * ulMaxKeySize, in bits, at most RC2's 128 bytes). A token without RC2
- * (SoftHSM) refuses the key with NTE_BAD_ALGID whatever its length, as
- * CryptGenKey(CALG_RC2) and every other RC2 import on it do. */
+ * ulMaxKeySize, in bits, at most RC2's 128 bytes), or the companion's
+ * where the token has no RC2 (SoftHSM). Without either the key is refused
+ * with NTE_BAD_ALGID whatever its length, as CryptGenKey(CALG_RC2) and
+ * every other RC2 import then are. */
 static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_t len,
 				    DWORD flags, struct blob_plaintext *plain)
 {
+	struct token *tok = ctx->ts.tok;
 	CK_MECHANISM_INFO info;
+	struct tsession *cts;
 	BLOBHEADER hdr;
 	size_t max;
 
 	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
 	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
 		return blob_parse_plaintext(data, len, plain);
-	if (token_mechanism_info(ctx->ts.tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
-		return NTE_BAD_ALGID;
-	max = info.ulMaxKeySize / 8;
+	/* The token that will hold the key: the companion when the token has
+	 * no RC2 (import_secret_value_locked). */
+	if (token_mechanism_info(tok, CKM_RC2_KEY_GEN, &info) != CKR_OK) {
+		if (!context_has_companion_locked(ctx) ||
+		    context_companion_locked(ctx, &cts) != ERROR_SUCCESS ||
+		    token_mechanism_info(cts->tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+			return NTE_BAD_ALGID;
+		tok = cts->tok;
+	}
+	max = token_rc2_max_bytes(tok);
 	if (max == 0 || max > RC2_KEY_MAX)
 		max = RC2_KEY_MAX;
 	return blob_parse_plaintext_long_rc2(data, len, max, plain);

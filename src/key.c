@@ -601,10 +601,11 @@ static DWORD key_generate_secret_on_locked(struct context *ctx, struct tsession 
 
 bool key_alg_has_companion_route(ALG_ID alg)
 {
-	/* The block ciphers CryptEncrypt runs (cipher.c); RC2 and RC4 are
-	 * not run there, so no key of theirs is made anywhere but on a token
-	 * that has them. */
-	return alg_is_aes(alg) || alg == CALG_DES || alg == CALG_3DES || alg == CALG_3DES_112;
+	/* The block ciphers CryptEncrypt runs (cipher.c); RC4, a stream
+	 * cipher whose state would have to outlive a call, is not run there,
+	 * so no key of it is made anywhere but on a token that has it. */
+	return alg_is_aes(alg) || alg == CALG_DES || alg == CALG_3DES || alg == CALG_3DES_112 ||
+	       alg == CALG_RC2;
 }
 
 /* A session key on the main token when it can make it, else on the

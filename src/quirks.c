@@ -25,6 +25,9 @@ static const struct quirk_entry table[] = {
 	 * there, and none has CKK_DES2. */
 	{ NULL, NULL, "IBM Corp.", NULL,
 	  { "openCryptoki", QUIRK_NO_DES2, QUIRK_KEY_SIZE_BITS } },
+	/* NSS's softokn, the default companion token (companion.h). */
+	{ NULL, NULL, "Mozilla Foundation", NULL,
+	  { "NSS softokn", QUIRK_RC2_SIZE_BYTES, QUIRK_KEY_SIZE_BITS } },
 	/* p11-kit's client module (and its proxy, which says the same): after
 	 * the token entries, so that a token behind it keeps its own. */
 	{ "PKCS#11 Kit", "PKCS#11 Kit Proxy Module", NULL, NULL,

@@ -28,6 +28,9 @@ enum {
 	 * whose DES3 keys are 24 bytes only): a CALG_3DES_112 key K1|K2 is
 	 * held as the CKK_DES3 key K1|K2|K1, which encrypts alike. */
 	QUIRK_NO_DES2 = 0x8,
+	/* The key sizes of RC2 mechanisms in CK_MECHANISM_INFO are bytes, not
+	 * the bits PKCS#11 asks for (NSS's softokn: CKM_RC2_KEY_GEN 1-128). */
+	QUIRK_RC2_SIZE_BYTES = 0x10,
 };
 
 /* How a token gives the key sizes of RSA mechanisms in

@@ -520,6 +520,17 @@ bool token_takes_value_len(const struct token *tok)
 	return !(tok->quirks->flags & QUIRK_NO_UNWRAP_VALUE_LEN);
 }
 
+CK_ULONG token_rc2_max_bytes(struct token *tok)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+		return 0;
+	if (tok->quirks->flags & QUIRK_RC2_SIZE_BYTES)
+		return info.ulMaxKeySize;
+	return info.ulMaxKeySize / 8;
+}
+
 bool token_has_des2(const struct token *tok)
 {
 	return !(tok->quirks->flags & QUIRK_NO_DES2);

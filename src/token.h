@@ -50,6 +50,9 @@ CK_RV token_rsa_bits_range(struct token *tok, CK_MECHANISM_TYPE mech, CK_ULONG *
  * CKA_VALUE_LEN; SoftHSM refuses it (CKR_ATTRIBUTE_READ_ONLY), so the
  * length of a key it unwrapped comes from aiKeyAlg. */
 bool token_takes_value_len(const struct token *tok);
+/* The longest RC2 key the token makes, in bytes (CKM_RC2_KEY_GEN's
+ * ulMaxKeySize, bits unless the quirks table says bytes); 0: no RC2. */
+CK_ULONG token_rc2_max_bytes(struct token *tok);
 /* Whether the token has CKK_DES2 keys. Where it has not (QUIRK_NO_DES2),
  * a CALG_3DES_112 key K1|K2 is held as the CKK_DES3 key K1|K2|K1. */
 bool token_has_des2(const struct token *tok);

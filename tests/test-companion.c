@@ -201,8 +201,10 @@ static const struct {
 	{ CALG_AES_256, "-aes-256-cbc", 256, 16 },
 	{ CALG_3DES, "-des-ede3-cbc", 192, 8 },
 	{ CALG_3DES_112, "-des-ede-cbc", 128, 8 },
-	/* Single DES is in OpenSSL 3's legacy provider. */
+	/* Single DES and RC2 are in OpenSSL 3's legacy provider; RC2's
+	 * effective length is its key length, as openssl takes it by default. */
 	{ CALG_DES, "-des-cbc -provider legacy -provider default", 64, 8 },
+	{ CALG_RC2, "-rc2-cbc -provider legacy -provider default", 128, 8 },
 };
 
 /* CryptGenKey on a card without key generators: the key is made on the
@@ -274,6 +276,16 @@ static void test_plaintext_import_on_companion(void)
 	n = testutil_plaintext_blob(blob, CALG_AES_256, value, sizeof value);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, CRYPT_EXPORTABLE, &k));
 	testutil_check_encrypts_as(k, "-aes-256-cbc", value, sizeof value, 16);
+	CU_ASSERT(testutil_exports_as(k, PLAINTEXTKEYBLOB, blob, n));
+	CryptDestroyKey(k);
+	/* CRYPT_IPSEC_HMAC_KEY: an RC2 key longer than 16 bytes (an HMAC key,
+	 * Microsoft's CryptImportKey page) goes to the companion, whose RC2
+	 * takes up to 128 bytes (softokn reports its sizes in bytes), and
+	 * comes back as it was given. */
+	n = testutil_plaintext_blob(blob, CALG_RC2, value, 20);
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, CRYPT_IPSEC_HMAC_KEY | CRYPT_EXPORTABLE,
+					    &k));
 	CU_ASSERT(testutil_exports_as(k, PLAINTEXTKEYBLOB, blob, n));
 	CryptDestroyKey(k);
 	/* A length aiKeyAlg does not have is still bad data. */
@@ -630,13 +642,14 @@ static bool enum_lists(HCRYPTPROV h, ALG_ID alg)
 }
 
 /* The session keys a card cannot make are listed when the companion makes
- * them (softokn has AES, DES, two- and three-key 3DES), and not without a
- * companion; RSA is the card's own either way. RC2 and RC4 are never
- * made on the companion, as CryptEncrypt does not run them. */
+ * them (softokn has AES, DES, two- and three-key 3DES, RC2), and not
+ * without a companion; RSA is the card's own either way. RC4 is never made
+ * on the companion, as CryptEncrypt does not run it. */
 static void test_enum_algs(void)
 {
 	static const ALG_ID routed[] = {
 		CALG_AES_128, CALG_AES_192, CALG_AES_256, CALG_DES, CALG_3DES, CALG_3DES_112,
+		CALG_RC2,
 	};
 	HCRYPTPROV h, none;
 
@@ -647,7 +660,6 @@ static void test_enum_algs(void)
 		CU_ASSERT_TRUE(enum_lists(h, routed[i]));
 		CU_ASSERT_FALSE(enum_lists(none, routed[i]));
 	}
-	CU_ASSERT_FALSE(enum_lists(h, CALG_RC2));
 	CU_ASSERT_FALSE(enum_lists(h, CALG_RC4));
 	CU_ASSERT_TRUE(enum_lists(h, CALG_RSA_KEYX));
 	CU_ASSERT_TRUE(enum_lists(none, CALG_RSA_KEYX));
