@@ -269,7 +269,9 @@ DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data)
 		key->permissions = value | (key->permissions & CRYPT_EXPORT);
 		return ERROR_SUCCESS;
 	case KP_EFFECTIVE_KEYLEN:
-		/* Settable for RC2 alone, which capi11 cannot run. */
+		/* Settable for RC2 alone, which capi11 runs with the effective
+		 * length equal to the key length (Windows' default since XP SP1);
+		 * another length is not offered. */
 		return NTE_BAD_TYPE;
 	case KP_CERTIFICATE:
 		return key_param_set_certificate(key, data);
