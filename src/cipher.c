@@ -361,8 +361,11 @@ DWORD cipher_rsa_public_copy(struct tsession *from, CK_OBJECT_HANDLE src, struct
 
 		rv = token_create(to, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
 		token_cap_learn(to->tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+		/* A token that takes no public key objects leaves no route. */
+		if (token_rv_is_refusal(rv))
+			err = NTE_NOT_SUPPORTED;
 	}
-	if (rv != CKR_OK)
+	if (rv != CKR_OK && err == ERROR_SUCCESS)
 		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	capi11_free(n);
 	capi11_free(e);

@@ -57,7 +57,8 @@ void cipher_rsa_public_route_end(struct rsa_public_route *r);
 /* Copies the RSA public numbers of src (a public or private key object,
  * read on from) into a new public session object on to, able to wrap
  * (use CKF_WRAP) or encrypt (CKF_ENCRYPT), never trusted. Errors:
- * NTE_BAD_KEY (no public numbers), mapped token failures. */
+ * NTE_BAD_KEY (no public numbers), NTE_NOT_SUPPORTED (to refuses public
+ * key objects), mapped token failures. */
 DWORD cipher_rsa_public_copy(struct tsession *from, CK_OBJECT_HANDLE src, struct tsession *to,
 			     CK_FLAGS use, CK_OBJECT_HANDLE *pub);
 

@@ -320,6 +320,26 @@ static void test_create_refused(void)
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, 0, &k));
 	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), creates);
 	CryptDestroyKey(k);
+	/* A partner's public key goes to the companion too; a session key the
+	 * token made itself cannot be wrapped under it there (the key never
+	 * leaves its token), nor can the public key come to the token: no
+	 * route. */
+	{
+		HCRYPTKEY pub = 0, own = 0;
+		DWORD len = 0;
+		BYTE *pub_blob = testutil_vector_load("rsa1024-pub.blob", &len);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pub_blob);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub_blob, len, 0, 0, &pub));
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &own));
+		len = 0;
+		CHECK_FAILS_WITH(CryptExportKey(own, pub, SIMPLEBLOB, 0, NULL, &len) &&
+				 CryptExportKey(own, pub, SIMPLEBLOB, 0, pub_blob, &len),
+				 NTE_NOT_SUPPORTED);
+		CryptDestroyKey(own);
+		CryptDestroyKey(pub);
+		free(pub_blob);
+	}
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	shim->reset();
 }
