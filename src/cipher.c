@@ -403,7 +403,7 @@ DWORD cipher_rsa_public_route_locked(struct key *key, bool oaep, CK_FLAGS use,
 		if (err == ERROR_SUCCESS)
 			err = rsa_mech_choose_on(r->ts->tok, oaep, use, &r->mech);
 		if (err == ERROR_SUCCESS)
-			trace_message("route: RSA public-key operation on the companion token %s",
+			trace_route("route: RSA public-key operation on the companion token %s",
 				      token_label(r->ts->tok));
 	}
 	if (err != ERROR_SUCCESS)

@@ -220,7 +220,7 @@ static DWORD export_rsa_public_from_cert_locked(struct key *key, BYTE *data, DWO
 	if (err == ERROR_SUCCESS && bn_be_len(n, n_len) * 8 != key->bits)
 		err = NTE_BAD_KEY;
 	if (err == ERROR_SUCCESS) {
-		trace_message("route: PUBLICKEYBLOB from the key's certificate");
+		trace_route("route: PUBLICKEYBLOB from the key's certificate");
 		nums.modulus = (struct blob_bytes){ n, n_len };
 		nums.public_exponent = (struct blob_bytes){ e, e_len };
 		err = blob_build_rsa_public(&nums, data, data ? *len : 0, &needed);

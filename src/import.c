@@ -153,7 +153,7 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 					rsa_be_clear(&be);
 					return err;
 				}
-				trace_message("route: PUBLICKEYBLOB on the companion token %s",
+				trace_route("route: PUBLICKEYBLOB on the companion token %s",
 					      token_label(ts->tok));
 				rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
 			}
@@ -728,7 +728,7 @@ static DWORD import_secret_value_locked(struct context *ctx, ALG_ID alg, const B
 	err = context_companion_locked(ctx, &cts);
 	if (err != ERROR_SUCCESS)
 		return err;
-	trace_message("route: secret key %#x on the companion token %s", (unsigned)alg,
+	trace_route("route: secret key %#x on the companion token %s", (unsigned)alg,
 		      token_label(cts->tok));
 	return import_secret_create_locked(ctx, cts, alg, value, len, wrapped, flags, out, &rv);
 }
@@ -907,7 +907,7 @@ static DWORD import_simple_decrypt_locked(struct context *ctx, const struct blob
 		err = NTE_BAD_DATA;
 		goto out;
 	}
-	trace_message("route: SIMPLEBLOB decrypted on %s, key made on the companion token %s",
+	trace_route("route: SIMPLEBLOB decrypted on %s, key made on the companion token %s",
 		      token_label(ctx->ts.tok), token_label(cts->tok));
 	err = import_secret_create_locked(ctx, cts, simple->alg, pt, pt_len, true, flags, out, &rv);
 out:

@@ -643,7 +643,7 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 	    context_companion_locked(ctx, &cts) != ERROR_SUCCESS ||
 	    !key_token_generates(cts->tok, g))
 		return NTE_BAD_ALGID;
-	trace_message("route: CryptGenKey %#x on the companion token %s", (unsigned)g->algid,
+	trace_route("route: CryptGenKey %#x on the companion token %s", (unsigned)g->algid,
 		      token_label(cts->tok));
 	return key_generate_secret_on_locked(ctx, cts, g, flags, bits, out, &rv);
 }

@@ -28,6 +28,6 @@ DWORD random_fill_locked(struct context *ctx, BYTE *buf, DWORD len)
 	err = context_companion_locked(ctx, &cts);
 	if (err != ERROR_SUCCESS)
 		return err;
-	trace_message("route: CryptGenRandom on the companion token %s", token_label(cts->tok));
+	trace_route("route: CryptGenRandom on the companion token %s", token_label(cts->tok));
 	return error_from_ckr(token_random(cts, buf, len), ERROR_OP_GENERIC);
 }
