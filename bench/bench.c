@@ -26,6 +26,7 @@ struct op {
 	bool raw_is_a;              /* a is the raw side (reference rows) */
 	bool threads;               /* a runs on two contexts in two threads */
 	bool info;                  /* a reference row: no target, no ratio line */
+	bool companion;             /* both sides on the companion setup (companion.c) */
 };
 
 #define ROW(n, al, bl, af, bf, t) .name = n, .a_label = al, .b_label = bl, .a_fn = af, \
@@ -45,6 +46,13 @@ static const struct op ops[] = {
 	{ ROW("acquire-release-verify", "capi11", "raw", capi_acquire_release_verify,
 	      raw_open_close, 0.9) },
 	{ ROW("encrypt-aes256-4k", "capi11", "raw", capi_encrypt, raw_encrypt, 0.95) },
+	/* A card without C_UnwrapKey nor AES: the SIMPLEBLOB decrypted on the
+	 * card and the key made on the companion (softokn); data encrypted
+	 * there. */
+	{ ROW("simpleblob-import-card", "capi11", "raw", capi_simple_import_card,
+	      raw_simple_import_card, 0.95), .companion = true },
+	{ ROW("encrypt-aes256-4k-companion", "capi11", "raw", capi_encrypt_companion,
+	      raw_encrypt_companion, 0.95), .companion = true },
 	{ ROW("publickeyblob-threads", "2 threads", "1 thread", capi_public_blob,
 	      capi_public_blob, 1.6), .capi_is_b = true, .threads = true },
 	/* The raw sequence in two threads on two sessions: how far the token
@@ -108,13 +116,13 @@ static bool uri_query_char(char c)
 	       strchr("-._~:[]@!$'()*+,=/?|", c) != NULL;
 }
 
-static void uri_build(char *uri, size_t size)
+static void uri_build(char *uri, size_t size, const char *module)
 {
 	const char *p;
 	size_t n;
 
 	n = (size_t)snprintf(uri, size, "pkcs11:token=%s?module-path=", TOKEN_LABEL);
-	for (p = SOFTHSM_MODULE; *p != '\0' && n + 4 < size; p++) {
+	for (p = module; *p != '\0' && n + 4 < size; p++) {
 		if (uri_query_char(*p))
 			uri[n++] = *p;
 		else
@@ -226,8 +234,9 @@ int main(int argc, char **argv)
 	struct capi *capi = NULL, *capi2 = NULL;
 	struct raw *raw = NULL, *raw2 = NULL;
 	void *pair[2], *raw_pair[2];
-	char uri[URI_MAX];
-	uint32_t err = 0, err2 = 0, err3 = 0;
+	char uri[URI_MAX], card_uri[URI_MAX];
+	struct companion *comp = NULL;
+	uint32_t err = 0, err2 = 0, err3 = 0, err4 = 0;
 	double start;
 	size_t i;
 	int rc = 1;
@@ -237,7 +246,8 @@ int main(int argc, char **argv)
 	signals_setup();
 	if (!setup_token(TOKEN_LABEL))
 		return 1;
-	uri_build(uri, sizeof uri);
+	uri_build(uri, sizeof uri, SOFTHSM_MODULE);
+	uri_build(card_uri, sizeof card_uri, P11SHIM_PATH);
 	start = bench_now();
 	capi = capi_new(uri, &err);
 	if (capi == NULL) {
@@ -257,6 +267,8 @@ int main(int argc, char **argv)
 	raw2 = raw_new(SOFTHSM_MODULE, TOKEN_LABEL, &err3);
 	raw_pair[0] = raw;
 	raw_pair[1] = raw2;
+	/* The companion rows may fail alone (no shim built, no softokn). */
+	comp = companion_new(P11SHIM_PATH, card_uri, TOKEN_LABEL, &err4);
 
 	printf("capi11 against raw PKCS#11 on one SoftHSM token (%s)\n", SOFTHSM_MODULE);
 	machine_print();
@@ -268,12 +280,19 @@ int main(int argc, char **argv)
 		const struct op *op = &ops[i];
 		struct bench_side a, b;
 		bool a_raw = op->raw_is_a;
-		void *a_arg = a_raw ? (void *)raw : (void *)capi;
-		void *b_arg = op->capi_is_b ? (void *)capi : (void *)raw;
+		void *a_arg = op->companion ? (void *)comp : a_raw ? (void *)raw : (void *)capi;
+		void *b_arg = op->companion ? (void *)comp : op->capi_is_b ? (void *)capi : (void *)raw;
 
 		memset(&results[i], 0, sizeof results[i]);
 		if (o.only != NULL && strcmp(o.only, op->name) != 0)
 			continue;
+		if (op->companion && comp == NULL) {
+			results[i].failed = true;
+			results[i].side = 'a';
+			results[i].error = err4;
+			result_print(op, &results[i]);
+			continue;
+		}
 		if (op->threads && (a_raw ? raw2 == NULL : capi2 == NULL)) {
 			results[i].failed = true;
 			results[i].side = 'a';
@@ -300,6 +319,7 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	companion_free(comp);
 	capi_free(capi2);
 	capi_free(capi);
 	raw_free(raw2);

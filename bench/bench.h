@@ -84,4 +84,16 @@ uint32_t capi_acquire_release(void *capi);
 uint32_t capi_acquire_release_verify(void *capi);
 uint32_t capi_encrypt(void *capi);
 
+/* The companion rows (companion.c): capi11 on the bench token behind the
+ * test shim as a card without AES and C_UnwrapKey, its session keys on the
+ * companion (softokn); raw: the same calls on SoftHSM and softokn. */
+struct companion;
+struct companion *companion_new(const char *shim_path, const char *card_uri,
+				const char *token_label, uint32_t *error);
+void companion_free(struct companion *c);
+uint32_t capi_simple_import_card(void *c);
+uint32_t raw_simple_import_card(void *c);
+uint32_t capi_encrypt_companion(void *c);
+uint32_t raw_encrypt_companion(void *c);
+
 #endif

@@ -23,6 +23,18 @@ void fuzz_cert_one(const uint8_t *data, size_t size)
 	fuzz_check(view_inside(c.serial, c.serial_len, data, c.len));
 	fuzz_check(view_inside(c.issuer, c.issuer_len, data, c.len));
 	fuzz_check(view_inside(c.subject, c.subject_len, data, c.len));
+	/* The public key, when the walk reached one: its numbers lie inside
+	 * the SubjectPublicKeyInfo. */
+	if (c.spki != NULL) {
+		const BYTE *n, *e;
+		size_t n_len, e_len;
+
+		fuzz_check(view_inside(c.spki, c.spki_len, data, c.len));
+		if (cert_spki_rsa(c.spki, c.spki_len, &n, &n_len, &e, &e_len)) {
+			fuzz_check(view_inside(n, n_len, c.spki, c.spki_len));
+			fuzz_check(view_inside(e, e_len, c.spki, c.spki_len));
+		}
+	}
 	/* The walk never looks past the certificate's own end: the same
 	 * bytes with nothing after them parse the same way. */
 	{

@@ -6,7 +6,7 @@
 set -eu
 packages="build-essential autoconf automake libtool pkg-config
 	libp11-kit-dev p11-kit p11-kit-modules softhsm2 opensc opensc-pkcs11
-	libcunit1-dev libssl-dev openssl
+	libcunit1-dev libssl-dev openssl libnss3
 	opencryptoki libopencryptoki0 procps util-linux
 	swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
 	libtpm2-pkcs11-tools python3-tpm2-pkcs11-tools tpm2-tools dbus

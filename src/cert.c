@@ -6,6 +6,8 @@
 #include "cert.h"
 #include "util.h"
 
+#include <string.h>
+
 #define DER_SEQUENCE 0x30
 #define DER_INTEGER 0x02
 #define DER_VERSION_TAG 0xa0           /* [0] EXPLICIT Version */
@@ -77,9 +79,59 @@ bool cert_der_parse(const BYTE *der, size_t max, struct cert_der *out)
 	end = tbs_hdr + tbs_len;
 	if (pos < end && tbs[pos] == DER_VERSION_TAG && !der_next(tbs, &pos, end, 0, &skip, &skip_len))
 		return false;
-	return der_next(tbs, &pos, end, DER_INTEGER, &out->serial, &out->serial_len) &&
-	       der_next(tbs, &pos, end, DER_SEQUENCE, &skip, &skip_len) &&
-	       der_next(tbs, &pos, end, DER_SEQUENCE, &out->issuer, &out->issuer_len) &&
-	       der_next(tbs, &pos, end, DER_SEQUENCE, &skip, &skip_len) &&
-	       der_next(tbs, &pos, end, DER_SEQUENCE, &out->subject, &out->subject_len);
+	if (!der_next(tbs, &pos, end, DER_INTEGER, &out->serial, &out->serial_len) ||
+	    !der_next(tbs, &pos, end, DER_SEQUENCE, &skip, &skip_len) ||
+	    !der_next(tbs, &pos, end, DER_SEQUENCE, &out->issuer, &out->issuer_len) ||
+	    !der_next(tbs, &pos, end, DER_SEQUENCE, &skip, &skip_len) ||
+	    !der_next(tbs, &pos, end, DER_SEQUENCE, &out->subject, &out->subject_len))
+		return false;
+	/* Read only by the routes that want the key (cert_spki_rsa). */
+	if (!der_next(tbs, &pos, end, DER_SEQUENCE, &out->spki, &out->spki_len)) {
+		out->spki = NULL;
+		out->spki_len = 0;
+	}
+	return true;
+}
+
+/* The content of the TLV at p (len bytes in all, as der_next gives it). */
+static bool der_content(const BYTE *p, size_t len, BYTE want, const BYTE **c, size_t *c_len)
+{
+	size_t hdr, n;
+	BYTE tag;
+
+	if (!der_tlv(p, len, &tag, &hdr, &n) || tag != want || hdr + n != len)
+		return false;
+	*c = p + hdr;
+	*c_len = n;
+	return true;
+}
+
+bool cert_spki_rsa(const BYTE *spki, size_t spki_len, const BYTE **n, size_t *n_len,
+		   const BYTE **e, size_t *e_len)
+{
+	/* OBJECT IDENTIFIER 1.2.840.113549.1.1.1, rsaEncryption. */
+	static const BYTE rsa_oid[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+					0x01, 0x01, 0x01 };
+	const BYTE *body, *alg, *oid, *bits, *key, *elem;
+	size_t body_len, alg_len, oid_len, bits_len, key_len, elem_len, pos = 0, apos = 0, kpos = 0;
+
+	/* SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+	 * subjectPublicKey BIT STRING } */
+	if (spki == NULL || !der_content(spki, spki_len, DER_SEQUENCE, &body, &body_len) ||
+	    !der_next(body, &pos, body_len, DER_SEQUENCE, &elem, &elem_len) ||
+	    !der_content(elem, elem_len, DER_SEQUENCE, &alg, &alg_len) ||
+	    !der_next(alg, &apos, alg_len, 0x06, &oid, &oid_len) ||
+	    oid_len != sizeof rsa_oid || memcmp(oid, rsa_oid, sizeof rsa_oid) != 0 ||
+	    !der_next(body, &pos, body_len, 0x03, &elem, &elem_len) ||
+	    !der_content(elem, elem_len, 0x03, &bits, &bits_len))
+		return false;
+	/* No unused bits: the BIT STRING holds the DER RSAPublicKey. */
+	if (bits_len < 1 || bits[0] != 0 ||
+	    !der_content(bits + 1, bits_len - 1, DER_SEQUENCE, &key, &key_len) ||
+	    !der_next(key, &kpos, key_len, DER_INTEGER, &elem, &elem_len) ||
+	    !der_content(elem, elem_len, DER_INTEGER, n, n_len) ||
+	    !der_next(key, &kpos, key_len, DER_INTEGER, &elem, &elem_len) ||
+	    !der_content(elem, elem_len, DER_INTEGER, e, e_len))
+		return false;
+	return *n_len > 0 && *e_len > 0;
 }

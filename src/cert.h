@@ -21,6 +21,9 @@ struct cert_der {
 	size_t issuer_len;
 	const BYTE *subject;           /* Name, for CKA_SUBJECT */
 	size_t subject_len;
+	/* SubjectPublicKeyInfo, or NULL when the walk did not reach one. */
+	const BYTE *spki;
+	size_t spki_len;
 };
 
 /* Walks the outer structure of an X.509 certificate: Certificate and
@@ -29,5 +32,13 @@ struct cert_der {
  * bytes past it are never touched, and nothing is read beyond max.
  * False when the bytes are not a certificate of at most max bytes. */
 bool cert_der_parse(const BYTE *der, size_t max, struct cert_der *out);
+
+/* The RSA key of a SubjectPublicKeyInfo (algorithm rsaEncryption, RFC
+ * 8017's RSAPublicKey in the BIT STRING): pointers to the contents of the
+ * modulus and exponent INTEGERs, big-endian, a leading zero byte
+ * included where DER put one. False for another algorithm or DER that
+ * does not parse within spki_len. */
+bool cert_spki_rsa(const BYTE *spki, size_t spki_len, const BYTE **n, size_t *n_len,
+		   const BYTE **e, size_t *e_len);
 
 #endif

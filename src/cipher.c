@@ -18,6 +18,7 @@
 #include "blob.h"
 #include "errors.h"
 #include "rsa-mech.h"
+#include "trace.h"
 #include "util.h"
 
 #include <string.h>
@@ -34,7 +35,43 @@ static const struct cipher_mechs block_mechs[] = {
 	{ CKK_DES, CKM_DES_CBC, CKM_DES_ECB },
 	{ CKK_DES2, CKM_DES3_CBC, CKM_DES3_ECB },
 	{ CKK_DES3, CKM_DES3_CBC, CKM_DES3_ECB },
+	{ CKK_RC2, CKM_RC2_CBC, CKM_RC2_ECB },
 };
+
+/* The parameters RC2 takes: its effective key length, which Windows' CSPs
+ * (since XP SP1, Microsoft KB 841715) set to the key's length. PKCS#11's
+ * CK_RC2_PARAMS (a CK_ULONG) and CK_RC2_CBC_PARAMS, which p11-kit's
+ * header does not declare. */
+struct rc2_cbc_params {
+	CK_ULONG ulEffectiveBits;
+	CK_BYTE iv[8];
+};
+union cipher_params {
+	CK_ULONG rc2;
+	struct rc2_cbc_params rc2_cbc;
+};
+
+/* The ECB mechanism of the key, with the parameters it needs in p. */
+static CK_MECHANISM cipher_ecb_mech(const struct key *key, CK_MECHANISM_TYPE ecb,
+				    union cipher_params *p)
+{
+	if (key->obj->type != CKK_RC2)
+		return (CK_MECHANISM){ ecb, NULL, 0 };
+	p->rc2 = key->bits;
+	return (CK_MECHANISM){ ecb, &p->rc2, sizeof p->rc2 };
+}
+
+/* The CBC mechanism of the key, the chaining value as its IV. */
+static CK_MECHANISM cipher_cbc_mech(struct key *key, CK_MECHANISM_TYPE cbc, union cipher_params *p)
+{
+	DWORD bl = key->block_bits / 8;
+
+	if (key->obj->type != CKK_RC2)
+		return (CK_MECHANISM){ cbc, key->chain, bl };
+	p->rc2_cbc.ulEffectiveBits = key->bits;
+	memcpy(p->rc2_cbc.iv, key->chain, sizeof p->rc2_cbc.iv);
+	return (CK_MECHANISM){ cbc, &p->rc2_cbc, sizeof p->rc2_cbc };
+}
 
 static const struct cipher_mechs *cipher_block_mechs(const struct key *key)
 {
@@ -59,13 +96,12 @@ static void cipher_restart(struct key *key)
 static DWORD cipher_token_run(struct key *key, bool encrypt, CK_MECHANISM *mech,
 			      const BYTE *in, BYTE *out, DWORD n, CK_RV *rv)
 {
-	struct context *ctx = key->ctx;
 	CK_ULONG out_len = n;
 
 	if (encrypt)
-		*rv = token_encrypt(&ctx->ts, mech, key->obj->priv, in, n, out, &out_len);
+		*rv = token_encrypt(key_session(key), mech, key->obj->priv, in, n, out, &out_len);
 	else
-		*rv = token_decrypt(&ctx->ts, mech, key->obj->priv, in, n, out, &out_len);
+		*rv = token_decrypt(key_session(key), mech, key->obj->priv, in, n, out, &out_len);
 	if (*rv != CKR_OK)
 		return error_from_ckr(*rv, encrypt ? ERROR_OP_ENCRYPT : ERROR_OP_DECRYPT);
 	return out_len == n ? ERROR_SUCCESS : NTE_FAIL;
@@ -88,7 +124,8 @@ static void cipher_xor(BYTE *data, const BYTE *with, DWORD n)
 static DWORD cipher_cbc_encrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb, BYTE *data,
 					 DWORD n)
 {
-	CK_MECHANISM mech = { ecb, NULL, 0 };
+	union cipher_params params;
+	CK_MECHANISM mech = cipher_ecb_mech(key, ecb, &params);
 	DWORD bl = key->block_bits / 8, off;
 	const BYTE *chain = key->chain;
 	DWORD err;
@@ -111,7 +148,8 @@ static DWORD cipher_cbc_encrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb,
 static DWORD cipher_cbc_decrypt_composed(struct key *key, CK_MECHANISM_TYPE ecb, BYTE *data,
 					 DWORD n)
 {
-	CK_MECHANISM mech = { ecb, NULL, 0 };
+	union cipher_params params;
+	CK_MECHANISM mech = cipher_ecb_mech(key, ecb, &params);
 	DWORD bl = key->block_bits / 8;
 	BYTE *ct = capi11_malloc(n);
 	DWORD err;
@@ -135,7 +173,8 @@ static DWORD cipher_cbc_token(struct key *key, bool encrypt, CK_MECHANISM_TYPE c
 			      DWORD n, CK_RV *rv)
 {
 	DWORD bl = key->block_bits / 8;
-	CK_MECHANISM mech = { cbc, key->chain, bl };
+	union cipher_params params;
+	CK_MECHANISM mech = cipher_cbc_mech(key, cbc, &params);
 	BYTE next[KEY_IV_MAX];
 	DWORD err;
 
@@ -157,12 +196,12 @@ static DWORD cipher_cbc_run(struct key *key, bool encrypt, const struct cipher_m
 	DWORD err;
 	CK_RV rv;
 
-	if (context_check_mechanism(key->ctx, m->cbc, use) == ERROR_SUCCESS) {
+	if (token_check_mechanism(key_token(key), m->cbc, use) == ERROR_SUCCESS) {
 		err = cipher_cbc_token(key, encrypt, m->cbc, data, n, &rv);
 		if (rv != CKR_MECHANISM_INVALID)
 			return err;
 	}
-	if (context_check_mechanism(key->ctx, m->ecb, use) != ERROR_SUCCESS)
+	if (token_check_mechanism(key_token(key), m->ecb, use) != ERROR_SUCCESS)
 		return NTE_NOT_SUPPORTED;
 	return encrypt ? cipher_cbc_encrypt_composed(key, m->ecb, data, n)
 		       : cipher_cbc_decrypt_composed(key, m->ecb, data, n);
@@ -175,6 +214,7 @@ static DWORD cipher_cbc_run(struct key *key, bool encrypt, const struct cipher_m
 static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n)
 {
 	const struct cipher_mechs *m = cipher_block_mechs(key);
+	union cipher_params params;
 	CK_MECHANISM mech;
 	CK_RV rv;
 
@@ -186,10 +226,10 @@ static DWORD cipher_block_run(struct key *key, bool encrypt, BYTE *data, DWORD n
 	case CRYPT_MODE_CBC:
 		return cipher_cbc_run(key, encrypt, m, data, n);
 	case CRYPT_MODE_ECB:
-		if (context_check_mechanism(key->ctx, m->ecb,
-					    encrypt ? CKF_ENCRYPT : CKF_DECRYPT) != ERROR_SUCCESS)
+		if (token_check_mechanism(key_token(key), m->ecb,
+					  encrypt ? CKF_ENCRYPT : CKF_DECRYPT) != ERROR_SUCCESS)
 			return NTE_NOT_SUPPORTED;
-		mech = (CK_MECHANISM){ m->ecb, NULL, 0 };
+		mech = cipher_ecb_mech(key, m->ecb, &params);
 		return cipher_token_run(key, encrypt, &mech, data, data, n, &rv);
 	default:
 		return NTE_BAD_ALGID;
@@ -274,15 +314,14 @@ static DWORD cipher_block_decrypt(struct key *key, bool final, BYTE *data, DWORD
 
 /* The public exponent of the public object: 1 turns encryption into a
  * copy, so such keys never encrypt (SPEC section 4). */
-static DWORD cipher_rsa_check_exponent(struct key *key, CK_OBJECT_HANDLE pub)
+static DWORD cipher_rsa_check_exponent(struct tsession *ts, CK_OBJECT_HANDLE pub)
 {
-	struct context *ctx = key->ctx;
 	BYTE e[64];
 	CK_ATTRIBUTE attr = { CKA_PUBLIC_EXPONENT, e, sizeof e };
 	DWORD value;
 	CK_RV rv;
 
-	rv = token_get_attributes(&ctx->ts, pub, &attr, 1);
+	rv = token_get_attributes(ts, pub, &attr, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	/* Longer than a DWORD is a big exponent, which is fine. */
@@ -293,25 +332,19 @@ static DWORD cipher_rsa_check_exponent(struct key *key, CK_OBJECT_HANDLE pub)
 	return ERROR_SUCCESS;
 }
 
-/* An exchange key found on the token without its public object (another
- * tool wrote the private key alone): a session public key made from the
- * private key's public attributes encrypts instead, so that the work still
- * happens in the token. The caller destroys *pub. */
-static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
+DWORD cipher_rsa_public_copy(struct tsession *from, CK_OBJECT_HANDLE src, struct tsession *to,
+			     CK_FLAGS use, CK_OBJECT_HANDLE *pub)
 {
 	static const CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	static const CK_KEY_TYPE rsa = CKK_RSA;
-	struct context *ctx = key->ctx;
 	void *n = NULL, *e = NULL;
 	CK_ULONG n_len = 0, e_len = 0;
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
-	rv = token_get_attribute_alloc(&ctx->ts, key->obj->priv, CKA_MODULUS, &n,
-				       &n_len);
+	rv = token_get_attribute_alloc(from, src, CKA_MODULUS, &n, &n_len);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(&ctx->ts, key->obj->priv,
-					       CKA_PUBLIC_EXPONENT, &e, &e_len);
+		rv = token_get_attribute_alloc(from, src, CKA_PUBLIC_EXPONENT, &e, &e_len);
 	if (rv == CKR_OK && (n_len == 0 || e_len == 0)) {
 		err = NTE_BAD_KEY;
 	} else if (rv == CKR_OK) {
@@ -320,25 +353,81 @@ static DWORD cipher_rsa_session_public(struct key *key, CK_OBJECT_HANDLE *pub)
 			{ CKA_KEY_TYPE, (void *)&rsa, sizeof rsa },
 			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
 			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_ENCRYPT, token_bool(true), sizeof(CK_BBOOL) },
+			{ use == CKF_WRAP ? CKA_WRAP : CKA_ENCRYPT, token_bool(true),
+			  sizeof(CK_BBOOL) },
 			{ CKA_MODULUS, n, n_len },
 			{ CKA_PUBLIC_EXPONENT, e, e_len },
 		};
 
-		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
+		rv = token_create(to, tmpl, CAPI11_N_ELEMENTS(tmpl), pub);
+		token_cap_learn(to->tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+		/* A token that takes no public key objects leaves no route. */
+		if (token_rv_is_refusal(rv))
+			err = NTE_NOT_SUPPORTED;
 	}
-	if (rv != CKR_OK)
+	if (rv != CKR_OK && err == ERROR_SUCCESS)
 		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 	capi11_free(n);
 	capi11_free(e);
 	return err;
 }
 
+/* A session public key on ts made from the key's public numbers (its
+ * public object, else the private object's CKA_MODULUS and
+ * CKA_PUBLIC_EXPONENT): an exchange key whose public object another tool
+ * did not write, or one whose token cannot encrypt. */
+static DWORD cipher_rsa_session_public(struct key *key, struct tsession *ts, CK_FLAGS use,
+				       CK_OBJECT_HANDLE *pub)
+{
+	CK_OBJECT_HANDLE src = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+
+	return cipher_rsa_public_copy(key_session(key), src, ts, use, pub);
+}
+
+DWORD cipher_rsa_public_route_locked(struct key *key, bool oaep, CK_FLAGS use,
+				     bool force_companion, struct rsa_public_route *r)
+{
+	struct tsession *own = key_session(key);
+	DWORD err = NTE_NOT_SUPPORTED;
+
+	memset(r, 0, sizeof *r);
+	r->pub = CK_INVALID_HANDLE;
+	if (!force_companion)
+		err = rsa_mech_choose_on(own->tok, oaep, use, &r->mech);
+	if (err == ERROR_SUCCESS) {
+		r->ts = own;
+		r->pub = key->obj->pub;
+	} else if (err == NTE_NOT_SUPPORTED && !key->obj->companion) {
+		/* The main token cannot: the companion serves it. */
+		err = context_companion_locked(key->ctx, &r->ts);
+		if (err == ERROR_SUCCESS)
+			err = rsa_mech_choose_on(r->ts->tok, oaep, use, &r->mech);
+		if (err == ERROR_SUCCESS)
+			trace_route("route: RSA public-key operation on the companion token %s",
+				      token_label(r->ts->tok));
+	}
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (r->pub == CK_INVALID_HANDLE) {
+		err = cipher_rsa_session_public(key, r->ts, use, &r->pub);
+		if (err != ERROR_SUCCESS)
+			return err;
+		r->made = true;
+	}
+	return ERROR_SUCCESS;
+}
+
+void cipher_rsa_public_route_end(struct rsa_public_route *r)
+{
+	if (r->made)
+		token_destroy(r->ts, r->pub);
+	r->made = false;
+}
+
 static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD *len, DWORD cap)
 {
-	struct context *ctx = key->ctx;
 	bool oaep = (flags & CRYPT_OAEP) != 0;
-	CK_OBJECT_HANDLE pub = key->obj->pub;
+	struct rsa_public_route route = { .made = false };
 	DWORD k = key->bits / 8;
 	CK_MECHANISM mech;
 	CK_ULONG out_len = k;
@@ -350,7 +439,11 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	/* Only an exchange key encrypts, as in rsaenh. */
 	if (key->algid != CALG_RSA_KEYX)
 		return NTE_BAD_KEY;
-	err = rsa_mech_choose(key->ctx, oaep, CKF_ENCRYPT, &mech);
+	/* The size query needs a route, not a token call. */
+	err = rsa_mech_choose_on(key_token(key), oaep, CKF_ENCRYPT, &mech);
+	if (err == NTE_NOT_SUPPORTED && !key->obj->companion &&
+	    context_has_companion_locked(key->ctx))
+		err = ERROR_SUCCESS;
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL) {
@@ -365,23 +458,29 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	 * round to a small sum and let 4 GiB of the caller's memory through. */
 	if ((uint64_t)in_len + (oaep ? RSA_OAEP_OVERHEAD : RSA_PKCS1_OVERHEAD) > k)
 		return NTE_BAD_LEN;
-	if (key->obj->pub == CK_INVALID_HANDLE) {
-		err = cipher_rsa_session_public(key, &pub);
-		if (err != ERROR_SUCCESS)
-			return err;
-	}
-	err = cipher_rsa_check_exponent(key, pub);
-	if (err != ERROR_SUCCESS)
-		goto out;
 	/* The ciphertext is longer than the plaintext: keep the input apart
 	 * rather than trust every module with overlapping buffers. */
 	in = capi11_malloc(in_len ? in_len : 1);
-	if (in == NULL) {
-		err = NTE_NO_MEMORY;
-		goto out;
-	}
+	if (in == NULL)
+		return NTE_NO_MEMORY;
 	memcpy(in, data, in_len);
-	rv = token_encrypt(&ctx->ts, &mech, pub, in, in_len, data, &out_len);
+	err = cipher_rsa_public_route_locked(key, oaep, CKF_ENCRYPT, false, &route);
+	if (err == ERROR_SUCCESS)
+		err = cipher_rsa_check_exponent(route.ts, route.pub);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	rv = token_encrypt(route.ts, &route.mech, route.pub, in, in_len, data, &out_len);
+	/* A token that advertises the mechanism and refuses it at use (a card
+	 * without public-key operations): the companion, once. */
+	if (token_rv_is_refusal(rv) && route.ts == key_session(key) && !key->obj->companion &&
+	    context_has_companion_locked(key->ctx)) {
+		cipher_rsa_public_route_end(&route);
+		out_len = k;
+		err = cipher_rsa_public_route_locked(key, oaep, CKF_ENCRYPT, true, &route);
+		if (err != ERROR_SUCCESS)
+			goto out;
+		rv = token_encrypt(route.ts, &route.mech, route.pub, in, in_len, data, &out_len);
+	}
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_ENCRYPT);
 		goto out;
@@ -394,15 +493,13 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	*len = k;
 	err = ERROR_SUCCESS;
 out:
-	if (pub != key->obj->pub)
-		token_destroy(&ctx->ts, pub);
+	cipher_rsa_public_route_end(&route);
 	capi11_free_secret(in, in_len ? in_len : 1);
 	return err;
 }
 
 static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD *len)
 {
-	struct context *ctx = key->ctx;
 	DWORD k = key->bits / 8;
 	CK_MECHANISM mech;
 	CK_ULONG out_len = k;
@@ -412,7 +509,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 
 	if (key->algid != CALG_RSA_KEYX || key->obj->priv == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
-	err = rsa_mech_choose(key->ctx, (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
+	err = rsa_mech_choose_on(key_token(key), (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL)
@@ -424,7 +521,7 @@ static DWORD cipher_rsa_decrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 		return NTE_NO_MEMORY;
 	memcpy(in, data, k);
 	bn_reverse(in, k);
-	rv = token_decrypt(&ctx->ts, &mech, key->obj->priv, in, k, data, &out_len);
+	rv = token_decrypt(key_session(key), &mech, key->obj->priv, in, k, data, &out_len);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_DECRYPT);
 		goto out;

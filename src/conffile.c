@@ -9,6 +9,7 @@
 #endif
 #include "config.h"
 #include "conffile.h"
+#include "companion.h"
 #include "uri.h"
 #include "util.h"
 
@@ -43,6 +44,7 @@ enum key_id {
 	KEY_EXPORTABLE_POLICY,
 	KEY_DEFAULT_CONTAINER,
 	KEY_PIN_PROMPT,
+	KEY_COMPANION,
 	KEY_URI,
 	KEY_TYPE,
 	KEY_PIN_SOURCE,
@@ -63,6 +65,7 @@ static const struct {
 	{ "exportable-policy", KEY_EXPORTABLE_POLICY, IN_GLOBAL | IN_PROVIDER },
 	{ "default-container", KEY_DEFAULT_CONTAINER, IN_GLOBAL | IN_PROVIDER },
 	{ "pin-prompt", KEY_PIN_PROMPT, IN_GLOBAL | IN_PROVIDER },
+	{ "companion", KEY_COMPANION, IN_GLOBAL | IN_PROVIDER },
 	{ "uri", KEY_URI, IN_PROVIDER },
 	{ "type", KEY_TYPE, IN_PROVIDER },
 	{ "pin-source", KEY_PIN_SOURCE, IN_PROVIDER },
@@ -87,6 +90,7 @@ struct settings_given {
 	enum config_export_policy policy;
 	char *default_container;
 	char *pin_prompt;
+	char *companion;
 };
 
 struct provider {
@@ -264,6 +268,7 @@ static int string_take(struct parser *p, char **dst, const char *value)
 static int settings_set(struct parser *p, struct settings_given *g,
                         enum key_id id, const char *value)
 {
+	const char *reason;
 	unsigned long n;
 
 	switch (id) {
@@ -288,6 +293,15 @@ static int settings_set(struct parser *p, struct settings_given *g,
 		return string_take(p, &g->default_container, value);
 	case KEY_PIN_PROMPT:
 		return string_take(p, &g->pin_prompt, value);
+	case KEY_COMPANION:
+		/* A URI is checked as a provider's is; it may carry a PIN, and
+		 * is wiped on free like one. */
+		if (!has_uri_scheme(value) && !companion_spec_is_keyword(value))
+			return parser_fail(p, EINVAL,
+			                   "companion must be nss, none or a pkcs11: URI");
+		if (has_uri_scheme(value) && (reason = uri_check(value)) != NULL)
+			return parser_fail(p, EINVAL, reason);
+		return string_take(p, &g->companion, value);
 	default:
 		return parser_fail(p, EINVAL, "key not valid in this section");
 	}
@@ -512,6 +526,7 @@ static void settings_resolve(struct config_settings *out, const struct settings_
 	out->default_container = g->default_container != NULL ?
 	                         g->default_container : fallback->default_container;
 	out->pin_prompt = g->pin_prompt != NULL ? g->pin_prompt : fallback->pin_prompt;
+	out->companion = g->companion != NULL ? g->companion : fallback->companion;
 }
 
 /* Checks that need the whole file ([capi11] may come last) and fills in
@@ -623,10 +638,11 @@ static bool config_holds_pin(const struct capi11_config *cfg)
 {
 	size_t i;
 
-	if (uri_has_pin_value(cfg->default_provider))
+	if (uri_has_pin_value(cfg->default_provider) || uri_has_pin_value(cfg->given.companion))
 		return true;
 	for (i = 0; i < cfg->n_providers; i++) {
-		if (cfg->providers[i].pin_value != NULL || uri_has_pin_value(cfg->providers[i].uri))
+		if (cfg->providers[i].pin_value != NULL || uri_has_pin_value(cfg->providers[i].uri) ||
+		    uri_has_pin_value(cfg->providers[i].given.companion))
 			return true;
 	}
 	return false;
@@ -675,6 +691,7 @@ static void settings_given_free(struct settings_given *g)
 {
 	capi11_free(g->default_container);
 	capi11_free(g->pin_prompt);
+	capi11_free_string_secret(g->companion);
 }
 
 void config_free(struct capi11_config *cfg)

@@ -43,6 +43,9 @@ struct config_settings {
 	 * CryptSetProvParam supplied; NULL: capi11's terminal prompt
 	 * (PIN_PROMPT_SOURCE in pin.h). */
 	const char *pin_prompt;
+	/* The companion token (companion.h): NULL or "nss" the in-memory
+	 * NSS softokn, "none" no companion, or a pkcs11: URI. */
+	const char *companion;
 };
 
 struct config_provider {

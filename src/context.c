@@ -2,6 +2,7 @@
  * login, release. */
 #include "config.h"
 #include "context.h"
+#include "companion.h"
 #include "config-cache.h"
 #include "container.h"
 #include "container-lock.h"
@@ -32,6 +33,7 @@ struct provider_choice {
 	char *pin_source;
 	char *default_container;
 	char *pin_prompt;
+	char *companion;               /* NULL: the default (nss) */
 	struct config_settings settings;
 };
 
@@ -44,6 +46,8 @@ static void provider_choice_clear(struct provider_choice *pc)
 	capi11_free(pc->pin_source);
 	capi11_free(pc->default_container);
 	capi11_free(pc->pin_prompt);
+	/* A companion URI may carry its PIN. */
+	capi11_free_string_secret(pc->companion);
 	memset(pc, 0, sizeof *pc);
 }
 
@@ -112,8 +116,10 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 	pc->settings = *settings;
 	pc->default_container = strdup_or_null(settings->default_container, &failed);
 	pc->pin_prompt = strdup_or_null(settings->pin_prompt, &failed);
+	pc->companion = strdup_or_null(settings->companion, &failed);
 	pc->settings.default_container = NULL;
 	pc->settings.pin_prompt = NULL;
+	pc->settings.companion = NULL;
 	return failed ? NTE_NO_MEMORY : ERROR_SUCCESS;
 }
 
@@ -195,6 +201,7 @@ static void context_destroy(struct handle_obj *base)
 	capi11_free_string_secret(ctx->pin);
 	capi11_free(ctx->pin_prompt);
 	capi11_free(ctx->pin_source);
+	capi11_free_string_secret(ctx->companion_spec);
 	pthread_mutex_destroy(&ctx->lock);
 	capi11_free(ctx);
 }
@@ -209,14 +216,20 @@ static struct context *context_new(void)
 	pthread_mutex_init(&ctx->lock, NULL);
 	atomic_init(&ctx->api_refs, 1);
 	ctx->ts.handle = CK_INVALID_HANDLE;
+	ctx->cts.handle = CK_INVALID_HANDLE;
 	return ctx;
 }
 
 DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use)
 {
+	return token_check_mechanism(ctx->ts.tok, mech, use);
+}
+
+DWORD token_check_mechanism(struct token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
 	CK_MECHANISM_INFO info;
 
-	if (token_mechanism_info(ctx->ts.tok, mech, &info) != CKR_OK || !(info.flags & use))
+	if (token_mechanism_info(tok, mech, &info) != CKR_OK || !(info.flags & use))
 		return NTE_NOT_SUPPORTED;
 	return ERROR_SUCCESS;
 }
@@ -416,8 +429,10 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	ctx->settings = pc.settings;
 	ctx->prov_name = pc.name;
 	ctx->pin_prompt = pc.pin_prompt;
+	ctx->companion_spec = pc.companion;
 	pc.name = NULL;
 	pc.pin_prompt = NULL;
+	pc.companion = NULL;
 
 	err = provider_open_token(&pc, &tok);
 	if (err != ERROR_SUCCESS)
@@ -476,10 +491,64 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 out:
 	if (ctx != NULL) {
 		tsession_release(&ctx->ts);
+		if (ctx->cts.tok != NULL)
+			tsession_release(&ctx->cts);
 		context_destroy(&ctx->base);
 	}
 	provider_choice_clear(&pc);
 	return err;
+}
+
+static void context_forget_owned_locked(struct context *ctx, const struct tsession *ts);
+
+DWORD context_companion_locked(struct context *ctx, struct tsession **out)
+{
+	struct token *tok = ctx->cts.tok, *before = ctx->cts.tok;
+	char *pin = NULL;
+	CK_RV rv = CKR_OK;
+
+	*out = NULL;
+	if (companion_is_none(ctx->companion_spec))
+		return NTE_NOT_SUPPORTED;
+	/* A companion session the token dropped takes the objects made on it
+	 * along; the next one starts empty. */
+	if (ctx->cts.handle != CK_INVALID_HANDLE && ctx->cts.lost) {
+		tsession_release(&ctx->cts);
+		context_forget_owned_locked(ctx, &ctx->cts);
+	}
+	if (ctx->cts.handle != CK_INVALID_HANDLE) {
+		*out = &ctx->cts;
+		return ERROR_SUCCESS;
+	}
+	if (tok == NULL)
+		rv = companion_open(ctx->companion_spec, &tok, &pin);
+	if (rv == CKR_OK && tok == ctx->ts.tok) {
+		/* The provider's own token as its companion adds nothing. */
+		trace_message("companion: the provider's own token; no companion");
+		rv = CKR_FUNCTION_NOT_SUPPORTED;
+	}
+	if (rv == CKR_OK)
+		rv = tsession_acquire(tok, &ctx->cts);
+	if (rv == CKR_OK && pin != NULL && token_needs_login(tok))
+		rv = tsession_login(&ctx->cts, pin, strlen(pin));
+	capi11_free_string_secret(pin);
+	if (rv != CKR_OK) {
+		if (ctx->cts.handle != CK_INVALID_HANDLE)
+			tsession_release(&ctx->cts);
+		/* Keys already made there keep naming their token. */
+		ctx->cts.tok = before;
+		trace_ckr("companion", rv, "no companion token: the route is not supported");
+		/* What no token can do here is not supported, whatever stopped
+		 * the companion from opening (the trace says which). */
+		return rv == CKR_HOST_MEMORY ? NTE_NO_MEMORY : NTE_NOT_SUPPORTED;
+	}
+	*out = &ctx->cts;
+	return ERROR_SUCCESS;
+}
+
+bool context_has_companion_locked(const struct context *ctx)
+{
+	return !companion_is_none(ctx->companion_spec);
 }
 
 struct context *context_lookup(HCRYPTPROV h)
@@ -493,14 +562,23 @@ void context_unref(struct context *ctx)
 		handle_obj_unref(&ctx->base);
 }
 
-/* Session objects of a lost session are gone with it. */
-static void context_forget_owned_locked(struct context *ctx)
+/* Session objects of a lost session are gone with it: those of ts (the
+ * context's own session or its companion session), or with ts NULL every
+ * one. */
+static void context_forget_owned_locked(struct context *ctx, const struct tsession *ts)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < ctx->n_owned; i++)
-		ctx->owned[i]->gone = true;
-	ctx->n_owned = 0;
+	while (i < ctx->n_owned) {
+		struct keyobj *obj = ctx->owned[i];
+
+		if (ts != NULL && keyobj_session(ctx, obj) != ts) {
+			i++;
+			continue;
+		}
+		obj->gone = true;
+		ctx->owned[i] = ctx->owned[--ctx->n_owned];
+	}
 }
 
 DWORD context_lock(struct context *ctx)
@@ -521,7 +599,7 @@ DWORD context_lock(struct context *ctx)
 	/* A session the token dropped (or a failed replacement of one). */
 	if (ctx->ts.lost || ctx->ts.handle == CK_INVALID_HANDLE) {
 		tsession_release(&ctx->ts);
-		context_forget_owned_locked(ctx);
+		context_forget_owned_locked(ctx, &ctx->ts);
 		rv = tsession_acquire(ctx->ts.tok, &ctx->ts);
 		if (rv != CKR_OK) {
 			pthread_mutex_unlock(&ctx->lock);
@@ -662,13 +740,17 @@ DWORD context_release(HCRYPTPROV h)
 	/* Session objects die with the session anyway, but a pooled session
 	 * outlives this context: destroy them now. Never C_Logout: that would
 	 * kill every other context's session objects on the token. */
-	for (i = 0; i < ctx->n_owned && !stale && !ctx->ts.lost; i++) {
+	for (i = 0; i < ctx->n_owned && !stale; i++) {
 		struct keyobj *obj = ctx->owned[i];
-		token_destroy(&ctx->ts, obj->priv);
+		struct tsession *ts = keyobj_session(ctx, obj);
+
+		if (ts->lost)
+			continue;
+		token_destroy(ts, obj->priv);
 		if (obj->pub != CK_INVALID_HANDLE)
-			token_destroy(&ctx->ts, obj->pub);
+			token_destroy(ts, obj->pub);
 	}
-	context_forget_owned_locked(ctx);
+	context_forget_owned_locked(ctx, NULL);
 	for (i = 0; i < CAPI11_N_ELEMENTS(ctx->verify_keys); i++) {
 		keyobj_unref_locked(ctx, ctx->verify_keys[i]);
 		ctx->verify_keys[i] = NULL;
@@ -679,6 +761,8 @@ DWORD context_release(HCRYPTPROV h)
 	ctx->n_keys = ctx->cap_keys = 0;
 	/* Lost or from before a fork: tsession_release knows. */
 	tsession_release(&ctx->ts);
+	if (ctx->cts.tok != NULL)
+		tsession_release(&ctx->cts);
 	pthread_mutex_unlock(&ctx->lock);
 
 	/* Key handles of a released context are orphans: they go too. */

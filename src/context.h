@@ -25,6 +25,12 @@ struct context {
 	/* The token and the leased session, kept until release; a session
 	 * the token dropped is replaced at the next context_lock. */
 	struct tsession ts;
+	/* The companion token's session (companion.h), leased at the first
+	 * route that needs it (context_companion_locked) and kept until
+	 * release, as ts is: session keys made there live in it. tok NULL:
+	 * not opened. */
+	struct tsession cts;
+	char *companion_spec;          /* the provider's `companion` setting */
 	DWORD prov_type;
 	bool verify;                   /* CRYPT_VERIFYCONTEXT: no container */
 	bool silent;                   /* CRYPT_SILENT: never prompt */
@@ -82,6 +88,15 @@ DWORD context_login_locked(struct context *ctx, bool may_prompt);
 /* Logs in with a PIN given by CryptSetProvParam. */
 DWORD context_set_pin_locked(struct context *ctx, const char *pin);
 
+/* With the context locked: the companion session, opened at the first
+ * call and kept until release. Errors: NTE_NOT_SUPPORTED when the provider
+ * says `companion = none`, or the companion cannot be opened (the trace
+ * says why), NTE_NO_MEMORY. */
+DWORD context_companion_locked(struct context *ctx, struct tsession **out);
+/* Whether the provider has a companion at all (not `companion = none`);
+ * says nothing about whether it opens. */
+bool context_has_companion_locked(const struct context *ctx);
+
 /* Handle bookkeeping, with the context locked. */
 bool context_add_key_locked(struct context *ctx, ULONG_PTR key);
 void context_remove_key_locked(struct context *ctx, ULONG_PTR key);
@@ -102,5 +117,7 @@ DWORD context_release(HCRYPTPROV h);
  * C_GetMechanismInfo before any call: what it lacks is NTE_NOT_SUPPORTED
  * (SPEC section 7). */
 DWORD context_check_mechanism(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use);
+/* The same for any token (a key's own, which may be the companion). */
+DWORD token_check_mechanism(struct token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS use);
 
 #endif

@@ -23,13 +23,13 @@
 /* RFC 3217's second IV, fixed by the RFC. */
 static const BYTE des3_wrap_iv2[8] = { 0x4a, 0xdd, 0xa2, 0x2c, 0x79, 0xe8, 0x21, 0x05 };
 
-DWORD des3_check_mechanisms(struct context *ctx, CK_FLAGS use)
+DWORD des3_check_mechanisms(struct token *tok, CK_FLAGS use)
 {
 	DWORD err;
 
-	err = context_check_mechanism(ctx, CKM_DES3_CBC, use);
+	err = token_check_mechanism(tok, CKM_DES3_CBC, use);
 	if (err == ERROR_SUCCESS)
-		err = context_check_mechanism(ctx, CKM_SHA_1, CKF_DIGEST);
+		err = token_check_mechanism(tok, CKM_SHA_1, CKF_DIGEST);
 	return err;
 }
 
@@ -49,7 +49,7 @@ static void des_set_odd_parity(BYTE *key, size_t len)
 	}
 }
 
-DWORD des3_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *cek, BYTE *wrapped)
+DWORD des3_wrap_locked(struct tsession *ts, CK_OBJECT_HANDLE kek, const BYTE *cek, BYTE *wrapped)
 {
 	BYTE cekicv[DES3_CEKICV_LEN], temp[DES3_WRAPPED_LEN], rev[DES3_WRAPPED_LEN];
 	BYTE digest[20], iv[8];
@@ -62,18 +62,18 @@ DWORD des3_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *ce
 	des_set_odd_parity(cekicv, DES3_KEY_LEN);
 	/* ICV: the first 8 bytes of SHA-1(CEK) (RFC 3217 section 2). */
 	n = sizeof digest;
-	rv = token_digest(&ctx->ts, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
+	rv = token_digest(ts, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
 	if (rv == CKR_OK && n != sizeof digest)
 		rv = CKR_GENERAL_ERROR;
 	if (rv == CKR_OK)
-		rv = token_random(&ctx->ts, iv, sizeof iv);
+		rv = token_random(ts, iv, sizeof iv);
 	if (rv != CKR_OK)
 		goto out;
 	memcpy(cekicv + DES3_KEY_LEN, digest, 8);
 	/* TEMP1 = CBC(KEK, IV, CEK || ICV); TEMP2 = IV || TEMP1. */
 	memcpy(temp, iv, sizeof iv);
 	n = DES3_CEKICV_LEN;
-	rv = token_encrypt(&ctx->ts, &mech, kek, cekicv, DES3_CEKICV_LEN, temp + 8,
+	rv = token_encrypt(ts, &mech, kek, cekicv, DES3_CEKICV_LEN, temp + 8,
 			   &n);
 	if (rv == CKR_OK && n != DES3_CEKICV_LEN)
 		rv = CKR_GENERAL_ERROR;
@@ -83,7 +83,7 @@ DWORD des3_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *ce
 	bn_reverse_copy(rev, temp, sizeof temp);
 	memcpy(iv, des3_wrap_iv2, sizeof iv);
 	n = DES3_WRAPPED_LEN;
-	rv = token_encrypt(&ctx->ts, &mech, kek, rev, sizeof rev, wrapped, &n);
+	rv = token_encrypt(ts, &mech, kek, rev, sizeof rev, wrapped, &n);
 	if (rv == CKR_OK && n != DES3_WRAPPED_LEN)
 		rv = CKR_GENERAL_ERROR;
 out:
@@ -97,7 +97,7 @@ out:
 	return err;
 }
 
-DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *wrapped,
+DWORD des3_unwrap_locked(struct tsession *ts, CK_OBJECT_HANDLE kek, const BYTE *wrapped,
 			 BYTE *cek)
 {
 	BYTE temp[DES3_WRAPPED_LEN], rev[DES3_WRAPPED_LEN], cekicv[DES3_CEKICV_LEN];
@@ -111,7 +111,7 @@ DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *
 	/* TEMP3 under the fixed IV; reversed, it is IV || TEMP1. */
 	memcpy(iv, des3_wrap_iv2, sizeof iv);
 	n = sizeof temp;
-	rv = token_decrypt(&ctx->ts, &mech, kek, wrapped, DES3_WRAPPED_LEN, temp, &n);
+	rv = token_decrypt(ts, &mech, kek, wrapped, DES3_WRAPPED_LEN, temp, &n);
 	if (rv == CKR_OK && n != sizeof temp)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK)
@@ -119,14 +119,14 @@ DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *
 	bn_reverse_copy(rev, temp, sizeof temp);
 	memcpy(iv, rev, sizeof iv);
 	n = sizeof cekicv;
-	rv = token_decrypt(&ctx->ts, &mech, kek, rev + 8, DES3_CEKICV_LEN, cekicv,
+	rv = token_decrypt(ts, &mech, kek, rev + 8, DES3_CEKICV_LEN, cekicv,
 			   &n);
 	if (rv == CKR_OK && n != sizeof cekicv)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK)
 		goto decrypt_failed;
 	n = sizeof digest;
-	rv = token_digest(&ctx->ts, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
+	rv = token_digest(ts, CKM_SHA_1, cekicv, DES3_KEY_LEN, digest, &n);
 	if (rv == CKR_OK && n != sizeof digest)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {

@@ -16,20 +16,20 @@
 /* Whether the context's token offers what the composition needs:
  * CKM_DES3_CBC for use (CKF_ENCRYPT to wrap, CKF_DECRYPT to unwrap), then
  * CKM_SHA_1 for CKF_DIGEST. What it lacks is NTE_NOT_SUPPORTED. */
-DWORD des3_check_mechanisms(struct context *ctx, CK_FLAGS use);
+DWORD des3_check_mechanisms(struct token *tok, CK_FLAGS use);
 
 /* RFC 3217 section 3.1: wraps the DES3_KEY_LEN bytes of cek (parity need
  * not be set) under the Triple-DES key object kek into DES3_WRAPPED_LEN
- * bytes of wrapped, on the context's session (locked). A failure of the
+ * bytes of wrapped, on ts, the session holding kek (its context locked). A failure of the
  * token is its error for CryptExportKey (ERROR_OP_EXPORT). */
-DWORD des3_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *cek, BYTE *wrapped);
+DWORD des3_wrap_locked(struct tsession *ts, CK_OBJECT_HANDLE kek, const BYTE *cek, BYTE *wrapped);
 
 /* RFC 3217 section 3.2: unwraps DES3_WRAPPED_LEN bytes under kek into the
  * DES3_KEY_LEN bytes of cek, written only when the key checksum matches;
  * the caller wipes cek. A checksum that does not match is NTE_BAD_DATA,
  * as a failed decryption is (ERROR_OP_DECRYPT); a failed digest is the
  * token's error (ERROR_OP_GENERIC). */
-DWORD des3_unwrap_locked(struct context *ctx, CK_OBJECT_HANDLE kek, const BYTE *wrapped,
+DWORD des3_unwrap_locked(struct tsession *ts, CK_OBJECT_HANDLE kek, const BYTE *wrapped,
 			 BYTE *cek);
 
 #endif

@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "rsa-mech.h"
 #include "trust.h"
+#include "trace.h"
 #include "util.h"
 
 #include <string.h>
@@ -67,7 +68,7 @@ static CK_RV attr_set_hidden(const struct attr_set *set, CK_RV rv)
 /* Reads every attribute of set from obj. One the token hides (sensitive,
  * not extractable) fails CKR_ATTRIBUTE_SENSITIVE: nothing of a key that
  * may not leave is ever read. */
-static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct attr_set *set)
+static CK_RV attr_set_read(struct tsession *ts, CK_OBJECT_HANDLE obj, struct attr_set *set)
 {
 	CK_ULONG i;
 	CK_RV rv;
@@ -79,7 +80,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 			return CKR_HOST_MEMORY;
 		set->a[i].ulValueLen = set->cap[i];
 	}
-	rv = token_get_attributes(&ctx->ts, obj, set->a, set->n);
+	rv = token_get_attributes(ts, obj, set->a, set->n);
 	if (rv != CKR_BUFFER_TOO_SMALL)
 		return attr_set_hidden(set, rv);
 	/* Larger than guessed: ask the lengths, then read again. */
@@ -89,7 +90,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 		set->a[i].ulValueLen = 0;
 		set->cap[i] = 0;
 	}
-	rv = attr_set_hidden(set, token_get_attributes(&ctx->ts, obj, set->a, set->n));
+	rv = attr_set_hidden(set, token_get_attributes(ts, obj, set->a, set->n));
 	if (rv != CKR_OK)
 		return rv;
 	for (i = 0; i < set->n; i++) {
@@ -101,7 +102,7 @@ static CK_RV attr_set_read(struct context *ctx, CK_OBJECT_HANDLE obj, struct att
 			return CKR_HOST_MEMORY;
 		set->a[i].ulValueLen = set->cap[i];
 	}
-	return attr_set_hidden(set, token_get_attributes(&ctx->ts, obj, set->a, set->n));
+	return attr_set_hidden(set, token_get_attributes(ts, obj, set->a, set->n));
 }
 
 static struct blob_bytes attr_bytes(const struct attr_set *set, CK_ULONG i)
@@ -126,7 +127,6 @@ static DWORD export_finish(DWORD err, size_t needed, DWORD *len)
  * hides or lacks keeps the safe answer: not extractable, sensitive. */
 static CK_RV export_read_flags_locked(struct key *key, bool *extractable, bool *sensitive)
 {
-	struct context *ctx = key->ctx;
 	unsigned facts = atomic_load(&key->obj->facts);
 	CK_BBOOL x = CK_FALSE, s = CK_TRUE, on_token = CK_TRUE;
 	CK_ATTRIBUTE tmpl[] = {
@@ -143,7 +143,7 @@ static CK_RV export_read_flags_locked(struct key *key, bool *extractable, bool *
 	}
 	*extractable = false;
 	*sensitive = true;
-	rv = token_get_attributes(&ctx->ts, key->obj->priv, tmpl,
+	rv = token_get_attributes(key_session(key), key->obj->priv, tmpl,
 				  CAPI11_N_ELEMENTS(tmpl));
 	if (rv != CKR_OK)
 		return rv;
@@ -202,13 +202,41 @@ static void public_numbers_keep(struct keyobj *obj, const struct blob_rsa_number
 		capi11_free(copy);
 }
 
+/* PUBLICKEYBLOB from the X.509 certificate that shares the key's CKA_ID
+ * in its container (KP_CERTIFICATE): its RSA SubjectPublicKeyInfo. The
+ * certificate must be of this key: its modulus as long as the key's.
+ * No certificate: NTE_BAD_KEY (the key shows no public numbers at all). */
+static DWORD export_rsa_public_from_cert_locked(struct key *key, BYTE *data, DWORD *len)
+{
+	struct blob_rsa_numbers nums = { .alg = key->algid };
+	const BYTE *n = NULL, *e = NULL;
+	size_t n_len = 0, e_len = 0, needed = 0;
+	BYTE *der = NULL;
+	DWORD err;
+
+	err = key_certificate_rsa_locked(key, &der, &n, &n_len, &e, &e_len);
+	if (err == SCARD_E_NO_SUCH_CERTIFICATE)
+		err = NTE_BAD_KEY;
+	if (err == ERROR_SUCCESS && bn_be_len(n, n_len) * 8 != key->bits)
+		err = NTE_BAD_KEY;
+	if (err == ERROR_SUCCESS) {
+		trace_route("route: PUBLICKEYBLOB from the key's certificate");
+		nums.modulus = (struct blob_bytes){ n, n_len };
+		nums.public_exponent = (struct blob_bytes){ e, e_len };
+		err = blob_build_rsa_public(&nums, data, data ? *len : 0, &needed);
+		err = export_finish(err, needed, len);
+	}
+	capi11_free(der);
+	return err;
+}
+
 /* PUBLICKEYBLOB: the modulus and public exponent, from the public key
  * object, or from the private key when the pair has no public object
- * (RSA private keys expose both); read once per keyobj. */
+ * (RSA private keys expose both), else from the key's certificate; read
+ * once per keyobj. */
 static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_MODULUS, CKA_PUBLIC_EXPONENT };
-	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
 	const struct public_numbers *kept = atomic_load(&key->obj->public_numbers);
 	struct blob_rsa_numbers nums = { .alg = key->algid };
@@ -224,7 +252,13 @@ static DWORD export_rsa_public_locked(struct key *key, BYTE *data, DWORD *len)
 		nums.public_exponent.data = kept->bytes + kept->modulus_len;
 		nums.public_exponent.len = kept->exponent_len;
 	} else {
-		rv = attr_set_read(ctx, obj, &set);
+		rv = attr_set_read(key_session(key), obj, &set);
+		/* A card that shows no public numbers on its key objects: the
+		 * certificate beside the key tells them. */
+		if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+			err = export_rsa_public_from_cert_locked(key, data, len);
+			goto out;
+		}
 		if (rv != CKR_OK) {
 			err = error_from_ckr(rv, ERROR_OP_EXPORT);
 			goto out;
@@ -250,14 +284,13 @@ static DWORD export_rsa_private_build_locked(struct key *key, BYTE *out, size_t 
 		CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
 		CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT, CKA_PRIVATE_EXPONENT,
 	};
-	struct context *ctx = key->ctx;
 	struct blob_rsa_numbers nums = { .alg = key->algid };
 	struct attr_set set;
 	DWORD err;
 	CK_RV rv;
 
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
-	rv = attr_set_read(ctx, key->obj->priv, &set);
+	rv = attr_set_read(key_session(key), key->obj->priv, &set);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -334,7 +367,6 @@ out:
 static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *data, DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_MODULUS };
-	struct context *ctx = key->ctx;
 	struct attr_set set;
 	size_t needed = 0;
 	DWORD err;
@@ -355,7 +387,7 @@ static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *d
 
 	/* A size query reads the modulus only. */
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
-	rv = attr_set_read(ctx, key->obj->priv, &set);
+	rv = attr_set_read(key_session(key), key->obj->priv, &set);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -387,7 +419,6 @@ static size_t export_secret_len(const struct key *key)
 static DWORD export_plaintext_locked(struct key *key, BYTE *data, DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_VALUE };
-	struct context *ctx = key->ctx;
 	size_t key_len = export_secret_len(key), needed = 0;
 	struct attr_set set;
 	DWORD err;
@@ -402,7 +433,7 @@ static DWORD export_plaintext_locked(struct key *key, BYTE *data, DWORD *len)
 		return export_finish(ERROR_SUCCESS, blob_size_plaintext(key_len), len);
 
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
-	rv = attr_set_read(ctx, key->obj->priv, &set);
+	rv = attr_set_read(key_session(key), key->obj->priv, &set);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -418,23 +449,44 @@ out:
 	return err;
 }
 
-/* hExpKey of a SIMPLEBLOB: an RSA exchange key with a public object on
- * the same token, whose exponent is not one (an exponent of one turns the
- * wrap into a copy). */
-static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp)
+/* The session of key's context on tok, the token that holds another key's
+ * objects (session objects are seen by every session of the process on
+ * their token): the context's own, or its companion session; NULL when
+ * tok is neither. */
+static struct tsession *export_session_on_locked(struct key *key, struct token *tok)
 {
 	struct context *ctx = key->ctx;
+	struct tsession *cts;
+
+	if (tok == ctx->ts.tok)
+		return &ctx->ts;
+	if (context_has_companion_locked(ctx) && context_companion_locked(ctx, &cts) == ERROR_SUCCESS &&
+	    cts->tok == tok)
+		return cts;
+	return NULL;
+}
+
+/* hExpKey of a SIMPLEBLOB: an RSA exchange key with a public object on
+ * the context's token or its companion, whose exponent is not one (an
+ * exponent of one turns the wrap into a copy). *ts is key's context's
+ * session on hExpKey's token. */
+static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp,
+						struct tsession **ts)
+{
 	BYTE e[8];
 	CK_ATTRIBUTE attr = { CKA_PUBLIC_EXPONENT, e, sizeof e };
 	DWORD value;
 	CK_RV rv;
 
 	if (exp == NULL || exp->obj->type != CKK_RSA || exp->algid != CALG_RSA_KEYX ||
-	    exp->obj->pub == CK_INVALID_HANDLE || exp->ctx->ts.tok != ctx->ts.tok)
+	    exp->obj->pub == CK_INVALID_HANDLE)
+		return NTE_BAD_PUBLIC_KEY;
+	*ts = export_session_on_locked(key, key_token(exp));
+	if (*ts == NULL)
 		return NTE_BAD_PUBLIC_KEY;
 	if (atomic_load(&exp->obj->facts) & KEYOBJ_FACT_EXPONENT_OK)
 		return ERROR_SUCCESS;
-	rv = token_get_attributes(&ctx->ts, exp->obj->pub, &attr, 1);
+	rv = token_get_attributes(*ts, exp->obj->pub, &attr, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	if (attr.ulValueLen == CK_UNAVAILABLE_INFORMATION ||
@@ -447,11 +499,15 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
 /* SIMPLEBLOB: the session key wrapped by the token under an RSA public
  * key, byte-reversed. A sensitive key is wrapped only under a public key
  * the token trusts (trust.c): whoever holds the private half of any other
- * could decrypt it. */
+ * could decrypt it. The wrap runs where the session key is; a public key
+ * on the other token (a card's key, a partner's imported on the
+ * companion) is copied there as a session object for the call, never
+ * trusted, so a sensitive key never leaves under it. */
 static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags, BYTE *data,
 				  DWORD *len)
 {
-	struct context *ctx = key->ctx;
+	struct tsession *ts = key_session(key), *exp_ts = NULL;
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE;
 	CK_MECHANISM mech;
 	CK_ULONG ct_len;
 	BYTE *ct = NULL;
@@ -460,7 +516,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	DWORD err;
 	CK_RV rv;
 
-	err = export_check_simple_wrapper_locked(key, exp);
+	err = export_check_simple_wrapper_locked(key, exp, &exp_ts);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (key->obj->type == CKK_RSA)
@@ -470,12 +526,14 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	rv = export_read_flags_locked(key, &extractable, &sensitive);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	if (sensitive && exp_ts != ts)
+		return NTE_BAD_KEY_STATE;
 	if (sensitive) {
-		err = trust_check_wrap_locked(ctx, key->obj->priv, exp->obj->pub);
+		err = trust_check_wrap_locked(ts, key->obj->priv, exp->obj->pub);
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
-	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_WRAP, &mech);
+	err = rsa_mech_choose_on(ts->tok, (flags & CRYPT_OAEP) != 0, CKF_WRAP, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A size query never wraps: the ciphertext is as long as the modulus. */
@@ -483,12 +541,19 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 		needed = blob_size_simple(exp->bits);
 		return needed != 0 ? export_finish(ERROR_SUCCESS, needed, len) : NTE_BAD_PUBLIC_KEY;
 	}
+	pub = exp->obj->pub;
+	if (exp_ts != ts) {
+		err = cipher_rsa_public_copy(exp_ts, exp->obj->pub, ts, CKF_WRAP, &pub);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
 	ct_len = (exp->bits + 7) / 8;
 	ct = capi11_malloc(ct_len ? ct_len : 1);
-	if (ct == NULL)
-		return NTE_NO_MEMORY;
-	rv = token_wrap_key(&ctx->ts, &mech, exp->obj->pub, key->obj->priv, ct,
-			    &ct_len);
+	if (ct == NULL) {
+		err = NTE_NO_MEMORY;
+		goto out;
+	}
+	rv = token_wrap_key(ts, &mech, pub, key->obj->priv, ct, &ct_len);
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
@@ -496,6 +561,8 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	err = blob_build_simple(key->algid, CALG_RSA_KEYX, ct, ct_len, data, *len, &needed);
 	err = export_finish(err, needed, len);
 out:
+	if (pub != exp->obj->pub)
+		token_destroy(ts, pub);
 	capi11_free(ct);
 	return err;
 }
@@ -529,7 +596,6 @@ static DWORD export_wrapper_is_kek_locked(struct key *key, struct key *exp, bool
 static DWORD export_wrap_locked(struct key *key, struct key *exp, CK_MECHANISM_TYPE mech_type,
 				size_t cap, BYTE **wrapped, CK_ULONG *wrapped_len)
 {
-	struct context *ctx = key->ctx;
 	CK_MECHANISM mech = { mech_type, NULL, 0 };
 	CK_RV rv;
 
@@ -537,7 +603,7 @@ static DWORD export_wrap_locked(struct key *key, struct key *exp, CK_MECHANISM_T
 	if (*wrapped == NULL)
 		return NTE_NO_MEMORY;
 	*wrapped_len = cap;
-	rv = token_wrap_key(&ctx->ts, &mech, exp->obj->priv, key->obj->priv, *wrapped,
+	rv = token_wrap_key(key_session(key), &mech, exp->obj->priv, key->obj->priv, *wrapped,
 			    wrapped_len);
 	if (rv == CKR_OK && *wrapped_len > cap)
 		rv = CKR_GENERAL_ERROR;
@@ -557,7 +623,6 @@ static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *
 					DWORD *len)
 {
 	static const CK_ATTRIBUTE_TYPE types[] = { CKA_VALUE };
-	struct context *ctx = key->ctx;
 	size_t size = blob_size_symwrap(DES3_WRAPPED_LEN), needed = 0;
 	BYTE wrapped[DES3_WRAPPED_LEN];
 	struct attr_set set;
@@ -571,21 +636,21 @@ static DWORD export_symwrap_3des_locked(struct key *key, struct key *exp, BYTE *
 	if (err == ERROR_SUCCESS && sensitive)
 		err = NTE_BAD_KEY_STATE;
 	if (err == ERROR_SUCCESS)
-		err = des3_check_mechanisms(ctx, CKF_ENCRYPT);
+		err = des3_check_mechanisms(key_token(key), CKF_ENCRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (data == NULL || *len < size)
 		return export_finish(data == NULL ? ERROR_SUCCESS : ERROR_MORE_DATA, size, len);
 
 	attr_set_init(&set, types, CAPI11_N_ELEMENTS(types));
-	rv = attr_set_read(ctx, key->obj->priv, &set);
+	rv = attr_set_read(key_session(key), key->obj->priv, &set);
 	if (rv == CKR_OK && set.a[0].ulValueLen != DES3_KEY_LEN)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {
 		err = error_from_ckr(rv, ERROR_OP_EXPORT);
 		goto out;
 	}
-	err = des3_wrap_locked(ctx, exp->obj->priv, set.a[0].pValue, wrapped);
+	err = des3_wrap_locked(key_session(key), exp->obj->priv, set.a[0].pValue, wrapped);
 	if (err != ERROR_SUCCESS)
 		goto out;
 	err = blob_build_symwrap(key->algid, exp->algid, wrapped, sizeof wrapped, data, *len, &needed);
@@ -611,7 +676,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 	bool sensitive;
 	DWORD err;
 
-	if (!key_is_session_key_on(exp, key->ctx->ts.tok) || key->obj->type == CKK_RSA)
+	if (!key_is_session_key_on(exp, key_token(key)) || key->obj->type == CKK_RSA)
 		return NTE_BAD_KEY;
 	if (exp->algid == CALG_3DES)
 		return export_symwrap_3des_locked(key, exp, data, len);
@@ -623,9 +688,9 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 		return NTE_BAD_KEY;
 	err = export_read_state_locked(key, &sensitive);
 	if (err == ERROR_SUCCESS && sensitive)
-		err = trust_check_wrap_locked(key->ctx, key->obj->priv, exp->obj->priv);
+		err = trust_check_wrap_locked(key_session(key), key->obj->priv, exp->obj->priv);
 	if (err == ERROR_SUCCESS)
-		err = context_check_mechanism(key->ctx, CKM_AES_KEY_WRAP, CKF_WRAP);
+		err = token_check_mechanism(key_token(key), CKM_AES_KEY_WRAP, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A size query never wraps. */
@@ -679,7 +744,7 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	DWORD err;
 	CK_RV rv;
 
-	if (!key_is_session_key_on(exp, key->ctx->ts.tok) || !alg_is_aes(exp->algid))
+	if (!key_is_session_key_on(exp, key_token(key)) || !alg_is_aes(exp->algid))
 		return NTE_BAD_KEY;
 	err = export_wrapper_is_kek_locked(key, exp, &kek);
 	if (err != ERROR_SUCCESS)
@@ -703,9 +768,9 @@ static DWORD export_opaque_locked(struct key *key, struct key *exp, DWORD flags,
 	}
 	err = export_read_state_locked(key, &sensitive);
 	if (err == ERROR_SUCCESS && sensitive)
-		err = trust_check_wrap_locked(key->ctx, key->obj->priv, exp->obj->priv);
+		err = trust_check_wrap_locked(key_session(key), key->obj->priv, exp->obj->priv);
 	if (err == ERROR_SUCCESS)
-		err = context_check_mechanism(key->ctx, o.mechanism, CKF_WRAP);
+		err = token_check_mechanism(key_token(key), o.mechanism, CKF_WRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	size = blob_size_opaque(o.version, wrapped_len);

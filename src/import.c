@@ -14,6 +14,7 @@
 #include "des3-wrap.h"
 #include "errors.h"
 #include "rsa-mech.h"
+#include "trace.h"
 #include "trust.h"
 #include "util.h"
 
@@ -105,6 +106,7 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE type = CKK_RSA;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct tsession *ts = &ctx->ts;
 	enum error_op op;
 	bool trusted = false;
 	struct blob_rsa rsa;
@@ -138,8 +140,26 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 		trusted = rv == CKR_OK && h != CK_INVALID_HANDLE;
 		op = ERROR_OP_GENERIC;
 		if (rv == CKR_OK && !trusted) {
-			rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
-			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+			/* A token that refuses public key objects (a card:
+			 * CKR_ARGUMENTS_BAD, CKR_FUNCTION_NOT_SUPPORTED) has the
+			 * key made on the companion, where it can encrypt and wrap. */
+			if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY) != TOKEN_CAP_NO ||
+			    !context_has_companion_locked(ctx)) {
+				rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+				token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+			} else {
+				rv = CKR_FUNCTION_NOT_SUPPORTED;
+			}
+			if (token_rv_is_refusal(rv) && context_has_companion_locked(ctx)) {
+				err = context_companion_locked(ctx, &ts);
+				if (err != ERROR_SUCCESS) {
+					rsa_be_clear(&be);
+					return err;
+				}
+				trace_route("route: PUBLICKEYBLOB on the companion token %s",
+					      token_label(ts->tok));
+				rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			}
 			op = ERROR_OP_IMPORT;
 		}
 	}
@@ -150,10 +170,11 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 		return route_needs_companion(ROUTE_PUBLIC_KEY, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, op);
-	err = key_adopt_locked(ctx, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, !trusted, out);
+	err = key_adopt_on_locked(ctx, ts, CK_INVALID_HANDLE, h, CKK_RSA, rsa.alg, 0, false, !trusted,
+				  out);
 	if (err != ERROR_SUCCESS) {
 		if (!trusted)
-			token_destroy(&ctx->ts, h);
+			token_destroy(ts, h);
 		return err;
 	}
 	/* A public key alone is no container key. */
@@ -301,22 +322,32 @@ static CK_MECHANISM_TYPE import_keygen_mech(CK_KEY_TYPE type)
 /* Microsoft's CRYPT_IPSEC_HMAC_KEY lets an RC2 key be longer than 16
  * bytes (how Windows programs bring in HMAC keys) and changes nothing for
  * other algorithms. The limit becomes the token's (CKM_RC2_KEY_GEN's
- * ulMaxKeySize, in bits, at most RC2's 128 bytes). A token without RC2
- * (SoftHSM) refuses the key with NTE_BAD_ALGID whatever its length, as
- * CryptGenKey(CALG_RC2) and every other RC2 import on it do. */
+ * ulMaxKeySize, in bits, at most RC2's 128 bytes), or the companion's
+ * where the token has no RC2 (SoftHSM). Without either the key is refused
+ * with NTE_BAD_ALGID whatever its length, as CryptGenKey(CALG_RC2) and
+ * every other RC2 import then are. */
 static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_t len,
 				    DWORD flags, struct blob_plaintext *plain)
 {
+	struct token *tok = ctx->ts.tok;
 	CK_MECHANISM_INFO info;
+	struct tsession *cts;
 	BLOBHEADER hdr;
 	size_t max;
 
 	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
 	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
 		return blob_parse_plaintext(data, len, plain);
-	if (token_mechanism_info(ctx->ts.tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
-		return NTE_BAD_ALGID;
-	max = info.ulMaxKeySize / 8;
+	/* The token that will hold the key: the companion when the token has
+	 * no RC2 (import_secret_value_locked). */
+	if (token_mechanism_info(tok, CKM_RC2_KEY_GEN, &info) != CKR_OK) {
+		if (!context_has_companion_locked(ctx) ||
+		    context_companion_locked(ctx, &cts) != ERROR_SUCCESS ||
+		    token_mechanism_info(cts->tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+			return NTE_BAD_ALGID;
+		tok = cts->tok;
+	}
+	max = token_rc2_max_bytes(tok);
 	if (max == 0 || max > RC2_KEY_MAX)
 		max = RC2_KEY_MAX;
 	return blob_parse_plaintext_long_rc2(data, len, max, plain);
@@ -326,8 +357,8 @@ static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_
 
 /* The algorithm of a secret key to import: one the token can make, as
  * CryptGenKey offers only those, and CRYPT_KEK only for AES. */
-static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flags,
-				     CK_KEY_TYPE *type)
+static DWORD import_check_secret_alg_on(struct token *tok, ALG_ID alg, DWORD flags,
+					CK_KEY_TYPE *type)
 {
 	CK_MECHANISM_INFO info;
 
@@ -336,14 +367,17 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
 	/* A token without CKK_DES2 holds a 3DES_112 key as K1|K2|K1, which
 	 * only a plaintext import can build (import_plaintext_locked): an
 	 * unwrapped 16-byte value cannot be stretched on the token. */
-	if (*type == CKK_DES2 && !token_has_des2(ctx->ts.tok))
+	if (*type == CKK_DES2 && !token_has_des2(tok))
 		return NTE_BAD_ALGID;
-	/* A card without session keys: the companion token's (route.h). */
-	if (!route_token_has_session_keys(ctx->ts.tok))
-		return route_needs_companion(ROUTE_SESSION_KEY, CKR_MECHANISM_INVALID);
-	if (token_mechanism_info(ctx->ts.tok, import_keygen_mech(*type), &info) != CKR_OK)
+	if (token_mechanism_info(tok, import_keygen_mech(*type), &info) != CKR_OK)
 		return NTE_BAD_ALGID;
 	return key_kek_flag_check(alg, flags);
+}
+
+static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flags,
+				     CK_KEY_TYPE *type)
+{
+	return import_check_secret_alg_on(ctx->ts.tok, alg, flags, type);
 }
 
 /* Gives a key to the secret key object h that the token has just unwrapped
@@ -354,9 +388,10 @@ static DWORD import_check_secret_alg(struct context *ctx, ALG_ID alg, DWORD flag
  * wrapped and was made sensitive (key_template_protect_locked), and
  * KP_PERMISSIONS follows the rule for sensitive keys found on the token.
  * On failure h is destroyed: a failed import leaves nothing behind. */
-static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h, CK_KEY_TYPE type,
-					 ALG_ID alg, size_t key_len, bool padded, bool wrapped,
-					 DWORD flags, struct key **out)
+static DWORD import_secret_finish_locked(struct context *ctx, struct tsession *ts,
+					 CK_OBJECT_HANDLE h, CK_KEY_TYPE type, ALG_ID alg,
+					 size_t key_len, bool padded, bool wrapped, DWORD flags,
+					 struct key **out)
 {
 	CK_ATTRIBUTE value = { CKA_VALUE, NULL, 0 };
 	bool extractable = (flags & CRYPT_EXPORTABLE) != 0;
@@ -366,7 +401,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 	DWORD err = ERROR_SUCCESS;
 	CK_RV rv;
 
-	rv = token_get_attributes(&ctx->ts, h, &value, 1);
+	rv = token_get_attributes(ts, h, &value, 1);
 	/* A hidden value comes back as CKR_OK without a length; a failure is
 	 * the token's (a lost session takes the new key along with it). */
 	if (rv != CKR_OK)
@@ -375,11 +410,12 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
 		 value.ulValueLen != (held_as_des3 ? DES3_KEY_LEN : key_len) && !(padded && value.ulValueLen == (key_len + 7) / 8 * 8))
 		err = NTE_BAD_DATA;
 	if (err == ERROR_SUCCESS)
-		err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, alg, (DWORD)key_len * 8,
-				       key_exportable_from_attrs(ctx, extractable, sensitive), true,
-				       out);
+		err = key_adopt_on_locked(ctx, ts, h, CK_INVALID_HANDLE, type, alg,
+					  (DWORD)key_len * 8,
+					  key_exportable_from_attrs(ctx, extractable, sensitive), true,
+					  out);
 	if (err != ERROR_SUCCESS) {
-		token_destroy(&ctx->ts, h);
+		token_destroy(ts, h);
 		return err;
 	}
 	if (flags & CRYPT_KEK)
@@ -391,7 +427,7 @@ static DWORD import_secret_finish_locked(struct context *ctx, CK_OBJECT_HANDLE h
  * the session secret key template (wrap-only with CRYPT_KEK), always
  * sensitive (key_template_protect_locked). Any failure of the unwrap
  * itself is NTE_BAD_DATA (errors.c). */
-static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
+static DWORD import_unwrap_secret_locked(struct context *ctx, struct tsession *ts, struct key *pub,
 					 CK_MECHANISM_TYPE mech_type, const struct blob_bytes *wrapped,
 					 const CK_KEY_TYPE *type, DWORD flags, CK_OBJECT_HANDLE *h)
 {
@@ -401,17 +437,17 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 	DWORD err;
 	CK_RV rv;
 
-	err = context_check_mechanism(ctx, mech_type, CKF_UNWRAP);
+	err = token_check_mechanism(ts->tok, mech_type, CKF_UNWRAP);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* No CKA_VALUE_LEN: the key type does not tell the length, and
 	 * SoftHSM would refuse it (QUIRK_NO_UNWRAP_VALUE_LEN). */
-	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+	key_secret_template_locked(ctx, ts, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-	err = key_template_protect_locked(ctx, tmpl, &n, true);
+	err = key_template_protect_locked(ts, tmpl, &n, true);
 	if (err != ERROR_SUCCESS)
 		return err;
-	rv = token_unwrap_key(&ctx->ts, &mech, pub->obj->priv, wrapped->data,
+	rv = token_unwrap_key(ts, &mech, pub->obj->priv, wrapped->data,
 			      wrapped->len, tmpl, n, h);
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
@@ -419,8 +455,8 @@ static DWORD import_unwrap_secret_locked(struct context *ctx, struct key *pub,
 /* RFC 3217's unwrap, composed from token operations as the export is
  * (des3-wrap.c), then the key by C_CreateObject. A checksum that does not
  * match, like any failed decryption: NTE_BAD_DATA. */
-static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_symwrap *sw,
-					struct key *pub, const CK_KEY_TYPE *type, DWORD flags,
+static DWORD import_symwrap_3des_locked(struct context *ctx, struct tsession *ts,
+					const struct blob_symwrap *sw, struct key *pub, const CK_KEY_TYPE *type, DWORD flags,
 					struct key **out)
 {
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
@@ -434,22 +470,22 @@ static DWORD import_symwrap_3des_locked(struct context *ctx, const struct blob_s
 		return NTE_BAD_KEY;
 	if (sw->wrapped.len != DES3_WRAPPED_LEN)
 		return NTE_BAD_DATA;
-	err = des3_check_mechanisms(ctx, CKF_DECRYPT);
+	err = des3_check_mechanisms(ts->tok, CKF_DECRYPT);
 	if (err != ERROR_SUCCESS)
 		return err;
-	err = des3_unwrap_locked(ctx, pub->obj->priv, sw->wrapped.data, cek);
+	err = des3_unwrap_locked(ts, pub->obj->priv, sw->wrapped.data, cek);
 	if (err != ERROR_SUCCESS)
 		goto out;
-	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+	key_secret_template_locked(ctx, ts, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	count = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
 	/* It arrived wrapped: sensitive here, as every wrapped arrival. */
-	err = key_template_protect_locked(ctx, tmpl, &count, true);
+	err = key_template_protect_locked(ts, tmpl, &count, true);
 	if (err != ERROR_SUCCESS)
 		goto out;
 	tmpl[count++] = (CK_ATTRIBUTE){ CKA_VALUE, cek, DES3_KEY_LEN };
-	rv = token_create(&ctx->ts, tmpl, count, &h);
-	err = rv == CKR_OK ? import_secret_finish_locked(ctx, h, *type, sw->alg, DES3_KEY_LEN, false,
-							 true, flags, out)
+	rv = token_create(ts, tmpl, count, &h);
+	err = rv == CKR_OK ? import_secret_finish_locked(ctx, ts, h, *type, sw->alg,
+							 DES3_KEY_LEN, false, true, flags, out)
 			   : error_from_ckr(rv, ERROR_OP_IMPORT);
 out:
 	capi11_wipe(cek, sizeof cek);
@@ -460,10 +496,29 @@ out:
  * token (else NTE_BAD_KEY) of the algorithm the blob names (else
  * NTE_BAD_DATA, as for any key that did not wrap it): RFC 3394 by the
  * token under AES, RFC 3217 under 3DES. */
+/* The session of ctx on the token that holds pub's objects: its own, or
+ * its companion session; NULL for neither. */
+static struct tsession *import_session_of_locked(struct context *ctx, struct key *pub)
+{
+	struct tsession *cts;
+
+	if (pub == NULL)
+		return NULL;
+	if (key_token(pub) == ctx->ts.tok)
+		return &ctx->ts;
+	/* A companion key, perhaps of another context: the companion of this
+	 * one must be that token. */
+	if (pub->obj->companion && context_has_companion_locked(ctx) &&
+	    context_companion_locked(ctx, &cts) == ERROR_SUCCESS && cts->tok == key_token(pub))
+		return cts;
+	return NULL;
+}
+
 static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t len,
 				   struct key *pub, DWORD flags, struct key **out)
 {
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct tsession *ts;
 	struct blob_symwrap sw;
 	CK_KEY_TYPE type;
 	size_t key_len, min, max;
@@ -472,15 +527,17 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	err = blob_parse_symwrap(data, len, &sw);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->ts.tok))
+	/* The new key lands beside hPubKey: on the token or the companion. */
+	ts = import_session_of_locked(ctx, pub);
+	if (ts == NULL || !key_is_session_key_on(pub, ts->tok))
 		return NTE_BAD_KEY;
 	if (pub->algid != sw.wrap_alg)
 		return NTE_BAD_DATA;
-	err = import_check_secret_alg(ctx, sw.alg, flags, &type);
+	err = import_check_secret_alg_on(ts->tok, sw.alg, flags, &type);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (pub->algid == CALG_3DES)
-		return import_symwrap_3des_locked(ctx, &sw, pub, &type, flags, out);
+		return import_symwrap_3des_locked(ctx, ts, &sw, pub, &type, flags, out);
 	if (!alg_is_aes(pub->algid))
 		return NTE_BAD_KEY;
 	/* RFC 3394 gives the key's length plus 8; keys it cannot wrap (DES)
@@ -491,10 +548,11 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	key_len = sw.wrapped.len - 8;
 	if (key_len < min || key_len > max || blob_aes_wrap_len(key_len, false) == 0)
 		return NTE_BAD_DATA;
-	err = import_unwrap_secret_locked(ctx, pub, CKM_AES_KEY_WRAP, &sw.wrapped, &type, flags, &h);
+	err = import_unwrap_secret_locked(ctx, ts, pub, CKM_AES_KEY_WRAP, &sw.wrapped, &type, flags, &h);
 	if (err != ERROR_SUCCESS)
 		return err;
-	return import_secret_finish_locked(ctx, h, type, sw.alg, key_len, false, true, flags, out);
+	return import_secret_finish_locked(ctx, ts, h, type, sw.alg, key_len, false, true, flags,
+					   out);
 }
 
 /* OPAQUEKEYBLOB of an RSA private key: the PKCS#8 key unwrapped by the
@@ -518,7 +576,7 @@ static DWORD import_opaque_rsa_locked(struct context *ctx, const struct blob_opa
 		err = key_pair_begin_locked(ctx, o->alg == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE,
 					    (flags & CRYPT_EXPORTABLE) != 0, &plan);
 	if (err == ERROR_SUCCESS)
-		err = key_template_protect_locked(ctx, plan.priv, &plan.n_priv, true);
+		err = key_template_protect_locked(&ctx->ts, plan.priv, &plan.n_priv, true);
 	if (err != ERROR_SUCCESS)
 		return err;
 	rv = token_unwrap_key(&ctx->ts, &mech, pub->obj->priv, o->wrapped.data,
@@ -565,6 +623,7 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 				  struct key *pub, DWORD flags, struct key **out)
 {
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct tsession *ts;
 	struct blob_opaque o;
 	CK_KEY_TYPE type;
 	bool kek = false;
@@ -574,7 +633,12 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 	err = blob_parse_opaque(data, len, &o);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (!key_is_session_key_on(pub, ctx->ts.tok))
+	/* A secret key lands beside hPubKey (token or companion); a private
+	 * key only in the container, on the token. */
+	ts = import_session_of_locked(ctx, pub);
+	if (ts == NULL || !key_is_session_key_on(pub, ts->tok))
+		return NTE_BAD_KEY;
+	if (o.key_type == CKK_RSA && ts != &ctx->ts)
 		return NTE_BAD_KEY;
 	rv = key_read_wrap_only_locked(ctx, pub, &kek);
 	if (rv != CKR_OK)
@@ -585,49 +649,51 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 		return NTE_BAD_DATA;
 	if (o.key_type == CKK_RSA)
 		return import_opaque_rsa_locked(ctx, &o, pub, flags, out);
-	err = import_check_secret_alg(ctx, o.alg, flags, &type);
+	err = import_check_secret_alg_on(ts->tok, o.alg, flags, &type);
 	/* A key-encryption key stays one when it moves: the blob's usage can
 	 * add wrap-only, never take it away. After the flag check, which
 	 * judges the caller's flags. */
 	if (o.usage & BLOB_OPAQUE_USAGE_KEK)
 		flags |= CRYPT_KEK;
 	if (err == ERROR_SUCCESS)
-		err = import_unwrap_secret_locked(ctx, pub, o.mechanism, &o.wrapped, &type, flags, &h);
+		err = import_unwrap_secret_locked(ctx, ts, pub, o.mechanism, &o.wrapped, &type,
+						  flags, &h);
 	if (err != ERROR_SUCCESS)
 		return err;
-	return import_secret_finish_locked(ctx, h, type, o.alg, o.key_len,
+	return import_secret_finish_locked(ctx, ts, h, type, o.alg, o.key_len,
 					   o.mechanism == CKM_AES_KEY_WRAP_PAD, true, flags, out);
 }
 
-/* PLAINTEXTKEYBLOB: a secret-key session object. */
-static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size_t len,
-				     DWORD flags, struct key **out)
+/* The secret key of a plaintext import, made on ts (the context's own
+ * session or its companion's) as a session object; *rv is the token's
+ * answer to the creation, so that a refusal can go to the companion.
+ * CKA_VALUE comes from value (len bytes); wrapped: it arrived wrapped
+ * (a SIMPLEBLOB decrypted by the token), so it is made sensitive. */
+static DWORD import_secret_create_locked(struct context *ctx, struct tsession *ts, ALG_ID alg,
+					 const BYTE *value, size_t len, bool wrapped, DWORD flags,
+					 struct key **out, CK_RV *rv)
 {
 	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	CK_KEY_TYPE type;
-	struct blob_plaintext plain;
 	/* K1|K2|K1 of a 3DES_112 key on a token without CKK_DES2. */
 	BYTE stretched[DES3_KEY_LEN];
 	bool held_as_des3;
 	DWORD err;
-	CK_RV rv;
 
-	err = import_parse_plaintext(ctx, data, len, flags, &plain);
-	if (err != ERROR_SUCCESS)
-		return err;
+	*rv = CKR_OK;
 	/* The value is the caller's: where the token has no CKK_DES2 it
 	 * becomes the three-key K1|K2|K1, which encrypts as K1|K2 does, and
 	 * the key remains CALG_3DES_112 (KP_KEYLEN 128, a 16-byte export). */
-	held_as_des3 = plain.alg == CALG_3DES_112 && !token_has_des2(ctx->ts.tok);
-	err = import_check_secret_alg(ctx, held_as_des3 ? CALG_3DES : plain.alg, flags, &type);
+	held_as_des3 = alg == CALG_3DES_112 && !token_has_des2(ts->tok);
+	err = import_check_secret_alg_on(ts->tok, held_as_des3 ? CALG_3DES : alg, flags, &type);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (held_as_des3) {
-		if (plain.key.len != 16)
+		if (len != 16)
 			return NTE_BAD_DATA;
-		memcpy(stretched, plain.key.data, 16);
-		memcpy(stretched + 16, plain.key.data, 8);
+		memcpy(stretched, value, 16);
+		memcpy(stretched + 16, value, 8);
 	}
 	{
 		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
@@ -635,24 +701,79 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 
 		/* Never CKA_VALUE_LEN: SoftHSM refuses it with
 		 * CKR_ATTRIBUTE_READ_ONLY in C_CreateObject. */
-		key_secret_template_locked(ctx, &type, exportable, tmpl);
+		key_secret_template_locked(ctx, ts, &type, exportable, tmpl);
 		n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-		err = key_template_protect_locked(ctx, tmpl, &n, false);
-		if (err != ERROR_SUCCESS)
-			return err;
-		if (held_as_des3)
-			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, stretched, sizeof stretched };
-		else
-			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)plain.key.data,
-						    plain.key.len };
-		rv = token_create(&ctx->ts, tmpl, n, &h);
+		err = key_template_protect_locked(ts, tmpl, &n, wrapped);
+		if (err == ERROR_SUCCESS) {
+			if (held_as_des3)
+				tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, stretched, sizeof stretched };
+			else
+				tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)value, len };
+			*rv = token_create(ts, tmpl, n, &h);
+			token_cap_learn(ts->tok, TOKEN_CAP_CREATE_SECRET_KEY, *rv);
+		}
 	}
 	if (held_as_des3)
 		capi11_wipe(stretched, sizeof stretched);
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_IMPORT);
-	return import_secret_finish_locked(ctx, h, type, plain.alg, plain.key.len, false, false, flags,
-					   out);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (*rv != CKR_OK)
+		return error_from_ckr(*rv, ERROR_OP_IMPORT);
+	return import_secret_finish_locked(ctx, ts, h, type, alg, len, false, wrapped, flags, out);
+}
+
+/* Whether the main token cannot hold a secret key of alg: it lacks the
+ * algorithm, or has refused to create secret keys before. */
+static bool import_secret_needs_companion(struct context *ctx, ALG_ID alg, DWORD flags)
+{
+	CK_KEY_TYPE type;
+	ALG_ID as = alg == CALG_3DES_112 && !token_has_des2(ctx->ts.tok) ? CALG_3DES : alg;
+
+	if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_SECRET_KEY) == TOKEN_CAP_NO)
+		return true;
+	return import_check_secret_alg(ctx, as, flags, &type) == NTE_BAD_ALGID;
+}
+
+/* A secret key from its plaintext value: on the main token, else - the
+ * token lacks the algorithm or refuses the creation - on the companion. */
+static DWORD import_secret_value_locked(struct context *ctx, ALG_ID alg, const BYTE *value,
+					size_t len, bool wrapped, DWORD flags, struct key **out)
+{
+	struct tsession *cts;
+	DWORD err;
+	CK_RV rv = CKR_OK;
+	bool routable = context_has_companion_locked(ctx) && key_alg_has_companion_route(alg);
+
+	if (!import_secret_needs_companion(ctx, alg, flags)) {
+		err = import_secret_create_locked(ctx, &ctx->ts, alg, value, len, wrapped, flags, out,
+						  &rv);
+		if (!token_rv_is_refusal(rv) || !routable)
+			return err;
+	} else if (!routable) {
+		/* What the main token says without the companion. */
+		return import_secret_create_locked(ctx, &ctx->ts, alg, value, len, wrapped, flags,
+						   out, &rv);
+	}
+	err = context_companion_locked(ctx, &cts);
+	if (err != ERROR_SUCCESS)
+		return err;
+	trace_route("route: secret key %#x on the companion token %s", (unsigned)alg,
+		      token_label(cts->tok));
+	return import_secret_create_locked(ctx, cts, alg, value, len, wrapped, flags, out, &rv);
+}
+
+/* PLAINTEXTKEYBLOB: a secret-key session object. */
+static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size_t len,
+				     DWORD flags, struct key **out)
+{
+	struct blob_plaintext plain;
+	DWORD err;
+
+	err = import_parse_plaintext(ctx, data, len, flags, &plain);
+	if (err != ERROR_SUCCESS)
+		return err;
+	return import_secret_value_locked(ctx, plain.alg, plain.key.data, plain.key.len, false,
+					  flags, out);
 }
 
 /* The length of the secret key object h as the token tells it: the
@@ -731,9 +852,9 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 	DWORD err;
 	CK_RV rv;
 
-	key_secret_template_locked(ctx, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
+	key_secret_template_locked(ctx, &ctx->ts, type, (flags & CRYPT_EXPORTABLE) != 0, tmpl);
 	n = key_secret_template_kek(tmpl, (flags & CRYPT_KEK) != 0);
-	err = key_template_protect_locked(ctx, tmpl, &n, true);
+	err = key_template_protect_locked(&ctx->ts, tmpl, &n, true);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A token that takes CKA_VALUE_LEN here checks the length of an
@@ -756,8 +877,6 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 	}
 	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
 	token_cap_learn(ctx->ts.tok, TOKEN_CAP_UNWRAP, rv);
-	if (rv == CKR_FUNCTION_NOT_SUPPORTED)
-		return route_needs_companion(ROUTE_UNWRAP, rv);
 	/* openCryptoki 3.8 takes CKA_SENSITIVE only TRUE and CKA_EXTRACTABLE
 	 * only FALSE in an unwrap template (else CKR_ATTRIBUTE_READ_ONLY):
 	 * the key arrives protected, and its length is read from
@@ -772,6 +891,74 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 		rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
 	}
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
+}
+
+/* SIMPLEBLOB on a token that cannot unwrap (a card: no C_UnwrapKey, or
+ * no CKK_DES2 for a two-key 3DES key): the exchange key decrypts the
+ * ciphertext on the token (C_Decrypt, PKCS#1 v1.5 or OAEP as the flags
+ * say), and the key is created from the plaintext on the companion, as
+ * Windows' smart card CSP decrypts on the card and keeps the session key
+ * in its software CSP. The plaintext is wiped as soon as the key exists
+ * (or failed to). Its length must be one aiKeyAlg allows, else
+ * NTE_BAD_DATA; every failure of the decryption is NTE_BAD_DATA too. The
+ * key is made as every wrapped arrival: sensitive, and wrap-with-trusted
+ * where the companion enforces it. */
+static DWORD import_simple_decrypt_locked(struct context *ctx, const struct blob_simple *simple,
+					  struct key *pub, size_t min, size_t max, DWORD flags,
+					  struct key **out)
+{
+	size_t k = simple->ciphertext.len;
+	struct tsession *cts;
+	CK_MECHANISM mech;
+	CK_ULONG pt_len = k;
+	BYTE *ct = NULL, *pt = NULL;
+	DWORD err;
+	CK_RV rv;
+
+	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
+	if (err == ERROR_SUCCESS)
+		err = context_companion_locked(ctx, &cts);
+	if (err != ERROR_SUCCESS)
+		return err;
+	ct = capi11_malloc(k);
+	pt = capi11_malloc(k);
+	if (ct == NULL || pt == NULL) {
+		err = NTE_NO_MEMORY;
+		goto out;
+	}
+	bn_reverse_copy(ct, simple->ciphertext.data, k);
+	rv = token_decrypt(&ctx->ts, &mech, pub->obj->priv, ct, k, pt, &pt_len);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_UNWRAP);
+		goto out;
+	}
+	if (pt_len < min || pt_len > max || pt_len > k) {
+		err = NTE_BAD_DATA;
+		goto out;
+	}
+	trace_route("route: SIMPLEBLOB decrypted on %s, key made on the companion token %s",
+		      token_label(ctx->ts.tok), token_label(cts->tok));
+	err = import_secret_create_locked(ctx, cts, simple->alg, pt, pt_len, true, flags, out, &rv);
+out:
+	capi11_free_secret(pt, k);
+	capi11_free(ct);
+	return err;
+}
+
+/* Whether a SIMPLEBLOB must take the decrypt route: the token lacks the
+ * unwrap (mechanism or function) or the key type, and a companion is
+ * configured to hold the key. */
+static bool import_simple_needs_decrypt(struct context *ctx, CK_KEY_TYPE type, bool oaep)
+{
+	CK_MECHANISM mech;
+
+	if (!context_has_companion_locked(ctx))
+		return false;
+	if (type == CKK_DES2 && !token_has_des2(ctx->ts.tok))
+		return true;
+	if (token_cap(ctx->ts.tok, TOKEN_CAP_UNWRAP) == TOKEN_CAP_NO)
+		return true;
+	return rsa_mech_choose(ctx, oaep, CKF_UNWRAP, &mech) != ERROR_SUCCESS;
 }
 
 /* SIMPLEBLOB: the token unwraps the key with the private half of hPubKey,
@@ -815,19 +1002,15 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 		return err;
 	if (!alg_key_type(simple.alg, &type) || !alg_symmetric_key_range(simple.alg, &min, &max))
 		return NTE_BAD_ALGID;
+	err = key_kek_flag_check(simple.alg, flags);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (import_simple_needs_decrypt(ctx, type, (flags & CRYPT_OAEP) != 0))
+		return import_simple_decrypt_locked(ctx, &simple, pub, min, max, flags, out);
 	/* No CKK_DES2: the unwrapped 16 bytes cannot become K1|K2|K1 on the
 	 * token (import_check_secret_alg). */
 	if (type == CKK_DES2 && !token_has_des2(ctx->ts.tok))
 		return NTE_BAD_ALGID;
-	err = key_kek_flag_check(simple.alg, flags);
-	if (err != ERROR_SUCCESS)
-		return err;
-	/* The key would be a session key on a card that holds none, or the
-	 * token cannot unwrap: the companion token's (route.h). */
-	if (!route_token_has_session_keys(ctx->ts.tok))
-		return route_needs_companion(ROUTE_SESSION_KEY, CKR_MECHANISM_INVALID);
-	if (token_cap(ctx->ts.tok, TOKEN_CAP_UNWRAP) == TOKEN_CAP_NO)
-		return route_needs_companion(ROUTE_UNWRAP, CKR_FUNCTION_NOT_SUPPORTED);
 	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_UNWRAP, &mech);
 	if (err != ERROR_SUCCESS)
 		return err;
@@ -837,6 +1020,15 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 	bn_reverse_copy(ct, simple.ciphertext.data, simple.ciphertext.len);
 	err = import_simple_unwrap_locked(ctx, &mech, pub, ct, simple.ciphertext.len, simple.alg,
 					  &type, flags, true, &h);
+	/* Refused at use (advertised, never done): the decrypt route, or
+	 * without a companion no route at all. The token never unwrapped
+	 * anything, so the answer says nothing about this blob's padding. */
+	if (err != ERROR_SUCCESS && token_cap(ctx->ts.tok, TOKEN_CAP_UNWRAP) == TOKEN_CAP_NO) {
+		capi11_free(ct);
+		if (!context_has_companion_locked(ctx))
+			return NTE_NOT_SUPPORTED;
+		return import_simple_decrypt_locked(ctx, &simple, pub, min, max, flags, out);
+	}
 	if (err != ERROR_SUCCESS)
 		goto out;
 	/* A failure to read is the token's (a lost session would take the new

@@ -17,13 +17,12 @@
  * (NULL, 0) is no ID. */
 static CK_RV key_param_read_id(struct key *key, void **id, CK_ULONG *id_len)
 {
-	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE obj = key->obj->priv != CK_INVALID_HANDLE ? key->obj->priv : key->obj->pub;
 	CK_RV rv;
 
 	*id = NULL;
 	*id_len = 0;
-	rv = token_get_attribute_alloc(&ctx->ts, obj, CKA_ID, id, id_len);
+	rv = token_get_attribute_alloc(key_session(key), obj, CKA_ID, id, id_len);
 	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || (rv == CKR_OK && *id_len == 0)) {
 		capi11_free(*id);
 		*id = NULL;
@@ -96,6 +95,31 @@ static DWORD key_param_get_certificate(struct key *key, BYTE *data, DWORD *len)
 	capi11_free(value);
 	capi11_free(objs);
 	capi11_free(id);
+	return err;
+}
+
+DWORD key_certificate_rsa_locked(struct key *key, BYTE **der, const BYTE **n, size_t *n_len,
+				 const BYTE **e, size_t *e_len)
+{
+	struct cert_der cert;
+	DWORD len = 0, err;
+
+	*der = NULL;
+	err = key_param_get_certificate(key, NULL, &len);
+	if (err != ERROR_SUCCESS)
+		return err;
+	*der = capi11_malloc(len ? len : 1);
+	if (*der == NULL)
+		return NTE_NO_MEMORY;
+	err = key_param_get_certificate(key, *der, &len);
+	if (err == ERROR_SUCCESS &&
+	    (!cert_der_parse(*der, len, &cert) ||
+	     !cert_spki_rsa(cert.spki, cert.spki_len, n, n_len, e, e_len)))
+		err = NTE_BAD_KEY;
+	if (err != ERROR_SUCCESS) {
+		capi11_free(*der);
+		*der = NULL;
+	}
 	return err;
 }
 
@@ -245,7 +269,9 @@ DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data)
 		key->permissions = value | (key->permissions & CRYPT_EXPORT);
 		return ERROR_SUCCESS;
 	case KP_EFFECTIVE_KEYLEN:
-		/* Settable for RC2 alone, which capi11 cannot run. */
+		/* Settable for RC2 alone, which capi11 runs with the effective
+		 * length equal to the key length (Windows' default since XP SP1);
+		 * another length is not offered. */
 		return NTE_BAD_TYPE;
 	case KP_CERTIFICATE:
 		return key_param_set_certificate(key, data);

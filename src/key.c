@@ -10,6 +10,8 @@
 #include "route.h"
 #include "container-lock.h"
 #include "errors.h"
+#include "random.h"
+#include "trace.h"
 #include "trust.h"
 #include "util.h"
 
@@ -23,20 +25,37 @@
 			    CRYPT_NO_SALT | CRYPT_PREGEN | CRYPT_ARCHIVABLE | \
 			    CRYPT_FORCE_KEY_PROTECTION_HIGH | CRYPT_UPDATE_KEY)
 
+struct tsession *keyobj_session(struct context *ctx, const struct keyobj *obj)
+{
+	return obj->companion ? &ctx->cts : &ctx->ts;
+}
+
+struct tsession *key_session(const struct key *key)
+{
+	return keyobj_session(key->ctx, key->obj);
+}
+
+struct token *key_token(const struct key *key)
+{
+	return key_session(key)->tok;
+}
+
 bool key_new_is_sensitive(const struct context *ctx, bool exportable)
 {
 	return !exportable || ctx->settings.exportable_policy == CONFIG_EXPORT_SENSITIVE;
 }
 
-void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bool exportable,
-				CK_ATTRIBUTE *tmpl)
+void key_secret_template_locked(struct context *ctx, struct tsession *ts, const CK_KEY_TYPE *type,
+				bool exportable, CK_ATTRIBUTE *tmpl)
 {
 	static const CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
 	bool logged_in;
 
-	/* Session objects may be private only after login. */
-	context_login_locked(ctx, false);
-	logged_in = tsession_is_logged_in(&ctx->ts);
+	/* Session objects may be private only after login. The companion was
+	 * logged in when it was opened, or needs no login (softokn). */
+	if (ts == &ctx->ts)
+		context_login_locked(ctx, false);
+	logged_in = tsession_is_logged_in(ts);
 	tmpl[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&secret_class, sizeof secret_class };
 	tmpl[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)type, sizeof *type };
 	tmpl[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) };
@@ -68,7 +87,7 @@ CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek)
 	return KEY_SECRET_ATTRS + KEY_KEK_ATTRS;
 }
 
-DWORD key_template_protect_locked(struct context *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG *n,
+DWORD key_template_protect_locked(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG *n,
 				  bool wrapped)
 {
 	bool sensitive = false, extractable = false;
@@ -88,7 +107,7 @@ DWORD key_template_protect_locked(struct context *ctx, CK_ATTRIBUTE *tmpl, CK_UL
 	 * not leave at all: a trusted key-encryption key's unwrap template
 	 * asks for it, and the token refuses a template without it
 	 * (CKR_TEMPLATE_INCONSISTENT). */
-	return trust_template_add_locked(ctx, sensitive, extractable || wrapped, tmpl, n);
+	return trust_template_add_locked(ts, sensitive, extractable || wrapped, tmpl, n);
 }
 
 void key_mark_wrap_only(struct key *key)
@@ -100,7 +119,7 @@ void key_mark_wrap_only(struct key *key)
 bool key_is_session_key_on(const struct key *k, const struct token *tok)
 {
 	return k != NULL && k->obj->type != CKK_RSA && k->obj->priv != CK_INVALID_HANDLE &&
-	       k->ctx->ts.tok == tok;
+	       key_token(k) == tok;
 }
 
 CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool *wrap_only)
@@ -116,7 +135,9 @@ CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool
 	*wrap_only = false;
 	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE)
 		return CKR_OK;
-	rv = token_get_attributes(&ctx->ts, key->obj->priv, attrs, 3);
+	/* The key's own token: a key found on another context of the same
+	 * token is visible from ctx's session on it. */
+	rv = token_get_attributes(keyobj_session(ctx, key->obj), key->obj->priv, attrs, 3);
 	if (rv != CKR_OK)
 		return rv;
 	/* An attribute the token does not report counts against the key. */
@@ -128,12 +149,13 @@ CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool
 
 void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 {
+	struct tsession *ts = keyobj_session(ctx, obj);
 	size_t i;
 
 	if (obj->priv != CK_INVALID_HANDLE)
-		token_destroy(&ctx->ts, obj->priv);
+		token_destroy(ts, obj->priv);
 	if (obj->pub != CK_INVALID_HANDLE)
-		token_destroy(&ctx->ts, obj->pub);
+		token_destroy(ts, obj->pub);
 	obj->priv = obj->pub = CK_INVALID_HANDLE;
 	if (obj->owned) {
 		context_remove_owned_locked(ctx, obj);
@@ -169,9 +191,11 @@ void keyobj_unref_locked(struct context *ctx, struct keyobj *obj)
 	if (obj->owned && !obj->gone) {
 		/* Still a live session object of a live context. */
 		if (!ctx->released && ctx->generation == token_generation()) {
-			token_destroy(&ctx->ts, obj->priv);
+			struct tsession *ts = keyobj_session(ctx, obj);
+
+			token_destroy(ts, obj->priv);
 			if (obj->pub != CK_INVALID_HANDLE)
-				token_destroy(&ctx->ts, obj->pub);
+				token_destroy(ts, obj->pub);
 		}
 		context_remove_owned_locked(ctx, obj);
 	}
@@ -305,7 +329,7 @@ static CK_RV key_read_rsa_locked(struct key *key)
 	bool extractable = false, sensitive = true;
 	CK_RV rv;
 
-	rv = token_get_attributes(&ctx->ts, obj, &modulus, 1);
+	rv = token_get_attributes(key_session(key), obj, &modulus, 1);
 	if (rv != CKR_OK)
 		return rv;
 	if (modulus.ulValueLen == CK_UNAVAILABLE_INFORMATION || modulus.ulValueLen == 0 ||
@@ -313,9 +337,10 @@ static CK_RV key_read_rsa_locked(struct key *key)
 		return CKR_GENERAL_ERROR;
 	key->bits = (DWORD)modulus.ulValueLen * 8;
 	if (key->obj->priv != CK_INVALID_HANDLE) {
-		rv = token_get_bool(&ctx->ts, key->obj->priv, CKA_EXTRACTABLE, &extractable);
+		rv = token_get_bool(key_session(key), key->obj->priv, CKA_EXTRACTABLE, &extractable);
 		if (rv == CKR_OK)
-			rv = token_get_bool(&ctx->ts, key->obj->priv, CKA_SENSITIVE, &sensitive);
+			rv = token_get_bool(key_session(key), key->obj->priv, CKA_SENSITIVE,
+					    &sensitive);
 		if (rv != CKR_OK)
 			return rv;
 	}
@@ -414,9 +439,8 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	/* The ID records the spec (key-card.h). */
 	if (rv == CKR_OK)
 		rv = key_id_draw(&ctx->ts, spec, plan->id);
-	if (rv != CKR_OK) {
+	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	}
 
 	a = plan->priv;
 	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&priv_class, sizeof priv_class };
@@ -457,7 +481,7 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 		plan->priv[plan->n_priv++] = l;
 		plan->pub[plan->n_pub++] = l;
 	}
-	return key_template_protect_locked(ctx, plan->priv, &plan->n_priv, false);
+	return key_template_protect_locked(&ctx->ts, plan->priv, &plan->n_priv, false);
 }
 
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
@@ -586,26 +610,86 @@ static const struct sym_gen sym_gens[] = {
 	{ CALG_RC4, CKM_RC4_KEY_GEN, 128, 0, 0, 0 },
 };
 
+/* Whether tok can generate g's keys: the mechanism with CKF_GENERATE,
+ * CKK_DES2 for a two-key 3DES key (a token without it could hold
+ * K1|K2|K1, but K1|K2 would have to pass through this process, where a key
+ * that may not leave the token never is), and no refusal of C_GenerateKey
+ * seen before. */
+static bool key_token_generates(struct token *tok, const struct sym_gen *g)
+{
+	CK_MECHANISM_INFO info;
+
+	if (g->algid == CALG_3DES_112 && !token_has_des2(tok))
+		return false;
+	if (token_cap(tok, TOKEN_CAP_GENERATE_KEY) == TOKEN_CAP_NO)
+		return false;
+	return token_mechanism_info(tok, g->mech, &info) == CKR_OK && (info.flags & CKF_GENERATE);
+}
+
+/* C_GenerateKey of g's key on ts, a session object; *rv the token's
+ * answer, so that a refusal can go to the companion. */
+static DWORD key_generate_secret_on_locked(struct context *ctx, struct tsession *ts,
+					   const struct sym_gen *g, DWORD flags, DWORD bits,
+					   struct key **out, CK_RV *rv)
+{
+	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
+	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
+	bool kek = (flags & CRYPT_KEK) != 0;
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_ULONG value_len = 0, n;
+	CK_KEY_TYPE type;
+	DWORD err;
+
+	*rv = CKR_OK;
+	alg_key_type(g->algid, &type);
+	key_secret_template_locked(ctx, ts, &type, exportable, tmpl);
+	n = key_secret_template_kek(tmpl, kek);
+	err = key_template_protect_locked(ts, tmpl, &n, false);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* DES keys have a fixed length; only AES, RC2 and RC4 are told. */
+	if (type != CKK_DES && type != CKK_DES2 && type != CKK_DES3) {
+		value_len = bits / 8;
+		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
+	}
+	*rv = token_generate_key(ts, g->mech, tmpl, n, &h);
+	token_cap_learn(ts->tok, TOKEN_CAP_GENERATE_KEY, *rv);
+	if (*rv != CKR_OK)
+		return error_from_ckr(*rv, ERROR_OP_GENKEY);
+	err = key_adopt_on_locked(ctx, ts, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable,
+				  true, out);
+	if (err != ERROR_SUCCESS)
+		token_destroy(ts, h);
+	else if (kek)
+		key_mark_wrap_only(*out);
+	return err;
+}
+
+bool key_alg_has_companion_route(ALG_ID alg)
+{
+	/* The block ciphers CryptEncrypt runs (cipher.c); RC4, a stream
+	 * cipher whose state would have to outlive a call, is not run there,
+	 * so no key of it is made anywhere but on a token that has it. */
+	return alg_is_aes(alg) || alg == CALG_DES || alg == CALG_3DES || alg == CALG_3DES_112 ||
+	       alg == CALG_RC2;
+}
+
+/* A session key on the main token when it can make it, else on the
+ * companion (issue routes: session keys of a card go to the companion, as
+ * Windows' smart card CSP makes them in its software CSP). What neither
+ * can make is NTE_BAD_ALGID, as before there was a companion. */
 static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_gen *g, DWORD flags,
 					struct key **out)
 {
-	bool exportable = (flags & CRYPT_EXPORTABLE) != 0;
-	bool kek = (flags & CRYPT_KEK) != 0;
-	CK_KEY_TYPE type;
-	CK_MECHANISM_INFO info;
-	CK_ULONG value_len = 0;
 	DWORD want = HIWORD(flags);
 	DWORD bits = g->kp_keylen;
 	size_t min_len, max_len;
-	bool fixed;
-	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct tsession *cts = NULL;
 	DWORD err;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	alg_key_type(g->algid, &type);
 	alg_symmetric_key_range(g->algid, &min_len, &max_len);
-	fixed = min_len == max_len;
-	if (fixed) {
+	if (min_len == max_len) {
 		if (want != 0 && want != g->accept_a && want != g->accept_b)
 			return alg_is_des_family(g->algid) ? NTE_BAD_FLAGS : NTE_BAD_DATA;
 	} else if (want != 0) {
@@ -614,48 +698,42 @@ static DWORD key_generate_secret_locked(struct context *ctx, const struct sym_ge
 			return NTE_BAD_DATA;
 		bits = want;
 	}
-	/* What the token cannot make, capi11 does not offer. A token without
-	 * CKK_DES2 could hold a 3DES_112 key as K1|K2|K1, but K1|K2 would
-	 * have to come from the token's generator through this process
-	 * (C_GenerateRandom, C_CreateObject), where a key that may not leave
-	 * the token never is: no 3DES_112 generation there. */
-	if (g->algid == CALG_3DES_112 && !token_has_des2(ctx->ts.tok))
-		return NTE_BAD_ALGID;
-	/* A card without session keys: the companion token's (route.h). */
-	if (!route_token_has_session_keys(ctx->ts.tok))
-		return route_needs_companion(ROUTE_SESSION_KEY, CKR_MECHANISM_INVALID);
-	if (token_mechanism_info(ctx->ts.tok, g->mech, &info) != CKR_OK ||
-	    !(info.flags & CKF_GENERATE))
-		return NTE_BAD_ALGID;
-	{
-		CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_KEK_ATTRS + KEY_PROTECT_ATTRS + 1];
-		CK_ULONG n;
-
-		key_secret_template_locked(ctx, &type, exportable, tmpl);
-		n = key_secret_template_kek(tmpl, kek);
-		err = key_template_protect_locked(ctx, tmpl, &n, false);
+	if (key_token_generates(ctx->ts.tok, g)) {
+		err = key_generate_secret_on_locked(ctx, &ctx->ts, g, flags, bits, out, &rv);
+		/* Advertised and refused at use: the companion, once. */
+		if (!token_rv_is_refusal(rv) || !context_has_companion_locked(ctx) ||
+		    !key_alg_has_companion_route(g->algid))
+			return err;
+	}
+	/* No token makes it: an algorithm this provider does not offer, the
+	 * main token's refusal (or missing mechanism) named as the cause. A
+	 * companion that cannot be opened says why. */
+	if (context_has_companion_locked(ctx) && key_alg_has_companion_route(g->algid)) {
+		err = context_companion_locked(ctx, &cts);
 		if (err != ERROR_SUCCESS)
 			return err;
-		/* DES keys have a fixed length; only AES, RC2 and RC4 are told. */
-		if (type != CKK_DES && type != CKK_DES2 && type != CKK_DES3) {
-			value_len = bits / 8;
-			tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
-		}
-		rv = token_generate_key(&ctx->ts, g->mech, tmpl, n, &h);
 	}
-	if (rv != CKR_OK)
-		return error_from_ckr(rv, ERROR_OP_GENKEY);
-	err = key_adopt_locked(ctx, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable, true, out);
-	if (err != ERROR_SUCCESS)
-		token_destroy(&ctx->ts, h);
-	else if (kek)
-		key_mark_wrap_only(*out);
-	return err;
+	if (cts == NULL || !key_token_generates(cts->tok, g)) {
+		if (rv == CKR_OK || !token_rv_is_refusal(rv))
+			p11call_note_refusal(P11_C_GenerateKey, CKR_MECHANISM_INVALID);
+		return NTE_BAD_ALGID;
+	}
+	trace_route("route: CryptGenKey %#x on the companion token %s", (unsigned)g->algid,
+		      token_label(cts->tok));
+	return key_generate_secret_on_locked(ctx, cts, g, flags, bits, out, &rv);
 }
 
 DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
 		       CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable, bool owned,
 		       struct key **out)
+{
+	return key_adopt_on_locked(ctx, &ctx->ts, priv, pub, type, algid, bits, exportable, owned,
+				   out);
+}
+
+DWORD key_adopt_on_locked(struct context *ctx, struct tsession *ts, CK_OBJECT_HANDLE priv,
+			  CK_OBJECT_HANDLE pub, CK_KEY_TYPE type, ALG_ID algid, DWORD bits,
+			  bool exportable, bool owned, struct key **out)
 {
 	struct keyobj *obj;
 	struct key *key;
@@ -665,9 +743,11 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 
 	/* A session object made on a session that the token has dropped
 	 * since (some call of this operation said so) is gone with it. */
-	if (owned && ctx->ts.lost)
-		return error_from_ckr(ctx->ts.lost_rv, ERROR_OP_GENERIC);
+	if (owned && ts->lost)
+		return error_from_ckr(ts->lost_rv, ERROR_OP_GENERIC);
 	obj = keyobj_new(priv, pub, type, owned);
+	if (obj != NULL)
+		obj->companion = (ts == &ctx->cts);
 	key = obj ? key_new(ctx, obj) : NULL;
 	if (key == NULL || (owned && !context_add_owned_locked(ctx, obj))) {
 		key_discard(key);

@@ -22,6 +22,10 @@ struct keyobj {
 	 * or when its context is released, whichever comes first. */
 	bool owned;
 	bool gone;
+	/* The objects live on the context's companion token (companion.h),
+	 * made on its companion session: every operation on them goes through
+	 * keyobj_session. */
+	bool companion;
 	/* A key-encryption key (CRYPT_KEK): CKA_WRAP/CKA_UNWRAP TRUE,
 	 * CKA_ENCRYPT/CKA_DECRYPT FALSE, so that what it wraps can never be
 	 * decrypted with it (SPEC section 3). Set when capi11 made the key;
@@ -66,6 +70,15 @@ struct key {
 	BYTE chain[KEY_IV_MAX];
 };
 
+/* The session of ctx that holds obj's objects: the context's own
+ * (ctx->ts) or, for a key on the companion token, its companion session
+ * (ctx->cts). The one way code reaches a key's objects. */
+struct tsession *keyobj_session(struct context *ctx, const struct keyobj *obj);
+/* The same for a key of its own context. */
+struct tsession *key_session(const struct key *key);
+/* The token that holds a key's objects. */
+struct token *key_token(const struct key *key);
+
 /* CKA_SENSITIVE for a key capi11 makes or imports: every key without
  * CRYPT_EXPORTABLE, and exportable ones too under the sensitive policy. */
 bool key_new_is_sensitive(const struct context *ctx, bool exportable);
@@ -78,11 +91,12 @@ bool key_exportable_from_attrs(const struct context *ctx, bool extractable, bool
  * (class, type, session object, private when logged in, sensitivity,
  * encrypt and decrypt), written into tmpl[0..KEY_SECRET_ATTRS-1]; the
  * caller adds the value or its length. type must outlive the template.
- * With the context locked: logs in when a PIN is at hand, so that the
- * object can be private. */
+ * ts is the session the key will be made on (the context's own or its
+ * companion's). With the context locked: logs in when a PIN is at hand,
+ * so that the object can be private. */
 #define KEY_SECRET_ATTRS 8
-void key_secret_template_locked(struct context *ctx, const CK_KEY_TYPE *type, bool exportable,
-				CK_ATTRIBUTE *tmpl);
+void key_secret_template_locked(struct context *ctx, struct tsession *ts, const CK_KEY_TYPE *type,
+				bool exportable, CK_ATTRIBUTE *tmpl);
 
 /* CRYPT_KEK (0x400, the Windows SDK's value) makes a wrap-only AES session
  * key, so that what it wraps can never be decrypted with it. A sensitive
@@ -96,7 +110,7 @@ DWORD key_kek_flag_check(ALG_ID alg, DWORD flags);
  * KEY_KEK_ATTRS. */
 #define KEY_KEK_ATTRS 2
 CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek);
-/* The token-enforced protection of a new key, on a template of *n
+/* The token-enforced protection of a new key made on ts, on a template of *n
  * attributes that holds CKA_SENSITIVE and CKA_EXTRACTABLE: a key that
  * arrives wrapped (wrapped) is made sensitive whatever CRYPT_EXPORTABLE
  * says, since its source may have been; and a sensitive key that is
@@ -105,7 +119,7 @@ CK_ULONG key_secret_template_kek(CK_ATTRIBUTE *tmpl, bool kek);
  * KEY_PROTECT_ATTRS more. Errors: the token's, from learning whether it
  * takes the attribute. */
 #define KEY_PROTECT_ATTRS 1
-DWORD key_template_protect_locked(struct context *ctx, CK_ATTRIBUTE *tmpl, CK_ULONG *n,
+DWORD key_template_protect_locked(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG *n,
 				  bool wrapped);
 /* Records that a key capi11 has just made is wrap-only: KP_PERMISSIONS
  * loses CRYPT_ENCRYPT and CRYPT_DECRYPT. */
@@ -155,7 +169,13 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
 			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out);
 
-/* CryptGenKey's work, with the context locked. */
+/* Whether a session key of alg may be made on the companion token: the
+ * algorithms CryptEncrypt runs there (AES, DES, 3DES, 3DES_112). */
+bool key_alg_has_companion_route(ALG_ID alg);
+/* CryptGenKey's work, with the context locked. Session keys the token
+ * cannot make (no mechanism with CKF_GENERATE, no CKK_DES2, C_GenerateKey
+ * refused) are made on the companion token (companion.h); NTE_BAD_ALGID
+ * when neither can. */
 DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
 /* CryptGetUserKey's work, with the context locked: NTE_NO_KEY when the
  * container has no key of that spec (CAPI11_AT_KEK: its trusted
@@ -167,6 +187,13 @@ DWORD key_duplicate_locked(struct key *key, struct key **out);
  * Errors: ERROR_MORE_DATA, NTE_BAD_TYPE (unknown or not for this key),
  * SCARD_E_NO_SUCH_CERTIFICATE (KP_CERTIFICATE: none on the token). */
 DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
+/* The RSA public key of the X.509 certificate beside an RSA key
+ * (KP_CERTIFICATE): n and e point into *der, which the caller frees
+ * (capi11_free). For a card whose key objects show no public numbers.
+ * Errors: SCARD_E_NO_SUCH_CERTIFICATE, NTE_BAD_KEY (not an RSA
+ * certificate), mapped token failures. */
+DWORD key_certificate_rsa_locked(struct key *key, BYTE **der, const BYTE **n, size_t *n_len,
+				 const BYTE **e, size_t *e_len);
 /* CryptSetKeyParam's work (key-param.c). data is never NULL.
  * Errors: NTE_BAD_TYPE, NTE_BAD_DATA (a value the key does not take),
  * NTE_BAD_KEY (KP_CERTIFICATE on a key with no CKA_ID), mapped token
@@ -184,6 +211,11 @@ DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data);
 DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub,
 		       CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable, bool owned,
 		       struct key **out);
+/* key_adopt_locked for objects made on ts, the context's own session or
+ * its companion session (then the key is a companion key). */
+DWORD key_adopt_on_locked(struct context *ctx, struct tsession *ts, CK_OBJECT_HANDLE priv,
+			  CK_OBJECT_HANDLE pub, CK_KEY_TYPE type, ALG_ID algid, DWORD bits,
+			  bool exportable, bool owned, struct key **out);
 /* Registers a new key with the handle table and its context. */
 DWORD key_register_locked(struct key *key, HCRYPTKEY *out);
 /* The key named by a handle, referenced, or NULL. */

@@ -28,6 +28,7 @@ libcapi11_core_la_SOURCES = \
 	src/container.c src/container.h \
 	src/container-lock.c src/container-lock.h \
 	src/container-pending.c src/container-pending.h \
+	src/companion.c src/companion.h \
 	src/context.c src/context.h \
 	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \

@@ -75,7 +75,8 @@ unsigned token_generation(void)
 	return atomic_load(&fork_generation);
 }
 
-static CK_RV module_initialize(CK_FUNCTION_LIST *fl, bool *ours)
+/* params: the module's LibraryParameters string (pReserved), or NULL. */
+static CK_RV module_initialize(CK_FUNCTION_LIST *fl, const char *params, bool *ours)
 {
 	CK_C_INITIALIZE_ARGS args;
 	CK_RV rv;
@@ -83,6 +84,9 @@ static CK_RV module_initialize(CK_FUNCTION_LIST *fl, bool *ours)
 	memset(&args, 0, sizeof args);
 	/* Without CKF_OS_LOCKING_OK SoftHSM switches off all of its locking. */
 	args.flags = CKF_OS_LOCKING_OK;
+	/* NSS's softokn reads its configuration from here (the companion
+	 * token, companion.c); other modules are given nothing. */
+	args.pReserved = (void *)params;
 	rv = p11_Initialize(fl, &args);
 	if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 		*ours = false;
@@ -115,10 +119,10 @@ static CK_RV module_ready_locked(struct module *mod, unsigned gen)
 	if (mod->ours) {
 		mod->busy = true;
 		pthread_mutex_unlock(&modules_lock);
-		rv = module_initialize(mod->fl, &ours);
+		rv = module_initialize(mod->fl, mod->init_params, &ours);
 		if (rv == CKR_OK && !ours) {
 			p11_Finalize(mod->fl, NULL);
-			rv = module_initialize(mod->fl, &ours);
+			rv = module_initialize(mod->fl, mod->init_params, &ours);
 		}
 		pthread_mutex_lock(&modules_lock);
 		mod->busy = false;
@@ -182,7 +186,7 @@ static CK_RV module_start_locked(struct module *mod, unsigned gen)
 	mod->next = modules;
 	modules = mod;
 	pthread_mutex_unlock(&modules_lock);
-	rv = module_initialize(mod->fl, &ours);
+	rv = module_initialize(mod->fl, mod->init_params, &ours);
 	memset(&info, 0, sizeof info);
 	/* Only the quirks table reads it: a module without an answer gets no
 	 * quirk. */
@@ -206,7 +210,8 @@ static CK_RV module_start_locked(struct module *mod, unsigned gen)
  * first time. A module loaded twice (by path and by name) is one entry;
  * release_extra gives back a load reference that the table does not need
  * (false for the registered list, which keeps its own). */
-static CK_RV module_adopt(CK_FUNCTION_LIST *fl, bool release_extra, struct module **out)
+static CK_RV module_adopt(CK_FUNCTION_LIST *fl, const char *params, bool release_extra,
+			  struct module **out)
 {
 	struct module *mod;
 	unsigned gen = token_generation();
@@ -227,6 +232,7 @@ static CK_RV module_adopt(CK_FUNCTION_LIST *fl, bool release_extra, struct modul
 		rv = CKR_HOST_MEMORY;
 	} else {
 		mod->fl = fl;
+		mod->init_params = params;
 		rv = module_start_locked(mod, gen);
 	}
 	if (rv != CKR_OK) {
@@ -257,7 +263,7 @@ static struct module *module_find_path(const char *path, CK_RV *rv)
 	return mod;
 }
 
-CK_RV module_load_path(const char *path, struct module **out)
+CK_RV module_load_path_params(const char *path, const char *params, struct module **out)
 {
 	CK_FUNCTION_LIST *fl;
 	CK_RV rv = CKR_OK;
@@ -268,7 +274,7 @@ CK_RV module_load_path(const char *path, struct module **out)
 	fl = p11_kit_module_load(path, P11_KIT_MODULE_UNMANAGED);
 	if (fl == NULL)
 		return CAPI11_CKR_MODULE_LOAD;
-	rv = module_adopt(fl, true, out);
+	rv = module_adopt(fl, params, true, out);
 	if (rv != CKR_OK)
 		return rv;
 	/* Modules live as long as the process; a copy that fails to be made
@@ -278,6 +284,11 @@ CK_RV module_load_path(const char *path, struct module **out)
 		(*out)->path = capi11_strdup(path);
 	pthread_mutex_unlock(&modules_lock);
 	return CKR_OK;
+}
+
+CK_RV module_load_path(const char *path, struct module **out)
+{
+	return module_load_path_params(path, NULL, out);
 }
 
 static bool module_is_trust_policy(CK_FUNCTION_LIST *fl)
@@ -332,7 +343,7 @@ CK_RV modules_load_registered(const char *name, struct module ***out, size_t *n_
 			continue;
 		/* A module that fails to start is skipped, as p11-kit's proxy does,
 		 * unless it is the one asked for by name. */
-		rv = module_adopt(fl, false, &mods[n]);
+		rv = module_adopt(fl, NULL, false, &mods[n]);
 		if (rv == CKR_OK)
 			n++;
 		else if (name != NULL)

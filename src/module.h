@@ -30,6 +30,9 @@ struct module {
 	/* The path it was loaded by, so that acquiring by path again skips
 	 * p11_kit_module_load (a dlopen and p11-kit's registry each time). */
 	char *path;
+	/* What C_Initialize passes in pReserved, again after each fork: a
+	 * static string, or NULL (module_load_path_params). */
+	const char *init_params;
 	struct module *next;
 };
 
@@ -39,6 +42,11 @@ void module_table_unlock(void);
 /* The module at path, loaded and initialised. Modules live as long as the
  * process. */
 CK_RV module_load_path(const char *path, struct module **out);
+/* The same, initialising the module with a LibraryParameters string in
+ * CK_C_INITIALIZE_ARGS.pReserved (NSS's softokn reads its configuration
+ * there). params must live as long as the process. A module already
+ * loaded by this path keeps the parameters it was started with. */
+CK_RV module_load_path_params(const char *path, const char *params, struct module **out);
 /* The registered modules to search, in a capi11_malloc'd array: with name
  * set, only the module of that name; else every module that may hold keys
  * (trust-policy modules such as p11-kit-trust are skipped). */

@@ -5,6 +5,7 @@
 #include "trust.h"
 #include "container.h"
 #include "errors.h"
+#include "key.h"
 #include "param.h"
 #include "util.h"
 
@@ -40,20 +41,37 @@ static const struct alg_entry alg_entries[] = {
 	  "Advanced Encryption Standard (AES) 256" },
 };
 
-/* The entry's lengths; false when the token cannot serve it. */
+/* Whether tok can make the entry's keys, as CryptGenKey decides it
+ * (key.c): the mechanism with a generate flag, CKK_DES2 for 3DES_112
+ * (whose keys a token without it only imports), no refusal seen. */
+static bool alg_token_makes(struct token *tok, const struct alg_entry *e)
+{
+	CK_MECHANISM_INFO info;
+
+	if (e->algid == CALG_3DES_112 && !token_has_des2(tok))
+		return false;
+	if (e->default_bits != 0 && token_cap(tok, TOKEN_CAP_GENERATE_KEY) == TOKEN_CAP_NO)
+		return false;
+	return token_mechanism_info(tok, e->mech, &info) == CKR_OK &&
+	       (info.flags & (CKF_GENERATE | CKF_GENERATE_KEY_PAIR));
+}
+
+/* The entry's lengths; false when no route serves it: the token, or for
+ * a session key the companion token (opened here when the provider has
+ * one), as CryptGenKey would use it. */
 static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def, DWORD *min,
 		     DWORD *max)
 {
-	CK_MECHANISM_INFO info;
+	struct tsession *cts;
 	CK_ULONG lo, hi;
 
-	/* Listed as CryptGenKey offers it (key.c): no 3DES_112 on a token
-	 * without CKK_DES2, whose keys are only imported. */
-	if (e->algid == CALG_3DES_112 && !token_has_des2(ctx->ts.tok))
-		return false;
-	if (token_mechanism_info(ctx->ts.tok, e->mech, &info) != CKR_OK ||
-	    !(info.flags & (CKF_GENERATE | CKF_GENERATE_KEY_PAIR)))
-		return false;
+	if (!alg_token_makes(ctx->ts.tok, e)) {
+		if (e->default_bits == 0 || !key_alg_has_companion_route(e->algid) ||
+		    !context_has_companion_locked(ctx) ||
+		    context_companion_locked(ctx, &cts) != ERROR_SUCCESS ||
+		    !alg_token_makes(cts->tok, e))
+			return false;
+	}
 	if (e->default_bits != 0) {
 		*def = e->default_bits;
 		*min = e->min_bits;

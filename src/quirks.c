@@ -34,6 +34,9 @@ static const struct quirk_entry table[] = {
 	{ "tpm2-software.github.io", NULL, NULL, NULL,
 	  { "tpm2-pkcs11", QUIRK_COUPLED_USAGE | QUIRK_NO_EXTRACTABLE_PRIVATE,
 	    QUIRK_KEY_SIZE_GUESS } },
+	/* NSS's softokn, the default companion token (companion.h). */
+	{ NULL, NULL, "Mozilla Foundation", NULL,
+	  { "NSS softokn", QUIRK_RC2_SIZE_BYTES, QUIRK_KEY_SIZE_BITS } },
 	/* p11-kit's client module (and its proxy, which says the same): after
 	 * the token entries, so that a token behind it keeps its own. */
 	{ "PKCS#11 Kit", "PKCS#11 Kit Proxy Module", NULL, NULL,

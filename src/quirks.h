@@ -45,6 +45,9 @@ enum {
 	 * AT_KEYEXCHANGE, whatever usages the card gives them (OpenSC lets
 	 * the signature key decrypt). */
 	QUIRK_PIV_KEY_IDS = 0x40,
+	/* The key sizes of RC2 mechanisms in CK_MECHANISM_INFO are bytes, not
+	 * the bits PKCS#11 asks for (NSS's softokn: CKM_RC2_KEY_GEN 1-128). */
+	QUIRK_RC2_SIZE_BYTES = 0x80,
 };
 
 /* How a token gives the key sizes of RSA mechanisms in

@@ -7,8 +7,11 @@
 
 #include <wincrypt.h>
 
-/* Fills len bytes of buf from the token, with the context locked; len 0
- * asks the token nothing. Errors: the token's failure, mapped. */
+/* Fills len bytes of buf from the token, or from the companion token when
+ * the token has no generator (CKF_RNG clear, or C_GenerateRandom refused),
+ * with the context locked; len 0 asks the token nothing. Errors:
+ * NTE_NOT_SUPPORTED (no generator on the token and no companion), the
+ * token's failure, mapped. */
 DWORD random_fill_locked(struct context *ctx, BYTE *buf, DWORD len);
 
 #endif

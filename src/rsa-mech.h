@@ -20,5 +20,7 @@
  * context's token must offer it for (context_check_mechanism): else
  * NTE_NOT_SUPPORTED. The parameters are static: mech stays valid. */
 DWORD rsa_mech_choose(struct context *ctx, bool oaep, CK_FLAGS use, CK_MECHANISM *mech);
+/* The same on any token (the companion's, for a route there). */
+DWORD rsa_mech_choose_on(struct token *tok, bool oaep, CK_FLAGS use, CK_MECHANISM *mech);
 
 #endif

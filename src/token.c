@@ -333,6 +333,18 @@ CK_RV token_open_uri(P11KitUri *uri, struct token **out)
 	return rv;
 }
 
+CK_RV token_open_module_params(const char *path, const char *params, P11KitUri *uri,
+			       struct token **out)
+{
+	struct module *mod;
+	CK_RV rv;
+
+	rv = module_load_path_params(path, params, &mod);
+	if (rv != CKR_OK)
+		return rv;
+	return modules_find_token(&mod, 1, uri, out);
+}
+
 CK_RV token_open_default(struct token **out)
 {
 	struct module **mods = NULL;
@@ -431,6 +443,11 @@ CK_RV token_rsa_bits_range(struct token *tok, CK_MECHANISM_TYPE mech, CK_ULONG *
 	return CKR_OK;
 }
 
+bool token_has_rng(const struct token *tok)
+{
+	return (tok->token_flags & CKF_RNG) != 0;
+}
+
 bool token_is_write_protected(const struct token *tok)
 {
 	return (tok->token_flags & CKF_WRITE_PROTECTED) != 0;
@@ -504,6 +521,17 @@ void token_cap_learn(struct token *tok, enum token_cap cap, CK_RV rv)
 bool token_takes_value_len(const struct token *tok)
 {
 	return !(tok->quirks->flags & QUIRK_NO_UNWRAP_VALUE_LEN);
+}
+
+CK_ULONG token_rc2_max_bytes(struct token *tok)
+{
+	CK_MECHANISM_INFO info;
+
+	if (token_mechanism_info(tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
+		return 0;
+	if (tok->quirks->flags & QUIRK_RC2_SIZE_BYTES)
+		return info.ulMaxKeySize;
+	return info.ulMaxKeySize / 8;
 }
 
 bool token_has_des2(const struct token *tok)

@@ -18,6 +18,12 @@ struct token;
  * has registered is searched. No matching token present:
  * CKR_TOKEN_NOT_PRESENT. Tokens live as long as the process. */
 CK_RV token_open_uri(P11KitUri *uri, struct token **out);
+/* The token that uri names in the module at path, the module initialised
+ * with the LibraryParameters string params (module_load_path_params; it
+ * must live as long as the process). The URI's own module attributes are
+ * not read. */
+CK_RV token_open_module_params(const char *path, const char *params, P11KitUri *uri,
+			       struct token **out);
 /* The first token present in the modules p11-kit has registered, skipping
  * modules that hold no keys (trust-policy modules such as p11-kit-trust). */
 CK_RV token_open_default(struct token **out);
@@ -44,6 +50,9 @@ CK_RV token_rsa_bits_range(struct token *tok, CK_MECHANISM_TYPE mech, CK_ULONG *
  * CKA_VALUE_LEN; SoftHSM refuses it (CKR_ATTRIBUTE_READ_ONLY), so the
  * length of a key it unwrapped comes from aiKeyAlg. */
 bool token_takes_value_len(const struct token *tok);
+/* The longest RC2 key the token makes, in bytes (CKM_RC2_KEY_GEN's
+ * ulMaxKeySize, bits unless the quirks table says bytes); 0: no RC2. */
+CK_ULONG token_rc2_max_bytes(struct token *tok);
 /* Whether the token has CKK_DES2 keys. Where it has not (QUIRK_NO_DES2),
  * a CALG_3DES_112 key K1|K2 is held as the CKK_DES3 key K1|K2|K1. */
 bool token_has_des2(const struct token *tok);
@@ -67,6 +76,9 @@ enum token_wrap_trust {
 };
 enum token_wrap_trust token_wrap_trust(const struct token *tok);
 void token_set_wrap_trust(struct token *tok, enum token_wrap_trust state);
+
+/* Whether the token says it has a random number generator (CKF_RNG). */
+bool token_has_rng(const struct token *tok);
 
 /* Whether the token says it is write-protected (CKF_WRITE_PROTECTED):
  * nothing can be stored on it, not even a session object on some cards. */

@@ -33,6 +33,19 @@ void trace_message(const char *fmt, ...)
 	va_end(ap);
 }
 
+void trace_route(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_load(&level) < 2)
+		return;
+	va_start(ap, fmt);
+	fputs("capi11: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 void trace_uri(unsigned at, const char *what, const char *uri)
 {
 	char *shown;

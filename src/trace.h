@@ -16,6 +16,9 @@ void trace_set_level(unsigned level);
 
 /* A line about capi11's own state, traced from level 1. */
 void trace_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Which token serves an operation that the provider's token cannot do (a
+ * companion route), traced from level 2, with every API call. */
+void trace_route(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A line that quotes a PKCS#11 URI, traced from level: what, ": ", then
  * the URI with every pin-value shown as "***" (uri_redact in uri.h). Every

@@ -51,7 +51,7 @@ static CK_RV throwaway_aes(struct tsession *s, bool private, bool guarded, CK_OB
  * failure of the token itself is returned, to be asked again next time.
  * The probe works on a session of its own, whose closing takes both keys
  * along: nothing is left on the token, whatever call fails. */
-static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
+static CK_RV probe_wrap_trust(struct token *tok, enum token_wrap_trust *state)
 {
 	CK_OBJECT_HANDLE key = CK_INVALID_HANDLE, wrapping = CK_INVALID_HANDLE;
 	CK_MECHANISM mech = { CKM_AES_KEY_WRAP, NULL, 0 };
@@ -64,13 +64,13 @@ static CK_RV probe_wrap_trust(struct context *ctx, enum token_wrap_trust *state)
 
 	/* Without AES keys capi11 has nothing to try; sensitive keys then do
 	 * not leave. */
-	if (token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_GEN, &info) != CKR_OK) {
+	if (token_mechanism_info(tok, CKM_AES_KEY_GEN, &info) != CKR_OK) {
 		*state = TOKEN_WRAP_TRUST_IGNORED;
 		return CKR_OK;
 	}
-	can_wrap = token_mechanism_info(ctx->ts.tok, CKM_AES_KEY_WRAP, &info) == CKR_OK &&
+	can_wrap = token_mechanism_info(tok, CKM_AES_KEY_WRAP, &info) == CKR_OK &&
 		   (info.flags & CKF_WRAP);
-	rv = tsession_scratch_open(ctx->ts.tok, &s);
+	rv = tsession_scratch_open(tok, &s);
 	if (rv != CKR_OK)
 		return rv;
 	/* A token that does not know the attribute refuses every template
@@ -114,25 +114,30 @@ out:
 
 DWORD trust_wrap_state_locked(struct context *ctx, enum token_wrap_trust *state)
 {
+	return trust_wrap_state_on(ctx->ts.tok, state);
+}
+
+DWORD trust_wrap_state_on(struct token *tok, enum token_wrap_trust *state)
+{
 	CK_RV rv;
 
-	*state = token_wrap_trust(ctx->ts.tok);
+	*state = token_wrap_trust(tok);
 	if (*state != TOKEN_WRAP_TRUST_UNKNOWN)
 		return ERROR_SUCCESS;
-	rv = probe_wrap_trust(ctx, state);
+	rv = probe_wrap_trust(tok, state);
 	if (rv != CKR_OK) {
 		*state = TOKEN_WRAP_TRUST_UNKNOWN;
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
-	trace_message("token %s: CKA_WRAP_WITH_TRUSTED %s", token_label(ctx->ts.tok),
+	trace_message("token %s: CKA_WRAP_WITH_TRUSTED %s", token_label(tok),
 		  *state == TOKEN_WRAP_TRUST_ENFORCED ? "enforced" :
 		  *state == TOKEN_WRAP_TRUST_IGNORED ? "not enforced: sensitive keys stay"
 						     : "unknown to the token: sensitive keys stay");
-	token_set_wrap_trust(ctx->ts.tok, *state);
+	token_set_wrap_trust(tok, *state);
 	return ERROR_SUCCESS;
 }
 
-DWORD trust_template_add_locked(struct context *ctx, bool sensitive, bool extractable,
+DWORD trust_template_add_locked(struct tsession *ts, bool sensitive, bool extractable,
 				CK_ATTRIBUTE *tmpl, CK_ULONG *n)
 {
 	enum token_wrap_trust state;
@@ -142,7 +147,7 @@ DWORD trust_template_add_locked(struct context *ctx, bool sensitive, bool extrac
 	 * no guard on its wraps. */
 	if (!sensitive || !extractable)
 		return ERROR_SUCCESS;
-	err = trust_wrap_state_locked(ctx, &state);
+	err = trust_wrap_state_on(ts->tok, &state);
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (state != TOKEN_WRAP_TRUST_UNSUPPORTED)
@@ -151,7 +156,7 @@ DWORD trust_template_add_locked(struct context *ctx, bool sensitive, bool extrac
 	return ERROR_SUCCESS;
 }
 
-DWORD trust_check_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE key, CK_OBJECT_HANDLE wrapping)
+DWORD trust_check_wrap_locked(struct tsession *ts, CK_OBJECT_HANDLE key, CK_OBJECT_HANDLE wrapping)
 {
 	CK_BBOOL wwt = CK_FALSE, trusted = CK_FALSE;
 	CK_ATTRIBUTE a = { CKA_WRAP_WITH_TRUSTED, &wwt, sizeof wwt };
@@ -160,15 +165,15 @@ DWORD trust_check_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE key, CK_OBJE
 	DWORD err;
 	CK_RV rv;
 
-	err = trust_wrap_state_locked(ctx, &state);
+	err = trust_wrap_state_on(ts->tok, &state);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* A token that would wrap the key under anything keeps it. */
 	if (state != TOKEN_WRAP_TRUST_ENFORCED)
 		return NTE_BAD_KEY_STATE;
-	rv = token_get_attributes(&ctx->ts, key, &a, 1);
+	rv = token_get_attributes(ts, key, &a, 1);
 	if (rv == CKR_OK)
-		rv = token_get_attributes(&ctx->ts, wrapping, &b, 1);
+		rv = token_get_attributes(ts, wrapping, &b, 1);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_EXPORT);
 	/* A sensitive key without the attribute (made by another tool) would

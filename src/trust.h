@@ -11,20 +11,23 @@
  * per token with two throwaway session keys and a wrap. Errors: the mapped
  * failure of the token (not remembered: asked again next time). */
 DWORD trust_wrap_state_locked(struct context *ctx, enum token_wrap_trust *state);
+/* The same for any token (the companion's: the policy holds there too). */
+DWORD trust_wrap_state_on(struct token *tok, enum token_wrap_trust *state);
 
-/* Appends CKA_WRAP_WITH_TRUSTED TRUE at tmpl[*n] for a new key that is
+/* Appends CKA_WRAP_WITH_TRUSTED TRUE at tmpl[*n] for a new key on ts's token that is
  * sensitive and extractable, unless the token refuses the attribute (then
  * trust_check_wrap_locked keeps such keys in). tmpl has room for one more
  * attribute. Errors: trust_wrap_state_locked's. */
-DWORD trust_template_add_locked(struct context *ctx, bool sensitive, bool extractable,
+DWORD trust_template_add_locked(struct tsession *ts, bool sensitive, bool extractable,
 				CK_ATTRIBUTE *tmpl, CK_ULONG *n);
 
-/* Whether a sensitive key may be wrapped under the wrapping object: the
+/* Whether a sensitive key may be wrapped under the wrapping object (both
+ * on ts's token): the
  * token enforces CKA_WRAP_WITH_TRUSTED, the key carries it, and the
  * wrapping object has CKA_TRUSTED; else NTE_BAD_KEY_STATE. Asked before
  * the wrap so that a size query answers as the export; the token decides
  * again in C_WrapKey. */
-DWORD trust_check_wrap_locked(struct context *ctx, CK_OBJECT_HANDLE key,
+DWORD trust_check_wrap_locked(struct tsession *ts, CK_OBJECT_HANDLE key,
 			      CK_OBJECT_HANDLE wrapping);
 
 /* A trusted RSA public key object with this modulus and exponent

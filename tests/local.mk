@@ -42,6 +42,7 @@ TEST_PROGS = \
 	tests/test-uri \
 	tests/test-enum \
 	tests/test-caps \
+	tests/test-companion \
 	tests/test-trust \
 	tests/test-container \
 	tests/test-cards \
@@ -72,6 +73,7 @@ tests_test_secrets_SOURCES = tests/test-secrets.c
 tests_test_uri_SOURCES = tests/test-uri.c
 tests_test_enum_SOURCES = tests/test-enum.c
 tests_test_caps_SOURCES = tests/test-caps.c
+tests_test_companion_SOURCES = tests/test-companion.c
 tests_test_trust_SOURCES = tests/test-trust.c
 tests_test_container_SOURCES = tests/test-container.c
 tests_test_cards_SOURCES = tests/test-cards.c

@@ -649,7 +649,8 @@ static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 static bool tmpl_apply(CK_ATTRIBUTE_PTR t, CK_ULONG n, struct tmpl_copy *c, CK_ATTRIBUTE_PTR *use,
 		       CK_ULONG *use_n, CK_RV *rv)
 {
-	int mode = tmpl_mode(t, n);
+	/* Unreadable attributes are still taken in templates. */
+	int mode = tmpl_mode(t, n) & (P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED);
 
 	memset(c, 0, sizeof *c);
 	*use = t;
@@ -955,6 +956,15 @@ static CK_RV shim_C_GetAttributeValue(CK_SESSION_HANDLE session,
 			sizes[i] = templ[i].ulValueLen;
 	}
 	rv = t->C_GetAttributeValue(session, object, templ, count);
+	for (CK_ULONG i = 0; templ && i < count && (rv == CKR_OK || rv == CKR_ATTRIBUTE_SENSITIVE ||
+						     rv == CKR_ATTRIBUTE_TYPE_INVALID); i++) {
+		if (!(attr_mode(templ[i].type) & P11SHIM_ATTR_UNREADABLE))
+			continue;
+		if (templ[i].pValue != NULL && templ[i].ulValueLen != CK_UNAVAILABLE_INFORMATION)
+			memset(templ[i].pValue, 0, templ[i].ulValueLen);
+		templ[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+		rv = CKR_ATTRIBUTE_TYPE_INVALID;
+	}
 	for (CK_ULONG i = 0; mode && templ && i < count; i++) {
 		CK_ULONG was = templ[i].ulValueLen;
 
@@ -1942,7 +1952,7 @@ SHIM_EXPORT void p11shim_set_attribute(CK_ATTRIBUTE_TYPE type, int mode)
 {
 	size_t i;
 
-	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED;
+	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED | P11SHIM_ATTR_UNREADABLE;
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < shim.n_attrs && shim.attrs[i].type != type; i++)
 		;

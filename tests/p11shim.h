@@ -140,6 +140,11 @@ enum {
 	 * of what reaches the target (nested templates included): a token
 	 * that accepts it and ignores it. */
 	P11SHIM_ATTR_STRIPPED = 2,
+	/* C_GetAttributeValue never shows the attribute, as a card hides the
+	 * public numbers of its keys: its length comes back
+	 * CK_UNAVAILABLE_INFORMATION with CKR_ATTRIBUTE_TYPE_INVALID, the
+	 * other attributes of the call filled. */
+	P11SHIM_ATTR_UNREADABLE = 4,
 };
 
 /* Sets how the shim treats one attribute type in templates: one of

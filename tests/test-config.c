@@ -240,6 +240,61 @@ static void test_builtin_defaults(void)
 	config_free(cfg);
 }
 
+/* companion (capi11.conf(5)): nss, none or a pkcs11: URI, per provider
+ * over [capi11]; anything else is an error on its line. A companion URI
+ * with a PIN makes the file one that holds a PIN. */
+static void test_companion(void)
+{
+	static const char text[] =
+		"[capi11]\n"
+		"companion = none\n"
+		"[provider \"a\"]\n"
+		"uri = pkcs11:token=a\n"
+		"[provider \"b\"]\n"
+		"uri = pkcs11:token=b\n"
+		"companion = pkcs11:token=soft?module-path=/x.so\n"
+		"[provider \"c\"]\n"
+		"uri = pkcs11:token=c\n"
+		"companion = NSS\n";
+	static const char bad[] = "[capi11]\ncompanion = softokn\n";
+	static const char bad_uri[] = "[capi11]\n\ncompanion = pkcs11:token=a;token=b\n";
+	struct config_error error = { 0 };
+	const struct config_provider *prov;
+	struct capi11_config *cfg;
+
+	cfg = config_parse(text, strlen(text), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(config_settings_global(cfg)->companion, "none");
+	prov = config_provider_find(cfg, "a");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(prov);
+	CU_ASSERT_STRING_EQUAL(prov->settings.companion, "none");
+	prov = config_provider_find(cfg, "b");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(prov);
+	CU_ASSERT_STRING_EQUAL(prov->settings.companion, "pkcs11:token=soft?module-path=/x.so");
+	prov = config_provider_find(cfg, "c");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(prov);
+	CU_ASSERT_STRING_EQUAL(prov->settings.companion, "NSS");
+	config_free(cfg);
+
+	cfg = config_parse(bad, strlen(bad), &error);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(error.code, EINVAL);
+	CU_ASSERT_EQUAL(error.line, 2);
+	config_free(cfg);
+	memset(&error, 0, sizeof error);
+	cfg = config_parse(bad_uri, strlen(bad_uri), &error);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT_EQUAL(error.code, EINVAL);
+	CU_ASSERT_EQUAL(error.line, 3);
+	config_free(cfg);
+
+	/* Built in: NULL, the in-memory softokn. */
+	cfg = config_parse("", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_PTR_NULL(config_settings_global(cfg)->companion);
+	config_free(cfg);
+}
+
 static void assert_empty(struct capi11_config *cfg)
 {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
@@ -518,6 +573,7 @@ static CU_TestInfo config_tests[] = {
 	{ "provider type names", test_type_names },
 	{ "per-provider fallback", test_provider_fallback },
 	{ "built-in defaults", test_builtin_defaults },
+	{ "companion", test_companion },
 	{ "missing file is empty", test_missing_file },
 	{ "CAPI11_CONF selects the file", test_env_selection },
 	{ "syntax errors name their line", test_syntax_errors },

@@ -1332,8 +1332,10 @@ static void test_session_bad_algs(void)
 	HCRYPTKEY key = 0;
 
 	CU_ASSERT_FATAL(prov != 0);
-	/* SoftHSM has no RC2 or RC4; asserted from its own list. */
-	if (!mech_can_generate(session_mechs, CKM_RC2_KEY_GEN, 0))
+	/* SoftHSM has no RC2 or RC4; asserted from its own list. RC2 keys are
+	 * then made on the companion token, NSS's softokn, where configure
+	 * found it (test-companion checks them); RC4 keys never are. */
+	if (!mech_can_generate(session_mechs, CKM_RC2_KEY_GEN, 0) && CAPI11_SOFTOKN_PATH[0] == '\0')
 		EXPECT_ERROR(CryptGenKey(prov, CALG_RC2, 0, &key), NTE_BAD_ALGID);
 	if (!mech_can_generate(session_mechs, CKM_RC4_KEY_GEN, 0))
 		EXPECT_ERROR(CryptGenKey(prov, CALG_RC4, 0, &key), NTE_BAD_ALGID);

@@ -20,19 +20,10 @@
  * tried on the second, so that what they might leave cannot change the
  * other cases), and "tpm-new", made by CryptAcquireContext(CRYPT_NEWKEYSET).
  *
- * Cases that wait for work not yet in the library name, in the cases
- * table at the end, the HAVE_* switches below that they wait for; they are
- * skipped, with the reason printed, until those switches are turned on.
- * CAPI11_TPM2_ALL=1 runs them all (to see where the library stands);
- * every failed CryptoAPI call prints its Windows code and the PKCS#11 call
- * behind it (Capi11GetLastPkcs11Error).
- *
- * The waiting cases are themselves checked on a token that does all of it
- * natively: under scripts/with-opencryptoki.sh, with TPM_PROV, TPM_MODULE,
- * TPM_PIN_FILE set from OCK_PROV, OCK_MODULE, OCK_PIN_FILE and TPM_TOKEN
- * "ocktok", CAPI11_TPM2_ALL=1 passes everything but the three refusals,
- * which openCryptoki, able to do what tpm2-pkcs11 refuses, answers with
- * success. */
+ * Every failed CryptoAPI call prints its Windows code and the PKCS#11 call
+ * behind it (Capi11GetLastPkcs11Error). Session keys, SIMPLEBLOB import
+ * and 3DES run on the companion token (NSS's softokn), which the TPM
+ * cannot replace. */
 #include "config.h"
 #include "cutest.h"
 #include "fixture.h"
@@ -42,13 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wincrypt.h>
-
-/* ---- What waits for which feature ------------------------------------------
- * Turn a switch to 1 when its feature lands; the cases it gates then run. */
-#define HAVE_MARKERLESS_CONTAINERS 1	/* CRYPT_NEWKEYSET without a CKO_DATA marker */
-#define HAVE_KEY_SPECS 1		/* AT_SIGNATURE recorded on decrypt+sign tokens */
-#define HAVE_COMPANION 0		/* session keys and unwrap on a companion token */
-#define HAVE_CLEAR_ERRORS 1		/* documented codes, nothing left behind */
 
 /* The Windows codes chosen for what no route can do (issue 13, "clear
  * answers"): CryptGenKey documents NTE_BAD_FLAGS for a dwFlags value the
@@ -790,64 +774,40 @@ static void test_delete(void)
 
 /* ---- The run ------------------------------------------------------------------ */
 
-struct tcase {
-	const char *name;
-	CU_TestFunc fn;
-	bool ready;		/* the features it needs are in the library */
-	const char *waits;	/* what it waits for when not ready */
-};
 
-static const struct tcase cases[] = {
-	{ "container made by pkcs11-tool: listed, exchange key", test_ext_container, true, NULL },
-	{ "PUBLICKEYBLOB is pkcs11-tool's public key", test_ext_publickeyblob, true, NULL },
-	{ "RSA CryptEncrypt/CryptDecrypt round trip", test_ext_rsa_round_trip, true, NULL },
-	{ "RSA: openssl encrypts, the TPM decrypts", test_ext_openssl_encrypts, true, NULL },
-	{ "RSA CryptEncrypt to a partner's PUBLICKEYBLOB", test_rsa_partner_encrypt, true, NULL },
-	{ "CryptGenRandom", test_gen_random, true, NULL },
-	{ "CRYPT_EXPORTABLE refused, nothing left", test_exportable_refused, HAVE_CLEAR_ERRORS,
-	  "clear errors for what no route can do" },
-	{ "PRIVATEKEYBLOB import refused, nothing left", test_private_import_refused,
-	  HAVE_CLEAR_ERRORS, "clear errors for what no route can do" },
-	{ "AT_SIGNATURE comes back as AT_SIGNATURE", test_signature_key, HAVE_KEY_SPECS,
-	  "key specs recorded at creation" },
-	{ "SIMPLEBLOB import of openssl's", test_ext_simpleblob_import, HAVE_COMPANION,
-	  "the companion token (C_Decrypt on the TPM, the key kept on the companion)" },
-	{ "SIMPLEBLOB export opened by openssl", test_simpleblob_export, HAVE_COMPANION,
-	  "the companion token (session keys)" },
-	{ "AES-128/256 PLAINTEXTKEYBLOB as openssl enc", test_aes_import, HAVE_COMPANION,
-	  "the companion token (no secret-key objects on the TPM)" },
-	{ "AES-128/256 CryptGenKey as openssl enc", test_aes_generate, HAVE_COMPANION,
-	  "the companion token (no C_GenerateKey on the TPM)" },
-	{ "3DES import and CryptGenKey as openssl enc", test_3des, HAVE_COMPANION,
-	  "the companion token (no DES on the TPM)" },
-	{ "PP_ENUMALGS: each listed cipher can be made", test_enumalgs_routes, HAVE_COMPANION,
-	  "the companion token (today AES is listed, and the TPM cannot make it)" },
-	{ "CRYPT_NEWKEYSET, first key, reopen", test_new_container, HAVE_MARKERLESS_CONTAINERS,
-	  "containers without marker objects" },
-	{ "PUBLICKEYBLOB of capi11's key, openssl encrypts", test_new_publickeyblob,
-	  HAVE_MARKERLESS_CONTAINERS, "containers without marker objects" },
-	{ "PRIVATEKEYBLOB into a new container: nothing left", test_private_import_new_container,
-	  HAVE_MARKERLESS_CONTAINERS && HAVE_CLEAR_ERRORS,
-	  "containers without marker objects and clear errors" },
-	{ "CRYPT_DELETEKEYSET of capi11's and pkcs11-tool's", test_delete, HAVE_MARKERLESS_CONTAINERS,
-	  "containers without marker objects (tpm-new must exist)" },
+static CU_TestInfo tests[] = {
+	{ "container made by pkcs11-tool: listed, exchange key", test_ext_container },
+	{ "PUBLICKEYBLOB is pkcs11-tool's public key", test_ext_publickeyblob },
+	{ "RSA CryptEncrypt/CryptDecrypt round trip", test_ext_rsa_round_trip },
+	{ "RSA: openssl encrypts, the TPM decrypts", test_ext_openssl_encrypts },
+	{ "RSA CryptEncrypt to a partner's PUBLICKEYBLOB", test_rsa_partner_encrypt },
+	{ "CryptGenRandom", test_gen_random },
+	{ "CRYPT_EXPORTABLE refused, nothing left", test_exportable_refused },
+	{ "PRIVATEKEYBLOB import refused, nothing left", test_private_import_refused },
+	{ "AT_SIGNATURE comes back as AT_SIGNATURE", test_signature_key },
+	{ "SIMPLEBLOB import of openssl's", test_ext_simpleblob_import },
+	{ "SIMPLEBLOB export opened by openssl", test_simpleblob_export },
+	{ "AES-128/256 PLAINTEXTKEYBLOB as openssl enc", test_aes_import },
+	{ "AES-128/256 CryptGenKey as openssl enc", test_aes_generate },
+	{ "3DES import and CryptGenKey as openssl enc", test_3des },
+	{ "PP_ENUMALGS: each listed cipher can be made", test_enumalgs_routes },
+	{ "CRYPT_NEWKEYSET, first key, reopen", test_new_container },
+	{ "PUBLICKEYBLOB of capi11's key, openssl encrypts", test_new_publickeyblob },
+	{ "PRIVATEKEYBLOB into a new container: nothing left", test_private_import_new_container },
+	{ "CRYPT_DELETEKEYSET of capi11's and pkcs11-tool's", test_delete },
+	CU_TEST_INFO_NULL,
 };
-
-#define N_CASES (sizeof cases / sizeof *cases)
 
 int main(void)
 {
-	static CU_TestInfo tests[N_CASES + 1];
 	CU_SuiteInfo suites[] = {
 		{ "tpm2-pkcs11", NULL, NULL, NULL, NULL, tests },
 		CU_SUITE_INFO_NULL,
 	};
-	const char *pin_file, *all = getenv("CAPI11_TPM2_ALL");
-	bool run_all = all != NULL && strcmp(all, "1") == 0;
+	const char *pin_file;
 	BYTE *pin;
 	DWORD pin_len = 0;
 	char pin_text[65];
-	size_t n = 0;
 	char *out;
 	int rc, st = -1;
 
@@ -883,15 +843,6 @@ int main(void)
 		fprintf(stderr, "test-tpm2: pkcs11-tool cannot make a key pair (see %s)\n",
 			fixture_dir());
 		return FIXTURE_HARD_ERROR;
-	}
-	for (size_t i = 0; i < N_CASES; i++) {
-		if (!cases[i].ready && !run_all) {
-			printf("  skipped: %s: waits for %s\n", cases[i].name, cases[i].waits);
-			continue;
-		}
-		tests[n].pName = cases[i].name;
-		tests[n].pTestFunc = cases[i].fn;
-		n++;
 	}
 	rc = cutest_run(suites);
 	fixture_cleanup(rc == 0);
