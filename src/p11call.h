@@ -49,6 +49,9 @@ enum p11_loss {
 	  ("slot=%lu", (unsigned long)slot)) \
 	X(GetTokenInfo, P11_LOSS_NONE, (, CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info), (slot, info), \
 	  ("slot=%lu", (unsigned long)slot)) \
+	X(GetMechanismList, P11_LOSS_NONE, \
+	  (, CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR n), (slot, list, n), \
+	  ("slot=%lu list=%s", (unsigned long)slot, list ? "yes" : "size")) \
 	X(GetMechanismInfo, P11_LOSS_NONE, \
 	  (, CK_SLOT_ID slot, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO_PTR info), \
 	  (slot, mech, info), ("slot=%lu mech=0x%lx", (unsigned long)slot, (unsigned long)mech)) \

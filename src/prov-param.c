@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "key.h"
 #include "param.h"
+#include "route.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -207,6 +208,7 @@ static DWORD token_caps_locked(struct context *ctx, BYTE *data, DWORD *len)
 	size_t used = 0;
 	int n;
 
+	token_caps_probe(ctx->ts.tok);
 	for (int cap = 0; cap < TOKEN_CAP_COUNT; cap++) {
 		enum token_cap_state st = token_cap(ctx->ts.tok, (enum token_cap)cap);
 
@@ -259,6 +261,12 @@ DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD 
 		return enum_algs_locked(ctx, true, data, len, flags);
 	case PP_CAPI11_KEY_PROTECTION:
 		return key_protection_locked(ctx, data, len);
+	case PP_CAPI11_ROUTES: {
+		char text[512];
+		DWORD err = route_describe_locked(ctx, text, sizeof text);
+
+		return err != ERROR_SUCCESS ? err : put_string(data, len, text);
+	}
 	case PP_CAPI11_TOKEN_CAPS:
 		return token_caps_locked(ctx, data, len);
 	default:

@@ -1,9 +1,12 @@
 /* Routes the main token cannot serve: see route.h. */
 #include "config.h"
 #include "route.h"
+#include "context.h"
 #include "p11call.h"
 #include "token.h"
 #include "trace.h"
+
+#include <stdio.h>
 
 static const struct {
 	const char *what;
@@ -16,21 +19,6 @@ static const struct {
 	[ROUTE_RANDOM] = { "random numbers", P11_C_GenerateRandom },
 };
 
-bool route_token_has_session_keys(struct token *tok)
-{
-	static const CK_MECHANISM_TYPE gens[] = {
-		CKM_AES_KEY_GEN, CKM_DES3_KEY_GEN, CKM_DES2_KEY_GEN, CKM_DES_KEY_GEN,
-	};
-	CK_MECHANISM_INFO info;
-
-	for (size_t i = 0; i < sizeof gens / sizeof gens[0]; i++) {
-		if (token_mechanism_info(tok, gens[i], &info) == CKR_OK &&
-		    (info.flags & CKF_GENERATE))
-			return true;
-	}
-	return false;
-}
-
 DWORD route_needs_companion(enum route_need need, CK_RV cause)
 {
 	if ((unsigned)need >= sizeof needs / sizeof needs[0])
@@ -39,4 +27,76 @@ DWORD route_needs_companion(enum route_need need, CK_RV cause)
 		      needs[need].what);
 	p11call_note_refusal(needs[need].fn, cause != CKR_OK ? cause : CKR_FUNCTION_NOT_SUPPORTED);
 	return NTE_NOT_SUPPORTED;
+}
+
+/* Whether tok has mech with every flag of use, and has not refused cap
+ * (TOKEN_CAP_COUNT: no capability to ask). */
+static bool token_does(struct token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS use,
+		       enum token_cap cap)
+{
+	CK_MECHANISM_INFO info;
+
+	if (cap != TOKEN_CAP_COUNT && token_cap(tok, cap) == TOKEN_CAP_NO)
+		return false;
+	if (mech == CK_UNAVAILABLE_INFORMATION)
+		return true;
+	return token_mechanism_info(tok, mech, &info) == CKR_OK && (info.flags & use) == use;
+}
+
+DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
+{
+	struct token *tok = ctx->ts.tok, *ctok = NULL;
+	struct tsession *cts;
+	bool protected_ = token_is_write_protected(tok);
+	const char *companion = "none";
+	bool on[7], comp[7];
+	static const char *const names[7] = {
+		"session-key", "simpleblob-import", "rsa-encrypt", "public-key-import", "random",
+		"key-pair", "private-key-import",
+	};
+	size_t used = 0;
+	int n;
+
+	if (context_has_companion_locked(ctx)) {
+		if (context_companion_locked(ctx, &cts) == ERROR_SUCCESS) {
+			ctok = cts->tok;
+			companion = token_label(ctok);
+		} else {
+			companion = "unavailable";
+		}
+	}
+	/* What the main token does (the routes try it first) ... */
+	on[0] = token_does(tok, CKM_AES_KEY_GEN, CKF_GENERATE, TOKEN_CAP_GENERATE_KEY);
+	on[1] = on[0] && token_does(tok, CKM_RSA_PKCS, CKF_UNWRAP, TOKEN_CAP_UNWRAP);
+	on[2] = token_does(tok, CKM_RSA_PKCS, CKF_ENCRYPT, TOKEN_CAP_COUNT);
+	on[3] = token_does(tok, CK_UNAVAILABLE_INFORMATION, 0, TOKEN_CAP_CREATE_PUBLIC_KEY);
+	on[4] = token_has_rng(tok) && token_does(tok, CK_UNAVAILABLE_INFORMATION, 0, TOKEN_CAP_RANDOM);
+	on[5] = !protected_ && token_does(tok, CKM_RSA_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR,
+					  TOKEN_CAP_GENERATE_KEY_PAIR);
+	on[6] = !protected_ && token_does(tok, CK_UNAVAILABLE_INFORMATION, 0,
+					  TOKEN_CAP_CREATE_PRIVATE_KEY);
+	/* ... and what the companion takes over: the SIMPLEBLOB's key is
+	 * decrypted by the main token's exchange key and held there. Key pairs
+	 * and private keys belong to the container, on the main token only. */
+	comp[0] = ctok != NULL && token_does(ctok, CKM_AES_KEY_GEN, CKF_GENERATE, TOKEN_CAP_GENERATE_KEY);
+	comp[1] = comp[0] && token_does(tok, CKM_RSA_PKCS, CKF_DECRYPT, TOKEN_CAP_COUNT);
+	comp[2] = ctok != NULL && token_does(ctok, CKM_RSA_PKCS, CKF_ENCRYPT, TOKEN_CAP_COUNT);
+	comp[3] = comp[2];
+	comp[4] = ctok != NULL && token_has_rng(ctok);
+	comp[5] = comp[6] = false;
+	for (int i = 0; i < 7; i++) {
+		const char *route = on[i] ? "token"
+				    : comp[i] ? (i == 1 ? "token-decrypt+companion" : "companion")
+				    : "none";
+
+		n = snprintf(text + used, len - used, "%s=%s ", names[i], route);
+		if (n < 0 || (size_t)n >= len - used)
+			return NTE_FAIL;
+		used += (size_t)n;
+	}
+	/* The label last: it may hold blanks. */
+	n = snprintf(text + used, len - used, "companion=%s", companion);
+	if (n < 0 || (size_t)n >= len - used)
+		return NTE_FAIL;
+	return ERROR_SUCCESS;
 }

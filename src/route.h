@@ -1,10 +1,9 @@
 /* Routes that the main token cannot serve. Windows' smart card CSP hands
  * session keys, public-key operations and random numbers to a software
  * CSP beside the card; capi11's equivalent is a companion PKCS#11 token
- * (SPEC section 7). Until one is there, every such route ends here, with
- * one documented answer: NTE_NOT_SUPPORTED, the token's refusal behind it
- * recorded for Capi11GetLastPkcs11Error and traced. The companion token
- * redirects these routes in this one place. */
+ * (companion.h, capi11.conf(5)). A route that neither token serves ends
+ * with one documented answer, route_needs_companion; route_describe_locked
+ * tells which token each operation of a context will use. */
 #ifndef CAPI11_ROUTE_H
 #define CAPI11_ROUTE_H
 
@@ -22,15 +21,20 @@ enum route_need {
 	ROUTE_RANDOM,            /* random numbers (CryptGenRandom) */
 };
 
-/* Whether the token holds session keys at all: it makes AES or DES keys
- * (C_GetMechanismInfo of their key generation). A token that lacks just
- * one algorithm (SoftHSM without RC2) still does; a card without any
- * does not, and every session key of it is the companion's. */
-bool route_token_has_session_keys(struct token *tok);
-
-/* The answer of a route that needs the companion token; cause is what
- * the token said (or would say), recorded against fn. Always
- * NTE_NOT_SUPPORTED today. */
+/* The answer of a route that needs a companion token where there is none
+ * (or it cannot do it either): NTE_NOT_SUPPORTED, with cause, what the
+ * token said (or would say), recorded against the call it refused, for
+ * Capi11GetLastPkcs11Error, and traced. */
 DWORD route_needs_companion(enum route_need need, CK_RV cause);
+
+struct context;
+
+/* PP_CAPI11_ROUTES (wincrypt.h): which token each operation of ctx will
+ * take, as "name=route" words separated by one space, written into text
+ * (len bytes, NUL-terminated). Decided as the routes decide: from the
+ * token's mechanisms and their CKF_ flags, what attempts taught
+ * (token_cap), and the provider's companion, which is opened to be named.
+ * With the context locked. Errors: NTE_FAIL when text is too short. */
+DWORD route_describe_locked(struct context *ctx, char *text, size_t len);
 
 #endif

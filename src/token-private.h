@@ -50,6 +50,7 @@ struct token {
 	atomic_int wrap_trust;
 	/* What attempts taught (enum token_cap_state, by enum token_cap). */
 	atomic_int caps[TOKEN_CAP_COUNT];
+	atomic_bool caps_probed;       /* token_caps_probe ran */
 	/* Sessions leased to contexts and not yet given back, in generation. */
 	atomic_uint leased;
 	struct token *next;

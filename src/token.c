@@ -481,6 +481,50 @@ enum token_cap_state token_cap(const struct token *tok, enum token_cap cap)
 	return (enum token_cap_state)atomic_load(&tok->caps[cap]);
 }
 
+/* Sets cap NO unless an attempt has said otherwise. */
+static void cap_seed_no(struct token *tok, enum token_cap cap)
+{
+	int expected = TOKEN_CAP_UNKNOWN;
+
+	atomic_compare_exchange_strong(&tok->caps[cap], &expected, TOKEN_CAP_NO);
+}
+
+void token_caps_probe(struct token *tok)
+{
+	CK_MECHANISM_TYPE *mechs = NULL;
+	CK_MECHANISM_INFO info;
+	CK_FLAGS all = 0;
+	CK_ULONG n = 0;
+	bool listed = false;
+
+	if (atomic_exchange(&tok->caps_probed, true))
+		return;
+	if (p11_GetMechanismList(tok->mod->fl, tok->slot, NULL, &n) == CKR_OK && n > 0 &&
+	    n <= 4096 && (mechs = capi11_calloc(n, sizeof *mechs)) != NULL &&
+	    p11_GetMechanismList(tok->mod->fl, tok->slot, mechs, &n) == CKR_OK) {
+		listed = true;
+		for (CK_ULONG i = 0; i < n; i++) {
+			if (p11_GetMechanismInfo(tok->mod->fl, tok->slot, mechs[i], &info) == CKR_OK)
+				all |= info.flags;
+			else
+				listed = false;
+		}
+	}
+	capi11_free(mechs);
+	if (listed) {
+		if (!(all & CKF_WRAP))
+			cap_seed_no(tok, TOKEN_CAP_WRAP);
+		if (!(all & CKF_UNWRAP))
+			cap_seed_no(tok, TOKEN_CAP_UNWRAP);
+		if (!(all & CKF_GENERATE))
+			cap_seed_no(tok, TOKEN_CAP_GENERATE_KEY);
+		if (!(all & CKF_GENERATE_KEY_PAIR))
+			cap_seed_no(tok, TOKEN_CAP_GENERATE_KEY_PAIR);
+	}
+	if (!(tok->token_flags & CKF_RNG))
+		cap_seed_no(tok, TOKEN_CAP_RANDOM);
+}
+
 bool token_rv_is_refusal(CK_RV rv)
 {
 	switch (rv) {

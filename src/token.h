@@ -117,6 +117,14 @@ enum token_cap_state token_cap(const struct token *tok, enum token_cap cap);
  * abilities and is ignored. The quirks table may have fixed a cap at NO
  * when the token was opened. */
 void token_cap_learn(struct token *tok, enum token_cap cap, CK_RV rv);
+/* Fills in, once per token, what its mechanism list tells without an
+ * attempt: no mechanism with CKF_WRAP (CKF_UNWRAP, CKF_GENERATE,
+ * CKF_GENERATE_KEY_PAIR) makes that capability NO, and a token without
+ * CKF_RNG has no random generator. Answers already learnt are kept. A
+ * module that does not list its mechanisms teaches nothing. For the
+ * capabilities a provider reports (PP_CAPI11_TOKEN_CAPS); the routes ask
+ * the mechanisms themselves. */
+void token_caps_probe(struct token *tok);
 /* The name of a capability, for traces and capi11-tool list --json. */
 const char *token_cap_name(enum token_cap cap);
 /* Whether rv is a refusal that says the token will never do what was

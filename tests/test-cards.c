@@ -747,20 +747,66 @@ static void test_tpm_quirks(void)
 
 /* ---- what capi11 knows of a token ---- */
 
-static char *token_caps(enum profile p)
+static char *prov_text(enum profile p, DWORD param)
 {
 	HCRYPTPROV h = 0;
 	DWORD len = 0;
 	char *caps;
 
 	CU_ASSERT_EQUAL_FATAL(acquire(p, NULL, CRYPT_VERIFYCONTEXT, &h), ERROR_SUCCESS);
-	CU_ASSERT_TRUE_FATAL(CryptGetProvParam(h, PP_CAPI11_TOKEN_CAPS, NULL, &len, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGetProvParam(h, param, NULL, &len, 0));
 	caps = calloc(1, len + 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(caps);
-	CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_TOKEN_CAPS, (BYTE *)caps, &len, 0));
+	CU_ASSERT_TRUE(CryptGetProvParam(h, param, (BYTE *)caps, &len, 0));
 	CU_ASSERT_EQUAL(strlen(caps) + 1, len);
 	CryptReleaseContext(h, 0);
 	return caps;
+}
+
+static char *token_caps(enum profile p)
+{
+	return prov_text(p, PP_CAPI11_TOKEN_CAPS);
+}
+
+/* After the matrix, each profile's routes (PP_CAPI11_ROUTES), as the
+ * profiles' definitions (p11shim.h) and the companion's rules
+ * (docs/CARDS.md) say they must be: the main token for what it does, the
+ * companion (NSS's softokn) for session keys, public-key operations and
+ * random numbers it cannot, the token's own decryption for a SIMPLEBLOB
+ * it cannot unwrap, nothing for pairs and private keys it cannot hold. */
+static void test_routes(void)
+{
+	static const struct {
+		enum profile p;
+		const char *routes;
+	} want_routes[] = {
+		{ PLAIN, "session-key=token simpleblob-import=token rsa-encrypt=token "
+			 "public-key-import=token random=token key-pair=token "
+			 "private-key-import=token " },
+		{ TPM, "session-key=companion simpleblob-import=token-decrypt+companion "
+		       "rsa-encrypt=token public-key-import=token random=token key-pair=token "
+		       "private-key-import=none " },
+		{ PIV, "session-key=companion simpleblob-import=token-decrypt+companion "
+		       "rsa-encrypt=companion public-key-import=companion random=companion "
+		       "key-pair=none private-key-import=none " },
+		{ READONLY, "session-key=companion simpleblob-import=token-decrypt+companion "
+			    "rsa-encrypt=companion public-key-import=companion random=companion "
+			    "key-pair=none private-key-import=none " },
+	};
+
+	for (size_t i = 0; i < sizeof want_routes / sizeof want_routes[0]; i++) {
+		char *routes;
+		size_t n = strlen(want_routes[i].routes);
+
+		set_profile(profiles[want_routes[i].p].flags);
+		routes = prov_text(want_routes[i].p, PP_CAPI11_ROUTES);
+		if (strncmp(routes, want_routes[i].routes, n) != 0)
+			fprintf(stderr, "\n  %s: routes %s\n", profiles[want_routes[i].p].name, routes);
+		CU_ASSERT_EQUAL(strncmp(routes, want_routes[i].routes, n), 0);
+		CU_ASSERT_STRING_EQUAL(routes + n, "companion=NSS Generic Crypto Services");
+		free(routes);
+	}
+	set_profile(0);
 }
 
 /* After the matrix: what each card refused is known as refused, what it
@@ -790,7 +836,7 @@ static void test_token_caps(void)
 }
 
 /* capi11-tool list --json (another process: the token as it is, no
- * profile) shows the token's capabilities and write protection. */
+ * profile) shows the token's capabilities, write protection and routes. */
 static void test_tool_list_caps(void)
 {
 	char *nopin = fixture_token_uri_shim(labels[PLAIN], false), *out;
@@ -808,6 +854,10 @@ static void test_tool_list_caps(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"capabilities\":{\"wrap\":\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"extractable-private-key\":\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"write_protected\":false"));
+	/* The token as it is does everything itself. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"routes\":{\"session-key\":\"token\","
+				      "\"simpleblob-import\":\"token\",\"rsa-encrypt\":\"token\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"companion\":\"NSS Generic Crypto Services\""));
 	free(out);
 }
 
@@ -924,6 +974,7 @@ static CU_TestInfo spec_tests[] = {
 
 static CU_TestInfo caps_tests[] = {
 	{ "PP_CAPI11_TOKEN_CAPS", test_token_caps },
+	{ "PP_CAPI11_ROUTES", test_routes },
 	{ "capi11-tool list --json", test_tool_list_caps },
 	{ "capi11-tool: a failed import leaves no container", test_tool_failure_leaves_nothing },
 	CU_TEST_INFO_NULL,

@@ -217,11 +217,42 @@ static void caps_json(const char *caps)
 	printf("},\"write_protected\":%s", write_protected ? "true" : "false");
 }
 
+/* PP_CAPI11_ROUTES ("name=route ... companion=<label>") as
+ * ,"routes":{"name":"route",...},"companion":"<label>"; nothing when the
+ * provider did not say. The companion's label, last, may hold blanks. */
+static void routes_json(const char *routes)
+{
+	static const char tail[] = "companion=";
+	const char *p = routes, *label;
+	bool first = true;
+
+	if (routes == NULL)
+		return;
+	label = strstr(routes, tail);
+	printf(",\"routes\":{");
+	while (*p != '\0' && p != label) {
+		const char *end = strchr(p, ' '), *eq;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		eq = memchr(p, '=', n);
+		if (eq != NULL) {
+			printf("%s\"%.*s\":\"%.*s\"", first ? "" : ",", (int)(eq - p), p,
+			       (int)(n - (size_t)(eq + 1 - p)), eq + 1);
+			first = false;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	printf("},\"companion\":");
+	json_string(label != NULL ? label + strlen(tail) : "");
+}
+
 static void provider_list(struct list_state *st, const struct tool_opts *opts,
 			  const struct list_target *t)
 {
 	HCRYPTPROV prov;
-	char *name = NULL, *reader = NULL, *caps = NULL;
+	char *name = NULL, *reader = NULL, *caps = NULL, *routes = NULL;
 	DWORD len, flags = CRYPT_FIRST, imptype = 0, protection = 0;
 	DWORD type = t->type != 0 ? t->type : PROV_RSA_AES;
 	BYTE *buf = NULL;
@@ -254,12 +285,14 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 	if (!CryptGetProvParam(prov, PP_CAPI11_KEY_PROTECTION, (BYTE *)&protection, &len, 0))
 		protection = 0;
 	caps = prov_string(prov, PP_CAPI11_TOKEN_CAPS, 0);
+	routes = prov_string(prov, PP_CAPI11_ROUTES, 0);
 	if (st->json) {
 		printf(",\"name\":");
 		json_string(tool_redact(name));
 		printf(",\"reader\":");
 		json_string(tool_redact(reader));
 		caps_json(caps);
+		routes_json(routes);
 		printf(",\"removable\":%s,\"sensitive_keys_leave\":%s,\"containers\":[",
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? "true" : "false",
 		       protection == CAPI11_PROTECTION_TRUSTED_WRAP ? "\"wrapped under trusted keys\""
@@ -273,6 +306,8 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 		       (imptype & CRYPT_IMPL_REMOVABLE) ? " (removable)" : "");
 		if (caps != NULL)
 			printf("  token: %s\n", caps);
+		if (routes != NULL)
+			printf("  routes: %s\n", routes);
 		printf("  sensitive keys leave: %s\n",
 		       protection == CAPI11_PROTECTION_TRUSTED_WRAP
 		       ? "wrapped under trusted keys only (the token enforces CKA_WRAP_WITH_TRUSTED)"
@@ -309,6 +344,7 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 	free(name);
 	free(reader);
 	free(caps);
+	free(routes);
 	tool_release(prov);
 }
 

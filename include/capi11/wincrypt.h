@@ -1124,6 +1124,17 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * create-private-key, create-secret-key and extractable-private-key; then
  * "write-protected=yes" or "write-protected=no". Names may be added. */
 #define PP_CAPI11_TOKEN_CAPS ((DWORD)0x43310003)
+/* CryptGetProvParam(hProv, PP_CAPI11_ROUTES, ...): a NUL-terminated string
+ * of "name=route" words separated by one space, saying which token each
+ * operation will use: session-key (CryptGenKey and PLAINTEXTKEYBLOB of
+ * AES), simpleblob-import, rsa-encrypt, public-key-import, random,
+ * key-pair and private-key-import, each "token", "companion" or "none"
+ * (simpleblob-import also "token-decrypt+companion": the token's exchange
+ * key decrypts, the key is held on the companion); last
+ * "companion=<token label>", "companion=none" or
+ * "companion=unavailable" (configured, but it does not open). Asking opens
+ * the companion token. Names may be added. */
+#define PP_CAPI11_ROUTES ((DWORD)0x43310004)
 
 /* The security officer's step: makes a key the token trusts, in the
  * container of hProv. pbData is a PLAINTEXTKEYBLOB of an AES key (it
