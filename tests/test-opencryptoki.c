@@ -378,7 +378,9 @@ static void test_3des(void)
 
 /* No CKK_DES2 on openCryptoki: the two-key value is held as K1|K2|K1,
  * encrypts as openssl's two-key 3DES, and exports as the 16 bytes it came
- * as. CryptGenKey cannot make one (NTE_BAD_ALGID, src/key.c). */
+ * as. CryptGenKey cannot make one there (no generator of K1|K2 on the
+ * token): the companion token makes it, and it encrypts as openssl's
+ * two-key 3DES with the value it exports. */
 static void test_3des_112(void)
 {
 	HCRYPTPROV h = open_container();
@@ -393,7 +395,17 @@ static void test_3des_112(void)
 	CU_ASSERT_TRUE(testutil_exports_as(k, PLAINTEXTKEYBLOB, plain, n));
 	CryptDestroyKey(k);
 	k = 0;
-	CHECK_FAILS_WITH(CryptGenKey(h, CALG_3DES_112, CRYPT_EXPORTABLE, &k), NTE_BAD_ALGID);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES_112, CRYPT_EXPORTABLE, &k));
+	CU_ASSERT_EQUAL(key_param(k, KP_KEYLEN), 128);
+	{
+		DWORD len = 0;
+		BYTE *blob = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &len);
+
+		CU_ASSERT_EQUAL_FATAL(len, 12 + 16);
+		check_cipher(k, "-des-ede-cbc", blob + 12, 16, 8);
+		free(blob);
+	}
+	CryptDestroyKey(k);
 	CryptReleaseContext(h, 0);
 }
 
