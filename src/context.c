@@ -681,9 +681,14 @@ DWORD context_release(HCRYPTPROV h)
 	tsession_release(&ctx->ts);
 	pthread_mutex_unlock(&ctx->lock);
 
-	/* Key handles of a released context are orphans: they go too. */
-	for (i = 0; i < n_keys; i++)
-		handle_obj_unref(handle_remove(keys[i], HANDLE_KEY));
+	/* Key and hash handles of a released context are orphans: they go
+	 * too (hash.c keeps its handles in the same list). */
+	for (i = 0; i < n_keys; i++) {
+		struct handle_obj *obj = handle_remove(keys[i], HANDLE_KEY);
+		if (obj == NULL)
+			obj = handle_remove(keys[i], HANDLE_HASH);
+		handle_obj_unref(obj);
+	}
 	capi11_free(keys);
 	handle_obj_unref(table_ref);
 	context_unref(ctx);

@@ -1,0 +1,142 @@
+/* Digests, keyed digests and signatures on a token session. */
+#include "config.h"
+#include "token-sign.h"
+#include "objguard.h"
+#include "p11call.h"
+#include "util.h"
+
+#include <limits.h>
+
+/* Callers pass DWORD lengths; a CK_ULONG is at least as wide on every
+ * platform capi11 builds for (LP64, and 32-bit long on ILP32). */
+_Static_assert(sizeof(CK_ULONG) >= 4, "CK_ULONG holds a DWORD");
+
+CK_RV token_digest_init(struct tsession *ts, CK_MECHANISM_TYPE mech)
+{
+	CK_MECHANISM m = { mech, NULL, 0 };
+
+	return p11_DigestInit(ts, &m);
+}
+
+CK_RV token_digest_update(struct tsession *ts, const unsigned char *in, size_t in_len)
+{
+	return p11_DigestUpdate(ts, (unsigned char *)in, (CK_ULONG)in_len);
+}
+
+CK_RV token_digest_key(struct tsession *ts, CK_OBJECT_HANDLE key)
+{
+	CK_RV rv = objguard_enter(ts->tok, key);
+
+	if (rv != CKR_OK)
+		return rv;
+	rv = p11_DigestKey(ts, key);
+	objguard_leave(ts->tok, key);
+	return rv;
+}
+
+CK_RV token_digest_final(struct tsession *ts, unsigned char *out, CK_ULONG *out_len)
+{
+	return p11_DigestFinal(ts, out, out_len);
+}
+
+CK_RV token_mac_init(struct tsession *ts, CK_MECHANISM_TYPE mech, CK_OBJECT_HANDLE key)
+{
+	CK_MECHANISM m = { mech, NULL, 0 };
+	CK_RV rv = objguard_enter(ts->tok, key);
+
+	if (rv != CKR_OK)
+		return rv;
+	rv = p11_SignInit(ts, &m, key);
+	objguard_leave(ts->tok, key);
+	return rv;
+}
+
+CK_RV token_mac_update(struct tsession *ts, const unsigned char *in, size_t in_len)
+{
+	return p11_SignUpdate(ts, (unsigned char *)in, (CK_ULONG)in_len);
+}
+
+CK_RV token_mac_final(struct tsession *ts, unsigned char *out, CK_ULONG *out_len)
+{
+	return p11_SignFinal(ts, out, out_len);
+}
+
+void token_operation_cancel(struct tsession *ts, enum token_op op)
+{
+	unsigned char scratch[TOKEN_DIGEST_MAX];
+	CK_ULONG len = sizeof scratch;
+
+	if (ts->handle == CK_INVALID_HANDLE || op == TOKEN_OP_NONE)
+		return;
+	/* PKCS#11 2.40 has no cancel: a final call into a buffer large enough
+	 * ends the operation. The value is thrown away. */
+	p11call_cleanup_begin();
+	if (op == TOKEN_OP_DIGEST)
+		p11_DigestFinal(ts, scratch, &len);
+	else
+		p11_SignFinal(ts, scratch, &len);
+	p11call_cleanup_end();
+	capi11_wipe(scratch, sizeof scratch);
+}
+
+CK_RV token_operation_state_get(struct tsession *ts, unsigned char **state, CK_ULONG *len)
+{
+	unsigned char *buf;
+	CK_ULONG n = 0;
+	CK_RV rv;
+
+	*state = NULL;
+	*len = 0;
+	rv = p11_GetOperationState(ts, NULL, &n);
+	if (rv != CKR_OK)
+		return rv;
+	if (n == 0 || n > (CK_ULONG)INT_MAX)
+		return CKR_GENERAL_ERROR;
+	buf = capi11_malloc(n);
+	if (buf == NULL)
+		return CKR_HOST_MEMORY;
+	rv = p11_GetOperationState(ts, buf, &n);
+	if (rv != CKR_OK) {
+		capi11_free_secret(buf, n);
+		return rv;
+	}
+	*state = buf;
+	*len = n;
+	return CKR_OK;
+}
+
+CK_RV token_operation_state_set(struct tsession *ts, const unsigned char *state, CK_ULONG len)
+{
+	return p11_SetOperationState(ts, (unsigned char *)state, len, CK_INVALID_HANDLE,
+				     CK_INVALID_HANDLE);
+}
+
+CK_RV token_sign(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+		 const unsigned char *in, CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len)
+{
+	CK_RV rv = objguard_enter(ts->tok, key);
+
+	if (rv != CKR_OK)
+		return rv;
+	rv = p11_SignInit(ts, mech, key);
+	if (rv == CKR_OK)
+		rv = p11_Sign(ts, (unsigned char *)in, in_len, out, out_len);
+	objguard_leave(ts->tok, key);
+	return rv;
+}
+
+CK_RV token_verify(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+		   const unsigned char *in, CK_ULONG in_len, const unsigned char *sig,
+		   CK_ULONG sig_len)
+{
+	CK_RV rv = objguard_enter(ts->tok, key);
+
+	if (rv != CKR_OK)
+		return rv;
+	/* C_Verify ends the operation whatever it answers. */
+	rv = p11_VerifyInit(ts, mech, key);
+	if (rv == CKR_OK)
+		rv = p11_Verify(ts, (unsigned char *)in, in_len, (unsigned char *)sig, sig_len);
+	objguard_leave(ts->tok, key);
+	return rv;
+}

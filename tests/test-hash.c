@@ -1,0 +1,810 @@
+/* Hash objects and signatures against a throwaway SoftHSM token.
+ * Expected digests come from `openssl dgst`; expected signatures from
+ * `openssl dgst -sign` with the same key (exported as a PRIVATEKEYBLOB and
+ * converted with `openssl rsa -inform MSBLOB`), reversed into Windows'
+ * byte order; openssl checks capi11's signatures. The error codes are
+ * those of Microsoft's pages for CryptCreateHash ... CryptVerifySignature
+ * as rsaenh reproduces them (and SPEC section 2 for handles). The
+ * contexts go through the p11shim, which counts PKCS#11 calls. */
+#include "config.h"
+#include <wincrypt.h>
+
+#include "cutest.h"
+#include "fixture.h"
+#include "testutil.h"
+
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *label;
+static char *uri;
+
+struct digest {
+	ALG_ID alg;
+	DWORD size;
+	const char *name;              /* openssl dgst option */
+};
+
+static const struct digest digests[] = {
+	{ CALG_MD5, 16, "md5" },
+	{ CALG_SHA1, 20, "sha1" },
+	{ CALG_SHA_256, 32, "sha256" },
+	{ CALG_SHA_384, 48, "sha384" },
+	{ CALG_SHA_512, 64, "sha512" },
+};
+
+#define MAX_LEN 1000
+
+/* ---- helpers ---- */
+
+static const struct p11shim_ops *shim(void)
+{
+	const struct p11shim_ops *ops = fixture_shim();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
+	return ops;
+}
+
+static HCRYPTPROV open_verify(void)
+{
+	HCRYPTPROV h = 0;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	return h;
+}
+
+/* A new container of this process, with a key pair of spec (0: none). */
+static HCRYPTPROV open_container(const char *name, DWORD spec, DWORD bits)
+{
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, uri, PROV_RSA_AES, CRYPT_NEWKEYSET));
+	if (spec != 0) {
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, spec, CRYPT_EXPORTABLE | (bits << 16), &k));
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+	}
+	return h;
+}
+
+static void delete_container(HCRYPTPROV h, const char *name)
+{
+	HCRYPTPROV gone = 1;
+
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&gone, name, uri, PROV_RSA_AES, CRYPT_DELETEKEYSET));
+}
+
+/* The test message: MAX_LEN bytes that are not all alike. */
+static void message(BYTE *m)
+{
+	uint32_t x = 0x12345678u;
+	size_t i;
+
+	for (i = 0; i < MAX_LEN; i++) {
+		x = x * 1103515245u + 12345u;
+		m[i] = (BYTE)(x >> 16);
+	}
+}
+
+static void reverse(BYTE *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		BYTE t = p[i];
+		p[i] = p[n - 1 - i];
+		p[n - 1 - i] = t;
+	}
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* n bytes of lowercase hex at s into out; false when s is not that. */
+static bool hex_get(BYTE *out, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = hex_nibble(s[2 * i]), lo = hi < 0 ? -1 : hex_nibble(s[2 * i + 1]);
+		if (lo < 0)
+			return false;
+		out[i] = (BYTE)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/* Hashes data with capi11, in pieces whose sizes follow the pattern. */
+static bool capi_digest(HCRYPTPROV h, ALG_ID alg, const BYTE *data, DWORD len, BYTE *out,
+			DWORD out_len)
+{
+	static const DWORD pieces[] = { 1, 0, 7, 64, 13, 200, 3, 129 };
+	HCRYPTHASH hh = 0;
+	DWORD off = 0, i = 0, n;
+	bool ok = CryptCreateHash(h, alg, 0, 0, &hh);
+
+	while (ok && off < len) {
+		n = pieces[i++ % (sizeof (pieces) / sizeof (pieces)[0])];
+		if (n > len - off)
+			n = len - off;
+		ok = CryptHashData(hh, data + off, n, 0);
+		off += n;
+	}
+	n = out_len;
+	ok = ok && CryptGetHashParam(hh, HP_HASHVAL, out, &n, 0) && n == out_len;
+	if (hh != 0)
+		CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	return ok;
+}
+
+/* openssl's digests of data[0..len) for every len in 0..MAX_LEN, in
+ * one run: out[len * size ...]. */
+static bool openssl_digests(const struct digest *d, const char *dir, BYTE *out)
+{
+	char *text, *line, *save = NULL;
+	int st, seen = 0;
+
+	text = fixture_capture(&st, "cd '%s' && %s dgst -%s -r m*", dir, OPENSSL_BIN, d->name);
+	if (text == NULL || st != 0) {
+		free(text);
+		return false;
+	}
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		const char *name = strstr(line, " *m");
+		unsigned len;
+
+		if (name == NULL || sscanf(name + 3, "%u", &len) != 1 || len > MAX_LEN ||
+		    !hex_get(out + (size_t)len * d->size, line, d->size))
+			break;
+		seen++;
+	}
+	free(text);
+	return seen == MAX_LEN + 1;
+}
+
+/* ---- digests ---- */
+
+static void test_digests_streamed(void)
+{
+	char dir[4096], path[4200];
+	BYTE msg[MAX_LEN], got[64];
+	BYTE *want;
+	HCRYPTPROV h = open_verify();
+	size_t a;
+	unsigned len, bad = 0;
+
+	message(msg);
+	snprintf(dir, sizeof dir, "%s/digest-msgs", fixture_dir());
+	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	for (len = 0; len <= MAX_LEN; len++) {
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/m%04u", dir, len);
+		f = fopen(path, "wb");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		CU_ASSERT_EQUAL(fwrite(msg, 1, len, f), len);
+		CU_ASSERT_EQUAL(fclose(f), 0);
+	}
+	for (a = 0; a < (sizeof (digests) / sizeof (digests)[0]); a++) {
+		const struct digest *d = &digests[a];
+
+		want = malloc((size_t)(MAX_LEN + 1) * d->size);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+		CU_ASSERT_TRUE_FATAL(openssl_digests(d, dir, want));
+		for (len = 0; len <= MAX_LEN; len++) {
+			if (!capi_digest(h, d->alg, msg, len, got, d->size) ||
+			    memcmp(got, want + (size_t)len * d->size, d->size) != 0) {
+				if (bad++ < 5)
+					fprintf(stderr, "%s of %u bytes differs\n", d->name, len);
+			}
+		}
+		free(want);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* The digest openssl gives of n bytes of msg. */
+static void openssl_one(const char *name, const BYTE *msg, size_t n, BYTE *out, size_t size)
+{
+	char *in = testutil_temp_write("one", msg, n);
+	char *text;
+	int st;
+
+	text = fixture_capture(&st, "%s dgst -%s -r %s", OPENSSL_BIN, name, in);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_TRUE(hex_get(out, text, size));
+	free(text);
+	free(in);
+}
+
+/* Several hashes of one context stream at once, each on its own token
+ * operation; a duplicate goes on from where its original was. */
+static void test_interleaved_and_duplicate(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH a = 0, b = 0, c = 0;
+	BYTE msg[MAX_LEN], want_a[32], want_b[20], want_c[32], got[32];
+	DWORD n;
+
+	message(msg);
+	openssl_one("sha256", msg, 600, want_a, 32);
+	openssl_one("sha1", msg + 100, 300, want_b, 20);
+	/* The duplicate, made after 200 bytes, then fed 200..400 twice over
+	 * its own path: msg[0..200) + msg[300..700). */
+	{
+		BYTE dup_msg[600];
+		memcpy(dup_msg, msg, 200);
+		memcpy(dup_msg + 200, msg + 300, 400);
+		openssl_one("sha256", dup_msg, 600, want_c, 32);
+	}
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &a));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &b));
+	CU_ASSERT_TRUE(CryptHashData(a, msg, 200, 0));
+	CU_ASSERT_TRUE(CryptHashData(b, msg + 100, 150, 0));
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(a, NULL, 0, &c));
+	CU_ASSERT_NOT_EQUAL(a, c);
+	CU_ASSERT_TRUE(CryptHashData(c, msg + 300, 400, 0));
+	CU_ASSERT_TRUE(CryptHashData(a, msg + 200, 400, 0));
+	CU_ASSERT_TRUE(CryptHashData(b, msg + 250, 150, 0));
+	n = 32;
+	CU_ASSERT_TRUE(CryptGetHashParam(a, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want_a, 32), 0);
+	n = 20;
+	CU_ASSERT_TRUE(CryptGetHashParam(b, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want_b, 20), 0);
+	/* The original is gone; the copy is not. */
+	CU_ASSERT_TRUE(CryptDestroyHash(a));
+	n = 32;
+	CU_ASSERT_TRUE(CryptGetHashParam(c, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want_c, 32), 0);
+	/* A duplicate of a finished hash has its value. */
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(c, NULL, 0, &a));
+	memset(got, 0, sizeof got);
+	n = 32;
+	CU_ASSERT_TRUE(CryptGetHashParam(a, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want_c, 32), 0);
+	CHECK_FAILS_WITH(CryptHashData(a, msg, 1, 0), NTE_BAD_HASH_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(a));
+	CU_ASSERT_TRUE(CryptDestroyHash(b));
+	CU_ASSERT_TRUE(CryptDestroyHash(c));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* HP_ALGID, HP_HASHSIZE and HP_HASHVAL under the buffer rule; the value
+ * ends the hash, a size query does not. */
+static void test_params(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	BYTE msg[MAX_LEN], want[48], got[64];
+	DWORD n, v;
+
+	message(msg);
+	openssl_one("sha384", msg, 10, want, 48);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_384, 0, 0, &hh));
+	n = sizeof v;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_ALGID, (BYTE *)&v, &n, 0));
+	CU_ASSERT_EQUAL(v, CALG_SHA_384);
+	CU_ASSERT_EQUAL(n, 4);
+	n = 0;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHSIZE, NULL, &n, 0));
+	CU_ASSERT_EQUAL(n, 4);
+	n = 3;
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHSIZE, (BYTE *)&v, &n, 0), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(n, 4);
+	n = sizeof v;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHSIZE, (BYTE *)&v, &n, 0));
+	CU_ASSERT_EQUAL(v, 48);
+	CU_ASSERT_TRUE(CryptHashData(hh, msg, 4, 0));
+	/* Size query and a short buffer leave the hash open. */
+	n = 0;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, NULL, &n, 0));
+	CU_ASSERT_EQUAL(n, 48);
+	n = 47;
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(n, 48);
+	CU_ASSERT_TRUE(CryptHashData(hh, msg + 4, 6, 0));
+	/* Zero bytes are nothing, NULL included. */
+	CU_ASSERT_TRUE(CryptHashData(hh, NULL, 0, 0));
+	n = sizeof got;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(n, 48);
+	CU_ASSERT_EQUAL(memcmp(got, want, 48), 0);
+	/* The value stays; data no longer goes in. */
+	memset(got, 0, sizeof got);
+	n = sizeof got;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 48), 0);
+	CHECK_FAILS_WITH(CryptHashData(hh, msg, 1, 0), NTE_BAD_HASH_STATE);
+	n = sizeof got;
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, 0x77, got, &n, 0), NTE_BAD_TYPE);
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 1), NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHVAL, got, NULL, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptSetHashParam(hh, 0x77, got, 0), NTE_BAD_TYPE);
+	CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HASHVAL, got, 1), NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HASHVAL, NULL, 0), ERROR_INVALID_PARAMETER);
+	/* HP_HMAC_INFO belongs to CALG_HMAC. */
+	{
+		HMAC_INFO info = { CALG_SHA1, NULL, 0, NULL, 0 };
+		CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0),
+				 NTE_BAD_TYPE);
+	}
+	/* HP_HASHVAL sets the value, even after one was read. */
+	memset(got, 0xa5, sizeof got);
+	CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HASHVAL, got, 0));
+	memset(want, 0, sizeof want);
+	n = sizeof want;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, want, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(want, got, 48), 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* Handles, algorithms, flags and keys CryptCreateHash and the others
+ * refuse. */
+static void test_errors(void)
+{
+	HCRYPTPROV h = open_verify(), h2 = open_verify();
+	HCRYPTHASH hh = 0, gone = 0;
+	HCRYPTKEY k = 0;
+	BYTE b[64];
+	DWORD n = sizeof b;
+
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_SHA_256, 0, 0, NULL), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptCreateHash(0, CALG_SHA_256, 0, 0, &hh), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_SHA_256, 12345, 0, &hh), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_AES_128, 0, 0, &hh), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MD2, 0, 0, &hh), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptCreateHash(h, 0, 0, 0, &hh), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_SHA_256, 0, CRYPT_SECRETDIGEST, &hh),
+			 NTE_BAD_FLAGS);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &k));
+	/* A key where the algorithm takes none; HMAC without one. */
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_SHA_256, k, 0, &hh), NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_HMAC, 0, 0, &hh), NTE_BAD_KEY);
+
+	/* Handles that name no hash: 0, a key, a destroyed hash. */
+	CHECK_FAILS_WITH(CryptHashData(0, b, 1, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptHashData((HCRYPTHASH)k, b, 1, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptGetHashParam((HCRYPTHASH)h, HP_ALGID, b, &n, 0),
+			 ERROR_INVALID_PARAMETER);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &gone));
+	CU_ASSERT_TRUE(CryptDestroyHash(gone));
+	CHECK_FAILS_WITH(CryptDestroyHash(gone), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDestroyHash(0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptHashData(gone, b, 1, 0), ERROR_INVALID_PARAMETER);
+	n = sizeof b;
+	CHECK_FAILS_WITH(CryptGetHashParam(gone, HP_HASHVAL, b, &n, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptSetHashParam(gone, HP_HASHVAL, b, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDuplicateHash(gone, NULL, 0, &hh), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptSignHashA(gone, AT_SIGNATURE, NULL, 0, NULL, &n),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptVerifySignatureA(gone, b, 64, k, NULL, 0), ERROR_INVALID_PARAMETER);
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hh));
+	CHECK_FAILS_WITH(CryptHashData(hh, NULL, 1, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptHashData(hh, b, 1, 1), NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptDuplicateHash(hh, &n, 0, &gone), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDuplicateHash(hh, NULL, 1, &gone), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDuplicateHash(hh, NULL, 0, NULL), ERROR_INVALID_PARAMETER);
+	/* A key of another context does not make a hash a keyed one. */
+	CHECK_FAILS_WITH(CryptCreateHash(h2, CALG_MD5, k, 0, &gone), NTE_BAD_KEY);
+
+	/* A context's hashes go with it. */
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CHECK_FAILS_WITH(CryptHashData(hh, b, 1, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDestroyHash(hh), ERROR_INVALID_PARAMETER);
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+}
+
+/* CALG_SSL3_SHAMD5 takes its 36-byte value through HP_HASHVAL only. */
+static void test_ssl3_shamd5(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	BYTE v[MAX_LEN], got[36];
+	DWORD n, size = 0;
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SSL3_SHAMD5, 0, 0, &hh));
+	n = sizeof size;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHSIZE, (BYTE *)&size, &n, 0));
+	CU_ASSERT_EQUAL(size, 36);
+	CHECK_FAILS_WITH(CryptHashData(hh, v, 1, 0), NTE_BAD_ALGID);
+	n = sizeof got;
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0), NTE_BAD_HASH_STATE);
+	message(v);
+	CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HASHVAL, v, 0));
+	n = sizeof got;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(n, 36);
+	CU_ASSERT_EQUAL(memcmp(got, v, 36), 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* ---- signatures ---- */
+
+struct signer {
+	HCRYPTPROV h;
+	char name[40];
+	char *key_pem, *pub_pem;      /* paths */
+	DWORD k;                      /* modulus bytes */
+};
+
+/* A container with an exportable key pair of spec, and its key as PEM
+ * files made by openssl from the PRIVATEKEYBLOB. */
+static void signer_open(struct signer *s, DWORD spec, DWORD bits)
+{
+	HCRYPTKEY key = 0;
+	BYTE *blob;
+	DWORD len;
+	char *blob_path;
+	int st;
+
+	snprintf(s->name, sizeof s->name, "sign-%d-%lu", (int)getpid(), (unsigned long)spec);
+	s->h = open_container(s->name, spec, bits);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s->h, spec, &key));
+	blob = testutil_blob_export(key, 0, PRIVATEKEYBLOB, 0, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	blob_path = testutil_temp_write("privblob", blob, len);
+	s->key_pem = testutil_temp_path("key-pem");
+	s->pub_pem = testutil_temp_path("pub-pem");
+	st = fixture_run("%s rsa -inform MSBLOB -in %s -out %s", OPENSSL_BIN, blob_path, s->key_pem);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	st = fixture_run("%s rsa -in %s -pubout -out %s", OPENSSL_BIN, s->key_pem, s->pub_pem);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	s->k = bits / 8;
+	free(blob_path);
+	free(blob);
+	CU_ASSERT_TRUE(CryptDestroyKey(key));
+}
+
+static void signer_close(struct signer *s)
+{
+	delete_container(s->h, s->name);
+	free(s->key_pem);
+	free(s->pub_pem);
+}
+
+/* capi11's signature of msg with the container's key, Windows' order. */
+static BYTE *capi_sign(struct signer *s, DWORD spec, ALG_ID alg, const BYTE *msg, DWORD n,
+		       DWORD flags)
+{
+	HCRYPTHASH hh = 0;
+	BYTE *sig;
+	DWORD len = 0;
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(s->h, alg, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, msg, n, 0));
+	CU_ASSERT_TRUE_FATAL(CryptSignHashA(hh, spec, NULL, flags, NULL, &len));
+	CU_ASSERT_EQUAL_FATAL(len, s->k);
+	sig = malloc(len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sig);
+	CU_ASSERT_TRUE(CryptSignHashA(hh, spec, NULL, flags, sig, &len));
+	CU_ASSERT_EQUAL(len, s->k);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	return sig;
+}
+
+static bool capi_verify(HCRYPTPROV h, HCRYPTKEY pub, ALG_ID alg, const BYTE *msg, DWORD n,
+			const BYTE *sig, DWORD sig_len, DWORD *err)
+{
+	HCRYPTHASH hh = 0;
+	bool ok;
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, alg, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, msg, n, 0));
+	SetLastError(SENTINEL);
+	ok = CryptVerifySignatureA(hh, sig, sig_len, pub, NULL, 0);
+	*err = GetLastError();
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	return ok;
+}
+
+/* Every algorithm, both key specs: capi11's signature is openssl's,
+ * reversed; openssl verifies it; capi11 verifies openssl's and refuses
+ * a flipped bit. */
+static void sign_both_ways(DWORD spec)
+{
+	struct signer s;
+	BYTE msg[MAX_LEN];
+	HCRYPTKEY pub = 0;
+	size_t a;
+
+	message(msg);
+	signer_open(&s, spec, 2048);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s.h, spec, &pub));
+	for (a = 0; a < (sizeof (digests) / sizeof (digests)[0]); a++) {
+		const struct digest *d = &digests[a];
+		char *in = testutil_temp_write("msg", msg, 777);
+		char *ossl_sig = testutil_temp_path("ossl-sig");
+		char *capi_sig_path;
+		BYTE *sig = capi_sign(&s, spec, d->alg, msg, 777, 0), *want;
+		DWORD want_len, err = 0;
+		int st;
+
+		st = fixture_run("%s dgst -%s -sign %s -out %s %s", OPENSSL_BIN, d->name, s.key_pem,
+				 ossl_sig, in);
+		CU_ASSERT_EQUAL_FATAL(st, 0);
+		want = testutil_file_read(ossl_sig, &want_len);
+		CU_ASSERT_EQUAL_FATAL(want_len, s.k);
+		/* openssl's signature in Windows' order is capi11's. */
+		reverse(want, want_len);
+		CU_ASSERT_EQUAL(memcmp(sig, want, s.k), 0);
+		/* openssl verifies capi11's (big-endian again). */
+		reverse(sig, s.k);
+		capi_sig_path = testutil_temp_write("capi-sig", sig, s.k);
+		st = fixture_run("%s dgst -%s -verify %s -signature %s %s", OPENSSL_BIN, d->name,
+				 s.pub_pem, capi_sig_path, in);
+		CU_ASSERT_EQUAL(st, 0);
+		/* capi11 verifies openssl's, and not a flipped bit of it. */
+		CU_ASSERT_TRUE(capi_verify(s.h, pub, d->alg, msg, 777, want, s.k, &err));
+		want[s.k / 2] ^= 0x10;
+		CU_ASSERT_FALSE(capi_verify(s.h, pub, d->alg, msg, 777, want, s.k, &err));
+		CU_ASSERT_EQUAL(err, NTE_BAD_SIGNATURE);
+		want[s.k / 2] ^= 0x10;
+		/* Another message, a wrong length. */
+		CU_ASSERT_FALSE(capi_verify(s.h, pub, d->alg, msg, 776, want, s.k, &err));
+		CU_ASSERT_EQUAL(err, NTE_BAD_SIGNATURE);
+		CU_ASSERT_FALSE(capi_verify(s.h, pub, d->alg, msg, 777, want, s.k - 1, &err));
+		CU_ASSERT_EQUAL(err, NTE_BAD_SIGNATURE);
+		free(capi_sig_path);
+		free(want);
+		free(sig);
+		free(ossl_sig);
+		free(in);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(pub));
+	signer_close(&s);
+}
+
+static void test_sign_signature_key(void)
+{
+	sign_both_ways(AT_SIGNATURE);
+}
+
+static void test_sign_exchange_key(void)
+{
+	sign_both_ways(AT_KEYEXCHANGE);
+}
+
+/* A PUBLICKEYBLOB imported into a verify context verifies the
+ * container's signature. */
+static void test_verify_imported_public(void)
+{
+	struct signer s;
+	HCRYPTPROV v = open_verify();
+	HCRYPTKEY key = 0, pub = 0, aes = 0;
+	BYTE msg[MAX_LEN], *blob, *sig;
+	DWORD len, err = 0;
+
+	message(msg);
+	signer_open(&s, AT_SIGNATURE, 1024);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s.h, AT_SIGNATURE, &key));
+	blob = testutil_blob_export(key, 0, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(v, blob, len, 0, 0, &pub));
+	sig = capi_sign(&s, AT_SIGNATURE, CALG_SHA_256, msg, 100, 0);
+	CU_ASSERT_TRUE(capi_verify(v, pub, CALG_SHA_256, msg, 100, sig, s.k, &err));
+	CU_ASSERT_FALSE(capi_verify(v, pub, CALG_SHA_512, msg, 100, sig, s.k, &err));
+	CU_ASSERT_EQUAL(err, NTE_BAD_SIGNATURE);
+	/* A session key is no public key. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(v, CALG_AES_256, 0, &aes));
+	CU_ASSERT_FALSE(capi_verify(v, aes, CALG_SHA_256, msg, 100, sig, s.k, &err));
+	CU_ASSERT_EQUAL(err, NTE_BAD_KEY);
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptDestroyKey(pub));
+	CU_ASSERT_TRUE(CryptDestroyKey(key));
+	free(sig);
+	free(blob);
+	CU_ASSERT_TRUE(CryptReleaseContext(v, 0));
+	signer_close(&s);
+}
+
+/* What openssl recovers from a capi11 signature: the signed bytes. */
+static BYTE *openssl_recover(struct signer *s, const BYTE *sig_le, DWORD *len)
+{
+	BYTE be[512];
+	char *in, *out = testutil_temp_path("recovered");
+	BYTE *data;
+	int st;
+
+	memcpy(be, sig_le, s->k);
+	reverse(be, s->k);
+	in = testutil_temp_write("raw-sig", be, s->k);
+	st = fixture_run("%s pkeyutl -verifyrecover -pubin -inkey %s -in %s -out %s", OPENSSL_BIN,
+			 s->pub_pem, in, out);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	data = testutil_file_read(out, len);
+	free(in);
+	free(out);
+	return data;
+}
+
+/* CRYPT_NOHASHOID signs the bare value; CALG_SSL3_SHAMD5 always. */
+static void test_sign_without_oid(void)
+{
+	struct signer s;
+	HCRYPTHASH hh = 0;
+	BYTE msg[MAX_LEN], want[32], *sig, *got;
+	DWORD len;
+
+	message(msg);
+	signer_open(&s, AT_SIGNATURE, 1024);
+	openssl_one("sha256", msg, 50, want, 32);
+	sig = capi_sign(&s, AT_SIGNATURE, CALG_SHA_256, msg, 50, CRYPT_NOHASHOID);
+	got = openssl_recover(&s, sig, &len);
+	CU_ASSERT_EQUAL(len, 32);
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	free(got);
+	free(sig);
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(s.h, CALG_SSL3_SHAMD5, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HASHVAL, msg, 0));
+	sig = malloc(s.k);
+	len = s.k;
+	CU_ASSERT_TRUE(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &len));
+	got = openssl_recover(&s, sig, &len);
+	CU_ASSERT_EQUAL(len, 36);
+	CU_ASSERT_EQUAL(memcmp(got, msg, 36), 0);
+	free(got);
+	free(sig);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	signer_close(&s);
+}
+
+/* The size query asks the token for no signature; the rules of the
+ * arguments; the hash state after a signature. */
+static void test_sign_errors(void)
+{
+	const struct p11shim_ops *ops = shim();
+	struct signer s;
+	HCRYPTPROV empty;
+	HCRYPTHASH hh = 0, other = 0;
+	BYTE msg[MAX_LEN], sig[256];
+	DWORD len;
+	char name[40];
+
+	message(msg);
+	signer_open(&s, AT_SIGNATURE, 1024);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(s.h, CALG_SHA1, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, msg, 10, 0));
+	ops->reset();
+	len = 0;
+	CU_ASSERT_TRUE(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, NULL, &len));
+	CU_ASSERT_EQUAL(len, 128);
+	len = 127;
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &len), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, 128);
+	CU_ASSERT_EQUAL(ops->count("C_SignInit"), 0);
+	CU_ASSERT_EQUAL(ops->count("C_Sign"), 0);
+	CU_ASSERT_EQUAL(ops->count("C_DigestFinal"), 0);
+	/* Neither finished the hash. */
+	CU_ASSERT_TRUE(CryptHashData(hh, msg + 10, 10, 0));
+	len = sizeof sig;
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, "description", 0, sig, &len),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, NULL),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, CRYPT_X931_FORMAT, sig, &len),
+			 NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptSignHashA(hh, 3, NULL, 0, sig, &len), NTE_BAD_ALGID);
+	/* The container has no exchange key. */
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_KEYEXCHANGE, NULL, 0, sig, &len), NTE_NO_KEY);
+	CU_ASSERT_TRUE(CryptHashData(hh, msg + 20, 10, 0));
+	len = sizeof sig;
+	CU_ASSERT_TRUE(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &len));
+	CU_ASSERT_EQUAL(len, 128);
+	/* Signed: no more data; signing again gives the same signature. */
+	CHECK_FAILS_WITH(CryptHashData(hh, msg, 1, 0), NTE_BAD_HASH_STATE);
+	{
+		BYTE again[128];
+		len = sizeof again;
+		CU_ASSERT_TRUE(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, again, &len));
+		CU_ASSERT_EQUAL(memcmp(again, sig, 128), 0);
+	}
+	/* Verifying finishes a hash too. */
+	{
+		HCRYPTKEY pub = 0;
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s.h, AT_SIGNATURE, &pub));
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(s.h, CALG_SHA1, 0, 0, &other));
+		CU_ASSERT_TRUE(CryptHashData(other, msg, 30, 0));
+		CHECK_FAILS_WITH(CryptVerifySignatureA(other, sig, 128, pub, NULL, CRYPT_X931_FORMAT),
+				 NTE_BAD_FLAGS);
+		CHECK_FAILS_WITH(CryptVerifySignatureA(other, sig, 128, pub, "d", 0),
+				 ERROR_INVALID_PARAMETER);
+		CHECK_FAILS_WITH(CryptVerifySignatureA(other, NULL, 128, pub, NULL, 0),
+				 ERROR_INVALID_PARAMETER);
+		CHECK_FAILS_WITH(CryptVerifySignatureA(other, sig, 128, 0, NULL, 0),
+				 ERROR_INVALID_PARAMETER);
+		CU_ASSERT_TRUE(CryptVerifySignatureA(other, sig, 128, pub, NULL, 0));
+		CHECK_FAILS_WITH(CryptHashData(other, msg, 1, 0), NTE_BAD_HASH_STATE);
+		CU_ASSERT_TRUE(CryptDestroyHash(other));
+		CU_ASSERT_TRUE(CryptDestroyKey(pub));
+	}
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+
+	/* A container without keys. */
+	snprintf(name, sizeof name, "empty-%d", (int)getpid());
+	empty = open_container(name, 0, 0);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(empty, CALG_SHA_256, 0, 0, &hh));
+	len = 0;
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, NULL, &len), NTE_NO_KEY);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	delete_container(empty, name);
+	signer_close(&s);
+}
+
+/* A 512-bit key holds no SHA-512 DigestInfo (83 + 11 > 64 bytes). */
+static void test_sign_too_long(void)
+{
+	struct signer s;
+	HCRYPTHASH hh = 0;
+	BYTE sig[64];
+	DWORD len = sizeof sig;
+
+	signer_open(&s, AT_SIGNATURE, 512);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(s.h, CALG_SHA_512, 0, 0, &hh));
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &len), NTE_BAD_LEN);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	signer_close(&s);
+}
+
+static CU_TestInfo digest_tests[] = {
+	{ "every length 0-1000 in pieces, against openssl dgst", test_digests_streamed },
+	{ "interleaved hashes and duplicates", test_interleaved_and_duplicate },
+	{ "HP_ALGID, HP_HASHSIZE, HP_HASHVAL", test_params },
+	{ "errors and handles", test_errors },
+	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo sign_tests[] = {
+	{ "signature key, every hash, both ways with openssl", test_sign_signature_key },
+	{ "exchange key, every hash, both ways with openssl", test_sign_exchange_key },
+	{ "imported PUBLICKEYBLOB verifies", test_verify_imported_public },
+	{ "CRYPT_NOHASHOID and CALG_SSL3_SHAMD5", test_sign_without_oid },
+	{ "sizes, arguments and hash state", test_sign_errors },
+	{ "DigestInfo longer than the key", test_sign_too_long },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "digests", NULL, NULL, NULL, NULL, digest_tests },
+	{ "signatures", NULL, NULL, NULL, NULL, sign_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+	int rc;
+
+	if (!fixture_init())
+		return CUTEST_SKIP;
+	setenv("CAPI11_CONF", "/dev/null", 1);
+	label = fixture_token_make("hash");
+	uri = fixture_token_uri_shim(label, true);
+	if (uri == NULL) {
+		fprintf(stderr, "the p11shim module was not built\n");
+		return FIXTURE_HARD_ERROR;
+	}
+	rc = cutest_run(suites);
+	fixture_cleanup(rc == 0);
+	free(uri);
+	free(label);
+	return rc;
+}
