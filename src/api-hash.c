@@ -47,7 +47,9 @@ BOOL CryptHashData(HCRYPTHASH hHash, const BYTE *pbData, DWORD dwDataLen, DWORD 
 		return api_finish(__func__, err);
 	if (pbData == NULL && dwDataLen != 0)
 		err = ERROR_INVALID_PARAMETER;
-	else if (dwFlags != 0)
+	else if (dwFlags & ~(DWORD)CRYPT_USERDATA)
+		/* CRYPT_USERDATA is accepted and changes nothing, as in
+		 * Microsoft's providers. */
 		err = NTE_BAD_FLAGS;
 	else
 		err = hash_data_locked(hash, pbData, dwDataLen);

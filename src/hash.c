@@ -262,14 +262,21 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	return ERROR_SUCCESS;
 }
 
-DWORD hash_data_locked(struct hash *hash, const BYTE *data, DWORD len)
+DWORD hash_check_data_locked(const struct hash *hash)
 {
-	DWORD err;
-
 	if (hash->algid == CALG_SSL3_SHAMD5)
 		return NTE_BAD_ALGID;
-	if (hash->finished || hash->broken || hash->alg == NULL)
+	if (hash->finished || hash->broken || hash->op == TOKEN_OP_NONE)
 		return NTE_BAD_HASH_STATE;
+	return ERROR_SUCCESS;
+}
+
+DWORD hash_data_locked(struct hash *hash, const BYTE *data, DWORD len)
+{
+	DWORD err = hash_check_data_locked(hash);
+
+	if (err != ERROR_SUCCESS)
+		return err;
 	if (len == 0)
 		return ERROR_SUCCESS;
 	err = hash_update(hash, data, len);
@@ -376,19 +383,68 @@ DWORD hash_set_param_locked(struct hash *hash, DWORD param, const BYTE *data)
 	}
 }
 
-DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags)
+/* The key's bytes in the order CryptHashSessionKey hashes them by
+ * default: reversed ("big-endian form", as rsaenh reverses them). Only a
+ * key whose value may be read can be reversed: the token digests a key
+ * only as it stores it. */
+static DWORD hash_key_reversed(struct hash *hash, struct key *key, BYTE **out, size_t *out_len,
+			       size_t *alloc_len)
 {
+	void *value = NULL;
+	CK_ULONG len = 0, i;
+	BYTE *p, t;
 	CK_RV rv;
 
+	rv = token_get_attribute_alloc(&hash->ctx->ts, key->obj->priv, CKA_VALUE, &value, &len);
+	if (rv == CKR_ATTRIBUTE_SENSITIVE || (rv == CKR_OK && value == NULL))
+		return NTE_BAD_KEY_STATE;
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	*alloc_len = len;
+	/* A 3DES_112 key held as K1|K2|K1 is K1|K2 to its caller. */
+	if (key->bits / 8 < len)
+		len = key->bits / 8;
+	p = value;
+	for (i = 0; i < len / 2; i++) {
+		t = p[i];
+		p[i] = p[len - 1 - i];
+		p[len - 1 - i] = t;
+	}
+	*out = p;
+	*out_len = len;
+	return ERROR_SUCCESS;
+}
+
+DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags)
+{
+	BYTE *reversed = NULL;
+	size_t len = 0, alloc_len = 0;
+	DWORD err;
+	CK_RV rv;
+
+	/* rsaenh's order: the key, the flags, then the hash. */
+	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE ||
+	    key->ctx->ts.tok != hash->ctx->ts.tok)
+		return NTE_BAD_KEY;
 	if (flags & ~(DWORD)CRYPT_LITTLE_ENDIAN)
 		return NTE_BAD_FLAGS;
-	if (hash->algid == CALG_SSL3_SHAMD5 || hash->algid == CALG_HMAC)
+	if (hash->algid == CALG_SSL3_SHAMD5)
 		return NTE_BAD_ALGID;
-	if (hash->finished || hash->broken || hash->op != TOKEN_OP_DIGEST)
+	if (hash->finished || hash->broken || hash->op == TOKEN_OP_NONE)
 		return NTE_BAD_HASH_STATE;
-	/* A session key of the token the digest runs on. */
-	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE ||
-	    key->ctx->ts.tok != hash->ts.tok)
+	if (!(flags & CRYPT_LITTLE_ENDIAN)) {
+		err = hash_key_reversed(hash, key, &reversed, &len, &alloc_len);
+		if (err == ERROR_SUCCESS)
+			err = hash_update(hash, reversed, len);
+		if (err == ERROR_SUCCESS)
+			hash_log_add(hash, reversed, len);
+		capi11_free_secret(reversed, alloc_len);
+		return err;
+	}
+	/* As the token stores it: digested inside the token, so that a
+	 * sensitive key is hashed without leaving it. */
+	if (hash->op != TOKEN_OP_DIGEST ||
+	    (key->algid == CALG_3DES_112 && !token_has_des2(hash->ts.tok)))
 		return NTE_BAD_KEY;
 	rv = token_digest_key(&hash->ts, key->obj->priv);
 	if (rv != CKR_OK) {
@@ -490,6 +546,20 @@ DWORD hash_get_locked(HCRYPTHASH h, struct hash **out)
 	if (err != ERROR_SUCCESS) {
 		hash_unref(hash);
 		return err;
+	}
+	*out = hash;
+	return ERROR_SUCCESS;
+}
+
+DWORD hash_get_in_locked(HCRYPTHASH h, struct context *ctx, struct hash **out)
+{
+	struct hash *hash = (struct hash *)handle_lookup(h, HANDLE_HASH);
+
+	if (hash == NULL)
+		return ERROR_INVALID_PARAMETER;
+	if (hash->ctx != ctx) {
+		hash_unref(hash);
+		return ERROR_INVALID_PARAMETER;
 	}
 	*out = hash;
 	return ERROR_SUCCESS;

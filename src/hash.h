@@ -82,6 +82,9 @@ DWORD hash_digest_token(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS us
  * mapped token failures. */
 DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWORD flags,
 			 struct hash **out);
+/* Whether the hash takes data now: NTE_BAD_ALGID (CALG_SSL3_SHAMD5),
+ * NTE_BAD_HASH_STATE (finished, broken, HMAC before HP_HMAC_INFO). */
+DWORD hash_check_data_locked(const struct hash *hash);
 /* CryptHashData's work. Errors: NTE_BAD_HASH_STATE (value read, signed or
  * set, HMAC before HP_HMAC_INFO, a token failure earlier), NTE_BAD_ALGID
  * (CALG_SSL3_SHAMD5, which takes no data), mapped token failures. */
@@ -104,9 +107,14 @@ DWORD hash_get_param_locked(struct hash *hash, DWORD param, BYTE *data, DWORD *l
  * hash the token cannot run), NTE_BAD_DATA (pads other than HMAC's own),
  * mapped token failures. */
 DWORD hash_set_param_locked(struct hash *hash, DWORD param, const BYTE *data);
-/* CryptHashSessionKey's work: the key's value enters the digest on the
- * token (C_DigestKey). Errors: NTE_BAD_HASH_STATE, NTE_BAD_KEY (not a
- * session key of this token), NTE_BAD_FLAGS, NTE_BAD_ALGID (HMAC),
+/* CryptHashSessionKey's work. The key's bytes enter the digest reversed,
+ * as Windows hashes them by default ("big-endian form"), which needs a key
+ * whose value may be read; with CRYPT_LITTLE_ENDIAN as the token stores
+ * them, inside the token (C_DigestKey), so that a sensitive key is hashed
+ * without leaving it. Errors: NTE_BAD_KEY (not a session key of this
+ * token, one the token cannot digest, HMAC with CRYPT_LITTLE_ENDIAN),
+ * NTE_BAD_FLAGS, NTE_BAD_ALGID (CALG_SSL3_SHAMD5), NTE_BAD_HASH_STATE,
+ * NTE_BAD_KEY_STATE (the reversed form of a key that may not be read),
  * mapped token failures. */
 DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags);
 /* CryptDuplicateHash's work: a new hash in the same state.
@@ -123,6 +131,10 @@ DWORD hash_duplicate_locked(struct hash *hash, struct hash **out);
 DWORD hash_register_locked(struct hash *hash, HCRYPTHASH *out);
 DWORD hash_get_locked(HCRYPTHASH h, struct hash **out);
 void hash_put_locked(struct hash *hash);
+/* The hash a handle names, referenced, when it belongs to ctx, whose lock
+ * the caller holds (the hHash of CryptEncrypt/CryptDecrypt); else
+ * ERROR_INVALID_PARAMETER. Release it with hash_unref after unlocking. */
+DWORD hash_get_in_locked(HCRYPTHASH h, struct context *ctx, struct hash **out);
 void hash_unref(struct hash *hash);
 /* CryptDestroyHash's work. Errors: ERROR_INVALID_PARAMETER. */
 DWORD hash_destroy(HCRYPTHASH h);

@@ -81,13 +81,13 @@ static void delete_container(HCRYPTPROV h, const char *name)
 	CU_ASSERT_TRUE(CryptAcquireContextA(&gone, name, uri, PROV_RSA_AES, CRYPT_DELETEKEYSET));
 }
 
-/* The test message: MAX_LEN bytes that are not all alike. */
-static void message(BYTE *m)
+/* The test message: n bytes that are not all alike. */
+static void message(BYTE *m, size_t n)
 {
 	uint32_t x = 0x12345678u;
 	size_t i;
 
-	for (i = 0; i < MAX_LEN; i++) {
+	for (i = 0; i < n; i++) {
 		x = x * 1103515245u + 12345u;
 		m[i] = (BYTE)(x >> 16);
 	}
@@ -186,7 +186,7 @@ static void test_digests_streamed(void)
 	size_t a;
 	unsigned len, bad = 0;
 
-	message(msg);
+	message(msg, sizeof msg);
 	snprintf(dir, sizeof dir, "%s/digest-msgs", fixture_dir());
 	CU_ASSERT_FATAL(mkdir(dir, 0700) == 0 || errno == EEXIST);
 	for (len = 0; len <= MAX_LEN; len++) {
@@ -241,7 +241,7 @@ static void test_interleaved_and_duplicate(void)
 	BYTE msg[MAX_LEN], want_a[32], want_b[20], want_c[32], got[32];
 	DWORD n;
 
-	message(msg);
+	message(msg, sizeof msg);
 	openssl_one("sha256", msg, 600, want_a, 32);
 	openssl_one("sha1", msg + 100, 300, want_b, 20);
 	/* The duplicate, made after 200 bytes, then fed 200..400 twice over
@@ -294,7 +294,7 @@ static void test_params(void)
 	BYTE msg[MAX_LEN], want[48], got[64];
 	DWORD n, v;
 
-	message(msg);
+	message(msg, sizeof msg);
 	openssl_one("sha384", msg, 10, want, 48);
 	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_384, 0, 0, &hh));
 	n = sizeof v;
@@ -398,7 +398,9 @@ static void test_errors(void)
 
 	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hh));
 	CHECK_FAILS_WITH(CryptHashData(hh, NULL, 1, 0), ERROR_INVALID_PARAMETER);
-	CHECK_FAILS_WITH(CryptHashData(hh, b, 1, 1), NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptHashData(hh, b, 1, 2), NTE_BAD_FLAGS);
+	/* CRYPT_USERDATA is taken and changes nothing. */
+	CU_ASSERT_TRUE(CryptHashData(hh, b, 1, CRYPT_USERDATA));
 	CHECK_FAILS_WITH(CryptDuplicateHash(hh, &n, 0, &gone), ERROR_INVALID_PARAMETER);
 	CHECK_FAILS_WITH(CryptDuplicateHash(hh, NULL, 1, &gone), ERROR_INVALID_PARAMETER);
 	CHECK_FAILS_WITH(CryptDuplicateHash(hh, NULL, 0, NULL), ERROR_INVALID_PARAMETER);
@@ -427,7 +429,7 @@ static void test_ssl3_shamd5(void)
 	CHECK_FAILS_WITH(CryptHashData(hh, v, 1, 0), NTE_BAD_ALGID);
 	n = sizeof got;
 	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0), NTE_BAD_HASH_STATE);
-	message(v);
+	message(v, sizeof v);
 	CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HASHVAL, v, 0));
 	n = sizeof got;
 	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
@@ -435,6 +437,120 @@ static void test_ssl3_shamd5(void)
 	CU_ASSERT_EQUAL(memcmp(got, v, 36), 0);
 	CU_ASSERT_TRUE(CryptDestroyHash(hh));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A PLAINTEXTKEYBLOB import of key (len bytes). */
+static HCRYPTKEY import_plain(HCRYPTPROV h, ALG_ID alg, const BYTE *key, DWORD len, DWORD flags)
+{
+	BYTE blob[12 + 32];
+	HCRYPTKEY k = 0;
+	DWORD n = testutil_plaintext_blob(blob, alg, key, len);
+
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, flags, &k));
+	return k;
+}
+
+/* CryptHashSessionKey hashes the key's bytes reversed by default
+ * (Microsoft: "big-endian form"), as stored with CRYPT_LITTLE_ENDIAN,
+ * which the token digests itself, sensitive keys included. */
+static void test_hash_session_key(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY exportable, sensitive, rsa = 0;
+	BYTE key[32], rev[32], want[32], got[32], both[64];
+	DWORD n, i;
+
+	message(key, sizeof key);
+	for (i = 0; i < 32; i++)
+		rev[i] = key[31 - i];
+	exportable = import_plain(h, CALG_AES_256, key, 32, CRYPT_EXPORTABLE);
+	sensitive = import_plain(h, CALG_AES_256, key, 32, 0);
+
+	openssl_one("sha256", rev, 32, want, 32);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashSessionKey(hh, exportable, 0));
+	n = 32;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, exportable, 0), NTE_BAD_HASH_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+
+	/* Little-endian form, between data, of a key that never leaves. */
+	memcpy(both, key, 16);
+	memcpy(both + 16, key, 32);
+	memcpy(both + 48, key + 16, 16);
+	openssl_one("sha256", both, 64, want, 32);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, key, 16, 0));
+	CU_ASSERT_TRUE(CryptHashSessionKey(hh, sensitive, CRYPT_LITTLE_ENDIAN));
+	CU_ASSERT_TRUE(CryptHashData(hh, key + 16, 16, 0));
+	/* Its bytes cannot be reversed outside the token. */
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, sensitive, 0), NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, sensitive, 2), NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, 0, 0), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptHashSessionKey(0, sensitive, 0), ERROR_INVALID_PARAMETER);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 512u << 16, &rsa));
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, rsa, 0), NTE_BAD_KEY);
+	n = 32;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptDestroyKey(rsa));
+	CU_ASSERT_TRUE(CryptDestroyKey(exportable));
+	CU_ASSERT_TRUE(CryptDestroyKey(sensitive));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* The hHash of CryptEncrypt and CryptDecrypt hashes the plaintext. */
+static void test_encrypt_decrypt_hash(void)
+{
+	HCRYPTPROV h = open_verify(), other = open_verify();
+	HCRYPTHASH he = 0, hd = 0, foreign = 0;
+	HCRYPTKEY k;
+	BYTE key[16], msg[MAX_LEN], buf[128], want[20], got[20];
+	DWORD len, n;
+
+	message(msg, sizeof msg);
+	memcpy(key, msg + 500, 16);
+	k = import_plain(h, CALG_AES_128, key, 16, 0);
+	openssl_one("sha1", msg, 100, want, 20);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &he));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hd));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(other, CALG_SHA1, 0, 0, &foreign));
+	memcpy(buf, msg, 100);
+	len = 100;
+	/* A size query hashes nothing. */
+	CU_ASSERT_TRUE(CryptEncrypt(k, he, TRUE, 0, NULL, &len, sizeof buf));
+	CU_ASSERT_EQUAL(len, 112);
+	len = 100;
+	CHECK_FAILS_WITH(CryptEncrypt(k, foreign, TRUE, 0, buf, &len, sizeof buf),
+			 ERROR_INVALID_PARAMETER);
+	CU_ASSERT_EQUAL(memcmp(buf, msg, 100), 0);
+	CU_ASSERT_TRUE(CryptEncrypt(k, he, FALSE, 0, buf, &len, sizeof buf) == FALSE);
+	len = 100;
+	CU_ASSERT_TRUE(CryptEncrypt(k, he, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_EQUAL(len, 112);
+	CU_ASSERT_TRUE(CryptDecrypt(k, hd, TRUE, 0, buf, &len));
+	CU_ASSERT_EQUAL(len, 100);
+	CU_ASSERT_EQUAL(memcmp(buf, msg, 100), 0);
+	n = 20;
+	CU_ASSERT_TRUE(CryptGetHashParam(he, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 20), 0);
+	n = 20;
+	CU_ASSERT_TRUE(CryptGetHashParam(hd, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 20), 0);
+	/* A finished hash stops the call before anything is encrypted. */
+	len = 16;
+	memcpy(buf, msg, 16);
+	CHECK_FAILS_WITH(CryptEncrypt(k, he, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_HASH_STATE);
+	CU_ASSERT_EQUAL(memcmp(buf, msg, 16), 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(he));
+	CU_ASSERT_TRUE(CryptDestroyHash(hd));
+	CU_ASSERT_TRUE(CryptDestroyHash(foreign));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(other, 0));
 }
 
 /* ---- signatures ---- */
@@ -526,7 +642,7 @@ static void sign_both_ways(DWORD spec)
 	HCRYPTKEY pub = 0;
 	size_t a;
 
-	message(msg);
+	message(msg, sizeof msg);
 	signer_open(&s, spec, 2048);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s.h, spec, &pub));
 	for (a = 0; a < (sizeof (digests) / sizeof (digests)[0]); a++) {
@@ -593,7 +709,7 @@ static void test_verify_imported_public(void)
 	BYTE msg[MAX_LEN], *blob, *sig;
 	DWORD len, err = 0;
 
-	message(msg);
+	message(msg, sizeof msg);
 	signer_open(&s, AT_SIGNATURE, 1024);
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s.h, AT_SIGNATURE, &key));
 	blob = testutil_blob_export(key, 0, PUBLICKEYBLOB, 0, &len);
@@ -643,7 +759,7 @@ static void test_sign_without_oid(void)
 	BYTE msg[MAX_LEN], want[32], *sig, *got;
 	DWORD len;
 
-	message(msg);
+	message(msg, sizeof msg);
 	signer_open(&s, AT_SIGNATURE, 1024);
 	openssl_one("sha256", msg, 50, want, 32);
 	sig = capi_sign(&s, AT_SIGNATURE, CALG_SHA_256, msg, 50, CRYPT_NOHASHOID);
@@ -679,7 +795,7 @@ static void test_sign_errors(void)
 	DWORD len;
 	char name[40];
 
-	message(msg);
+	message(msg, sizeof msg);
 	signer_open(&s, AT_SIGNATURE, 1024);
 	CU_ASSERT_TRUE_FATAL(CryptCreateHash(s.h, CALG_SHA1, 0, 0, &hh));
 	CU_ASSERT_TRUE(CryptHashData(hh, msg, 10, 0));
@@ -770,6 +886,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "HP_ALGID, HP_HASHSIZE, HP_HASHVAL", test_params },
 	{ "errors and handles", test_errors },
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
+	{ "CryptHashSessionKey, both byte orders", test_hash_session_key },
+	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
 	CU_TEST_INFO_NULL,
 };
 
