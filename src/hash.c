@@ -149,7 +149,7 @@ static DWORD hash_session_start(struct hash *hash)
 		hash->op = TOKEN_OP_NONE;
 		tsession_release(&hash->ts);
 		/* The token refusing this key for the HMAC mechanism. */
-		if (hash->key && (rv == CKR_KEY_TYPE_INCONSISTENT ||
+		if (hash->key && (rv == CKR_KEY_TYPE_INCONSISTENT || rv == CKR_KEY_SIZE_RANGE ||
 				  rv == CKR_KEY_FUNCTION_NOT_PERMITTED || rv == CKR_KEY_HANDLE_INVALID))
 			return NTE_BAD_KEY;
 		return error_from_ckr(rv, ERROR_OP_GENERIC);

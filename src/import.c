@@ -10,6 +10,7 @@
 #include "container.h"
 #include "des3-wrap.h"
 #include "errors.h"
+#include "hmac-key.h"
 #include "rsa-mech.h"
 #include "trust.h"
 #include "util.h"
@@ -263,33 +264,6 @@ static CK_MECHANISM_TYPE import_keygen_mech(CK_KEY_TYPE type)
 	default:
 		return CKM_RC4_KEY_GEN;
 	}
-}
-
-/* RC2's longest key in bytes (RFC 2268). */
-#define RC2_KEY_MAX 128
-
-/* Microsoft's CRYPT_IPSEC_HMAC_KEY lets an RC2 key be longer than 16
- * bytes (how Windows programs bring in HMAC keys) and changes nothing for
- * other algorithms. The limit becomes the token's (CKM_RC2_KEY_GEN's
- * ulMaxKeySize, in bits, at most RC2's 128 bytes). A token without RC2
- * (SoftHSM) refuses the key with NTE_BAD_ALGID whatever its length, as
- * CryptGenKey(CALG_RC2) and every other RC2 import on it do. */
-static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_t len,
-				    DWORD flags, struct blob_plaintext *plain)
-{
-	CK_MECHANISM_INFO info;
-	BLOBHEADER hdr;
-	size_t max;
-
-	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
-	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
-		return blob_parse_plaintext(data, len, plain);
-	if (token_mechanism_info(ctx->ts.tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
-		return NTE_BAD_ALGID;
-	max = info.ulMaxKeySize / 8;
-	if (max == 0 || max > RC2_KEY_MAX)
-		max = RC2_KEY_MAX;
-	return blob_parse_plaintext_long_rc2(data, len, max, plain);
 }
 
 /* ---- Keys wrapped under a session key ------------------------------------ */
@@ -580,7 +554,10 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 	DWORD err;
 	CK_RV rv;
 
-	err = import_parse_plaintext(ctx, data, len, flags, &plain);
+	/* CRYPT_IPSEC_HMAC_KEY with CALG_RC2: an HMAC key (hmac-key.c). */
+	if (hmac_key_requested(data, len, flags))
+		return hmac_key_import_locked(ctx, data, len, flags, out);
+	err = blob_parse_plaintext(data, len, &plain);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* The value is the caller's: where the token has no CKK_DES2 it

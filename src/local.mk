@@ -41,6 +41,7 @@ libcapi11_core_la_SOURCES = \
 	src/cipher.c src/cipher.h \
 	src/token-sign.c src/token-sign.h \
 	src/hash.c src/hash.h \
+	src/hmac-key.c src/hmac-key.h \
 	src/sign.c src/sign.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \

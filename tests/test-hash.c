@@ -553,6 +553,165 @@ static void test_encrypt_decrypt_hash(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(other, 0));
 }
 
+/* ---- HMAC ---- */
+
+struct hmac_vector {
+	const char *source;
+	ALG_ID alg;
+	BYTE key_byte;                /* key: key_len bytes of key_byte, or */
+	const char *key_text;         /* these characters */
+	DWORD key_len;
+	const char *data;
+	const char *mac;              /* hex */
+};
+
+/* RFC 2202 (HMAC-MD5, HMAC-SHA-1) test cases 1 and 2; RFC 4231 test
+ * cases 1, 2 and 6 (a key longer than the hash's block). */
+static const struct hmac_vector hmac_vectors[] = {
+	{ "RFC 2202 MD5 1", CALG_MD5, 0x0b, NULL, 16, "Hi There",
+	  "9294727a3638bb1c13f48ef8158bfc9d" },
+	{ "RFC 2202 MD5 2", CALG_MD5, 0, "Jefe", 4, "what do ya want for nothing?",
+	  "750c783e6ab0b503eaa86e310a5db738" },
+	{ "RFC 2202 SHA-1 1", CALG_SHA1, 0x0b, NULL, 20, "Hi There",
+	  "b617318655057264e28bc0b6fb378c8ef146be00" },
+	{ "RFC 2202 SHA-1 2", CALG_SHA1, 0, "Jefe", 4, "what do ya want for nothing?",
+	  "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+	{ "RFC 4231 SHA-256 1", CALG_SHA_256, 0x0b, NULL, 20, "Hi There",
+	  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+	{ "RFC 4231 SHA-256 2", CALG_SHA_256, 0, "Jefe", 4, "what do ya want for nothing?",
+	  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	{ "RFC 4231 SHA-256 6", CALG_SHA_256, 0xaa, NULL, 131,
+	  "Test Using Larger Than Block-Size Key - Hash Key First",
+	  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+	{ "RFC 4231 SHA-384 1", CALG_SHA_384, 0x0b, NULL, 20, "Hi There",
+	  "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59c"
+	  "faea9ea9076ede7f4af152e8b2fa9cb6" },
+	{ "RFC 4231 SHA-384 2", CALG_SHA_384, 0, "Jefe", 4, "what do ya want for nothing?",
+	  "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+	  "8e2240ca5e69e2c78b3239ecfab21649" },
+	{ "RFC 4231 SHA-512 1", CALG_SHA_512, 0x0b, NULL, 20, "Hi There",
+	  "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cde"
+	  "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854" },
+	{ "RFC 4231 SHA-512 2", CALG_SHA_512, 0, "Jefe", 4, "what do ya want for nothing?",
+	  "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+	  "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737" },
+};
+
+/* An HMAC key as Windows programs bring it in: a PLAINTEXTKEYBLOB of
+ * CALG_RC2 with CRYPT_IPSEC_HMAC_KEY. */
+static HCRYPTKEY import_hmac_key(HCRYPTPROV h, const BYTE *key, DWORD len)
+{
+	BYTE blob[12 + 256];
+	HCRYPTKEY k = 0;
+	DWORD n;
+
+	CU_ASSERT_FATAL(len <= 256);
+	n = testutil_plaintext_blob(blob, CALG_RC2, key, len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, CRYPT_IPSEC_HMAC_KEY, &k));
+	return k;
+}
+
+static void test_hmac_vectors(void)
+{
+	HCRYPTPROV h = open_verify();
+	size_t i;
+
+	for (i = 0; i < sizeof hmac_vectors / sizeof hmac_vectors[0]; i++) {
+		const struct hmac_vector *v = &hmac_vectors[i];
+		HMAC_INFO info = { v->alg, NULL, 0, NULL, 0 };
+		BYTE key[256], want[64], got[64];
+		DWORD size = strlen(v->mac) / 2, n, half = strlen(v->data) / 2, algid = 0;
+		HCRYPTHASH hh = 0, copy = 0;
+		HCRYPTKEY k;
+
+		if (v->key_text != NULL)
+			memcpy(key, v->key_text, v->key_len);
+		else
+			memset(key, v->key_byte, v->key_len);
+		CU_ASSERT_TRUE_FATAL(hex_get(want, v->mac, size));
+		k = import_hmac_key(h, key, v->key_len);
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_HMAC, k, 0, &hh));
+		/* Data before the inner hash is chosen has nowhere to go. */
+		CHECK_FAILS_WITH(CryptHashData(hh, (const BYTE *)v->data, 1, 0), NTE_BAD_HASH_STATE);
+		CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0));
+		CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0),
+				 NTE_BAD_HASH_STATE);
+		CU_ASSERT_TRUE(CryptHashData(hh, (const BYTE *)v->data, half, 0));
+		/* A duplicate of a keyed hash goes on under the same key. */
+		CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(hh, NULL, 0, &copy));
+		CU_ASSERT_TRUE(CryptHashData(hh, (const BYTE *)v->data + half,
+					     strlen(v->data) - half, 0));
+		CU_ASSERT_TRUE(CryptHashData(copy, (const BYTE *)v->data + half,
+					     strlen(v->data) - half, 0));
+		n = sizeof algid;
+		CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_ALGID, (BYTE *)&algid, &n, 0));
+		CU_ASSERT_EQUAL(algid, CALG_HMAC);
+		n = sizeof got;
+		CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+		CU_ASSERT_EQUAL(n, size);
+		if (n != size || memcmp(got, want, size) != 0)
+			fprintf(stderr, "%s differs\n", v->source);
+		CU_ASSERT_EQUAL(memcmp(got, want, size), 0);
+		n = sizeof got;
+		memset(got, 0, sizeof got);
+		CU_ASSERT_TRUE(CryptGetHashParam(copy, HP_HASHVAL, got, &n, 0));
+		CU_ASSERT_EQUAL(memcmp(got, want, size), 0);
+		CU_ASSERT_TRUE(CryptDestroyHash(copy));
+		CU_ASSERT_TRUE(CryptDestroyHash(hh));
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+static void test_hmac_errors(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY k, aes;
+	BYTE key[20], pad[64], sig[256];
+	HMAC_INFO info = { CALG_SHA1, NULL, 0, NULL, 0 };
+	DWORD n, size = 1;
+
+	memset(key, 0x0b, sizeof key);
+	memset(pad, 0x36, sizeof pad);
+	k = import_hmac_key(h, key, sizeof key);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_HMAC, k, 0, &hh));
+	n = sizeof size;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHSIZE, (BYTE *)&size, &n, 0));
+	CU_ASSERT_EQUAL(size, 0);
+	n = sizeof sig;
+	CHECK_FAILS_WITH(CryptGetHashParam(hh, HP_HASHVAL, sig, &n, 0), NTE_BAD_HASH_STATE);
+	/* The token's HMAC has RFC 2104's pads only. */
+	info.pbInnerString = pad;
+	info.cbInnerString = sizeof pad;
+	CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0), NTE_BAD_DATA);
+	info.pbInnerString = NULL;
+	info.cbInnerString = 0;
+	info.HashAlgid = CALG_AES_128;
+	CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0), NTE_BAD_ALGID);
+	info.HashAlgid = CALG_SHA1;
+	CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0));
+	n = sizeof size;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHSIZE, (BYTE *)&size, &n, 0));
+	CU_ASSERT_EQUAL(size, 20);
+	/* An HMAC value is not signed: no DigestInfo names it. */
+	n = sizeof sig;
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &n), NTE_BAD_ALGID);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	/* A key the token's HMAC does not take (an AES key). */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &aes));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_HMAC, aes, 0, &hh));
+	CHECK_FAILS_WITH(CryptSetHashParam(hh, HP_HMAC_INFO, (BYTE *)&info, 0), NTE_BAD_KEY);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	/* The HMAC key keeps its Windows algorithm. */
+	n = sizeof size;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_ALGID, (BYTE *)&size, &n, 0));
+	CU_ASSERT_EQUAL(size, CALG_RC2);
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* ---- signatures ---- */
 
 struct signer {
@@ -888,6 +1047,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
 	{ "CryptHashSessionKey, both byte orders", test_hash_session_key },
 	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
+	{ "HMAC: RFC 2202 and RFC 4231 vectors", test_hmac_vectors },
+	{ "HMAC: errors", test_hmac_errors },
 	CU_TEST_INFO_NULL,
 };
 
