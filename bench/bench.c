@@ -45,6 +45,8 @@ static const struct op ops[] = {
 	{ ROW("acquire-release-verify", "capi11", "raw", capi_acquire_release_verify,
 	      raw_open_close, 0.9) },
 	{ ROW("encrypt-aes256-4k", "capi11", "raw", capi_encrypt, raw_encrypt, 0.95) },
+	{ ROW("hash-sha256-64k", "capi11", "raw", capi_hash, raw_hash, 0.95) },
+	{ ROW("sign-rsa2048", "capi11", "raw", capi_sign, raw_sign, 0.95) },
 	{ ROW("publickeyblob-threads", "2 threads", "1 thread", capi_public_blob,
 	      capi_public_blob, 1.6), .capi_is_b = true, .threads = true },
 	/* The raw sequence in two threads on two sessions: how far the token

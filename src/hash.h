@@ -23,8 +23,10 @@
 #include <stdbool.h>
 #include <wincrypt.h>
 
-/* Data kept for a CryptDuplicateHash replay, at most. */
-#define HASH_REPLAY_MAX (1024u * 1024u)
+/* Data kept for a CryptDuplicateHash replay, at most: copying and wiping
+ * more costs streaming hashes measurably (docs/PERFORMANCE.md), and the
+ * hashes programs duplicate (TLS handshakes) are short. */
+#define HASH_REPLAY_MAX (16u * 1024u)
 
 /* What capi11 knows of a hash algorithm: the token's mechanisms and
  * PKCS#1's DigestInfo prefix (RFC 8017, section 9.2 notes). */
@@ -119,7 +121,7 @@ DWORD hash_set_param_locked(struct hash *hash, DWORD param, const BYTE *data);
 DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags);
 /* CryptDuplicateHash's work: a new hash in the same state.
  * Errors: NTE_NOT_SUPPORTED (an operation the token cannot save, with
- * more data behind it than is kept for a replay), NTE_NO_MEMORY, mapped
+ * more than HASH_REPLAY_MAX bytes behind it), NTE_NO_MEMORY, mapped
  * token failures. */
 DWORD hash_duplicate_locked(struct hash *hash, struct hash **out);
 

@@ -285,6 +285,38 @@ static void test_interleaved_and_duplicate(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* A token that cannot save a digest's state: the data is replayed while
+ * it stays under 16 KiB (README), past that the copy cannot be made. */
+static void test_duplicate_limit(void)
+{
+	const struct p11shim_ops *ops = shim();
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH a = 0, b = 0, c = 0;
+	static BYTE big[16 * 1024 + 1];
+	BYTE want[32], got[32];
+	DWORD n;
+
+	message(big, sizeof big);
+	openssl_one("sha256", big, 16 * 1024, want, 32);
+	ops->reset();
+	ops->fail("C_GetOperationState", 0, CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &a));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &b));
+	CU_ASSERT_TRUE(CryptHashData(a, big, 16 * 1024, 0));
+	CU_ASSERT_TRUE(CryptHashData(b, big, sizeof big, 0));
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(a, NULL, 0, &c));
+	CHECK_FAILS_WITH(CryptDuplicateHash(b, NULL, 0, &c), NTE_NOT_SUPPORTED);
+	CU_ASSERT(ops->count("C_GetOperationState") >= 2);
+	ops->reset();
+	n = sizeof got;
+	CU_ASSERT_TRUE(CryptGetHashParam(c, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(a));
+	CU_ASSERT_TRUE(CryptDestroyHash(b));
+	CU_ASSERT_TRUE(CryptDestroyHash(c));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* HP_ALGID, HP_HASHSIZE and HP_HASHVAL under the buffer rule; the value
  * ends the hash, a size query does not. */
 static void test_params(void)
@@ -1042,6 +1074,7 @@ static void test_sign_too_long(void)
 static CU_TestInfo digest_tests[] = {
 	{ "every length 0-1000 in pieces, against openssl dgst", test_digests_streamed },
 	{ "interleaved hashes and duplicates", test_interleaved_and_duplicate },
+	{ "duplicates without the token's operation state", test_duplicate_limit },
 	{ "HP_ALGID, HP_HASHSIZE, HP_HASHVAL", test_params },
 	{ "errors and handles", test_errors },
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },

@@ -1249,7 +1249,7 @@ BOOL CryptSetHashParam(HCRYPTHASH hHash, DWORD dwParam, const BYTE *pbData,
 /* Makes an independent copy of the hash in its current state.
  * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwReserved not NULL,
  * dwFlags not 0, phHash NULL), NTE_NOT_SUPPORTED (the token cannot save
- * the state of a digest with more than a megabyte behind it), NTE_FAIL. */
+ * the state of a digest with more than 16 KiB behind it), NTE_FAIL. */
 BOOL CryptDuplicateHash(HCRYPTHASH hHash, DWORD *pdwReserved, DWORD dwFlags,
 			HCRYPTHASH *phHash);
 
