@@ -3,6 +3,7 @@
 #include "config.h"
 #include "api.h"
 #include "context.h"
+#include "derive.h"
 #include "hash.h"
 #include "key.h"
 #include "sign.h"
@@ -167,5 +168,30 @@ BOOL CryptVerifySignatureA(HCRYPTHASH hHash, const BYTE *pbSignature, DWORD dwSi
 		hash_put_locked(hash);
 	}
 	key_unref(key);
+	return api_finish(__func__, err);
+}
+
+BOOL CryptDeriveKey(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTHASH hBaseData, DWORD dwFlags,
+		    HCRYPTKEY *phKey)
+{
+	struct context *ctx;
+	struct hash *hash = NULL;
+	struct key *key = NULL;
+	DWORD err;
+
+	if (phKey == NULL)
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
+	err = context_get_locked(hProv, &ctx);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	/* The hash must be one of this context's (SPEC section 2). */
+	err = hash_get_in_locked(hBaseData, ctx, &hash);
+	if (err == ERROR_SUCCESS)
+		err = derive_key_locked(ctx, Algid, hash, dwFlags, &key);
+	if (err == ERROR_SUCCESS)
+		err = key_register_locked(key, phKey);
+	context_put_locked(ctx);
+	key_unref(key);
+	hash_unref(hash);
 	return api_finish(__func__, err);
 }

@@ -43,6 +43,7 @@ libcapi11_core_la_SOURCES = \
 	src/hash.c src/hash.h \
 	src/hmac-key.c src/hmac-key.h \
 	src/sign.c src/sign.h \
+	src/derive.c src/derive.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \
 	src/key-param.c \

@@ -744,6 +744,122 @@ static void test_hmac_errors(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* ---- CryptDeriveKey ---- */
+
+struct derive_case {
+	ALG_ID base;                  /* the hash */
+	const char *base_name;        /* openssl dgst option */
+	DWORD base_size;
+	ALG_ID target;
+	DWORD key_len;
+	const char *cipher;           /* openssl enc option */
+	DWORD block;
+	bool expand;                  /* Microsoft's 0x36/0x5C expansion */
+};
+
+/* The expansion where the value is shorter than the key, and for AES-128
+ * from MD5 and SHA-1 values (Windows, as rsaenh's tests record it). */
+static const struct derive_case derive_cases[] = {
+	{ CALG_MD5, "md5", 16, CALG_3DES, 24, "-des-ede3-cbc", 8, true },
+	{ CALG_SHA1, "sha1", 20, CALG_3DES, 24, "-des-ede3-cbc", 8, true },
+	{ CALG_MD5, "md5", 16, CALG_AES_128, 16, "-aes-128-cbc", 16, true },
+	{ CALG_SHA1, "sha1", 20, CALG_AES_128, 16, "-aes-128-cbc", 16, true },
+	{ CALG_MD5, "md5", 16, CALG_AES_256, 32, "-aes-256-cbc", 16, true },
+	{ CALG_SHA1, "sha1", 20, CALG_AES_256, 32, "-aes-256-cbc", 16, true },
+	{ CALG_SHA_256, "sha256", 32, CALG_AES_128, 16, "-aes-128-cbc", 16, false },
+	{ CALG_SHA_256, "sha256", 32, CALG_AES_256, 32, "-aes-256-cbc", 16, false },
+};
+
+/* The key Microsoft's page derives from password, computed here with
+ * openssl dgst alone. */
+static void derive_expected(const struct derive_case *c, const BYTE *password, size_t n,
+			    BYTE *key)
+{
+	BYTE value[64], pad[64], out[128];
+	size_t i, j;
+
+	openssl_one(c->base_name, password, n, value, c->base_size);
+	if (!c->expand) {
+		memcpy(key, value, c->key_len);
+		return;
+	}
+	for (j = 0; j < 2; j++) {
+		memset(pad, j == 0 ? 0x36 : 0x5c, sizeof pad);
+		for (i = 0; i < c->base_size; i++)
+			pad[i] ^= value[i];
+		openssl_one(c->base_name, pad, sizeof pad, out + j * c->base_size, c->base_size);
+	}
+	memcpy(key, out, c->key_len);
+}
+
+static void test_derive_known_answers(void)
+{
+	static const BYTE password[] = "correct horse battery staple";
+	HCRYPTPROV h = open_verify();
+	size_t i;
+
+	for (i = 0; i < sizeof derive_cases / sizeof derive_cases[0]; i++) {
+		const struct derive_case *c = &derive_cases[i];
+		HCRYPTHASH hh = 0;
+		HCRYPTKEY k = 0;
+		BYTE want[32], *blob;
+		DWORD len;
+
+		derive_expected(c, password, sizeof password - 1, want);
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, c->base, 0, 0, &hh));
+		CU_ASSERT_TRUE(CryptHashData(hh, password, sizeof password - 1, 0));
+		CU_ASSERT_TRUE_FATAL(CryptDeriveKey(h, c->target, hh, CRYPT_EXPORTABLE, &k));
+		/* The ciphertexts match openssl's under the expected bytes. */
+		testutil_check_encrypts_as(k, c->cipher, want, c->key_len, c->block);
+		blob = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &len);
+		CU_ASSERT_EQUAL(len, 12 + c->key_len);
+		CU_ASSERT_EQUAL(memcmp(blob + 12, want, c->key_len), 0);
+		free(blob);
+		/* Deriving finished the hash. */
+		CHECK_FAILS_WITH(CryptHashData(hh, password, 1, 0), NTE_BAD_HASH_STATE);
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+		/* A length given in HIWORD, with and without parity bits. */
+		if (c->target == CALG_3DES) {
+			CU_ASSERT_TRUE(CryptDeriveKey(h, c->target, hh, 168u << 16, &k));
+			testutil_check_encrypts_as(k, c->cipher, want, c->key_len, c->block);
+			CU_ASSERT_TRUE(CryptDestroyKey(k));
+		}
+		CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+static void test_derive_errors(void)
+{
+	HCRYPTPROV h = open_verify(), other = open_verify();
+	HCRYPTHASH hh = 0, foreign = 0, ssl = 0;
+	HCRYPTKEY k = 0;
+	BYTE v[36] = { 1 };
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hh));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(other, CALG_SHA1, 0, 0, &foreign));
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, hh, 0, NULL), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, 0, 0, &k), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, foreign, 0, &k), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDeriveKey(0, CALG_AES_128, hh, 0, &k), ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_SHA1, hh, 0, &k), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_RSA_KEYX, hh, 0, &k), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, hh, 256u << 16, &k), NTE_BAD_DATA);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_3DES, hh, 100u << 16, &k), NTE_BAD_FLAGS);
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, hh, 0x8000, &k), NTE_BAD_FLAGS);
+	/* None of these finished the hash. */
+	CU_ASSERT_TRUE(CryptHashData(hh, v, 1, 0));
+	/* A value with no algorithm to expand it with. */
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SSL3_SHAMD5, 0, 0, &ssl));
+	CU_ASSERT_TRUE(CryptSetHashParam(ssl, HP_HASHVAL, v, 0));
+	CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, ssl, 0, &k), NTE_BAD_ALGID);
+	CU_ASSERT_TRUE(CryptDestroyHash(ssl));
+	CU_ASSERT_TRUE(CryptDestroyHash(foreign));
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(other, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* ---- signatures ---- */
 
 struct signer {
@@ -1056,6 +1172,32 @@ static void test_sign_errors(void)
 	signer_close(&s);
 }
 
+/* The container's key is kept between signatures; a pair replaced since
+ * (here by CryptGenKey in another context) signs from then on. */
+static void test_sign_after_replace(void)
+{
+	struct signer s;
+	HCRYPTPROV other = 0;
+	HCRYPTKEY pub = 0, k = 0;
+	BYTE msg[64], *sig;
+	DWORD err = 0;
+
+	message(msg, sizeof msg);
+	signer_open(&s, AT_SIGNATURE, 1024);
+	sig = capi_sign(&s, AT_SIGNATURE, CALG_SHA1, msg, sizeof msg, 0);
+	free(sig);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&other, s.name, uri, PROV_RSA_AES, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(other, AT_SIGNATURE, 1024u << 16, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(other, 0));
+	sig = capi_sign(&s, AT_SIGNATURE, CALG_SHA1, msg, sizeof msg, 0);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(s.h, AT_SIGNATURE, &pub));
+	CU_ASSERT_TRUE(capi_verify(s.h, pub, CALG_SHA1, msg, sizeof msg, sig, s.k, &err));
+	free(sig);
+	CU_ASSERT_TRUE(CryptDestroyKey(pub));
+	signer_close(&s);
+}
+
 /* A 512-bit key holds no SHA-512 DigestInfo (83 + 11 > 64 bytes). */
 static void test_sign_too_long(void)
 {
@@ -1082,6 +1224,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
 	{ "HMAC: RFC 2202 and RFC 4231 vectors", test_hmac_vectors },
 	{ "HMAC: errors", test_hmac_errors },
+	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
+	{ "CryptDeriveKey: errors", test_derive_errors },
 	CU_TEST_INFO_NULL,
 };
 
@@ -1092,6 +1236,7 @@ static CU_TestInfo sign_tests[] = {
 	{ "CRYPT_NOHASHOID and CALG_SSL3_SHAMD5", test_sign_without_oid },
 	{ "sizes, arguments and hash state", test_sign_errors },
 	{ "DigestInfo longer than the key", test_sign_too_long },
+	{ "a container key replaced between signatures", test_sign_after_replace },
 	CU_TEST_INFO_NULL,
 };
 

@@ -1286,6 +1286,21 @@ BOOL CryptVerifySignatureA(HCRYPTHASH hHash, const BYTE *pbSignature,
 			   LPCSTR szDescription, DWORD dwFlags);
 #define CryptVerifySignature CryptVerifySignatureA
 
+/* Makes a session key of Algid from the value of hBaseData (a hash of
+ * hProv), by Microsoft's documented derivation: the first bytes of the
+ * value, or where it is too short (and for CALG_AES_128 from MD5 and SHA-1
+ * values, as Windows does) the hashes of the value XORed into 64 bytes of
+ * 0x36 and of 0x5C, concatenated. HIWORD(dwFlags) is the key length in
+ * bits (0: the algorithm's); CRYPT_EXPORTABLE as for CryptGenKey. The hash
+ * is finished. The key is a session object like an imported one.
+ * Errors: ERROR_INVALID_PARAMETER (bad handles, a hash of another context,
+ * phKey NULL), NTE_BAD_ALGID (not a session-key algorithm the token can
+ * make, CALG_SSL3_SHAMD5 as base), NTE_BAD_FLAGS (unknown flags, a length
+ * the DES family does not have), NTE_BAD_DATA (a length other algorithms
+ * do not have), NTE_BAD_HASH_STATE, NTE_FAIL. */
+BOOL CryptDeriveKey(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTHASH hBaseData,
+		    DWORD dwFlags, HCRYPTKEY *phKey);
+
 /* ------------------------------------------------------------------------
  * Layout checks: blobs are parsed by overlaying these structures on bytes
  * produced on Windows, so a size or offset that differs would corrupt
