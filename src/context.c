@@ -9,6 +9,7 @@
 #include "key.h"
 #include "pin.h"
 #include "prov-names.h"
+#include "sign.h"
 #include "trace.h"
 #include "uri.h"
 #include "util.h"
@@ -673,6 +674,7 @@ DWORD context_release(HCRYPTPROV h)
 		keyobj_unref_locked(ctx, ctx->verify_keys[i]);
 		ctx->verify_keys[i] = NULL;
 	}
+	sign_cache_free_locked(ctx);
 	keys = ctx->keys;
 	n_keys = ctx->n_keys;
 	ctx->keys = NULL;

@@ -5,6 +5,7 @@
 #include "alg.h"
 #include "rsa-mech.h"
 #include "errors.h"
+#include "token-ops.h"
 #include "token-sign.h"
 #include "util.h"
 
@@ -47,6 +48,96 @@ static DWORD sign_input_len(const struct hash *hash, DWORD flags)
 	return (oid ? alg->prefix_len : 0) + hash->size;
 }
 
+/* ---- the container keys kept between signatures ----
+ *
+ * CryptSignHash names a key by its spec, and finding a container's key on
+ * the token takes searches and attribute reads (about 28 calls on
+ * SoftHSM), as much as the RSA signature itself. Windows' CSPs keep the
+ * container's keys in memory; so does capi11, with a check that costs one
+ * call: the kept private key must still be there with the CKA_ID it had.
+ * A pair replaced since (CryptGenKey, an import, another process) fails
+ * the check and is looked up again. Verify contexts keep their pairs in
+ * memory already (key_get_user_locked). */
+#define SIGN_ID_MAX 64
+
+struct sign_slot {
+	struct keyobj *obj;            /* referenced, or NULL */
+	DWORD bits;
+	BYTE id[SIGN_ID_MAX];
+	CK_ULONG id_len;
+};
+
+struct sign_cache {
+	struct sign_slot slot[2];      /* AT_KEYEXCHANGE, AT_SIGNATURE */
+};
+
+static void sign_slot_clear(struct context *ctx, struct sign_slot *slot)
+{
+	keyobj_unref_locked(ctx, slot->obj);
+	slot->obj = NULL;
+	slot->id_len = 0;
+}
+
+void sign_cache_free_locked(struct context *ctx)
+{
+	size_t i;
+
+	if (ctx->sign_cache == NULL)
+		return;
+	for (i = 0; i < CAPI11_N_ELEMENTS(ctx->sign_cache->slot); i++)
+		sign_slot_clear(ctx, &ctx->sign_cache->slot[i]);
+	capi11_free(ctx->sign_cache);
+	ctx->sign_cache = NULL;
+}
+
+/* The kept key of spec, checked against the token; NULL when none is
+ * kept or it is no longer the one kept. */
+static struct sign_slot *sign_cache_get(struct context *ctx, DWORD spec)
+{
+	struct sign_slot *slot;
+	BYTE id[SIGN_ID_MAX];
+	CK_ATTRIBUTE attr = { CKA_ID, id, sizeof id };
+
+	if (ctx->sign_cache == NULL || ctx->verify)
+		return NULL;
+	slot = &ctx->sign_cache->slot[spec - 1];
+	if (slot->obj == NULL)
+		return NULL;
+	if (slot->obj->priv == CK_INVALID_HANDLE ||
+	    token_get_attributes(&ctx->ts, slot->obj->priv, &attr, 1) != CKR_OK ||
+	    attr.ulValueLen != slot->id_len || memcmp(id, slot->id, slot->id_len) != 0) {
+		sign_slot_clear(ctx, slot);
+		return NULL;
+	}
+	return slot;
+}
+
+/* Keeps the key just found by key_get_user_locked; a key whose CKA_ID
+ * cannot be read or is longer than SIGN_ID_MAX is not kept. */
+static void sign_cache_put(struct context *ctx, DWORD spec, struct key *key)
+{
+	struct sign_slot *slot;
+	CK_ATTRIBUTE attr;
+
+	if (ctx->verify)
+		return;
+	if (ctx->sign_cache == NULL) {
+		ctx->sign_cache = capi11_calloc(1, sizeof *ctx->sign_cache);
+		if (ctx->sign_cache == NULL)
+			return;
+	}
+	slot = &ctx->sign_cache->slot[spec - 1];
+	sign_slot_clear(ctx, slot);
+	attr = (CK_ATTRIBUTE){ CKA_ID, slot->id, sizeof slot->id };
+	if (token_get_attributes(&ctx->ts, key->obj->priv, &attr, 1) != CKR_OK ||
+	    attr.ulValueLen == CK_UNAVAILABLE_INFORMATION || attr.ulValueLen > sizeof slot->id)
+		return;
+	slot->id_len = attr.ulValueLen;
+	atomic_fetch_add(&key->obj->refs, 1);
+	slot->obj = key->obj;
+	slot->bits = key->bits;
+}
+
 static void reverse_copy(BYTE *dst, const BYTE *src, size_t n)
 {
 	size_t i;
@@ -63,7 +154,8 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 	BYTE input[DIGEST_INFO_MAX];
 	BYTE *out = NULL;
 	CK_ULONG out_len;
-	struct key *key = NULL;
+	struct sign_slot *kept;
+	CK_OBJECT_HANDLE priv;
 	DWORD in_len, k, err;
 	CK_RV rv;
 
@@ -74,20 +166,27 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		return NTE_BAD_ALGID;
 	if (hash->algid == CALG_HMAC)
 		return NTE_BAD_ALGID;
-	err = key_get_user_locked(ctx, spec, &key);
-	if (err != ERROR_SUCCESS)
-		return err;
-	k = key->bits / 8;
+	kept = sign_cache_get(ctx, spec);
+	if (kept == NULL) {
+		err = key_get_user_locked(ctx, spec, used);
+		if (err != ERROR_SUCCESS)
+			return err;
+		sign_cache_put(ctx, spec, *used);
+		priv = (*used)->obj->priv;
+		k = (*used)->bits / 8;
+	} else {
+		priv = kept->obj->priv;
+		k = kept->bits / 8;
+	}
 	if (sig == NULL || *len < k) {
 		*len = k;
-		err = sig == NULL ? ERROR_SUCCESS : ERROR_MORE_DATA;
-		goto out;
+		return sig == NULL ? ERROR_SUCCESS : ERROR_MORE_DATA;
 	}
 	/* PKCS#1 v1.5 needs 11 bytes of padding around the DigestInfo. */
-	if (hash->size == 0 || sign_input_len(hash, flags) + RSA_PKCS1_OVERHEAD > k) {
-		err = hash->size == 0 ? NTE_BAD_HASH_STATE : NTE_BAD_LEN;
-		goto out;
-	}
+	if (hash->size == 0)
+		return NTE_BAD_HASH_STATE;
+	if (sign_input_len(hash, flags) + RSA_PKCS1_OVERHEAD > k)
+		return NTE_BAD_LEN;
 	err = sign_input(hash, flags, input, &in_len);
 	if (err != ERROR_SUCCESS)
 		goto out;
@@ -97,7 +196,7 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		goto out;
 	}
 	out_len = k;
-	rv = token_sign(&ctx->ts, &mech, key->obj->priv, input, in_len, out, &out_len);
+	rv = token_sign(&ctx->ts, &mech, priv, input, in_len, out, &out_len);
 	if (rv == CKR_OK && out_len != k)
 		rv = CKR_GENERAL_ERROR;
 	if (rv == CKR_KEY_FUNCTION_NOT_PERMITTED || rv == CKR_KEY_TYPE_INCONSISTENT) {
@@ -105,6 +204,10 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		goto out;
 	}
 	if (rv != CKR_OK) {
+		/* A kept key gone between the check and the signature: forgotten,
+		 * and found afresh by the next call. */
+		if (kept != NULL)
+			sign_slot_clear(ctx, kept);
 		err = error_from_ckr(rv, ERROR_OP_GENERIC);
 		goto out;
 	}
@@ -113,7 +216,6 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 out:
 	capi11_free(out);
 	capi11_wipe(input, sizeof input);
-	*used = key;
 	return err;
 }
 

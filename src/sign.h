@@ -34,6 +34,10 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
  * token), NTE_BAD_SIGNATURE (wrong length, or not a signature of this
  * hash's value by that key), NTE_BAD_ALGID, the errors of
  * hash_value_locked, mapped token failures. */
+/* Drops the container keys CryptSignHash keeps with the context, with the
+ * context locked (its release). */
+void sign_cache_free_locked(struct context *ctx);
+
 DWORD sign_verify_locked(struct hash *hash, const BYTE *sig, DWORD sig_len, struct key *key,
 			 DWORD flags);
 
