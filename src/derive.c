@@ -5,7 +5,7 @@
 #include "blob.h"
 #include "errors.h"
 #include "import.h"
-#include "token-ops.h"
+#include "token-sign.h"
 #include "util.h"
 
 #include <string.h>
@@ -58,7 +58,7 @@ static CK_RV derive_expand(struct tsession *ts, const struct hash_alg *alg, cons
 		for (i = 0; i < value_len && i < sizeof buf; i++)
 			buf[i] ^= value[i];
 		n = alg->size;
-		rv = token_digest(ts, alg->digest, buf, sizeof buf, out + j * alg->size, &n);
+		rv = token_digest_once(ts, alg->digest, buf, sizeof buf, out + j * alg->size, &n);
 		if (rv == CKR_OK && n != alg->size)
 			rv = CKR_GENERAL_ERROR;
 	}

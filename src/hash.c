@@ -165,8 +165,9 @@ static DWORD hash_update(struct hash *hash, const BYTE *data, size_t len)
 				       : token_digest_update(&hash->ts, data, len);
 	if (rv != CKR_OK) {
 		/* A failed update ends the operation on the token (PKCS#11
-		 * 2.40, section 5.1): the hash cannot go on. */
-		hash->op = TOKEN_OP_NONE;
+		 * 2.40, section 5.1): the hash cannot go on. The session goes
+		 * back with the operation ended for sure (hash_session_end), in
+		 * case the module did not end it. */
 		hash->broken = true;
 		hash_session_end(hash);
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -295,7 +296,9 @@ DWORD hash_value_locked(struct hash *hash, const BYTE **value)
 			return NTE_BAD_HASH_STATE;
 		rv = hash->op == TOKEN_OP_SIGN ? token_mac_final(&hash->ts, hash->value, &len)
 					       : token_digest_final(&hash->ts, hash->value, &len);
-		hash->op = TOKEN_OP_NONE;
+		/* Done, or failed: either way no operation may stay active. */
+		if (rv == CKR_OK)
+			hash->op = TOKEN_OP_NONE;
 		hash_session_end(hash);
 		if (rv == CKR_OK && len != hash->size)
 			rv = CKR_GENERAL_ERROR;
@@ -448,7 +451,6 @@ DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags)
 		return NTE_BAD_KEY;
 	rv = token_digest_key(&hash->ts, key->obj->priv);
 	if (rv != CKR_OK) {
-		hash->op = TOKEN_OP_NONE;
 		hash->broken = true;
 		hash_session_end(hash);
 		if (rv == CKR_KEY_INDIGESTIBLE || rv == CKR_KEY_HANDLE_INVALID ||

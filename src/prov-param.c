@@ -5,6 +5,7 @@
 #include "trust.h"
 #include "container.h"
 #include "errors.h"
+#include "hash.h"
 #include "param.h"
 #include "util.h"
 
@@ -38,6 +39,15 @@ static const struct alg_entry alg_entries[] = {
 	  "Advanced Encryption Standard (AES) 192" },
 	{ CALG_AES_256, CKM_AES_KEY_GEN, 256, 256, 256, "AES 256",
 	  "Advanced Encryption Standard (AES) 256" },
+	/* Hashes (hash.c), where the token digests: the names and lengths of
+	 * Microsoft's Enhanced RSA and AES provider. */
+	{ CALG_SHA1, CKM_SHA_1, 160, 160, 160, "SHA-1", "Secure Hash Algorithm (SHA-1)" },
+	{ CALG_MD5, CKM_MD5, 128, 128, 128, "MD5", "Message Digest 5 (MD5)" },
+	{ CALG_SSL3_SHAMD5, 0, 288, 288, 288, "SSL3 SHAMD5", "SSL3 SHAMD5" },
+	{ CALG_HMAC, CKM_SHA_1_HMAC, 0, 0, 0, "HMAC", "Hugo's MAC (HMAC)" },
+	{ CALG_SHA_256, CKM_SHA256, 256, 256, 256, "SHA-256", "Secure Hash Algorithm (SHA-256)" },
+	{ CALG_SHA_384, CKM_SHA384, 384, 384, 384, "SHA-384", "Secure Hash Algorithm (SHA-384)" },
+	{ CALG_SHA_512, CKM_SHA512, 512, 512, 512, "SHA-512", "Secure Hash Algorithm (SHA-512)" },
 };
 
 /* The entry's lengths; false when the token cannot serve it. */
@@ -47,6 +57,20 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 	CK_MECHANISM_INFO info;
 	CK_ULONG lo, hi;
 
+	/* Hashes are listed where CryptCreateHash would run them: on the
+	 * token hash_digest_token picks. CALG_SSL3_SHAMD5 needs none. */
+	if (GET_ALG_CLASS(e->algid) == ALG_CLASS_HASH) {
+		struct token *tok;
+
+		if (e->mech != 0 && hash_digest_token(ctx, e->mech,
+						      e->algid == CALG_HMAC ? CKF_SIGN : CKF_DIGEST,
+						      &tok) != ERROR_SUCCESS)
+			return false;
+		*def = e->default_bits;
+		*min = e->min_bits;
+		*max = e->max_bits;
+		return true;
+	}
 	/* Listed as CryptGenKey offers it (key.c): no 3DES_112 on a token
 	 * without CKK_DES2, whose keys are only imported. */
 	if (e->algid == CALG_3DES_112 && !token_has_des2(ctx->ts.tok))

@@ -56,7 +56,8 @@ static DWORD sign_input_len(const struct hash *hash, DWORD flags)
  * container's keys in memory; so does capi11, with a check that costs one
  * call: the kept private key must still be there with the CKA_ID it had.
  * A pair replaced since (CryptGenKey, an import, another process) fails
- * the check and is looked up again. Verify contexts keep their pairs in
+ * the check and is looked up again; a token failing the check fails the
+ * signature, as it would have failed the lookup. Verify contexts keep their pairs in
  * memory already (key_get_user_locked). */
 #define SIGN_ID_MAX 64
 
@@ -90,52 +91,68 @@ void sign_cache_free_locked(struct context *ctx)
 	ctx->sign_cache = NULL;
 }
 
-/* The kept key of spec, checked against the token; NULL when none is
- * kept or it is no longer the one kept. */
-static struct sign_slot *sign_cache_get(struct context *ctx, DWORD spec)
+/* The kept key of spec, checked against the token: *slot is NULL when
+ * none is kept or the pair was replaced or destroyed since (its handle or
+ * CKA_ID no longer answer). Errors: the token's failure of the check, and
+ * CKR_GENERAL_ERROR for a module that contradicts itself (a length it
+ * cannot have). */
+static CK_RV sign_cache_get(struct context *ctx, DWORD spec, struct sign_slot **out)
 {
 	struct sign_slot *slot;
 	BYTE id[SIGN_ID_MAX];
 	CK_ATTRIBUTE attr = { CKA_ID, id, sizeof id };
+	CK_RV rv;
 
+	*out = NULL;
 	if (ctx->sign_cache == NULL || ctx->verify)
-		return NULL;
+		return CKR_OK;
 	slot = &ctx->sign_cache->slot[spec - 1];
 	if (slot->obj == NULL)
-		return NULL;
-	if (slot->obj->priv == CK_INVALID_HANDLE ||
-	    token_get_attributes(&ctx->ts, slot->obj->priv, &attr, 1) != CKR_OK ||
-	    attr.ulValueLen != slot->id_len || memcmp(id, slot->id, slot->id_len) != 0) {
+		return CKR_OK;
+	rv = slot->obj->priv == CK_INVALID_HANDLE ? CKR_OBJECT_HANDLE_INVALID
+		: token_get_attributes(&ctx->ts, slot->obj->priv, &attr, 1);
+	if (rv == CKR_OK && attr.ulValueLen > sizeof id)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK || attr.ulValueLen != slot->id_len ||
+	    memcmp(id, slot->id, slot->id_len) != 0)
 		sign_slot_clear(ctx, slot);
-		return NULL;
-	}
-	return slot;
+	if (rv == CKR_OBJECT_HANDLE_INVALID || rv == CKR_KEY_HANDLE_INVALID)
+		return CKR_OK;
+	if (rv == CKR_OK && slot->obj != NULL)
+		*out = slot;
+	return rv;
 }
 
-/* Keeps the key just found by key_get_user_locked; a key whose CKA_ID
- * cannot be read or is longer than SIGN_ID_MAX is not kept. */
-static void sign_cache_put(struct context *ctx, DWORD spec, struct key *key)
+/* Keeps the key just found by key_get_user_locked. A CKA_ID longer than
+ * SIGN_ID_MAX is not kept; errors as for sign_cache_get. */
+static CK_RV sign_cache_put(struct context *ctx, DWORD spec, struct key *key)
 {
 	struct sign_slot *slot;
 	CK_ATTRIBUTE attr;
+	CK_RV rv;
 
 	if (ctx->verify)
-		return;
+		return CKR_OK;
 	if (ctx->sign_cache == NULL) {
 		ctx->sign_cache = capi11_calloc(1, sizeof *ctx->sign_cache);
 		if (ctx->sign_cache == NULL)
-			return;
+			return CKR_OK;
 	}
 	slot = &ctx->sign_cache->slot[spec - 1];
 	sign_slot_clear(ctx, slot);
 	attr = (CK_ATTRIBUTE){ CKA_ID, slot->id, sizeof slot->id };
-	if (token_get_attributes(&ctx->ts, key->obj->priv, &attr, 1) != CKR_OK ||
-	    attr.ulValueLen == CK_UNAVAILABLE_INFORMATION || attr.ulValueLen > sizeof slot->id)
-		return;
+	rv = token_get_attributes(&ctx->ts, key->obj->priv, &attr, 1);
+	if (rv == CKR_BUFFER_TOO_SMALL)
+		return CKR_OK;
+	if (rv == CKR_OK && attr.ulValueLen > sizeof slot->id)
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK)
+		return rv;
 	slot->id_len = attr.ulValueLen;
 	atomic_fetch_add(&key->obj->refs, 1);
 	slot->obj = key->obj;
 	slot->bits = key->bits;
+	return CKR_OK;
 }
 
 static void reverse_copy(BYTE *dst, const BYTE *src, size_t n)
@@ -166,12 +183,16 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		return NTE_BAD_ALGID;
 	if (hash->algid == CALG_HMAC)
 		return NTE_BAD_ALGID;
-	kept = sign_cache_get(ctx, spec);
+	rv = sign_cache_get(ctx, spec, &kept);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	if (kept == NULL) {
 		err = key_get_user_locked(ctx, spec, used);
 		if (err != ERROR_SUCCESS)
 			return err;
-		sign_cache_put(ctx, spec, *used);
+		rv = sign_cache_put(ctx, spec, *used);
+		if (rv != CKR_OK)
+			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		priv = (*used)->obj->priv;
 		k = (*used)->bits / 8;
 	} else {

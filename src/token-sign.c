@@ -119,8 +119,20 @@ CK_RV token_sign(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
 	if (rv != CKR_OK)
 		return rv;
 	rv = p11_SignInit(ts, mech, key);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
+		CK_ULONG room = *out_len;
+
 		rv = p11_Sign(ts, (unsigned char *)in, in_len, out, out_len);
+		/* A failed C_Sign ends the operation by PKCS#11's rules; a
+		 * second call ends it for a module that breaks them, so that a
+		 * pooled session is never left with one active (token-ops.c
+		 * does the same for encryption). */
+		if (rv != CKR_OK) {
+			p11call_cleanup_begin();
+			p11_Sign(ts, (unsigned char *)in, in_len, out, &room);
+			p11call_cleanup_end();
+		}
+	}
 	objguard_leave(ts->tok, key);
 	return rv;
 }
@@ -135,8 +147,33 @@ CK_RV token_verify(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key
 		return rv;
 	/* C_Verify ends the operation whatever it answers. */
 	rv = p11_VerifyInit(ts, mech, key);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
 		rv = p11_Verify(ts, (unsigned char *)in, in_len, (unsigned char *)sig, sig_len);
+		if (rv != CKR_OK && rv != CKR_SIGNATURE_INVALID && rv != CKR_SIGNATURE_LEN_RANGE) {
+			p11call_cleanup_begin();
+			p11_Verify(ts, (unsigned char *)in, in_len, (unsigned char *)sig, sig_len);
+			p11call_cleanup_end();
+		}
+	}
 	objguard_leave(ts->tok, key);
+	return rv;
+}
+
+CK_RV token_digest_once(struct tsession *ts, CK_MECHANISM_TYPE mech, const unsigned char *in,
+			CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len)
+{
+	CK_MECHANISM m = { mech, NULL, 0 };
+	CK_ULONG room = *out_len;
+	CK_RV rv;
+
+	rv = p11_DigestInit(ts, &m);
+	if (rv != CKR_OK)
+		return rv;
+	rv = p11_Digest(ts, (unsigned char *)in, in_len, out, out_len);
+	if (rv != CKR_OK) {
+		p11call_cleanup_begin();
+		p11_Digest(ts, (unsigned char *)in, in_len, out, &room);
+		p11call_cleanup_end();
+	}
 	return rv;
 }

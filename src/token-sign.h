@@ -58,6 +58,12 @@ void token_operation_cancel(struct tsession *ts, enum token_op op);
 CK_RV token_operation_state_get(struct tsession *ts, unsigned char **state, CK_ULONG *len);
 CK_RV token_operation_state_set(struct tsession *ts, const unsigned char *state, CK_ULONG len);
 
+/* One-shot C_DigestInit + C_Digest; out holds the whole digest (*out_len
+ * its room, then the length), and no operation stays active afterwards,
+ * even after a failure. */
+CK_RV token_digest_once(struct tsession *ts, CK_MECHANISM_TYPE mech, const unsigned char *in,
+			CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len);
+
 /* One-shot C_SignInit + C_Sign with key; *out_len is out's room, then the
  * length written. out must hold the signature (the modulus length for
  * RSA), so that no operation stays active. */

@@ -744,6 +744,58 @@ static void test_hmac_errors(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* PP_ENUMALGS_EX lists exactly the hashes CryptCreateHash makes. */
+static void test_enum_hashes(void)
+{
+	static const ALG_ID hashes[] = {
+		CALG_MD2, CALG_MD4, CALG_MD5, CALG_SHA1, CALG_MAC, CALG_SSL3_SHAMD5, CALG_HMAC,
+		CALG_SHA_256, CALG_SHA_384, CALG_SHA_512, CALG_TLS1PRF,
+	};
+	HCRYPTPROV h = open_verify();
+	bool listed[sizeof hashes / sizeof hashes[0]] = { false };
+	PROV_ENUMALGS_EX ex;
+	DWORD len, flags;
+	size_t i, n_listed = 0;
+
+	for (flags = CRYPT_FIRST;; flags = 0) {
+		len = sizeof ex;
+		if (!CryptGetProvParam(h, PP_ENUMALGS_EX, (BYTE *)&ex, &len, flags))
+			break;
+		for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+			if (ex.aiAlgid == hashes[i]) {
+				listed[i] = true;
+				n_listed++;
+			}
+		}
+		if (ex.aiAlgid == CALG_SHA_256) {
+			CU_ASSERT_EQUAL(ex.dwDefaultLen, 256);
+			CU_ASSERT_STRING_EQUAL(ex.szName, "SHA-256");
+		}
+	}
+	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
+	/* SoftHSM digests MD5 and SHA-1/2 and has their HMACs. */
+	CU_ASSERT_EQUAL(n_listed, 7);
+	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+		HCRYPTHASH hh = 0;
+		HCRYPTKEY k = 0;
+		BYTE key[20] = { 0 };
+
+		if (hashes[i] == CALG_HMAC)
+			k = import_hmac_key(h, key, sizeof key);
+		SetLastError(SENTINEL);
+		if (listed[i]) {
+			CU_ASSERT_TRUE(CryptCreateHash(h, hashes[i], k, 0, &hh));
+			CU_ASSERT_TRUE(CryptDestroyHash(hh));
+		} else {
+			CU_ASSERT_FALSE(CryptCreateHash(h, hashes[i], k, 0, &hh));
+			CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_ALGID);
+		}
+		if (k != 0)
+			CU_ASSERT_TRUE(CryptDestroyKey(k));
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* ---- CryptDeriveKey ---- */
 
 struct derive_case {
@@ -1224,6 +1276,7 @@ static CU_TestInfo digest_tests[] = {
 	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
 	{ "HMAC: RFC 2202 and RFC 4231 vectors", test_hmac_vectors },
 	{ "HMAC: errors", test_hmac_errors },
+	{ "PP_ENUMALGS_EX lists the hashes that work", test_enum_hashes },
 	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
 	{ "CryptDeriveKey: errors", test_derive_errors },
 	CU_TEST_INFO_NULL,
