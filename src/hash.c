@@ -122,12 +122,93 @@ static void hash_log_add(struct hash *hash, const BYTE *data, size_t len)
 	hash->log_len = need;
 }
 
+/* CALG_MAC's CBC mechanism for the key's type; 0 for keys that have none
+ * (RSA, stream ciphers, HMAC keys). */
+static CK_MECHANISM_TYPE mac_mechanism(const struct key *key)
+{
+	if (key->block_bits == 0)
+		return 0;
+	switch (key->obj->type) {
+	case CKK_AES:
+		return CKM_AES_CBC;
+	case CKK_DES2:
+	case CKK_DES3:
+		return CKM_DES3_CBC;
+	case CKK_DES:
+		return CKM_DES_CBC;
+	default:
+		return 0;
+	}
+}
+
+/* Whole blocks go to the token in pieces of this size at most. */
+#define MAC_CHUNK 4096
+
+/* Feeds data to the CBC-MAC: whole blocks to the token, the rest kept;
+ * the last ciphertext block is the MAC so far. */
+static CK_RV mac_feed(struct hash *hash, const BYTE *data, size_t len)
+{
+	BYTE out[MAC_CHUNK];
+	size_t b = hash->block, take, whole;
+	CK_RV rv = CKR_OK;
+
+	if (hash->mac_part_len > 0) {
+		take = b - hash->mac_part_len < len ? b - hash->mac_part_len : len;
+		memcpy(hash->mac_part + hash->mac_part_len, data, take);
+		hash->mac_part_len += take;
+		data += take;
+		len -= take;
+		if (hash->mac_part_len < b)
+			return CKR_OK;
+		rv = token_cbc_update(&hash->ts, hash->mac_part, b, out);
+		if (rv != CKR_OK)
+			goto out;
+		memcpy(hash->mac_last, out, b);
+		hash->mac_part_len = 0;
+	}
+	while (len >= b) {
+		whole = len - len % b;
+		if (whole > sizeof out)
+			whole = sizeof out;        /* a multiple of 8 and of 16 */
+		rv = token_cbc_update(&hash->ts, data, whole, out);
+		if (rv != CKR_OK)
+			goto out;
+		memcpy(hash->mac_last, out + whole - b, b);
+		data += whole;
+		len -= whole;
+	}
+	memcpy(hash->mac_part, data, len);
+	hash->mac_part_len = len;
+out:
+	capi11_wipe(out, sizeof out);
+	return rv;
+}
+
+/* The last block, padded as CryptEncrypt pads (PKCS#5), ends the MAC. */
+static CK_RV mac_finish(struct hash *hash)
+{
+	BYTE pad = (BYTE)(hash->block - hash->mac_part_len), out[KEY_IV_MAX];
+	CK_RV rv;
+
+	memset(hash->mac_part + hash->mac_part_len, pad, pad);
+	rv = token_cbc_update(&hash->ts, hash->mac_part, hash->block, out);
+	if (rv == CKR_OK)
+		rv = token_cbc_final(&hash->ts);
+	if (rv == CKR_OK)
+		memcpy(hash->value, out, hash->block);
+	capi11_wipe(out, sizeof out);
+	capi11_wipe(hash->mac_part, sizeof hash->mac_part);
+	return rv;
+}
+
 /* Leases a session of the hash's token and starts the operation there:
  * a digest, or for CALG_HMAC the keyed digest under its key. */
 static DWORD hash_session_start(struct hash *hash)
 {
-	CK_MECHANISM_TYPE mech = hash->key ? hash->alg->hmac : hash->alg->digest;
-	CK_FLAGS use = hash->key ? CKF_SIGN : CKF_DIGEST;
+	bool mac = hash->algid == CALG_MAC;
+	CK_MECHANISM_TYPE mech = mac ? mac_mechanism(hash->key)
+				 : hash->key ? hash->alg->hmac : hash->alg->digest;
+	CK_FLAGS use = mac ? CKF_ENCRYPT : hash->key ? CKF_SIGN : CKF_DIGEST;
 	struct token *tok;
 	DWORD err;
 	CK_RV rv;
@@ -138,7 +219,14 @@ static DWORD hash_session_start(struct hash *hash)
 	rv = tsession_acquire(tok, &hash->ts);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	if (hash->key) {
+	if (mac) {
+		CK_MECHANISM m = { mech, hash->mac_iv, hash->block };
+
+		hash->mac_part_len = 0;
+		memcpy(hash->mac_last, hash->mac_iv, hash->block);
+		rv = token_cbc_init(&hash->ts, &m, hash->key->obj->priv);
+		hash->op = TOKEN_OP_ENCRYPT;
+	} else if (hash->key) {
 		rv = token_mac_init(&hash->ts, mech, hash->key->obj->priv);
 		hash->op = TOKEN_OP_SIGN;
 	} else {
@@ -161,8 +249,12 @@ static DWORD hash_update(struct hash *hash, const BYTE *data, size_t len)
 {
 	CK_RV rv;
 
-	rv = hash->op == TOKEN_OP_SIGN ? token_mac_update(&hash->ts, data, len)
-				       : token_digest_update(&hash->ts, data, len);
+	if (hash->op == TOKEN_OP_ENCRYPT)
+		rv = mac_feed(hash, data, len);
+	else if (hash->op == TOKEN_OP_SIGN)
+		rv = token_mac_update(&hash->ts, data, len);
+	else
+		rv = token_digest_update(&hash->ts, data, len);
 	if (rv != CKR_OK) {
 		/* A failed update ends the operation on the token (PKCS#11
 		 * 2.40, section 5.1): the hash cannot go on. The session goes
@@ -185,6 +277,8 @@ static void hash_destroy_obj(struct handle_obj *base)
 	hash_session_end(hash);
 	hash_log_drop(hash);
 	capi11_wipe(hash->value, sizeof hash->value);
+	capi11_wipe(hash->mac_part, sizeof hash->mac_part);
+	capi11_wipe(hash->mac_last, sizeof hash->mac_last);
 	key_unref(hash->key);
 	context_unref(hash->ctx);
 	capi11_free(hash);
@@ -230,12 +324,24 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 		size = SSL3_SHAMD5_SIZE;
 	} else if (algid == CALG_HMAC) {
 		size = 0;              /* the inner hash's, once chosen */
+	} else if (algid == CALG_MAC) {
+		size = key != NULL ? key->block_bits / 8 : 0;
 	} else {
 		return NTE_BAD_ALGID;
 	}
 	if (flags != 0)
 		return NTE_BAD_FLAGS;
-	if (algid == CALG_HMAC) {
+	/* CALG_MAC: a block cipher key of this token in CBC mode (Microsoft's
+	 * CryptCreateHash page), whose block the value is. */
+	if (algid == CALG_MAC) {
+		if (key == NULL || mac_mechanism(key) == 0 || key->mode != CRYPT_MODE_CBC ||
+		    key->obj->priv == CK_INVALID_HANDLE || key->ctx->ts.tok != ctx->ts.tok ||
+		    size > KEY_IV_MAX)
+			return NTE_BAD_KEY;
+	}
+	if (algid == CALG_MAC) {
+		/* checked above */
+	} else if (algid == CALG_HMAC) {
 		/* A secret key on this context's token; its HMAC use is the
 		 * token's to allow (CKA_SIGN, key type) at HP_HMAC_INFO. */
 		if (key == NULL || key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE ||
@@ -249,7 +355,17 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	hash = hash_new(ctx, algid, size);
 	if (hash == NULL)
 		return NTE_NO_MEMORY;
-	if (algid == CALG_HMAC) {
+	if (algid == CALG_MAC) {
+		hash->key = (struct key *)handle_obj_ref(&key->base);
+		hash->block = size;
+		memcpy(hash->mac_iv, key->iv, size);
+		err = hash_session_start(hash);
+		if (err != ERROR_SUCCESS) {
+			/* Not the key's last reference: the caller holds one. */
+			hash_unref(hash);
+			return err;
+		}
+	} else if (algid == CALG_HMAC) {
 		hash->key = (struct key *)handle_obj_ref(&key->base);
 	} else if (alg != NULL) {
 		hash->alg = alg;
@@ -294,8 +410,14 @@ DWORD hash_value_locked(struct hash *hash, const BYTE **value)
 	if (!hash->finished) {
 		if (hash->broken || hash->op == TOKEN_OP_NONE)
 			return NTE_BAD_HASH_STATE;
-		rv = hash->op == TOKEN_OP_SIGN ? token_mac_final(&hash->ts, hash->value, &len)
-					       : token_digest_final(&hash->ts, hash->value, &len);
+		if (hash->op == TOKEN_OP_ENCRYPT) {
+			rv = mac_finish(hash);
+			len = hash->block;
+		} else if (hash->op == TOKEN_OP_SIGN) {
+			rv = token_mac_final(&hash->ts, hash->value, &len);
+		} else {
+			rv = token_digest_final(&hash->ts, hash->value, &len);
+		}
 		/* Done, or failed: either way no operation may stay active. */
 		if (rv == CKR_OK)
 			hash->op = TOKEN_OP_NONE;
@@ -476,8 +598,12 @@ static DWORD hash_duplicate_operation(struct hash *hash, struct hash *copy)
 		rv = tsession_acquire(hash->ts.tok, &copy->ts);
 		if (rv == CKR_OK) {
 			rv = token_operation_state_set(&copy->ts, state, state_len);
-			if (rv == CKR_OK)
+			if (rv == CKR_OK) {
 				copy->op = hash->op;
+				memcpy(copy->mac_part, hash->mac_part, sizeof copy->mac_part);
+				copy->mac_part_len = hash->mac_part_len;
+				memcpy(copy->mac_last, hash->mac_last, sizeof copy->mac_last);
+			}
 		}
 		capi11_free_secret(state, state_len);
 		return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -502,6 +628,8 @@ DWORD hash_duplicate_locked(struct hash *hash, struct hash **out)
 	if (copy == NULL)
 		return NTE_NO_MEMORY;
 	copy->alg = hash->alg;
+	copy->block = hash->block;
+	memcpy(copy->mac_iv, hash->mac_iv, sizeof copy->mac_iv);
 	copy->finished = hash->finished;
 	copy->broken = hash->broken;
 	memcpy(copy->value, hash->value, sizeof copy->value);

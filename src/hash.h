@@ -1,5 +1,5 @@
-/* Hash objects (HCRYPTHASH): a digest, or a keyed digest (CALG_HMAC),
- * computed on a token. A hash handle names a struct hash, a handle object
+/* Hash objects (HCRYPTHASH): a digest, or a keyed digest (CALG_HMAC,
+ * CALG_MAC), computed on a token. A hash handle names a struct hash, a handle object
  * like a key (handle.h), belonging to its context: released with it.
  *
  * A PKCS#11 session carries one active digest at a time, and a context may
@@ -61,6 +61,14 @@ struct hash {
 	/* The token failed the operation midway; the hash takes nothing more. */
 	bool broken;
 	BYTE value[TOKEN_DIGEST_MAX];
+	/* CALG_MAC: the CBC-MAC under key, by a CBC encryption on the token
+	 * whose last ciphertext block is the value. The token takes whole
+	 * blocks; a partial one waits here. */
+	DWORD block;                   /* the cipher's block, bytes */
+	BYTE mac_iv[KEY_IV_MAX];       /* the key's KP_IV at creation */
+	BYTE mac_part[KEY_IV_MAX];
+	DWORD mac_part_len;
+	BYTE mac_last[KEY_IV_MAX];     /* the last ciphertext block so far */
 	/* Data hashed so far, for a duplicate on a token that cannot save
 	 * an operation's state; dropped (replay false) past HASH_REPLAY_MAX
 	 * or after CryptHashSessionKey, which no replay can repeat. */
@@ -80,8 +88,8 @@ DWORD hash_digest_token(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS us
  * hKey (NULL for 0), referenced by the caller.
  * Errors: NTE_BAD_ALGID (algorithm unknown, or no token here can run it),
  * NTE_BAD_FLAGS (dwFlags not 0), NTE_BAD_KEY (a key with a hash that takes
- * none, CALG_HMAC without a secret key of the same token), NTE_NO_MEMORY,
- * mapped token failures. */
+ * none, CALG_HMAC without a secret key of the same token, CALG_MAC without
+ * a block cipher key in CBC mode), NTE_NO_MEMORY, mapped token failures. */
 DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWORD flags,
 			 struct hash **out);
 /* Whether the hash takes data now: NTE_BAD_ALGID (CALG_SSL3_SHAMD5),

@@ -123,8 +123,14 @@ enum p11_loss {
 	  (, in, in_len, out, out_len), ("length=%lu", (unsigned long)in_len)) \
 	P11_HASH_CALLS(X)
 
-/* Digests, keyed digests and signatures (hash objects, token-sign.c). */
+/* Digests, keyed digests, CBC-MACs and signatures (hash objects,
+ * token-sign.c). */
 #define P11_HASH_CALLS(X) \
+	X(EncryptUpdate, P11_LOSS_SESSION, \
+	  (, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len), \
+	  (, in, in_len, out, out_len), ("length=%lu", (unsigned long)in_len)) \
+	X(EncryptFinal, P11_LOSS_SESSION, (, CK_BYTE_PTR out, CK_ULONG_PTR out_len), (, out, out_len), \
+	  ("%s", out ? "" : "size")) \
 	X(DigestUpdate, P11_LOSS_SESSION, (, CK_BYTE_PTR in, CK_ULONG in_len), (, in, in_len), \
 	  ("length=%lu", (unsigned long)in_len)) \
 	X(DigestKey, P11_LOSS_SESSION, (, CK_OBJECT_HANDLE key), (, key), \

@@ -44,6 +44,7 @@ static const struct alg_entry alg_entries[] = {
 	{ CALG_SHA1, CKM_SHA_1, 160, 160, 160, "SHA-1", "Secure Hash Algorithm (SHA-1)" },
 	{ CALG_MD5, CKM_MD5, 128, 128, 128, "MD5", "Message Digest 5 (MD5)" },
 	{ CALG_SSL3_SHAMD5, 0, 288, 288, 288, "SSL3 SHAMD5", "SSL3 SHAMD5" },
+	{ CALG_MAC, CKM_AES_CBC, 0, 0, 0, "MAC", "Message Authentication Code" },
 	{ CALG_HMAC, CKM_SHA_1_HMAC, 0, 0, 0, "HMAC", "Hugo's MAC (HMAC)" },
 	{ CALG_SHA_256, CKM_SHA256, 256, 256, 256, "SHA-256", "Secure Hash Algorithm (SHA-256)" },
 	{ CALG_SHA_384, CKM_SHA384, 384, 384, 384, "SHA-384", "Secure Hash Algorithm (SHA-384)" },
@@ -62,9 +63,10 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 	if (GET_ALG_CLASS(e->algid) == ALG_CLASS_HASH) {
 		struct token *tok;
 
-		if (e->mech != 0 && hash_digest_token(ctx, e->mech,
-						      e->algid == CALG_HMAC ? CKF_SIGN : CKF_DIGEST,
-						      &tok) != ERROR_SUCCESS)
+		CK_FLAGS use = e->algid == CALG_HMAC ? CKF_SIGN
+			       : e->algid == CALG_MAC ? CKF_ENCRYPT : CKF_DIGEST;
+
+		if (e->mech != 0 && hash_digest_token(ctx, e->mech, use, &tok) != ERROR_SUCCESS)
 			return false;
 		*def = e->default_bits;
 		*min = e->min_bits;

@@ -24,8 +24,8 @@ static DWORD sign_input(struct hash *hash, DWORD flags, BYTE *out, DWORD *out_le
 	const BYTE *value;
 	DWORD n = 0, err;
 
-	/* HMAC values are not signed: no DigestInfo names them. */
-	if (hash->algid == CALG_HMAC || (oid && alg == NULL))
+	/* HMAC and MAC values are not signed: no DigestInfo names them. */
+	if (hash->algid == CALG_HMAC || hash->algid == CALG_MAC || (oid && alg == NULL))
 		return NTE_BAD_ALGID;
 	err = hash_value_locked(hash, &value);
 	if (err != ERROR_SUCCESS)
@@ -181,7 +181,7 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		return NTE_BAD_FLAGS;
 	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
 		return NTE_BAD_ALGID;
-	if (hash->algid == CALG_HMAC)
+	if (hash->algid == CALG_HMAC || hash->algid == CALG_MAC)
 		return NTE_BAD_ALGID;
 	rv = sign_cache_get(ctx, spec, &kept);
 	if (rv != CKR_OK)
@@ -255,7 +255,7 @@ DWORD sign_verify_locked(struct hash *hash, const BYTE *sig, DWORD sig_len, stru
 	if (key->obj->type != CKK_RSA || key->obj->pub == CK_INVALID_HANDLE ||
 	    key->ctx->ts.tok != ctx->ts.tok)
 		return NTE_BAD_KEY;
-	if (hash->algid == CALG_HMAC)
+	if (hash->algid == CALG_HMAC || hash->algid == CALG_MAC)
 		return NTE_BAD_ALGID;
 	k = key->bits / 8;
 	if (sig_len != k)

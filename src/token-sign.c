@@ -61,6 +61,38 @@ CK_RV token_mac_final(struct tsession *ts, unsigned char *out, CK_ULONG *out_len
 	return p11_SignFinal(ts, out, out_len);
 }
 
+CK_RV token_cbc_init(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
+{
+	CK_RV rv = objguard_enter(ts->tok, key);
+
+	if (rv != CKR_OK)
+		return rv;
+	rv = p11_EncryptInit(ts, mech, key);
+	objguard_leave(ts->tok, key);
+	return rv;
+}
+
+CK_RV token_cbc_update(struct tsession *ts, const unsigned char *in, CK_ULONG in_len,
+		       unsigned char *out)
+{
+	CK_ULONG out_len = in_len;
+	CK_RV rv = p11_EncryptUpdate(ts, (unsigned char *)in, in_len, out, &out_len);
+
+	/* Whole blocks in, as many out: anything else is a module that
+	 * contradicts itself. */
+	if (rv == CKR_OK && out_len != in_len)
+		rv = CKR_GENERAL_ERROR;
+	return rv;
+}
+
+CK_RV token_cbc_final(struct tsession *ts)
+{
+	unsigned char rest[TOKEN_DIGEST_MAX];
+	CK_ULONG len = sizeof rest;
+
+	return p11_EncryptFinal(ts, rest, &len);
+}
+
 void token_operation_cancel(struct tsession *ts, enum token_op op)
 {
 	unsigned char scratch[TOKEN_DIGEST_MAX];
@@ -73,8 +105,10 @@ void token_operation_cancel(struct tsession *ts, enum token_op op)
 	p11call_cleanup_begin();
 	if (op == TOKEN_OP_DIGEST)
 		p11_DigestFinal(ts, scratch, &len);
-	else
+	else if (op == TOKEN_OP_SIGN)
 		p11_SignFinal(ts, scratch, &len);
+	else
+		p11_EncryptFinal(ts, scratch, &len);
 	p11call_cleanup_end();
 	capi11_wipe(scratch, sizeof scratch);
 }

@@ -25,6 +25,7 @@ enum token_op {
 	TOKEN_OP_NONE = 0,
 	TOKEN_OP_DIGEST,      /* C_DigestInit ... C_DigestFinal */
 	TOKEN_OP_SIGN,        /* C_SignInit ... C_SignFinal (HMAC) */
+	TOKEN_OP_ENCRYPT,     /* C_EncryptInit ... C_EncryptFinal (CBC-MAC) */
 };
 
 /* C_DigestInit; then any number of token_digest_update (lengths of any
@@ -44,6 +45,15 @@ CK_RV token_digest_final(struct tsession *ts, unsigned char *out, CK_ULONG *out_
 CK_RV token_mac_init(struct tsession *ts, CK_MECHANISM_TYPE mech, CK_OBJECT_HANDLE key);
 CK_RV token_mac_update(struct tsession *ts, const unsigned char *in, size_t in_len);
 CK_RV token_mac_final(struct tsession *ts, unsigned char *out, CK_ULONG *out_len);
+
+/* A multi-part CBC encryption under key (mech carries the IV), whose
+ * ciphertext only feeds a CBC-MAC: token_cbc_update takes whole blocks
+ * (in_len a multiple of the block, out as long as in) and
+ * token_cbc_final ends the operation. */
+CK_RV token_cbc_init(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
+CK_RV token_cbc_update(struct tsession *ts, const unsigned char *in, CK_ULONG in_len,
+		       unsigned char *out);
+CK_RV token_cbc_final(struct tsession *ts);
 
 /* Ends an operation left active (a hash destroyed before its value was
  * read, a failure between two parts), so that the session is clean for

@@ -744,6 +744,96 @@ static void test_hmac_errors(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* ---- CALG_MAC ---- */
+
+/* The CBC-MAC is the last block of what CryptEncrypt (and openssl enc)
+ * make of the data: CBC from the key's IV, PKCS#5 padding. */
+static void test_mac(void)
+{
+	static const struct { ALG_ID alg; DWORD key_len, block; const char *cipher; } ciphers[] = {
+		{ CALG_AES_128, 16, 16, "-aes-128-cbc" },
+		{ CALG_AES_256, 32, 16, "-aes-256-cbc" },
+		{ CALG_3DES, 24, 8, "-des-ede3-cbc" },
+	};
+	static const DWORD lens[] = { 0, 5, 8, 16, 33, 100, 5000 };
+	static BYTE msg[5000], ct[5016];
+	HCRYPTPROV h = open_verify();
+	size_t c, l;
+
+	message(msg, sizeof msg);
+	for (c = 0; c < sizeof ciphers / sizeof ciphers[0]; c++) {
+		BYTE key[32], got[16];
+		HCRYPTKEY k;
+		DWORD size = 0, n;
+
+		memcpy(key, msg + 1000, ciphers[c].key_len);
+		k = import_plain(h, ciphers[c].alg, key, ciphers[c].key_len, 0);
+		for (l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+			DWORD len = lens[l], ct_len = (len / ciphers[c].block + 1) * ciphers[c].block;
+			HCRYPTHASH hh = 0, copy = 0;
+			DWORD half = len / 3;
+
+			CU_ASSERT_TRUE_FATAL(testutil_openssl_enc_load(ciphers[c].cipher, key,
+								       ciphers[c].key_len,
+								       ciphers[c].block, msg, len,
+								       ct, ct_len));
+			CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_MAC, k, 0, &hh));
+			n = sizeof size;
+			CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHSIZE, (BYTE *)&size, &n, 0));
+			CU_ASSERT_EQUAL(size, ciphers[c].block);
+			CU_ASSERT_TRUE(CryptHashData(hh, msg, half, 0));
+			CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(hh, NULL, 0, &copy));
+			CU_ASSERT_TRUE(CryptHashData(hh, msg + half, len > half, 0));
+			CU_ASSERT_TRUE(CryptHashData(hh, msg + half + (len > half),
+						     len - half - (len > half), 0));
+			CU_ASSERT_TRUE(CryptHashData(copy, msg + half, len - half, 0));
+			n = sizeof got;
+			CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, got, &n, 0));
+			CU_ASSERT_EQUAL(n, ciphers[c].block);
+			CU_ASSERT_EQUAL(memcmp(got, ct + ct_len - ciphers[c].block,
+					       ciphers[c].block), 0);
+			n = sizeof got;
+			memset(got, 0, sizeof got);
+			CU_ASSERT_TRUE(CryptGetHashParam(copy, HP_HASHVAL, got, &n, 0));
+			CU_ASSERT_EQUAL(memcmp(got, ct + ct_len - ciphers[c].block,
+					       ciphers[c].block), 0);
+			CU_ASSERT_TRUE(CryptDestroyHash(copy));
+			CU_ASSERT_TRUE(CryptDestroyHash(hh));
+		}
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+static void test_mac_errors(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY aes = 0, rsa = 0, hmac;
+	BYTE key[20] = { 0 }, sig[64];
+	DWORD mode = CRYPT_MODE_ECB, n;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &aes));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 512u << 16, &rsa));
+	hmac = import_hmac_key(h, key, sizeof key);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MAC, 0, 0, &hh), NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MAC, rsa, 0, &hh), NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MAC, hmac, 0, &hh), NTE_BAD_KEY);
+	/* Microsoft: a cipher mode other than CBC is NTE_BAD_KEY. */
+	CU_ASSERT_TRUE(CryptSetKeyParam(aes, KP_MODE, (BYTE *)&mode, 0));
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MAC, aes, 0, &hh), NTE_BAD_KEY);
+	mode = CRYPT_MODE_CBC;
+	CU_ASSERT_TRUE(CryptSetKeyParam(aes, KP_MODE, (BYTE *)&mode, 0));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_MAC, aes, 0, &hh));
+	n = sizeof sig;
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &n), NTE_BAD_ALGID);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptDestroyKey(hmac));
+	CU_ASSERT_TRUE(CryptDestroyKey(rsa));
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* PP_ENUMALGS_EX lists exactly the hashes CryptCreateHash makes. */
 static void test_enum_hashes(void)
 {
@@ -773,8 +863,8 @@ static void test_enum_hashes(void)
 		}
 	}
 	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
-	/* SoftHSM digests MD5 and SHA-1/2 and has their HMACs. */
-	CU_ASSERT_EQUAL(n_listed, 7);
+	/* SoftHSM digests MD5 and SHA-1/2, has their HMACs and AES-CBC. */
+	CU_ASSERT_EQUAL(n_listed, 8);
 	for (i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
 		HCRYPTHASH hh = 0;
 		HCRYPTKEY k = 0;
@@ -782,6 +872,8 @@ static void test_enum_hashes(void)
 
 		if (hashes[i] == CALG_HMAC)
 			k = import_hmac_key(h, key, sizeof key);
+		if (hashes[i] == CALG_MAC)
+			CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &k));
 		SetLastError(SENTINEL);
 		if (listed[i]) {
 			CU_ASSERT_TRUE(CryptCreateHash(h, hashes[i], k, 0, &hh));
@@ -1276,6 +1368,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
 	{ "HMAC: RFC 2202 and RFC 4231 vectors", test_hmac_vectors },
 	{ "HMAC: errors", test_hmac_errors },
+	{ "CALG_MAC against openssl enc", test_mac },
+	{ "CALG_MAC: errors", test_mac_errors },
 	{ "PP_ENUMALGS_EX lists the hashes that work", test_enum_hashes },
 	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
 	{ "CryptDeriveKey: errors", test_derive_errors },

@@ -1196,16 +1196,18 @@ BOOL CryptDecrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
  * run on the token: CALG_MD5, CALG_SHA1, CALG_SHA_256, CALG_SHA_384,
  * CALG_SHA_512 where it has the mechanism; CALG_SSL3_SHAMD5 (36 bytes,
  * MD5 then SHA-1) only takes a value through HP_HASHVAL; CALG_HMAC runs
- * under a secret key of the token, its inner hash chosen by HP_HMAC_INFO.
+ * under a secret key of the token, its inner hash chosen by HP_HMAC_INFO;
+ * CALG_MAC is the CBC-MAC under a block cipher key in CBC mode.
  */
 
-/* Creates a hash object of Algid in hProv; hKey is CALG_HMAC's key and
- * must be 0 for the other algorithms.
+/* Creates a hash object of Algid in hProv; hKey is CALG_HMAC's or
+ * CALG_MAC's key and must be 0 for the other algorithms.
  * Errors: ERROR_INVALID_PARAMETER (bad hProv, non-zero hKey that is not a
  * key, phHash NULL), NTE_BAD_ALGID (an algorithm capi11 or the token
  * cannot run), NTE_BAD_FLAGS (dwFlags not 0), NTE_BAD_KEY (a key with an
  * algorithm that takes none, CALG_HMAC without a secret key of the
- * token), NTE_NO_MEMORY, NTE_FAIL. */
+ * token, CALG_MAC without a block cipher key in CBC mode), NTE_NO_MEMORY,
+ * NTE_FAIL. */
 BOOL CryptCreateHash(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTKEY hKey,
 		     DWORD dwFlags, HCRYPTHASH *phHash);
 
