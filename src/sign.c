@@ -5,10 +5,12 @@
 #include "alg.h"
 #include "rsa-mech.h"
 #include "errors.h"
+#include "pin.h"
 #include "token-ops.h"
 #include "token-sign.h"
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* Prefix (at most 19 bytes) and value (at most 64). */
@@ -64,6 +66,9 @@ static DWORD sign_input_len(const struct hash *hash, DWORD flags)
 struct sign_slot {
 	struct keyobj *obj;            /* referenced, or NULL */
 	DWORD bits;
+	/* CKA_ALWAYS_AUTHENTICATE (a PIV card's signature key): each
+	 * signature needs a context-specific login. */
+	bool always_auth;
 	BYTE id[SIGN_ID_MAX];
 	CK_ULONG id_len;
 };
@@ -123,6 +128,44 @@ static CK_RV sign_cache_get(struct context *ctx, DWORD spec, struct sign_slot **
 	return rv;
 }
 
+/* CKA_ALWAYS_AUTHENTICATE of a private key; a token that does not know
+ * the attribute (or hides it) has no such keys. */
+static CK_RV sign_read_always_auth(struct context *ctx, CK_OBJECT_HANDLE priv, bool *always)
+{
+	*always = false;
+	return token_get_bool(&ctx->ts, priv, CKA_ALWAYS_AUTHENTICATE, always);
+}
+
+/* The PIN of a context-specific login: the one the context has not used
+ * yet, its provider's pin-source file, the pinpad, or a prompt, as
+ * context_login_locked finds one; under CRYPT_SILENT never a prompt
+ * (NTE_SILENT_CONTEXT). *pin NULL with success: the pinpad asks. */
+static DWORD sign_reauth_pin(struct context *ctx, char **pin)
+{
+	int perr = 0;
+
+	*pin = NULL;
+	if (ctx->pin != NULL) {
+		*pin = capi11_strdup(ctx->pin);
+		return *pin != NULL ? ERROR_SUCCESS : NTE_NO_MEMORY;
+	}
+	if (ctx->pin_source != NULL) {
+		*pin = pin_read_source(ctx->pin_source, &perr);
+		if (*pin == NULL)
+			return perr == ENOMEM ? NTE_NO_MEMORY : NTE_KEYSET_ENTRY_BAD;
+		return ERROR_SUCCESS;
+	}
+	if (token_has_pinpad(ctx->ts.tok))
+		return ERROR_SUCCESS;
+	if (ctx->silent)
+		return NTE_SILENT_CONTEXT;
+	*pin = pin_request(ctx->pin_prompt, token_label(ctx->ts.tok), &perr);
+	if (*pin == NULL)
+		return perr == ECANCELED || perr == EINTR ? SCARD_W_CANCELLED_BY_USER
+			: perr == ENOMEM ? NTE_NO_MEMORY : NTE_SILENT_CONTEXT;
+	return ERROR_SUCCESS;
+}
+
 /* Keeps the key just found by key_get_user_locked. A CKA_ID longer than
  * SIGN_ID_MAX is not kept; errors as for sign_cache_get. */
 static CK_RV sign_cache_put(struct context *ctx, DWORD spec, struct key *key)
@@ -140,6 +183,9 @@ static CK_RV sign_cache_put(struct context *ctx, DWORD spec, struct key *key)
 	}
 	slot = &ctx->sign_cache->slot[spec - 1];
 	sign_slot_clear(ctx, slot);
+	rv = sign_read_always_auth(ctx, key->obj->priv, &slot->always_auth);
+	if (rv != CKR_OK)
+		return rv;
 	attr = (CK_ATTRIBUTE){ CKA_ID, slot->id, sizeof slot->id };
 	rv = token_get_attributes(&ctx->ts, key->obj->priv, &attr, 1);
 	if (rv == CKR_BUFFER_TOO_SMALL)
@@ -173,6 +219,8 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 	CK_ULONG out_len;
 	struct sign_slot *kept;
 	CK_OBJECT_HANDLE priv;
+	bool always_auth = false;
+	char *pin = NULL;
 	DWORD in_len, k, err;
 	CK_RV rv;
 
@@ -191,6 +239,11 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		if (err != ERROR_SUCCESS)
 			return err;
 		rv = sign_cache_put(ctx, spec, *used);
+		if (rv == CKR_OK && ctx->sign_cache != NULL &&
+		    ctx->sign_cache->slot[spec - 1].obj == (*used)->obj)
+			always_auth = ctx->sign_cache->slot[spec - 1].always_auth;
+		else if (rv == CKR_OK && !ctx->verify)
+			rv = sign_read_always_auth(ctx, (*used)->obj->priv, &always_auth);
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		priv = (*used)->obj->priv;
@@ -198,6 +251,7 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 	} else {
 		priv = kept->obj->priv;
 		k = kept->bits / 8;
+		always_auth = kept->always_auth;
 	}
 	if (sig == NULL || *len < k) {
 		*len = k;
@@ -217,7 +271,19 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 		goto out;
 	}
 	out_len = k;
-	rv = token_sign(&ctx->ts, &mech, priv, input, in_len, out, &out_len);
+	if (always_auth) {
+		err = sign_reauth_pin(ctx, &pin);
+		if (err != ERROR_SUCCESS)
+			goto out;
+		rv = token_sign_reauth(&ctx->ts, &mech, priv, pin, pin ? strlen(pin) : 0, input,
+				       in_len, out, &out_len);
+		if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED || rv == CKR_PIN_LEN_RANGE) {
+			err = error_from_ckr(rv, ERROR_OP_LOGIN);
+			goto out;
+		}
+	} else {
+		rv = token_sign(&ctx->ts, &mech, priv, input, in_len, out, &out_len);
+	}
 	if (rv == CKR_OK && out_len != k)
 		rv = CKR_GENERAL_ERROR;
 	if (rv == CKR_KEY_FUNCTION_NOT_PERMITTED || rv == CKR_KEY_TYPE_INCONSISTENT) {
@@ -235,6 +301,7 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 	reverse_copy(sig, out, k);
 	*len = k;
 out:
+	capi11_free_string_secret(pin);
 	capi11_free(out);
 	capi11_wipe(input, sizeof input);
 	return err;

@@ -21,7 +21,9 @@
  * ERROR_MORE_DATA (*len too small; it receives the size),
  * NTE_BAD_LEN (the DigestInfo does not fit the modulus), the errors of
  * hash_value_locked, NTE_BAD_KEY (the token refuses the key for signing),
- * mapped token failures. The hash is finished afterwards. *used receives
+ * NTE_SILENT_CONTEXT / SCARD_W_WRONG_CHV / SCARD_W_CANCELLED_BY_USER (the
+ * context-specific login of a CKA_ALWAYS_AUTHENTICATE key), mapped token
+ * failures. The hash is finished afterwards. *used receives
  * the container key it looked up (or NULL), for the caller to release
  * with key_unref once the context is unlocked: dropping a key's last
  * reference takes its context's lock. */

@@ -145,14 +145,31 @@ CK_RV token_operation_state_set(struct tsession *ts, const unsigned char *state,
 				     CK_INVALID_HANDLE);
 }
 
-CK_RV token_sign(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
-		 const unsigned char *in, CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len)
+/* C_SignInit, the context-specific login when reauth, C_Sign. */
+static CK_RV sign_once(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+		       bool reauth, const char *pin, size_t pin_len, const unsigned char *in,
+		       CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len)
 {
 	CK_RV rv = objguard_enter(ts->tok, key);
 
 	if (rv != CKR_OK)
 		return rv;
 	rv = p11_SignInit(ts, mech, key);
+	if (rv == CKR_OK && reauth) {
+		rv = p11_Login(ts, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)pin_len);
+		if (rv != CKR_OK) {
+			/* The operation is still active: a C_Sign ends it (the
+			 * token refuses it unauthenticated, which is all that is
+			 * wanted here). */
+			CK_ULONG room = *out_len;
+
+			p11call_cleanup_begin();
+			p11_Sign(ts, (unsigned char *)in, in_len, out, &room);
+			p11call_cleanup_end();
+			objguard_leave(ts->tok, key);
+			return rv;
+		}
+	}
 	if (rv == CKR_OK) {
 		CK_ULONG room = *out_len;
 
@@ -169,6 +186,19 @@ CK_RV token_sign(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
 	}
 	objguard_leave(ts->tok, key);
 	return rv;
+}
+
+CK_RV token_sign(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+		 const unsigned char *in, CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len)
+{
+	return sign_once(ts, mech, key, false, NULL, 0, in, in_len, out, out_len);
+}
+
+CK_RV token_sign_reauth(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+			const char *pin, size_t pin_len, const unsigned char *in, CK_ULONG in_len,
+			unsigned char *out, CK_ULONG *out_len)
+{
+	return sign_once(ts, mech, key, true, pin, pin_len, in, in_len, out, out_len);
 }
 
 CK_RV token_verify(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,

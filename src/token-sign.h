@@ -79,6 +79,14 @@ CK_RV token_digest_once(struct tsession *ts, CK_MECHANISM_TYPE mech, const unsig
  * RSA), so that no operation stays active. */
 CK_RV token_sign(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
 		 const unsigned char *in, CK_ULONG in_len, unsigned char *out, CK_ULONG *out_len);
+/* The same for a key with CKA_ALWAYS_AUTHENTICATE: between C_SignInit and
+ * C_Sign, C_Login(CKU_CONTEXT_SPECIFIC) with pin (pin_len bytes; NULL on a
+ * pinpad reader, which asks itself). A rejected PIN is returned as is,
+ * never retried. */
+CK_RV token_sign_reauth(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,
+			const char *pin, size_t pin_len, const unsigned char *in, CK_ULONG in_len,
+			unsigned char *out, CK_ULONG *out_len);
+
 /* One-shot C_VerifyInit + C_Verify: CKR_OK when sig is a valid signature
  * of in, CKR_SIGNATURE_INVALID or CKR_SIGNATURE_LEN_RANGE when not. */
 CK_RV token_verify(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE key,

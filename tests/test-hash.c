@@ -1342,6 +1342,81 @@ static void test_sign_after_replace(void)
 	signer_close(&s);
 }
 
+/* A PIV card's signature key: CKA_ALWAYS_AUTHENTICATE, made on the token
+ * by another program (here straight through SoftHSM), which enforces it.
+ * Each signature logs in for the operation (CKU_CONTEXT_SPECIFIC) with the
+ * provider's pin-source; a silent context without one is
+ * NTE_SILENT_CONTEXT. */
+static void test_sign_always_authenticate(void)
+{
+	const struct p11shim_ops *ops = shim();
+	CK_FUNCTION_LIST *fl = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, true, true);
+	CK_MECHANISM gen = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+	CK_ULONG bits = 1024;
+	CK_BYTE e[] = { 1, 0, 1 }, id[] = { 0x50, 0x49, 0x56 };
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	char name[40], *pin_path, *base, piv_uri[4096];
+	CK_ATTRIBUTE pub[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_LABEL, name, 0 }, { CKA_ID, id, sizeof id },
+		{ CKA_MODULUS_BITS, &bits, sizeof bits }, { CKA_PUBLIC_EXPONENT, e, sizeof e },
+		{ CKA_VERIFY, &yes, 1 }, { CKA_ENCRYPT, &no, 1 }, { CKA_WRAP, &no, 1 },
+	};
+	CK_ATTRIBUTE priv[] = {
+		{ CKA_TOKEN, &yes, 1 }, { CKA_LABEL, name, 0 }, { CKA_ID, id, sizeof id },
+		{ CKA_PRIVATE, &yes, 1 }, { CKA_SENSITIVE, &yes, 1 }, { CKA_SIGN, &yes, 1 },
+		{ CKA_DECRYPT, &no, 1 }, { CKA_UNWRAP, &no, 1 },
+		{ CKA_ALWAYS_AUTHENTICATE, &yes, 1 },
+	};
+	CK_OBJECT_HANDLE hpub, hpriv;
+	HCRYPTPROV h = 0, quiet = 0;
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY k = 0;
+	BYTE msg[64], sig[128];
+	DWORD len, err = 0;
+	unsigned long logins;
+
+	message(msg, sizeof msg);
+	snprintf(name, sizeof name, "piv-%d", (int)getpid());
+	pub[1].ulValueLen = priv[1].ulValueLen = strlen(name);
+	CU_ASSERT_EQUAL_FATAL(fl->C_GenerateKeyPair(s, &gen, pub, 8, priv, 9, &hpub, &hpriv),
+			      CKR_OK);
+	pin_path = fixture_write_file("piv-pin", FIXTURE_PIN, strlen(FIXTURE_PIN));
+	base = fixture_token_uri_shim(label, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pin_path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	snprintf(piv_uri, sizeof piv_uri, "%s&pin-source=%s", base, pin_path);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, piv_uri, PROV_RSA_AES, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_SIGNATURE, &k));
+	for (int round = 0; round < 2; round++) {
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hh));
+		CU_ASSERT_TRUE(CryptHashData(hh, msg, sizeof msg, 0));
+		ops->reset();
+		len = sizeof sig;
+		CU_ASSERT_TRUE(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &len));
+		logins = ops->count("C_Login");
+		/* One context-specific login per signature. */
+		CU_ASSERT_EQUAL(logins, 1);
+		CU_ASSERT_EQUAL(ops->count("C_Sign"), 1);
+		CU_ASSERT_TRUE(CryptDestroyHash(hh));
+		CU_ASSERT_TRUE(capi_verify(h, k, CALG_SHA1, msg, sizeof msg, sig, len, &err));
+	}
+	/* Silent, and no PIN at hand (the token is logged in already). */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&quiet, name, base, PROV_RSA_AES, CRYPT_SILENT));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(quiet, CALG_SHA1, 0, 0, &hh));
+	len = sizeof sig;
+	CHECK_FAILS_WITH(CryptSignHashA(hh, AT_SIGNATURE, NULL, 0, sig, &len), NTE_SILENT_CONTEXT);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(quiet, 0));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	fl->C_DestroyObject(s, hpriv);
+	fl->C_DestroyObject(s, hpub);
+	fl->C_CloseSession(s);
+	free(base);
+	free(pin_path);
+}
+
 /* A 512-bit key holds no SHA-512 DigestInfo (83 + 11 > 64 bytes). */
 static void test_sign_too_long(void)
 {
@@ -1384,6 +1459,8 @@ static CU_TestInfo sign_tests[] = {
 	{ "sizes, arguments and hash state", test_sign_errors },
 	{ "DigestInfo longer than the key", test_sign_too_long },
 	{ "a container key replaced between signatures", test_sign_after_replace },
+	{ "CKA_ALWAYS_AUTHENTICATE: a login before each signature",
+	  test_sign_always_authenticate },
 	CU_TEST_INFO_NULL,
 };
 

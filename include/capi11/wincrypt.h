@@ -1263,14 +1263,18 @@ BOOL CryptDestroyHash(HCRYPTHASH hHash);
  * (AT_KEYEXCHANGE or AT_SIGNATURE): PKCS#1 v1.5 over the DigestInfo
  * (CRYPT_NOHASHOID: over the bare value; CALG_SSL3_SHAMD5 always so),
  * little-endian as Windows stores signatures. pbSignature NULL stores the
- * size (the modulus length) without signing. The hash is finished.
+ * size (the modulus length) without signing. The hash is finished. A key
+ * with CKA_ALWAYS_AUTHENTICATE gets a context-specific login before each
+ * signature (the context's unused PIN, its pin-source, the pinpad, or a
+ * prompt; under CRYPT_SILENT without a PIN, NTE_SILENT_CONTEXT).
  * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwSigLen NULL,
  * szDescription not NULL), ERROR_MORE_DATA (buffer too small; *pdwSigLen
  * holds the size), NTE_BAD_FLAGS (flags other than CRYPT_NOHASHOID),
  * NTE_BAD_ALGID (dwKeySpec invalid, or a hash that cannot be signed:
  * CALG_HMAC), NTE_NO_KEY (no such key in the container), NTE_BAD_LEN (the
  * DigestInfo does not fit the key), NTE_BAD_HASH_STATE, NTE_BAD_KEY (the
- * token refuses the key for signing), NTE_SILENT_CONTEXT, NTE_FAIL. */
+ * token refuses the key for signing), NTE_SILENT_CONTEXT, SCARD_W_WRONG_CHV
+ * (the context-specific login's PIN was rejected), NTE_FAIL. */
 BOOL CryptSignHashA(HCRYPTHASH hHash, DWORD dwKeySpec, LPCSTR szDescription,
 		    DWORD dwFlags, BYTE *pbSignature, DWORD *pdwSigLen);
 #define CryptSignHash CryptSignHashA
