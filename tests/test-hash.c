@@ -1,8 +1,9 @@
 /* Hash objects and signatures against a throwaway SoftHSM token.
  * Expected digests come from `openssl dgst`; expected signatures from
  * `openssl dgst -sign` with the same key (exported as a PRIVATEKEYBLOB and
- * converted with `openssl rsa -inform MSBLOB`), reversed into Windows'
- * byte order; openssl checks capi11's signatures. The error codes are
+ * converted with `openssl rsa -inform MSBLOB`) and from `pkcs11-tool
+ * --sign -m SHA256-RSA-PKCS` on the token, reversed into Windows' byte
+ * order; openssl checks capi11's signatures. The error codes are
  * those of Microsoft's pages for CryptCreateHash ... CryptVerifySignature
  * as rsaenh reproduces them (and SPEC section 2 for handles). The
  * contexts go through the p11shim, which counts PKCS#11 calls. */
@@ -1113,6 +1114,23 @@ static void sign_both_ways(DWORD spec)
 		/* openssl's signature in Windows' order is capi11's. */
 		reverse(want, want_len);
 		CU_ASSERT_EQUAL(memcmp(sig, want, s.k), 0);
+		/* pkcs11-tool, signing on the token itself, agrees. */
+		if (d->alg == CALG_SHA_256) {
+			char *p11_sig = testutil_temp_path("p11-sig");
+			BYTE *p11;
+			DWORD p11_len = 0;
+
+			CU_ASSERT_EQUAL(fixture_pkcs11_tool(label, true, NULL,
+							    "--sign -m SHA256-RSA-PKCS --label %s "
+							    "--input-file %s --output-file %s",
+							    s.name, in, p11_sig), 0);
+			p11 = testutil_file_read(p11_sig, &p11_len);
+			CU_ASSERT_EQUAL(p11_len, s.k);
+			reverse(p11, p11_len);
+			CU_ASSERT_EQUAL(p11_len == s.k && memcmp(p11, sig, s.k) == 0, true);
+			free(p11);
+			free(p11_sig);
+		}
 		/* openssl verifies capi11's (big-endian again). */
 		reverse(sig, s.k);
 		capi_sig_path = testutil_temp_write("capi-sig", sig, s.k);
