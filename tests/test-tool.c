@@ -1828,6 +1828,7 @@ static void test_demo(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, " 0 failed"));
 	CU_ASSERT_PTR_NULL(strstr(out, "[FAIL]"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "exchange.privatekeyblob: openssl reads it"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "openssl dgst -verify accepts it"));
 	p = strstr(out, "token capi11-demo in ");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	sscanf(p, "token capi11-demo in %255s", tokdir);
