@@ -1165,10 +1165,12 @@ LPCSTR Capi11Pkcs11ErrorNameA(DWORD dwCkr);
 
 /* Encrypts *pdwDataLen bytes of pbData in place (dwBufLen bytes of room),
  * adding PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the
- * ciphertext length.  pbData NULL stores the size needed.  hHash must be
- * 0.
- * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
- * pdwDataLen NULL), ERROR_MORE_DATA (dwBufLen too small; *pdwDataLen holds
+ * ciphertext length.  pbData NULL stores the size needed.  hHash, when
+ * not 0, is a hash of the key's context that the plaintext is added to
+ * once the encryption succeeded.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, an hHash that names no hash
+ * of the key's context, pdwDataLen NULL), NTE_BAD_HASH_STATE (the hash
+ * takes no more data: nothing is encrypted), ERROR_MORE_DATA (dwBufLen too small; *pdwDataLen holds
  * the size), NTE_BAD_DATA (a non-final length that is not a multiple of
  * the block size), NTE_BAD_KEY (a key that cannot encrypt: an RSA
  * signature key, or an RSA key with public exponent 1), NTE_BAD_LEN (RSA
@@ -1181,9 +1183,11 @@ BOOL CryptEncrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 
 /* Decrypts *pdwDataLen bytes of pbData in place, checking and removing the
  * PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the plaintext
- * length.  hHash must be 0.
- * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
- * pdwDataLen NULL), NTE_BAD_LEN (Final with no data), NTE_BAD_DATA (bad padding, a length
+ * length.  hHash, when not 0, is a hash of the key's context that the
+ * plaintext is added to.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, an hHash that names no hash
+ * of the key's context, pdwDataLen NULL), NTE_BAD_HASH_STATE (the hash
+ * takes no more data: nothing is decrypted), NTE_BAD_LEN (Final with no data), NTE_BAD_DATA (bad padding, a length
  * that is not a multiple of the block size, or the decryption failed),
  * NTE_BAD_KEY (a key that cannot decrypt), NTE_PERM (no CRYPT_DECRYPT in
  * KP_PERMISSIONS: wrap-only keys), NTE_NOT_SUPPORTED (the token cannot
