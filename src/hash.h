@@ -78,9 +78,16 @@ struct hash {
 };
 
 /* The token a digest with mech runs on for ctx: today the context's own
- * token when it has the mechanism for CKF_DIGEST (use CKF_SIGN for the
- * HMAC mechanisms), else NTE_BAD_ALGID. The one place that decides it, so
- * that a companion token can take over what the main token lacks. */
+ * token when it has the mechanism for use, else NTE_BAD_ALGID. The one
+ * place that decides it, so that a companion token can take over what the
+ * main token lacks. Callers: a hash's session (hash_session_start, with
+ * use CKF_DIGEST for digests, CKF_SIGN for HMAC, CKF_ENCRYPT for CALG_MAC)
+ * and PP_ENUMALGS (prov-param.c). Keyed uses must stay on the key's token
+ * (the context's): a redirect applies to CKF_DIGEST only. Two digests do
+ * not come through here and run on the context's session, which is right
+ * only while this returns the context's token: CryptHashSessionKey's
+ * C_DigestKey (the key must be on the digest's token; it checks) and
+ * CryptDeriveKey's 0x36/0x5C expansion (derive.c). */
 DWORD hash_digest_token(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use,
 			struct token **tok);
 
