@@ -568,7 +568,7 @@ DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags)
 	}
 	/* As the token stores it: digested inside the token, so that a
 	 * sensitive key is hashed without leaving it. */
-	if (hash->op != TOKEN_OP_DIGEST ||
+	if (hash->op != TOKEN_OP_DIGEST || hash->ts.tok != key->ctx->ts.tok ||
 	    (key->algid == CALG_3DES_112 && !token_has_des2(hash->ts.tok)))
 		return NTE_BAD_KEY;
 	rv = token_digest_key(&hash->ts, key->obj->priv);
