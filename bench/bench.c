@@ -53,6 +53,8 @@ static const struct op ops[] = {
 	      raw_simple_import_card, 0.95), .companion = true },
 	{ ROW("encrypt-aes256-4k-companion", "capi11", "raw", capi_encrypt_companion,
 	      raw_encrypt_companion, 0.95), .companion = true },
+	{ ROW("hash-sha256-64k", "capi11", "raw", capi_hash, raw_hash, 0.95) },
+	{ ROW("sign-rsa2048", "capi11", "raw", capi_sign, raw_sign, 0.95) },
 	{ ROW("publickeyblob-threads", "2 threads", "1 thread", capi_public_blob,
 	      capi_public_blob, 1.6), .capi_is_b = true, .threads = true },
 	/* The raw sequence in two threads on two sessions: how far the token

@@ -13,6 +13,8 @@
 #define BENCH_SO_PIN "5678"
 #define BENCH_CONTAINER "bench-container"   /* not hex: found by label only */
 #define BENCH_DATA_LEN 4096
+#define BENCH_HASH_LEN 65536       /* hash-sha256-64k */
+#define BENCH_SIGN_LEN 1024        /* sign-rsa2048: the message signed */
 
 /* One timed call: 0 on success, else the failing error code (a Windows
  * code for the capi11 side, a CK_RV for the raw side). */
@@ -67,6 +69,8 @@ uint32_t raw_plaintext(void *raw);
 uint32_t raw_open_find_close(void *raw);
 uint32_t raw_open_close(void *raw);
 uint32_t raw_encrypt(void *raw);
+uint32_t raw_hash(void *raw);
+uint32_t raw_sign(void *raw);
 
 /* The capi11 side. */
 struct capi;
@@ -83,6 +87,8 @@ uint32_t capi_plaintext(void *capi);
 uint32_t capi_acquire_release(void *capi);
 uint32_t capi_acquire_release_verify(void *capi);
 uint32_t capi_encrypt(void *capi);
+uint32_t capi_hash(void *capi);
+uint32_t capi_sign(void *capi);
 
 /* The companion rows (companion.c): capi11 on the bench token behind the
  * test shim as a card without AES and C_UnwrapKey, its session keys on the

@@ -9,6 +9,11 @@
 /* CryptEncrypt is bound weakly: a library without the data operations
  * still runs every other comparison, and this one reports n/a. */
 #pragma weak CryptEncrypt
+#pragma weak CryptCreateHash
+#pragma weak CryptHashData
+#pragma weak CryptGetHashParam
+#pragma weak CryptDestroyHash
+#pragma weak CryptSignHashA
 
 #define ERROR_PROC_NOT_FOUND 127u
 #define BLOB_MAX 2048
@@ -23,6 +28,7 @@ struct capi {
 	DWORD simple_len;
 	BYTE blob[BLOB_MAX];
 	BYTE data[BENCH_DATA_LEN + 32];
+	BYTE hash_data[BENCH_HASH_LEN];
 };
 
 static uint32_t last_error(void)
@@ -62,6 +68,7 @@ static struct capi *capi_open(const char *uri, bool create, uint32_t *error)
 	if (!CryptExportKey(capi->aes, capi->rsa, SIMPLEBLOB, 0, capi->simple, &capi->simple_len))
 		capi->simple_error = last_error();
 	memset(capi->data, 0x5a, sizeof capi->data);
+	memset(capi->hash_data, 0xa5, sizeof capi->hash_data);
 	return capi;
 failed:
 	*error = last_error();
@@ -186,4 +193,41 @@ uint32_t capi_encrypt(void *p)
 	if (!CryptEncrypt(capi->aes, 0, TRUE, 0, capi->data, &len, sizeof capi->data))
 		return last_error();
 	return len == BENCH_DATA_LEN + 16 ? 0 : NTE_BAD_LEN;
+}
+
+/* A hash of len bytes of data, as a Windows program takes one: create,
+ * data, value, destroy. With sign, the container's exchange key signs it
+ * instead of the value being read. */
+static uint32_t hash_once(struct capi *capi, DWORD len, bool sign)
+{
+	BYTE out[512];
+	DWORD out_len = sizeof out;
+	HCRYPTHASH h;
+	uint32_t err = 0;
+
+	if (CryptCreateHash == NULL || CryptSignHashA == NULL)
+		return ERROR_PROC_NOT_FOUND;
+	if (!CryptCreateHash(capi->prov, CALG_SHA_256, 0, 0, &h))
+		return last_error();
+	if (!CryptHashData(h, capi->hash_data, len, 0))
+		err = last_error();
+	else if (sign && !CryptSignHashA(h, AT_KEYEXCHANGE, NULL, 0, out, &out_len))
+		err = last_error();
+	else if (!sign && !CryptGetHashParam(h, HP_HASHVAL, out, &out_len, 0))
+		err = last_error();
+	else if (out_len != (sign ? 256u : 32u))
+		err = NTE_BAD_LEN;
+	if (!CryptDestroyHash(h) && err == 0)
+		err = last_error();
+	return err;
+}
+
+uint32_t capi_hash(void *p)
+{
+	return hash_once(p, BENCH_HASH_LEN, false);
+}
+
+uint32_t capi_sign(void *p)
+{
+	return hash_once(p, BENCH_SIGN_LEN, true);
 }

@@ -31,6 +31,7 @@ struct raw {
 	unsigned char blob[BLOBHEADER_LEN + 12 + 2 * RSA_BYTES];
 	unsigned char plain[BENCH_DATA_LEN];
 	unsigned char cipher[BENCH_DATA_LEN + 32];
+	unsigned char hash_data[BENCH_HASH_LEN];
 };
 
 static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
@@ -178,6 +179,7 @@ struct raw *raw_new(const char *module_path, const char *token_label, uint32_t *
 	if (rv != CKR_OK)
 		goto failed;
 	memset(raw->plain, 0x5a, sizeof raw->plain);
+	memset(raw->hash_data, 0xa5, sizeof raw->hash_data);
 	return raw;
 failed:
 	*error = (uint32_t)rv;
@@ -362,5 +364,45 @@ uint32_t raw_encrypt(void *p)
 	rv = raw->fl->C_Encrypt(raw->s, raw->plain, sizeof raw->plain, raw->cipher, &len);
 	if (rv == CKR_OK && len != BENCH_DATA_LEN + 16)
 		rv = CKR_GENERAL_ERROR;
+	return rv;
+}
+
+uint32_t raw_hash(void *p)
+{
+	struct raw *raw = p;
+	CK_MECHANISM mech = { CKM_SHA256, NULL, 0 };
+	unsigned char out[32];
+	CK_ULONG len = sizeof out;
+	CK_RV rv;
+
+	rv = raw->fl->C_DigestInit(raw->s, &mech);
+	if (rv == CKR_OK)
+		rv = raw->fl->C_Digest(raw->s, raw->hash_data, sizeof raw->hash_data, out, &len);
+	return rv;
+}
+
+/* The path capi11 takes: the token digests, then signs the DER DigestInfo
+ * with CKM_RSA_PKCS. */
+uint32_t raw_sign(void *p)
+{
+	static const unsigned char prefix[] = {
+		0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+		0x02, 0x01, 0x05, 0x00, 0x04, 0x20,
+	};
+	struct raw *raw = p;
+	CK_MECHANISM sha = { CKM_SHA256, NULL, 0 }, rsa = { CKM_RSA_PKCS, NULL, 0 };
+	unsigned char info[sizeof prefix + 32], sig[RSA_BYTES];
+	CK_ULONG len = 32, sig_len = sizeof sig;
+	CK_RV rv;
+
+	memcpy(info, prefix, sizeof prefix);
+	rv = raw->fl->C_DigestInit(raw->s, &sha);
+	if (rv == CKR_OK)
+		rv = raw->fl->C_Digest(raw->s, raw->hash_data, BENCH_SIGN_LEN, info + sizeof prefix,
+				       &len);
+	if (rv == CKR_OK)
+		rv = raw->fl->C_SignInit(raw->s, &rsa, raw->priv);
+	if (rv == CKR_OK)
+		rv = raw->fl->C_Sign(raw->s, info, sizeof info, sig, &sig_len);
 	return rv;
 }

@@ -1,6 +1,7 @@
 /* Fuzz target for the data and blob entry points on a real token:
  * CryptEncrypt, CryptDecrypt, CryptExportKey, CryptImportKey,
- * CryptGetKeyParam, CryptSetKeyParam and CryptDuplicateKey, driven with
+ * CryptGetKeyParam, CryptSetKeyParam and CryptDuplicateKey, and hash
+ * objects (CryptCreateHash ... CryptSignHash, HP_HASHVAL, HP_HMAC_INFO), driven with
  * lengths and bytes taken from the input, against a throwaway SoftHSM
  * token made once per process (tests/fixture.c).
  *
@@ -580,6 +581,103 @@ static void op_duplicate(struct input *in, struct run *r)
 		failed_with();
 }
 
+/* ---- hash objects ---------------------------------------------------------- */
+
+/* One step on a hash: data with a hostile length claim, a parameter read
+ * under the buffer rule, HP_HASHVAL of exactly HP_HASHSIZE bytes,
+ * HP_HMAC_INFO with pad strings of the lengths it claims, a duplicate, a
+ * signature with the context's exchange key. */
+static void hash_step(struct input *in, struct run *r, HCRYPTHASH h)
+{
+	static const DWORD params[] = { HP_ALGID, HP_HASHSIZE, HP_HASHVAL, HP_HMAC_INFO };
+	DWORD claim, len, cap, size = 0, n = sizeof size;
+	HCRYPTHASH copy = 0;
+	BYTE *buf = NULL, *inner = NULL;
+	HMAC_INFO info;
+	uint8_t v;
+
+	SetLastError(SENTINEL);
+	switch (take8(in) % 6) {
+	case 0:
+		/* A claim beyond the buffer goes with pbData NULL, which may
+		 * only be refused. */
+		claim = take_len(in);
+		buf = claim <= BUF_MAX ? take_buffer(in, claim) : NULL;
+		if (!CryptHashData(h, buf, claim, take8(in) == 0xff ? take32(in) : 0))
+			failed_with();
+		else
+			fuzz_check(buf != NULL || claim == 0);
+		break;
+	case 1:
+		v = take8(in);
+		cap = take8(in) % 80;
+		buf = v & 0x80 ? NULL : buffer_new(cap);
+		len = cap;
+		if (CryptGetHashParam(h, v < 0xf0 ? params[v % 4] : take32(in), buf, &len, 0))
+			fuzz_check(buf == NULL || len <= cap);
+		else if (failed_with() == ERROR_MORE_DATA)
+			fuzz_check(buf != NULL && len > cap);
+		break;
+	case 2:
+		if (!CryptGetHashParam(h, HP_HASHSIZE, (BYTE *)&size, &n, 0) || size > 64)
+			break;
+		buf = take_buffer(in, size);
+		if (!CryptSetHashParam(h, HP_HASHVAL, buf, 0))
+			failed_with();
+		break;
+	case 3:
+		memset(&info, 0, sizeof info);
+		info.HashAlgid = take8(in) & 1 ? take32(in) : (ALG_ID)(CALG_SHA1 + take8(in) % 16);
+		info.cbInnerString = take8(in) % 80;
+		inner = info.cbInnerString && (take8(in) & 1) ? take_buffer(in, info.cbInnerString)
+							     : NULL;
+		info.pbInnerString = inner;
+		if (!CryptSetHashParam(h, HP_HMAC_INFO, (BYTE *)&info, 0))
+			failed_with();
+		break;
+	case 4:
+		if (CryptDuplicateHash(h, NULL, 0, &copy))
+			fuzz_check(CryptDestroyHash(copy));
+		else
+			failed_with();
+		break;
+	default:
+		fixed_key(r, K_RSA);
+		cap = take8(in);
+		buf = take8(in) & 1 ? NULL : buffer_new(cap);
+		len = cap;
+		if (CryptSignHashA(h, take8(in) % 4, NULL, take8(in) % 4, buf, &len))
+			fuzz_check(buf == NULL || len <= cap);
+		else if (failed_with() == ERROR_MORE_DATA)
+			fuzz_check(buf != NULL && len > cap);
+	}
+	free(buf);
+	free(inner);
+}
+
+static void op_hash(struct input *in, struct run *r)
+{
+	static const ALG_ID algs[] = {
+		CALG_MD5, CALG_SHA1, CALG_SHA_256, CALG_SHA_384, CALG_SHA_512, CALG_SSL3_SHAMD5,
+		CALG_HMAC, CALG_MAC,
+	};
+	uint8_t v = take8(in);
+	ALG_ID alg = v < 0xf0 ? algs[v % (sizeof algs / sizeof algs[0])] : take32(in);
+	HCRYPTKEY k = take8(in) & 1 ? take_key(in, r) : 0;
+	DWORD flags = take8(in) == 0xff ? take32(in) : 0;
+	HCRYPTHASH h = 0;
+	int steps = take8(in) % 8;
+
+	SetLastError(SENTINEL);
+	if (!CryptCreateHash(r->prov, alg, k, flags, &h)) {
+		failed_with();
+		return;
+	}
+	while (steps-- > 0 && in->n > 0)
+		hash_step(in, r, h);
+	fuzz_check(CryptDestroyHash(h));
+}
+
 static void op_destroy(struct input *in, struct run *r)
 {
 	size_t i = K_FIXED + take8(in) % (N_KEYS - K_FIXED);
@@ -594,7 +692,7 @@ void fuzz_api_one(const uint8_t *data, size_t size)
 {
 	static void (*const ops[])(struct input *, struct run *) = {
 		op_encrypt, op_decrypt, op_export, op_import, op_reimport, op_get_param,
-		op_set_param, op_duplicate, op_destroy,
+		op_set_param, op_duplicate, op_destroy, op_hash,
 	};
 	struct input in = { data, size };
 	struct run r;

@@ -17,7 +17,7 @@ void fuzz_blob_one(const uint8_t *data, size_t size);
 void fuzz_dump_one(const uint8_t *data, size_t size);
 /* fuzz/fuzz-cert.c: the DER walk of KP_CERTIFICATE (src/cert.h). */
 void fuzz_cert_one(const uint8_t *data, size_t size);
-/* fuzz/fuzz-api.c: the data and blob entry points with hostile lengths,
+/* fuzz/fuzz-api.c: the data, blob and hash entry points with hostile lengths,
  * on a SoftHSM token made at the first call (nothing without SoftHSM). */
 void fuzz_api_one(const uint8_t *data, size_t size);
 

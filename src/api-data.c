@@ -3,35 +3,62 @@
 #include "config.h"
 #include "api.h"
 #include "cipher.h"
+#include "hash.h"
 #include "key.h"
 #include "util.h"
 
+#include <string.h>
 #include <wincrypt.h>
 
-/* capi11 has no hash objects yet: any hHash names nothing, which is
- * ERROR_INVALID_PARAMETER like every other handle that names nothing
- * (SPEC section 2). */
-static DWORD api_check_hash(HCRYPTHASH hHash)
+/* The hash named by hHash (NULL for 0), of the key's context: one lock
+ * guards both. Any other value is ERROR_INVALID_PARAMETER (SPEC section
+ * 2). A hash that takes no data fails the call before anything is
+ * encrypted or decrypted, as rsaenh hashes first. */
+static DWORD api_get_hash(HCRYPTHASH hHash, struct key *key, struct hash **out)
 {
-	return hHash == 0 ? ERROR_SUCCESS : ERROR_INVALID_PARAMETER;
+	DWORD err;
+
+	*out = NULL;
+	if (hHash == 0)
+		return ERROR_SUCCESS;
+	err = hash_get_in_locked(hHash, key->ctx, out);
+	if (err == ERROR_SUCCESS)
+		err = hash_check_data_locked(*out);
+	return err;
 }
 
 BOOL CryptEncrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final, DWORD dwFlags, BYTE *pbData,
 		  DWORD *pdwDataLen, DWORD dwBufLen)
 {
 	struct key *key;
-	DWORD err;
+	struct hash *hash = NULL;
+	BYTE *plain = NULL;
+	DWORD err, plain_len = 0;
 
 	if (pdwDataLen == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = key_get_locked(hKey, &key);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	err = api_check_hash(hHash);
+	err = api_get_hash(hHash, key, &hash);
+	/* The plaintext is hashed, as Windows does; it is encrypted in place,
+	 * so a copy waits for the encryption to succeed. */
+	if (err == ERROR_SUCCESS && hash != NULL && pbData != NULL && *pdwDataLen > 0) {
+		plain_len = *pdwDataLen;
+		plain = capi11_malloc(plain_len);
+		if (plain == NULL)
+			err = NTE_NO_MEMORY;
+		else
+			memcpy(plain, pbData, plain_len);
+	}
 	if (err == ERROR_SUCCESS)
 		err = cipher_encrypt_flags_locked(key, Final != FALSE, dwFlags, pbData, pdwDataLen,
 						  dwBufLen);
+	if (err == ERROR_SUCCESS && plain != NULL)
+		err = hash_data_locked(hash, plain, plain_len);
+	capi11_free_secret(plain, plain_len);
 	key_put_locked(key);
+	hash_unref(hash);
 	return api_finish(__func__, err);
 }
 
@@ -39,6 +66,7 @@ BOOL CryptDecrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final, DWORD dwFlags, B
 		  DWORD *pdwDataLen)
 {
 	struct key *key;
+	struct hash *hash = NULL;
 	DWORD err;
 
 	if (pdwDataLen == NULL)
@@ -46,10 +74,14 @@ BOOL CryptDecrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final, DWORD dwFlags, B
 	err = key_get_locked(hKey, &key);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	err = api_check_hash(hHash);
+	err = api_get_hash(hHash, key, &hash);
 	if (err == ERROR_SUCCESS)
 		err = cipher_decrypt_flags_locked(key, Final != FALSE, dwFlags, pbData, pdwDataLen);
+	/* The plaintext is hashed once it exists. */
+	if (err == ERROR_SUCCESS && hash != NULL && pbData != NULL)
+		err = hash_data_locked(hash, pbData, *pdwDataLen);
 	key_put_locked(key);
+	hash_unref(hash);
 	return api_finish(__func__, err);
 }
 

@@ -36,9 +36,9 @@ DWORD cipher_decrypt_locked(struct key *key, bool final, BYTE *data, DWORD *len)
 DWORD cipher_decrypt_flags_locked(struct key *key, bool final, DWORD flags, BYTE *data,
 				  DWORD *len);
 
-/* Where an RSA public-key operation (CryptEncrypt, the SIMPLEBLOB wrap)
- * runs: on the key's own token when it offers the mechanism for the use
- * (CKF_ENCRYPT or CKF_WRAP), else - or with force_companion, after the
+/* Where an RSA public-key operation (CryptEncrypt, the SIMPLEBLOB wrap,
+ * CryptVerifySignature) runs: on the key's own token when it offers the
+ * mechanism for the use (CKF_ENCRYPT, CKF_WRAP or CKF_VERIFY), else - or with force_companion, after the
  * token refused it at use - on the context's companion token, the public
  * key copied there as a session object. On success ts is the session to
  * run on, pub the public object there and mech the mechanism;
@@ -56,7 +56,8 @@ DWORD cipher_rsa_public_route_locked(struct key *key, bool oaep, CK_FLAGS use,
 void cipher_rsa_public_route_end(struct rsa_public_route *r);
 /* Copies the RSA public numbers of src (a public or private key object,
  * read on from) into a new public session object on to, able to wrap
- * (use CKF_WRAP) or encrypt (CKF_ENCRYPT), never trusted. Errors:
+ * (use CKF_WRAP), verify (CKF_VERIFY) or encrypt (CKF_ENCRYPT), never
+ * trusted. Errors:
  * NTE_BAD_KEY (no public numbers), NTE_NOT_SUPPORTED (to refuses public
  * key objects), mapped token failures. */
 DWORD cipher_rsa_public_copy(struct tsession *from, CK_OBJECT_HANDLE src, struct tsession *to,

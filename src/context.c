@@ -10,6 +10,7 @@
 #include "key.h"
 #include "pin.h"
 #include "prov-names.h"
+#include "sign.h"
 #include "trace.h"
 #include "uri.h"
 #include "util.h"
@@ -755,6 +756,7 @@ DWORD context_release(HCRYPTPROV h)
 		keyobj_unref_locked(ctx, ctx->verify_keys[i]);
 		ctx->verify_keys[i] = NULL;
 	}
+	sign_cache_free_locked(ctx);
 	keys = ctx->keys;
 	n_keys = ctx->n_keys;
 	ctx->keys = NULL;
@@ -765,9 +767,14 @@ DWORD context_release(HCRYPTPROV h)
 		tsession_release(&ctx->cts);
 	pthread_mutex_unlock(&ctx->lock);
 
-	/* Key handles of a released context are orphans: they go too. */
-	for (i = 0; i < n_keys; i++)
-		handle_obj_unref(handle_remove(keys[i], HANDLE_KEY));
+	/* Key and hash handles of a released context are orphans: they go
+	 * too (hash.c keeps its handles in the same list). */
+	for (i = 0; i < n_keys; i++) {
+		struct handle_obj *obj = handle_remove(keys[i], HANDLE_KEY);
+		if (obj == NULL)
+			obj = handle_remove(keys[i], HANDLE_HASH);
+		handle_obj_unref(obj);
+	}
 	capi11_free(keys);
 	handle_obj_unref(table_ref);
 	context_unref(ctx);

@@ -14,6 +14,7 @@
 #include <wincrypt.h>
 
 struct keyobj;
+struct sign_cache;
 
 struct context {
 	struct handle_obj base;        /* first: a context is a handle object */
@@ -48,6 +49,9 @@ struct context {
 	size_t n_keys, cap_keys;
 	/* A verify context's key pairs, for CryptGetUserKey (referenced). */
 	struct keyobj *verify_keys[2];
+	/* The container keys CryptSignHash found, kept between signatures
+	 * (sign.c owns it; sign_cache_free_locked at release). */
+	struct sign_cache *sign_cache;
 	/* Session objects capi11 made here, destroyed at release. */
 	struct keyobj **owned;
 	size_t n_owned, cap_owned;

@@ -13,6 +13,7 @@
 #include "container.h"
 #include "des3-wrap.h"
 #include "errors.h"
+#include "hmac-key.h"
 #include "rsa-mech.h"
 #include "trace.h"
 #include "trust.h"
@@ -316,43 +317,6 @@ static CK_MECHANISM_TYPE import_keygen_mech(CK_KEY_TYPE type)
 	}
 }
 
-/* RC2's longest key in bytes (RFC 2268). */
-#define RC2_KEY_MAX 128
-
-/* Microsoft's CRYPT_IPSEC_HMAC_KEY lets an RC2 key be longer than 16
- * bytes (how Windows programs bring in HMAC keys) and changes nothing for
- * other algorithms. The limit becomes the token's (CKM_RC2_KEY_GEN's
- * ulMaxKeySize, in bits, at most RC2's 128 bytes), or the companion's
- * where the token has no RC2 (SoftHSM). Without either the key is refused
- * with NTE_BAD_ALGID whatever its length, as CryptGenKey(CALG_RC2) and
- * every other RC2 import then are. */
-static DWORD import_parse_plaintext(struct context *ctx, const BYTE *data, size_t len,
-				    DWORD flags, struct blob_plaintext *plain)
-{
-	struct token *tok = ctx->ts.tok;
-	CK_MECHANISM_INFO info;
-	struct tsession *cts;
-	BLOBHEADER hdr;
-	size_t max;
-
-	if (!(flags & CRYPT_IPSEC_HMAC_KEY) ||
-	    blob_parse_header(data, len, &hdr) != ERROR_SUCCESS || hdr.aiKeyAlg != CALG_RC2)
-		return blob_parse_plaintext(data, len, plain);
-	/* The token that will hold the key: the companion when the token has
-	 * no RC2 (import_secret_value_locked). */
-	if (token_mechanism_info(tok, CKM_RC2_KEY_GEN, &info) != CKR_OK) {
-		if (!context_has_companion_locked(ctx) ||
-		    context_companion_locked(ctx, &cts) != ERROR_SUCCESS ||
-		    token_mechanism_info(cts->tok, CKM_RC2_KEY_GEN, &info) != CKR_OK)
-			return NTE_BAD_ALGID;
-		tok = cts->tok;
-	}
-	max = token_rc2_max_bytes(tok);
-	if (max == 0 || max > RC2_KEY_MAX)
-		max = RC2_KEY_MAX;
-	return blob_parse_plaintext_long_rc2(data, len, max, plain);
-}
-
 /* ---- Keys wrapped under a session key ------------------------------------ */
 
 /* The algorithm of a secret key to import: one the token can make, as
@@ -496,23 +460,6 @@ out:
  * token (else NTE_BAD_KEY) of the algorithm the blob names (else
  * NTE_BAD_DATA, as for any key that did not wrap it): RFC 3394 by the
  * token under AES, RFC 3217 under 3DES. */
-/* The session of ctx on the token that holds pub's objects: its own, or
- * its companion session; NULL for neither. */
-static struct tsession *import_session_of_locked(struct context *ctx, struct key *pub)
-{
-	struct tsession *cts;
-
-	if (pub == NULL)
-		return NULL;
-	if (key_token(pub) == ctx->ts.tok)
-		return &ctx->ts;
-	/* A companion key, perhaps of another context: the companion of this
-	 * one must be that token. */
-	if (pub->obj->companion && context_has_companion_locked(ctx) &&
-	    context_companion_locked(ctx, &cts) == ERROR_SUCCESS && cts->tok == key_token(pub))
-		return cts;
-	return NULL;
-}
 
 static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t len,
 				   struct key *pub, DWORD flags, struct key **out)
@@ -528,7 +475,7 @@ static DWORD import_symwrap_locked(struct context *ctx, const BYTE *data, size_t
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* The new key lands beside hPubKey: on the token or the companion. */
-	ts = import_session_of_locked(ctx, pub);
+	ts = key_session_in_locked(ctx, pub);
 	if (ts == NULL || !key_is_session_key_on(pub, ts->tok))
 		return NTE_BAD_KEY;
 	if (pub->algid != sw.wrap_alg)
@@ -635,7 +582,7 @@ static DWORD import_opaque_locked(struct context *ctx, const BYTE *data, size_t 
 		return err;
 	/* A secret key lands beside hPubKey (token or companion); a private
 	 * key only in the container, on the token. */
-	ts = import_session_of_locked(ctx, pub);
+	ts = key_session_in_locked(ctx, pub);
 	if (ts == NULL || !key_is_session_key_on(pub, ts->tok))
 		return NTE_BAD_KEY;
 	if (o.key_type == CKK_RSA && ts != &ctx->ts)
@@ -769,7 +716,10 @@ static DWORD import_plaintext_locked(struct context *ctx, const BYTE *data, size
 	struct blob_plaintext plain;
 	DWORD err;
 
-	err = import_parse_plaintext(ctx, data, len, flags, &plain);
+	/* CRYPT_IPSEC_HMAC_KEY with CALG_RC2: an HMAC key (hmac-key.c). */
+	if (hmac_key_requested(data, len, flags))
+		return hmac_key_import_locked(ctx, data, len, flags, out);
+	err = blob_parse_plaintext(data, len, &plain);
 	if (err != ERROR_SUCCESS)
 		return err;
 	return import_secret_value_locked(ctx, plain.alg, plain.key.data, plain.key.len, false,

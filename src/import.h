@@ -12,7 +12,8 @@
  * sees anything; a failed import leaves no object behind.
  * Implemented: PUBLICKEYBLOB and PRIVATEKEYBLOB (RSA; plaintext, or
  * encrypted under pub, a session key of ctx: NTE_BAD_KEY for any other),
- * PLAINTEXTKEYBLOB (CRYPT_IPSEC_HMAC_KEY: RC2 keys past 16 bytes),
+ * PLAINTEXTKEYBLOB (CRYPT_IPSEC_HMAC_KEY with CALG_RC2: HMAC keys,
+ * hmac-key.h),
  * SIMPLEBLOB, SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB; CRYPT_KEK makes an
  * imported secret key wrap-only. Any other blob type: NTE_BAD_TYPE (SPEC
  * section 5). A mechanism the token lacks: NTE_NOT_SUPPORTED (SPEC

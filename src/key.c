@@ -116,6 +116,22 @@ void key_mark_wrap_only(struct key *key)
 	key->permissions &= ~(DWORD)(CRYPT_ENCRYPT | CRYPT_DECRYPT);
 }
 
+struct tsession *key_session_in_locked(struct context *ctx, const struct key *key)
+{
+	struct tsession *cts;
+
+	if (key == NULL)
+		return NULL;
+	if (key_token(key) == ctx->ts.tok)
+		return &ctx->ts;
+	/* A companion key, perhaps of another context: the companion of this
+	 * one must be that token. */
+	if (key->obj->companion && context_has_companion_locked(ctx) &&
+	    context_companion_locked(ctx, &cts) == ERROR_SUCCESS && cts->tok == key_token(key))
+		return cts;
+	return NULL;
+}
+
 bool key_is_session_key_on(const struct key *k, const struct token *tok)
 {
 	return k != NULL && k->obj->type != CKK_RSA && k->obj->priv != CK_INVALID_HANDLE &&

@@ -129,6 +129,13 @@ void key_mark_wrap_only(struct key *key);
  * hPubKey of CryptImportKey must be for the blobs a session key wraps
  * (SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB). */
 bool key_is_session_key_on(const struct key *k, const struct token *tok);
+/* The session of ctx (locked) on which key's objects may be used: ctx's
+ * own when the key lives on ctx's token, ctx's companion session when the
+ * key lives on a companion token that is also ctx's companion (opened
+ * here), else NULL: object handles belong to one token, and a key of
+ * another token is not one ctx can use. The key may belong to another
+ * context. */
+struct tsession *key_session_in_locked(struct context *ctx, const struct key *key);
 /* Whether the token says the secret key is wrap-only (CKA_WRAP TRUE,
  * CKA_ENCRYPT and CKA_DECRYPT FALSE), asked on ctx's session (locked; the
  * key may belong to another context of the token, so its keyobj is only

@@ -43,6 +43,11 @@ libcapi11_core_la_SOURCES = \
 	src/des3-wrap.c src/des3-wrap.h \
 	src/rsa-mech.c src/rsa-mech.h \
 	src/cipher.c src/cipher.h \
+	src/token-sign.c src/token-sign.h \
+	src/hash.c src/hash.h \
+	src/hmac-key.c src/hmac-key.h \
+	src/sign.c src/sign.h \
+	src/derive.c src/derive.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \
 	src/key-param.c \
@@ -51,6 +56,7 @@ libcapi11_core_la_SOURCES = \
 	src/api-key.c \
 	src/api-blob.c \
 	src/api-data.c \
+	src/api-hash.c \
 	src/api-trust.c
 libcapi11_core_la_CFLAGS = $(AM_CFLAGS) $(P11KIT_CFLAGS)
 libcapi11_core_la_LIBADD = $(P11KIT_LIBS)

@@ -123,7 +123,44 @@ enum p11_loss {
 	  (, mech, key), ("mech=0x%lx key=%lu", (unsigned long)mech->mechanism, (unsigned long)key)) \
 	X(Decrypt, P11_LOSS_SESSION, \
 	  (, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len), \
-	  (, in, in_len, out, out_len), ("length=%lu", (unsigned long)in_len))
+	  (, in, in_len, out, out_len), ("length=%lu", (unsigned long)in_len)) \
+	P11_HASH_CALLS(X)
+
+/* Digests, keyed digests, CBC-MACs and signatures (hash objects,
+ * token-sign.c). */
+#define P11_HASH_CALLS(X) \
+	X(EncryptUpdate, P11_LOSS_SESSION, \
+	  (, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len), \
+	  (, in, in_len, out, out_len), ("length=%lu", (unsigned long)in_len)) \
+	X(EncryptFinal, P11_LOSS_SESSION, (, CK_BYTE_PTR out, CK_ULONG_PTR out_len), (, out, out_len), \
+	  ("%s", out ? "" : "size")) \
+	X(DigestUpdate, P11_LOSS_SESSION, (, CK_BYTE_PTR in, CK_ULONG in_len), (, in, in_len), \
+	  ("length=%lu", (unsigned long)in_len)) \
+	X(DigestKey, P11_LOSS_SESSION, (, CK_OBJECT_HANDLE key), (, key), \
+	  ("key=%lu", (unsigned long)key)) \
+	X(DigestFinal, P11_LOSS_SESSION, (, CK_BYTE_PTR out, CK_ULONG_PTR out_len), (, out, out_len), \
+	  ("%s", out ? "" : "size")) \
+	X(SignInit, P11_LOSS_SESSION, (, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key), \
+	  (, mech, key), ("mech=0x%lx key=%lu", (unsigned long)mech->mechanism, (unsigned long)key)) \
+	X(Sign, P11_LOSS_SESSION, \
+	  (, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len), \
+	  (, in, in_len, out, out_len), ("length=%lu", (unsigned long)in_len)) \
+	X(SignUpdate, P11_LOSS_SESSION, (, CK_BYTE_PTR in, CK_ULONG in_len), (, in, in_len), \
+	  ("length=%lu", (unsigned long)in_len)) \
+	X(SignFinal, P11_LOSS_SESSION, (, CK_BYTE_PTR out, CK_ULONG_PTR out_len), (, out, out_len), \
+	  ("%s", out ? "" : "size")) \
+	X(VerifyInit, P11_LOSS_SESSION, (, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key), \
+	  (, mech, key), ("mech=0x%lx key=%lu", (unsigned long)mech->mechanism, (unsigned long)key)) \
+	X(Verify, P11_LOSS_SESSION, \
+	  (, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR sig, CK_ULONG sig_len), \
+	  (, in, in_len, sig, sig_len), ("length=%lu signature=%lu", (unsigned long)in_len, \
+					   (unsigned long)sig_len)) \
+	X(GetOperationState, P11_LOSS_SESSION, (, CK_BYTE_PTR state, CK_ULONG_PTR state_len), \
+	  (, state, state_len), ("%s", state ? "" : "size")) \
+	X(SetOperationState, P11_LOSS_SESSION, \
+	  (, CK_BYTE_PTR state, CK_ULONG state_len, CK_OBJECT_HANDLE enc_key, \
+	   CK_OBJECT_HANDLE auth_key), (, state, state_len, enc_key, auth_key), \
+	  ("length=%lu", (unsigned long)state_len))
 
 #define P11_UNPAREN(...) __VA_ARGS__
 

@@ -6,6 +6,7 @@
 #include "container.h"
 #include "errors.h"
 #include "key.h"
+#include "hash.h"
 #include "param.h"
 #include "route.h"
 #include "util.h"
@@ -40,6 +41,16 @@ static const struct alg_entry alg_entries[] = {
 	  "Advanced Encryption Standard (AES) 192" },
 	{ CALG_AES_256, CKM_AES_KEY_GEN, 256, 256, 256, "AES 256",
 	  "Advanced Encryption Standard (AES) 256" },
+	/* Hashes (hash.c), where the token digests: the names and lengths of
+	 * Microsoft's Enhanced RSA and AES provider. */
+	{ CALG_SHA1, CKM_SHA_1, 160, 160, 160, "SHA-1", "Secure Hash Algorithm (SHA-1)" },
+	{ CALG_MD5, CKM_MD5, 128, 128, 128, "MD5", "Message Digest 5 (MD5)" },
+	{ CALG_SSL3_SHAMD5, 0, 288, 288, 288, "SSL3 SHAMD5", "SSL3 SHAMD5" },
+	{ CALG_MAC, CKM_AES_CBC, 0, 0, 0, "MAC", "Message Authentication Code" },
+	{ CALG_HMAC, CKM_SHA_1_HMAC, 0, 0, 0, "HMAC", "Hugo's MAC (HMAC)" },
+	{ CALG_SHA_256, CKM_SHA256, 256, 256, 256, "SHA-256", "Secure Hash Algorithm (SHA-256)" },
+	{ CALG_SHA_384, CKM_SHA384, 384, 384, 384, "SHA-384", "Secure Hash Algorithm (SHA-384)" },
+	{ CALG_SHA_512, CKM_SHA512, 512, 512, 512, "SHA-512", "Secure Hash Algorithm (SHA-512)" },
 };
 
 /* Whether tok can make the entry's keys, as CryptGenKey decides it
@@ -66,6 +77,21 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 	struct tsession *cts;
 	CK_ULONG lo, hi;
 
+	/* Hashes are listed where CryptCreateHash would run them: on the
+	 * token hash_digest_token picks. CALG_SSL3_SHAMD5 needs none. */
+	if (GET_ALG_CLASS(e->algid) == ALG_CLASS_HASH) {
+		struct token *tok;
+
+		CK_FLAGS use = e->algid == CALG_HMAC ? CKF_SIGN
+			       : e->algid == CALG_MAC ? CKF_ENCRYPT : CKF_DIGEST;
+
+		if (e->mech != 0 && hash_digest_token(ctx, e->mech, use, &tok) != ERROR_SUCCESS)
+			return false;
+		*def = e->default_bits;
+		*min = e->min_bits;
+		*max = e->max_bits;
+		return true;
+	}
 	if (!alg_token_makes(ctx->ts.tok, e)) {
 		if (e->default_bits == 0 || !key_alg_has_companion_route(e->algid) ||
 		    !context_has_companion_locked(ctx) ||

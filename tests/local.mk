@@ -33,6 +33,7 @@ TEST_PROGS = \
 	tests/test-wrapblobs \
 	tests/test-matrix \
 	tests/test-cipher \
+	tests/test-hash \
 	tests/test-keyparam \
 	tests/test-tool \
 	tests/test-faults \
@@ -64,6 +65,7 @@ tests_test_threads_SOURCES = tests/test-threads.c
 tests_test_wrapblobs_SOURCES = tests/test-wrapblobs.c
 tests_test_matrix_SOURCES = tests/test-matrix.c
 tests_test_cipher_SOURCES = tests/test-cipher.c
+tests_test_hash_SOURCES = tests/test-hash.c
 tests_test_keyparam_SOURCES = tests/test-keyparam.c
 tests_test_tool_SOURCES = tests/test-tool.c
 tests_test_faults_SOURCES = tests/test-faults.c

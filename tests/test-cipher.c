@@ -443,7 +443,7 @@ static void test_errors(void)
 	CHECK_FAILS_WITH(CryptDecrypt(0x4242, 0, TRUE, 0, buf, &len), ERROR_INVALID_PARAMETER);
 	CHECK_FAILS_WITH(CryptEncrypt((HCRYPTKEY)h, 0, TRUE, 0, buf, &len, 64),
 			 ERROR_INVALID_PARAMETER);
-	/* No hash objects exist: any hHash names nothing. */
+	/* A value that names no hash object. */
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0x1234, TRUE, 0, buf, &len, 64), ERROR_INVALID_PARAMETER);
 	CHECK_FAILS_WITH(CryptDecrypt(k, 0x1234, TRUE, 0, buf, &len), ERROR_INVALID_PARAMETER);
 	CHECK_FAILS_WITH(CryptEncrypt(k, 0, TRUE, 0x1, buf, &len, 64), NTE_BAD_FLAGS);

@@ -40,6 +40,11 @@ enum {
 	TOK_COMP,	/* the SoftHSM token the URI companion names */
 	TOK_CREATE,	/* C_CreateObject refused with CKR_ARGUMENTS_BAD */
 	TOK_PARTNER,	/* a card refusing C_CreateObject too */
+	/* Cards first used by one test each, whose missing mechanisms are set
+	 * before capi11 first asks (it asks a token once, then remembers). */
+	TOK_NODIGEST,	/* no SHA-256 */
+	TOK_NOHMAC,	/* no HMAC */
+	TOK_NOVERIFY,	/* no public-key operations */
 	TOK_COUNT
 };
 
@@ -48,6 +53,7 @@ static char *uris[TOK_COUNT];
 static const struct p11shim_ops *shim;
 static void (*set_mechanism)(CK_MECHANISM_TYPE mech, int mode);
 static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
+static void (*set_profile)(unsigned flags);
 
 /* What a card cannot do by mechanism. */
 static const CK_MECHANISM_TYPE card_hidden[] = {
@@ -278,16 +284,18 @@ static void test_plaintext_import_on_companion(void)
 	testutil_check_encrypts_as(k, "-aes-256-cbc", value, sizeof value, 16);
 	CU_ASSERT(testutil_exports_as(k, PLAINTEXTKEYBLOB, blob, n));
 	CryptDestroyKey(k);
-	/* CRYPT_IPSEC_HMAC_KEY: an RC2 key longer than 16 bytes (an HMAC key,
-	 * Microsoft's CryptImportKey page) goes to the companion, whose RC2
-	 * takes up to 128 bytes (softokn reports its sizes in bytes), and
-	 * comes back as it was given. */
+	CU_ASSERT_EQUAL(creations(), made);
+	/* CRYPT_IPSEC_HMAC_KEY: an RC2 key longer than 16 bytes is an HMAC
+	 * key (Microsoft's CryptImportKey page), held where HMACs run: this
+	 * card hides its ciphers but keeps SoftHSM's HMAC mechanisms, so the
+	 * key is the card's (test-hash checks its HMACs). */
 	n = testutil_plaintext_blob(blob, CALG_RC2, value, 20);
 	k = 0;
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, CRYPT_IPSEC_HMAC_KEY | CRYPT_EXPORTABLE,
 					    &k));
-	CU_ASSERT(testutil_exports_as(k, PLAINTEXTKEYBLOB, blob, n));
 	CryptDestroyKey(k);
+	CU_ASSERT_EQUAL(creations(), made + 1);
+	made = creations();
 	/* A length aiKeyAlg does not have is still bad data. */
 	n = testutil_plaintext_blob(blob, CALG_AES_256, value, 20);
 	k = 0;
@@ -871,6 +879,158 @@ static void test_fork(void)
 	card_end();
 }
 
+/* ---- hashes, keyed hashes and signatures beside a card ---- */
+
+/* SHA-256 of "abc" (FIPS 180-2, appendix B.1). */
+static const BYTE sha256_abc[32] = {
+	0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+	0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+	0xf2, 0x00, 0x15, 0xad,
+};
+
+static const CK_MECHANISM_TYPE card_hmacs[] = {
+	CKM_MD5_HMAC, CKM_SHA_1_HMAC, CKM_SHA256_HMAC, CKM_SHA384_HMAC, CKM_SHA512_HMAC,
+};
+
+/* A card without SHA-256: the digest runs on the companion, and the card
+ * sees no digest call. */
+static void test_digest_on_companion(void)
+{
+	HCRYPTPROV h;
+	HCRYPTHASH hh = 0;
+	BYTE value[32];
+	DWORD n = sizeof value;
+	unsigned long digests;
+
+	card_begin();
+	set_mechanism(CKM_SHA256, P11SHIM_MECH_HIDDEN);
+	h = acquire_as(uris[TOK_NODIGEST]);
+	digests = shim->count("C_DigestInit");
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, (const BYTE *)"abc", 3, 0));
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, value, &n, 0));
+	CU_ASSERT(n == sizeof value && memcmp(value, sha256_abc, sizeof value) == 0);
+	CU_ASSERT_EQUAL(shim->count("C_DigestInit"), digests);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
+/* A card without HMAC: the key (CRYPT_IPSEC_HMAC_KEY) and its HMAC are
+ * the companion's; RFC 2202's first HMAC-SHA-1 case. */
+static void test_hmac_on_companion(void)
+{
+	static const BYTE want[20] = {
+		0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b, 0xc0, 0xb6, 0xfb, 0x37,
+		0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00,
+	};
+	HMAC_INFO info = { CALG_SHA1, NULL, 0, NULL, 0 };
+	BYTE key[20], blob[12 + 20], value[20];
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	HCRYPTHASH hh = 0;
+	DWORD n;
+	unsigned long made;
+
+	card_begin();
+	for (size_t i = 0; i < sizeof card_hmacs / sizeof *card_hmacs; i++)
+		set_mechanism(card_hmacs[i], P11SHIM_MECH_HIDDEN);
+	h = acquire_as(uris[TOK_NOHMAC]);
+	made = creations();
+	memset(key, 0x0b, sizeof key);
+	n = testutil_plaintext_blob(blob, CALG_RC2, key, sizeof key);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, CRYPT_IPSEC_HMAC_KEY, &k));
+	CU_ASSERT_EQUAL(creations(), made);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_HMAC, k, 0, &hh));
+	CU_ASSERT_TRUE(CryptSetHashParam(hh, HP_HMAC_INFO, (const BYTE *)&info, 0));
+	CU_ASSERT_TRUE(CryptHashData(hh, (const BYTE *)"Hi There", 8, 0));
+	n = sizeof value;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, value, &n, 0));
+	CU_ASSERT(n == sizeof want && memcmp(value, want, sizeof want) == 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
+/* Keyed hashes of a companion session key run where it lives: CALG_MAC
+ * of an AES key the card could not hold is openssl's last CBC block, and
+ * CryptHashSessionKey digests it. */
+static void test_mac_with_companion_key(void)
+{
+	static const BYTE key[16] = "0123456789abcdef";
+	static const BYTE msg[40] = "forty bytes of data for a CBC-MAC check";
+	BYTE blob[12 + 16], ct[48], value[32];
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	HCRYPTHASH hh = 0;
+	DWORD n;
+
+	card_begin();
+	h = acquire_as(uris[TOK_CARD]);
+	n = testutil_plaintext_blob(blob, CALG_AES_128, key, sizeof key);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, 0, &k));
+	CU_ASSERT_TRUE_FATAL(testutil_openssl_enc_load("-aes-128-cbc", key, sizeof key, 16, msg,
+						       sizeof msg, ct, sizeof ct));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_MAC, k, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, msg, sizeof msg, 0));
+	n = sizeof value;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, value, &n, 0));
+	CU_ASSERT(n == 16 && memcmp(value, ct + sizeof ct - 16, 16) == 0);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	/* The key digested inside the token that holds it: SHA-256 of its
+	 * 16 bytes as stored (CRYPT_LITTLE_ENDIAN), which openssl gives too. */
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashSessionKey(hh, k, CRYPT_LITTLE_ENDIAN));
+	n = sizeof value;
+	CU_ASSERT_TRUE(CryptGetHashParam(hh, HP_HASHVAL, value, &n, 0));
+	{
+		char *out = NULL, *hex = testutil_hex_new(value, 32);
+		const char *path = testutil_temp_write("mackey", key, sizeof key);
+		int st = -1;
+
+		out = fixture_capture(&st, "%s dgst -sha256 -r %s", OPENSSL_BIN, path);
+		CU_ASSERT(st == 0 && out != NULL && strncmp(out, hex, 64) == 0);
+		free(out);
+		free(hex);
+		free((void *)path);
+	}
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
+/* A card that verifies nothing (the shim's P11SHIM_CARD_NO_PUBLIC_OPS):
+ * its key signs on the card and the signature is verified with its public
+ * key on the companion; a flipped bit is NTE_BAD_SIGNATURE. */
+static void test_verify_on_companion(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY rsa;
+	HCRYPTHASH hh = 0;
+	BYTE sig[128];
+	DWORD n = sizeof sig;
+
+	card_begin();
+	set_profile(P11SHIM_CARD_NO_PUBLIC_OPS);
+	h = acquire_as(uris[TOK_NOVERIFY]);
+	rsa = card_rsa(h);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, (const BYTE *)"abc", 3, 0));
+	CU_ASSERT_TRUE_FATAL(CryptSignHashA(hh, AT_KEYEXCHANGE, NULL, 0, sig, &n));
+	CU_ASSERT_EQUAL(n, 128);
+	CU_ASSERT_TRUE(CryptVerifySignatureA(hh, sig, n, rsa, NULL, 0));
+	sig[5] ^= 1;
+	CHECK_FAILS_WITH(CryptVerifySignatureA(hh, sig, n, rsa, NULL, 0), NTE_BAD_SIGNATURE);
+	CU_ASSERT_EQUAL(shim->count("C_VerifyInit"), 0);
+	set_profile(0);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
 static CU_TestInfo route_tests[] = {
 	{ "CryptGenKey on the companion", test_genkey_on_companion },
 	{ "PLAINTEXTKEYBLOB on the companion", test_plaintext_import_on_companion },
@@ -884,6 +1044,10 @@ static CU_TestInfo route_tests[] = {
 	{ "CryptGenRandom on the companion", test_random_on_companion },
 	{ "threads", test_threads },
 	{ "fork", test_fork },
+	{ "digest on the companion", test_digest_on_companion },
+	{ "HMAC key and HMAC on the companion", test_hmac_on_companion },
+	{ "CALG_MAC and CryptHashSessionKey of a companion key", test_mac_with_companion_key },
+	{ "CryptVerifySignature on the companion", test_verify_on_companion },
 	CU_TEST_INFO_NULL
 };
 
@@ -927,6 +1091,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"comp-card", "comp-none", "comp-uri", "comp-soft", "comp-create", "comp-partner",
+		"comp-nodigest", "comp-nohmac", "comp-noverify",
 	};
 	void *mod;
 	int rc;
@@ -947,7 +1112,8 @@ int main(void)
 	}
 	*(void **)&set_mechanism = dlsym(mod, "p11shim_set_mechanism");
 	*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
-	if (set_mechanism == NULL || set_attribute == NULL)
+	*(void **)&set_profile = dlsym(mod, "p11shim_set_profile");
+	if (set_mechanism == NULL || set_attribute == NULL || set_profile == NULL)
 		return FIXTURE_HARD_ERROR;
 	for (int i = 0; i < TOK_COUNT; i++) {
 		labels[i] = fixture_token_make(prefixes[i]);

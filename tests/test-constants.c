@@ -719,6 +719,8 @@ static void test_acquire_maps_to_ansi(void)
 {
 	CU_ASSERT_STRING_EQUAL(EXPANDED(CryptAcquireContext),
 			       "CryptAcquireContextA");
+	CU_ASSERT_STRING_EQUAL(EXPANDED(CryptSignHash), "CryptSignHashA");
+	CU_ASSERT_STRING_EQUAL(EXPANDED(CryptVerifySignature), "CryptVerifySignatureA");
 }
 
 /* Prototypes match the current Windows SDK (um/wincrypt.h), const-ness of
@@ -766,6 +768,24 @@ static void test_prototypes(void)
 		PROTO(CryptDecrypt,
 		      BOOL (*)(HCRYPTKEY, HCRYPTHASH, BOOL, DWORD, BYTE *,
 			       DWORD *)),
+		PROTO(CryptCreateHash,
+		      BOOL (*)(HCRYPTPROV, ALG_ID, HCRYPTKEY, DWORD, HCRYPTHASH *)),
+		PROTO(CryptHashData, BOOL (*)(HCRYPTHASH, const BYTE *, DWORD, DWORD)),
+		PROTO(CryptHashSessionKey, BOOL (*)(HCRYPTHASH, HCRYPTKEY, DWORD)),
+		PROTO(CryptGetHashParam,
+		      BOOL (*)(HCRYPTHASH, DWORD, BYTE *, DWORD *, DWORD)),
+		PROTO(CryptSetHashParam,
+		      BOOL (*)(HCRYPTHASH, DWORD, const BYTE *, DWORD)),
+		PROTO(CryptDuplicateHash,
+		      BOOL (*)(HCRYPTHASH, DWORD *, DWORD, HCRYPTHASH *)),
+		PROTO(CryptDestroyHash, BOOL (*)(HCRYPTHASH)),
+		PROTO(CryptSignHashA,
+		      BOOL (*)(HCRYPTHASH, DWORD, LPCSTR, DWORD, BYTE *, DWORD *)),
+		PROTO(CryptVerifySignatureA,
+		      BOOL (*)(HCRYPTHASH, const BYTE *, DWORD, HCRYPTKEY, LPCSTR,
+			       DWORD)),
+		PROTO(CryptDeriveKey,
+		      BOOL (*)(HCRYPTPROV, ALG_ID, HCRYPTHASH, DWORD, HCRYPTKEY *)),
 	};
 	size_t i;
 
@@ -795,7 +815,8 @@ static CU_TestInfo type_tests[] = {
 	{ "base type sizes and signedness", test_type_sizes },
 	{ "structure sizes and offsets", test_struct_layout },
 	{ "HIWORD/LOWORD/MAKELONG", test_word_macros },
-	{ "CryptAcquireContext is CryptAcquireContextA", test_acquire_maps_to_ansi },
+	{ "CryptAcquireContext, CryptSignHash, CryptVerifySignature are the A forms",
+	  test_acquire_maps_to_ansi },
 	{ "prototypes match the SDK", test_prototypes },
 	CU_TEST_INFO_NULL,
 };

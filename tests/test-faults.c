@@ -1,5 +1,6 @@
 /* Fault injection: every acquire, generate, export and import route (and
- * CryptEncrypt), the key protection routes (the probe that learns whether
+ * CryptEncrypt; a hash's value, CryptSignHash, CryptDeriveKey), the key
+ * protection routes (the probe that learns whether
  * the token enforces CKA_WRAP_WITH_TRUSTED, Capi11TrustKeyA for a KEK and
  * for a partner's public key, exports of a sensitive key under the
  * trusted KEK) is run through the counting shim (tests/p11shim.c), once to
@@ -281,7 +282,8 @@ static void plain_blob_make(void)
 
 /* R_TRUST: the security officer's step, an import whose C_UnwrapKey
  * tries the new key-encryption key rather than opens the blob. */
-enum route_kind { R_ACQUIRE, R_GENKEY, R_EXPORT, R_IMPORT, R_ENCRYPT, R_PARAM, R_TRUST };
+enum route_kind { R_ACQUIRE, R_GENKEY, R_EXPORT, R_IMPORT, R_ENCRYPT, R_PARAM, R_TRUST, R_HASH,
+		  R_DERIVE };
 
 /* What a route works on: made by setup, outside the fault window. */
 struct env {
@@ -858,6 +860,104 @@ static bool check_encrypt(struct env *e)
 	return e->out_len == sizeof ciphertext && memcmp(e->out, ciphertext, sizeof ciphertext) == 0;
 }
 
+/* Hashes: a digest on a session of the hash's own, a signature with the
+ * container's exchange key, a key derived from a value. */
+static const BYTE abc[3] = { 'a', 'b', 'c' };
+
+/* SHA-256("abc"), FIPS 180-2 appendix B.1. */
+static const BYTE sha256_abc[32] = {
+	0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+	0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+};
+
+/* Microsoft's CryptDeriveKey expansion of SHA-1("abc") for AES-256: SHA-1
+ * of the value XORed into 64 bytes of 0x36, then of 0x5C (Python's
+ * hashlib). */
+static const BYTE derived_abc[32] = {
+	0xd6, 0x14, 0x9a, 0xa6, 0xdc, 0x73, 0xc5, 0x7f, 0x30, 0x0e, 0x5e, 0x86, 0x17, 0x5c, 0x3c, 0x3e,
+	0x73, 0x10, 0x24, 0xad, 0x6d, 0xcd, 0x8a, 0x68, 0xad, 0x52, 0x3c, 0xb0, 0xde, 0x34, 0xb3, 0x20,
+};
+
+static BOOL run_hash(struct env *e)
+{
+	HCRYPTHASH h = 0;
+	BOOL ok;
+
+	e->out_len = sizeof e->out;
+	ok = CryptCreateHash(e->prov, CALG_SHA_256, 0, 0, &h) && CryptHashData(h, abc, 3, 0) &&
+	     CryptGetHashParam(h, HP_HASHVAL, e->out, &e->out_len, 0);
+	if (h != 0) {
+		DWORD err = GetLastError();
+		CryptDestroyHash(h);
+		SetLastError(err);
+	}
+	return ok;
+}
+
+static bool check_hash(struct env *e)
+{
+	return e->out_len == 32 && memcmp(e->out, sha256_abc, 32) == 0;
+}
+
+static BOOL run_sign(struct env *e)
+{
+	HCRYPTHASH h = 0;
+	BOOL ok;
+
+	e->out_len = sizeof e->out;
+	ok = CryptCreateHash(e->prov, CALG_SHA1, 0, 0, &h) && CryptHashData(h, abc, 3, 0) &&
+	     CryptSignHashA(h, AT_KEYEXCHANGE, NULL, 0, e->out, &e->out_len);
+	if (h != 0) {
+		DWORD err = GetLastError();
+		CryptDestroyHash(h);
+		SetLastError(err);
+	}
+	return ok;
+}
+
+/* The context has signed once: the fault window holds the signature
+ * with the container key kept (sign.c), not CryptGetUserKey's lookup. */
+static bool setup_signer(struct env *e)
+{
+	return setup_exchange_key(e) && run_sign(e);
+}
+
+/* Checked outside the fault window: the exchange key verifies it. */
+static bool check_sign(struct env *e)
+{
+	HCRYPTHASH h = 0;
+	bool ok = CryptCreateHash(e->prov, CALG_SHA1, 0, 0, &h) && CryptHashData(h, abc, 3, 0) &&
+		  CryptVerifySignatureA(h, e->out, e->out_len, e->key, NULL, 0);
+
+	if (h != 0)
+		CryptDestroyHash(h);
+	return ok;
+}
+
+static BOOL run_derive(struct env *e)
+{
+	HCRYPTHASH h = 0;
+	BOOL ok;
+
+	ok = CryptCreateHash(e->prov, CALG_SHA1, 0, 0, &h) && CryptHashData(h, abc, 3, 0) &&
+	     CryptDeriveKey(e->prov, V_CALG_AES_256, h, CRYPT_EXPORTABLE, &e->made_key);
+	if (h != 0) {
+		DWORD err = GetLastError();
+		CryptDestroyHash(h);
+		SetLastError(err);
+	}
+	return ok;
+}
+
+static bool check_derive(struct env *e)
+{
+	BYTE blob[12 + 32];
+	DWORD len = sizeof blob;
+
+	return CryptExportKey(e->made_key, 0, PLAINTEXTKEYBLOB, 0, blob, &len) &&
+	       len == sizeof blob && memcmp(blob + 12, derived_abc, 32) == 0;
+}
+
 static const struct route routes[] = {
 	{ "acquire (open)", R_ACQUIRE, false, no_setup, run_acquire_open, made_something,
 	  env_teardown },
@@ -909,6 +1009,12 @@ static const struct route routes[] = {
 	  setup_trusted_export, run_export_symwrap, check_trusted_symwrap, env_teardown },
 	{ "CryptExportKey (OPAQUEKEYBLOB, trusted KEK)", R_EXPORT, true, setup_trusted_export,
 	  run_export_opaque, check_opaque, env_teardown },
+	{ "CryptCreateHash + CryptHashData + HP_HASHVAL (SHA-256)", R_HASH, false,
+	  setup_keys_context, run_hash, check_hash, env_teardown },
+	{ "CryptSignHash (AT_KEYEXCHANGE, SHA-1)", R_HASH, false, setup_signer, run_sign,
+	  check_sign, env_teardown },
+	{ "CryptDeriveKey (AES-256 from SHA-1)", R_DERIVE, true, setup_keys_context, run_derive,
+	  check_derive, env_teardown },
 };
 
 /* ---- What a fault must give ---- */
@@ -940,8 +1046,9 @@ static DWORD expected_code(enum route_kind kind, const char *fn, CK_RV rv)
 		return V_SCARD_W_REMOVED_CARD;
 	if (kind == R_IMPORT && strcmp(fn, "C_UnwrapKey") == 0)
 		return V_NTE_BAD_DATA;
-	if ((kind == R_IMPORT || kind == R_TRUST) && strcmp(fn, "C_CreateObject") == 0 &&
-	    rv == CKR_GENERAL_ERROR)
+	/* A derived key is made as a PLAINTEXTKEYBLOB import makes one. */
+	if ((kind == R_IMPORT || kind == R_TRUST || kind == R_DERIVE) &&
+	    strcmp(fn, "C_CreateObject") == 0 && rv == CKR_GENERAL_ERROR)
 		return V_NTE_BAD_DATA;
 	return V_NTE_FAIL;
 }
@@ -1219,7 +1326,7 @@ ROUTE_TEST(0) ROUTE_TEST(1) ROUTE_TEST(2) ROUTE_TEST(3) ROUTE_TEST(4) ROUTE_TEST
 ROUTE_TEST(6) ROUTE_TEST(7) ROUTE_TEST(8) ROUTE_TEST(9) ROUTE_TEST(10) ROUTE_TEST(11)
 ROUTE_TEST(12) ROUTE_TEST(13) ROUTE_TEST(14) ROUTE_TEST(15) ROUTE_TEST(16) ROUTE_TEST(17)
 ROUTE_TEST(18) ROUTE_TEST(19) ROUTE_TEST(20) ROUTE_TEST(21) ROUTE_TEST(22) ROUTE_TEST(23)
-ROUTE_TEST(24)
+ROUTE_TEST(24) ROUTE_TEST(25) ROUTE_TEST(26) ROUTE_TEST(27)
 
 /* ---- A card pulled out and put back ---- */
 
@@ -1467,6 +1574,9 @@ static CU_TestInfo sweep_tests[] = {
 	{ "Capi11TrustKeyA, public key", test_route_22 },
 	{ "CryptExportKey, SYMMETRICWRAPKEYBLOB under the trusted KEK", test_route_23 },
 	{ "CryptExportKey, OPAQUEKEYBLOB under the trusted KEK", test_route_24 },
+	{ "hash value, SHA-256", test_route_25 },
+	{ "CryptSignHash", test_route_26 },
+	{ "CryptDeriveKey", test_route_27 },
 	{ "every PKCS#11 call is traced", test_every_call_traced },
 	{ "every session-loss result retires the session", test_every_loss_retires },
 	{ "card removed and returned", test_removed_and_returned },

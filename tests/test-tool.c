@@ -199,7 +199,7 @@ static void write_mode(const char *name, const char *text, mode_t mode)
 static void test_help_and_usage(void)
 {
 	static const char *const cmds[] = { "list", "genkey", "export", "import", "wrap",
-					    "trust", "dump", "demo" };
+					    "trust", "dump", "demo", "hash", "sign", "verify" };
 	char *out;
 
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
@@ -625,6 +625,90 @@ static void test_export_private(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "PKCS#11 cause:"));
 	CU_ASSERT_NOT_EQUAL(access(path_of("c1.sig.private"), F_OK), 0);
 	free(out);
+}
+
+/* ---- hash, sign, verify ---- */
+
+static bool tool_write_bytes(const char *path, const unsigned char *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	bool ok = f != NULL && fwrite(p, 1, n, f) == n;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	return ok;
+}
+
+
+
+/* Against openssl with c2's key (test_export_private wrote it as PEM):
+ * the same digest, the same signature (PKCS#1 v1.5 is deterministic),
+ * verified both ways; Windows' byte order is the reverse of openssl's. */
+static void test_sign_verify(void)
+{
+	static const char text[] = "capi11-tool signs what openssl verifies\n";
+	const char *msg = path_of("msg.txt");
+	char *out, *want, hexout[200];
+	unsigned char *der, *win;
+	size_t der_len, win_len;
+	FILE *f = fopen(msg, "wb");
+	int st;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+	CU_ASSERT_EQUAL(fclose(f), 0);
+
+	want = fixture_capture(&st, "%s dgst -sha384 -r %s", OPENSSL_BIN, msg);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	CU_ASSERT_EQUAL(tool(&out, "hash %s --hash sha384 %s", common, msg), 0);
+	snprintf(hexout, sizeof hexout, "%.96s", want);
+	CU_ASSERT_EQUAL(strncmp(out, hexout, 96), 0);
+	CU_ASSERT_EQUAL(out[96], '\n');
+	free(out);
+	free(want);
+
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "sign %s --container c2 --format der --out %s %s", common,
+				   path_of("sig.der"), msg), 0);
+	CU_ASSERT_EQUAL(fixture_run("%s dgst -sha256 -verify %s -signature %s %s", OPENSSL_BIN,
+				    path_of("c2.ours.pem"), path_of("sig.der"), msg), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s dgst -sha256 -sign %s -out %s %s", OPENSSL_BIN,
+					  path_of("c2.key.pem"), path_of("sig.openssl"), msg), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("sig.der"), path_of("sig.openssl")));
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "sign %s --container c2 --out %s %s", common,
+				   path_of("sig.win"), msg), 0);
+	der = read_all(path_of("sig.der"), &der_len);
+	win = read_all(path_of("sig.win"), &win_len);
+	CU_ASSERT_EQUAL_FATAL(der_len, win_len);
+	for (size_t i = 0; i < der_len; i++)
+		CU_ASSERT_EQUAL(der[i], win[der_len - 1 - i]);
+
+	/* openssl's signature verifies against a PEM key and the container. */
+	CU_ASSERT_EQUAL(tool(&out, "verify %s --key %s --format der --signature %s %s", common,
+			     path_of("c2.ours.pem"), path_of("sig.openssl"), msg), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "signature valid"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "verify %s --container c2 --signature %s %s", common,
+			     path_of("sig.win"), msg), 0);
+	CU_ASSERT_EQUAL(tool(NULL, "verify %s --key %s --signature %s %s", common,
+			     path_of("c2.publickeyblob"), path_of("sig.win"), msg), 0);
+	/* A flipped bit, another hash, another message: exit 1. */
+	win[7] ^= 0x01;
+	CU_ASSERT_TRUE(tool_write_bytes(path_of("sig.bad"), win, win_len));
+	CU_ASSERT_EQUAL(tool(&out, "verify %s --container c2 --signature %s %s", common,
+			     path_of("sig.bad"), msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT valid"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "verify %s --container c2 --hash sha1 --signature %s %s", common,
+			     path_of("sig.win"), msg), 1);
+	CU_ASSERT_EQUAL(tool(NULL, "verify %s --container c2 --signature %s %s", common,
+			     path_of("sig.win"), path_of("c2.ours.pem")), 1);
+	/* Usage errors. */
+	CU_ASSERT_EQUAL(tool(NULL, "sign %s --container c2 --hash md2 %s", common, msg), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "verify %s --container c2 %s", common, msg), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "hash %s --out x %s", common, msg), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "sign %s --container c2", common), 2);
+	free(der);
+	free(win);
 }
 
 static void test_export_errors(void)
@@ -1744,6 +1828,7 @@ static void test_demo(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, " 0 failed"));
 	CU_ASSERT_PTR_NULL(strstr(out, "[FAIL]"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "exchange.privatekeyblob: openssl reads it"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "openssl dgst -verify accepts it"));
 	p = strstr(out, "token capi11-demo in ");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	sscanf(p, "token capi11-demo in %255s", tokdir);
@@ -1785,6 +1870,7 @@ static CU_TestInfo token_tests[] = {
 	{ "export PUBLICKEYBLOB blob/pem/der", test_export_public_formats },
 	{ "export PRIVATEKEYBLOB", test_export_private },
 	{ "export errors name the cause", test_export_errors },
+	{ "hash, sign and verify against openssl", test_sign_verify },
 	{ "PIN prompt without echo", test_pin_prompt },
 	{ "export SIMPLEBLOB for a partner", test_export_simple },
 	{ "trust: the security officer's keys", test_trust },

@@ -402,6 +402,67 @@ static void demo_key_pairs(struct demo *d, HCRYPTKEY *exchange, HCRYPTKEY *signa
 	}
 }
 
+/* CryptSignHash with the non-exportable signature key, checked by openssl
+ * against the key's PUBLICKEYBLOB, and by CryptVerifySignature. */
+static void demo_sign(struct demo *d, HCRYPTKEY signature)
+{
+	static const char message[] = "capi11 demo: signed on the token\n";
+	char msg[512], sig[512], pub[512], log[600];
+	const char *to_pem[] = { d->openssl, "rsa", "-pubin", "-inform", "MSBLOB", "-in", pub,
+				 "-out", NULL, NULL };
+	char pem[600];
+	const char *verify[] = { d->openssl, "dgst", "-sha256", "-verify", pem, "-signature", sig,
+				 msg, NULL };
+	HCRYPTHASH h = 0;
+	BYTE s[512], be[512], *blob;
+	DWORD len = sizeof s, blob_len;
+
+	snprintf(msg, sizeof msg, "%s", demo_file(d, "message.txt"));
+	snprintf(sig, sizeof sig, "%s", demo_file(d, "message.sig"));
+	snprintf(pub, sizeof pub, "%s", demo_file(d, "signature.publickeyblob"));
+	snprintf(pem, sizeof pem, "%s.pem", pub);
+	snprintf(log, sizeof log, "%s.log", sig);
+	to_pem[8] = pem;
+	if (!CryptCreateHash(d->prov, CALG_SHA_256, 0, 0, &h) ||
+	    !CryptHashData(h, (const BYTE *)message, sizeof message - 1, 0) ||
+	    !CryptSignHash(h, AT_SIGNATURE, NULL, 0, s, &len)) {
+		demo_api_failure(d, GetLastError(), "CryptSignHash with the signature key");
+		goto out;
+	}
+	/* Windows stores signatures little-endian; openssl reads big-endian. */
+	for (DWORD i = 0; i < len; i++)
+		be[i] = s[len - 1 - i];
+	blob = demo_export(d, signature, 0, PUBLICKEYBLOB, 0, "signature.publickeyblob",
+			   "PUBLICKEYBLOB of the signature key", &blob_len);
+	if (blob == NULL)
+		goto out;
+	free(blob);
+	if (!demo_write(d, "message.txt", message, sizeof message - 1) ||
+	    !demo_write(d, "message.sig", be, len)) {
+		demo_result(d, "FAIL", "cannot write the message and its signature");
+		goto out;
+	}
+	if (demo_run(to_pem, log) != 0 || demo_run(verify, log) != 0) {
+		demo_result(d, "FAIL", "openssl dgst -verify rejects CryptSignHash's signature "
+			    "(see %s)", log);
+		goto out;
+	}
+	demo_result(d, "ok", "CryptSignHash (SHA-256, signature key): openssl dgst -verify "
+		    "accepts it, byte-reversed");
+	CryptDestroyHash(h);
+	h = 0;
+	if (!CryptCreateHash(d->prov, CALG_SHA_256, 0, 0, &h) ||
+	    !CryptHashData(h, (const BYTE *)message, sizeof message - 1, 0) ||
+	    !CryptVerifySignature(h, s, len, signature, NULL, 0)) {
+		demo_api_failure(d, GetLastError(), "CryptVerifySignature");
+		goto out;
+	}
+	demo_result(d, "ok", "CryptVerifySignature accepts it too");
+out:
+	if (h != 0)
+		CryptDestroyHash(h);
+}
+
 static void demo_simple(struct demo *d, HCRYPTKEY exchange, bool oaep)
 {
 	const char *name = oaep ? "aes128.simpleblob-oaep" : "aes128.simpleblob";
@@ -751,6 +812,8 @@ int cmd_demo(int argc, char **argv)
 	demo_result(&d, "ok", "container %s created (PIN from the URI's pin-source)",
 		    DEMO_CONTAINER);
 	demo_key_pairs(&d, &exchange, &signature);
+	if (signature != 0)
+		demo_sign(&d, signature);
 	if (exchange != 0) {
 		demo_simple(&d, exchange, false);
 		demo_simple(&d, exchange, true);

@@ -11,6 +11,7 @@ capi11_tool_SOURCES = \
 	tools/cmd-import.c \
 	tools/cmd-wrap.c \
 	tools/cmd-trust.c \
+	tools/cmd-sign.c \
 	tools/cmd-dump.c \
 	tools/cmd-demo.c
 # demo's defaults; CAPI11_SOFTHSM_MODULE, CAPI11_SOFTHSM2_UTIL and

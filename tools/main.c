@@ -20,6 +20,9 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "import a blob, PEM or DER key into a container" },
 	{ "wrap", cmd_wrap, "make a session key on the token, wrap it for a recipient" },
 	{ "trust", cmd_trust, "as security officer, make a key the token trusts for wraps" },
+	{ "hash", cmd_hash, "hash a file on the token" },
+	{ "sign", cmd_sign, "sign a file with a container's key" },
+	{ "verify", cmd_verify, "check a signature of a file" },
 	{ "dump", cmd_dump, "decode a blob into an annotated listing" },
 	{ "demo", cmd_demo, "the whole job on a throwaway SoftHSM token" },
 };

@@ -147,5 +147,8 @@ int cmd_wrap(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
+int cmd_hash(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

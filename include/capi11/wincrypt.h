@@ -1184,10 +1184,12 @@ LPCSTR Capi11Pkcs11ErrorNameA(DWORD dwCkr);
 
 /* Encrypts *pdwDataLen bytes of pbData in place (dwBufLen bytes of room),
  * adding PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the
- * ciphertext length.  pbData NULL stores the size needed.  hHash must be
- * 0.
- * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
- * pdwDataLen NULL), ERROR_MORE_DATA (dwBufLen too small; *pdwDataLen holds
+ * ciphertext length.  pbData NULL stores the size needed.  hHash, when
+ * not 0, is a hash of the key's context that the plaintext is added to
+ * once the encryption succeeded.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, an hHash that names no hash
+ * of the key's context, pdwDataLen NULL), NTE_BAD_HASH_STATE (the hash
+ * takes no more data: nothing is encrypted), ERROR_MORE_DATA (dwBufLen too small; *pdwDataLen holds
  * the size), NTE_BAD_DATA (a non-final length that is not a multiple of
  * the block size), NTE_BAD_KEY (a key that cannot encrypt: an RSA
  * signature key, or an RSA key with public exponent 1), NTE_BAD_LEN (RSA
@@ -1200,15 +1202,133 @@ BOOL CryptEncrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 
 /* Decrypts *pdwDataLen bytes of pbData in place, checking and removing the
  * PKCS#5 padding when Final is TRUE; *pdwDataLen becomes the plaintext
- * length.  hHash must be 0.
- * Errors: ERROR_INVALID_PARAMETER (bad handle, non-zero hHash,
- * pdwDataLen NULL), NTE_BAD_LEN (Final with no data), NTE_BAD_DATA (bad padding, a length
+ * length.  hHash, when not 0, is a hash of the key's context that the
+ * plaintext is added to.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, an hHash that names no hash
+ * of the key's context, pdwDataLen NULL), NTE_BAD_HASH_STATE (the hash
+ * takes no more data: nothing is decrypted), NTE_BAD_LEN (Final with no data), NTE_BAD_DATA (bad padding, a length
  * that is not a multiple of the block size, or the decryption failed),
  * NTE_BAD_KEY (a key that cannot decrypt), NTE_PERM (no CRYPT_DECRYPT in
  * KP_PERMISSIONS: wrap-only keys), NTE_NOT_SUPPORTED (the token cannot
  * run the cipher), NTE_BAD_FLAGS (flags other than CRYPT_OAEP), NTE_FAIL. */
 BOOL CryptDecrypt(HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 		  DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen);
+
+/* ------------------------------------------------------------------------
+ * Hash objects and signatures (README, "Hashes and signatures"). Digests
+ * run on the token: CALG_MD5, CALG_SHA1, CALG_SHA_256, CALG_SHA_384,
+ * CALG_SHA_512 where it has the mechanism; CALG_SSL3_SHAMD5 (36 bytes,
+ * MD5 then SHA-1) only takes a value through HP_HASHVAL; CALG_HMAC runs
+ * under a secret key of the token, its inner hash chosen by HP_HMAC_INFO;
+ * CALG_MAC is the CBC-MAC under a block cipher key in CBC mode.
+ */
+
+/* Creates a hash object of Algid in hProv; hKey is CALG_HMAC's or
+ * CALG_MAC's key and must be 0 for the other algorithms.
+ * Errors: ERROR_INVALID_PARAMETER (bad hProv, non-zero hKey that is not a
+ * key, phHash NULL), NTE_BAD_ALGID (an algorithm capi11 or the token
+ * cannot run), NTE_BAD_FLAGS (dwFlags not 0), NTE_BAD_KEY (a key with an
+ * algorithm that takes none, CALG_HMAC without a secret key of the
+ * token, CALG_MAC without a block cipher key in CBC mode), NTE_NO_MEMORY,
+ * NTE_FAIL. */
+BOOL CryptCreateHash(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTKEY hKey,
+		     DWORD dwFlags, HCRYPTHASH *phHash);
+
+/* Adds dwDataLen bytes of pbData to the hash (0 bytes: nothing, TRUE).
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData NULL with a
+ * length), NTE_BAD_FLAGS (dwFlags not 0), NTE_BAD_HASH_STATE (the value
+ * was read, signed or set, or CALG_HMAC before HP_HMAC_INFO),
+ * NTE_BAD_ALGID (CALG_SSL3_SHAMD5), NTE_FAIL. */
+BOOL CryptHashData(HCRYPTHASH hHash, const BYTE *pbData, DWORD dwDataLen,
+		   DWORD dwFlags);
+
+/* Adds the value of the session key hKey to the hash, inside the token
+ * (C_DigestKey): a sensitive key is hashed without leaving it.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle), NTE_BAD_KEY (not a
+ * session key of the hash's token, or one the token cannot digest),
+ * NTE_BAD_FLAGS (flags other than CRYPT_LITTLE_ENDIAN), NTE_BAD_ALGID
+ * (CALG_HMAC, CALG_SSL3_SHAMD5), NTE_BAD_HASH_STATE, NTE_FAIL. */
+BOOL CryptHashSessionKey(HCRYPTHASH hHash, HCRYPTKEY hKey, DWORD dwFlags);
+
+/* Reads HP_ALGID, HP_HASHSIZE (DWORDs) or HP_HASHVAL (the value, which
+ * finishes the hash; a size query does not).
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwDataLen NULL),
+ * ERROR_MORE_DATA (buffer too small; *pdwDataLen holds the size),
+ * NTE_BAD_TYPE (unknown dwParam), NTE_BAD_FLAGS, NTE_BAD_HASH_STATE (no
+ * value to give: CALG_SSL3_SHAMD5 never set, CALG_HMAC before
+ * HP_HMAC_INFO), NTE_FAIL. */
+BOOL CryptGetHashParam(HCRYPTHASH hHash, DWORD dwParam, BYTE *pbData,
+		       DWORD *pdwDataLen, DWORD dwFlags);
+
+/* Sets HP_HASHVAL (HP_HASHSIZE bytes at pbData become the value; the hash
+ * is finished) or, for CALG_HMAC, HP_HMAC_INFO (an HMAC_INFO naming the
+ * inner hash; the pad strings must be NULL or empty: the standard ones).
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pbData NULL), NTE_BAD_TYPE
+ * (unknown dwParam, HP_HMAC_INFO on another hash), NTE_BAD_FLAGS,
+ * NTE_BAD_ALGID (an inner hash the token cannot run), NTE_BAD_DATA (other
+ * pad strings), NTE_BAD_HASH_STATE (HP_HMAC_INFO twice), NTE_BAD_KEY (the
+ * token refuses the key for HMAC), NTE_FAIL. */
+BOOL CryptSetHashParam(HCRYPTHASH hHash, DWORD dwParam, const BYTE *pbData,
+		       DWORD dwFlags);
+
+/* Makes an independent copy of the hash in its current state.
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwReserved not NULL,
+ * dwFlags not 0, phHash NULL), NTE_NOT_SUPPORTED (the token cannot save
+ * the state of a digest with more than 16 KiB behind it), NTE_FAIL. */
+BOOL CryptDuplicateHash(HCRYPTHASH hHash, DWORD *pdwReserved, DWORD dwFlags,
+			HCRYPTHASH *phHash);
+
+/* Releases a hash handle.
+ * Errors: ERROR_INVALID_PARAMETER (unknown or already destroyed handle). */
+BOOL CryptDestroyHash(HCRYPTHASH hHash);
+
+/* Signs the hash's value with the container's key of dwKeySpec
+ * (AT_KEYEXCHANGE or AT_SIGNATURE): PKCS#1 v1.5 over the DigestInfo
+ * (CRYPT_NOHASHOID: over the bare value; CALG_SSL3_SHAMD5 always so),
+ * little-endian as Windows stores signatures. pbSignature NULL stores the
+ * size (the modulus length) without signing. The hash is finished. A key
+ * with CKA_ALWAYS_AUTHENTICATE gets a context-specific login before each
+ * signature (the context's unused PIN, its pin-source, the pinpad, or a
+ * prompt; under CRYPT_SILENT without a PIN, NTE_SILENT_CONTEXT).
+ * Errors: ERROR_INVALID_PARAMETER (bad handle, pdwSigLen NULL,
+ * szDescription not NULL), ERROR_MORE_DATA (buffer too small; *pdwSigLen
+ * holds the size), NTE_BAD_FLAGS (flags other than CRYPT_NOHASHOID),
+ * NTE_BAD_ALGID (dwKeySpec invalid, or a hash that cannot be signed:
+ * CALG_HMAC), NTE_NO_KEY (no such key in the container), NTE_BAD_LEN (the
+ * DigestInfo does not fit the key), NTE_BAD_HASH_STATE, NTE_BAD_KEY (the
+ * token refuses the key for signing), NTE_SILENT_CONTEXT, SCARD_W_WRONG_CHV
+ * (the context-specific login's PIN was rejected), NTE_FAIL. */
+BOOL CryptSignHashA(HCRYPTHASH hHash, DWORD dwKeySpec, LPCSTR szDescription,
+		    DWORD dwFlags, BYTE *pbSignature, DWORD *pdwSigLen);
+#define CryptSignHash CryptSignHashA
+
+/* Checks that pbSignature (dwSigLen bytes, Windows' byte order) is a
+ * signature of the hash's value by the RSA public key hPubKey (a
+ * container's key or an imported PUBLICKEYBLOB). The hash is finished.
+ * Errors: ERROR_INVALID_PARAMETER (bad handles, pbSignature NULL, dwSigLen
+ * 0, szDescription not NULL), NTE_BAD_SIGNATURE (wrong length, or not a
+ * valid signature), NTE_BAD_KEY (not an RSA public key of the hash's
+ * token), NTE_BAD_FLAGS (flags other than CRYPT_NOHASHOID), NTE_BAD_ALGID,
+ * NTE_BAD_HASH_STATE, NTE_FAIL. */
+BOOL CryptVerifySignatureA(HCRYPTHASH hHash, const BYTE *pbSignature,
+			   DWORD dwSigLen, HCRYPTKEY hPubKey,
+			   LPCSTR szDescription, DWORD dwFlags);
+#define CryptVerifySignature CryptVerifySignatureA
+
+/* Makes a session key of Algid from the value of hBaseData (a hash of
+ * hProv), by Microsoft's documented derivation: the first bytes of the
+ * value, or where it is too short (and for CALG_AES_128 from MD5 and SHA-1
+ * values, as Windows does) the hashes of the value XORed into 64 bytes of
+ * 0x36 and of 0x5C, concatenated. HIWORD(dwFlags) is the key length in
+ * bits (0: the algorithm's); CRYPT_EXPORTABLE as for CryptGenKey. The hash
+ * is finished. The key is a session object like an imported one.
+ * Errors: ERROR_INVALID_PARAMETER (bad handles, a hash of another context,
+ * phKey NULL), NTE_BAD_ALGID (not a session-key algorithm the token can
+ * make, CALG_SSL3_SHAMD5 as base), NTE_BAD_FLAGS (unknown flags, a length
+ * the DES family does not have), NTE_BAD_DATA (a length other algorithms
+ * do not have), NTE_BAD_HASH_STATE, NTE_FAIL. */
+BOOL CryptDeriveKey(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTHASH hBaseData,
+		    DWORD dwFlags, HCRYPTKEY *phKey);
 
 /* ------------------------------------------------------------------------
  * Layout checks: blobs are parsed by overlaying these structures on bytes
