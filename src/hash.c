@@ -67,9 +67,10 @@ DWORD hash_digest_token(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS us
 		return ERROR_SUCCESS;
 	}
 	/* A digest the token lacks runs on the companion token, as Windows'
-	 * smart card CSP hashes in its software CSP; keyed hashes never come
-	 * here (they run where their key lives). */
-	if (use == CKF_DIGEST && context_has_companion_locked(ctx) &&
+	 * smart card CSP hashes in its software CSP. Keyed hashes run where
+	 * their key lives and come here only to be listed (PP_ENUMALGS): a
+	 * key the token cannot hold is the companion's. */
+	if (context_has_companion_locked(ctx) &&
 	    context_companion_locked(ctx, &cts) == ERROR_SUCCESS &&
 	    token_mechanism_info(cts->tok, mech, &info) == CKR_OK && (info.flags & use)) {
 		trace_route("route: digest 0x%lx on the companion token %s", (unsigned long)mech,

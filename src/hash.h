@@ -78,13 +78,13 @@ struct hash {
 };
 
 /* The token a digest with mech runs on for ctx: the context's own token
- * when it has the mechanism for use, else, for a digest (use CKF_DIGEST),
- * the companion token (companion.h) when it has it; else NTE_BAD_ALGID.
- * The one place that decides it. Callers: a hash's session
- * (hash_session_start, for unkeyed digests), PP_ENUMALGS (prov-param.c,
- * with use CKF_SIGN for HMAC and CKF_ENCRYPT for CALG_MAC, which then
- * only ask the context's token) and hash_digest_session. Keyed hashes run
- * on their key's token, never through here. */
+ * when it has the mechanism for use, else the companion token
+ * (companion.h) when it has it; else NTE_BAD_ALGID. The one place that
+ * decides it. Callers: a hash's session (hash_session_start, for unkeyed
+ * digests), PP_ENUMALGS (prov-param.c, also with use CKF_SIGN for HMAC and
+ * CKF_ENCRYPT for CALG_MAC: whether some token runs them) and
+ * hash_digest_session. Keyed hashes run on their key's token, never
+ * through here. */
 DWORD hash_digest_token(struct context *ctx, CK_MECHANISM_TYPE mech, CK_FLAGS use,
 			struct token **tok);
 /* A session of ctx (locked) on the token hash_digest_token picks for a
