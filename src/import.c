@@ -837,6 +837,20 @@ static DWORD import_simple_protect_locked(struct context *ctx, CK_OBJECT_HANDLE 
 	return *again ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_GENERIC);
 }
 
+/* What a SIMPLEBLOB unwrap teaches of the token: that it has C_UnwrapKey
+ * (CKR_OK), or that it has none (CKR_FUNCTION_NOT_SUPPORTED, or the
+ * mechanism refused at use). Every other refusal is about this call's
+ * template (openCryptoki's CKR_ATTRIBUTE_READ_ONLY for the readable one)
+ * or this blob's contents (a key of the wrong length against
+ * CKA_VALUE_LEN): learnt, it would send every later SIMPLEBLOB of the
+ * process to the decrypt route, its key through this process to the
+ * companion, on the strength of one bad blob. */
+static void import_unwrap_learn(struct token *tok, CK_RV rv)
+{
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED || rv == CKR_MECHANISM_INVALID)
+		token_cap_learn(tok, TOKEN_CAP_UNWRAP, rv);
+}
+
 /* C_UnwrapKey of a SIMPLEBLOB's key with the container's exchange key,
  * with the template of every wrapped arrival; readable: not sensitive and
  * extractable for now. */
@@ -876,7 +890,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 		}
 	}
 	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
-	token_cap_learn(ctx->ts.tok, TOKEN_CAP_UNWRAP, rv);
+	import_unwrap_learn(ctx->ts.tok, rv);
 	/* openCryptoki 3.8 takes CKA_SENSITIVE only TRUE and CKA_EXTRACTABLE
 	 * only FALSE in an unwrap template (else CKR_ATTRIBUTE_READ_ONLY):
 	 * the key arrives protected, and its length is read from
@@ -889,6 +903,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 				tmpl[i].pValue = protected_values[1];
 		}
 		rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+		import_unwrap_learn(ctx->ts.tok, rv);
 	}
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }

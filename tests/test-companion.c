@@ -40,6 +40,7 @@ enum {
 	TOK_COMP,	/* the SoftHSM token the URI companion names */
 	TOK_CREATE,	/* C_CreateObject refused with CKR_ARGUMENTS_BAD */
 	TOK_PARTNER,	/* a card refusing C_CreateObject too */
+	TOK_UNWRAPS,	/* a token that unwraps (no card profile) */
 	TOK_COUNT
 };
 
@@ -447,6 +448,44 @@ static void test_simple_import_decrypt(void)
 	CryptDestroyKey(rsa);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	card_end();
+}
+
+/* A token that unwraps keeps unwrapping whatever the first SIMPLEBLOB it
+ * meets holds. openCryptoki 3.8 answers the readable unwrap template with
+ * CKR_ATTRIBUTE_READ_ONLY (import.c), and a blob with broken padding then
+ * fails the protected unwrap too: neither answer says that the token has
+ * no C_UnwrapKey, so the next, good blob is still unwrapped by the token
+ * (C_UnwrapKey), never decrypted into this process (C_Decrypt) for the
+ * companion. */
+static void test_simple_bad_first_blob(void)
+{
+	static const BYTE value[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+					0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
+	BYTE simple[12 + 128], broken[12 + 128];
+	HCRYPTPROV h;
+	HCRYPTKEY rsa, k = 0;
+	DWORD len;
+
+	h = acquire_as(uris[TOK_UNWRAPS]);
+	rsa = card_rsa(h);
+	len = openssl_simple_blob(simple, CALG_AES_128, value, sizeof value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	memcpy(broken, simple, len);
+	broken[40] ^= 0x55;
+	shim->reset();
+	shim->fail("C_UnwrapKey", 1, CKR_ATTRIBUTE_READ_ONLY);
+	shim->fail("C_UnwrapKey", 2, CKR_ENCRYPTED_DATA_INVALID);
+	CHECK_FAILS_WITH(CryptImportKey(h, broken, len, rsa, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(k, 0);
+	shim->reset();
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, len, rsa, 0, &k));
+	CU_ASSERT(shim->count("C_UnwrapKey") >= 1);
+	CU_ASSERT_EQUAL(shim->count("C_Decrypt"), 0);
+	testutil_check_encrypts_as(k, "-aes-128-cbc", value, sizeof value, 16);
+	CryptDestroyKey(k);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
 }
 
 /* SIMPLEBLOB export of a companion session key under the card's exchange
@@ -877,6 +916,7 @@ static CU_TestInfo route_tests[] = {
 	{ "C_CreateObject refused: companion", test_create_refused },
 	{ "SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB on the companion", test_symwrap_on_companion },
 	{ "SIMPLEBLOB import by C_Decrypt", test_simple_import_decrypt },
+	{ "SIMPLEBLOB: a bad first blob changes no route", test_simple_bad_first_blob },
 	{ "SIMPLEBLOB export under the card key", test_simple_export_under_card_key },
 	{ "RSA CryptEncrypt on the companion", test_rsa_encrypt_on_companion },
 	{ "PUBLICKEYBLOB on the companion", test_public_blob_on_companion },
@@ -927,6 +967,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"comp-card", "comp-none", "comp-uri", "comp-soft", "comp-create", "comp-partner",
+		"comp-unwraps",
 	};
 	void *mod;
 	int rc;
