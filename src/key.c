@@ -653,7 +653,11 @@ static DWORD key_generate_secret_on_locked(struct context *ctx, struct tsession 
 		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
 	}
 	*rv = token_generate_key(ts, g->mech, tmpl, n, &h);
-	token_cap_learn(ts->tok, TOKEN_CAP_GENERATE_KEY, *rv);
+	/* Only the function's own refusal says the token makes no session
+	 * keys at all; a refused template (a length, a usage) says nothing of
+	 * the next key, as for key pairs. */
+	if (*rv == CKR_OK || *rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ts->tok, TOKEN_CAP_GENERATE_KEY, *rv);
 	if (*rv != CKR_OK)
 		return error_from_ckr(*rv, ERROR_OP_GENKEY);
 	err = key_adopt_on_locked(ctx, ts, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable,

@@ -41,6 +41,7 @@ enum {
 	TOK_CREATE,	/* C_CreateObject refused with CKR_ARGUMENTS_BAD */
 	TOK_PARTNER,	/* a card refusing C_CreateObject too */
 	TOK_UNWRAPS,	/* a token that unwraps (no card profile) */
+	TOK_GENERATES,	/* a token that makes session keys (no card profile) */
 	TOK_COUNT
 };
 
@@ -254,6 +255,30 @@ static void test_genkey_on_companion(void)
 	CU_ASSERT_EQUAL(shim->count("C_GenerateKey"), 0);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	card_end();
+}
+
+/* A token that makes session keys and refuses one C_GenerateKey template
+ * (a key length it does not take, answered CKR_ATTRIBUTE_VALUE_INVALID by
+ * some modules instead of CKR_KEY_SIZE_RANGE) still makes the next key:
+ * the refusal was of that template, not of C_GenerateKey, and must not
+ * send every later session key of the process to the companion. */
+static void test_genkey_refused_template(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+
+	h = acquire_as(uris[TOK_GENERATES]);
+	shim->reset();
+	shim->fail("C_GenerateKey", 1, CKR_ATTRIBUTE_VALUE_INVALID);
+	if (CryptGenKey(h, CALG_AES_192, 0, &k))
+		CryptDestroyKey(k);
+	shim->reset();
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_GenerateKey"), 1);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
 }
 
 /* PLAINTEXTKEYBLOB import of an algorithm the card lacks: on the
@@ -912,6 +937,7 @@ static void test_fork(void)
 
 static CU_TestInfo route_tests[] = {
 	{ "CryptGenKey on the companion", test_genkey_on_companion },
+	{ "CryptGenKey: a refused template changes no route", test_genkey_refused_template },
 	{ "PLAINTEXTKEYBLOB on the companion", test_plaintext_import_on_companion },
 	{ "C_CreateObject refused: companion", test_create_refused },
 	{ "SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB on the companion", test_symwrap_on_companion },
@@ -967,7 +993,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"comp-card", "comp-none", "comp-uri", "comp-soft", "comp-create", "comp-partner",
-		"comp-unwraps",
+		"comp-unwraps", "comp-generates",
 	};
 	void *mod;
 	int rc;
