@@ -710,7 +710,10 @@ static DWORD import_secret_create_locked(struct context *ctx, struct tsession *t
 			else
 				tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)value, len };
 			*rv = token_create(ts, tmpl, n, &h);
-			token_cap_learn(ts->tok, TOKEN_CAP_CREATE_SECRET_KEY, *rv);
+			/* A value the token judges (a weak DES key) says nothing
+			 * of the next key's: only the other refusals are learnt. */
+			if (*rv != CKR_ATTRIBUTE_VALUE_INVALID)
+				token_cap_learn(ts->tok, TOKEN_CAP_CREATE_SECRET_KEY, *rv);
 		}
 	}
 	if (held_as_des3)

@@ -42,6 +42,7 @@ enum {
 	TOK_PARTNER,	/* a card refusing C_CreateObject too */
 	TOK_UNWRAPS,	/* a token that unwraps (no card profile) */
 	TOK_GENERATES,	/* a token that makes session keys (no card profile) */
+	TOK_CREATES,	/* a token that takes secret key objects (no card profile) */
 	TOK_COUNT
 };
 
@@ -322,6 +323,35 @@ static void test_plaintext_import_on_companion(void)
 	CU_ASSERT_EQUAL(creations(), made);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	card_end();
+}
+
+/* A token that takes secret key objects and refuses one value
+ * (CKR_ATTRIBUTE_VALUE_INVALID, as a module answers a DES key it judges
+ * weak) still holds the next plaintext key itself: the answer was about
+ * that value, and must not send every later import to the companion. */
+static void test_plaintext_refused_value(void)
+{
+	static const BYTE value[16] = { 0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+					0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c };
+	BYTE blob[12 + 16];
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	DWORD n;
+
+	h = acquire_as(uris[TOK_CREATES]);
+	n = testutil_plaintext_blob(blob, CALG_AES_128, value, sizeof value);
+	shim->reset();
+	shim->fail("C_CreateObject", 1, CKR_ATTRIBUTE_VALUE_INVALID);
+	if (CryptImportKey(h, blob, n, 0, 0, &k))
+		CryptDestroyKey(k);
+	shim->reset();
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 1);
+	testutil_check_encrypts_as(k, "-aes-128-cbc", value, sizeof value, 16);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
 }
 
 /* A token that has the algorithm but refuses to create objects (an
@@ -940,6 +970,7 @@ static CU_TestInfo route_tests[] = {
 	{ "CryptGenKey: a refused template changes no route", test_genkey_refused_template },
 	{ "PLAINTEXTKEYBLOB on the companion", test_plaintext_import_on_companion },
 	{ "C_CreateObject refused: companion", test_create_refused },
+	{ "PLAINTEXTKEYBLOB: a refused value changes no route", test_plaintext_refused_value },
 	{ "SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB on the companion", test_symwrap_on_companion },
 	{ "SIMPLEBLOB import by C_Decrypt", test_simple_import_decrypt },
 	{ "SIMPLEBLOB: a bad first blob changes no route", test_simple_bad_first_blob },
@@ -993,7 +1024,7 @@ int main(void)
 {
 	static const char *const prefixes[TOK_COUNT] = {
 		"comp-card", "comp-none", "comp-uri", "comp-soft", "comp-create", "comp-partner",
-		"comp-unwraps", "comp-generates",
+		"comp-unwraps", "comp-generates", "comp-creates",
 	};
 	void *mod;
 	int rc;
