@@ -862,6 +862,45 @@ static void test_companion_uri(void)
 	card_end();
 }
 
+/* A key of one context on the token that is another context's main
+ * token: "card-uri"'s companion key-encryption key, on the SoftHSM token
+ * that a second context opens as its own token. The second context never
+ * opened a companion; the KEK is read on its session of the KEK's token,
+ * and the OPAQUEKEYBLOB lands there beside it. */
+static void test_companion_key_on_other_main(void)
+{
+	char *comp_uri = fixture_token_uri(labels[TOK_COMP]);
+	HCRYPTPROV card, soft = 0;
+	HCRYPTKEY kek = 0, k = 0, got = 0;
+	BYTE *opaque, *plain;
+	DWORD opaque_len, plain_len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(comp_uri);
+	card_begin();
+	card = acquire_as("card-uri");
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(card, CALG_AES_256, CRYPT_KEK, &kek));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(card, CALG_AES_128, CRYPT_EXPORTABLE, &k));
+	opaque = testutil_blob_export(k, kek, OPAQUEKEYBLOB, 0, &opaque_len);
+	plain = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(opaque);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&soft, NULL, comp_uri, PROV_RSA_AES,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptImportKey(soft, opaque, opaque_len, kek, 0, &got));
+	if (got != 0) {
+		testutil_check_encrypts_as(got, "-aes-128-cbc", plain + 12, plain_len - 12, 16);
+		CryptDestroyKey(got);
+	}
+	free(opaque);
+	free(plain);
+	CryptDestroyKey(k);
+	CryptDestroyKey(kek);
+	CU_ASSERT_TRUE(CryptReleaseContext(soft, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(card, 0));
+	free(comp_uri);
+	card_end();
+}
+
 /* ---- threads --------------------------------------------------------------- */
 
 #define THREAD_ROUNDS 25
@@ -988,6 +1027,7 @@ static CU_TestInfo config_tests[] = {
 	{ "companion = none", test_companion_none },
 	{ "PP_ENUMALGS_EX counts the companion", test_enum_algs },
 	{ "companion = pkcs11 URI", test_companion_uri },
+	{ "a companion key on another context's token", test_companion_key_on_other_main },
 	CU_TEST_INFO_NULL
 };
 
