@@ -928,6 +928,8 @@ static DWORD import_simple_decrypt_locked(struct context *ctx, const struct blob
 	size_t k = simple->ciphertext.len;
 	struct tsession *cts;
 	CK_MECHANISM mech;
+	CK_KEY_TYPE type;
+	ALG_ID held_as;
 	CK_ULONG pt_len = k;
 	BYTE *ct = NULL, *pt = NULL;
 	DWORD err;
@@ -936,6 +938,13 @@ static DWORD import_simple_decrypt_locked(struct context *ctx, const struct blob
 	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
 	if (err == ERROR_SUCCESS)
 		err = context_companion_locked(ctx, &cts);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* Whether the companion can hold the key is judged before anything is
+	 * decrypted: judged after, it would answer only for blobs whose
+	 * padding holds, an oracle on the exchange key. */
+	held_as = simple->alg == CALG_3DES_112 && !token_has_des2(cts->tok) ? CALG_3DES : simple->alg;
+	err = import_check_secret_alg_on(cts->tok, held_as, flags, &type);
 	if (err != ERROR_SUCCESS)
 		return err;
 	ct = capi11_malloc(k);

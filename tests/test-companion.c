@@ -901,6 +901,43 @@ static void test_companion_key_on_other_main(void)
 	card_end();
 }
 
+/* A SIMPLEBLOB of an algorithm the companion lacks (RC2: SoftHSM, the
+ * card-uri provider's companion, has none) on a card that cannot unwrap:
+ * the answer is the same whether the blob's padding holds or not, and the
+ * card decrypts nothing. Were the algorithm judged after C_Decrypt, a
+ * well-padded blob would answer NTE_BAD_ALGID and a broken one
+ * NTE_BAD_DATA: a padding oracle on the card's exchange key. */
+static void test_simple_decrypt_no_oracle(void)
+{
+	static const BYTE value[16] = { 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+					0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f };
+	BYTE simple[12 + 128], broken[12 + 128];
+	HCRYPTPROV h;
+	HCRYPTKEY rsa, k = 0;
+	DWORD len, good_err, broken_err;
+
+	card_begin();
+	h = acquire_as("card-uri");
+	rsa = card_rsa(h);
+	len = openssl_simple_blob(simple, CALG_RC2, value, sizeof value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	memcpy(broken, simple, len);
+	broken[40] ^= 0x55;
+	shim->reset();
+	card_begin();
+	CU_ASSERT_FALSE(CryptImportKey(h, simple, len, rsa, 0, &k));
+	good_err = GetLastError();
+	CU_ASSERT_FALSE(CryptImportKey(h, broken, len, rsa, 0, &k));
+	broken_err = GetLastError();
+	CU_ASSERT_EQUAL(good_err, broken_err);
+	CU_ASSERT_EQUAL(good_err, (DWORD)NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(shim->count("C_Decrypt"), 0);
+	CU_ASSERT_EQUAL(k, 0);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
 /* ---- threads --------------------------------------------------------------- */
 
 #define THREAD_ROUNDS 25
@@ -1028,6 +1065,7 @@ static CU_TestInfo config_tests[] = {
 	{ "PP_ENUMALGS_EX counts the companion", test_enum_algs },
 	{ "companion = pkcs11 URI", test_companion_uri },
 	{ "a companion key on another context's token", test_companion_key_on_other_main },
+	{ "SIMPLEBLOB by C_Decrypt: no padding oracle", test_simple_decrypt_no_oracle },
 	CU_TEST_INFO_NULL
 };
 
