@@ -713,6 +713,56 @@ static void test_public_blob_from_certificate(void)
 	free(der);
 }
 
+/* A card key whose modulus shows and whose exponent does not: the
+ * certificate beside it gives PUBLICKEYBLOB only if it is of this key.
+ * One of another key of the same length, which KP_CERTIFICATE stores
+ * without looking, must not put that key's numbers in the blob (a partner
+ * would then wrap its session keys for whoever holds the other key). */
+static void test_public_blob_foreign_certificate(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY rsa;
+	char *pem = testutil_temp_path("comp-other-key"), *der = testutil_temp_path("comp-other");
+	BYTE *cert = NULL, *want = NULL, got[512];
+	DWORD cert_len = 0, want_len = 0, got_len = sizeof got;
+
+	CU_ASSERT_FATAL(pem != NULL && der != NULL);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s req -new -x509 -newkey rsa:1024 -nodes -keyout %s "
+					  "-subj /CN=other -days 2 -outform DER -out %s",
+					  OPENSSL_BIN, pem, der), 0);
+	cert = testutil_file_read(der, &cert_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cert);
+	card_begin();
+	h = acquire_as(uris[TOK_CARD]);
+	rsa = card_rsa(h);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(rsa, KP_CERTIFICATE, cert, 0));
+	set_attribute(CKA_PUBLIC_EXPONENT, P11SHIM_ATTR_UNREADABLE);
+	CHECK_FAILS_WITH(CryptExportKey(rsa, 0, PUBLICKEYBLOB, 0, got, &got_len), NTE_BAD_KEY);
+	/* The key's own certificate still gives the blob openssl made. */
+	free(cert);
+	cert = NULL;
+	CU_ASSERT_EQUAL_FATAL(fixture_run("cp %s/vectors/rsa1024.pem %s && %s req -new -x509 "
+					  "-key %s -subj /CN=card -days 2 -outform DER -out %s",
+					  TEST_SRCDIR, pem, OPENSSL_BIN, pem, der), 0);
+	cert = testutil_file_read(der, &cert_len);
+	want = testutil_vector_load("rsa1024-pub.blob", &want_len);
+	CU_ASSERT_FATAL(cert != NULL && want != NULL);
+	set_attribute(CKA_PUBLIC_EXPONENT, 0);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(rsa, KP_CERTIFICATE, cert, 0));
+	set_attribute(CKA_PUBLIC_EXPONENT, P11SHIM_ATTR_UNREADABLE);
+	got_len = sizeof got;
+	CU_ASSERT_TRUE(CryptExportKey(rsa, 0, PUBLICKEYBLOB, 0, got, &got_len));
+	CU_ASSERT(got_len == want_len && memcmp(got, want, want_len) == 0);
+	set_attribute(CKA_PUBLIC_EXPONENT, 0);
+	free(want);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+	free(cert);
+	free(pem);
+	free(der);
+}
+
 /* ---- Random numbers -------------------------------------------------------- */
 
 static void test_random_on_companion(void)
@@ -1054,6 +1104,8 @@ static CU_TestInfo route_tests[] = {
 	{ "RSA CryptEncrypt on the companion", test_rsa_encrypt_on_companion },
 	{ "PUBLICKEYBLOB on the companion", test_public_blob_on_companion },
 	{ "PUBLICKEYBLOB from the certificate", test_public_blob_from_certificate },
+	{ "PUBLICKEYBLOB: not from another key's certificate",
+	  test_public_blob_foreign_certificate },
 	{ "CryptGenRandom on the companion", test_random_on_companion },
 	{ "threads", test_threads },
 	{ "fork", test_fork },
