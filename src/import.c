@@ -146,7 +146,11 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 			if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY) != TOKEN_CAP_NO ||
 			    !context_has_companion_locked(ctx)) {
 				rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
-				token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+				/* Numbers the token judges (a modulus it will
+				 * not take) say nothing of the next key's. */
+				if (rv != CKR_ATTRIBUTE_VALUE_INVALID)
+					token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY,
+							rv);
 			} else {
 				rv = CKR_FUNCTION_NOT_SUPPORTED;
 			}

@@ -354,6 +354,32 @@ static void test_plaintext_refused_value(void)
 	shim->reset();
 }
 
+/* The same for a partner's public key: a token that refused one key's
+ * numbers (CKR_ATTRIBUTE_VALUE_INVALID) still holds the next partner key
+ * itself, where a trusted copy of it could be found and used. */
+static void test_public_refused_value(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	DWORD len = 0;
+	BYTE *blob = testutil_vector_load("rsa1024-pub.blob", &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	h = acquire_as(uris[TOK_CREATES]);
+	shim->reset();
+	shim->fail("C_CreateObject", 1, CKR_ATTRIBUTE_VALUE_INVALID);
+	if (CryptImportKey(h, blob, len, 0, 0, &k))
+		CryptDestroyKey(k);
+	shim->reset();
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 1);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
+	free(blob);
+}
+
 /* A token that has the algorithm but refuses to create objects (an
  * OpenSC card: CKR_ARGUMENTS_BAD): the import goes to the companion after
  * the one refusal, and the next one does not ask the token again. */
@@ -1097,6 +1123,7 @@ static CU_TestInfo route_tests[] = {
 	{ "PLAINTEXTKEYBLOB on the companion", test_plaintext_import_on_companion },
 	{ "C_CreateObject refused: companion", test_create_refused },
 	{ "PLAINTEXTKEYBLOB: a refused value changes no route", test_plaintext_refused_value },
+	{ "PUBLICKEYBLOB: a refused value changes no route", test_public_refused_value },
 	{ "SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB on the companion", test_symwrap_on_companion },
 	{ "SIMPLEBLOB import by C_Decrypt", test_simple_import_decrypt },
 	{ "SIMPLEBLOB: a bad first blob changes no route", test_simple_bad_first_blob },
