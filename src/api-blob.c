@@ -10,6 +10,21 @@
 
 #include <wincrypt.h>
 
+/* The second key of a blob call (hExpKey, hPubKey), referenced, or NULL:
+ * a key of a context from before a fork is as stale as its context (SPEC
+ * section 2), whose object handles name nothing, or another object, in
+ * this process's sessions. */
+static struct key *blob_other_key(HCRYPTKEY h)
+{
+	struct key *key = key_lookup(h);
+
+	if (key != NULL && context_is_inherited(key->ctx)) {
+		key_unref(key);
+		key = NULL;
+	}
+	return key;
+}
+
 BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD dwFlags,
 		    BYTE *pbData, DWORD *pdwDataLen)
 {
@@ -26,7 +41,7 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD d
 		return api_finish(__func__, err);
 	/* 0 means "no key", judged by the blob rules; anything else must be
 	 * a live key (SPEC section 2). */
-	if (hExpKey != 0 && (exp = key_lookup(hExpKey)) == NULL)
+	if (hExpKey != 0 && (exp = blob_other_key(hExpKey)) == NULL)
 		err = ERROR_INVALID_PARAMETER;
 	else
 		err = export_key_locked(key, exp, dwBlobType, dwFlags, pbData, pdwDataLen);
@@ -69,7 +84,7 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen, HCRYP
 	err = context_get_locked(hProv, &ctx);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	if (hPubKey != 0 && (pub = key_lookup(hPubKey)) == NULL)
+	if (hPubKey != 0 && (pub = blob_other_key(hPubKey)) == NULL)
 		err = ERROR_INVALID_PARAMETER;
 	else if ((err = import_lock_locked(ctx, pbData, &lock)) == ERROR_SUCCESS)
 		err = import_key_locked(ctx, pbData, dwDataLen, pub, dwFlags, &key);

@@ -206,12 +206,23 @@ static void public_numbers_keep(struct keyobj *obj, const struct blob_rsa_number
  * in its container (KP_CERTIFICATE): its RSA SubjectPublicKeyInfo. The
  * certificate must be of this key: its modulus as long as the key's.
  * No certificate: NTE_BAD_KEY (the key shows no public numbers at all). */
+/* Whether the big-endian number a equals b, leading zeros aside. */
+static bool bn_be_same(const BYTE *a, size_t a_len, const BYTE *b, size_t b_len)
+{
+	size_t la = bn_be_len(a, a_len), lb = bn_be_len(b, b_len);
+
+	return la == lb && memcmp(a + a_len - la, b + b_len - lb, la) == 0;
+}
+
 static DWORD export_rsa_public_from_cert_locked(struct key *key, BYTE *data, DWORD *len)
 {
 	struct blob_rsa_numbers nums = { .alg = key->algid };
+	CK_OBJECT_HANDLE obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
 	const BYTE *n = NULL, *e = NULL;
 	size_t n_len = 0, e_len = 0, needed = 0;
 	BYTE *der = NULL;
+	void *modulus = NULL;
+	CK_ULONG mod_len = 0;
 	DWORD err;
 
 	err = key_certificate_rsa_locked(key, &der, &n, &n_len, &e, &e_len);
@@ -219,6 +230,15 @@ static DWORD export_rsa_public_from_cert_locked(struct key *key, BYTE *data, DWO
 		err = NTE_BAD_KEY;
 	if (err == ERROR_SUCCESS && bn_be_len(n, n_len) * 8 != key->bits)
 		err = NTE_BAD_KEY;
+	/* KP_CERTIFICATE stores any certificate beside the key: where the key
+	 * shows its modulus (the exponent alone hidden), the certificate must
+	 * carry that modulus, or the blob would name another key. */
+	if (err == ERROR_SUCCESS &&
+	    token_get_attribute_alloc(key_session(key), obj, CKA_MODULUS, &modulus, &mod_len) ==
+		    CKR_OK &&
+	    mod_len != 0 && !bn_be_same(modulus, mod_len, n, n_len))
+		err = NTE_BAD_KEY;
+	capi11_free(modulus);
 	if (err == ERROR_SUCCESS) {
 		trace_route("route: PUBLICKEYBLOB from the key's certificate");
 		nums.modulus = (struct blob_bytes){ n, n_len };

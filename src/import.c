@@ -147,7 +147,11 @@ static DWORD import_rsa_public_locked(struct context *ctx, const BYTE *data, siz
 			if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY) != TOKEN_CAP_NO ||
 			    !context_has_companion_locked(ctx)) {
 				rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
-				token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+				/* Numbers the token judges (a modulus it will
+				 * not take) say nothing of the next key's. */
+				if (rv != CKR_ATTRIBUTE_VALUE_INVALID)
+					token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY,
+							rv);
 			} else {
 				rv = CKR_FUNCTION_NOT_SUPPORTED;
 			}
@@ -657,7 +661,10 @@ static DWORD import_secret_create_locked(struct context *ctx, struct tsession *t
 			else
 				tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)value, len };
 			*rv = token_create(ts, tmpl, n, &h);
-			token_cap_learn(ts->tok, TOKEN_CAP_CREATE_SECRET_KEY, *rv);
+			/* A value the token judges (a weak DES key) says nothing
+			 * of the next key's: only the other refusals are learnt. */
+			if (*rv != CKR_ATTRIBUTE_VALUE_INVALID)
+				token_cap_learn(ts->tok, TOKEN_CAP_CREATE_SECRET_KEY, *rv);
 		}
 	}
 	if (held_as_des3)
@@ -787,6 +794,20 @@ static DWORD import_simple_protect_locked(struct context *ctx, CK_OBJECT_HANDLE 
 	return *again ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_GENERIC);
 }
 
+/* What a SIMPLEBLOB unwrap teaches of the token: that it has C_UnwrapKey
+ * (CKR_OK), or that it has none (CKR_FUNCTION_NOT_SUPPORTED, or the
+ * mechanism refused at use). Every other refusal is about this call's
+ * template (openCryptoki's CKR_ATTRIBUTE_READ_ONLY for the readable one)
+ * or this blob's contents (a key of the wrong length against
+ * CKA_VALUE_LEN): learnt, it would send every later SIMPLEBLOB of the
+ * process to the decrypt route, its key through this process to the
+ * companion, on the strength of one bad blob. */
+static void import_unwrap_learn(struct token *tok, CK_RV rv)
+{
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED || rv == CKR_MECHANISM_INVALID)
+		token_cap_learn(tok, TOKEN_CAP_UNWRAP, rv);
+}
+
 /* C_UnwrapKey of a SIMPLEBLOB's key with the container's exchange key,
  * with the template of every wrapped arrival; readable: not sensitive and
  * extractable for now. */
@@ -826,7 +847,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 		}
 	}
 	rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
-	token_cap_learn(ctx->ts.tok, TOKEN_CAP_UNWRAP, rv);
+	import_unwrap_learn(ctx->ts.tok, rv);
 	/* openCryptoki 3.8 takes CKA_SENSITIVE only TRUE and CKA_EXTRACTABLE
 	 * only FALSE in an unwrap template (else CKR_ATTRIBUTE_READ_ONLY):
 	 * the key arrives protected, and its length is read from
@@ -839,6 +860,7 @@ static DWORD import_simple_unwrap_locked(struct context *ctx, CK_MECHANISM *mech
 				tmpl[i].pValue = protected_values[1];
 		}
 		rv = token_unwrap_key(&ctx->ts, mech, pub->obj->priv, ct, ct_len, tmpl, n, h);
+		import_unwrap_learn(ctx->ts.tok, rv);
 	}
 	return rv == CKR_OK ? ERROR_SUCCESS : error_from_ckr(rv, ERROR_OP_UNWRAP);
 }
@@ -860,6 +882,8 @@ static DWORD import_simple_decrypt_locked(struct context *ctx, const struct blob
 	size_t k = simple->ciphertext.len;
 	struct tsession *cts;
 	CK_MECHANISM mech;
+	CK_KEY_TYPE type;
+	ALG_ID held_as;
 	CK_ULONG pt_len = k;
 	BYTE *ct = NULL, *pt = NULL;
 	DWORD err;
@@ -868,6 +892,13 @@ static DWORD import_simple_decrypt_locked(struct context *ctx, const struct blob
 	err = rsa_mech_choose(ctx, (flags & CRYPT_OAEP) != 0, CKF_DECRYPT, &mech);
 	if (err == ERROR_SUCCESS)
 		err = context_companion_locked(ctx, &cts);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* Whether the companion can hold the key is judged before anything is
+	 * decrypted: judged after, it would answer only for blobs whose
+	 * padding holds, an oracle on the exchange key. */
+	held_as = simple->alg == CALG_3DES_112 && !token_has_des2(cts->tok) ? CALG_3DES : simple->alg;
+	err = import_check_secret_alg_on(cts->tok, held_as, flags, &type);
 	if (err != ERROR_SUCCESS)
 		return err;
 	ct = capi11_malloc(k);

@@ -30,6 +30,15 @@ struct tsession *keyobj_session(struct context *ctx, const struct keyobj *obj)
 	return obj->companion ? &ctx->cts : &ctx->ts;
 }
 
+struct tsession *context_session_on_locked(struct context *ctx, const struct token *tok)
+{
+	if (ctx->ts.tok == tok)
+		return &ctx->ts;
+	if (ctx->cts.tok == tok && ctx->cts.handle != CK_INVALID_HANDLE)
+		return &ctx->cts;
+	return NULL;
+}
+
 struct tsession *key_session(const struct key *key)
 {
 	return keyobj_session(key->ctx, key->obj);
@@ -146,14 +155,20 @@ CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool
 		{ CKA_ENCRYPT, &enc, sizeof enc },
 		{ CKA_DECRYPT, &dec, sizeof dec },
 	};
+	struct tsession *ts;
 	CK_RV rv;
 
 	*wrap_only = false;
 	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE)
 		return CKR_OK;
-	/* The key's own token: a key found on another context of the same
-	 * token is visible from ctx's session on it. */
-	rv = token_get_attributes(keyobj_session(ctx, key->obj), key->obj->priv, attrs, 3);
+	/* The key's own token: a key of another context on a token ctx has a
+	 * session on is visible from that session. Which of ctx's sessions
+	 * that is comes from the token, not from the key's flag: the other
+	 * context's companion may be ctx's main token, and the reverse. */
+	ts = key->ctx == ctx ? key_session(key) : context_session_on_locked(ctx, key_token(key));
+	if (ts == NULL)
+		return CKR_KEY_HANDLE_INVALID;
+	rv = token_get_attributes(ts, key->obj->priv, attrs, 3);
 	if (rv != CKR_OK)
 		return rv;
 	/* An attribute the token does not report counts against the key. */
@@ -669,7 +684,11 @@ static DWORD key_generate_secret_on_locked(struct context *ctx, struct tsession 
 		tmpl[n++] = (CK_ATTRIBUTE){ CKA_VALUE_LEN, &value_len, sizeof value_len };
 	}
 	*rv = token_generate_key(ts, g->mech, tmpl, n, &h);
-	token_cap_learn(ts->tok, TOKEN_CAP_GENERATE_KEY, *rv);
+	/* Only the function's own refusal says the token makes no session
+	 * keys at all; a refused template (a length, a usage) says nothing of
+	 * the next key, as for key pairs. */
+	if (*rv == CKR_OK || *rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ts->tok, TOKEN_CAP_GENERATE_KEY, *rv);
 	if (*rv != CKR_OK)
 		return error_from_ckr(*rv, ERROR_OP_GENKEY);
 	err = key_adopt_on_locked(ctx, ts, h, CK_INVALID_HANDLE, type, g->algid, bits, exportable,

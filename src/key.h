@@ -74,6 +74,10 @@ struct key {
  * (ctx->ts) or, for a key on the companion token, its companion session
  * (ctx->cts). The one way code reaches a key's objects. */
 struct tsession *keyobj_session(struct context *ctx, const struct keyobj *obj);
+/* The session ctx has open on tok (its own, or its companion session),
+ * NULL when it has none there: for a key of another context, whose
+ * objects any session of ctx on their token sees. */
+struct tsession *context_session_on_locked(struct context *ctx, const struct token *tok);
 /* The same for a key of its own context. */
 struct tsession *key_session(const struct key *key);
 /* The token that holds a key's objects. */

@@ -45,6 +45,9 @@ enum {
 	TOK_NODIGEST,	/* no SHA-256 */
 	TOK_NOHMAC,	/* no HMAC */
 	TOK_NOVERIFY,	/* no public-key operations */
+	TOK_UNWRAPS,	/* a token that unwraps (no card profile) */
+	TOK_GENERATES,	/* a token that makes session keys (no card profile) */
+	TOK_CREATES,	/* a token that takes secret key objects (no card profile) */
 	TOK_COUNT
 };
 
@@ -261,6 +264,30 @@ static void test_genkey_on_companion(void)
 	card_end();
 }
 
+/* A token that makes session keys and refuses one C_GenerateKey template
+ * (a key length it does not take, answered CKR_ATTRIBUTE_VALUE_INVALID by
+ * some modules instead of CKR_KEY_SIZE_RANGE) still makes the next key:
+ * the refusal was of that template, not of C_GenerateKey, and must not
+ * send every later session key of the process to the companion. */
+static void test_genkey_refused_template(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+
+	h = acquire_as(uris[TOK_GENERATES]);
+	shim->reset();
+	shim->fail("C_GenerateKey", 1, CKR_ATTRIBUTE_VALUE_INVALID);
+	if (CryptGenKey(h, CALG_AES_192, 0, &k))
+		CryptDestroyKey(k);
+	shim->reset();
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_GenerateKey"), 1);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
+}
+
 /* PLAINTEXTKEYBLOB import of an algorithm the card lacks: on the
  * companion, with the value it was given. */
 static void test_plaintext_import_on_companion(void)
@@ -304,6 +331,61 @@ static void test_plaintext_import_on_companion(void)
 	CU_ASSERT_EQUAL(creations(), made);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	card_end();
+}
+
+/* A token that takes secret key objects and refuses one value
+ * (CKR_ATTRIBUTE_VALUE_INVALID, as a module answers a DES key it judges
+ * weak) still holds the next plaintext key itself: the answer was about
+ * that value, and must not send every later import to the companion. */
+static void test_plaintext_refused_value(void)
+{
+	static const BYTE value[16] = { 0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+					0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c };
+	BYTE blob[12 + 16];
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	DWORD n;
+
+	h = acquire_as(uris[TOK_CREATES]);
+	n = testutil_plaintext_blob(blob, CALG_AES_128, value, sizeof value);
+	shim->reset();
+	shim->fail("C_CreateObject", 1, CKR_ATTRIBUTE_VALUE_INVALID);
+	if (CryptImportKey(h, blob, n, 0, 0, &k))
+		CryptDestroyKey(k);
+	shim->reset();
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, n, 0, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 1);
+	testutil_check_encrypts_as(k, "-aes-128-cbc", value, sizeof value, 16);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
+}
+
+/* The same for a partner's public key: a token that refused one key's
+ * numbers (CKR_ATTRIBUTE_VALUE_INVALID) still holds the next partner key
+ * itself, where a trusted copy of it could be found and used. */
+static void test_public_refused_value(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	DWORD len = 0;
+	BYTE *blob = testutil_vector_load("rsa1024-pub.blob", &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	h = acquire_as(uris[TOK_CREATES]);
+	shim->reset();
+	shim->fail("C_CreateObject", 1, CKR_ATTRIBUTE_VALUE_INVALID);
+	if (CryptImportKey(h, blob, len, 0, 0, &k))
+		CryptDestroyKey(k);
+	shim->reset();
+	k = 0;
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, 0, 0, &k));
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 1);
+	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
+	free(blob);
 }
 
 /* A token that has the algorithm but refuses to create objects (an
@@ -455,6 +537,44 @@ static void test_simple_import_decrypt(void)
 	CryptDestroyKey(rsa);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	card_end();
+}
+
+/* A token that unwraps keeps unwrapping whatever the first SIMPLEBLOB it
+ * meets holds. openCryptoki 3.8 answers the readable unwrap template with
+ * CKR_ATTRIBUTE_READ_ONLY (import.c), and a blob with broken padding then
+ * fails the protected unwrap too: neither answer says that the token has
+ * no C_UnwrapKey, so the next, good blob is still unwrapped by the token
+ * (C_UnwrapKey), never decrypted into this process (C_Decrypt) for the
+ * companion. */
+static void test_simple_bad_first_blob(void)
+{
+	static const BYTE value[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+					0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
+	BYTE simple[12 + 128], broken[12 + 128];
+	HCRYPTPROV h;
+	HCRYPTKEY rsa, k = 0;
+	DWORD len;
+
+	h = acquire_as(uris[TOK_UNWRAPS]);
+	rsa = card_rsa(h);
+	len = openssl_simple_blob(simple, CALG_AES_128, value, sizeof value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	memcpy(broken, simple, len);
+	broken[40] ^= 0x55;
+	shim->reset();
+	shim->fail("C_UnwrapKey", 1, CKR_ATTRIBUTE_READ_ONLY);
+	shim->fail("C_UnwrapKey", 2, CKR_ENCRYPTED_DATA_INVALID);
+	CHECK_FAILS_WITH(CryptImportKey(h, broken, len, rsa, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(k, 0);
+	shim->reset();
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, len, rsa, 0, &k));
+	CU_ASSERT(shim->count("C_UnwrapKey") >= 1);
+	CU_ASSERT_EQUAL(shim->count("C_Decrypt"), 0);
+	testutil_check_encrypts_as(k, "-aes-128-cbc", value, sizeof value, 16);
+	CryptDestroyKey(k);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	shim->reset();
 }
 
 /* SIMPLEBLOB export of a companion session key under the card's exchange
@@ -627,6 +747,56 @@ static void test_public_blob_from_certificate(void)
 	free(der);
 }
 
+/* A card key whose modulus shows and whose exponent does not: the
+ * certificate beside it gives PUBLICKEYBLOB only if it is of this key.
+ * One of another key of the same length, which KP_CERTIFICATE stores
+ * without looking, must not put that key's numbers in the blob (a partner
+ * would then wrap its session keys for whoever holds the other key). */
+static void test_public_blob_foreign_certificate(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY rsa;
+	char *pem = testutil_temp_path("comp-other-key"), *der = testutil_temp_path("comp-other");
+	BYTE *cert = NULL, *want = NULL, got[512];
+	DWORD cert_len = 0, want_len = 0, got_len = sizeof got;
+
+	CU_ASSERT_FATAL(pem != NULL && der != NULL);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s req -new -x509 -newkey rsa:1024 -nodes -keyout %s "
+					  "-subj /CN=other -days 2 -outform DER -out %s",
+					  OPENSSL_BIN, pem, der), 0);
+	cert = testutil_file_read(der, &cert_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cert);
+	card_begin();
+	h = acquire_as(uris[TOK_CARD]);
+	rsa = card_rsa(h);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(rsa, KP_CERTIFICATE, cert, 0));
+	set_attribute(CKA_PUBLIC_EXPONENT, P11SHIM_ATTR_UNREADABLE);
+	CHECK_FAILS_WITH(CryptExportKey(rsa, 0, PUBLICKEYBLOB, 0, got, &got_len), NTE_BAD_KEY);
+	/* The key's own certificate still gives the blob openssl made. */
+	free(cert);
+	cert = NULL;
+	CU_ASSERT_EQUAL_FATAL(fixture_run("cp %s/vectors/rsa1024.pem %s && %s req -new -x509 "
+					  "-key %s -subj /CN=card -days 2 -outform DER -out %s",
+					  TEST_SRCDIR, pem, OPENSSL_BIN, pem, der), 0);
+	cert = testutil_file_read(der, &cert_len);
+	want = testutil_vector_load("rsa1024-pub.blob", &want_len);
+	CU_ASSERT_FATAL(cert != NULL && want != NULL);
+	set_attribute(CKA_PUBLIC_EXPONENT, 0);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(rsa, KP_CERTIFICATE, cert, 0));
+	set_attribute(CKA_PUBLIC_EXPONENT, P11SHIM_ATTR_UNREADABLE);
+	got_len = sizeof got;
+	CU_ASSERT_TRUE(CryptExportKey(rsa, 0, PUBLICKEYBLOB, 0, got, &got_len));
+	CU_ASSERT(got_len == want_len && memcmp(got, want, want_len) == 0);
+	set_attribute(CKA_PUBLIC_EXPONENT, 0);
+	free(want);
+	CryptDestroyKey(rsa);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+	free(cert);
+	free(pem);
+	free(der);
+}
+
 /* ---- Random numbers -------------------------------------------------------- */
 
 static void test_random_on_companion(void)
@@ -772,6 +942,82 @@ static void test_companion_uri(void)
 	free(blob);
 	CU_ASSERT_EQUAL(creations(), made);
 	CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	card_end();
+}
+
+/* A key of one context on the token that is another context's main
+ * token: "card-uri"'s companion key-encryption key, on the SoftHSM token
+ * that a second context opens as its own token. The second context never
+ * opened a companion; the KEK is read on its session of the KEK's token,
+ * and the OPAQUEKEYBLOB lands there beside it. */
+static void test_companion_key_on_other_main(void)
+{
+	char *comp_uri = fixture_token_uri(labels[TOK_COMP]);
+	HCRYPTPROV card, soft = 0;
+	HCRYPTKEY kek = 0, k = 0, got = 0;
+	BYTE *opaque, *plain;
+	DWORD opaque_len, plain_len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(comp_uri);
+	card_begin();
+	card = acquire_as("card-uri");
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(card, CALG_AES_256, CRYPT_KEK, &kek));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(card, CALG_AES_128, CRYPT_EXPORTABLE, &k));
+	opaque = testutil_blob_export(k, kek, OPAQUEKEYBLOB, 0, &opaque_len);
+	plain = testutil_blob_export(k, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(opaque);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&soft, NULL, comp_uri, PROV_RSA_AES,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptImportKey(soft, opaque, opaque_len, kek, 0, &got));
+	if (got != 0) {
+		testutil_check_encrypts_as(got, "-aes-128-cbc", plain + 12, plain_len - 12, 16);
+		CryptDestroyKey(got);
+	}
+	free(opaque);
+	free(plain);
+	CryptDestroyKey(k);
+	CryptDestroyKey(kek);
+	CU_ASSERT_TRUE(CryptReleaseContext(soft, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(card, 0));
+	free(comp_uri);
+	card_end();
+}
+
+/* A SIMPLEBLOB of an algorithm the companion lacks (RC2: SoftHSM, the
+ * card-uri provider's companion, has none) on a card that cannot unwrap:
+ * the answer is the same whether the blob's padding holds or not, and the
+ * card decrypts nothing. Were the algorithm judged after C_Decrypt, a
+ * well-padded blob would answer NTE_BAD_ALGID and a broken one
+ * NTE_BAD_DATA: a padding oracle on the card's exchange key. */
+static void test_simple_decrypt_no_oracle(void)
+{
+	static const BYTE value[16] = { 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+					0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f };
+	BYTE simple[12 + 128], broken[12 + 128];
+	HCRYPTPROV h;
+	HCRYPTKEY rsa, k = 0;
+	DWORD len, good_err, broken_err;
+
+	card_begin();
+	h = acquire_as("card-uri");
+	rsa = card_rsa(h);
+	len = openssl_simple_blob(simple, CALG_RC2, value, sizeof value, false);
+	CU_ASSERT_EQUAL_FATAL(len, sizeof simple);
+	memcpy(broken, simple, len);
+	broken[40] ^= 0x55;
+	shim->reset();
+	card_begin();
+	CU_ASSERT_FALSE(CryptImportKey(h, simple, len, rsa, 0, &k));
+	good_err = GetLastError();
+	CU_ASSERT_FALSE(CryptImportKey(h, broken, len, rsa, 0, &k));
+	broken_err = GetLastError();
+	CU_ASSERT_EQUAL(good_err, broken_err);
+	CU_ASSERT_EQUAL(good_err, (DWORD)NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(shim->count("C_Decrypt"), 0);
+	CU_ASSERT_EQUAL(k, 0);
+	CryptDestroyKey(rsa);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	card_end();
 }
@@ -1033,14 +1279,20 @@ static void test_verify_on_companion(void)
 
 static CU_TestInfo route_tests[] = {
 	{ "CryptGenKey on the companion", test_genkey_on_companion },
+	{ "CryptGenKey: a refused template changes no route", test_genkey_refused_template },
 	{ "PLAINTEXTKEYBLOB on the companion", test_plaintext_import_on_companion },
 	{ "C_CreateObject refused: companion", test_create_refused },
+	{ "PLAINTEXTKEYBLOB: a refused value changes no route", test_plaintext_refused_value },
+	{ "PUBLICKEYBLOB: a refused value changes no route", test_public_refused_value },
 	{ "SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB on the companion", test_symwrap_on_companion },
 	{ "SIMPLEBLOB import by C_Decrypt", test_simple_import_decrypt },
+	{ "SIMPLEBLOB: a bad first blob changes no route", test_simple_bad_first_blob },
 	{ "SIMPLEBLOB export under the card key", test_simple_export_under_card_key },
 	{ "RSA CryptEncrypt on the companion", test_rsa_encrypt_on_companion },
 	{ "PUBLICKEYBLOB on the companion", test_public_blob_on_companion },
 	{ "PUBLICKEYBLOB from the certificate", test_public_blob_from_certificate },
+	{ "PUBLICKEYBLOB: not from another key's certificate",
+	  test_public_blob_foreign_certificate },
 	{ "CryptGenRandom on the companion", test_random_on_companion },
 	{ "threads", test_threads },
 	{ "fork", test_fork },
@@ -1055,6 +1307,8 @@ static CU_TestInfo config_tests[] = {
 	{ "companion = none", test_companion_none },
 	{ "PP_ENUMALGS_EX counts the companion", test_enum_algs },
 	{ "companion = pkcs11 URI", test_companion_uri },
+	{ "a companion key on another context's token", test_companion_key_on_other_main },
+	{ "SIMPLEBLOB by C_Decrypt: no padding oracle", test_simple_decrypt_no_oracle },
 	CU_TEST_INFO_NULL
 };
 
@@ -1092,6 +1346,7 @@ int main(void)
 	static const char *const prefixes[TOK_COUNT] = {
 		"comp-card", "comp-none", "comp-uri", "comp-soft", "comp-create", "comp-partner",
 		"comp-nodigest", "comp-nohmac", "comp-noverify",
+		"comp-unwraps", "comp-generates", "comp-creates",
 	};
 	void *mod;
 	int rc;

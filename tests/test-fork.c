@@ -60,6 +60,7 @@ enum child_check {
 	CHILD_SESSION_KEY = 1 << 4,    /* a session key of its own, in and out */
 	CHILD_GENKEY = 1 << 5,         /* a new container with a new pair */
 	CHILD_RELEASE_OLD = 1 << 6,    /* inherited handles refuse release and destroy */
+	CHILD_OLD_PARTNER = 1 << 7,    /* inherited hExpKey/hPubKey are ERROR_INVALID_PARAMETER */
 };
 
 static const char *const child_check_names[] = {
@@ -70,6 +71,7 @@ static const char *const child_check_names[] = {
 	"a session key of the child does not round-trip",
 	"CryptGenKey in a new container failed in the child",
 	"inherited handles misbehave when released",
+	"inherited hExpKey or hPubKey usable or wrong error",
 };
 
 static int child_failed(enum child_check check)
@@ -114,6 +116,27 @@ static int child_run(const struct parent_state *p)
 	    !CryptImportKey(v, plain_blob, sizeof plain_blob, 0, CRYPT_EXPORTABLE, &s) ||
 	    !testutil_exports_as(s, PLAINTEXTKEYBLOB, plain_blob, sizeof plain_blob))
 		failed |= child_failed(CHILD_SESSION_KEY);
+
+	/* The parent's keys as the second key of the child's call: their
+	 * object handles name nothing (or something else) in the child's
+	 * session of the token, so they are as stale there as given alone. A
+	 * SIMPLEBLOB's header is enough: hPubKey is judged first. */
+	{
+		static const BYTE simple_hdr[12] = { SIMPLEBLOB, 2, 0, 0, 0x0e, 0x66, 0, 0,
+						     0x00, 0xa4, 0, 0 };
+		HCRYPTKEY w = 0;
+
+		SetLastError(SENTINEL);
+		len = sizeof buf;
+		if (s == 0 || k == 0 ||
+		    !fails_invalid_parameter(CryptExportKey(s, p->aes, SYMMETRICWRAPKEYBLOB, 0, buf,
+							    &len)) ||
+		    !fails_invalid_parameter(CryptImportKey(h, simple_hdr, sizeof simple_hdr,
+							    p->pair, 0, &w)))
+			failed |= child_failed(CHILD_OLD_PARTNER);
+		if (w != 0)
+			CryptDestroyKey(w);
+	}
 
 	snprintf(name, sizeof name, "%s-c%d", p->container, (int)getpid());
 	if (!CryptAcquireContextA(&n, name, uri, V_PROV_RSA_AES, CRYPT_NEWKEYSET) ||
