@@ -18,7 +18,9 @@ static struct key *blob_other_key(HCRYPTKEY h)
 {
 	struct key *key = key_lookup(h);
 
-	if (key != NULL && context_is_inherited(key->ctx)) {
+	/* A key of a released context is an orphan, whose objects are
+	 * destroyed (or being destroyed). */
+	if (key != NULL && (context_is_inherited(key->ctx) || atomic_load(&key->ctx->released))) {
 		key_unref(key);
 		key = NULL;
 	}

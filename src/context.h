@@ -20,7 +20,10 @@ struct context {
 	struct handle_obj base;        /* first: a context is a handle object */
 	pthread_mutex_t lock;          /* guards everything below and the session */
 	atomic_uint api_refs;          /* CryptContextAddRef count */
-	bool released;
+	/* Set under lock at release; atomic so that a key of this context
+	 * used as another call's second key (api-blob.c) can be refused
+	 * without taking this lock. */
+	atomic_bool released;
 	unsigned generation;           /* fork generation of the context */
 
 	/* The token and the leased session, kept until release; a session

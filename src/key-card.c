@@ -49,7 +49,11 @@ DWORD key_spec_classify(const struct token *tok, const void *id, CK_ULONG id_len
 {
 	DWORD recorded = key_id_spec(id, id_len);
 
-	if (recorded != 0)
+	/* The record is believed where the usages cannot say (a token that
+	 * couples them) or say the same: an ID is only a name, and a key
+	 * whose usages contradict it is judged by what it can do. */
+	if (recorded != 0 &&
+	    (token_couples_usage(tok) || (recorded == AT_KEYEXCHANGE) == decrypts))
 		return recorded;
 	/* OpenSC's PIV slots: 02 is the 9C digital signature key, which the
 	 * card also lets decrypt; 03 the 9D key management key. */

@@ -29,7 +29,8 @@ CK_RV key_id_draw(struct tsession *ts, DWORD spec, unsigned char id[KEY_ID_LEN])
 /* The spec an ID records, 0 when it records none. */
 DWORD key_id_spec(const void *id, CK_ULONG id_len);
 
-/* The spec of a private key: the one its ID records; else, on a token
+/* The spec of a private key: the one its ID records, where the token
+ * couples its usages or they agree with it; else, on a token
  * with PIV slots, the digital signature key (ID 02) is AT_SIGNATURE and
  * the key management key (ID 03) AT_KEYEXCHANGE; else AT_KEYEXCHANGE when
  * it may decrypt or unwrap and AT_SIGNATURE otherwise (SPEC section 3). */

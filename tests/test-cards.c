@@ -671,6 +671,31 @@ static void test_piv_layout(void)
 	free(x_pub);
 }
 
+/* On a token whose usages say the spec (plain SoftHSM), an ID that
+ * records the other spec is not believed: a decrypting key written by
+ * pkcs11-tool with capi11's signature record (CA 11 4B 53, 02) in its ID
+ * is the container's exchange key (SPEC section 3's usage rule). */
+static void test_contradicting_id(void)
+{
+	char path[4096];
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+
+	snprintf(path, sizeof path, "%s/vectors/rsa1024.pem", TEST_SRCDIR);
+	CU_ASSERT_EQUAL_FATAL(fixture_pkcs11_tool(labels[PLAIN], true, NULL,
+						  "--write-object %s --type privkey --id "
+						  "ca114b530200000000000000000000ff --label forged "
+						  "--usage-decrypt", path), 0);
+	CU_ASSERT_EQUAL_FATAL(acquire(PLAIN, "forged", 0, &h), ERROR_SUCCESS);
+	CU_ASSERT_TRUE(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	if (k != 0)
+		CU_ASSERT_EQUAL(key_alg(k), CALG_RSA_KEYX);
+	CryptDestroyKey(k);
+	k = 0;
+	CHECK_FAILS_WITH(CryptGetUserKey(h, AT_SIGNATURE, &k), NTE_NO_KEY);
+	CryptReleaseContext(h, 0);
+}
+
 /* On a TPM a signature pair also decrypts (the token makes it so), yet
  * it stays the container's signature key, and the container has no
  * exchange key. */
@@ -969,6 +994,7 @@ static CU_TestInfo container_tests[] = {
 static CU_TestInfo spec_tests[] = {
 	{ "PIV slots: 02 signature, 03 exchange", test_piv_layout },
 	{ "a TPM's signature pair stays AT_SIGNATURE", test_tpm_signature_stays },
+	{ "an ID that contradicts the usages is not believed", test_contradicting_id },
 	CU_TEST_INFO_NULL,
 };
 
