@@ -183,6 +183,45 @@ static void test_known_answers(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* On a card the session keys are the companion's: the provider says so
+ * (PP_CAPI11_ROUTES), and making and using one asks the card nothing of
+ * secret keys (the shim counts the card's calls). */
+static void test_card_session_keys_elsewhere(void)
+{
+	static const char *const card_calls[] = {
+		"C_GenerateKey", "C_CreateObject", "C_EncryptInit", "C_DecryptInit",
+	};
+	const struct p11shim_ops *ops = shim();
+	unsigned long before[sizeof card_calls / sizeof card_calls[0]];
+	HCRYPTPROV h = open_verify();
+	BYTE key[16], buf[32];
+	char routes[512];
+	DWORD len = sizeof routes;
+	HCRYPTKEY k;
+	size_t i;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetProvParam(h, PP_CAPI11_ROUTES, (BYTE *)routes, &len, 0));
+	CU_ASSERT_PTR_NOT_NULL(strstr(routes, "session-key=companion "));
+	for (i = 0; i < sizeof card_calls / sizeof card_calls[0]; i++)
+		before[i] = ops->count(card_calls[i]);
+	fill(key, 16, 5);
+	k = import_key(h, CALG_AES_128, key, 16);
+	testutil_check_encrypts_as(k, "-aes-128-cbc", key, 16, 16);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	/* A generated key, there and back. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, 0, &k));
+	memcpy(buf, "on the companion", 16);
+	len = 16;
+	CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_EQUAL(len, 24);
+	CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, 0, buf, &len));
+	CU_ASSERT(len == 16 && memcmp(buf, "on the companion", 16) == 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	for (i = 0; i < sizeof card_calls / sizeof card_calls[0]; i++)
+		CU_ASSERT_EQUAL(ops->count(card_calls[i]), before[i]);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* Where the token cannot run single DES (OpenSSL 3 without its legacy
  * provider), CryptEncrypt says so instead of failing vaguely. */
 static void test_des_generated(void)
@@ -1054,7 +1093,13 @@ static CU_SuiteInfo suites[] = {
 	CU_SUITE_INFO_NULL,
 };
 
+static CU_TestInfo card_tests[] = {
+	{ "session keys are the companion's", test_card_session_keys_elsewhere },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo card_suites[] = {
+	{ "the card", NULL, NULL, NULL, NULL, card_tests },
 	{ "session keys", NULL, NULL, NULL, NULL, block_tests },
 	{ "RSA", NULL, NULL, NULL, NULL, rsa_tests },
 	CU_SUITE_INFO_NULL,
