@@ -1237,7 +1237,9 @@ static bool token_has_mechanism(const char *token, const char *name)
 
 static void test_ipsec_hmac_key(void)
 {
-	HCRYPTPROV h = open_new(uri1, "hmac");
+	/* On a card: the container it came with, and its exchange key. */
+	HCRYPTPROV h = card == CARD_SOFTHSM ? open_new(uri1, "hmac") :
+		       open_existing(uri1, CARD_CONTAINER);
 	HCRYPTKEY k = 0, rsa;
 	DWORD pub_len, priv_len, len, out_len;
 	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
@@ -1252,7 +1254,11 @@ static void test_ipsec_hmac_key(void)
 			 NTE_BAD_FLAGS);
 	CHECK_FAILS_WITH(CryptImportKey(h, priv, priv_len, 0, CRYPT_IPSEC_HMAC_KEY, &k),
 			 NTE_BAD_FLAGS);
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	if (card == CARD_SOFTHSM) {
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	} else {
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &rsa));
+	}
 	simple = testutil_vector_read("rsa1024-simple.blob", &len);
 	CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, CRYPT_IPSEC_HMAC_KEY, &k),
 			 NTE_BAD_FLAGS);
@@ -1637,11 +1643,18 @@ static CU_SuiteInfo suites[] = {
 	CU_SUITE_INFO_NULL,
 };
 
-/* On a card profile: the export matrix. The other suites need pairs that
- * are exportable or made elsewhere, which no card profile holds (their
- * refusals are the matrix's), or move keys between two SoftHSM tokens. */
+/* On a card profile: the export matrix and CRYPT_IPSEC_HMAC_KEY. The other
+ * tests need pairs that are exportable or made elsewhere, which no card
+ * profile holds (their refusals are the matrix's), or move keys between
+ * two SoftHSM tokens. */
+static CU_TestInfo card_import_tests[] = {
+	{ "CRYPT_IPSEC_HMAC_KEY", test_ipsec_hmac_key },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo card_suites[] = {
 	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
+	{ "imports", NULL, NULL, NULL, NULL, card_import_tests },
 	CU_SUITE_INFO_NULL,
 };
 
