@@ -749,7 +749,8 @@ static void test_rsa(void)
 	int st, oaep;
 
 	if (card_key(&h, &k)) {
-		CU_ASSERT_NOT_EQUAL_FATAL(asprintf(&pem, "%s/vectors/rsa1024.pem", TEST_SRCDIR), -1);
+		CU_ASSERT_NOT_EQUAL_FATAL(asprintf(&pem, "%s/vectors/rsa1024.pem", TEST_SRCDIR),
+					  -1);
 	} else {
 		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsa", uri, PROV_RSA_AES,
 							  CRYPT_NEWKEYSET));

@@ -666,10 +666,12 @@ static int run_row(const char *row, enum klass k, HCRYPTPROV h, HCRYPTKEY key)
 static void test_matrix_rsa_generated(void)
 {
 	HCRYPTPROV hx = open_new(uri1, "mx-genx"), hl = open_new(uri1, "mx-genl");
-	DWORD exportable = pair_answer(PAIR_GENERATED, true), locked = pair_answer(PAIR_GENERATED, false);
+	DWORD exportable = pair_answer(PAIR_GENERATED, true);
+	DWORD locked = pair_answer(PAIR_GENERATED, false);
 	HCRYPTKEY k;
 
-	if (ROW_KEY(CryptGenKey(hx, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &k), exportable)) {
+	if (ROW_KEY(CryptGenKey(hx, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &k),
+		    exportable)) {
 		run_row("RSA exchange, generated exportable", K_RSA_EXPORT, hx, k);
 		CryptDestroyKey(k);
 	}
@@ -1701,7 +1703,8 @@ int main(void)
 	} else {
 		uri1 = fixture_token_uri_shim(label1, true);
 		uri2 = fixture_token_uri_shim(label2, true);
-		if (uri1 == NULL || uri2 == NULL || !testutil_card_set_profile(testutil_card_flags(card))) {
+		if (uri1 == NULL || uri2 == NULL ||
+		    !testutil_card_set_profile(testutil_card_flags(card))) {
 			fprintf(stderr, "the p11shim module was not built\n");
 			return FIXTURE_HARD_ERROR;
 		}
