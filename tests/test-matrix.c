@@ -1494,6 +1494,45 @@ static void test_two_tokens_session(void)
 	free(pub);
 }
 
+/* A session key to the container's own exchange key and back, as on a
+ * card whose key pkcs11-tool put there (openssl's rsa1024): SIMPLEBLOB
+ * export under it, through the companion's copy of its public key where
+ * the card has no public-key operation, which openssl opens with the
+ * private key; and import of that blob, which the card decrypts where it
+ * cannot unwrap (capi11.conf(5)). PKCS#1 and OAEP. */
+static void test_simpleblob_card_key(void)
+{
+	HCRYPTPROV h = open_existing(uri1, CARD_CONTAINER);
+	HCRYPTKEY kx, aes, back;
+	DWORD priv_len, plain_len, simple_len, key_len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len), *plain, *simple, *key;
+	int oaep;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
+	plain = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 32);
+	for (oaep = 0; oaep < 2; oaep++) {
+		DWORD fl = oaep ? CRYPT_OAEP : 0;
+
+		simple = testutil_blob_export(aes, kx, SIMPLEBLOB, fl, &simple_len);
+		CU_ASSERT_EQUAL(simple_len, 12 + 128);
+		key = openssl_simple_key(priv, priv_len, simple, simple_len, oaep, &key_len);
+		CU_ASSERT(key_len == 32 && memcmp(key, plain + 12, 32) == 0);
+		free(key);
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, simple_len, kx, fl, &back));
+		testutil_check_encrypts_as(back, "-aes-256-cbc", plain + 12, 32, 16);
+		CryptDestroyKey(back);
+		free(simple);
+	}
+	CryptDestroyKey(aes);
+	CryptDestroyKey(kx);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(plain);
+	free(priv);
+}
+
 /* ---- the sensitive export policy ---- */
 
 static void test_sensitive_policy(void)
@@ -1613,6 +1652,7 @@ static CU_TestInfo import_tests[] = {
 	{ "CRYPT_IPSEC_HMAC_KEY codec", test_ipsec_hmac_codec },
 	{ "key pairs between two tokens", test_two_tokens_pairs },
 	{ "session keys between two tokens", test_two_tokens_session },
+	{ "SIMPLEBLOB to a card's key and back", test_simpleblob_card_key },
 	{ "exportable-policy = sensitive", test_sensitive_policy },
 	CU_TEST_INFO_NULL,
 };
@@ -1645,12 +1685,14 @@ static CU_SuiteInfo suites[] = {
 	CU_SUITE_INFO_NULL,
 };
 
-/* On a card profile: the export matrix and CRYPT_IPSEC_HMAC_KEY. The other
+/* On a card profile: the export matrix, CRYPT_IPSEC_HMAC_KEY and the card
+ * key's SIMPLEBLOB. The other
  * tests need pairs that are exportable or made elsewhere, which no card
  * profile holds (their refusals are the matrix's), or move keys between
  * two SoftHSM tokens. */
 static CU_TestInfo card_import_tests[] = {
 	{ "CRYPT_IPSEC_HMAC_KEY", test_ipsec_hmac_key },
+	{ "SIMPLEBLOB to a card's key and back", test_simpleblob_card_key },
 	CU_TEST_INFO_NULL,
 };
 
@@ -1697,6 +1739,11 @@ int main(void)
 	if (!testutil_card_from_env(&card))
 		return FIXTURE_HARD_ERROR;
 	uri1_direct = fixture_token_uri(label1);
+	/* A card's own pair, on SoftHSM as it is too. */
+	if (!testutil_card_keys_load(label1, false, CARD_CONTAINER)) {
+		fprintf(stderr, "pkcs11-tool could not put the card's keys on the token\n");
+		return FIXTURE_HARD_ERROR;
+	}
 	if (card == CARD_SOFTHSM) {
 		uri1 = fixture_token_uri(label1);
 		uri2 = fixture_token_uri(label2);
@@ -1706,10 +1753,6 @@ int main(void)
 		if (uri1 == NULL || uri2 == NULL ||
 		    !testutil_card_set_profile(testutil_card_flags(card))) {
 			fprintf(stderr, "the p11shim module was not built\n");
-			return FIXTURE_HARD_ERROR;
-		}
-		if (!testutil_card_keys_load(label1, false, CARD_CONTAINER)) {
-			fprintf(stderr, "pkcs11-tool could not put the card's keys on the token\n");
 			return FIXTURE_HARD_ERROR;
 		}
 		fprintf(stderr, "card profile: %s\n", testutil_card_name(card));
