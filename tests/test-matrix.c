@@ -1043,6 +1043,28 @@ static void test_private_encrypted_export(void)
 	free(plain);
 }
 
+/* A PRIVATEKEYBLOB as openssl encrypts it under key_bytes (AES-256-CBC,
+ * zero IV, PKCS#5): its BLOBHEADER in clear, the rest encrypted. */
+static BYTE *private_blob_encrypted(const BYTE *priv, DWORD priv_len, DWORD *enc_len)
+{
+	char *key_hex = testutil_hex_new(key_bytes, 32);
+	DWORD len;
+	BYTE *body, *enc;
+	int st = -1;
+
+	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false,
+			   false, priv + 8, priv_len - 8, &len, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	*enc_len = 8 + len;
+	enc = malloc(*enc_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	memcpy(enc, priv, 8);
+	memcpy(enc + 8, body, len);
+	free(body);
+	free(key_hex);
+	return enc;
+}
+
 static void test_private_encrypted_import(void)
 {
 	HCRYPTPROV h = open_new(uri1, "pimp");
@@ -1054,15 +1076,7 @@ static void test_private_encrypted_import(void)
 	int st = -1, before;
 
 	/* openssl encrypts the vector's blob under a known AES-256 key... */
-	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false,
-			   false, priv + 8, priv_len - 8, &len, &st);
-	CU_ASSERT_EQUAL_FATAL(st, 0);
-	enc_len = 8 + len;
-	enc = malloc(enc_len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
-	memcpy(enc, priv, 8);
-	memcpy(enc + 8, body, len);
-	free(body);
+	enc = private_blob_encrypted(priv, priv_len, &enc_len);
 	blob_len = testutil_plaintext_blob(blob, CALG_AES_256, key_bytes, 32);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, 0, &aes));
 
@@ -1130,6 +1144,31 @@ static void test_private_encrypted_import(void)
 	free(priv);
 	CryptDestroyKey(aes);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* On a card, a private key encrypted under a session key (on the
+ * companion) is refused as a PRIVATEKEYBLOB is (pair_answer), and the
+ * card holds the private keys it held. */
+static void test_private_encrypted_import_card(void)
+{
+	HCRYPTPROV h = open_new(uri1, "pimp-card");
+	HCRYPTKEY aes, k = 0;
+	DWORD priv_len, enc_len, blob_len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len), *enc, blob[64];
+	int before = testutil_token_count(label1, "privkey", NULL);
+
+	enc = private_blob_encrypted(priv, priv_len, &enc_len);
+	blob_len = testutil_plaintext_blob(blob, CALG_AES_256, key_bytes, 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, 0, &aes));
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, enc_len, aes, 0, &k),
+			 pair_answer(PAIR_IMPORTED, false));
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, enc_len, aes, CRYPT_EXPORTABLE, &k),
+			 pair_answer(PAIR_IMPORTED, true));
+	CU_ASSERT_EQUAL(testutil_token_count(label1, "privkey", NULL), before);
+	CryptDestroyKey(aes);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(enc);
+	free(priv);
 }
 
 /* Export under one session key, import in another context of the token
@@ -1685,8 +1724,9 @@ static CU_SuiteInfo suites[] = {
 	CU_SUITE_INFO_NULL,
 };
 
-/* On a card profile: the export matrix, CRYPT_IPSEC_HMAC_KEY and the card
- * key's SIMPLEBLOB. The other
+/* On a card profile: the export matrix, the refusal of an encrypted
+ * PRIVATEKEYBLOB, CRYPT_IPSEC_HMAC_KEY and the card key's SIMPLEBLOB. The
+ * other
  * tests need pairs that are exportable or made elsewhere, which no card
  * profile holds (their refusals are the matrix's), or move keys between
  * two SoftHSM tokens. */
@@ -1696,8 +1736,14 @@ static CU_TestInfo card_import_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo card_private_tests[] = {
+	{ "import of openssl's encryption: refused", test_private_encrypted_import_card },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo card_suites[] = {
 	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
+	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, card_private_tests },
 	{ "imports", NULL, NULL, NULL, NULL, card_import_tests },
 	CU_SUITE_INFO_NULL,
 };
