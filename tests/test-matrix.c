@@ -1452,12 +1452,29 @@ static BYTE *openssl_simple_key(const BYTE *priv_blob, DWORD priv_len, const BYT
 	return key;
 }
 
+/* The AES-256 key k as a SIMPLEBLOB under exp (CRYPT_OAEP or not), 12 +
+ * 128 bytes, in which openssl, holding priv_blob (exp's private half as
+ * a PRIVATEKEYBLOB), finds key. The blob, malloc'd. */
+static BYTE *simple_export_opened(HCRYPTKEY k, HCRYPTKEY exp, bool oaep, const BYTE *priv_blob,
+				  DWORD priv_len, const BYTE *key, DWORD *len)
+{
+	BYTE *simple = testutil_blob_export(k, exp, SIMPLEBLOB, oaep ? CRYPT_OAEP : 0, len);
+	BYTE *found;
+	DWORD found_len;
+
+	CU_ASSERT_EQUAL(*len, 12 + 128);
+	found = openssl_simple_key(priv_blob, priv_len, simple, *len, oaep, &found_len);
+	CU_ASSERT(found_len == 32 && memcmp(found, key, 32) == 0);
+	free(found);
+	return simple;
+}
+
 static void test_two_tokens_session(void)
 {
 	HCRYPTPROV h1 = open_new(uri1, "sess-src"), h2 = open_new(uri2, "sess-dst");
 	HCRYPTKEY kx2, pub1, aes1, aes2, des1, des2;
-	DWORD pub_len, priv_len, plain_len, len, simple_len, key_len;
-	BYTE *pub, *priv, *plain, *out, *simple, *key;
+	DWORD pub_len, priv_len, plain_len, len, simple_len;
+	BYTE *pub, *priv, *plain, *out, *simple;
 	int oaep;
 
 	/* Token 2's exchange key; its public half goes to token 1. */
@@ -1493,11 +1510,8 @@ static void test_two_tokens_session(void)
 	for (oaep = 0; oaep < 2; oaep++) {
 		DWORD fl = oaep ? CRYPT_OAEP : 0;
 
-		simple = testutil_blob_export(aes1, pub1, SIMPLEBLOB, fl, &simple_len);
-		CU_ASSERT_EQUAL(simple_len, 12 + 128);
-		key = openssl_simple_key(priv, priv_len, simple, simple_len, oaep, &key_len);
-		CU_ASSERT(key_len == 32 && memcmp(key, plain + 12, 32) == 0);
-		free(key);
+		simple = simple_export_opened(aes1, pub1, oaep, priv, priv_len, plain + 12,
+					      &simple_len);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2,
 						    fl | CRYPT_EXPORTABLE, &aes2));
 		/* It arrived wrapped: sensitive whatever CRYPT_EXPORTABLE says
@@ -1543,8 +1557,8 @@ static void test_simpleblob_card_key(void)
 {
 	HCRYPTPROV h = open_existing(uri1, CARD_CONTAINER);
 	HCRYPTKEY kx, aes, back;
-	DWORD priv_len, plain_len, simple_len, key_len;
-	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len), *plain, *simple, *key;
+	DWORD priv_len, plain_len, simple_len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len), *plain, *simple;
 	int oaep;
 
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &kx));
@@ -1554,11 +1568,7 @@ static void test_simpleblob_card_key(void)
 	for (oaep = 0; oaep < 2; oaep++) {
 		DWORD fl = oaep ? CRYPT_OAEP : 0;
 
-		simple = testutil_blob_export(aes, kx, SIMPLEBLOB, fl, &simple_len);
-		CU_ASSERT_EQUAL(simple_len, 12 + 128);
-		key = openssl_simple_key(priv, priv_len, simple, simple_len, oaep, &key_len);
-		CU_ASSERT(key_len == 32 && memcmp(key, plain + 12, 32) == 0);
-		free(key);
+		simple = simple_export_opened(aes, kx, oaep, priv, priv_len, plain + 12, &simple_len);
 		SetLastError(SENTINEL);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, simple_len, kx, fl, &back));
 		testutil_check_encrypts_as(back, "-aes-256-cbc", plain + 12, 32, 16);
