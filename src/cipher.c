@@ -312,8 +312,9 @@ static DWORD cipher_block_decrypt(struct key *key, bool final, BYTE *data, DWORD
 	return err;
 }
 
-/* The public exponent of the public object: 1 turns encryption into a
- * copy, so such keys never encrypt (SPEC section 4). */
+/* The public exponent of a key object (its public object, else its
+ * private one): 1 turns encryption into a copy, so such keys never
+ * encrypt (SPEC section 4). */
 static DWORD cipher_rsa_check_exponent(struct tsession *ts, CK_OBJECT_HANDLE pub)
 {
 	BYTE e[64];
@@ -465,9 +466,13 @@ static DWORD cipher_rsa_encrypt(struct key *key, DWORD flags, BYTE *data, DWORD 
 	if (in == NULL)
 		return NTE_NO_MEMORY;
 	memcpy(in, data, in_len);
-	err = cipher_rsa_public_route_locked(key, oaep, CKF_ENCRYPT, false, &route);
+	/* The exponent is the key's, whichever token encrypts: read from its
+	 * own object before a route copies it elsewhere (a companion that
+	 * refuses to hold such a key would otherwise answer for it). */
+	err = cipher_rsa_check_exponent(key_session(key), key->obj->pub != CK_INVALID_HANDLE ?
+					key->obj->pub : key->obj->priv);
 	if (err == ERROR_SUCCESS)
-		err = cipher_rsa_check_exponent(route.ts, route.pub);
+		err = cipher_rsa_public_route_locked(key, oaep, CKF_ENCRYPT, false, &route);
 	if (err != ERROR_SUCCESS)
 		goto out;
 	rv = token_encrypt(route.ts, &route.mech, route.pub, in, in_len, data, &out_len);

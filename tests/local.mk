@@ -49,7 +49,13 @@ TEST_PROGS = \
 	tests/test-cards \
 	tests/test-remote
 check_PROGRAMS += $(TEST_PROGS)
-TESTS += $(TEST_PROGS)
+TESTS += $(TEST_PROGS) $(CARD_TESTS)
+
+# The blob matrix and the cipher tests once more on each card profile of
+# the shim (tests/on-card.sh).
+CARD_TESTS = \
+	tests/matrix-tpm.sh tests/matrix-piv.sh tests/matrix-readonly.sh \
+	tests/cipher-tpm.sh tests/cipher-piv.sh tests/cipher-readonly.sh
 
 tests_test_constants_SOURCES = tests/test-constants.c
 tests_test_fixture_SOURCES = tests/test-fixture.c
@@ -123,5 +129,6 @@ TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 
 EXTRA_DIST += tests/vectors tests/no-cunit.sh scripts/with-opencryptoki.sh \
-	scripts/with-tpm-token.sh
+	scripts/with-tpm-token.sh tests/on-card.sh tests/matrix-tpm.sh tests/matrix-piv.sh \
+	tests/matrix-readonly.sh tests/cipher-tpm.sh tests/cipher-piv.sh tests/cipher-readonly.sh
 .PHONY: faultcheck check-opencryptoki check-tpm2

@@ -1017,39 +1017,6 @@ static CU_SuiteInfo suites[] = {
 	CU_SUITE_INFO_NULL,
 };
 
-/* Puts a card's own keys on its token, as its provisioning would: the
- * PIV signature key (ID 02, rsa512) and key management key (ID 03,
- * rsa1024), both labelled CARD_CONTAINER, private and public halves.
- * Both may decrypt (pkcs11-tool leaves SoftHSM's default usages, and
- * OpenSC reports a PIV signature key so), so that only the card's
- * layout tells them apart. Another card or TPM (piv false) holds the
- * key management key alone, as made by another tool. */
-static bool card_keys_load(const char *label, bool piv)
-{
-	static const struct {
-		const char *pem;
-		const char *id;
-	} keys[] = { { "rsa512.pem", "02" }, { "rsa1024.pem", "03" } };
-
-	for (size_t i = piv ? 0 : 1; i < sizeof keys / sizeof keys[0]; i++) {
-		char path[4096], pub[4096];
-
-		snprintf(path, sizeof path, "%s/vectors/%s", TEST_SRCDIR, keys[i].pem);
-		snprintf(pub, sizeof pub, "%s/%s-%s.pub.der", fixture_dir(), label, keys[i].id);
-		/* pkcs11-tool writes a public key object from its DER form. */
-		if (fixture_run("%s pkey -in %s -pubout -outform DER -out %s", OPENSSL_BIN, path,
-				pub) != 0 ||
-		    fixture_pkcs11_tool(label, true, NULL, "--write-object %s --type privkey "
-					"--id %s --label %s --usage-sign --usage-decrypt", path,
-					keys[i].id, CARD_CONTAINER) != 0 ||
-		    fixture_pkcs11_tool(label, true, NULL, "--write-object %s --type pubkey "
-					"--id %s --label %s", pub, keys[i].id,
-					CARD_CONTAINER) != 0)
-			return false;
-	}
-	return true;
-}
-
 int main(void)
 {
 	void *mod;
@@ -1075,8 +1042,11 @@ int main(void)
 	learn_uri = fixture_token_uri_shim(learn_label, true);
 	if (learn_uri == NULL)
 		return FIXTURE_HARD_ERROR;
-	if (!card_keys_load(labels[PIV], true) || !card_keys_load(labels[READONLY], false) ||
-	    !card_keys_load(labels[TPM], false)) {
+	/* A card's own keys (a PIV card's two slots; another card or TPM
+	 * holds the key management key alone, as made by another tool). */
+	if (!testutil_card_keys_load(labels[PIV], true, CARD_CONTAINER) ||
+	    !testutil_card_keys_load(labels[READONLY], false, CARD_CONTAINER) ||
+	    !testutil_card_keys_load(labels[TPM], false, CARD_CONTAINER)) {
 		fprintf(stderr, "pkcs11-tool could not put the card keys on the tokens\n");
 		return FIXTURE_HARD_ERROR;
 	}

@@ -4,7 +4,14 @@
  * pkeyutl` on the key exported as a PRIVATEKEYBLOB; the size rules, the
  * errors and the byte order are Microsoft's (CryptEncrypt/CryptDecrypt
  * pages) as rsaenh reproduces them. The contexts go through the p11shim,
- * which counts PKCS#11 calls: a size query must make none. */
+ * which counts PKCS#11 calls: a size query must make none.
+ *
+ * With CAPI11_TEST_PROFILE set (tests/local.mk), the same tests run on one
+ * of the shim's card profiles (p11shim.h): the session keys then live on
+ * the companion token (capi11.conf(5)) and must pass the same openssl
+ * checks; the RSA tests use the card's own key, openssl's rsa1024, put on
+ * the token with pkcs11-tool, and public-key operations go wherever the
+ * card sends them. */
 #include "config.h"
 #include <wincrypt.h>
 
@@ -23,6 +30,17 @@ static char *uri;
 /* Single DES in SoftHSM (and in openssl) needs OpenSSL's legacy provider,
  * which this process switches on through OPENSSL_CONF (see main). */
 static bool des_available;
+/* The card profile (testutil.h), and the container a card comes with. */
+static enum testutil_card card;
+#define CARD_CONTAINER "card"
+
+/* Whether single DES runs where capi11 makes the key: SoftHSM needs
+ * OpenSSL's legacy provider; on a card the key is the companion's, and
+ * NSS's softokn has DES of its own (capi11.conf(5)). */
+static bool des_runs(void)
+{
+	return card != CARD_SOFTHSM || des_available;
+}
 
 struct cipher {
 	ALG_ID alg;
@@ -165,6 +183,45 @@ static void test_known_answers(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* On a card the session keys are the companion's: the provider says so
+ * (PP_CAPI11_ROUTES), and making and using one asks the card nothing of
+ * secret keys (the shim counts the card's calls). */
+static void test_card_session_keys_elsewhere(void)
+{
+	static const char *const card_calls[] = {
+		"C_GenerateKey", "C_CreateObject", "C_EncryptInit", "C_DecryptInit",
+	};
+	const struct p11shim_ops *ops = shim();
+	unsigned long before[sizeof card_calls / sizeof card_calls[0]];
+	HCRYPTPROV h = open_verify();
+	BYTE key[16], buf[32];
+	char routes[512];
+	DWORD len = sizeof routes;
+	HCRYPTKEY k;
+	size_t i;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetProvParam(h, PP_CAPI11_ROUTES, (BYTE *)routes, &len, 0));
+	CU_ASSERT_PTR_NOT_NULL(strstr(routes, "session-key=companion "));
+	for (i = 0; i < sizeof card_calls / sizeof card_calls[0]; i++)
+		before[i] = ops->count(card_calls[i]);
+	fill(key, 16, 5);
+	k = import_key(h, CALG_AES_128, key, 16);
+	testutil_check_encrypts_as(k, "-aes-128-cbc", key, 16, 16);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	/* A generated key, there and back. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, 0, &k));
+	memcpy(buf, "on the companion", 16);
+	len = 16;
+	CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf));
+	CU_ASSERT_EQUAL(len, 24);
+	CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, 0, buf, &len));
+	CU_ASSERT(len == 16 && memcmp(buf, "on the companion", 16) == 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	for (i = 0; i < sizeof card_calls / sizeof card_calls[0]; i++)
+		CU_ASSERT_EQUAL(ops->count(card_calls[i]), before[i]);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* Where the token cannot run single DES (OpenSSL 3 without its legacy
  * provider), CryptEncrypt says so instead of failing vaguely. */
 static void test_des_generated(void)
@@ -176,7 +233,7 @@ static void test_des_generated(void)
 
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DES, 0, &k));
 	SetLastError(SENTINEL);
-	if (des_available) {
+	if (des_runs()) {
 		CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, buf, &len, sizeof buf));
 		CU_ASSERT_EQUAL(len, 16);
 		CU_ASSERT_TRUE(CryptDecrypt(k, 0, TRUE, 0, buf, &len));
@@ -650,6 +707,19 @@ static char *rsa_pem(HCRYPTKEY k)
 	return out;
 }
 
+/* On a card: the container it came with, and its exchange key
+ * (openssl's rsa1024, tests/vectors); false on SoftHSM, whose tests make
+ * their own. */
+static bool card_key(HCRYPTPROV *h, HCRYPTKEY *k)
+{
+	if (card == CARD_SOFTHSM)
+		return false;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(h, CARD_CONTAINER, uri, PROV_RSA_AES, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(*h, AT_KEYEXCHANGE, k));
+	return true;
+}
+
 static void reverse(BYTE *b, DWORD n)
 {
 	DWORD i;
@@ -678,9 +748,16 @@ static void test_rsa(void)
 	BYTE *got;
 	int st, oaep;
 
-	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsa", uri, PROV_RSA_AES, CRYPT_NEWKEYSET));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, (1024 << 16) | CRYPT_EXPORTABLE, &k));
-	pem = rsa_pem(k);
+	if (card_key(&h, &k)) {
+		CU_ASSERT_NOT_EQUAL_FATAL(asprintf(&pem, "%s/vectors/rsa1024.pem", TEST_SRCDIR),
+					  -1);
+	} else {
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsa", uri, PROV_RSA_AES,
+							  CRYPT_NEWKEYSET));
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, (1024 << 16) | CRYPT_EXPORTABLE,
+						 &k));
+		pem = rsa_pem(k);
+	}
 
 	/* The size is the modulus, with or without a buffer. */
 	len = 5;
@@ -752,13 +829,26 @@ static void test_rsa(void)
 	CHECK_FAILS_WITH(CryptDecrypt(k, 0, TRUE, CRYPT_DECRYPT_RSA_NO_PADDING_CHECK, buf, &len),
 			 NTE_BAD_FLAGS);
 
-	/* A signature key neither encrypts nor decrypts. */
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &sig));
-	len = 5;
-	CHECK_FAILS_WITH(CryptEncrypt(sig, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_KEY);
-	CHECK_FAILS_WITH(CryptEncrypt(sig, 0, TRUE, 0, NULL, &len, 0), NTE_BAD_KEY);
-	len = 128;
-	CHECK_FAILS_WITH(CryptDecrypt(sig, 0, TRUE, 0, buf, &len), NTE_BAD_KEY);
+	/* A signature key neither encrypts nor decrypts: one made here, or a
+	 * PIV card's digital signature key; a read-only card makes none and
+	 * came with none (NTE_PERM, docs/CARDS.md). */
+	sig = 0;
+	SetLastError(SENTINEL);
+	if (card == CARD_PIV) {
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_SIGNATURE, &sig));
+	} else if (card == CARD_READONLY) {
+		CHECK_FAILS_WITH(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &sig), NTE_PERM);
+	} else {
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &sig));
+	}
+	if (sig != 0) {
+		len = 5;
+		CHECK_FAILS_WITH(CryptEncrypt(sig, 0, TRUE, 0, buf, &len, sizeof buf), NTE_BAD_KEY);
+		CHECK_FAILS_WITH(CryptEncrypt(sig, 0, TRUE, 0, NULL, &len, 0), NTE_BAD_KEY);
+		len = 128;
+		CHECK_FAILS_WITH(CryptDecrypt(sig, 0, TRUE, 0, buf, &len), NTE_BAD_KEY);
+		CU_ASSERT_TRUE(CryptDestroyKey(sig));
+	}
 
 	/* A public key alone encrypts, and has nothing to decrypt with. */
 	bloblen = sizeof blob;
@@ -777,7 +867,6 @@ static void test_rsa(void)
 
 	free(pem);
 	CU_ASSERT_TRUE(CryptDestroyKey(pub));
-	CU_ASSERT_TRUE(CryptDestroyKey(sig));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
@@ -806,8 +895,11 @@ static void test_rsa_wrong_forms(void)
 
 	priv = testutil_vector_read("rsa1024-priv.blob", &priv_len);
 	key = testutil_vector_read("aes128.key", &key_len);
-	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsafixed", uri, PROV_RSA_AES, CRYPT_NEWKEYSET));
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &k));
+	if (!card_key(&h, &k)) {
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "rsafixed", uri, PROV_RSA_AES,
+							  CRYPT_NEWKEYSET));
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &k));
+	}
 	for (i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
 		ct = testutil_vector_read(vectors[i].file, &ct_len);
 		CU_ASSERT_EQUAL_FATAL(ct_len, sizeof buf);
@@ -855,8 +947,11 @@ static void test_rsa_huge_length(void)
 	size_t i;
 	int oaep;
 
-	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &k));
+	if (!card_key(&h, &k)) {
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_RSA_AES,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16, &k));
+	}
 	for (oaep = 0; oaep <= 1; oaep++) {
 		for (i = 0; i < sizeof huge / sizeof huge[0]; i++) {
 			memset(buf, 0x41, sizeof buf);
@@ -971,7 +1066,6 @@ static CU_TestInfo block_tests[] = {
 	{ "size queries and short buffers", test_sizes },
 	{ "lengths near 2^32", test_huge_lengths },
 	{ "errors", test_errors },
-	{ "token failure mid-stream", test_token_failure },
 	{ "CryptDuplicateKey keeps IV and mode", test_duplicate },
 	{ "wrap-only keys", test_wrap_only },
 	CU_TEST_INFO_NULL,
@@ -986,7 +1080,27 @@ static CU_TestInfo rsa_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* Faults the shim injects: on SoftHSM only, as a card's session keys are
+ * the companion's, which no shim stands before. */
+static CU_TestInfo fault_tests[] = {
+	{ "token failure mid-stream", test_token_failure },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
+	{ "session keys", NULL, NULL, NULL, NULL, block_tests },
+	{ "session keys, token faults", NULL, NULL, NULL, NULL, fault_tests },
+	{ "RSA", NULL, NULL, NULL, NULL, rsa_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+static CU_TestInfo card_tests[] = {
+	{ "session keys are the companion's", test_card_session_keys_elsewhere },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo card_suites[] = {
+	{ "the card", NULL, NULL, NULL, NULL, card_tests },
 	{ "session keys", NULL, NULL, NULL, NULL, block_tests },
 	{ "RSA", NULL, NULL, NULL, NULL, rsa_tests },
 	CU_SUITE_INFO_NULL,
@@ -1027,15 +1141,26 @@ int main(void)
 
 	if (!fixture_init())
 		return CUTEST_SKIP;
+	if (!testutil_card_from_env(&card))
+		return FIXTURE_HARD_ERROR;
 	setenv("CAPI11_CONF", "/dev/null", 1);
 	enable_legacy_provider();
 	label = fixture_token_make("cipher");
 	uri = fixture_token_uri_shim(label, true);
-	if (uri == NULL) {
+	/* The profile is on before capi11 first loads the module, which is
+	 * when it reads the module's info (a TPM's quirks). */
+	if (uri == NULL || !testutil_card_set_profile(testutil_card_flags(card))) {
 		fprintf(stderr, "the p11shim module was not built\n");
 		return FIXTURE_HARD_ERROR;
 	}
-	rc = cutest_run(suites);
+	if (card != CARD_SOFTHSM) {
+		if (!testutil_card_keys_load(label, card == CARD_PIV, CARD_CONTAINER)) {
+			fprintf(stderr, "pkcs11-tool could not put the card's keys on the token\n");
+			return FIXTURE_HARD_ERROR;
+		}
+		fprintf(stderr, "card profile: %s\n", testutil_card_name(card));
+	}
+	rc = cutest_run(card == CARD_SOFTHSM ? suites : card_suites);
 	fixture_cleanup(rc == 0);
 	free(uri);
 	free(label);

@@ -7,7 +7,15 @@
  * between two tokens, CRYPT_IPSEC_HMAC_KEY, and the sensitive export
  * policy of the configuration. Expected codes are SPEC's (which records
  * Windows' CSPs); blob contents are checked with openssl and pkcs11-tool,
- * never with the code under test. */
+ * never with the code under test.
+ *
+ * With CAPI11_TEST_PROFILE set (tests/local.mk), the export matrix runs
+ * on one of the shim's card profiles (p11shim.h) over SoftHSM instead:
+ * the pairs a card cannot make or take are its documented refusals
+ * (docs/CARDS.md), its own pair is put there with pkcs11-tool first, and
+ * session keys live on the companion token (capi11.conf(5)), which adds
+ * one rule to the table: a wrap needs the key and its wrapping key on one
+ * token. */
 #include "config.h"
 #include <wincrypt.h>
 
@@ -29,14 +37,32 @@
 
 static char *label1, *label2;   /* two throwaway tokens */
 static char *uri1, *uri2;
+/* The card profile the program runs under (testutil.h), and token 1's
+ * URI straight to SoftHSM, where the security officer provisions it. */
+static enum testutil_card card;
+static char *uri1_direct;
 static const char *sensitive_provider = "sensitive";
 
 /* ---- helpers ---- */
 
+/* The container pkcs11-tool provisions on token 1 as a card's own: openssl's
+ * rsa1024 as its exchange key (testutil_card_keys_load). */
+#define CARD_CONTAINER "mx-card"
+
+static HCRYPTPROV open_existing(const char *provider, const char *name);
+
+/* A new container; on a card that stores none (write-protected), the
+ * documented NTE_PERM (docs/CARDS.md), and the container the card came
+ * with instead. */
 static HCRYPTPROV open_new(const char *provider, const char *name)
 {
 	HCRYPTPROV h = 0;
 
+	if (card == CARD_READONLY) {
+		CHECK_FAILS_WITH(CryptAcquireContextA(&h, name, provider, PROV_RSA_FULL,
+						      CRYPT_NEWKEYSET), NTE_PERM);
+		return open_existing(provider, CARD_CONTAINER);
+	}
 	SetLastError(SENTINEL);
 	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, name, provider, PROV_RSA_FULL,
 						  CRYPT_NEWKEYSET));
@@ -121,7 +147,9 @@ enum klass {
 	K_RSA_SENSITIVE,  /* pair made exportable under exportable-policy = sensitive */
 	K_SESSION_SENSITIVE, /* session key made exportable under the sensitive policy */
 	K_SESSION_ARRIVED, /* session key that arrived wrapped, CRYPT_EXPORTABLE, plain policy */
-	N_KLASSES
+	N_KLASSES,
+	/* The trusted KEK itself: a K_KEK that stays on a card's token. */
+	K_TRUSTED_KEK = N_KLASSES
 };
 
 /* hExpKey of a column: none, the RSA public key of a PUBLICKEYBLOB (a
@@ -193,6 +221,61 @@ static const struct flag {
 	{ "undocumented 0x10000", UNDOCUMENTED_FLAG },
 	{ "CRYPT_DESTROYKEY", CRYPT_DESTROYKEY },
 };
+
+/* ---- where a key lives on a card ---- */
+
+/* On a card profile (capi11.conf(5), "companion"): key pairs, and the
+ * trusted key-encryption key the security officer made, are the card's;
+ * every session key, wrap-only key-encryption keys and a caller's known
+ * KEK included, is made on the companion, as the card makes no secret
+ * key. On SoftHSM everything is the token's. */
+static bool klass_on_companion(enum klass k);
+
+static bool wrapper_on_companion(enum hexp e)
+{
+	return card != CARD_SOFTHSM && (e == EXP_AES || e == EXP_KEK || e == EXP_KNOWN_KEK);
+}
+
+/* What a card answers when a row asks for a key pair or a private key
+ * (docs/CARDS.md, "Clear answers where the card cannot"): a
+ * write-protected card NTE_PERM; a PIV card, which neither generates pairs
+ * nor creates objects, NTE_NOT_SUPPORTED; a TPM makes pairs, but no
+ * extractable private key (NTE_BAD_FLAGS, CRYPT_EXPORTABLE being what
+ * cannot be honoured) and takes no private key made elsewhere
+ * (NTE_NOT_SUPPORTED). */
+enum pair_origin { PAIR_GENERATED, PAIR_IMPORTED };
+
+static DWORD pair_answer(enum pair_origin o, bool exportable)
+{
+	switch (card) {
+	case CARD_TPM:
+		if (exportable)
+			return NTE_BAD_FLAGS;
+		return o == PAIR_GENERATED ? ERROR_SUCCESS : NTE_NOT_SUPPORTED;
+	case CARD_PIV:
+		return NTE_NOT_SUPPORTED;
+	case CARD_READONLY:
+		return NTE_PERM;
+	case CARD_SOFTHSM:
+	default:
+		return ERROR_SUCCESS;
+	}
+}
+
+/* A key a row needs: made (true), or refused as pair_answer says; any
+ * other answer fails the test. */
+static bool row_key_made(const char *what, BOOL ok, DWORD want)
+{
+	DWORD got = ok ? ERROR_SUCCESS : GetLastError();
+
+	if (got != want)
+		fprintf(stderr, "%s on %s: expected 0x%08x, got 0x%08x\n", what,
+			testutil_card_name(card), (unsigned)want, (unsigned)got);
+	CU_ASSERT_EQUAL(got, want);
+	return ok && got == want;
+}
+
+#define ROW_KEY(call, want) (SetLastError(SENTINEL), row_key_made(#call, (call), (want)))
 
 #define OK ERROR_SUCCESS
 
@@ -354,7 +437,24 @@ static DWORD expected_code(enum klass k, enum col c, DWORD flag, bool destroyed)
 	 * CRYPT_DESTROYKEY" is NTE_BAD_KEY (wincrypt.h). */
 	if (destroyed)
 		return NTE_BAD_KEY;
-	return expected[k][c];
+	/* A card's key and a wrapping key on the companion, or the other way
+	 * round: no token holds both, and capi11.conf(5) says NTE_BAD_KEY,
+	 * "as for any key without a defined wrap" -- which the table puts
+	 * before the key's state (a pair's SYMMETRICWRAPKEYBLOB is
+	 * NTE_BAD_KEY, exportable or not). It hides the softokn companion's
+	 * own rule (no sensitive key leaves it: NTE_BAD_KEY_STATE) in every
+	 * cell where that rule would turn a success into a refusal, as those
+	 * are the trusted KEK's cells. */
+	if ((columns[c].type == SYMMETRICWRAPKEYBLOB || columns[c].type == OPAQUEKEYBLOB) &&
+	    klass_on_companion(k) != wrapper_on_companion(columns[c].exp))
+		return NTE_BAD_KEY;
+	return expected[k == K_TRUSTED_KEK ? K_KEK : k][c];
+}
+
+static bool klass_on_companion(enum klass k)
+{
+	return card != CARD_SOFTHSM && k != K_RSA_EXPORT && k != K_RSA_LOCKED &&
+	       k != K_RSA_SENSITIVE && k != K_TRUSTED_KEK;
 }
 
 static const char *code_name(DWORD code)
@@ -566,20 +666,27 @@ static int run_row(const char *row, enum klass k, HCRYPTPROV h, HCRYPTKEY key)
 static void test_matrix_rsa_generated(void)
 {
 	HCRYPTPROV hx = open_new(uri1, "mx-genx"), hl = open_new(uri1, "mx-genl");
-	HCRYPTKEY kx, sx, kl, sl;
+	DWORD exportable = pair_answer(PAIR_GENERATED, true);
+	DWORD locked = pair_answer(PAIR_GENERATED, false);
+	HCRYPTKEY k;
 
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hx, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &kx));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hx, AT_SIGNATURE, 1024 << 16 | CRYPT_EXPORTABLE, &sx));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hl, AT_KEYEXCHANGE, 1024 << 16, &kl));
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(hl, AT_SIGNATURE, 1024 << 16, &sl));
-	run_row("RSA exchange, generated exportable", K_RSA_EXPORT, hx, kx);
-	run_row("RSA signature, generated exportable", K_RSA_EXPORT, hx, sx);
-	run_row("RSA exchange, generated", K_RSA_LOCKED, hl, kl);
-	run_row("RSA signature, generated", K_RSA_LOCKED, hl, sl);
-	CryptDestroyKey(kx);
-	CryptDestroyKey(sx);
-	CryptDestroyKey(kl);
-	CryptDestroyKey(sl);
+	if (ROW_KEY(CryptGenKey(hx, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &k),
+		    exportable)) {
+		run_row("RSA exchange, generated exportable", K_RSA_EXPORT, hx, k);
+		CryptDestroyKey(k);
+	}
+	if (ROW_KEY(CryptGenKey(hx, AT_SIGNATURE, 1024 << 16 | CRYPT_EXPORTABLE, &k), exportable)) {
+		run_row("RSA signature, generated exportable", K_RSA_EXPORT, hx, k);
+		CryptDestroyKey(k);
+	}
+	if (ROW_KEY(CryptGenKey(hl, AT_KEYEXCHANGE, 1024 << 16, &k), locked)) {
+		run_row("RSA exchange, generated", K_RSA_LOCKED, hl, k);
+		CryptDestroyKey(k);
+	}
+	if (ROW_KEY(CryptGenKey(hl, AT_SIGNATURE, 1024 << 16, &k), locked)) {
+		run_row("RSA signature, generated", K_RSA_LOCKED, hl, k);
+		CryptDestroyKey(k);
+	}
 	CU_ASSERT_TRUE(CryptReleaseContext(hx, 0));
 	CU_ASSERT_TRUE(CryptReleaseContext(hl, 0));
 }
@@ -588,16 +695,19 @@ static void test_matrix_rsa_generated(void)
 static void test_matrix_rsa_imported(void)
 {
 	HCRYPTPROV hx = open_new(uri1, "mx-impx"), hl = open_new(uri1, "mx-impl");
-	HCRYPTKEY kx, kl;
+	HCRYPTKEY k;
 	DWORD len;
 	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &len);
 
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(hx, priv, len, 0, CRYPT_EXPORTABLE, &kx));
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(hl, priv, len, 0, 0, &kl));
-	run_row("RSA imported with CRYPT_EXPORTABLE", K_RSA_EXPORT, hx, kx);
-	run_row("RSA imported", K_RSA_LOCKED, hl, kl);
-	CryptDestroyKey(kx);
-	CryptDestroyKey(kl);
+	if (ROW_KEY(CryptImportKey(hx, priv, len, 0, CRYPT_EXPORTABLE, &k),
+		    pair_answer(PAIR_IMPORTED, true))) {
+		run_row("RSA imported with CRYPT_EXPORTABLE", K_RSA_EXPORT, hx, k);
+		CryptDestroyKey(k);
+	}
+	if (ROW_KEY(CryptImportKey(hl, priv, len, 0, 0, &k), pair_answer(PAIR_IMPORTED, false))) {
+		run_row("RSA imported", K_RSA_LOCKED, hl, k);
+		CryptDestroyKey(k);
+	}
 	CU_ASSERT_TRUE(CryptReleaseContext(hx, 0));
 	CU_ASSERT_TRUE(CryptReleaseContext(hl, 0));
 	free(priv);
@@ -698,10 +808,26 @@ static void test_matrix_sensitive(void)
 		{ "sensitive policy: 3DES, imported exportable", CALG_3DES, 24, true, true },
 		{ "sensitive policy: 3DES, imported", CALG_3DES, 24, true, false },
 	};
+	/* Pairs: a card's refusals as pair_answer says. */
+	static const struct {
+		const char *name;
+		enum pair_origin origin;
+		DWORD spec;
+		bool exportable;
+		enum klass klass;
+	} pairs[] = {
+		{ "sensitive policy: RSA exchange, generated exportable", PAIR_GENERATED,
+		  AT_KEYEXCHANGE, true, K_RSA_SENSITIVE },
+		{ "sensitive policy: RSA signature, generated exportable", PAIR_GENERATED,
+		  AT_SIGNATURE, true, K_RSA_SENSITIVE },
+		{ "sensitive policy: RSA imported with CRYPT_EXPORTABLE", PAIR_IMPORTED, 0, true,
+		  K_RSA_SENSITIVE },
+		{ "sensitive policy: RSA imported", PAIR_IMPORTED, 0, false, K_RSA_LOCKED },
+	};
 	DWORD len, simple_len;
 	BYTE blob[64], *priv, *simple;
 	HCRYPTKEY k, kx;
-	int n = 0, want = 0;
+	int n = 0, want = 0, n_rows = 0;
 	size_t i;
 
 	for (i = 0; i < N_ELEMENTS(rows); i++) {
@@ -716,48 +842,58 @@ static void test_matrix_sensitive(void)
 		}
 		n += run_row(rows[i].name, kl, h, k);
 		want += row_cells(kl);
+		n_rows++;
 		CryptDestroyKey(k);
 	}
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 1024 << 16 | CRYPT_EXPORTABLE, &k));
-	n += run_row("sensitive policy: RSA exchange, generated exportable", K_RSA_SENSITIVE, h, k);
-	want += row_cells(K_RSA_SENSITIVE);
-	CryptDestroyKey(k);
-	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 1024 << 16 | CRYPT_EXPORTABLE, &k));
-	n += run_row("sensitive policy: RSA signature, generated exportable", K_RSA_SENSITIVE, h, k);
-	want += row_cells(K_RSA_SENSITIVE);
-	CryptDestroyKey(k);
 	priv = testutil_vector_read("rsa1024-priv.blob", &len);
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, len, 0, CRYPT_EXPORTABLE, &k));
-	n += run_row("sensitive policy: RSA imported with CRYPT_EXPORTABLE", K_RSA_SENSITIVE, h, k);
-	want += row_cells(K_RSA_SENSITIVE);
-	CryptDestroyKey(k);
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, len, 0, 0, &k));
-	n += run_row("sensitive policy: RSA imported", K_RSA_LOCKED, h, k);
-	want += row_cells(K_RSA_LOCKED);
-	CryptDestroyKey(k);
+	for (i = 0; i < N_ELEMENTS(pairs); i++) {
+		DWORD fl = (pairs[i].exportable ? CRYPT_EXPORTABLE : 0), made;
+
+		made = pair_answer(pairs[i].origin, pairs[i].exportable);
+		if (pairs[i].origin == PAIR_GENERATED ?
+		    !ROW_KEY(CryptGenKey(h, pairs[i].spec, 1024 << 16 | fl, &k), made) :
+		    !ROW_KEY(CryptImportKey(h, priv, len, 0, fl, &k), made))
+			continue;
+		n += run_row(pairs[i].name, pairs[i].klass, h, k);
+		want += row_cells(pairs[i].klass);
+		n_rows++;
+		CryptDestroyKey(k);
+	}
 
 	/* The trusted key-encryption key itself never leaves. */
 	hs = open_existing(uri1, "mx-trusted");
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(hs, CAPI11_AT_KEK, &k));
-	n += run_row("trusted KEK (Capi11TrustKeyA)", K_KEK, hs, k);
-	want += row_cells(K_KEK);
+	n += run_row("trusted KEK (Capi11TrustKeyA)", K_TRUSTED_KEK, hs, k);
+	want += row_cells(K_TRUSTED_KEK);
+	n_rows++;
 	CryptDestroyKey(k);
 	CU_ASSERT_TRUE(CryptReleaseContext(hs, 0));
 
-	/* A SIMPLEBLOB imported with CRYPT_EXPORTABLE under the plain policy. */
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, priv, len, 0, 0, &kx));
+	/* A SIMPLEBLOB imported with CRYPT_EXPORTABLE under the plain policy,
+	 * to openssl's rsa1024: imported here, or the card's own. */
+	if (card == CARD_SOFTHSM) {
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, priv, len, 0, 0, &kx));
+	} else {
+		CU_ASSERT_TRUE(CryptReleaseContext(hp, 0));
+		hp = open_existing(uri1, CARD_CONTAINER);
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(hp, AT_KEYEXCHANGE, &kx));
+	}
 	simple = testutil_vector_read("rsa1024-simple.blob", &simple_len);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(hp, simple, simple_len, kx, CRYPT_EXPORTABLE, &k));
 	n += run_row("plain policy: AES-128 from a SIMPLEBLOB, CRYPT_EXPORTABLE", K_SESSION_ARRIVED,
 		     hp, k);
 	want += row_cells(K_SESSION_ARRIVED);
+	n_rows++;
 	CryptDestroyKey(k);
 	CryptDestroyKey(kx);
 	free(simple);
 	free(priv);
 
 	CU_ASSERT_EQUAL(n, want);
-	CU_ASSERT(n >= 11 * (N_COLS * (int)N_ELEMENTS(flags) * 2 + 1));
+	CU_ASSERT(n >= n_rows * (N_COLS * (int)N_ELEMENTS(flags) * 2 + 1));
+	/* Every row on SoftHSM; on a card, all but the pairs, which are
+	 * exportable or made elsewhere. */
+	CU_ASSERT_EQUAL(n_rows, 12 - (card == CARD_SOFTHSM ? 0 : (int)N_ELEMENTS(pairs)));
 	CU_ASSERT_TRUE(CryptReleaseContext(hp, 0));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
@@ -907,6 +1043,28 @@ static void test_private_encrypted_export(void)
 	free(plain);
 }
 
+/* A PRIVATEKEYBLOB as openssl encrypts it under key_bytes (AES-256-CBC,
+ * zero IV, PKCS#5): its BLOBHEADER in clear, the rest encrypted. */
+static BYTE *private_blob_encrypted(const BYTE *priv, DWORD priv_len, DWORD *enc_len)
+{
+	char *key_hex = testutil_hex_new(key_bytes, 32);
+	DWORD len;
+	BYTE *body, *enc;
+	int st = -1;
+
+	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false,
+			   false, priv + 8, priv_len - 8, &len, &st);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	*enc_len = 8 + len;
+	enc = malloc(*enc_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	memcpy(enc, priv, 8);
+	memcpy(enc + 8, body, len);
+	free(body);
+	free(key_hex);
+	return enc;
+}
+
 static void test_private_encrypted_import(void)
 {
 	HCRYPTPROV h = open_new(uri1, "pimp");
@@ -918,15 +1076,7 @@ static void test_private_encrypted_import(void)
 	int st = -1, before;
 
 	/* openssl encrypts the vector's blob under a known AES-256 key... */
-	body = openssl_enc("aes-256-cbc", key_hex, "00000000000000000000000000000000", false,
-			   false, priv + 8, priv_len - 8, &len, &st);
-	CU_ASSERT_EQUAL_FATAL(st, 0);
-	enc_len = 8 + len;
-	enc = malloc(enc_len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
-	memcpy(enc, priv, 8);
-	memcpy(enc + 8, body, len);
-	free(body);
+	enc = private_blob_encrypted(priv, priv_len, &enc_len);
 	blob_len = testutil_plaintext_blob(blob, CALG_AES_256, key_bytes, 32);
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, 0, &aes));
 
@@ -994,6 +1144,31 @@ static void test_private_encrypted_import(void)
 	free(priv);
 	CryptDestroyKey(aes);
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* On a card, a private key encrypted under a session key (on the
+ * companion) is refused as a PRIVATEKEYBLOB is (pair_answer), and the
+ * card holds the private keys it held. */
+static void test_private_encrypted_import_card(void)
+{
+	HCRYPTPROV h = open_new(uri1, "pimp-card");
+	HCRYPTKEY aes, k = 0;
+	DWORD priv_len, enc_len, blob_len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len), *enc, blob[64];
+	int before = testutil_token_count(label1, "privkey", NULL);
+
+	enc = private_blob_encrypted(priv, priv_len, &enc_len);
+	blob_len = testutil_plaintext_blob(blob, CALG_AES_256, key_bytes, 32);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, 0, 0, &aes));
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, enc_len, aes, 0, &k),
+			 pair_answer(PAIR_IMPORTED, false));
+	CHECK_FAILS_WITH(CryptImportKey(h, enc, enc_len, aes, CRYPT_EXPORTABLE, &k),
+			 pair_answer(PAIR_IMPORTED, true));
+	CU_ASSERT_EQUAL(testutil_token_count(label1, "privkey", NULL), before);
+	CryptDestroyKey(aes);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(enc);
+	free(priv);
 }
 
 /* Export under one session key, import in another context of the token
@@ -1103,7 +1278,9 @@ static bool token_has_mechanism(const char *token, const char *name)
 
 static void test_ipsec_hmac_key(void)
 {
-	HCRYPTPROV h = open_new(uri1, "hmac");
+	/* On a card: the container it came with, and its exchange key. */
+	HCRYPTPROV h = card == CARD_SOFTHSM ? open_new(uri1, "hmac") :
+		       open_existing(uri1, CARD_CONTAINER);
 	HCRYPTKEY k = 0, rsa;
 	DWORD pub_len, priv_len, len, out_len;
 	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
@@ -1118,7 +1295,11 @@ static void test_ipsec_hmac_key(void)
 			 NTE_BAD_FLAGS);
 	CHECK_FAILS_WITH(CryptImportKey(h, priv, priv_len, 0, CRYPT_IPSEC_HMAC_KEY, &k),
 			 NTE_BAD_FLAGS);
-	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	if (card == CARD_SOFTHSM) {
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &rsa));
+	} else {
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &rsa));
+	}
 	simple = testutil_vector_read("rsa1024-simple.blob", &len);
 	CHECK_FAILS_WITH(CryptImportKey(h, simple, len, rsa, CRYPT_IPSEC_HMAC_KEY, &k),
 			 NTE_BAD_FLAGS);
@@ -1268,12 +1449,29 @@ static BYTE *openssl_simple_key(const BYTE *priv_blob, DWORD priv_len, const BYT
 	return key;
 }
 
+/* The AES-256 key k as a SIMPLEBLOB under exp (CRYPT_OAEP or not), 12 +
+ * 128 bytes, in which openssl, holding priv_blob (exp's private half as
+ * a PRIVATEKEYBLOB), finds key. The blob, malloc'd. */
+static BYTE *simple_export_opened(HCRYPTKEY k, HCRYPTKEY exp, bool oaep, const BYTE *priv_blob,
+				  DWORD priv_len, const BYTE *key, DWORD *len)
+{
+	BYTE *simple = testutil_blob_export(k, exp, SIMPLEBLOB, oaep ? CRYPT_OAEP : 0, len);
+	BYTE *found;
+	DWORD found_len;
+
+	CU_ASSERT_EQUAL(*len, 12 + 128);
+	found = openssl_simple_key(priv_blob, priv_len, simple, *len, oaep, &found_len);
+	CU_ASSERT(found_len == 32 && memcmp(found, key, 32) == 0);
+	free(found);
+	return simple;
+}
+
 static void test_two_tokens_session(void)
 {
 	HCRYPTPROV h1 = open_new(uri1, "sess-src"), h2 = open_new(uri2, "sess-dst");
 	HCRYPTKEY kx2, pub1, aes1, aes2, des1, des2;
-	DWORD pub_len, priv_len, plain_len, len, simple_len, key_len;
-	BYTE *pub, *priv, *plain, *out, *simple, *key;
+	DWORD pub_len, priv_len, plain_len, len, simple_len;
+	BYTE *pub, *priv, *plain, *out, *simple;
 	int oaep;
 
 	/* Token 2's exchange key; its public half goes to token 1. */
@@ -1309,11 +1507,8 @@ static void test_two_tokens_session(void)
 	for (oaep = 0; oaep < 2; oaep++) {
 		DWORD fl = oaep ? CRYPT_OAEP : 0;
 
-		simple = testutil_blob_export(aes1, pub1, SIMPLEBLOB, fl, &simple_len);
-		CU_ASSERT_EQUAL(simple_len, 12 + 128);
-		key = openssl_simple_key(priv, priv_len, simple, simple_len, oaep, &key_len);
-		CU_ASSERT(key_len == 32 && memcmp(key, plain + 12, 32) == 0);
-		free(key);
+		simple = simple_export_opened(aes1, pub1, oaep, priv, priv_len, plain + 12,
+					      &simple_len);
 		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, simple, simple_len, kx2,
 						    fl | CRYPT_EXPORTABLE, &aes2));
 		/* It arrived wrapped: sensitive whatever CRYPT_EXPORTABLE says
@@ -1347,6 +1542,41 @@ static void test_two_tokens_session(void)
 	free(plain);
 	free(priv);
 	free(pub);
+}
+
+/* A session key to the container's own exchange key and back, as on a
+ * card whose key pkcs11-tool put there (openssl's rsa1024): SIMPLEBLOB
+ * export under it, through the companion's copy of its public key where
+ * the card has no public-key operation, which openssl opens with the
+ * private key; and import of that blob, which the card decrypts where it
+ * cannot unwrap (capi11.conf(5)). PKCS#1 and OAEP. */
+static void test_simpleblob_card_key(void)
+{
+	HCRYPTPROV h = open_existing(uri1, CARD_CONTAINER);
+	HCRYPTKEY kx, aes, back;
+	DWORD priv_len, plain_len, simple_len;
+	BYTE *priv = testutil_vector_read("rsa1024-priv.blob", &priv_len), *plain, *simple;
+	int oaep;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &kx));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &aes));
+	plain = testutil_blob_export(aes, 0, PLAINTEXTKEYBLOB, 0, &plain_len);
+	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 32);
+	for (oaep = 0; oaep < 2; oaep++) {
+		DWORD fl = oaep ? CRYPT_OAEP : 0;
+
+		simple = simple_export_opened(aes, kx, oaep, priv, priv_len, plain + 12, &simple_len);
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, simple, simple_len, kx, fl, &back));
+		testutil_check_encrypts_as(back, "-aes-256-cbc", plain + 12, 32, 16);
+		CryptDestroyKey(back);
+		free(simple);
+	}
+	CryptDestroyKey(aes);
+	CryptDestroyKey(kx);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(plain);
+	free(priv);
 }
 
 /* ---- the sensitive export policy ---- */
@@ -1468,6 +1698,7 @@ static CU_TestInfo import_tests[] = {
 	{ "CRYPT_IPSEC_HMAC_KEY codec", test_ipsec_hmac_codec },
 	{ "key pairs between two tokens", test_two_tokens_pairs },
 	{ "session keys between two tokens", test_two_tokens_session },
+	{ "SIMPLEBLOB to a card's key and back", test_simpleblob_card_key },
 	{ "exportable-policy = sensitive", test_sensitive_policy },
 	CU_TEST_INFO_NULL,
 };
@@ -1486,7 +1717,7 @@ static int matrix_init(void)
 	HCRYPTPROV h = 0;
 	BOOL ok;
 
-	if (!CryptAcquireContextA(&h, "mx-trusted", uri1, PROV_RSA_FULL, CRYPT_NEWKEYSET))
+	if (!CryptAcquireContextA(&h, "mx-trusted", uri1_direct, PROV_RSA_FULL, CRYPT_NEWKEYSET))
 		return -1;
 	ok = Capi11TrustKeyA(h, blob, len, FIXTURE_SO_PIN, FIXTURE_PIN, 0, NULL);
 	CryptReleaseContext(h, 0);
@@ -1497,6 +1728,30 @@ static CU_SuiteInfo suites[] = {
 	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
 	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, private_tests },
 	{ "imports", NULL, NULL, NULL, NULL, import_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+/* On a card profile: the export matrix, the refusal of an encrypted
+ * PRIVATEKEYBLOB, CRYPT_IPSEC_HMAC_KEY and the card key's SIMPLEBLOB. The
+ * other
+ * tests need pairs that are exportable or made elsewhere, which no card
+ * profile holds (their refusals are the matrix's), or move keys between
+ * two SoftHSM tokens. */
+static CU_TestInfo card_import_tests[] = {
+	{ "CRYPT_IPSEC_HMAC_KEY", test_ipsec_hmac_key },
+	{ "SIMPLEBLOB to a card's key and back", test_simpleblob_card_key },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo card_private_tests[] = {
+	{ "import of openssl's encryption: refused", test_private_encrypted_import_card },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo card_suites[] = {
+	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
+	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, card_private_tests },
+	{ "imports", NULL, NULL, NULL, NULL, card_import_tests },
 	CU_SUITE_INFO_NULL,
 };
 
@@ -1534,13 +1789,33 @@ int main(void)
 		fprintf(stderr, "pkcs11-tool --keypairgen failed\n");
 		return FIXTURE_HARD_ERROR;
 	}
-	uri1 = fixture_token_uri(label1);
-	uri2 = fixture_token_uri(label2);
+	if (!testutil_card_from_env(&card))
+		return FIXTURE_HARD_ERROR;
+	uri1_direct = fixture_token_uri(label1);
+	/* A card's own pair, on SoftHSM as it is too. */
+	if (!testutil_card_keys_load(label1, false, CARD_CONTAINER)) {
+		fprintf(stderr, "pkcs11-tool could not put the card's keys on the token\n");
+		return FIXTURE_HARD_ERROR;
+	}
+	if (card == CARD_SOFTHSM) {
+		uri1 = fixture_token_uri(label1);
+		uri2 = fixture_token_uri(label2);
+	} else {
+		uri1 = fixture_token_uri_shim(label1, true);
+		uri2 = fixture_token_uri_shim(label2, true);
+		if (uri1 == NULL || uri2 == NULL ||
+		    !testutil_card_set_profile(testutil_card_flags(card))) {
+			fprintf(stderr, "the p11shim module was not built\n");
+			return FIXTURE_HARD_ERROR;
+		}
+		fprintf(stderr, "card profile: %s\n", testutil_card_name(card));
+	}
 	if (write_config() != 0)
 		return FIXTURE_HARD_ERROR;
-	rc = cutest_run(suites);
+	rc = cutest_run(card == CARD_SOFTHSM ? suites : card_suites);
 	fixture_cleanup(rc == 0);
 	free(uri1);
+	free(uri1_direct);
 	free(uri2);
 	free(label1);
 	free(label2);

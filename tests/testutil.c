@@ -441,3 +441,87 @@ CK_SESSION_HANDLE testutil_softhsm_session(const char *label, bool rw, bool logi
 	}
 	return s;
 }
+
+/* ---- card profiles ---- */
+
+static const struct {
+	const char *env, *name;
+	unsigned flags;
+} cards[] = {
+	[CARD_SOFTHSM] = { "softhsm", "SoftHSM", 0 },
+	[CARD_TPM] = { "tpm", "TPM (tpm2-pkcs11)", P11SHIM_PROFILE_TPM },
+	[CARD_PIV] = { "piv", "PIV card (OpenSC)", P11SHIM_PROFILE_PIV },
+	[CARD_READONLY] = { "readonly", "read-only card", P11SHIM_PROFILE_READONLY_CARD },
+};
+
+bool testutil_card_from_env(enum testutil_card *card)
+{
+	const char *v = getenv(TESTUTIL_PROFILE_ENV);
+
+	*card = CARD_SOFTHSM;
+	if (v == NULL || *v == '\0')
+		return true;
+	for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
+		if (strcmp(v, cards[i].env) == 0) {
+			*card = (enum testutil_card)i;
+			return true;
+		}
+	}
+	fprintf(stderr, "%s=%s names no card profile (softhsm, tpm, piv, readonly)\n",
+		TESTUTIL_PROFILE_ENV, v);
+	return false;
+}
+
+const char *testutil_card_name(enum testutil_card card)
+{
+	return cards[card].name;
+}
+
+unsigned testutil_card_flags(enum testutil_card card)
+{
+	return cards[card].flags;
+}
+
+bool testutil_card_set_profile(unsigned flags)
+{
+	static void (*set_profile)(unsigned);
+	const char *path = fixture_shim_path();
+
+	if (set_profile == NULL && path != NULL && fixture_shim() != NULL) {
+		/* The instance p11-kit and fixture_shim() hold: dlopen gives
+		 * it again. */
+		void *mod = dlopen(path, RTLD_NOW);
+
+		if (mod != NULL)
+			*(void **)&set_profile = dlsym(mod, "p11shim_set_profile");
+	}
+	if (set_profile == NULL)
+		return false;
+	set_profile(flags);
+	return true;
+}
+
+bool testutil_card_keys_load(const char *label, bool piv, const char *container)
+{
+	static const struct {
+		const char *pem;
+		const char *id;
+	} keys[] = { { "rsa512.pem", "02" }, { "rsa1024.pem", "03" } };
+
+	for (size_t i = piv ? 0 : 1; i < sizeof keys / sizeof keys[0]; i++) {
+		char path[4096], pub[4096];
+
+		snprintf(path, sizeof path, "%s/vectors/%s", TEST_SRCDIR, keys[i].pem);
+		snprintf(pub, sizeof pub, "%s/%s-%s.pub.der", fixture_dir(), label, keys[i].id);
+		/* pkcs11-tool writes a public key object from its DER form. */
+		if (fixture_run("%s pkey -in %s -pubout -outform DER -out %s", OPENSSL_BIN, path,
+				pub) != 0 ||
+		    fixture_pkcs11_tool(label, true, NULL, "--write-object %s --type privkey "
+					"--id %s --label %s --usage-sign --usage-decrypt", path,
+					keys[i].id, container) != 0 ||
+		    fixture_pkcs11_tool(label, true, NULL, "--write-object %s --type pubkey "
+					"--id %s --label %s", pub, keys[i].id, container) != 0)
+			return false;
+	}
+	return true;
+}

@@ -126,4 +126,32 @@ int testutil_scratch_cleanup(void);
 CK_FUNCTION_LIST *testutil_softhsm(void);
 CK_SESSION_HANDLE testutil_softhsm_session(const char *label, bool rw, bool login);
 
+/* Card profiles (p11shim.h) a test program can run under: tests/local.mk
+ * runs some programs once more per profile, naming it in the environment
+ * variable TESTUTIL_PROFILE_ENV ("tpm", "piv" or "readonly"; unset or
+ * "softhsm": the token as it is). */
+#define TESTUTIL_PROFILE_ENV "CAPI11_TEST_PROFILE"
+
+enum testutil_card { CARD_SOFTHSM, CARD_TPM, CARD_PIV, CARD_READONLY };
+
+/* The profile the environment names in *card; false (and a message) for
+ * a value that names none. */
+bool testutil_card_from_env(enum testutil_card *card);
+const char *testutil_card_name(enum testutil_card card);
+/* Its P11SHIM_PROFILE_* flags (0 for SoftHSM as it is). */
+unsigned testutil_card_flags(enum testutil_card card);
+
+/* p11shim_set_profile() of the shim loaded in this process; false when
+ * the shim was not built. */
+bool testutil_card_set_profile(unsigned flags);
+
+/* Puts a card's own keys on the token labelled label with pkcs11-tool
+ * (SoftHSM directly, whatever the profile), as a card's provisioning
+ * would, under the label container: openssl's rsa1024 (tests/vectors) as
+ * the key management key, ID 03, and with piv also rsa512 as the PIV
+ * digital signature key, ID 02; private and public halves, both allowed
+ * to sign and decrypt, so that only the card's layout tells them apart.
+ * Asserts nothing. */
+bool testutil_card_keys_load(const char *label, bool piv, const char *container);
+
 #endif
