@@ -10,22 +10,6 @@
 
 #include <wincrypt.h>
 
-/* The second key of a blob call (hExpKey, hPubKey), referenced, or NULL:
- * a key of a context from before a fork is as stale as its context (SPEC
- * section 2), whose object handles name nothing, or another object, in
- * this process's sessions. */
-static struct key *blob_other_key(HCRYPTKEY h)
-{
-	struct key *key = key_lookup(h);
-
-	/* A key of a released context is an orphan, whose objects are
-	 * destroyed (or being destroyed). */
-	if (key != NULL && (context_is_inherited(key->ctx) || atomic_load(&key->ctx->released))) {
-		key_unref(key);
-		key = NULL;
-	}
-	return key;
-}
 
 BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD dwFlags,
 		    BYTE *pbData, DWORD *pdwDataLen)
@@ -43,7 +27,7 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD d
 		return api_finish(__func__, err);
 	/* 0 means "no key", judged by the blob rules; anything else must be
 	 * a live key (SPEC section 2). */
-	if (hExpKey != 0 && (exp = blob_other_key(hExpKey)) == NULL)
+	if (hExpKey != 0 && (exp = key_lookup_other(hExpKey)) == NULL)
 		err = ERROR_INVALID_PARAMETER;
 	else
 		err = export_key_locked(key, exp, dwBlobType, dwFlags, pbData, pdwDataLen);
@@ -86,7 +70,7 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen, HCRYP
 	err = context_get_locked(hProv, &ctx);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
-	if (hPubKey != 0 && (pub = blob_other_key(hPubKey)) == NULL)
+	if (hPubKey != 0 && (pub = key_lookup_other(hPubKey)) == NULL)
 		err = ERROR_INVALID_PARAMETER;
 	else if ((err = import_lock_locked(ctx, pbData, &lock)) == ERROR_SUCCESS)
 		err = import_key_locked(ctx, pbData, dwDataLen, pub, dwFlags, &key);

@@ -23,7 +23,7 @@ BOOL CryptCreateHash(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTKEY hKey, DWORD dwFla
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	/* A non-zero hKey must name a live key, as every handle must
 	 * (SPEC section 2); whether it belongs here is the algorithm's rule. */
-	if (hKey != 0 && (key = key_lookup(hKey)) == NULL)
+	if (hKey != 0 && (key = key_lookup_other(hKey)) == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = context_get_locked(hProv, &ctx);
 	if (err == ERROR_SUCCESS) {
@@ -61,7 +61,7 @@ BOOL CryptHashData(HCRYPTHASH hHash, const BYTE *pbData, DWORD dwDataLen, DWORD 
 BOOL CryptHashSessionKey(HCRYPTHASH hHash, HCRYPTKEY hKey, DWORD dwFlags)
 {
 	struct hash *hash;
-	struct key *key = key_lookup(hKey);
+	struct key *key = key_lookup_other(hKey);
 	DWORD err;
 
 	if (key == NULL)
@@ -159,7 +159,7 @@ BOOL CryptVerifySignatureA(HCRYPTHASH hHash, const BYTE *pbSignature, DWORD dwSi
 
 	if (pbSignature == NULL || dwSigLen == 0 || szDescription != NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	key = key_lookup(hPubKey);
+	key = key_lookup_other(hPubKey);
 	if (key == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = hash_get_locked(hHash, &hash);

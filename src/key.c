@@ -292,6 +292,20 @@ struct key *key_lookup(HCRYPTKEY h)
 	return (struct key *)handle_lookup(h, HANDLE_KEY);
 }
 
+struct key *key_lookup_other(HCRYPTKEY h)
+{
+	struct key *key = key_lookup(h);
+
+	/* A key from before a fork names objects of the parent's sessions;
+	 * a key of a released context names objects destroyed (or being
+	 * destroyed) with it. */
+	if (key != NULL && (context_is_inherited(key->ctx) || atomic_load(&key->ctx->released))) {
+		key_unref(key);
+		key = NULL;
+	}
+	return key;
+}
+
 void key_unref(struct key *key)
 {
 	if (key != NULL)

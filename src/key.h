@@ -231,6 +231,11 @@ DWORD key_adopt_on_locked(struct context *ctx, struct tsession *ts, CK_OBJECT_HA
 DWORD key_register_locked(struct key *key, HCRYPTKEY *out);
 /* The key named by a handle, referenced, or NULL. */
 struct key *key_lookup(HCRYPTKEY h);
+/* A call's second key (hExpKey, hPubKey, the key of a hash), whose
+ * context the call does not lock: key_lookup, but NULL also for a key
+ * made before a fork this process is the child of, or of a released
+ * context. */
+struct key *key_lookup_other(HCRYPTKEY h);
 /* The key a handle names, referenced, with its context locked;
  * ERROR_INVALID_PARAMETER for 0, unknown, foreign or orphaned values.
  * key_put_locked unlocks the context and drops the reference. */

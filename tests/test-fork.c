@@ -61,6 +61,7 @@ enum child_check {
 	CHILD_GENKEY = 1 << 5,         /* a new container with a new pair */
 	CHILD_RELEASE_OLD = 1 << 6,    /* inherited handles refuse release and destroy */
 	CHILD_OLD_PARTNER = 1 << 7,    /* inherited hExpKey/hPubKey are ERROR_INVALID_PARAMETER */
+	CHILD_OLD_HASH_KEY = 1 << 8,   /* ... and so is an inherited key of a hash call */
 };
 
 static const char *const child_check_names[] = {
@@ -72,6 +73,7 @@ static const char *const child_check_names[] = {
 	"CryptGenKey in a new container failed in the child",
 	"inherited handles misbehave when released",
 	"inherited hExpKey or hPubKey usable or wrong error",
+	"an inherited key of a hash call usable or wrong error",
 };
 
 static int child_failed(enum child_check check)
@@ -136,6 +138,23 @@ static int child_run(const struct parent_state *p)
 			failed |= child_failed(CHILD_OLD_PARTNER);
 		if (w != 0)
 			CryptDestroyKey(w);
+	}
+	/* ... and as the key of the child's hash calls. */
+	{
+		HCRYPTHASH hh = 0, mac = 0;
+		BYTE sig[128] = { 0 };
+
+		SetLastError(SENTINEL);
+		if (v == 0 || !CryptCreateHash(v, CALG_SHA_256, 0, 0, &hh) ||
+		    !fails_invalid_parameter(CryptHashSessionKey(hh, p->aes, CRYPT_LITTLE_ENDIAN)) ||
+		    !fails_invalid_parameter(CryptCreateHash(v, CALG_MAC, p->aes, 0, &mac)) ||
+		    !fails_invalid_parameter(CryptVerifySignatureA(hh, sig, sizeof sig, p->pair, NULL,
+								   0)))
+			failed |= child_failed(CHILD_OLD_HASH_KEY);
+		if (mac != 0)
+			CryptDestroyHash(mac);
+		if (hh != 0)
+			CryptDestroyHash(hh);
 	}
 
 	snprintf(name, sizeof name, "%s-c%d", p->container, (int)getpid());
@@ -220,7 +239,7 @@ static pid_t child_start(const struct parent_state *p)
 	pid = fork();
 	if (pid == 0) {
 		alarm(CHILD_SECONDS);
-		_exit(child_run(p));
+		_exit(child_run(p) != 0);
 	}
 	return pid;
 }
@@ -300,11 +319,13 @@ static void test_grandchild(void)
 		fflush(NULL);
 		grandchild = fork();
 		if (grandchild == 0)
-			_exit(child_run(&p));
+			_exit(child_run(&p) != 0);
 		if (grandchild < 0 || waitpid(grandchild, &st, 0) != grandchild ||
 		    !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			failed |= 0x80;
-		_exit(failed);
+			failed = 1;
+		/* An exit status keeps 8 bits: the checks that failed were
+		 * printed by name, the status says whether any did. */
+		_exit(failed != 0);
 	}
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
