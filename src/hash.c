@@ -551,7 +551,10 @@ DWORD hash_set_param_locked(struct hash *hash, DWORD param, const BYTE *data)
 /* The key's bytes in the order CryptHashSessionKey hashes them by
  * default: reversed ("big-endian form", as rsaenh reverses them). Only a
  * key whose value may be read can be reversed: the token digests a key
- * only as it stores it. */
+ * only as it stores it. "May be read" is capi11's rule before the
+ * token's, as for PLAINTEXTKEYBLOB (export.c): a token that leaves a
+ * non-exportable key readable must not let its bytes out here, where a
+ * CALG_MAC under a key the caller knows would give them back. */
 static DWORD hash_key_reversed(struct hash *hash, struct key *key, BYTE **out, size_t *out_len,
 			       size_t *alloc_len)
 {
@@ -563,6 +566,8 @@ static DWORD hash_key_reversed(struct hash *hash, struct key *key, BYTE **out, s
 
 	if (kts == NULL)
 		return NTE_BAD_KEY;
+	if (!key->exportable)
+		return NTE_BAD_KEY_STATE;
 	rv = token_get_attribute_alloc(kts, key->obj->priv, CKA_VALUE, &value, &len);
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || (rv == CKR_OK && value == NULL))
 		return NTE_BAD_KEY_STATE;

@@ -607,8 +607,23 @@ static void tmpl_copy_free(struct tmpl_copy *c)
 	free(c->top);
 }
 
-/* Copies t without the stripped attributes into c; false when memory runs
- * out or the nesting is deeper than tests use. */
+static CK_BBOOL forced_true = CK_TRUE, forced_false = CK_FALSE;
+
+/* a as the target sees it under a P11SHIM_ATTR_FORCED_* mode. */
+static CK_ATTRIBUTE attr_forced(CK_ATTRIBUTE a)
+{
+	int mode = attr_mode(a.type);
+
+	if (mode & (P11SHIM_ATTR_FORCED_TRUE | P11SHIM_ATTR_FORCED_FALSE)) {
+		a.pValue = (mode & P11SHIM_ATTR_FORCED_TRUE) ? &forced_true : &forced_false;
+		a.ulValueLen = sizeof(CK_BBOOL);
+	}
+	return a;
+}
+
+/* Copies t without the stripped attributes, and with the forced ones set,
+ * into c; false when memory runs out or the nesting is deeper than tests
+ * use. */
 static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 {
 	memset(c, 0, sizeof *c);
@@ -620,6 +635,7 @@ static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 
 		if (attr_mode(a.type) & P11SHIM_ATTR_STRIPPED)
 			continue;
+		a = attr_forced(a);
 		if (attr_is_template(a.type) && a.pValue != NULL) {
 			const CK_ATTRIBUTE *in = a.pValue;
 			CK_ULONG k = a.ulValueLen / sizeof(CK_ATTRIBUTE), m = 0;
@@ -633,7 +649,7 @@ static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 			c->nested[c->n_nested++] = out;
 			for (CK_ULONG j = 0; j < k; j++) {
 				if (!(attr_mode(in[j].type) & P11SHIM_ATTR_STRIPPED))
-					out[m++] = in[j];
+					out[m++] = attr_forced(in[j]);
 			}
 			a.pValue = out;
 			a.ulValueLen = m * sizeof(CK_ATTRIBUTE);
@@ -650,7 +666,8 @@ static bool tmpl_apply(CK_ATTRIBUTE_PTR t, CK_ULONG n, struct tmpl_copy *c, CK_A
 		       CK_ULONG *use_n, CK_RV *rv)
 {
 	/* Unreadable attributes are still taken in templates. */
-	int mode = tmpl_mode(t, n) & (P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED);
+	int mode = tmpl_mode(t, n) & (P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED |
+				      P11SHIM_ATTR_FORCED_TRUE | P11SHIM_ATTR_FORCED_FALSE);
 
 	memset(c, 0, sizeof *c);
 	*use = t;
@@ -1952,7 +1969,8 @@ SHIM_EXPORT void p11shim_set_attribute(CK_ATTRIBUTE_TYPE type, int mode)
 {
 	size_t i;
 
-	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED | P11SHIM_ATTR_UNREADABLE;
+	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED | P11SHIM_ATTR_UNREADABLE |
+		P11SHIM_ATTR_FORCED_TRUE | P11SHIM_ATTR_FORCED_FALSE;
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < shim.n_attrs && shim.attrs[i].type != type; i++)
 		;

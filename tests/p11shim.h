@@ -145,6 +145,13 @@ enum {
 	 * CK_UNAVAILABLE_INFORMATION with CKR_ATTRIBUTE_TYPE_INVALID, the
 	 * other attributes of the call filled. */
 	P11SHIM_ATTR_UNREADABLE = 4,
+	/* The same calls take the attribute but it reaches the target as
+	 * CK_TRUE, or CK_FALSE, whatever the template asked (nested
+	 * templates included): a token that ignores a boolean and keeps its
+	 * own default, such as a secret key left readable whatever
+	 * CKA_SENSITIVE and CKA_EXTRACTABLE said. */
+	P11SHIM_ATTR_FORCED_TRUE = 8,
+	P11SHIM_ATTR_FORCED_FALSE = 16,
 };
 
 /* Sets how the shim treats one attribute type in templates: one of

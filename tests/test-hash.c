@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include <CUnit/CUnit.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 
 static char *label;
 static char *uri;
+/* p11shim controls that struct p11shim_ops leaves out (p11shim.h). */
+static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
 
 struct digest {
 	ALG_ID alg;
@@ -532,6 +535,44 @@ static void test_hash_session_key(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(rsa));
 	CU_ASSERT_TRUE(CryptDestroyKey(exportable));
 	CU_ASSERT_TRUE(CryptDestroyKey(sensitive));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A token that takes CKA_SENSITIVE and CKA_EXTRACTABLE but keeps secret
+ * keys readable whatever they say lets anyone read CKA_VALUE of a key
+ * capi11 made non-exportable. The
+ * reversed form of CryptHashSessionKey reads that value, so it must hold
+ * to KP_PERMISSIONS as PLAINTEXTKEYBLOB export does: under CALG_MAC with
+ * a key the caller knows, one block of MAC over a 16-byte AES key is two
+ * AES decryptions away from the key itself. */
+static void test_hash_session_key_not_exportable(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY secret, known;
+	BYTE key[16], mine[16], blob[64];
+	DWORD n = sizeof blob;
+
+	message(key, sizeof key);
+	memset(mine, 0x42, sizeof mine);
+	set_attribute(CKA_SENSITIVE, P11SHIM_ATTR_FORCED_FALSE);
+	set_attribute(CKA_EXTRACTABLE, P11SHIM_ATTR_FORCED_TRUE);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &secret));
+	known = import_plain(h, CALG_AES_128, mine, 16, CRYPT_EXPORTABLE);
+	set_attribute(CKA_SENSITIVE, 0);
+	set_attribute(CKA_EXTRACTABLE, 0);
+	CHECK_FAILS_WITH(CryptExportKey(secret, 0, PLAINTEXTKEYBLOB, 0, blob, &n),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_MAC, known, 0, &hh));
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, secret, 0), NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, secret, 0), NTE_BAD_KEY_STATE);
+	/* Digested inside the token, the key stays usable as before. */
+	CU_ASSERT_TRUE(CryptHashSessionKey(hh, secret, CRYPT_LITTLE_ENDIAN));
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
+	CU_ASSERT_TRUE(CryptDestroyKey(secret));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
@@ -1458,6 +1499,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "errors and handles", test_errors },
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
 	{ "CryptHashSessionKey, both byte orders", test_hash_session_key },
+	{ "CryptHashSessionKey of a non-exportable key a token leaves readable",
+	  test_hash_session_key_not_exportable },
 	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
 	{ "HMAC: RFC 2202 and RFC 4231 vectors", test_hmac_vectors },
 	{ "HMAC: errors", test_hmac_errors },
@@ -1500,6 +1543,17 @@ int main(void)
 	if (uri == NULL) {
 		fprintf(stderr, "the p11shim module was not built\n");
 		return FIXTURE_HARD_ERROR;
+	}
+	{
+		void *mod = fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL)
+						: NULL;
+
+		if (mod != NULL)
+			*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
+		if (set_attribute == NULL) {
+			fprintf(stderr, "the p11shim module was not built\n");
+			return FIXTURE_HARD_ERROR;
+		}
 	}
 	rc = cutest_run(suites);
 	fixture_cleanup(rc == 0);
