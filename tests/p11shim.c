@@ -162,6 +162,9 @@ static struct {
 	CK_SESSION_HANDLE lost[LOST_MAX];
 	size_t n_lost;
 	unsigned long lost_uses;
+	/* p11shim_lie_operation_state(): 0 when off. */
+	CK_ULONG state_query_len, state_fetch_len;
+	CK_RV state_fetch_rv;
 } shim;
 
 /* C_Initialize and C_Finalize are serialised whole, target call included, so
@@ -1077,10 +1080,27 @@ static CK_RV shim_C_GetOperationState(CK_SESSION_HANDLE session,
 		CK_BYTE_PTR operation_state, CK_ULONG_PTR operation_state_len)
 {
 	CK_FUNCTION_LIST *t;
-	CK_RV rv;
+	CK_ULONG query_len, fetch_len;
+	CK_RV rv, fetch_rv;
 
 	if (!session_begin(FN_C_GetOperationState, session, &t, &rv))
 		return rv;
+	pthread_mutex_lock(&lock);
+	query_len = shim.state_query_len;
+	fetch_len = shim.state_fetch_len;
+	fetch_rv = shim.state_fetch_rv;
+	pthread_mutex_unlock(&lock);
+	if (query_len != 0 && operation_state_len != NULL) {
+		/* A module that names one length and then answers another. */
+		if (operation_state == NULL) {
+			*operation_state_len = query_len;
+			return CKR_OK;
+		}
+		memset(operation_state, 0xa5,
+		       *operation_state_len < query_len ? *operation_state_len : query_len);
+		*operation_state_len = fetch_len;
+		return fetch_rv;
+	}
 	return t->C_GetOperationState(session, operation_state,
 			operation_state_len);
 }
@@ -1838,6 +1858,19 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.profile = 0;
 	shim.profile_hits = 0;
 	shim.lost_uses = 0;
+	shim.state_query_len = 0;
+	shim.state_fetch_len = 0;
+	shim.state_fetch_rv = CKR_OK;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_lie_operation_state(CK_ULONG query_len, CK_ULONG fetch_len,
+					     CK_RV fetch_rv)
+{
+	pthread_mutex_lock(&lock);
+	shim.state_query_len = query_len;
+	shim.state_fetch_len = fetch_len;
+	shim.state_fetch_rv = fetch_rv;
 	pthread_mutex_unlock(&lock);
 }
 

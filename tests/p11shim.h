@@ -256,6 +256,13 @@ enum {
  * that. Not in struct p11shim_ops: resolve it with dlsym. */
 void p11shim_set_profile(unsigned flags);
 
+/* Makes C_GetOperationState answer itself, as a module that contradicts
+ * itself: a size query (NULL buffer) gives query_len and CKR_OK; a call
+ * with a buffer fills what fits of query_len bytes, then reports fetch_len
+ * and returns fetch_rv. query_len 0 forwards the calls again; so does
+ * p11shim_reset(). Not in struct p11shim_ops: resolve it with dlsym. */
+void p11shim_lie_operation_state(CK_ULONG query_len, CK_ULONG fetch_len, CK_RV fetch_rv);
+
 /* Calls the profile answered itself since the last reset (refusals and
  * rewritten templates). Not in struct p11shim_ops: resolve it with dlsym. */
 unsigned long p11shim_profile_hits(void);

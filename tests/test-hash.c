@@ -28,6 +28,7 @@ static char *label;
 static char *uri;
 /* p11shim controls that struct p11shim_ops leaves out (p11shim.h). */
 static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
+static void (*lie_operation_state)(CK_ULONG query_len, CK_ULONG fetch_len, CK_RV fetch_rv);
 
 struct digest {
 	ALG_ID alg;
@@ -318,6 +319,46 @@ static void test_duplicate_limit(void)
 	CU_ASSERT_TRUE(CryptDestroyHash(a));
 	CU_ASSERT_TRUE(CryptDestroyHash(b));
 	CU_ASSERT_TRUE(CryptDestroyHash(c));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A module whose C_GetOperationState names one length and then reports a
+ * longer one than the buffer it was given, with CKR_OK or with
+ * CKR_BUFFER_TOO_SMALL: capi11 must never use (or wipe) more than it
+ * allocated. The state is unusable, so the copy replays the data. */
+static void test_duplicate_lying_state(void)
+{
+	static const CK_RV rvs[] = { CKR_OK, CKR_BUFFER_TOO_SMALL };
+	const struct p11shim_ops *ops = shim();
+	HCRYPTPROV h = open_verify();
+	BYTE msg[300], want[32], got[32];
+	size_t i;
+
+	message(msg, sizeof msg);
+	openssl_one("sha256", msg, sizeof msg, want, 32);
+	for (i = 0; i < sizeof rvs / sizeof rvs[0]; i++) {
+		HCRYPTHASH a = 0, c = 0;
+		DWORD n = sizeof got;
+
+		ops->reset();
+		lie_operation_state(16, 64u << 20, rvs[i]);
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &a));
+		CU_ASSERT_TRUE(CryptHashData(a, msg, 100, 0));
+		CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(a, NULL, 0, &c));
+		CU_ASSERT(ops->count("C_GetOperationState") >= 2);
+		lie_operation_state(0, 0, CKR_OK);
+		CU_ASSERT_TRUE(CryptHashData(a, msg + 100, 200, 0));
+		CU_ASSERT_TRUE(CryptHashData(c, msg + 100, 200, 0));
+		CU_ASSERT_TRUE(CryptGetHashParam(a, HP_HASHVAL, got, &n, 0));
+		CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+		n = sizeof got;
+		memset(got, 0, sizeof got);
+		CU_ASSERT_TRUE(CryptGetHashParam(c, HP_HASHVAL, got, &n, 0));
+		CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+		CU_ASSERT_TRUE(CryptDestroyHash(c));
+		CU_ASSERT_TRUE(CryptDestroyHash(a));
+	}
+	ops->reset();
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
@@ -1495,6 +1536,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "every length 0-1000 in pieces, against openssl dgst", test_digests_streamed },
 	{ "interleaved hashes and duplicates", test_interleaved_and_duplicate },
 	{ "duplicates without the token's operation state", test_duplicate_limit },
+	{ "duplicates when the module lies about its state's length",
+	  test_duplicate_lying_state },
 	{ "HP_ALGID, HP_HASHSIZE, HP_HASHVAL", test_params },
 	{ "errors and handles", test_errors },
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
@@ -1548,9 +1591,11 @@ int main(void)
 		void *mod = fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL)
 						: NULL;
 
-		if (mod != NULL)
+		if (mod != NULL) {
 			*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
-		if (set_attribute == NULL) {
+			*(void **)&lie_operation_state = dlsym(mod, "p11shim_lie_operation_state");
+		}
+		if (set_attribute == NULL || lie_operation_state == NULL) {
 			fprintf(stderr, "the p11shim module was not built\n");
 			return FIXTURE_HARD_ERROR;
 		}
