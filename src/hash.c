@@ -674,6 +674,14 @@ static DWORD hash_duplicate_operation(struct hash *hash, struct hash *copy)
 				memcpy(copy->mac_part, hash->mac_part, sizeof copy->mac_part);
 				copy->mac_part_len = hash->mac_part_len;
 				memcpy(copy->mac_last, hash->mac_last, sizeof copy->mac_last);
+				/* The data behind the state, for a later replay of the
+				 * copy, or nothing may ever replay it: a copy that
+				 * seemed to have taken nothing would restart without
+				 * it (a copy's copy, CryptHashSessionKey's move). */
+				if (hash->replay)
+					hash_log_add(copy, hash->log, hash->log_len);
+				else
+					hash_log_drop(copy);
 			}
 		}
 		capi11_free_secret(state, state_len);

@@ -263,6 +263,15 @@ void p11shim_set_profile(unsigned flags);
  * p11shim_reset(). Not in struct p11shim_ops: resolve it with dlsym. */
 void p11shim_lie_operation_state(CK_ULONG query_len, CK_ULONG fetch_len, CK_RV fetch_rv);
 
+/* Makes the shim save and restore digests' states itself, as a token
+ * that can (C_GetOperationState / C_SetOperationState on a digest; a
+ * digest that took a key gives CKR_STATE_UNSAVEABLE): the state is the
+ * mechanism and the data the digest took, which a restore feeds to the
+ * target again. The shim records digests all the time; this decides
+ * whether it answers those two calls itself. p11shim_reset() turns it
+ * off. Not in struct p11shim_ops: resolve it with dlsym. */
+void p11shim_emulate_digest_state(bool on);
+
 /* Calls the profile answered itself since the last reset (refusals and
  * rewritten templates). Not in struct p11shim_ops: resolve it with dlsym. */
 unsigned long p11shim_profile_hits(void);

@@ -29,6 +29,7 @@ static char *uri;
 /* p11shim controls that struct p11shim_ops leaves out (p11shim.h). */
 static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
 static void (*lie_operation_state)(CK_ULONG query_len, CK_ULONG fetch_len, CK_RV fetch_rv);
+static void (*emulate_digest_state)(bool on);
 
 struct digest {
 	ALG_ID alg;
@@ -359,6 +360,40 @@ static void test_duplicate_lying_state(void)
 		CU_ASSERT_TRUE(CryptDestroyHash(a));
 	}
 	ops->reset();
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A token that saves digests' states (the shim plays one): the copy
+ * continues from the state, and still knows the data behind it, so that
+ * a copy of the copy made by replay (the token refusing the state then)
+ * hashes everything. openssl dgst gives the values. */
+static void test_duplicate_saved_state(void)
+{
+	const struct p11shim_ops *ops = shim();
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH a = 0, c = 0, d = 0;
+	BYTE msg[300], want[32], got[32];
+	DWORD n = sizeof got;
+
+	message(msg, sizeof msg);
+	openssl_one("sha256", msg, sizeof msg, want, 32);
+	ops->reset();
+	emulate_digest_state(true);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &a));
+	CU_ASSERT_TRUE(CryptHashData(a, msg, 100, 0));
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(a, NULL, 0, &c));
+	CU_ASSERT_EQUAL(ops->count("C_SetOperationState"), 1);
+	CU_ASSERT_TRUE(CryptHashData(c, msg + 100, 100, 0));
+	ops->fail("C_GetOperationState", 0, CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(c, NULL, 0, &d));
+	CU_ASSERT_EQUAL(ops->count("C_SetOperationState"), 1);
+	CU_ASSERT_TRUE(CryptHashData(d, msg + 200, 100, 0));
+	CU_ASSERT_TRUE(CryptGetHashParam(d, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	ops->reset();
+	CU_ASSERT_TRUE(CryptDestroyHash(d));
+	CU_ASSERT_TRUE(CryptDestroyHash(c));
+	CU_ASSERT_TRUE(CryptDestroyHash(a));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
@@ -1538,6 +1573,8 @@ static CU_TestInfo digest_tests[] = {
 	{ "duplicates without the token's operation state", test_duplicate_limit },
 	{ "duplicates when the module lies about its state's length",
 	  test_duplicate_lying_state },
+	{ "a copy from the token's saved state keeps the data for a replay",
+	  test_duplicate_saved_state },
 	{ "HP_ALGID, HP_HASHSIZE, HP_HASHVAL", test_params },
 	{ "errors and handles", test_errors },
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
@@ -1594,8 +1631,10 @@ int main(void)
 		if (mod != NULL) {
 			*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
 			*(void **)&lie_operation_state = dlsym(mod, "p11shim_lie_operation_state");
+			*(void **)&emulate_digest_state = dlsym(mod, "p11shim_emulate_digest_state");
 		}
-		if (set_attribute == NULL || lie_operation_state == NULL) {
+		if (set_attribute == NULL || lie_operation_state == NULL ||
+		    emulate_digest_state == NULL) {
 			fprintf(stderr, "the p11shim module was not built\n");
 			return FIXTURE_HARD_ERROR;
 		}
