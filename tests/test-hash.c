@@ -1054,6 +1054,38 @@ static void derive_expected(const struct derive_case *c, const BYTE *password, s
 	memcpy(key, out, c->key_len);
 }
 
+/* A key derived without CRYPT_EXPORTABLE is as any non-exportable
+ * session key: no PLAINTEXTKEYBLOB, no CRYPT_EXPORT, no reversed
+ * CryptHashSessionKey, even on a token that would let its value out. */
+static void test_derive_not_exportable(void)
+{
+	static const BYTE password[] = "correct horse battery staple";
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0, other = 0;
+	HCRYPTKEY k = 0;
+	BYTE blob[64];
+	DWORD len = sizeof blob, perms = 0;
+
+	set_attribute(CKA_SENSITIVE, P11SHIM_ATTR_FORCED_FALSE);
+	set_attribute(CKA_EXTRACTABLE, P11SHIM_ATTR_FORCED_TRUE);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, password, sizeof password - 1, 0));
+	CU_ASSERT_TRUE_FATAL(CryptDeriveKey(h, CALG_AES_128, hh, 0, &k));
+	set_attribute(CKA_SENSITIVE, 0);
+	set_attribute(CKA_EXTRACTABLE, 0);
+	CHECK_FAILS_WITH(CryptExportKey(k, 0, PLAINTEXTKEYBLOB, 0, blob, &len),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof perms;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_PERMISSIONS, (BYTE *)&perms, &len, 0));
+	CU_ASSERT_EQUAL(perms & CRYPT_EXPORT, 0);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &other));
+	CHECK_FAILS_WITH(CryptHashSessionKey(other, k, 0), NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(other));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 static void test_derive_known_answers(void)
 {
 	static const BYTE password[] = "correct horse battery staple";
@@ -1589,6 +1621,7 @@ static CU_TestInfo digest_tests[] = {
 	{ "PP_ENUMALGS_EX lists the hashes that work", test_enum_hashes },
 	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
 	{ "CryptDeriveKey: errors", test_derive_errors },
+	{ "CryptDeriveKey without CRYPT_EXPORTABLE: the key stays in", test_derive_not_exportable },
 	CU_TEST_INFO_NULL,
 };
 
