@@ -372,9 +372,13 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	if (flags != 0)
 		return NTE_BAD_FLAGS;
 	/* CALG_MAC: a block cipher key of this token in CBC mode (Microsoft's
-	 * CryptCreateHash page), whose block the value is. */
+	 * CryptCreateHash page), whose block the value is. Never a wrap-only
+	 * key-encryption key: the MAC is a CBC encryption under the key, of
+	 * a block the caller chooses through KP_IV, and such a key encrypts
+	 * nothing (cipher.c refuses it too, whatever the token allows). */
 	if (algid == CALG_MAC) {
-		if (key == NULL || mac_mechanism(key) == 0 || key->mode != CRYPT_MODE_CBC ||
+		if (key == NULL || key->obj->wrap_only || mac_mechanism(key) == 0 ||
+		    key->mode != CRYPT_MODE_CBC ||
 		    key->obj->priv == CK_INVALID_HANDLE || key_session_in_locked(ctx, key) == NULL ||
 		    size > KEY_IV_MAX)
 			return NTE_BAD_KEY;
@@ -384,8 +388,8 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	} else if (algid == CALG_HMAC) {
 		/* A secret key on this context's token; its HMAC use is the
 		 * token's to allow (CKA_SIGN, key type) at HP_HMAC_INFO. */
-		if (key == NULL || key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE ||
-		    key_session_in_locked(ctx, key) == NULL)
+		if (key == NULL || key->obj->type == CKK_RSA || key->obj->wrap_only ||
+		    key->obj->priv == CK_INVALID_HANDLE || key_session_in_locked(ctx, key) == NULL)
 			return NTE_BAD_KEY;
 	} else if (key != NULL) {
 		/* A key where the algorithm takes none: Microsoft's page asks

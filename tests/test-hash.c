@@ -923,6 +923,33 @@ static void test_mac(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* A wrap-only key-encryption key (CRYPT_KEK) encrypts nothing: neither
+ * through CryptEncrypt (NTE_PERM) nor as CALG_MAC's key, whose value is a
+ * CBC encryption under it, an encryption of a block the caller chooses
+ * through KP_IV. capi11 holds to that itself, as CryptEncrypt does, on a
+ * token that would let the key encrypt (CKA_ENCRYPT taken as TRUE). */
+static void test_mac_kek(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY kek = 0;
+	BYTE data[32] = { 0 };
+	DWORD n = 16;
+
+	set_attribute(CKA_ENCRYPT, P11SHIM_ATTR_FORCED_TRUE);
+	set_attribute(CKA_DECRYPT, P11SHIM_ATTR_FORCED_TRUE);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
+	set_attribute(CKA_ENCRYPT, 0);
+	set_attribute(CKA_DECRYPT, 0);
+	CHECK_FAILS_WITH(CryptEncrypt(kek, 0, TRUE, 0, data, &n, sizeof data), NTE_PERM);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MAC, kek, 0, &hh), NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_HMAC, kek, 0, &hh), NTE_BAD_KEY);
+	if (hh != 0)
+		CryptDestroyHash(hh);
+	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 static void test_mac_errors(void)
 {
 	HCRYPTPROV h = open_verify();
@@ -1618,6 +1645,7 @@ static CU_TestInfo digest_tests[] = {
 	{ "HMAC: errors", test_hmac_errors },
 	{ "CALG_MAC against openssl enc", test_mac },
 	{ "CALG_MAC: errors", test_mac_errors },
+	{ "CALG_MAC and CALG_HMAC refuse a wrap-only key", test_mac_kek },
 	{ "PP_ENUMALGS_EX lists the hashes that work", test_enum_hashes },
 	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
 	{ "CryptDeriveKey: errors", test_derive_errors },
