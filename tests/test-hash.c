@@ -923,6 +923,48 @@ static void test_mac(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Keyed hashes of one context under a key of another, on the same token,
+ * whose context then goes: the hashes fail cleanly or go on with the key
+ * they hold, never on another object; the key's handle is gone with its
+ * context. */
+static void test_keyed_hash_key_context_released(void)
+{
+	HCRYPTPROV h = open_verify(), h2 = open_verify();
+	HCRYPTHASH mac = 0, hmac = 0, dig = 0;
+	HCRYPTKEY aes = 0, hk;
+	HMAC_INFO info = { CALG_SHA_256, NULL, 0, NULL, 0 };
+	BYTE key[20] = { 1 }, b[64] = { 0 };
+	DWORD n = sizeof b;
+	BOOL ok;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &aes));
+	hk = import_hmac_key(h, key, sizeof key);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h2, CALG_MAC, aes, 0, &mac));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h2, CALG_HMAC, hk, 0, &hmac));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h2, CALG_SHA_256, 0, 0, &dig));
+	CU_ASSERT_TRUE(CryptHashData(mac, b, 20, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CHECK_FAILS_WITH(CryptHashSessionKey(dig, aes, CRYPT_LITTLE_ENDIAN),
+			 ERROR_INVALID_PARAMETER);
+	/* A MAC under way goes on where the token keeps the key with the
+	 * operation (SoftHSM), else fails; either way with a 16-byte value. */
+	ok = CryptHashData(mac, b, 20, 0);
+	if (ok) {
+		n = sizeof b;
+		ok = CryptGetHashParam(mac, HP_HASHVAL, b, &n, 0);
+		CU_ASSERT(!ok || n == 16);
+	}
+	/* The session keys went with their context: an HMAC not started yet
+	 * has no key any more. */
+	CHECK_FAILS_WITH(CryptSetHashParam(hmac, HP_HMAC_INFO, (const BYTE *)&info, 0),
+			 NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptHashData(hmac, b, 3, 0), NTE_BAD_HASH_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(mac));
+	CU_ASSERT_TRUE(CryptDestroyHash(hmac));
+	CU_ASSERT_TRUE(CryptDestroyHash(dig));
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+}
+
 /* A wrap-only key-encryption key (CRYPT_KEK) encrypts nothing: neither
  * through CryptEncrypt (NTE_PERM) nor as CALG_MAC's key, whose value is a
  * CBC encryption under it, an encryption of a block the caller chooses
@@ -1646,6 +1688,7 @@ static CU_TestInfo digest_tests[] = {
 	{ "CALG_MAC against openssl enc", test_mac },
 	{ "CALG_MAC: errors", test_mac_errors },
 	{ "CALG_MAC and CALG_HMAC refuse a wrap-only key", test_mac_kek },
+	{ "keyed hashes whose key's context is released", test_keyed_hash_key_context_released },
 	{ "PP_ENUMALGS_EX lists the hashes that work", test_enum_hashes },
 	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
 	{ "CryptDeriveKey: errors", test_derive_errors },
