@@ -373,9 +373,13 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	if (flags != 0)
 		return NTE_BAD_FLAGS;
 	/* CALG_MAC: a block cipher key of this token in CBC mode (Microsoft's
-	 * CryptCreateHash page), whose block the value is. */
+	 * CryptCreateHash page), whose block the value is. Never a wrap-only
+	 * key-encryption key: the MAC is a CBC encryption under the key, of
+	 * a block the caller chooses through KP_IV, and such a key encrypts
+	 * nothing (cipher.c refuses it too, whatever the token allows). */
 	if (algid == CALG_MAC) {
-		if (key == NULL || mac_mechanism(key) == 0 || key->mode != CRYPT_MODE_CBC ||
+		if (key == NULL || key->obj->wrap_only || mac_mechanism(key) == 0 ||
+		    key->mode != CRYPT_MODE_CBC ||
 		    key->obj->priv == CK_INVALID_HANDLE || key_session_in_locked(ctx, key) == NULL ||
 		    size > KEY_IV_MAX)
 			return NTE_BAD_KEY;
@@ -385,8 +389,8 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	} else if (algid == CALG_HMAC) {
 		/* A secret key on this context's token; its HMAC use is the
 		 * token's to allow (CKA_SIGN, key type) at HP_HMAC_INFO. */
-		if (key == NULL || key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE ||
-		    key_session_in_locked(ctx, key) == NULL)
+		if (key == NULL || key->obj->type == CKK_RSA || key->obj->wrap_only ||
+		    key->obj->priv == CK_INVALID_HANDLE || key_session_in_locked(ctx, key) == NULL)
 			return NTE_BAD_KEY;
 	} else if (key != NULL) {
 		/* A key where the algorithm takes none: Microsoft's page asks
@@ -552,7 +556,10 @@ DWORD hash_set_param_locked(struct hash *hash, DWORD param, const BYTE *data)
 /* The key's bytes in the order CryptHashSessionKey hashes them by
  * default: reversed ("big-endian form", as rsaenh reverses them). Only a
  * key whose value may be read can be reversed: the token digests a key
- * only as it stores it. */
+ * only as it stores it. "May be read" is capi11's rule before the
+ * token's, as for PLAINTEXTKEYBLOB (export.c): a token that leaves a
+ * non-exportable key readable must not let its bytes out here, where a
+ * CALG_MAC under a key the caller knows would give them back. */
 static DWORD hash_key_reversed(struct hash *hash, struct key *key, BYTE **out, size_t *out_len,
 			       size_t *alloc_len)
 {
@@ -564,6 +571,8 @@ static DWORD hash_key_reversed(struct hash *hash, struct key *key, BYTE **out, s
 
 	if (kts == NULL)
 		return NTE_BAD_KEY;
+	if (!key->exportable)
+		return NTE_BAD_KEY_STATE;
 	rv = token_get_attribute_alloc(kts, key->obj->priv, CKA_VALUE, &value, &len);
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || (rv == CKR_OK && value == NULL))
 		return NTE_BAD_KEY_STATE;
@@ -670,6 +679,14 @@ static DWORD hash_duplicate_operation(struct hash *hash, struct hash *copy)
 				memcpy(copy->mac_part, hash->mac_part, sizeof copy->mac_part);
 				copy->mac_part_len = hash->mac_part_len;
 				memcpy(copy->mac_last, hash->mac_last, sizeof copy->mac_last);
+				/* The data behind the state, for a later replay of the
+				 * copy, or nothing may ever replay it: a copy that
+				 * seemed to have taken nothing would restart without
+				 * it (a copy's copy, CryptHashSessionKey's move). */
+				if (hash->replay)
+					hash_log_add(copy, hash->log, hash->log_len);
+				else
+					hash_log_drop(copy);
 			}
 		}
 		capi11_free_secret(state, state_len);

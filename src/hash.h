@@ -97,7 +97,8 @@ DWORD hash_digest_session(struct context *ctx, CK_MECHANISM_TYPE mech, struct ts
  * Errors: NTE_BAD_ALGID (algorithm unknown, or no token here can run it),
  * NTE_BAD_FLAGS (dwFlags not 0), NTE_BAD_KEY (a key with a hash that takes
  * none, CALG_HMAC without a secret key of the same token, CALG_MAC without
- * a block cipher key in CBC mode), NTE_NO_MEMORY, mapped token failures. */
+ * a block cipher key in CBC mode, either with a wrap-only key), NTE_NO_MEMORY,
+ * mapped token failures. */
 DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWORD flags,
 			 struct hash **out);
 /* Whether the hash takes data now: NTE_BAD_ALGID (CALG_SSL3_SHAMD5),

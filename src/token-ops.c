@@ -135,6 +135,7 @@ CK_RV token_get_attribute_alloc(struct tsession *ts, CK_OBJECT_HANDLE obj,
 				CK_ATTRIBUTE_TYPE type, void **value, CK_ULONG *len)
 {
 	CK_ATTRIBUTE attr = { type, NULL, 0 };
+	CK_ULONG size;
 	CK_RV rv;
 
 	rv = objguard_enter(ts->tok, obj);
@@ -150,14 +151,17 @@ CK_RV token_get_attribute_alloc(struct tsession *ts, CK_OBJECT_HANDLE obj,
 	/* Bounded: no key attribute capi11 reads is anywhere near this. */
 	if (attr.ulValueLen > 64 * 1024)
 		return CKR_GENERAL_ERROR;
-	attr.pValue = capi11_malloc(attr.ulValueLen ? attr.ulValueLen : 1);
+	size = attr.ulValueLen ? attr.ulValueLen : 1;
+	attr.pValue = capi11_malloc(size);
 	if (attr.pValue == NULL)
 		return CKR_HOST_MEMORY;
 	rv = token_get_attributes(ts, obj, &attr, 1);
 	if (rv == CKR_OK && attr.ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		rv = CKR_ATTRIBUTE_SENSITIVE;
 	if (rv != CKR_OK) {
-		capi11_free(attr.pValue);
+		/* A module may have filled the buffer before failing (a length
+		 * past it, say), and the value may be a key's. */
+		capi11_free_secret(attr.pValue, size);
 		return rv;
 	}
 	*value = attr.pValue;

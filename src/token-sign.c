@@ -116,7 +116,7 @@ void token_operation_cancel(struct tsession *ts, enum token_op op)
 CK_RV token_operation_state_get(struct tsession *ts, unsigned char **state, CK_ULONG *len)
 {
 	unsigned char *buf;
-	CK_ULONG n = 0;
+	CK_ULONG n = 0, size;
 	CK_RV rv;
 
 	*state = NULL;
@@ -126,12 +126,17 @@ CK_RV token_operation_state_get(struct tsession *ts, unsigned char **state, CK_U
 		return rv;
 	if (n == 0 || n > (CK_ULONG)INT_MAX)
 		return CKR_GENERAL_ERROR;
-	buf = capi11_malloc(n);
+	size = n;
+	buf = capi11_malloc(size);
 	if (buf == NULL)
 		return CKR_HOST_MEMORY;
 	rv = p11_GetOperationState(ts, buf, &n);
+	/* The length the module reports now is not trusted past the buffer
+	 * it was given: the state is wiped and freed by what was allocated. */
+	if (rv == CKR_OK && (n == 0 || n > size))
+		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {
-		capi11_free_secret(buf, n);
+		capi11_free_secret(buf, size);
 		return rv;
 	}
 	*state = buf;

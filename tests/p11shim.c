@@ -162,7 +162,100 @@ static struct {
 	CK_SESSION_HANDLE lost[LOST_MAX];
 	size_t n_lost;
 	unsigned long lost_uses;
+	/* p11shim_lie_operation_state(): 0 when off. */
+	CK_ULONG state_query_len, state_fetch_len;
+	CK_RV state_fetch_rv;
+	bool digest_state;			/* p11shim_emulate_digest_state() */
 } shim;
+
+/* ---- Digest states the shim saves itself (p11shim_emulate_digest_state) ----
+ *
+ * A digest's state is its mechanism and the data it has taken, which the
+ * shim sees go by; restoring it starts the digest afresh on the target and
+ * feeds that data again. A digest that took a key cannot be saved. */
+#define DSTATE_MAX 64
+
+struct dstate {
+	CK_SESSION_HANDLE session;
+	CK_MECHANISM_TYPE mech;
+	unsigned char *data;
+	size_t len, cap;
+	bool keyed;
+};
+
+static struct dstate dstates[DSTATE_MAX];
+static size_t n_dstates;
+
+static bool dstate_on(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&lock);
+	on = shim.digest_state;
+	pthread_mutex_unlock(&lock);
+	return on;
+}
+
+/* The record of session, NULL when none; lock held. */
+static struct dstate *dstate_find_locked(CK_SESSION_HANDLE session)
+{
+	for (size_t i = 0; i < n_dstates; i++) {
+		if (dstates[i].session == session)
+			return &dstates[i];
+	}
+	return NULL;
+}
+
+static void dstate_end(CK_SESSION_HANDLE session)
+{
+	struct dstate *d;
+
+	pthread_mutex_lock(&lock);
+	d = dstate_find_locked(session);
+	if (d != NULL) {
+		free(d->data);
+		*d = dstates[--n_dstates];
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void dstate_begin(CK_SESSION_HANDLE session, CK_MECHANISM_TYPE mech)
+{
+	dstate_end(session);
+	pthread_mutex_lock(&lock);
+	if (n_dstates < DSTATE_MAX)
+		dstates[n_dstates++] = (struct dstate){ .session = session, .mech = mech };
+	pthread_mutex_unlock(&lock);
+}
+
+/* Data the digest took; a record that cannot grow is marked unsaveable. */
+static void dstate_add(CK_SESSION_HANDLE session, const unsigned char *p, size_t n, bool keyed)
+{
+	struct dstate *d;
+
+	pthread_mutex_lock(&lock);
+	d = dstate_find_locked(session);
+	if (d != NULL && keyed)
+		d->keyed = true;
+	if (d != NULL && !keyed && n > 0) {
+		if (d->len + n > d->cap) {
+			size_t cap = (d->len + n) * 2;
+			unsigned char *grown = realloc(d->data, cap);
+
+			if (grown == NULL) {
+				d->keyed = true;
+				n = 0;
+			} else {
+				d->data = grown;
+				d->cap = cap;
+			}
+		}
+		if (n > 0)
+			memcpy(d->data + d->len, p, n);
+		d->len += n;
+	}
+	pthread_mutex_unlock(&lock);
+}
 
 /* C_Initialize and C_Finalize are serialised whole, target call included, so
  * that shim.initialized always matches the target's own state. */
@@ -607,8 +700,23 @@ static void tmpl_copy_free(struct tmpl_copy *c)
 	free(c->top);
 }
 
-/* Copies t without the stripped attributes into c; false when memory runs
- * out or the nesting is deeper than tests use. */
+static CK_BBOOL forced_true = CK_TRUE, forced_false = CK_FALSE;
+
+/* a as the target sees it under a P11SHIM_ATTR_FORCED_* mode. */
+static CK_ATTRIBUTE attr_forced(CK_ATTRIBUTE a)
+{
+	int mode = attr_mode(a.type);
+
+	if (mode & (P11SHIM_ATTR_FORCED_TRUE | P11SHIM_ATTR_FORCED_FALSE)) {
+		a.pValue = (mode & P11SHIM_ATTR_FORCED_TRUE) ? &forced_true : &forced_false;
+		a.ulValueLen = sizeof(CK_BBOOL);
+	}
+	return a;
+}
+
+/* Copies t without the stripped attributes, and with the forced ones set,
+ * into c; false when memory runs out or the nesting is deeper than tests
+ * use. */
 static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 {
 	memset(c, 0, sizeof *c);
@@ -620,6 +728,7 @@ static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 
 		if (attr_mode(a.type) & P11SHIM_ATTR_STRIPPED)
 			continue;
+		a = attr_forced(a);
 		if (attr_is_template(a.type) && a.pValue != NULL) {
 			const CK_ATTRIBUTE *in = a.pValue;
 			CK_ULONG k = a.ulValueLen / sizeof(CK_ATTRIBUTE), m = 0;
@@ -633,7 +742,7 @@ static bool tmpl_strip(const CK_ATTRIBUTE *t, CK_ULONG n, struct tmpl_copy *c)
 			c->nested[c->n_nested++] = out;
 			for (CK_ULONG j = 0; j < k; j++) {
 				if (!(attr_mode(in[j].type) & P11SHIM_ATTR_STRIPPED))
-					out[m++] = in[j];
+					out[m++] = attr_forced(in[j]);
 			}
 			a.pValue = out;
 			a.ulValueLen = m * sizeof(CK_ATTRIBUTE);
@@ -650,7 +759,8 @@ static bool tmpl_apply(CK_ATTRIBUTE_PTR t, CK_ULONG n, struct tmpl_copy *c, CK_A
 		       CK_ULONG *use_n, CK_RV *rv)
 {
 	/* Unreadable attributes are still taken in templates. */
-	int mode = tmpl_mode(t, n) & (P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED);
+	int mode = tmpl_mode(t, n) & (P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED |
+				      P11SHIM_ATTR_FORCED_TRUE | P11SHIM_ATTR_FORCED_FALSE);
 
 	memset(c, 0, sizeof *c);
 	*use = t;
@@ -1032,6 +1142,7 @@ static CK_RV shim_C_CloseSession(CK_SESSION_HANDLE session)
 
 	if (!session_begin(FN_C_CloseSession, session, &t, &rv))
 		return rv;
+	dstate_end(session);
 	return t->C_CloseSession(session);
 }
 
@@ -1060,10 +1171,52 @@ static CK_RV shim_C_GetOperationState(CK_SESSION_HANDLE session,
 		CK_BYTE_PTR operation_state, CK_ULONG_PTR operation_state_len)
 {
 	CK_FUNCTION_LIST *t;
-	CK_RV rv;
+	CK_ULONG query_len, fetch_len;
+	CK_RV rv, fetch_rv;
 
 	if (!session_begin(FN_C_GetOperationState, session, &t, &rv))
 		return rv;
+	pthread_mutex_lock(&lock);
+	query_len = shim.state_query_len;
+	fetch_len = shim.state_fetch_len;
+	fetch_rv = shim.state_fetch_rv;
+	pthread_mutex_unlock(&lock);
+	if (query_len != 0 && operation_state_len != NULL) {
+		/* A module that names one length and then answers another. */
+		if (operation_state == NULL) {
+			*operation_state_len = query_len;
+			return CKR_OK;
+		}
+		memset(operation_state, 0xa5,
+		       *operation_state_len < query_len ? *operation_state_len : query_len);
+		*operation_state_len = fetch_len;
+		return fetch_rv;
+	}
+	if (dstate_on() && operation_state_len != NULL) {
+		struct dstate *d;
+		CK_ULONG need;
+
+		pthread_mutex_lock(&lock);
+		d = dstate_find_locked(session);
+		if (d == NULL) {
+			rv = CKR_OPERATION_NOT_INITIALIZED;
+		} else if (d->keyed) {
+			rv = CKR_STATE_UNSAVEABLE;
+		} else {
+			need = sizeof d->mech + d->len;
+			rv = CKR_OK;
+			if (operation_state != NULL && *operation_state_len < need) {
+				rv = CKR_BUFFER_TOO_SMALL;
+			} else if (operation_state != NULL) {
+				memcpy(operation_state, &d->mech, sizeof d->mech);
+				if (d->len > 0)
+					memcpy(operation_state + sizeof d->mech, d->data, d->len);
+			}
+			*operation_state_len = need;
+		}
+		pthread_mutex_unlock(&lock);
+		return rv;
+	}
 	return t->C_GetOperationState(session, operation_state,
 			operation_state_len);
 }
@@ -1078,6 +1231,24 @@ static CK_RV shim_C_SetOperationState(CK_SESSION_HANDLE session,
 
 	if (!session_begin(FN_C_SetOperationState, session, &t, &rv))
 		return rv;
+	if (dstate_on()) {
+		CK_MECHANISM m = { 0, NULL, 0 };
+		CK_ULONG n;
+
+		if (operation_state == NULL || operation_state_len < sizeof m.mechanism)
+			return CKR_SAVED_STATE_INVALID;
+		memcpy(&m.mechanism, operation_state, sizeof m.mechanism);
+		n = operation_state_len - sizeof m.mechanism;
+		rv = t->C_DigestInit(session, &m);
+		if (rv == CKR_OK)
+			dstate_begin(session, m.mechanism);
+		if (rv == CKR_OK && n > 0) {
+			rv = t->C_DigestUpdate(session, operation_state + sizeof m.mechanism, n);
+			if (rv == CKR_OK)
+				dstate_add(session, operation_state + sizeof m.mechanism, n, false);
+		}
+		return rv == CKR_OK ? CKR_OK : CKR_SAVED_STATE_INVALID;
+	}
 	return t->C_SetOperationState(session, operation_state,
 			operation_state_len, encryption_key,
 			authentication_key);
@@ -1328,7 +1499,10 @@ static CK_RV shim_C_DigestInit(CK_SESSION_HANDLE session,
 		return rv;
 	if (mech_refused(mechanism))
 		return CKR_MECHANISM_INVALID;
-	return t->C_DigestInit(session, mechanism);
+	rv = t->C_DigestInit(session, mechanism);
+	if (rv == CKR_OK && mechanism != NULL)
+		dstate_begin(session, mechanism->mechanism);
+	return rv;
 }
 
 static CK_RV shim_C_Digest(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
@@ -1339,7 +1513,10 @@ static CK_RV shim_C_Digest(CK_SESSION_HANDLE session, CK_BYTE_PTR data,
 
 	if (!session_begin(FN_C_Digest, session, &t, &rv))
 		return rv;
-	return t->C_Digest(session, data, data_len, digest, digest_len);
+	rv = t->C_Digest(session, data, data_len, digest, digest_len);
+	if (digest != NULL && rv != CKR_BUFFER_TOO_SMALL)
+		dstate_end(session);
+	return rv;
 }
 
 static CK_RV shim_C_DigestUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
@@ -1350,7 +1527,12 @@ static CK_RV shim_C_DigestUpdate(CK_SESSION_HANDLE session, CK_BYTE_PTR part,
 
 	if (!session_begin(FN_C_DigestUpdate, session, &t, &rv))
 		return rv;
-	return t->C_DigestUpdate(session, part, part_len);
+	rv = t->C_DigestUpdate(session, part, part_len);
+	if (rv == CKR_OK)
+		dstate_add(session, part, part_len, false);
+	else
+		dstate_end(session);
+	return rv;
 }
 
 static CK_RV shim_C_DigestKey(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key)
@@ -1360,7 +1542,12 @@ static CK_RV shim_C_DigestKey(CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key)
 
 	if (!session_begin(FN_C_DigestKey, session, &t, &rv))
 		return rv;
-	return t->C_DigestKey(session, key);
+	rv = t->C_DigestKey(session, key);
+	if (rv == CKR_OK)
+		dstate_add(session, NULL, 0, true);
+	else
+		dstate_end(session);
+	return rv;
 }
 
 static CK_RV shim_C_DigestFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR digest,
@@ -1371,7 +1558,10 @@ static CK_RV shim_C_DigestFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR digest,
 
 	if (!session_begin(FN_C_DigestFinal, session, &t, &rv))
 		return rv;
-	return t->C_DigestFinal(session, digest, digest_len);
+	rv = t->C_DigestFinal(session, digest, digest_len);
+	if (digest != NULL && rv != CKR_BUFFER_TOO_SMALL)
+		dstate_end(session);
+	return rv;
 }
 
 static CK_RV shim_C_SignInit(CK_SESSION_HANDLE session,
@@ -1821,6 +2011,27 @@ SHIM_EXPORT void p11shim_reset(void)
 	shim.profile = 0;
 	shim.profile_hits = 0;
 	shim.lost_uses = 0;
+	shim.state_query_len = 0;
+	shim.state_fetch_len = 0;
+	shim.state_fetch_rv = CKR_OK;
+	shim.digest_state = false;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_emulate_digest_state(bool on)
+{
+	pthread_mutex_lock(&lock);
+	shim.digest_state = on;
+	pthread_mutex_unlock(&lock);
+}
+
+SHIM_EXPORT void p11shim_lie_operation_state(CK_ULONG query_len, CK_ULONG fetch_len,
+					     CK_RV fetch_rv)
+{
+	pthread_mutex_lock(&lock);
+	shim.state_query_len = query_len;
+	shim.state_fetch_len = fetch_len;
+	shim.state_fetch_rv = fetch_rv;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -1952,7 +2163,8 @@ SHIM_EXPORT void p11shim_set_attribute(CK_ATTRIBUTE_TYPE type, int mode)
 {
 	size_t i;
 
-	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED | P11SHIM_ATTR_UNREADABLE;
+	mode &= P11SHIM_ATTR_REFUSED | P11SHIM_ATTR_STRIPPED | P11SHIM_ATTR_UNREADABLE |
+		P11SHIM_ATTR_FORCED_TRUE | P11SHIM_ATTR_FORCED_FALSE;
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < shim.n_attrs && shim.attrs[i].type != type; i++)
 		;

@@ -145,6 +145,13 @@ enum {
 	 * CK_UNAVAILABLE_INFORMATION with CKR_ATTRIBUTE_TYPE_INVALID, the
 	 * other attributes of the call filled. */
 	P11SHIM_ATTR_UNREADABLE = 4,
+	/* The same calls take the attribute but it reaches the target as
+	 * CK_TRUE, or CK_FALSE, whatever the template asked (nested
+	 * templates included): a token that ignores a boolean and keeps its
+	 * own default, such as a secret key left readable whatever
+	 * CKA_SENSITIVE and CKA_EXTRACTABLE said. */
+	P11SHIM_ATTR_FORCED_TRUE = 8,
+	P11SHIM_ATTR_FORCED_FALSE = 16,
 };
 
 /* Sets how the shim treats one attribute type in templates: one of
@@ -248,6 +255,22 @@ enum {
  * when it first meets a token, so set a profile with *_INFO bits before
  * that. Not in struct p11shim_ops: resolve it with dlsym. */
 void p11shim_set_profile(unsigned flags);
+
+/* Makes C_GetOperationState answer itself, as a module that contradicts
+ * itself: a size query (NULL buffer) gives query_len and CKR_OK; a call
+ * with a buffer fills what fits of query_len bytes, then reports fetch_len
+ * and returns fetch_rv. query_len 0 forwards the calls again; so does
+ * p11shim_reset(). Not in struct p11shim_ops: resolve it with dlsym. */
+void p11shim_lie_operation_state(CK_ULONG query_len, CK_ULONG fetch_len, CK_RV fetch_rv);
+
+/* Makes the shim save and restore digests' states itself, as a token
+ * that can (C_GetOperationState / C_SetOperationState on a digest; a
+ * digest that took a key gives CKR_STATE_UNSAVEABLE): the state is the
+ * mechanism and the data the digest took, which a restore feeds to the
+ * target again. The shim records digests all the time; this decides
+ * whether it answers those two calls itself. p11shim_reset() turns it
+ * off. Not in struct p11shim_ops: resolve it with dlsym. */
+void p11shim_emulate_digest_state(bool on);
 
 /* Calls the profile answered itself since the last reset (refusals and
  * rewritten templates). Not in struct p11shim_ops: resolve it with dlsym. */

@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include <CUnit/CUnit.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,10 @@
 
 static char *label;
 static char *uri;
+/* p11shim controls that struct p11shim_ops leaves out (p11shim.h). */
+static void (*set_attribute)(CK_ATTRIBUTE_TYPE type, int mode);
+static void (*lie_operation_state)(CK_ULONG query_len, CK_ULONG fetch_len, CK_RV fetch_rv);
+static void (*emulate_digest_state)(bool on);
 
 struct digest {
 	ALG_ID alg;
@@ -318,6 +323,80 @@ static void test_duplicate_limit(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* A module whose C_GetOperationState names one length and then reports a
+ * longer one than the buffer it was given, with CKR_OK or with
+ * CKR_BUFFER_TOO_SMALL: capi11 must never use (or wipe) more than it
+ * allocated. The state is unusable, so the copy replays the data. */
+static void test_duplicate_lying_state(void)
+{
+	static const CK_RV rvs[] = { CKR_OK, CKR_BUFFER_TOO_SMALL };
+	const struct p11shim_ops *ops = shim();
+	HCRYPTPROV h = open_verify();
+	BYTE msg[300], want[32], got[32];
+	size_t i;
+
+	message(msg, sizeof msg);
+	openssl_one("sha256", msg, sizeof msg, want, 32);
+	for (i = 0; i < sizeof rvs / sizeof rvs[0]; i++) {
+		HCRYPTHASH a = 0, c = 0;
+		DWORD n = sizeof got;
+
+		ops->reset();
+		lie_operation_state(16, 64u << 20, rvs[i]);
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &a));
+		CU_ASSERT_TRUE(CryptHashData(a, msg, 100, 0));
+		CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(a, NULL, 0, &c));
+		CU_ASSERT(ops->count("C_GetOperationState") >= 2);
+		lie_operation_state(0, 0, CKR_OK);
+		CU_ASSERT_TRUE(CryptHashData(a, msg + 100, 200, 0));
+		CU_ASSERT_TRUE(CryptHashData(c, msg + 100, 200, 0));
+		CU_ASSERT_TRUE(CryptGetHashParam(a, HP_HASHVAL, got, &n, 0));
+		CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+		n = sizeof got;
+		memset(got, 0, sizeof got);
+		CU_ASSERT_TRUE(CryptGetHashParam(c, HP_HASHVAL, got, &n, 0));
+		CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+		CU_ASSERT_TRUE(CryptDestroyHash(c));
+		CU_ASSERT_TRUE(CryptDestroyHash(a));
+	}
+	ops->reset();
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A token that saves digests' states (the shim plays one): the copy
+ * continues from the state, and still knows the data behind it, so that
+ * a copy of the copy made by replay (the token refusing the state then)
+ * hashes everything. openssl dgst gives the values. */
+static void test_duplicate_saved_state(void)
+{
+	const struct p11shim_ops *ops = shim();
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH a = 0, c = 0, d = 0;
+	BYTE msg[300], want[32], got[32];
+	DWORD n = sizeof got;
+
+	message(msg, sizeof msg);
+	openssl_one("sha256", msg, sizeof msg, want, 32);
+	ops->reset();
+	emulate_digest_state(true);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &a));
+	CU_ASSERT_TRUE(CryptHashData(a, msg, 100, 0));
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(a, NULL, 0, &c));
+	CU_ASSERT_EQUAL(ops->count("C_SetOperationState"), 1);
+	CU_ASSERT_TRUE(CryptHashData(c, msg + 100, 100, 0));
+	ops->fail("C_GetOperationState", 0, CKR_FUNCTION_NOT_SUPPORTED);
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateHash(c, NULL, 0, &d));
+	CU_ASSERT_EQUAL(ops->count("C_SetOperationState"), 1);
+	CU_ASSERT_TRUE(CryptHashData(d, msg + 200, 100, 0));
+	CU_ASSERT_TRUE(CryptGetHashParam(d, HP_HASHVAL, got, &n, 0));
+	CU_ASSERT_EQUAL(memcmp(got, want, 32), 0);
+	ops->reset();
+	CU_ASSERT_TRUE(CryptDestroyHash(d));
+	CU_ASSERT_TRUE(CryptDestroyHash(c));
+	CU_ASSERT_TRUE(CryptDestroyHash(a));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* HP_ALGID, HP_HASHSIZE and HP_HASHVAL under the buffer rule; the value
  * ends the hash, a size query does not. */
 static void test_params(void)
@@ -532,6 +611,44 @@ static void test_hash_session_key(void)
 	CU_ASSERT_TRUE(CryptDestroyKey(rsa));
 	CU_ASSERT_TRUE(CryptDestroyKey(exportable));
 	CU_ASSERT_TRUE(CryptDestroyKey(sensitive));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A token that takes CKA_SENSITIVE and CKA_EXTRACTABLE but keeps secret
+ * keys readable whatever they say lets anyone read CKA_VALUE of a key
+ * capi11 made non-exportable. The
+ * reversed form of CryptHashSessionKey reads that value, so it must hold
+ * to KP_PERMISSIONS as PLAINTEXTKEYBLOB export does: under CALG_MAC with
+ * a key the caller knows, one block of MAC over a 16-byte AES key is two
+ * AES decryptions away from the key itself. */
+static void test_hash_session_key_not_exportable(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY secret, known;
+	BYTE key[16], mine[16], blob[64];
+	DWORD n = sizeof blob;
+
+	message(key, sizeof key);
+	memset(mine, 0x42, sizeof mine);
+	set_attribute(CKA_SENSITIVE, P11SHIM_ATTR_FORCED_FALSE);
+	set_attribute(CKA_EXTRACTABLE, P11SHIM_ATTR_FORCED_TRUE);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &secret));
+	known = import_plain(h, CALG_AES_128, mine, 16, CRYPT_EXPORTABLE);
+	set_attribute(CKA_SENSITIVE, 0);
+	set_attribute(CKA_EXTRACTABLE, 0);
+	CHECK_FAILS_WITH(CryptExportKey(secret, 0, PLAINTEXTKEYBLOB, 0, blob, &n),
+			 NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_MAC, known, 0, &hh));
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, secret, 0), NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CHECK_FAILS_WITH(CryptHashSessionKey(hh, secret, 0), NTE_BAD_KEY_STATE);
+	/* Digested inside the token, the key stays usable as before. */
+	CU_ASSERT_TRUE(CryptHashSessionKey(hh, secret, CRYPT_LITTLE_ENDIAN));
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptDestroyKey(known));
+	CU_ASSERT_TRUE(CryptDestroyKey(secret));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
@@ -806,6 +923,75 @@ static void test_mac(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Keyed hashes of one context under a key of another, on the same token,
+ * whose context then goes: the hashes fail cleanly or go on with the key
+ * they hold, never on another object; the key's handle is gone with its
+ * context. */
+static void test_keyed_hash_key_context_released(void)
+{
+	HCRYPTPROV h = open_verify(), h2 = open_verify();
+	HCRYPTHASH mac = 0, hmac = 0, dig = 0;
+	HCRYPTKEY aes = 0, hk;
+	HMAC_INFO info = { CALG_SHA_256, NULL, 0, NULL, 0 };
+	BYTE key[20] = { 1 }, b[64] = { 0 };
+	DWORD n = sizeof b;
+	BOOL ok;
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, 0, &aes));
+	hk = import_hmac_key(h, key, sizeof key);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h2, CALG_MAC, aes, 0, &mac));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h2, CALG_HMAC, hk, 0, &hmac));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h2, CALG_SHA_256, 0, 0, &dig));
+	CU_ASSERT_TRUE(CryptHashData(mac, b, 20, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CHECK_FAILS_WITH(CryptHashSessionKey(dig, aes, CRYPT_LITTLE_ENDIAN),
+			 ERROR_INVALID_PARAMETER);
+	/* A MAC under way goes on where the token keeps the key with the
+	 * operation (SoftHSM), else fails; either way with a 16-byte value. */
+	ok = CryptHashData(mac, b, 20, 0);
+	if (ok) {
+		n = sizeof b;
+		ok = CryptGetHashParam(mac, HP_HASHVAL, b, &n, 0);
+		CU_ASSERT(!ok || n == 16);
+	}
+	/* The session keys went with their context: an HMAC not started yet
+	 * has no key any more. */
+	CHECK_FAILS_WITH(CryptSetHashParam(hmac, HP_HMAC_INFO, (const BYTE *)&info, 0),
+			 NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptHashData(hmac, b, 3, 0), NTE_BAD_HASH_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(mac));
+	CU_ASSERT_TRUE(CryptDestroyHash(hmac));
+	CU_ASSERT_TRUE(CryptDestroyHash(dig));
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+}
+
+/* A wrap-only key-encryption key (CRYPT_KEK) encrypts nothing: neither
+ * through CryptEncrypt (NTE_PERM) nor as CALG_MAC's key, whose value is a
+ * CBC encryption under it, an encryption of a block the caller chooses
+ * through KP_IV. capi11 holds to that itself, as CryptEncrypt does, on a
+ * token that would let the key encrypt (CKA_ENCRYPT taken as TRUE). */
+static void test_mac_kek(void)
+{
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0;
+	HCRYPTKEY kek = 0;
+	BYTE data[32] = { 0 };
+	DWORD n = 16;
+
+	set_attribute(CKA_ENCRYPT, P11SHIM_ATTR_FORCED_TRUE);
+	set_attribute(CKA_DECRYPT, P11SHIM_ATTR_FORCED_TRUE);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
+	set_attribute(CKA_ENCRYPT, 0);
+	set_attribute(CKA_DECRYPT, 0);
+	CHECK_FAILS_WITH(CryptEncrypt(kek, 0, TRUE, 0, data, &n, sizeof data), NTE_PERM);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_MAC, kek, 0, &hh), NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptCreateHash(h, CALG_HMAC, kek, 0, &hh), NTE_BAD_KEY);
+	if (hh != 0)
+		CryptDestroyHash(hh);
+	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 static void test_mac_errors(void)
 {
 	HCRYPTPROV h = open_verify();
@@ -935,6 +1121,38 @@ static void derive_expected(const struct derive_case *c, const BYTE *password, s
 		openssl_one(c->base_name, pad, sizeof pad, out + j * c->base_size, c->base_size);
 	}
 	memcpy(key, out, c->key_len);
+}
+
+/* A key derived without CRYPT_EXPORTABLE is as any non-exportable
+ * session key: no PLAINTEXTKEYBLOB, no CRYPT_EXPORT, no reversed
+ * CryptHashSessionKey, even on a token that would let its value out. */
+static void test_derive_not_exportable(void)
+{
+	static const BYTE password[] = "correct horse battery staple";
+	HCRYPTPROV h = open_verify();
+	HCRYPTHASH hh = 0, other = 0;
+	HCRYPTKEY k = 0;
+	BYTE blob[64];
+	DWORD len = sizeof blob, perms = 0;
+
+	set_attribute(CKA_SENSITIVE, P11SHIM_ATTR_FORCED_FALSE);
+	set_attribute(CKA_EXTRACTABLE, P11SHIM_ATTR_FORCED_TRUE);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, password, sizeof password - 1, 0));
+	CU_ASSERT_TRUE_FATAL(CryptDeriveKey(h, CALG_AES_128, hh, 0, &k));
+	set_attribute(CKA_SENSITIVE, 0);
+	set_attribute(CKA_EXTRACTABLE, 0);
+	CHECK_FAILS_WITH(CryptExportKey(k, 0, PLAINTEXTKEYBLOB, 0, blob, &len),
+			 NTE_BAD_KEY_STATE);
+	len = sizeof perms;
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, KP_PERMISSIONS, (BYTE *)&perms, &len, 0));
+	CU_ASSERT_EQUAL(perms & CRYPT_EXPORT, 0);
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA_256, 0, 0, &other));
+	CHECK_FAILS_WITH(CryptHashSessionKey(other, k, 0), NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptDestroyHash(other));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptDestroyHash(hh));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
 static void test_derive_known_answers(void)
@@ -1454,18 +1672,27 @@ static CU_TestInfo digest_tests[] = {
 	{ "every length 0-1000 in pieces, against openssl dgst", test_digests_streamed },
 	{ "interleaved hashes and duplicates", test_interleaved_and_duplicate },
 	{ "duplicates without the token's operation state", test_duplicate_limit },
+	{ "duplicates when the module lies about its state's length",
+	  test_duplicate_lying_state },
+	{ "a copy from the token's saved state keeps the data for a replay",
+	  test_duplicate_saved_state },
 	{ "HP_ALGID, HP_HASHSIZE, HP_HASHVAL", test_params },
 	{ "errors and handles", test_errors },
 	{ "CALG_SSL3_SHAMD5", test_ssl3_shamd5 },
 	{ "CryptHashSessionKey, both byte orders", test_hash_session_key },
+	{ "CryptHashSessionKey of a non-exportable key a token leaves readable",
+	  test_hash_session_key_not_exportable },
 	{ "hHash of CryptEncrypt and CryptDecrypt", test_encrypt_decrypt_hash },
 	{ "HMAC: RFC 2202 and RFC 4231 vectors", test_hmac_vectors },
 	{ "HMAC: errors", test_hmac_errors },
 	{ "CALG_MAC against openssl enc", test_mac },
 	{ "CALG_MAC: errors", test_mac_errors },
+	{ "CALG_MAC and CALG_HMAC refuse a wrap-only key", test_mac_kek },
+	{ "keyed hashes whose key's context is released", test_keyed_hash_key_context_released },
 	{ "PP_ENUMALGS_EX lists the hashes that work", test_enum_hashes },
 	{ "CryptDeriveKey: Microsoft's derivation, against openssl", test_derive_known_answers },
 	{ "CryptDeriveKey: errors", test_derive_errors },
+	{ "CryptDeriveKey without CRYPT_EXPORTABLE: the key stays in", test_derive_not_exportable },
 	CU_TEST_INFO_NULL,
 };
 
@@ -1500,6 +1727,21 @@ int main(void)
 	if (uri == NULL) {
 		fprintf(stderr, "the p11shim module was not built\n");
 		return FIXTURE_HARD_ERROR;
+	}
+	{
+		void *mod = fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL)
+						: NULL;
+
+		if (mod != NULL) {
+			*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
+			*(void **)&lie_operation_state = dlsym(mod, "p11shim_lie_operation_state");
+			*(void **)&emulate_digest_state = dlsym(mod, "p11shim_emulate_digest_state");
+		}
+		if (set_attribute == NULL || lie_operation_state == NULL ||
+		    emulate_digest_state == NULL) {
+			fprintf(stderr, "the p11shim module was not built\n");
+			return FIXTURE_HARD_ERROR;
+		}
 	}
 	rc = cutest_run(suites);
 	fixture_cleanup(rc == 0);

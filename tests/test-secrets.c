@@ -311,6 +311,61 @@ static void journey_keys(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* Key bytes through hash objects: CryptHashSessionKey's reversed form
+ * (which reads the key), as data kept for a duplicate's replay, as the
+ * plaintext CryptEncrypt hashes, and as an HMAC key; then a module that
+ * fills the key's value and lies about its length. */
+static void journey_hashes(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	HCRYPTPROV h = 0;
+	HCRYPTHASH hh = 0, copy = 0;
+	HCRYPTKEY aes = 0, hmac = 0;
+	BYTE hmac_blob[12 + 32], data[48], value[32];
+	DWORD len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	shim->reset();
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri_pin, V_PROV_RSA_AES,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptImportKey(h, plain_blob, sizeof plain_blob, 0, CRYPT_EXPORTABLE, &aes));
+
+	CU_ASSERT_TRUE(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	CU_ASSERT_TRUE(CryptHashData(hh, canary_key, sizeof canary_key, 0));
+	CU_ASSERT_TRUE(CryptHashSessionKey(hh, aes, 0));
+	CU_ASSERT_TRUE(CryptDuplicateHash(hh, NULL, 0, &copy));
+	len = sizeof value;
+	CU_ASSERT_TRUE(CryptGetHashParam(copy, HP_HASHVAL, value, &len, 0));
+	CryptDestroyHash(copy);
+	CryptDestroyHash(hh);
+
+	CU_ASSERT_TRUE(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	memcpy(data, canary_key, sizeof canary_key);
+	len = sizeof canary_key;
+	CU_ASSERT_TRUE(CryptEncrypt(aes, hh, TRUE, 0, data, &len, sizeof data));
+	CryptDestroyHash(hh);
+
+	memcpy(hmac_blob, plain_blob, 12);
+	hmac_blob[4] = 0x02;	/* CALG_RC2, 0x6602 */
+	memcpy(hmac_blob + 12, canary_key, sizeof canary_key);
+	CU_ASSERT_TRUE(CryptImportKey(h, hmac_blob, sizeof hmac_blob, 0, CRYPT_IPSEC_HMAC_KEY,
+				      &hmac));
+	if (hmac != 0)
+		CryptDestroyKey(hmac);
+
+	/* The module gives the key's bytes, then a length past the buffer. */
+	CU_ASSERT_TRUE(CryptCreateHash(h, CALG_SHA_256, 0, 0, &hh));
+	shim->tamper_length(0, P11SHIM_LEN_TOO_LARGE);
+	CU_ASSERT_FALSE(CryptHashSessionKey(hh, aes, 0));
+	CU_ASSERT(shim->count("C_GetAttributeValue") >= 2);
+	shim->reset();
+	CryptDestroyHash(hh);
+
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* The PIN from every source the library takes it from. */
 static void journey_pins(void)
 {
@@ -402,6 +457,7 @@ static void test_no_secret_escapes(void)
 	journey_pins();
 	journey_uris();
 	journey_keys();
+	journey_hashes();
 	text = testutil_stderr_end(&len);
 	capi11_set_free_hook(NULL);
 
