@@ -109,7 +109,7 @@ check-tpm2: tests/test-tpm2$(EXEEXT)
 	bash $(srcdir)/scripts/with-tpm-token.sh $(builddir)/tests/test-tpm2$(EXEEXT)
 
 # The full fault-injection sweep: every call position of every route.
-faultcheck: tests/test-faults$(EXEEXT)
+faultcheck: tests/test-faults$(EXEEXT) tests/p11shim.la
 	CAPI11_FAULT_SWEEP=full $(builddir)/tests/test-faults$(EXEEXT)
 else
 # Without CUnit the library and capi11-tool build and install; make check
