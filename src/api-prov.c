@@ -12,17 +12,31 @@
 BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer, LPCSTR szProvider,
 			  DWORD dwProvType, DWORD dwFlags)
 {
+	return api_acquire(__func__, phProv, szContainer, szProvider, dwProvType, dwFlags);
+}
+
+BOOL api_acquire(const char *fn, HCRYPTPROV *phProv, const char *container, const char *provider,
+		 DWORD type, DWORD flags)
+{
 	HCRYPTPROV h = 0;
 	DWORD err;
 
-	if (phProv == NULL)
-		return api_finish(__func__, ERROR_INVALID_PARAMETER);
-	err = context_acquire(szContainer, szProvider, dwProvType, dwFlags, &h);
+	/* The provider type is checked first, before phProv (Wine's tests of
+	 * rsaenh; advapi32 does the same). */
+	err = context_check_prov_type(type);
 	if (err != ERROR_SUCCESS)
-		return api_finish(__func__, err);
+		return api_finish(fn, err);
+	if (phProv == NULL)
+		return api_finish(fn, ERROR_INVALID_PARAMETER);
+	err = context_acquire(container, provider, type, flags, &h);
+	if (err != ERROR_SUCCESS)
+		return api_finish(fn, err);
 	/* 0 after CRYPT_DELETEKEYSET, which leaves no context behind. */
 	*phProv = h;
-	return api_finish(__func__, ERROR_SUCCESS);
+	/* Unlike most entry points, a successful acquire leaves ERROR_SUCCESS
+	 * as the last error on Windows; programs test GetLastError() after it. */
+	SetLastError(ERROR_SUCCESS);
+	return api_finish(fn, ERROR_SUCCESS);
 }
 
 BOOL CryptReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)

@@ -378,17 +378,25 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 	return exists ? ERROR_SUCCESS : NTE_BAD_KEYSET;
 }
 
+DWORD context_check_prov_type(DWORD type)
+{
+	return (type == 0 || type > 999) ? NTE_BAD_PROV_TYPE : ERROR_SUCCESS;
+}
+
 static DWORD acquire_check_args(const char *container, DWORD type, DWORD flags)
 {
-	if (type == 0 || type > 999)
-		return NTE_BAD_PROV_TYPE;
+	DWORD err = context_check_prov_type(type);
+
+	if (err != ERROR_SUCCESS)
+		return err;
 	if (flags & ~(DWORD)VALID_ACQUIRE_FLAGS)
 		return NTE_BAD_FLAGS;
 	if ((flags & CRYPT_NEWKEYSET) && (flags & CRYPT_DELETEKEYSET))
 		return NTE_BAD_FLAGS;
+	/* rsaenh takes CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET as a plain verify
+	 * context (there is nothing to create); deleting from one is an error. */
 	if ((flags & CRYPT_VERIFYCONTEXT) &&
-	    ((flags & (CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET)) ||
-	     (container != NULL && container[0] != '\0')))
+	    ((flags & CRYPT_DELETEKEYSET) || (container != NULL && container[0] != '\0')))
 		return NTE_BAD_FLAGS;
 	if (container != NULL && strlen(container) > CONTAINER_NAME_MAX)
 		return NTE_BAD_KEYSET_PARAM;
@@ -427,6 +435,7 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	ctx->prov_type = type;
 	ctx->verify = (flags & CRYPT_VERIFYCONTEXT) != 0;
 	ctx->silent = (flags & CRYPT_SILENT) != 0;
+	ctx->machine_keyset = (flags & CRYPT_MACHINE_KEYSET) != 0;
 	ctx->settings = pc.settings;
 	ctx->prov_name = pc.name;
 	ctx->pin_prompt = pc.pin_prompt;
