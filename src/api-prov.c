@@ -4,9 +4,12 @@
 #include "context.h"
 #include "prov-param.h"
 #include "prov-enum.h"
+#include "prov-types.h"
+#include "param.h"
 #include "random.h"
 #include "util.h"
 
+#include <string.h>
 #include <wincrypt.h>
 
 BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer, LPCSTR szProvider,
@@ -71,6 +74,23 @@ BOOL CryptEnumProvidersA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags, DWORD
 	if (dwFlags != 0)
 		return api_finish(__func__, NTE_BAD_FLAGS);
 	return api_finish(__func__, prov_enum(dwIndex, pdwProvType, szProvName, pcbProvName));
+}
+
+BOOL CryptEnumProviderTypesA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags, DWORD *pdwProvType,
+			     LPSTR szTypeName, DWORD *pcbTypeName)
+{
+	const char *name;
+	DWORD err;
+
+	/* As advapi32 checks them (Wine's implementation and tests). */
+	if (pdwReserved != NULL || pdwProvType == NULL || pcbTypeName == NULL)
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
+	if (dwFlags != 0)
+		return api_finish(__func__, NTE_BAD_FLAGS);
+	err = prov_type_at(dwIndex, pdwProvType, &name);
+	if (err == ERROR_SUCCESS)
+		err = param_put((BYTE *)szTypeName, pcbTypeName, name, (DWORD)strlen(name) + 1);
+	return api_finish(__func__, err);
 }
 
 BOOL CryptGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,

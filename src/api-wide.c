@@ -5,6 +5,7 @@
 #include "api.h"
 #include "context.h"
 #include "prov-enum.h"
+#include "prov-types.h"
 #include "utf16.h"
 #include "util.h"
 
@@ -114,6 +115,30 @@ BOOL CryptEnumProvidersW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags, DWORD
 		*pcbProvName = (DWORD)(units * sizeof(WCHAR));
 	}
 	capi11_free(name);
+	return api_finish(__func__, err);
+}
+
+/* A type name (ASCII) as UTF-16 by the buffer rule, counted in bytes. */
+BOOL CryptEnumProviderTypesW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags, DWORD *pdwProvType,
+			     LPWSTR szTypeName, DWORD *pcbTypeName)
+{
+	const char *name;
+	size_t units = 0;
+	DWORD err;
+
+	if (pdwReserved != NULL || pdwProvType == NULL || pcbTypeName == NULL)
+		return api_finish(__func__, ERROR_INVALID_PARAMETER);
+	if (dwFlags != 0)
+		return api_finish(__func__, NTE_BAD_FLAGS);
+	err = prov_type_at(dwIndex, pdwProvType, &name);
+	if (err != ERROR_SUCCESS)
+		return api_finish(__func__, err);
+	utf8_to_utf16(name, NULL, 0, &units);
+	if (szTypeName != NULL && *pcbTypeName / sizeof(WCHAR) < units)
+		err = ERROR_MORE_DATA;
+	else if (szTypeName != NULL)
+		utf8_to_utf16(name, szTypeName, units, &units);
+	*pcbTypeName = (DWORD)(units * sizeof(WCHAR));
 	return api_finish(__func__, err);
 }
 

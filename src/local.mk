@@ -33,6 +33,7 @@ libcapi11_core_la_SOURCES = \
 	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
+	src/prov-types.c src/prov-types.h \
 	src/utf16.c src/utf16.h \
 	src/prov-names.c src/prov-names.h \
 	src/random.c src/random.h \

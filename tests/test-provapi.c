@@ -235,10 +235,60 @@ static void test_simpleblob_unheld_alg(void)
 					    CRYPT_DELETEKEYSET));
 }
 
+/* ---- CryptEnumProviderTypes ---- */
+
+static void test_enum_provider_types(void)
+{
+	/* Windows' TypeName values for the two types capi11 acquires
+	 * (HKLM\...\Cryptography\Defaults\Provider Types\Type 001, 024). */
+	static const struct {
+		DWORD type;
+		const char *name;
+	} want[] = {
+		{ PROV_RSA_FULL, "RSA Full (Signature and Key Exchange)" },
+		{ PROV_RSA_AES, "RSA Full and AES" },
+	};
+	char name[128], small[4];
+	DWORD i, type, len, reserved = 0;
+	HCRYPTPROV h = 0;
+
+	for (i = 0; i < 2; i++) {
+		type = 0;
+		len = 0;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptEnumProviderTypesA(i, NULL, 0, &type, NULL, &len));
+		CU_ASSERT_EQUAL(len, strlen(want[i].name) + 1);
+		len = sizeof name;
+		CU_ASSERT_TRUE_FATAL(CryptEnumProviderTypesA(i, NULL, 0, &type, name, &len));
+		CU_ASSERT_EQUAL(type, want[i].type);
+		CU_ASSERT_STRING_EQUAL(name, want[i].name);
+		CU_ASSERT_EQUAL(len, strlen(want[i].name) + 1);
+		/* Every listed type can be acquired. */
+		CU_ASSERT_TRUE(CryptAcquireContextA(&h, NULL, uri, type, CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	}
+	len = sizeof name;
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(2, NULL, 0, &type, name, &len),
+			 ERROR_NO_MORE_ITEMS);
+	len = sizeof small;
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(1, NULL, 0, &type, small, &len), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, strlen(want[1].name) + 1);
+	/* Argument checks as advapi32 makes them (Wine's tests on Windows). */
+	len = sizeof name;
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(0, &reserved, 0, &type, name, &len),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(0, NULL, 0, NULL, name, &len),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(0, NULL, 0, &type, name, NULL),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(0, NULL, 1, &type, name, &len), NTE_BAD_FLAGS);
+}
+
 static CU_TestInfo acquire_tests[] = {
 	{ "success leaves ERROR_SUCCESS", test_success_clears_last_error },
 	{ "provider type checked first", test_prov_type_first },
 	{ "CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET", test_verify_newkeyset },
+	{ "CryptEnumProviderTypesA", test_enum_provider_types },
 	CU_TEST_INFO_NULL,
 };
 

@@ -248,6 +248,41 @@ static void test_enum_providers_w(void)
 	free(conf);
 }
 
+/* ---- CryptEnumProviderTypesW ---- */
+
+static void test_enum_provider_types_w(void)
+{
+	WCHAR wname[128], small[2];
+	char name[128];
+	DWORD i, type, wtype, len, wlen_bytes;
+
+	/* The same types and names as the A form, in UTF-16, sizes in bytes. */
+	for (i = 0;; i++) {
+		len = sizeof name;
+		if (!CryptEnumProviderTypesA(i, NULL, 0, &type, name, &len))
+			break;
+		wlen_bytes = 0;
+		CU_ASSERT_TRUE_FATAL(CryptEnumProviderTypesW(i, NULL, 0, &wtype, NULL, &wlen_bytes));
+		CU_ASSERT_EQUAL(wlen_bytes, len * sizeof(WCHAR));
+		wlen_bytes = sizeof wname;
+		CU_ASSERT_TRUE_FATAL(CryptEnumProviderTypesW(i, NULL, 0, &wtype, wname, &wlen_bytes));
+		CU_ASSERT_EQUAL(wtype, type);
+		CU_ASSERT_EQUAL(wlen_bytes, len * sizeof(WCHAR));
+		for (DWORD j = 0; j < len; j++)
+			CU_ASSERT_EQUAL(wname[j], (WCHAR)(unsigned char)name[j]);
+	}
+	CU_ASSERT_EQUAL(i, 2);
+	len = sizeof wname;
+	CHECK_FAILS_WITH(CryptEnumProviderTypesW(i, NULL, 0, &type, wname, &len),
+			 ERROR_NO_MORE_ITEMS);
+	len = sizeof small;
+	CHECK_FAILS_WITH(CryptEnumProviderTypesW(0, NULL, 0, &type, small, &len), ERROR_MORE_DATA);
+	CU_ASSERT_EQUAL(len, sizeof(WCHAR) * (strlen("RSA Full (Signature and Key Exchange)") + 1));
+	CHECK_FAILS_WITH(CryptEnumProviderTypesW(0, NULL, 0, NULL, wname, &len),
+			 ERROR_INVALID_PARAMETER);
+	CHECK_FAILS_WITH(CryptEnumProviderTypesW(0, NULL, 2, &type, wname, &len), NTE_BAD_FLAGS);
+}
+
 /* ---- CryptSignHashW, CryptVerifySignatureW ---- */
 
 static void test_sign_w(void)
@@ -334,6 +369,7 @@ static CU_TestInfo api_tests[] = {
 	{ "CryptAcquireContextW round trip", test_acquire_w_round_trip },
 	{ "CryptAcquireContextW invalid names", test_acquire_w_bad_names },
 	{ "CryptEnumProvidersW", test_enum_providers_w },
+	{ "CryptEnumProviderTypesW", test_enum_provider_types_w },
 	{ "CryptSignHashW, CryptVerifySignatureW", test_sign_w },
 	{ "a program built with -DUNICODE -fshort-wchar", test_unicode_example },
 	CU_TEST_INFO_NULL,

@@ -1009,6 +1009,25 @@ BOOL CryptEnumProvidersW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
 #define CryptEnumProviders CryptEnumProvidersA
 #endif
 
+/* The dwIndex-th provider type that CryptAcquireContext serves, from 0
+ * up in ascending order (PROV_RSA_FULL, PROV_RSA_AES), with Windows' type
+ * name ("RSA Full (Signature and Key Exchange)", "RSA Full and AES").
+ * szTypeName NULL gives the size, the NUL included, in *pcbTypeName (bytes
+ * in both forms).
+ * Errors: ERROR_INVALID_PARAMETER (pdwReserved not NULL, pdwProvType or
+ * pcbTypeName NULL), NTE_BAD_FLAGS (dwFlags not 0), ERROR_MORE_DATA
+ * (buffer too small; *pcbTypeName holds the size), ERROR_NO_MORE_ITEMS
+ * (dwIndex past the end). */
+BOOL CryptEnumProviderTypesA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
+			     DWORD *pdwProvType, LPSTR szTypeName, DWORD *pcbTypeName);
+BOOL CryptEnumProviderTypesW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
+			     DWORD *pdwProvType, LPWSTR szTypeName, DWORD *pcbTypeName);
+#ifdef UNICODE
+#define CryptEnumProviderTypes CryptEnumProviderTypesW
+#else
+#define CryptEnumProviderTypes CryptEnumProviderTypesA
+#endif
+
 /* Drops one reference to hProv; the last one destroys the context's
  * session keys and ends its session.
  * Errors: ERROR_INVALID_PARAMETER (unknown or already released handle),
