@@ -2,6 +2,7 @@
  * login, release. */
 #include "config.h"
 #include "context.h"
+#include "prov-default.h"
 #include "companion.h"
 #include "config-cache.h"
 #include "container.h"
@@ -81,6 +82,10 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 	DWORD alias_type = 0;
 	bool failed = false;
 
+	/* No name: the machine's default of this type first (CryptSetProviderEx
+	 * with CRYPT_MACHINE_DEFAULT), then default-provider below. */
+	if (name == NULL || name[0] == '\0')
+		name = config_type_default(cfg, q->type);
 	if (name != NULL && name[0] != '\0' && strncmp(name, "pkcs11:", 7) != 0 &&
 	    config_provider_find(cfg, name) == NULL) {
 		if (!prov_ms_name_find(name, &alias_type))
@@ -128,8 +133,21 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
 {
 	struct provider_query q = { .provider = provider, .type = type, .pc = pc };
+	char *user_default = NULL;
+	DWORD err;
 
-	return config_cache_visit(provider_choose_in, &q);
+	/* No name: the user's default of this type comes first, as HKCU's
+	 * comes before HKLM's on Windows. */
+	if (provider == NULL || provider[0] == '\0') {
+		err = prov_default_user(type, &user_default);
+		if (err != ERROR_SUCCESS)
+			return err;
+		if (user_default != NULL)
+			q.provider = user_default;
+	}
+	err = config_cache_visit(provider_choose_in, &q);
+	capi11_free(user_default);
+	return err;
 }
 
 /* Opens the token and takes the PIN the URI carries, if any. A URI that

@@ -34,6 +34,8 @@ libcapi11_core_la_SOURCES = \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
 	src/prov-types.c src/prov-types.h \
+	src/prov-default.c src/prov-default.h \
+	src/conf-edit.c src/conf-edit.h \
 	src/utf16.c src/utf16.h \
 	src/prov-names.c src/prov-names.h \
 	src/random.c src/random.h \
@@ -56,6 +58,7 @@ libcapi11_core_la_SOURCES = \
 	src/api.c src/api.h \
 	src/api-prov.c \
 	src/api-wide.c \
+	src/api-default.c \
 	src/api-key.c \
 	src/api-blob.c \
 	src/api-data.c \

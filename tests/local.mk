@@ -49,7 +49,8 @@ TEST_PROGS = \
 	tests/test-cards \
 	tests/test-remote \
 	tests/test-provapi \
-	tests/test-wide
+	tests/test-wide \
+	tests/test-defaults
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS)
 
@@ -82,6 +83,7 @@ tests_test_trust_SOURCES = tests/test-trust.c
 tests_test_container_SOURCES = tests/test-container.c
 tests_test_provapi_SOURCES = tests/test-provapi.c
 tests_test_wide_SOURCES = tests/test-wide.c
+tests_test_defaults_SOURCES = tests/test-defaults.c
 tests_test_cards_SOURCES = tests/test-cards.c
 tests_test_remote_SOURCES = tests/test-remote.c
 

@@ -1028,6 +1028,57 @@ BOOL CryptEnumProviderTypesW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
 #define CryptEnumProviderTypes CryptEnumProviderTypesA
 #endif
 
+/* The default provider name of a type: the user's (CRYPT_USER_DEFAULT),
+ * default-provider-<type> in $XDG_CONFIG_HOME/capi11/capi11.conf, or the
+ * machine's (CRYPT_MACHINE_DEFAULT or 0), default-provider-<type> in
+ * capi11.conf, else its default-provider when that names a section serving
+ * the type, else the name Windows registers (MS_STRONG_PROV for
+ * PROV_RSA_FULL, MS_ENH_RSA_AES_PROV for PROV_RSA_AES), which the default
+ * provider serves. pszProvName NULL gives the size, NUL included, in
+ * *pcbProvName (bytes in both forms).
+ * Errors: ERROR_INVALID_PARAMETER (pdwReserved not NULL, pcbProvName
+ * NULL), NTE_BAD_FLAGS, NTE_BAD_PROV_TYPE (past 999), NTE_PROV_TYPE_NOT_DEF
+ * (no default of that type), ERROR_MORE_DATA, NTE_KEYSET_ENTRY_BAD (a
+ * broken file), NTE_NO_MEMORY. */
+BOOL CryptGetDefaultProviderA(DWORD dwProvType, DWORD *pdwReserved, DWORD dwFlags,
+			      LPSTR pszProvName, DWORD *pcbProvName);
+BOOL CryptGetDefaultProviderW(DWORD dwProvType, DWORD *pdwReserved, DWORD dwFlags,
+			      LPWSTR pszProvName, DWORD *pcbProvName);
+#ifdef UNICODE
+#define CryptGetDefaultProvider CryptGetDefaultProviderW
+#else
+#define CryptGetDefaultProvider CryptGetDefaultProviderA
+#endif
+
+/* Sets the user's (CRYPT_USER_DEFAULT, which wins) or the machine's
+ * (CRYPT_MACHINE_DEFAULT) default provider of a type, or with
+ * CRYPT_DELETE_DEFAULT removes it. The file is changed in place, every
+ * other line kept, and replaced atomically (temporary file and rename);
+ * concurrent writers are serialised. CryptAcquireContext with a NULL
+ * provider then uses the user's default of its type, else the machine's,
+ * else default-provider. CryptSetProvider is CryptSetProviderEx with
+ * CRYPT_USER_DEFAULT.
+ * Errors: ERROR_INVALID_PARAMETER (pszProvName NULL or not valid UTF-16,
+ * pdwReserved not NULL), NTE_BAD_PROV_TYPE (past 999), NTE_BAD_FLAGS
+ * (unknown flags, or CRYPT_DELETE_DEFAULT alone), NTE_BAD_PROVIDER (not a
+ * provider of that type: a [provider] section or a Microsoft name),
+ * ERROR_ACCESS_DENIED (the file may not be written, or is not a regular
+ * file), NTE_KEYSET_ENTRY_BAD (the file is broken: it is left alone),
+ * NTE_NO_MEMORY, NTE_FAIL. */
+BOOL CryptSetProviderExA(LPCSTR pszProvName, DWORD dwProvType, DWORD *pdwReserved,
+			 DWORD dwFlags);
+BOOL CryptSetProviderExW(LPCWSTR pszProvName, DWORD dwProvType, DWORD *pdwReserved,
+			 DWORD dwFlags);
+BOOL CryptSetProviderA(LPCSTR pszProvName, DWORD dwProvType);
+BOOL CryptSetProviderW(LPCWSTR pszProvName, DWORD dwProvType);
+#ifdef UNICODE
+#define CryptSetProviderEx CryptSetProviderExW
+#define CryptSetProvider CryptSetProviderW
+#else
+#define CryptSetProviderEx CryptSetProviderExA
+#define CryptSetProvider CryptSetProviderA
+#endif
+
 /* Drops one reference to hProv; the last one destroys the context's
  * session keys and ends its session.
  * Errors: ERROR_INVALID_PARAMETER (unknown or already released handle),
