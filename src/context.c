@@ -401,12 +401,12 @@ DWORD context_check_prov_type(DWORD type)
 	return (type == 0 || type > 999) ? NTE_BAD_PROV_TYPE : ERROR_SUCCESS;
 }
 
-static DWORD acquire_check_args(const char *container, DWORD type, DWORD flags)
+/* The provider's own checks, after advapi32 has found the provider:
+ * rsaenh's order, the container name's length, then the flags. */
+static DWORD acquire_check_args(const char *container, DWORD flags)
 {
-	DWORD err = context_check_prov_type(type);
-
-	if (err != ERROR_SUCCESS)
-		return err;
+	if (container != NULL && strlen(container) > CONTAINER_NAME_MAX)
+		return NTE_BAD_KEYSET_PARAM;
 	if (flags & ~(DWORD)VALID_ACQUIRE_FLAGS)
 		return NTE_BAD_FLAGS;
 	if ((flags & CRYPT_NEWKEYSET) && (flags & CRYPT_DELETEKEYSET))
@@ -416,8 +416,6 @@ static DWORD acquire_check_args(const char *container, DWORD type, DWORD flags)
 	if ((flags & CRYPT_VERIFYCONTEXT) &&
 	    ((flags & CRYPT_DELETEKEYSET) || (container != NULL && container[0] != '\0')))
 		return NTE_BAD_FLAGS;
-	if (container != NULL && strlen(container) > CONTAINER_NAME_MAX)
-		return NTE_BAD_KEYSET_PARAM;
 	return ERROR_SUCCESS;
 }
 
@@ -434,7 +432,11 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 
 	*out = 0;
 	memset(&pc, 0, sizeof pc);
-	err = acquire_check_args(container, type, flags);
+	/* Windows' order: the type's range; the provider, found by name or
+	 * as the type's default (NTE_KEYSET_NOT_DEF, NTE_PROV_TYPE_NO_MATCH,
+	 * NTE_PROV_TYPE_NOT_DEF come from advapi32); then the provider's own
+	 * checks of the container name and the flags (acquire_check_args). */
+	err = context_check_prov_type(type);
 	if (err != ERROR_SUCCESS)
 		return err;
 	err = provider_choose(provider, type, &pc);
@@ -445,6 +447,9 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		err = NTE_PROV_TYPE_NOT_DEF;
 		goto out;
 	}
+	err = acquire_check_args(container, flags);
+	if (err != ERROR_SUCCESS)
+		goto out;
 	ctx = context_new();
 	if (ctx == NULL) {
 		err = NTE_NO_MEMORY;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CAPI11_TEST_N(a) (sizeof (a) / sizeof (a)[0])
+
 static char *label;
 static char *uri;
 
@@ -284,11 +286,148 @@ static void test_enum_provider_types(void)
 	CHECK_FAILS_WITH(CryptEnumProviderTypesA(0, NULL, 1, &type, name, &len), NTE_BAD_FLAGS);
 }
 
+/* ---- argument-check order: two bad arguments at a time ---- */
+
+/* One bad argument of a call, and the error it alone gives. The table
+ * lists them in the order Windows checks them, so that of any two the
+ * earlier one's error is the answer. */
+struct bad_arg {
+	const char *what;
+	DWORD error;
+};
+
+static void check_pairs(const char *fn, const struct bad_arg *bad, size_t n,
+			BOOL (*call)(unsigned mask))
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			SetLastError(SENTINEL);
+			CU_ASSERT_FALSE(call((1u << i) | (1u << j)));
+			if (GetLastError() != bad[i].error)
+				fprintf(stderr, "%s: %s + %s: got 0x%08x, want 0x%08x\n", fn,
+					bad[i].what, bad[j].what, (unsigned)GetLastError(),
+					(unsigned)bad[i].error);
+			CU_ASSERT_EQUAL(GetLastError(), bad[i].error);
+		}
+	}
+}
+
+/* CryptAcquireContext: the type's range first (Wine's test_acquire_context,
+ * "the order matches Windows XP's rsaenh.dll"), then phProv; advapi32 then
+ * finds the provider (NTE_KEYSET_NOT_DEF) before rsaenh's own checks: the
+ * container name's length (NTE_BAD_KEYSET_PARAM), then the flags
+ * (NTE_BAD_FLAGS for CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET). */
+static const struct bad_arg acquire_bad[] = {
+	{ "dwProvType 0", NTE_BAD_PROV_TYPE },
+	{ "phProv NULL", ERROR_INVALID_PARAMETER },
+	{ "unknown provider", NTE_KEYSET_NOT_DEF },
+	{ "container name too long", NTE_BAD_KEYSET_PARAM },
+	{ "NEWKEYSET | DELETEKEYSET", NTE_BAD_FLAGS },
+};
+
+static BOOL acquire_with(unsigned mask)
+{
+	char longname[300];
+	HCRYPTPROV h = 0;
+
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	return CryptAcquireContextA((mask & 2) ? NULL : &h, (mask & 8) ? longname : "order-c",
+				    (mask & 4) ? "no such provider" : uri,
+				    (mask & 1) ? 0 : PROV_RSA_FULL,
+				    (mask & 16) ? CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET : 0);
+}
+
+/* CryptGetProvParam: advapi32 validates the handle and rsaenh pdwDataLen
+ * (both ERROR_INVALID_PARAMETER) before the parameter (NTE_BAD_TYPE), which
+ * comes before the buffer's size (ERROR_MORE_DATA). */
+static const struct bad_arg getprov_bad[] = {
+	{ "bad handle", ERROR_INVALID_PARAMETER },
+	{ "pdwDataLen NULL", ERROR_INVALID_PARAMETER },
+	{ "unknown parameter", NTE_BAD_TYPE },
+	{ "buffer too small", ERROR_MORE_DATA },
+};
+
+static HCRYPTPROV order_prov;
+
+static BOOL getprov_with(unsigned mask)
+{
+	BYTE small[1];
+	DWORD len = sizeof small;
+
+	return CryptGetProvParam((mask & 1) ? order_prov + 0x10000 : order_prov,
+				 (mask & 4) ? 0x7777 : PP_NAME, small, (mask & 2) ? NULL : &len, 0);
+}
+
+/* CryptExportKey: advapi32 checks hKey and pdwDataLen (ERROR_INVALID_PARAMETER),
+ * rsaenh then the blob type (NTE_BAD_TYPE) before it sizes the blob
+ * (ERROR_MORE_DATA). */
+static const struct bad_arg export_bad[] = {
+	{ "bad hKey", ERROR_INVALID_PARAMETER },
+	{ "pdwDataLen NULL", ERROR_INVALID_PARAMETER },
+	{ "unknown blob type", NTE_BAD_TYPE },
+	{ "buffer too small", ERROR_MORE_DATA },
+};
+
+static HCRYPTKEY order_key;
+
+static BOOL export_with(unsigned mask)
+{
+	BYTE small[8];
+	DWORD len = sizeof small;
+
+	return CryptExportKey((mask & 1) ? order_key + 0x10000 : order_key, 0,
+			      (mask & 4) ? 0x77 : PUBLICKEYBLOB, 0, small, (mask & 2) ? NULL : &len);
+}
+
+/* CryptImportKey: advapi32 checks hProv, pbData, dwDataLen and phKey
+ * (ERROR_INVALID_PARAMETER); rsaenh then a blob shorter than its header
+ * (NTE_BAD_DATA) before the blob type (NTE_BAD_TYPE). */
+static const struct bad_arg import_bad[] = {
+	{ "bad hProv", ERROR_INVALID_PARAMETER },
+	{ "phKey NULL", ERROR_INVALID_PARAMETER },
+	{ "dwDataLen 0", ERROR_INVALID_PARAMETER },
+	{ "shorter than BLOBHEADER", NTE_BAD_DATA },
+	{ "unknown blob type", NTE_BAD_TYPE },
+};
+
+static BOOL import_with(unsigned mask)
+{
+	BYTE blob[8 + 4 + 16] = { PLAINTEXTKEYBLOB, CUR_BLOB_VERSION, 0, 0, 0x0e, 0x66, 0, 0,
+			      16, 0, 0, 0 };
+	HCRYPTKEY k = 0;
+	DWORD len = (mask & 4) ? 0 : (mask & 8) ? 4 : sizeof blob;
+
+	if (mask & 16)
+		blob[0] = 0x77;
+	return CryptImportKey((mask & 1) ? order_prov + 0x10000 : order_prov, blob, len, 0, 0,
+			      (mask & 2) ? NULL : &k);
+}
+
+static void test_argument_order(void)
+{
+	HCRYPTPROV h = 0;
+
+	check_pairs("CryptAcquireContext", acquire_bad, CAPI11_TEST_N(acquire_bad), acquire_with);
+	/* No container was made or opened on the way. */
+	CHECK_FAILS_WITH(CryptAcquireContextA(&h, "order-c", uri, PROV_RSA_FULL, 0), NTE_BAD_KEYSET);
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&order_prov, NULL, uri, PROV_RSA_AES,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(order_prov, AT_KEYEXCHANGE, 1024 << 16, &order_key));
+	check_pairs("CryptGetProvParam", getprov_bad, CAPI11_TEST_N(getprov_bad), getprov_with);
+	check_pairs("CryptExportKey", export_bad, CAPI11_TEST_N(export_bad), export_with);
+	check_pairs("CryptImportKey", import_bad, CAPI11_TEST_N(import_bad), import_with);
+	CU_ASSERT_TRUE(CryptDestroyKey(order_key));
+	CU_ASSERT_TRUE(CryptReleaseContext(order_prov, 0));
+}
+
 static CU_TestInfo acquire_tests[] = {
 	{ "success leaves ERROR_SUCCESS", test_success_clears_last_error },
 	{ "provider type checked first", test_prov_type_first },
 	{ "CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET", test_verify_newkeyset },
 	{ "CryptEnumProviderTypesA", test_enum_provider_types },
+	{ "argument-check order, two at a time", test_argument_order },
 	CU_TEST_INFO_NULL,
 };
 
