@@ -8,4 +8,9 @@
  * A failure keeps the PKCS#11 call behind it for Capi11GetLastPkcs11Error. */
 BOOL api_finish(const char *fn, DWORD err);
 
+/* CryptAcquireContextA/W after their names are UTF-8: argument checks in
+ * Windows' order, the context, and ERROR_SUCCESS as the last error. */
+BOOL api_acquire(const char *fn, HCRYPTPROV *phProv, const char *container, const char *provider,
+		 DWORD type, DWORD flags);
+
 #endif

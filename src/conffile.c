@@ -49,6 +49,7 @@ enum key_id {
 	KEY_TYPE,
 	KEY_PIN_SOURCE,
 	KEY_PIN_VALUE,
+	KEY_TYPE_DEFAULT,      /* default-provider-<type>, see config_key_find */
 };
 
 #define IN_GLOBAL (1u << SECTION_GLOBAL)
@@ -104,10 +105,19 @@ struct provider {
 	struct config_provider view;    /* resolved by config_resolve */
 };
 
+/* default-provider-<type>: the default provider of one type, as
+ * CryptSetProviderEx writes it (prov-default.c). */
+struct type_default {
+	uint32_t type;
+	char *name;
+};
+
 struct capi11_config {
 	struct settings_given given;
 	char *default_provider;
 	unsigned int default_provider_line;
+	struct type_default *type_defaults;
+	size_t n_type_defaults;
 	unsigned int trace;
 	struct provider *providers;
 	size_t n_providers;
@@ -120,6 +130,7 @@ struct parser {
 	size_t provider;                /* index, while in a provider section */
 	uint32_t seen;                  /* keys set in the current section */
 	bool global_seen;
+	uint32_t key_type;              /* the <type> of default-provider-<type> */
 	unsigned int line;
 	struct config_error *error;
 };
@@ -307,6 +318,33 @@ static int settings_set(struct parser *p, struct settings_given *g,
 	}
 }
 
+static int type_default_add(struct parser *p, const char *value)
+{
+	struct capi11_config *cfg = p->cfg;
+	struct type_default *grown;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < cfg->n_type_defaults; i++) {
+		if (cfg->type_defaults[i].type == p->key_type)
+			return parser_fail(p, EINVAL, "duplicate key");
+	}
+	/* A default is a provider name, as Windows keeps it; never a URI
+	 * (which could carry a PIN into a file many read). */
+	if (has_uri_scheme(value))
+		return parser_fail(p, EINVAL, "default-provider-<type> must name a provider");
+	grown = capi11_realloc(cfg->type_defaults, (cfg->n_type_defaults + 1) * sizeof *grown);
+	if (grown == NULL)
+		return parser_fail(p, ENOMEM, "out of memory");
+	cfg->type_defaults = grown;
+	grown[cfg->n_type_defaults].type = p->key_type;
+	grown[cfg->n_type_defaults].name = NULL;
+	rc = string_take(p, &grown[cfg->n_type_defaults].name, value);
+	if (rc == 0)
+		cfg->n_type_defaults++;
+	return rc;
+}
+
 static int global_set(struct parser *p, enum key_id id, const char *value)
 {
 	struct capi11_config *cfg = p->cfg;
@@ -320,6 +358,8 @@ static int global_set(struct parser *p, enum key_id id, const char *value)
 		/* Wiped on free like uri: it may be a URI with pin-value. */
 		cfg->default_provider_line = p->line;
 		return string_take(p, &cfg->default_provider, value);
+	case KEY_TYPE_DEFAULT:
+		return type_default_add(p, value);
 	case KEY_TRACE:
 		if (!number_parse(value, CONFIG_TRACE_MAX, &n))
 			return parser_fail(p, EINVAL, "trace must be a number from 0 to 3");
@@ -438,8 +478,26 @@ static int section_parse(struct parser *p, char *s)
 /* A key = value name of the file: its id, when the current section takes it. */
 static int config_key_find(struct parser *p, const char *name, size_t len, enum key_id *id)
 {
+	static const char type_prefix[] = "default-provider-";
+	const size_t plen = sizeof type_prefix - 1;
 	size_t i;
 
+	/* default-provider-<type>, <type> a decimal PROV_* value 1..999
+	 * without leading zeros, in [capi11] only. */
+	if (len > plen && len <= plen + 3 && strncasecmp(name, type_prefix, plen) == 0 &&
+	    name[plen] != '0') {
+		uint32_t t = 0;
+
+		for (i = plen; i < len && name[i] >= '0' && name[i] <= '9'; i++)
+			t = t * 10 + (uint32_t)(name[i] - '0');
+		if (i == len) {
+			if (p->section != SECTION_GLOBAL)
+				return parser_fail(p, EINVAL, "key not valid in a [provider] section");
+			p->key_type = t;
+			*id = KEY_TYPE_DEFAULT;
+			return 0;
+		}
+	}
 	for (i = 0; i < CAPI11_N_ELEMENTS(key_table); i++) {
 		if (strlen(key_table[i].name) != len ||
 		    strncasecmp(key_table[i].name, name, len) != 0)
@@ -477,9 +535,12 @@ static int assignment_parse(struct parser *p, char *s)
 	rc = config_key_find(p, name, len, &id);
 	if (rc != 0)
 		return rc;
-	if (p->seen & (1u << id))
-		return parser_fail(p, EINVAL, "duplicate key");
-	p->seen |= 1u << id;
+	/* Per-type defaults are told apart by type (type_default_add). */
+	if (id != KEY_TYPE_DEFAULT) {
+		if (p->seen & (1u << id))
+			return parser_fail(p, EINVAL, "duplicate key");
+		p->seen |= 1u << id;
+	}
 
 	value = skip_blank(s + 1);
 	quoted = *value == '"';
@@ -713,7 +774,22 @@ void config_free(struct capi11_config *cfg)
 	capi11_free(cfg->providers);
 	settings_given_free(&cfg->given);
 	capi11_free_string_secret(cfg->default_provider);
+	for (i = 0; i < cfg->n_type_defaults; i++)
+		capi11_free(cfg->type_defaults[i].name);
+	capi11_free(cfg->type_defaults);
 	capi11_free(cfg);
+}
+
+const char *config_type_default(const struct capi11_config *cfg, uint32_t type)
+{
+	size_t i;
+
+	return_val_if_fail(cfg != NULL, NULL);
+	for (i = 0; i < cfg->n_type_defaults; i++) {
+		if (cfg->type_defaults[i].type == type)
+			return cfg->type_defaults[i].name;
+	}
+	return NULL;
 }
 
 const char *config_default_provider(const struct capi11_config *cfg)

@@ -106,6 +106,10 @@ void config_free(struct capi11_config *cfg);
  * the file sets none. */
 const char *config_default_provider(const struct capi11_config *cfg);
 
+/* [capi11] default-provider-<type>: the provider name set as the default
+ * of that PROV_* type (CryptSetProviderEx); NULL when none is. */
+const char *config_type_default(const struct capi11_config *cfg, uint32_t type);
+
 /* [capi11] trace, 0..CONFIG_TRACE_MAX. */
 unsigned int config_trace(const struct capi11_config *cfg);
 

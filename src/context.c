@@ -2,6 +2,7 @@
  * login, release. */
 #include "config.h"
 #include "context.h"
+#include "prov-default.h"
 #include "companion.h"
 #include "config-cache.h"
 #include "container.h"
@@ -81,6 +82,10 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 	DWORD alias_type = 0;
 	bool failed = false;
 
+	/* No name: the machine's default of this type first (CryptSetProviderEx
+	 * with CRYPT_MACHINE_DEFAULT), then default-provider below. */
+	if (name == NULL || name[0] == '\0')
+		name = config_type_default(cfg, q->type);
 	if (name != NULL && name[0] != '\0' && strncmp(name, "pkcs11:", 7) != 0 &&
 	    config_provider_find(cfg, name) == NULL) {
 		if (!prov_ms_name_find(name, &alias_type))
@@ -128,8 +133,21 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
 {
 	struct provider_query q = { .provider = provider, .type = type, .pc = pc };
+	char *user_default = NULL;
+	DWORD err;
 
-	return config_cache_visit(provider_choose_in, &q);
+	/* No name: the user's default of this type comes first, as HKCU's
+	 * comes before HKLM's on Windows. */
+	if (provider == NULL || provider[0] == '\0') {
+		err = prov_default_user(type, &user_default);
+		if (err != ERROR_SUCCESS)
+			return err;
+		if (user_default != NULL)
+			q.provider = user_default;
+	}
+	err = config_cache_visit(provider_choose_in, &q);
+	capi11_free(user_default);
+	return err;
 }
 
 /* Opens the token and takes the PIN the URI carries, if any. A URI that
@@ -378,20 +396,26 @@ static DWORD context_open_container_locked(struct context *ctx, DWORD flags, boo
 	return exists ? ERROR_SUCCESS : NTE_BAD_KEYSET;
 }
 
-static DWORD acquire_check_args(const char *container, DWORD type, DWORD flags)
+DWORD context_check_prov_type(DWORD type)
 {
-	if (type == 0 || type > 999)
-		return NTE_BAD_PROV_TYPE;
+	return (type == 0 || type > 999) ? NTE_BAD_PROV_TYPE : ERROR_SUCCESS;
+}
+
+/* The provider's own checks, after advapi32 has found the provider:
+ * rsaenh's order, the container name's length, then the flags. */
+static DWORD acquire_check_args(const char *container, DWORD flags)
+{
+	if (container != NULL && strlen(container) > CONTAINER_NAME_MAX)
+		return NTE_BAD_KEYSET_PARAM;
 	if (flags & ~(DWORD)VALID_ACQUIRE_FLAGS)
 		return NTE_BAD_FLAGS;
 	if ((flags & CRYPT_NEWKEYSET) && (flags & CRYPT_DELETEKEYSET))
 		return NTE_BAD_FLAGS;
+	/* rsaenh takes CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET as a plain verify
+	 * context (there is nothing to create); deleting from one is an error. */
 	if ((flags & CRYPT_VERIFYCONTEXT) &&
-	    ((flags & (CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET)) ||
-	     (container != NULL && container[0] != '\0')))
+	    ((flags & CRYPT_DELETEKEYSET) || (container != NULL && container[0] != '\0')))
 		return NTE_BAD_FLAGS;
-	if (container != NULL && strlen(container) > CONTAINER_NAME_MAX)
-		return NTE_BAD_KEYSET_PARAM;
 	return ERROR_SUCCESS;
 }
 
@@ -408,7 +432,11 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 
 	*out = 0;
 	memset(&pc, 0, sizeof pc);
-	err = acquire_check_args(container, type, flags);
+	/* Windows' order: the type's range; the provider, found by name or
+	 * as the type's default (NTE_KEYSET_NOT_DEF, NTE_PROV_TYPE_NO_MATCH,
+	 * NTE_PROV_TYPE_NOT_DEF come from advapi32); then the provider's own
+	 * checks of the container name and the flags (acquire_check_args). */
+	err = context_check_prov_type(type);
 	if (err != ERROR_SUCCESS)
 		return err;
 	err = provider_choose(provider, type, &pc);
@@ -419,6 +447,9 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		err = NTE_PROV_TYPE_NOT_DEF;
 		goto out;
 	}
+	err = acquire_check_args(container, flags);
+	if (err != ERROR_SUCCESS)
+		goto out;
 	ctx = context_new();
 	if (ctx == NULL) {
 		err = NTE_NO_MEMORY;
@@ -427,6 +458,7 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	ctx->prov_type = type;
 	ctx->verify = (flags & CRYPT_VERIFYCONTEXT) != 0;
 	ctx->silent = (flags & CRYPT_SILENT) != 0;
+	ctx->machine_keyset = (flags & CRYPT_MACHINE_KEYSET) != 0;
 	ctx->settings = pc.settings;
 	ctx->prov_name = pc.name;
 	ctx->pin_prompt = pc.pin_prompt;

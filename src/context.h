@@ -38,6 +38,7 @@ struct context {
 	DWORD prov_type;
 	bool verify;                   /* CRYPT_VERIFYCONTEXT: no container */
 	bool silent;                   /* CRYPT_SILENT: never prompt */
+	bool machine_keyset;           /* CRYPT_MACHINE_KEYSET, for PP_KEYSET_TYPE */
 	char *prov_name;
 	char *container;               /* NULL for verify contexts */
 	char *pin;                     /* known PIN not yet used; wiped after C_Login */
@@ -67,6 +68,10 @@ struct context {
 
 /* CryptAcquireContextA's work: *out is the new handle, 0 after
  * CRYPT_DELETEKEYSET. Returns 0 or the Windows error code. */
+/* NTE_BAD_PROV_TYPE unless type is one Windows defines room for (1..999):
+ * the first check CryptAcquireContext makes, before even phProv. */
+DWORD context_check_prov_type(DWORD type);
+
 DWORD context_acquire(const char *container, const char *provider, DWORD type, DWORD flags,
 		      HCRYPTPROV *out);
 

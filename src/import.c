@@ -926,6 +926,14 @@ out:
 	return err;
 }
 
+/* Whether tok lists a mechanism that makes keys of this type. */
+static bool import_token_knows_key_type(struct token *tok, CK_KEY_TYPE type)
+{
+	CK_MECHANISM_INFO info;
+
+	return token_mechanism_info(tok, import_keygen_mech(type), &info) == CKR_OK;
+}
+
 /* Whether a SIMPLEBLOB must take the decrypt route: the token lacks the
  * unwrap (mechanism or function) or the key type, and a companion is
  * configured to hold the key. */
@@ -1010,6 +1018,12 @@ static DWORD import_simple_locked(struct context *ctx, const BYTE *data, size_t 
 			return NTE_NOT_SUPPORTED;
 		return import_simple_decrypt_locked(ctx, &simple, pub, min, max, flags, out);
 	}
+	/* An unwrap the token ran and failed, for a key type it has no
+	 * mechanism for (SoftHSM and RC4): the algorithm is the cause, not the
+	 * blob. rsaenh answers NTE_BAD_ALGID for an aiKeyAlg it does not offer
+	 * before it decrypts anything; NTE_BAD_DATA would blame the padding. */
+	if (err == NTE_BAD_DATA && !import_token_knows_key_type(ctx->ts.tok, type))
+		err = NTE_BAD_ALGID;
 	if (err != ERROR_SUCCESS)
 		goto out;
 	/* A failure to read is the token's (a lost session would take the new

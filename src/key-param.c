@@ -217,6 +217,11 @@ DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 		return param_put(data, len, key->iv, key->block_bits / 8);
 	case KP_CERTIFICATE:
 		return key_param_get_certificate(key, data, len);
+	case KP_SALT:
+		/* An RSA key has no salt: NTE_BAD_KEY, as rsaenh (Wine's tests;
+		 * Windows 7 says NTE_NOT_FOUND). capi11 keeps no salt for
+		 * session keys either. */
+		return key->obj->type == CKK_RSA ? NTE_BAD_KEY : NTE_BAD_TYPE;
 	default:
 		return NTE_BAD_TYPE;
 	}

@@ -33,6 +33,10 @@ libcapi11_core_la_SOURCES = \
 	src/param.c src/param.h \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
+	src/prov-types.c src/prov-types.h \
+	src/prov-default.c src/prov-default.h \
+	src/conf-edit.c src/conf-edit.h \
+	src/utf16.c src/utf16.h \
 	src/prov-names.c src/prov-names.h \
 	src/random.c src/random.h \
 	src/route.c src/route.h \
@@ -53,6 +57,8 @@ libcapi11_core_la_SOURCES = \
 	src/key-param.c \
 	src/api.c src/api.h \
 	src/api-prov.c \
+	src/api-wide.c \
+	src/api-default.c \
 	src/api-key.c \
 	src/api-blob.c \
 	src/api-data.c \
@@ -74,6 +80,13 @@ noinst_PROGRAMS += examples/keyset-demo
 examples_keyset_demo_SOURCES = examples/keyset-demo.c
 examples_keyset_demo_LDADD = libcapi11.la
 dist_noinst_SCRIPTS += scripts/demo.sh
+
+# A program written for Windows with UNICODE defined: TEXT("") literals
+# are UTF-16 only with -fshort-wchar. tests/test-wide runs it.
+noinst_PROGRAMS += examples/unicode-demo
+examples_unicode_demo_SOURCES = examples/unicode-demo.c
+examples_unicode_demo_CFLAGS = $(AM_CFLAGS) -DUNICODE -fshort-wchar
+examples_unicode_demo_LDADD = libcapi11.la
 
 demo: examples/keyset-demo$(EXEEXT)
 	$(SHELL) $(srcdir)/scripts/demo.sh $(abs_builddir)/examples/keyset-demo$(EXEEXT) \

@@ -164,11 +164,15 @@ static DWORD enum_algs_locked(struct context *ctx, bool ex, BYTE *data, DWORD *l
 	return err;
 }
 
+/* What rsaenh answers a PP_ENUMCONTAINERS size query: MAX_PATH + 1, the
+ * most any name can need, so that one buffer serves the whole listing. A
+ * token label longer than that (a foreign key pair) raises it. */
+#define ENUM_CONTAINER_SIZE (260 + 1)
+
 static DWORD enum_containers_locked(struct context *ctx, BYTE *data, DWORD *len, DWORD flags)
 {
 	const char *name;
-	size_t i, longest = 0;
-	DWORD err;
+	size_t i, need, largest = ENUM_CONTAINER_SIZE;
 	CK_RV rv;
 
 	if ((flags & CRYPT_FIRST) || ctx->enum_names == NULL) {
@@ -179,26 +183,28 @@ static DWORD enum_containers_locked(struct context *ctx, BYTE *data, DWORD *len,
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
-	/* A size query answers the longest name, so that one buffer serves
-	 * the whole enumeration. */
+	for (i = 0; i < ctx->n_enum_names; i++) {
+		need = strlen(ctx->enum_names[i]) + 1;
+		if (need > largest)
+			largest = need;
+	}
+	/* A size query succeeds even past the end, as rsaenh's does. */
 	if (data == NULL) {
-		for (i = 0; i < ctx->n_enum_names; i++) {
-			size_t l = strlen(ctx->enum_names[i]) + 1;
-			if (l > longest)
-				longest = l;
-		}
-		if (ctx->enum_pos >= ctx->n_enum_names)
-			return ERROR_NO_MORE_ITEMS;
-		*len = (DWORD)longest;
+		*len = (DWORD)largest;
 		return ERROR_SUCCESS;
 	}
 	if (ctx->enum_pos >= ctx->n_enum_names)
 		return ERROR_NO_MORE_ITEMS;
 	name = ctx->enum_names[ctx->enum_pos];
-	err = param_put(data, len, name, (DWORD)strlen(name) + 1);
-	if (err == ERROR_SUCCESS)
-		ctx->enum_pos++;
-	return err;
+	need = strlen(name) + 1;
+	if (*len < need) {
+		*len = (DWORD)largest;
+		return ERROR_MORE_DATA;
+	}
+	/* A name that fits leaves *len as the caller gave it (rsaenh). */
+	memcpy(data, name, need);
+	ctx->enum_pos++;
+	return ERROR_SUCCESS;
 }
 
 /* PP_CAPI11_KEY_PROTECTION: whether sensitive keys may leave wrapped
@@ -285,6 +291,26 @@ DWORD prov_get_param_locked(struct context *ctx, DWORD param, BYTE *data, DWORD 
 		return enum_algs_locked(ctx, false, data, len, flags);
 	case PP_ENUMALGS_EX:
 		return enum_algs_locked(ctx, true, data, len, flags);
+	case PP_KEYSET_TYPE:
+		return param_put_dword(data, len, ctx->machine_keyset ? CRYPT_MACHINE_KEYSET : 0);
+	case PP_KEYSTORAGE:
+		/* Keys live on the token: not under a security descriptor nor in
+		 * protected storage (rsaenh's CRYPT_SEC_DESCR would be untrue).
+		 * CRYPT_UI_PROMPT where a login can ask the user: the token needs
+		 * one, no pin-source answers for the user, and the context may
+		 * prompt (or the reader's pinpad does). */
+		return param_put_dword(data, len,
+				       token_needs_login(ctx->ts.tok) && ctx->pin_source == NULL &&
+				       (!ctx->silent || token_has_pinpad(ctx->ts.tok))
+				       ? CRYPT_UI_PROMPT : 0);
+	case PP_SIG_KEYSIZE_INC:
+	case PP_KEYX_KEYSIZE_INC:
+		/* RSA lengths go in steps of 8 bits, as in Microsoft's providers. */
+		return param_put_dword(data, len, 8);
+	case PP_KEYSET_SEC_DESCR:
+		/* Unsupported on purpose: a token guards its keys with a PIN,
+		 * there is no ACL to read or set (docs/capi11.conf.5, README). */
+		return NTE_BAD_TYPE;
 	case PP_CAPI11_KEY_PROTECTION:
 		return key_protection_locked(ctx, data, len);
 	case PP_CAPI11_ROUTES: {

@@ -89,6 +89,9 @@ void fixture_no_installed_conf(void)
 
 	if (conf == NULL || *conf == '\0')
 		setenv("CAPI11_CONF", "/dev/null", 1);
+	/* Nor does the user's file (per-user default providers). */
+	if (getenv("XDG_CONFIG_HOME") == NULL)
+		setenv("XDG_CONFIG_HOME", "/nonexistent/capi11-test-xdg", 1);
 }
 
 bool fixture_init(void)

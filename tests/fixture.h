@@ -50,7 +50,9 @@ bool fixture_init(void);
  * the installed capi11.conf, whose settings (exportable-policy,
  * default-provider, trace) would change what the tests see. fixture_init
  * and cutest_run call it; a test that clears CAPI11_CONF sets /dev/null
- * back instead. */
+ * back instead. Likewise XDG_CONFIG_HOME, when unset, is pointed at a
+ * directory that does not exist, so that the user's own capi11.conf
+ * (per-user default providers) stays out of the tests. */
 void fixture_no_installed_conf(void);
 
 /* Removes the fixture directory and everything in it when remove is true

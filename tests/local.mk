@@ -47,7 +47,10 @@ TEST_PROGS = \
 	tests/test-trust \
 	tests/test-container \
 	tests/test-cards \
-	tests/test-remote
+	tests/test-remote \
+	tests/test-provapi \
+	tests/test-wide \
+	tests/test-defaults
 check_PROGRAMS += $(TEST_PROGS)
 TESTS += $(TEST_PROGS) $(CARD_TESTS)
 
@@ -84,6 +87,9 @@ tests_test_caps_SOURCES = tests/test-caps.c
 tests_test_companion_SOURCES = tests/test-companion.c
 tests_test_trust_SOURCES = tests/test-trust.c
 tests_test_container_SOURCES = tests/test-container.c
+tests_test_provapi_SOURCES = tests/test-provapi.c
+tests_test_wide_SOURCES = tests/test-wide.c
+tests_test_defaults_SOURCES = tests/test-defaults.c
 tests_test_cards_SOURCES = tests/test-cards.c
 tests_test_remote_SOURCES = tests/test-remote.c
 

@@ -132,13 +132,15 @@ static void test_bad_flags(void)
 	CHECK_FAILS_WITH(acquire(&h, "c", uri, CRYPT_NEWKEYSET | CRYPT_DELETEKEYSET), NTE_BAD_FLAGS);
 	/* A verify context has no container. */
 	CHECK_FAILS_WITH(acquire(&h, "c", uri, CRYPT_VERIFYCONTEXT), NTE_BAD_FLAGS);
-	CHECK_FAILS_WITH(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET), NTE_BAD_FLAGS);
 	CHECK_FAILS_WITH(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT | CRYPT_DELETEKEYSET),
 			 NTE_BAD_FLAGS);
 	/* Accepted flags. */
 	CU_ASSERT_TRUE(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT | CRYPT_SILENT | CRYPT_MACHINE_KEYSET));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	CU_ASSERT_TRUE(acquire(&h, "", uri, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* rsaenh takes this pair as a verify context (test-provapi). */
+	CU_ASSERT_TRUE(acquire(&h, NULL, uri, CRYPT_VERIFYCONTEXT | CRYPT_NEWKEYSET));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	free(uri);
 }
@@ -233,8 +235,9 @@ static void enum_containers(HCRYPTPROV h, char *all, size_t size)
 		if (!CryptGetProvParam(h, PP_ENUMCONTAINERS, (BYTE *)name, &len, flags))
 			break;
 		flags = 0;
-		CU_ASSERT_EQUAL(len, strlen(name) + 1);
-		CU_ASSERT_TRUE(len <= largest);
+		/* A name that fits leaves len as given (rsaenh). */
+		CU_ASSERT_EQUAL(len, sizeof name);
+		CU_ASSERT_TRUE(strlen(name) + 1 <= largest);
 		strncat(all, name, size - strlen(all) - 2);
 		strcat(all, ",");
 	}

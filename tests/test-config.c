@@ -567,7 +567,45 @@ static void test_shipped_conf(void)
 	config_free(cfg);
 }
 
+/* default-provider-<type> (capi11.conf(5)): one per type, in [capi11],
+ * a provider name; the type in decimal 1..999 without leading zeros. */
+static void test_type_defaults(void)
+{
+	static const char *const bad[] = {
+		"[capi11]\ndefault-provider-1 = a\ndefault-provider-1 = b\n",
+		"[capi11]\ndefault-provider-0 = a\n",
+		"[capi11]\ndefault-provider-01 = a\n",
+		"[capi11]\ndefault-provider-1000 = a\n",
+		"[capi11]\ndefault-provider-1x = a\n",
+		"[capi11]\ndefault-provider-1 = pkcs11:token=a\n",
+		"[provider \"p\"]\nuri = pkcs11:token=a\ndefault-provider-1 = p\n",
+	};
+	const char *text = "[capi11]\n"
+			   "Default-Provider-1 = \"a # b\"\n"
+			   "default-provider-24 = c\n"
+			   "default-provider-999 = d\n";
+	struct capi11_config *cfg = config_parse(text, strlen(text), NULL);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(config_type_default(cfg, 1), "a # b");
+	CU_ASSERT_STRING_EQUAL(config_type_default(cfg, 24), "c");
+	CU_ASSERT_STRING_EQUAL(config_type_default(cfg, 999), "d");
+	CU_ASSERT_PTR_NULL(config_type_default(cfg, 3));
+	/* Not the type-less default-provider. */
+	CU_ASSERT_PTR_NULL(config_default_provider(cfg));
+	config_free(cfg);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct config_error error = { 0 };
+
+		cfg = config_parse(bad[i], strlen(bad[i]), &error);
+		CU_ASSERT_PTR_NULL(cfg);
+		CU_ASSERT_EQUAL(error.code, EINVAL);
+		config_free(cfg);
+	}
+}
+
 static CU_TestInfo config_tests[] = {
+	{ "default-provider-<type>", test_type_defaults },
 	{ "full example", test_full_example },
 	{ "comments and quoting", test_comments_and_quoting },
 	{ "provider type names", test_type_names },

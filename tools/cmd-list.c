@@ -314,8 +314,8 @@ static void provider_list(struct list_state *st, const struct tool_opts *opts,
 		       : protection == CAPI11_PROTECTION_NO_WRAP
 		       ? "never (the token does not enforce CKA_WRAP_WITH_TRUSTED)" : "unknown");
 	}
-	/* A NULL buffer gives the longest name's size, so one buffer serves
-	 * the whole enumeration. */
+	/* A NULL buffer gives the size any name can need (MAX_PATH + 1 or the
+	 * longest label), so one buffer serves the whole enumeration. */
 	len = 0;
 	if (CryptGetProvParam(prov, PP_ENUMCONTAINERS, NULL, &len, CRYPT_FIRST) &&
 	    (buf = calloc(1, (size_t)len + 1)) != NULL) {

@@ -60,6 +60,19 @@ typedef const CHAR *LPCSTR, *PCSTR;
 typedef uint16_t WCHAR;
 typedef WCHAR *LPWSTR, *PWSTR;
 typedef const WCHAR *LPCWSTR, *PCWSTR;
+/* winnt.h's generic text types, for programs that use them with this
+ * header alone: WCHAR under UNICODE, else CHAR. */
+#ifndef CAPI11_NO_TCHAR
+#ifdef UNICODE
+typedef WCHAR TCHAR;
+#define TEXT(s) L##s
+#else
+typedef CHAR TCHAR;
+#define TEXT(s) s
+#endif
+typedef TCHAR *LPTSTR;
+typedef const TCHAR *LPCTSTR;
+#endif
 typedef void VOID, *PVOID, *LPVOID;
 typedef const void *LPCVOID;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR;
@@ -295,8 +308,10 @@ typedef ULONG_PTR HCRYPTHASH;
 
 /* Windows' provider names.  capi11 accepts its own configured names and
  * PKCS#11 URIs; these are here so that programs naming a Microsoft CSP
- * compile (the configuration may map them to a token).  Only the ANSI
- * forms exist: wide string literals are 32-bit on Linux. */
+ * compile (the configuration may map them to a token).  The _W forms are
+ * L"" literals as in the SDK: they are UTF-16 (WCHAR) only when the program
+ * is compiled with -fshort-wchar, as a Windows program ported unchanged
+ * must be. */
 #define MS_DEF_PROV_A "Microsoft Base Cryptographic Provider v1.0"
 #define MS_ENHANCED_PROV_A "Microsoft Enhanced Cryptographic Provider v1.0"
 #define MS_STRONG_PROV_A "Microsoft Strong Cryptographic Provider"
@@ -309,8 +324,34 @@ typedef ULONG_PTR HCRYPTHASH;
 #define MS_SCARD_PROV_A "Microsoft Base Smart Card Crypto Provider"
 #define MS_ENH_RSA_AES_PROV_A "Microsoft Enhanced RSA and AES Cryptographic Provider"
 #define MS_ENH_RSA_AES_PROV_XP_A "Microsoft Enhanced RSA and AES Cryptographic Provider (Prototype)"
+#define MS_DEF_PROV_W L"Microsoft Base Cryptographic Provider v1.0"
+#define MS_ENHANCED_PROV_W L"Microsoft Enhanced Cryptographic Provider v1.0"
+#define MS_STRONG_PROV_W L"Microsoft Strong Cryptographic Provider"
+#define MS_DEF_RSA_SIG_PROV_W L"Microsoft RSA Signature Cryptographic Provider"
+#define MS_DEF_RSA_SCHANNEL_PROV_W L"Microsoft RSA SChannel Cryptographic Provider"
+#define MS_DEF_DSS_PROV_W L"Microsoft Base DSS Cryptographic Provider"
+#define MS_DEF_DSS_DH_PROV_W L"Microsoft Base DSS and Diffie-Hellman Cryptographic Provider"
+#define MS_ENH_DSS_DH_PROV_W L"Microsoft Enhanced DSS and Diffie-Hellman Cryptographic Provider"
+#define MS_DEF_DH_SCHANNEL_PROV_W L"Microsoft DH SChannel Cryptographic Provider"
+#define MS_SCARD_PROV_W L"Microsoft Base Smart Card Crypto Provider"
+#define MS_ENH_RSA_AES_PROV_W L"Microsoft Enhanced RSA and AES Cryptographic Provider"
+#define MS_ENH_RSA_AES_PROV_XP_W L"Microsoft Enhanced RSA and AES Cryptographic Provider (Prototype)"
 
-/* Without UNICODE, Windows maps the unsuffixed names to the ANSI forms. */
+/* As the SDK: UNICODE maps the unsuffixed names to the wide forms. */
+#ifdef UNICODE
+#define MS_DEF_PROV MS_DEF_PROV_W
+#define MS_ENHANCED_PROV MS_ENHANCED_PROV_W
+#define MS_STRONG_PROV MS_STRONG_PROV_W
+#define MS_DEF_RSA_SIG_PROV MS_DEF_RSA_SIG_PROV_W
+#define MS_DEF_RSA_SCHANNEL_PROV MS_DEF_RSA_SCHANNEL_PROV_W
+#define MS_DEF_DSS_PROV MS_DEF_DSS_PROV_W
+#define MS_DEF_DSS_DH_PROV MS_DEF_DSS_DH_PROV_W
+#define MS_ENH_DSS_DH_PROV MS_ENH_DSS_DH_PROV_W
+#define MS_DEF_DH_SCHANNEL_PROV MS_DEF_DH_SCHANNEL_PROV_W
+#define MS_SCARD_PROV MS_SCARD_PROV_W
+#define MS_ENH_RSA_AES_PROV MS_ENH_RSA_AES_PROV_W
+#define MS_ENH_RSA_AES_PROV_XP MS_ENH_RSA_AES_PROV_XP_W
+#else
 #define MS_DEF_PROV MS_DEF_PROV_A
 #define MS_ENHANCED_PROV MS_ENHANCED_PROV_A
 #define MS_STRONG_PROV MS_STRONG_PROV_A
@@ -323,6 +364,7 @@ typedef ULONG_PTR HCRYPTHASH;
 #define MS_SCARD_PROV MS_SCARD_PROV_A
 #define MS_ENH_RSA_AES_PROV MS_ENH_RSA_AES_PROV_A
 #define MS_ENH_RSA_AES_PROV_XP MS_ENH_RSA_AES_PROV_XP_A
+#endif
 
 #define MAXUIDLEN 64
 
@@ -930,7 +972,17 @@ void SetLastError(DWORD dwErrCode);
  * failed). */
 BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer,
 			  LPCSTR szProvider, DWORD dwProvType, DWORD dwFlags);
+/* The same with UTF-16 names (stored on the token as UTF-8 labels).
+ * Errors: as CryptAcquireContextA, and NTE_BAD_KEYSET_PARAM for a
+ * container or provider name that is not valid UTF-16 (an unpaired
+ * surrogate), checked after the provider type and phProv. */
+BOOL CryptAcquireContextW(HCRYPTPROV *phProv, LPCWSTR szContainer,
+			  LPCWSTR szProvider, DWORD dwProvType, DWORD dwFlags);
+#ifdef UNICODE
+#define CryptAcquireContext CryptAcquireContextW
+#else
 #define CryptAcquireContext CryptAcquireContextA
+#endif
 
 /* The dwIndex-th provider name that CryptAcquireContext accepts (besides
  * a PKCS#11 URI), from 0 up: the configuration's [provider] sections in
@@ -946,7 +998,86 @@ BOOL CryptAcquireContextA(HCRYPTPROV *phProv, LPCSTR szContainer,
  * CryptAcquireContext), NTE_NO_MEMORY. */
 BOOL CryptEnumProvidersA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
 			 DWORD *pdwProvType, LPSTR szProvName, DWORD *pcbProvName);
+/* The same name in UTF-16; *pcbProvName counts bytes, the NUL included.
+ * Errors: as CryptEnumProvidersA; a configured name that is not UTF-8 is
+ * NTE_KEYSET_ENTRY_BAD. */
+BOOL CryptEnumProvidersW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
+			 DWORD *pdwProvType, LPWSTR szProvName, DWORD *pcbProvName);
+#ifdef UNICODE
+#define CryptEnumProviders CryptEnumProvidersW
+#else
 #define CryptEnumProviders CryptEnumProvidersA
+#endif
+
+/* The dwIndex-th provider type that CryptAcquireContext serves, from 0
+ * up in ascending order (PROV_RSA_FULL, PROV_RSA_AES), with Windows' type
+ * name ("RSA Full (Signature and Key Exchange)", "RSA Full and AES").
+ * szTypeName NULL gives the size, the NUL included, in *pcbTypeName (bytes
+ * in both forms).
+ * Errors: ERROR_INVALID_PARAMETER (pdwReserved not NULL, pdwProvType or
+ * pcbTypeName NULL), NTE_BAD_FLAGS (dwFlags not 0), ERROR_MORE_DATA
+ * (buffer too small; *pcbTypeName holds the size), ERROR_NO_MORE_ITEMS
+ * (dwIndex past the end). */
+BOOL CryptEnumProviderTypesA(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
+			     DWORD *pdwProvType, LPSTR szTypeName, DWORD *pcbTypeName);
+BOOL CryptEnumProviderTypesW(DWORD dwIndex, DWORD *pdwReserved, DWORD dwFlags,
+			     DWORD *pdwProvType, LPWSTR szTypeName, DWORD *pcbTypeName);
+#ifdef UNICODE
+#define CryptEnumProviderTypes CryptEnumProviderTypesW
+#else
+#define CryptEnumProviderTypes CryptEnumProviderTypesA
+#endif
+
+/* The default provider name of a type: the user's (CRYPT_USER_DEFAULT),
+ * default-provider-<type> in $XDG_CONFIG_HOME/capi11/capi11.conf, or the
+ * machine's (CRYPT_MACHINE_DEFAULT or 0), default-provider-<type> in
+ * capi11.conf, else its default-provider when that names a section serving
+ * the type, else the name Windows registers (MS_STRONG_PROV for
+ * PROV_RSA_FULL, MS_ENH_RSA_AES_PROV for PROV_RSA_AES), which the default
+ * provider serves. pszProvName NULL gives the size, NUL included, in
+ * *pcbProvName (bytes in both forms).
+ * Errors: ERROR_INVALID_PARAMETER (pdwReserved not NULL, pcbProvName
+ * NULL), NTE_BAD_FLAGS, NTE_BAD_PROV_TYPE (past 999), NTE_PROV_TYPE_NOT_DEF
+ * (no default of that type), ERROR_MORE_DATA, NTE_KEYSET_ENTRY_BAD (a
+ * broken file), NTE_NO_MEMORY. */
+BOOL CryptGetDefaultProviderA(DWORD dwProvType, DWORD *pdwReserved, DWORD dwFlags,
+			      LPSTR pszProvName, DWORD *pcbProvName);
+BOOL CryptGetDefaultProviderW(DWORD dwProvType, DWORD *pdwReserved, DWORD dwFlags,
+			      LPWSTR pszProvName, DWORD *pcbProvName);
+#ifdef UNICODE
+#define CryptGetDefaultProvider CryptGetDefaultProviderW
+#else
+#define CryptGetDefaultProvider CryptGetDefaultProviderA
+#endif
+
+/* Sets the user's (CRYPT_USER_DEFAULT, which wins) or the machine's
+ * (CRYPT_MACHINE_DEFAULT) default provider of a type, or with
+ * CRYPT_DELETE_DEFAULT removes it. The file is changed in place, every
+ * other line kept, and replaced atomically (temporary file and rename);
+ * concurrent writers are serialised. CryptAcquireContext with a NULL
+ * provider then uses the user's default of its type, else the machine's,
+ * else default-provider. CryptSetProvider is CryptSetProviderEx with
+ * CRYPT_USER_DEFAULT.
+ * Errors: ERROR_INVALID_PARAMETER (pszProvName NULL or not valid UTF-16,
+ * pdwReserved not NULL), NTE_BAD_PROV_TYPE (past 999), NTE_BAD_FLAGS
+ * (unknown flags, or CRYPT_DELETE_DEFAULT alone), NTE_BAD_PROVIDER (not a
+ * provider of that type: a [provider] section or a Microsoft name),
+ * ERROR_ACCESS_DENIED (the file may not be written, or is not a regular
+ * file), NTE_KEYSET_ENTRY_BAD (the file is broken: it is left alone),
+ * NTE_NO_MEMORY, NTE_FAIL. */
+BOOL CryptSetProviderExA(LPCSTR pszProvName, DWORD dwProvType, DWORD *pdwReserved,
+			 DWORD dwFlags);
+BOOL CryptSetProviderExW(LPCWSTR pszProvName, DWORD dwProvType, DWORD *pdwReserved,
+			 DWORD dwFlags);
+BOOL CryptSetProviderA(LPCSTR pszProvName, DWORD dwProvType);
+BOOL CryptSetProviderW(LPCWSTR pszProvName, DWORD dwProvType);
+#ifdef UNICODE
+#define CryptSetProviderEx CryptSetProviderExW
+#define CryptSetProvider CryptSetProviderW
+#else
+#define CryptSetProviderEx CryptSetProviderExA
+#define CryptSetProvider CryptSetProviderA
+#endif
 
 /* Drops one reference to hProv; the last one destroys the context's
  * session keys and ends its session.
@@ -1300,7 +1431,14 @@ BOOL CryptDestroyHash(HCRYPTHASH hHash);
  * (the context-specific login's PIN was rejected), NTE_FAIL. */
 BOOL CryptSignHashA(HCRYPTHASH hHash, DWORD dwKeySpec, LPCSTR szDescription,
 		    DWORD dwFlags, BYTE *pbSignature, DWORD *pdwSigLen);
+/* The same; szDescription must be NULL here too. */
+BOOL CryptSignHashW(HCRYPTHASH hHash, DWORD dwKeySpec, LPCWSTR szDescription,
+		    DWORD dwFlags, BYTE *pbSignature, DWORD *pdwSigLen);
+#ifdef UNICODE
+#define CryptSignHash CryptSignHashW
+#else
 #define CryptSignHash CryptSignHashA
+#endif
 
 /* Checks that pbSignature (dwSigLen bytes, Windows' byte order) is a
  * signature of the hash's value by the RSA public key hPubKey (a
@@ -1313,7 +1451,15 @@ BOOL CryptSignHashA(HCRYPTHASH hHash, DWORD dwKeySpec, LPCSTR szDescription,
 BOOL CryptVerifySignatureA(HCRYPTHASH hHash, const BYTE *pbSignature,
 			   DWORD dwSigLen, HCRYPTKEY hPubKey,
 			   LPCSTR szDescription, DWORD dwFlags);
+/* The same; szDescription must be NULL here too. */
+BOOL CryptVerifySignatureW(HCRYPTHASH hHash, const BYTE *pbSignature,
+			   DWORD dwSigLen, HCRYPTKEY hPubKey,
+			   LPCWSTR szDescription, DWORD dwFlags);
+#ifdef UNICODE
+#define CryptVerifySignature CryptVerifySignatureW
+#else
 #define CryptVerifySignature CryptVerifySignatureA
+#endif
 
 /* Makes a session key of Algid from the value of hBaseData (a hash of
  * hProv), by Microsoft's documented derivation: the first bytes of the
