@@ -282,6 +282,15 @@ DWORD conf_edit_set(const char *path, const char *key, const char *value, mode_t
 		goto out;
 	}
 	if (exists) {
+		/* What was read must be the regular file at path itself, not a
+		 * symbolic link put there since the first look (the directory
+		 * may be another user's): else nothing is read from it into a
+		 * file written here. */
+		if (lstat(path, &lst) != 0 || !S_ISREG(lst.st_mode) || lst.st_ino != st.st_ino ||
+		    lst.st_dev != st.st_dev) {
+			err = ERROR_ACCESS_DENIED;
+			goto out;
+		}
 		/* A broken file is not rewritten: the user fixes it first. */
 		cfg = config_parse(old, len, NULL);
 		if (cfg == NULL) {
