@@ -44,7 +44,7 @@ static const struct op ops[] = {
 	      capi_simple_export, 100), .capi_is_b = true },
 	{ ROW("acquire-release", "capi11", "raw", capi_acquire_release, raw_open_find_close, 0.9) },
 	{ ROW("acquire-release-verify", "capi11", "raw", capi_acquire_release_verify,
-	      raw_open_close, 0.9) },
+	      raw_slot_open_close, 0.9) },
 	{ ROW("encrypt-aes256-4k", "capi11", "raw", capi_encrypt, raw_encrypt, 0.95) },
 	/* A card without C_UnwrapKey nor AES: the SIMPLEBLOB decrypted on the
 	 * card and the key made on the companion (softokn); data encrypted

@@ -67,7 +67,7 @@ uint32_t raw_simple_import(void *raw);
 uint32_t raw_symwrap_export(void *raw);
 uint32_t raw_plaintext(void *raw);
 uint32_t raw_open_find_close(void *raw);
-uint32_t raw_open_close(void *raw);
+uint32_t raw_slot_open_close(void *raw);
 uint32_t raw_encrypt(void *raw);
 uint32_t raw_hash(void *raw);
 uint32_t raw_sign(void *raw);

@@ -155,6 +155,7 @@ static DWORD provider_choose(const char *provider, DWORD type, struct provider_c
  * cannot parse always was: the provider string itself is wrong. */
 static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 {
+	struct uri_cache_entry *ref = NULL;
 	P11KitUri *uri = NULL;
 	const char *v, *reason = NULL;
 	char what[128];
@@ -165,7 +166,7 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 	if (pc->uri == NULL)
 		return error_from_ckr(token_open_default(tok), ERROR_OP_GENERIC);
 	trace_uri(2, "provider URI", pc->uri);
-	rc = uri_parse_provider(pc->uri, &uri, &reason);
+	rc = uri_cache_get(pc->uri, &uri, &ref, &reason);
 	if (rc != 0) {
 		snprintf(what, sizeof what, "provider URI refused (%s)", reason);
 		trace_uri(1, what, pc->uri);
@@ -187,11 +188,8 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 	rv = failed ? CKR_HOST_MEMORY : token_open_uri(uri, tok);
 	if (rv == CKR_TOKEN_NOT_PRESENT)
 		trace_uri(1, "no token present matches the provider URI", pc->uri);
-	/* p11-kit keeps a copy of pin-value in the URI: wipe it. */
-	v = p11_kit_uri_get_pin_value(uri);
-	if (v != NULL)
-		capi11_wipe((void *)v, strlen(v));
-	p11_kit_uri_free(uri);
+	/* The parse stays in the cache (uri.h), which wipes its PIN. */
+	uri_cache_put(ref);
 	return error_from_ckr(rv, ERROR_OP_GENERIC);
 }
 
@@ -504,8 +502,10 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	pthread_mutex_lock(&ctx->lock);
 	/* A PIN at hand is used at once, so that a wrong one fails here; verify
 	 * contexts never prompt (their keys are session objects, public when
-	 * nobody logged in). */
-	if (ctx->pin != NULL)
+	 * nobody logged in). A token already logged in, as the pool's liveness
+	 * check just saw, has nothing to check it against (as
+	 * context_login_locked would find, one C_GetSessionInfo later). */
+	if (ctx->pin != NULL && !ctx->ts.seen_logged_in)
 		err = context_login_locked(ctx, false);
 	if (err == ERROR_SUCCESS && !ctx->verify)
 		err = context_open_container_locked(ctx, flags, &deleted);
