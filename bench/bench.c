@@ -42,9 +42,11 @@ static const struct op ops[] = {
 	 * export itself. */
 	{ ROW("simpleblob-sizequery", "size query", "export", capi_simple_size,
 	      capi_simple_export, 100), .capi_is_b = true },
-	{ ROW("acquire-release", "capi11", "raw", capi_acquire_release, raw_open_find_close, 0.9) },
+	{ ROW("acquire-release", "capi11", "raw", capi_acquire_release, raw_open_find_close, 0.95) },
+	/* The raw side checks the token's presence too: capi11 must, so that
+	 * an absent card is SCARD_E_NO_SMARTCARD at once. */
 	{ ROW("acquire-release-verify", "capi11", "raw", capi_acquire_release_verify,
-	      raw_slot_open_close, 0.9) },
+	      raw_slot_open_close, 1.0) },
 	{ ROW("encrypt-aes256-4k", "capi11", "raw", capi_encrypt, raw_encrypt, 0.95) },
 	/* A card without C_UnwrapKey nor AES: the SIMPLEBLOB decrypted on the
 	 * card and the key made on the companion (softokn); data encrypted

@@ -30,6 +30,7 @@
 struct provider_choice {
 	char *name;
 	char *uri;                     /* NULL: first token of the registered modules */
+	bool uri_borrowed;             /* uri is the caller's provider string */
 	DWORD type;                    /* 0: any type of the RSA personality */
 	char *pin_value;
 	char *pin_source;
@@ -42,8 +43,10 @@ struct provider_choice {
 static void provider_choice_clear(struct provider_choice *pc)
 {
 	capi11_free(pc->name);
-	/* A provider URI may carry its PIN (pin-value). */
-	capi11_free_string_secret(pc->uri);
+	/* A provider URI may carry its PIN (pin-value); the caller's own
+	 * string is the caller's to wipe. */
+	if (!pc->uri_borrowed)
+		capi11_free_string_secret(pc->uri);
 	capi11_free_string_secret(pc->pin_value);
 	capi11_free(pc->pin_source);
 	capi11_free(pc->default_container);
@@ -68,6 +71,7 @@ static char *strdup_or_null(const char *s, bool *failed)
 /* What provider_choose asks of the configuration. */
 struct provider_query {
 	const char *provider;
+	const char *caller_provider;   /* CryptAcquireContext's, alive until it returns */
 	DWORD type;
 	struct provider_choice *pc;
 };
@@ -114,7 +118,14 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 		return NTE_PROV_TYPE_NO_MATCH;
 	if (pc->name == NULL)
 		pc->name = strdup_or_null(PROV_NAME_DEFAULT, &failed);
-	pc->uri = strdup_or_null(uri, &failed);
+	/* A URI the caller passed lives until the acquire returns: no copy.
+	 * One from the configuration may go with a reload. */
+	if (uri != NULL && uri == q->caller_provider) {
+		pc->uri = (char *)uri;
+		pc->uri_borrowed = true;
+	} else {
+		pc->uri = strdup_or_null(uri, &failed);
+	}
 	if (p != NULL) {
 		pc->pin_value = strdup_or_null(p->pin_value, &failed);
 		pc->pin_source = strdup_or_null(p->pin_source, &failed);
@@ -132,7 +143,8 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 /* Resolves the provider name of CryptAcquireContext into pc. */
 static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
 {
-	struct provider_query q = { .provider = provider, .type = type, .pc = pc };
+	struct provider_query q = { .provider = provider, .caller_provider = provider,
+				    .type = type, .pc = pc };
 	char *user_default = NULL;
 	DWORD err;
 

@@ -40,11 +40,14 @@ static void table_read_lock(void)
 
 	for (;;) {
 		v = atomic_load_explicit(&table_lock, memory_order_relaxed);
-		if (!(v & (TABLE_WRITER | TABLE_WAITING)) &&
-		    atomic_compare_exchange_weak_explicit(&table_lock, &v, v + 1,
-							  memory_order_acquire,
-							  memory_order_relaxed))
-			return;
+		/* Another reader's entry or exit only changes the count: retry
+		 * at once (a failed exchange reloads v); yield to writers only. */
+		while (!(v & (TABLE_WRITER | TABLE_WAITING))) {
+			if (atomic_compare_exchange_weak_explicit(&table_lock, &v, v + 1,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				return;
+		}
 		sched_yield();
 	}
 }
