@@ -120,19 +120,27 @@ static bool uri_query_char(char c)
 	       strchr("-._~:[]@!$'()*+,=/?|", c) != NULL;
 }
 
+/* Appends s to uri[*n..], percent-encoding what a query value may not
+ * hold unencoded. */
+static void uri_put_value(char *uri, size_t size, size_t *n, const char *s)
+{
+	for (const char *p = s; *p != '\0' && *n + 4 < size; p++) {
+		if (uri_query_char(*p))
+			uri[(*n)++] = *p;
+		else
+			*n += (size_t)snprintf(uri + *n, size - *n, "%%%02X", (unsigned char)*p);
+	}
+	uri[*n] = '\0';
+}
+
 static void uri_build(char *uri, size_t size, const char *module)
 {
-	const char *p;
 	size_t n;
 
 	n = (size_t)snprintf(uri, size, "pkcs11:token=%s?module-path=", TOKEN_LABEL);
-	for (p = module; *p != '\0' && n + 4 < size; p++) {
-		if (uri_query_char(*p))
-			uri[n++] = *p;
-		else
-			n += (size_t)snprintf(uri + n, size - n, "%%%02X", (unsigned char)*p);
-	}
-	snprintf(uri + n, size - n, "&pin-value=%s", BENCH_PIN);
+	uri_put_value(uri, size, &n, module);
+	n += (size_t)snprintf(uri + n, size - n, "&pin-source=");
+	uri_put_value(uri, size, &n, setup_pin_file());
 }
 
 /* The machine the figures came from, for docs/PERFORMANCE.md. */

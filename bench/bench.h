@@ -55,6 +55,8 @@ extern volatile sig_atomic_t bench_interrupted;
  * directory, SOFTHSM2_CONF pointing at it, one token initialised with
  * softhsm2-util. Returns false (with a message on stderr) on failure. */
 bool setup_token(const char *label);
+/* The file holding the token's user PIN, made by setup_token. */
+const char *setup_pin_file(void);
 void setup_cleanup(void);
 
 /* The raw side: the module loaded with dlopen, sessions opened directly. */

@@ -200,8 +200,11 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 	rv = failed ? CKR_HOST_MEMORY : token_open_uri(uri, tok);
 	if (rv == CKR_TOKEN_NOT_PRESENT)
 		trace_uri(1, "no token present matches the provider URI", pc->uri);
-	/* The parse stays in the cache (uri.h), which wipes its PIN. */
-	uri_cache_put(ref);
+	/* A cached parse stays in the cache (uri.h); one with a PIN goes. */
+	if (ref != NULL)
+		uri_cache_put(ref);
+	else
+		uri_free_wiped(uri);
 	return error_from_ckr(rv, ERROR_OP_GENERIC);
 }
 

@@ -279,14 +279,22 @@ static void uri_cache_atfork_register(void)
 	pthread_atfork(uri_cache_fork_prepare, uri_cache_fork_release, uri_cache_fork_release);
 }
 
-static void uri_cache_entry_free(struct uri_cache_entry *e)
+void uri_free_wiped(P11KitUri *uri)
 {
-	const char *pin = p11_kit_uri_get_pin_value(e->uri);
+	const char *pin;
 
+	if (uri == NULL)
+		return;
 	/* p11-kit keeps a copy of pin-value. */
+	pin = p11_kit_uri_get_pin_value(uri);
 	if (pin != NULL)
 		capi11_wipe((void *)pin, strlen(pin));
-	p11_kit_uri_free(e->uri);
+	p11_kit_uri_free(uri);
+}
+
+static void uri_cache_entry_free(struct uri_cache_entry *e)
+{
+	uri_free_wiped(e->uri);
 	capi11_free_string_secret(e->text);
 	capi11_free(e);
 }
@@ -307,7 +315,9 @@ int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
 
 	*out = NULL;
 	*ref = NULL;
-	if (s == NULL)
+	/* A URI that carries a PIN is parsed afresh each time and wiped by
+	 * its caller: the cache keeps no secret. */
+	if (s == NULL || uri_has_pin_value(s))
 		return uri_parse_provider(s, out, reason);
 	pthread_once(&uri_cache_atfork_once, uri_cache_atfork_register);
 	pthread_mutex_lock(&uri_cache_lock);
@@ -363,7 +373,7 @@ int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
 	return 0;
 }
 
-/* The PINs the cache holds do not outlive the library. */
+/* What the cache holds does not outlive the library. */
 __attribute__((destructor)) static void uri_cache_clear(void)
 {
 	size_t i;
