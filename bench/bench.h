@@ -55,6 +55,8 @@ extern volatile sig_atomic_t bench_interrupted;
  * directory, SOFTHSM2_CONF pointing at it, one token initialised with
  * softhsm2-util. Returns false (with a message on stderr) on failure. */
 bool setup_token(const char *label);
+/* The file holding the token's user PIN, made by setup_token. */
+const char *setup_pin_file(void);
 void setup_cleanup(void);
 
 /* The raw side: the module loaded with dlopen, sessions opened directly. */
@@ -67,7 +69,7 @@ uint32_t raw_simple_import(void *raw);
 uint32_t raw_symwrap_export(void *raw);
 uint32_t raw_plaintext(void *raw);
 uint32_t raw_open_find_close(void *raw);
-uint32_t raw_open_close(void *raw);
+uint32_t raw_slot_open_close(void *raw);
 uint32_t raw_encrypt(void *raw);
 uint32_t raw_hash(void *raw);
 uint32_t raw_sign(void *raw);

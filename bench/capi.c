@@ -20,6 +20,9 @@
 
 struct capi {
 	const char *uri;
+	/* The URI without its PIN attribute, for verify contexts, which never
+	 * log in (the raw side reads no PIN either). */
+	char verify_uri[1024];
 	HCRYPTPROV prov;
 	HCRYPTKEY rsa, aes, kek;
 	/* Why a key or blob needed by an operation could not be made. */
@@ -49,6 +52,15 @@ static struct capi *capi_open(const char *uri, bool create, uint32_t *error)
 		return NULL;
 	}
 	capi->uri = uri;
+	{
+		const char *pin = strstr(uri, "&pin-");
+		size_t n = pin != NULL ? (size_t)(pin - uri) : strlen(uri);
+
+		if (n >= sizeof capi->verify_uri)
+			n = sizeof capi->verify_uri - 1;
+		memcpy(capi->verify_uri, uri, n);
+		capi->verify_uri[n] = '\0';
+	}
 	if (!CryptAcquireContextA(&capi->prov, BENCH_CONTAINER, uri, PROV_RSA_AES, flags))
 		goto failed;
 	if (create) {
@@ -174,7 +186,7 @@ uint32_t capi_acquire_release_verify(void *p)
 	struct capi *capi = p;
 	HCRYPTPROV h;
 
-	if (!CryptAcquireContextA(&h, NULL, capi->uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT))
+	if (!CryptAcquireContextA(&h, NULL, capi->verify_uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT))
 		return last_error();
 	return CryptReleaseContext(h, 0) ? 0 : last_error();
 }

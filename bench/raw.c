@@ -336,12 +336,21 @@ uint32_t raw_open_find_close(void *p)
 	return rv != CKR_OK ? rv : crv;
 }
 
-uint32_t raw_open_close(void *p)
+/* What a verify context must do at least: make sure the token is still
+ * in its slot (an absent card is SCARD_E_NO_SMARTCARD at once, SPEC), then
+ * a session, closed again. */
+uint32_t raw_slot_open_close(void *p)
 {
 	struct raw *raw = p;
+	CK_SLOT_INFO info;
 	CK_SESSION_HANDLE s;
 	CK_RV rv;
 
+	rv = raw->fl->C_GetSlotInfo(raw->slot, &info);
+	if (rv != CKR_OK)
+		return rv;
+	if (!(info.flags & CKF_TOKEN_PRESENT))
+		return CKR_TOKEN_NOT_PRESENT;
 	rv = raw->fl->C_OpenSession(raw->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
 	if (rv != CKR_OK)
 		return rv;

@@ -17,6 +17,7 @@
 extern char **environ;
 
 static char setup_dir[4096];
+static char pin_file[4200];
 
 static int tree_remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -56,6 +57,11 @@ static bool util_run(char *const argv[])
 			return false;
 	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+const char *setup_pin_file(void)
+{
+	return pin_file;
 }
 
 bool setup_token(const char *label)
@@ -98,6 +104,20 @@ bool setup_token(const char *label)
 		fprintf(stderr, "bench: softhsm2-util --init-token failed\n");
 		setup_cleanup();
 		return false;
+	}
+	/* The user PIN for capi11's URIs, as operators give it: a private
+	 * file named by pin-source (a pin-value URI is never cached). */
+	snprintf(pin_file, sizeof pin_file, "%s/pin", setup_dir);
+	{
+		int fd = open(pin_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+		if (fd < 0 || write(fd, BENCH_PIN, strlen(BENCH_PIN)) != (ssize_t)strlen(BENCH_PIN)) {
+			if (fd >= 0)
+				close(fd);
+			goto failed;
+		}
+		if (close(fd) != 0)
+			goto failed;
 	}
 	return true;
 failed:

@@ -93,9 +93,21 @@ out:
 CK_RV container_exists(struct tsession *ts, const char *name, bool *exists)
 {
 	CK_OBJECT_HANDLE *objs = NULL;
+	CK_ATTRIBUTE tmpl = { CKA_LABEL, (void *)name, strlen(name) };
+	unsigned char id[64];
+	size_t id_len;
+	bool found = false;
 	CK_ULONG n = 0;
-	CK_RV rv = container_objects(ts, name, (CK_OBJECT_CLASS)-1, &objs, &n);
+	CK_RV rv;
 
+	/* A name that cannot be an ID's hex names objects by label only:
+	 * whether one exists is one search for one handle. */
+	if (!name_as_id(name, id, &id_len)) {
+		rv = token_find_any(ts, &tmpl, 1, &found);
+		n = found ? 1 : 0;
+	} else {
+		rv = container_objects(ts, name, (CK_OBJECT_CLASS)-1, &objs, &n);
+	}
 	if (rv == CKR_OK) {
 		/* A container held in the process becomes its keys once one is
 		 * on the token. */

@@ -30,6 +30,7 @@
 struct provider_choice {
 	char *name;
 	char *uri;                     /* NULL: first token of the registered modules */
+	bool uri_borrowed;             /* uri is the caller's provider string */
 	DWORD type;                    /* 0: any type of the RSA personality */
 	char *pin_value;
 	char *pin_source;
@@ -42,8 +43,10 @@ struct provider_choice {
 static void provider_choice_clear(struct provider_choice *pc)
 {
 	capi11_free(pc->name);
-	/* A provider URI may carry its PIN (pin-value). */
-	capi11_free_string_secret(pc->uri);
+	/* A provider URI may carry its PIN (pin-value); the caller's own
+	 * string is the caller's to wipe. */
+	if (!pc->uri_borrowed)
+		capi11_free_string_secret(pc->uri);
 	capi11_free_string_secret(pc->pin_value);
 	capi11_free(pc->pin_source);
 	capi11_free(pc->default_container);
@@ -68,6 +71,7 @@ static char *strdup_or_null(const char *s, bool *failed)
 /* What provider_choose asks of the configuration. */
 struct provider_query {
 	const char *provider;
+	const char *caller_provider;   /* CryptAcquireContext's, alive until it returns */
 	DWORD type;
 	struct provider_choice *pc;
 };
@@ -114,7 +118,14 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 		return NTE_PROV_TYPE_NO_MATCH;
 	if (pc->name == NULL)
 		pc->name = strdup_or_null(PROV_NAME_DEFAULT, &failed);
-	pc->uri = strdup_or_null(uri, &failed);
+	/* A URI the caller passed lives until the acquire returns: no copy.
+	 * One from the configuration may go with a reload. */
+	if (uri != NULL && uri == q->caller_provider) {
+		pc->uri = (char *)uri;
+		pc->uri_borrowed = true;
+	} else {
+		pc->uri = strdup_or_null(uri, &failed);
+	}
 	if (p != NULL) {
 		pc->pin_value = strdup_or_null(p->pin_value, &failed);
 		pc->pin_source = strdup_or_null(p->pin_source, &failed);
@@ -132,7 +143,8 @@ static DWORD provider_choose_in(const struct capi11_config *cfg, void *data)
 /* Resolves the provider name of CryptAcquireContext into pc. */
 static DWORD provider_choose(const char *provider, DWORD type, struct provider_choice *pc)
 {
-	struct provider_query q = { .provider = provider, .type = type, .pc = pc };
+	struct provider_query q = { .provider = provider, .caller_provider = provider,
+				    .type = type, .pc = pc };
 	char *user_default = NULL;
 	DWORD err;
 
@@ -155,6 +167,7 @@ static DWORD provider_choose(const char *provider, DWORD type, struct provider_c
  * cannot parse always was: the provider string itself is wrong. */
 static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 {
+	struct uri_cache_entry *ref = NULL;
 	P11KitUri *uri = NULL;
 	const char *v, *reason = NULL;
 	char what[128];
@@ -165,7 +178,7 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 	if (pc->uri == NULL)
 		return error_from_ckr(token_open_default(tok), ERROR_OP_GENERIC);
 	trace_uri(2, "provider URI", pc->uri);
-	rc = uri_parse_provider(pc->uri, &uri, &reason);
+	rc = uri_cache_get(pc->uri, &uri, &ref, &reason);
 	if (rc != 0) {
 		snprintf(what, sizeof what, "provider URI refused (%s)", reason);
 		trace_uri(1, what, pc->uri);
@@ -187,11 +200,11 @@ static DWORD provider_open_token(struct provider_choice *pc, struct token **tok)
 	rv = failed ? CKR_HOST_MEMORY : token_open_uri(uri, tok);
 	if (rv == CKR_TOKEN_NOT_PRESENT)
 		trace_uri(1, "no token present matches the provider URI", pc->uri);
-	/* p11-kit keeps a copy of pin-value in the URI: wipe it. */
-	v = p11_kit_uri_get_pin_value(uri);
-	if (v != NULL)
-		capi11_wipe((void *)v, strlen(v));
-	p11_kit_uri_free(uri);
+	/* A cached parse stays in the cache (uri.h); one with a PIN goes. */
+	if (ref != NULL)
+		uri_cache_put(ref);
+	else
+		uri_free_wiped(uri);
 	return error_from_ckr(rv, ERROR_OP_GENERIC);
 }
 
@@ -504,8 +517,10 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	pthread_mutex_lock(&ctx->lock);
 	/* A PIN at hand is used at once, so that a wrong one fails here; verify
 	 * contexts never prompt (their keys are session objects, public when
-	 * nobody logged in). */
-	if (ctx->pin != NULL)
+	 * nobody logged in). A token already logged in, as the pool's liveness
+	 * check just saw, has nothing to check it against (as
+	 * context_login_locked would find, one C_GetSessionInfo later). */
+	if (ctx->pin != NULL && !ctx->ts.seen_logged_in)
 		err = context_login_locked(ctx, false);
 	if (err == ERROR_SUCCESS && !ctx->verify)
 		err = context_open_container_locked(ctx, flags, &deleted);

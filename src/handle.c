@@ -5,6 +5,8 @@
 #include "util.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct entry {
@@ -13,8 +15,6 @@ struct entry {
 	struct entry *next;
 };
 
-static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static struct entry **buckets;
 static size_t n_buckets;
 static size_t n_entries;
@@ -22,38 +22,86 @@ static size_t n_entries;
  * integers, NULL-ish values and pointers are never valid handles. */
 static uint64_t next_value = 0x5ca1100000ULL;
 
+/* The table lock: a reader-writer lock of one word, the count of readers
+ * in the low bits. glibc's rwlock cost about 95 instructions per lookup,
+ * as much as the rest of a size query; this one costs a compare-and-swap
+ * and a subtraction. A writer waiting (TABLE_WAITING) keeps new readers
+ * out, so that a stream of lookups cannot starve a release. Waiters yield
+ * the processor: the critical sections are a few dozen instructions, but
+ * the holder may have been preempted. */
+#define TABLE_WRITER 0x80000000u
+#define TABLE_WAITING 0x40000000u
+
+static atomic_uint table_lock;
+
+static void table_read_lock(void)
+{
+	unsigned v;
+
+	for (;;) {
+		v = atomic_load_explicit(&table_lock, memory_order_relaxed);
+		/* Another reader's entry or exit only changes the count: retry
+		 * at once (a failed exchange reloads v); yield to writers only. */
+		while (!(v & (TABLE_WRITER | TABLE_WAITING))) {
+			if (atomic_compare_exchange_weak_explicit(&table_lock, &v, v + 1,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				return;
+		}
+		sched_yield();
+	}
+}
+
+static void table_read_unlock(void)
+{
+	atomic_fetch_sub_explicit(&table_lock, 1, memory_order_release);
+}
+
+static void table_write_lock(void)
+{
+	unsigned v;
+
+	for (;;) {
+		v = atomic_load_explicit(&table_lock, memory_order_relaxed);
+		if ((v & ~TABLE_WAITING) == 0) {
+			if (atomic_compare_exchange_weak_explicit(&table_lock, &v, TABLE_WRITER,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				return;
+			continue;
+		}
+		if (!(v & TABLE_WAITING))
+			atomic_fetch_or_explicit(&table_lock, TABLE_WAITING, memory_order_relaxed);
+		sched_yield();
+	}
+}
+
+/* Clears TABLE_WAITING too: another waiting writer sets it again. */
+static void table_write_unlock(void)
+{
+	atomic_store_explicit(&table_lock, 0, memory_order_release);
+}
+
 /* fork() copies only the forking thread: the table lock, held by another
  * thread at that moment, would stay taken in the child for ever. The
  * forking thread takes it for writing first; both processes release it. */
 static void table_fork_prepare(void)
 {
-	pthread_rwlock_wrlock(&table_lock);
+	table_write_lock();
 }
 
-static void table_fork_parent(void)
+static void table_fork_release(void)
 {
-	pthread_rwlock_unlock(&table_lock);
+	table_write_unlock();
 }
 
-/* glibc knows a rwlock's writer by thread ID, which the child's only
- * thread does not share with the parent's: the unlock is taken for a
- * reader's, and leaves the lock in a state of its own. The child, alone,
- * then starts with a fresh lock. (The unlock stays, for thread checkers
- * that do not see an init as a release.) */
-static void table_fork_child(void)
+/* Registered when the library is loaded rather than on first use, which
+ * kept a pthread_once on every lookup. The table lock is a leaf (nothing
+ * else is taken under it), and handlers registered first prepare last, so
+ * the forking thread takes it after every other lock. */
+__attribute__((constructor)) static void table_atfork_register(void)
 {
-	pthread_rwlock_unlock(&table_lock);
-	pthread_rwlock_init(&table_lock, NULL);
-}
-
-static void table_atfork_register(void)
-{
-	pthread_atfork(table_fork_prepare, table_fork_parent, table_fork_child);
-}
-
-static void table_lock_ready(void)
-{
-	pthread_once(&atfork_once, table_atfork_register);
+	pthread_atfork(table_fork_prepare, table_fork_release, table_fork_release);
 }
 
 void handle_obj_init(struct handle_obj *obj, enum handle_kind kind,
@@ -116,8 +164,7 @@ ULONG_PTR handle_register(struct handle_obj *obj)
 
 	if (e == NULL)
 		return 0;
-	table_lock_ready();
-	pthread_rwlock_wrlock(&table_lock);
+	table_write_lock();
 	if (n_entries + 1 > n_buckets * 2 && !table_grow_locked()) {
 		capi11_free(e);
 		goto out;
@@ -131,7 +178,7 @@ ULONG_PTR handle_register(struct handle_obj *obj)
 	buckets[b] = e;
 	n_entries++;
 out:
-	pthread_rwlock_unlock(&table_lock);
+	table_write_unlock();
 	return value;
 }
 
@@ -142,8 +189,7 @@ struct handle_obj *handle_lookup(ULONG_PTR value, enum handle_kind kind)
 
 	if (value == 0)
 		return NULL;
-	table_lock_ready();
-	pthread_rwlock_rdlock(&table_lock);
+	table_read_lock();
 	if (n_buckets > 0) {
 		for (e = buckets[bucket_of(value, n_buckets)]; e != NULL; e = e->next) {
 			if (e->value == value) {
@@ -153,7 +199,7 @@ struct handle_obj *handle_lookup(ULONG_PTR value, enum handle_kind kind)
 			}
 		}
 	}
-	pthread_rwlock_unlock(&table_lock);
+	table_read_unlock();
 	return found;
 }
 
@@ -164,8 +210,7 @@ struct handle_obj *handle_remove(ULONG_PTR value, enum handle_kind kind)
 
 	if (value == 0)
 		return NULL;
-	table_lock_ready();
-	pthread_rwlock_wrlock(&table_lock);
+	table_write_lock();
 	if (n_buckets > 0) {
 		for (pe = &buckets[bucket_of(value, n_buckets)]; (e = *pe) != NULL; pe = &e->next) {
 			if (e->value != value)
@@ -179,6 +224,6 @@ struct handle_obj *handle_remove(ULONG_PTR value, enum handle_kind kind)
 			break;
 		}
 	}
-	pthread_rwlock_unlock(&table_lock);
+	table_write_unlock();
 	return found;
 }

@@ -59,9 +59,13 @@ CK_RV tsession_acquire(struct token *tok, struct tsession *ts)
 		/* Pooled sessions die with a card pulled and put back while nobody
 		 * used them: the first context to meet the token again would fail
 		 * on one. Such a session takes the pool with it (release). */
-		p11_GetSessionInfo(ts, &info);
+		if (p11_GetSessionInfo(ts, &info) == CKR_OK)
+			ts->seen_logged_in = info.state == CKS_RW_USER_FUNCTIONS ||
+					     info.state == CKS_RO_USER_FUNCTIONS ||
+					     info.state == CKS_RW_SO_FUNCTIONS;
 		if (!ts->lost)
 			return CKR_OK;
+		ts->seen_logged_in = false;
 		tsession_release(ts);
 		atomic_fetch_add(&tok->leased, 1);
 		ts->lost = false;

@@ -26,6 +26,8 @@ struct tsession {
 	CK_RV lost_rv;                 /* what it said then */
 	bool scratch;                  /* not leased from the pool */
 	CK_RV last_rv;                 /* of the last call on it */
+	bool seen_logged_in;           /* tsession_acquire's liveness check of a
+					* pooled session found it logged in */
 };
 
 /* The fork generation that sessions belong to: state stamped with another

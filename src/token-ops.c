@@ -98,6 +98,35 @@ CK_RV token_find(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	return CKR_OK;
 }
 
+CK_RV token_find_any(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n, bool *found)
+{
+	CK_OBJECT_HANDLE obj;
+	CK_ULONG got = 0;
+	CK_RV rv, frv;
+
+	*found = false;
+	store_enter(ts);
+	rv = p11_FindObjectsInit(ts, tmpl, n);
+	if (rv == CKR_OPERATION_ACTIVE) {
+		/* As in token_find: a search left open on a pooled session. */
+		find_final_cleanup(ts);
+		rv = p11_FindObjectsInit(ts, tmpl, n);
+	}
+	if (rv != CKR_OK) {
+		find_final_cleanup(ts);
+		store_leave(ts);
+		return rv;
+	}
+	rv = p11_FindObjects(ts, &obj, 1, &got);
+	frv = rv == CKR_OK ? p11_FindObjectsFinal(ts) : find_final_cleanup(ts);
+	store_leave(ts);
+	if (rv == CKR_OK)
+		rv = frv;
+	if (rv == CKR_OK)
+		*found = got > 0;
+	return rv;
+}
+
 CK_RV token_get_attributes(struct tsession *ts, CK_OBJECT_HANDLE obj,
 			   CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {

@@ -18,6 +18,10 @@ CK_BBOOL *token_bool(bool value);
 /* Objects. token_find returns a capi11_malloc'd array (capi11_free it). */
 CK_RV token_find(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		 CK_OBJECT_HANDLE **objs, CK_ULONG *count);
+/* Whether any object matches: one C_FindObjects for one handle, where
+ * token_find asks until the token answers none (a second call) and
+ * allocates the list. */
+CK_RV token_find_any(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n, bool *found);
 /* Fills the template; an attribute the token hides (sensitive) or lacks
  * comes back with ulValueLen CK_UNAVAILABLE_INFORMATION and CKR_OK when
  * the others are filled (only CKR_ATTRIBUTE_SENSITIVE/TYPE_INVALID are

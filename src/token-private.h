@@ -43,8 +43,10 @@ struct token {
 	unsigned generation;       /* of the pooled sessions */
 	CK_SESSION_HANDLE pool[POOL_MAX];
 	size_t n_pool;
+	/* Appended under lock; an entry is written before n_mechs counts it
+	 * (release) and never changed after, so readers scan without lock. */
 	struct mech_cache mechs[MECH_CACHE_MAX];
-	size_t n_mechs;
+	atomic_size_t n_mechs;
 	/* What the token does with CKA_WRAP_WITH_TRUSTED (enum
 	 * token_wrap_trust), learnt once by trust.c. */
 	atomic_int wrap_trust;

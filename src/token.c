@@ -402,18 +402,15 @@ void token_set_wrap_trust(struct token *tok, enum token_wrap_trust state)
 CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANISM_INFO *info)
 {
 	struct mech_cache entry;
-	size_t i;
+	size_t i, n = atomic_load_explicit(&tok->n_mechs, memory_order_acquire);
 
-	pthread_mutex_lock(&tok->lock);
-	for (i = 0; i < tok->n_mechs; i++) {
+	/* Every entry below n is complete and stays as it is (token-private.h). */
+	for (i = 0; i < n; i++) {
 		if (tok->mechs[i].mech == mech) {
-			entry = tok->mechs[i];
-			pthread_mutex_unlock(&tok->lock);
-			*info = entry.info;
-			return entry.rv;
+			*info = tok->mechs[i].info;
+			return tok->mechs[i].rv;
 		}
 	}
-	pthread_mutex_unlock(&tok->lock);
 
 	memset(&entry, 0, sizeof entry);
 	entry.mech = mech;
@@ -421,8 +418,11 @@ CK_RV token_mechanism_info(struct token *tok, CK_MECHANISM_TYPE mech, CK_MECHANI
 	/* Only definite answers are cached; a removed card is asked again. */
 	if (entry.rv == CKR_OK || entry.rv == CKR_MECHANISM_INVALID) {
 		pthread_mutex_lock(&tok->lock);
-		if (tok->n_mechs < MECH_CACHE_MAX)
-			tok->mechs[tok->n_mechs++] = entry;
+		n = atomic_load_explicit(&tok->n_mechs, memory_order_relaxed);
+		if (n < MECH_CACHE_MAX) {
+			tok->mechs[n] = entry;
+			atomic_store_explicit(&tok->n_mechs, n + 1, memory_order_release);
+		}
 		pthread_mutex_unlock(&tok->lock);
 	}
 	*info = entry.info;

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -246,6 +248,142 @@ int uri_parse_provider(const char *s, P11KitUri **out, const char **reason)
 	*out = uri;
 	*reason = NULL;
 	return 0;
+}
+
+struct uri_cache_entry {
+	atomic_uint refs;          /* the cache's own, plus one per user */
+	char *text;                /* may carry a PIN: wiped when freed */
+	P11KitUri *uri;
+};
+
+static pthread_mutex_t uri_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t uri_cache_atfork_once = PTHREAD_ONCE_INIT;
+static struct uri_cache_entry *uri_cache[URI_CACHE_MAX];
+static size_t uri_cache_victim;
+
+/* fork() copies only the forking thread: the cache lock, held by another
+ * thread at that moment, would stay taken in the child. The forking thread
+ * takes it first; both processes release it. */
+static void uri_cache_fork_prepare(void)
+{
+	pthread_mutex_lock(&uri_cache_lock);
+}
+
+static void uri_cache_fork_release(void)
+{
+	pthread_mutex_unlock(&uri_cache_lock);
+}
+
+static void uri_cache_atfork_register(void)
+{
+	pthread_atfork(uri_cache_fork_prepare, uri_cache_fork_release, uri_cache_fork_release);
+}
+
+void uri_free_wiped(P11KitUri *uri)
+{
+	const char *pin;
+
+	if (uri == NULL)
+		return;
+	/* p11-kit keeps a copy of pin-value. */
+	pin = p11_kit_uri_get_pin_value(uri);
+	if (pin != NULL)
+		capi11_wipe((void *)pin, strlen(pin));
+	p11_kit_uri_free(uri);
+}
+
+static void uri_cache_entry_free(struct uri_cache_entry *e)
+{
+	uri_free_wiped(e->uri);
+	capi11_free_string_secret(e->text);
+	capi11_free(e);
+}
+
+void uri_cache_put(struct uri_cache_entry *ref)
+{
+	if (ref != NULL && atomic_fetch_sub(&ref->refs, 1) == 1)
+		uri_cache_entry_free(ref);
+}
+
+int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
+		  const char **reason)
+{
+	struct uri_cache_entry *e = NULL, *old;
+	P11KitUri *uri;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*ref = NULL;
+	/* A URI that carries a PIN is parsed afresh each time and wiped by
+	 * its caller: the cache keeps no secret. */
+	if (s == NULL || uri_has_pin_value(s))
+		return uri_parse_provider(s, out, reason);
+	pthread_once(&uri_cache_atfork_once, uri_cache_atfork_register);
+	pthread_mutex_lock(&uri_cache_lock);
+	for (i = 0; i < URI_CACHE_MAX && e == NULL; i++) {
+		if (uri_cache[i] != NULL && strcmp(uri_cache[i]->text, s) == 0)
+			e = uri_cache[i];
+	}
+	if (e != NULL)
+		atomic_fetch_add(&e->refs, 1);
+	pthread_mutex_unlock(&uri_cache_lock);
+	if (e != NULL) {
+		*out = e->uri;
+		*ref = e;
+		*reason = NULL;
+		return 0;
+	}
+
+	rc = uri_parse_provider(s, &uri, reason);
+	if (rc != 0)
+		return rc;
+	e = capi11_calloc(1, sizeof *e);
+	if (e != NULL)
+		e->text = capi11_strdup(s);
+	if (e == NULL || e->text == NULL) {
+		capi11_free(e);
+		/* Not kept: the caller still gets its parse, as its own. */
+		e = capi11_calloc(1, sizeof *e);
+		if (e == NULL) {
+			const char *pin = p11_kit_uri_get_pin_value(uri);
+
+			if (pin != NULL)
+				capi11_wipe((void *)pin, strlen(pin));
+			p11_kit_uri_free(uri);
+			*reason = "out of memory";
+			return ENOMEM;
+		}
+		e->uri = uri;
+		atomic_init(&e->refs, 1);
+		*out = uri;
+		*ref = e;
+		return 0;
+	}
+	e->uri = uri;
+	atomic_init(&e->refs, 2);
+	pthread_mutex_lock(&uri_cache_lock);
+	old = uri_cache[uri_cache_victim];
+	uri_cache[uri_cache_victim] = e;
+	uri_cache_victim = (uri_cache_victim + 1) % URI_CACHE_MAX;
+	pthread_mutex_unlock(&uri_cache_lock);
+	uri_cache_put(old);
+	*out = uri;
+	*ref = e;
+	return 0;
+}
+
+/* What the cache holds does not outlive the library. */
+__attribute__((destructor)) static void uri_cache_clear(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&uri_cache_lock);
+	for (i = 0; i < URI_CACHE_MAX; i++) {
+		uri_cache_put(uri_cache[i]);
+		uri_cache[i] = NULL;
+	}
+	pthread_mutex_unlock(&uri_cache_lock);
 }
 
 bool uri_has_pin_value(const char *s)

@@ -28,6 +28,25 @@
  * only. */
 int uri_parse_provider(const char *s, P11KitUri **out, const char **reason);
 
+/* The parsed form of a provider URI string, shared by every acquire that
+ * names the same string: p11-kit's parse and capi11's checks cost more
+ * than the rest of a verify-context acquire. The last URI_CACHE_MAX
+ * strings that parsed are kept, compared byte for byte (a URI that differs
+ * in any byte) and hold no secret: a URI carrying a pin-value is parsed
+ * afresh each time, and refused ones are not kept, so each refusal is
+ * reported and traced again. Parsing depends on the string alone, so
+ * entries stay valid across fork. Returns what uri_parse_provider
+ * returns; on 0, *out is the parsed URI, read-only, and *ref is given back
+ * with uri_cache_put once the caller is done with *out; *ref NULL (a URI
+ * with a PIN): *out is the caller's, for uri_free_wiped. */
+#define URI_CACHE_MAX 8
+struct uri_cache_entry;
+int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
+		  const char **reason);
+void uri_cache_put(struct uri_cache_entry *ref);
+/* p11_kit_uri_free, after wiping p11-kit's copy of the URI's pin-value. */
+void uri_free_wiped(P11KitUri *uri);
+
 /* Whether the URI carries a pin-value attribute (in any case, in the path
  * or the query), parsed or not. */
 bool uri_has_pin_value(const char *s);
