@@ -345,7 +345,7 @@ static DWORD export_rsa_private_encrypted_locked(struct key *key, struct key *ex
 	DWORD err;
 
 	/* A wrap-only key encrypts no data, blobs included. */
-	if (exp->obj->type == CKK_RSA || exp->obj->wrap_only || exp->ctx != key->ctx)
+	if (keyobj_is_pair(exp->obj) || exp->obj->wrap_only || exp->ctx != key->ctx)
 		return NTE_BAD_KEY;
 	if (plain_len <= sizeof(BLOBHEADER) || plain_len > 0xffffffffu)
 		return NTE_BAD_KEY;
@@ -539,7 +539,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	err = export_check_simple_wrapper_locked(key, exp, &exp_ts);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (key->obj->type == CKK_RSA)
+	if (keyobj_is_pair(key->obj))
 		return NTE_BAD_KEY;
 	if (!key->exportable)
 		return NTE_BAD_KEY_STATE;
@@ -696,7 +696,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 	bool sensitive;
 	DWORD err;
 
-	if (!key_is_session_key_on(exp, key_token(key)) || key->obj->type == CKK_RSA)
+	if (!key_is_session_key_on(exp, key_token(key)) || keyobj_is_pair(key->obj))
 		return NTE_BAD_KEY;
 	if (exp->algid == CALG_3DES)
 		return export_symwrap_3des_locked(key, exp, data, len);
@@ -852,7 +852,7 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 			return NTE_BAD_KEY;
 		return export_rsa_private_locked(key, exp, data, len);
 	case PLAINTEXTKEYBLOB:
-		if (rsa)
+		if (keyobj_is_pair(key->obj))
 			return NTE_BAD_KEY;
 		return export_plaintext_locked(key, data, len);
 	case SIMPLEBLOB:

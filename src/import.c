@@ -283,7 +283,7 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 	DWORD body_len, err;
 	BYTE *buf;
 
-	if (pub->obj->type == CKK_RSA || pub->obj->wrap_only || pub->ctx != ctx)
+	if (keyobj_is_pair(pub->obj) || pub->obj->wrap_only || pub->ctx != ctx)
 		return NTE_BAD_KEY;
 	if (len <= sizeof(BLOBHEADER) || len > 0xffffffffu)
 		return NTE_BAD_DATA;

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "key.h"
 #include "cert.h"
+#include "dss.h"
 #include "container-lock.h"
 #include "errors.h"
 #include "param.h"
@@ -217,6 +218,10 @@ DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 		return param_put(data, len, key->iv, key->block_bits / 8);
 	case KP_CERTIFICATE:
 		return key_param_get_certificate(key, data, len);
+	case KP_P:
+	case KP_Q:
+	case KP_G:
+		return dss_get_param_locked(key, param, data, len);
 	default:
 		return NTE_BAD_TYPE;
 	}

@@ -34,10 +34,12 @@ libcapi11_core_la_SOURCES = \
 	src/prov-param.c src/prov-param.h \
 	src/prov-enum.c src/prov-enum.h \
 	src/prov-names.c src/prov-names.h \
+	src/prov-type.c src/prov-type.h \
 	src/random.c src/random.h \
 	src/route.c src/route.h \
 	src/key.c src/key.h \
 	src/key-card.c src/key-card.h \
+	src/dss.c src/dss.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
 	src/des3-wrap.c src/des3-wrap.h \
