@@ -176,3 +176,236 @@ DWORD dss_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 	capi11_free(value);
 	return err;
 }
+
+/* ---- blobs ---- */
+
+/* The numbers of a DSS key for a blob, read from the token: p, q, g and,
+ * when asked, y from the public half and x (CKA_VALUE) from the private
+ * key. The buffers are freed by dss_numbers_clear, x wiped. */
+struct dss_read {
+	struct blob_dss_numbers n;
+	void *buf[5];
+	CK_ULONG len[5];
+};
+
+static void dss_numbers_clear(struct dss_read *r)
+{
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(r->buf); i++)
+		capi11_free_secret(r->buf[i], r->len[i]);
+	memset(r, 0, sizeof *r);
+}
+
+static CK_RV dss_numbers_read(struct key *key, bool want_y, bool want_x, struct dss_read *r)
+{
+	static const CK_ATTRIBUTE_TYPE params[] = { CKA_PRIME, CKA_SUBPRIME, CKA_BASE };
+	struct tsession *ts = key_session(key);
+	CK_OBJECT_HANDLE from = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	struct blob_bytes *dst[5] = { &r->n.p, &r->n.q, &r->n.g, &r->n.y, &r->n.x };
+	CK_RV rv = CKR_OK;
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	for (i = 0; i < 3 && rv == CKR_OK; i++)
+		rv = token_get_attribute_alloc(ts, from, params[i], &r->buf[i], &r->len[i]);
+	if (rv == CKR_OK && want_y)
+		rv = token_get_attribute_alloc(ts, key->obj->pub, CKA_VALUE, &r->buf[3], &r->len[3]);
+	if (rv == CKR_OK && want_x)
+		rv = token_get_attribute_alloc(ts, key->obj->priv, CKA_VALUE, &r->buf[4],
+					       &r->len[4]);
+	for (i = 0; i < 5; i++)
+		*dst[i] = (struct blob_bytes){ r->buf[i], r->buf[i] ? r->len[i] : 0 };
+	r->n.bitlen = (DWORD)bn_be_len(r->n.p.data, r->n.p.len) * 8;
+	if (rv != CKR_OK)
+		dss_numbers_clear(r);
+	return rv;
+}
+
+DWORD dss_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len)
+{
+	struct dss_read r;
+	size_t needed = 0;
+	DWORD err;
+	CK_RV rv;
+
+	/* y lives in the public half only: a public blob, and a private blob
+	 * of version 3, need one. */
+	if ((!private || version == 3) && key->obj->pub == CK_INVALID_HANDLE)
+		return NTE_BAD_KEY;
+	if (private && key->obj->priv == CK_INVALID_HANDLE)
+		return NTE_BAD_KEY_STATE;
+	rv = dss_numbers_read(key, !private || version == 3, private && data != NULL, &r);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	/* A size query reads no secret: any x of the right width sizes it. */
+	if (private && data == NULL) {
+		static const BYTE one = 1;
+		r.n.x = (struct blob_bytes){ &one, 1 };
+	}
+	err = blob_build_dss(&r.n, private, version, data, data ? *len : 0, &needed);
+	dss_numbers_clear(&r);
+	if (err != ERROR_SUCCESS && err != ERROR_MORE_DATA)
+		return err;
+	if (needed > 0xffffffffu)
+		return NTE_FAIL;
+	*len = (DWORD)needed;
+	return err;
+}
+
+/* A number of a parsed blob, big-endian for PKCS#11, in a buffer the
+ * caller frees with capi11_free_secret(be, width). */
+static BYTE *dss_be_new(struct blob_bytes le)
+{
+	BYTE *be = capi11_malloc(le.len ? le.len : 1);
+
+	if (be != NULL)
+		bn_le_to_be(le.data, le.len, be, le.len);
+	return be;
+}
+
+struct dss_be {
+	BYTE *p, *q, *g, *y, *x;
+	size_t p_len, q_len, g_len, y_len, x_len;
+};
+
+static void dss_be_clear(struct dss_be *b)
+{
+	capi11_free_secret(b->p, b->p_len);
+	capi11_free_secret(b->q, b->q_len);
+	capi11_free_secret(b->g, b->g_len);
+	capi11_free_secret(b->y, b->y_len);
+	capi11_free_secret(b->x, b->x_len);
+	memset(b, 0, sizeof *b);
+}
+
+static DWORD dss_be_from_blob(const struct blob_dss *d, struct dss_be *b)
+{
+	memset(b, 0, sizeof *b);
+	/* The parser gave every number its full width (never 0 bytes). */
+	b->p = dss_be_new(d->p);
+	b->p_len = d->p.len;
+	b->q = dss_be_new(d->q);
+	b->q_len = d->q.len;
+	b->g = dss_be_new(d->g);
+	b->g_len = d->g.len;
+	if (d->y.len > 0) {
+		b->y = dss_be_new(d->y);
+		b->y_len = d->y.len;
+	}
+	if (d->private) {
+		b->x = dss_be_new(d->x);
+		b->x_len = d->x.len;
+	}
+	if (b->p == NULL || b->q == NULL || b->g == NULL || (d->y.len > 0 && b->y == NULL) ||
+	    (d->private && b->x == NULL)) {
+		dss_be_clear(b);
+		return NTE_NO_MEMORY;
+	}
+	return ERROR_SUCCESS;
+}
+
+DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len,
+			       struct key **out)
+{
+	static const CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	static const CK_KEY_TYPE dsa = CKK_DSA;
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct blob_dss d;
+	struct dss_be b;
+	DWORD err;
+	CK_RV rv;
+
+	err = blob_parse_dss(data, len, &d);
+	if (err == ERROR_SUCCESS && d.private)
+		err = NTE_BAD_TYPE;
+	if (err == ERROR_SUCCESS)
+		err = dss_be_from_blob(&d, &b);
+	if (err != ERROR_SUCCESS)
+		return err;
+	{
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, (void *)&cls, sizeof cls },
+			{ CKA_KEY_TYPE, (void *)&dsa, sizeof dsa },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_PRIME, b.p, d.p.len },
+			{ CKA_SUBPRIME, b.q, d.q.len },
+			{ CKA_BASE, b.g, d.g.len },
+			{ CKA_VALUE, b.y, d.y.len },
+		};
+
+		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+	}
+	dss_be_clear(&b);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_IMPORT);
+	err = key_adopt_on_locked(ctx, &ctx->ts, CK_INVALID_HANDLE, h, CKK_DSA, CALG_DSS_SIGN, 0,
+				  false, true, out);
+	if (err != ERROR_SUCCESS) {
+		token_destroy(&ctx->ts, h);
+		return err;
+	}
+	/* A public key alone is no container key. */
+	(*out)->spec = 0;
+	return ERROR_SUCCESS;
+}
+
+DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
+				struct key **out)
+{
+	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
+	struct key_pair_plan plan;
+	struct blob_dss d;
+	struct dss_be b;
+	DWORD err;
+	CK_RV rv;
+
+	err = blob_parse_dss(data, len, &d);
+	if (err == ERROR_SUCCESS && !d.private)
+		err = NTE_BAD_TYPE;
+	if (err == ERROR_SUCCESS)
+		err = key_pair_begin_type_locked(ctx, AT_SIGNATURE, CKK_DSA,
+						 (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err == ERROR_SUCCESS)
+		err = dss_be_from_blob(&d, &b);
+	if (err != ERROR_SUCCESS)
+		return err;
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_PRIME, b.p, d.p.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, b.q, d.q.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_BASE, b.g, d.g.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_VALUE, b.x, d.x.len };
+	if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO) {
+		rv = CKR_TEMPLATE_INCONSISTENT;
+	} else {
+		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
+		if (rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
+	}
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+	if (err == ERROR_SUCCESS && rv != CKR_OK && token_rv_is_refusal(rv) &&
+	    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
+		err = NTE_NOT_SUPPORTED;
+	/* The public half where the blob carries y (version 3); a version 2
+	 * blob has none, and y is not computed here. */
+	if (rv == CKR_OK && b.y != NULL) {
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, b.p, d.p.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, b.q, d.q.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, b.g, d.g.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_VALUE, b.y, d.y.len };
+		rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+	}
+	dss_be_clear(&b);
+	if (rv == CKR_OK)
+		err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
+	else if (err == ERROR_SUCCESS)
+		err = error_from_ckr(rv, ERROR_OP_IMPORT);
+	if (err != ERROR_SUCCESS) {
+		/* A failed import leaves no object on the token. */
+		if (priv != CK_INVALID_HANDLE)
+			token_destroy(&ctx->ts, priv);
+		if (pub != CK_INVALID_HANDLE)
+			token_destroy(&ctx->ts, pub);
+	}
+	return err;
+}

@@ -4,18 +4,13 @@
 #ifndef CAPI11_DSS_H
 #define CAPI11_DSS_H
 
+#include "blob-dss.h"
 #include "context.h"
 
 #include <wincrypt.h>
 
 struct key;
 
-/* Prime lengths of Microsoft's DSS providers: 512 to 1024 bits in steps
- * of 64, 1024 by default. */
-#define DSS_MIN_BITS 512
-#define DSS_MAX_BITS 1024
-#define DSS_STEP_BITS 64
-#define DSS_DEFAULT_BITS 1024
 
 /* CryptGenKey(AT_SIGNATURE or CALG_DSS_SIGN) in a DSS context, with the
  * context locked; HIWORD(flags) is the prime length (0: the default).
@@ -32,6 +27,23 @@ DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out);
  * little-endian as CryptoAPI numbers are, without padding. NTE_BAD_TYPE
  * for any other key. */
 DWORD dss_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
+
+/* CryptExportKey of a DSS key, PUBLICKEYBLOB (private false) or plaintext
+ * PRIVATEKEYBLOB, version 2 or 3 (blob-dss.h); the caller has checked
+ * that a private key may leave. A public blob, and a version 3 private
+ * one, need the public half (y): without it NTE_BAD_KEY. */
+DWORD dss_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len);
+
+/* CryptImportKey of a DSS PUBLICKEYBLOB: a session public-key object that
+ * verifies, in no container. */
+DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len,
+			       struct key **out);
+/* CryptImportKey of a plaintext DSS PRIVATEKEYBLOB: the container's
+ * AT_SIGNATURE DSS pair (session objects in a verify context), replacing
+ * the one it had; the public half only from a version 3 blob, which
+ * carries y. A failure leaves nothing on the token. */
+DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
+				struct key **out);
 
 /* The token's range of DSA prime lengths within Microsoft's; false when
  * the token makes no DSA domain parameters or pairs. */

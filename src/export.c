@@ -3,6 +3,7 @@
  * the numbers over. Every buffer that held key bytes is wiped. */
 #include "config.h"
 #include "export.h"
+#include "dss.h"
 #include "alg.h"
 #include "blob.h"
 #include "cipher.h"
@@ -828,6 +829,13 @@ out:
 	return err;
 }
 
+/* CRYPT_BLOB_VER3 asks a DSS key for the version 3 forms; CRYPT_Y_ONLY is
+ * documented as unused and changes nothing. */
+static BYTE dss_version(DWORD flags)
+{
+	return (flags & CRYPT_BLOB_VER3) ? 3 : 2;
+}
+
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
 			BYTE *data, DWORD *len)
 {
@@ -844,10 +852,23 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 	switch (blob_type) {
 	case PUBLICKEYBLOB:
 		/* A public key is exported as it is: no key may protect it. */
+		if (key->obj->type == CKK_DSA && exp == NULL)
+			return dss_export_locked(key, false, dss_version(flags), data, len);
 		if (!rsa || exp != NULL)
 			return NTE_BAD_KEY;
 		return export_rsa_public_locked(key, data, len);
 	case PRIVATEKEYBLOB:
+		if (key->obj->type == CKK_DSA) {
+			DWORD err = export_check_plain_locked(key);
+
+			if (err != ERROR_SUCCESS)
+				return err;
+			/* A DSS private key under a session key is not written
+			 * yet: refused rather than written in the clear. */
+			if (exp != NULL)
+				return NTE_BAD_KEY;
+			return dss_export_locked(key, true, dss_version(flags), data, len);
+		}
 		if (!rsa)
 			return NTE_BAD_KEY;
 		return export_rsa_private_locked(key, exp, data, len);

@@ -4,6 +4,8 @@
  * created. */
 #include "config.h"
 #include "import.h"
+#include "dss.h"
+#include "prov-type.h"
 #include "p11call.h"
 #include "key-card.h"
 #include "route.h"
@@ -1055,6 +1057,17 @@ DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struc
 		return err;
 	if ((flags & CRYPT_IPSEC_HMAC_KEY) && hdr.bType != PLAINTEXTKEYBLOB)
 		return NTE_BAD_FLAGS;
+	/* Each provider type imports the keys it makes (prov-type.h). */
+	if (!prov_type_serves(ctx->prov_type, hdr.aiKeyAlg))
+		return NTE_BAD_ALGID;
+	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PUBLICKEYBLOB)
+		return dss_import_public_locked(ctx, data, len, out);
+	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PRIVATEKEYBLOB) {
+		/* A DSS private key under a session key is not read yet. */
+		if (pub != NULL)
+			return NTE_BAD_KEY;
+		return dss_import_private_locked(ctx, data, len, flags, out);
+	}
 
 	switch (hdr.bType) {
 	case PUBLICKEYBLOB:

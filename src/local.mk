@@ -17,6 +17,7 @@ libcapi11_core_la_SOURCES = \
 	src/uri.c src/uri.h \
 	src/alg.c src/alg.h \
 	src/blob.c src/blob.h \
+	src/blob-dss.c src/blob-dss.h \
 	src/handle.c src/handle.h \
 	src/objguard.c src/objguard.h \
 	src/p11call.c src/p11call.h \
@@ -49,6 +50,7 @@ libcapi11_core_la_SOURCES = \
 	src/hash.c src/hash.h \
 	src/hmac-key.c src/hmac-key.h \
 	src/sign.c src/sign.h \
+	src/dss-sign.c src/dss-sign.h \
 	src/derive.c src/derive.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \
