@@ -6,6 +6,7 @@
 #include "key.h"
 #include "key-card.h"
 #include "param.h"
+#include "session.h"
 #include "token-ops.h"
 #include "util.h"
 
@@ -350,6 +351,70 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 	return ERROR_SUCCESS;
 }
 
+/* y = g^x mod p for a private key that came without it, computed by the
+ * token: a Diffie-Hellman derivation (CKM_DH_PKCS_DERIVE) with x as the
+ * private value and g as the partner's public value gives exactly that.
+ * The temporary DH key is a sensitive session object, destroyed with the
+ * derived value once y is read. CKR_MECHANISM_INVALID when the token
+ * cannot derive. */
+static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d, struct dss_be *b)
+{
+	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, secret_class = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE dh = CKK_DH, generic = CKK_GENERIC_SECRET;
+	CK_OBJECT_HANDLE base = CK_INVALID_HANDLE, derived = CK_INVALID_HANDLE;
+	CK_ULONG value_len = d->p.len, y_len = 0;
+	CK_MECHANISM_INFO info;
+	void *y = NULL;
+	CK_RV rv;
+
+	if (token_mechanism_info(ts->tok, CKM_DH_PKCS_DERIVE, &info) != CKR_OK ||
+	    !(info.flags & CKF_DERIVE))
+		return CKR_MECHANISM_INVALID;
+	{
+		CK_ATTRIBUTE key[] = {
+			{ CKA_CLASS, (void *)&priv_class, sizeof priv_class },
+			{ CKA_KEY_TYPE, (void *)&dh, sizeof dh },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(tsession_is_logged_in(ts)), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_DERIVE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_PRIME, b->p, b->p_len },
+			{ CKA_BASE, b->g, b->g_len },
+			{ CKA_VALUE, b->x, b->x_len },
+		};
+		CK_ATTRIBUTE out[] = {
+			{ CKA_CLASS, (void *)&secret_class, sizeof secret_class },
+			{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_VALUE_LEN, &value_len, sizeof value_len },
+		};
+		CK_MECHANISM mech = { CKM_DH_PKCS_DERIVE, b->g, b->g_len };
+
+		rv = token_create(ts, key, CAPI11_N_ELEMENTS(key), &base);
+		if (rv == CKR_OK)
+			rv = token_derive_key(ts, &mech, base, out, CAPI11_N_ELEMENTS(out), &derived);
+	}
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
+	if (derived != CK_INVALID_HANDLE)
+		token_destroy(ts, derived);
+	if (base != CK_INVALID_HANDLE)
+		token_destroy(ts, base);
+	/* A token that derived something else than a number below p. */
+	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > d->p.len))
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		capi11_free(y);
+		return rv;
+	}
+	b->y = y;
+	b->y_len = y_len;
+	return CKR_OK;
+}
+
 DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
 				struct key **out)
 {
@@ -385,13 +450,19 @@ DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t le
 	if (err == ERROR_SUCCESS && rv != CKR_OK && token_rv_is_refusal(rv) &&
 	    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
 		err = NTE_NOT_SUPPORTED;
-	/* The public half where the blob carries y (version 3); a version 2
-	 * blob has none, and y is not computed here. */
+	/* The public half: y from a version 3 blob, else from the token
+	 * (dss_y_from_token); a token that cannot derive leaves the key
+	 * without one. */
+	if (rv == CKR_OK && b.y == NULL) {
+		rv = dss_y_from_token(&ctx->ts, &d, &b);
+		if (rv == CKR_MECHANISM_INVALID)
+			rv = CKR_OK;
+	}
 	if (rv == CKR_OK && b.y != NULL) {
 		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, b.p, d.p.len };
 		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, b.q, d.q.len };
 		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, b.g, d.g.len };
-		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_VALUE, b.y, d.y.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_VALUE, b.y, b.y_len };
 		rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
 		token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
 	}

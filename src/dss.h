@@ -40,8 +40,9 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 			       struct key **out);
 /* CryptImportKey of a plaintext DSS PRIVATEKEYBLOB: the container's
  * AT_SIGNATURE DSS pair (session objects in a verify context), replacing
- * the one it had; the public half only from a version 3 blob, which
- * carries y. A failure leaves nothing on the token. */
+ * the one it had. The public half's y is the blob's (version 3) or the
+ * token's computation (version 2; none on a token without
+ * CKM_DH_PKCS_DERIVE). A failure leaves nothing on the token. */
 DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
 				struct key **out);
 

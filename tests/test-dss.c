@@ -278,6 +278,15 @@ static void test_algorithms_by_type(void)
 	CHECK_FAILS_WITH(CryptGenKey(h, AT_KEYEXCHANGE, 0, &k), NTE_BAD_ALGID);
 	CHECK_FAILS_WITH(CryptGenKey(h, CALG_AES_128, 0, &k), NTE_BAD_ALGID);
 	CHECK_FAILS_WITH(CryptGenKey(h, CALG_3DES, 0, &k), NTE_BAD_ALGID);
+	/* Nor from a hash. */
+	{
+		HCRYPTHASH hash;
+
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+		CU_ASSERT_TRUE(CryptHashData(hash, (const BYTE *)"pass", 4, 0));
+		CHECK_FAILS_WITH(CryptDeriveKey(h, CALG_AES_128, hash, 0, &k), NTE_BAD_ALGID);
+		CU_ASSERT_TRUE(CryptDestroyHash(hash));
+	}
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 
 	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
@@ -658,11 +667,15 @@ static void test_blobs_of_openssl(void)
 	CU_ASSERT_TRUE(same_but_seed(mine, mine_len, pub, pub_len));
 	free(mine);
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
-	/* The private blob, into the container. */
+	/* The private blob, into the container. It carries no y: the token
+	 * computes it, and the public blob is openssl's. */
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &k));
 	CU_ASSERT_EQUAL(key_dword(k, KP_ALGID), CALG_DSS_SIGN);
 	mine = export_blob(k, PRIVATEKEYBLOB, 0, &mine_len);
 	CU_ASSERT_TRUE(same_but_seed(mine, mine_len, priv, priv_len));
+	free(mine);
+	mine = export_blob(k, PUBLICKEYBLOB, 0, &mine_len);
+	CU_ASSERT_TRUE(same_but_seed(mine, mine_len, pub, pub_len));
 	free(mine);
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_EQUAL(private_keys("dss-ossl"), 1);
@@ -967,9 +980,8 @@ static void test_openssl_signatures(void)
 	CHECK_FAILS_WITH(CryptVerifySignatureA(hash, sig, 40, k, NULL, 0), NTE_BAD_SIGNATURE);
 	CU_ASSERT_TRUE(CryptDestroyHash(hash));
 
-	/* openssl's private key, imported, signs what openssl verifies: the
-	 * version 2 blob carries no y, and the container's key signs without
-	 * a public half. */
+	/* openssl's private key, imported, signs what openssl verifies, and
+	 * verifies it with the public half the token computed. */
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, priv_len, 0, 0, &kp));
 	hash = sha1_of(h, message, sizeof message);
 	len = sizeof sig;
@@ -979,6 +991,9 @@ static void test_openssl_signatures(void)
 	CU_ASSERT_TRUE(openssl_verifies(pub, pub_len, message, sizeof message, sig));
 	hash = sha1_of(h, message, sizeof message);
 	CU_ASSERT_TRUE(CryptVerifySignatureA(hash, sig, 40, k, NULL, 0));
+	CU_ASSERT_TRUE(CryptDestroyHash(hash));
+	hash = sha1_of(h, message, sizeof message);
+	CU_ASSERT_TRUE(CryptVerifySignatureA(hash, sig, 40, kp, NULL, 0));
 	CU_ASSERT_TRUE(CryptDestroyHash(hash));
 	CU_ASSERT_TRUE(CryptDestroyKey(kp));
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
