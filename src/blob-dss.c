@@ -172,6 +172,24 @@ DWORD blob_parse_dss(const BYTE *data, size_t len, struct blob_dss *out)
 	return ERROR_SUCCESS;
 }
 
+static size_t dss_size(DWORD bitlen, bool private, BYTE version)
+{
+	size_t P = bitlen / 8;
+
+	if (!bits_ok(bitlen) || (version != 2 && version != 3))
+		return 0;
+	if (version == 2)
+		return DSS_V2_HEAD + 2 * P + BLOB_DSS_Q_LEN + (private ? BLOB_DSS_X_LEN : P) +
+		       DSS_SEED_STRUCT_LEN;
+	return (private ? DSS_V3_PRIV_HEAD : DSS_V3_PUB_HEAD) + 3 * P + BLOB_DSS_Q_LEN +
+	       (private ? BLOB_DSS_X_LEN : 0);
+}
+
+size_t blob_size_dss_private(DWORD bitlen, BYTE version)
+{
+	return dss_size(bitlen, true, version);
+}
+
 /* A big-endian number into its little-endian field at *pos (checked to
  * fit by the caller). */
 static void put(struct blob_bytes be, BYTE *o, size_t *pos, size_t width)
@@ -201,12 +219,7 @@ DWORD blob_build_dss(const struct blob_dss_numbers *nums, bool private, BYTE ver
 		return NTE_BAD_KEY;
 	if (private && bn_be_len(nums->x.data, nums->x.len) == 0)
 		return NTE_BAD_KEY;
-	if (version == 2)
-		size = DSS_V2_HEAD + 2 * P + BLOB_DSS_Q_LEN + (private ? BLOB_DSS_X_LEN : P) +
-		       DSS_SEED_STRUCT_LEN;
-	else
-		size = (private ? DSS_V3_PRIV_HEAD : DSS_V3_PUB_HEAD) + 3 * P + BLOB_DSS_Q_LEN +
-		       (private ? BLOB_DSS_X_LEN : 0);
+	size = dss_size(nums->bitlen, private, version);
 	*needed = size;
 	if (out == NULL)
 		return ERROR_SUCCESS;

@@ -66,6 +66,10 @@ struct blob_dss_numbers {
 	struct blob_bytes p, q, g, y, x;
 };
 
+/* The size of a private blob of a bitlen-bit key in that version (0 for a
+ * length or version blob_build_dss refuses). */
+size_t blob_size_dss_private(DWORD bitlen, BYTE version);
+
 /* Builds a blob of version 2 or 3, public or private, by the buffer rule
  * of blob.h. Numbers that do not fit their fields: NTE_BAD_KEY. */
 DWORD blob_build_dss(const struct blob_dss_numbers *nums, bool private, BYTE version, BYTE *out,

@@ -30,7 +30,7 @@ DWORD dss_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 
 /* CryptExportKey of a DSS key, PUBLICKEYBLOB (private false) or plaintext
  * PRIVATEKEYBLOB, version 2 or 3 (blob-dss.h); the caller has checked
- * that a private key may leave. A public blob, and a version 3 private
+ * that a private key may leave, and encrypts it when asked (export.c). A public blob, and a version 3 private
  * one, need the public half (y): without it NTE_BAD_KEY. */
 DWORD dss_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len);
 
@@ -38,7 +38,8 @@ DWORD dss_export_locked(struct key *key, bool private, BYTE version, BYTE *data,
  * verifies, in no container. */
 DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len,
 			       struct key **out);
-/* CryptImportKey of a plaintext DSS PRIVATEKEYBLOB: the container's
+/* CryptImportKey of a plaintext DSS PRIVATEKEYBLOB (import.c decrypts an
+ * encrypted one first): the container's
  * AT_SIGNATURE DSS pair (session objects in a verify context), replacing
  * the one it had. The public half's y is the blob's (version 3) or the
  * token's computation (version 2; none on a token without

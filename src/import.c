@@ -278,6 +278,12 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
  * belong to this context, whose lock the cipher needs. Every failure of
  * the decryption itself is NTE_BAD_DATA (SPEC section 5), and nothing has
  * reached the token then. */
+static ALG_ID blob_alg(const BYTE *blob)
+{
+	return (ALG_ID)blob[4] | (ALG_ID)blob[5] << 8 | (ALG_ID)blob[6] << 16 |
+	       (ALG_ID)blob[7] << 24;
+}
+
 static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE *data,
 						 size_t len, struct key *pub, DWORD flags,
 						 struct key **out)
@@ -296,7 +302,11 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 	body_len = (DWORD)(len - sizeof(BLOBHEADER));
 	err = error_for_op(cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len),
 			   ERROR_OP_BLOB_DECRYPT);
-	if (err == ERROR_SUCCESS)
+	/* The header stayed in the clear: it names the key's algorithm. */
+	if (err == ERROR_SUCCESS && blob_alg(buf) == CALG_DSS_SIGN)
+		err = dss_import_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
+						flags, out);
+	else if (err == ERROR_SUCCESS)
 		err = import_rsa_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
 						flags, out);
 	capi11_free_secret(buf, len);
@@ -1063,9 +1073,11 @@ DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struc
 	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PUBLICKEYBLOB)
 		return dss_import_public_locked(ctx, data, len, out);
 	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PRIVATEKEYBLOB) {
-		/* A DSS private key under a session key is not read yet. */
+		/* Under a session key as RSA's (the RSA path decrypts, then
+		 * hands a DSS blob on). */
 		if (pub != NULL)
-			return NTE_BAD_KEY;
+			return import_rsa_private_encrypted_locked(ctx, data, len, pub, flags,
+								   out);
 		return dss_import_private_locked(ctx, data, len, flags, out);
 	}
 

@@ -790,6 +790,82 @@ static void test_bad_blobs(void)
 }
 
 
+/* A PRIVATEKEYBLOB under a session key (PROV_DSS_DH has them): the
+ * header in clear, the rest as CryptEncrypt with that key gives it. */
+static void test_encrypted_private_blob(void)
+{
+	HCRYPTPROV h, h2;
+	HCRYPTKEY k, sk, sk_copy, sk2, k2;
+	BYTE *plain, *enc, *dec, *key_blob;
+	DWORD plain_len, enc_len, dec_len, key_len, size, v;
+
+	for (v = 0; v < 2; v++) {
+		DWORD flags = v ? CRYPT_BLOB_VER3 : 0;
+
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dss-enc", uri, PROV_DSS_DH,
+							  CRYPT_NEWKEYSET));
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h2, "dss-enc2", uri, PROV_DSS_DH,
+							  CRYPT_NEWKEYSET));
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, CRYPT_EXPORTABLE, &k));
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, CRYPT_EXPORTABLE, &sk));
+		/* The session key, also in the second context. */
+		key_blob = export_blob(sk, PLAINTEXTKEYBLOB, 0, &key_len);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, key_blob, key_len, 0, 0, &sk2));
+		free(key_blob);
+
+		plain = export_blob(k, PRIVATEKEYBLOB, flags, &plain_len);
+		size = 0;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptExportKey(k, sk, PRIVATEKEYBLOB, flags, NULL, &size));
+		enc = malloc(size);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+		enc_len = size;
+		CU_ASSERT_TRUE_FATAL(CryptExportKey(k, sk, PRIVATEKEYBLOB, flags, enc, &enc_len));
+		/* 3DES-CBC with PKCS#5 padding: up to one block more. */
+		CU_ASSERT_TRUE(enc_len > plain_len && enc_len <= plain_len + 8);
+		CU_ASSERT_EQUAL(memcmp(enc, plain, 8), 0);
+		CU_ASSERT_NOT_EQUAL(memcmp(enc + 8, plain + 8, plain_len - 8), 0);
+		/* CryptDecrypt with a copy of the session key gives the plain blob. */
+		CU_ASSERT_TRUE_FATAL(CryptDuplicateKey(sk, NULL, 0, &sk_copy));
+		dec = malloc(enc_len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(dec);
+		memcpy(dec, enc, enc_len);
+		dec_len = enc_len - 8;
+		CU_ASSERT_TRUE(CryptDecrypt(sk_copy, 0, TRUE, 0, dec + 8, &dec_len));
+		CU_ASSERT_TRUE(dec_len + 8 == plain_len && memcmp(dec, plain, plain_len) == 0);
+		CU_ASSERT_TRUE(CryptDestroyKey(sk_copy));
+		free(dec);
+
+		/* Imported under the same key into another container: the same
+		 * key comes out. A wrong byte in the first block garbles the
+		 * magic: NTE_BAD_DATA, nothing made. */
+		enc[8] ^= 0x55;
+		CHECK_FAILS_WITH(CryptImportKey(h2, enc, enc_len, sk2, CRYPT_EXPORTABLE, &k2),
+				 NTE_BAD_DATA);
+		CU_ASSERT_EQUAL(private_keys("dss-enc2"), 0);
+		enc[8] ^= 0x55;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, enc, enc_len, sk2, CRYPT_EXPORTABLE, &k2));
+		dec = export_blob(k2, PRIVATEKEYBLOB, flags, &dec_len);
+		CU_ASSERT_TRUE(dec_len == plain_len && memcmp(dec, plain, plain_len) == 0);
+		free(dec);
+		CU_ASSERT_EQUAL(private_keys("dss-enc2"), 1);
+
+		CU_ASSERT_TRUE(CryptDestroyKey(k2));
+		CU_ASSERT_TRUE(CryptDestroyKey(sk2));
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+		CU_ASSERT_TRUE(CryptDestroyKey(sk));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+		CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dss-enc", uri, PROV_DSS_DH,
+						    CRYPT_DELETEKEYSET));
+		CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dss-enc2", uri, PROV_DSS_DH,
+						    CRYPT_DELETEKEYSET));
+		free(plain);
+		free(enc);
+	}
+}
+
 /* ---- signatures ---- */
 
 /* Windows' 40-byte signature (r, s little-endian) as DER Dss-Sig-Value,
@@ -1027,6 +1103,7 @@ static CU_TestInfo blob_tests[] = {
 	{ "blobs of keys made on the token, both versions", test_blobs_of_token_keys },
 	{ "blobs written by openssl", test_blobs_of_openssl },
 	{ "truncated and inconsistent blobs", test_bad_blobs },
+	{ "private blobs under a session key", test_encrypted_private_blob },
 	CU_TEST_INFO_NULL,
 };
 
