@@ -1,6 +1,6 @@
-/* Fuzz target for the key-blob codec (src/blob.h), every parser. Beyond
- * the memory errors that the sanitizers or valgrind catch, it checks what
- * blob.h promises for any input:
+/* Fuzz target for the key-blob codec (src/blob.h, src/blob-dss.h), every
+ * parser. Beyond the memory errors that the sanitizers or valgrind catch,
+ * it checks what blob.h promises for any input:
  *  - the header is judged first: when blob_parse_header refuses a blob,
  *    every per-type parser refuses it with the same code; when it accepts
  *    a blob of one type, the parsers of the other types say NTE_BAD_TYPE;
@@ -12,6 +12,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "blob.h"
+#include "blob-dss.h"
 
 #include <string.h>
 
@@ -276,6 +277,51 @@ static void fuzz_opaque(const BYTE *data, size_t size)
 	fuzz_check(blob_size_opaque(o.version, o.wrapped.len) == header_len + o.wrapped.len);
 }
 
+/* DSS blobs (src/blob-dss.h): the views lie inside the input, the sizes
+ * are Microsoft's, and a blob capi11 would write itself (no seed, no J)
+ * comes back byte for byte from its numbers. */
+static void fuzz_dss(const BYTE *data, size_t size)
+{
+	static BYTE be[5][DSS_MAX_BITS / 8];
+	struct blob_dss d;
+	struct blob_dss_numbers n;
+	const struct blob_bytes *views[6] = { &d.p, &d.q, &d.g, &d.j, &d.y, &d.x };
+	const struct blob_bytes *nums[5] = { &d.p, &d.q, &d.g, &d.y, &d.x };
+	struct blob_bytes *out[5] = { &n.p, &n.q, &n.g, &n.y, &n.x };
+	static const BYTE zero_seed[BLOB_DSS_SEED_LEN];
+	static BYTE rebuilt[8 + 44 + 3 * (DSS_MAX_BITS / 8) + 40];
+	size_t needed = 0;
+
+	if (blob_parse_dss(data, size, &d) != ERROR_SUCCESS)
+		return;
+	fuzz_check(le32_get(data + 4) == CALG_DSS_SIGN);
+	fuzz_check(d.private == (data[0] == PRIVATEKEYBLOB) && d.version == data[1]);
+	fuzz_check(d.bitlen % 64 == 0 && d.bitlen >= DSS_MIN_BITS && d.bitlen <= DSS_MAX_BITS);
+	fuzz_check(d.p.len == d.bitlen / 8 && d.g.len == d.p.len && d.q.len == BLOB_DSS_Q_LEN);
+	fuzz_check(d.private ? d.x.len == BLOB_DSS_X_LEN : d.x.len == 0);
+	fuzz_check(d.y.len == ((d.version == 3 || !d.private) ? d.p.len : 0));
+	for (size_t i = 0; i < 6; i++)
+		fuzz_check(view_is_inside(views[i], data, size));
+	fuzz_check(d.seed != NULL && d.seed >= data && d.seed + BLOB_DSS_SEED_LEN <= data + size);
+	if (d.counter != BLOB_DSS_NO_SEED || memcmp(d.seed, zero_seed, sizeof zero_seed) != 0 ||
+	    d.j.len != 0)
+		return;
+	memset(&n, 0, sizeof n);
+	n.bitlen = d.bitlen;
+	for (size_t i = 0; i < 5; i++) {
+		fuzz_check(nums[i]->len <= sizeof be[i]);
+		fuzz_check(bn_le_to_be(nums[i]->data, nums[i]->len, be[i], nums[i]->len));
+		*out[i] = (struct blob_bytes){ be[i], nums[i]->len };
+	}
+	fuzz_check(blob_build_dss(&n, d.private, d.version, NULL, 0, &needed) == ERROR_SUCCESS);
+	fuzz_check(needed <= size && needed <= sizeof rebuilt);
+	fuzz_check(blob_build_dss(&n, d.private, d.version, rebuilt, needed - 1, &needed) ==
+		   ERROR_MORE_DATA);
+	fuzz_check(blob_build_dss(&n, d.private, d.version, rebuilt, needed, &needed) ==
+		   ERROR_SUCCESS);
+	fuzz_check(memcmp(rebuilt, data, needed) == 0);
+}
+
 /* ---- the header first ---------------------------------------------------------- */
 
 static DWORD parse_as(BYTE type, const BYTE *data, size_t size)
@@ -334,6 +380,7 @@ void fuzz_blob_one(const uint8_t *data, size_t size)
 	fuzz_plaintext(data, size);
 	fuzz_symwrap(data, size);
 	fuzz_opaque(data, size);
+	fuzz_dss(data, size);
 }
 
 #ifdef FUZZ_LIBFUZZER

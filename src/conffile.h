@@ -52,8 +52,8 @@ struct config_provider {
 	const char *name;        /* case-sensitive, unique, never NULL */
 	const char *uri;         /* RFC 7512 PKCS#11 URI, never NULL */
 	/* PROV_* value, or 0 when the section has no type key: such a
-	 * provider serves PROV_RSA_FULL and PROV_RSA_AES, like the
-	 * personality it reaches. */
+	 * provider serves every type capi11 knows (PROV_RSA_FULL,
+	 * PROV_RSA_AES, PROV_DSS, PROV_DSS_DH). */
 	uint32_t type;
 	const char *pin_source;  /* path or file: URI, or NULL */
 	const char *pin_value;   /* or NULL; wiped by config_free */

@@ -376,17 +376,21 @@ static void rsa_numbers_clear(struct rsa_numbers *n)
 	memset(n, 0, sizeof *n);
 }
 
-static CK_RV rsa_numbers_read(struct tsession *ts, CK_OBJECT_HANDLE obj,
+/* For a DSA pair the numbers both halves show are the domain parameters:
+ * the prime p stands in for the modulus, the generator g for the
+ * exponent. */
+static CK_RV rsa_numbers_read(struct tsession *ts, CK_OBJECT_HANDLE obj, CK_KEY_TYPE type,
 			      struct rsa_numbers *n)
 {
 	CK_RV rv;
 
 	memset(n, 0, sizeof *n);
-	rv = token_get_attribute_alloc(ts, obj, CKA_MODULUS, &n->modulus, &n->modulus_len);
+	rv = token_get_attribute_alloc(ts, obj, type == CKK_DSA ? CKA_PRIME : CKA_MODULUS,
+				       &n->modulus, &n->modulus_len);
 	if (rv != CKR_OK)
 		return rv;
-	rv = token_get_attribute_alloc(ts, obj, CKA_PUBLIC_EXPONENT, &n->exponent,
-				       &n->exponent_len);
+	rv = token_get_attribute_alloc(ts, obj, type == CKK_DSA ? CKA_BASE : CKA_PUBLIC_EXPONENT,
+				       &n->exponent, &n->exponent_len);
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
 		n->exponent = NULL;
 		n->exponent_len = 0;
@@ -536,7 +540,11 @@ static void trace_pick(const char *name, DWORD spec, CK_ULONG n, const struct ca
  * anything: an object that does not carry the private key's modulus and
  * exponent is ignored, and without one the pair is the private key alone
  * (its public numbers serve exports and encryption). */
-static CK_RV container_find_public(struct tsession *ts, const char *name,
+/* A DSA private key does not show y, so the numbers cannot tell a forged
+ * public half from the real one: with a private key the PIN guards, the
+ * public half must be guarded by it too (capi11 makes DSA public halves
+ * CKA_PRIVATE when logged in), which only a PIN holder could have made. */
+static CK_RV container_find_public(struct tsession *ts, const char *name, CK_KEY_TYPE type,
 				   const struct candidate *priv, CK_OBJECT_HANDLE *out)
 {
 	struct rsa_numbers want, have;
@@ -545,14 +553,20 @@ static CK_RV container_find_public(struct tsession *ts, const char *name,
 	CK_RV rv;
 
 	*out = CK_INVALID_HANDLE;
-	rv = rsa_numbers_read(ts, priv->h, &want);
+	rv = rsa_numbers_read(ts, priv->h, type, &want);
 	if (rv != CKR_OK)
 		return rv;
 	rv = container_find_with_id(ts, name, CKO_PUBLIC_KEY, priv->id, priv->id_len, &pubs,
 				    &n_pub);
 	for (i = 0; rv == CKR_OK && i < n_pub && *out == CK_INVALID_HANDLE; i++) {
-		rv = rsa_numbers_read(ts, pubs[i], &have);
-		if (rv == CKR_OK && rsa_numbers_match(&want, &have))
+		CK_BBOOL pin_only = CK_FALSE;
+		CK_ATTRIBUTE guard = { CKA_PRIVATE, &pin_only, sizeof pin_only };
+
+		rv = rsa_numbers_read(ts, pubs[i], type, &have);
+		if (rv == CKR_OK && type == CKK_DSA && priv->protected_by_pin)
+			rv = token_get_attributes(ts, pubs[i], &guard, 1);
+		if (rv == CKR_OK && rsa_numbers_match(&want, &have) &&
+		    (type != CKK_DSA || !priv->protected_by_pin || pin_only == CK_TRUE))
 			*out = pubs[i];
 		rsa_numbers_clear(&have);
 		/* Not an RSA key, or destroyed since the search: not the half. */
@@ -571,6 +585,12 @@ static CK_RV container_find_public(struct tsession *ts, const char *name,
 
 CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 			 struct container_key *key)
+{
+	return container_find_key_type(ts, name, spec, CKK_RSA, key);
+}
+
+CK_RV container_find_key_type(struct tsession *ts, const char *name, DWORD spec,
+			      CK_KEY_TYPE want, struct container_key *key)
 {
 	struct candidate best = { CK_INVALID_HANDLE, false, NULL, 0 };
 	CK_OBJECT_HANDLE *privs = NULL;
@@ -610,7 +630,7 @@ CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 		found_spec = key_spec_classify(ts->tok, c.id, c.id_len,
 					       decrypt == CK_TRUE || unwrap == CK_TRUE);
 		c.protected_by_pin = pin_only == CK_TRUE;
-		if (found_spec != spec || type != CKK_RSA) {
+		if (found_spec != spec || type != want) {
 			capi11_free(c.id);
 			continue;
 		}
@@ -627,10 +647,10 @@ CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 	if (n_spec > 1)
 		trace_pick(name, spec, n_spec, &best);
 	key->priv = best.h;
-	key->type = CKK_RSA;
+	key->type = want;
 	/* A key without an ID has no public half to tell apart. */
 	if (best.id != NULL)
-		rv = container_find_public(ts, name, &best, &key->pub);
+		rv = container_find_public(ts, name, want, &best, &key->pub);
 out:
 	capi11_free(best.id);
 	capi11_free(privs);

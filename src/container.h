@@ -54,5 +54,9 @@ CK_RV container_find_with_id(struct tsession *ts, const char *name,
  * CK_INVALID_HANDLE. CKR_OK with both handles invalid: no key. */
 CK_RV container_find_key(struct tsession *ts, const char *name, DWORD spec,
 			 struct container_key *key);
+/* The same for a pair of key type type (CKK_RSA or CKK_DSA): the pairs of
+ * one spec but another type are not seen. container_find_key is CKK_RSA. */
+CK_RV container_find_key_type(struct tsession *ts, const char *name, DWORD spec,
+			      CK_KEY_TYPE type, struct container_key *key);
 
 #endif

@@ -11,6 +11,7 @@
 #include "key.h"
 #include "pin.h"
 #include "prov-names.h"
+#include "prov-type.h"
 #include "sign.h"
 #include "trace.h"
 #include "uri.h"
@@ -455,8 +456,9 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	err = provider_choose(provider, type, &pc);
 	if (err != ERROR_SUCCESS)
 		goto out;
-	/* The RSA personality serves these; the others have no provider yet. */
-	if (type != PROV_RSA_FULL && type != PROV_RSA_AES) {
+	/* The RSA types and the DSS types (prov-type.h); the others have no
+	 * provider. */
+	if (type != PROV_RSA_FULL && type != PROV_RSA_AES && !prov_type_is_dss(type)) {
 		err = NTE_PROV_TYPE_NOT_DEF;
 		goto out;
 	}

@@ -1,6 +1,7 @@
 /* CryptDeriveKey: Microsoft's derivation from a hash value. */
 #include "config.h"
 #include "derive.h"
+#include "prov-type.h"
 #include "alg.h"
 #include "blob.h"
 #include "errors.h"
@@ -78,6 +79,9 @@ DWORD derive_key_locked(struct context *ctx, ALG_ID algid, struct hash *hash, DW
 
 	if (LOWORD(flags) & ~(DWORD)DERIVE_FLAGS)
 		return NTE_BAD_FLAGS;
+	/* PROV_DSS has no session keys (prov-type.h). */
+	if (!prov_type_serves(ctx->prov_type, algid))
+		return NTE_BAD_ALGID;
 	err = derive_key_len(algid, HIWORD(flags), &key_len);
 	if (err != ERROR_SUCCESS)
 		return err;

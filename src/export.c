@@ -3,6 +3,7 @@
  * the numbers over. Every buffer that held key bytes is wiped. */
 #include "config.h"
 #include "export.h"
+#include "dss.h"
 #include "alg.h"
 #include "blob.h"
 #include "cipher.h"
@@ -329,6 +330,28 @@ out:
 	return err;
 }
 
+/* The plaintext PRIVATEKEYBLOB of key into out: RSA's, or a DSS key's of
+ * given version (blob-dss.h; the RSA blob ignores it). */
+static DWORD export_private_build_locked(struct key *key, BYTE version, BYTE *out,
+					 size_t out_len, size_t *needed)
+{
+	DWORD got = out_len > 0xffffffffu ? 0xffffffffu : (DWORD)out_len, err;
+
+	if (key->obj->type != CKK_DSA)
+		return export_rsa_private_build_locked(key, out, out_len, needed);
+	err = dss_export_locked(key, true, version, out, &got);
+	*needed = got;
+	return err;
+}
+
+/* The plaintext blob's length, from the key's sizes alone. */
+static size_t export_private_len(const struct key *key, BYTE version)
+{
+	if (key->obj->type != CKK_DSA)
+		return blob_size_rsa_private(key->bits);
+	return blob_size_dss_private(key->bits, version);
+}
+
 /* PRIVATEKEYBLOB encrypted under a session key: the BLOBHEADER in clear,
  * the rest encrypted as CryptEncrypt(hExpKey, 0, TRUE, ...) would, in the
  * key's mode, IV and padding. hExpKey must belong to key's context, whose
@@ -336,16 +359,16 @@ out:
  * from the key sizes, without the token. The blob is built and encrypted
  * in a buffer of its own, so that a failed encryption never leaves the
  * plaintext in the caller's. */
-static DWORD export_rsa_private_encrypted_locked(struct key *key, struct key *exp, BYTE *data,
-						 DWORD *len)
+static DWORD export_private_encrypted_locked(struct key *key, struct key *exp, BYTE version,
+					     BYTE *data, DWORD *len)
 {
-	size_t plain_len = blob_size_rsa_private(key->bits), needed = 0, built = 0, cap = 0;
+	size_t plain_len = export_private_len(key, version), needed = 0, built = 0, cap = 0;
 	DWORD body_len, body_cap = 0;
 	BYTE *buf = NULL;
 	DWORD err;
 
 	/* A wrap-only key encrypts no data, blobs included. */
-	if (exp->obj->type == CKK_RSA || exp->obj->wrap_only || exp->ctx != key->ctx)
+	if (keyobj_is_pair(exp->obj) || exp->obj->wrap_only || exp->ctx != key->ctx)
 		return NTE_BAD_KEY;
 	if (plain_len <= sizeof(BLOBHEADER) || plain_len > 0xffffffffu)
 		return NTE_BAD_KEY;
@@ -362,10 +385,10 @@ static DWORD export_rsa_private_encrypted_locked(struct key *key, struct key *ex
 	buf = capi11_malloc(cap);
 	if (buf == NULL)
 		return NTE_NO_MEMORY;
-	err = export_rsa_private_build_locked(key, buf, cap, &built);
+	err = export_private_build_locked(key, version, buf, cap, &built);
 	if (err != ERROR_SUCCESS)
 		goto out;
-	/* The token's modulus is the one key->bits was read from. */
+	/* The token's modulus (or prime) is the one key->bits was read from. */
 	if (built != plain_len) {
 		err = NTE_FAIL;
 		goto out;
@@ -399,7 +422,7 @@ static DWORD export_rsa_private_locked(struct key *key, struct key *exp, BYTE *d
 	if (err != ERROR_SUCCESS)
 		return err;
 	if (exp != NULL)
-		return export_rsa_private_encrypted_locked(key, exp, data, len);
+		return export_private_encrypted_locked(key, exp, 0, data, len);
 	if (data != NULL) {
 		err = export_rsa_private_build_locked(key, data, *len, &needed);
 		return export_finish(err, needed, len);
@@ -539,7 +562,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	err = export_check_simple_wrapper_locked(key, exp, &exp_ts);
 	if (err != ERROR_SUCCESS)
 		return err;
-	if (key->obj->type == CKK_RSA)
+	if (keyobj_is_pair(key->obj))
 		return NTE_BAD_KEY;
 	if (!key->exportable)
 		return NTE_BAD_KEY_STATE;
@@ -696,7 +719,7 @@ static DWORD export_symwrap_locked(struct key *key, struct key *exp, BYTE *data,
 	bool sensitive;
 	DWORD err;
 
-	if (!key_is_session_key_on(exp, key_token(key)) || key->obj->type == CKK_RSA)
+	if (!key_is_session_key_on(exp, key_token(key)) || keyobj_is_pair(key->obj))
 		return NTE_BAD_KEY;
 	if (exp->algid == CALG_3DES)
 		return export_symwrap_3des_locked(key, exp, data, len);
@@ -828,6 +851,13 @@ out:
 	return err;
 }
 
+/* CRYPT_BLOB_VER3 asks a DSS key for the version 3 forms; CRYPT_Y_ONLY is
+ * documented as unused and changes nothing. */
+static BYTE dss_version(DWORD flags)
+{
+	return (flags & CRYPT_BLOB_VER3) ? 3 : 2;
+}
+
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
 			BYTE *data, DWORD *len)
 {
@@ -844,15 +874,29 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 	switch (blob_type) {
 	case PUBLICKEYBLOB:
 		/* A public key is exported as it is: no key may protect it. */
+		if (key->obj->type == CKK_DSA && exp == NULL)
+			return dss_export_locked(key, false, dss_version(flags), data, len);
 		if (!rsa || exp != NULL)
 			return NTE_BAD_KEY;
 		return export_rsa_public_locked(key, data, len);
 	case PRIVATEKEYBLOB:
+		if (key->obj->type == CKK_DSA) {
+			DWORD err = export_check_plain_locked(key);
+
+			if (err != ERROR_SUCCESS)
+				return err;
+			/* Under a session key as RSA's, everything after the
+			 * BLOBHEADER encrypted. */
+			if (exp != NULL)
+				return export_private_encrypted_locked(key, exp, dss_version(flags),
+								       data, len);
+			return dss_export_locked(key, true, dss_version(flags), data, len);
+		}
 		if (!rsa)
 			return NTE_BAD_KEY;
 		return export_rsa_private_locked(key, exp, data, len);
 	case PLAINTEXTKEYBLOB:
-		if (rsa)
+		if (keyobj_is_pair(key->obj))
 			return NTE_BAD_KEY;
 		return export_plaintext_locked(key, data, len);
 	case SIMPLEBLOB:

@@ -389,7 +389,7 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	} else if (algid == CALG_HMAC) {
 		/* A secret key on this context's token; its HMAC use is the
 		 * token's to allow (CKA_SIGN, key type) at HP_HMAC_INFO. */
-		if (key == NULL || key->obj->type == CKK_RSA || key->obj->wrap_only ||
+		if (key == NULL || keyobj_is_pair(key->obj) || key->obj->wrap_only ||
 		    key->obj->priv == CK_INVALID_HANDLE || key_session_in_locked(ctx, key) == NULL)
 			return NTE_BAD_KEY;
 	} else if (key != NULL) {
@@ -601,7 +601,7 @@ DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags)
 	CK_RV rv;
 
 	/* rsaenh's order: the key, the flags, then the hash. */
-	if (key->obj->type == CKK_RSA || key->obj->priv == CK_INVALID_HANDLE ||
+	if (keyobj_is_pair(key->obj) || key->obj->priv == CK_INVALID_HANDLE ||
 	    key_session_in_locked(hash->ctx, key) == NULL)
 		return NTE_BAD_KEY;
 	if (flags & ~(DWORD)CRYPT_LITTLE_ENDIAN)

@@ -4,6 +4,8 @@
  * created. */
 #include "config.h"
 #include "import.h"
+#include "dss.h"
+#include "prov-type.h"
 #include "p11call.h"
 #include "key-card.h"
 #include "route.h"
@@ -276,6 +278,12 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
  * belong to this context, whose lock the cipher needs. Every failure of
  * the decryption itself is NTE_BAD_DATA (SPEC section 5), and nothing has
  * reached the token then. */
+static ALG_ID blob_alg(const BYTE *blob)
+{
+	return (ALG_ID)blob[4] | (ALG_ID)blob[5] << 8 | (ALG_ID)blob[6] << 16 |
+	       (ALG_ID)blob[7] << 24;
+}
+
 static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE *data,
 						 size_t len, struct key *pub, DWORD flags,
 						 struct key **out)
@@ -283,7 +291,7 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 	DWORD body_len, err;
 	BYTE *buf;
 
-	if (pub->obj->type == CKK_RSA || pub->obj->wrap_only || pub->ctx != ctx)
+	if (keyobj_is_pair(pub->obj) || pub->obj->wrap_only || pub->ctx != ctx)
 		return NTE_BAD_KEY;
 	if (len <= sizeof(BLOBHEADER) || len > 0xffffffffu)
 		return NTE_BAD_DATA;
@@ -294,7 +302,11 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 	body_len = (DWORD)(len - sizeof(BLOBHEADER));
 	err = error_for_op(cipher_decrypt_locked(pub, true, buf + sizeof(BLOBHEADER), &body_len),
 			   ERROR_OP_BLOB_DECRYPT);
-	if (err == ERROR_SUCCESS)
+	/* The header stayed in the clear: it names the key's algorithm. */
+	if (err == ERROR_SUCCESS && blob_alg(buf) == CALG_DSS_SIGN)
+		err = dss_import_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
+						flags, out);
+	else if (err == ERROR_SUCCESS)
 		err = import_rsa_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
 						flags, out);
 	capi11_free_secret(buf, len);
@@ -1069,6 +1081,19 @@ DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struc
 		return err;
 	if ((flags & CRYPT_IPSEC_HMAC_KEY) && hdr.bType != PLAINTEXTKEYBLOB)
 		return NTE_BAD_FLAGS;
+	/* Each provider type imports the keys it makes (prov-type.h). */
+	if (!prov_type_serves(ctx->prov_type, hdr.aiKeyAlg))
+		return NTE_BAD_ALGID;
+	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PUBLICKEYBLOB)
+		return dss_import_public_locked(ctx, data, len, out);
+	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PRIVATEKEYBLOB) {
+		/* Under a session key as RSA's (the RSA path decrypts, then
+		 * hands a DSS blob on). */
+		if (pub != NULL)
+			return import_rsa_private_encrypted_locked(ctx, data, len, pub, flags,
+								   out);
+		return dss_import_private_locked(ctx, data, len, flags, out);
+	}
 
 	switch (hdr.bType) {
 	case PUBLICKEYBLOB:

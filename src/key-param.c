@@ -6,6 +6,7 @@
 #include "config.h"
 #include "key.h"
 #include "cert.h"
+#include "dss.h"
 #include "container-lock.h"
 #include "errors.h"
 #include "param.h"
@@ -218,10 +219,14 @@ DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 	case KP_CERTIFICATE:
 		return key_param_get_certificate(key, data, len);
 	case KP_SALT:
-		/* An RSA key has no salt: NTE_BAD_KEY, as rsaenh (Wine's tests;
+		/* A key pair (RSA, DSS) has no salt: NTE_BAD_KEY, as rsaenh (Wine's tests;
 		 * Windows 7 says NTE_NOT_FOUND). capi11 keeps no salt for
 		 * session keys either. */
-		return key->obj->type == CKK_RSA ? NTE_BAD_KEY : NTE_BAD_TYPE;
+		return keyobj_is_pair(key->obj) ? NTE_BAD_KEY : NTE_BAD_TYPE;
+	case KP_P:
+	case KP_Q:
+	case KP_G:
+		return dss_get_param_locked(key, param, data, len);
 	default:
 		return NTE_BAD_TYPE;
 	}

@@ -5,8 +5,10 @@
 #include "alg.h"
 #include "container.h"
 #include "container-pending.h"
+#include "dss.h"
 #include "key-card.h"
 #include "p11call.h"
+#include "prov-type.h"
 #include "route.h"
 #include "container-lock.h"
 #include "errors.h"
@@ -143,7 +145,7 @@ struct tsession *key_session_in_locked(struct context *ctx, const struct key *ke
 
 bool key_is_session_key_on(const struct key *k, const struct token *tok)
 {
-	return k != NULL && k->obj->type != CKK_RSA && k->obj->priv != CK_INVALID_HANDLE &&
+	return k != NULL && !keyobj_is_pair(k->obj) && k->obj->priv != CK_INVALID_HANDLE &&
 	       key_token(k) == tok;
 }
 
@@ -365,12 +367,13 @@ bool key_exportable_from_attrs(const struct context *ctx, bool extractable, bool
 	return extractable && !sensitive;
 }
 
-/* Reads the facts of an RSA private/public pair into key. */
+/* Reads the facts of an RSA or DSA private/public pair into key: the
+ * length of the modulus or of the prime p. */
 static CK_RV key_read_rsa_locked(struct key *key)
 {
 	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
-	CK_ATTRIBUTE modulus = { CKA_MODULUS, NULL, 0 };
+	CK_ATTRIBUTE modulus = { key->obj->type == CKK_DSA ? CKA_PRIME : CKA_MODULUS, NULL, 0 };
 	bool extractable = false, sensitive = true;
 	CK_RV rv;
 
@@ -389,7 +392,8 @@ static CK_RV key_read_rsa_locked(struct key *key)
 		if (rv != CKR_OK)
 			return rv;
 	}
-	key->block_bits = key->bits;
+	/* A DSS key has no block (KP_BLOCKLEN 0). */
+	key->block_bits = key->obj->type == CKK_DSA ? 0 : key->bits;
 	key->exportable = key_exportable_from_attrs(ctx, extractable, sensitive);
 	key->permissions = KEY_BASE_PERMISSIONS | (key->exportable ? CRYPT_EXPORT : 0);
 	return CKR_OK;
@@ -454,8 +458,15 @@ static CK_ULONG template_drop_false(CK_ATTRIBUTE *tmpl, CK_ULONG n)
 DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 			    struct key_pair_plan *plan)
 {
+	return key_pair_begin_type_locked(ctx, spec, CKK_RSA, exportable, plan);
+}
+
+DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
+				 bool exportable, struct key_pair_plan *plan)
+{
 	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, pub_class = CKO_PUBLIC_KEY;
-	static const CK_KEY_TYPE rsa = CKK_RSA;
+	static const CK_KEY_TYPE rsa = CKK_RSA, dsa = CKK_DSA;
+	const CK_KEY_TYPE *key_type = type == CKK_DSA ? &dsa : &rsa;
 	bool exchange = spec == AT_KEYEXCHANGE;
 	bool on_token = !ctx->verify;
 	const char *label = ctx->container;
@@ -466,6 +477,7 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 
 	memset(plan, 0, sizeof *plan);
 	plan->spec = spec;
+	plan->type = *key_type;
 	plan->old.priv = plan->old.pub = CK_INVALID_HANDLE;
 	err = key_store_check(&ctx->ts, on_token);
 	if (err == ERROR_SUCCESS)
@@ -480,7 +492,8 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	/* The pair this one replaces is found first: afterwards the container
 	 * holds two pairs of the spec until the old one goes. The two pairs of
 	 * a container differ in CKA_ID. */
-	rv = on_token ? container_find_key(&ctx->ts, label, spec, &plan->old) : CKR_OK;
+	rv = on_token ? container_find_key_type(&ctx->ts, label, spec, *key_type, &plan->old)
+		      : CKR_OK;
 	/* The ID records the spec (key-card.h). */
 	if (rv == CKR_OK)
 		rv = key_id_draw(&ctx->ts, spec, plan->id);
@@ -489,7 +502,7 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 
 	a = plan->priv;
 	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&priv_class, sizeof priv_class };
-	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)&rsa, sizeof rsa };
+	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)key_type, sizeof *key_type };
 	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) };
 	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) };
 	a[4] = (CK_ATTRIBUTE){ CKA_ID, plan->id, sizeof plan->id };
@@ -503,9 +516,12 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 
 	a = plan->pub;
 	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&pub_class, sizeof pub_class };
-	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)&rsa, sizeof rsa };
+	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)key_type, sizeof *key_type };
 	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) };
-	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) };
+	/* A DSA public half is guarded by the PIN as its private key is
+	 * (container_find_public). */
+	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(type == CKK_DSA && logged_in),
+			       sizeof(CK_BBOOL) };
 	a[4] = (CK_ATTRIBUTE){ CKA_ID, plan->id, sizeof plan->id };
 	a[5] = (CK_ATTRIBUTE){ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[6] = (CK_ATTRIBUTE){ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) };
@@ -532,11 +548,12 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
 			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out)
 {
-	ALG_ID algid = plan->spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	ALG_ID algid = plan->type == CKK_DSA ? CALG_DSS_SIGN
+		       : plan->spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
 	struct keyobj *previous;
 	DWORD err;
 
-	err = key_adopt_locked(ctx, priv, pub, CKK_RSA, algid, 0, false, ctx->verify, out);
+	err = key_adopt_locked(ctx, priv, pub, plan->type, algid, 0, false, ctx->verify, out);
 	if (err != ERROR_SUCCESS)
 		return err;
 	/* The container is its keys from now on (container-pending.h). */
@@ -804,7 +821,7 @@ DWORD key_adopt_on_locked(struct context *ctx, struct tsession *ts, CK_OBJECT_HA
 		return NTE_NO_MEMORY;
 	}
 	key->algid = algid;
-	if (type == CKK_RSA) {
+	if (type == CKK_RSA || type == CKK_DSA) {
 		key->spec = algid == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE;
 		rv = key_read_rsa_locked(key);
 		if (rv != CKR_OK) {
@@ -834,6 +851,19 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 {
 	size_t i;
 
+	/* The DSS types make DSS signature keys (dss.c); AT_KEYEXCHANGE
+	 * would be a Diffie-Hellman key, which capi11 does not make yet. */
+	if (prov_type_is_dss(ctx->prov_type)) {
+		if (algid == AT_SIGNATURE || algid == CALG_DSS_SIGN) {
+			if (LOWORD(flags) & ~(DWORD)VALID_GENKEY_FLAGS)
+				return NTE_BAD_FLAGS;
+			return dss_generate_locked(ctx, flags, out);
+		}
+		if (algid == AT_KEYEXCHANGE)
+			return NTE_BAD_ALGID;
+	}
+	if (!prov_type_serves(ctx->prov_type, algid))
+		return NTE_BAD_ALGID;
 	if (algid == AT_KEYEXCHANGE || algid == AT_SIGNATURE || algid == CALG_RSA_KEYX ||
 	    algid == CALG_RSA_SIGN) {
 		if (LOWORD(flags) & ~(DWORD)VALID_GENKEY_FLAGS)
@@ -858,6 +888,8 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key **out,
 				     CK_RV *rv_out)
 {
+	bool dss = prov_type_is_dss(ctx->prov_type);
+	CK_KEY_TYPE pair_type = CKK_RSA;
 	struct container_key found;
 	struct keyobj *obj;
 	struct key *key;
@@ -868,6 +900,14 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		return trust_get_kek_locked(ctx, out);
 	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
 		return NTE_NO_KEY;
+	/* A DSS context sees the container's DSS pair, an RSA context its
+	 * RSA pairs, as Windows keeps each provider's keys apart; a DSS
+	 * context has no exchange pair until Diffie-Hellman keys exist. */
+	if (dss) {
+		if (spec != AT_SIGNATURE)
+			return NTE_NO_KEY;
+		pair_type = CKK_DSA;
+	}
 	if (ctx->verify) {
 		/* A verify context's key pairs live in memory, as rsaenh keeps
 		 * them: the last one generated of each spec. */
@@ -880,7 +920,7 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		err = context_login_locked(ctx, true);
 		if (err != ERROR_SUCCESS)
 			return err;
-		rv = container_find_key(&ctx->ts, ctx->container, spec, &found);
+		rv = container_find_key_type(&ctx->ts, ctx->container, spec, pair_type, &found);
 		*rv_out = rv;
 		if (rv != CKR_OK)
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -893,7 +933,7 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		keyobj_unref_locked(ctx, obj);
 		return NTE_NO_MEMORY;
 	}
-	key->algid = spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	key->algid = dss ? CALG_DSS_SIGN : spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
 	key->spec = spec;
 	rv = key_read_rsa_locked(key);
 	*rv_out = rv;

@@ -50,6 +50,12 @@ struct keyobj {
 #define KEYOBJ_FACT_SENSITIVE 0x4u
 #define KEYOBJ_FACT_EXPONENT_OK 0x8u  /* public exponent checked: not one */
 
+/* An RSA or DSA key pair (or half of one), as opposed to a session key. */
+static inline bool keyobj_is_pair(const struct keyobj *obj)
+{
+	return obj->type == CKK_RSA || obj->type == CKK_DSA;
+}
+
 struct key {
 	struct handle_obj base;        /* first: a key is a handle object */
 	struct context *ctx;           /* referenced */
@@ -168,6 +174,7 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj);
 #define KEY_PAIR_ATTRS_MAX 24
 struct key_pair_plan {
 	DWORD spec;
+	CK_KEY_TYPE type;              /* CKK_RSA or CKK_DSA */
 	struct container_key old;
 	unsigned char id[16];
 	CK_ATTRIBUTE priv[KEY_PAIR_ATTRS_MAX];
@@ -177,6 +184,10 @@ struct key_pair_plan {
 };
 DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 			    struct key_pair_plan *plan);
+/* The same for a pair of another type: CKK_DSA (dss.c). The pair it
+ * replaces is the container's pair of that spec and type. */
+DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
+				 bool exportable, struct key_pair_plan *plan);
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
 			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out);
 

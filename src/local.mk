@@ -17,6 +17,7 @@ libcapi11_core_la_SOURCES = \
 	src/uri.c src/uri.h \
 	src/alg.c src/alg.h \
 	src/blob.c src/blob.h \
+	src/blob-dss.c src/blob-dss.h \
 	src/handle.c src/handle.h \
 	src/objguard.c src/objguard.h \
 	src/p11call.c src/p11call.h \
@@ -38,10 +39,12 @@ libcapi11_core_la_SOURCES = \
 	src/conf-edit.c src/conf-edit.h \
 	src/utf16.c src/utf16.h \
 	src/prov-names.c src/prov-names.h \
+	src/prov-type.c src/prov-type.h \
 	src/random.c src/random.h \
 	src/route.c src/route.h \
 	src/key.c src/key.h \
 	src/key-card.c src/key-card.h \
+	src/dss.c src/dss.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
 	src/des3-wrap.c src/des3-wrap.h \
@@ -51,6 +54,7 @@ libcapi11_core_la_SOURCES = \
 	src/hash.c src/hash.h \
 	src/hmac-key.c src/hmac-key.h \
 	src/sign.c src/sign.h \
+	src/dss-sign.c src/dss-sign.h \
 	src/derive.c src/derive.h \
 	src/cert.c src/cert.h \
 	src/trust.c src/trust.h \

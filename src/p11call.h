@@ -95,6 +95,12 @@ enum p11_loss {
 	   CK_ULONG n_priv, CK_OBJECT_HANDLE_PTR pub_key, CK_OBJECT_HANDLE_PTR priv_key), \
 	  (, mech, pub, n_pub, priv, n_priv, pub_key, priv_key), \
 	  ("mech=0x%lx", (unsigned long)mech->mechanism)) \
+	X(DeriveKey, P11_LOSS_SESSION, \
+	  (, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE base, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, \
+	   CK_OBJECT_HANDLE_PTR key), \
+	  (, mech, base, tmpl, n, key), ("mech=0x%lx base=%lu attributes=%lu", \
+				       (unsigned long)mech->mechanism, (unsigned long)base, \
+				       (unsigned long)n)) \
 	X(GenerateRandom, P11_LOSS_SESSION, (, CK_BYTE_PTR buf, CK_ULONG len), (, buf, len), \
 	  ("length=%lu", (unsigned long)len)) \
 	X(DigestInit, P11_LOSS_SESSION, (, CK_MECHANISM_PTR mech), (, mech), \

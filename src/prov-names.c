@@ -5,10 +5,10 @@
 
 #include <string.h>
 
-/* Windows programs name Microsoft's RSA providers; capi11 serves them with
- * its default provider unless the configuration defines the name itself.
- * Each keeps its registered type, so that a mismatch is reported as on
- * Windows. */
+/* Windows programs name Microsoft's RSA and DSS providers; capi11 serves
+ * them with its default provider unless the configuration defines the name
+ * itself. Each keeps its registered type, so that a mismatch is reported
+ * as on Windows. */
 static const struct {
 	const char *name;
 	DWORD type;
@@ -18,6 +18,9 @@ static const struct {
 	{ MS_STRONG_PROV_A, PROV_RSA_FULL },
 	{ MS_SCARD_PROV_A, PROV_RSA_FULL },
 	{ MS_ENH_RSA_AES_PROV_A, PROV_RSA_AES },
+	{ MS_DEF_DSS_PROV_A, PROV_DSS },
+	{ MS_DEF_DSS_DH_PROV_A, PROV_DSS_DH },
+	{ MS_ENH_DSS_DH_PROV_A, PROV_DSS_DH },
 };
 
 const char *prov_ms_name_at(size_t index, DWORD *type)

@@ -4,10 +4,12 @@
 #include "prov-param.h"
 #include "trust.h"
 #include "container.h"
+#include "dss.h"
 #include "errors.h"
 #include "key.h"
 #include "hash.h"
 #include "param.h"
+#include "prov-type.h"
 #include "route.h"
 #include "util.h"
 
@@ -30,6 +32,9 @@ struct alg_entry {
 static const struct alg_entry alg_entries[] = {
 	{ CALG_RSA_SIGN, CKM_RSA_PKCS_KEY_PAIR_GEN, 0, 0, 0, "RSA_SIGN", "RSA Signature" },
 	{ CALG_RSA_KEYX, CKM_RSA_PKCS_KEY_PAIR_GEN, 0, 0, 0, "RSA_KEYX", "RSA Key Exchange" },
+	/* The DSS types' signature key, with the names of Microsoft's DSS
+	 * providers; lengths from dss_token_bits. */
+	{ CALG_DSS_SIGN, CKM_DSA_KEY_PAIR_GEN, 0, 0, 0, "DSA_SIGN", "Digital Signature Algorithm" },
 	{ CALG_DES, CKM_DES_KEY_GEN, 56, 56, 56, "DES", "Data Encryption Standard (DES)" },
 	{ CALG_3DES_112, CKM_DES2_KEY_GEN, 112, 112, 112, "3DES TWO KEY", "Two Key Triple DES" },
 	{ CALG_3DES, CKM_DES3_KEY_GEN, 168, 168, 168, "3DES", "Three Key Triple DES" },
@@ -92,6 +97,12 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 		*max = e->max_bits;
 		return true;
 	}
+	if (e->algid == CALG_DSS_SIGN) {
+		if (!dss_token_bits(ctx->ts.tok, min, max))
+			return false;
+		*def = DSS_DEFAULT_BITS <= *max ? DSS_DEFAULT_BITS : *max;
+		return true;
+	}
 	if (!alg_token_makes(ctx->ts.tok, e)) {
 		if (e->default_bits == 0 || !key_alg_has_companion_route(e->algid) ||
 		    !context_has_companion_locked(ctx) ||
@@ -119,7 +130,8 @@ static const struct alg_entry *alg_next(struct context *ctx, size_t *pos, DWORD 
 					DWORD *max)
 {
 	for (; *pos < CAPI11_N_ELEMENTS(alg_entries); (*pos)++) {
-		if (alg_bits(ctx, &alg_entries[*pos], def, min, max))
+		if (prov_type_serves(ctx->prov_type, alg_entries[*pos].algid) &&
+		    alg_bits(ctx, &alg_entries[*pos], def, min, max))
 			return &alg_entries[*pos];
 	}
 	return NULL;

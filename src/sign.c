@@ -2,6 +2,8 @@
  * Windows' little-endian byte order. */
 #include "config.h"
 #include "sign.h"
+#include "dss-sign.h"
+#include "prov-type.h"
 #include "cipher.h"
 #include "alg.h"
 #include "rsa-mech.h"
@@ -226,6 +228,9 @@ DWORD sign_hash_locked(struct hash *hash, DWORD spec, DWORD flags, BYTE *sig, DW
 	CK_RV rv;
 
 	*used = NULL;
+	/* The DSS types sign with DSS keys alone (dss-sign.c). */
+	if (prov_type_is_dss(ctx->prov_type))
+		return dss_sign_hash_locked(hash, spec, flags, sig, len, used);
 	if (flags & ~(DWORD)CRYPT_NOHASHOID)
 		return NTE_BAD_FLAGS;
 	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
@@ -319,6 +324,8 @@ DWORD sign_verify_locked(struct hash *hash, const BYTE *sig, DWORD sig_len, stru
 	DWORD in_len, k, err;
 	CK_RV rv;
 
+	if (key->obj->type == CKK_DSA)
+		return dss_verify_locked(hash, sig, sig_len, key, flags);
 	if (flags & ~(DWORD)CRYPT_NOHASHOID)
 		return NTE_BAD_FLAGS;
 	kts = key_session_in_locked(ctx, key);

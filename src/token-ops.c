@@ -276,6 +276,17 @@ CK_RV token_generate_key_pair(struct tsession *ts, CK_MECHANISM_TYPE mech,
 	return rv;
 }
 
+CK_RV token_derive_key(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE base,
+		       CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *key)
+{
+	CK_RV rv;
+
+	store_enter(ts);
+	rv = p11_DeriveKey(ts, mech, base, tmpl, n, key);
+	store_leave(ts);
+	return rv;
+}
+
 CK_RV token_random(struct tsession *ts, unsigned char *buf, size_t len)
 {
 	return p11_GenerateRandom(ts, buf, len);

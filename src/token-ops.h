@@ -46,6 +46,9 @@ CK_RV token_generate_key(struct tsession *ts, CK_MECHANISM_TYPE mech,
 CK_RV token_generate_key_pair(struct tsession *ts, CK_MECHANISM_TYPE mech,
 			      CK_ATTRIBUTE *pub, CK_ULONG n_pub, CK_ATTRIBUTE *priv, CK_ULONG n_priv,
 			      CK_OBJECT_HANDLE *pub_key, CK_OBJECT_HANDLE *priv_key);
+/* C_DeriveKey of base with mech (its parameter included). */
+CK_RV token_derive_key(struct tsession *ts, CK_MECHANISM *mech, CK_OBJECT_HANDLE base,
+		       CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *key);
 CK_RV token_random(struct tsession *ts, unsigned char *buf, size_t len);
 /* One-shot C_DigestInit + C_Digest; out must hold the whole digest, so
  * that no operation stays active on the session. */

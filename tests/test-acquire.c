@@ -110,8 +110,10 @@ static void test_bad_arguments(void)
 			 NTE_BAD_PROV_TYPE);
 	CHECK_FAILS_WITH(CryptAcquireContextA(&h, NULL, uri, 1000, CRYPT_VERIFYCONTEXT),
 			 NTE_BAD_PROV_TYPE);
-	/* No DSS provider is defined yet. */
-	CHECK_FAILS_WITH(CryptAcquireContextA(&h, NULL, uri, PROV_DSS, CRYPT_VERIFYCONTEXT),
+	/* Types Windows knows but capi11 serves no provider of. */
+	CHECK_FAILS_WITH(CryptAcquireContextA(&h, NULL, uri, PROV_RSA_SIG, CRYPT_VERIFYCONTEXT),
+			 NTE_PROV_TYPE_NOT_DEF);
+	CHECK_FAILS_WITH(CryptAcquireContextA(&h, NULL, uri, PROV_DH_SCHANNEL, CRYPT_VERIFYCONTEXT),
 			 NTE_PROV_TYPE_NOT_DEF);
 	CHECK_FAILS_WITH(CryptAcquireContextA(&h, NULL, "no such provider", PROV_RSA_FULL,
 					      CRYPT_VERIFYCONTEXT), NTE_KEYSET_NOT_DEF);

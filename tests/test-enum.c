@@ -20,6 +20,9 @@
 #define MS_STRONG "Microsoft Strong Cryptographic Provider"
 #define MS_SCARD "Microsoft Base Smart Card Crypto Provider"
 #define MS_AES "Microsoft Enhanced RSA and AES Cryptographic Provider"
+#define MS_DSS "Microsoft Base DSS Cryptographic Provider"
+#define MS_DSS_DH "Microsoft Base DSS and Diffie-Hellman Cryptographic Provider"
+#define MS_ENH_DSS_DH "Microsoft Enhanced DSS and Diffie-Hellman Cryptographic Provider"
 
 struct expected {
 	const char *name;
@@ -28,6 +31,7 @@ struct expected {
 
 static const struct expected ms_only[] = {
 	{ MS_BASE, 1 }, { MS_ENHANCED, 1 }, { MS_STRONG, 1 }, { MS_SCARD, 1 }, { MS_AES, 24 },
+	{ MS_DSS, 3 }, { MS_DSS_DH, 13 }, { MS_ENH_DSS_DH, 13 },
 };
 
 static char *token_label;
@@ -140,9 +144,9 @@ static void test_no_config(void)
 	/* No file, and the explicit empty configuration: only Microsoft's
 	 * names, served by the first token p11-kit offers. */
 	setenv("CAPI11_CONF", "/nonexistent/capi11.conf", 1);
-	check_list(ms_only, 5);
+	check_list(ms_only, 8);
 	setenv("CAPI11_CONF", "/dev/null", 1);
-	check_list(ms_only, 5);
+	check_list(ms_only, 8);
 	setenv("CAPI11_CONF", "/dev/null", 1);
 }
 
@@ -154,6 +158,7 @@ static void test_order_and_types(void)
 		{ MS_STRONG, 24 },      /* the configuration's own, not the alias */
 		{ "gone", 1 },          /* its token does not exist: still listed */
 		{ MS_BASE, 1 }, { MS_ENHANCED, 1 }, { MS_SCARD, 1 }, { MS_AES, 24 },
+		{ MS_DSS, 3 }, { MS_DSS_DH, 13 }, { MS_ENH_DSS_DH, 13 },
 	};
 	char *uri = fixture_token_uri(token_label);
 	char text[4096];
@@ -215,8 +220,8 @@ static void test_enumerated_are_acquirable(void)
 		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	}
 	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
-	/* Three sections and the four Microsoft names they leave. */
-	CU_ASSERT_EQUAL(i, 7);
+	/* Three sections and the seven Microsoft names they leave. */
+	CU_ASSERT_EQUAL(i, 10);
 	setenv("CAPI11_CONF", "/dev/null", 1);
 	free(uri);
 }

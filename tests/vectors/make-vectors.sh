@@ -22,6 +22,8 @@
 #                    encrypts again until it does, so the checks are fixed
 #                    instead of passing or failing with the luck of a
 #                    fresh key.
+#   dss1024.pem, dss1024-priv.blob, dss1024-pub.blob
+#                    a DSS key and openssl's MSBLOBs of it
 # Usage: sh make-vectors.sh [directory]   (default: the script's directory)
 # Re-running makes new keys; the tests read whatever the files say.
 set -eu
@@ -125,3 +127,15 @@ cipher_vectors() {
 	rm -f rsa1024-pub.pem rsa1024-check.key
 }
 cipher_vectors
+
+# DSS: a 1024-bit key (q of 160 bits, the only DSS form Windows knows) and
+# openssl's MSBLOBs of it, version 2 ("DSS2"/"DSS1"), for the fuzz corpus.
+dss_vectors() {
+	"$openssl" genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:1024 \
+		-pkeyopt dsa_paramgen_q_bits:160 -out dss1024-params.pem 2>/dev/null
+	"$openssl" genpkey -paramfile dss1024-params.pem -out dss1024.pem
+	"$openssl" dsa -in dss1024.pem -outform MSBLOB -out dss1024-priv.blob 2>/dev/null
+	"$openssl" dsa -in dss1024.pem -pubout -outform MSBLOB -out dss1024-pub.blob 2>/dev/null
+	rm -f dss1024-params.pem
+}
+dss_vectors

@@ -1,0 +1,482 @@
+/* DSS signature keys on the token. */
+#include "config.h"
+#include "dss.h"
+#include "container-lock.h"
+#include "errors.h"
+#include "key.h"
+#include "key-card.h"
+#include "param.h"
+#include "session.h"
+#include "token-ops.h"
+#include "util.h"
+
+#include <string.h>
+
+bool dss_token_bits(struct token *tok, DWORD *min, DWORD *max)
+{
+	CK_MECHANISM_INFO params, pair;
+	DWORD lo = DSS_MIN_BITS, hi = DSS_MAX_BITS;
+
+	if (token_cap(tok, TOKEN_CAP_GENERATE_KEY_PAIR) == TOKEN_CAP_NO)
+		return false;
+	if (token_mechanism_info(tok, CKM_DSA_PARAMETER_GEN, &params) != CKR_OK ||
+	    !(params.flags & CKF_GENERATE) ||
+	    token_mechanism_info(tok, CKM_DSA_KEY_PAIR_GEN, &pair) != CKR_OK ||
+	    !(pair.flags & CKF_GENERATE_KEY_PAIR))
+		return false;
+	/* Both mechanisms' ranges, in bits, narrow Microsoft's; 0 says
+	 * nothing. */
+	if (pair.ulMinKeySize > lo)
+		lo = (DWORD)pair.ulMinKeySize;
+	if (params.ulMinKeySize > lo)
+		lo = (DWORD)params.ulMinKeySize;
+	if (pair.ulMaxKeySize != 0 && pair.ulMaxKeySize < hi)
+		hi = (DWORD)pair.ulMaxKeySize;
+	if (params.ulMaxKeySize != 0 && params.ulMaxKeySize < hi)
+		hi = (DWORD)params.ulMaxKeySize;
+	/* Steps of 64 bits inside the token's range. */
+	lo = (lo + DSS_STEP_BITS - 1) / DSS_STEP_BITS * DSS_STEP_BITS;
+	hi = hi / DSS_STEP_BITS * DSS_STEP_BITS;
+	if (lo > hi)
+		return false;
+	*min = lo;
+	*max = hi;
+	return true;
+}
+
+/* New domain parameters of bits bits, made by the token: p, q and g are
+ * read from a session object that is destroyed at once. */
+static CK_RV dss_params_new(struct tsession *ts, CK_ULONG bits, void **p, CK_ULONG *p_len,
+			    void **q, CK_ULONG *q_len, void **g, CK_ULONG *g_len)
+{
+	static const CK_OBJECT_CLASS cls = CKO_DOMAIN_PARAMETERS;
+	static const CK_KEY_TYPE dsa = CKK_DSA;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&dsa, sizeof dsa },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_PRIME_BITS, &bits, sizeof bits },
+	};
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_RV rv;
+
+	*p = *q = *g = NULL;
+	rv = token_generate_key(ts, CKM_DSA_PARAMETER_GEN, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+	if (rv != CKR_OK)
+		return rv;
+	rv = token_get_attribute_alloc(ts, h, CKA_PRIME, p, p_len);
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, h, CKA_SUBPRIME, q, q_len);
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, h, CKA_BASE, g, g_len);
+	token_destroy(ts, h);
+	/* A token that made other lengths than asked made no DSS key. */
+	if (rv == CKR_OK && (*p_len != bits / 8 || *q_len != 20 || *g_len == 0 ||
+			     *g_len > *p_len))
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		capi11_free(*p);
+		capi11_free(*q);
+		capi11_free(*g);
+		*p = *q = *g = NULL;
+	}
+	return rv;
+}
+
+DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out)
+{
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	struct container_lock lock = { -1 };
+	struct key_pair_plan plan;
+	void *p = NULL, *q = NULL, *g = NULL;
+	CK_ULONG p_len = 0, q_len = 0, g_len = 0, bits;
+	DWORD want = HIWORD(flags), min, max, err;
+	CK_RV rv;
+
+	err = key_store_check(&ctx->ts, !ctx->verify);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (!dss_token_bits(ctx->ts.tok, &min, &max))
+		return NTE_BAD_ALGID;
+	if (want == 0)
+		want = DSS_DEFAULT_BITS <= max ? DSS_DEFAULT_BITS : max;
+	/* A length Microsoft's DSS providers would not make, or the token
+	 * cannot, is bad data, as rsaenh answers a bad RSA length. */
+	if (want % DSS_STEP_BITS != 0 || want < min || want > max)
+		return NTE_BAD_DATA;
+	bits = want;
+	if (!ctx->verify) {
+		err = context_login_locked(ctx, true);
+		if (err == ERROR_SUCCESS)
+			err = container_lock_take(ctx->ts.tok, ctx->container, &lock);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
+	err = key_pair_begin_type_locked(ctx, AT_SIGNATURE, CKK_DSA,
+					 (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	rv = dss_params_new(&ctx->ts, bits, &p, &p_len, &q, &q_len, &g, &g_len);
+	if (rv != CKR_OK) {
+		err = error_from_ckr(rv, ERROR_OP_GENKEY);
+		goto out;
+	}
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, p, p_len };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, q, q_len };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, g, g_len };
+	rv = token_generate_key_pair(&ctx->ts, CKM_DSA_KEY_PAIR_GEN, plan.pub, plan.n_pub,
+				     plan.priv, plan.n_priv, &pub, &priv);
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+	if (rv != CKR_OK) {
+		if (err == ERROR_SUCCESS)
+			err = error_from_ckr(rv, ERROR_OP_GENKEY);
+		goto out;
+	}
+	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
+	if (err != ERROR_SUCCESS) {
+		/* A failed CryptGenKey leaves nothing behind on the token. */
+		token_destroy(&ctx->ts, priv);
+		token_destroy(&ctx->ts, pub);
+	}
+out:
+	capi11_free(p);
+	capi11_free(q);
+	capi11_free(g);
+	container_lock_release(&lock);
+	return err;
+}
+
+DWORD dss_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
+{
+	CK_ATTRIBUTE_TYPE type = param == KP_P ? CKA_PRIME : param == KP_Q ? CKA_SUBPRIME : CKA_BASE;
+	CK_OBJECT_HANDLE obj;
+	BYTE *value = NULL;
+	CK_ULONG value_len = 0, i;
+	DWORD err;
+	CK_RV rv;
+
+	if (key->obj->type != CKK_DSA)
+		return NTE_BAD_TYPE;
+	obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	rv = token_get_attribute_alloc(key_session(key), obj, type, (void **)&value, &value_len);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	if (value_len == 0 || value_len > DSS_MAX_PARAM_BYTES) {
+		capi11_free(value);
+		return NTE_BAD_KEY;
+	}
+	/* PKCS#11 numbers are big-endian; CryptoAPI's are little-endian. */
+	for (i = 0; i < value_len / 2; i++) {
+		BYTE t = value[i];
+		value[i] = value[value_len - 1 - i];
+		value[value_len - 1 - i] = t;
+	}
+	err = param_put(data, len, value, (DWORD)value_len);
+	capi11_free(value);
+	return err;
+}
+
+/* ---- blobs ---- */
+
+/* The numbers of a DSS key for a blob, read from the token: p, q, g and,
+ * when asked, y from the public half and x (CKA_VALUE) from the private
+ * key. The buffers are freed by dss_numbers_clear, x wiped. */
+struct dss_read {
+	struct blob_dss_numbers n;
+	void *buf[5];
+	CK_ULONG len[5];
+};
+
+static void dss_numbers_clear(struct dss_read *r)
+{
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(r->buf); i++)
+		capi11_free_secret(r->buf[i], r->len[i]);
+	memset(r, 0, sizeof *r);
+}
+
+static CK_RV dss_numbers_read(struct key *key, bool want_y, bool want_x, struct dss_read *r)
+{
+	static const CK_ATTRIBUTE_TYPE params[] = { CKA_PRIME, CKA_SUBPRIME, CKA_BASE };
+	struct tsession *ts = key_session(key);
+	CK_OBJECT_HANDLE from = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	struct blob_bytes *dst[5] = { &r->n.p, &r->n.q, &r->n.g, &r->n.y, &r->n.x };
+	CK_RV rv = CKR_OK;
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	for (i = 0; i < 3 && rv == CKR_OK; i++)
+		rv = token_get_attribute_alloc(ts, from, params[i], &r->buf[i], &r->len[i]);
+	if (rv == CKR_OK && want_y)
+		rv = token_get_attribute_alloc(ts, key->obj->pub, CKA_VALUE, &r->buf[3], &r->len[3]);
+	if (rv == CKR_OK && want_x)
+		rv = token_get_attribute_alloc(ts, key->obj->priv, CKA_VALUE, &r->buf[4],
+					       &r->len[4]);
+	for (i = 0; i < 5; i++)
+		*dst[i] = (struct blob_bytes){ r->buf[i], r->buf[i] ? r->len[i] : 0 };
+	r->n.bitlen = (DWORD)bn_be_len(r->n.p.data, r->n.p.len) * 8;
+	if (rv != CKR_OK)
+		dss_numbers_clear(r);
+	return rv;
+}
+
+DWORD dss_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len)
+{
+	struct dss_read r;
+	size_t needed = 0;
+	DWORD err;
+	CK_RV rv;
+
+	/* y lives in the public half only: a public blob, and a private blob
+	 * of version 3, need one. */
+	if ((!private || version == 3) && key->obj->pub == CK_INVALID_HANDLE)
+		return NTE_BAD_KEY;
+	if (private && key->obj->priv == CK_INVALID_HANDLE)
+		return NTE_BAD_KEY_STATE;
+	rv = dss_numbers_read(key, !private || version == 3, private && data != NULL, &r);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	/* A size query reads no secret: any x of the right width sizes it. */
+	if (private && data == NULL) {
+		static const BYTE one = 1;
+		r.n.x = (struct blob_bytes){ &one, 1 };
+	}
+	err = blob_build_dss(&r.n, private, version, data, data ? *len : 0, &needed);
+	dss_numbers_clear(&r);
+	if (err != ERROR_SUCCESS && err != ERROR_MORE_DATA)
+		return err;
+	if (needed > 0xffffffffu)
+		return NTE_FAIL;
+	*len = (DWORD)needed;
+	return err;
+}
+
+/* A number of a parsed blob, big-endian for PKCS#11, in a buffer the
+ * caller frees with capi11_free_secret(be, width). */
+static BYTE *dss_be_new(struct blob_bytes le)
+{
+	BYTE *be = capi11_malloc(le.len ? le.len : 1);
+
+	if (be != NULL)
+		bn_le_to_be(le.data, le.len, be, le.len);
+	return be;
+}
+
+struct dss_be {
+	BYTE *p, *q, *g, *y, *x;
+	size_t p_len, q_len, g_len, y_len, x_len;
+};
+
+static void dss_be_clear(struct dss_be *b)
+{
+	capi11_free_secret(b->p, b->p_len);
+	capi11_free_secret(b->q, b->q_len);
+	capi11_free_secret(b->g, b->g_len);
+	capi11_free_secret(b->y, b->y_len);
+	capi11_free_secret(b->x, b->x_len);
+	memset(b, 0, sizeof *b);
+}
+
+static DWORD dss_be_from_blob(const struct blob_dss *d, struct dss_be *b)
+{
+	memset(b, 0, sizeof *b);
+	/* The parser gave every number its full width (never 0 bytes). */
+	b->p = dss_be_new(d->p);
+	b->p_len = d->p.len;
+	b->q = dss_be_new(d->q);
+	b->q_len = d->q.len;
+	b->g = dss_be_new(d->g);
+	b->g_len = d->g.len;
+	if (d->y.len > 0) {
+		b->y = dss_be_new(d->y);
+		b->y_len = d->y.len;
+	}
+	if (d->private) {
+		b->x = dss_be_new(d->x);
+		b->x_len = d->x.len;
+	}
+	if (b->p == NULL || b->q == NULL || b->g == NULL || (d->y.len > 0 && b->y == NULL) ||
+	    (d->private && b->x == NULL)) {
+		dss_be_clear(b);
+		return NTE_NO_MEMORY;
+	}
+	return ERROR_SUCCESS;
+}
+
+DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len,
+			       struct key **out)
+{
+	static const CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	static const CK_KEY_TYPE dsa = CKK_DSA;
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct blob_dss d;
+	struct dss_be b;
+	DWORD err;
+	CK_RV rv;
+
+	err = blob_parse_dss(data, len, &d);
+	if (err == ERROR_SUCCESS && d.private)
+		err = NTE_BAD_TYPE;
+	if (err == ERROR_SUCCESS)
+		err = dss_be_from_blob(&d, &b);
+	if (err != ERROR_SUCCESS)
+		return err;
+	{
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, (void *)&cls, sizeof cls },
+			{ CKA_KEY_TYPE, (void *)&dsa, sizeof dsa },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_PRIME, b.p, d.p.len },
+			{ CKA_SUBPRIME, b.q, d.q.len },
+			{ CKA_BASE, b.g, d.g.len },
+			{ CKA_VALUE, b.y, d.y.len },
+		};
+
+		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+	}
+	dss_be_clear(&b);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_IMPORT);
+	err = key_adopt_on_locked(ctx, &ctx->ts, CK_INVALID_HANDLE, h, CKK_DSA, CALG_DSS_SIGN, 0,
+				  false, true, out);
+	if (err != ERROR_SUCCESS) {
+		token_destroy(&ctx->ts, h);
+		return err;
+	}
+	/* A public key alone is no container key. */
+	(*out)->spec = 0;
+	return ERROR_SUCCESS;
+}
+
+/* y = g^x mod p for a private key that came without it, computed by the
+ * token: a Diffie-Hellman derivation (CKM_DH_PKCS_DERIVE) with x as the
+ * private value and g as the partner's public value gives exactly that.
+ * The temporary DH key is a sensitive session object, destroyed with the
+ * derived value once y is read. CKR_MECHANISM_INVALID when the token
+ * cannot derive. */
+static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d, struct dss_be *b)
+{
+	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, secret_class = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE dh = CKK_DH, generic = CKK_GENERIC_SECRET;
+	CK_OBJECT_HANDLE base = CK_INVALID_HANDLE, derived = CK_INVALID_HANDLE;
+	CK_ULONG value_len = d->p.len, y_len = 0;
+	CK_MECHANISM_INFO info;
+	void *y = NULL;
+	CK_RV rv;
+
+	if (token_mechanism_info(ts->tok, CKM_DH_PKCS_DERIVE, &info) != CKR_OK ||
+	    !(info.flags & CKF_DERIVE))
+		return CKR_MECHANISM_INVALID;
+	{
+		CK_ATTRIBUTE key[] = {
+			{ CKA_CLASS, (void *)&priv_class, sizeof priv_class },
+			{ CKA_KEY_TYPE, (void *)&dh, sizeof dh },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(tsession_is_logged_in(ts)), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_DERIVE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_PRIME, b->p, b->p_len },
+			{ CKA_BASE, b->g, b->g_len },
+			{ CKA_VALUE, b->x, b->x_len },
+		};
+		CK_ATTRIBUTE out[] = {
+			{ CKA_CLASS, (void *)&secret_class, sizeof secret_class },
+			{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_VALUE_LEN, &value_len, sizeof value_len },
+		};
+		CK_MECHANISM mech = { CKM_DH_PKCS_DERIVE, b->g, b->g_len };
+
+		rv = token_create(ts, key, CAPI11_N_ELEMENTS(key), &base);
+		if (rv == CKR_OK)
+			rv = token_derive_key(ts, &mech, base, out, CAPI11_N_ELEMENTS(out), &derived);
+	}
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
+	if (derived != CK_INVALID_HANDLE)
+		token_destroy(ts, derived);
+	if (base != CK_INVALID_HANDLE)
+		token_destroy(ts, base);
+	/* A token that derived something else than a number below p. */
+	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > d->p.len))
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		capi11_free(y);
+		return rv;
+	}
+	b->y = y;
+	b->y_len = y_len;
+	return CKR_OK;
+}
+
+DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
+				struct key **out)
+{
+	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
+	struct key_pair_plan plan;
+	struct blob_dss d;
+	struct dss_be b;
+	DWORD err;
+	CK_RV rv;
+
+	err = blob_parse_dss(data, len, &d);
+	if (err == ERROR_SUCCESS && !d.private)
+		err = NTE_BAD_TYPE;
+	if (err == ERROR_SUCCESS)
+		err = key_pair_begin_type_locked(ctx, AT_SIGNATURE, CKK_DSA,
+						 (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err == ERROR_SUCCESS)
+		err = dss_be_from_blob(&d, &b);
+	if (err != ERROR_SUCCESS)
+		return err;
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_PRIME, b.p, d.p.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, b.q, d.q.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_BASE, b.g, d.g.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_VALUE, b.x, d.x.len };
+	if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO) {
+		rv = CKR_TEMPLATE_INCONSISTENT;
+	} else {
+		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
+		if (rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
+	}
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+	if (err == ERROR_SUCCESS && rv != CKR_OK && token_rv_is_refusal(rv) &&
+	    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
+		err = NTE_NOT_SUPPORTED;
+	/* The public half: y from a version 3 blob, else from the token
+	 * (dss_y_from_token); a token that cannot derive leaves the key
+	 * without one. */
+	if (rv == CKR_OK && b.y == NULL) {
+		rv = dss_y_from_token(&ctx->ts, &d, &b);
+		if (rv == CKR_MECHANISM_INVALID)
+			rv = CKR_OK;
+	}
+	if (rv == CKR_OK && b.y != NULL) {
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, b.p, d.p.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, b.q, d.q.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, b.g, d.g.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_VALUE, b.y, b.y_len };
+		rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+	}
+	dss_be_clear(&b);
+	if (rv == CKR_OK)
+		err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
+	else if (err == ERROR_SUCCESS)
+		err = error_from_ckr(rv, ERROR_OP_IMPORT);
+	if (err != ERROR_SUCCESS) {
+		/* A failed import leaves no object on the token. */
+		if (priv != CK_INVALID_HANDLE)
+			token_destroy(&ctx->ts, priv);
+		if (pub != CK_INVALID_HANDLE)
+			token_destroy(&ctx->ts, pub);
+	}
+	return err;
+}
