@@ -1,7 +1,8 @@
 /* The provider types capi11 can acquire, with the TypeName Windows gives
  * each under HKLM\SOFTWARE\Microsoft\Cryptography\Defaults\Provider Types.
- * Only types that CryptAcquireContext serves are listed (context.c): the
- * DSS, DH and SChannel types join when their providers exist. */
+ * Only types that CryptAcquireContext serves are listed (context.c), in
+ * Windows' order (by type): the SChannel types join when their providers
+ * exist. */
 #include "config.h"
 #include "prov-types.h"
 #include "util.h"
@@ -11,6 +12,8 @@ static const struct {
 	const char *name;
 } prov_types[] = {
 	{ PROV_RSA_FULL, "RSA Full (Signature and Key Exchange)" },
+	{ PROV_DSS, "DSS Signature" },
+	{ PROV_DSS_DH, "DSS Signature with Diffie-Hellman Key Exchange" },
 	{ PROV_RSA_AES, "RSA Full and AES" },
 };
 

@@ -241,20 +241,24 @@ static void test_simpleblob_unheld_alg(void)
 
 static void test_enum_provider_types(void)
 {
-	/* Windows' TypeName values for the two types capi11 acquires
-	 * (HKLM\...\Cryptography\Defaults\Provider Types\Type 001, 024). */
+	/* Windows' TypeName values for the types capi11 acquires, in
+	 * Windows' order (HKLM\...\Cryptography\Defaults\Provider
+	 * Types\Type 001, 003, 013, 024; Microsoft's CryptEnumProviderTypes
+	 * example prints the same list). */
 	static const struct {
 		DWORD type;
 		const char *name;
 	} want[] = {
 		{ PROV_RSA_FULL, "RSA Full (Signature and Key Exchange)" },
+		{ PROV_DSS, "DSS Signature" },
+		{ PROV_DSS_DH, "DSS Signature with Diffie-Hellman Key Exchange" },
 		{ PROV_RSA_AES, "RSA Full and AES" },
 	};
 	char name[128], small[4];
 	DWORD i, type, len, reserved = 0;
 	HCRYPTPROV h = 0;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
 		type = 0;
 		len = 0;
 		SetLastError(SENTINEL);
@@ -270,7 +274,8 @@ static void test_enum_provider_types(void)
 		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 	}
 	len = sizeof name;
-	CHECK_FAILS_WITH(CryptEnumProviderTypesA(2, NULL, 0, &type, name, &len),
+	CHECK_FAILS_WITH(CryptEnumProviderTypesA(sizeof want / sizeof want[0], NULL, 0, &type,
+						 name, &len),
 			 ERROR_NO_MORE_ITEMS);
 	len = sizeof small;
 	CHECK_FAILS_WITH(CryptEnumProviderTypesA(1, NULL, 0, &type, small, &len), ERROR_MORE_DATA);
