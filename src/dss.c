@@ -351,13 +351,24 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 	return ERROR_SUCCESS;
 }
 
-/* y = g^x mod p for a private key that came without it, computed by the
- * token: a Diffie-Hellman derivation (CKM_DH_PKCS_DERIVE) with x as the
- * private value and g as the partner's public value gives exactly that.
- * The temporary DH key is a sensitive session object, destroyed with the
- * derived value once y is read. CKR_MECHANISM_INVALID when the token
- * cannot derive. */
-static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d, struct dss_be *b)
+/* A temporary object that would not go: the session goes instead of
+ * returning to the pool with it (a DH key holding x can still derive). */
+static void dss_destroy_temporary(struct tsession *ts, CK_OBJECT_HANDLE h)
+{
+	if (token_destroy(ts, h) != CKR_OK && !ts->lost) {
+		ts->lost = true;
+		ts->lost_rv = CKR_SESSION_CLOSED;
+	}
+}
+
+/* y = g^x mod p of a private key, computed by the token: a Diffie-Hellman
+ * derivation (CKM_DH_PKCS_DERIVE) with x as the private value and g as the
+ * partner's public value gives exactly that. The temporary DH key is a
+ * sensitive session object, destroyed with the derived value once y is
+ * read. *y (big-endian, *y_len bytes) is freed by the caller.
+ * CKR_MECHANISM_INVALID when the token cannot derive. */
+static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d,
+			      const struct dss_be *b, void **y_out, CK_ULONG *y_out_len)
 {
 	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, secret_class = CKO_SECRET_KEY;
 	static const CK_KEY_TYPE dh = CKK_DH, generic = CKK_GENERIC_SECRET;
@@ -400,9 +411,9 @@ static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d, str
 	if (rv == CKR_OK)
 		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
 	if (derived != CK_INVALID_HANDLE)
-		token_destroy(ts, derived);
+		dss_destroy_temporary(ts, derived);
 	if (base != CK_INVALID_HANDLE)
-		token_destroy(ts, base);
+		dss_destroy_temporary(ts, base);
 	/* A token that derived something else than a number below p. */
 	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > d->p.len))
 		rv = CKR_GENERAL_ERROR;
@@ -410,9 +421,17 @@ static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d, str
 		capi11_free(y);
 		return rv;
 	}
-	b->y = y;
-	b->y_len = y_len;
+	*y_out = y;
+	*y_out_len = y_len;
 	return CKR_OK;
+}
+
+/* Whether two big-endian numbers are equal, whatever their widths. */
+static bool dss_be_equal(const BYTE *a, size_t a_len, const BYTE *b, size_t b_len)
+{
+	size_t la = bn_be_len(a, a_len), lb = bn_be_len(b, b_len);
+
+	return la == lb && memcmp(a + a_len - la, b + b_len - lb, la) == 0;
 }
 
 DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
@@ -450,13 +469,28 @@ DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t le
 	if (err == ERROR_SUCCESS && rv != CKR_OK && token_rv_is_refusal(rv) &&
 	    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
 		err = NTE_NOT_SUPPORTED;
-	/* The public half: y from a version 3 blob, else from the token
-	 * (dss_y_from_token); a token that cannot derive leaves the key
-	 * without one. */
-	if (rv == CKR_OK && b.y == NULL) {
-		rv = dss_y_from_token(&ctx->ts, &d, &b);
-		if (rv == CKR_MECHANISM_INVALID)
+	/* The public half: y as the token computes it from x
+	 * (dss_y_from_token). A version 3 blob's own y must be that number:
+	 * another would give the container a public key that is not its
+	 * private key's. A token that cannot derive takes a version 3 blob's
+	 * y as it is, and leaves a version 2 key without a public half. */
+	if (rv == CKR_OK) {
+		void *y = NULL;
+		CK_ULONG y_len = 0;
+
+		rv = dss_y_from_token(&ctx->ts, &d, &b, &y, &y_len);
+		if (rv == CKR_MECHANISM_INVALID) {
 			rv = CKR_OK;
+		} else if (rv == CKR_OK && b.y == NULL) {
+			b.y = y;
+			b.y_len = y_len;
+		} else if (rv == CKR_OK) {
+			if (!dss_be_equal(b.y, b.y_len, y, y_len)) {
+				err = NTE_BAD_DATA;
+				rv = CKR_ARGUMENTS_BAD;
+			}
+			capi11_free(y);
+		}
 	}
 	if (rv == CKR_OK && b.y != NULL) {
 		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, b.p, d.p.len };

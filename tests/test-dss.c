@@ -770,6 +770,11 @@ static void test_bad_blobs(void)
 	MUTATE(0, memset(copy + 16 + 276, 0, 128), NTE_BAD_DATA);
 	MUTATE(1, memset(copy + 16 + 276, 0, 20), NTE_BAD_DATA);
 	MUTATE(1, memcpy(copy + 16 + 276, copy + 16 + 128, 20), NTE_BAD_DATA);
+	/* A version 3 private blob whose y is not g^x mod p (here y = g):
+	 * the container would get a public half that is not its private
+	 * key's. */
+	MUTATE(3, memcpy(copy + 52 + 276, copy + 52 + 148, 128), NTE_BAD_DATA);
+	MUTATE(3, copy[52 + 276] ^= 1, NTE_BAD_DATA);
 	/* A DSS blob that names another algorithm is read as that
 	 * algorithm's: RSA is none of PROV_DSS's. */
 	MUTATE(1, testutil_le32_put(copy + 4, CALG_RSA_SIGN), NTE_BAD_ALGID);
