@@ -351,16 +351,6 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 	return ERROR_SUCCESS;
 }
 
-/* A temporary object that would not go: the session goes instead of
- * returning to the pool with it (a DH key holding x can still derive). */
-static void dss_destroy_temporary(struct tsession *ts, CK_OBJECT_HANDLE h)
-{
-	if (token_destroy(ts, h) != CKR_OK && !ts->lost) {
-		ts->lost = true;
-		ts->lost_rv = CKR_SESSION_CLOSED;
-	}
-}
-
 /* y = g^x mod p of a private key, computed by the token: a Diffie-Hellman
  * derivation (CKM_DH_PKCS_DERIVE) with x as the private value and g as the
  * partner's public value gives exactly that. The temporary DH key is a
@@ -411,9 +401,9 @@ static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d,
 	if (rv == CKR_OK)
 		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
 	if (derived != CK_INVALID_HANDLE)
-		dss_destroy_temporary(ts, derived);
+		token_destroy(ts, derived);
 	if (base != CK_INVALID_HANDLE)
-		dss_destroy_temporary(ts, base);
+		token_destroy(ts, base);
 	/* A token that derived something else than a number below p. */
 	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > d->p.len))
 		rv = CKR_GENERAL_ERROR;
