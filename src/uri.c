@@ -338,6 +338,12 @@ int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
 	rc = uri_parse_provider(s, &uri, reason);
 	if (rc != 0)
 		return rc;
+	/* p11-kit found a PIN that the text check missed (it could not
+	 * decode for want of memory): the caller's, not kept. */
+	if (p11_kit_uri_get_pin_value(uri) != NULL) {
+		*out = uri;
+		return 0;
+	}
 	e = capi11_calloc(1, sizeof *e);
 	if (e != NULL)
 		e->text = capi11_strdup(s);
