@@ -398,42 +398,8 @@ static void test_ext_simpleblob_import(void)
 static void test_simpleblob_export(void)
 {
 	HCRYPTPROV h = open_container(EXT);
-	char *partner = testutil_temp_path("tpm-partner-pem");
-	char *partner_blob = testutil_temp_path("tpm-partner-blob");
-	char *pt_path = testutil_temp_path("tpm-export-pt");
-	HCRYPTKEY to = 0, k = 0;
-	BYTE *pub = NULL, *blob = NULL, *value = NULL, ct[128];
-	DWORD pub_len = 0, blob_len = 0, value_len = 0;
-	char *ct_file;
 
-	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 "
-					  "-out %s && %s rsa -in %s -pubout -outform MSBLOB -out %s",
-					  OPENSSL_BIN, partner, OPENSSL_BIN, partner, partner_blob), 0);
-	pub = testutil_file_read(partner_blob, &pub_len);
-	MUST(CryptImportKey(h, pub, pub_len, 0, 0, &to));
-	MUST(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &k));
-	blob = testutil_blob_export(k, to, SIMPLEBLOB, 0, &blob_len);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
-	CU_ASSERT_EQUAL_FATAL(blob_len, 12 + 128);
-	CU_ASSERT_EQUAL(testutil_le32(blob + 4), CALG_AES_256);
-	CU_ASSERT_EQUAL(testutil_le32(blob + 8), CALG_RSA_KEYX);
-	for (DWORD i = 0; i < 128; i++)
-		ct[i] = blob[12 + 127 - i];
-	ct_file = testutil_temp_write("tpm-export-ct", ct, sizeof ct);
-	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkeyutl -decrypt -inkey %s -in %s -out %s",
-					  OPENSSL_BIN, partner, ct_file, pt_path), 0);
-	value = testutil_file_read(pt_path, &value_len);
-	CU_ASSERT_EQUAL_FATAL(value_len, 32);
-	testutil_check_encrypts_as(k, "-aes-256-cbc", value, value_len, 16);
-	free(value);
-	free(ct_file);
-	free(blob);
-	free(pub);
-	CryptDestroyKey(k);
-	CryptDestroyKey(to);
-	free(pt_path);
-	free(partner_blob);
-	free(partner);
+	testutil_check_simpleblob_to_partner(h, "tpm");
 	CryptReleaseContext(h, 0);
 }
 

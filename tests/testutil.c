@@ -525,3 +525,50 @@ bool testutil_card_keys_load(const char *label, bool piv, const char *container)
 	}
 	return true;
 }
+
+void testutil_check_simpleblob_to_partner(HCRYPTPROV h, const char *stem)
+{
+	char name[64];
+	char *partner, *partner_blob, *pt_path, *ct_file;
+	HCRYPTKEY to = 0, k = 0;
+	BYTE *pub = NULL, *blob = NULL, *value = NULL, ct[128];
+	DWORD pub_len = 0, blob_len = 0, value_len = 0;
+
+	snprintf(name, sizeof name, "%s-partner-pem", stem);
+	partner = testutil_temp_path(name);
+	snprintf(name, sizeof name, "%s-partner-blob", stem);
+	partner_blob = testutil_temp_path(name);
+	snprintf(name, sizeof name, "%s-export-pt", stem);
+	pt_path = testutil_temp_path(name);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 "
+					  "-out %s && %s rsa -in %s -pubout -outform MSBLOB -out %s",
+					  OPENSSL_BIN, partner, OPENSSL_BIN, partner, partner_blob), 0);
+	pub = testutil_file_read(partner_blob, &pub_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &to));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_EXPORTABLE, &k));
+	blob = testutil_blob_export(k, to, SIMPLEBLOB, 0, &blob_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	CU_ASSERT_EQUAL_FATAL(blob_len, 12 + 128);
+	CU_ASSERT_EQUAL(testutil_le32(blob + 4), CALG_AES_256);
+	CU_ASSERT_EQUAL(testutil_le32(blob + 8), CALG_RSA_KEYX);
+	/* CryptoAPI's ciphertext is little-endian; openssl's big-endian. */
+	for (DWORD i = 0; i < 128; i++)
+		ct[i] = blob[12 + 127 - i];
+	snprintf(name, sizeof name, "%s-export-ct", stem);
+	ct_file = testutil_temp_write(name, ct, sizeof ct);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkeyutl -decrypt -inkey %s -in %s -out %s",
+					  OPENSSL_BIN, partner, ct_file, pt_path), 0);
+	value = testutil_file_read(pt_path, &value_len);
+	CU_ASSERT_EQUAL_FATAL(value_len, 32);
+	testutil_check_encrypts_as(k, "-aes-256-cbc", value, value_len, 16);
+	free(value);
+	free(ct_file);
+	free(blob);
+	free(pub);
+	CryptDestroyKey(k);
+	CryptDestroyKey(to);
+	free(pt_path);
+	free(partner_blob);
+	free(partner);
+}

@@ -90,6 +90,12 @@ bool testutil_openssl_enc_load(const char *cipher, const BYTE *key, size_t key_l
  * known 32-byte message under k (CBC, zero IV, PKCS#5, the defaults)
  * equals openssl's encryption under key (cipher as above, block the
  * cipher's block length in bytes). Asserts. */
+/* A session key exported as a SIMPLEBLOB to a partner whose RSA-1024 key
+ * openssl makes, the partner's PUBLICKEYBLOB imported into h (a public key
+ * the token takes): openssl opens the blob, and the value it finds is the
+ * key, which encrypts as openssl does with it. An AES-256 key is made in
+ * h for it. stem names the scratch files. Asserts. */
+void testutil_check_simpleblob_to_partner(HCRYPTPROV h, const char *stem);
 void testutil_check_encrypts_as(HCRYPTKEY k, const char *cipher, const BYTE *key, size_t key_len,
 				size_t block);
 
