@@ -402,8 +402,10 @@ static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d,
 		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
 	if (derived != CK_INVALID_HANDLE)
 		token_destroy(ts, derived);
-	if (base != CK_INVALID_HANDLE)
-		token_destroy(ts, base);
+	/* The temporary key holds x: a token that will not destroy it has the
+	 * session closed at release rather than pooled, which destroys it. */
+	if (base != CK_INVALID_HANDLE && token_destroy(ts, base) != CKR_OK)
+		ts->retire = true;
 	/* A token that derived something else than a number below p. */
 	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > d->p.len))
 		rv = CKR_GENERAL_ERROR;

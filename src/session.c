@@ -94,7 +94,7 @@ void tsession_release(struct tsession *ts)
 	if (ts->lost) {
 		/* The token went away: every pooled session went with it. */
 		tok->n_pool = 0;
-	} else if (tok->n_pool < POOL_MAX) {
+	} else if (!ts->retire && tok->n_pool < POOL_MAX) {
 		tok->pool[tok->n_pool++] = ts->handle;
 		pooled = true;
 	}
@@ -102,6 +102,7 @@ void tsession_release(struct tsession *ts)
 	if (!pooled)
 		p11_CloseSession(ts);
 	ts->handle = CK_INVALID_HANDLE;
+	ts->retire = false;
 }
 
 CK_RV tsession_scratch_open(struct token *tok, struct tsession *ts)

@@ -25,6 +25,10 @@ struct tsession {
 	bool lost;                     /* the token said the session is gone */
 	CK_RV lost_rv;                 /* what it said then */
 	bool scratch;                  /* not leased from the pool */
+	/* Closed on release, never pooled: a session object made on it (a
+	 * secret) could not be destroyed, and closing the session destroys
+	 * it (PKCS#11) before anyone else can lease the session. */
+	bool retire;
 	CK_RV last_rv;                 /* of the last call on it */
 	bool seen_logged_in;           /* tsession_acquire's liveness check of a
 					* pooled session found it logged in */

@@ -685,6 +685,39 @@ static void test_blobs_of_openssl(void)
 	free(pub);
 }
 
+/* A token that will not destroy the temporary key holding x (made to
+ * compute y of a version-2 private blob): the session it sits on is not
+ * pooled but closed when the context is released, which destroys it. */
+static void test_temporary_key_not_pooled(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	BYTE *priv, *pub;
+	DWORD priv_len, pub_len;
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+	unsigned long closes;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	openssl_dsa_key(&priv, &priv_len, &pub, &pub_len);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, shim_uri, PROV_DSS,
+						  CRYPT_VERIFYCONTEXT));
+	shim->reset();
+	shim->fail("C_DestroyObject", 0, CKR_ACTION_PROHIBITED);
+	CU_ASSERT_TRUE(CryptImportKey(h, priv, priv_len, 0, 0, &k));
+	CU_ASSERT(shim->count("C_DestroyObject") >= 1);
+	closes = shim->count("C_CloseSession");
+	if (k != 0)
+		CryptDestroyKey(k);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(shim->count("C_CloseSession"), closes + 1);
+	shim->reset();
+	free(priv);
+	free(pub);
+	free(shim_uri);
+}
+
 /* Imports a changed copy of blob; it must fail with code and leave the
  * container's private keys as they were. */
 static void check_bad(HCRYPTPROV h, const BYTE *blob, DWORD len, DWORD code, const char *container,
@@ -1107,6 +1140,7 @@ static CU_TestInfo key_tests[] = {
 static CU_TestInfo blob_tests[] = {
 	{ "blobs of keys made on the token, both versions", test_blobs_of_token_keys },
 	{ "blobs written by openssl", test_blobs_of_openssl },
+	{ "a temporary key the token keeps is not pooled", test_temporary_key_not_pooled },
 	{ "truncated and inconsistent blobs", test_bad_blobs },
 	{ "private blobs under a session key", test_encrypted_private_blob },
 	CU_TEST_INFO_NULL,
