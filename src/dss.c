@@ -85,7 +85,6 @@ static CK_RV dss_params_new(struct tsession *ts, CK_ULONG bits, void **p, CK_ULO
 
 DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out)
 {
-	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
 	struct container_lock lock = { -1 };
 	struct key_pair_plan plan;
 	void *p = NULL, *q = NULL, *g = NULL;
@@ -124,22 +123,7 @@ DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out)
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, p, p_len };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, q, q_len };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, g, g_len };
-	rv = token_generate_key_pair(&ctx->ts, CKM_DSA_KEY_PAIR_GEN, plan.pub, plan.n_pub,
-				     plan.priv, plan.n_priv, &pub, &priv);
-	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
-		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
-	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
-	if (rv != CKR_OK) {
-		if (err == ERROR_SUCCESS)
-			err = error_from_ckr(rv, ERROR_OP_GENKEY);
-		goto out;
-	}
-	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
-	if (err != ERROR_SUCCESS) {
-		/* A failed CryptGenKey leaves nothing behind on the token. */
-		token_destroy(&ctx->ts, priv);
-		token_destroy(&ctx->ts, pub);
-	}
+	err = key_pair_generate_locked(ctx, &plan, CKM_DSA_KEY_PAIR_GEN, flags, out);
 out:
 	capi11_free(p);
 	capi11_free(q);
@@ -493,16 +477,5 @@ DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t le
 		token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
 	}
 	dss_be_clear(&b);
-	if (rv == CKR_OK)
-		err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
-	else if (err == ERROR_SUCCESS)
-		err = error_from_ckr(rv, ERROR_OP_IMPORT);
-	if (err != ERROR_SUCCESS) {
-		/* A failed import leaves no object on the token. */
-		if (priv != CK_INVALID_HANDLE)
-			token_destroy(&ctx->ts, priv);
-		if (pub != CK_INVALID_HANDLE)
-			token_destroy(&ctx->ts, pub);
-	}
-	return err;
+	return key_pair_store_locked(ctx, &plan, rv, err, ERROR_OP_IMPORT, priv, pub, out);
 }

@@ -257,18 +257,7 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		}
 	}
 	rsa_be_clear(&be);
-	if (rv == CKR_OK)
-		err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
-	else if (err == ERROR_SUCCESS)
-		err = error_from_ckr(rv, ERROR_OP_IMPORT);
-	if (err != ERROR_SUCCESS) {
-		/* A failed import leaves no object on the token. */
-		if (priv != CK_INVALID_HANDLE)
-			token_destroy(&ctx->ts, priv);
-		if (pub != CK_INVALID_HANDLE)
-			token_destroy(&ctx->ts, pub);
-	}
-	return err;
+	return key_pair_store_locked(ctx, &plan, rv, err, ERROR_OP_IMPORT, priv, pub, out);
 }
 
 /* PRIVATEKEYBLOB encrypted under a session key (hPubKey), as

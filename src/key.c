@@ -590,17 +590,53 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 	return ERROR_SUCCESS;
 }
 
+DWORD key_pair_store_locked(struct context *ctx, const struct key_pair_plan *plan, CK_RV rv,
+			    DWORD err, enum error_op op, CK_OBJECT_HANDLE priv,
+			    CK_OBJECT_HANDLE pub, struct key **out)
+{
+	if (rv == CKR_OK && err == ERROR_SUCCESS)
+		err = key_pair_finish_locked(ctx, plan, priv, pub, out);
+	else if (err == ERROR_SUCCESS)
+		err = error_from_ckr(rv, op);
+	if (err != ERROR_SUCCESS) {
+		/* A failed call leaves no object on the token. */
+		if (priv != CK_INVALID_HANDLE)
+			token_destroy(&ctx->ts, priv);
+		if (pub != CK_INVALID_HANDLE)
+			token_destroy(&ctx->ts, pub);
+	}
+	return err;
+}
+
+DWORD key_pair_generate_locked(struct context *ctx, struct key_pair_plan *plan,
+			       CK_MECHANISM_TYPE mech, DWORD flags, struct key **out)
+{
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	DWORD err;
+	CK_RV rv;
+
+	rv = token_generate_key_pair(&ctx->ts, mech, plan->pub, plan->n_pub, plan->priv,
+				     plan->n_priv, &pub, &priv);
+	/* Only the function's own refusal says the token never makes pairs;
+	 * a refused template (an extractable key on a TPM) says nothing of
+	 * the next one. */
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+	if (rv != CKR_OK)
+		pub = priv = CK_INVALID_HANDLE;
+	return key_pair_store_locked(ctx, plan, rv, err, ERROR_OP_GENKEY, priv, pub, out);
+}
+
 static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD flags,
 				     struct key **out)
 {
 	DWORD spec = (algid == AT_KEYEXCHANGE || algid == CALG_RSA_KEYX) ? AT_KEYEXCHANGE : AT_SIGNATURE;
 	static CK_BYTE exponent[] = { 0x01, 0x00, 0x01 };
-	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
 	struct container_lock lock = { -1 };
 	struct key_pair_plan plan;
 	CK_ULONG bits = 0;
 	DWORD err;
-	CK_RV rv;
 
 	/* A write-protected token answers that before anything else; a
 	 * token that refused C_GenerateKeyPair once is not asked again. */
@@ -627,25 +663,7 @@ static DWORD key_generate_rsa_locked(struct context *ctx, ALG_ID algid, DWORD fl
 		goto out;
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_MODULUS_BITS, &bits, sizeof bits };
 	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PUBLIC_EXPONENT, exponent, sizeof exponent };
-	rv = token_generate_key_pair(&ctx->ts, CKM_RSA_PKCS_KEY_PAIR_GEN,
-				     plan.pub, plan.n_pub, plan.priv, plan.n_priv, &pub, &priv);
-	/* Only the function's own refusal says the token never makes pairs;
-	 * a refused template (an extractable key on a TPM) says nothing of
-	 * the next one. */
-	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
-		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
-	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
-	if (rv != CKR_OK) {
-		if (err == ERROR_SUCCESS)
-			err = error_from_ckr(rv, ERROR_OP_GENKEY);
-		goto out;
-	}
-	err = key_pair_finish_locked(ctx, &plan, priv, pub, out);
-	if (err != ERROR_SUCCESS) {
-		/* A failed CryptGenKey leaves nothing behind on the token. */
-		token_destroy(&ctx->ts, priv);
-		token_destroy(&ctx->ts, pub);
-	}
+	err = key_pair_generate_locked(ctx, &plan, CKM_RSA_PKCS_KEY_PAIR_GEN, flags, out);
 out:
 	container_lock_release(&lock);
 	return err;

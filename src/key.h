@@ -8,6 +8,7 @@
 #include "container.h"
 #include "context.h"
 #include "handle.h"
+#include "errors.h"
 
 #include <wincrypt.h>
 
@@ -190,6 +191,20 @@ DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE ty
 				 bool exportable, struct key_pair_plan *plan);
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
 			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out);
+/* The end of making a pair for a plan: rv is the token's answer to the
+ * call that made the objects (priv and pub, either CK_INVALID_HANDLE when
+ * not made), err a Windows code already chosen for it (ERROR_SUCCESS:
+ * none; else it wins), op the error table's operation for rv. On success
+ * key_pair_finish_locked; on any failure the objects made are destroyed,
+ * so that a failed call leaves nothing on the token. */
+DWORD key_pair_store_locked(struct context *ctx, const struct key_pair_plan *plan, CK_RV rv,
+			    DWORD err, enum error_op op, CK_OBJECT_HANDLE priv,
+			    CK_OBJECT_HANDLE pub, struct key **out);
+/* C_GenerateKeyPair of plan with mech on the context's token, learning
+ * from its answer whether the token makes pairs and extractable private
+ * keys (key-card.h), then key_pair_store_locked. */
+DWORD key_pair_generate_locked(struct context *ctx, struct key_pair_plan *plan,
+			       CK_MECHANISM_TYPE mech, DWORD flags, struct key **out);
 
 /* Whether a session key of alg may be made on the companion token: the
  * algorithms CryptEncrypt runs there (AES, DES, 3DES, 3DES_112). */
