@@ -42,12 +42,11 @@ static CK_RV find_final_cleanup(struct tsession *ts)
 	return rv;
 }
 
-CK_RV token_find(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
-		 CK_OBJECT_HANDLE **objs, CK_ULONG *count)
+/* Starts a search, in the token's store section (store_enter); on
+ * failure the section is left and the search ended. */
+static CK_RV find_begin(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
-	CK_OBJECT_HANDLE *all = NULL, *grown;
-	CK_ULONG have = 0, cap = 0, got;
-	CK_RV rv, frv;
+	CK_RV rv;
 
 	store_enter(ts);
 	rv = p11_FindObjectsInit(ts, tmpl, n);
@@ -62,8 +61,30 @@ CK_RV token_find(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		 * pooled session refuses every later search. */
 		find_final_cleanup(ts);
 		store_leave(ts);
-		return rv;
 	}
+	return rv;
+}
+
+/* Ends a search find_begin started, whose calls answered rv, and leaves
+ * the store section; rv, else C_FindObjectsFinal's failure. */
+static CK_RV find_end(struct tsession *ts, CK_RV rv)
+{
+	CK_RV frv = rv == CKR_OK ? p11_FindObjectsFinal(ts) : find_final_cleanup(ts);
+
+	store_leave(ts);
+	return rv == CKR_OK ? frv : rv;
+}
+
+CK_RV token_find(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+		 CK_OBJECT_HANDLE **objs, CK_ULONG *count)
+{
+	CK_OBJECT_HANDLE *all = NULL, *grown;
+	CK_ULONG have = 0, cap = 0, got;
+	CK_RV rv;
+
+	rv = find_begin(ts, tmpl, n);
+	if (rv != CKR_OK)
+		return rv;
 	for (;;) {
 		if (have == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -85,10 +106,7 @@ CK_RV token_find(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n,
 		}
 		have += got;
 	}
-	frv = rv == CKR_OK ? p11_FindObjectsFinal(ts) : find_final_cleanup(ts);
-	store_leave(ts);
-	if (rv == CKR_OK)
-		rv = frv;
+	rv = find_end(ts, rv);
 	if (rv != CKR_OK) {
 		capi11_free(all);
 		return rv;
@@ -102,26 +120,13 @@ CK_RV token_find_any(struct tsession *ts, CK_ATTRIBUTE *tmpl, CK_ULONG n, bool *
 {
 	CK_OBJECT_HANDLE obj;
 	CK_ULONG got = 0;
-	CK_RV rv, frv;
+	CK_RV rv;
 
 	*found = false;
-	store_enter(ts);
-	rv = p11_FindObjectsInit(ts, tmpl, n);
-	if (rv == CKR_OPERATION_ACTIVE) {
-		/* As in token_find: a search left open on a pooled session. */
-		find_final_cleanup(ts);
-		rv = p11_FindObjectsInit(ts, tmpl, n);
-	}
-	if (rv != CKR_OK) {
-		find_final_cleanup(ts);
-		store_leave(ts);
+	rv = find_begin(ts, tmpl, n);
+	if (rv != CKR_OK)
 		return rv;
-	}
-	rv = p11_FindObjects(ts, &obj, 1, &got);
-	frv = rv == CKR_OK ? p11_FindObjectsFinal(ts) : find_final_cleanup(ts);
-	store_leave(ts);
-	if (rv == CKR_OK)
-		rv = frv;
+	rv = find_end(ts, p11_FindObjects(ts, &obj, 1, &got));
 	if (rv == CKR_OK)
 		*found = got > 0;
 	return rv;
