@@ -434,17 +434,7 @@ DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t le
 	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, b.q, d.q.len };
 	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_BASE, b.g, d.g.len };
 	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_VALUE, b.x, d.x.len };
-	if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO) {
-		rv = CKR_TEMPLATE_INCONSISTENT;
-	} else {
-		rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
-		if (rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
-			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
-	}
-	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
-	if (err == ERROR_SUCCESS && rv != CKR_OK && token_rv_is_refusal(rv) &&
-	    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
-		err = NTE_NOT_SUPPORTED;
+	err = key_pair_create_private_locked(ctx, &plan, flags, &priv, &rv);
 	/* The public half: y as the token computes it from x
 	 * (dss_y_from_token). A version 3 blob's own y must be that number:
 	 * another would give the container a public key that is not its

@@ -6,7 +6,6 @@
 #include "import.h"
 #include "dss.h"
 #include "prov-type.h"
-#include "p11call.h"
 #include "key-card.h"
 #include "route.h"
 #include "alg.h"
@@ -232,25 +231,7 @@ static DWORD import_rsa_private_locked(struct context *ctx, const BYTE *data, si
 		/* The public half: modulus and public exponent. */
 		plan.pub[plan.n_pub++] = material[0];
 		plan.pub[plan.n_pub++] = material[1];
-		/* A token that takes no private key (tpm2-pkcs11, cards) is
-		 * asked once; afterwards its refusal is only recalled. */
-		if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO) {
-			rv = CKR_TEMPLATE_INCONSISTENT;
-			p11call_note_refusal(P11_C_CreateObject, rv);
-		} else {
-			rv = token_create(&ctx->ts, plan.priv, plan.n_priv, &priv);
-			/* An extractable key refused says nothing of private
-			 * keys. */
-			if (rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
-				token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, rv);
-		}
-		err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
-		/* The token will not hold a private key made elsewhere: no
-		 * route to import one (SPEC section 7's code for an operation
-		 * the CSP cannot do). */
-		if (err == ERROR_SUCCESS && rv != CKR_OK && token_rv_is_refusal(rv) &&
-		    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
-			err = NTE_NOT_SUPPORTED;
+		err = key_pair_create_private_locked(ctx, &plan, flags, &priv, &rv);
 		if (rv == CKR_OK) {
 			rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
 			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);

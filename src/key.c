@@ -608,6 +608,32 @@ DWORD key_pair_store_locked(struct context *ctx, const struct key_pair_plan *pla
 	return err;
 }
 
+DWORD key_pair_create_private_locked(struct context *ctx, struct key_pair_plan *plan,
+				     DWORD flags, CK_OBJECT_HANDLE *priv, CK_RV *rv)
+{
+	DWORD err;
+
+	/* A token that takes no private key (tpm2-pkcs11, cards) is asked
+	 * once; afterwards its refusal is only recalled. */
+	if (token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO) {
+		*rv = CKR_TEMPLATE_INCONSISTENT;
+		p11call_note_refusal(P11_C_CreateObject, *rv);
+	} else {
+		*rv = token_create(&ctx->ts, plan->priv, plan->n_priv, priv);
+		/* An extractable key refused says nothing of private keys. */
+		if (*rv == CKR_OK || !(flags & CRYPT_EXPORTABLE))
+			token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY, *rv);
+	}
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, *rv);
+	/* The token will not hold a private key made elsewhere: no route to
+	 * import one (SPEC section 7's code for an operation the CSP cannot
+	 * do). */
+	if (err == ERROR_SUCCESS && *rv != CKR_OK && token_rv_is_refusal(*rv) &&
+	    token_cap(ctx->ts.tok, TOKEN_CAP_CREATE_PRIVATE_KEY) == TOKEN_CAP_NO)
+		err = NTE_NOT_SUPPORTED;
+	return err;
+}
+
 DWORD key_pair_generate_locked(struct context *ctx, struct key_pair_plan *plan,
 			       CK_MECHANISM_TYPE mech, DWORD flags, struct key **out)
 {

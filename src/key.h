@@ -200,6 +200,15 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 DWORD key_pair_store_locked(struct context *ctx, const struct key_pair_plan *plan, CK_RV rv,
 			    DWORD err, enum error_op op, CK_OBJECT_HANDLE priv,
 			    CK_OBJECT_HANDLE pub, struct key **out);
+/* C_CreateObject of plan's private key, made elsewhere, on the context's
+ * token (*rv its answer, *priv the object): a token known to take no
+ * private key is not asked again (its refusal recalled for
+ * Capi11GetLastPkcs11Error), and what it answers teaches whether it takes
+ * private and extractable private keys. Returns the Windows code chosen
+ * for a refusal (NTE_BAD_FLAGS for CRYPT_EXPORTABLE, NTE_NOT_SUPPORTED
+ * for no private key at all), else ERROR_SUCCESS. */
+DWORD key_pair_create_private_locked(struct context *ctx, struct key_pair_plan *plan,
+				     DWORD flags, CK_OBJECT_HANDLE *priv, CK_RV *rv);
 /* C_GenerateKeyPair of plan with mech on the context's token, learning
  * from its answer whether the token makes pairs and extractable private
  * keys (key-card.h), then key_pair_store_locked. */
