@@ -489,14 +489,7 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 	if (pc.pin_value != NULL) {
 		ctx->pin = pc.pin_value;
 		pc.pin_value = NULL;
-	} else if (pc.pin_source != NULL) {
-		/* A file that cannot be read, or that others may read or
-		 * write, is a broken provider entry; the trace says why. */
-		ctx->pin = pin_read_source(pc.pin_source, &perr);
-		if (ctx->pin == NULL) {
-			err = pin_error(perr, NTE_KEYSET_ENTRY_BAD);
-			goto out;
-		}
+	} else {
 		ctx->pin_source = pc.pin_source;
 		pc.pin_source = NULL;
 	}
@@ -515,6 +508,20 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		goto out;
 	}
 	ctx->generation = ctx->ts.generation;
+	if (ctx->pin == NULL && ctx->pin_source != NULL) {
+		/* A file that cannot be read, or that others may read or
+		 * write, is a broken provider entry; the trace says why. A
+		 * token already logged in checks no PIN: its file is checked
+		 * but not read, and the PIN is read when a login needs it. */
+		if (ctx->ts.seen_logged_in)
+			perr = pin_check_source(ctx->pin_source);
+		else if ((ctx->pin = pin_read_source(ctx->pin_source, &perr)) == NULL && perr == 0)
+			perr = EINVAL;
+		if (perr != 0) {
+			err = pin_error(perr, NTE_KEYSET_ENTRY_BAD);
+			goto out;
+		}
+	}
 
 	pthread_mutex_lock(&ctx->lock);
 	/* A PIN at hand is used at once, so that a wrong one fails here; verify

@@ -67,20 +67,28 @@ void p11call_cleanup_end(void)
 		cleanup_depth--;
 }
 
-/* Everything that follows a call, in one place. ts is NULL for calls on
- * the module or a slot. */
-static CK_RV __attribute__((format(printf, 4, 5)))
-p11call_end(struct tsession *ts, enum p11_id id, CK_RV rv, const char *fmt, ...)
+/* The trace line of a call, at trace level 3. */
+static void __attribute__((format(printf, 3, 4)))
+p11call_trace(enum p11_id id, CK_RV rv, const char *fmt, ...)
 {
 	char detail[160];
 	va_list ap;
 
-	if (trace_enabled(3)) {
-		va_start(ap, fmt);
-		vsnprintf(detail, sizeof detail, fmt, ap);
-		va_end(ap);
-		trace_ckr(descs[id].name, rv, detail);
-	}
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	trace_ckr(descs[id].name, rv, detail);
+}
+
+/* Everything that follows a call, in one place. ts is NULL for calls on
+ * the module or a slot. The trace's arguments are only formatted when
+ * the trace is on. */
+#define p11call_end(ts, id, rv, ...) \
+	(trace_enabled(3) ? p11call_trace((id), (rv), __VA_ARGS__) : (void)0, \
+	 p11call_finish((ts), (id), (rv)))
+
+static inline CK_RV p11call_finish(struct tsession *ts, enum p11_id id, CK_RV rv)
+{
 	if (rv != CKR_OK && cleanup_depth == 0) {
 		current.set = true;
 		current.id = id;
@@ -88,7 +96,8 @@ p11call_end(struct tsession *ts, enum p11_id id, CK_RV rv, const char *fmt, ...)
 	}
 	if (ts != NULL) {
 		ts->last_rv = rv;
-		if (descs[id].loss != P11_LOSS_NONE && p11call_rv_loses_session(rv)) {
+		if (rv != CKR_OK && descs[id].loss != P11_LOSS_NONE &&
+		    p11call_rv_loses_session(rv)) {
 			ts->lost = true;
 			ts->lost_rv = rv;
 		}

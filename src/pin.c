@@ -84,7 +84,10 @@ static int pin_file_read(const char *path, char **out, const char **why)
 	struct stat st;
 	int rc;
 
-	rc = capi11_read_file(path, PIN_FILE_MAX, &st, &buf, &used, &size);
+	/* Without out, the file is checked by one stat(2): this is on the
+	 * path of every acquire of a token already logged in. */
+	rc = out != NULL ? capi11_read_file(path, PIN_FILE_MAX, &st, &buf, &used, &size)
+			 : capi11_stat_file(path, PIN_FILE_MAX, &st);
 	/* As OpenSSH treats a private key: a PIN that others could read is
 	 * no secret, one that others could write is not the owner's. */
 	if (rc == 0 && capi11_file_check_private(&st, why) != 0)
@@ -93,7 +96,9 @@ static int pin_file_read(const char *path, char **out, const char **why)
 		*why = "not a regular file";
 	if (rc == EFBIG)
 		rc = E2BIG;
-	if (rc != 0)
+	if (rc == E2BIG)
+		*why = "longer than a PIN may be";
+	if (rc != 0 || out == NULL)
 		goto out;
 	/* Exactly one line end: editors add one, and a PIN may itself end
 	 * in a blank. */
@@ -117,11 +122,12 @@ out:
 	return rc;
 }
 
-char *pin_read_source(const char *pin_source, int *err)
+/* Reads pin_source's PIN into *pin, or with pin NULL checks its file
+ * without reading it. */
+static int pin_source_get(const char *pin_source, char **pin)
 {
 	const char *why = NULL;
 	char *path = NULL;
-	char *pin = NULL;
 	int rc;
 
 	if (pin_source == NULL || *pin_source == '\0') {
@@ -138,9 +144,9 @@ char *pin_read_source(const char *pin_source, int *err)
 			why = "not a local file: URI";
 		if (rc != 0)
 			goto out;
-		rc = pin_file_read(path, &pin, &why);
+		rc = pin_file_read(path, pin, &why);
 	} else {
-		rc = pin_file_read(pin_source, &pin, &why);
+		rc = pin_file_read(pin_source, pin, &why);
 	}
 
 out:
@@ -150,9 +156,22 @@ out:
 		trace_message("pin-source %s: %s", pin_source != NULL ? pin_source : "(none)",
 			      why != NULL ? why : strerror(rc));
 	capi11_free(path);
+	return rc;
+}
+
+char *pin_read_source(const char *pin_source, int *err)
+{
+	char *pin = NULL;
+	int rc = pin_source_get(pin_source, &pin);
+
 	if (err != NULL)
 		*err = rc;
 	return rc == 0 ? pin : NULL;
+}
+
+int pin_check_source(const char *pin_source)
+{
+	return pin_source_get(pin_source, NULL);
 }
 
 /* The terminal prompt. Only one prompt runs at a time (prompt_lock): there

@@ -32,6 +32,12 @@
  *   any errno from open(2)/read(2) (ENOENT, EACCES, EISDIR, ...). */
 char *pin_read_source(const char *pin_source, int *err);
 
+/* What pin_read_source would refuse of pin_source's file without reading
+ * the PIN in it: 0, or the errors above but E2BIG by the file's size alone
+ * and never EILSEQ or ENOMEM (the content is not looked at). For a token
+ * already logged in, whose PIN nothing would check. */
+int pin_check_source(const char *pin_source);
+
 /* Asks p11-kit for a PIN from the callbacks registered under
  * callback_source; NULL (or PIN_PROMPT_SOURCE) means capi11's terminal
  * prompt, which is registered on first use. token_label names the token in

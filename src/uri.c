@@ -5,6 +5,7 @@
 #include "uri.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -110,15 +111,31 @@ static bool name_in(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
-/* pin-value in any case: redaction errs on the side of hiding. */
+/* pin-value in any case, escapes decoded: redaction errs on the side of
+ * hiding. Compared as it is decoded, without a copy. */
 static bool attr_is_pin_value(const struct attr *a)
 {
-	bool bad;
-	char *name = name_decode(a, &bad);
-	bool is = name != NULL && strcasecmp(name, "pin-value") == 0;
+	static const char want[] = "pin-value";
+	size_t i, k = 0;
+	int hi, lo;
+	char c;
 
-	capi11_free(name);
-	return is;
+	for (i = 0; i < a->name_len; i++, k++) {
+		c = a->name[i];
+		if (c == '%') {
+			hi = i + 2 < a->name_len ? capi11_hex_value(a->name[i + 1]) : -1;
+			lo = hi >= 0 ? capi11_hex_value(a->name[i + 2]) : -1;
+			/* What was decoded before a malformed escape
+			 * counts, as when the name is decoded whole. */
+			if (lo < 0 || (hi == 0 && lo == 0))
+				break;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (k >= sizeof want - 1 || tolower((unsigned char)c) != want[k])
+			return false;
+	}
+	return k == sizeof want - 1;
 }
 
 static bool value_has_nul(const struct attr *a)
@@ -315,10 +332,10 @@ int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
 
 	*out = NULL;
 	*ref = NULL;
-	/* A URI that carries a PIN is parsed afresh each time and wiped by
-	 * its caller: the cache keeps no secret. */
-	if (s == NULL || uri_has_pin_value(s))
+	if (s == NULL)
 		return uri_parse_provider(s, out, reason);
+	/* Every text in the cache was checked to carry no PIN before it was
+	 * kept, so a text equal to one of them carries none either. */
 	pthread_once(&uri_cache_atfork_once, uri_cache_atfork_register);
 	pthread_mutex_lock(&uri_cache_lock);
 	for (i = 0; i < URI_CACHE_MAX && e == NULL; i++) {
@@ -334,6 +351,10 @@ int uri_cache_get(const char *s, P11KitUri **out, struct uri_cache_entry **ref,
 		*reason = NULL;
 		return 0;
 	}
+	/* A URI that carries a PIN is parsed afresh each time and wiped by
+	 * its caller: the cache keeps no secret. */
+	if (uri_has_pin_value(s))
+		return uri_parse_provider(s, out, reason);
 
 	rc = uri_parse_provider(s, &uri, reason);
 	if (rc != 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 /* Keeps max_align_t alignment for the caller's part of the block. */
 union alloc_header {
@@ -213,6 +214,27 @@ int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, 
 		rc = EINVAL;
 	close(fd);
 	return rc;
+}
+
+int capi11_stat_file(const char *path, size_t max, struct stat *st)
+{
+	if (stat(path, st) != 0)
+		return errno;
+	if (S_ISDIR(st->st_mode))
+		return EISDIR;
+	if (is_null_device(st))
+		return 0;
+	if (!S_ISREG(st->st_mode))
+		return EINVAL;
+	if (st->st_size < 0 || (uintmax_t)st->st_size > max)
+		return EFBIG;
+	/* Whether open(2) would let the process read it, for the files that
+	 * capi11_file_check_private accepts (no group or other access): root
+	 * reads any file, others only their own with the owner's read bit. */
+	if (!(st->st_mode & (S_IRWXG | S_IRWXO)) && geteuid() != 0 &&
+	    (st->st_uid != geteuid() || !(st->st_mode & S_IRUSR)))
+		return EACCES;
+	return 0;
 }
 
 int capi11_file_check_private(const struct stat *st, const char **why)

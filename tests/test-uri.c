@@ -19,6 +19,7 @@
 
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ enum {
 	TOK_A,       /* selected by slot-id / slot-description */
 	TOK_B,
 	TOK_FRESH,   /* never logged in: C_Login counts mean something */
+	TOK_LAZY,    /* logged in only by test_pin_file_logged_in */
 	N_TOKENS
 };
 static char *labels[N_TOKENS];
@@ -207,6 +209,11 @@ static void test_uri_redact(void)
 		{ "pkcs11:?PIN-VALUE=1234", "pkcs11:?PIN-VALUE=***" },
 		{ "pkcs11:?pin%2Dvalue=1234", "pkcs11:?pin%2Dvalue=***" },
 		{ "pkcs11:pin-value=1234;token=a", "pkcs11:pin-value=***;token=a" },
+		{ "pkcs11:?%50in%2dVALUE=1234", "pkcs11:?%50in%2dVALUE=***" },
+		/* A name that decodes to pin-value before a malformed escape
+		 * errs on the side of hiding. */
+		{ "pkcs11:?pin-value%z=1234", "pkcs11:?pin-value%z=***" },
+		{ "pkcs11:?pin-value%00=1234", "pkcs11:?pin-value%00=***" },
 		/* Broken URIs are redacted too. */
 		{ "pkcs11:token=%zz?pin-value=12%3", "pkcs11:token=%zz?pin-value=***" },
 		{ "PKCS11:?pin-value=1234", "PKCS11:?pin-value=***" },
@@ -214,6 +221,9 @@ static void test_uri_redact(void)
 		{ "pkcs11:token=a?pin-source=/p", "pkcs11:token=a?pin-source=/p" },
 		{ "pkcs11:token=pin-value", "pkcs11:token=pin-value" },
 		{ "pkcs11:?pin-value", "pkcs11:?pin-value" },
+		{ "pkcs11:?pin-valu=1", "pkcs11:?pin-valu=1" },
+		{ "pkcs11:?pin-values=1", "pkcs11:?pin-values=1" },
+		{ "pkcs11:?pin-valu%zz=1", "pkcs11:?pin-valu%zz=1" },
 		{ "", "" },
 	};
 
@@ -523,6 +533,143 @@ static void test_pin_file_private(void)
 	free(path);
 }
 
+/* A token some context already logged in checks no PIN: acquire checks the
+ * pin-source file as a read would (it exists, others can neither read nor
+ * write it) but does not read the PIN, which is read when a login needs
+ * it (src/pin.h, pin_check_source). Before anyone logged in, the same
+ * file's content is read and refused. */
+static void test_pin_file_logged_in(void)
+{
+	static const char nul_pin[] = "12\0" "34\n";
+	char *path, *q, *uri, *holder_uri;
+	char attrs[128];
+	HCRYPTPROV h, holder = 0;
+
+	snprintf(attrs, sizeof attrs, "token=%s", labels[TOK_LAZY]);
+	path = fixture_write_file("pin-nul", nul_pin, sizeof nul_pin - 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0600), 0);
+	CU_ASSERT_FATAL(asprintf(&q, "pin-source=%s", path) > 0);
+	uri = shim_uri(attrs, q);
+	holder_uri = shim_uri(attrs, "pin-value=" FIXTURE_PIN);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(uri);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(holder_uri);
+
+	/* Nobody logged in: the PIN is read, and a NUL in it is refused
+	 * before any C_Login, as a PIN that cannot be right. */
+	shim->reset();
+	CHECK_FAILS_WITH(acquire(&h, uri, CRYPT_VERIFYCONTEXT), SCARD_W_WRONG_CHV);
+	CU_ASSERT_EQUAL(shim->count("C_Login"), 0);
+
+	CU_ASSERT_TRUE_FATAL(acquire(&holder, holder_uri, CRYPT_VERIFYCONTEXT));
+	/* A context released gives its session back to the pool, where the
+	 * next acquire's liveness check sees the token logged in. */
+	CU_ASSERT_TRUE_FATAL(acquire(&h, holder_uri, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* Logged in: the same file is not read (its PIN could not be
+	 * checked), and nothing logs in again. */
+	shim->reset();
+	CU_ASSERT_TRUE(acquire(&h, uri, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_EQUAL(shim->count("C_Login"), 0);
+	if (h != 0)
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* The file's rules still hold. */
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0640), 0);
+	CHECK_FAILS_WITH(acquire(&h, uri, CRYPT_VERIFYCONTEXT), NTE_KEYSET_ENTRY_BAD);
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0600), 0);
+	/* Longer than any PIN file may be, by its size alone. */
+	CU_ASSERT_EQUAL_FATAL(truncate(path, 4096), 0);
+	CHECK_FAILS_WITH(acquire(&h, uri, CRYPT_VERIFYCONTEXT), SCARD_W_WRONG_CHV);
+	CU_ASSERT_EQUAL_FATAL(unlink(path), 0);
+	CHECK_FAILS_WITH(acquire(&h, uri, CRYPT_VERIFYCONTEXT), NTE_KEYSET_ENTRY_BAD);
+	CU_ASSERT_EQUAL(shim->count("C_Login"), 0);
+
+	CU_ASSERT_TRUE(CryptReleaseContext(holder, 0));
+	free(holder_uri);
+	free(uri);
+	free(q);
+	free(path);
+}
+
+/* capi11_stat_file tells what opening the file to read it would refuse,
+ * without opening it (src/util.h). Compared with open(2) itself, as root
+ * and, in a child, as a user who is not root (where root can make one). */
+static int stat_vs_open(const char *path)
+{
+	struct stat st;
+	int by_stat = capi11_stat_file(path, 1024, &st);
+	int fd = open(path, O_RDONLY | O_NONBLOCK);
+	int by_open = fd >= 0 ? 0 : errno;
+
+	if (fd >= 0)
+		close(fd);
+	return by_stat == by_open ? 0 : -1;
+}
+
+static void test_stat_file_as_open(void)
+{
+	static const mode_t modes[] = { 0600, 0400, 0200, 0000, 0700 };
+	/* A directory anyone may pass through, so that only the file's own
+	 * bits decide. */
+	char dir[] = "/tmp/capi11-stat-XXXXXX";
+	char path[64], big[64];
+	struct stat st;
+	pid_t pid;
+	int status, fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL_FATAL(chmod(dir, 0711), 0);
+	snprintf(path, sizeof path, "%s/pin", dir);
+	snprintf(big, sizeof big, "%s/big", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "1234", 4), 4);
+	close(fd);
+	fd = open(big, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL(truncate(big, 1025), 0);
+	CU_ASSERT_EQUAL(capi11_stat_file(big, 1024, &st), EFBIG);
+	CU_ASSERT_EQUAL(capi11_stat_file("/nonexistent/pin", 1024, &st), ENOENT);
+	CU_ASSERT_EQUAL(capi11_stat_file("/", 1024, &st), EISDIR);
+	CU_ASSERT_EQUAL(capi11_stat_file("/dev/null", 1024, &st), 0);
+	CU_ASSERT_EQUAL(capi11_stat_file("/dev/zero", 1024, &st), EINVAL);
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		CU_ASSERT_EQUAL_FATAL(chmod(path, modes[i]), 0);
+		CU_ASSERT_EQUAL(stat_vs_open(path), 0);
+	}
+	if (geteuid() != 0)
+		goto out;
+	/* Not root: a file of one's own by its owner bit, root's never. */
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int bad = 0;
+
+		for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+			if (chown(path, 65534, 65534) != 0 || chmod(path, modes[i]) != 0)
+				_exit(2);
+			if (seteuid(65534) != 0)
+				_exit(3);
+			bad += stat_vs_open(path) != 0;
+			if (seteuid(0) != 0 || chown(path, 0, 0) != 0)
+				_exit(4);
+			if (seteuid(65534) != 0)
+				_exit(3);
+			bad += stat_vs_open(path) != 0;
+			if (seteuid(0) != 0)
+				_exit(4);
+		}
+		_exit(bad == 0 ? 0 : 1);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+out:
+	unlink(path);
+	unlink(big);
+	rmdir(dir);
+}
+
 static char *conf_write(const char *name, const char *text, mode_t mode)
 {
 	char *path = fixture_write_file(name, text, strlen(text));
@@ -670,6 +817,7 @@ static int suite_init(void)
 	labels[TOK_A] = fixture_token_make("uri-a");
 	labels[TOK_B] = fixture_token_make("uri-b");
 	labels[TOK_FRESH] = fixture_token_make("uri-fresh");
+	labels[TOK_LAZY] = fixture_token_make("uri-lazy");
 	if (slots_load() != 0)
 		return -1;
 	setenv("CAPI11_CONF", "/nonexistent/capi11.conf", 1);
@@ -677,9 +825,49 @@ static int suite_init(void)
 	return 0;
 }
 
+/* The parse cache serves a URI without a PIN from one parse, and never
+ * keeps one that carries a PIN, however often it is asked for, even after
+ * the same URI without its PIN was kept (src/uri.h). */
+static void test_uri_cache_keeps_no_pin(void)
+{
+	static const char *const with_pin[] = {
+		"pkcs11:token=cache-test?pin-value=1234",
+		"pkcs11:token=cache-test?PIN%2DVALUE=1234",
+		"pkcs11:token=cache-test?pin-value%zz=1234",
+	};
+	P11KitUri *a = NULL, *b = NULL;
+	struct uri_cache_entry *ra = NULL, *rb = NULL;
+	const char *reason;
+
+	CU_ASSERT_EQUAL_FATAL(uri_cache_get("pkcs11:token=cache-test", &a, &ra, &reason), 0);
+	CU_ASSERT_PTR_NOT_NULL(ra);
+	CU_ASSERT_EQUAL_FATAL(uri_cache_get("pkcs11:token=cache-test", &b, &rb, &reason), 0);
+	CU_ASSERT_PTR_EQUAL(ra, rb);
+	CU_ASSERT_PTR_EQUAL(a, b);
+	uri_cache_put(ra);
+	uri_cache_put(rb);
+	for (size_t i = 0; i < sizeof with_pin / sizeof with_pin[0]; i++) {
+		for (int round = 0; round < 2; round++) {
+			P11KitUri *u = NULL;
+			struct uri_cache_entry *r = NULL;
+
+			if (uri_cache_get(with_pin[i], &u, &r, &reason) != 0) {
+				/* A refused URI is not kept either. */
+				CU_ASSERT_PTR_NULL(u);
+				CU_ASSERT_PTR_NULL(r);
+				continue;
+			}
+			CU_ASSERT_PTR_NULL(r);
+			CU_ASSERT_PTR_NOT_NULL(u);
+			uri_free_wiped(u);
+		}
+	}
+}
+
 static CU_TestInfo unit_tests[] = {
 	{ "refused and accepted URIs", test_uri_parse },
 	{ "pin-value redacted", test_uri_redact },
+	{ "the parse cache keeps no PIN", test_uri_cache_keeps_no_pin },
 	CU_TEST_INFO_NULL,
 };
 
@@ -690,6 +878,8 @@ static CU_TestInfo token_tests[] = {
 	{ "ambiguous URIs refused before any call", test_ambiguous_refused },
 	{ "impossible PINs never reach C_Login", test_bad_pins_never_sent },
 	{ "pin-source file private to its owner", test_pin_file_private },
+	{ "a file checked by stat as open would", test_stat_file_as_open },
+	{ "a token logged in: the pin-source file checked, not read", test_pin_file_logged_in },
 	{ "capi11.conf with a PIN private to its owner", test_conf_with_pin_private },
 	{ "a FIFO never blocks CryptAcquireContext", test_fifo_never_blocks },
 	CU_TEST_INFO_NULL,
