@@ -19,6 +19,9 @@ BOOL CryptExportKey(HCRYPTKEY hKey, HCRYPTKEY hExpKey, DWORD dwBlobType, DWORD d
 
 	if (pdwDataLen == NULL)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
+	if (pbData == NULL && dwBlobType == SIMPLEBLOB && hExpKey != 0 &&
+	    export_simple_size_fast(hKey, hExpKey, dwFlags, pdwDataLen))
+		return api_finish(__func__, ERROR_SUCCESS);
 	/* Only key's context is locked: the routes that use hExpKey read its
 	 * fixed fields, never its context's state; the one that encrypts
 	 * with it (PRIVATEKEYBLOB) takes it from key's own context only. */

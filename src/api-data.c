@@ -95,6 +95,9 @@ BOOL CryptSetKeyParam(HCRYPTKEY hKey, DWORD dwParam, const BYTE *pbData, DWORD d
 	err = key_get_locked(hKey, &key);
 	if (err != ERROR_SUCCESS)
 		return api_finish(__func__, err);
+	/* Whatever the parameter, the kept SIMPLEBLOB size is not trusted
+	 * after it (export.c). */
+	atomic_store(&key->simple_size, 0);
 	err = dwFlags != 0 ? NTE_BAD_FLAGS : key_set_param_locked(key, dwParam, pbData);
 	key_put_locked(key);
 	return api_finish(__func__, err);

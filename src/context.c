@@ -508,6 +508,7 @@ DWORD context_acquire(const char *container, const char *provider, DWORD type, D
 		goto out;
 	}
 	ctx->generation = ctx->ts.generation;
+	atomic_store(&ctx->session_ok, true);
 	if (ctx->pin == NULL && ctx->pin_source != NULL) {
 		/* A file that cannot be read, or that others may read or
 		 * write, is a broken provider entry; the trace says why. A
@@ -655,6 +656,7 @@ DWORD context_lock(struct context *ctx)
 	}
 	/* A session the token dropped (or a failed replacement of one). */
 	if (ctx->ts.lost || ctx->ts.handle == CK_INVALID_HANDLE) {
+		atomic_store(&ctx->session_ok, false);
 		tsession_release(&ctx->ts);
 		context_forget_owned_locked(ctx, &ctx->ts);
 		rv = tsession_acquire(ctx->ts.tok, &ctx->ts);
@@ -662,6 +664,7 @@ DWORD context_lock(struct context *ctx)
 			pthread_mutex_unlock(&ctx->lock);
 			return error_from_ckr(rv, ERROR_OP_GENERIC);
 		}
+		atomic_store(&ctx->session_ok, true);
 	}
 	return ERROR_SUCCESS;
 }

@@ -25,6 +25,10 @@ struct context {
 	 * without taking this lock. */
 	atomic_bool released;
 	unsigned generation;           /* fork generation of the context */
+	/* The context's own session is leased and was not lost: false from a
+	 * loss until context_lock has replaced the session. Read without the
+	 * lock by export.c's size answer. */
+	atomic_bool session_ok;
 
 	/* The token and the leased session, kept until release; a session
 	 * the token dropped is replaced at the next context_lock. */

@@ -539,6 +539,75 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
 	return ERROR_SUCCESS;
 }
 
+/* ---- The SIMPLEBLOB size query without the context lock ------------------
+ *
+ * Programs ask for a SIMPLEBLOB's size before every export, and the answer
+ * depends on nothing that changes while both keys live: once the locked
+ * route has answered for a key, hExpKey and the flags, the answer is kept
+ * in the key (key->simple_size) and given again without the context lock
+ * while it still holds. It is kept only where no token object can change
+ * it: a session key whose CKA_SENSITIVE is known false (a sensitive one
+ * depends on the token's trust, asked each time), both keys on the
+ * context's own token (not the companion, whose session opens on
+ * demand), the flags 0 or CRYPT_OAEP. It is dropped by every
+ * CryptSetKeyParam on the key, and not used once either key's objects are
+ * destroyed (CRYPT_DESTROYKEY), either context is released or from before
+ * a fork, or the key's session was lost and not yet replaced: those go
+ * the locked route, which gives their errors. */
+#define SIMPLE_SIZE_BITS 16
+#define SIMPLE_SIZE_OAEP ((uint64_t)1 << SIMPLE_SIZE_BITS)
+#define SIMPLE_SIZE_SERIAL_SHIFT (SIMPLE_SIZE_BITS + 1)
+
+static void export_simple_size_keep(struct key *key, const struct key *exp, DWORD flags,
+				    bool sensitive, bool same_session, size_t needed)
+{
+	if (sensitive || !same_session || (flags & ~(DWORD)CRYPT_OAEP) != 0 ||
+	    needed >= ((size_t)1 << SIMPLE_SIZE_BITS) ||
+	    exp->serial >= ((uint64_t)1 << (64 - SIMPLE_SIZE_SERIAL_SHIFT)) ||
+	    !(atomic_load(&key->obj->facts) & KEYOBJ_FACT_FLAGS_READ))
+		return;
+	atomic_store_explicit(&key->simple_size,
+			      exp->serial << SIMPLE_SIZE_SERIAL_SHIFT |
+			      ((flags & CRYPT_OAEP) ? SIMPLE_SIZE_OAEP : 0) | needed,
+			      memory_order_release);
+}
+
+/* Neither released nor of fork generation other than gen; with session,
+ * its own session leased and not lost. */
+static inline bool export_context_usable(struct context *ctx, unsigned gen, bool session)
+{
+	return ctx->generation == gen && !atomic_load(&ctx->released) &&
+	       (!session || (atomic_load(&ctx->session_ok) && !atomic_load(&ctx->ts.lost)));
+}
+
+bool export_simple_size_fast(HCRYPTKEY h, HCRYPTKEY exp_h, DWORD flags, DWORD *len)
+{
+	struct key *key, *exp = NULL;
+	uint64_t kept;
+	unsigned gen;
+	bool answered = false;
+
+	if ((flags & ~(DWORD)CRYPT_OAEP) != 0 || (key = key_lookup(h)) == NULL)
+		return false;
+	kept = atomic_load_explicit(&key->simple_size, memory_order_acquire);
+	gen = token_generation();
+	if (kept == 0 || !export_context_usable(key->ctx, gen, true) ||
+	    (atomic_load(&key->obj->facts) & KEYOBJ_FACT_DESTROYED))
+		goto out;
+	exp = key_lookup(exp_h);
+	if (exp == NULL || kept >> SIMPLE_SIZE_SERIAL_SHIFT != exp->serial ||
+	    ((kept & SIMPLE_SIZE_OAEP) != 0) != ((flags & CRYPT_OAEP) != 0) ||
+	    !export_context_usable(exp->ctx, gen, false) ||
+	    (atomic_load(&exp->obj->facts) & KEYOBJ_FACT_DESTROYED))
+		goto out;
+	*len = (DWORD)(kept & (SIMPLE_SIZE_OAEP - 1));
+	answered = true;
+out:
+	key_unref(exp);
+	key_unref(key);
+	return answered;
+}
+
 /* SIMPLEBLOB: the session key wrapped by the token under an RSA public
  * key, byte-reversed. A sensitive key is wrapped only under a public key
  * the token trusts (trust.c): whoever holds the private half of any other
@@ -582,7 +651,11 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	/* A size query never wraps: the ciphertext is as long as the modulus. */
 	if (data == NULL) {
 		needed = blob_size_simple(exp->bits);
-		return needed != 0 ? export_finish(ERROR_SUCCESS, needed, len) : NTE_BAD_PUBLIC_KEY;
+		if (needed == 0)
+			return NTE_BAD_PUBLIC_KEY;
+		export_simple_size_keep(key, exp, flags, sensitive,
+					ts == &key->ctx->ts && exp_ts == ts, needed);
+		return export_finish(ERROR_SUCCESS, needed, len);
 	}
 	pub = exp->obj->pub;
 	if (exp_ts != ts) {

@@ -24,6 +24,13 @@
  * NTE_NOT_SUPPORTED (SPEC section 7).
  * Errors: NTE_BAD_FLAGS, NTE_BAD_TYPE, NTE_BAD_KEY, NTE_BAD_KEY_STATE,
  * NTE_BAD_PUBLIC_KEY, NTE_NOT_SUPPORTED, ERROR_MORE_DATA, and what the token reports. */
+/* The answer to a SIMPLEBLOB size query (pbData NULL) of h under exp_h,
+ * without the context lock, where the locked route answered the same query
+ * before and nothing it depends on can have changed since (export.c):
+ * true with *len set, or false with nothing done, for the locked route to
+ * answer. */
+bool export_simple_size_fast(HCRYPTKEY h, HCRYPTKEY exp_h, DWORD flags, DWORD *len);
+
 DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD flags,
 			BYTE *data, DWORD *len);
 

@@ -190,6 +190,7 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 	if (obj->pub != CK_INVALID_HANDLE)
 		token_destroy(ts, obj->pub);
 	obj->priv = obj->pub = CK_INVALID_HANDLE;
+	atomic_fetch_or(&obj->facts, KEYOBJ_FACT_DESTROYED);
 	if (obj->owned) {
 		context_remove_owned_locked(ctx, obj);
 		obj->owned = false;
@@ -260,6 +261,8 @@ static void key_discard(struct key *key)
 	capi11_free(key);
 }
 
+static _Atomic uint64_t key_serials = 1;
+
 static struct key *key_new(struct context *ctx, struct keyobj *obj)
 {
 	struct key *key = capi11_calloc(1, sizeof *key);
@@ -270,6 +273,7 @@ static struct key *key_new(struct context *ctx, struct keyobj *obj)
 	handle_obj_ref(&ctx->base);
 	key->ctx = ctx;
 	key->obj = obj;
+	key->serial = atomic_fetch_add(&key_serials, 1);
 	key->mode = CRYPT_MODE_CBC;
 	key->padding = PKCS5_PADDING;
 	return key;
@@ -1018,6 +1022,8 @@ DWORD key_duplicate_locked(struct key *key, struct key **out)
 	memcpy((char *)copy + sizeof copy->base, (const char *)key + sizeof key->base,
 	       sizeof *key - sizeof key->base);
 	handle_obj_init(&copy->base, HANDLE_KEY, key_destroy_obj);
+	copy->serial = atomic_fetch_add(&key_serials, 1);
+	atomic_store(&copy->simple_size, 0);
 	handle_obj_ref(&key->ctx->base);
 	atomic_fetch_add(&key->obj->refs, 1);
 	*out = copy;

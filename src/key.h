@@ -11,6 +11,8 @@
 #include "errors.h"
 
 #include <wincrypt.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #define KEY_IV_MAX 16
 
@@ -50,6 +52,7 @@ struct keyobj {
 #define KEYOBJ_FACT_EXTRACTABLE 0x2u
 #define KEYOBJ_FACT_SENSITIVE 0x4u
 #define KEYOBJ_FACT_EXPONENT_OK 0x8u  /* public exponent checked: not one */
+#define KEYOBJ_FACT_DESTROYED 0x10u   /* objects destroyed (CRYPT_DESTROYKEY) */
 
 /* An RSA or DSA key pair (or half of one), as opposed to a session key. */
 static inline bool keyobj_is_pair(const struct keyobj *obj)
@@ -75,6 +78,14 @@ struct key {
 	 * Kept here rather than in an open PKCS#11 operation, so that nothing
 	 * stays active on the context's session between calls. */
 	BYTE chain[KEY_IV_MAX];
+	/* Unique in the process, never reused: names this key in another
+	 * key's simple_size. */
+	uint64_t serial;
+	/* The last SIMPLEBLOB size query answered for this key (export.c,
+	 * export_simple_size_fast): hExpKey's serial, CRYPT_OAEP and the size,
+	 * 0 when none. Written under the context lock, cleared by every
+	 * CryptSetKeyParam; read without it. */
+	_Atomic uint64_t simple_size;
 };
 
 /* The session of ctx that holds obj's objects: the context's own

@@ -14,6 +14,7 @@
 #include "token.h"
 
 #include <p11-kit/pkcs11.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,7 +23,9 @@ struct tsession {
 	CK_FUNCTION_LIST *fl;          /* the token's module */
 	CK_SESSION_HANDLE handle;      /* CK_INVALID_HANDLE: none */
 	unsigned generation;           /* fork generation of the handle */
-	bool lost;                     /* the token said the session is gone */
+	/* The token said the session is gone. Atomic: export.c's lock-free
+	 * size answer reads it without the context lock. */
+	atomic_bool lost;
 	CK_RV lost_rv;                 /* what it said then */
 	bool scratch;                  /* not leased from the pool */
 	/* Closed on release, never pooled: a session object made on it (a

@@ -768,6 +768,69 @@ static void test_simple_export(void)
 	free(pub);
 }
 
+/* Programs ask for a SIMPLEBLOB's size before each export; capi11 keeps
+ * the answer with the key and gives it again without the context lock
+ * (src/export.c). Whatever is kept, every answer is the one the route
+ * gives: per hExpKey, with or without CRYPT_OAEP, for a copy of the key,
+ * and the errors of a destroyed hExpKey, a bad flag and a key moved away
+ * by CRYPT_DESTROYKEY (NTE_BAD_KEY, wincrypt.h). */
+static void test_simple_size_kept(void)
+{
+	HCRYPTPROV h = open_container("simpsize");
+	HCRYPTKEY pubk, rsa, aes, dup, kek;
+	DWORD pub_len, size, len, mode = CRYPT_MODE_ECB, op_len = 0;
+	BYTE *pub = testutil_vector_read("rsa1024-pub.blob", &pub_len);
+	BYTE *op;
+
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &pubk));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 512 << 16, &rsa));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_128, CRYPT_EXPORTABLE, &aes));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_AES_256, CRYPT_KEK, &kek));
+
+	/* BLOBHEADER, ALG_ID, then as many bytes as hExpKey's modulus. */
+	for (int round = 0; round < 2; round++) {
+		size = 0;
+		CU_ASSERT_TRUE(CryptExportKey(aes, pubk, SIMPLEBLOB, 0, NULL, &size));
+		CU_ASSERT_EQUAL(size, 12 + 128);
+		size = 0;
+		CU_ASSERT_TRUE(CryptExportKey(aes, rsa, SIMPLEBLOB, 0, NULL, &size));
+		CU_ASSERT_EQUAL(size, 12 + 64);
+		size = 0;
+		CU_ASSERT_TRUE(CryptExportKey(aes, pubk, SIMPLEBLOB, CRYPT_OAEP, NULL, &size));
+		CU_ASSERT_EQUAL(size, 12 + 128);
+		CHECK_FAILS_WITH(CryptExportKey(aes, pubk, SIMPLEBLOB, CRYPT_OAEP | 0x80000000u, NULL,
+						&len), NTE_BAD_FLAGS);
+	}
+	/* A parameter set in between changes nothing of the size. */
+	CU_ASSERT_TRUE(CryptSetKeyParam(aes, KP_MODE, (const BYTE *)&mode, 0));
+	size = 0;
+	CU_ASSERT_TRUE(CryptExportKey(aes, pubk, SIMPLEBLOB, 0, NULL, &size));
+	CU_ASSERT_EQUAL(size, 12 + 128);
+	CU_ASSERT_TRUE_FATAL(CryptDuplicateKey(aes, NULL, 0, &dup));
+	size = 0;
+	CU_ASSERT_TRUE(CryptExportKey(dup, pubk, SIMPLEBLOB, 0, NULL, &size));
+	CU_ASSERT_EQUAL(size, 12 + 128);
+
+	/* hExpKey destroyed: its handle is no key any more. */
+	CU_ASSERT_TRUE(CryptDestroyKey(rsa));
+	CHECK_FAILS_WITH(CryptExportKey(aes, rsa, SIMPLEBLOB, 0, NULL, &len),
+			 ERROR_INVALID_PARAMETER);
+
+	/* Moved away: the key and its copy only await CryptDestroyKey. */
+	op = testutil_blob_export(aes, kek, OPAQUEKEYBLOB, CRYPT_DESTROYKEY, &op_len);
+	CU_ASSERT_PTR_NOT_NULL(op);
+	CHECK_FAILS_WITH(CryptExportKey(aes, pubk, SIMPLEBLOB, 0, NULL, &len), NTE_BAD_KEY);
+	CHECK_FAILS_WITH(CryptExportKey(dup, pubk, SIMPLEBLOB, 0, NULL, &len), NTE_BAD_KEY);
+	free(op);
+
+	CU_ASSERT_TRUE(CryptDestroyKey(dup));
+	CU_ASSERT_TRUE(CryptDestroyKey(aes));
+	CU_ASSERT_TRUE(CryptDestroyKey(kek));
+	CU_ASSERT_TRUE(CryptDestroyKey(pubk));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pub);
+}
+
 static void test_simple_import(void)
 {
 	HCRYPTPROV h = open_container("simp");
@@ -1006,6 +1069,7 @@ static CU_TestInfo import_tests[] = {
 
 static CU_TestInfo simple_tests[] = {
 	{ "SIMPLEBLOB export", test_simple_export },
+	{ "SIMPLEBLOB size queries answered again", test_simple_size_kept },
 	{ "SIMPLEBLOB import", test_simple_import },
 	{ "SIMPLEBLOB key length must match aiKeyAlg", test_simple_import_lengths },
 	CU_TEST_INFO_NULL,

@@ -1350,9 +1350,18 @@ static void test_removed_and_returned(void)
 	BYTE blob[2048];
 	DWORD len = sizeof blob;
 
+	HCRYPTKEY a = 0;
+	DWORD size = 0, size_again = 0;
+
 	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
 	CU_ASSERT_TRUE_FATAL(acquire(&h, C_KEYS, 0));
 	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	/* A SIMPLEBLOB size answered before is kept with the key (export.c);
+	 * once the session is lost it is not given again. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, V_CALG_AES_128, CRYPT_EXPORTABLE, &a));
+	CU_ASSERT_TRUE(CryptExportKey(a, k, SIMPLEBLOB, 0, NULL, &size));
+	CU_ASSERT_TRUE(CryptExportKey(a, k, SIMPLEBLOB, 0, NULL, &size_again));
+	CU_ASSERT_EQUAL(size_again, size);
 
 	shim->reset();
 	shim->set_token_absent(true);
@@ -1360,6 +1369,9 @@ static void test_removed_and_returned(void)
 		shim->fail(session_calls[i], 0, CKR_DEVICE_REMOVED);
 	SetLastError(SENTINEL);
 	CU_ASSERT_FALSE(CryptExportKey(k, 0, PUBLICKEYBLOB, 0, blob, &len));
+	CU_ASSERT_EQUAL(GetLastError(), V_SCARD_E_NO_SMARTCARD);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptExportKey(a, k, SIMPLEBLOB, 0, NULL, &size_again));
 	CU_ASSERT_EQUAL(GetLastError(), V_SCARD_E_NO_SMARTCARD);
 	SetLastError(SENTINEL);
 	CU_ASSERT_FALSE(CryptGenKey(h, V_CALG_AES_128, 0, &s));
@@ -1376,6 +1388,7 @@ static void test_removed_and_returned(void)
 	CU_ASSERT(len == pub_len && memcmp(blob, pub_blob, pub_len) == 0);
 	CU_ASSERT_TRUE(CryptGenKey(h, V_CALG_AES_128, 0, &s));
 	CU_ASSERT_TRUE(acquire(&h2, C_KEYS, 0));
+	destroy(&a);
 	destroy(&s);
 	destroy(&k);
 	release(&h2);

@@ -103,7 +103,8 @@ static int child_run(const struct parent_state *p)
 		failed |= child_failed(CHILD_OLD_PROV);
 	len = sizeof buf;
 	if (!fails_invalid_parameter(CryptExportKey(p->aes, 0, PLAINTEXTKEYBLOB, 0, buf, &len)) ||
-	    !fails_invalid_parameter(CryptExportKey(p->pair, 0, PUBLICKEYBLOB, 0, buf, &len)))
+	    !fails_invalid_parameter(CryptExportKey(p->pair, 0, PUBLICKEYBLOB, 0, buf, &len)) ||
+	    !fails_invalid_parameter(CryptExportKey(p->aes, p->pair, SIMPLEBLOB, 0, NULL, &len)))
 		failed |= child_failed(CHILD_OLD_KEYS);
 
 	SetLastError(SENTINEL);
@@ -203,6 +204,15 @@ static void parent_setup(struct parent_state *p)
 					    &p->pair));
 	CU_ASSERT_TRUE_FATAL(CryptImportKey(p->prov, plain_blob, sizeof plain_blob, 0,
 					    CRYPT_EXPORTABLE, &p->aes));
+	/* A SIMPLEBLOB size query answered once is kept with the key and
+	 * answered again without the context lock (export.c): the child must
+	 * not get it. */
+	{
+		DWORD len = 0;
+
+		CU_ASSERT_TRUE(CryptExportKey(p->aes, p->pair, SIMPLEBLOB, 0, NULL, &len));
+		CU_ASSERT_TRUE(len > 12);
+	}
 }
 
 /* One round of the parent's work: its session key and its pair export as
@@ -212,8 +222,11 @@ static bool parent_round(const struct parent_state *p)
 	HCRYPTKEY s = 0;
 	bool ok;
 
+	DWORD len = 0;
+
 	ok = testutil_exports_as(p->aes, PLAINTEXTKEYBLOB, plain_blob, sizeof plain_blob) &&
 	     testutil_exports_as(p->pair, PUBLICKEYBLOB, pub_blob, pub_len) &&
+	     CryptExportKey(p->aes, p->pair, SIMPLEBLOB, 0, NULL, &len) && len > 12 &&
 	     CryptGenKey(p->prov, V_CALG_AES_128, 0, &s);
 	if (s != 0)
 		CryptDestroyKey(s);
