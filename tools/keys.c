@@ -143,3 +143,26 @@ DWORD keys_wrapping_flags(const char *path, DWORD blob_type)
 	 * 3217's form as an ordinary session key. */
 	return alg == CALG_AES_128 || alg == CALG_AES_192 || alg == CALG_AES_256 ? CRYPT_KEK : 0;
 }
+
+DWORD keys_file_prov_type(const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	DWORD type = 0;
+	ALG_ID alg;
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	data = tool_read_file(path, KEY_FILE_MAX, &len);
+	if (data == NULL)
+		return 0;
+	if (pem_is_blob(data, len)) {
+		alg = le32_get(data + 4);
+		if (alg == CALG_DSS_SIGN || alg == CALG_DH_SF || alg == CALG_DH_EPHEM)
+			type = PROV_DSS_DH;
+	} else if (pem_is_dsa(data, len)) {
+		type = PROV_DSS_DH;
+	}
+	tool_free_secret(data, KEY_FILE_MAX + 1);
+	return type;
+}
