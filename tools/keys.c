@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define KEY_FILE_MAX (1u << 20)
 
@@ -151,7 +152,9 @@ DWORD keys_file_prov_type(const char *path)
 	DWORD type = 0;
 	ALG_ID alg;
 
-	if (strcmp(path, "-") == 0)
+	/* Standard input is read once, by the import; a file that cannot be
+	 * read is reported there, not twice. */
+	if (strcmp(path, "-") == 0 || access(path, R_OK) != 0)
 		return 0;
 	data = tool_read_file(path, KEY_FILE_MAX, &len);
 	if (data == NULL)

@@ -28,8 +28,9 @@ bool keys_import_file(HCRYPTPROV prov, const char *path, HCRYPTKEY unwrap, DWORD
 		      ALG_ID alg, HCRYPTKEY *key, DWORD *type);
 
 /* The provider type a key file needs: PROV_DSS_DH for a DSS or DH blob or
- * a DSA PEM/DER key, else 0 (the default, an RSA type). An unreadable
- * file gives 0; the import reports it. */
+ * a DSA PEM/DER key, else 0 (the default, an RSA type). Standard input
+ * ("-") and an unreadable file give 0, silently: the import reads and
+ * reports them. */
 DWORD keys_file_prov_type(const char *path);
 
 /* A new exportable session key of algorithm alg on the token. */
