@@ -252,6 +252,7 @@ enum {
 
 struct run {
 	HCRYPTPROV prov;
+	HCRYPTPROV dss;           /* a PROV_DSS_DH verify context, for op_import_dss */
 	HCRYPTKEY keys[N_KEYS];
 	bool made[K_FIXED];
 };
@@ -340,6 +341,7 @@ static void run_begin(struct run *r)
 {
 	memset(r, 0, sizeof *r);
 	fuzz_check(CryptAcquireContextA(&r->prov, NULL, uri, PROV_RSA_AES, CRYPT_VERIFYCONTEXT));
+	fuzz_check(CryptAcquireContextA(&r->dss, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
 }
 
 static void run_end(struct run *r)
@@ -351,6 +353,7 @@ static void run_end(struct run *r)
 			CryptDestroyKey(r->keys[i]);
 	}
 	fuzz_check(CryptReleaseContext(r->prov, 0));
+	fuzz_check(CryptReleaseContext(r->dss, 0));
 	fuzz_check(token_objects() == baseline);
 	fuzz_check(!live_known || capi11_alloc_live() == live_baseline);
 }
@@ -498,6 +501,38 @@ static void op_import(struct input *in, struct run *r)
 	if (take8(in) & 1)
 		flags |= CRYPT_KEK;
 	import_check(r, blob, len, pub, flags);
+	free(blob);
+}
+
+/* A DSS blob: a BLOBHEADER of CALG_DSS_SIGN (form bit 0: PRIVATEKEYBLOB,
+ * bit 1: version 3), then bytes of the input, imported in the PROV_DSS_DH
+ * context: blob_parse_dss with hostile lengths and numbers, and past it
+ * the import routes' token calls (a private blob's y derivation, the
+ * pair's objects), which must leave nothing on the token. */
+static void op_import_dss(struct input *in, struct run *r)
+{
+	uint8_t form = take8(in);
+	DWORD flags = take_import_flags(in);
+	DWORD len = take16(in) % (BUF_MAX + 1 - 8);
+	BYTE *body = take_buffer(in, len), *blob = buffer_new(8 + (size_t)len);
+	HCRYPTKEY k = 0;
+
+	blob[0] = (form & 1) ? PRIVATEKEYBLOB : PUBLICKEYBLOB;
+	blob[1] = (form & 2) ? 3 : CUR_BLOB_VERSION;
+	blob[2] = blob[3] = 0;
+	blob[4] = (BYTE)CALG_DSS_SIGN;
+	blob[5] = (BYTE)(CALG_DSS_SIGN >> 8);
+	blob[6] = blob[7] = 0;
+	memcpy(blob + 8, body, len);
+	SetLastError(SENTINEL);
+	if (CryptImportKey(r->dss, blob, 8 + len, 0, flags, &k)) {
+		fuzz_check(k != 0);
+		fuzz_check(CryptDestroyKey(k));
+	} else {
+		failed_with();
+		fuzz_check(k == 0);
+	}
+	free(body);
 	free(blob);
 }
 
@@ -692,7 +727,7 @@ void fuzz_api_one(const uint8_t *data, size_t size)
 {
 	static void (*const ops[])(struct input *, struct run *) = {
 		op_encrypt, op_decrypt, op_export, op_import, op_reimport, op_get_param,
-		op_set_param, op_duplicate, op_destroy, op_hash,
+		op_set_param, op_duplicate, op_destroy, op_hash, op_import_dss,
 	};
 	struct input in = { data, size };
 	struct run r;

@@ -63,6 +63,38 @@ for f in dss1024-pub dss1024-priv; do
 	done
 done
 
+# The version 3 forms of the same key (Microsoft's DSSPUBKEY_VER3 and
+# DSSPRIVKEY_VER3: bitlenP, bitlenQ, bitlenJ, [bitlenX,] the DSSSEED, then
+# p q g j y [x]), built from openssl's version 2 blobs: no j, no seed.
+# The private blob's y comes from the public one (the same key).
+dss_v3() {
+	pub=$vectors/dss1024-pub.blob priv=$vectors/dss1024-priv.blob
+	{
+		printf "$(header "$1" 3 $CALG_DSS_SIGN)$(le32 "$2")$(le32 1024)$(le32 160)$(le32 "$3")"
+		[ "$1" = $PRIVATEKEYBLOB ] && printf "$(le32 160)"
+		printf "$(le32 0xffffffff)"; head -c 20 /dev/zero
+		tail -c +17 "$pub" | head -c $((128 + 20 + 128))          # p q g
+		[ "$3" -ne 0 ] && printf "$(pattern $(($3 / 8)) 0x6a)"    # j
+		tail -c +$((17 + 128 + 20 + 128)) "$pub" | head -c 128    # y
+		[ "$1" = $PRIVATEKEYBLOB ] && tail -c +$((17 + 128 + 20 + 128)) "$priv" | head -c 20
+		true
+	}
+}
+for t in blob dump; do
+	dss_v3 $PUBLICKEYBLOB 0x33535344 0 > "$fuzz/corpus/$t/dss1024-v3-pub.blob"
+	dss_v3 $PRIVATEKEYBLOB 0x34535344 0 > "$fuzz/corpus/$t/dss1024-v3-priv.blob"
+	dss_v3 $PUBLICKEYBLOB 0x33535344 64 > "$fuzz/corpus/$t/dss1024-v3-pub-j.blob"
+done
+
+# Diffie-Hellman blobs (Microsoft's DHPUBKEY, DHPUBKEY_VER3 and
+# DHPRIVKEY_VER3 pages; magics "\0DH1".."\0DH4"), 512-bit patterns: the
+# dump target decodes them, the blob target finds no parser yet.
+CALG_DH_SF=0xaa01 CALG_DH_EPHEM=0xaa02
+seed dh512-v2-pub.blob "$(header $PUBLICKEYBLOB 2 $CALG_DH_SF)$(le32 0x31484400)$(le32 512)$(pattern 64 0x11)"
+seed dh512-v2-priv.blob "$(header $PRIVATEKEYBLOB 2 $CALG_DH_EPHEM)$(le32 0x32484400)$(le32 512)$(pattern 192 0x21)"
+seed dh512-v3-pub.blob "$(header $PUBLICKEYBLOB 3 $CALG_DH_SF)$(le32 0x33484400)$(le32 512)$(le32 0)$(le32 0)$(le32 0xffffffff)$(pattern 20 0)$(pattern 192 0x31)"
+seed dh512-v3-priv.blob "$(header $PRIVATEKEYBLOB 3 $CALG_DH_SF)$(le32 0x34484400)$(le32 512)$(le32 160)$(le32 0)$(le32 512)$(le32 0xffffffff)$(pattern 20 0)$(pattern $((64 + 20 + 64 + 64 + 64)) 0x41)"
+
 # RSA edges beyond openssl's keys: an odd byte length (h rounds up), the
 # largest size, a privateExponent cut short (Windows imports it), a bitlen
 # that is not a multiple of 8. The numbers are patterns, not keys.
@@ -210,3 +242,15 @@ printf "$(byte $OP_DUPLICATE)$(byte $K_AES256)$(encrypt $K_NEW 1 "$(small 31)" 3
 	> "$api/duplicate-destroy"
 { import_file $K_RSA "$vectors/rsa512-simple.blob"; import_file $K_NONE "$vectors/rsa512-pub.blob"; } \
 	> "$api/import-vectors"
+# import_dss FORM FILE: op_import_dss with the blob's bytes after its
+# BLOBHEADER (form bit 0 private, bit 1 version 3), import flags 0.
+OP_IMPORT_DSS=10
+import_dss() {
+	size=$(($(wc -c < "$2") - 8))
+	printf "$(byte $OP_IMPORT_DSS)$(byte "$1")$(byte 0)$(le16 "$size")"
+	tail -c +9 "$2"
+}
+{ import_dss 0 "$vectors/dss1024-pub.blob"; import_dss 1 "$vectors/dss1024-priv.blob"; } \
+	> "$api/dss-import-v2"
+{ import_dss 2 "$fuzz/corpus/blob/dss1024-v3-pub.blob"; import_dss 3 "$fuzz/corpus/blob/dss1024-v3-priv.blob"; } \
+	> "$api/dss-import-v3"

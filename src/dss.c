@@ -6,11 +6,26 @@
 #include "key.h"
 #include "key-card.h"
 #include "param.h"
+#include "route.h"
 #include "session.h"
+#include "trace.h"
 #include "token-ops.h"
 #include "util.h"
 
 #include <string.h>
+
+/* Whether tok offers mech with every flag of use. */
+static bool dss_token_does(struct token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS use)
+{
+	CK_MECHANISM_INFO info;
+
+	return token_mechanism_info(tok, mech, &info) == CKR_OK && (info.flags & use) == use;
+}
+
+bool dss_token_verifies(struct token *tok)
+{
+	return dss_token_does(tok, CKM_DSA, CKF_VERIFY);
+}
 
 bool dss_token_bits(struct token *tok, DWORD *min, DWORD *max)
 {
@@ -294,6 +309,9 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 	static const CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
 	static const CK_KEY_TYPE dsa = CKK_DSA;
 	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	struct token *tok = ctx->ts.tok;
+	struct tsession *ts = &ctx->ts;
+	bool verifies = dss_token_verifies(tok), own;
 	struct blob_dss d;
 	struct dss_be b;
 	DWORD err;
@@ -302,8 +320,17 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 	err = blob_parse_dss(data, len, &d);
 	if (err == ERROR_SUCCESS && d.private)
 		err = NTE_BAD_TYPE;
-	if (err == ERROR_SUCCESS)
-		err = dss_be_from_blob(&d, &b);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* The key goes where DSS signatures can be verified: the token, when
+	 * it has CKM_DSA and holds public keys; else the companion token, as
+	 * a partner's RSA key does (route.h). A token without DSA and no
+	 * companion: the algorithm is not there. */
+	own = verifies && token_cap(tok, TOKEN_CAP_CREATE_PUBLIC_KEY) != TOKEN_CAP_NO;
+	if (!own && !context_has_companion_locked(ctx))
+		return verifies ? route_needs_companion(ROUTE_PUBLIC_KEY, CKR_FUNCTION_NOT_SUPPORTED)
+				: NTE_BAD_ALGID;
+	err = dss_be_from_blob(&d, &b);
 	if (err != ERROR_SUCCESS)
 		return err;
 	{
@@ -319,15 +346,36 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 			{ CKA_VALUE, b.y, d.y.len },
 		};
 
-		rv = token_create(&ctx->ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+		rv = CKR_FUNCTION_NOT_SUPPORTED;
+		if (own) {
+			rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			/* Numbers the token judges say nothing of the next key's. */
+			if (rv != CKR_ATTRIBUTE_VALUE_INVALID)
+				token_cap_learn(tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+		}
+		if ((!own || token_rv_is_refusal(rv)) && context_has_companion_locked(ctx)) {
+			err = context_companion_locked(ctx, &ts);
+			if (err == ERROR_SUCCESS && !dss_token_verifies(ts->tok))
+				err = verifies ? route_needs_companion(ROUTE_PUBLIC_KEY, rv)
+					       : NTE_BAD_ALGID;
+			if (err == ERROR_SUCCESS) {
+				trace_route("route: DSS PUBLICKEYBLOB on the companion token %s",
+					    token_label(ts->tok));
+				rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+			}
+		}
 	}
 	dss_be_clear(&b);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (token_rv_is_refusal(rv))
+		return route_needs_companion(ROUTE_PUBLIC_KEY, rv);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_IMPORT);
-	err = key_adopt_on_locked(ctx, &ctx->ts, CK_INVALID_HANDLE, h, CKK_DSA, CALG_DSS_SIGN, 0,
-				  false, true, out);
+	err = key_adopt_on_locked(ctx, ts, CK_INVALID_HANDLE, h, CKK_DSA, CALG_DSS_SIGN, 0, false,
+				  true, out);
 	if (err != ERROR_SUCCESS) {
-		token_destroy(&ctx->ts, h);
+		token_destroy(ts, h);
 		return err;
 	}
 	/* A public key alone is no container key. */
@@ -423,6 +471,11 @@ DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t le
 	err = blob_parse_dss(data, len, &d);
 	if (err == ERROR_SUCCESS && !d.private)
 		err = NTE_BAD_TYPE;
+	/* A token that cannot sign with DSA gets no DSS private key: it
+	 * would be of no use there (the pair is the container's, on the main
+	 * token only). */
+	if (err == ERROR_SUCCESS && !dss_token_does(ctx->ts.tok, CKM_DSA, CKF_SIGN))
+		err = NTE_BAD_ALGID;
 	if (err == ERROR_SUCCESS)
 		err = key_pair_begin_type_locked(ctx, AT_SIGNATURE, CKK_DSA,
 						 (flags & CRYPT_EXPORTABLE) != 0, &plan);

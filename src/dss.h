@@ -35,17 +35,26 @@ DWORD dss_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 DWORD dss_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len);
 
 /* CryptImportKey of a DSS PUBLICKEYBLOB: a session public-key object that
- * verifies, in no container. */
+ * verifies, in no container: on the token when it verifies with CKM_DSA
+ * and holds public keys, else on the companion token (route.h), as a
+ * partner's RSA key. Errors after the blob's: NTE_BAD_ALGID when neither
+ * token has CKM_DSA (or there is no companion and the token lacks it);
+ * NTE_NOT_SUPPORTED (route_needs_companion) when the token refuses public
+ * keys and no companion takes it. */
 DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len,
 			       struct key **out);
 /* CryptImportKey of a plaintext DSS PRIVATEKEYBLOB (import.c decrypts an
- * encrypted one first): the container's
+ * encrypted one first; NTE_BAD_ALGID when the token does not sign with
+ * CKM_DSA): the container's
  * AT_SIGNATURE DSS pair (session objects in a verify context), replacing
  * the one it had. The public half's y is the blob's (version 3) or the
  * token's computation (version 2; none on a token without
  * CKM_DH_PKCS_DERIVE). A failure leaves nothing on the token. */
 DWORD dss_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
 				struct key **out);
+
+/* Whether tok verifies DSA signatures (CKM_DSA with CKF_VERIFY). */
+bool dss_token_verifies(struct token *tok);
 
 /* The token's range of DSA prime lengths within Microsoft's; false when
  * the token makes no DSA domain parameters or pairs. */

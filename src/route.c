@@ -2,6 +2,7 @@
 #include "config.h"
 #include "route.h"
 #include "context.h"
+#include "dss.h"
 #include "p11call.h"
 #include "token.h"
 #include "trace.h"
@@ -49,11 +50,12 @@ DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
 	struct tsession *cts;
 	bool protected_ = token_is_write_protected(tok);
 	const char *companion = "none";
-	bool on[7], comp[7];
-	static const char *const names[7] = {
+	bool on[9], comp[9];
+	static const char *const names[9] = {
 		"session-key", "simpleblob-import", "rsa-encrypt", "public-key-import", "random",
-		"key-pair", "private-key-import",
+		"key-pair", "private-key-import", "dss-key-pair", "dss-public-key-import",
 	};
+	DWORD dss_min, dss_max;
 	size_t used = 0;
 	int n;
 
@@ -75,6 +77,11 @@ DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
 					  TOKEN_CAP_GENERATE_KEY_PAIR);
 	on[6] = !protected_ && token_does(tok, CK_UNAVAILABLE_INFORMATION, 0,
 					  TOKEN_CAP_CREATE_PRIVATE_KEY);
+	/* DSS: pairs where the token makes DSA pairs (dss.c), a partner's
+	 * public key where CKM_DSA verifies and public keys may be held. */
+	on[7] = !protected_ && dss_token_bits(tok, &dss_min, &dss_max);
+	on[8] = dss_token_verifies(tok) &&
+		token_does(tok, CK_UNAVAILABLE_INFORMATION, 0, TOKEN_CAP_CREATE_PUBLIC_KEY);
 	/* ... and what the companion takes over: the SIMPLEBLOB's key is
 	 * decrypted by the main token's exchange key and held there. Key pairs
 	 * and private keys belong to the container, on the main token only. */
@@ -83,8 +90,9 @@ DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
 	comp[2] = ctok != NULL && token_does(ctok, CKM_RSA_PKCS, CKF_ENCRYPT, TOKEN_CAP_COUNT);
 	comp[3] = comp[2];
 	comp[4] = ctok != NULL && token_has_rng(ctok);
-	comp[5] = comp[6] = false;
-	for (int i = 0; i < 7; i++) {
+	comp[5] = comp[6] = comp[7] = false;
+	comp[8] = ctok != NULL && dss_token_verifies(ctok);
+	for (int i = 0; i < 9; i++) {
 		const char *route = on[i] ? "token"
 				    : comp[i] ? (i == 1 ? "token-decrypt+companion" : "companion")
 				    : "none";

@@ -508,10 +508,19 @@ static bool mech_is_rsa(CK_MECHANISM_TYPE m)
 	return (m >= CKM_RSA_PKCS && m <= 0xe) || (m >= CKM_SHA256_RSA_PKCS && m <= 0x47);
 }
 
+/* Key pair (and domain parameter) generation of every kind: a card that
+ * makes no RSA pair makes no DSA, DH or EC pair either. */
+static bool mech_makes_pairs(CK_MECHANISM_TYPE m)
+{
+	return m == CKM_RSA_PKCS_KEY_PAIR_GEN || m == CKM_DSA_KEY_PAIR_GEN ||
+	       m == CKM_DSA_PARAMETER_GEN || m == CKM_DH_PKCS_KEY_PAIR_GEN ||
+	       m == CKM_DH_PKCS_PARAMETER_GEN || m == CKM_EC_KEY_PAIR_GEN;
+}
+
 static bool profile_hides(unsigned flags, CK_MECHANISM_TYPE m)
 {
 	return ((flags & P11SHIM_CARD_NO_SYMMETRIC) && mech_is_symmetric(m)) ||
-	       ((flags & P11SHIM_CARD_NO_KEYGEN) && m == CKM_RSA_PKCS_KEY_PAIR_GEN);
+	       ((flags & P11SHIM_CARD_NO_KEYGEN) && mech_makes_pairs(m));
 }
 
 static bool mech_hidden(CK_MECHANISM_TYPE m)

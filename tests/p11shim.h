@@ -191,9 +191,9 @@ enum {
 	 * and refused at use; C_GenerateKey is CKR_FUNCTION_NOT_SUPPORTED and
 	 * C_CreateObject of a CKO_SECRET_KEY CKR_TEMPLATE_INCONSISTENT. */
 	P11SHIM_CARD_NO_SYMMETRIC = 0x20,
-	/* C_GenerateKeyPair: CKR_FUNCTION_NOT_SUPPORTED, and
-	 * CKM_RSA_PKCS_KEY_PAIR_GEN hidden (a PIV card without the management
-	 * key). */
+	/* C_GenerateKeyPair: CKR_FUNCTION_NOT_SUPPORTED, and the pair
+	 * generation mechanisms (RSA, DSA and DH with their domain
+	 * parameters, EC) hidden (a PIV card without the management key). */
 	P11SHIM_CARD_NO_KEYGEN = 0x40,
 	/* Every private key generated or created gets CKA_DECRYPT and
 	 * CKA_SIGN TRUE whatever the template says: the template is rewritten

@@ -47,6 +47,8 @@ static char *uris[N_PROFILES];
 /* A TPM's behaviour on a token the quirks table does not know (its token
  * info is SoftHSM's): capi11 learns from the token's answers. */
 static char *learn_label, *learn_uri;
+/* A token that only test_dss_no_dsa uses, without DSA from its first use. */
+static char *nodsa_label, *nodsa_uri;
 #define PROFILE_TPM_UNKNOWN (P11SHIM_PROFILE_TPM & ~(unsigned)P11SHIM_CARD_TPM_INFO)
 static void (*set_profile)(unsigned flags);
 
@@ -67,7 +69,14 @@ static BYTE *vector(const char *name, DWORD *len)
 
 /* Objects on the token, as pkcs11-tool (logged in, SoftHSM directly)
  * lists them: every object line it prints. */
+static int objects_on_label(const char *label);
+
 static int objects_on(enum profile p)
+{
+	return objects_on_label(labels[p]);
+}
+
+static int objects_on_label(const char *label)
 {
 	static const char *const kinds[] = {
 		"Private Key Object", "Public Key Object", "Data object", "Secret Key Object",
@@ -75,7 +84,7 @@ static int objects_on(enum profile p)
 	char *out = NULL, *line, *save = NULL;
 	int n = 0;
 
-	CU_ASSERT_EQUAL_FATAL(fixture_pkcs11_tool(labels[p], true, &out, "--list-objects"), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_pkcs11_tool(label, true, &out, "--list-objects"), 0);
 	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 			if (strncmp(line, kinds[i], strlen(kinds[i])) == 0)
@@ -770,6 +779,197 @@ static void test_tpm_quirks(void)
 	set_profile(0);
 }
 
+/* ---- DSS on cards ---- */
+
+static void (*set_mechanism)(CK_MECHANISM_TYPE mech, int mode);
+
+/* The DSA mechanisms a card without DSA lacks (PKCS#11 2.40 section 2.2). */
+static const CK_MECHANISM_TYPE dsa_mechs[] = {
+	CKM_DSA, CKM_DSA_SHA1, CKM_DSA_KEY_PAIR_GEN, CKM_DSA_PARAMETER_GEN,
+};
+
+/* openssl's signature of msg by tests/vectors/dss1024.pem, in
+ * CryptSignHash's DSS layout (Microsoft's page: r then s, 20 bytes each,
+ * little-endian), taken from the DER SEQUENCE of two INTEGERs. */
+static void dss_openssl_signature(const char *msg_path, BYTE sig[40])
+{
+	char *der_path = testutil_temp_path("dsssig");
+	DWORD len = 0, at = 2;
+	BYTE *der;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s dgst -sha1 -sign %s/dss1024.pem -out %s %s",
+					  OPENSSL_BIN, TEST_SRCDIR "/vectors", der_path, msg_path), 0);
+	der = testutil_file_read(der_path, &len);
+	CU_ASSERT_FATAL(der != NULL && len > 8 && der[0] == 0x30 && der[1] == len - 2);
+	memset(sig, 0, 40);
+	for (int half = 0; half < 2; half++) {
+		DWORD n;
+
+		CU_ASSERT_FATAL(at + 2 <= len && der[at] == 0x02);
+		n = der[at + 1];
+		at += 2;
+		CU_ASSERT_FATAL(at + n <= len && n <= 21);
+		/* Big-endian, maybe with a leading zero: little-endian into 20. */
+		for (DWORD i = 0; i < n; i++) {
+			BYTE b = der[at + n - 1 - i];
+
+			if (i < 20)
+				sig[half * 20 + i] = b;
+			else
+				CU_ASSERT_EQUAL_FATAL(b, 0);
+		}
+		at += n;
+	}
+	free(der);
+	free(der_path);
+}
+
+/* CryptVerifySignature of msg's SHA-1 with key: the call's answer. */
+static DWORD dss_verify(HCRYPTPROV h, HCRYPTKEY key, const char *msg, const BYTE sig[40])
+{
+	HCRYPTHASH hash = 0;
+	DWORD got;
+
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	CU_ASSERT_TRUE_FATAL(CryptHashData(hash, (const BYTE *)msg, (DWORD)strlen(msg), 0));
+	SetLastError(SENTINEL);
+	got = CryptVerifySignatureA(hash, sig, 40, key, NULL, 0) ? ERROR_SUCCESS : GetLastError();
+	CryptDestroyHash(hash);
+	return got;
+}
+
+static const char dss_msg[] = "a DSS signature from openssl, checked where the card cannot";
+
+static char *dss_routes(HCRYPTPROV h)
+{
+	DWORD len = 0;
+	char *text;
+
+	CU_ASSERT_TRUE_FATAL(CryptGetProvParam(h, PP_CAPI11_ROUTES, NULL, &len, 0));
+	text = calloc(1, len + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_TRUE(CryptGetProvParam(h, PP_CAPI11_ROUTES, (BYTE *)text, &len, 0));
+	return text;
+}
+
+/* A token without DSA (CKM_DSA* hidden and refused by the shim, from its
+ * first use): DSS key generation and private-key import are NTE_BAD_ALGID
+ * (the provider does not offer the algorithm on this token); a partner's
+ * DSS public key goes to the companion token, where openssl's signature
+ * verifies; without a companion it is NTE_BAD_ALGID too. Nothing is left
+ * on the token. */
+static void test_dss_no_dsa(void)
+{
+	const char *label = nodsa_label, *uri = nodsa_uri;
+	char *msg_path = testutil_temp_write("dssmsg", dss_msg, strlen(dss_msg));
+	BYTE *pub, *priv, sig[40];
+	DWORD pub_len, priv_len;
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+	char *routes;
+	int before;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(set_mechanism);
+	pub = vector("dss1024-pub.blob", &pub_len);
+	priv = vector("dss1024-priv.blob", &priv_len);
+	dss_openssl_signature(msg_path, sig);
+	/* Hidden on every slot while this test runs; the other tokens'
+	 * mechanisms were read before, and are shown again at the end. */
+	for (size_t i = 0; i < sizeof dsa_mechs / sizeof dsa_mechs[0]; i++)
+		set_mechanism(dsa_mechs[i], P11SHIM_MECH_HIDDEN | P11SHIM_MECH_REFUSED);
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dss-nodsa", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	if (h == 0)
+		goto out;
+	before = objects_on_label(label);
+	CHECK_FAILS_WITH(CryptGenKey(h, CALG_DSS_SIGN, 1024 << 16, &k), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptGenKey(h, AT_SIGNATURE, 0, &k), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &k),
+			 NTE_BAD_ALGID);
+	CU_ASSERT_EQUAL(objects_on_label(label), before);
+	/* The partner's public key, on the companion (NSS's softokn). */
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptImportKey(h, pub, pub_len, 0, 0, &k));
+	CU_ASSERT_EQUAL(objects_on_label(label), before);
+	if (k != 0) {
+		CU_ASSERT_EQUAL(dss_verify(h, k, dss_msg, sig), ERROR_SUCCESS);
+		sig[5] ^= 0x40;
+		CU_ASSERT_EQUAL(dss_verify(h, k, dss_msg, sig), NTE_BAD_SIGNATURE);
+		sig[5] ^= 0x40;
+		CryptDestroyKey(k);
+	}
+	routes = dss_routes(h);
+	CU_ASSERT_PTR_NOT_NULL(strstr(routes, " dss-key-pair=none dss-public-key-import=companion "));
+	free(routes);
+	CryptReleaseContext(h, 0);
+	CryptAcquireContextA(&h, "dss-nodsa", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET);
+
+	/* companion = none: no token verifies DSS here. */
+	matrix_none_init();
+	SetLastError(SENTINEL);
+	h = 0;
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	if (h != 0) {
+		CHECK_FAILS_WITH(CryptImportKey(h, pub, pub_len, 0, 0, &k), NTE_BAD_ALGID);
+		routes = dss_routes(h);
+		CU_ASSERT_PTR_NOT_NULL(strstr(routes, " dss-public-key-import=none "));
+		free(routes);
+		CryptReleaseContext(h, 0);
+	}
+	matrix_none_cleanup();
+out:
+	for (size_t i = 0; i < sizeof dsa_mechs / sizeof dsa_mechs[0]; i++)
+		set_mechanism(dsa_mechs[i], 0);
+	free(pub);
+	free(priv);
+	free(msg_path);
+}
+
+/* A card that holds no partner's public key (the PIV profile: OpenSC's
+ * CKR_ARGUMENTS_BAD for a public key object) but has DSA: a DSS
+ * PUBLICKEYBLOB is held and verifies on the companion, as an RSA one
+ * does, leaving the card as it was; without a companion the route's
+ * answer, NTE_NOT_SUPPORTED. */
+static void test_dss_public_on_companion(void)
+{
+	char *msg_path = testutil_temp_write("dssmsg", dss_msg, strlen(dss_msg));
+	BYTE *pub, sig[40];
+	DWORD pub_len;
+	HCRYPTPROV h = 0;
+	HCRYPTKEY k = 0;
+	int before;
+
+	pub = vector("dss1024-pub.blob", &pub_len);
+	dss_openssl_signature(msg_path, sig);
+	set_profile(profiles[PIV].flags);
+	before = objects_on(PIV);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uris[PIV], PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &k));
+	CU_ASSERT_EQUAL(dss_verify(h, k, dss_msg, sig), ERROR_SUCCESS);
+	sig[30] ^= 0x01;
+	CU_ASSERT_EQUAL(dss_verify(h, k, dss_msg, sig), NTE_BAD_SIGNATURE);
+	sig[30] ^= 0x01;
+	CryptDestroyKey(k);
+	CryptReleaseContext(h, 0);
+	CU_ASSERT_EQUAL(objects_on(PIV), before);
+
+	matrix_none_init();
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uris[PIV], PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, pub_len, 0, 0, &k), NTE_NOT_SUPPORTED);
+	CryptReleaseContext(h, 0);
+	matrix_none_cleanup();
+	CU_ASSERT_EQUAL(objects_on(PIV), before);
+	set_profile(0);
+	free(pub);
+	free(msg_path);
+}
+
 /* ---- what capi11 knows of a token ---- */
 
 static char *prov_text(enum profile p, DWORD param)
@@ -807,16 +1007,19 @@ static void test_routes(void)
 	} want_routes[] = {
 		{ PLAIN, "session-key=token simpleblob-import=token rsa-encrypt=token "
 			 "public-key-import=token random=token key-pair=token "
-			 "private-key-import=token " },
+			 "private-key-import=token dss-key-pair=token "
+			 "dss-public-key-import=token " },
 		{ TPM, "session-key=companion simpleblob-import=token-decrypt+companion "
 		       "rsa-encrypt=token public-key-import=token random=token key-pair=token "
-		       "private-key-import=none " },
+		       "private-key-import=none dss-key-pair=token dss-public-key-import=token " },
 		{ PIV, "session-key=companion simpleblob-import=token-decrypt+companion "
 		       "rsa-encrypt=companion public-key-import=companion random=companion "
-		       "key-pair=none private-key-import=none " },
+		       "key-pair=none private-key-import=none dss-key-pair=none "
+		       "dss-public-key-import=companion " },
 		{ READONLY, "session-key=companion simpleblob-import=token-decrypt+companion "
 			    "rsa-encrypt=companion public-key-import=companion random=companion "
-			    "key-pair=none private-key-import=none " },
+			    "key-pair=none private-key-import=none dss-key-pair=none "
+			    "dss-public-key-import=companion " },
 	};
 
 	for (size_t i = 0; i < sizeof want_routes / sizeof want_routes[0]; i++) {
@@ -998,6 +1201,12 @@ static CU_TestInfo spec_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo dss_tests[] = {
+	{ "a token without DSA", test_dss_no_dsa },
+	{ "a DSS public key on the companion", test_dss_public_on_companion },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo caps_tests[] = {
 	{ "PP_CAPI11_TOKEN_CAPS", test_token_caps },
 	{ "PP_CAPI11_ROUTES", test_routes },
@@ -1013,6 +1222,7 @@ static CU_SuiteInfo suites[] = {
 	  matrix_none_tests },
 	{ "containers without markers", NULL, NULL, NULL, NULL, container_tests },
 	{ "key specs", NULL, NULL, NULL, NULL, spec_tests },
+	{ "DSS on cards", NULL, NULL, NULL, NULL, dss_tests },
 	{ "token capabilities", NULL, NULL, NULL, NULL, caps_tests },
 	CU_SUITE_INFO_NULL,
 };
@@ -1026,8 +1236,10 @@ int main(void)
 		return CUTEST_SKIP;
 	setenv("CAPI11_CONF", "/dev/null", 1);
 	mod = fixture_shim() && fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW) : NULL;
-	if (mod != NULL)
+	if (mod != NULL) {
 		*(void **)&set_profile = dlsym(mod, "p11shim_set_profile");
+		*(void **)&set_mechanism = dlsym(mod, "p11shim_set_mechanism");
+	}
 	if (set_profile == NULL) {
 		fprintf(stderr, "the p11shim module was not built\n");
 		return FIXTURE_HARD_ERROR;
@@ -1038,6 +1250,10 @@ int main(void)
 		if (uris[p] == NULL)
 			return FIXTURE_HARD_ERROR;
 	}
+	nodsa_label = fixture_token_make("cards-nodsa");
+	nodsa_uri = fixture_token_uri_shim(nodsa_label, true);
+	if (nodsa_uri == NULL)
+		return FIXTURE_HARD_ERROR;
 	learn_label = fixture_token_make("cards-learn");
 	learn_uri = fixture_token_uri_shim(learn_label, true);
 	if (learn_uri == NULL)
@@ -1071,5 +1287,7 @@ int main(void)
 	}
 	free(learn_uri);
 	free(learn_label);
+	free(nodsa_uri);
+	free(nodsa_label);
 	return rc;
 }

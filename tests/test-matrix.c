@@ -1675,6 +1675,364 @@ static void test_sensitive_policy(void)
 	free(pub);
 }
 
+/* ---- DSS key pairs (and, beside them, Diffie-Hellman's to come) ---- */
+
+/* The key-pair families of the DSS provider types, one row of this table
+ * each: a family names its ALG_ID and the magics of its four blob forms
+ * (Microsoft's DSSPUBKEY, DSSPUBKEY_VER3, DSSPRIVKEY_VER3 pages; DH's
+ * would be DHPUBKEY and DHPUBKEY_VER3/DHPRIVKEY_VER3's "\0DH1".."\0DH4")
+ * and how its pairs are made on the token and imported from openssl. */
+struct pair_family {
+	const char *name;
+	ALG_ID alg;
+	DWORD magic[2][2];        /* [private][version 3] */
+	BOOL (*generate)(HCRYPTPROV h, bool exportable, HCRYPTKEY *k);
+	/* openssl's PRIVATEKEYBLOB of a key of the family (version 2). */
+	BYTE *(*openssl_private)(DWORD *len);
+};
+
+static BOOL dss_generate(HCRYPTPROV h, bool exportable, HCRYPTKEY *k)
+{
+	return CryptGenKey(h, CALG_DSS_SIGN, 1024 << 16 | (exportable ? CRYPT_EXPORTABLE : 0), k);
+}
+
+static BYTE *dss_openssl_private(DWORD *len)
+{
+	char *prm = testutil_temp_path("mxdsap"), *pem = testutil_temp_path("mxdsa");
+	char *blob = testutil_temp_path("mxdsablob");
+	BYTE *b;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -genparam -algorithm DSA -pkeyopt "
+					  "dsa_paramgen_bits:1024 -pkeyopt dsa_paramgen_q_bits:160 "
+					  "-out %s 2>/dev/null && %s genpkey -paramfile %s -out %s && "
+					  "%s dsa -in %s -outform MSBLOB -out %s 2>/dev/null",
+					  OPENSSL_BIN, prm, OPENSSL_BIN, prm, pem, OPENSSL_BIN, pem,
+					  blob), 0);
+	b = testutil_file_read(blob, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	free(prm);
+	free(pem);
+	free(blob);
+	return b;
+}
+
+static const struct pair_family pair_families[] = {
+	{ "DSS", CALG_DSS_SIGN,
+	  { { 0x31535344, 0x33535344 }, { 0x32535344, 0x34535344 } },   /* DSS1 DSS3, DSS2 DSS4 */
+	  dss_generate, dss_openssl_private },
+};
+
+/* The columns: blob type and hExpKey (none, or a 3DES session key of the
+ * same context: Microsoft's DSS/DH providers encrypt with 3DES, not AES). */
+enum pcol {
+	PCOL_PUBLIC,
+	PCOL_PUBLIC_EXP,
+	PCOL_PRIVATE,
+	PCOL_PRIVATE_ENC,
+	PCOL_SIMPLE,
+	PCOL_SIMPLE_NOEXP,
+	PCOL_PLAINTEXT,
+	PCOL_UNKNOWN,
+	N_PCOLS
+};
+
+static const struct pair_column {
+	const char *name;
+	DWORD type;
+	bool session_key;
+} pair_columns[N_PCOLS] = {
+	[PCOL_PUBLIC] = { "PUBLICKEYBLOB", PUBLICKEYBLOB, false },
+	[PCOL_PUBLIC_EXP] = { "PUBLICKEYBLOB/hExpKey", PUBLICKEYBLOB, true },
+	[PCOL_PRIVATE] = { "PRIVATEKEYBLOB", PRIVATEKEYBLOB, false },
+	[PCOL_PRIVATE_ENC] = { "PRIVATEKEYBLOB/3DES", PRIVATEKEYBLOB, true },
+	[PCOL_SIMPLE] = { "SIMPLEBLOB/3DES", SIMPLEBLOB, true },
+	[PCOL_SIMPLE_NOEXP] = { "SIMPLEBLOB/no hExpKey", SIMPLEBLOB, false },
+	[PCOL_PLAINTEXT] = { "PLAINTEXTKEYBLOB", PLAINTEXTKEYBLOB, false },
+	[PCOL_UNKNOWN] = { "unknown type 0x42", 0x42, false },
+};
+
+static const struct flag pair_flags[] = {
+	{ "0", 0 },
+	{ "CRYPT_BLOB_VER3", CRYPT_BLOB_VER3 },
+	{ "CRYPT_Y_ONLY", CRYPT_Y_ONLY },
+	{ "CRYPT_BLOB_VER3|CRYPT_Y_ONLY", CRYPT_BLOB_VER3 | CRYPT_Y_ONLY },
+	{ "CRYPT_OAEP", CRYPT_OAEP },
+	{ "CRYPT_SSL2_FALLBACK", CRYPT_SSL2_FALLBACK },
+	{ "undocumented 0x10000", UNDOCUMENTED_FLAG },
+};
+
+/* CryptExportKey's answers for a DSS (or DH) pair, from its reference page
+ * and SPEC section 4, as for RSA pairs:
+ * - "CRYPT_BLOB_VER3: export version 3 of a BLOB type" (bVersion 3, the
+ *   _VER3 structures); "CRYPT_Y_ONLY: this flag is not used": no change;
+ *   CRYPT_OAEP applies to SIMPLEBLOB only; CRYPT_SSL2_FALLBACK on a key
+ *   that is not CALG_SSL2_MASTER is NTE_BAD_KEY; other bits NTE_BAD_FLAGS.
+ * - PUBLICKEYBLOB: "hExpKey ... is unused and must be set to zero",
+ *   NTE_BAD_KEY otherwise; always exportable.
+ * - PRIVATEKEYBLOB, plain or under a session key: NTE_BAD_KEY_STATE
+ *   ("you do not have permission to export the key ... CRYPT_EXPORTABLE
+ *   was not specified") unless the key is exportable.
+ * - SIMPLEBLOB: hExpKey must be a key-exchange public key, and is judged
+ *   before hKey (as Wine's rsaenh does, whose tests ran on Windows):
+ *   without one, or with a session key there, NTE_BAD_PUBLIC_KEY.
+ * - PLAINTEXTKEYBLOB holds session keys, not pairs: NTE_BAD_KEY; an
+ *   unknown type NTE_BAD_TYPE. */
+static DWORD pair_expected(bool exportable, enum pcol c, DWORD flag)
+{
+	if (flag & UNDOCUMENTED_FLAG)
+		return NTE_BAD_FLAGS;
+	if (flag & CRYPT_SSL2_FALLBACK)
+		return NTE_BAD_KEY;
+	switch (c) {
+	case PCOL_PUBLIC:
+		return OK;
+	case PCOL_PRIVATE:
+	case PCOL_PRIVATE_ENC:
+		return exportable ? OK : NTE_BAD_KEY_STATE;
+	case PCOL_SIMPLE:
+	case PCOL_SIMPLE_NOEXP:
+		return NTE_BAD_PUBLIC_KEY;
+	case PCOL_UNKNOWN:
+		return NTE_BAD_TYPE;
+	default:
+		return NTE_BAD_KEY;
+	}
+}
+
+static int pair_cells_run, pair_cells_failed, pair_cells_total;
+
+static void pair_check(bool ok, const char *row, const char *col, const struct flag *f,
+		       const char *what, DWORD want, DWORD got)
+{
+	char msg[320];
+
+	pair_cells_run++;
+	if (ok)
+		return;
+	pair_cells_failed++;
+	snprintf(msg, sizeof msg, "%s x %s x %s (%s): expected %s 0x%08x, got %s 0x%08x", row, col,
+		 f->name, what, code_name(want), (unsigned)want, code_name(got), (unsigned)got);
+	fprintf(stderr, "CELL FAILED: %s\n", msg);
+	CU_assertImplementation(CU_FALSE, __LINE__, msg, __FILE__, "", CU_FALSE);
+}
+
+/* The plaintext blob of a row in the flag's version, for the encrypted
+ * cells' check. */
+struct pair_row_state {
+	const struct pair_family *fam;
+	HCRYPTKEY key, des3;
+	BYTE des3_key[24];
+	BYTE *plain[2];           /* [version 3] private blobs, when exportable */
+	DWORD plain_len[2];
+};
+
+/* One cell, as run_cell does for RSA: the size query, a buffer one byte
+ * short, the export; a blob made has the asked type, the flag's version,
+ * the family's ALG_ID and magic (in clear) or, encrypted, openssl's 3DES
+ * decryption of the plaintext blob. */
+static void pair_cell(const char *row, struct pair_row_state *st, bool exportable, enum pcol c,
+		      const struct flag *f)
+{
+	const struct pair_column *col = &pair_columns[c];
+	DWORD want = pair_expected(exportable, c, f->value), got, size = 0, len;
+	HCRYPTKEY exp = col->session_key ? st->des3 : 0;
+	bool v3 = (f->value & CRYPT_BLOB_VER3) != 0;
+	static BYTE buf[BIG];
+	char what[64];
+	BOOL ok;
+
+	snprintf(what, sizeof what, "%s", col->name);
+	SetLastError(SENTINEL);
+	ok = CryptExportKey(st->key, exp, col->type, f->value, NULL, &size);
+	got = ok ? OK : GetLastError();
+	pair_check(got == want && (!ok || size > 8), row, what, f, "size query", want, got);
+	if (want == OK && ok && size > 9) {
+		len = size - 1;
+		SetLastError(SENTINEL);
+		ok = CryptExportKey(st->key, exp, col->type, f->value, buf, &len);
+		got = ok ? OK : GetLastError();
+		pair_check(!ok && got == ERROR_MORE_DATA && len == size, row, what, f,
+			   "buffer one byte short", ERROR_MORE_DATA, got);
+	}
+	len = sizeof buf;
+	SetLastError(SENTINEL);
+	ok = CryptExportKey(st->key, exp, col->type, f->value, buf, &len);
+	got = ok ? OK : GetLastError();
+	pair_check(got == want, row, what, f, "export", want, got);
+	if (!ok || want != OK)
+		return;
+	pair_check(len == size, row, what, f, "length = size query", size, len);
+	pair_check(len >= 12 && buf[0] == col->type && buf[1] == (v3 ? 3 : 2) && buf[2] == 0 &&
+		   buf[3] == 0 && testutil_le32(buf + 4) == st->fam->alg, row, what, f,
+		   "BLOBHEADER", OK, OK);
+	if (c == PCOL_PRIVATE_ENC) {
+		const BYTE *plain = st->plain[v3];
+		DWORD plain_len = st->plain_len[v3];
+		char *key_hex = testutil_hex_new(st->des3_key, 24);
+		DWORD out_len = 0;
+		int status = -1;
+		BYTE *out;
+
+		/* CBC, zero IV, PKCS#5 padding, the BLOBHEADER in clear. */
+		out = openssl_enc("des-ede3-cbc", key_hex, "0000000000000000", true, false, buf + 8,
+				  len - 8, &out_len, &status);
+		pair_check(status == 0 && plain != NULL && memcmp(buf, plain, 8) == 0 &&
+			   out_len == plain_len - 8 && memcmp(out, plain + 8, out_len) == 0, row,
+			   what, f, "openssl des-ede3-cbc opens it to the plaintext blob", OK, OK);
+		free(out);
+		free(key_hex);
+		return;
+	}
+	pair_check(testutil_le32(buf + 8) == st->fam->magic[col->type == PRIVATEKEYBLOB][v3], row,
+		   what, f, "magic", st->fam->magic[col->type == PRIVATEKEYBLOB][v3],
+		   testutil_le32(buf + 8));
+}
+
+/* Checks made by one row: per flag and column the size query and the
+ * export, and for a blob made the short buffer, the length, the header
+ * and the magic or the decryption. */
+static int pair_row_cells(bool exportable)
+{
+	int n = 0;
+
+	for (size_t f = 0; f < N_ELEMENTS(pair_flags); f++)
+		for (size_t c = 0; c < N_PCOLS; c++)
+			n += pair_expected(exportable, (enum pcol)c, pair_flags[f].value) == OK ? 6 :
+			     2;
+	return n;
+}
+
+/* The numbers of a version 2 DSS blob and of the version 3 one of the
+ * same key are the same (Microsoft's layouts; openssl reads version 2
+ * only): p, q, g, and y (public) or x (private). */
+static void dss_v2_v3_agree(const char *row, const BYTE *v2, DWORD v2_len, const BYTE *v3,
+			    DWORD v3_len, bool private)
+{
+	const size_t P = 128, h3 = private ? 52 : 48;
+	bool ok = v2_len >= 16 + 2 * P + 20 + 20 && v3_len >= h3 + 3 * P + 20 + (private ? 20 : 0);
+
+	ok = ok && memcmp(v2 + 16, v3 + h3, 2 * P + 20) == 0;   /* p, q, g */
+	if (ok && private)
+		ok = memcmp(v2 + 16 + 2 * P + 20, v3 + h3 + 3 * P + 20, 20) == 0;   /* x */
+	else if (ok)
+		ok = memcmp(v2 + 16 + 2 * P + 20, v3 + h3 + 2 * P + 20, P) == 0;    /* y */
+	if (!ok)
+		fprintf(stderr, "%s: version 2 and 3 %s blobs differ\n", row,
+			private ? "private" : "public");
+	CU_ASSERT_TRUE(ok);
+}
+
+/* openssl reads the version 2 blobs; capi11's version 3 ones carry the
+ * same numbers; an imported key comes back as openssl wrote it (but for
+ * the seed, which capi11 does not keep: counter 0xFFFFFFFF). */
+static void pair_row_outside_checks(const char *row, struct pair_row_state *st, bool exportable,
+				    const BYTE *imported, DWORD imported_len)
+{
+	DWORD pub_len, pub3_len;
+	BYTE *pub = testutil_blob_export(st->key, 0, PUBLICKEYBLOB, 0, &pub_len);
+	BYTE *pub3 = testutil_blob_export(st->key, 0, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &pub3_len);
+	char *path = testutil_temp_write("mxpub", pub, pub_len);
+
+	CU_ASSERT_EQUAL(fixture_run("%s pkey -pubin -inform MSBLOB -in %s -noout", OPENSSL_BIN,
+				    path), 0);
+	free(path);
+	dss_v2_v3_agree(row, pub, pub_len, pub3, pub3_len, false);
+	if (exportable) {
+		path = testutil_temp_write("mxpriv", st->plain[0], st->plain_len[0]);
+		CU_ASSERT_EQUAL(fixture_run("%s pkey -inform MSBLOB -in %s -noout", OPENSSL_BIN,
+					    path), 0);
+		free(path);
+		dss_v2_v3_agree(row, st->plain[0], st->plain_len[0], st->plain[1],
+				st->plain_len[1], true);
+	}
+	if (imported != NULL && exportable) {
+		bool same = st->plain_len[0] == imported_len &&
+			    memcmp(st->plain[0], imported, imported_len - 24) == 0 &&
+			    testutil_le32(st->plain[0] + imported_len - 24) == 0xffffffffu;
+
+		if (!same)
+			fprintf(stderr, "%s: the PRIVATEKEYBLOB is not openssl's\n", row);
+		CU_ASSERT_TRUE(same);
+	}
+	free(pub);
+	free(pub3);
+}
+
+enum pair_origin_kind { PAIR_ROW_GENERATED, PAIR_ROW_IMPORTED };
+
+static void pair_row(const struct pair_family *fam, enum pair_origin_kind origin, bool exportable)
+{
+	char row[96];
+	struct pair_row_state st = { .fam = fam };
+	BYTE *imported = NULL, *kb;
+	DWORD imported_len = 0, kb_len;
+	HCRYPTPROV h;
+	int before;
+
+	snprintf(row, sizeof row, "%s, %s%s", fam->name, origin == PAIR_ROW_GENERATED ?
+		 "generated" : "imported", exportable ? " exportable" : "");
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, row, uri1, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	if (origin == PAIR_ROW_GENERATED) {
+		CU_ASSERT_TRUE_FATAL(fam->generate(h, exportable, &st.key));
+	} else {
+		imported = fam->openssl_private(&imported_len);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, imported, imported_len, 0,
+						    exportable ? CRYPT_EXPORTABLE : 0, &st.key));
+	}
+	CU_ASSERT_EQUAL(((key_permissions(st.key) & CRYPT_EXPORT) != 0), exportable);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, CRYPT_EXPORTABLE, &st.des3));
+	kb = testutil_blob_export(st.des3, 0, PLAINTEXTKEYBLOB, 0, &kb_len);
+	CU_ASSERT_EQUAL_FATAL(kb_len, 12 + 24);
+	memcpy(st.des3_key, kb + 12, 24);
+	explicit_bzero(kb, kb_len);
+	free(kb);
+	if (exportable) {
+		st.plain[0] = testutil_blob_export(st.key, 0, PRIVATEKEYBLOB, 0, &st.plain_len[0]);
+		st.plain[1] = testutil_blob_export(st.key, 0, PRIVATEKEYBLOB, CRYPT_BLOB_VER3,
+						   &st.plain_len[1]);
+	}
+
+	before = pair_cells_run;
+	pair_cells_failed = 0;
+	for (size_t f = 0; f < N_ELEMENTS(pair_flags); f++)
+		for (size_t c = 0; c < N_PCOLS; c++)
+			pair_cell(row, &st, exportable, (enum pcol)c, &pair_flags[f]);
+	CU_ASSERT_EQUAL(pair_cells_run - before, pair_row_cells(exportable));
+	CU_ASSERT_EQUAL(pair_cells_failed, 0);
+	pair_cells_total += pair_cells_run - before;
+	pair_row_outside_checks(row, &st, exportable, imported, imported_len);
+
+	for (int v = 0; v < 2; v++) {
+		if (st.plain[v] != NULL)
+			explicit_bzero(st.plain[v], st.plain_len[v]);
+		free(st.plain[v]);
+	}
+	if (imported != NULL)
+		explicit_bzero(imported, imported_len);
+	free(imported);
+	explicit_bzero(st.des3_key, sizeof st.des3_key);
+	CryptDestroyKey(st.des3);
+	CryptDestroyKey(st.key);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CryptAcquireContextA(&h, row, uri1, PROV_DSS_DH, CRYPT_DELETEKEYSET);
+}
+
+/* Every family: generated exportable and not, imported exportable and
+ * not. */
+static void test_matrix_pairs(void)
+{
+	for (size_t i = 0; i < N_ELEMENTS(pair_families); i++) {
+		pair_row(&pair_families[i], PAIR_ROW_GENERATED, true);
+		pair_row(&pair_families[i], PAIR_ROW_GENERATED, false);
+		pair_row(&pair_families[i], PAIR_ROW_IMPORTED, true);
+		pair_row(&pair_families[i], PAIR_ROW_IMPORTED, false);
+	}
+	CU_ASSERT_EQUAL(pair_cells_total,
+			(int)N_ELEMENTS(pair_families) * 2 * (pair_row_cells(true) +
+							      pair_row_cells(false)));
+}
+
 static CU_TestInfo matrix_tests[] = {
 	{ "RSA pairs from CryptGenKey", test_matrix_rsa_generated },
 	{ "RSA pairs from PRIVATEKEYBLOB", test_matrix_rsa_imported },
@@ -1724,8 +2082,16 @@ static int matrix_init(void)
 	return ok ? 0 : -1;
 }
 
+/* The DSS provider types' pairs: SoftHSM only (a card's DSS answers are
+ * tests/test-cards.c's). */
+static CU_TestInfo pair_tests[] = {
+	{ "DSS pairs (the pair-family table)", test_matrix_pairs },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
+	{ "export matrix of DSS pairs", NULL, NULL, NULL, NULL, pair_tests },
 	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, private_tests },
 	{ "imports", NULL, NULL, NULL, NULL, import_tests },
 	CU_SUITE_INFO_NULL,

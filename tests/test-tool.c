@@ -1338,6 +1338,457 @@ static void test_dump_malformed(void)
 	free(priv);
 }
 
+/* ---- DSS keys and Diffie-Hellman blobs ---- */
+
+/* The number openssl's "-text" prints after field (e.g. "pub:", "P:"), as
+ * lowercase hex without colons or leading zero bytes: the indented lines
+ * below the label, or an inline "N (0xHEX)" for a small one. */
+static char *openssl_text_number(const char *text, const char *field)
+{
+	const char *p = strstr(text, field), *nl, *inl;
+	char *out, *o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p += strlen(field);
+	nl = strchr(p, '\n');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+	out = calloc(1, strlen(p) + 1);
+	o = out;
+	inl = strstr(p, "(0x");
+	if (inl != NULL && inl < nl) {
+		for (inl += 3; isxdigit((unsigned char)*inl); inl++)
+			*o++ = (char)tolower((unsigned char)*inl);
+		return out;
+	}
+	/* The continuation lines start with blanks; the next label does not. */
+	for (p = nl + 1; *p == ' '; p = strchr(p, '\n') + 1) {
+		for (; *p != '\n' && *p != '\0'; p++)
+			if (isxdigit((unsigned char)*p))
+				*o++ = (char)tolower((unsigned char)*p);
+		if (*p == '\0')
+			break;
+	}
+	while (out[0] == '0' && out[1] == '0' && out[2] != '\0')
+		memmove(out, out + 2, strlen(out + 2) + 1);
+	return out;
+}
+
+/* Whether the squeezed dump output holds hex as one of its numbers. */
+static bool dump_shows(const char *flat, const char *hex)
+{
+	return strstr(flat, hex) != NULL;
+}
+
+/* A DSS key made on the token with genkey, exported as blob, PEM and DER,
+ * public and private, both blob versions: openssl's MSBLOB reader and
+ * GnuTLS's p11tool reading the token's public key object give the same
+ * key (byte-equal PEM), the version 3 blobs' numbers are openssl's, and a
+ * key made without CRYPT_EXPORTABLE does not leave. */
+static void test_dss_genkey_export(void)
+{
+	char *out, *text, *flat, *hex;
+	const char *dss = "--prov-type dss --container dss1";
+
+	CU_ASSERT_EQUAL_FATAL(tool(&out, "genkey %s --container dss1 --alg dss --exportable",
+				   common), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "generated signature key: CALG_DSS_SIGN, 1024 bits"));
+	free(out);
+	/* Microsoft's DSS range: 512 to 1024 in steps of 64 (NTE_BAD_DATA).
+	 * (SoftHSM 2.6 on OpenSSL 3 makes only 1024-bit DSA pairs.) */
+	CU_ASSERT_EQUAL(tool(&out, "genkey %s --container dss520 --alg dss --bits 520", common), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_DATA"));
+	free(out);
+	/* An RSA context neither makes nor sees DSS keys. */
+	CU_ASSERT_EQUAL(tool(&out, "genkey %s --container dss1 --alg dss --prov-type rsa_aes",
+			     common), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_ALGID"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "genkey %s --alg dss --spec exchange", common), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "genkey %s --alg dh_ephem", common), 2);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --prov-type dsss", common), 2);
+
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --out %s", common, dss,
+				   path_of("dss1.pub")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --format pem --out %s", common, dss,
+				   path_of("dss1.pub.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --format der --out %s", common, dss,
+				   path_of("dss1.pub.der")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --type private --out %s", common, dss,
+				   path_of("dss1.priv")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --type private --format pem --out %s",
+				   common, dss, path_of("dss1.key.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --ver3 --out %s", common, dss,
+				   path_of("dss1.pub3")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --type private --ver3 --out %s", common,
+				   dss, path_of("dss1.priv3")), 0);
+
+	/* openssl's MSBLOB reader (version 2 only) writes the same PEM. */
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkey -pubin -inform MSBLOB -in %s -pubout -out %s",
+					  OPENSSL_BIN, path_of("dss1.pub"),
+					  path_of("dss1.openssl.pub.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dss1.pub.pem"), path_of("dss1.openssl.pub.pem")));
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkey -pubin -inform MSBLOB -in %s -pubout -outform "
+					  "DER -out %s", OPENSSL_BIN, path_of("dss1.pub"),
+					  path_of("dss1.openssl.pub.der")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dss1.pub.der"), path_of("dss1.openssl.pub.der")));
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkey -inform MSBLOB -in %s -out %s", OPENSSL_BIN,
+					  path_of("dss1.priv"), path_of("dss1.openssl.key.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dss1.key.pem"), path_of("dss1.openssl.key.pem")));
+	/* openssl dsa reads both PEMs, and the private one's public half is
+	 * the public one. */
+	CU_ASSERT_EQUAL(fixture_run("%s dsa -pubin -in %s -noout", OPENSSL_BIN,
+				    path_of("dss1.pub.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s dsa -in %s -pubout -out %s", OPENSSL_BIN,
+					  path_of("dss1.key.pem"), path_of("dss1.derived.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dss1.pub.pem"), path_of("dss1.derived.pem")));
+	/* The token's own public key object, read by p11tool (pkcs11-tool
+	 * reads no DSA public keys). */
+	CU_ASSERT_FATAL(P11TOOL[0] != '\0');
+	CU_ASSERT_EQUAL_FATAL(fixture_run("GNUTLS_PIN=%s %s --provider %s --login --export-pubkey "
+					  "'pkcs11:token=%s;object=dss1;type=public' --outfile %s "
+					  "2>/dev/null", FIXTURE_PIN, P11TOOL, SOFTHSM_MODULE, label,
+					  path_of("dss1.token.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dss1.pub.pem"), path_of("dss1.token.pem")));
+
+	/* The version 3 blobs, dumped: Microsoft's fields, openssl's numbers. */
+	text = fixture_capture(NULL, "%s pkey -in %s -text -noout", OPENSSL_BIN,
+			       path_of("dss1.key.pem"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dss1.priv3")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x34535344 \"DSS4\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bVersion             3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenP              1024"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenQ              160"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenJ              0 (0x00000000) (J is not in the "
+					   "blob)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenX              160"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "(0xffffffff) no seed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok: well-formed PRIVATEKEYBLOB"));
+	flat = squeeze(out);
+	{
+		static const char *const labels[] = { "P:", "Q:", "G:", "pub:", "priv:" };
+
+		for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+			hex = openssl_text_number(text, labels[i]);
+			CU_ASSERT_TRUE(strlen(hex) >= 40);
+			if (!dump_shows(flat, hex))
+				fprintf(stderr, "dump of DSS4 lacks openssl's %s %s\n", labels[i], hex);
+			CU_ASSERT_TRUE(dump_shows(flat, hex));
+			free(hex);
+		}
+	}
+	free(flat);
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dss1.pub3")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x33535344 \"DSS3\""));
+	CU_ASSERT_PTR_NULL(strstr(out, "bitlenX"));
+	flat = squeeze(out);
+	hex = openssl_text_number(text, "pub:");
+	CU_ASSERT_TRUE(dump_shows(flat, hex));
+	free(hex);
+	free(flat);
+	free(out);
+	free(text);
+
+	/* Not exportable: NTE_BAD_KEY_STATE, and no file in any format. */
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "genkey %s --container dss2 --alg dss --bits 1024", common),
+			      0);
+	unlink(path_of("dss2.priv"));
+	CU_ASSERT_EQUAL(tool(&out, "export %s --prov-type dss --container dss2 --type private "
+			     "--out %s", common, path_of("dss2.priv")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "export %s --prov-type dss --container dss2 --type private "
+			     "--format pem --out %s", common, path_of("dss2.priv")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+	CU_ASSERT_NOT_EQUAL(access(path_of("dss2.priv"), F_OK), 0);
+	/* Its public half leaves as any public key does. */
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --prov-type dss --container dss2 --format pem "
+			     "--out %s", common, path_of("dss2.pub.pem")), 0);
+	CU_ASSERT_EQUAL(fixture_run("%s dsa -pubin -in %s -noout", OPENSSL_BIN,
+				    path_of("dss2.pub.pem")), 0);
+}
+
+/* A DSS signature as CryptSignHash writes it (r then s, 20 bytes each,
+ * little-endian: Microsoft's CryptSignHash page for DSS) turned into the
+ * DER SEQUENCE of two INTEGERs openssl reads, here by hand so that the
+ * tool's own conversion is checked against something else. */
+static size_t der_integer(const BYTE *le, BYTE *out)
+{
+	BYTE be[21];
+	size_t n = 20, at = 0, start;
+
+	for (size_t i = 0; i < 20; i++)
+		be[i + 1] = le[19 - i];
+	be[0] = 0;
+	start = 1;
+	while (n > 1 && be[start] == 0) {
+		start++;
+		n--;
+	}
+	if (be[start] & 0x80) {
+		start--;
+		n++;
+	}
+	out[at++] = 0x02;
+	out[at++] = (BYTE)n;
+	memcpy(out + at, be + start, n);
+	return at + n;
+}
+
+static size_t dss_sig_der(const BYTE win[40], BYTE out[48])
+{
+	size_t n = 2;
+
+	n += der_integer(win, out + n);
+	n += der_integer(win + 20, out + n);
+	out[0] = 0x30;
+	out[1] = (BYTE)(n - 2);
+	return n;
+}
+
+/* A DSA key made by openssl imported into a container, signed with there,
+ * the signature verified by openssl; openssl's signature verified by
+ * capi11; keys of sizes Microsoft's DSS providers do not take refused. */
+static void test_dss_import_sign(void)
+{
+	static const char text[] = "DSS: capi11-tool signs what openssl verifies\n";
+	char *msg = strdup(path_of("dss.msg"));
+	BYTE der[48];
+	unsigned char *win;
+	size_t win_len, der_len;
+	char *out;
+
+	write_bytes("dss.msg", text, sizeof text - 1);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -genparam -algorithm DSA -pkeyopt "
+					  "dsa_paramgen_bits:1024 -pkeyopt dsa_paramgen_q_bits:160 "
+					  "-out %s 2>/dev/null && %s genpkey -paramfile %s -out %s && "
+					  "%s pkey -in %s -pubout -out %s", OPENSSL_BIN,
+					  path_of("imp.dsap.pem"), OPENSSL_BIN, path_of("imp.dsap.pem"),
+					  path_of("imp.dsa.pem"), OPENSSL_BIN, path_of("imp.dsa.pem"),
+					  path_of("imp.dsa.pub.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(&out, "import %s --container dssimp %s", common,
+				   path_of("imp.dsa.pem")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "imported PRIVATEKEYBLOB: CALG_DSS_SIGN, 1024 bits, "
+					   "into container dssimp as its signature key"));
+	free(out);
+	/* The container's public key is openssl's. */
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s --prov-type dss --container dssimp --format pem "
+				   "--out %s", common, path_of("dssimp.pub.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dssimp.pub.pem"), path_of("imp.dsa.pub.pem")));
+
+	/* capi11 signs (SHA-1, Windows' byte order), openssl verifies. */
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "sign %s --prov-type dss --container dssimp --hash sha1 "
+				   "--out %s %s", common, path_of("dss.sig.win"), msg), 0);
+	win = read_all(path_of("dss.sig.win"), &win_len);
+	CU_ASSERT_EQUAL_FATAL(win_len, 40);
+	der_len = dss_sig_der(win, der);
+	write_bytes("dss.sig.der", der, der_len);
+	CU_ASSERT_EQUAL(fixture_run("%s dgst -sha1 -verify %s -signature %s %s >/dev/null",
+				    OPENSSL_BIN, path_of("imp.dsa.pub.pem"), path_of("dss.sig.der"),
+				    msg), 0);
+	/* The tool's --format der is the same conversion. */
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "sign %s --prov-type dss --container dssimp --hash sha1 "
+				   "--format der --out %s %s", common, path_of("dss.sig.tool.der"),
+				   msg), 0);
+	CU_ASSERT_EQUAL(fixture_run("%s dgst -sha1 -verify %s -signature %s %s >/dev/null",
+				    OPENSSL_BIN, path_of("imp.dsa.pub.pem"),
+				    path_of("dss.sig.tool.der"), msg), 0);
+	/* A changed r fails openssl's check. */
+	win[3] ^= 0x10;
+	der_len = dss_sig_der(win, der);
+	write_bytes("dss.sig.bad", der, der_len);
+	CU_ASSERT_NOT_EQUAL(fixture_run("%s dgst -sha1 -verify %s -signature %s %s >/dev/null "
+					"2>&1", OPENSSL_BIN, path_of("imp.dsa.pub.pem"),
+					path_of("dss.sig.bad"), msg), 0);
+	free(win);
+
+	/* openssl signs, capi11 verifies: with the public PEM (a session
+	 * object in a DSS verify context) and with the container's key. */
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s dgst -sha1 -sign %s -out %s %s", OPENSSL_BIN,
+					  path_of("imp.dsa.pem"), path_of("dss.osig.der"), msg), 0);
+	CU_ASSERT_EQUAL(tool(&out, "verify %s --key %s --hash sha1 --format der --signature %s %s",
+			     common, path_of("imp.dsa.pub.pem"), path_of("dss.osig.der"), msg), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "signature valid"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "verify %s --prov-type dss --container dssimp --hash sha1 "
+			     "--format der --signature %s %s", common, path_of("dss.osig.der"),
+			     msg), 0);
+	CU_ASSERT_EQUAL(tool(&out, "verify %s --prov-type dss --container dssimp --hash sha1 "
+			     "--format der --signature %s %s", common, path_of("dss.osig.der"),
+			     path_of("imp.dsa.pem")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT valid"));
+	free(out);
+	/* The public PEM imports on its own, as a session object. */
+	CU_ASSERT_EQUAL(tool(&out, "import %s %s", common, path_of("imp.dsa.pub.pem")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "imported PUBLICKEYBLOB: CALG_DSS_SIGN, 1024 bits"));
+	free(out);
+
+	/* A 256-bit q is no DSS key of Microsoft's providers: refused by the
+	 * tool with the reason, no container left behind. */
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -genparam -algorithm DSA -pkeyopt "
+					  "dsa_paramgen_bits:1024 -pkeyopt dsa_paramgen_q_bits:256 "
+					  "-out %s 2>/dev/null && %s genpkey -paramfile %s -out %s",
+					  OPENSSL_BIN, path_of("q256p.pem"), OPENSSL_BIN,
+					  path_of("q256p.pem"), path_of("q256.pem")), 0);
+	CU_ASSERT_EQUAL(tool(&out, "import %s --container dssq256 %s", common, path_of("q256.pem")),
+			1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "160-bit q"));
+	free(out);
+	{
+		char *uri = fixture_token_uri(label);
+		HCRYPTPROV h = 0;
+
+		SetLastError(0xdeadbeef);
+		CU_ASSERT_FALSE(CryptAcquireContextA(&h, "dssq256", uri, PROV_DSS_DH, 0));
+		CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_KEYSET);
+		free(uri);
+	}
+	free(msg);
+}
+
+/* DH blobs, built here from the numbers openssl prints for a DH key (the
+ * layouts of Microsoft's DHPUBKEY, DHPUBKEY_VER3 and DHPRIVKEY_VER3
+ * pages), decoded by dump with those numbers; and malformed ones named. */
+static void hex_to_le(const char *hex, BYTE *out, size_t width)
+{
+	size_t n = strlen(hex) / 2;
+
+	CU_ASSERT_FATAL(n <= width);
+	memset(out, 0, width);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+
+		CU_ASSERT_FATAL(sscanf(hex + 2 * (n - 1 - i), "%2x", &v) == 1);
+		out[i] = (BYTE)v;
+	}
+}
+
+static void test_dh_dump(void)
+{
+	char *text, *x, *y, *p, *g, *out, *flat;
+	BYTE blob[16 + 4 * 64 + 64];
+	size_t P = 64, at;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -genparam -algorithm DH -pkeyopt "
+					  "dh_paramgen_prime_len:512 -out %s 2>/dev/null && "
+					  "%s genpkey -paramfile %s -out %s", OPENSSL_BIN,
+					  path_of("dhp.pem"), OPENSSL_BIN, path_of("dhp.pem"),
+					  path_of("dh.pem")), 0);
+	text = fixture_capture(NULL, "%s pkey -in %s -text -noout", OPENSSL_BIN, path_of("dh.pem"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	x = openssl_text_number(text, "private-key:");
+	y = openssl_text_number(text, "public-key:");
+	p = openssl_text_number(text, "P:");
+	g = openssl_text_number(text, "G:");
+	CU_ASSERT_EQUAL_FATAL(strlen(p), 2 * P);
+
+	/* "\0DH1": BLOBHEADER, DHPUBKEY {magic, bitlen}, y. */
+	memset(blob, 0, sizeof blob);
+	blob[0] = PUBLICKEYBLOB;
+	blob[1] = 2;
+	testutil_le32_put(blob + 4, CALG_DH_SF);
+	testutil_le32_put(blob + 8, 0x31484400);
+	testutil_le32_put(blob + 12, 512);
+	hex_to_le(y, blob + 16, P);
+	write_bytes("dh1.blob", blob, 16 + P);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh1.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x31484400 \"\\0DH1\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_DH_SF"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "does not import Diffie-Hellman blobs yet"));
+	flat = squeeze(out);
+	CU_ASSERT_TRUE(dump_shows(flat, y));
+	free(flat);
+	free(out);
+	/* Cut: truncated, and no import code claimed for a DH blob. */
+	write_bytes("dh1.cut", blob, 16 + P - 1);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh1.cut")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "error: truncated"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "capi11 does not import this blob yet"));
+	free(out);
+
+	/* "\0DH2": prime, generator, secret, each bitlen / 8 bytes. */
+	blob[0] = PRIVATEKEYBLOB;
+	testutil_le32_put(blob + 4, CALG_DH_EPHEM);
+	testutil_le32_put(blob + 8, 0x32484400);
+	hex_to_le(p, blob + 16, P);
+	hex_to_le(g, blob + 16 + P, P);
+	hex_to_le(x, blob + 16 + 2 * P, P);
+	write_bytes("dh2.blob", blob, 16 + 3 * P);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh2.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"\\0DH2\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_DH_EPHEM"));
+	flat = squeeze(out);
+	CU_ASSERT_TRUE(dump_shows(flat, p));
+	CU_ASSERT_TRUE(dump_shows(flat, x));
+	CU_ASSERT_TRUE(strstr(flat, "generator64bytes,little-endian;value(big-endian"
+				    "hex):000000") != NULL);
+	free(flat);
+	free(out);
+	/* A public magic in a PRIVATEKEYBLOB. */
+	testutil_le32_put(blob + 8, 0x31484400);
+	write_bytes("dh2.bad", blob, 16 + 3 * P);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh2.bad")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "error: magic 0x31484400"));
+	free(out);
+
+	/* "\0DH4" (version 3): bitlenP, bitlenQ 0 (q not available), bitlenJ
+	 * 0, bitlenX, DSSSEED without a seed, then p, g, y, x. */
+	memset(blob, 0, sizeof blob);
+	blob[0] = PRIVATEKEYBLOB;
+	blob[1] = 3;
+	testutil_le32_put(blob + 4, CALG_DH_SF);
+	testutil_le32_put(blob + 8, 0x34484400);
+	testutil_le32_put(blob + 12, 512);
+	testutil_le32_put(blob + 24, 512);
+	testutil_le32_put(blob + 28, 0xffffffffu);
+	at = 8 + 20 + 24;
+	hex_to_le(p, blob + at, P);
+	hex_to_le(g, blob + at + P, P);
+	hex_to_le(y, blob + at + 2 * P, P);
+	hex_to_le(x, blob + at + 3 * P, P);
+	write_bytes("dh4.blob", blob, at + 4 * P);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh4.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"\\0DH4\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenQ              0 (0x00000000) (Q is not "
+					   "available)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "(0xffffffff) no seed"));
+	flat = squeeze(out);
+	CU_ASSERT_TRUE(dump_shows(flat, p));
+	CU_ASSERT_TRUE(dump_shows(flat, y));
+	CU_ASSERT_TRUE(dump_shows(flat, x));
+	free(flat);
+	free(out);
+	/* "\0DH3": the public form, no bitlenX. */
+	blob[0] = PUBLICKEYBLOB;
+	testutil_le32_put(blob + 8, 0x33484400);
+	memmove(blob + 24, blob + 28, 24);
+	at = 8 + 16 + 24;
+	hex_to_le(p, blob + at, P);
+	hex_to_le(g, blob + at + P, P);
+	hex_to_le(y, blob + at + 2 * P, P);
+	write_bytes("dh3.blob", blob, at + 3 * P);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh3.blob")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"\\0DH3\""));
+	CU_ASSERT_PTR_NULL(strstr(out, "bitlenX"));
+	flat = squeeze(out);
+	CU_ASSERT_TRUE(dump_shows(flat, y));
+	free(flat);
+	free(out);
+	/* bitlenQ longer than P is no DH blob. */
+	testutil_le32_put(blob + 16, 1024);
+	write_bytes("dh3.bad", blob, at + 3 * P);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh3.bad")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "no longer than bitlenP"));
+	free(out);
+	free(text);
+	free(x);
+	free(y);
+	free(p);
+	free(g);
+}
+
 /* ---- dump and CryptImportKey agree ---- */
 
 /* The keys that open each kind of blob, in a container of the tool's token:
@@ -1686,6 +2137,103 @@ static void agree_simple(struct agreement *a)
  * (bitlen 8, a 1-byte AES key, OPAQUEKEYBLOB keyLength 0xffffffff). Every
  * malformed blob here goes to both, on the tool's token, so any drift
  * between dump's rules and the library's fails this test. */
+/* DSS blobs in a DSS context (the rules of Microsoft's DSSPUBKEY,
+ * DSSPUBKEY_VER3 and DSSPRIVKEY_VER3 pages, SPEC section 5's codes):
+ * every edit is NTE_BAD_DATA, and dump names it as the import refuses it. */
+static void agree_dss(struct agreement *a, HCRYPTPROV dss)
+{
+	HCRYPTPROV rsa = a->prov;
+	HCRYPTKEY k;
+	BYTE *b[4], *c;
+	DWORD len[4];
+	static const DWORD flags[4] = { 0, CRYPT_BLOB_VER3, 0, CRYPT_BLOB_VER3 };
+	static const DWORD types[4] = { PUBLICKEYBLOB, PUBLICKEYBLOB, PRIVATEKEYBLOB,
+					PRIVATEKEYBLOB };
+	/* Offsets of a 1024-bit key's numbers (P = 128): version 2 after the
+	 * 16-byte header, version 3 after 48 (public) or 52 (private). */
+	const size_t P = 128, p2 = 16, q2 = p2 + P, g2 = q2 + 20, yx2 = g2 + P;
+	const size_t p3 = 48;
+	static const struct { int blob; size_t off; DWORD value; const char *says; } edits[] = {
+		{ 0, 8, 0x32535344u, "magic 0x32535344" },        /* DSS2 in a public blob */
+		{ 0, 12, 448, "bitlen 448" },
+		{ 0, 12, 1088, "bitlen 1088" },
+		{ 0, 12, 1000, "bitlen 1000" },
+		{ 0, 12, 0xffffffc0u, "bitlen 4294967232" },
+		{ 1, 8, 0x31535344u, "magic 0x31535344" },        /* DSS1 in version 3 */
+		{ 1, 12, 1536, "bitlenP 1536" },
+		{ 1, 16, 168, "bitlenQ 168" },
+		{ 1, 16, 0, "bitlenQ 0" },
+		{ 1, 20, 12, "bitlenJ 12" },
+		{ 1, 20, 1032, "bitlenJ 1032" },
+		{ 1, 20, 64, "truncated" },                       /* a j the blob lacks */
+		{ 3, 24, 128, "bitlenX 128" },
+		{ 2, 8, 0x34535344u, "magic 0x34535344" },        /* DSS4 in version 2 */
+	};
+
+	a->prov = dss;
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(dss, CALG_DSS_SIGN, 1024 << 16 | CRYPT_EXPORTABLE, &k));
+	for (int i = 0; i < 4; i++) {
+		len[i] = 0;
+		CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, types[i], flags[i], NULL, &len[i]));
+		b[i] = malloc(len[i]);
+		CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, types[i], flags[i], b[i], &len[i]));
+	}
+	CryptDestroyKey(k);
+	/* The sizes of the pages' layouts. */
+	CU_ASSERT_EQUAL_FATAL(len[0], 16 + 3 * P + 20 + 24);
+	CU_ASSERT_EQUAL_FATAL(len[1], p3 + 3 * P + 20);
+	CU_ASSERT_EQUAL_FATAL(len[2], 16 + 2 * P + 20 + 20 + 24);
+	CU_ASSERT_EQUAL_FATAL(len[3], p3 + 4 + 3 * P + 20 + 20);
+	agree_good(a, "DSS1", b[0], len[0], PUB_NONE);
+	agree_good(a, "DSS3", b[1], len[1], PUB_NONE);
+	agree_good(a, "DSS2", b[2], len[2], PUB_NONE);
+	agree_good(a, "DSS4", b[3], len[3], PUB_NONE);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		c = copy_of(b[edits[i].blob], len[edits[i].blob]);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, len[edits[i].blob], PUB_NONE, NTE_BAD_DATA,
+			  edits[i].says);
+		free(c);
+	}
+	agree_bad(a, "DSS1 cut", b[0], len[0] - 1, PUB_NONE, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "DSS1 header cut", b[0], 14, PUB_NONE, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "DSS3 fixed part cut", b[1], 40, PUB_NONE, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "DSS4 cut", b[3], len[3] - 1, PUB_NONE, NTE_BAD_DATA, "truncated");
+	/* The values: top bits of p and q, 1 < g < p, 1 < y < p, 0 < x < q. */
+	c = copy_of(b[0], len[0]);
+	c[p2 + P - 1] &= 0x7f;
+	agree_bad(a, "p short", c, len[0], PUB_NONE, NTE_BAD_DATA, "p does not have its top bit");
+	memcpy(c, b[0], len[0]);
+	c[q2 + 19] &= 0x7f;
+	agree_bad(a, "q short", c, len[0], PUB_NONE, NTE_BAD_DATA, "q does not have its top bit");
+	memcpy(c, b[0], len[0]);
+	memset(c + g2, 0, P);
+	c[g2] = 1;
+	agree_bad(a, "g 1", c, len[0], PUB_NONE, NTE_BAD_DATA, "g is not between 1 and p");
+	memcpy(c, b[0], len[0]);
+	memcpy(c + g2, c + p2, P);
+	agree_bad(a, "g p", c, len[0], PUB_NONE, NTE_BAD_DATA, "g is not between 1 and p");
+	memcpy(c, b[0], len[0]);
+	memset(c + yx2, 0, P);
+	agree_bad(a, "y 0", c, len[0], PUB_NONE, NTE_BAD_DATA, "y is not between 1 and p");
+	free(c);
+	c = copy_of(b[2], len[2]);
+	memset(c + yx2, 0, 20);
+	agree_bad(a, "x 0", c, len[2], PUB_NONE, NTE_BAD_DATA, "x is not between 0 and q");
+	memcpy(c + yx2, c + q2, 20);
+	agree_bad(a, "x q", c, len[2], PUB_NONE, NTE_BAD_DATA, "x is not between 0 and q");
+	free(c);
+	c = copy_of(b[1], len[1]);
+	memset(c + p3 + P + 20, 0, P);     /* g of version 3 */
+	agree_bad(a, "DSS3 g 0", c, len[1], PUB_NONE, NTE_BAD_DATA, "g is not between 1 and p");
+	free(c);
+	for (int i = 0; i < 4; i++) {
+		explicit_bzero(b[i], len[i]);
+		free(b[i]);
+	}
+	a->prov = rsa;
+}
+
 static void test_dump_import_agree(void)
 {
 	char *uri = fixture_token_uri(label);
@@ -1706,7 +2254,16 @@ static void test_dump_import_agree(void)
 	agree_opaque(&a);
 	agree_symwrap(&a);
 	agree_simple(&a);
-	CU_ASSERT(a.rows >= 60);
+	{
+		HCRYPTPROV dss;
+
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&dss, "agree-dss", uri, PROV_DSS,
+							  CRYPT_NEWKEYSET));
+		agree_dss(&a, dss);
+		CryptReleaseContext(dss, 0);
+		CryptAcquireContextA(&gone, "agree-dss", uri, PROV_DSS, CRYPT_DELETEKEYSET);
+	}
+	CU_ASSERT(a.rows >= 90);
 
 	for (int i = PUB_EXCHANGE; i < PUB_COUNT; i++)
 		CryptDestroyKey(a.pub[i]);
@@ -1885,6 +2442,9 @@ static CU_TestInfo token_tests[] = {
 	{ "dump malformed blobs", test_dump_malformed },
 	{ "dump and CryptImportKey agree", test_dump_import_agree },
 	{ "genkey's default size", test_genkey_default_bits },
+	{ "DSS keys: genkey, export blob/PEM/DER", test_dss_genkey_export },
+	{ "DSS keys: import a PEM, sign, verify", test_dss_import_sign },
+	{ "dump DH blobs of openssl's numbers", test_dh_dump },
 	CU_TEST_INFO_NULL,
 };
 

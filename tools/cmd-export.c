@@ -13,7 +13,9 @@ static const char export_help[] =
 	"                          [--wrap-key FILE] [--oaep] [--format F]\n"
 	"                          [--out FILE] [OPTIONS]\n"
 	"Exports the container's key pair (--spec) or a new session key (--alg) as a\n"
-	"CryptoAPI blob, to FILE or stdout.\n"
+	"CryptoAPI blob, to FILE or stdout. DSS and Diffie-Hellman keys are seen by\n"
+	"the DSS provider types only: --prov-type dss (whose key is the signature\n"
+	"key, the default --spec there) or dss_dh.\n"
 	"  --type T         PUBLICKEYBLOB (default), PRIVATEKEYBLOB, SIMPLEBLOB,\n"
 	"                   PLAINTEXTKEYBLOB, SYMMETRICWRAPKEYBLOB or OPAQUEKEYBLOB\n"
 	"                   (also: public, private, simple, plaintext, symmetricwrap,\n"
@@ -31,13 +33,17 @@ static const char export_help[] =
 	"                   sensitive key leaves under\n"
 	"  --oaep           SIMPLEBLOB with RSA-OAEP (CRYPT_OAEP) instead of PKCS#1 v1.5\n"
 	"  --format F       blob (default), pem or der: PUBLICKEYBLOB as\n"
-	"                   SubjectPublicKeyInfo, PRIVATEKEYBLOB as PKCS#8\n"
+	"                   SubjectPublicKeyInfo, PRIVATEKEYBLOB as PKCS#8 (RSA and\n"
+	"                   DSS keys)\n"
+	"  --ver3           CRYPT_BLOB_VER3: the version 3 forms of a DSS or DH key\n"
+	"                   pair's blobs (DSSPUBKEY_VER3, DSSPRIVKEY_VER3, DHPUBKEY_VER3,\n"
+	"                   DHPRIVKEY_VER3)\n"
 	"  --out FILE       output file (default: stdout)\n"
 	TOOL_COMMON_HELP;
 
 enum {
 	OPT_TYPE = OPT_FIRST_OWN, OPT_SPEC, OPT_ALG, OPT_TO, OPT_WRAP_KEY, OPT_OAEP, OPT_FORMAT,
-	OPT_OUT,
+	OPT_OUT, OPT_VER3,
 };
 
 static bool type_is_session(DWORD type)
@@ -58,6 +64,7 @@ int cmd_export(int argc, char **argv)
 		{ "oaep", no_argument, NULL, OPT_OAEP },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "out", required_argument, NULL, OPT_OUT },
+		{ "ver3", no_argument, NULL, OPT_VER3 },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tool_opts opts = { 0 };
@@ -108,6 +115,9 @@ int cmd_export(int argc, char **argv)
 		case OPT_OUT:
 			out = optarg;
 			break;
+		case OPT_VER3:
+			flags |= CRYPT_BLOB_VER3;
+			break;
 		default:
 			if (!tool_common_option(&opts, opt, optarg))
 				return tool_usage_error("export", "unknown option");
@@ -137,8 +147,11 @@ int cmd_export(int argc, char **argv)
 		return tool_usage_error("export", "%s needs --wrap-key", names_blob_type(type));
 	if (type_is_session(type) && alg == 0)
 		alg = CALG_AES_256;
+	if ((flags & CRYPT_BLOB_VER3) && type != PUBLICKEYBLOB && type != PRIVATEKEYBLOB)
+		return tool_usage_error("export", "--ver3 is for PUBLICKEYBLOB and PRIVATEKEYBLOB");
+	/* PROV_DSS has one key pair, the DSS signature key. */
 	if (spec == 0)
-		spec = AT_KEYEXCHANGE;
+		spec = opts.prov_type == PROV_DSS ? AT_SIGNATURE : AT_KEYEXCHANGE;
 
 	/* SIMPLEBLOB for oneself needs the exchange key; the container must
 	 * exist for every case but a session key wrapped for someone else. */
@@ -172,6 +185,15 @@ int cmd_export(int argc, char **argv)
 		   !keys_import_file(prov, wrap_key, 0, keys_wrapping_flags(wrap_key, type),
 				     CALG_AES_256, &exp_key, NULL)) {
 		goto out;
+	}
+	/* A version 2 DSS private blob has no y, which a PKCS#8 reader would
+	 * have to compute: the PEM and DER forms start from version 3, whose
+	 * y is the token's. */
+	if (format != PEM_FORMAT_BLOB && type == PRIVATEKEYBLOB) {
+		DWORD key_alg = 0;
+
+		if (tool_key_dword(key, KP_ALGID, &key_alg) && key_alg == CALG_DSS_SIGN)
+			flags |= CRYPT_BLOB_VER3;
 	}
 	blob = tool_export(key, exp_key, type, flags, &len, alg ? names_alg(alg) :
 			   spec == AT_KEYEXCHANGE ? "the exchange key" : "the signature key");

@@ -13,13 +13,16 @@
 static const char import_help[] =
 	"Usage: capi11-tool import [--spec S] [--exportable] [--unwrap-with K]\n"
 	"                          [--oaep] [--decrypt IN --out OUT] [OPTIONS] FILE\n"
-	"Imports FILE (or stdin for '-'): any CryptoAPI key blob, or an RSA key in PEM\n"
-	"or DER (PKCS#8, PKCS#1, SubjectPublicKeyInfo). A PRIVATEKEYBLOB, or a private\n"
-	"PEM/DER key, becomes the container's key pair (the container is created when\n"
-	"missing); a public key or a session key lives only while the command runs,\n"
-	"so the import checks it and can decrypt with it (--decrypt).\n"
-	"  --spec S         exchange (default) or signature, for PEM/DER keys; a blob\n"
-	"                   names its own algorithm\n"
+	"Imports FILE (or stdin for '-'): any CryptoAPI key blob, or an RSA or DSA key\n"
+	"in PEM or DER (PKCS#8, PKCS#1, SubjectPublicKeyInfo). A PRIVATEKEYBLOB, or a\n"
+	"private PEM/DER key, becomes the container's key pair (the container is\n"
+	"created when missing); a public key or a session key lives only while the\n"
+	"command runs, so the import checks it and can decrypt with it (--decrypt).\n"
+	"DSS and DH blobs and DSA keys in a file are imported into PROV_DSS_DH unless\n"
+	"--prov-type says otherwise (from standard input, give --prov-type); a DSA\n"
+	"key becomes the DSS signature key.\n"
+	"  --spec S         exchange (default) or signature, for RSA PEM/DER keys; a\n"
+	"                   blob names its own algorithm\n"
 	"  --exportable     CRYPT_EXPORTABLE\n"
 	"  --unwrap-with K  the key that unwraps the blob: 'exchange' (the container's\n"
 	"                   exchange key, the default for SIMPLEBLOB), 'kek' (its\n"
@@ -68,7 +71,7 @@ static void describe(HCRYPTKEY key, DWORD type, const char *container)
 	       (unsigned long)bits);
 	if (type == PRIVATEKEYBLOB)
 		printf(", into container %s as its %s key\n", container ? container : "(default)",
-		       alg == CALG_RSA_SIGN ? "signature" : "exchange");
+		       alg == CALG_RSA_SIGN || alg == CALG_DSS_SIGN ? "signature" : "exchange");
 	else if (type == PUBLICKEYBLOB)
 		printf(" (a session object: a PUBLICKEYBLOB never replaces the container's keys)\n");
 	else
@@ -152,6 +155,9 @@ int cmd_import(int argc, char **argv)
 	if (unwrap_with == NULL && type == SIMPLEBLOB)
 		unwrap_with = "exchange";
 
+	/* DSS and DH keys live in the DSS provider types only. */
+	if (opts.prov_type == 0)
+		opts.prov_type = keys_file_prov_type(path);
 	if (!tool_acquire(&opts, 0, true, &prov))
 		return EXIT_FAIL;
 	if (unwrap_with != NULL && (strcmp(unwrap_with, "exchange") == 0 ||

@@ -20,8 +20,11 @@ static const char sign_help[] =
 	"Signs FILE (\"-\": standard input) with the container's key (PKCS#1 v1.5,\n"
 	"CryptSignHash): the signature in Windows' byte order (little-endian, as\n"
 	"CryptSignHash returns it), or with --format der big-endian, as openssl dgst\n"
-	"-sign writes it.\n"
-	"  --spec S         exchange (default) or signature\n"
+	"-sign writes it. With --prov-type dss or dss_dh the key is the container's\n"
+	"DSS key (SHA-1 only, as Microsoft's DSS providers sign): Windows' signature is\n"
+	"r and s, 20 bytes each, little-endian; --format der is the DER SEQUENCE of\n"
+	"the two INTEGERs that openssl writes.\n"
+	"  --spec S         exchange (default; signature in the DSS types) or signature\n"
 	"  --hash H         md5, sha1, sha256 (default), sha384 or sha512\n"
 	"  --format F       windows (default) or der\n"
 	"  --out F          write the signature to F (default: standard output)\n"
@@ -33,7 +36,9 @@ static const char verify_help[] =
 	"                          [--format windows|der] [OPTIONS] FILE\n"
 	"Checks that S is a signature of FILE (CryptVerifySignature) by the public key\n"
 	"in F (a PUBLICKEYBLOB, a PEM or DER public key or certificate) or else by the\n"
-	"container's key. Exit status 0: valid; 1: not valid (or a failure).\n"
+	"container's key. A DSS key (a DSS blob or DSA PEM/DER key in F, or\n"
+	"--prov-type dss) takes the signature as sign writes it for DSS.\n"
+	"Exit status 0: valid; 1: not valid (or a failure).\n"
 	"  --signature S    the signature, in the byte order of --format\n"
 	"  --key F          the signer's public key\n"
 	"  --spec S         exchange (default) or signature\n"
@@ -125,15 +130,27 @@ out:
 	return ok;
 }
 
+struct sign_args;
+static bool is_dss(const struct sign_args *a);
+
 /* Options shared by the three commands. */
 struct sign_args {
 	struct tool_opts opts;
 	ALG_ID alg;
 	DWORD spec;
+	bool spec_given;
 	int windows_order;
 	const char *out, *signature, *key;
 	const char *file;
 };
+
+/* Whether the signatures are DSS's: a DSS provider type. */
+static bool is_dss(const struct sign_args *a)
+{
+	DWORD type = tool_prov_type(&a->opts);
+
+	return type == PROV_DSS || type == PROV_DSS_DH;
+}
 
 static int parse(const char *cmd, int argc, char **argv, const char *help, struct sign_args *a)
 {
@@ -167,6 +184,7 @@ static int parse(const char *cmd, int argc, char **argv, const char *help, struc
 			break;
 		case OPT_SPEC:
 			a->spec = is_hash ? 0 : tool_parse_spec(optarg);
+			a->spec_given = true;
 			if (a->spec == 0)
 				return tool_usage_error(cmd, is_hash ? "unknown option" :
 							"--spec takes exchange or signature");
@@ -199,6 +217,12 @@ static int parse(const char *cmd, int argc, char **argv, const char *help, struc
 	if (optind + 1 != argc)
 		return tool_usage_error(cmd, "one FILE to %s is needed", cmd);
 	a->file = argv[optind];
+	/* A DSS or DSA key file is verified in a DSS context. */
+	if (a->key != NULL && a->opts.prov_type == 0)
+		a->opts.prov_type = keys_file_prov_type(a->key);
+	/* The DSS types' one signing key is the signature key. */
+	if (is_dss(a) && !a->spec_given)
+		a->spec = AT_SIGNATURE;
 	return 0;
 }
 
@@ -239,6 +263,8 @@ int cmd_sign(int argc, char **argv)
 	HCRYPTPROV prov = 0;
 	HCRYPTHASH h = 0;
 	BYTE *sig = NULL;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
 	DWORD len = 0;
 	int rc = parse("sign", argc, argv, sign_help, &a);
 
@@ -262,11 +288,19 @@ int cmd_sign(int argc, char **argv)
 		tool_fail(GetLastError(), "signing with the %s key", tool_spec_name(a.spec));
 		goto out;
 	}
+	if (!a.windows_order && is_dss(&a)) {
+		if (!pem_dss_sig_to_der(sig, len, &der, &der_len))
+			goto out;
+		if (tool_write_file(a.out, der, der_len, false))
+			rc = EXIT_OK;
+		goto out;
+	}
 	if (!a.windows_order)
 		reverse(sig, len);
 	if (tool_write_file(a.out, sig, len, false))
 		rc = EXIT_OK;
 out:
+	free(der);
 	free(sig);
 	if (h != 0)
 		CryptDestroyHash(h);
@@ -296,8 +330,16 @@ int cmd_verify(int argc, char **argv)
 	sig = tool_read_file(a.signature, SIGNATURE_MAX, &sig_len);
 	if (sig == NULL)
 		goto out;
-	if (!a.windows_order)
+	if (!a.windows_order && is_dss(&a)) {
+		BYTE rs[PEM_DSS_SIG_LEN];
+
+		if (!pem_dss_sig_from_der(sig, sig_len, rs))
+			goto out;
+		memcpy(sig, rs, sizeof rs);
+		sig_len = sizeof rs;
+	} else if (!a.windows_order) {
 		reverse(sig, sig_len);
+	}
 	if (a.key != NULL) {
 		if (!keys_import_recipient(prov, a.key, &key))
 			goto out;

@@ -110,6 +110,7 @@ struct dumper {
 	size_t len;
 	size_t off;
 	bool bad;
+	bool no_import;   /* a blob capi11 does not import: no import code to name */
 };
 
 static void dump_line(struct dumper *d, size_t off, const char *field, const char *fmt, ...)
@@ -144,7 +145,10 @@ static bool dump_refuse(struct dumper *d, DWORD code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(d->out, fmt, ap);
 	va_end(ap);
-	fprintf(d->out, " (CryptImportKey: %s)\n", name ? name : "?");
+	if (d->no_import)
+		fputs(" (Microsoft's layout; capi11 does not import this blob yet)\n", d->out);
+	else
+		fprintf(d->out, " (CryptImportKey: %s)\n", name ? name : "?");
 	return false;
 }
 
@@ -347,6 +351,17 @@ static bool dump_rsa(struct dumper *d, bool private_blob, ALG_ID alg)
 
 /* ---- DSS and DH ------------------------------------------------------------ */
 
+/* Layouts from Microsoft's pages: DSSPUBKEY and DHPUBKEY {magic, bitlen}
+ * (version 2), DSSPUBKEY_VER3/DHPUBKEY_VER3 {magic, bitlenP, bitlenQ,
+ * bitlenJ, DSSSEED} and DSSPRIVKEY_VER3/DHPRIVKEY_VER3 (bitlenX before the
+ * DSSSEED) for version 3, and DSSSEED {counter, seed[20]}: a counter of
+ * 0xFFFFFFFF says the seed is not available, a bitlenJ (or a DH
+ * bitlenQ) of 0 that the number is not in the blob. */
+#define DSS_MIN_BITS 512u
+#define DSS_MAX_BITS 1024u
+#define DSS_STEP_BITS 64u
+#define DSS_NO_SEED 0xFFFFFFFFu
+
 static size_t bits_to_bytes(DWORD bits)
 {
 	return ((size_t)bits + 7) / 8;
@@ -361,56 +376,193 @@ static bool dump_dss_seed(struct dumper *d)
 		return false;
 	counter = dump_peek32(d);
 	d->off += 4;
-	dump_line(d, at, "DSSSeed.counter", "%lu (0x%08lx)%s", (unsigned long)counter,
-		  (unsigned long)counter, counter == 0xFFFFFFFFu ? " no seed" : "");
-	return dump_raw(d, "DSSSeed.seed", 20, NULL);
+	if (counter == DSS_NO_SEED)
+		dump_line(d, at, "DSSSeed.counter", "%lu (0x%08lx) no seed: the seed and counter "
+			  "are not available", (unsigned long)counter, (unsigned long)counter);
+	else
+		dump_line(d, at, "DSSSeed.counter", "%lu (0x%08lx) iterations of the prime "
+			  "generation that found p", (unsigned long)counter, (unsigned long)counter);
+	return dump_raw(d, "DSSSeed.seed", 20, counter == DSS_NO_SEED ? "unused" :
+			"the seed that generated q and p");
 }
 
-/* Version 2: DSSPUBKEY/DHPUBKEY {magic, bitlen} then the numbers. capi11
- * has no DSS/DH provider yet, so every problem here is also the RSA
- * parser's wrong-magic refusal, NTE_BAD_DATA. */
-static bool dump_dss_dh_v2(struct dumper *d, DWORD magic)
+/* A version 3 bit length, with what a zero means there. */
+static bool dump_bitlen(struct dumper *d, const char *field, DWORD *value, const char *if_zero)
 {
-	DWORD bitlen;
+	size_t at = d->off;
+
+	if (!dump_u32(d, field, value))
+		return false;
+	dump_line(d, at, field, "%lu (0x%08lx)%s%s", (unsigned long)*value, (unsigned long)*value,
+		  *value == 0 && if_zero ? " " : "", *value == 0 && if_zero ? if_zero : "");
+	return true;
+}
+
+/* Compares little-endian numbers of any widths: <0, 0, >0. */
+static int le_cmp(const unsigned char *a, size_t la, const unsigned char *b, size_t lb)
+{
+	while (la > 0 && a[la - 1] == 0)
+		la--;
+	while (lb > 0 && b[lb - 1] == 0)
+		lb--;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	while (la-- > 0)
+		if (a[la] != b[la])
+			return a[la] < b[la] ? -1 : 1;
+	return 0;
+}
+
+/* Where a DSS blob's numbers start, once their widths are checked. */
+struct dss_at {
+	size_t p, q, g, y, x, p_len;
+};
+
+/* The value checks of the import (src/blob-dss.c), in its order: p and q
+ * with their top bit set (FIPS 186's lengths), 1 < g < p, 1 < y < p,
+ * 0 < x < q. */
+static bool dump_dss_values(struct dumper *d, const struct dss_at *n, bool has_y, bool has_x)
+{
+	static const unsigned char one = 1;
+	const unsigned char *b = d->data;
+
+	if (!(b[n->p + n->p_len - 1] & 0x80))
+		return dump_refuse(d, NTE_BAD_DATA, "p does not have its top bit set: it is shorter "
+				   "than bitlen says");
+	if (!(b[n->q + 20 - 1] & 0x80))
+		return dump_refuse(d, NTE_BAD_DATA, "q does not have its top bit set: a DSS q has "
+				   "160 bits");
+	if (le_cmp(b + n->g, n->p_len, &one, 1) <= 0 ||
+	    le_cmp(b + n->g, n->p_len, b + n->p, n->p_len) >= 0)
+		return dump_refuse(d, NTE_BAD_DATA, "g is not between 1 and p");
+	if (has_y && (le_cmp(b + n->y, n->p_len, &one, 1) <= 0 ||
+		      le_cmp(b + n->y, n->p_len, b + n->p, n->p_len) >= 0))
+		return dump_refuse(d, NTE_BAD_DATA, "y is not between 1 and p");
+	if (has_x && (le_cmp(b + n->x, 20, &one, 0) == 0 ||
+		      le_cmp(b + n->x, 20, b + n->q, 20) >= 0))
+		return dump_refuse(d, NTE_BAD_DATA, "x is not between 0 and q");
+	return true;
+}
+
+static bool dss_bits_ok(DWORD bits)
+{
+	return bits % DSS_STEP_BITS == 0 && bits >= DSS_MIN_BITS && bits <= DSS_MAX_BITS;
+}
+
+/* A CALG_DSS_SIGN blob, by the import's rules in a DSS context
+ * (blob_parse_dss): the magic of the type and version, the bit lengths,
+ * the length they need, then the values; all NTE_BAD_DATA. */
+static bool dump_dss(struct dumper *d, bool private_blob, BYTE version, DWORD magic)
+{
+	DWORD want = private_blob ? (version == 3 ? CAPI11_DSS4_MAGIC : CAPI11_DSS2_MAGIC)
+				  : (version == 3 ? CAPI11_DSS3_MAGIC : CAPI11_DSS1_MAGIC);
+	DWORD bits_p, bits_q = 160, bits_j = 0, bits_x = 160;
+	struct dss_at n = { 0 };
+	size_t need, P;
+
+	if (magic != want)
+		return dump_refuse(d, NTE_BAD_DATA, "magic 0x%08lx: a version %u DSS %s has \"DSS%c\"",
+				   (unsigned long)magic, version, private_blob ? "PRIVATEKEYBLOB" :
+				   "PUBLICKEYBLOB", (char)(want >> 24));
+	if (version == 2) {
+		if (!dump_count(d, "bitlen", &bits_p))
+			return false;
+	} else {
+		/* The import wants the whole fixed part before it reads it. */
+		if (!dump_need(d, (private_blob ? 16 : 12) + DSS_SEED_LEN,
+			       private_blob ? "DSSPRIVKEY_VER3" : "DSSPUBKEY_VER3"))
+			return false;
+		dump_bitlen(d, "bitlenP", &bits_p, NULL);
+		dump_bitlen(d, "bitlenQ", &bits_q, "(Q is not in the blob)");
+		dump_bitlen(d, "bitlenJ", &bits_j, "(J is not in the blob)");
+		if (private_blob)
+			dump_bitlen(d, "bitlenX", &bits_x, NULL);
+		dump_dss_seed(d);
+	}
+	if (!dss_bits_ok(bits_p))
+		return dump_refuse(d, NTE_BAD_DATA, "%s %lu: DSS primes have 512 to 1024 bits in "
+				   "steps of 64", version == 2 ? "bitlen" : "bitlenP",
+				   (unsigned long)bits_p);
+	if (bits_q != 160)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenQ %lu: a DSS q has 160 bits",
+				   (unsigned long)bits_q);
+	if (bits_j % 8 != 0 || bits_j > bits_p)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenJ %lu: whole bytes, no longer than p",
+				   (unsigned long)bits_j);
+	if (bits_x != 160)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenX %lu: a DSS x has 160 bits",
+				   (unsigned long)bits_x);
+	P = bits_p / 8;
+	need = 3 * P + 20 + bits_j / 8 + (private_blob ? 20 : 0);
+	if (version == 2)
+		need = 2 * P + 20 + (private_blob ? 20 : P) + DSS_SEED_LEN;
+	if (need > dump_remaining(d))
+		return dump_refuse(d, NTE_BAD_DATA, "truncated: bit length %lu needs %zu more bytes "
+				   "at offset 0x%zx, only %zu remain", (unsigned long)bits_p, need,
+				   d->off, dump_remaining(d));
+	n.p_len = P;
+	n.p = d->off;
+	dump_number(d, "p", P);
+	n.q = d->off;
+	dump_number(d, "q", 20);
+	n.g = d->off;
+	dump_number(d, "g", P);
+	if (version == 3) {
+		if (bits_j != 0)
+			dump_line(d, d->off, "(note)", "j is (p - 1) / q");
+		dump_number(d, "j", bits_j / 8);
+	}
+	if (version == 3 || !private_blob) {
+		n.y = d->off;
+		dump_number(d, "y", P);
+	}
+	if (private_blob) {
+		n.x = d->off;
+		dump_number(d, "x", 20);
+	}
+	if (version == 2)
+		dump_dss_seed(d);
+	return dump_dss_values(d, &n, version == 3 || !private_blob, private_blob);
+}
+
+/* Diffie-Hellman blobs, decoded by Microsoft's layouts: "\0DH1" {bitlen}
+ * y; "\0DH2" {bitlen} prime, generator, secret, each bitlen / 8 bytes;
+ * version 3 as DSS's with Q optional. capi11 imports no DH blob yet, so
+ * the problems named are the layout's, not an import's answer. */
+static bool dump_dh(struct dumper *d, bool private_blob, BYTE version, DWORD magic)
+{
+	DWORD want = private_blob ? (version == 3 ? CAPI11_DH4_MAGIC : CAPI11_DH2_MAGIC)
+				  : (version == 3 ? CAPI11_DH3_MAGIC : CAPI11_DH1_MAGIC);
+	DWORD bits_p, bits_q, bits_j, bits_x = 0;
 	size_t n;
 
-	if (!dump_count(d, "bitlen", &bitlen))
-		return false;
-	if (bitlen == 0 || bitlen % 8 != 0)
-		return dump_refuse(d, NTE_BAD_DATA, "bitlen %lu: must be a nonzero multiple of 8",
-				   (unsigned long)bitlen);
-	n = bitlen / 8;
-	switch (magic) {
-	case CAPI11_DSS1_MAGIC:
-		return dump_number(d, "p", n) && dump_number(d, "q", DSS_Q_LEN) &&
-		       dump_number(d, "g", n) && dump_number(d, "y", n) && dump_dss_seed(d);
-	case CAPI11_DSS2_MAGIC:
-		return dump_number(d, "p", n) && dump_number(d, "q", DSS_Q_LEN) &&
-		       dump_number(d, "g", n) && dump_number(d, "x", DSS_Q_LEN) &&
-		       dump_dss_seed(d);
-	case CAPI11_DH1_MAGIC:
-		return dump_number(d, "y", n);
-	default: /* CAPI11_DH2_MAGIC */
+	if (magic != want)
+		return dump_refuse(d, NTE_BAD_DATA, "magic 0x%08lx: a version %u DH %s has "
+				   "\"\\0DH%c\"", (unsigned long)magic, version, private_blob ?
+				   "PRIVATEKEYBLOB" : "PUBLICKEYBLOB", (char)(want >> 24));
+	if (version == 2) {
+		if (!dump_count(d, "bitlen", &bits_p))
+			return false;
+		if (bits_p == 0 || bits_p % 8 != 0)
+			return dump_refuse(d, NTE_BAD_DATA, "bitlen %lu: must be a nonzero multiple "
+					   "of 8", (unsigned long)bits_p);
+		n = bits_p / 8;
+		if (!private_blob)
+			return dump_number(d, "y", n);
 		return dump_number(d, "prime", n) && dump_number(d, "generator", n) &&
 		       dump_number(d, "secret", n);
 	}
-}
-
-/* Version 3 (CRYPT_BLOB_VER3): bit lengths of P, Q, J (and X), the seed,
- * then p, q, g, j, y (and x). */
-static bool dump_dss_dh_v3(struct dumper *d, bool private_blob)
-{
-	DWORD bits_p, bits_q, bits_j, bits_x = 0;
-
-	if (!dump_count(d, "bitlenP", &bits_p) || !dump_count(d, "bitlenQ", &bits_q) ||
-	    !dump_count(d, "bitlenJ", &bits_j))
+	if (!dump_bitlen(d, "bitlenP", &bits_p, NULL) ||
+	    !dump_bitlen(d, "bitlenQ", &bits_q, "(Q is not available)") ||
+	    !dump_bitlen(d, "bitlenJ", &bits_j, "(J is not in the blob)") ||
+	    (private_blob && !dump_bitlen(d, "bitlenX", &bits_x, NULL)) || !dump_dss_seed(d))
 		return false;
-	if (private_blob && !dump_count(d, "bitlenX", &bits_x))
-		return false;
-	if (bits_p == 0)
-		return dump_refuse(d, NTE_BAD_DATA, "bitlenP is 0");
-	if (!dump_dss_seed(d))
-		return false;
+	if (bits_p == 0 || bits_p % 8 != 0)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenP %lu: must be a nonzero multiple of 8",
+				   (unsigned long)bits_p);
+	if (bits_q > bits_p || bits_j > bits_p || bits_x > bits_p)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenQ, bitlenJ and bitlenX are no longer "
+				   "than bitlenP");
 	if (!dump_number(d, "p", bits_to_bytes(bits_p)) ||
 	    !dump_number(d, "q", bits_to_bytes(bits_q)) ||
 	    !dump_number(d, "g", bits_to_bytes(bits_p)) ||
@@ -429,12 +581,6 @@ static bool magic_is_private(DWORD magic)
 	       magic == CAPI11_DH4_MAGIC;
 }
 
-static bool magic_is_v3(DWORD magic)
-{
-	return magic == CAPI11_DSS3_MAGIC || magic == CAPI11_DSS4_MAGIC ||
-	       magic == CAPI11_DH3_MAGIC || magic == CAPI11_DH4_MAGIC;
-}
-
 static bool magic_is_known(DWORD magic)
 {
 	return magic == CAPI11_RSA1_MAGIC || magic == CAPI11_RSA2_MAGIC ||
@@ -449,25 +595,17 @@ static bool magic_is_rsa(DWORD magic)
 	return magic == CAPI11_RSA1_MAGIC || magic == CAPI11_RSA2_MAGIC;
 }
 
-static bool alg_fits_magic(ALG_ID alg, DWORD magic)
+static bool alg_is_dh(ALG_ID alg)
 {
-	switch (magic) {
-	case CAPI11_DSS1_MAGIC:
-	case CAPI11_DSS2_MAGIC:
-	case CAPI11_DSS3_MAGIC:
-	case CAPI11_DSS4_MAGIC:
-		return alg == CALG_DSS_SIGN;
-	default:
-		return alg == CALG_DH_SF || alg == CALG_DH_EPHEM;
-	}
+	return alg == CALG_DH_SF || alg == CALG_DH_EPHEM;
 }
 
-/* The import reads every PUBLICKEYBLOB/PRIVATEKEYBLOB as RSA: fewer than
- * 20 bytes or another magic than RSA1/RSA2 is NTE_BAD_DATA. DSS and DH
- * blobs are still decoded, for people, with a note that capi11 does not
- * import them. */
-static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID alg,
-			       bool *importable)
+/* The import parses a key pair blob by its aiKeyAlg: CALG_DSS_SIGN by the
+ * DSS rules (in a DSS context; an RSA context refuses the ALG_ID with
+ * NTE_BAD_ALGID before reading on), every other ALG_ID by the RSA rules,
+ * where a DSS or DH magic is NTE_BAD_DATA. DH blobs are decoded for
+ * people; capi11 does not import them yet. */
+static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID alg)
 {
 	bool private_blob = type == PRIVATEKEYBLOB;
 	size_t at = d->off;
@@ -476,6 +614,12 @@ static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID
 	if (!dump_u32(d, "magic", &magic))
 		return false;
 	dump_magic_line(d, at, magic);
+	if (alg == CALG_DSS_SIGN)
+		return dump_dss(d, private_blob, version, magic);
+	if (alg_is_dh(alg)) {
+		d->no_import = true;
+		return dump_dh(d, private_blob, version, magic);
+	}
 	if (!magic_is_known(magic)) {
 		if (private_blob)
 			return dump_refuse(d, NTE_BAD_DATA, "unknown magic 0x%08lx: not RSA2, DSS2, "
@@ -488,18 +632,10 @@ static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID
 	if (magic_is_private(magic) != private_blob)
 		return dump_refuse(d, NTE_BAD_DATA, "a %s magic in a %s", magic_is_private(magic) ?
 				   "private-key" : "public-key", names_blob_type(type));
-	if (magic_is_rsa(magic))
-		return dump_rsa(d, private_blob, alg);
-	*importable = false;
-	if (!alg_fits_magic(alg, magic))
+	if (!magic_is_rsa(magic))
 		return dump_refuse(d, NTE_BAD_DATA, "aiKeyAlg 0x%08lx does not go with this magic",
 				   (unsigned long)alg);
-	if (magic_is_v3(magic) != (version == 3))
-		return dump_refuse(d, NTE_BAD_DATA, "bVersion %u with a version %d magic", version,
-				   magic_is_v3(magic) ? 3 : 2);
-	if (magic_is_v3(magic))
-		return dump_dss_dh_v3(d, private_blob);
-	return dump_dss_dh_v2(d, magic);
+	return dump_rsa(d, private_blob, alg);
 }
 
 /* ---- Session-key blobs ----------------------------------------------------------- */
@@ -735,7 +871,7 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 {
 	struct dumper d = { .out = out, .data = data, .len = data ? len : 0 };
 	const char *type_name;
-	bool ok, importable = true;
+	bool ok;
 	BYTE type, version;
 	WORD reserved;
 	ALG_ID alg;
@@ -771,7 +907,7 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 	switch (type) {
 	case PUBLICKEYBLOB:
 	case PRIVATEKEYBLOB:
-		ok = dump_key_pair_blob(&d, type, version, alg, &importable);
+		ok = dump_key_pair_blob(&d, type, version, alg);
 		break;
 	case SIMPLEBLOB:
 		ok = dump_simple(&d, alg);
@@ -792,9 +928,14 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 		dump_line(&d, d.off, "(trailing)", "%zu bytes after the blob, ignored on import",
 			  dump_remaining(&d));
 	fprintf(out, "ok: well-formed %s\n", type_name);
-	if (!importable)
-		fputs("note: capi11 has no DSS/DH provider yet: CryptImportKey refuses this blob "
-		      "(NTE_BAD_DATA)\n", out);
+	if (d.no_import)
+		fputs("note: capi11 does not import Diffie-Hellman blobs yet: CryptImportKey "
+		      "refuses this one (NTE_BAD_ALGID)\n", out);
+	else if (alg == CALG_DSS_SIGN)
+		fputs("note: every check CryptImportKey makes without a token passes, in a DSS "
+		      "context (PROV_DSS, PROV_DSS_DH; an RSA context refuses CALG_DSS_SIGN with "
+		      "NTE_BAD_ALGID); the token still judges its DSA sizes and a version 3 "
+		      "private blob's y\n", out);
 	else
 		fputs("note: every check CryptImportKey makes without a token passes; the token "
 		      "still judges its RSA size range, its mechanisms and the key that opens a "

@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define KEY_FILE_MAX (1u << 20)
 
@@ -142,4 +143,29 @@ DWORD keys_wrapping_flags(const char *path, DWORD blob_type)
 	/* CRYPT_KEK is for AES keys only: a 3DES key wraps a 3DES key in RFC
 	 * 3217's form as an ordinary session key. */
 	return alg == CALG_AES_128 || alg == CALG_AES_192 || alg == CALG_AES_256 ? CRYPT_KEK : 0;
+}
+
+DWORD keys_file_prov_type(const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	DWORD type = 0;
+	ALG_ID alg;
+
+	/* Standard input is read once, by the import; a file that cannot be
+	 * read is reported there, not twice. */
+	if (strcmp(path, "-") == 0 || access(path, R_OK) != 0)
+		return 0;
+	data = tool_read_file(path, KEY_FILE_MAX, &len);
+	if (data == NULL)
+		return 0;
+	if (pem_is_blob(data, len)) {
+		alg = le32_get(data + 4);
+		if (alg == CALG_DSS_SIGN || alg == CALG_DH_SF || alg == CALG_DH_EPHEM)
+			type = PROV_DSS_DH;
+	} else if (pem_is_dsa(data, len)) {
+		type = PROV_DSS_DH;
+	}
+	tool_free_secret(data, KEY_FILE_MAX + 1);
+	return type;
 }

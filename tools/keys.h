@@ -27,6 +27,12 @@ DWORD keys_wrapping_flags(const char *path, DWORD blob_type);
 bool keys_import_file(HCRYPTPROV prov, const char *path, HCRYPTKEY unwrap, DWORD flags,
 		      ALG_ID alg, HCRYPTKEY *key, DWORD *type);
 
+/* The provider type a key file needs: PROV_DSS_DH for a DSS or DH blob or
+ * a DSA PEM/DER key, else 0 (the default, an RSA type). Standard input
+ * ("-") and an unreadable file give 0, silently: the import reads and
+ * reports them. */
+DWORD keys_file_prov_type(const char *path);
+
 /* A new exportable session key of algorithm alg on the token. */
 bool keys_session_new(HCRYPTPROV prov, ALG_ID alg, HCRYPTKEY *key);
 
@@ -34,7 +40,8 @@ bool keys_session_new(HCRYPTPROV prov, ALG_ID alg, HCRYPTKEY *key);
 bool keys_parse_format(const char *s, enum pem_format *format);
 
 /* Writes a blob to path (stdout for NULL) as format; PEM and DER exist for
- * plaintext RSA PUBLICKEYBLOB and PRIVATEKEYBLOB. Reports failures. */
+ * plaintext RSA and DSS PUBLICKEYBLOB and PRIVATEKEYBLOB. Reports
+ * failures. */
 bool keys_write_blob(const BYTE *blob, DWORD len, enum pem_format format, const char *path);
 
 #endif

@@ -157,6 +157,40 @@ const char *tool_redact(const char *s)
 	return r.out;
 }
 
+DWORD tool_parse_prov_type(const char *s)
+{
+	static const struct { const char *name; DWORD type; } types[] = {
+		{ "rsa_aes", PROV_RSA_AES }, { "rsa_full", PROV_RSA_FULL },
+		{ "dss", PROV_DSS }, { "dss_dh", PROV_DSS_DH },
+	};
+	char name[16];
+	unsigned long n;
+	size_t i;
+
+	if (tool_parse_uint(s, 1, 999, &n)) {
+		for (i = 0; i < sizeof types / sizeof types[0]; i++)
+			if (types[i].type == n)
+				return (DWORD)n;
+		return 0;
+	}
+	if (strncasecmp(s, "PROV_", 5) == 0)
+		s += 5;
+	for (i = 0; s[i] != '\0' && i + 1 < sizeof name; i++)
+		name[i] = s[i] == '-' ? '_' : (char)tolower((unsigned char)s[i]);
+	if (s[i] != '\0')
+		return 0;
+	name[i] = '\0';
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(name, types[i].name) == 0)
+			return types[i].type;
+	return 0;
+}
+
+DWORD tool_prov_type(const struct tool_opts *opts)
+{
+	return opts->prov_type != 0 ? opts->prov_type : PROV_RSA_AES;
+}
+
 bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
 {
 	switch (opt) {
@@ -168,6 +202,14 @@ bool tool_common_option(struct tool_opts *opts, int opt, const char *arg)
 		return true;
 	case OPT_PIN_FILE:
 		opts->pin_file = arg;
+		return true;
+	case OPT_PROV_TYPE:
+		opts->prov_type = tool_parse_prov_type(arg);
+		if (opts->prov_type == 0) {
+			fprintf(msg(), "capi11-tool: --prov-type takes rsa_aes, rsa_full, dss or "
+				"dss_dh, not '%s'\n", arg);
+			exit(EXIT_USAGE);
+		}
 		return true;
 	case OPT_PIN_REFUSED:
 		/* A PIN in argv is visible to every user through ps. */
@@ -478,11 +520,11 @@ bool tool_acquire(const struct tool_opts *opts, DWORD flags, bool create, HCRYPT
 	*prov = 0;
 	if (opts->pin_file != NULL && !tool_login_from_file(opts))
 		return false;
-	if (CryptAcquireContext(prov, container, opts->provider, PROV_RSA_AES, flags))
+	if (CryptAcquireContext(prov, container, opts->provider, tool_prov_type(opts), flags))
 		return true;
 	err = GetLastError();
 	if (err == NTE_BAD_KEYSET && create &&
-	    CryptAcquireContext(prov, container, opts->provider, PROV_RSA_AES,
+	    CryptAcquireContext(prov, container, opts->provider, tool_prov_type(opts),
 				flags | CRYPT_NEWKEYSET)) {
 		container_made = true;
 		return true;
@@ -527,7 +569,7 @@ void tool_release_made(const struct tool_opts *opts, HCRYPTPROV prov, bool faile
 		CryptReleaseContext(prov, 0);
 	/* Still logged in through the --pin-file context, released last. */
 	if (drop)
-		CryptAcquireContext(&gone, opts->container, opts->provider, PROV_RSA_AES,
+		CryptAcquireContext(&gone, opts->container, opts->provider, tool_prov_type(opts),
 				    CRYPT_DELETEKEYSET);
 	tool_release(0);
 }

@@ -19,6 +19,7 @@ struct tool_opts {
 	const char *provider;   /* pkcs11: URI or configured name; NULL: default */
 	const char *container;  /* NULL: the default container */
 	const char *pin_file;   /* file holding the user PIN, or NULL */
+	DWORD prov_type;        /* --prov-type; 0: PROV_RSA_AES */
 	bool verbose;
 };
 
@@ -30,6 +31,7 @@ enum {
 	OPT_CONTAINER,
 	OPT_PIN_FILE,
 	OPT_PIN_REFUSED,
+	OPT_PROV_TYPE,
 	OPT_FIRST_OWN,          /* subcommands number their own options from here */
 };
 
@@ -38,6 +40,7 @@ enum {
 	{ "container", required_argument, NULL, OPT_CONTAINER }, \
 	{ "pin-file", required_argument, NULL, OPT_PIN_FILE }, \
 	{ "pin", required_argument, NULL, OPT_PIN_REFUSED }, \
+	{ "prov-type", required_argument, NULL, OPT_PROV_TYPE }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, 'h' }
 
@@ -48,6 +51,9 @@ enum {
 	"  --pin-file F     read the user PIN from file F (else the URI's pin-source,\n" \
 	"                   the configuration, or a prompt on the terminal; a URI with\n" \
 	"                   pin-value is refused: argv is visible to every user)\n" \
+	"  --prov-type T    the provider type to acquire: rsa_aes (default), rsa_full,\n" \
+	"                   dss or dss_dh (PROV_DSS, PROV_DSS_DH: the DSS and\n" \
+	"                   Diffie-Hellman keys, which RSA contexts do not see)\n" \
 	"  -v, --verbose    trace every CryptoAPI and PKCS#11 call to stderr\n" \
 	"  -h, --help       this help\n"
 
@@ -63,7 +69,14 @@ bool tool_arg_scrub_pin_value(char *arg);
  * Returned in one of a few rotating static buffers: print it at once. */
 const char *tool_redact(const char *s);
 
-/* Handles one of the common options; false when opt is not one of them. */
+/* Parses --prov-type: "rsa_aes", "rsa_full", "dss", "dss_dh" (also with
+ * PROV_ and in capitals, '-' for '_', or the number). 0 if not. */
+DWORD tool_parse_prov_type(const char *s);
+/* The type tool_acquire uses: opts' --prov-type, else PROV_RSA_AES. */
+DWORD tool_prov_type(const struct tool_opts *opts);
+
+/* Handles one of the common options; false when opt is not one of them.
+ * An unknown --prov-type is a usage error: the tool exits with EXIT_USAGE. */
 bool tool_common_option(struct tool_opts *opts, int opt, const char *arg);
 
 /* Sets up tracing before the first call into capi11: with verbose, every

@@ -1259,7 +1259,9 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * of "name=route" words separated by one space, saying which token each
  * operation will use: session-key (CryptGenKey and PLAINTEXTKEYBLOB of
  * AES), simpleblob-import, rsa-encrypt, public-key-import, random,
- * key-pair and private-key-import, each "token", "companion" or "none"
+ * key-pair, private-key-import, dss-key-pair (DSS pairs of the DSS
+ * provider types) and dss-public-key-import (a partner's DSS public key,
+ * which verifies where it is held), each "token", "companion" or "none"
  * (simpleblob-import also "token-decrypt+companion": the token's exchange
  * key decrypts, the key is held on the companion); last
  * "companion=<token label>", "companion=none" or
