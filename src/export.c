@@ -3,6 +3,7 @@
  * the numbers over. Every buffer that held key bytes is wiped. */
 #include "config.h"
 #include "export.h"
+#include "dh.h"
 #include "dss.h"
 #include "alg.h"
 #include "blob.h"
@@ -337,9 +338,12 @@ static DWORD export_private_build_locked(struct key *key, BYTE version, BYTE *ou
 {
 	DWORD got = out_len > 0xffffffffu ? 0xffffffffu : (DWORD)out_len, err;
 
-	if (key->obj->type != CKK_DSA)
+	if (key->obj->type == CKK_DH)
+		err = dh_export_locked(key, true, version, out, &got);
+	else if (key->obj->type != CKK_DSA)
 		return export_rsa_private_build_locked(key, out, out_len, needed);
-	err = dss_export_locked(key, true, version, out, &got);
+	else
+		err = dss_export_locked(key, true, version, out, &got);
 	*needed = got;
 	return err;
 }
@@ -347,6 +351,8 @@ static DWORD export_private_build_locked(struct key *key, BYTE version, BYTE *ou
 /* The plaintext blob's length, from the key's sizes alone. */
 static size_t export_private_len(const struct key *key, BYTE version)
 {
+	if (key->obj->type == CKK_DH)
+		return dh_private_blob_len(key, version);
 	if (key->obj->type != CKK_DSA)
 		return blob_size_rsa_private(key->bits);
 	return blob_size_dss_private(key->bits, version);
@@ -851,8 +857,8 @@ out:
 	return err;
 }
 
-/* CRYPT_BLOB_VER3 asks a DSS key for the version 3 forms; CRYPT_Y_ONLY is
- * documented as unused and changes nothing. */
+/* CRYPT_BLOB_VER3 asks a DSS or DH key for the version 3 forms;
+ * CRYPT_Y_ONLY is documented as unused and changes nothing. */
 static BYTE dss_version(DWORD flags)
 {
 	return (flags & CRYPT_BLOB_VER3) ? 3 : 2;
@@ -876,11 +882,13 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 		/* A public key is exported as it is: no key may protect it. */
 		if (key->obj->type == CKK_DSA && exp == NULL)
 			return dss_export_locked(key, false, dss_version(flags), data, len);
+		if (key->obj->type == CKK_DH && exp == NULL)
+			return dh_export_locked(key, false, dss_version(flags), data, len);
 		if (!rsa || exp != NULL)
 			return NTE_BAD_KEY;
 		return export_rsa_public_locked(key, data, len);
 	case PRIVATEKEYBLOB:
-		if (key->obj->type == CKK_DSA) {
+		if (key->obj->type == CKK_DSA || key->obj->type == CKK_DH) {
 			DWORD err = export_check_plain_locked(key);
 
 			if (err != ERROR_SUCCESS)
@@ -890,6 +898,8 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 			if (exp != NULL)
 				return export_private_encrypted_locked(key, exp, dss_version(flags),
 								       data, len);
+			if (key->obj->type == CKK_DH)
+				return dh_export_locked(key, true, dss_version(flags), data, len);
 			return dss_export_locked(key, true, dss_version(flags), data, len);
 		}
 		if (!rsa)
