@@ -252,8 +252,10 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	rv = agree_derive(ts, a->priv->priv, a->y, a->y_len, n, true, &derived);
 	if (rv == CKR_OK)
 		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &low, &low_len);
-	if (derived != CK_INVALID_HANDLE)
-		token_destroy(ts, derived);
+	/* The readable bytes go at once; a token that will not destroy them
+	 * has the session closed at release rather than pooled. */
+	if (derived != CK_INVALID_HANDLE && token_destroy(ts, derived) != CKR_OK)
+		ts->retire = true;
 	if (rv == CKR_OK && low_len != n)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {

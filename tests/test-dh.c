@@ -274,6 +274,71 @@ static void test_genkey(void)
 	free(gh);
 }
 
+/* PP_ENUMALGS_EX's entry for alg, false when not listed. */
+static bool enum_find(HCRYPTPROV h, ALG_ID alg, PROV_ENUMALGS_EX *out)
+{
+	DWORD flags = CRYPT_FIRST, len = sizeof *out;
+
+	while (CryptGetProvParam(h, PP_ENUMALGS_EX, (BYTE *)out, &len, flags)) {
+		if (out->aiAlgid == alg)
+			return true;
+		flags = CRYPT_NEXT;
+		len = sizeof *out;
+	}
+	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
+	return false;
+}
+
+/* The lengths by provider: Microsoft's Base DSS and Diffie-Hellman
+ * provider 512 to 1024, the Enhanced one 512 to 4096 (ICspAlgorithm's
+ * length table), 1024 by default; "DH_KEYX" as Microsoft's DH protocol
+ * enumeration names it. */
+static void test_lengths_by_provider(void)
+{
+	static const ALG_ID algs[] = { CALG_DH_SF, CALG_DH_EPHEM };
+	char conf[4096], *path;
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+	PROV_ENUMALGS_EX e;
+	size_t i;
+
+	snprintf(conf, sizeof conf, "[capi11]\ndefault-provider = main\n[provider \"main\"]\nuri = %s\n",
+		 uri);
+	path = fixture_write_file("dh.conf", conf, strlen(conf));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	setenv("CAPI11_CONF", path, 1);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_DEF_DSS_DH_PROV_A, PROV_DSS_DH,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_TRUE_FATAL(enum_find(h, algs[i], &e));
+		CU_ASSERT_STRING_EQUAL(e.szName, "DH_KEYX");
+		CU_ASSERT_EQUAL(e.dwDefaultLen, 1024);
+		CU_ASSERT_EQUAL(e.dwMinLen, 512);
+		CU_ASSERT_EQUAL(e.dwMaxLen, 1024);
+		CHECK_FAILS_WITH(CryptGenKey(h, algs[i], 1088 << 16, &k), NTE_BAD_FLAGS);
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_ENH_DSS_DH_PROV_A, PROV_DSS_DH,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_TRUE_FATAL(enum_find(h, algs[i], &e));
+		CU_ASSERT_EQUAL(e.dwMaxLen, 4096);
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_DEF_DSS_PROV_A, PROV_DSS,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_FALSE(enum_find(h, algs[i], &e));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	}
+	/* The Enhanced provider makes a 1088-bit key. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_ENH_DSS_DH_PROV_A, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptGenKey(h, CALG_DH_EPHEM, 1088 << 16, &k));
+	CU_ASSERT_EQUAL(key_dword(k, KP_KEYLEN), 1088);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	setenv("CAPI11_CONF", "/dev/null", 1);
+	free(path);
+}
+
 /* ---- agreement ---- */
 
 static const char plain[] = "Testing shared key, once more.";
@@ -833,6 +898,7 @@ static void test_pregen(void)
 
 static CU_TestInfo key_tests[] = {
 	{ "DH keys of a container and ephemeral ones", test_genkey },
+	{ "lengths and names by provider", test_lengths_by_provider },
 	{ "CRYPT_PREGEN keys of DH and DSS", test_pregen },
 	CU_TEST_INFO_NULL,
 };
