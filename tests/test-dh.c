@@ -42,6 +42,59 @@ static int private_keys(const char *container)
 	return testutil_token_count(label, "privkey", container);
 }
 
+/* Every object of the token that a logged-in session of SoftHSM, the
+ * module instance capi11 uses, sees: token objects and the session
+ * objects of capi11's contexts in this process alike. */
+static int all_objects(void)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, false, true);
+	CK_OBJECT_HANDLE objs[64];
+	CK_ULONG got = 0;
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	do {
+		CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, objs, 64, &got), CKR_OK);
+		n += (int)got;
+	} while (got == 64);
+	f->C_FindObjectsFinal(s);
+	f->C_CloseSession(s);
+	return n;
+}
+
+/* An attribute of the one DH key object of class cls labelled container,
+ * read straight from SoftHSM, as a little-endian number of width bytes
+ * (malloc'd). */
+static BYTE *token_number(const char *container, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
+			  size_t width)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, false, true);
+	CK_KEY_TYPE dh = CKK_DH;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_KEY_TYPE, &dh, sizeof dh },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+	};
+	CK_OBJECT_HANDLE obj;
+	CK_ULONG got = 0, i;
+	BYTE be[512], *le = calloc(1, width);
+	CK_ATTRIBUTE a = { type, be, sizeof be };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(le);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, find, 3), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, &obj, 1, &got), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	CU_ASSERT_EQUAL_FATAL(got, 1);
+	CU_ASSERT_EQUAL_FATAL(f->C_GetAttributeValue(s, obj, &a, 1), CKR_OK);
+	CU_ASSERT_FATAL(a.ulValueLen <= width || be[0] == 0);
+	for (i = 0; i < a.ulValueLen && i < width; i++)
+		le[i] = be[a.ulValueLen - 1 - i];
+	f->C_CloseSession(s);
+	return le;
+}
+
 /* A number CryptGetKeyParam gives (little-endian), malloc'd, length in *len. */
 static BYTE *param_le(HCRYPTKEY k, DWORD param, DWORD *len)
 {
@@ -630,6 +683,24 @@ static void test_blobs(void)
 		free(p);
 		free(g);
 	}
+	/* The numbers the token holds, read from SoftHSM itself: p, g and y
+	 * of the public key object, x of the private one. */
+	{
+		BYTE *tp = token_number("dh-blob", CKO_PUBLIC_KEY, CKA_PRIME, P);
+		BYTE *tg = token_number("dh-blob", CKO_PUBLIC_KEY, CKA_BASE, P);
+		BYTE *ty = token_number("dh-blob", CKO_PUBLIC_KEY, CKA_VALUE, P);
+		BYTE *tx = token_number("dh-blob", CKO_PRIVATE_KEY, CKA_VALUE, P);
+
+		CU_ASSERT_EQUAL(memcmp(b[0] + 16, ty, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16, tp, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16 + P, tg, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16 + 2 * P, tx, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[3] + 52 + 3 * P, tx, P), 0);
+		free(tp);
+		free(tg);
+		free(ty);
+		free(tx);
+	}
 	CU_ASSERT_EQUAL(memcmp(b[0] + 16, b[2] + 48 + 2 * P, P), 0);
 	CU_ASSERT_EQUAL(memcmp(b[0] + 16, b[3] + 52 + 2 * P, P), 0);
 	CU_ASSERT_EQUAL(memcmp(b[1] + 16 + 2 * P, b[3] + 52 + 3 * P, P), 0);
@@ -702,7 +773,7 @@ static void test_bad_blobs(void)
 	HCRYPTKEY k, out;
 	BYTE *b[4], *copy;
 	DWORD l[4], i, cut, P = 64;
-	int keys, pubs;
+	int keys, pubs, objects;
 
 	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-bad", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_EXPORTABLE, &k));
@@ -712,6 +783,7 @@ static void test_bad_blobs(void)
 	b[3] = export_blob(k, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, &l[3]);
 	keys = private_keys("dh-bad");
 	pubs = testutil_token_count(label, "pubkey", "dh-bad");
+	objects = all_objects();
 	CU_ASSERT_EQUAL(keys, 1);
 
 	/* Every truncation: private blobs alone, public ones as partners. */
@@ -726,6 +798,13 @@ static void test_bad_blobs(void)
 	}
 	CU_ASSERT_EQUAL(private_keys("dh-bad"), keys);
 	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", "dh-bad"), pubs);
+	/* No agreed secret or temporary key of a refused blob either (the
+	 * count sees capi11's session objects: an agreement adds one). */
+	CU_ASSERT_EQUAL(all_objects(), objects);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, b[0], l[0], k, 0, &out));
+	CU_ASSERT_EQUAL(all_objects(), objects + 1);
+	CU_ASSERT_TRUE(CryptDestroyKey(out));
+	CU_ASSERT_EQUAL(all_objects(), objects);
 
 	copy = malloc(l[3]);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
@@ -761,6 +840,7 @@ static void test_bad_blobs(void)
 #undef MUTATE
 	CU_ASSERT_EQUAL(private_keys("dh-bad"), keys);
 	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", "dh-bad"), pubs);
+	CU_ASSERT_EQUAL(all_objects(), objects);
 	free(copy);
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
