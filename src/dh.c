@@ -357,14 +357,14 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 	switch (param) {
 	case KP_P: {
 		size_t bits = bn_be_len(be, blob.cbData) * 8;
-		DWORD min, max;
+		DWORD min, max, step = pg->algid == CALG_DSS_SIGN ? DSS_STEP_BITS : DH_STEP_BITS;
 		bool ok = pg->algid == CALG_DSS_SIGN ? dss_token_bits(key->ctx->ts.tok, &min, &max)
 						      : dh_token_bits(key->ctx, &min, &max);
 
 		/* p of the asked length (any in range when none was asked),
 		 * its top bit set. */
 		if (!ok || (pg->bits != 0 && bits != pg->bits) || bits < min || bits > max ||
-		    !(be[blob.cbData - bits / 8] & 0x80)) {
+		    bits % step != 0 || !(be[blob.cbData - bits / 8] & 0x80)) {
 			capi11_free(be);
 			return NTE_BAD_DATA;
 		}
@@ -452,7 +452,7 @@ DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 				       &value, &value_len);
 	if (rv != CKR_OK)
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
-	err = value_len > DH_ENH_MAX_BITS / 8 * 2 ? NTE_BAD_KEY : put_le(data, len, value, value_len);
+	err = value_len > DSS_MAX_PARAM_BYTES ? NTE_BAD_KEY : put_le(data, len, value, value_len);
 	capi11_free(value);
 	return err;
 }

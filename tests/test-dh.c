@@ -828,7 +828,7 @@ static void test_bad_blobs(void)
 	MUTATE(2, (memcpy(copy + 48 + 2 * P, copy + 48, P), copy[48 + 2 * P] ^= 1), NTE_BAD_DATA, k);
 	MUTATE(2, memcpy(copy + 48 + 2 * P, copy + 48, P), NTE_BAD_DATA, k);
 	/* A version 3 partner of another group. */
-	MUTATE(2, copy[48 + P] ^= 2, NTE_BAD_DATA, k);
+	MUTATE(2, copy[48] ^= 2, NTE_BAD_DATA, k);
 	/* p without its top bit, x = 0, g = 1. */
 	MUTATE(1, copy[16 + P - 1] &= 0x7f, NTE_BAD_DATA, 0);
 	MUTATE(1, memset(copy + 16 + 2 * P, 0, P), NTE_BAD_DATA, 0);
