@@ -481,6 +481,33 @@ static void test_agree_contexts(void)
 		agree_pair(ha, a, hb, b, algs[i]);
 		agree_pair(ha, a, hc, c, algs[i]);
 	}
+	/* KP_ALGID of what is no cipher, or one the token lacks (SoftHSM has
+	 * no RC4): NTE_BAD_ALGID, and the agreed key stays one; a copy of it
+	 * becomes a session key of its own. */
+	{
+		static const ALG_ID sha1 = CALG_SHA1, rc4 = CALG_RC4, aes = CALG_AES_128;
+		HCRYPTKEY s, dup;
+		BYTE *blob, c1[64], c2[64];
+		DWORD len, n1, n2;
+
+		blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(ha, blob, len, a, 0, &s));
+		CHECK_FAILS_WITH(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&sha1, 0), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&rc4, 0), NTE_BAD_ALGID);
+		CU_ASSERT_EQUAL(key_dword(s, KP_ALGID), CALG_AGREEDKEY_ANY);
+		CU_ASSERT_TRUE_FATAL(CryptDuplicateKey(s, NULL, 0, &dup));
+		CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+		CU_ASSERT_EQUAL(key_dword(dup, KP_ALGID), CALG_AGREEDKEY_ANY);
+		CU_ASSERT_TRUE(CryptSetKeyParam(dup, KP_ALGID, (const BYTE *)&aes, 0));
+		n1 = encrypt_plain(s, c1);
+		n2 = encrypt_plain(dup, c2);
+		CU_ASSERT_TRUE(n1 == n2 && memcmp(c1, c2, n1) == 0);
+		/* Once a cipher's, KP_ALGID is no longer settable. */
+		CHECK_FAILS_WITH(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0), NTE_BAD_TYPE);
+		CU_ASSERT_TRUE(CryptDestroyKey(dup));
+		CU_ASSERT_TRUE(CryptDestroyKey(s));
+		free(blob);
+	}
 	/* A key of another group (another p) does not agree. */
 	{
 		HCRYPTKEY other;
