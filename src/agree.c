@@ -224,6 +224,25 @@ static size_t agree_key_len(ALG_ID alg)
 	}
 }
 
+/* The mechanism that runs a cipher of the key type, asked of the token
+ * before any byte of the secret is read for a key it could not use. */
+static CK_MECHANISM_TYPE agree_cipher_mech(CK_KEY_TYPE type)
+{
+	switch (type) {
+	case CKK_AES:
+		return CKM_AES_CBC;
+	case CKK_DES:
+		return CKM_DES_CBC;
+	case CKK_DES2:
+	case CKK_DES3:
+		return CKM_DES3_CBC;
+	case CKK_RC2:
+		return CKM_RC2_CBC;
+	default:
+		return CKM_RC4;
+	}
+}
+
 DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 {
 	struct context *ctx = key->ctx;
@@ -232,6 +251,7 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_PROTECT_ATTRS + 1];
 	CK_OBJECT_HANDLE derived = CK_INVALID_HANDLE, h = CK_INVALID_HANDLE;
 	CK_KEY_TYPE type;
+	CK_MECHANISM_INFO info;
 	CK_ULONG n_tmpl;
 	size_t n = agree_key_len(alg);
 	void *low = NULL;
@@ -246,7 +266,9 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	    n > a->p_len)
 		return NTE_BAD_ALGID;
 	ts = keyobj_session(ctx, a->priv);
-	if (type == CKK_DES2 && !token_has_des2(ts->tok))
+	if ((type == CKK_DES2 && !token_has_des2(ts->tok)) ||
+	    token_mechanism_info(ts->tok, agree_cipher_mech(type), &info) != CKR_OK ||
+	    !(info.flags & CKF_ENCRYPT))
 		return NTE_BAD_ALGID;
 	/* The n low-order bytes of the secret, on the token; read once. */
 	rv = agree_derive(ts, a->priv->priv, a->y, a->y_len, n, true, &derived);
