@@ -1,4 +1,5 @@
-/* Fuzz target for the key-blob codec (src/blob.h, src/blob-dss.h), every
+/* Fuzz target for the key-blob codec (src/blob.h, src/blob-dss.h,
+ * src/blob-dh.h), every
  * parser. Beyond the memory errors that the sanitizers or valgrind catch,
  * it checks what blob.h promises for any input:
  *  - the header is judged first: when blob_parse_header refuses a blob,
@@ -13,6 +14,7 @@
 #include "fuzz.h"
 #include "blob.h"
 #include "blob-dss.h"
+#include "blob-dh.h"
 
 #include <string.h>
 
@@ -322,6 +324,60 @@ static void fuzz_dss(const BYTE *data, size_t size)
 	fuzz_check(memcmp(rebuilt, data, needed) == 0);
 }
 
+/* DH blobs (src/blob-dh.h): the views lie inside the input, the sizes are
+ * Microsoft's, and a blob capi11 would write itself (no seed, no J, x as
+ * wide as p) comes back byte for byte from its numbers. */
+static void fuzz_dh(const BYTE *data, size_t size)
+{
+	static BYTE be[5][DH_BLOB_MAX_BITS / 8];
+	static const BYTE zero_seed[20];
+	static BYTE rebuilt[8 + 44 + 5 * (DH_BLOB_MAX_BITS / 8)];
+	struct blob_dh d;
+	struct blob_dh_numbers n;
+	const struct blob_bytes *views[6] = { &d.p, &d.q, &d.g, &d.j, &d.y, &d.x };
+	const struct blob_bytes *nums[5] = { &d.p, &d.q, &d.g, &d.y, &d.x };
+	struct blob_bytes *out[5] = { &n.p, &n.q, &n.g, &n.y, &n.x };
+	size_t needed = 0, P;
+	bool full;
+
+	if (blob_parse_dh(data, size, &d) != ERROR_SUCCESS)
+		return;
+	fuzz_check(d.alg == le32_get(data + 4));
+	fuzz_check(d.alg == CALG_DH_SF || d.alg == CALG_DH_EPHEM);
+	fuzz_check(d.private == (data[0] == PRIVATEKEYBLOB) && d.version == data[1]);
+	fuzz_check(d.bitlen % 8 == 0 && d.bitlen >= DH_BLOB_MIN_BITS &&
+		   d.bitlen <= DH_BLOB_MAX_BITS);
+	P = d.bitlen / 8;
+	full = d.version == 3 || d.private;
+	fuzz_check(d.p.len == (full ? P : 0) && d.g.len == d.p.len);
+	fuzz_check(d.y.len == ((d.version == 3 || !d.private) ? P : 0));
+	fuzz_check(d.private ? d.x.len > 0 && d.x.len <= P : d.x.len == 0);
+	fuzz_check(d.q.len <= P && d.j.len <= P);
+	for (size_t i = 0; i < 6; i++)
+		fuzz_check(view_is_inside(views[i], data, size));
+	if (d.version == 3) {
+		fuzz_check(d.seed != NULL && d.seed >= data && d.seed + 20 <= data + size);
+		if (d.counter != 0xffffffffu || memcmp(d.seed, zero_seed, sizeof zero_seed) != 0 ||
+		    d.j.len != 0 || (d.private && d.x.len != P))
+			return;
+	}
+	memset(&n, 0, sizeof n);
+	n.alg = d.alg;
+	n.bitlen = d.bitlen;
+	for (size_t i = 0; i < 5; i++) {
+		fuzz_check(nums[i]->len <= sizeof be[i]);
+		fuzz_check(bn_le_to_be(nums[i]->data, nums[i]->len, be[i], nums[i]->len));
+		*out[i] = (struct blob_bytes){ be[i], nums[i]->len };
+	}
+	fuzz_check(blob_build_dh(&n, d.private, d.version, NULL, 0, &needed) == ERROR_SUCCESS);
+	fuzz_check(needed <= size && needed <= sizeof rebuilt);
+	fuzz_check(blob_build_dh(&n, d.private, d.version, rebuilt, needed - 1, &needed) ==
+		   ERROR_MORE_DATA);
+	fuzz_check(blob_build_dh(&n, d.private, d.version, rebuilt, needed, &needed) ==
+		   ERROR_SUCCESS);
+	fuzz_check(memcmp(rebuilt, data, needed) == 0);
+}
+
 /* ---- the header first ---------------------------------------------------------- */
 
 static DWORD parse_as(BYTE type, const BYTE *data, size_t size)
@@ -381,6 +437,7 @@ void fuzz_blob_one(const uint8_t *data, size_t size)
 	fuzz_symwrap(data, size);
 	fuzz_opaque(data, size);
 	fuzz_dss(data, size);
+	fuzz_dh(data, size);
 }
 
 #ifdef FUZZ_LIBFUZZER

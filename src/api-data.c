@@ -90,7 +90,8 @@ BOOL CryptSetKeyParam(HCRYPTKEY hKey, DWORD dwParam, const BYTE *pbData, DWORD d
 	struct key *key;
 	DWORD err;
 
-	if (pbData == NULL)
+	/* KP_X with no data makes a CRYPT_PREGEN key's pair (dh.h). */
+	if (pbData == NULL && dwParam != KP_X)
 		return api_finish(__func__, ERROR_INVALID_PARAMETER);
 	err = key_get_locked(hKey, &key);
 	if (err != ERROR_SUCCESS)

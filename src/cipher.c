@@ -549,6 +549,11 @@ static DWORD cipher_check(struct key *key, DWORD flags, DWORD valid_flags, DWORD
 {
 	if (flags & ~valid_flags)
 		return NTE_BAD_FLAGS;
+	/* An agreed key is no cipher's until KP_ALGID names one: "the hKey
+	 * session key specifies an algorithm that this CSP does not support"
+	 * (CryptEncrypt's NTE_BAD_ALGID). */
+	if (key->algid == CALG_AGREEDKEY_ANY)
+		return NTE_BAD_ALGID;
 	if (key->obj->type != CKK_RSA && cipher_block_mechs(key) == NULL)
 		return NTE_NOT_SUPPORTED;
 	/* KP_PERMISSIONS is what the key may do (Microsoft's KP_PERMISSIONS

@@ -385,11 +385,13 @@ static CK_RV rsa_numbers_read(struct tsession *ts, CK_OBJECT_HANDLE obj, CK_KEY_
 	CK_RV rv;
 
 	memset(n, 0, sizeof *n);
-	rv = token_get_attribute_alloc(ts, obj, type == CKK_DSA ? CKA_PRIME : CKA_MODULUS,
+	bool domain = type == CKK_DSA || type == CKK_DH;
+
+	rv = token_get_attribute_alloc(ts, obj, domain ? CKA_PRIME : CKA_MODULUS,
 				       &n->modulus, &n->modulus_len);
 	if (rv != CKR_OK)
 		return rv;
-	rv = token_get_attribute_alloc(ts, obj, type == CKK_DSA ? CKA_BASE : CKA_PUBLIC_EXPONENT,
+	rv = token_get_attribute_alloc(ts, obj, domain ? CKA_BASE : CKA_PUBLIC_EXPONENT,
 				       &n->exponent, &n->exponent_len);
 	if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID) {
 		n->exponent = NULL;
@@ -563,10 +565,11 @@ static CK_RV container_find_public(struct tsession *ts, const char *name, CK_KEY
 		CK_ATTRIBUTE guard = { CKA_PRIVATE, &pin_only, sizeof pin_only };
 
 		rv = rsa_numbers_read(ts, pubs[i], type, &have);
-		if (rv == CKR_OK && type == CKK_DSA && priv->protected_by_pin)
+		if (rv == CKR_OK && (type == CKK_DSA || type == CKK_DH) && priv->protected_by_pin)
 			rv = token_get_attributes(ts, pubs[i], &guard, 1);
 		if (rv == CKR_OK && rsa_numbers_match(&want, &have) &&
-		    (type != CKK_DSA || !priv->protected_by_pin || pin_only == CK_TRUE))
+		    ((type != CKK_DSA && type != CKK_DH) || !priv->protected_by_pin ||
+		     pin_only == CK_TRUE))
 			*out = pubs[i];
 		rsa_numbers_clear(&have);
 		/* Not an RSA key, or destroyed since the search: not the half. */
@@ -627,8 +630,10 @@ CK_RV container_find_key_type(struct tsession *ts, const char *name, DWORD spec,
 			goto out;
 		/* capi11's own keys by the spec their ID records, everybody
 		 * else's by the card's layout or their usages (key-card.h). */
+		/* A DH key agrees: it is an exchange key whatever else it says. */
 		found_spec = key_spec_classify(ts->tok, c.id, c.id_len,
-					       decrypt == CK_TRUE || unwrap == CK_TRUE);
+					       decrypt == CK_TRUE || unwrap == CK_TRUE ||
+						       type == CKK_DH);
 		c.protected_by_pin = pin_only == CK_TRUE;
 		if (found_spec != spec || type != want) {
 			capi11_free(c.id);

@@ -1,6 +1,7 @@
 /* DSS signature keys on the token. */
 #include "config.h"
 #include "dss.h"
+#include "dh.h"
 #include "container-lock.h"
 #include "errors.h"
 #include "key.h"
@@ -98,7 +99,31 @@ static CK_RV dss_params_new(struct tsession *ts, CK_ULONG bits, void **p, CK_ULO
 	return rv;
 }
 
+/* Domain parameters given by the caller (CRYPT_PREGEN), big-endian. */
+struct dss_given {
+	const BYTE *p, *q, *g;
+	size_t p_len, q_len, g_len;
+};
+
+static DWORD dss_make_locked(struct context *ctx, DWORD flags, const struct dss_given *given,
+			     struct key **out);
+
 DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out)
+{
+	return dss_make_locked(ctx, flags, NULL, out);
+}
+
+DWORD dss_generate_with_locked(struct context *ctx, DWORD flags, const BYTE *p, size_t p_len,
+			       const BYTE *q, size_t q_len, const BYTE *g, size_t g_len,
+			       struct key **out)
+{
+	struct dss_given given = { p, q, g, p_len, q_len, g_len };
+
+	return dss_make_locked(ctx, (flags & 0xffffu) | (DWORD)(p_len * 8) << 16, &given, out);
+}
+
+static DWORD dss_make_locked(struct context *ctx, DWORD flags, const struct dss_given *given,
+			     struct key **out)
 {
 	struct container_lock lock = { -1 };
 	struct key_pair_plan plan;
@@ -130,14 +155,20 @@ DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out)
 					 (flags & CRYPT_EXPORTABLE) != 0, &plan);
 	if (err != ERROR_SUCCESS)
 		goto out;
-	rv = dss_params_new(&ctx->ts, bits, &p, &p_len, &q, &q_len, &g, &g_len);
-	if (rv != CKR_OK) {
-		err = error_from_ckr(rv, ERROR_OP_GENKEY);
-		goto out;
+	if (given != NULL) {
+		p_len = given->p_len;
+		q_len = given->q_len;
+		g_len = given->g_len;
+	} else {
+		rv = dss_params_new(&ctx->ts, bits, &p, &p_len, &q, &q_len, &g, &g_len);
+		if (rv != CKR_OK) {
+			err = error_from_ckr(rv, ERROR_OP_GENKEY);
+			goto out;
+		}
 	}
-	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, p, p_len };
-	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, q, q_len };
-	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, g, g_len };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, given ? (void *)given->p : p, p_len };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_SUBPRIME, given ? (void *)given->q : q, q_len };
+	plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, given ? (void *)given->g : g, g_len };
 	err = key_pair_generate_locked(ctx, &plan, CKM_DSA_KEY_PAIR_GEN, flags, out);
 out:
 	capi11_free(p);
@@ -392,62 +423,8 @@ DWORD dss_import_public_locked(struct context *ctx, const BYTE *data, size_t len
 static CK_RV dss_y_from_token(struct tsession *ts, const struct blob_dss *d,
 			      const struct dss_be *b, void **y_out, CK_ULONG *y_out_len)
 {
-	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, secret_class = CKO_SECRET_KEY;
-	static const CK_KEY_TYPE dh = CKK_DH, generic = CKK_GENERIC_SECRET;
-	CK_OBJECT_HANDLE base = CK_INVALID_HANDLE, derived = CK_INVALID_HANDLE;
-	CK_ULONG value_len = d->p.len, y_len = 0;
-	CK_MECHANISM_INFO info;
-	void *y = NULL;
-	CK_RV rv;
-
-	if (token_mechanism_info(ts->tok, CKM_DH_PKCS_DERIVE, &info) != CKR_OK ||
-	    !(info.flags & CKF_DERIVE))
-		return CKR_MECHANISM_INVALID;
-	{
-		CK_ATTRIBUTE key[] = {
-			{ CKA_CLASS, (void *)&priv_class, sizeof priv_class },
-			{ CKA_KEY_TYPE, (void *)&dh, sizeof dh },
-			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_PRIVATE, token_bool(tsession_is_logged_in(ts)), sizeof(CK_BBOOL) },
-			{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_DERIVE, token_bool(true), sizeof(CK_BBOOL) },
-			{ CKA_PRIME, b->p, b->p_len },
-			{ CKA_BASE, b->g, b->g_len },
-			{ CKA_VALUE, b->x, b->x_len },
-		};
-		CK_ATTRIBUTE out[] = {
-			{ CKA_CLASS, (void *)&secret_class, sizeof secret_class },
-			{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
-			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
-			{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
-			{ CKA_VALUE_LEN, &value_len, sizeof value_len },
-		};
-		CK_MECHANISM mech = { CKM_DH_PKCS_DERIVE, b->g, b->g_len };
-
-		rv = token_create(ts, key, CAPI11_N_ELEMENTS(key), &base);
-		if (rv == CKR_OK)
-			rv = token_derive_key(ts, &mech, base, out, CAPI11_N_ELEMENTS(out), &derived);
-	}
-	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
-	if (derived != CK_INVALID_HANDLE)
-		token_destroy(ts, derived);
-	/* The temporary key holds x: a token that will not destroy it has the
-	 * session closed at release rather than pooled, which destroys it. */
-	if (base != CK_INVALID_HANDLE && token_destroy(ts, base) != CKR_OK)
-		ts->retire = true;
-	/* A token that derived something else than a number below p. */
-	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > d->p.len))
-		rv = CKR_GENERAL_ERROR;
-	if (rv != CKR_OK) {
-		capi11_free(y);
-		return rv;
-	}
-	*y_out = y;
-	*y_out_len = y_len;
-	return CKR_OK;
+	return dh_public_value(ts, b->p, d->p.len, b->g, d->g.len, b->x, d->x.len, y_out,
+			       y_out_len);
 }
 
 /* Whether two big-endian numbers are equal, whatever their widths. */

@@ -19,6 +19,12 @@ struct key;
  * token's failures mapped. A failure leaves nothing on the token. */
 DWORD dss_generate_locked(struct context *ctx, DWORD flags, struct key **out);
 
+/* dss_generate_locked with domain parameters given (CRYPT_PREGEN, dh.h):
+ * p, q and g big-endian; the length is p's. */
+DWORD dss_generate_with_locked(struct context *ctx, DWORD flags, const BYTE *p, size_t p_len,
+			       const BYTE *q, size_t q_len, const BYTE *g, size_t g_len,
+			       struct key **out);
+
 /* The longest p, q or g capi11 reads from a DSA key (a 16384-bit prime),
  * whatever made the key. */
 #define DSS_MAX_PARAM_BYTES (16384 / 8)

@@ -3,6 +3,7 @@
  * the numbers over. Every buffer that held key bytes is wiped. */
 #include "config.h"
 #include "export.h"
+#include "dh.h"
 #include "dss.h"
 #include "alg.h"
 #include "blob.h"
@@ -337,9 +338,12 @@ static DWORD export_private_build_locked(struct key *key, BYTE version, BYTE *ou
 {
 	DWORD got = out_len > 0xffffffffu ? 0xffffffffu : (DWORD)out_len, err;
 
-	if (key->obj->type != CKK_DSA)
+	if (key->obj->type == CKK_DH)
+		err = dh_export_locked(key, true, version, out, &got);
+	else if (key->obj->type != CKK_DSA)
 		return export_rsa_private_build_locked(key, out, out_len, needed);
-	err = dss_export_locked(key, true, version, out, &got);
+	else
+		err = dss_export_locked(key, true, version, out, &got);
 	*needed = got;
 	return err;
 }
@@ -347,6 +351,8 @@ static DWORD export_private_build_locked(struct key *key, BYTE version, BYTE *ou
 /* The plaintext blob's length, from the key's sizes alone. */
 static size_t export_private_len(const struct key *key, BYTE version)
 {
+	if (key->obj->type == CKK_DH)
+		return dh_private_blob_len(key, version);
 	if (key->obj->type != CKK_DSA)
 		return blob_size_rsa_private(key->bits);
 	return blob_size_dss_private(key->bits, version);
@@ -550,22 +556,33 @@ static DWORD export_check_simple_wrapper_locked(struct key *key, struct key *exp
  * depends on the token's trust, asked each time), both keys on the
  * context's own token (not the companion, whose session opens on
  * demand), the flags 0 or CRYPT_OAEP. It is dropped by every
- * CryptSetKeyParam on the key, and not used once either key's objects are
- * destroyed (CRYPT_DESTROYKEY), either context is released or from before
- * a fork, or the key's session was lost and not yet replaced: those go
- * the locked route, which gives their errors. */
+ * CryptSetKeyParam on the key (KP_ALGID and KP_X change what the key is),
+ * and not used once any key's objects were destroyed under its handles
+ * (CRYPT_DESTROYKEY: keyobj_destroy_epoch moved), either context is
+ * released or from before a fork, or the key's session was lost and not
+ * yet replaced: those go the locked route, which gives their errors.
+ *
+ * The fast path reads no field that the lock guards: the handles' own
+ * references keep both keys alive, key->ctx and key->serial never change,
+ * and the rest is atomic. The answer and its epoch are two words, written
+ * as a sequence lock: the answer cleared, the epoch, the answer; a reader
+ * that sees the answer change around its read of the epoch does not use
+ * it. */
 #define SIMPLE_SIZE_BITS 16
 #define SIMPLE_SIZE_OAEP ((uint64_t)1 << SIMPLE_SIZE_BITS)
 #define SIMPLE_SIZE_SERIAL_SHIFT (SIMPLE_SIZE_BITS + 1)
 
 static void export_simple_size_keep(struct key *key, const struct key *exp, DWORD flags,
-				    bool sensitive, bool same_session, size_t needed)
+				    bool sensitive, bool same_session, size_t needed,
+				    uint64_t epoch)
 {
 	if (sensitive || !same_session || (flags & ~(DWORD)CRYPT_OAEP) != 0 ||
 	    needed >= ((size_t)1 << SIMPLE_SIZE_BITS) ||
 	    exp->serial >= ((uint64_t)1 << (64 - SIMPLE_SIZE_SERIAL_SHIFT)) ||
 	    !(atomic_load(&key->obj->facts) & KEYOBJ_FACT_FLAGS_READ))
 		return;
+	atomic_store_explicit(&key->simple_size, 0, memory_order_relaxed);
+	atomic_store_explicit(&key->simple_size_epoch, epoch, memory_order_release);
 	atomic_store_explicit(&key->simple_size,
 			      exp->serial << SIMPLE_SIZE_SERIAL_SHIFT |
 			      ((flags & CRYPT_OAEP) ? SIMPLE_SIZE_OAEP : 0) | needed,
@@ -583,22 +600,26 @@ static inline bool export_context_usable(struct context *ctx, unsigned gen, bool
 bool export_simple_size_fast(HCRYPTKEY h, HCRYPTKEY exp_h, DWORD flags, DWORD *len)
 {
 	struct key *key, *exp = NULL;
-	uint64_t kept;
+	uint64_t kept, epoch;
 	unsigned gen;
 	bool answered = false;
 
 	if ((flags & ~(DWORD)CRYPT_OAEP) != 0 || (key = key_lookup(h)) == NULL)
 		return false;
 	kept = atomic_load_explicit(&key->simple_size, memory_order_acquire);
+	if (kept == 0)
+		goto out;
+	epoch = atomic_load_explicit(&key->simple_size_epoch, memory_order_acquire);
+	if (atomic_load_explicit(&key->simple_size, memory_order_acquire) != kept ||
+	    epoch != keyobj_destroy_epoch())
+		goto out;
 	gen = token_generation();
-	if (kept == 0 || !export_context_usable(key->ctx, gen, true) ||
-	    (atomic_load(&key->obj->facts) & KEYOBJ_FACT_DESTROYED))
+	if (!export_context_usable(key->ctx, gen, true))
 		goto out;
 	exp = key_lookup(exp_h);
 	if (exp == NULL || kept >> SIMPLE_SIZE_SERIAL_SHIFT != exp->serial ||
 	    ((kept & SIMPLE_SIZE_OAEP) != 0) != ((flags & CRYPT_OAEP) != 0) ||
-	    !export_context_usable(exp->ctx, gen, false) ||
-	    (atomic_load(&exp->obj->facts) & KEYOBJ_FACT_DESTROYED))
+	    !export_context_usable(exp->ctx, gen, false))
 		goto out;
 	*len = (DWORD)(kept & (SIMPLE_SIZE_OAEP - 1));
 	answered = true;
@@ -625,6 +646,9 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 	BYTE *ct = NULL;
 	bool extractable = false, sensitive = true;
 	size_t needed = 0;
+	/* Before anything is judged: a key destroyed from here on moves it,
+	 * and the answer is not kept past that. */
+	uint64_t epoch = keyobj_destroy_epoch();
 	DWORD err;
 	CK_RV rv;
 
@@ -654,7 +678,7 @@ static DWORD export_simple_locked(struct key *key, struct key *exp, DWORD flags,
 		if (needed == 0)
 			return NTE_BAD_PUBLIC_KEY;
 		export_simple_size_keep(key, exp, flags, sensitive,
-					ts == &key->ctx->ts && exp_ts == ts, needed);
+					ts == &key->ctx->ts && exp_ts == ts, needed, epoch);
 		return export_finish(ERROR_SUCCESS, needed, len);
 	}
 	pub = exp->obj->pub;
@@ -924,8 +948,8 @@ out:
 	return err;
 }
 
-/* CRYPT_BLOB_VER3 asks a DSS key for the version 3 forms; CRYPT_Y_ONLY is
- * documented as unused and changes nothing. */
+/* CRYPT_BLOB_VER3 asks a DSS or DH key for the version 3 forms;
+ * CRYPT_Y_ONLY is documented as unused and changes nothing. */
 static BYTE dss_version(DWORD flags)
 {
 	return (flags & CRYPT_BLOB_VER3) ? 3 : 2;
@@ -949,11 +973,13 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 		/* A public key is exported as it is: no key may protect it. */
 		if (key->obj->type == CKK_DSA && exp == NULL)
 			return dss_export_locked(key, false, dss_version(flags), data, len);
+		if (key->obj->type == CKK_DH && exp == NULL)
+			return dh_export_locked(key, false, dss_version(flags), data, len);
 		if (!rsa || exp != NULL)
 			return NTE_BAD_KEY;
 		return export_rsa_public_locked(key, data, len);
 	case PRIVATEKEYBLOB:
-		if (key->obj->type == CKK_DSA) {
+		if (key->obj->type == CKK_DSA || key->obj->type == CKK_DH) {
 			DWORD err = export_check_plain_locked(key);
 
 			if (err != ERROR_SUCCESS)
@@ -963,6 +989,8 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 			if (exp != NULL)
 				return export_private_encrypted_locked(key, exp, dss_version(flags),
 								       data, len);
+			if (key->obj->type == CKK_DH)
+				return dh_export_locked(key, true, dss_version(flags), data, len);
 			return dss_export_locked(key, true, dss_version(flags), data, len);
 		}
 		if (!rsa)

@@ -4,6 +4,8 @@
  * created. */
 #include "config.h"
 #include "import.h"
+#include "agree.h"
+#include "dh.h"
 #include "dss.h"
 #include "prov-type.h"
 #include "key-card.h"
@@ -276,6 +278,10 @@ static DWORD import_rsa_private_encrypted_locked(struct context *ctx, const BYTE
 	if (err == ERROR_SUCCESS && blob_alg(buf) == CALG_DSS_SIGN)
 		err = dss_import_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
 						flags, out);
+	else if (err == ERROR_SUCCESS &&
+		 (blob_alg(buf) == CALG_DH_SF || blob_alg(buf) == CALG_DH_EPHEM))
+		err = dh_import_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
+					       flags, out);
 	else if (err == ERROR_SUCCESS)
 		err = import_rsa_private_locked(ctx, buf, sizeof(BLOBHEADER) + (size_t)body_len,
 						flags, out);
@@ -1063,6 +1069,18 @@ DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struc
 			return import_rsa_private_encrypted_locked(ctx, data, len, pub, flags,
 								   out);
 		return dss_import_private_locked(ctx, data, len, flags, out);
+	}
+	if (hdr.aiKeyAlg == CALG_DH_SF || hdr.aiKeyAlg == CALG_DH_EPHEM) {
+		/* A partner's public key agrees with hPubKey, the context's DH
+		 * private key (agree.h); a private key is the container's, under
+		 * a session key as RSA's when hPubKey is one. */
+		if (hdr.bType == PUBLICKEYBLOB)
+			return agree_import_locked(ctx, data, len, pub, flags, out);
+		if (hdr.bType == PRIVATEKEYBLOB && pub != NULL)
+			return import_rsa_private_encrypted_locked(ctx, data, len, pub, flags,
+								   out);
+		if (hdr.bType == PRIVATEKEYBLOB)
+			return dh_import_private_locked(ctx, data, len, flags, out);
 	}
 
 	switch (hdr.bType) {

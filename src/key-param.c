@@ -6,6 +6,8 @@
 #include "config.h"
 #include "key.h"
 #include "cert.h"
+#include "agree.h"
+#include "dh.h"
 #include "dss.h"
 #include "container-lock.h"
 #include "errors.h"
@@ -226,6 +228,8 @@ DWORD key_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 	case KP_P:
 	case KP_Q:
 	case KP_G:
+		if (key->pregen != NULL || key->obj->type == CKK_DH)
+			return dh_get_param_locked(key, param, data, len);
 		return dss_get_param_locked(key, param, data, len);
 	default:
 		return NTE_BAD_TYPE;
@@ -237,8 +241,21 @@ DWORD key_set_param_locked(struct key *key, DWORD param, const BYTE *data)
 	bool block = key->obj->type != CKK_RSA && key->block_bits != 0;
 	DWORD value;
 
+	/* KP_X alone takes no data: it makes a CRYPT_PREGEN key's pair. */
+	if (param == KP_X)
+		return dh_pregen_set_locked(key, param, data);
 	return_val_if_fail(data != NULL, ERROR_INVALID_PARAMETER);
 	switch (param) {
+	case KP_P:
+	case KP_Q:
+	case KP_G:
+		return dh_pregen_set_locked(key, param, data);
+	case KP_ALGID: {
+		ALG_ID alg;
+
+		memcpy(&alg, data, sizeof alg);
+		return agree_set_algid_locked(key, alg);
+	}
 	case KP_PADDING:
 		memcpy(&value, data, sizeof value);
 		/* Microsoft's providers know PKCS#5 padding only. */

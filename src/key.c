@@ -5,6 +5,8 @@
 #include "alg.h"
 #include "container.h"
 #include "container-pending.h"
+#include "agree.h"
+#include "dh.h"
 #include "dss.h"
 #include "key-card.h"
 #include "p11call.h"
@@ -180,6 +182,13 @@ CK_RV key_read_wrap_only_locked(struct context *ctx, const struct key *key, bool
 	return CKR_OK;
 }
 
+static _Atomic uint64_t destroy_epoch;
+
+uint64_t keyobj_destroy_epoch(void)
+{
+	return atomic_load(&destroy_epoch);
+}
+
 void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 {
 	struct tsession *ts = keyobj_session(ctx, obj);
@@ -190,7 +199,7 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 	if (obj->pub != CK_INVALID_HANDLE)
 		token_destroy(ts, obj->pub);
 	obj->priv = obj->pub = CK_INVALID_HANDLE;
-	atomic_fetch_or(&obj->facts, KEYOBJ_FACT_DESTROYED);
+	atomic_fetch_add(&destroy_epoch, 1);
 	if (obj->owned) {
 		context_remove_owned_locked(ctx, obj);
 		obj->owned = false;
@@ -211,6 +220,8 @@ static void key_destroy_obj(struct handle_obj *base)
 
 	pthread_mutex_lock(&ctx->lock);
 	keyobj_unref_locked(ctx, key->obj);
+	agreed_free_locked(ctx, key->agreed);
+	pregen_free(key->pregen);
 	pthread_mutex_unlock(&ctx->lock);
 	capi11_wipe(key->iv, sizeof key->iv);
 	capi11_wipe(key->chain, sizeof key->chain);
@@ -377,7 +388,8 @@ static CK_RV key_read_rsa_locked(struct key *key)
 {
 	struct context *ctx = key->ctx;
 	CK_OBJECT_HANDLE obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
-	CK_ATTRIBUTE modulus = { key->obj->type == CKK_DSA ? CKA_PRIME : CKA_MODULUS, NULL, 0 };
+	bool prime = key->obj->type == CKK_DSA || key->obj->type == CKK_DH;
+	CK_ATTRIBUTE modulus = { prime ? CKA_PRIME : CKA_MODULUS, NULL, 0 };
 	bool extractable = false, sensitive = true;
 	CK_RV rv;
 
@@ -396,8 +408,8 @@ static CK_RV key_read_rsa_locked(struct key *key)
 		if (rv != CKR_OK)
 			return rv;
 	}
-	/* A DSS key has no block (KP_BLOCKLEN 0). */
-	key->block_bits = key->obj->type == CKK_DSA ? 0 : key->bits;
+	/* A DSS or DH key has no block (KP_BLOCKLEN 0). */
+	key->block_bits = prime ? 0 : key->bits;
 	key->exportable = key_exportable_from_attrs(ctx, extractable, sensitive);
 	key->permissions = KEY_BASE_PERMISSIONS | (key->exportable ? CRYPT_EXPORT : 0);
 	return CKR_OK;
@@ -465,15 +477,18 @@ DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 	return key_pair_begin_type_locked(ctx, spec, CKK_RSA, exportable, plan);
 }
 
-DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
-				 bool exportable, struct key_pair_plan *plan)
+static DWORD key_pair_begin_any_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
+				       bool exportable, bool in_container,
+				       struct key_pair_plan *plan)
 {
 	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, pub_class = CKO_PUBLIC_KEY;
-	static const CK_KEY_TYPE rsa = CKK_RSA, dsa = CKK_DSA;
-	const CK_KEY_TYPE *key_type = type == CKK_DSA ? &dsa : &rsa;
-	bool exchange = spec == AT_KEYEXCHANGE;
-	bool on_token = !ctx->verify;
-	const char *label = ctx->container;
+	static const CK_KEY_TYPE rsa = CKK_RSA, dsa = CKK_DSA, dh = CKK_DH;
+	const CK_KEY_TYPE *key_type = type == CKK_DSA ? &dsa : type == CKK_DH ? &dh : &rsa;
+	/* A DH key agrees (CKA_DERIVE); it neither decrypts nor signs. */
+	bool agree = type == CKK_DH;
+	bool exchange = spec == AT_KEYEXCHANGE && !agree;
+	bool on_token = !ctx->verify && in_container;
+	const char *label = in_container ? ctx->container : NULL;
 	CK_ATTRIBUTE *a;
 	bool logged_in;
 	DWORD err;
@@ -515,8 +530,10 @@ DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE ty
 	a[6] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) };
 	a[7] = (CK_ATTRIBUTE){ CKA_DECRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[8] = (CK_ATTRIBUTE){ CKA_UNWRAP, token_bool(exchange), sizeof(CK_BBOOL) };
-	a[9] = (CK_ATTRIBUTE){ CKA_SIGN, token_bool(true), sizeof(CK_BBOOL) };
+	a[9] = (CK_ATTRIBUTE){ CKA_SIGN, token_bool(!agree), sizeof(CK_BBOOL) };
 	plan->n_priv = 10;
+	if (agree)
+		a[plan->n_priv++] = (CK_ATTRIBUTE){ CKA_DERIVE, token_bool(true), sizeof(CK_BBOOL) };
 
 	a = plan->pub;
 	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&pub_class, sizeof pub_class };
@@ -524,12 +541,12 @@ DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE ty
 	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(on_token), sizeof(CK_BBOOL) };
 	/* A DSA public half is guarded by the PIN as its private key is
 	 * (container_find_public). */
-	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(type == CKK_DSA && logged_in),
+	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool((type == CKK_DSA || agree) && logged_in),
 			       sizeof(CK_BBOOL) };
 	a[4] = (CK_ATTRIBUTE){ CKA_ID, plan->id, sizeof plan->id };
 	a[5] = (CK_ATTRIBUTE){ CKA_ENCRYPT, token_bool(exchange), sizeof(CK_BBOOL) };
 	a[6] = (CK_ATTRIBUTE){ CKA_WRAP, token_bool(exchange), sizeof(CK_BBOOL) };
-	a[7] = (CK_ATTRIBUTE){ CKA_VERIFY, token_bool(true), sizeof(CK_BBOOL) };
+	a[7] = (CK_ATTRIBUTE){ CKA_VERIFY, token_bool(!agree), sizeof(CK_BBOOL) };
 	plan->n_pub = 8;
 	/* A token that couples the usages refuses a pair whose template
 	 * denies any of them (tpm2-pkcs11: CKR_GENERAL_ERROR) and gives every
@@ -549,10 +566,23 @@ DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE ty
 	return key_template_protect_locked(&ctx->ts, plan->priv, &plan->n_priv, false);
 }
 
+DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
+				 bool exportable, struct key_pair_plan *plan)
+{
+	return key_pair_begin_any_locked(ctx, spec, type, exportable, true, plan);
+}
+
+DWORD key_pair_begin_session_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
+				    bool exportable, struct key_pair_plan *plan)
+{
+	return key_pair_begin_any_locked(ctx, spec, type, exportable, false, plan);
+}
+
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
 			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out)
 {
 	ALG_ID algid = plan->type == CKK_DSA ? CALG_DSS_SIGN
+		       : plan->type == CKK_DH ? CALG_DH_SF
 		       : plan->spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
 	struct keyobj *previous;
 	DWORD err;
@@ -869,8 +899,9 @@ DWORD key_adopt_on_locked(struct context *ctx, struct tsession *ts, CK_OBJECT_HA
 		return NTE_NO_MEMORY;
 	}
 	key->algid = algid;
-	if (type == CKK_RSA || type == CKK_DSA) {
-		key->spec = algid == CALG_RSA_KEYX ? AT_KEYEXCHANGE : AT_SIGNATURE;
+	if (type == CKK_RSA || type == CKK_DSA || type == CKK_DH) {
+		key->spec = (algid == CALG_RSA_KEYX || type == CKK_DH) ? AT_KEYEXCHANGE
+									 : AT_SIGNATURE;
 		rv = key_read_rsa_locked(key);
 		if (rv != CKR_OK) {
 			err = error_from_ckr(rv, ERROR_OP_GENERIC);
@@ -899,16 +930,30 @@ DWORD key_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct
 {
 	size_t i;
 
-	/* The DSS types make DSS signature keys (dss.c); AT_KEYEXCHANGE
-	 * would be a Diffie-Hellman key, which capi11 does not make yet. */
+	/* The DSS types make DSS signature keys (dss.c) and, PROV_DSS_DH,
+	 * Diffie-Hellman keys (dh.c), AT_KEYEXCHANGE naming CALG_DH_SF as in
+	 * Microsoft's DSS/DH provider. CRYPT_PREGEN makes a key whose
+	 * numbers CryptSetKeyParam gives (dh.h). */
 	if (prov_type_is_dss(ctx->prov_type)) {
+		DWORD valid = VALID_GENKEY_FLAGS | CRYPT_PREGEN;
+
 		if (algid == AT_SIGNATURE || algid == CALG_DSS_SIGN) {
-			if (LOWORD(flags) & ~(DWORD)VALID_GENKEY_FLAGS)
+			if (LOWORD(flags) & ~valid)
 				return NTE_BAD_FLAGS;
+			if (flags & CRYPT_PREGEN)
+				return dh_pregen_locked(ctx, CALG_DSS_SIGN, flags, out);
 			return dss_generate_locked(ctx, flags, out);
 		}
-		if (algid == AT_KEYEXCHANGE)
-			return NTE_BAD_ALGID;
+		if (algid == AT_KEYEXCHANGE || algid == CALG_DH_SF || algid == CALG_DH_EPHEM) {
+			if (ctx->prov_type != PROV_DSS_DH)
+				return NTE_BAD_ALGID;
+			if (LOWORD(flags) & ~valid)
+				return NTE_BAD_FLAGS;
+			algid = algid == CALG_DH_EPHEM ? CALG_DH_EPHEM : CALG_DH_SF;
+			if (flags & CRYPT_PREGEN)
+				return dh_pregen_locked(ctx, algid, flags, out);
+			return dh_generate_locked(ctx, algid, flags, out);
+		}
 	}
 	if (!prov_type_serves(ctx->prov_type, algid))
 		return NTE_BAD_ALGID;
@@ -948,13 +993,13 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		return trust_get_kek_locked(ctx, out);
 	if (spec != AT_KEYEXCHANGE && spec != AT_SIGNATURE)
 		return NTE_NO_KEY;
-	/* A DSS context sees the container's DSS pair, an RSA context its
-	 * RSA pairs, as Windows keeps each provider's keys apart; a DSS
-	 * context has no exchange pair until Diffie-Hellman keys exist. */
+	/* A DSS context sees the container's DSS pair (and, PROV_DSS_DH, its
+	 * Diffie-Hellman exchange pair), an RSA context its RSA pairs, as
+	 * Windows keeps each provider's keys apart. */
 	if (dss) {
-		if (spec != AT_SIGNATURE)
+		if (spec == AT_KEYEXCHANGE && ctx->prov_type != PROV_DSS_DH)
 			return NTE_NO_KEY;
-		pair_type = CKK_DSA;
+		pair_type = spec == AT_KEYEXCHANGE ? CKK_DH : CKK_DSA;
 	}
 	if (ctx->verify) {
 		/* A verify context's key pairs live in memory, as rsaenh keeps
@@ -981,7 +1026,10 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		keyobj_unref_locked(ctx, obj);
 		return NTE_NO_MEMORY;
 	}
-	key->algid = dss ? CALG_DSS_SIGN : spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX : CALG_RSA_SIGN;
+	key->algid = pair_type == CKK_DH    ? CALG_DH_SF
+		     : dss                  ? CALG_DSS_SIGN
+		     : spec == AT_KEYEXCHANGE ? CALG_RSA_KEYX
+					      : CALG_RSA_SIGN;
 	key->spec = spec;
 	rv = key_read_rsa_locked(key);
 	*rv_out = rv;
@@ -1021,11 +1069,84 @@ DWORD key_duplicate_locked(struct key *key, struct key **out)
 	 * guard: other threads change its reference count at any time. */
 	memcpy((char *)copy + sizeof copy->base, (const char *)key + sizeof key->base,
 	       sizeof *key - sizeof key->base);
+	/* An agreed key's copy has its own agreement record. */
+	copy->agreed = NULL;
+	copy->pregen = NULL;
+	if ((key->agreed != NULL && (copy->agreed = agreed_dup_locked(key->agreed)) == NULL) ||
+	    (key->pregen != NULL && (copy->pregen = pregen_dup(key->pregen)) == NULL)) {
+		agreed_free_locked(key->ctx, copy->agreed);
+		capi11_free(copy);
+		return NTE_NO_MEMORY;
+	}
 	handle_obj_init(&copy->base, HANDLE_KEY, key_destroy_obj);
 	copy->serial = atomic_fetch_add(&key_serials, 1);
 	atomic_store(&copy->simple_size, 0);
 	handle_obj_ref(&key->ctx->base);
 	atomic_fetch_add(&key->obj->refs, 1);
 	*out = copy;
+	return ERROR_SUCCESS;
+}
+
+DWORD key_new_pending_locked(struct context *ctx, CK_KEY_TYPE type, ALG_ID algid,
+			     struct key **out)
+{
+	struct keyobj *obj = keyobj_new(CK_INVALID_HANDLE, CK_INVALID_HANDLE, type, false);
+	struct key *key = obj ? key_new(ctx, obj) : NULL;
+
+	if (key == NULL) {
+		capi11_free(obj);
+		return NTE_NO_MEMORY;
+	}
+	key->algid = algid;
+	key->permissions = KEY_BASE_PERMISSIONS;
+	*out = key;
+	return ERROR_SUCCESS;
+}
+
+void key_take_pair_locked(struct key *key, struct key *made)
+{
+	struct context *ctx = key->ctx;
+
+	keyobj_unref_locked(ctx, key->obj);
+	key->obj = made->obj;
+	key->algid = made->algid;
+	key->spec = made->spec;
+	key->bits = made->bits;
+	key->block_bits = made->block_bits;
+	key->exportable = made->exportable;
+	key->permissions = made->permissions;
+	made->obj = NULL;
+	key_discard(made);
+}
+
+DWORD key_replace_secret_locked(struct key *key, struct tsession *ts, CK_OBJECT_HANDLE h,
+				CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable)
+{
+	struct context *ctx = key->ctx;
+	struct keyobj *obj = keyobj_new(h, CK_INVALID_HANDLE, type, true);
+	size_t i;
+
+	if (obj == NULL)
+		return NTE_NO_MEMORY;
+	obj->companion = (ts == &ctx->cts);
+	if (!context_add_owned_locked(ctx, obj)) {
+		capi11_free(obj);
+		return NTE_NO_MEMORY;
+	}
+	keyobj_unref_locked(ctx, key->obj);
+	key->obj = obj;
+	key->algid = algid;
+	key->bits = bits;
+	key->block_bits = 0;
+	for (i = 0; i < CAPI11_N_ELEMENTS(sym_gens); i++) {
+		if (sym_gens[i].algid == algid)
+			key->block_bits = sym_gens[i].block_bits;
+	}
+	key->exportable = exportable;
+	key->permissions = KEY_BASE_PERMISSIONS | (exportable ? CRYPT_EXPORT : 0);
+	key->mode = CRYPT_MODE_CBC;
+	key->padding = PKCS5_PADDING;
+	memset(key->iv, 0, sizeof key->iv);
+	memset(key->chain, 0, sizeof key->chain);
 	return ERROR_SUCCESS;
 }

@@ -52,13 +52,15 @@ struct keyobj {
 #define KEYOBJ_FACT_EXTRACTABLE 0x2u
 #define KEYOBJ_FACT_SENSITIVE 0x4u
 #define KEYOBJ_FACT_EXPONENT_OK 0x8u  /* public exponent checked: not one */
-#define KEYOBJ_FACT_DESTROYED 0x10u   /* objects destroyed (CRYPT_DESTROYKEY) */
 
 /* An RSA or DSA key pair (or half of one), as opposed to a session key. */
 static inline bool keyobj_is_pair(const struct keyobj *obj)
 {
-	return obj->type == CKK_RSA || obj->type == CKK_DSA;
+	return obj->type == CKK_RSA || obj->type == CKK_DSA || obj->type == CKK_DH;
 }
+
+struct agreed;
+struct pregen;
 
 struct key {
 	struct handle_obj base;        /* first: a key is a handle object */
@@ -78,14 +80,22 @@ struct key {
 	 * Kept here rather than in an open PKCS#11 operation, so that nothing
 	 * stays active on the context's session between calls. */
 	BYTE chain[KEY_IV_MAX];
+	/* A CALG_AGREEDKEY_ANY key (agree.h): what KP_ALGID needs to make the
+	 * session key. NULL for every other key; owned by the key. */
+	struct agreed *agreed;
+	/* A CRYPT_PREGEN key before CryptSetKeyParam(KP_X) made its pair
+	 * (dh.h): the domain parameters set so far. NULL otherwise. */
+	struct pregen *pregen;
 	/* Unique in the process, never reused: names this key in another
 	 * key's simple_size. */
 	uint64_t serial;
 	/* The last SIMPLEBLOB size query answered for this key (export.c,
 	 * export_simple_size_fast): hExpKey's serial, CRYPT_OAEP and the size,
-	 * 0 when none. Written under the context lock, cleared by every
+	 * 0 when none; simple_size_epoch, keyobj_destroy_epoch when it was
+	 * answered. Written under the context lock, cleared by every
 	 * CryptSetKeyParam; read without it. */
 	_Atomic uint64_t simple_size;
+	_Atomic uint64_t simple_size_epoch;
 };
 
 /* The session of ctx that holds obj's objects: the context's own
@@ -120,6 +130,10 @@ bool key_exportable_from_attrs(const struct context *ctx, bool extractable, bool
 void key_secret_template_locked(struct context *ctx, struct tsession *ts, const CK_KEY_TYPE *type,
 				bool exportable, CK_ATTRIBUTE *tmpl);
 
+/* A count of the times any key's objects were destroyed while handles
+ * still name them (keyobj_destroy_objects_locked): export.c's kept answers
+ * are trusted only while it has not moved. */
+uint64_t keyobj_destroy_epoch(void);
 /* CRYPT_KEK (0x400, the Windows SDK's value) makes a wrap-only AES session
  * key, so that what it wraps can never be decrypted with it. A sensitive
  * key leaves only under a key the token trusts (trust.c). key_kek_flag_check: NTE_BAD_FLAGS
@@ -186,7 +200,7 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj);
 #define KEY_PAIR_ATTRS_MAX 24
 struct key_pair_plan {
 	DWORD spec;
-	CK_KEY_TYPE type;              /* CKK_RSA or CKK_DSA */
+	CK_KEY_TYPE type;              /* CKK_RSA, CKK_DSA or CKK_DH */
 	struct container_key old;
 	unsigned char id[16];
 	CK_ATTRIBUTE priv[KEY_PAIR_ATTRS_MAX];
@@ -196,10 +210,16 @@ struct key_pair_plan {
 };
 DWORD key_pair_begin_locked(struct context *ctx, DWORD spec, bool exportable,
 			    struct key_pair_plan *plan);
-/* The same for a pair of another type: CKK_DSA (dss.c). The pair it
- * replaces is the container's pair of that spec and type. */
+/* The same for a pair of another type: CKK_DSA (dss.c), CKK_DH (dh.c).
+ * The pair it replaces is the container's pair of that spec and type. A
+ * DH pair's private key derives (CKA_DERIVE) and neither decrypts,
+ * unwraps nor signs. */
 DWORD key_pair_begin_type_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
 				 bool exportable, struct key_pair_plan *plan);
+/* The same for a pair of session objects that belongs to no container and
+ * replaces nothing: an ephemeral DH pair (CALG_DH_EPHEM). */
+DWORD key_pair_begin_session_locked(struct context *ctx, DWORD spec, CK_KEY_TYPE type,
+				    bool exportable, struct key_pair_plan *plan);
 DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *plan,
 			     CK_OBJECT_HANDLE priv, CK_OBJECT_HANDLE pub, struct key **out);
 /* The end of making a pair for a plan: rv is the token's answer to the
@@ -273,6 +293,20 @@ DWORD key_adopt_locked(struct context *ctx, CK_OBJECT_HANDLE priv, CK_OBJECT_HAN
 DWORD key_adopt_on_locked(struct context *ctx, struct tsession *ts, CK_OBJECT_HANDLE priv,
 			  CK_OBJECT_HANDLE pub, CK_KEY_TYPE type, ALG_ID algid, DWORD bits,
 			  bool exportable, bool owned, struct key **out);
+/* Gives key new token objects: a session secret key h just made on ts
+ * (CryptSetKeyParam(KP_ALGID) of an agreed key), read as key_adopt_on_locked
+ * reads one; the objects the key had are dropped, the IV and chaining
+ * value start from zero. The handle stays. NTE_NO_MEMORY leaves the key
+ * as it was and h the caller's. */
+DWORD key_replace_secret_locked(struct key *key, struct tsession *ts, CK_OBJECT_HANDLE h,
+				CK_KEY_TYPE type, ALG_ID algid, DWORD bits, bool exportable);
+/* A key with no token object yet (CRYPT_PREGEN, dh.h) of a pair type:
+ * its objects come from key_take_pair_locked. */
+DWORD key_new_pending_locked(struct context *ctx, CK_KEY_TYPE type, ALG_ID algid,
+			     struct key **out);
+/* Moves the objects and facts of made (a key just made, with no handle)
+ * into key, dropping what key had; made is freed. */
+void key_take_pair_locked(struct key *key, struct key *made);
 /* Registers a new key with the handle table and its context. */
 DWORD key_register_locked(struct key *key, HCRYPTKEY *out);
 /* The key named by a handle, referenced, or NULL. */

@@ -18,6 +18,7 @@ libcapi11_core_la_SOURCES = \
 	src/alg.c src/alg.h \
 	src/blob.c src/blob.h \
 	src/blob-dss.c src/blob-dss.h \
+	src/blob-dh.c src/blob-dh.h \
 	src/handle.c src/handle.h \
 	src/objguard.c src/objguard.h \
 	src/p11call.c src/p11call.h \
@@ -45,6 +46,8 @@ libcapi11_core_la_SOURCES = \
 	src/key.c src/key.h \
 	src/key-card.c src/key-card.h \
 	src/dss.c src/dss.h \
+	src/dh.c src/dh.h \
+	src/agree.c src/agree.h \
 	src/export.c src/export.h \
 	src/import.c src/import.h \
 	src/des3-wrap.c src/des3-wrap.h \

@@ -4,6 +4,7 @@
 #include "prov-param.h"
 #include "trust.h"
 #include "container.h"
+#include "dh.h"
 #include "dss.h"
 #include "errors.h"
 #include "key.h"
@@ -35,6 +36,12 @@ static const struct alg_entry alg_entries[] = {
 	/* The DSS types' signature key, with the names of Microsoft's DSS
 	 * providers; lengths from dss_token_bits. */
 	{ CALG_DSS_SIGN, CKM_DSA_KEY_PAIR_GEN, 0, 0, 0, "DSA_SIGN", "Digital Signature Algorithm" },
+	/* PROV_DSS_DH's Diffie-Hellman keys, "DH_KEYX" as Microsoft's
+	 * "Enumerating the Supported Protocols (Diffie-Hellman)" lists them;
+	 * lengths from dh_token_bits. */
+	{ CALG_DH_SF, CKM_DH_PKCS_KEY_PAIR_GEN, 0, 0, 0, "DH_KEYX", "Diffie-Hellman Key Exchange" },
+	{ CALG_DH_EPHEM, CKM_DH_PKCS_KEY_PAIR_GEN, 0, 0, 0, "DH_KEYX",
+	  "Diffie-Hellman Key Exchange" },
 	{ CALG_DES, CKM_DES_KEY_GEN, 56, 56, 56, "DES", "Data Encryption Standard (DES)" },
 	{ CALG_3DES_112, CKM_DES2_KEY_GEN, 112, 112, 112, "3DES TWO KEY", "Two Key Triple DES" },
 	{ CALG_3DES, CKM_DES3_KEY_GEN, 168, 168, 168, "3DES", "Three Key Triple DES" },
@@ -101,6 +108,12 @@ static bool alg_bits(struct context *ctx, const struct alg_entry *e, DWORD *def,
 		if (!dss_token_bits(ctx->ts.tok, min, max))
 			return false;
 		*def = DSS_DEFAULT_BITS <= *max ? DSS_DEFAULT_BITS : *max;
+		return true;
+	}
+	if (e->algid == CALG_DH_SF || e->algid == CALG_DH_EPHEM) {
+		if (!dh_token_bits(ctx, min, max))
+			return false;
+		*def = DH_DEFAULT_BITS <= *max ? DH_DEFAULT_BITS : *max;
 		return true;
 	}
 	if (!alg_token_makes(ctx->ts.tok, e)) {

@@ -17,10 +17,10 @@ bool prov_type_serves(DWORD prov_type, ALG_ID alg)
 		return !dss;
 	case CALG_DSS_SIGN:
 		return dss;
-	/* PROV_DSS_DH's Diffie-Hellman keys are not made or read yet. */
+	/* PROV_DSS_DH's Diffie-Hellman keys (dh.h). */
 	case CALG_DH_SF:
 	case CALG_DH_EPHEM:
-		return false;
+		return prov_type == PROV_DSS_DH;
 	/* Microsoft's DSS providers do not know the SSL3 hash of the RSA
 	 * SChannel handshake. */
 	case CALG_SSL3_SHAMD5:

@@ -15,7 +15,7 @@ bool prov_type_is_dss(DWORD prov_type);
  * RSA keys only in the RSA types, CALG_DSS_SIGN only in the DSS types,
  * session keys (and the keyed hashes CALG_MAC and CALG_HMAC, which need
  * one) everywhere but PROV_DSS, unkeyed hashes everywhere; the
- * Diffie-Hellman keys nowhere yet. An ALG_ID no type names is left to the
+ * Diffie-Hellman keys in PROV_DSS_DH. An ALG_ID no type names is left to the
  * caller (true). */
 bool prov_type_serves(DWORD prov_type, ALG_ID alg);
 

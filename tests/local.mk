@@ -36,6 +36,7 @@ TEST_PROGS = \
 	tests/test-hash \
 	tests/test-keyparam \
 	tests/test-dss \
+	tests/test-dh \
 	tests/test-tool \
 	tests/test-faults \
 	tests/test-stress \
@@ -78,6 +79,7 @@ tests_test_cipher_SOURCES = tests/test-cipher.c
 tests_test_hash_SOURCES = tests/test-hash.c
 tests_test_keyparam_SOURCES = tests/test-keyparam.c
 tests_test_dss_SOURCES = tests/test-dss.c
+tests_test_dh_SOURCES = tests/test-dh.c
 tests_test_tool_SOURCES = tests/test-tool.c
 tests_test_faults_SOURCES = tests/test-faults.c
 tests_test_stress_SOURCES = tests/test-stress.c

@@ -1,0 +1,675 @@
+/* Diffie-Hellman keys on the token, and CRYPT_PREGEN keys. */
+#include "config.h"
+#include "dh.h"
+#include "blob-dss.h"
+#include "container-lock.h"
+#include "dss.h"
+#include "errors.h"
+#include "key.h"
+#include "key-card.h"
+#include "param.h"
+#include "session.h"
+#include "token-ops.h"
+#include "util.h"
+
+#include <string.h>
+
+/* ---- lengths ---- */
+
+static bool mech_has(struct token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS flag,
+		     CK_MECHANISM_INFO *info)
+{
+	return token_mechanism_info(tok, mech, info) == CKR_OK && (info->flags & flag);
+}
+
+bool dh_token_bits(struct context *ctx, DWORD *min, DWORD *max)
+{
+	CK_MECHANISM_INFO params, pair, derive;
+	DWORD lo = DH_MIN_BITS, hi = DH_ENH_MAX_BITS;
+	struct token *tok = ctx->ts.tok;
+
+	if (ctx->prov_name != NULL && strcmp(ctx->prov_name, MS_DEF_DSS_DH_PROV_A) == 0)
+		hi = DH_BASE_MAX_BITS;
+	if (token_cap(tok, TOKEN_CAP_GENERATE_KEY_PAIR) == TOKEN_CAP_NO)
+		return false;
+	/* A key that cannot agree is of no use: the three mechanisms or none. */
+	if (!mech_has(tok, CKM_DH_PKCS_PARAMETER_GEN, CKF_GENERATE, &params) ||
+	    !mech_has(tok, CKM_DH_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR, &pair) ||
+	    !mech_has(tok, CKM_DH_PKCS_DERIVE, CKF_DERIVE, &derive))
+		return false;
+	/* Each mechanism's range, in bits, narrows Microsoft's; 0 says nothing. */
+	const CK_MECHANISM_INFO *infos[] = { &params, &pair, &derive };
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(infos); i++) {
+		if (infos[i]->ulMinKeySize > lo)
+			lo = (DWORD)infos[i]->ulMinKeySize;
+		if (infos[i]->ulMaxKeySize != 0 && infos[i]->ulMaxKeySize < hi)
+			hi = (DWORD)infos[i]->ulMaxKeySize;
+	}
+	lo = (lo + DH_STEP_BITS - 1) / DH_STEP_BITS * DH_STEP_BITS;
+	hi = hi / DH_STEP_BITS * DH_STEP_BITS;
+	if (lo > hi)
+		return false;
+	*min = lo;
+	*max = hi;
+	return true;
+}
+
+/* The length CryptGenKey asks for (HIWORD(flags), 0: the default), checked
+ * against the context's range: NTE_BAD_FLAGS outside it, as Windows'
+ * DSS/DH providers answer (Wine's dssenh tests, run on Windows). */
+static DWORD dh_bits(struct context *ctx, DWORD flags, DWORD *bits)
+{
+	DWORD min, max, want = HIWORD(flags);
+
+	if (!dh_token_bits(ctx, &min, &max))
+		return NTE_BAD_ALGID;
+	if (want == 0)
+		want = DH_DEFAULT_BITS <= max ? DH_DEFAULT_BITS : max;
+	if (want % DH_STEP_BITS != 0 || want < min || want > max)
+		return NTE_BAD_FLAGS;
+	*bits = want;
+	return ERROR_SUCCESS;
+}
+
+/* ---- generation ---- */
+
+/* New domain parameters of bits bits, made by the token: p and g are
+ * read from a session object that is destroyed at once. */
+static CK_RV dh_params_new(struct tsession *ts, CK_ULONG bits, void **p, CK_ULONG *p_len,
+			   void **g, CK_ULONG *g_len)
+{
+	static const CK_OBJECT_CLASS cls = CKO_DOMAIN_PARAMETERS;
+	static const CK_KEY_TYPE dh = CKK_DH;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&dh, sizeof dh },
+		{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_PRIME_BITS, &bits, sizeof bits },
+	};
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_RV rv;
+
+	*p = *g = NULL;
+	rv = token_generate_key(ts, CKM_DH_PKCS_PARAMETER_GEN, tmpl, CAPI11_N_ELEMENTS(tmpl), &h);
+	if (rv != CKR_OK)
+		return rv;
+	rv = token_get_attribute_alloc(ts, h, CKA_PRIME, p, p_len);
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, h, CKA_BASE, g, g_len);
+	token_destroy(ts, h);
+	/* A token that made another length than asked made no key of it. */
+	if (rv == CKR_OK && (bn_be_len(*p, *p_len) != bits / 8 || bn_be_len(*g, *g_len) == 0))
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		capi11_free(*p);
+		capi11_free(*g);
+		*p = *g = NULL;
+	}
+	return rv;
+}
+
+/* The pair of a plan made with p and g: the container's (CALG_DH_SF,
+ * key_pair_generate_locked) or a session pair (CALG_DH_EPHEM). */
+static DWORD dh_pair_make_locked(struct context *ctx, struct key_pair_plan *plan, ALG_ID algid,
+				 DWORD flags, const void *p, CK_ULONG p_len, const void *g,
+				 CK_ULONG g_len, struct key **out)
+{
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	DWORD err;
+	CK_RV rv;
+
+	plan->pub[plan->n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, (void *)p, p_len };
+	plan->pub[plan->n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, (void *)g, g_len };
+	if (algid == CALG_DH_SF)
+		return key_pair_generate_locked(ctx, plan, CKM_DH_PKCS_KEY_PAIR_GEN, flags, out);
+	rv = token_generate_key_pair(&ctx->ts, CKM_DH_PKCS_KEY_PAIR_GEN, plan->pub, plan->n_pub,
+				     plan->priv, plan->n_priv, &pub, &priv);
+	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
+	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+	if (rv != CKR_OK)
+		return err != ERROR_SUCCESS ? err : error_from_ckr(rv, ERROR_OP_GENKEY);
+	/* An ephemeral pair is the handle's alone: destroyed with it. */
+	err = key_adopt_locked(ctx, priv, pub, CKK_DH, CALG_DH_EPHEM, 0, false, true, out);
+	if (err != ERROR_SUCCESS) {
+		token_destroy(&ctx->ts, priv);
+		token_destroy(&ctx->ts, pub);
+	}
+	return err;
+}
+
+/* A DH pair of bits bits for algid; p and g given (CRYPT_PREGEN) or, when
+ * p is NULL, made by the token. */
+static DWORD dh_make_locked(struct context *ctx, ALG_ID algid, DWORD flags, DWORD bits,
+			    const void *p_in, CK_ULONG p_in_len, const void *g_in,
+			    CK_ULONG g_in_len, struct key **out)
+{
+	struct container_lock lock = { -1 };
+	struct key_pair_plan plan;
+	bool stored = algid == CALG_DH_SF && !ctx->verify;
+	void *p = NULL, *g = NULL;
+	CK_ULONG p_len = 0, g_len = 0;
+	DWORD err;
+	CK_RV rv;
+
+	err = key_store_check(&ctx->ts, stored);
+	if (err != ERROR_SUCCESS)
+		return err;
+	/* Replacing the container's pair is one change of the container,
+	 * serialised across processes, as for RSA and DSS. */
+	if (stored) {
+		err = context_login_locked(ctx, true);
+		if (err == ERROR_SUCCESS)
+			err = container_lock_take(ctx->ts.tok, ctx->container, &lock);
+		if (err != ERROR_SUCCESS)
+			return err;
+	}
+	err = algid == CALG_DH_SF
+		      ? key_pair_begin_type_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
+						   (flags & CRYPT_EXPORTABLE) != 0, &plan)
+		      : key_pair_begin_session_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
+						      (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		goto out;
+	if (p_in == NULL) {
+		rv = dh_params_new(&ctx->ts, bits, &p, &p_len, &g, &g_len);
+		if (rv != CKR_OK) {
+			err = error_from_ckr(rv, ERROR_OP_GENKEY);
+			goto out;
+		}
+		p_in = p;
+		p_in_len = p_len;
+		g_in = g;
+		g_in_len = g_len;
+	}
+	err = dh_pair_make_locked(ctx, &plan, algid, flags, p_in, p_in_len, g_in, g_in_len, out);
+out:
+	capi11_free(p);
+	capi11_free(g);
+	container_lock_release(&lock);
+	return err;
+}
+
+DWORD dh_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out)
+{
+	DWORD bits = 0, err;
+
+	err = key_store_check(&ctx->ts, algid == CALG_DH_SF && !ctx->verify);
+	if (err == ERROR_SUCCESS)
+		err = dh_bits(ctx, flags, &bits);
+	if (err != ERROR_SUCCESS)
+		return err;
+	return dh_make_locked(ctx, algid, flags, bits, NULL, 0, NULL, 0, out);
+}
+
+/* ---- CRYPT_PREGEN ---- */
+
+struct pregen {
+	ALG_ID algid;
+	DWORD flags;                  /* CryptGenKey's */
+	DWORD bits;                   /* asked length, 0: taken from KP_P */
+	BYTE *p, *q, *g;              /* big-endian, NULL until set */
+	size_t p_len, q_len, g_len;
+};
+
+void pregen_free(struct pregen *pg)
+{
+	if (pg == NULL)
+		return;
+	capi11_free(pg->p);
+	capi11_free(pg->q);
+	capi11_free(pg->g);
+	capi11_free(pg);
+}
+
+static BYTE *bytes_dup(const BYTE *b, size_t len)
+{
+	BYTE *copy;
+
+	if (b == NULL)
+		return NULL;
+	copy = capi11_malloc(len ? len : 1);
+	if (copy != NULL)
+		memcpy(copy, b, len);
+	return copy;
+}
+
+struct pregen *pregen_dup(const struct pregen *pg)
+{
+	struct pregen *copy = capi11_calloc(1, sizeof *copy);
+
+	if (copy == NULL)
+		return NULL;
+	*copy = *pg;
+	copy->p = bytes_dup(pg->p, pg->p_len);
+	copy->q = bytes_dup(pg->q, pg->q_len);
+	copy->g = bytes_dup(pg->g, pg->g_len);
+	if ((pg->p && !copy->p) || (pg->q && !copy->q) || (pg->g && !copy->g)) {
+		pregen_free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+DWORD dh_pregen_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out)
+{
+	struct pregen *pg;
+	DWORD bits = HIWORD(flags), min, max, err;
+
+	/* The length is judged now, as for a generation; 0 leaves it to KP_P. */
+	if (algid == CALG_DSS_SIGN) {
+		if (!dss_token_bits(ctx->ts.tok, &min, &max))
+			return NTE_BAD_ALGID;
+		if (bits != 0 && (bits % DSS_STEP_BITS != 0 || bits < min || bits > max))
+			return NTE_BAD_DATA;
+	} else {
+		if (!dh_token_bits(ctx, &min, &max))
+			return NTE_BAD_ALGID;
+		if (bits != 0 && (bits % DH_STEP_BITS != 0 || bits < min || bits > max))
+			return NTE_BAD_FLAGS;
+	}
+	err = key_store_check(&ctx->ts, algid != CALG_DH_EPHEM && !ctx->verify);
+	if (err != ERROR_SUCCESS)
+		return err;
+	pg = capi11_calloc(1, sizeof *pg);
+	if (pg == NULL)
+		return NTE_NO_MEMORY;
+	pg->algid = algid;
+	pg->flags = flags & ~(DWORD)CRYPT_PREGEN;
+	pg->bits = bits;
+	err = key_new_pending_locked(ctx, algid == CALG_DSS_SIGN ? CKK_DSA : CKK_DH, algid, out);
+	if (err != ERROR_SUCCESS) {
+		pregen_free(pg);
+		return err;
+	}
+	(*out)->pregen = pg;
+	(*out)->spec = algid == CALG_DSS_SIGN ? AT_SIGNATURE : AT_KEYEXCHANGE;
+	(*out)->bits = bits;
+	return ERROR_SUCCESS;
+}
+
+/* Whether a big-endian number is above one and below the big-endian m. */
+static bool be_between_one_and(const BYTE *v, size_t v_len, const BYTE *m, size_t m_len)
+{
+	size_t lv = bn_be_len(v, v_len), lm = bn_be_len(m, m_len);
+
+	v += v_len - lv;
+	m += m_len - lm;
+	if (lv == 0 || (lv == 1 && v[0] == 1))
+		return false;
+	return lv < lm || (lv == lm && memcmp(v, m, lv) < 0);
+}
+
+/* KP_X: the pair, made on the token with the parameters set, replaces
+ * the empty key's nothing; the handle stays. */
+static DWORD pregen_generate_locked(struct key *key)
+{
+	struct pregen *pg = key->pregen;
+	struct context *ctx = key->ctx;
+	struct key *made = NULL;
+	DWORD err;
+
+	if (pg->p == NULL || pg->g == NULL || (pg->algid == CALG_DSS_SIGN && pg->q == NULL))
+		return NTE_BAD_KEY_STATE;
+	if (pg->algid == CALG_DSS_SIGN)
+		err = dss_generate_with_locked(ctx, pg->flags, pg->p, pg->p_len, pg->q, pg->q_len,
+					       pg->g, pg->g_len, &made);
+	else
+		err = dh_make_locked(ctx, pg->algid, pg->flags, (DWORD)pg->p_len * 8, pg->p,
+				     pg->p_len, pg->g, pg->g_len, &made);
+	if (err != ERROR_SUCCESS)
+		return err;
+	key_take_pair_locked(key, made);
+	pregen_free(pg);
+	key->pregen = NULL;
+	return ERROR_SUCCESS;
+}
+
+DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
+{
+	struct pregen *pg = key->pregen;
+	CRYPT_DATA_BLOB blob;
+	BYTE **slot;
+	size_t *slot_len;
+	BYTE *be;
+	DWORD max_bits;
+
+	if (pg == NULL)
+		return NTE_BAD_TYPE;
+	if (param == KP_X) {
+		/* "pbData must be NULL" (CryptSetKeyParam, KP_X). */
+		if (data != NULL)
+			return NTE_BAD_DATA;
+		return pregen_generate_locked(key);
+	}
+	if (data == NULL)
+		return ERROR_INVALID_PARAMETER;
+	if (param != KP_P && param != KP_G && !(param == KP_Q && pg->algid == CALG_DSS_SIGN))
+		return NTE_BAD_TYPE;
+	memcpy(&blob, data, sizeof blob);
+	max_bits = pg->algid == CALG_DSS_SIGN ? DSS_MAX_BITS : DH_ENH_MAX_BITS;
+	if (blob.cbData == 0 || blob.pbData == NULL || blob.cbData > max_bits / 8)
+		return NTE_BAD_DATA;
+	be = capi11_malloc(blob.cbData);
+	if (be == NULL)
+		return NTE_NO_MEMORY;
+	bn_le_to_be(blob.pbData, blob.cbData, be, blob.cbData);
+	switch (param) {
+	case KP_P: {
+		size_t bits = bn_be_len(be, blob.cbData) * 8;
+		DWORD min, max, step = pg->algid == CALG_DSS_SIGN ? DSS_STEP_BITS : DH_STEP_BITS;
+		bool ok = pg->algid == CALG_DSS_SIGN ? dss_token_bits(key->ctx->ts.tok, &min, &max)
+						      : dh_token_bits(key->ctx, &min, &max);
+
+		/* p of the asked length (any in range when none was asked),
+		 * its top bit set. */
+		if (!ok || (pg->bits != 0 && bits != pg->bits) || bits < min || bits > max ||
+		    bits % step != 0 || !(be[blob.cbData - bits / 8] & 0x80)) {
+			capi11_free(be);
+			return NTE_BAD_DATA;
+		}
+		slot = &pg->p;
+		slot_len = &pg->p_len;
+		break;
+	}
+	case KP_Q:
+		if (bn_be_len(be, blob.cbData) != BLOB_DSS_Q_LEN ||
+		    !(be[blob.cbData - BLOB_DSS_Q_LEN] & 0x80)) {
+			capi11_free(be);
+			return NTE_BAD_DATA;
+		}
+		slot = &pg->q;
+		slot_len = &pg->q_len;
+		break;
+	default:
+		slot = &pg->g;
+		slot_len = &pg->g_len;
+		break;
+	}
+	/* Trimmed: PKCS#11 takes the numbers as they are. */
+	{
+		size_t n = bn_be_len(be, blob.cbData);
+
+		memmove(be, be + blob.cbData - n, n);
+		capi11_free(*slot);
+		*slot = be;
+		*slot_len = n;
+	}
+	/* g must lie between 1 and p, whichever came first. */
+	if (pg->p != NULL && pg->g != NULL && !be_between_one_and(pg->g, pg->g_len, pg->p, pg->p_len)) {
+		capi11_free(*slot);
+		*slot = NULL;
+		*slot_len = 0;
+		return NTE_BAD_DATA;
+	}
+	if (param == KP_P)
+		key->bits = (DWORD)pg->p_len * 8;
+	return ERROR_SUCCESS;
+}
+
+/* ---- parameters ---- */
+
+static DWORD put_le(BYTE *data, DWORD *len, const BYTE *be, size_t be_len)
+{
+	size_t n = bn_be_len(be, be_len);
+	BYTE *le;
+	DWORD err;
+
+	if (n == 0)
+		return NTE_BAD_KEY;
+	le = capi11_malloc(n);
+	if (le == NULL)
+		return NTE_NO_MEMORY;
+	bn_be_to_le(be, be_len, le, n);
+	err = param_put(data, len, le, (DWORD)n);
+	capi11_free(le);
+	return err;
+}
+
+DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
+{
+	struct pregen *pg = key->pregen;
+	CK_OBJECT_HANDLE obj;
+	void *value = NULL;
+	CK_ULONG value_len = 0;
+	DWORD err;
+	CK_RV rv;
+
+	if (pg != NULL) {
+		const BYTE *v = param == KP_P ? pg->p : param == KP_Q ? pg->q : pg->g;
+		size_t v_len = param == KP_P ? pg->p_len : param == KP_Q ? pg->q_len : pg->g_len;
+
+		if (param == KP_Q && pg->algid != CALG_DSS_SIGN)
+			return NTE_BAD_TYPE;
+		if (v == NULL)
+			return NTE_BAD_KEY_STATE;
+		return put_le(data, len, v, v_len);
+	}
+	if (key->obj->type != CKK_DH || param == KP_Q)
+		return NTE_BAD_TYPE;
+	obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	rv = token_get_attribute_alloc(key_session(key), obj, param == KP_P ? CKA_PRIME : CKA_BASE,
+				       &value, &value_len);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_GENERIC);
+	err = value_len > DSS_MAX_PARAM_BYTES ? NTE_BAD_KEY : put_le(data, len, value, value_len);
+	capi11_free(value);
+	return err;
+}
+
+/* ---- blobs ---- */
+
+/* The numbers of a DH key for a blob, read from the token: p and g, y from
+ * the public half and x from the private key when asked. Freed (x
+ * wiped) by dh_read_clear. */
+struct dh_read {
+	struct blob_dh_numbers n;
+	void *buf[4];
+	CK_ULONG len[4];
+};
+
+static void dh_read_clear(struct dh_read *r)
+{
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(r->buf); i++)
+		capi11_free_secret(r->buf[i], r->len[i]);
+	memset(r, 0, sizeof *r);
+}
+
+static CK_RV dh_read(struct key *key, bool want_y, bool want_x, struct dh_read *r)
+{
+	struct tsession *ts = key_session(key);
+	CK_OBJECT_HANDLE from = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	struct blob_bytes *dst[4] = { &r->n.p, &r->n.g, &r->n.y, &r->n.x };
+	CK_RV rv;
+
+	memset(r, 0, sizeof *r);
+	rv = token_get_attribute_alloc(ts, from, CKA_PRIME, &r->buf[0], &r->len[0]);
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, from, CKA_BASE, &r->buf[1], &r->len[1]);
+	if (rv == CKR_OK && want_y)
+		rv = token_get_attribute_alloc(ts, key->obj->pub, CKA_VALUE, &r->buf[2], &r->len[2]);
+	if (rv == CKR_OK && want_x)
+		rv = token_get_attribute_alloc(ts, key->obj->priv, CKA_VALUE, &r->buf[3],
+					       &r->len[3]);
+	for (size_t i = 0; i < 4; i++)
+		*dst[i] = (struct blob_bytes){ r->buf[i], r->buf[i] ? r->len[i] : 0 };
+	r->n.alg = key->algid == CALG_DH_EPHEM ? CALG_DH_EPHEM : CALG_DH_SF;
+	r->n.bitlen = (DWORD)bn_be_len(r->n.p.data, r->n.p.len) * 8;
+	if (rv != CKR_OK)
+		dh_read_clear(r);
+	return rv;
+}
+
+DWORD dh_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len)
+{
+	struct dh_read r;
+	size_t needed = 0;
+	bool want_y = !private || version == 3;
+	DWORD err;
+	CK_RV rv;
+
+	if (want_y && key->obj->pub == CK_INVALID_HANDLE)
+		return NTE_BAD_KEY;
+	if (private && key->obj->priv == CK_INVALID_HANDLE)
+		return NTE_BAD_KEY_STATE;
+	rv = dh_read(key, want_y, private && data != NULL, &r);
+	if (rv != CKR_OK)
+		return error_from_ckr(rv, ERROR_OP_EXPORT);
+	/* A size query reads no secret: any x of the right width sizes it. */
+	if (private && data == NULL) {
+		static const BYTE one = 1;
+		r.n.x = (struct blob_bytes){ &one, 1 };
+	}
+	err = blob_build_dh(&r.n, private, version, data, data ? *len : 0, &needed);
+	dh_read_clear(&r);
+	if (err != ERROR_SUCCESS && err != ERROR_MORE_DATA)
+		return err;
+	if (needed > 0xffffffffu)
+		return NTE_FAIL;
+	*len = (DWORD)needed;
+	return err;
+}
+
+size_t dh_private_blob_len(const struct key *key, BYTE version)
+{
+	return blob_size_dh(key->bits, 0, true, version);
+}
+
+CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *g,
+		      size_t g_len, const BYTE *x, size_t x_len, void **y_out, CK_ULONG *y_out_len)
+{
+	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, secret_class = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE dh = CKK_DH, generic = CKK_GENERIC_SECRET;
+	CK_OBJECT_HANDLE base = CK_INVALID_HANDLE, derived = CK_INVALID_HANDLE;
+	CK_ULONG value_len = p_len, y_len = 0;
+	CK_MECHANISM_INFO info;
+	void *y = NULL;
+	CK_RV rv;
+
+	if (!mech_has(ts->tok, CKM_DH_PKCS_DERIVE, CKF_DERIVE, &info))
+		return CKR_MECHANISM_INVALID;
+	{
+		CK_ATTRIBUTE key[] = {
+			{ CKA_CLASS, (void *)&priv_class, sizeof priv_class },
+			{ CKA_KEY_TYPE, (void *)&dh, sizeof dh },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_PRIVATE, token_bool(tsession_is_logged_in(ts)), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_DERIVE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_PRIME, (void *)p, p_len },
+			{ CKA_BASE, (void *)g, g_len },
+			{ CKA_VALUE, (void *)x, x_len },
+		};
+		/* The derived value is the public number y, not a secret. */
+		CK_ATTRIBUTE out[] = {
+			{ CKA_CLASS, (void *)&secret_class, sizeof secret_class },
+			{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+			{ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_SENSITIVE, token_bool(false), sizeof(CK_BBOOL) },
+			{ CKA_EXTRACTABLE, token_bool(true), sizeof(CK_BBOOL) },
+			{ CKA_VALUE_LEN, &value_len, sizeof value_len },
+		};
+		CK_MECHANISM mech = { CKM_DH_PKCS_DERIVE, (void *)g, g_len };
+
+		rv = token_create(ts, key, CAPI11_N_ELEMENTS(key), &base);
+		if (rv == CKR_OK)
+			rv = token_derive_key(ts, &mech, base, out, CAPI11_N_ELEMENTS(out), &derived);
+	}
+	if (rv == CKR_OK)
+		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &y, &y_len);
+	if (derived != CK_INVALID_HANDLE)
+		token_destroy(ts, derived);
+	/* The temporary key holds x: a token that will not destroy it has the
+	 * session closed at release rather than pooled, which destroys it. */
+	if (base != CK_INVALID_HANDLE && token_destroy(ts, base) != CKR_OK)
+		ts->retire = true;
+	/* A token that derived something else than a number below p. */
+	if (rv == CKR_OK && (bn_be_len(y, y_len) == 0 || bn_be_len(y, y_len) > p_len))
+		rv = CKR_GENERAL_ERROR;
+	if (rv != CKR_OK) {
+		capi11_free(y);
+		return rv;
+	}
+	*y_out = y;
+	*y_out_len = y_len;
+	return CKR_OK;
+}
+
+static BYTE *be_new(struct blob_bytes le)
+{
+	BYTE *be = capi11_malloc(le.len ? le.len : 1);
+
+	if (be != NULL)
+		bn_le_to_be(le.data, le.len, be, le.len);
+	return be;
+}
+
+static bool be_equal(const BYTE *a, size_t a_len, const BYTE *b, size_t b_len)
+{
+	size_t la = bn_be_len(a, a_len), lb = bn_be_len(b, b_len);
+
+	return la == lb && memcmp(a + a_len - la, b + b_len - lb, la) == 0;
+}
+
+DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
+			       struct key **out)
+{
+	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
+	struct key_pair_plan plan;
+	struct blob_dh d;
+	BYTE *p = NULL, *g = NULL, *x = NULL, *y_blob = NULL;
+	void *y = NULL;
+	CK_ULONG y_len = 0;
+	DWORD err;
+	CK_RV rv = CKR_OK;
+
+	err = blob_parse_dh(data, len, &d);
+	if (err == ERROR_SUCCESS && !d.private)
+		err = NTE_BAD_TYPE;
+	if (err == ERROR_SUCCESS)
+		err = key_pair_begin_type_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
+						 (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (err != ERROR_SUCCESS)
+		return err;
+	p = be_new(d.p);
+	g = be_new(d.g);
+	x = be_new(d.x);
+	if (d.y.len > 0)
+		y_blob = be_new(d.y);
+	if (p == NULL || g == NULL || x == NULL || (d.y.len > 0 && y_blob == NULL)) {
+		err = NTE_NO_MEMORY;
+		goto out;
+	}
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_PRIME, p, d.p.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_BASE, g, d.g.len };
+	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_VALUE, x, d.x.len };
+	err = key_pair_create_private_locked(ctx, &plan, flags, &priv, &rv);
+	/* The public half: y as the token computes it from x. A version 3
+	 * blob's own y must be that number, or the container would hold a
+	 * public key that is not its private key's. */
+	if (rv == CKR_OK && err == ERROR_SUCCESS) {
+		rv = dh_public_value(&ctx->ts, p, d.p.len, g, d.g.len, x, d.x.len, &y, &y_len);
+		if (rv == CKR_OK && y_blob != NULL && !be_equal(y_blob, d.y.len, y, y_len)) {
+			err = NTE_BAD_DATA;
+			rv = CKR_ARGUMENTS_BAD;
+		}
+	}
+	if (rv == CKR_OK && err == ERROR_SUCCESS) {
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_PRIME, p, d.p.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, g, d.g.len };
+		plan.pub[plan.n_pub++] = (CK_ATTRIBUTE){ CKA_VALUE, y, y_len };
+		rv = token_create(&ctx->ts, plan.pub, plan.n_pub, &pub);
+		token_cap_learn(ctx->ts.tok, TOKEN_CAP_CREATE_PUBLIC_KEY, rv);
+	}
+	/* Either algorithm's blob becomes the container's exchange pair: an
+	 * ephemeral key is one that is never stored, and this one is. */
+	err = key_pair_store_locked(ctx, &plan, rv, err, ERROR_OP_IMPORT, priv, pub, out);
+out:
+	capi11_free(p);
+	capi11_free(g);
+	capi11_free_secret(x, d.x.len);
+	capi11_free(y_blob);
+	capi11_free(y);
+	return err;
+}

@@ -1,0 +1,88 @@
+/* Diffie-Hellman keys (CALG_DH_SF, CALG_DH_EPHEM) of PROV_DSS_DH, made on
+ * the token: domain parameters by CKM_DH_PKCS_PARAMETER_GEN, the pair by
+ * CKM_DH_PKCS_KEY_PAIR_GEN. A CALG_DH_SF pair is the container's
+ * AT_KEYEXCHANGE pair (stored as RSA and DSS pairs are); a CALG_DH_EPHEM
+ * pair is a pair of session objects that no container holds. Also the
+ * CRYPT_PREGEN keys of both DH and DSS: domain parameters given by
+ * CryptSetKeyParam(KP_P, KP_Q, KP_G), the pair made by KP_X. */
+#ifndef CAPI11_DH_H
+#define CAPI11_DH_H
+
+#include "blob-dh.h"
+#include "context.h"
+
+#include <wincrypt.h>
+
+struct key;
+struct pregen;
+struct tsession;
+
+/* Microsoft's DH key lengths (the PROV_DSS_DH algorithm tables and
+ * ICspAlgorithm's length table): 512 to 1024 bits in the Base DSS and
+ * Diffie-Hellman provider, 512 to 4096 in the Enhanced one, steps of 64,
+ * 1024 by default. */
+#define DH_MIN_BITS 512
+#define DH_BASE_MAX_BITS 1024
+#define DH_ENH_MAX_BITS 4096
+#define DH_STEP_BITS 64
+#define DH_DEFAULT_BITS 1024
+
+/* The context's range of DH prime lengths: Microsoft's for its provider
+ * name (the Base provider's, or the Enhanced one's for every other name)
+ * within the token's; false when the token makes no DH parameters or
+ * pairs, or derives nothing from them. */
+bool dh_token_bits(struct context *ctx, DWORD *min, DWORD *max);
+
+/* CryptGenKey(CALG_DH_SF or CALG_DH_EPHEM) with the context locked;
+ * HIWORD(flags) is the prime length (0: the default). Errors: NTE_BAD_FLAGS
+ * for a length outside the range (Windows' answer, Wine's dssenh tests),
+ * NTE_BAD_ALGID when the token makes no DH keys, the token's failures
+ * mapped. A failure leaves nothing on the token. */
+DWORD dh_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
+
+/* CryptGenKey(..., CRYPT_PREGEN) of algid (CALG_DH_SF, CALG_DH_EPHEM or
+ * CALG_DSS_SIGN): a key with no token object yet, whose KP_P, KP_G (and,
+ * DSS, KP_Q) CryptSetKeyParam sets; KP_X (NULL) then makes the pair on the
+ * token with those parameters. HIWORD(flags) is checked as for the
+ * generation. */
+DWORD dh_pregen_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
+/* CryptSetKeyParam of KP_P, KP_Q, KP_G (a CRYPT_DATA_BLOB, little-endian)
+ * or KP_X (data NULL) on a CRYPT_PREGEN key. Errors: NTE_BAD_TYPE for a
+ * key that is not one (or KP_Q of a DH key), NTE_BAD_DATA for a number
+ * out of place (p not of the key's length, g not in 1 < g < p, q not 160
+ * bits), NTE_BAD_KEY_STATE for KP_X before p and g (and q), the
+ * generation's errors for KP_X. */
+DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data);
+void pregen_free(struct pregen *p);
+struct pregen *pregen_dup(const struct pregen *p);
+
+/* CryptGetKeyParam(KP_P or KP_G) of a DH key: the number, little-endian,
+ * without padding; KP_Q: NTE_BAD_TYPE (PKCS#11 DH keys carry no q).
+ * A CRYPT_PREGEN key answers with what was set (NTE_BAD_KEY_STATE before). */
+DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
+
+/* CryptExportKey of a DH key, PUBLICKEYBLOB (private false) or plaintext
+ * PRIVATEKEYBLOB, version 2 or 3 (blob-dh.h); the caller has checked that
+ * a private key may leave, and encrypts it when asked (export.c). A
+ * public blob and a version 3 private one need the public half: without
+ * it NTE_BAD_KEY. */
+DWORD dh_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len);
+/* The plaintext private blob's length from the key's size alone. */
+size_t dh_private_blob_len(const struct key *key, BYTE version);
+
+/* CryptImportKey of a plaintext DH PRIVATEKEYBLOB (import.c decrypts an
+ * encrypted one first): the container's AT_KEYEXCHANGE DH pair (session
+ * objects in a verify context), replacing the one it had. y is the
+ * token's computation from x; a version 3 blob's own y must equal it
+ * (NTE_BAD_DATA). A failure leaves nothing on the token. */
+DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
+			       struct key **out);
+
+/* y = g^x mod p, computed by the token through a temporary DH key and
+ * CKM_DH_PKCS_DERIVE with g as the partner's value (numbers big-endian).
+ * *y (capi11_malloc'd, big-endian) is the caller's. CKR_MECHANISM_INVALID
+ * when the token cannot derive. */
+CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *g,
+		      size_t g_len, const BYTE *x, size_t x_len, void **y, CK_ULONG *y_len);
+
+#endif

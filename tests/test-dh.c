@@ -1,0 +1,1051 @@
+/* Diffie-Hellman keys of PROV_DSS_DH against throwaway SoftHSM tokens:
+ * CALG_DH_SF and CALG_DH_EPHEM keys made on the token, CRYPT_PREGEN keys,
+ * their blobs (Microsoft's "Diffie-Hellman Key BLOBs" and version 3
+ * pages), agreement between capi11 contexts and with openssl, and the
+ * session keys KP_ALGID makes. Lengths and errors are Microsoft's (the
+ * PROV_DSS_DH algorithm tables: 512 to 4096 bits in steps of 64 in the
+ * Enhanced provider, NTE_BAD_FLAGS for another length as Windows answers
+ * in Wine's dssenh tests). The session key of an agreement is, as
+ * Microsoft's DSS/DH providers make it, the first bytes of the agreed
+ * secret in little-endian order (the raw secret CNG gives): the tests
+ * compute it from openssl's secret and compare ciphertexts with openssl
+ * enc. Numbers are checked by openssl. */
+#include "config.h"
+#include <wincrypt.h>
+
+#include "cutest.h"
+#include "fixture.h"
+#include "testutil.h"
+
+#include <CUnit/CUnit.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *label, *label2;
+static char *uri, *uri2;
+
+static DWORD key_dword(HCRYPTKEY k, DWORD param)
+{
+	DWORD value = SENTINEL, len = sizeof value;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, param, (BYTE *)&value, &len, 0));
+	CU_ASSERT_EQUAL(len, 4);
+	return value;
+}
+
+static int private_keys(const char *container)
+{
+	return testutil_token_count(label, "privkey", container);
+}
+
+/* Every object of the token that a logged-in session of SoftHSM, the
+ * module instance capi11 uses, sees: token objects and the session
+ * objects of capi11's contexts in this process alike. */
+static int all_objects(void)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, false, true);
+	CK_OBJECT_HANDLE objs[64];
+	CK_ULONG got = 0;
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, NULL, 0), CKR_OK);
+	do {
+		CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, objs, 64, &got), CKR_OK);
+		n += (int)got;
+	} while (got == 64);
+	f->C_FindObjectsFinal(s);
+	f->C_CloseSession(s);
+	return n;
+}
+
+/* An attribute of the one DH key object of class cls labelled container,
+ * read straight from SoftHSM, as a little-endian number of width bytes
+ * (malloc'd). */
+static BYTE *token_number(const char *container, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
+			  size_t width)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, false, true);
+	CK_KEY_TYPE dh = CKK_DH;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_KEY_TYPE, &dh, sizeof dh },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+	};
+	CK_OBJECT_HANDLE obj;
+	CK_ULONG got = 0, i;
+	BYTE be[512], *le = calloc(1, width);
+	CK_ATTRIBUTE a = { type, be, sizeof be };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(le);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, find, 3), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, &obj, 1, &got), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	CU_ASSERT_EQUAL_FATAL(got, 1);
+	CU_ASSERT_EQUAL_FATAL(f->C_GetAttributeValue(s, obj, &a, 1), CKR_OK);
+	CU_ASSERT_FATAL(a.ulValueLen <= width || be[0] == 0);
+	for (i = 0; i < a.ulValueLen && i < width; i++)
+		le[i] = be[a.ulValueLen - 1 - i];
+	f->C_CloseSession(s);
+	return le;
+}
+
+/* A number CryptGetKeyParam gives (little-endian), malloc'd, length in *len. */
+static BYTE *param_le(HCRYPTKEY k, DWORD param, DWORD *len)
+{
+	BYTE *buf;
+
+	*len = 0;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGetKeyParam(k, param, NULL, len, 0));
+	buf = malloc(*len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT_TRUE_FATAL(CryptGetKeyParam(k, param, buf, len, 0));
+	return buf;
+}
+
+/* Lowercase big-endian hex of a little-endian number, leading zeros
+ * dropped (as openssl prints after its own "00:" is removed). */
+static char *le_hex(const BYTE *le, size_t len)
+{
+	BYTE *be = malloc(len ? len : 1);
+	size_t i, skip = 0;
+	char *hex;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(be);
+	for (i = 0; i < len; i++)
+		be[i] = le[len - 1 - i];
+	while (skip < len && be[skip] == 0)
+		skip++;
+	hex = testutil_hex_new(be + skip, len - skip);
+	free(be);
+	return hex;
+}
+
+static BYTE *export_blob(HCRYPTKEY k, DWORD type, DWORD flags, DWORD *len)
+{
+	BYTE *blob;
+	DWORD size = 0;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, type, flags, NULL, &size));
+	blob = malloc(size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	*len = size;
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, type, flags, blob, len));
+	CU_ASSERT_EQUAL(*len, size);
+	return blob;
+}
+
+/* DER of an openssl asn1parse -genconf text, as PEM of that kind, into a
+ * new file of the fixture directory; its path. */
+static char *pem_from_genconf(const char *conf, const char *kind)
+{
+	char *cnf = testutil_temp_write("dhconf", conf, strlen(conf));
+	char *der = testutil_temp_path("dhder");
+	char *pem = testutil_temp_path("dhpem");
+
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s asn1parse -genconf %s -out %s >/dev/null && "
+					  "{ echo '-----BEGIN %s-----'; base64 -w64 %s; "
+					  "echo '-----END %s-----'; } > %s",
+					  OPENSSL_BIN, cnf, der, kind, der, kind, pem), 0);
+	free(cnf);
+	free(der);
+	return pem;
+}
+
+/* openssl's text of a DH key: the hex after "name:" up to the next
+ * field, without separators or leading zeros, malloc'd. */
+static char *openssl_field(const char *pem, bool private, const char *name)
+{
+	char *out;
+	int st = -1;
+	char *res, *w;
+	const char *r;
+
+	out = fixture_capture(&st, "%s pkey %s -in %s -text -noout | "
+				   "awk '/^%s:/{f=1;next} /^[A-Za-z]/{f=0} f' | tr -d ' :\\n'",
+			      OPENSSL_BIN, private ? "" : "-pubin", pem, name);
+	CU_ASSERT_EQUAL_FATAL(st, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	res = malloc(strlen(out) + 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	for (r = out; *r == '0' && r[1] == '0'; r += 2)
+		;
+	for (w = res; *r; r++)
+		if (isxdigit((unsigned char)*r))
+			*w++ = (char)tolower((unsigned char)*r);
+	*w = '\0';
+	free(out);
+	return res;
+}
+
+/* The PEM of DH domain parameters and a public value y (hex), for
+ * openssl: SubjectPublicKeyInfo of dhKeyAgreement (PKCS #3). */
+static char *public_pem(const char *p, const char *g, const char *y)
+{
+	char conf[8192];
+
+	snprintf(conf, sizeof conf,
+		 "asn1=SEQUENCE:spki\n[spki]\nalg=SEQUENCE:alg\nkey=BITWRAP,INTEGER:0x%s\n"
+		 "[alg]\noid=OID:1.2.840.113549.1.3.1\nparams=SEQUENCE:params\n"
+		 "[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\n",
+		 y, p, g);
+	return pem_from_genconf(conf, "PUBLIC KEY");
+}
+
+/* The PKCS #8 PEM of a DH private key (p, g, x hex); openssl computes y. */
+static char *private_pem(const char *p, const char *g, const char *x)
+{
+	char conf[8192];
+
+	snprintf(conf, sizeof conf,
+		 "asn1=SEQUENCE:pk8\n[pk8]\nver=INTEGER:0\nalg=SEQUENCE:alg\n"
+		 "key=OCTWRAP,INTEGER:0x%s\n"
+		 "[alg]\noid=OID:1.2.840.113549.1.3.1\nparams=SEQUENCE:params\n"
+		 "[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\n",
+		 x, p, g);
+	return pem_from_genconf(conf, "PRIVATE KEY");
+}
+
+/* Hex to bytes (big-endian), malloc'd. */
+static BYTE *hex_bytes(const char *hex, size_t *len)
+{
+	size_t n = strlen(hex) / 2, i;
+	BYTE *b = malloc(n ? n : 1);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	for (i = 0; i < n; i++) {
+		unsigned int v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		b[i] = (BYTE)v;
+	}
+	*len = n;
+	return b;
+}
+
+/* ---- keys ---- */
+
+static void test_genkey(void)
+{
+	static const DWORD bad_bits[] = { 448, 513, 520, 4160 };
+	HCRYPTPROV h, dss;
+	HCRYPTKEY k, e;
+	BYTE *p, *g, *p2;
+	DWORD p_len, g_len, p2_len, len;
+	size_t i;
+	char *ph, *gh;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-gen", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CHECK_FAILS_WITH(CryptGetUserKey(h, AT_KEYEXCHANGE, &k), NTE_NO_KEY);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 512 << 16, &k));
+	/* AT_KEYEXCHANGE is CALG_DH_SF in the DSS/DH provider. */
+	CU_ASSERT_EQUAL(key_dword(k, KP_ALGID), CALG_DH_SF);
+	CU_ASSERT_EQUAL(key_dword(k, KP_KEYLEN), 512);
+	CU_ASSERT_EQUAL(key_dword(k, KP_PERMISSIONS) & CRYPT_EXPORT, 0);
+	p = param_le(k, KP_P, &p_len);
+	CU_ASSERT_EQUAL(p_len, 64);
+	CU_ASSERT_TRUE(p[63] & 0x80);
+	g = param_le(k, KP_G, &g_len);
+	CU_ASSERT_TRUE(g_len > 0 && g_len <= 64);
+	/* PKCS#11 DH keys carry no q. */
+	len = 0;
+	CHECK_FAILS_WITH(CryptGetKeyParam(k, KP_Q, NULL, &len, 0), NTE_BAD_TYPE);
+	/* p is a safe prime and g a generator: openssl's check of DH
+	 * parameters. */
+	ph = le_hex(p, p_len);
+	gh = le_hex(g, g_len);
+	{
+		char conf[4096], *pem;
+
+		snprintf(conf, sizeof conf,
+			 "asn1=SEQUENCE:params\n[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\n", ph, gh);
+		pem = pem_from_genconf(conf, "DH PARAMETERS");
+		CU_ASSERT_EQUAL(fixture_run("%s pkeyparam -in %s -check -noout >/dev/null 2>&1",
+					    OPENSSL_BIN, pem), 0);
+		free(pem);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_EQUAL(private_keys("dh-gen"), 1);
+
+	/* The container's exchange key, found again. */
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	CU_ASSERT_EQUAL(key_dword(k, KP_ALGID), CALG_DH_SF);
+	p2 = param_le(k, KP_P, &p2_len);
+	CU_ASSERT_TRUE(p2_len == p_len && memcmp(p2, p, p_len) == 0);
+	free(p2);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+
+	/* An ephemeral key is no container's. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &e));
+	CU_ASSERT_EQUAL(key_dword(e, KP_ALGID), CALG_DH_EPHEM);
+	CU_ASSERT_EQUAL(key_dword(e, KP_KEYLEN), 512);
+	CU_ASSERT_EQUAL(private_keys("dh-gen"), 1);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	p2 = param_le(k, KP_P, &p2_len);
+	CU_ASSERT_TRUE(p2_len == p_len && memcmp(p2, p, p_len) == 0);
+	free(p2);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptDestroyKey(e));
+
+	/* Lengths off Microsoft's 64-bit steps or outside 512..4096:
+	 * NTE_BAD_FLAGS, nothing made. */
+	for (i = 0; i < sizeof bad_bits / sizeof bad_bits[0]; i++) {
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_SF, bad_bits[i] << 16, &k), NTE_BAD_FLAGS);
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_EPHEM, bad_bits[i] << 16, &k),
+				 NTE_BAD_FLAGS);
+	}
+	CU_ASSERT_EQUAL(private_keys("dh-gen"), 1);
+	/* The DSS signature key and the DH exchange key live side by side. */
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_SIGNATURE, 1024 << 16, &k));
+	CU_ASSERT_EQUAL(key_dword(k, KP_ALGID), CALG_DSS_SIGN);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_EQUAL(private_keys("dh-gen"), 2);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	CU_ASSERT_EQUAL(key_dword(k, KP_ALGID), CALG_DH_SF);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+
+	/* The Base DSS provider has no Diffie-Hellman. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&dss, NULL, uri, PROV_DSS, CRYPT_VERIFYCONTEXT));
+	CHECK_FAILS_WITH(CryptGenKey(dss, CALG_DH_SF, 512 << 16, &k), NTE_BAD_ALGID);
+	CHECK_FAILS_WITH(CryptGenKey(dss, CALG_DH_EPHEM, 512 << 16, &k), NTE_BAD_ALGID);
+	CU_ASSERT_TRUE(CryptReleaseContext(dss, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-gen", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	CU_ASSERT_EQUAL(private_keys("dh-gen"), 0);
+	free(p);
+	free(g);
+	free(ph);
+	free(gh);
+}
+
+/* PP_ENUMALGS_EX's entry for alg, false when not listed. */
+static bool enum_find(HCRYPTPROV h, ALG_ID alg, PROV_ENUMALGS_EX *out)
+{
+	DWORD flags = CRYPT_FIRST, len = sizeof *out;
+
+	while (CryptGetProvParam(h, PP_ENUMALGS_EX, (BYTE *)out, &len, flags)) {
+		if (out->aiAlgid == alg)
+			return true;
+		flags = CRYPT_NEXT;
+		len = sizeof *out;
+	}
+	CU_ASSERT_EQUAL(GetLastError(), ERROR_NO_MORE_ITEMS);
+	return false;
+}
+
+/* The lengths by provider: Microsoft's Base DSS and Diffie-Hellman
+ * provider 512 to 1024, the Enhanced one 512 to 4096 (ICspAlgorithm's
+ * length table), 1024 by default; "DH_KEYX" as Microsoft's DH protocol
+ * enumeration names it. */
+static void test_lengths_by_provider(void)
+{
+	static const ALG_ID algs[] = { CALG_DH_SF, CALG_DH_EPHEM };
+	char conf[4096], *path;
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+	PROV_ENUMALGS_EX e;
+	size_t i;
+
+	snprintf(conf, sizeof conf, "[capi11]\ndefault-provider = main\n[provider \"main\"]\nuri = %s\n",
+		 uri);
+	path = fixture_write_file("dh.conf", conf, strlen(conf));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	setenv("CAPI11_CONF", path, 1);
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_DEF_DSS_DH_PROV_A, PROV_DSS_DH,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_TRUE_FATAL(enum_find(h, algs[i], &e));
+		CU_ASSERT_STRING_EQUAL(e.szName, "DH_KEYX");
+		CU_ASSERT_EQUAL(e.dwDefaultLen, 1024);
+		CU_ASSERT_EQUAL(e.dwMinLen, 512);
+		CU_ASSERT_EQUAL(e.dwMaxLen, 1024);
+		CHECK_FAILS_WITH(CryptGenKey(h, algs[i], 1088 << 16, &k), NTE_BAD_FLAGS);
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_ENH_DSS_DH_PROV_A, PROV_DSS_DH,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_TRUE_FATAL(enum_find(h, algs[i], &e));
+		CU_ASSERT_EQUAL(e.dwMaxLen, 4096);
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_DEF_DSS_PROV_A, PROV_DSS,
+							  CRYPT_VERIFYCONTEXT));
+		CU_ASSERT_FALSE(enum_find(h, algs[i], &e));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	}
+	/* The Enhanced provider makes a 1088-bit key. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, MS_ENH_DSS_DH_PROV_A, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptGenKey(h, CALG_DH_EPHEM, 1088 << 16, &k));
+	CU_ASSERT_EQUAL(key_dword(k, KP_KEYLEN), 1088);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	setenv("CAPI11_CONF", "/dev/null", 1);
+	free(path);
+}
+
+/* ---- agreement ---- */
+
+static const char plain[] = "Testing shared key, once more.";
+
+/* CryptEncrypt of plain (final), into out (64 bytes); its length. */
+static DWORD encrypt_plain(HCRYPTKEY k, BYTE out[64])
+{
+	DWORD len = sizeof plain;
+
+	memcpy(out, plain, sizeof plain);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptEncrypt(k, 0, TRUE, 0, out, &len, 64));
+	return len;
+}
+
+/* Agreement of a and b (DH private keys of contexts ha and hb) to alg:
+ * each imports the other's public blob (version 2 from a, version 3 from
+ * b); both sessions keys encrypt alike and decrypt each other. */
+static void agree_pair(HCRYPTPROV ha, HCRYPTKEY a, HCRYPTPROV hb, HCRYPTKEY b, ALG_ID alg)
+{
+	BYTE *pa, *pb, ca[64], cb[64];
+	DWORD la, lb, na, nb;
+	HCRYPTKEY sa, sb;
+
+	pa = export_blob(a, PUBLICKEYBLOB, 0, &la);
+	pb = export_blob(b, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &lb);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(ha, pb, lb, a, 0, &sa));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(hb, pa, la, b, 0, &sb));
+	CU_ASSERT_EQUAL(key_dword(sa, KP_ALGID), CALG_AGREEDKEY_ANY);
+	/* No cipher yet: CryptEncrypt's "algorithm this CSP does not
+	 * support". */
+	na = sizeof plain;
+	memcpy(ca, plain, sizeof plain);
+	CHECK_FAILS_WITH(CryptEncrypt(sa, 0, TRUE, 0, ca, &na, sizeof ca), NTE_BAD_ALGID);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(sa, KP_ALGID, (const BYTE *)&alg, 0));
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(sb, KP_ALGID, (const BYTE *)&alg, 0));
+	CU_ASSERT_EQUAL(key_dword(sa, KP_ALGID), alg);
+	na = encrypt_plain(sa, ca);
+	nb = encrypt_plain(sb, cb);
+	CU_ASSERT_TRUE(na == nb && memcmp(ca, cb, na) == 0);
+	CU_ASSERT_TRUE(CryptDecrypt(sb, 0, TRUE, 0, ca, &na));
+	CU_ASSERT_TRUE(na == sizeof plain && memcmp(ca, plain, na) == 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(sa));
+	CU_ASSERT_TRUE(CryptDestroyKey(sb));
+	free(pa);
+	free(pb);
+}
+
+/* A DH key of h with p and g of model (CRYPT_PREGEN, KP_P, KP_G, KP_X). */
+static HCRYPTKEY pregen_like(HCRYPTPROV h, ALG_ID alg, HCRYPTKEY model)
+{
+	CRYPT_DATA_BLOB pb, gb;
+	HCRYPTKEY k;
+
+	pb.pbData = param_le(model, KP_P, &pb.cbData);
+	gb.pbData = param_le(model, KP_G, &gb.cbData);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, alg, (pb.cbData * 8) << 16 | CRYPT_PREGEN, &k));
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0));
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(k, KP_X, NULL, 0));
+	free(pb.pbData);
+	free(gb.pbData);
+	return k;
+}
+
+static void test_agree_contexts(void)
+{
+	static const ALG_ID algs[] = { CALG_3DES, CALG_3DES_112, CALG_AES_128, CALG_AES_256 };
+	HCRYPTPROV ha, hb, hc;
+	HCRYPTKEY a, b, c;
+	size_t i;
+
+	/* Two containers: a's stored key and b's ephemeral one on the same
+	 * group; c on the second token. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&ha, "dh-a", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&hb, "dh-b", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&hc, NULL, uri2, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(ha, CALG_DH_SF, 512 << 16, &a));
+	b = pregen_like(hb, CALG_DH_EPHEM, a);
+	c = pregen_like(hc, CALG_DH_SF, a);
+	CU_ASSERT_EQUAL(key_dword(b, KP_ALGID), CALG_DH_EPHEM);
+	for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+		agree_pair(ha, a, hb, b, algs[i]);
+		agree_pair(ha, a, hc, c, algs[i]);
+	}
+	/* KP_ALGID of what is no cipher, or one the token lacks (SoftHSM has
+	 * no RC4): NTE_BAD_ALGID, and the agreed key stays one; a copy of it
+	 * becomes a session key of its own. */
+	{
+		static const ALG_ID sha1 = CALG_SHA1, rc4 = CALG_RC4, aes = CALG_AES_128;
+		HCRYPTKEY s, dup;
+		BYTE *blob, c1[64], c2[64];
+		DWORD len, n1, n2;
+
+		blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(ha, blob, len, a, 0, &s));
+		CHECK_FAILS_WITH(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&sha1, 0), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&rc4, 0), NTE_BAD_ALGID);
+		CU_ASSERT_EQUAL(key_dword(s, KP_ALGID), CALG_AGREEDKEY_ANY);
+		CU_ASSERT_TRUE_FATAL(CryptDuplicateKey(s, NULL, 0, &dup));
+		CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+		CU_ASSERT_EQUAL(key_dword(dup, KP_ALGID), CALG_AGREEDKEY_ANY);
+		CU_ASSERT_TRUE(CryptSetKeyParam(dup, KP_ALGID, (const BYTE *)&aes, 0));
+		n1 = encrypt_plain(s, c1);
+		n2 = encrypt_plain(dup, c2);
+		CU_ASSERT_TRUE(n1 == n2 && memcmp(c1, c2, n1) == 0);
+		/* Once a cipher's, KP_ALGID is no longer settable. */
+		CHECK_FAILS_WITH(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0), NTE_BAD_TYPE);
+		CU_ASSERT_TRUE(CryptDestroyKey(dup));
+		CU_ASSERT_TRUE(CryptDestroyKey(s));
+		free(blob);
+	}
+	/* A key of another group (another p) does not agree. */
+	{
+		HCRYPTKEY other;
+		BYTE *blob;
+		DWORD len;
+
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(hb, CALG_DH_EPHEM, 576 << 16, &other));
+		blob = export_blob(other, PUBLICKEYBLOB, 0, &len);
+		CHECK_FAILS_WITH(CryptImportKey(ha, blob, len, a, 0, &c), NTE_BAD_DATA);
+		free(blob);
+		/* No hPubKey, or one that is not a DH private key. */
+		blob = export_blob(a, PUBLICKEYBLOB, 0, &len);
+		CHECK_FAILS_WITH(CryptImportKey(hb, blob, len, 0, 0, &c), NTE_BAD_PUBLIC_KEY);
+		CHECK_FAILS_WITH(CryptImportKey(ha, blob, len, b, 0, &c), NTE_BAD_PUBLIC_KEY);
+		free(blob);
+		CU_ASSERT_TRUE(CryptDestroyKey(other));
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(a));
+	CU_ASSERT_TRUE(CryptDestroyKey(b));
+	CU_ASSERT_TRUE(CryptDestroyKey(c));
+	CU_ASSERT_TRUE(CryptReleaseContext(ha, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hb, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(hc, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&ha, "dh-a", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hb, "dh-b", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+}
+
+/* A DH1 blob of y (big-endian hex) for a bitlen-bit group. */
+static BYTE *dh1_blob(const char *y_hex, DWORD bitlen, DWORD *len)
+{
+	size_t y_len, i;
+	BYTE *y = hex_bytes(y_hex, &y_len);
+	BYTE *blob = calloc(1, 16 + bitlen / 8);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(blob);
+	CU_ASSERT_FATAL(y_len <= bitlen / 8);
+	blob[0] = PUBLICKEYBLOB;
+	blob[1] = 2;
+	testutil_le32_put(blob + 4, CALG_DH_SF);
+	testutil_le32_put(blob + 8, 0x31484400);
+	testutil_le32_put(blob + 12, bitlen);
+	for (i = 0; i < y_len; i++)
+		blob[16 + i] = y[y_len - 1 - i];
+	*len = 16 + bitlen / 8;
+	free(y);
+	return blob;
+}
+
+static void test_agree_openssl(void)
+{
+	static const struct {
+		ALG_ID alg;
+		const char *cipher;
+		size_t key_len;
+	} ciphers[] = {
+		{ CALG_3DES, "des-ede3-cbc", 24 },
+		{ CALG_AES_128, "aes-128-cbc", 16 },
+		{ CALG_AES_192, "aes-192-cbc", 24 },
+		{ CALG_AES_256, "aes-256-cbc", 32 },
+	};
+	HCRYPTPROV h;
+	HCRYPTKEY a, s;
+	BYTE *p, *g, *pub, *blob, *secret, ct[64];
+	DWORD p_len, g_len, pub_len, blob_len, secret_len, n;
+	char *ph, *gh, *yh, *peer_y, *capi_pem, *params_pem, *peer_pem, *sec_path, *plain_path;
+	char conf[4096];
+	size_t i;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &a));
+	p = param_le(a, KP_P, &p_len);
+	g = param_le(a, KP_G, &g_len);
+	pub = export_blob(a, PUBLICKEYBLOB, 0, &pub_len);
+	CU_ASSERT_EQUAL_FATAL(pub_len, 16 + p_len);
+	ph = le_hex(p, p_len);
+	gh = le_hex(g, g_len);
+	yh = le_hex(pub + 16, p_len);
+	/* openssl's own key on capi11's group, and the secret it derives
+	 * with capi11's public key. */
+	snprintf(conf, sizeof conf, "asn1=SEQUENCE:params\n[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\n",
+		 ph, gh);
+	params_pem = pem_from_genconf(conf, "DH PARAMETERS");
+	capi_pem = public_pem(ph, gh, yh);
+	peer_pem = testutil_temp_path("dhpeer");
+	sec_path = testutil_temp_path("dhsecret");
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -paramfile %s -out %s 2>/dev/null && "
+					  "%s pkeyutl -derive -inkey %s -peerkey %s -out %s",
+					  OPENSSL_BIN, params_pem, peer_pem, OPENSSL_BIN, peer_pem,
+					  capi_pem, sec_path), 0);
+	secret = testutil_file_load(sec_path, &secret_len);
+	CU_ASSERT_FATAL(secret_len >= 32);
+	peer_y = openssl_field(peer_pem, true, "public-key");
+	blob = dh1_blob(peer_y, p_len * 8, &blob_len);
+	plain_path = testutil_temp_write("dhplain", plain, sizeof plain);
+
+	for (i = 0; i < sizeof ciphers / sizeof ciphers[0]; i++) {
+		char key_hex[65];
+		BYTE key[32], plainblob[12 + 32];
+		DWORD pb_len = sizeof plainblob;
+		size_t k, ct_len;
+		BYTE *ossl;
+		DWORD ossl_len;
+		char *ct_path = testutil_temp_path("dhct");
+		int st;
+
+		/* Windows' key: the secret's low-order bytes, least
+		 * significant first. */
+		for (k = 0; k < ciphers[i].key_len; k++)
+			key[k] = secret[secret_len - 1 - k];
+		testutil_hex_put(key_hex, key, ciphers[i].key_len);
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, blob_len, a, CRYPT_EXPORTABLE, &s));
+		CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&ciphers[i].alg, 0));
+		CU_ASSERT_EQUAL(key_dword(s, KP_KEYLEN), ciphers[i].key_len * 8);
+		/* The key itself, as the token holds it. */
+		CU_ASSERT_TRUE(CryptExportKey(s, 0, PLAINTEXTKEYBLOB, 0, plainblob, &pb_len));
+		CU_ASSERT_EQUAL(pb_len, 12 + ciphers[i].key_len);
+		CU_ASSERT_EQUAL(memcmp(plainblob + 12, key, ciphers[i].key_len), 0);
+		n = encrypt_plain(s, ct);
+		st = fixture_run("%s enc -%s -K %s -iv %0*d -in %s -out %s", OPENSSL_BIN,
+				 ciphers[i].cipher, key_hex,
+				 ciphers[i].alg == CALG_3DES ? 16 : 32, 0, plain_path, ct_path);
+		CU_ASSERT_EQUAL(st, 0);
+		ossl = testutil_file_load(ct_path, &ossl_len);
+		ct_len = n;
+		CU_ASSERT_TRUE(ossl_len == ct_len && memcmp(ossl, ct, ct_len) == 0);
+		free(ossl);
+		free(ct_path);
+		CU_ASSERT_TRUE(CryptDestroyKey(s));
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(a));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(p);
+	free(g);
+	free(pub);
+	free(blob);
+	free(secret);
+	free(ph);
+	free(gh);
+	free(yh);
+	free(peer_y);
+	free(capi_pem);
+	free(params_pem);
+	free(peer_pem);
+	free(sec_path);
+	free(plain_path);
+}
+
+/* ---- blobs ---- */
+
+static void test_blobs(void)
+{
+	HCRYPTPROV h, h2;
+	HCRYPTKEY k, k2;
+	BYTE *b[4], *again;
+	DWORD l[4], again_len, P;
+	char *ph, *gh, *xh, *yh, *pem, *oy;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-blob", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_EXPORTABLE, &k));
+	b[0] = export_blob(k, PUBLICKEYBLOB, 0, &l[0]);
+	b[1] = export_blob(k, PRIVATEKEYBLOB, 0, &l[1]);
+	b[2] = export_blob(k, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &l[2]);
+	b[3] = export_blob(k, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, &l[3]);
+	P = 64;
+	/* Microsoft's layouts: DH1 y; DH2 p g x; DH3/DH4 with the
+	 * DHPUBKEY_VER3/DHPRIVKEY_VER3 fields, no q, no j, no seed. */
+	CU_ASSERT_EQUAL(l[0], 16 + P);
+	CU_ASSERT_EQUAL(b[0][0], PUBLICKEYBLOB);
+	CU_ASSERT_EQUAL(b[0][1], 2);
+	CU_ASSERT_EQUAL(testutil_le32(b[0] + 4), CALG_DH_SF);
+	CU_ASSERT_EQUAL(testutil_le32(b[0] + 8), 0x31484400);
+	CU_ASSERT_EQUAL(testutil_le32(b[0] + 12), 512);
+	CU_ASSERT_EQUAL(l[1], 16 + 3 * P);
+	CU_ASSERT_EQUAL(testutil_le32(b[1] + 8), 0x32484400);
+	CU_ASSERT_EQUAL(l[2], 8 + 16 + 24 + 3 * P);
+	CU_ASSERT_EQUAL(b[2][1], 3);
+	CU_ASSERT_EQUAL(testutil_le32(b[2] + 8), 0x33484400);
+	CU_ASSERT_EQUAL(testutil_le32(b[2] + 12), 512);
+	CU_ASSERT_EQUAL(testutil_le32(b[2] + 16), 0);
+	CU_ASSERT_EQUAL(testutil_le32(b[2] + 20), 0);
+	CU_ASSERT_EQUAL(testutil_le32(b[2] + 24), 0xffffffff);
+	CU_ASSERT_EQUAL(l[3], 8 + 20 + 24 + 4 * P);
+	CU_ASSERT_EQUAL(testutil_le32(b[3] + 8), 0x34484400);
+	CU_ASSERT_EQUAL(testutil_le32(b[3] + 24), 512);
+	/* The numbers agree with one another: p and g those of KP_P/KP_G,
+	 * y the same in every blob, and openssl computes the same y from the
+	 * private blob's p, g and x. */
+	{
+		BYTE *p, *g;
+		DWORD p_len, g_len;
+
+		p = param_le(k, KP_P, &p_len);
+		g = param_le(k, KP_G, &g_len);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16, p, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[2] + 48, p, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16 + P, g, g_len), 0);
+		free(p);
+		free(g);
+	}
+	/* The numbers the token holds, read from SoftHSM itself: p, g and y
+	 * of the public key object, x of the private one. */
+	{
+		BYTE *tp = token_number("dh-blob", CKO_PUBLIC_KEY, CKA_PRIME, P);
+		BYTE *tg = token_number("dh-blob", CKO_PUBLIC_KEY, CKA_BASE, P);
+		BYTE *ty = token_number("dh-blob", CKO_PUBLIC_KEY, CKA_VALUE, P);
+		BYTE *tx = token_number("dh-blob", CKO_PRIVATE_KEY, CKA_VALUE, P);
+
+		CU_ASSERT_EQUAL(memcmp(b[0] + 16, ty, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16, tp, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16 + P, tg, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[1] + 16 + 2 * P, tx, P), 0);
+		CU_ASSERT_EQUAL(memcmp(b[3] + 52 + 3 * P, tx, P), 0);
+		free(tp);
+		free(tg);
+		free(ty);
+		free(tx);
+	}
+	CU_ASSERT_EQUAL(memcmp(b[0] + 16, b[2] + 48 + 2 * P, P), 0);
+	CU_ASSERT_EQUAL(memcmp(b[0] + 16, b[3] + 52 + 2 * P, P), 0);
+	CU_ASSERT_EQUAL(memcmp(b[1] + 16 + 2 * P, b[3] + 52 + 3 * P, P), 0);
+	ph = le_hex(b[1] + 16, P);
+	gh = le_hex(b[1] + 16 + P, P);
+	xh = le_hex(b[1] + 16 + 2 * P, P);
+	yh = le_hex(b[0] + 16, P);
+	pem = private_pem(ph, gh, xh);
+	oy = openssl_field(pem, true, "public-key");
+	CU_ASSERT_STRING_EQUAL(oy, yh);
+	free(pem);
+	free(oy);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+
+	/* Round trips: a version 3 private blob imported gives the version 2
+	 * blobs again, byte for byte, and the version 2 one the version 3
+	 * blobs (y computed on the token). */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h2, "dh-blob2", uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, b[3], l[3], 0, CRYPT_EXPORTABLE, &k2));
+	CU_ASSERT_EQUAL(key_dword(k2, KP_ALGID), CALG_DH_SF);
+	again = export_blob(k2, PRIVATEKEYBLOB, 0, &again_len);
+	CU_ASSERT_TRUE(again_len == l[1] && memcmp(again, b[1], l[1]) == 0);
+	free(again);
+	again = export_blob(k2, PUBLICKEYBLOB, 0, &again_len);
+	CU_ASSERT_TRUE(again_len == l[0] && memcmp(again, b[0], l[0]) == 0);
+	free(again);
+	CU_ASSERT_TRUE(CryptDestroyKey(k2));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, b[1], l[1], 0, CRYPT_EXPORTABLE, &k2));
+	again = export_blob(k2, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, &again_len);
+	CU_ASSERT_TRUE(again_len == l[3] && memcmp(again, b[3], l[3]) == 0);
+	free(again);
+	/* CRYPT_Y_ONLY is documented as unused: the same blob. */
+	{
+		DWORD len = l[2];
+
+		again = malloc(len);
+		CU_ASSERT_TRUE(CryptExportKey(k2, 0, PUBLICKEYBLOB, CRYPT_BLOB_VER3 | CRYPT_Y_ONLY,
+					      again, &len));
+		CU_ASSERT_TRUE(len == l[2] && memcmp(again, b[2], l[2]) == 0);
+		free(again);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k2));
+	CU_ASSERT_EQUAL(private_keys("dh-blob2"), 1);
+	/* Not exportable unless asked. */
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h2, b[1], l[1], 0, 0, &k2));
+	{
+		DWORD len = 0;
+
+		CHECK_FAILS_WITH(CryptExportKey(k2, 0, PRIVATEKEYBLOB, 0, NULL, &len),
+				 NTE_BAD_KEY_STATE);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k2));
+	CU_ASSERT_TRUE(CryptReleaseContext(h2, 0));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-blob", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-blob2", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	for (int i = 0; i < 4; i++)
+		free(b[i]);
+	free(ph);
+	free(gh);
+	free(xh);
+	free(yh);
+}
+
+static void test_bad_blobs(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k, out;
+	BYTE *b[4], *copy;
+	DWORD l[4], i, cut, P = 64;
+	int keys, pubs, objects;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-bad", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_EXPORTABLE, &k));
+	b[0] = export_blob(k, PUBLICKEYBLOB, 0, &l[0]);
+	b[1] = export_blob(k, PRIVATEKEYBLOB, 0, &l[1]);
+	b[2] = export_blob(k, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &l[2]);
+	b[3] = export_blob(k, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, &l[3]);
+	keys = private_keys("dh-bad");
+	pubs = testutil_token_count(label, "pubkey", "dh-bad");
+	objects = all_objects();
+	CU_ASSERT_EQUAL(keys, 1);
+
+	/* Every truncation: private blobs alone, public ones as partners. */
+	for (i = 0; i < 4; i++) {
+		for (cut = 1; cut < l[i]; cut++) {
+			out = 0;
+			SetLastError(SENTINEL);
+			CU_ASSERT_FALSE(CryptImportKey(h, b[i], cut, i % 2 ? 0 : k, 0, &out));
+			CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_DATA);
+			CU_ASSERT_EQUAL(out, 0);
+		}
+	}
+	CU_ASSERT_EQUAL(private_keys("dh-bad"), keys);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", "dh-bad"), pubs);
+	/* No agreed secret or temporary key of a refused blob either (the
+	 * count sees capi11's session objects: an agreement adds one). */
+	CU_ASSERT_EQUAL(all_objects(), objects);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, b[0], l[0], k, 0, &out));
+	CU_ASSERT_EQUAL(all_objects(), objects + 1);
+	CU_ASSERT_TRUE(CryptDestroyKey(out));
+	CU_ASSERT_EQUAL(all_objects(), objects);
+
+	copy = malloc(l[3]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+#define MUTATE(n, change, code, partner) do { \
+		memcpy(copy, b[n], l[n]); \
+		change; \
+		out = 0; \
+		CHECK_FAILS_WITH(CryptImportKey(h, copy, l[n], partner, 0, &out), code); \
+		CU_ASSERT_EQUAL(out, 0); \
+	} while (0)
+	/* Wrong magic, length off the blob or the key's. */
+	MUTATE(0, copy[8] ^= 1, NTE_BAD_DATA, k);
+	MUTATE(1, copy[11] = '3', NTE_BAD_DATA, 0);
+	MUTATE(0, testutil_le32_put(copy + 12, 576), NTE_BAD_DATA, k);
+	MUTATE(1, testutil_le32_put(copy + 12, 0xfffffff8), NTE_BAD_DATA, 0);
+	MUTATE(3, testutil_le32_put(copy + 24, 0), NTE_BAD_DATA, 0);
+	MUTATE(2, testutil_le32_put(copy + 16, 8 * 2 * P), NTE_BAD_DATA, k);
+	/* y = 0, 1, p - 1 and p: values anyone can agree with. */
+	MUTATE(0, memset(copy + 16, 0, P), NTE_BAD_DATA, k);
+	MUTATE(0, (memset(copy + 16, 0, P), copy[16] = 1), NTE_BAD_DATA, k);
+	MUTATE(2, (memcpy(copy + 48 + 2 * P, copy + 48, P), copy[48 + 2 * P] ^= 1), NTE_BAD_DATA, k);
+	MUTATE(2, memcpy(copy + 48 + 2 * P, copy + 48, P), NTE_BAD_DATA, k);
+	/* A version 3 partner of another group. */
+	MUTATE(2, copy[48] ^= 2, NTE_BAD_DATA, k);
+	/* p without its top bit, x = 0, g = 1. */
+	MUTATE(1, copy[16 + P - 1] &= 0x7f, NTE_BAD_DATA, 0);
+	MUTATE(1, memset(copy + 16 + 2 * P, 0, P), NTE_BAD_DATA, 0);
+	MUTATE(1, (memset(copy + 16 + P, 0, P), copy[16 + P] = 1), NTE_BAD_DATA, 0);
+	/* A version 3 private blob whose y is not g^x mod p. */
+	MUTATE(3, copy[52 + 2 * P] ^= 1, NTE_BAD_DATA, 0);
+	/* Another algorithm in the header. */
+	MUTATE(1, testutil_le32_put(copy + 4, CALG_RSA_KEYX), NTE_BAD_ALGID, 0);
+#undef MUTATE
+	CU_ASSERT_EQUAL(private_keys("dh-bad"), keys);
+	CU_ASSERT_EQUAL(testutil_token_count(label, "pubkey", "dh-bad"), pubs);
+	CU_ASSERT_EQUAL(all_objects(), objects);
+	free(copy);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-bad", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	for (i = 0; i < 4; i++)
+		free(b[i]);
+}
+
+/* A PRIVATEKEYBLOB under a session key, both ways, as for RSA. */
+static void test_encrypted_private_blob(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k, s, k2;
+	BYTE *plainb, *enc, *again;
+	DWORD plain_len, enc_len = 0, again_len;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-enc", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_EXPORTABLE, &k));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_3DES, CRYPT_EXPORTABLE, &s));
+	plainb = export_blob(k, PRIVATEKEYBLOB, 0, &plain_len);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, s, PRIVATEKEYBLOB, 0, NULL, &enc_len));
+	enc = malloc(enc_len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, s, PRIVATEKEYBLOB, 0, enc, &enc_len));
+	/* The header stays in the clear; the rest is not the plain blob's. */
+	CU_ASSERT_EQUAL(memcmp(enc, plainb, 8), 0);
+	CU_ASSERT_NOT_EQUAL(memcmp(enc + 8, plainb + 8, 16), 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, enc, enc_len, s, CRYPT_EXPORTABLE, &k2));
+	again = export_blob(k2, PRIVATEKEYBLOB, 0, &again_len);
+	CU_ASSERT_TRUE(again_len == plain_len && memcmp(again, plainb, plain_len) == 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(k2));
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-enc", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	free(plainb);
+	free(enc);
+	free(again);
+}
+
+/* ---- CRYPT_PREGEN ---- */
+
+static void test_pregen(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY model, k, dss, d2;
+	CRYPT_DATA_BLOB pb, gb, qb, bad;
+	BYTE *got, one = 1;
+	DWORD got_len, len;
+
+	/* Microsoft's steps ("Diffie-Hellman Keys", CryptSetKeyParam KP_P,
+	 * KP_G, KP_X): the pair is made with the parameters given. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &model));
+	pb.pbData = param_le(model, KP_P, &pb.cbData);
+	gb.pbData = param_le(model, KP_G, &gb.cbData);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_PREGEN, &k));
+	/* Nothing to make the pair of yet. */
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_X, NULL, 0), NTE_BAD_KEY_STATE);
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_Q, (const BYTE *)&pb, 0), NTE_BAD_TYPE);
+	/* g = 1 and a p of another length are refused. */
+	bad.pbData = &one;
+	bad.cbData = 1;
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_G, (const BYTE *)&bad, 0), NTE_BAD_DATA);
+	bad = pb;
+	bad.cbData = 56;
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_P, (const BYTE *)&bad, 0), NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0));
+	got = param_le(k, KP_P, &got_len);
+	CU_ASSERT_TRUE(got_len == pb.cbData && memcmp(got, pb.pbData, got_len) == 0);
+	free(got);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(k, KP_X, NULL, 0));
+	CU_ASSERT_EQUAL(key_dword(k, KP_ALGID), CALG_DH_SF);
+	CU_ASSERT_EQUAL(key_dword(k, KP_KEYLEN), 512);
+	got = param_le(k, KP_G, &got_len);
+	CU_ASSERT_TRUE(got_len == gb.cbData && memcmp(got, gb.pbData, got_len) == 0);
+	free(got);
+	/* A made pair takes no parameters any more. */
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0), NTE_BAD_TYPE);
+	agree_pair(h, k, h, model, CALG_AES_128);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+
+	/* DSS the same way, with q: the pair signs what its own public
+	 * blob verifies. */
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DSS_SIGN, 1024 << 16, &dss));
+	free(pb.pbData);
+	free(gb.pbData);
+	pb.pbData = param_le(dss, KP_P, &pb.cbData);
+	qb.pbData = param_le(dss, KP_Q, &qb.cbData);
+	gb.pbData = param_le(dss, KP_G, &gb.cbData);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DSS_SIGN, CRYPT_PREGEN, &d2));
+	CU_ASSERT_TRUE(CryptSetKeyParam(d2, KP_P, (const BYTE *)&pb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(d2, KP_G, (const BYTE *)&gb, 0));
+	CHECK_FAILS_WITH(CryptSetKeyParam(d2, KP_X, NULL, 0), NTE_BAD_KEY_STATE);
+	CU_ASSERT_TRUE(CryptSetKeyParam(d2, KP_Q, (const BYTE *)&qb, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(d2, KP_X, NULL, 0));
+	CU_ASSERT_EQUAL(key_dword(d2, KP_ALGID), CALG_DSS_SIGN);
+	got = param_le(d2, KP_Q, &got_len);
+	CU_ASSERT_TRUE(got_len == qb.cbData && memcmp(got, qb.pbData, got_len) == 0);
+	free(got);
+	{
+		HCRYPTHASH hash;
+		BYTE sig[40], *pub;
+		DWORD sig_len = sizeof sig, pub_len;
+		HCRYPTKEY v;
+
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+		CU_ASSERT_TRUE(CryptHashData(hash, (const BYTE *)plain, sizeof plain, 0));
+		CU_ASSERT_TRUE(CryptSignHashA(hash, AT_SIGNATURE, NULL, 0, sig, &sig_len));
+		pub = export_blob(d2, PUBLICKEYBLOB, 0, &pub_len);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, pub_len, 0, 0, &v));
+		CU_ASSERT_TRUE(CryptVerifySignatureA(hash, sig, sig_len, v, NULL, 0));
+		CU_ASSERT_TRUE(CryptDestroyKey(v));
+		CU_ASSERT_TRUE(CryptDestroyHash(hash));
+		free(pub);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(d2));
+	CU_ASSERT_TRUE(CryptDestroyKey(dss));
+	/* KP_P on a key that is not CRYPT_PREGEN's. */
+	len = 0;
+	CHECK_FAILS_WITH(CryptSetKeyParam(model, KP_P, (const BYTE *)&pb, 0), NTE_BAD_TYPE);
+	(void)len;
+	CU_ASSERT_TRUE(CryptDestroyKey(model));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pb.pbData);
+	free(qb.pbData);
+	free(gb.pbData);
+}
+
+static CU_TestInfo key_tests[] = {
+	{ "DH keys of a container and ephemeral ones", test_genkey },
+	{ "lengths and names by provider", test_lengths_by_provider },
+	{ "CRYPT_PREGEN keys of DH and DSS", test_pregen },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo agree_tests[] = {
+	{ "agreement between contexts and tokens", test_agree_contexts },
+	{ "agreement with openssl, session keys as Windows makes them", test_agree_openssl },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo blob_tests[] = {
+	{ "blobs of both versions, round trips", test_blobs },
+	{ "truncated and inconsistent blobs", test_bad_blobs },
+	{ "private blobs under a session key", test_encrypted_private_blob },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "DH keys", NULL, NULL, NULL, NULL, key_tests },
+	{ "DH agreement", NULL, NULL, NULL, NULL, agree_tests },
+	{ "DH blobs", NULL, NULL, NULL, NULL, blob_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+	int rc;
+
+	if (!fixture_init())
+		return CUTEST_SKIP;
+	setenv("CAPI11_CONF", "/dev/null", 1);
+	label = fixture_token_make("dh");
+	label2 = fixture_token_make("dh2");
+	uri = fixture_token_uri(label);
+	uri2 = fixture_token_uri(label2);
+	rc = cutest_run(suites);
+	fixture_cleanup(rc == 0);
+	free(uri);
+	free(uri2);
+	free(label);
+	free(label2);
+	return rc;
+}
