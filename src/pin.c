@@ -84,8 +84,9 @@ static int pin_file_read(const char *path, char **out, const char **why)
 	struct stat st;
 	int rc;
 
-	/* Without out, the file is checked by one stat(2): this is on the
-	 * path of every acquire of a token already logged in. */
+	/* Without out, the file is checked without being opened (stat and
+	 * faccessat): this is on the path of every acquire of a token
+	 * already logged in. */
 	rc = out != NULL ? capi11_read_file(path, PIN_FILE_MAX, &st, &buf, &used, &size)
 			 : capi11_stat_file(path, PIN_FILE_MAX, &st);
 	/* As OpenSSH treats a private key: a PIN that others could read is

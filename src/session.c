@@ -14,12 +14,18 @@
  * forked child. */
 static CK_RV tsession_init(struct token *tok, struct tsession *ts, bool scratch)
 {
-	memset(ts, 0, sizeof *ts);
+	/* Field by field: lost is read without the context lock
+	 * (export.c), so it is never written by a memset. */
 	ts->tok = tok;
 	ts->fl = tok->mod->fl;
 	ts->handle = CK_INVALID_HANDLE;
-	ts->scratch = scratch;
 	ts->generation = token_generation();
+	atomic_store(&ts->lost, false);
+	ts->lost_rv = CKR_OK;
+	ts->scratch = scratch;
+	ts->retire = false;
+	ts->last_rv = CKR_OK;
+	ts->seen_logged_in = false;
 	return module_check_fork(tok->mod);
 }
 

@@ -226,14 +226,13 @@ int capi11_stat_file(const char *path, size_t max, struct stat *st)
 		return 0;
 	if (!S_ISREG(st->st_mode))
 		return EINVAL;
+	/* Whether open(2) would let the process read it is the kernel's to
+	 * say (capabilities, ACLs, security modules), and is said before the
+	 * size, as a read learns the size only once the file is open. */
+	if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) != 0)
+		return errno;
 	if (st->st_size < 0 || (uintmax_t)st->st_size > max)
 		return EFBIG;
-	/* Whether open(2) would let the process read it, for the files that
-	 * capi11_file_check_private accepts (no group or other access): root
-	 * reads any file, others only their own with the owner's read bit. */
-	if (!(st->st_mode & (S_IRWXG | S_IRWXO)) && geteuid() != 0 &&
-	    (st->st_uid != geteuid() || !(st->st_mode & S_IRUSR)))
-		return EACCES;
 	return 0;
 }
 

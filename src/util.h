@@ -50,11 +50,10 @@ int capi11_read_fd(int fd, size_t max, char **out, size_t *len, size_t *size);
 int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, size_t *len,
 		     size_t *size);
 
-/* What capi11_read_file would refuse of path, told by one stat(2) without
- * opening it: stat's errors, EISDIR, EINVAL, EFBIG by the file's size, and
- * and EACCES where the process could not read a file with no group or
- * other access bits. A file with such bits is not judged readable or not:
- * capi11_file_check_private refuses it. */
+/* What capi11_read_file would refuse of path, told without opening it (a
+ * FIFO or device is never opened): stat(2)'s errors, EISDIR, EINVAL,
+ * faccessat(2)'s answer for reading with the effective IDs (EACCES), then
+ * EFBIG by the file's size. */
 int capi11_stat_file(const char *path, size_t max, struct stat *st);
 
 /* Whether a file read by capi11_read_file may hold a secret, by the rule

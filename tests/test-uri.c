@@ -13,6 +13,7 @@
 
 #include "cutest.h"
 #include "fixture.h"
+#include "pin.h"
 #include "testutil.h"
 #include "uri.h"
 #include "util.h"
@@ -192,6 +193,40 @@ static void test_uri_parse(void)
 	CU_ASSERT_EQUAL(uri_parse_provider("pkcs11:slot-id=4294967296", &uri, &reason), 0);
 	CU_ASSERT_EQUAL(p11_kit_uri_get_slot_id(uri), (CK_SLOT_ID)4294967296ul);
 	p11_kit_uri_free(uri);
+}
+
+/* p11-kit reads what follows an empty path attribute (a leading ';' or
+ * ";;") as the query, split at '&' (p11-kit 0.24): whatever pin-value
+ * p11-kit takes from a URI, the text check must see (it decides whether a
+ * configuration file holds a PIN) and the trace must hide. p11-kit's own
+ * parse is the reference. */
+static void test_pin_value_as_p11kit_reads(void)
+{
+	static const char *const uris[] = {
+		"pkcs11:;token=b&pin-value=31337",
+		"pkcs11:token=b;;x=1&pin-value=31337",
+		"pkcs11:;token=b;x=1&pin-value=31337",
+		"pkcs11:token=b?pin-value=31337",
+	};
+
+	for (size_t i = 0; i < CAPI11_N_ELEMENTS(uris); i++) {
+		P11KitUri *u = p11_kit_uri_new();
+		const char *pin;
+		char *shown;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+		CU_ASSERT_EQUAL(p11_kit_uri_parse(uris[i], P11_KIT_URI_FOR_ANY, u), P11_KIT_URI_OK);
+		pin = p11_kit_uri_get_pin_value(u);
+		if (pin != NULL) {
+			shown = uri_redact(uris[i]);
+			CU_ASSERT_TRUE(uri_has_pin_value(uris[i]));
+			CU_ASSERT_PTR_NOT_NULL(shown);
+			if (shown != NULL)
+				CU_ASSERT_PTR_NULL(strstr(shown, pin));
+			capi11_free(shown);
+		}
+		p11_kit_uri_free(u);
+	}
 }
 
 static void test_uri_redact(void)
@@ -670,6 +705,76 @@ out:
 	rmdir(dir);
 }
 
+/* The check of a logged-in token's pin-source file refuses what reading the
+ * file refuses for want of permission (src/pin.h, pin_check_source). The
+ * execute bits of group and others let nobody read a file (open(2) reads
+ * by the read bits alone) and capi11_file_check_private accepts them, so a
+ * file whose owner may not read it is refused by the read and must be
+ * refused by the check too, whatever its execute bits. As a user who is
+ * not root: root reads any file. */
+static void test_pin_check_exec_bits(void)
+{
+	static const mode_t modes[] = { 0301, 0210, 0201, 0110, 0011, 0001 };
+	char dir[] = "/tmp/capi11-pinx-XXXXXX";
+	char path[64];
+	pid_t pid;
+	int status, fd;
+
+	if (geteuid() != 0)
+		return;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	CU_ASSERT_EQUAL_FATAL(chmod(dir, 0711), 0);
+	snprintf(path, sizeof path, "%s/pin", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "1234", 4), 4);
+	close(fd);
+	pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int bad = 0, by_read;
+		char *pin;
+
+		for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+			/* The user's own file, then root's. */
+			for (int owner = 0; owner < 2; owner++) {
+				uid_t uid = owner == 0 ? 65534 : 0;
+
+				if (seteuid(0) != 0 || chown(path, uid, uid) != 0 ||
+				    chmod(path, modes[i]) != 0)
+					_exit(2);
+				if (seteuid(65534) != 0)
+					_exit(3);
+				pin = pin_read_source(path, &by_read);
+				if (pin != NULL || by_read != EACCES)
+					_exit(4);
+				if (pin_check_source(path) != EACCES) {
+					fprintf(stderr, "mode %04o owner %u: checked, not refused\n",
+						(unsigned)modes[i], (unsigned)uid);
+					bad++;
+				}
+			}
+		}
+		/* Unreadable and too long: the read says EACCES before it
+		 * could learn the length; so must the check. */
+		if (seteuid(0) != 0 || chown(path, 65534, 65534) != 0 || chmod(path, 0200) != 0 ||
+		    truncate(path, 1 << 20) != 0 || seteuid(65534) != 0)
+			_exit(2);
+		pin = pin_read_source(path, &by_read);
+		if (pin != NULL || by_read != EACCES)
+			_exit(4);
+		if (pin_check_source(path) != EACCES) {
+			fprintf(stderr, "unreadable, 1 MiB: not refused as unreadable\n");
+			bad++;
+		}
+		_exit(bad == 0 ? 0 : 1);
+	}
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unlink(path);
+	rmdir(dir);
+}
+
 static char *conf_write(const char *name, const char *text, mode_t mode)
 {
 	char *path = fixture_write_file(name, text, strlen(text));
@@ -679,6 +784,40 @@ static char *conf_write(const char *name, const char *text, mode_t mode)
 		path = NULL;
 	}
 	return path;
+}
+
+/* A provider URI whose PIN p11-kit reads after an empty path attribute
+ * (p11-kit 0.24 takes what follows as the query, see
+ * test_pin_value_as_p11kit_reads) is a PIN in the configuration file all
+ * the same: a file others may read is refused before any PKCS#11 call, and
+ * the trace never shows the PIN. */
+static void test_conf_pin_after_empty_attr(void)
+{
+	char *text, *path, *trace;
+	HCRYPTPROV h = 0;
+
+	CU_ASSERT_FATAL(asprintf(&text, "[capi11]\ndefault-provider = p\n"
+				 "[provider \"p\"]\nuri = pkcs11:;token=%s&module-path=%s"
+				 "&pin-value=%s\n", labels[TOK_B], shim_path, FIXTURE_PIN) > 0);
+	path = conf_write("uri-pin-empty-attr.conf", text, 0644);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	setenv("CAPI11_TRACE", "2", 1);
+	setenv("CAPI11_CONF", path, 1);
+	shim->reset();
+	testutil_stderr_begin("conf-empty-attr.trace");
+	CHECK_FAILS_WITH(acquire(&h, NULL, CRYPT_VERIFYCONTEXT), NTE_KEYSET_ENTRY_BAD);
+	trace = testutil_stderr_end(NULL);
+	unsetenv("CAPI11_TRACE");
+	unsetenv("CAPI11_CONF");
+	CU_ASSERT_EQUAL(shim->count("C_Login"), 0);
+	CU_ASSERT_PTR_NOT_NULL(trace);
+	if (trace != NULL)
+		CU_ASSERT_PTR_NULL(strstr(trace, FIXTURE_PIN));
+	if (h != 0)
+		CryptReleaseContext(h, 0);
+	free(trace);
+	free(path);
+	free(text);
 }
 
 static void test_conf_with_pin_private(void)
@@ -867,6 +1006,7 @@ static void test_uri_cache_keeps_no_pin(void)
 static CU_TestInfo unit_tests[] = {
 	{ "refused and accepted URIs", test_uri_parse },
 	{ "pin-value redacted", test_uri_redact },
+	{ "pin-value as p11-kit reads it", test_pin_value_as_p11kit_reads },
 	{ "the parse cache keeps no PIN", test_uri_cache_keeps_no_pin },
 	CU_TEST_INFO_NULL,
 };
@@ -880,7 +1020,9 @@ static CU_TestInfo token_tests[] = {
 	{ "pin-source file private to its owner", test_pin_file_private },
 	{ "a file checked by stat as open would", test_stat_file_as_open },
 	{ "a token logged in: the pin-source file checked, not read", test_pin_file_logged_in },
+	{ "a pin-source file its owner may not read: refused by the check", test_pin_check_exec_bits },
 	{ "capi11.conf with a PIN private to its owner", test_conf_with_pin_private },
+	{ "a PIN after an empty URI attribute: private all the same", test_conf_pin_after_empty_attr },
 	{ "a FIFO never blocks CryptAcquireContext", test_fifo_never_blocks },
 	CU_TEST_INFO_NULL,
 };
