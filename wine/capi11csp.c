@@ -11,6 +11,7 @@
  * A CP function that fails returns FALSE with the Windows last error set
  * to libcapi11's error code (both are Windows error values). */
 #include "csp-lib.h"
+#include "csp-text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,31 +64,6 @@ static BOOL pass(const struct csp_lib *l, BOOL ok)
 	return ok;
 }
 
-/* An ANSI string of the Windows side (code page CP_ACP) as UTF-16, which
- * libcapi11's W functions take; NULL stays NULL. Fails with
- * NTE_NO_MEMORY, or NTE_BAD_KEYSET_PARAM for a string the code page cannot
- * convert. */
-static BOOL ansi_to_wide(const char *s, WCHAR **out)
-{
-	int n;
-
-	*out = NULL;
-	if (s == NULL)
-		return TRUE;
-	n = MultiByteToWideChar(CP_ACP, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
-	if (n <= 0) {
-		SetLastError(NTE_BAD_KEYSET_PARAM);
-		return FALSE;
-	}
-	*out = calloc((size_t)n, sizeof(WCHAR));
-	if (*out == NULL) {
-		SetLastError(NTE_NO_MEMORY);
-		return FALSE;
-	}
-	MultiByteToWideChar(CP_ACP, MB_ERR_INVALID_CHARS, s, -1, *out, n);
-	return TRUE;
-}
-
 BOOL WINAPI CPAcquireContext(HCRYPTPROV *phProv, LPSTR pszContainer, DWORD dwFlags,
 			     PVTableProvStruc pVTable)
 {
@@ -99,9 +75,9 @@ BOOL WINAPI CPAcquireContext(HCRYPTPROV *phProv, LPSTR pszContainer, DWORD dwFla
 		SetLastError(ERROR_INVALID_PARAMETER);
 		return FALSE;
 	}
-	if (!ansi_to_wide(pszContainer, &container))
+	if (!csp_text_acp_to_wide(pszContainer, &container))
 		goto out;
-	if (!ansi_to_wide(csp_provider_name(pVTable->pszProvName), &provider))
+	if (!csp_text_acp_to_wide(csp_provider_name(pVTable->pszProvName), &provider))
 		goto out;
 	ok = pass(l, l->acquire_w(phProv, container, provider, pVTable->dwProvType, dwFlags));
 out:
@@ -116,17 +92,73 @@ BOOL WINAPI CPReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)
 	return pass(l, l->release(hProv, dwFlags));
 }
 
+/* The parameters whose value is a string of names: UTF-8 in libcapi11
+ * (container labels, the token's slot description), the ANSI code page
+ * on the Windows side. */
+static BOOL prov_param_is_text(DWORD param)
+{
+	switch (param) {
+	case PP_NAME:
+	case PP_CONTAINER:
+	case PP_UNIQUE_CONTAINER:
+	case PP_ENUMCONTAINERS:
+	case PP_SMARTCARD_READER:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
 BOOL WINAPI CPGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
 			   DWORD dwFlags)
 {
+	DWORD len;
+	char *buf;
+	BOOL ok;
+
 	LIB_OR_FAIL(l);
-	return pass(l, l->get_prov_param(hProv, dwParam, pbData, pdwDataLen, dwFlags));
+	/* A size query, or no string: as libcapi11 answers. Its UTF-8 size
+	 * bounds the ANSI one, which is never longer. */
+	if (!prov_param_is_text(dwParam) || pbData == NULL || pdwDataLen == NULL)
+		return pass(l, l->get_prov_param(hProv, dwParam, pbData, pdwDataLen, dwFlags));
+	/* The UTF-8 value goes into a buffer of the caller's size, so that a
+	 * buffer too small fails in libcapi11 as it would (ERROR_MORE_DATA,
+	 * PP_ENUMCONTAINERS not moving on); what fits there fits converted. */
+	len = *pdwDataLen;
+	buf = malloc(len ? len : 1);
+	if (buf == NULL) {
+		SetLastError(NTE_NO_MEMORY);
+		return FALSE;
+	}
+	ok = pass(l, l->get_prov_param(hProv, dwParam, (BYTE *)buf, &len, dwFlags));
+	if (!ok) {
+		*pdwDataLen = len;
+	} else if (csp_text_utf8_to_acp_inplace(buf, len, &len)) {
+		memcpy(pbData, buf, len);
+		*pdwDataLen = len;
+	} else {
+		ok = FALSE;
+	}
+	free(buf);
+	return ok;
 }
 
 BOOL WINAPI CPSetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD dwFlags)
 {
+	char *pin = NULL;
+	size_t pin_len = 0;
+	BOOL ok;
+
 	LIB_OR_FAIL(l);
-	return pass(l, l->set_prov_param(hProv, dwParam, pbData, dwFlags));
+	/* A PIN arrives in the ANSI code page; PKCS#11 PINs are UTF-8. */
+	if ((dwParam != PP_KEYEXCHANGE_PIN && dwParam != PP_SIGNATURE_PIN) || pbData == NULL)
+		return pass(l, l->set_prov_param(hProv, dwParam, pbData, dwFlags));
+	if (!csp_text_acp_to_utf8((const char *)pbData, &pin, &pin_len))
+		return FALSE;
+	ok = pass(l, l->set_prov_param(hProv, dwParam, (const BYTE *)pin, dwFlags));
+	csp_text_wipe(pin, pin_len);
+	free(pin);
+	return ok;
 }
 
 BOOL WINAPI CPGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)

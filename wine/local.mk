@@ -3,7 +3,8 @@
 # beside libcapi11, which it loads with dlopen (wine/csp-lib.h says why).
 # Neither libtool nor the project's warning or sanitizer flags apply: the
 # DLL runs inside Wine's process, built by Wine's compiler driver.
-wine_csp_sources = wine/capi11csp.c wine/csp-lib.c wine/csp-lib.h wine/capi11csp.spec
+wine_csp_sources = wine/capi11csp.c wine/csp-lib.c wine/csp-lib.h \
+	wine/csp-text.c wine/csp-text.h wine/capi11csp.spec
 EXTRA_DIST += $(wine_csp_sources) wine/tests/csptest.c wine/tests/wine-check.sh
 WINE_CSP_CFLAGS = -O2 -g -Wall -Wextra -Wno-unused-parameter \
 	-DCAPI11_LIBRARY_PATH='"$(libdir)/$(LIBCAPI11_SONAME)"'
@@ -19,7 +20,8 @@ CLEANFILES += wine/capi11csp.dll.so
 wine/capi11csp.dll.so: $(wine_csp_sources)
 	@$(MKDIR_P) wine
 	$(AM_V_GEN)$(WINEGCC) -shared $(WINE_CSP_CFLAGS) -o $@ \
-		$(srcdir)/wine/capi11csp.c $(srcdir)/wine/csp-lib.c $(srcdir)/wine/capi11csp.spec
+		$(srcdir)/wine/capi11csp.c $(srcdir)/wine/csp-lib.c $(srcdir)/wine/csp-text.c \
+		$(srcdir)/wine/capi11csp.spec
 endif
 
 # make wine-check: the CSP under Wine with a Windows test program, on a

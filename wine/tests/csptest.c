@@ -20,6 +20,9 @@
  *       "software" (rsaenh), and PP_NAME.
  *   csptest errors  PROVIDER TYPE
  *       checks that failures carry Windows' error codes through the CSP.
+ *   csptest wide    PROVIDER TYPE make|delete
+ *       makes (or deletes) a container with a name beyond ASCII, given in
+ *       UTF-16, and reads the name back in the ANSI code page.
  *
  * PROVIDER "-" is NULL: the default provider of TYPE. Each failed check
  * prints a line; the exit status is 0 only when every check passed. */
@@ -385,6 +388,64 @@ static int cmd_imptype(const char *prov, DWORD type)
 	return 0;
 }
 
+/* A container named in UTF-16 beyond ASCII: the name reaches the token
+ * (wine-check reads the label with pkcs11-tool) and comes back through
+ * PP_CONTAINER and PP_ENUMCONTAINERS in the ANSI code page, as Windows
+ * programs read narrow strings; CRYPT_DELETEKEYSET removes it again. */
+static const WCHAR wide_name[] = { 'w', 'i', 'n', 'e', '-', 0xe9, 't', 0xe9, 0 };
+
+static int same_as_wide(const char *acp)
+{
+	WCHAR back[64];
+
+	return MultiByteToWideChar(CP_ACP, 0, acp, -1, back, 64) > 0 &&
+	       lstrcmpW(back, wide_name) == 0;
+}
+
+static int cmd_wide(const char *prov, DWORD type, const char *what)
+{
+	HCRYPTPROV hProv = 0;
+	HCRYPTKEY hKey = 0;
+	WCHAR provw[256];
+	char name[256];
+	DWORD len, flags = CRYPT_FIRST;
+	int found = 0;
+
+	if (prov == NULL || !MultiByteToWideChar(CP_ACP, 0, prov, -1, provw, 256))
+		return 2;
+	if (strcmp(what, "delete") == 0) {
+		CHECK(CryptAcquireContextW(&hProv, wide_name, provw, type, CRYPT_DELETEKEYSET),
+		      "delete the container");
+		CHECK(!CryptAcquireContextW(&hProv, wide_name, provw, type, 0) &&
+		      GetLastError() == (DWORD)NTE_BAD_KEYSET, "the container is gone");
+		return 0;
+	}
+	printf("ANSI code page %u\n", GetACP());
+	if (!CHECK(CryptAcquireContextW(&hProv, wide_name, provw, type, CRYPT_NEWKEYSET),
+		   "create the container in UTF-16"))
+		return 1;
+	CHECK(CryptGenKey(hProv, AT_KEYEXCHANGE, 1024u << 16, &hKey), "generate a pair");
+	len = sizeof name;
+	CHECK(CryptGetProvParam(hProv, PP_CONTAINER, (BYTE *)name, &len, 0) &&
+	      len == strlen(name) + 1 && same_as_wide(name), "PP_CONTAINER gives the name back");
+	len = 1;
+	CHECK(!CryptGetProvParam(hProv, PP_CONTAINER, (BYTE *)name, &len, 0) &&
+	      GetLastError() == ERROR_MORE_DATA && len >= 9, "PP_CONTAINER in one byte");
+	for (;;) {
+		len = sizeof name;
+		if (!CryptGetProvParam(hProv, PP_ENUMCONTAINERS, (BYTE *)name, &len, flags))
+			break;
+		flags = 0;
+		found += same_as_wide(name);
+	}
+	CHECK(GetLastError() == ERROR_NO_MORE_ITEMS && found == 1,
+	      "PP_ENUMCONTAINERS lists the name once (%d)", found);
+	if (hKey)
+		CryptDestroyKey(hKey);
+	CHECK(CryptReleaseContext(hProv, 0), "release");
+	return 0;
+}
+
 /* Failures reach the program with the codes Windows documents. */
 static int cmd_errors(const char *prov, DWORD type)
 {
@@ -416,7 +477,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors PROVIDER TYPE ...\n");
+		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide PROVIDER TYPE ...\n");
 		return 2;
 	}
 	type = (DWORD)strtoul(argv[3], NULL, 10);
@@ -428,6 +489,8 @@ int main(int argc, char **argv)
 		rc = cmd_receive(prov_arg(argv[2]), type, argv[4], argv[5]);
 	else if (strcmp(argv[1], "imptype") == 0 && argc == 4)
 		rc = cmd_imptype(prov_arg(argv[2]), type);
+	else if (strcmp(argv[1], "wide") == 0 && argc == 5)
+		rc = cmd_wide(prov_arg(argv[2]), type, argv[4]);
 	else if (strcmp(argv[1], "errors") == 0 && argc == 4)
 		rc = cmd_errors(prov_arg(argv[2]), type);
 	else

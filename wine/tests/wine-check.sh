@@ -86,6 +86,17 @@ check "capi11csp.dll.so does not link libcapi11" \
 check "capi11csp.dll.so leaves no CryptoAPI name to the dynamic linker" \
 	sh -c "! nm -D --undefined-only '$CAPI11_WINE_DLL' | grep -E ' (Crypt|[GS]etLastError)'"
 
+# Mistakes are refused before the prefix is touched.
+mkdir "$dir/not-a-prefix"
+check "wine-register refuses a directory that is no Wine prefix" \
+	sh -c "! WINEPREFIX='$dir/not-a-prefix' '$tool' wine-register 2>/dev/null"
+check "wine-register refuses a relative --dll" \
+	sh -c "! '$tool' wine-register --dll capi11csp.dll.so 2>/dev/null"
+check "wine-register refuses a --dll that does not exist" \
+	sh -c "! '$tool' wine-register --dll '$dir/none.dll.so' 2>/dev/null"
+"$tool" wine-register --as-default --unregister 2>/dev/null
+check "--as-default with --unregister is a usage error (status $?)" test $? -eq 2
+
 cryptoreg >"$dir/reg-before.txt" || fail "reg query"
 check "the prefix starts with rsaenh as default" \
 	sh -c "'$WINE' '$csptest' imptype - 24 | grep -q '^software '"
@@ -105,6 +116,18 @@ check "defaults untouched without --as-default" \
 # Errors and the whole program through the CSP; blobs and ciphertexts
 # exchanged with rsaenh both ways.
 check "errors through the CSP" "$WINE" "$csptest" errors "$CSP" 24
+# A container named beyond ASCII in UTF-16: UTF-8 on the token, the ANSI
+# code page back in the program; CRYPT_DELETEKEYSET removes it.
+check "a UTF-16 container name through the CSP" "$WINE" "$csptest" wide "$CSP" 24 make
+wide_label=$(printf 'wine-\303\251t\303\251')
+p11 -O >"$dir/objects-wide.txt"
+check "pkcs11-tool lists the container's label in UTF-8" \
+	grep -q "label: *$wide_label\$" "$dir/objects-wide.txt"
+check "CRYPT_DELETEKEYSET through the CSP" "$WINE" "$csptest" wide "$CSP" 24 delete
+p11 -O >"$dir/objects-wide.txt"
+check "the deleted container's objects are gone from the token" \
+	sh -c "! grep -q 'label: *$wide_label' '$dir/objects-wide.txt'"
+
 X=$(win "$dir/x")
 mkdir "$dir/y"
 Y=$(win "$dir/y")
