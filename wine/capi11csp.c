@@ -45,15 +45,15 @@ static const char *csp_provider_name(const char *name)
 	return name;
 }
 
-/* The library, or FALSE with NTE_PROVIDER_DLL_FAIL from the calling entry
- * point: advapi32 already loaded this DLL, so it is the provider behind it
- * that failed. */
-#define LIB_OR_FAIL(l) \
-	const struct csp_lib *l = csp_lib_get(); \
-	if (l == NULL) { \
-		SetLastError(NTE_PROVIDER_DLL_FAIL); \
-		return FALSE; \
-	}
+/* For an entry point that finds no library: FALSE with
+ * NTE_PROVIDER_DLL_FAIL, as advapi32 reports a provider DLL that does not
+ * work (advapi32 loaded this DLL; it is the library behind it that is
+ * missing). */
+static BOOL no_lib(void)
+{
+	SetLastError(NTE_PROVIDER_DLL_FAIL);
+	return FALSE;
+}
 
 /* Passes a result of libcapi11 on: its last error becomes the Windows
  * thread's last error when it failed. */
@@ -67,10 +67,12 @@ static BOOL pass(const struct csp_lib *l, BOOL ok)
 BOOL WINAPI CPAcquireContext(HCRYPTPROV *phProv, LPSTR pszContainer, DWORD dwFlags,
 			     PVTableProvStruc pVTable)
 {
+	const struct csp_lib *l = csp_lib_get();
 	WCHAR *container = NULL, *provider = NULL;
 	BOOL ok = FALSE;
 
-	LIB_OR_FAIL(l);
+	if (l == NULL)
+		return no_lib();
 	if (pVTable == NULL) {
 		SetLastError(ERROR_INVALID_PARAMETER);
 		return FALSE;
@@ -88,7 +90,10 @@ out:
 
 BOOL WINAPI CPReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->release(hProv, dwFlags));
 }
 
@@ -112,19 +117,25 @@ static BOOL prov_param_is_text(DWORD param)
 BOOL WINAPI CPGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
 			   DWORD dwFlags)
 {
-	DWORD len;
+	const struct csp_lib *l = csp_lib_get();
+	DWORD len, need = 0;
 	char *buf;
 	BOOL ok;
 
-	LIB_OR_FAIL(l);
+	if (l == NULL)
+		return no_lib();
 	/* A size query, or no string: as libcapi11 answers. Its UTF-8 size
 	 * bounds the ANSI one, which is never longer. */
 	if (!prov_param_is_text(dwParam) || pbData == NULL || pdwDataLen == NULL)
 		return pass(l, l->get_prov_param(hProv, dwParam, pbData, pdwDataLen, dwFlags));
 	/* The UTF-8 value goes into a buffer of the caller's size, so that a
 	 * buffer too small fails in libcapi11 as it would (ERROR_MORE_DATA,
-	 * PP_ENUMCONTAINERS not moving on); what fits there fits converted. */
-	len = *pdwDataLen;
+	 * PP_ENUMCONTAINERS not moving on); what fits there fits converted.
+	 * No more than the size libcapi11 gives (for PP_ENUMCONTAINERS the
+	 * longest name) is allocated, whatever length the caller claims. */
+	if (!pass(l, l->get_prov_param(hProv, dwParam, NULL, &need, dwFlags)))
+		return FALSE;
+	len = *pdwDataLen < need ? *pdwDataLen : need;
 	buf = malloc(len ? len : 1);
 	if (buf == NULL) {
 		SetLastError(NTE_NO_MEMORY);
@@ -145,11 +156,13 @@ BOOL WINAPI CPGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD 
 
 BOOL WINAPI CPSetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD dwFlags)
 {
+	const struct csp_lib *l = csp_lib_get();
 	char *pin = NULL;
 	size_t pin_len = 0;
 	BOOL ok;
 
-	LIB_OR_FAIL(l);
+	if (l == NULL)
+		return no_lib();
 	/* A PIN arrives in the ANSI code page; PKCS#11 PINs are UTF-8. */
 	if ((dwParam != PP_KEYEXCHANGE_PIN && dwParam != PP_SIGNATURE_PIN) || pbData == NULL)
 		return pass(l, l->set_prov_param(hProv, dwParam, pbData, dwFlags));
@@ -163,135 +176,195 @@ BOOL WINAPI CPSetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD 
 
 BOOL WINAPI CPGenRandom(HCRYPTPROV hProv, DWORD dwLen, BYTE *pbBuffer)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->gen_random(hProv, dwLen, pbBuffer));
 }
 
 BOOL WINAPI CPGenKey(HCRYPTPROV hProv, ALG_ID Algid, DWORD dwFlags, HCRYPTKEY *phKey)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->gen_key(hProv, Algid, dwFlags, phKey));
 }
 
 BOOL WINAPI CPGetUserKey(HCRYPTPROV hProv, DWORD dwKeySpec, HCRYPTKEY *phUserKey)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->get_user_key(hProv, dwKeySpec, phUserKey));
 }
 
 BOOL WINAPI CPDeriveKey(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTHASH hBaseData, DWORD dwFlags,
 			HCRYPTKEY *phKey)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->derive_key(hProv, Algid, hBaseData, dwFlags, phKey));
 }
 
 BOOL WINAPI CPDestroyKey(HCRYPTPROV hProv, HCRYPTKEY hKey)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->destroy_key(hKey));
 }
 
 BOOL WINAPI CPDuplicateKey(HCRYPTPROV hUID, HCRYPTKEY hKey, DWORD *pdwReserved, DWORD dwFlags,
 			   HCRYPTKEY *phKey)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->duplicate_key(hKey, pdwReserved, dwFlags, phKey));
 }
 
 BOOL WINAPI CPGetKeyParam(HCRYPTPROV hProv, HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData,
 			  DWORD *pdwDataLen, DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->get_key_param(hKey, dwParam, pbData, pdwDataLen, dwFlags));
 }
 
 BOOL WINAPI CPSetKeyParam(HCRYPTPROV hProv, HCRYPTKEY hKey, DWORD dwParam, BYTE *pbData,
 			  DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->set_key_param(hKey, dwParam, pbData, dwFlags));
 }
 
 BOOL WINAPI CPEncrypt(HCRYPTPROV hProv, HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 		      DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen, DWORD dwBufLen)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->encrypt(hKey, hHash, Final, dwFlags, pbData, pdwDataLen, dwBufLen));
 }
 
 BOOL WINAPI CPDecrypt(HCRYPTPROV hProv, HCRYPTKEY hKey, HCRYPTHASH hHash, BOOL Final,
 		      DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->decrypt(hKey, hHash, Final, dwFlags, pbData, pdwDataLen));
 }
 
 BOOL WINAPI CPExportKey(HCRYPTPROV hProv, HCRYPTKEY hKey, HCRYPTKEY hPubKey, DWORD dwBlobType,
 			DWORD dwFlags, BYTE *pbData, DWORD *pdwDataLen)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->export_key(hKey, hPubKey, dwBlobType, dwFlags, pbData, pdwDataLen));
 }
 
 BOOL WINAPI CPImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
 			HCRYPTKEY hPubKey, DWORD dwFlags, HCRYPTKEY *phKey)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->import_key(hProv, pbData, dwDataLen, hPubKey, dwFlags, phKey));
 }
 
 BOOL WINAPI CPCreateHash(HCRYPTPROV hProv, ALG_ID Algid, HCRYPTKEY hKey, DWORD dwFlags,
 			 HCRYPTHASH *phHash)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->create_hash(hProv, Algid, hKey, dwFlags, phHash));
 }
 
 BOOL WINAPI CPHashData(HCRYPTPROV hProv, HCRYPTHASH hHash, const BYTE *pbData, DWORD dwDataLen,
 		       DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->hash_data(hHash, pbData, dwDataLen, dwFlags));
 }
 
 BOOL WINAPI CPHashSessionKey(HCRYPTPROV hProv, HCRYPTHASH hHash, HCRYPTKEY hKey, DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->hash_session_key(hHash, hKey, dwFlags));
 }
 
 BOOL WINAPI CPGetHashParam(HCRYPTPROV hProv, HCRYPTHASH hHash, DWORD dwParam, BYTE *pbData,
 			   DWORD *pdwDataLen, DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->get_hash_param(hHash, dwParam, pbData, pdwDataLen, dwFlags));
 }
 
 BOOL WINAPI CPSetHashParam(HCRYPTPROV hProv, HCRYPTHASH hHash, DWORD dwParam, BYTE *pbData,
 			   DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->set_hash_param(hHash, dwParam, pbData, dwFlags));
 }
 
 BOOL WINAPI CPDuplicateHash(HCRYPTPROV hUID, HCRYPTHASH hHash, DWORD *pdwReserved,
 			    DWORD dwFlags, HCRYPTHASH *phHash)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->duplicate_hash(hHash, pdwReserved, dwFlags, phHash));
 }
 
 BOOL WINAPI CPDestroyHash(HCRYPTPROV hProv, HCRYPTHASH hHash)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->destroy_hash(hHash));
 }
 
 BOOL WINAPI CPSignHash(HCRYPTPROV hProv, HCRYPTHASH hHash, DWORD dwKeySpec,
 		       LPCWSTR sDescription, DWORD dwFlags, BYTE *pbSignature, DWORD *pdwSigLen)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->sign_hash_w(hHash, dwKeySpec, sDescription, dwFlags, pbSignature,
 				      pdwSigLen));
 }
@@ -300,7 +373,10 @@ BOOL WINAPI CPVerifySignature(HCRYPTPROV hProv, HCRYPTHASH hHash, const BYTE *pb
 			      DWORD dwSigLen, HCRYPTKEY hPubKey, LPCWSTR sDescription,
 			      DWORD dwFlags)
 {
-	LIB_OR_FAIL(l);
+	const struct csp_lib *l = csp_lib_get();
+
+	if (l == NULL)
+		return no_lib();
 	return pass(l, l->verify_signature_w(hHash, pbSignature, dwSigLen, hPubKey,
 					     sDescription, dwFlags));
 }

@@ -1,6 +1,7 @@
 /* ANSI code page <-> UTF-8 for the CSP (csp-text.h). */
 #include "csp-text.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,13 +71,16 @@ BOOL csp_text_utf8_to_acp_inplace(char *buf, DWORD cap, DWORD *len)
 	int n, m;
 
 	/* libcapi11 terminates what it stores; a string that is not is
-	 * taken as far as cap goes. */
-	n = MultiByteToWideChar(CP_UTF8, 0, buf, (int)strnlen(buf, cap), NULL, 0);
+	 * taken as far as cap goes (and no further than an int counts). */
+	size_t utf8_len = strnlen(buf, cap < INT_MAX ? cap : INT_MAX);
+
+	n = utf8_len ? MultiByteToWideChar(CP_UTF8, 0, buf, (int)utf8_len, NULL, 0) : 0;
 	if (n < 0 || (wide = calloc((size_t)n + 1, sizeof(WCHAR))) == NULL) {
 		SetLastError(NTE_NO_MEMORY);
 		return FALSE;
 	}
-	MultiByteToWideChar(CP_UTF8, 0, buf, (int)strnlen(buf, cap), wide, n);
+	if (n > 0)
+		MultiByteToWideChar(CP_UTF8, 0, buf, (int)utf8_len, wide, n);
 	m = WideCharToMultiByte(CP_ACP, 0, wide, -1, NULL, 0, NULL, NULL);
 	if (m <= 0 || (DWORD)m > cap) {
 		free(wide);
