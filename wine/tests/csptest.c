@@ -20,6 +20,8 @@
  *       "software" (rsaenh), and PP_NAME.
  *   csptest errors  PROVIDER TYPE
  *       checks that failures carry Windows' error codes through the CSP.
+ *   csptest nolib   PROVIDER TYPE
+ *       expects NTE_PROVIDER_DLL_FAIL: the CSP cannot load libcapi11.
  *   csptest wide    PROVIDER TYPE make|delete
  *       makes (or deletes) a container with a name beyond ASCII, given in
  *       UTF-16, and reads the name back in the ANSI code page.
@@ -471,13 +473,26 @@ static int cmd_errors(const char *prov, DWORD type)
 	return 0;
 }
 
+/* With the library behind the CSP missing, acquiring fails with
+ * NTE_PROVIDER_DLL_FAIL, as advapi32 reports a provider DLL that does not
+ * work. */
+static int cmd_nolib(const char *prov, DWORD type)
+{
+	HCRYPTPROV hProv = 0;
+
+	CHECK(!CryptAcquireContextA(&hProv, NULL, prov, type, CRYPT_VERIFYCONTEXT) &&
+	      GetLastError() == (DWORD)NTE_PROVIDER_DLL_FAIL,
+	      "no library: NTE_PROVIDER_DLL_FAIL");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	DWORD type;
 	int rc = 2;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide PROVIDER TYPE ...\n");
+		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|nolib PROVIDER TYPE ...\n");
 		return 2;
 	}
 	type = (DWORD)strtoul(argv[3], NULL, 10);
@@ -491,6 +506,8 @@ int main(int argc, char **argv)
 		rc = cmd_imptype(prov_arg(argv[2]), type);
 	else if (strcmp(argv[1], "wide") == 0 && argc == 5)
 		rc = cmd_wide(prov_arg(argv[2]), type, argv[4]);
+	else if (strcmp(argv[1], "nolib") == 0 && argc == 4)
+		rc = cmd_nolib(prov_arg(argv[2]), type);
 	else if (strcmp(argv[1], "errors") == 0 && argc == 4)
 		rc = cmd_errors(prov_arg(argv[2]), type);
 	else

@@ -116,6 +116,8 @@ check "defaults untouched without --as-default" \
 # Errors and the whole program through the CSP; blobs and ciphertexts
 # exchanged with rsaenh both ways.
 check "errors through the CSP" "$WINE" "$csptest" errors "$CSP" 24
+check "without libcapi11 the CSP fails with NTE_PROVIDER_DLL_FAIL" \
+	env CAPI11_WINE_LIBRARY="$dir/no-such-libcapi11.so" "$WINE" "$csptest" nolib "$CSP" 24
 # A container named beyond ASCII in UTF-16: UTF-8 on the token, the ANSI
 # code page back in the program; CRYPT_DELETEKEYSET removes it.
 check "a UTF-16 container name through the CSP" "$WINE" "$csptest" wide "$CSP" 24 make
