@@ -185,11 +185,13 @@ static bool reg_delete(const char *key, const char *name)
 	return false;
 }
 
-/* The REG_SZ value NAME of KEY, from `wine reg query KEY /v NAME`, whose
- * line reads "    NAME    REG_SZ    DATA". false when it does not exist
- * (or is not a REG_SZ). */
-static bool reg_get(const char *key, const char *name, char *data, size_t len)
+/* The string value NAME of KEY, from `wine reg query KEY /v NAME`, whose
+ * line reads "    NAME    REG_SZ    DATA" (or REG_EXPAND_SZ): its data and
+ * type. false when it does not exist or is no string. */
+static bool reg_get(const char *key, const char *name, const char **type, char *data,
+		    size_t len)
 {
+	static const char *const types[] = { "REG_SZ", "REG_EXPAND_SZ" };
 	char *argv[] = { (char *)wine_bin(), "reg", "query", (char *)key, "/v", (char *)name,
 			 NULL };
 	char out[4096], want[512];
@@ -197,12 +199,15 @@ static bool reg_get(const char *key, const char *name, char *data, size_t len)
 
 	if (run(argv, out, sizeof out) != 0)
 		return false;
-	snprintf(want, sizeof want, "    %s    REG_SZ    ", name);
 	for (line = strtok_r(out, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-		if (strncmp(line, want, strlen(want)) == 0 &&
-		    strlen(line + strlen(want)) < len) {
-			strcpy(data, line + strlen(want));
-			return true;
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+			snprintf(want, sizeof want, "    %s    %s    ", name, types[i]);
+			if (strncmp(line, want, strlen(want)) == 0 &&
+			    strlen(line + strlen(want)) < len) {
+				strcpy(data, line + strlen(want));
+				*type = types[i];
+				return true;
+			}
 		}
 	}
 	return false;
@@ -242,18 +247,21 @@ static bool register_csp(const char *image)
 	       reg_set(key, "SigInFile", "REG_DWORD", "0");
 }
 
-/* Saves VALUE of KEY under SAVE_KEY\<what> once: a second --as-default
- * keeps what the first found, Wine's own value. "Absent"=1 records a
- * value that did not exist. */
+/* Saves VALUE of KEY under SAVE_KEY\<what> once, with its type: a second
+ * --as-default keeps what the first found, Wine's own value.
+ * "KeyAbsent"=1 records a key that did not exist, "Absent"=1 a value. */
 static bool save_once(const char *what, const char *key, const char *value)
 {
 	char save[512], data[1024];
+	const char *type;
 
 	key_join(save, sizeof save, SAVE_KEY, what);
 	if (reg_key_exists(save))
 		return true;
-	if (reg_get(key, value, data, sizeof data))
-		return reg_set(save, value, "REG_SZ", data);
+	if (!reg_key_exists(key))
+		return reg_set(save, "KeyAbsent", "REG_DWORD", "1");
+	if (reg_get(key, value, &type, data, sizeof data))
+		return reg_set(save, value, type, data);
 	return reg_set(save, "Absent", "REG_DWORD", "1");
 }
 
@@ -285,18 +293,21 @@ static bool take_defaults(const char *image)
 	return reg_set(key, "Name", "REG_SZ", "Microsoft Enhanced Cryptographic Provider v1.0");
 }
 
-/* Puts back one saved value: the saved data, or no value at all (and, for
- * a provider key that Wine never had, no key). */
-static bool restore(const char *what, const char *key, const char *value, bool whole_key)
+/* Puts back one saved value: the saved data with its type, or no value
+ * at all, or no key for a key that did not exist. */
+static bool restore(const char *what, const char *key, const char *value)
 {
 	char save[512], data[1024];
+	const char *type;
 
 	key_join(save, sizeof save, SAVE_KEY, what);
 	if (!reg_key_exists(save))
 		return true;
-	if (reg_get(save, value, data, sizeof data))
-		return reg_set(key, value, "REG_SZ", data);
-	return whole_key ? reg_delete(key, NULL) : reg_delete(key, value);
+	if (reg_has_value(save, "KeyAbsent"))
+		return reg_delete(key, NULL);
+	if (reg_get(save, value, &type, data, sizeof data))
+		return reg_set(key, value, type, data);
+	return reg_delete(key, value);
 }
 
 static bool unregister(void)
@@ -305,12 +316,12 @@ static bool unregister(void)
 
 	for (size_t i = 0; i < sizeof(ms_names) / sizeof(ms_names[0]); i++) {
 		key_join(key, sizeof key, PROV_KEY, ms_names[i].name);
-		if (!restore(ms_names[i].name, key, "Image Path", true))
+		if (!restore(ms_names[i].name, key, "Image Path"))
 			return false;
 	}
 	for (size_t i = 0; i < sizeof(type_keys) / sizeof(type_keys[0]); i++) {
 		key_join(key, sizeof key, TYPES_KEY, type_keys[i]);
-		if (!restore(type_keys[i], key, "Name", false))
+		if (!restore(type_keys[i], key, "Name"))
 			return false;
 	}
 	key_join(key, sizeof key, PROV_KEY, CSP_NAME);

@@ -207,5 +207,24 @@ for t in 1 24; do
 		sh -c "'$WINE' '$csptest' imptype - $t | grep -q '^software '"
 done
 
+# Restoring keeps a value's type and a key's absence: Base's "Image Path"
+# as REG_EXPAND_SZ, the "(Prototype)" name not registered at all.
+prov='HKLM\Software\Microsoft\Cryptography\Defaults\Provider'
+"$WINE" reg add "$prov\Microsoft Base Cryptographic Provider v1.0" /v "Image Path" \
+	/t REG_EXPAND_SZ /d '%SystemRoot%\system32\rsaenh.dll' /f >/dev/null
+"$WINE" reg delete "$prov\$AES (Prototype)" /f >/dev/null
+cryptoreg >"$dir/reg-before2.txt"
+check "wine-register --as-default on a changed prefix" "$tool" wine-register --as-default
+check "the missing (Prototype) name is registered for the CSP" \
+	sh -c "'$WINE' '$csptest' imptype '$AES (Prototype)' 24 | grep -q '^hardware '"
+check "wine-register --unregister on a changed prefix" "$tool" wine-register --unregister
+cryptoreg >"$dir/reg-after2.txt"
+if cmp -s "$dir/reg-before2.txt" "$dir/reg-after2.txt"; then
+	pass "a REG_EXPAND_SZ value and an absent key are restored as they were"
+else
+	fail "the changed prefix is not restored:"
+	diff "$dir/reg-before2.txt" "$dir/reg-after2.txt"
+fi
+
 echo "wine-check: $failures failed, $(($(date +%s) - start)) s in all"
 [ "$failures" -eq 0 ]
