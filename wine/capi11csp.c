@@ -146,7 +146,10 @@ BOOL WINAPI CPGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD 
 		*pdwDataLen = len;
 	} else if (csp_text_utf8_to_acp_inplace(buf, len, &len)) {
 		memcpy(pbData, buf, len);
-		*pdwDataLen = len;
+		/* A container name that fits leaves the length as the caller
+		 * gave it, as libcapi11 and rsaenh do; the others are exact. */
+		if (dwParam != PP_ENUMCONTAINERS)
+			*pdwDataLen = len;
 	} else {
 		ok = FALSE;
 	}

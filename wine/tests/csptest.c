@@ -439,6 +439,9 @@ static int cmd_wide(const char *prov, DWORD type, const char *what)
 			break;
 		flags = 0;
 		found += same_as_wide(name);
+		/* As rsaenh: a name that fits leaves the length as it was. */
+		CHECK(len == sizeof name, "PP_ENUMCONTAINERS changed the length to %lu",
+		      (unsigned long)len);
 	}
 	CHECK(GetLastError() == ERROR_NO_MORE_ITEMS && found == 1,
 	      "PP_ENUMCONTAINERS lists the name once (%d)", found);

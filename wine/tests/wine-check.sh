@@ -115,6 +115,11 @@ check "defaults untouched without --as-default" \
 
 # Errors and the whole program through the CSP; blobs and ciphertexts
 # exchanged with rsaenh both ways.
+# The expectations of errors and wide hold for rsaenh, Windows' provider
+# as Wine implements it, first.
+check "errors through rsaenh" "$WINE" "$csptest" errors "$AES" 24
+check "a UTF-16 container name through rsaenh" "$WINE" "$csptest" wide "$AES" 24 make
+check "CRYPT_DELETEKEYSET through rsaenh" "$WINE" "$csptest" wide "$AES" 24 delete
 check "errors through the CSP" "$WINE" "$csptest" errors "$CSP" 24
 check "without libcapi11 the CSP fails with NTE_PROVIDER_DLL_FAIL" \
 	env CAPI11_WINE_LIBRARY="$dir/no-such-libcapi11.so" "$WINE" "$csptest" nolib "$CSP" 24
