@@ -7,11 +7,13 @@
  *       session keys, checks encryption, signatures and every blob export
  *       inside the provider, and leaves in DIR what a partner needs: the
  *       public keys, a signed message, and the exported blobs.
- *   csptest send    PROVIDER TYPE DIR
+ *   csptest send    PROVIDER TYPE DIR [private]
  *       in a verify context: imports the maker's public keys, checks its
  *       signature, makes a session key, sends it as a SIMPLEBLOB under the
  *       maker's exchange key with a message encrypted under it, and a
- *       message encrypted with the maker's RSA key itself.
+ *       message encrypted with the maker's RSA key itself; opens the
+ *       maker's PLAINTEXTKEYBLOB and data under it, and with "private" its
+ *       PRIVATEKEYBLOB encrypted under that key.
  *   csptest receive PROVIDER TYPE CONTAINER DIR
  *       opens CONTAINER again, imports the SIMPLEBLOB with the exchange
  *       key and decrypts both messages.
@@ -238,6 +240,21 @@ static int cmd_make(const char *prov, DWORD type, const char *container, const c
 		}
 		free(blob);
 	}
+	/* The exchange pair encrypted under the AES key, and data under that
+	 * key: the partner opens both with aes.plain. */
+	if ((blob = export_blob(hExch, hAes, PRIVATEKEYBLOB, 0, &len,
+				"exchange PRIVATEKEYBLOB under AES-256"))) {
+		write_file(dir, "exch.priv.aes", blob, len);
+		free(blob);
+	}
+	{
+		BYTE buf[256];
+		DWORD n = sizeof message;
+
+		memcpy(buf, message, n);
+		if (CHECK(CryptEncrypt(hAes, 0, TRUE, 0, buf, &n, sizeof buf), "encrypt with AES"))
+			write_file(dir, "aes.enc", buf, n);
+	}
 	if ((blob = export_blob(hDes, hExch, SIMPLEBLOB, 0, &len, "3DES SIMPLEBLOB"))) {
 		CHECK(CryptImportKey(hProv, blob, len, hExch, 0, &hImp),
 		      "import the SIMPLEBLOB with the exchange key");
@@ -255,14 +272,42 @@ static int cmd_make(const char *prov, DWORD type, const char *container, const c
 		CHECK(!CryptExportKey(hDes, hWrap, SYMMETRICWRAPKEYBLOB, 0, NULL, &len) &&
 		      GetLastError() == (DWORD)NTE_BAD_TYPE,
 		      "rsaenh: SYMMETRICWRAPKEYBLOB is not NTE_BAD_TYPE");
-	} else if ((blob = export_blob(hDes, hWrap, SYMMETRICWRAPKEYBLOB, 0, &len,
-				       "3DES SYMMETRICWRAPKEYBLOB under AES-128"))) {
-		CHECK(CryptImportKey(hProv, blob, len, hWrap, 0, &hImp),
-		      "import the SYMMETRICWRAPKEYBLOB");
-		if (hImp)
-			CryptDestroyKey(hImp);
-		hImp = 0;
-		free(blob);
+	} else {
+		HCRYPTKEY hKek = 0;
+
+		if ((blob = export_blob(hDes, hWrap, SYMMETRICWRAPKEYBLOB, 0, &len,
+					"3DES SYMMETRICWRAPKEYBLOB under AES-128"))) {
+			CHECK(CryptImportKey(hProv, blob, len, hWrap, 0, &hImp),
+			      "import the SYMMETRICWRAPKEYBLOB");
+			if (hImp)
+				CryptDestroyKey(hImp);
+			hImp = 0;
+			free(blob);
+		}
+		/* capi11's own OPAQUEKEYBLOB (docs/OPAQUEKEYBLOB.md): wrapped on
+		 * the token under a wrap-only key-encryption key. */
+		if (CHECK(CryptGenKey(hProv, CALG_AES_256, CRYPT_KEK, &hKek), "generate a KEK") &&
+		    (blob = export_blob(hDes, hKek, OPAQUEKEYBLOB, 0, &len,
+					"3DES OPAQUEKEYBLOB under the KEK"))) {
+			if (CHECK(CryptImportKey(hProv, blob, len, hKek, 0, &hImp),
+				  "import the OPAQUEKEYBLOB")) {
+				BYTE buf[256];
+				DWORD n = sizeof message;
+
+				memcpy(buf, message, n);
+				if (CHECK(CryptEncrypt(hDes, 0, TRUE, 0, buf, &n, sizeof buf),
+					  "encrypt") &&
+				    CHECK(CryptDecrypt(hImp, 0, TRUE, 0, buf, &n),
+					  "decrypt with the OPAQUEKEYBLOB's key"))
+					CHECK(n == sizeof message && memcmp(buf, message, n) == 0,
+					      "the OPAQUEKEYBLOB's key does not decrypt");
+				CryptDestroyKey(hImp);
+				hImp = 0;
+			}
+			free(blob);
+		}
+		if (hKek)
+			CryptDestroyKey(hKek);
 	}
 
 	/* A signature the partner checks, and one that must fail here. */
@@ -287,7 +332,49 @@ static int cmd_make(const char *prov, DWORD type, const char *container, const c
 	return 0;
 }
 
-static int cmd_send(const char *prov, DWORD type, const char *dir)
+/* The maker's PLAINTEXTKEYBLOB decrypts its aes.enc here; with_private,
+ * it also opens the maker's PRIVATEKEYBLOB encrypted under that key, whose
+ * private key decrypts rsa (rsa_len bytes, encrypted here with the maker's
+ * public key). Wine's rsaenh writes that blob unencrypted, so only two
+ * capi11 contexts exchange it. */
+static void open_private_blob(HCRYPTPROV hProv, const char *dir, const BYTE *rsa,
+			      DWORD rsa_len, int with_private)
+{
+	HCRYPTKEY hAes = 0, hPriv = 0;
+	BYTE *plain, *enc, *priv, buf[1024];
+	DWORD plain_len, enc_len, priv_len, n;
+
+	plain = read_file(dir, "aes.plain", &plain_len);
+	enc = read_file(dir, "aes.enc", &enc_len);
+	priv = read_file(dir, "exch.priv.aes", &priv_len);
+	if (plain && enc && priv &&
+	    CHECK(CryptImportKey(hProv, plain, plain_len, 0, 0, &hAes),
+		  "import the partner's PLAINTEXTKEYBLOB")) {
+		if (CHECK(CryptDecrypt(hAes, 0, TRUE, 0, enc, &enc_len), "decrypt aes.enc"))
+			CHECK(enc_len == sizeof message && memcmp(enc, message, enc_len) == 0,
+			      "aes.enc is not the message");
+		if (with_private &&
+		    CHECK(CryptImportKey(hProv, priv, priv_len, hAes, 0, &hPriv),
+			  "import the partner's encrypted PRIVATEKEYBLOB") &&
+		    CHECK(rsa_len <= sizeof buf, "RSA ciphertext size")) {
+			n = rsa_len;
+			memcpy(buf, rsa, n);
+			if (CHECK(CryptDecrypt(hPriv, 0, TRUE, 0, buf, &n),
+				  "decrypt with the imported private key"))
+				CHECK(n == sizeof message && memcmp(buf, message, n) == 0,
+				      "the imported private key does not decrypt");
+		}
+	}
+	if (hPriv)
+		CryptDestroyKey(hPriv);
+	if (hAes)
+		CryptDestroyKey(hAes);
+	free(plain);
+	free(enc);
+	free(priv);
+}
+
+static int cmd_send(const char *prov, DWORD type, const char *dir, int with_private)
 {
 	HCRYPTPROV hProv = 0;
 	HCRYPTKEY hExch = 0, hSig = 0, hKey = 0;
@@ -323,6 +410,7 @@ static int cmd_send(const char *prov, DWORD type, const char *dir)
 	if (CHECK(hExch && CryptEncrypt(hExch, 0, TRUE, 0, buf, &len, sizeof buf),
 		  "encrypt with the partner's RSA key"))
 		write_file(dir, "rsa.enc", buf, len);
+	open_private_blob(hProv, dir, buf, len, with_private);
 	if (hKey)
 		CryptDestroyKey(hKey);
 	if (hSig)
@@ -502,7 +590,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "make") == 0 && argc == 6)
 		rc = cmd_make(prov_arg(argv[2]), type, argv[4], argv[5]);
 	else if (strcmp(argv[1], "send") == 0 && argc == 5)
-		rc = cmd_send(prov_arg(argv[2]), type, argv[4]);
+		rc = cmd_send(prov_arg(argv[2]), type, argv[4], 0);
+	else if (strcmp(argv[1], "send") == 0 && argc == 6 && strcmp(argv[5], "private") == 0)
+		rc = cmd_send(prov_arg(argv[2]), type, argv[4], 1);
 	else if (strcmp(argv[1], "receive") == 0 && argc == 6)
 		rc = cmd_receive(prov_arg(argv[2]), type, argv[4], argv[5]);
 	else if (strcmp(argv[1], "imptype") == 0 && argc == 4)

@@ -142,6 +142,8 @@ check "capi11 makes keys, exports every blob" "$WINE" "$csptest" make "$CSP" 24 
 check "rsaenh reads capi11's blobs and answers" "$WINE" "$csptest" send "$AES" 24 "$X"
 check "capi11 reads rsaenh's SIMPLEBLOB and ciphertexts" \
 	"$WINE" "$csptest" receive "$CSP" 24 wine-capi11 "$X"
+check "capi11 opens its own PRIVATEKEYBLOB encrypted under an AES key" \
+	"$WINE" "$csptest" send "$CSP" 24 "$X" private
 check "rsaenh makes keys" "$WINE" "$csptest" make "$AES" 24 wine-rsaenh "$Y"
 check "capi11 reads rsaenh's blobs and answers" "$WINE" "$csptest" send "$CSP" 24 "$Y"
 check "rsaenh reads capi11's SIMPLEBLOB and ciphertexts" \
@@ -171,6 +173,13 @@ for spec in exchange signature; do
 		fi
 	done
 done
+if "$tool" export --container wine-capi11 --spec exchange --type private \
+	--wrap-key "$dir/x/aes.plain" --out "$dir/native-exchange-private-aes.blob"; then
+	check "exchange PRIVATEKEYBLOB under AES-256 byte-identical to capi11-tool export" \
+		cmp "$dir/native-exchange-private-aes.blob" "$dir/x/exch.priv.aes"
+else
+	fail "capi11-tool export --type private --wrap-key"
+fi
 
 # --as-default: programs that name Microsoft's providers, or none, reach
 # the token. Twice: the same registry.
