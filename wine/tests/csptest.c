@@ -22,6 +22,9 @@
  *       "software" (rsaenh), and PP_NAME.
  *   csptest errors  PROVIDER TYPE
  *       checks that failures carry Windows' error codes through the CSP.
+ *   csptest pin     PROVIDER TYPE CONTAINER
+ *       logs in with CryptSetProvParam(PP_KEYEXCHANGE_PIN), a PIN beyond
+ *       ASCII, on a token with no other PIN source.
  *   csptest nolib   PROVIDER TYPE
  *       expects NTE_PROVIDER_DLL_FAIL: the CSP cannot load libcapi11.
  *   csptest wide    PROVIDER TYPE make|delete
@@ -181,6 +184,134 @@ static const char *prov_arg(const char *arg)
 	return strcmp(arg, "-") == 0 ? NULL : arg;
 }
 
+/* The SHA-256 value of the message, through a hash duplicated halfway
+ * (CryptDuplicateHash): both copies must give the same value. */
+static int message_hash_value(HCRYPTPROV hProv, BYTE value[32])
+{
+	HCRYPTHASH hHash = 0, hDup = 0;
+	BYTE other[32];
+	DWORD len = 32, other_len = 32;
+	int ok = 0;
+
+	if (CHECK(CryptCreateHash(hProv, CALG_SHA_256, 0, 0, &hHash), "create a hash") &&
+	    CHECK(CryptHashData(hHash, (const BYTE *)message, 10, 0), "hash the first part") &&
+	    CHECK(CryptDuplicateHash(hHash, NULL, 0, &hDup), "duplicate the hash") &&
+	    CHECK(CryptHashData(hHash, (const BYTE *)message + 10, sizeof message - 10, 0),
+		  "hash the rest") &&
+	    CHECK(CryptHashData(hDup, (const BYTE *)message + 10, sizeof message - 10, 0),
+		  "hash the rest into the copy") &&
+	    CHECK(CryptGetHashParam(hHash, HP_HASHVAL, value, &len, 0) && len == 32,
+		  "HP_HASHVAL") &&
+	    CHECK(CryptGetHashParam(hDup, HP_HASHVAL, other, &other_len, 0) && other_len == 32,
+		  "HP_HASHVAL of the copy"))
+		ok = CHECK(memcmp(value, other, 32) == 0, "the duplicated hash differs");
+	if (hDup)
+		CryptDestroyHash(hDup);
+	if (hHash)
+		CryptDestroyHash(hHash);
+	return ok;
+}
+
+/* What both sides compute alone from shared inputs and compare: the
+ * message's SHA-256 value, an AES-128 key derived from it
+ * (CryptDeriveKey) encrypting the message, and the SHA-256 of a session
+ * key (CryptHashSessionKey). The maker writes them (write != 0), the
+ * partner compares; hShared is the AES-256 key both hold. */
+static void shared_values(HCRYPTPROV hProv, HCRYPTKEY hShared, const char *dir, int write)
+{
+	HCRYPTHASH hHash = 0;
+	HCRYPTKEY hDerived = 0;
+	BYTE value[32], buf[256], *theirs;
+	DWORD len, theirs_len;
+
+	if (message_hash_value(hProv, value)) {
+		if (write) {
+			write_file(dir, "msg.sha256", value, 32);
+		} else if ((theirs = read_file(dir, "msg.sha256", &theirs_len))) {
+			CHECK(theirs_len == 32 && memcmp(theirs, value, 32) == 0,
+			      "the partner's SHA-256 value differs");
+			free(theirs);
+		}
+	}
+	if (CHECK(CryptCreateHash(hProv, CALG_SHA_256, 0, 0, &hHash), "create a hash") &&
+	    CHECK(CryptHashData(hHash, (const BYTE *)message, sizeof message, 0), "hash") &&
+	    CHECK(CryptDeriveKey(hProv, CALG_AES_128, hHash, 0, &hDerived), "derive AES-128")) {
+		len = sizeof message;
+		memcpy(buf, message, len);
+		if (CHECK(CryptEncrypt(hDerived, 0, TRUE, 0, buf, &len, sizeof buf),
+			  "encrypt with the derived key")) {
+			if (write) {
+				write_file(dir, "derived.enc", buf, len);
+			} else if ((theirs = read_file(dir, "derived.enc", &theirs_len))) {
+				CHECK(theirs_len == len && memcmp(theirs, buf, len) == 0,
+				      "the partner's derived key encrypts differently");
+				free(theirs);
+			}
+		}
+	}
+	if (hDerived)
+		CryptDestroyKey(hDerived);
+	if (hHash)
+		CryptDestroyHash(hHash);
+	hHash = 0;
+	len = sizeof value;
+	if (hShared && CHECK(CryptCreateHash(hProv, CALG_SHA_256, 0, 0, &hHash), "create a hash") &&
+	    CHECK(CryptHashSessionKey(hHash, hShared, 0), "CryptHashSessionKey") &&
+	    CHECK(CryptGetHashParam(hHash, HP_HASHVAL, value, &len, 0) && len == 32,
+		  "HP_HASHVAL of the session key's hash")) {
+		if (write) {
+			write_file(dir, "aes.hash", value, 32);
+		} else if ((theirs = read_file(dir, "aes.hash", &theirs_len))) {
+			CHECK(theirs_len == 32 && memcmp(theirs, value, 32) == 0,
+			      "the partner's hash of the session key differs");
+			free(theirs);
+		}
+	}
+	if (hHash)
+		CryptDestroyHash(hHash);
+}
+
+/* Key handles and parameters: a duplicated key decrypts what the original
+ * encrypts, even after the original's IV changed; KP_MODE is CBC. */
+static void key_handles(HCRYPTKEY hKey)
+{
+	HCRYPTKEY hDup = 0;
+	BYTE buf[256], iv[16] = { 1, 2, 3 };
+	DWORD mode = 0, len = sizeof mode, n = sizeof message;
+
+	CHECK(CryptGetKeyParam(hKey, KP_MODE, (BYTE *)&mode, &len, 0) && mode == CRYPT_MODE_CBC,
+	      "KP_MODE is CBC (%lu)", (unsigned long)mode);
+	if (!CHECK(CryptDuplicateKey(hKey, NULL, 0, &hDup), "duplicate the key"))
+		return;
+	CHECK(CryptSetKeyParam(hKey, KP_IV, iv, 0), "set KP_IV");
+	memcpy(buf, message, n);
+	if (CHECK(CryptEncrypt(hKey, 0, TRUE, 0, buf, &n, sizeof buf), "encrypt") &&
+	    CHECK(CryptSetKeyParam(hDup, KP_IV, iv, 0), "set KP_IV of the copy") &&
+	    CHECK(CryptDecrypt(hDup, 0, TRUE, 0, buf, &n), "decrypt with the copy"))
+		CHECK(n == sizeof message && memcmp(buf, message, n) == 0,
+		      "the copy does not decrypt");
+	CryptDestroyKey(hDup);
+}
+
+/* A signature of a hash whose value was set (HP_HASHVAL) verifies as one
+ * of the hash that computed it. */
+static void signed_hash_value(HCRYPTPROV hProv, HCRYPTKEY hSig)
+{
+	HCRYPTHASH hHash = 0;
+	BYTE value[32], sig[512];
+	DWORD len = sizeof sig;
+
+	if (!message_hash_value(hProv, value))
+		return;
+	if (CHECK(CryptCreateHash(hProv, CALG_SHA_256, 0, 0, &hHash), "create a hash") &&
+	    CHECK(CryptSetHashParam(hHash, HP_HASHVAL, value, 0), "set HP_HASHVAL") &&
+	    CHECK(CryptSignHashA(hHash, AT_SIGNATURE, NULL, 0, sig, &len), "sign the set value"))
+		CHECK(verify_message(hProv, hSig, sig, len, message, sizeof message),
+		      "the signature of the set value does not verify");
+	if (hHash)
+		CryptDestroyHash(hHash);
+}
+
 static int cmd_make(const char *prov, DWORD type, const char *container, const char *dir)
 {
 	HCRYPTPROV hProv = 0;
@@ -310,6 +441,10 @@ static int cmd_make(const char *prov, DWORD type, const char *container, const c
 			CryptDestroyKey(hKek);
 	}
 
+	key_handles(hAes);
+	shared_values(hProv, hAes, dir, 1);
+	signed_hash_value(hProv, hSig);
+
 	/* A signature the partner checks, and one that must fail here. */
 	if ((sig = sign_message(hProv, AT_SIGNATURE, &sig_len))) {
 		write_file(dir, "msg.sig", sig, sig_len);
@@ -348,11 +483,14 @@ static void open_private_blob(HCRYPTPROV hProv, const char *dir, const BYTE *rsa
 	enc = read_file(dir, "aes.enc", &enc_len);
 	priv = read_file(dir, "exch.priv.aes", &priv_len);
 	if (plain && enc && priv &&
-	    CHECK(CryptImportKey(hProv, plain, plain_len, 0, 0, &hAes),
+	    /* Exportable: capi11 reads a key's bytes for CryptHashSessionKey
+	     * only when it may leave (README, "Hashes and signatures"). */
+	    CHECK(CryptImportKey(hProv, plain, plain_len, 0, CRYPT_EXPORTABLE, &hAes),
 		  "import the partner's PLAINTEXTKEYBLOB")) {
 		if (CHECK(CryptDecrypt(hAes, 0, TRUE, 0, enc, &enc_len), "decrypt aes.enc"))
 			CHECK(enc_len == sizeof message && memcmp(enc, message, enc_len) == 0,
 			      "aes.enc is not the message");
+		shared_values(hProv, hAes, dir, 0);
 		if (with_private &&
 		    CHECK(CryptImportKey(hProv, priv, priv_len, hAes, 0, &hPriv),
 			  "import the partner's encrypted PRIVATEKEYBLOB") &&
@@ -539,6 +677,36 @@ static int cmd_wide(const char *prov, DWORD type, const char *what)
 	return 0;
 }
 
+/* A PIN given with CryptSetProvParam(PP_KEYEXCHANGE_PIN) in the ANSI code
+ * page: the token's PIN is "p\u00efn-1234" in UTF-8 (wine-check makes it so),
+ * and no other PIN source is configured. A wrong PIN is refused; the
+ * right one opens the token for a key pair. */
+static int cmd_pin(const char *prov, DWORD type, const char *container)
+{
+	static const WCHAR pin_w[] = { 'p', 0xef, 'n', '-', '1', '2', '3', '4', 0 };
+	HCRYPTPROV hProv = 0;
+	HCRYPTKEY hKey = 0;
+	char pin[32];
+
+	if (!CHECK(WideCharToMultiByte(CP_ACP, 0, pin_w, -1, pin, sizeof pin, NULL, NULL) > 0,
+		   "the PIN in the ANSI code page"))
+		return 1;
+	if (!CHECK(CryptAcquireContextA(&hProv, container, prov, type,
+					CRYPT_NEWKEYSET | CRYPT_SILENT), "create %s", container))
+		return 1;
+	CHECK(!CryptGenKey(hProv, AT_KEYEXCHANGE, 1024u << 16, &hKey) &&
+	      GetLastError() == (DWORD)NTE_SILENT_CONTEXT, "no PIN, silent: NTE_SILENT_CONTEXT");
+	CHECK(!CryptSetProvParam(hProv, PP_KEYEXCHANGE_PIN, (const BYTE *)"0000", 0) &&
+	      GetLastError() == (DWORD)SCARD_W_WRONG_CHV, "a wrong PIN: SCARD_W_WRONG_CHV");
+	CHECK(CryptSetProvParam(hProv, PP_KEYEXCHANGE_PIN, (const BYTE *)pin, 0),
+	      "the PIN beyond ASCII");
+	CHECK(CryptGenKey(hProv, AT_KEYEXCHANGE, 1024u << 16, &hKey), "a pair after the PIN");
+	if (hKey)
+		CryptDestroyKey(hKey);
+	CHECK(CryptReleaseContext(hProv, 0), "release");
+	return 0;
+}
+
 /* Failures reach the program with the codes Windows documents. */
 static int cmd_errors(const char *prov, DWORD type)
 {
@@ -583,7 +751,7 @@ int main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|nolib PROVIDER TYPE ...\n");
+		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|nolib|pin PROVIDER TYPE ...\n");
 		return 2;
 	}
 	type = (DWORD)strtoul(argv[3], NULL, 10);
@@ -599,6 +767,8 @@ int main(int argc, char **argv)
 		rc = cmd_imptype(prov_arg(argv[2]), type);
 	else if (strcmp(argv[1], "wide") == 0 && argc == 5)
 		rc = cmd_wide(prov_arg(argv[2]), type, argv[4]);
+	else if (strcmp(argv[1], "pin") == 0 && argc == 5)
+		rc = cmd_pin(prov_arg(argv[2]), type, argv[4]);
 	else if (strcmp(argv[1], "nolib") == 0 && argc == 4)
 		rc = cmd_nolib(prov_arg(argv[2]), type);
 	else if (strcmp(argv[1], "errors") == 0 && argc == 4)

@@ -49,6 +49,14 @@ cat >"$dir/capi11.conf" <<CONF
 default-provider = "pkcs11:token=capi11-wine?module-path=$SOFTHSM_MODULE&pin-source=file:$dir/pin"
 CONF
 export CAPI11_CONF="$dir/capi11.conf"
+# A second token whose PIN is beyond ASCII ("p\u00efn-1234" in UTF-8), with
+# no PIN source: the program gives the PIN with CryptSetProvParam.
+printf '5678\n5678\np\303\257n-1234\np\303\257n-1234\n' |
+	script -qec "$SOFTHSM2_UTIL --init-token --free --label capi11-wine-pin" /dev/null >/dev/null
+cat >"$dir/capi11-pin.conf" <<CONF
+[capi11]
+default-provider = "pkcs11:token=capi11-wine-pin?module-path=$SOFTHSM_MODULE"
+CONF
 # The CSP and the library from the build tree; wine and wineserver as
 # configure found them.
 export CAPI11_WINE_DLL="$build/wine/capi11csp.dll.so"
@@ -121,6 +129,8 @@ check "errors through rsaenh" "$WINE" "$csptest" errors "$AES" 24
 check "a UTF-16 container name through rsaenh" "$WINE" "$csptest" wide "$AES" 24 make
 check "CRYPT_DELETEKEYSET through rsaenh" "$WINE" "$csptest" wide "$AES" 24 delete
 check "errors through the CSP" "$WINE" "$csptest" errors "$CSP" 24
+check "a PIN beyond ASCII through CryptSetProvParam reaches the token in UTF-8" \
+	env CAPI11_CONF="$dir/capi11-pin.conf" "$WINE" "$csptest" pin "$CSP" 24 wine-pin
 check "without libcapi11 the CSP fails with NTE_PROVIDER_DLL_FAIL" \
 	env CAPI11_WINE_LIBRARY="$dir/no-such-libcapi11.so" "$WINE" "$csptest" nolib "$CSP" 24
 # A container named beyond ASCII in UTF-16: UTF-8 on the token, the ANSI
