@@ -27,11 +27,10 @@
  * name; otherwise the default provider with the name's registered type). */
 #define CSP_NAME "capi11 PKCS#11 Provider"
 
-
 /* The provider name libcapi11 gets for the name advapi32 resolved (the
  * type's default when the program named none): NULL, capi11's default
  * provider, for the CSP's own name; Microsoft's AES provider for its
- * "(Prototype)" name, which Windows XP used and libcapi11 does not list;
+ * "(Prototype)" name, which Wine registers and libcapi11 does not list;
  * any other name as it is. */
 static const char *csp_provider_name(const char *name)
 {

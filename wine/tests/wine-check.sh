@@ -52,10 +52,10 @@ export CAPI11_CONF="$dir/capi11.conf"
 # A second token whose PIN is beyond ASCII ("p\u00efn-1234" in UTF-8), with
 # no PIN source: the program gives the PIN with CryptSetProvParam.
 printf '5678\n5678\np\303\257n-1234\np\303\257n-1234\n' |
-	script -qec "$SOFTHSM2_UTIL --init-token --free --label capi11-wine-pin" /dev/null >/dev/null
+	script -qec "$SOFTHSM2_UTIL --init-token --free --label capi11-pin" /dev/null >/dev/null
 cat >"$dir/capi11-pin.conf" <<CONF
 [capi11]
-default-provider = "pkcs11:token=capi11-wine-pin?module-path=$SOFTHSM_MODULE"
+default-provider = "pkcs11:token=capi11-pin?module-path=$SOFTHSM_MODULE"
 CONF
 # The CSP and the library from the build tree; wine and wineserver as
 # configure found them.
@@ -96,12 +96,18 @@ check "capi11csp.dll.so leaves no CryptoAPI name to the dynamic linker" \
 
 # Mistakes are refused before the prefix is touched.
 mkdir "$dir/not-a-prefix"
+refused() { # refused MESSAGE COMMAND...: fails with status 1 and says MESSAGE
+	msg=$1
+	shift
+	"$@" 2>"$dir/refusal.txt" >/dev/null
+	[ $? -eq 1 ] && grep -q "$msg" "$dir/refusal.txt"
+}
 check "wine-register refuses a directory that is no Wine prefix" \
-	sh -c "! WINEPREFIX='$dir/not-a-prefix' '$tool' wine-register 2>/dev/null"
+	refused "is not a Wine prefix" env WINEPREFIX="$dir/not-a-prefix" "$tool" wine-register
 check "wine-register refuses a relative --dll" \
-	sh -c "! '$tool' wine-register --dll capi11csp.dll.so 2>/dev/null"
+	refused "must be absolute" "$tool" wine-register --dll capi11csp.dll.so
 check "wine-register refuses a --dll that does not exist" \
-	sh -c "! '$tool' wine-register --dll '$dir/none.dll.so' 2>/dev/null"
+	refused "no CSP at" "$tool" wine-register --dll "$dir/none.dll.so"
 "$tool" wine-register --as-default --unregister 2>/dev/null
 check "--as-default with --unregister is a usage error (status $?)" test $? -eq 2
 
