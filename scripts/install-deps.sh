@@ -11,7 +11,8 @@ packages="build-essential autoconf automake libtool pkg-config
 	swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
 	libtpm2-pkcs11-tools python3-tpm2-pkcs11-tools tpm2-tools dbus
 	valgrind clang libclang-rt-dev
-	strace bsdutils gnutls-bin"
+	strace bsdutils gnutls-bin
+	wine wine64 wine64-tools libwine-dev gcc-mingw-w64-x86-64"
 # shellcheck disable=SC2086
 packages=$(echo $packages)
 if [ "$(id -u)" -ne 0 ]; then

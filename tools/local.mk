@@ -13,13 +13,16 @@ capi11_tool_SOURCES = \
 	tools/cmd-trust.c \
 	tools/cmd-sign.c \
 	tools/cmd-dump.c \
-	tools/cmd-demo.c
+	tools/cmd-demo.c \
+	tools/cmd-wine.c
 # demo's defaults; CAPI11_SOFTHSM_MODULE, CAPI11_SOFTHSM2_UTIL and
 # CAPI11_OPENSSL override them at run time.
 capi11_tool_CPPFLAGS = -I$(top_srcdir)/include/capi11 -I$(top_srcdir)/tools \
 	-DSOFTHSM_MODULE='"$(SOFTHSM_MODULE)"' \
 	-DSOFTHSM2_UTIL='"$(SOFTHSM2_UTIL)"' \
-	-DOPENSSL_BIN='"$(OPENSSL)"'
+	-DOPENSSL_BIN='"$(OPENSSL)"' \
+	-DWINE_BIN='"$(WINE)"' -DWINESERVER_BIN='"$(WINESERVER)"' \
+	-DCAPI11_WINE_DLL='"$(libdir)/capi11csp.dll.so"'
 capi11_tool_CFLAGS = $(AM_CFLAGS) $(LIBCRYPTO_CFLAGS)
 capi11_tool_LDADD = libcapi11-dump.la libcapi11.la $(LIBCRYPTO_LIBS)
 

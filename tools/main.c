@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, "check a signature of a file" },
 	{ "dump", cmd_dump, "decode a blob into an annotated listing" },
 	{ "demo", cmd_demo, "the whole job on a throwaway SoftHSM token" },
+	{ "wine-register", cmd_wine_register, "make capi11 a CSP of a Wine prefix" },
 };
 
 static void usage(FILE *out)
@@ -33,7 +34,7 @@ static void usage(FILE *out)
 	      "Windows CryptoAPI key blobs from and to PKCS#11 tokens, through capi11.\n\n"
 	      "Commands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'capi11-tool COMMAND --help' describes a command; capi11-tool(1) has the\n"
 	      "details. Exit status: 0 success, 1 failure, 2 usage error.\n", out);
 }

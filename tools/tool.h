@@ -163,5 +163,6 @@ int cmd_trust(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_wine_register(int argc, char **argv);
 
 #endif

@@ -1,0 +1,260 @@
+#!/bin/sh
+# make wine-check: capi11's CSP under Wine, in a throwaway Wine prefix on a
+# throwaway SoftHSM token, both removed at the end.
+#   wine/tests/wine-check.sh BUILDDIR
+# The environment names the tools configure found: WINE, WINESERVER,
+# SOFTHSM_MODULE, SOFTHSM2_UTIL, PKCS11_TOOL, LIBCAPI11_SONAME.
+#
+# A Windows program (wine/tests/csptest.exe, built with mingw against
+# mingw's wincrypt.h) runs through the registered CSP and through Wine's
+# rsaenh, and each side reads what the other wrote. Expected values come
+# from the other provider (rsaenh), from pkcs11-tool's view of the token,
+# and from capi11-tool on the same keys, never from the CSP alone.
+set -u
+build=$1
+: "${WINE:?}" "${WINESERVER:?}" "${SOFTHSM_MODULE:?}" "${SOFTHSM2_UTIL:?}" "${PKCS11_TOOL:?}"
+: "${LIBCAPI11_SONAME:?}"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/capi11-wine.XXXXXX") || exit 1
+export WINEPREFIX="$dir/prefix" WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
+cleanup() {
+	"$WINESERVER" -k >/dev/null 2>&1
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+check() { # check DESCRIPTION COMMAND...
+	what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# The token, as scripts/demo.sh makes one: no PIN on a command line.
+mkdir "$dir/tokens" "$dir/x"
+cat >"$dir/softhsm2.conf" <<CONF
+directories.tokendir = $dir/tokens
+objectstore.backend = file
+log.level = ERROR
+CONF
+export SOFTHSM2_CONF="$dir/softhsm2.conf"
+printf '5678\n5678\n1234\n1234\n' |
+	script -qec "$SOFTHSM2_UTIL --init-token --free --label capi11-wine" /dev/null >/dev/null
+(umask 077 && printf '1234' >"$dir/pin")
+cat >"$dir/capi11.conf" <<CONF
+[capi11]
+default-provider = "pkcs11:token=capi11-wine?module-path=$SOFTHSM_MODULE&pin-source=file:$dir/pin"
+CONF
+export CAPI11_CONF="$dir/capi11.conf"
+# A second token whose PIN is beyond ASCII ("p\u00efn-1234" in UTF-8), with
+# no PIN source: the program gives the PIN with CryptSetProvParam.
+printf '5678\n5678\np\303\257n-1234\np\303\257n-1234\n' |
+	script -qec "$SOFTHSM2_UTIL --init-token --free --label capi11-pin" /dev/null >/dev/null
+cat >"$dir/capi11-pin.conf" <<CONF
+[capi11]
+default-provider = "pkcs11:token=capi11-pin?module-path=$SOFTHSM_MODULE"
+CONF
+# The CSP and the library from the build tree; wine and wineserver as
+# configure found them.
+export CAPI11_WINE_DLL="$build/wine/capi11csp.dll.so"
+export CAPI11_WINE_LIBRARY="$build/.libs/$LIBCAPI11_SONAME"
+export CAPI11_WINE="$WINE" CAPI11_WINESERVER="$WINESERVER"
+tool="$build/capi11-tool"
+csptest="$build/wine/tests/csptest.exe"
+# pkcs11-tool, reading the token on its own, with the throwaway token's
+# PIN (as the test fixtures do).
+p11() {
+	"$PKCS11_TOOL" --module "$SOFTHSM_MODULE" --token-label capi11-wine --login \
+		--pin "$(cat "$dir/pin")" "$@" 2>/dev/null
+}
+# A Windows path for a directory of the Unix side: Wine maps / to Z:.
+win() { printf 'Z:%s' "$1" | tr / '\\'; }
+cryptoreg() {
+	"$WINE" reg query 'HKLM\Software\Microsoft\Cryptography\Defaults' /s || return 1
+	# Keys that may be absent: reg says so (status 1) into the listing.
+	"$WINE" reg query 'HKLM\Software\capi11' /s 2>&1
+	"$WINE" reg query 'HKCU\Software\Microsoft\Cryptography' /s 2>&1
+	return 0
+}
+CSP="capi11 PKCS#11 Provider"
+AES="Microsoft Enhanced RSA and AES Cryptographic Provider"
+
+start=$(date +%s)
+# One prefix for the whole run: wineboot is the slow part.
+"$WINE" wineboot -i >/dev/null 2>&1 || { fail "wineboot -i"; exit 1; }
+echo "wine-check: prefix made in $(($(date +%s) - start)) s"
+
+# The CSP never links libcapi11 by name, so neither side's CryptoAPI names
+# can bind to the other's (wine/csp-lib.h).
+check "capi11csp.dll.so does not link libcapi11" \
+	sh -c "! readelf -d '$CAPI11_WINE_DLL' | grep NEEDED | grep -q libcapi11"
+check "capi11csp.dll.so leaves no CryptoAPI name to the dynamic linker" \
+	sh -c "! nm -D --undefined-only '$CAPI11_WINE_DLL' | grep -E ' (Crypt|[GS]etLastError)'"
+
+# Mistakes are refused before the prefix is touched.
+mkdir "$dir/not-a-prefix"
+refused() { # refused MESSAGE COMMAND...: fails with status 1 and says MESSAGE
+	msg=$1
+	shift
+	"$@" 2>"$dir/refusal.txt" >/dev/null
+	[ $? -eq 1 ] && grep -q "$msg" "$dir/refusal.txt"
+}
+check "wine-register refuses a directory that is no Wine prefix" \
+	refused "is not a Wine prefix" env WINEPREFIX="$dir/not-a-prefix" "$tool" wine-register
+check "wine-register refuses a relative --dll" \
+	refused "must be absolute" "$tool" wine-register --dll capi11csp.dll.so
+check "wine-register refuses a --dll that does not exist" \
+	refused "no CSP at" "$tool" wine-register --dll "$dir/none.dll.so"
+"$tool" wine-register --as-default --unregister 2>/dev/null
+check "--as-default with --unregister is a usage error (status $?)" test $? -eq 2
+
+cryptoreg >"$dir/reg-before.txt" || fail "reg query"
+check "the prefix starts with rsaenh as default" \
+	sh -c "'$WINE' '$csptest' imptype - 24 | grep -q '^software '"
+
+# Registration under the CSP's own name, twice: the same registry.
+check "wine-register" "$tool" wine-register
+cryptoreg >"$dir/reg-plain.txt"
+check "wine-register writes the provider key" \
+	grep -q "Image Path    REG_SZ    $(win "$CAPI11_WINE_DLL" | sed 's/\\/\\\\/g')" \
+	"$dir/reg-plain.txt"
+check "wine-register again" "$tool" wine-register
+cryptoreg >"$dir/reg-plain2.txt"
+check "a second registration is idempotent" cmp -s "$dir/reg-plain.txt" "$dir/reg-plain2.txt"
+check "defaults untouched without --as-default" \
+	sh -c "'$WINE' '$csptest' imptype - 24 | grep -q '^software '"
+
+# Errors and the whole program through the CSP; blobs and ciphertexts
+# exchanged with rsaenh both ways.
+# The expectations of errors and wide hold for rsaenh, Windows' provider
+# as Wine implements it, first.
+check "errors through rsaenh" "$WINE" "$csptest" errors "$AES" 24
+check "a UTF-16 container name through rsaenh" "$WINE" "$csptest" wide "$AES" 24 make
+check "CRYPT_DELETEKEYSET through rsaenh" "$WINE" "$csptest" wide "$AES" 24 delete
+check "errors through the CSP" "$WINE" "$csptest" errors "$CSP" 24
+check "a PIN beyond ASCII through CryptSetProvParam reaches the token in UTF-8" \
+	env CAPI11_CONF="$dir/capi11-pin.conf" "$WINE" "$csptest" pin "$CSP" 24 wine-pin
+check "without libcapi11 the CSP fails with NTE_PROVIDER_DLL_FAIL" \
+	env CAPI11_WINE_LIBRARY="$dir/no-such-libcapi11.so" "$WINE" "$csptest" nolib "$CSP" 24
+# A container named beyond ASCII in UTF-16: UTF-8 on the token, the ANSI
+# code page back in the program; CRYPT_DELETEKEYSET removes it.
+check "a UTF-16 container name through the CSP" "$WINE" "$csptest" wide "$CSP" 24 make
+wide_label=$(printf 'wine-\303\251t\303\251')
+p11 -O >"$dir/objects-wide.txt"
+check "pkcs11-tool lists the container's label in UTF-8" \
+	grep -q "label: *$wide_label\$" "$dir/objects-wide.txt"
+check "CRYPT_DELETEKEYSET through the CSP" "$WINE" "$csptest" wide "$CSP" 24 delete
+p11 -O >"$dir/objects-wide.txt"
+check "the deleted container's objects are gone from the token" \
+	sh -c "! grep -q 'label: *$wide_label' '$dir/objects-wide.txt'"
+
+X=$(win "$dir/x")
+mkdir "$dir/y"
+Y=$(win "$dir/y")
+check "capi11 makes keys, exports every blob" "$WINE" "$csptest" make "$CSP" 24 wine-capi11 "$X"
+check "rsaenh reads capi11's blobs and answers" "$WINE" "$csptest" send "$AES" 24 "$X"
+check "capi11 reads rsaenh's SIMPLEBLOB and ciphertexts" \
+	"$WINE" "$csptest" receive "$CSP" 24 wine-capi11 "$X"
+check "capi11 opens its own PRIVATEKEYBLOB encrypted under an AES key" \
+	"$WINE" "$csptest" send "$CSP" 24 "$X" private
+check "rsaenh makes keys" "$WINE" "$csptest" make "$AES" 24 wine-rsaenh "$Y"
+check "capi11 reads rsaenh's blobs and answers" "$WINE" "$csptest" send "$CSP" 24 "$Y"
+check "rsaenh reads capi11's SIMPLEBLOB and ciphertexts" \
+	"$WINE" "$csptest" receive "$AES" 24 wine-rsaenh "$Y"
+
+# The pairs are on the token (session keys are session objects, which no
+# other process can see); rsaenh's are not.
+p11 -O >"$dir/objects.txt"
+n_pub=$(grep -A1 '^Public Key Object; RSA 2048' "$dir/objects.txt" | grep -c 'label: *wine-capi11$')
+n_priv=$(grep -A1 '^Private Key Object; RSA' "$dir/objects.txt" | grep -c 'label: *wine-capi11$')
+check "pkcs11-tool lists 2 public and 2 private keys of wine-capi11 ($n_pub, $n_priv)" \
+	test "$n_pub" = 2 -a "$n_priv" = 2
+check "rsaenh's container is not on the token" sh -c "! grep -q wine-rsaenh '$dir/objects.txt'"
+
+# The blobs the Windows program exported equal capi11-tool's on Linux.
+for spec in exchange signature; do
+	for type in public private; do
+		short=$(echo $spec | cut -c1-4)
+		[ "$short" = exch ] || short=sig
+		ext=$([ "$type" = public ] && echo pub || echo priv)
+		if "$tool" export --container wine-capi11 --spec $spec --type $type \
+			--out "$dir/native-$spec-$type.blob"; then
+			check "$spec $type blob byte-identical to capi11-tool export" \
+				cmp "$dir/native-$spec-$type.blob" "$dir/x/$short.$ext"
+		else
+			fail "capi11-tool export --spec $spec --type $type"
+		fi
+	done
+done
+if "$tool" export --container wine-capi11 --spec exchange --type private \
+	--wrap-key "$dir/x/aes.plain" --out "$dir/native-exchange-private-aes.blob"; then
+	check "exchange PRIVATEKEYBLOB under AES-256 byte-identical to capi11-tool export" \
+		cmp "$dir/native-exchange-private-aes.blob" "$dir/x/exch.priv.aes"
+else
+	fail "capi11-tool export --type private --wrap-key"
+fi
+
+# --as-default: programs that name Microsoft's providers, or none, reach
+# the token. Twice: the same registry.
+check "wine-register --as-default" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-default.txt"
+check "wine-register --as-default again" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-default2.txt"
+check "a second --as-default is idempotent" cmp -s "$dir/reg-default.txt" "$dir/reg-default2.txt"
+for t in 1 24; do
+	check "the default provider of type $t is the token" \
+		sh -c "'$WINE' '$csptest' imptype - $t | grep -q '^hardware '"
+done
+for name in "Microsoft Base Cryptographic Provider v1.0" \
+	"Microsoft Enhanced Cryptographic Provider v1.0" "Microsoft Strong Cryptographic Provider"; do
+	check "$name (type 1) is the token" \
+		sh -c "'$WINE' '$csptest' imptype '$name' 1 | grep -q '^hardware '"
+done
+for name in "$AES" "$AES (Prototype)"; do
+	check "$name (type 24) is the token" \
+		sh -c "'$WINE' '$csptest' imptype '$name' 24 | grep -q '^hardware '"
+done
+mkdir "$dir/z"
+check "a program naming no provider keeps its keys on the token" \
+	"$WINE" "$csptest" make - 1 wine-default "$(win "$dir/z")"
+p11 -O >"$dir/objects2.txt"
+check "pkcs11-tool lists wine-default's keys" grep -q 'label: *wine-default$' "$dir/objects2.txt"
+
+# --unregister gives rsaenh back, value for value.
+check "wine-register --unregister" "$tool" wine-register --unregister
+cryptoreg >"$dir/reg-after.txt"
+if cmp -s "$dir/reg-before.txt" "$dir/reg-after.txt"; then
+	pass "the registry after --unregister equals the one before registration"
+else
+	fail "the registry after --unregister differs:"
+	diff "$dir/reg-before.txt" "$dir/reg-after.txt"
+fi
+for t in 1 24; do
+	check "the default provider of type $t is rsaenh again" \
+		sh -c "'$WINE' '$csptest' imptype - $t | grep -q '^software '"
+done
+
+# Restoring keeps a value's type and a key's absence: Base's "Image Path"
+# as REG_EXPAND_SZ, the "(Prototype)" name not registered at all.
+prov='HKLM\Software\Microsoft\Cryptography\Defaults\Provider'
+"$WINE" reg add "$prov\Microsoft Base Cryptographic Provider v1.0" /v "Image Path" \
+	/t REG_EXPAND_SZ /d '%SystemRoot%\system32\rsaenh.dll' /f >/dev/null
+"$WINE" reg delete "$prov\$AES (Prototype)" /f >/dev/null
+cryptoreg >"$dir/reg-before2.txt"
+check "wine-register --as-default on a changed prefix" "$tool" wine-register --as-default
+check "the missing (Prototype) name is registered for the CSP" \
+	sh -c "'$WINE' '$csptest' imptype '$AES (Prototype)' 24 | grep -q '^hardware '"
+check "wine-register --unregister on a changed prefix" "$tool" wine-register --unregister
+cryptoreg >"$dir/reg-after2.txt"
+if cmp -s "$dir/reg-before2.txt" "$dir/reg-after2.txt"; then
+	pass "a REG_EXPAND_SZ value and an absent key are restored as they were"
+else
+	fail "the changed prefix is not restored:"
+	diff "$dir/reg-before2.txt" "$dir/reg-after2.txt"
+fi
+
+echo "wine-check: $failures failed, $(($(date +%s) - start)) s in all"
+[ "$failures" -eq 0 ]
