@@ -10,6 +10,7 @@
 #include "param.h"
 #include "session.h"
 #include "token-ops.h"
+#include "trace.h"
 #include "util.h"
 
 #include <string.h>
@@ -22,18 +23,23 @@ static bool mech_has(struct token *tok, CK_MECHANISM_TYPE mech, CK_FLAGS flag,
 	return token_mechanism_info(tok, mech, info) == CKR_OK && (info->flags & flag);
 }
 
-bool dh_token_bits(struct context *ctx, DWORD *min, DWORD *max)
+/* dh_token_bits for the token tok (the context's own, or its companion). */
+/* The range of tok for a pair of ctx: with params, the token must make
+ * domain parameters too; without, p and g come from elsewhere
+ * (CRYPT_PREGEN). */
+static bool dh_range(struct context *ctx, struct token *tok, bool params_needed, DWORD *min,
+		     DWORD *max)
 {
 	CK_MECHANISM_INFO params, pair, derive;
 	DWORD lo = DH_MIN_BITS, hi = DH_ENH_MAX_BITS;
-	struct token *tok = ctx->ts.tok;
 
 	if (ctx->prov_name != NULL && strcmp(ctx->prov_name, MS_DEF_DSS_DH_PROV_A) == 0)
 		hi = DH_BASE_MAX_BITS;
 	if (token_cap(tok, TOKEN_CAP_GENERATE_KEY_PAIR) == TOKEN_CAP_NO)
 		return false;
-	/* A key that cannot agree is of no use: the three mechanisms or none. */
-	if (!mech_has(tok, CKM_DH_PKCS_PARAMETER_GEN, CKF_GENERATE, &params) ||
+	/* A key that cannot agree is of no use: the mechanisms or none. */
+	memset(&params, 0, sizeof params);
+	if ((params_needed && !mech_has(tok, CKM_DH_PKCS_PARAMETER_GEN, CKF_GENERATE, &params)) ||
 	    !mech_has(tok, CKM_DH_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR, &pair) ||
 	    !mech_has(tok, CKM_DH_PKCS_DERIVE, CKF_DERIVE, &derive))
 		return false;
@@ -54,15 +60,62 @@ bool dh_token_bits(struct context *ctx, DWORD *min, DWORD *max)
 	return true;
 }
 
+bool dh_token_bits_on(struct context *ctx, struct token *tok, DWORD *min, DWORD *max)
+{
+	return dh_range(ctx, tok, true, min, max);
+}
+
+bool dh_token_bits(struct context *ctx, DWORD *min, DWORD *max)
+{
+	return dh_range(ctx, ctx->ts.tok, true, min, max);
+}
+
+bool dh_token_pairs_on(struct context *ctx, struct token *tok, DWORD *min, DWORD *max)
+{
+	return dh_range(ctx, tok, false, min, max);
+}
+
+bool dh_token_agrees(struct token *tok)
+{
+	CK_MECHANISM_INFO info;
+
+	return mech_has(tok, CKM_DH_PKCS_DERIVE, CKF_DERIVE, &info);
+}
+
+/* Where an ephemeral pair is made, and its lengths there: the context's
+ * token when it makes DH pairs (and their parameters, as for the
+ * container's), else the companion token, as session keys go there
+ * (route.h); there, params_needed says the pair's p and g are to be made
+ * too (not CRYPT_PREGEN's). Neither: NTE_BAD_ALGID, the algorithm is not
+ * there. A companion that cannot be opened says why. */
+DWORD dh_ephem_session_locked(struct context *ctx, bool params_needed, struct tsession **ts,
+			      DWORD *min, DWORD *max)
+{
+	struct tsession *cts;
+	DWORD err;
+
+	if (dh_range(ctx, ctx->ts.tok, true, min, max)) {
+		*ts = &ctx->ts;
+		return ERROR_SUCCESS;
+	}
+	if (!context_has_companion_locked(ctx))
+		return NTE_BAD_ALGID;
+	err = context_companion_locked(ctx, &cts);
+	if (err != ERROR_SUCCESS)
+		return err;
+	if (!dh_range(ctx, cts->tok, params_needed, min, max))
+		return NTE_BAD_ALGID;
+	*ts = cts;
+	return ERROR_SUCCESS;
+}
+
 /* The length CryptGenKey asks for (HIWORD(flags), 0: the default), checked
  * against the context's range: NTE_BAD_FLAGS outside it, as Windows'
  * DSS/DH providers answer (Wine's dssenh tests, run on Windows). */
-static DWORD dh_bits(struct context *ctx, DWORD flags, DWORD *bits)
+static DWORD dh_bits(DWORD min, DWORD max, DWORD flags, DWORD *bits)
 {
-	DWORD min, max, want = HIWORD(flags);
+	DWORD want = HIWORD(flags);
 
-	if (!dh_token_bits(ctx, &min, &max))
-		return NTE_BAD_ALGID;
 	if (want == 0)
 		want = DH_DEFAULT_BITS <= max ? DH_DEFAULT_BITS : max;
 	if (want % DH_STEP_BITS != 0 || want < min || want > max)
@@ -109,10 +162,10 @@ static CK_RV dh_params_new(struct tsession *ts, CK_ULONG bits, void **p, CK_ULON
 }
 
 /* The pair of a plan made with p and g: the container's (CALG_DH_SF,
- * key_pair_generate_locked) or a session pair (CALG_DH_EPHEM). */
-static DWORD dh_pair_make_locked(struct context *ctx, struct key_pair_plan *plan, ALG_ID algid,
-				 DWORD flags, const void *p, CK_ULONG p_len, const void *g,
-				 CK_ULONG g_len, struct key **out)
+ * key_pair_generate_locked) or a session pair on ts (CALG_DH_EPHEM). */
+static DWORD dh_pair_make_locked(struct context *ctx, struct tsession *ts,
+				 struct key_pair_plan *plan, ALG_ID algid, DWORD flags, const void *p,
+				 CK_ULONG p_len, const void *g, CK_ULONG g_len, struct key **out)
 {
 	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
 	DWORD err;
@@ -122,26 +175,63 @@ static DWORD dh_pair_make_locked(struct context *ctx, struct key_pair_plan *plan
 	plan->pub[plan->n_pub++] = (CK_ATTRIBUTE){ CKA_BASE, (void *)g, g_len };
 	if (algid == CALG_DH_SF)
 		return key_pair_generate_locked(ctx, plan, CKM_DH_PKCS_KEY_PAIR_GEN, flags, out);
-	rv = token_generate_key_pair(&ctx->ts, CKM_DH_PKCS_KEY_PAIR_GEN, plan->pub, plan->n_pub,
+	rv = token_generate_key_pair(ts, CKM_DH_PKCS_KEY_PAIR_GEN, plan->pub, plan->n_pub,
 				     plan->priv, plan->n_priv, &pub, &priv);
 	if (rv == CKR_OK || rv == CKR_FUNCTION_NOT_SUPPORTED)
-		token_cap_learn(ctx->ts.tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
-	err = key_exportable_learn(&ctx->ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
+		token_cap_learn(ts->tok, TOKEN_CAP_GENERATE_KEY_PAIR, rv);
+	err = key_exportable_learn(ts, (flags & CRYPT_EXPORTABLE) != 0, rv);
 	if (rv != CKR_OK)
 		return err != ERROR_SUCCESS ? err : error_from_ckr(rv, ERROR_OP_GENKEY);
 	/* An ephemeral pair is the handle's alone: destroyed with it. */
-	err = key_adopt_locked(ctx, priv, pub, CKK_DH, CALG_DH_EPHEM, 0, false, true, out);
+	err = key_adopt_on_locked(ctx, ts, priv, pub, CKK_DH, CALG_DH_EPHEM, 0, false, true, out);
 	if (err != ERROR_SUCCESS) {
-		token_destroy(&ctx->ts, priv);
-		token_destroy(&ctx->ts, pub);
+		token_destroy(ts, priv);
+		token_destroy(ts, pub);
 	}
 	return err;
 }
 
+/* The template of an ephemeral pair on the companion token: session
+ * objects of no container, private there when the companion is logged in
+ * (softokn needs no login), sensitive and extractable as on the main
+ * token (key_pair_begin_session_locked), the private key deriving only. */
+static DWORD dh_companion_plan(struct context *ctx, struct tsession *ts, bool exportable,
+			       struct key_pair_plan *plan)
+{
+	static const CK_OBJECT_CLASS priv_class = CKO_PRIVATE_KEY, pub_class = CKO_PUBLIC_KEY;
+	static const CK_KEY_TYPE dh = CKK_DH;
+	bool logged_in = tsession_is_logged_in(ts);
+	CK_ATTRIBUTE *a;
+
+	memset(plan, 0, sizeof *plan);
+	plan->spec = AT_KEYEXCHANGE;
+	plan->type = CKK_DH;
+	plan->old.priv = plan->old.pub = CK_INVALID_HANDLE;
+	a = plan->priv;
+	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&priv_class, sizeof priv_class };
+	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)&dh, sizeof dh };
+	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) };
+	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) };
+	a[4] = (CK_ATTRIBUTE){ CKA_SENSITIVE, token_bool(key_new_is_sensitive(ctx, exportable)),
+			       sizeof(CK_BBOOL) };
+	a[5] = (CK_ATTRIBUTE){ CKA_EXTRACTABLE, token_bool(exportable), sizeof(CK_BBOOL) };
+	a[6] = (CK_ATTRIBUTE){ CKA_DERIVE, token_bool(true), sizeof(CK_BBOOL) };
+	plan->n_priv = 7;
+	a = plan->pub;
+	a[0] = (CK_ATTRIBUTE){ CKA_CLASS, (void *)&pub_class, sizeof pub_class };
+	a[1] = (CK_ATTRIBUTE){ CKA_KEY_TYPE, (void *)&dh, sizeof dh };
+	a[2] = (CK_ATTRIBUTE){ CKA_TOKEN, token_bool(false), sizeof(CK_BBOOL) };
+	a[3] = (CK_ATTRIBUTE){ CKA_PRIVATE, token_bool(logged_in), sizeof(CK_BBOOL) };
+	plan->n_pub = 4;
+	return key_template_protect_locked(ts, plan->priv, &plan->n_priv, false);
+}
+
 /* A DH pair of bits bits for algid; p and g given (CRYPT_PREGEN) or, when
- * p is NULL, made by the token. */
-static DWORD dh_make_locked(struct context *ctx, ALG_ID algid, DWORD flags, DWORD bits,
-			    const void *p_in, CK_ULONG p_in_len, const void *g_in,
+ * p is NULL, made by the token. An ephemeral pair is made on ts (the
+ * context's session or its companion's); a container's always on the
+ * context's own token. */
+static DWORD dh_make_locked(struct context *ctx, struct tsession *ts, ALG_ID algid, DWORD flags,
+			    DWORD bits, const void *p_in, CK_ULONG p_in_len, const void *g_in,
 			    CK_ULONG g_in_len, struct key **out)
 {
 	struct container_lock lock = { -1 };
@@ -164,15 +254,23 @@ static DWORD dh_make_locked(struct context *ctx, ALG_ID algid, DWORD flags, DWOR
 		if (err != ERROR_SUCCESS)
 			return err;
 	}
-	err = algid == CALG_DH_SF
-		      ? key_pair_begin_type_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
-						   (flags & CRYPT_EXPORTABLE) != 0, &plan)
-		      : key_pair_begin_session_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
-						      (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	if (algid == CALG_DH_SF)
+		ts = &ctx->ts;
+	if (ts != &ctx->ts)
+		err = dh_companion_plan(ctx, ts, (flags & CRYPT_EXPORTABLE) != 0, &plan);
+	else
+		err = algid == CALG_DH_SF
+			      ? key_pair_begin_type_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
+							   (flags & CRYPT_EXPORTABLE) != 0, &plan)
+			      : key_pair_begin_session_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
+							      (flags & CRYPT_EXPORTABLE) != 0, &plan);
 	if (err != ERROR_SUCCESS)
 		goto out;
+	if (ts != &ctx->ts)
+		trace_route("route: CALG_DH_EPHEM pair on the companion token %s",
+			    token_label(ts->tok));
 	if (p_in == NULL) {
-		rv = dh_params_new(&ctx->ts, bits, &p, &p_len, &g, &g_len);
+		rv = dh_params_new(ts, bits, &p, &p_len, &g, &g_len);
 		if (rv != CKR_OK) {
 			err = error_from_ckr(rv, ERROR_OP_GENKEY);
 			goto out;
@@ -182,7 +280,8 @@ static DWORD dh_make_locked(struct context *ctx, ALG_ID algid, DWORD flags, DWOR
 		g_in = g;
 		g_in_len = g_len;
 	}
-	err = dh_pair_make_locked(ctx, &plan, algid, flags, p_in, p_in_len, g_in, g_in_len, out);
+	err = dh_pair_make_locked(ctx, ts, &plan, algid, flags, p_in, p_in_len, g_in, g_in_len,
+				  out);
 out:
 	capi11_free(p);
 	capi11_free(g);
@@ -192,14 +291,23 @@ out:
 
 DWORD dh_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out)
 {
-	DWORD bits = 0, err;
+	struct tsession *ts = &ctx->ts;
+	DWORD bits = 0, min, max, err;
 
 	err = key_store_check(&ctx->ts, algid == CALG_DH_SF && !ctx->verify);
-	if (err == ERROR_SUCCESS)
-		err = dh_bits(ctx, flags, &bits);
 	if (err != ERROR_SUCCESS)
 		return err;
-	return dh_make_locked(ctx, algid, flags, bits, NULL, 0, NULL, 0, out);
+	/* A container's pair lives on the card alone; an ephemeral one may
+	 * go to the companion. */
+	if (algid == CALG_DH_EPHEM)
+		err = dh_ephem_session_locked(ctx, true, &ts, &min, &max);
+	else if (!dh_token_bits(ctx, &min, &max))
+		err = NTE_BAD_ALGID;
+	if (err == ERROR_SUCCESS)
+		err = dh_bits(min, max, flags, &bits);
+	if (err != ERROR_SUCCESS)
+		return err;
+	return dh_make_locked(ctx, ts, algid, flags, bits, NULL, 0, NULL, 0, out);
 }
 
 /* ---- CRYPT_PREGEN ---- */
@@ -263,8 +371,15 @@ DWORD dh_pregen_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct ke
 		if (bits != 0 && (bits % DSS_STEP_BITS != 0 || bits < min || bits > max))
 			return NTE_BAD_DATA;
 	} else {
-		if (!dh_token_bits(ctx, &min, &max))
+		struct tsession *ts;
+
+		if (algid == CALG_DH_EPHEM) {
+			err = dh_ephem_session_locked(ctx, false, &ts, &min, &max);
+			if (err != ERROR_SUCCESS)
+				return err;
+		} else if (!dh_token_bits(ctx, &min, &max)) {
 			return NTE_BAD_ALGID;
+		}
 		if (bits != 0 && (bits % DH_STEP_BITS != 0 || bits < min || bits > max))
 			return NTE_BAD_FLAGS;
 	}
@@ -314,9 +429,17 @@ static DWORD pregen_generate_locked(struct key *key)
 	if (pg->algid == CALG_DSS_SIGN)
 		err = dss_generate_with_locked(ctx, pg->flags, pg->p, pg->p_len, pg->q, pg->q_len,
 					       pg->g, pg->g_len, &made);
-	else
-		err = dh_make_locked(ctx, pg->algid, pg->flags, (DWORD)pg->p_len * 8, pg->p,
-				     pg->p_len, pg->g, pg->g_len, &made);
+	else {
+		struct tsession *ts = &ctx->ts;
+		DWORD min, max;
+
+		err = pg->algid == CALG_DH_EPHEM
+			      ? dh_ephem_session_locked(ctx, false, &ts, &min, &max)
+			      : ERROR_SUCCESS;
+		if (err == ERROR_SUCCESS)
+			err = dh_make_locked(ctx, ts, pg->algid, pg->flags, (DWORD)pg->p_len * 8,
+					     pg->p, pg->p_len, pg->g, pg->g_len, &made);
+	}
 	if (err != ERROR_SUCCESS)
 		return err;
 	key_take_pair_locked(key, made);
@@ -358,8 +481,12 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 	case KP_P: {
 		size_t bits = bn_be_len(be, blob.cbData) * 8;
 		DWORD min, max, step = pg->algid == CALG_DSS_SIGN ? DSS_STEP_BITS : DH_STEP_BITS;
+		struct tsession *ts;
 		bool ok = pg->algid == CALG_DSS_SIGN ? dss_token_bits(key->ctx->ts.tok, &min, &max)
-						      : dh_token_bits(key->ctx, &min, &max);
+			  : pg->algid == CALG_DH_EPHEM
+				  ? dh_ephem_session_locked(key->ctx, false, &ts, &min, &max) ==
+					    ERROR_SUCCESS
+				  : dh_token_bits(key->ctx, &min, &max);
 
 		/* p of the asked length (any in range when none was asked),
 		 * its top bit set. */
@@ -627,6 +754,10 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 	err = blob_parse_dh(data, len, &d);
 	if (err == ERROR_SUCCESS && !d.private)
 		err = NTE_BAD_TYPE;
+	/* The container's pair lives on its token alone: one that cannot
+	 * agree (nor compute y) does not have the algorithm. */
+	if (err == ERROR_SUCCESS && !dh_token_agrees(ctx->ts.tok))
+		err = NTE_BAD_ALGID;
 	if (err == ERROR_SUCCESS)
 		err = key_pair_begin_type_locked(ctx, AT_KEYEXCHANGE, CKK_DH,
 						 (flags & CRYPT_EXPORTABLE) != 0, &plan);

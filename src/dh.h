@@ -15,6 +15,7 @@
 
 struct key;
 struct pregen;
+struct token;
 struct tsession;
 
 /* Microsoft's DH key lengths (the PROV_DSS_DH algorithm tables and
@@ -32,6 +33,21 @@ struct tsession;
  * within the token's; false when the token makes no DH parameters or
  * pairs, or derives nothing from them. */
 bool dh_token_bits(struct context *ctx, DWORD *min, DWORD *max);
+/* The same for tok, the context's token or its companion. */
+bool dh_token_bits_on(struct context *ctx, struct token *tok, DWORD *min, DWORD *max);
+/* Whether tok derives with DH keys (CKM_DH_PKCS_DERIVE, CKF_DERIVE): what
+ * an imported DH pair needs on the context's token. */
+bool dh_token_agrees(struct token *tok);
+/* The same without CKM_DH_PKCS_PARAMETER_GEN: pairs of given p and g. */
+bool dh_token_pairs_on(struct context *ctx, struct token *tok, DWORD *min, DWORD *max);
+/* Where CALG_DH_EPHEM pairs of ctx are made (*ts: the context's session,
+ * else its companion's when the token makes no DH pairs) and the lengths
+ * there; params_needed: the pair's p and g are to be made as well (a
+ * CryptGenKey without CRYPT_PREGEN), which the companion must then do
+ * too. NTE_BAD_ALGID when no token can; a companion that does not open,
+ * its error. With the context locked. */
+DWORD dh_ephem_session_locked(struct context *ctx, bool params_needed, struct tsession **ts,
+			      DWORD *min, DWORD *max);
 
 /* CryptGenKey(CALG_DH_SF or CALG_DH_EPHEM) with the context locked;
  * HIWORD(flags) is the prime length (0: the default). Errors: NTE_BAD_FLAGS

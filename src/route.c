@@ -2,6 +2,7 @@
 #include "config.h"
 #include "route.h"
 #include "context.h"
+#include "dh.h"
 #include "dss.h"
 #include "p11call.h"
 #include "token.h"
@@ -50,12 +51,13 @@ DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
 	struct tsession *cts;
 	bool protected_ = token_is_write_protected(tok);
 	const char *companion = "none";
-	bool on[9], comp[9];
-	static const char *const names[9] = {
+	bool on[11], comp[11];
+	static const char *const names[11] = {
 		"session-key", "simpleblob-import", "rsa-encrypt", "public-key-import", "random",
 		"key-pair", "private-key-import", "dss-key-pair", "dss-public-key-import",
+		"dh-key-pair", "dh-ephem",
 	};
-	DWORD dss_min, dss_max;
+	DWORD dss_min, dss_max, dh_min, dh_max;
 	size_t used = 0;
 	int n;
 
@@ -82,6 +84,11 @@ DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
 	on[7] = !protected_ && dss_token_bits(tok, &dss_min, &dss_max);
 	on[8] = dss_token_verifies(tok) &&
 		token_does(tok, CK_UNAVAILABLE_INFORMATION, 0, TOKEN_CAP_CREATE_PUBLIC_KEY);
+	/* DH (dh.c): the container's pair (CALG_DH_SF) where the token makes
+	 * and agrees with DH pairs; an ephemeral pair, a session object, the
+	 * same way. */
+	on[9] = !protected_ && dh_token_bits(ctx, &dh_min, &dh_max);
+	on[10] = dh_token_bits(ctx, &dh_min, &dh_max);
 	/* ... and what the companion takes over: the SIMPLEBLOB's key is
 	 * decrypted by the main token's exchange key and held there. Key pairs
 	 * and private keys belong to the container, on the main token only. */
@@ -92,7 +99,12 @@ DWORD route_describe_locked(struct context *ctx, char *text, size_t len)
 	comp[4] = ctok != NULL && token_has_rng(ctok);
 	comp[5] = comp[6] = comp[7] = false;
 	comp[8] = ctok != NULL && dss_token_verifies(ctok);
-	for (int i = 0; i < 9; i++) {
+	/* An ephemeral pair, and the agreement with it, on the companion:
+	 * of new parameters only where it makes them too (NSS's softokn
+	 * does not), else of CRYPT_PREGEN's. */
+	comp[9] = false;
+	comp[10] = ctok != NULL && dh_token_pairs_on(ctx, ctok, &dh_min, &dh_max);
+	for (int i = 0; i < 11; i++) {
 		const char *route = on[i] ? "token"
 				    : comp[i] ? (i == 1 ? "token-decrypt+companion" : "companion")
 				    : "none";

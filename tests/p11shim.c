@@ -517,10 +517,22 @@ static bool mech_makes_pairs(CK_MECHANISM_TYPE m)
 	       m == CKM_DH_PKCS_PARAMETER_GEN || m == CKM_EC_KEY_PAIR_GEN;
 }
 
+/* DSA (0x10-0x1f: the key pair generation, CKM_DSA and the DSA-with-hash
+ * signatures), PKCS#3 DH (0x20, 0x21), X9.42 DH (0x30-0x33) and their
+ * domain parameter generation (0x2000-0x2002), by PKCS#11 v2.40's
+ * numbering. */
+static bool mech_is_dsa_dh(CK_MECHANISM_TYPE m)
+{
+	return (m >= CKM_DSA_KEY_PAIR_GEN && m <= 0x1f) || m == CKM_DH_PKCS_KEY_PAIR_GEN ||
+	       m == CKM_DH_PKCS_DERIVE || (m >= CKM_X9_42_DH_KEY_PAIR_GEN && m <= 0x33) ||
+	       (m >= CKM_DSA_PARAMETER_GEN && m <= 0x2002);
+}
+
 static bool profile_hides(unsigned flags, CK_MECHANISM_TYPE m)
 {
 	return ((flags & P11SHIM_CARD_NO_SYMMETRIC) && mech_is_symmetric(m)) ||
-	       ((flags & P11SHIM_CARD_NO_KEYGEN) && mech_makes_pairs(m));
+	       ((flags & P11SHIM_CARD_NO_KEYGEN) && mech_makes_pairs(m)) ||
+	       ((flags & P11SHIM_CARD_NO_DSA_DH) && mech_is_dsa_dh(m));
 }
 
 static bool mech_hidden(CK_MECHANISM_TYPE m)
@@ -533,7 +545,8 @@ static bool mech_refused(const CK_MECHANISM *mechanism)
 	if (mechanism == NULL)
 		return false;
 	if (profile_hides(profile_get(), mechanism->mechanism))
-		return profile_acts(P11SHIM_CARD_NO_SYMMETRIC | P11SHIM_CARD_NO_KEYGEN);
+		return profile_acts(P11SHIM_CARD_NO_SYMMETRIC | P11SHIM_CARD_NO_KEYGEN |
+				    P11SHIM_CARD_NO_DSA_DH);
 	return (mech_mode(mechanism->mechanism) & P11SHIM_MECH_REFUSED) != 0;
 }
 

@@ -233,13 +233,19 @@ enum {
 	 * (tpm2-pkcs11: "Can only create RSA Public key objects or data
 	 * objects"). */
 	P11SHIM_CARD_NO_PRIVATE_CREATE = 0x4000,
+	/* DSA and Diffie-Hellman mechanisms (CKM_DSA*, their key pair and
+	 * domain parameter generation, CKM_DH_PKCS_* and CKM_X9_42_DH_*) are
+	 * hidden from C_GetMechanismList, CKR_MECHANISM_INVALID from
+	 * C_GetMechanismInfo and refused at use: a token of RSA and EC only
+	 * (tpm2-pkcs11). */
+	P11SHIM_CARD_NO_DSA_DH = 0x8000,
 };
 
 /* A TPM behind tpm2-pkcs11. */
 #define P11SHIM_PROFILE_TPM \
 	(P11SHIM_CARD_NO_PUBLIC_DATA | P11SHIM_CARD_NO_WRAP | P11SHIM_CARD_NO_SYMMETRIC | \
 	 P11SHIM_CARD_COUPLED_USAGE | P11SHIM_CARD_NO_EXTRACTABLE_PRIVATE | \
-	 P11SHIM_CARD_NO_PRIVATE_CREATE | P11SHIM_CARD_TPM_INFO)
+	 P11SHIM_CARD_NO_PRIVATE_CREATE | P11SHIM_CARD_TPM_INFO | P11SHIM_CARD_NO_DSA_DH)
 /* A PIV card (or YubiKey) through OpenSC, without the management key. */
 #define P11SHIM_PROFILE_PIV \
 	(P11SHIM_CARD_NO_DATA | P11SHIM_CARD_NO_CREATE | P11SHIM_CARD_CREATE_ARGS_BAD | \

@@ -48,7 +48,10 @@ static char *uris[N_PROFILES];
  * info is SoftHSM's): capi11 learns from the token's answers. */
 static char *learn_label, *learn_uri;
 /* A token that only test_dss_no_dsa uses, without DSA from its first use. */
-static char *nodsa_label, *nodsa_uri;
+static char *nodsa_label, *nodsa_uri, *nodh_label, *nodh_uri;
+/* The SoftHSM token of the PLAIN profile reached directly, not through
+ * the shim: a partner whose mechanisms no test hides. */
+static char *direct_uri;
 #define PROFILE_TPM_UNKNOWN (P11SHIM_PROFILE_TPM & ~(unsigned)P11SHIM_CARD_TPM_INFO)
 static void (*set_profile)(unsigned flags);
 
@@ -970,6 +973,248 @@ static void test_dss_public_on_companion(void)
 	free(msg_path);
 }
 
+/* ---- Diffie-Hellman on cards ---- */
+
+/* The DH mechanisms a token without DH lacks (PKCS#11 2.40 section 2.7). */
+static const CK_MECHANISM_TYPE dh_mechs[] = {
+	CKM_DH_PKCS_KEY_PAIR_GEN, CKM_DH_PKCS_DERIVE, CKM_DH_PKCS_PARAMETER_GEN,
+};
+
+static DWORD key_dword_of(HCRYPTKEY k, DWORD param)
+{
+	DWORD v = 0, len = sizeof v;
+
+	CU_ASSERT_TRUE(CryptGetKeyParam(k, param, (BYTE *)&v, &len, 0));
+	return v;
+}
+
+static BYTE *export_of(HCRYPTKEY k, DWORD type, DWORD flags, DWORD *len)
+{
+	BYTE *b;
+
+	*len = 0;
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, type, flags, NULL, len));
+	b = malloc(*len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, type, flags, b, len));
+	return b;
+}
+
+/* A DH key of hs (a PROV_DSS_DH context) with the p and g of model
+ * (CRYPT_PREGEN, KP_P, KP_G, KP_X); 0 when a step fails. */
+static HCRYPTKEY dh_partner_like(HCRYPTPROV hs, HCRYPTKEY model)
+{
+	CRYPT_DATA_BLOB pb, gb;
+	BYTE p[512], g[512];
+	DWORD pl = sizeof p, gl = sizeof g;
+	HCRYPTKEY k = 0;
+
+	CU_ASSERT_TRUE(CryptGetKeyParam(model, KP_P, p, &pl, 0));
+	CU_ASSERT_TRUE(CryptGetKeyParam(model, KP_G, g, &gl, 0));
+	pb = (CRYPT_DATA_BLOB){ pl, p };
+	gb = (CRYPT_DATA_BLOB){ gl, g };
+	SetLastError(SENTINEL);
+	if (!CryptGenKey(hs, CALG_DH_EPHEM, (pl * 8) << 16 | CRYPT_PREGEN, &k)) {
+		CU_FAIL("CryptGenKey(CALG_DH_EPHEM, CRYPT_PREGEN)");
+		fprintf(stderr, "CRYPT_PREGEN: 0x%08lx\n", (unsigned long)GetLastError());
+		return 0;
+	}
+	if (!CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0) ||
+	    !CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0) ||
+	    !CryptSetKeyParam(k, KP_X, NULL, 0)) {
+		CU_FAIL("KP_P, KP_G, KP_X");
+		fprintf(stderr, "KP_P/KP_G/KP_X: 0x%08lx\n", (unsigned long)GetLastError());
+		CryptDestroyKey(k);
+		return 0;
+	}
+	return k;
+}
+
+/* An ephemeral key of h and one of SoftHSM (reached directly) agree:
+ * each side imports the other's public blob with its own key as hPubKey,
+ * and after KP_ALGID CALG_3DES each decrypts what the other encrypted. */
+static void dh_agree_with_softhsm(HCRYPTPROV h, HCRYPTKEY eph)
+{
+	static const BYTE plain[] = "agreed on the companion, checked on SoftHSM";
+	HCRYPTPROV hs = 0;
+	HCRYPTKEY partner, sa = 0, sb = 0;
+	BYTE *pa, *pb, buf[64];
+	DWORD la, lb, n;
+	ALG_ID alg = CALG_3DES;
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&hs, NULL, direct_uri, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	partner = dh_partner_like(hs, eph);
+	if (partner == 0) {
+		CryptReleaseContext(hs, 0);
+		return;
+	}
+	pa = export_of(eph, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &la);
+	pb = export_of(partner, PUBLICKEYBLOB, 0, &lb);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptImportKey(h, pb, lb, eph, 0, &sa));
+	CU_ASSERT_TRUE(CryptImportKey(hs, pa, la, partner, 0, &sb));
+	if (sa != 0 && sb != 0) {
+		CU_ASSERT_EQUAL(key_dword_of(sa, KP_ALGID), CALG_AGREEDKEY_ANY);
+		CU_ASSERT_TRUE(CryptSetKeyParam(sa, KP_ALGID, (const BYTE *)&alg, 0));
+		CU_ASSERT_TRUE(CryptSetKeyParam(sb, KP_ALGID, (const BYTE *)&alg, 0));
+		memcpy(buf, plain, sizeof plain);
+		n = sizeof plain;
+		CU_ASSERT_TRUE(CryptEncrypt(sa, 0, TRUE, 0, buf, &n, sizeof buf));
+		CU_ASSERT_TRUE(CryptDecrypt(sb, 0, TRUE, 0, buf, &n));
+		CU_ASSERT_TRUE(n == sizeof plain && memcmp(buf, plain, n) == 0);
+		n = sizeof plain;
+		memcpy(buf, plain, sizeof plain);
+		CU_ASSERT_TRUE(CryptEncrypt(sb, 0, TRUE, 0, buf, &n, sizeof buf));
+		CU_ASSERT_TRUE(CryptDecrypt(sa, 0, TRUE, 0, buf, &n));
+		CU_ASSERT_TRUE(n == sizeof plain && memcmp(buf, plain, n) == 0);
+	}
+	if (sa != 0)
+		CryptDestroyKey(sa);
+	if (sb != 0)
+		CryptDestroyKey(sb);
+	CryptDestroyKey(partner);
+	CryptReleaseContext(hs, 0);
+	free(pa);
+	free(pb);
+}
+
+/* companion = the SoftHSM token itself, reached directly: a companion
+ * that makes DH parameters as well as pairs. */
+static int dh_companion_softhsm_init(void)
+{
+	char *text = NULL, *path;
+	int n = asprintf(&text, "[capi11]\ncompanion = %s\n", direct_uri);
+
+	if (n < 0)
+		return 1;
+	path = fixture_write_file("companion-softhsm.conf", text, (size_t)n);
+	free(text);
+	if (path == NULL)
+		return 1;
+	setenv("CAPI11_CONF", path, 1);
+	free(path);
+	return 0;
+}
+
+/* A token without DH: the container's pair (CALG_DH_SF, AT_KEYEXCHANGE of
+ * PROV_DSS_DH, its CRYPT_PREGEN, a DH PRIVATEKEYBLOB) is NTE_BAD_ALGID
+ * before anything reaches the token, as for DSS; an ephemeral pair and
+ * the agreement with it run on the companion token, as session keys do,
+ * and agree with a SoftHSM key: on NSS's softokn of CRYPT_PREGEN's p and g,
+ * on a companion that makes DH parameters (SoftHSM by URI) of new ones
+ * too; without a companion the ephemeral key is NTE_BAD_ALGID. Nothing is
+ * left on the token. */
+static void dh_no_dh_on(const char *label, const char *uri, const char *container)
+{
+	HCRYPTPROV h = 0, hs = 0;
+	HCRYPTKEY k = 0, model = 0;
+	BYTE *priv;
+	DWORD priv_len;
+	char *routes;
+	int before;
+
+	/* A DH pair from SoftHSM: its blob to be refused, its p and g. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&hs, NULL, direct_uri, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(hs, CALG_DH_SF, 512 << 16 | CRYPT_EXPORTABLE, &model));
+	priv = export_of(model, PRIVATEKEYBLOB, 0, &priv_len);
+
+	before = objects_on_label(label);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, container, uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	if (h != 0) {
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_SF, 512 << 16, &k), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptGenKey(h, AT_KEYEXCHANGE, 0, &k), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_SF, CRYPT_PREGEN, &k), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptImportKey(h, priv, priv_len, 0, CRYPT_EXPORTABLE, &k),
+				 NTE_BAD_ALGID);
+		/* An ephemeral pair of SoftHSM's p and g, on softokn. */
+		k = dh_partner_like(h, model);
+		if (k != 0) {
+			CU_ASSERT_EQUAL(key_dword_of(k, KP_ALGID), CALG_DH_EPHEM);
+			dh_agree_with_softhsm(h, k);
+			CryptDestroyKey(k);
+		}
+		routes = dss_routes(h);
+		if (strstr(routes, " dh-key-pair=none dh-ephem=companion ") == NULL)
+			fprintf(stderr, "\n  routes without DH: %s\n", routes);
+		CU_ASSERT_PTR_NOT_NULL(strstr(routes, " dh-key-pair=none dh-ephem=companion "));
+		free(routes);
+		CryptReleaseContext(h, 0);
+		CryptAcquireContextA(&h, container, uri, PROV_DSS_DH, CRYPT_DELETEKEYSET);
+	}
+	CU_ASSERT_EQUAL(objects_on_label(label), before);
+
+	/* A companion that makes DH parameters: CryptGenKey(CALG_DH_EPHEM)
+	 * of new ones, there. */
+	CU_ASSERT_EQUAL_FATAL(dh_companion_softhsm_init(), 0);
+	h = 0;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	if (h != 0) {
+		k = 0;
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &k));
+		if (k != 0) {
+			CU_ASSERT_EQUAL(key_dword_of(k, KP_ALGID), CALG_DH_EPHEM);
+			CU_ASSERT_EQUAL(key_dword_of(k, KP_KEYLEN), 512);
+			dh_agree_with_softhsm(h, k);
+			CryptDestroyKey(k);
+		} else {
+			fprintf(stderr, "CALG_DH_EPHEM on the SoftHSM companion: 0x%08lx\n",
+				(unsigned long)GetLastError());
+		}
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_SF, 512 << 16, &k), NTE_BAD_ALGID);
+		CryptReleaseContext(h, 0);
+	}
+	unsetenv("CAPI11_CONF");
+	fixture_no_installed_conf();
+	CU_ASSERT_EQUAL(objects_on_label(label), before);
+
+	/* companion = none: no token makes ephemeral DH keys here. */
+	matrix_none_init();
+	SetLastError(SENTINEL);
+	h = 0;
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	if (h != 0) {
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &k), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_EPHEM, CRYPT_PREGEN, &k), NTE_BAD_ALGID);
+		CHECK_FAILS_WITH(CryptGenKey(h, CALG_DH_SF, 512 << 16, &k), NTE_BAD_ALGID);
+		routes = dss_routes(h);
+		CU_ASSERT_PTR_NOT_NULL(strstr(routes, " dh-key-pair=none dh-ephem=none "));
+		free(routes);
+		CryptReleaseContext(h, 0);
+	}
+	matrix_none_cleanup();
+	CU_ASSERT_EQUAL(objects_on_label(label), before);
+	explicit_bzero(priv, priv_len);
+	free(priv);
+	CryptDestroyKey(model);
+	CryptReleaseContext(hs, 0);
+}
+
+/* A token whose DH mechanisms the shim hides (and refuses), from before
+ * capi11 first asks for them: a token of its own. */
+static void test_dh_no_dh(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(set_mechanism);
+	for (size_t i = 0; i < sizeof dh_mechs / sizeof dh_mechs[0]; i++)
+		set_mechanism(dh_mechs[i], P11SHIM_MECH_HIDDEN | P11SHIM_MECH_REFUSED);
+	dh_no_dh_on(nodh_label, nodh_uri, "dh-nodh");
+	for (size_t i = 0; i < sizeof dh_mechs / sizeof dh_mechs[0]; i++)
+		set_mechanism(dh_mechs[i], 0);
+}
+
+/* The TPM profile: tpm2-pkcs11 has no DSA and no DH. */
+static void test_dh_tpm(void)
+{
+	set_profile(profiles[TPM].flags);
+	dh_no_dh_on(labels[TPM], uris[TPM], "dh-tpm");
+	set_profile(0);
+}
+
 /* ---- what capi11 knows of a token ---- */
 
 static char *prov_text(enum profile p, DWORD param)
@@ -1008,18 +1253,21 @@ static void test_routes(void)
 		{ PLAIN, "session-key=token simpleblob-import=token rsa-encrypt=token "
 			 "public-key-import=token random=token key-pair=token "
 			 "private-key-import=token dss-key-pair=token "
-			 "dss-public-key-import=token " },
+			 "dss-public-key-import=token dh-key-pair=token dh-ephem=token " },
+		/* tpm2-pkcs11 has neither DSA nor DH. */
 		{ TPM, "session-key=companion simpleblob-import=token-decrypt+companion "
 		       "rsa-encrypt=token public-key-import=token random=token key-pair=token "
-		       "private-key-import=none dss-key-pair=token dss-public-key-import=token " },
+		       "private-key-import=none dss-key-pair=none "
+		       "dss-public-key-import=companion dh-key-pair=none dh-ephem=companion " },
 		{ PIV, "session-key=companion simpleblob-import=token-decrypt+companion "
 		       "rsa-encrypt=companion public-key-import=companion random=companion "
 		       "key-pair=none private-key-import=none dss-key-pair=none "
-		       "dss-public-key-import=companion " },
+		       "dss-public-key-import=companion dh-key-pair=none dh-ephem=companion " },
 		{ READONLY, "session-key=companion simpleblob-import=token-decrypt+companion "
 			    "rsa-encrypt=companion public-key-import=companion random=companion "
 			    "key-pair=none private-key-import=none dss-key-pair=none "
-			    "dss-public-key-import=companion " },
+			    "dss-public-key-import=companion dh-key-pair=none "
+			    "dh-ephem=companion " },
 	};
 
 	for (size_t i = 0; i < sizeof want_routes / sizeof want_routes[0]; i++) {
@@ -1204,6 +1452,8 @@ static CU_TestInfo spec_tests[] = {
 static CU_TestInfo dss_tests[] = {
 	{ "a token without DSA", test_dss_no_dsa },
 	{ "a DSS public key on the companion", test_dss_public_on_companion },
+	{ "a token without DH", test_dh_no_dh },
+	{ "DH on the TPM profile", test_dh_tpm },
 	CU_TEST_INFO_NULL,
 };
 
@@ -1247,12 +1497,18 @@ int main(void)
 	for (int p = 0; p < N_PROFILES; p++) {
 		labels[p] = fixture_token_make(profiles[p].prefix);
 		uris[p] = fixture_token_uri_shim(labels[p], true);
+		if (p == PLAIN)
+			direct_uri = fixture_token_uri(labels[p]);
 		if (uris[p] == NULL)
 			return FIXTURE_HARD_ERROR;
 	}
 	nodsa_label = fixture_token_make("cards-nodsa");
 	nodsa_uri = fixture_token_uri_shim(nodsa_label, true);
 	if (nodsa_uri == NULL)
+		return FIXTURE_HARD_ERROR;
+	nodh_label = fixture_token_make("cards-nodh");
+	nodh_uri = fixture_token_uri_shim(nodh_label, true);
+	if (nodh_uri == NULL)
 		return FIXTURE_HARD_ERROR;
 	learn_label = fixture_token_make("cards-learn");
 	learn_uri = fixture_token_uri_shim(learn_label, true);
@@ -1289,5 +1545,8 @@ int main(void)
 	free(learn_label);
 	free(nodsa_uri);
 	free(nodsa_label);
+	free(nodh_uri);
+	free(nodh_label);
+	free(direct_uri);
 	return rc;
 }

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A bit CryptExportKey does not document. */
 #define UNDOCUMENTED_FLAG 0x00010000u
@@ -1675,13 +1676,15 @@ static void test_sensitive_policy(void)
 	free(pub);
 }
 
-/* ---- DSS key pairs (and, beside them, Diffie-Hellman's to come) ---- */
+/* ---- DSS and Diffie-Hellman key pairs ---- */
 
 /* The key-pair families of the DSS provider types, one row of this table
  * each: a family names its ALG_ID and the magics of its four blob forms
  * (Microsoft's DSSPUBKEY, DSSPUBKEY_VER3, DSSPRIVKEY_VER3 pages; DH's
- * would be DHPUBKEY and DHPUBKEY_VER3/DHPRIVKEY_VER3's "\0DH1".."\0DH4")
- * and how its pairs are made on the token and imported from openssl. */
+ * DHPUBKEY and DHPUBKEY_VER3/DHPRIVKEY_VER3's "\0DH1".."\0DH4") and how
+ * its pairs are made on the token and imported from openssl. */
+struct pair_row_state;
+
 struct pair_family {
 	const char *name;
 	ALG_ID alg;
@@ -1689,6 +1692,11 @@ struct pair_family {
 	BOOL (*generate)(HCRYPTPROV h, bool exportable, HCRYPTKEY *k);
 	/* openssl's PRIVATEKEYBLOB of a key of the family (version 2). */
 	BYTE *(*openssl_private)(DWORD *len);
+	/* The checks of a row's blobs against readers other than capi11
+	 * (below): row is also the container's name, the label of its
+	 * token objects. */
+	void (*outside)(const char *row, struct pair_row_state *st, bool exportable,
+			const BYTE *imported, DWORD imported_len);
 };
 
 static BOOL dss_generate(HCRYPTPROV h, bool exportable, HCRYPTKEY *k)
@@ -1716,10 +1724,106 @@ static BYTE *dss_openssl_private(DWORD *len)
 	return b;
 }
 
+static BOOL dh_generate(HCRYPTPROV h, bool exportable, HCRYPTKEY *k)
+{
+	return CryptGenKey(h, CALG_DH_SF, 1024 << 16 | (exportable ? CRYPT_EXPORTABLE : 0), k);
+}
+
+/* The number openssl's "-text" prints after label (at a line's start),
+ * into a little-endian field of width bytes: the indented lines below
+ * the label, or an inline "N (0xHEX)" for a small one. */
+static void openssl_text_le(const char *text, const char *label, BYTE *out, size_t width)
+{
+	char digits[2 * 1100 + 2];
+	size_t n = 0;
+	const char *p = text, *inl, *nl;
+
+	while ((p = strstr(p, label)) != NULL && p != text && p[-1] != '\n')
+		p++;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p += strlen(label);
+	nl = strchr(p, '\n');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+	inl = strstr(p, "(0x");
+	if (inl != NULL && inl < nl) {
+		for (inl += 3; n + 1 < sizeof digits && strchr("0123456789abcdefABCDEF", *inl) &&
+			       *inl != '\0'; inl++)
+			digits[n++] = *inl;
+	} else {
+		for (p = nl + 1; *p == ' '; p = strchr(p, '\n') + 1) {
+			for (; *p != '\n' && *p != '\0'; p++)
+				if (strchr("0123456789abcdefABCDEF", *p) && n + 1 < sizeof digits)
+					digits[n++] = *p;
+			if (*p == '\0')
+				break;
+		}
+	}
+	digits[n] = '\0';
+	CU_ASSERT_FATAL(n > 0);
+	memset(out, 0, width);
+	/* From the last digit; an odd count leaves one for the top byte. */
+	for (size_t i = 0; n > 0; i++) {
+		char two[3] = { 0 };
+		size_t start = n >= 2 ? n - 2 : 0;
+
+		memcpy(two, digits + start, n - start);
+		n = start;
+		if (i >= width) {
+			CU_ASSERT_FATAL(strtoul(two, NULL, 16) == 0);
+			continue;
+		}
+		out[i] = (BYTE)strtoul(two, NULL, 16);
+	}
+}
+
+/* A Diffie-Hellman key openssl makes on 1024-bit parameters of its own,
+ * as a version 2 PRIVATEKEYBLOB of its numbers (Microsoft's "\0DH2"
+ * layout: bitlen, then p, g and x, each 128 bytes; openssl writes no DH
+ * MSBLOB). */
+static BYTE *dh_openssl_private(DWORD *len)
+{
+	char *prm = testutil_temp_path("mxdhp"), *pem = testutil_temp_path("mxdh"), *text;
+	const size_t P = 128;
+	BYTE *b = calloc(1, 16 + 3 * P);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -genparam -algorithm DH -pkeyopt "
+					  "dh_paramgen_prime_len:1024 -out %s 2>/dev/null && "
+					  "%s genpkey -paramfile %s -out %s", OPENSSL_BIN, prm,
+					  OPENSSL_BIN, prm, pem), 0);
+	text = fixture_capture(NULL, "%s pkey -in %s -text -noout", OPENSSL_BIN, pem);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	b[0] = PRIVATEKEYBLOB;
+	b[1] = 2;
+	testutil_le32_put(b + 4, CALG_DH_SF);
+	testutil_le32_put(b + 8, 0x32484400);
+	testutil_le32_put(b + 12, 1024);
+	openssl_text_le(text, "P:", b + 16, P);
+	openssl_text_le(text, "G:", b + 16 + P, P);
+	openssl_text_le(text, "private-key:", b + 16 + 2 * P, P);
+	CU_ASSERT_FATAL(b[16 + P - 1] & 0x80);
+	explicit_bzero(text, strlen(text));
+	free(text);
+	unlink(pem);
+	free(prm);
+	free(pem);
+	*len = (DWORD)(16 + 3 * P);
+	return b;
+}
+
+static void dss_outside_checks(const char *row, struct pair_row_state *st, bool exportable,
+			       const BYTE *imported, DWORD imported_len);
+static void dh_outside_checks(const char *row, struct pair_row_state *st, bool exportable,
+			      const BYTE *imported, DWORD imported_len);
+
 static const struct pair_family pair_families[] = {
 	{ "DSS", CALG_DSS_SIGN,
 	  { { 0x31535344, 0x33535344 }, { 0x32535344, 0x34535344 } },   /* DSS1 DSS3, DSS2 DSS4 */
-	  dss_generate, dss_openssl_private },
+	  dss_generate, dss_openssl_private, dss_outside_checks },
+	/* CALG_DH_SF, the container's exchange pair. */
+	{ "DH", CALG_DH_SF,
+	  { { 0x31484400, 0x33484400 }, { 0x32484400, 0x34484400 } },   /* DH1 DH3, DH2 DH4 */
+	  dh_generate, dh_openssl_private, dh_outside_checks },
 };
 
 /* The columns: blob type and hExpKey (none, or a 3DES session key of the
@@ -1760,8 +1864,8 @@ static const struct flag pair_flags[] = {
 	{ "CRYPT_SSL2_FALLBACK", CRYPT_SSL2_FALLBACK },
 	{ "undocumented 0x10000", UNDOCUMENTED_FLAG },
 };
-
-/* CryptExportKey's answers for a DSS (or DH) pair, from its reference page
+/* CryptExportKey's answers for a DSS or DH pair, from its reference page
+ * (learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-cryptexportkey)
  * and SPEC section 4, as for RSA pairs:
  * - "CRYPT_BLOB_VER3: export version 3 of a BLOB type" (bVersion 3, the
  *   _VER3 structures); "CRYPT_Y_ONLY: this flag is not used": no change;
@@ -1925,8 +2029,8 @@ static void dss_v2_v3_agree(const char *row, const BYTE *v2, DWORD v2_len, const
 /* openssl reads the version 2 blobs; capi11's version 3 ones carry the
  * same numbers; an imported key comes back as openssl wrote it (but for
  * the seed, which capi11 does not keep: counter 0xFFFFFFFF). */
-static void pair_row_outside_checks(const char *row, struct pair_row_state *st, bool exportable,
-				    const BYTE *imported, DWORD imported_len)
+static void dss_outside_checks(const char *row, struct pair_row_state *st, bool exportable,
+			       const BYTE *imported, DWORD imported_len)
 {
 	DWORD pub_len, pub3_len;
 	BYTE *pub = testutil_blob_export(st->key, 0, PUBLICKEYBLOB, 0, &pub_len);
@@ -1954,6 +2058,116 @@ static void pair_row_outside_checks(const char *row, struct pair_row_state *st, 
 			fprintf(stderr, "%s: the PRIVATEKEYBLOB is not openssl's\n", row);
 		CU_ASSERT_TRUE(same);
 	}
+	free(pub);
+	free(pub3);
+}
+
+/* An attribute of the DH key object of class cls labelled container (the
+ * row), read from SoftHSM directly, little-endian in width bytes; false
+ * when the token does not give it (a sensitive private value). */
+static bool dh_token_number(const char *container, CK_OBJECT_CLASS cls, CK_ATTRIBUTE_TYPE type,
+			    BYTE *le, size_t width)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label1, false, true);
+	CK_KEY_TYPE dh = CKK_DH;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_KEY_TYPE, &dh, sizeof dh },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+	};
+	CK_OBJECT_HANDLE obj;
+	CK_ULONG got = 0;
+	BYTE be[512];
+	CK_ATTRIBUTE a = { type, be, sizeof be };
+	CK_RV rv;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, find, 3), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, &obj, 1, &got), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	CU_ASSERT_EQUAL_FATAL(got, 1);
+	rv = f->C_GetAttributeValue(s, obj, &a, 1);
+	f->C_CloseSession(s);
+	if (rv == CKR_ATTRIBUTE_SENSITIVE)
+		return false;
+	CU_ASSERT_EQUAL_FATAL(rv, CKR_OK);
+	CU_ASSERT_FATAL(a.ulValueLen <= width);
+	memset(le, 0, width);
+	for (CK_ULONG i = 0; i < a.ulValueLen; i++)
+		le[i] = be[a.ulValueLen - 1 - i];
+	explicit_bzero(be, sizeof be);
+	return true;
+}
+
+static void dh_same(const char *row, const char *what, const BYTE *a, const BYTE *b, size_t n)
+{
+	if (memcmp(a, b, n) != 0)
+		fprintf(stderr, "%s: %s differ\n", row, what);
+	CU_ASSERT_EQUAL(memcmp(a, b, n), 0);
+}
+
+/* A DH row's blobs by Microsoft's layouts (1024 bits, P = 128; no q, no
+ * j: PKCS#11 DH keys carry none): DH1 {bitlen} y; DH3 {bitlenP, bitlenQ 0,
+ * bitlenJ 0, DSSSEED} p g y; DH2 {bitlen} p g x; DH4 {bitlenP, 0, 0,
+ * bitlenX, DSSSEED} p g y x. Their numbers are the token's (SoftHSM read
+ * directly: CKA_PRIME, CKA_BASE, the public CKA_VALUE, and the private
+ * one where the token gives it), the two versions carry the same ones,
+ * and an imported key comes back byte for byte as it went in. */
+static void dh_outside_checks(const char *row, struct pair_row_state *st, bool exportable,
+			      const BYTE *imported, DWORD imported_len)
+{
+	const size_t P = 128, h3 = 48, h4 = 52;
+	DWORD pub_len, pub3_len;
+	BYTE *pub = testutil_blob_export(st->key, 0, PUBLICKEYBLOB, 0, &pub_len);
+	BYTE *pub3 = testutil_blob_export(st->key, 0, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &pub3_len);
+	BYTE p[128], g[128], y[128], x[128];
+	bool x_read;
+
+	CU_ASSERT_EQUAL_FATAL(pub_len, 16 + P);
+	CU_ASSERT_EQUAL_FATAL(pub3_len, h3 + 3 * P);
+	CU_ASSERT_EQUAL(testutil_le32(pub + 12), 1024);
+	CU_ASSERT_EQUAL(testutil_le32(pub3 + 12), 1024);
+	CU_ASSERT_EQUAL(testutil_le32(pub3 + 16), 0);            /* bitlenQ */
+	CU_ASSERT_EQUAL(testutil_le32(pub3 + 20), 0);            /* bitlenJ */
+	CU_ASSERT_EQUAL(testutil_le32(pub3 + 24), 0xffffffffu);  /* no seed */
+	CU_ASSERT_TRUE(dh_token_number(row, CKO_PUBLIC_KEY, CKA_PRIME, p, P));
+	CU_ASSERT_TRUE(dh_token_number(row, CKO_PUBLIC_KEY, CKA_BASE, g, P));
+	CU_ASSERT_TRUE(dh_token_number(row, CKO_PUBLIC_KEY, CKA_VALUE, y, P));
+	dh_same(row, "DH1 y and the token's", pub + 16, y, P);
+	dh_same(row, "DH3 p and the token's", pub3 + h3, p, P);
+	dh_same(row, "DH3 g and the token's", pub3 + h3 + P, g, P);
+	dh_same(row, "DH3 y and the token's", pub3 + h3 + 2 * P, y, P);
+	x_read = dh_token_number(row, CKO_PRIVATE_KEY, CKA_VALUE, x, P);
+	if (exportable) {
+		const BYTE *v2 = st->plain[0], *v3 = st->plain[1];
+
+		CU_ASSERT_EQUAL_FATAL(st->plain_len[0], 16 + 3 * P);
+		CU_ASSERT_EQUAL_FATAL(st->plain_len[1], h4 + 4 * P);
+		CU_ASSERT_EQUAL(testutil_le32(v3 + 24), 1024);   /* bitlenX */
+		dh_same(row, "DH2 p and the token's", v2 + 16, p, P);
+		dh_same(row, "DH2 g and the token's", v2 + 16 + P, g, P);
+		dh_same(row, "DH4 p, g and DH2's", v3 + h4, v2 + 16, 2 * P);
+		dh_same(row, "DH4 y and the token's", v3 + h4 + 2 * P, y, P);
+		dh_same(row, "DH4 x and DH2's", v3 + h4 + 3 * P, v2 + 16 + 2 * P, P);
+		/* SoftHSM gives x where the key is not sensitive. */
+		if (x_read)
+			dh_same(row, "DH2 x and the token's", v2 + 16 + 2 * P, x, P);
+		else
+			fprintf(stderr, "%s: the token keeps x sensitive; x checked against "
+				"DH4 only\n", row);
+	} else {
+		/* A key that may not leave is sensitive on the token too. */
+		CU_ASSERT_FALSE(x_read);
+	}
+	if (imported != NULL && exportable) {
+		bool same = st->plain_len[0] == imported_len &&
+			    memcmp(st->plain[0], imported, imported_len) == 0;
+
+		if (!same)
+			fprintf(stderr, "%s: the PRIVATEKEYBLOB is not the one imported\n", row);
+		CU_ASSERT_TRUE(same);
+	}
+	explicit_bzero(x, sizeof x);
 	free(pub);
 	free(pub3);
 }
@@ -2001,7 +2215,7 @@ static void pair_row(const struct pair_family *fam, enum pair_origin_kind origin
 	CU_ASSERT_EQUAL(pair_cells_run - before, pair_row_cells(exportable));
 	CU_ASSERT_EQUAL(pair_cells_failed, 0);
 	pair_cells_total += pair_cells_run - before;
-	pair_row_outside_checks(row, &st, exportable, imported, imported_len);
+	fam->outside(row, &st, exportable, imported, imported_len);
 
 	for (int v = 0; v < 2; v++) {
 		if (st.plain[v] != NULL)
@@ -2082,16 +2296,16 @@ static int matrix_init(void)
 	return ok ? 0 : -1;
 }
 
-/* The DSS provider types' pairs: SoftHSM only (a card's DSS answers are
- * tests/test-cards.c's). */
+/* The DSS provider types' pairs: SoftHSM only (a card's DSS and DH
+ * answers are tests/test-cards.c's). */
 static CU_TestInfo pair_tests[] = {
-	{ "DSS pairs (the pair-family table)", test_matrix_pairs },
+	{ "DSS and DH pairs (the pair-family table)", test_matrix_pairs },
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
 	{ "export matrix", matrix_init, NULL, NULL, NULL, matrix_tests },
-	{ "export matrix of DSS pairs", NULL, NULL, NULL, NULL, pair_tests },
+	{ "export matrix of DSS and DH pairs", NULL, NULL, NULL, NULL, pair_tests },
 	{ "encrypted PRIVATEKEYBLOB", NULL, NULL, NULL, NULL, private_tests },
 	{ "imports", NULL, NULL, NULL, NULL, import_tests },
 	CU_SUITE_INFO_NULL,

@@ -1653,16 +1653,33 @@ static void test_dss_import_sign(void)
  * pages), decoded by dump with those numbers; and malformed ones named. */
 static void hex_to_le(const char *hex, BYTE *out, size_t width)
 {
-	size_t n = strlen(hex) / 2;
+	size_t digits = strlen(hex), n = (digits + 1) / 2;
 
 	CU_ASSERT_FATAL(n <= width);
 	memset(out, 0, width);
+	/* From the last digit: an odd count leaves one digit for the top
+	 * byte (openssl prints a small g as "2"). */
 	for (size_t i = 0; i < n; i++) {
+		size_t end = digits - 2 * i, start = end >= 2 ? end - 2 : 0;
+		char two[3] = { 0 };
 		unsigned v;
 
-		CU_ASSERT_FATAL(sscanf(hex + 2 * (n - 1 - i), "%2x", &v) == 1);
+		memcpy(two, hex + start, end - start);
+		CU_ASSERT_FATAL(sscanf(two, "%x", &v) == 1);
 		out[i] = (BYTE)v;
 	}
+}
+
+/* hex left-padded with zeros to width bytes, as dump prints a field. */
+static char *hex_padded(const char *hex, size_t width)
+{
+	size_t digits = strlen(hex);
+	char *out = malloc(2 * width + 1);
+
+	CU_ASSERT_FATAL(out != NULL && digits <= 2 * width);
+	memset(out, '0', 2 * width - digits);
+	memcpy(out + 2 * width - digits, hex, digits + 1);
+	return out;
 }
 
 static void test_dh_dump(void)
@@ -1696,16 +1713,19 @@ static void test_dh_dump(void)
 	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh1.blob")), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "0x31484400 \"\\0DH1\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_DH_SF"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "does not import Diffie-Hellman blobs yet"));
+	/* Judged as CryptImportKey judges it: an agreement with the
+	 * context's DH key. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "the import is an agreement"));
+	CU_ASSERT_PTR_NULL(strstr(out, "does not import"));
 	flat = squeeze(out);
 	CU_ASSERT_TRUE(dump_shows(flat, y));
 	free(flat);
 	free(out);
-	/* Cut: truncated, and no import code claimed for a DH blob. */
+	/* Cut: truncated, with the import's code. */
 	write_bytes("dh1.cut", blob, 16 + P - 1);
 	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh1.cut")), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "error: truncated"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "capi11 does not import this blob yet"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "(CryptImportKey: NTE_BAD_DATA)"));
 	free(out);
 
 	/* "\0DH2": prime, generator, secret, each bitlen / 8 bytes. */
@@ -1722,7 +1742,7 @@ static void test_dh_dump(void)
 	flat = squeeze(out);
 	CU_ASSERT_TRUE(dump_shows(flat, p));
 	CU_ASSERT_TRUE(dump_shows(flat, x));
-	CU_ASSERT_TRUE(strstr(flat, "generator64bytes,little-endian;value(big-endian"
+	CU_ASSERT_TRUE(strstr(flat, "g64bytes,little-endian;value(big-endian"
 				    "hex):000000") != NULL);
 	free(flat);
 	free(out);
@@ -1780,7 +1800,7 @@ static void test_dh_dump(void)
 	testutil_le32_put(blob + 16, 1024);
 	write_bytes("dh3.bad", blob, at + 3 * P);
 	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh3.bad")), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "no longer than bitlenP"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenQ 1024: whole bytes, no longer than p"));
 	free(out);
 	free(text);
 	free(x);
@@ -1789,12 +1809,289 @@ static void test_dh_dump(void)
 	free(g);
 }
 
+/* A little-endian field of a blob as lowercase big-endian hex without
+ * leading zero bytes, as openssl_text_number gives numbers. */
+static char *le_hex(const BYTE *le, size_t n)
+{
+	char *out = calloc(1, 2 * n + 3), *o = out;
+	size_t i = n;
+
+	while (i > 1 && le[i - 1] == 0)
+		i--;
+	while (i-- > 0)
+		o += sprintf(o, "%02x", le[i]);
+	return out;
+}
+
+/* The PKCS#8 DH private key of a "\0DH2" blob of P-byte numbers, written
+ * as DER by openssl's asn1parse -genconf (PrivateKeyInfo: version 0, the
+ * dhKeyAgreement AlgorithmIdentifier with DHParameter {p, g}, x in an
+ * OCTET STRING), so that openssl alone says which y belongs to the blob's
+ * x and what the key's public SubjectPublicKeyInfo is. */
+static void dh2_to_pkcs8(const char *blob_name, size_t P, const char *der_name)
+{
+	size_t len;
+	BYTE *b = read_all(path_of(blob_name), &len);
+	char *p, *g, *x, *conf;
+	int n;
+
+	CU_ASSERT_EQUAL_FATAL(len, 16 + 3 * P);
+	CU_ASSERT_EQUAL_FATAL(b[0], PRIVATEKEYBLOB);
+	CU_ASSERT_EQUAL_FATAL(b[1], 2);
+	p = le_hex(b + 16, P);
+	g = le_hex(b + 16 + P, P);
+	x = le_hex(b + 16 + 2 * P, P);
+	n = asprintf(&conf, "asn1=SEQUENCE:pk\n[pk]\nver=INTEGER:0\nalg=SEQUENCE:alg\n"
+		     "key=OCTWRAP,INTEGER:0x%s\n[alg]\noid=OID:dhKeyAgreement\n"
+		     "params=SEQUENCE:params\n[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\n", x, p, g);
+	CU_ASSERT_FATAL(n > 0);
+	write_bytes("dh.genconf", conf, strlen(conf));
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s asn1parse -genconf %s -noout -out %s", OPENSSL_BIN,
+					  path_of("dh.genconf"), path_of(der_name)), 0);
+	explicit_bzero(conf, strlen(conf));
+	explicit_bzero(x, strlen(x));
+	explicit_bzero(b, len);
+	free(conf);
+	free(p);
+	free(g);
+	free(x);
+	free(b);
+}
+
+/* capi11-tool and Diffie-Hellman keys, end to end: genkey of CALG_DH_SF
+ * and CALG_DH_EPHEM, export of both blob types in both versions, the
+ * public key as PEM/DER, import of private blobs (the tool's and one
+ * built from openssl's numbers), a partner's public blob agreed with the
+ * container's key, and dump of each. Expected numbers come from openssl:
+ * the version 2 private blob, rebuilt as PKCS#8 by asn1parse, gives
+ * openssl's p, g, x and the y it computes itself. */
+static void test_dh_tool(void)
+{
+	const char *dh = "--prov-type dss_dh --container dh1";
+	const size_t P = 128;
+	char *out, *text, *flat, *hex, *osl[5];
+	static const char *const labels[5] = { "P:", "G:", "public-key:", "private-key:", NULL };
+	size_t len;
+	BYTE *b;
+
+	CU_ASSERT_EQUAL_FATAL(tool(&out, "genkey %s --container dh1 --alg dh --exportable",
+				   common), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "generated exchange key: CALG_DH_SF, 1024 bits"));
+	free(out);
+	/* Not a multiple of 64: NTE_BAD_FLAGS, Windows' answer (dh.h). */
+	CU_ASSERT_EQUAL(tool(&out, "genkey %s --container dh520 --alg dh --bits 520", common), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_FLAGS"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "genkey %s --container dh1 --alg dh --prov-type rsa_aes",
+			     common), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_ALGID"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "genkey %s --alg dh --spec signature", common), 2);
+
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --out %s", common, dh, path_of("dh1.pub")),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --ver3 --out %s", common, dh,
+				   path_of("dh1.pub3")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --type private --out %s", common, dh,
+				   path_of("dh1.priv")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --type private --ver3 --out %s", common, dh,
+				   path_of("dh1.priv4")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --format pem --out %s", common, dh,
+				   path_of("dh1.pub.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(tool(NULL, "export %s %s --format der --out %s", common, dh,
+				   path_of("dh1.pub.der")), 0);
+	/* A private DH key has no PEM/DER form here; nothing is written. */
+	unlink(path_of("dh1.key.pem"));
+	CU_ASSERT_EQUAL(tool(&out, "export %s %s --type private --format pem --out %s", common,
+			     dh, path_of("dh1.key.pem")), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Diffie-Hellman private key has no PEM/DER form"));
+	free(out);
+	CU_ASSERT_NOT_EQUAL(access(path_of("dh1.key.pem"), F_OK), 0);
+	/* The sizes of Microsoft's layouts (DHPUBKEY, DHPUBKEY_VER3 with no
+	 * q or j, DHPRIVKEY_VER3 with x as long as p). */
+	b = read_all(path_of("dh1.pub"), &len);
+	CU_ASSERT_EQUAL(len, 16 + P);
+	free(b);
+	b = read_all(path_of("dh1.pub3"), &len);
+	CU_ASSERT_EQUAL(len, 48 + 3 * P);
+	free(b);
+	b = read_all(path_of("dh1.priv4"), &len);
+	CU_ASSERT_EQUAL(len, 52 + 4 * P);
+	explicit_bzero(b, len);
+	free(b);
+
+	/* openssl's reading of the version 2 private blob. */
+	dh2_to_pkcs8("dh1.priv", P, "dh1.p8.der");
+	text = fixture_capture(NULL, "%s pkey -inform DER -in %s -text -noout", OPENSSL_BIN,
+			       path_of("dh1.p8.der"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(text, "DH Private-Key: (1024 bit)"));
+	/* Each as wide as its blob field (P bytes), as dump prints it. */
+	for (int i = 0; labels[i] != NULL; i++) {
+		hex = openssl_text_number(text, labels[i]);
+		CU_ASSERT_TRUE(strlen(hex) >= 1);
+		osl[i] = hex_padded(hex, P);
+		free(hex);
+	}
+	CU_ASSERT_TRUE(strchr("89abcdef", osl[0][0]) != NULL);   /* p of 1024 bits */
+	free(text);
+	/* Its public key, as openssl writes it, is the tool's PEM and DER. */
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkey -inform DER -in %s -pubout -out %s",
+					  OPENSSL_BIN, path_of("dh1.p8.der"),
+					  path_of("dh1.openssl.pub.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dh1.pub.pem"), path_of("dh1.openssl.pub.pem")));
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkey -inform DER -in %s -pubout -outform DER -out %s",
+					  OPENSSL_BIN, path_of("dh1.p8.der"),
+					  path_of("dh1.openssl.pub.der")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dh1.pub.der"), path_of("dh1.openssl.pub.der")));
+
+	/* dump: every blob well formed, with openssl's numbers where the
+	 * layout has them. */
+	{
+		static const struct { const char *file, *magic; int has[4]; } blobs[] = {
+			{ "dh1.pub", "0x31484400 \"\\0DH1\"", { 0, 0, 1, 0 } },
+			{ "dh1.pub3", "0x33484400 \"\\0DH3\"", { 1, 1, 1, 0 } },
+			{ "dh1.priv", "0x32484400 \"\\0DH2\"", { 1, 1, 0, 1 } },
+			{ "dh1.priv4", "0x34484400 \"\\0DH4\"", { 1, 1, 1, 1 } },
+		};
+
+		for (size_t i = 0; i < sizeof blobs / sizeof blobs[0]; i++) {
+			CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of(blobs[i].file)), 0);
+			CU_ASSERT_PTR_NOT_NULL(strstr(out, blobs[i].magic));
+			CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_DH_SF"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(out, "ok: well-formed"));
+			CU_ASSERT_PTR_NULL(strstr(out, "does not import"));
+			flat = squeeze(out);
+			for (int k = 0; k < 4; k++) {
+				if (blobs[i].has[k] && !dump_shows(flat, osl[k])) {
+					CU_FAIL("dump lacks one of openssl's numbers");
+					fprintf(stderr, "dump of %s lacks openssl's %s\n",
+						blobs[i].file, labels[k]);
+				}
+			}
+			free(flat);
+			free(out);
+		}
+	}
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh1.priv4")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bVersion             3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenP              1024"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenQ              0 (0x00000000) (Q is not "
+					   "available)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenJ              0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlenX              1024"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "(0xffffffff) no seed"));
+	free(out);
+
+	/* Import: either private blob becomes a container's exchange pair
+	 * whose public blob is the original's. */
+	CU_ASSERT_EQUAL(tool(&out, "import %s --container dh1i --exportable %s", common,
+			     path_of("dh1.priv")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "imported PRIVATEKEYBLOB: CALG_DH_SF, 1024 bits, into "
+					   "container dh1i as its exchange key"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --prov-type dss_dh --container dh1i --out %s",
+			     common, path_of("dh1i.pub")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dh1.pub"), path_of("dh1i.pub")));
+	CU_ASSERT_EQUAL(tool(NULL, "import %s --container dh1j %s", common, path_of("dh1.priv4")),
+			0);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --prov-type dss_dh --container dh1j --ver3 --out %s",
+			     common, path_of("dh1j.pub3")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dh1.pub3"), path_of("dh1j.pub3")));
+	/* Imported without --exportable: its private blob stays. */
+	CU_ASSERT_EQUAL(tool(&out, "export %s --prov-type dss_dh --container dh1j --type private "
+			     "--out %s", common, path_of("dh1j.priv")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_KEY_STATE"));
+	free(out);
+
+	/* A partner's public blob agrees with the container's key: dh1j
+	 * holds the same group (and key) as dh1. */
+	CU_ASSERT_EQUAL(tool(&out, "import %s --container dh1j %s", common, path_of("dh1.pub")),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "imported PUBLICKEYBLOB: CALG_AGREEDKEY_ANY, 1024 bits "
+					   "(the key agreed with the container's Diffie-Hellman "
+					   "exchange key"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(NULL, "import %s --container dh1j %s", common, path_of("dh1.pub3")),
+			0);
+
+	/* An ephemeral key: its public blob is its only trace. */
+	CU_ASSERT_EQUAL(tool(&out, "genkey %s --alg dh_ephem --bits 512 --out %s", common,
+			     path_of("eph.pub")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "generated ephemeral key: CALG_DH_EPHEM, 512 bits"));
+	free(out);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("eph.pub")), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "CALG_DH_EPHEM"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bitlen               512"));
+	free(out);
+	/* Of another group (and length) than dh1's key: NTE_BAD_DATA. */
+	CU_ASSERT_EQUAL(tool(&out, "import %s --container dh1 %s", common, path_of("eph.pub")), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_DATA"));
+	free(out);
+
+	/* A key openssl made, as a "\0DH2" blob of its numbers: imported,
+	 * its public blob holds the y openssl computed. */
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s genpkey -genparam -algorithm DH -pkeyopt "
+					  "dh_paramgen_prime_len:512 -out %s 2>/dev/null && "
+					  "%s genpkey -paramfile %s -out %s", OPENSSL_BIN,
+					  path_of("dho.params"), OPENSSL_BIN, path_of("dho.params"),
+					  path_of("dho.pem")), 0);
+	text = fixture_capture(NULL, "%s pkey -in %s -text -noout", OPENSSL_BIN,
+			       path_of("dho.pem"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	{
+		BYTE blob[16 + 3 * 64];
+		char *p = openssl_text_number(text, "P:"), *g = openssl_text_number(text, "G:");
+		char *x = openssl_text_number(text, "private-key:");
+
+		CU_ASSERT_EQUAL_FATAL(strlen(p), 2 * 64);
+		memset(blob, 0, sizeof blob);
+		blob[0] = PRIVATEKEYBLOB;
+		blob[1] = 2;
+		testutil_le32_put(blob + 4, CALG_DH_SF);
+		testutil_le32_put(blob + 8, 0x32484400);
+		testutil_le32_put(blob + 12, 512);
+		hex_to_le(p, blob + 16, 64);
+		hex_to_le(g, blob + 16 + 64, 64);
+		hex_to_le(x, blob + 16 + 128, 64);
+		write_bytes("dho.priv", blob, sizeof blob);
+		explicit_bzero(blob, sizeof blob);
+		free(p);
+		free(g);
+		free(x);
+	}
+	CU_ASSERT_EQUAL(tool(NULL, "import %s --container dho %s", common, path_of("dho.priv")), 0);
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --prov-type dss_dh --container dho --out %s", common,
+			     path_of("dho.pub")), 0);
+	b = read_all(path_of("dho.pub"), &len);
+	CU_ASSERT_EQUAL_FATAL(len, 16 + 64);
+	hex = le_hex(b + 16, 64);
+	free(b);
+	{
+		char *y = openssl_text_number(text, "public-key:");
+
+		CU_ASSERT_STRING_EQUAL(hex, y);
+		free(y);
+	}
+	free(hex);
+	free(text);
+	/* The PEM of its version 3 public blob is openssl's public key. */
+	CU_ASSERT_EQUAL(tool(NULL, "export %s --prov-type dss_dh --container dho --format pem "
+			     "--out %s", common, path_of("dho.pub.pem")), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_run("%s pkey -in %s -pubout -out %s", OPENSSL_BIN,
+					  path_of("dho.pem"), path_of("dho.openssl.pub.pem")), 0);
+	CU_ASSERT_TRUE(files_equal(path_of("dho.pub.pem"), path_of("dho.openssl.pub.pem")));
+
+	for (int i = 0; labels[i] != NULL; i++)
+		free(osl[i]);
+}
+
 /* ---- dump and CryptImportKey agree ---- */
 
 /* The keys that open each kind of blob, in a container of the tool's token:
  * the exchange key (SIMPLEBLOB), a wrap-only AES-256 key (OPAQUEKEYBLOB),
  * an AES-256 and a 3DES session key (SYMMETRICWRAPKEYBLOB under each). */
-enum agree_pub { PUB_NONE, PUB_EXCHANGE, PUB_KEK, PUB_AES, PUB_3DES, PUB_COUNT };
+enum agree_pub { PUB_NONE, PUB_EXCHANGE, PUB_KEK, PUB_AES, PUB_3DES, PUB_DH, PUB_COUNT };
 
 struct agreement {
 	HCRYPTPROV prov;
@@ -2234,6 +2531,135 @@ static void agree_dss(struct agreement *a, HCRYPTPROV dss)
 	a->prov = rsa;
 }
 
+/* Diffie-Hellman blobs in a PROV_DSS_DH context: the public ones imported
+ * as agreements with the context's DH key (hPubKey), the private ones as
+ * its exchange pair; dump and the import must agree on each edit. The
+ * public rows come first: a private blob's import replaces the pair whose
+ * handle opens them. */
+static void agree_dh(struct agreement *a, HCRYPTPROV dss_dh)
+{
+	HCRYPTPROV rsa = a->prov;
+	HCRYPTKEY k, other = 0;
+	BYTE *b[4], *c;
+	DWORD len[4];
+	static const DWORD flags[4] = { 0, CRYPT_BLOB_VER3, 0, CRYPT_BLOB_VER3 };
+	static const DWORD types[4] = { PUBLICKEYBLOB, PUBLICKEYBLOB, PRIVATEKEYBLOB,
+					PRIVATEKEYBLOB };
+	/* A 1024-bit key (P = 128): DH1 y at 16; DH3 p at 48, g 176, y 304
+	 * (no q, no j); DH2 p at 16, g 144, x 272; DH4 p at 52, x 436. */
+	const size_t P = 128, y1 = 16, p3 = 48, g3 = p3 + P, y3 = g3 + P, p2 = 16, x2 = 16 + 2 * P;
+	static const struct { int blob; size_t off; DWORD value; const char *says; } edits[] = {
+		{ 0, 8, 0x32484400u, "magic 0x32484400" },        /* DH2 in a public blob */
+		{ 0, 12, 448, "bitlen 448" },
+		{ 0, 12, 1028, "bitlen 1028" },
+		{ 0, 12, 8192, "bitlen 8192" },
+		{ 0, 12, 0xfffffff8u, "bitlen 4294967288" },
+		{ 0, 12, 1088, "truncated" },                     /* a y the blob lacks */
+		{ 1, 8, 0x31484400u, "magic 0x31484400" },        /* DH1 in version 3 */
+		{ 1, 12, 4104, "bitlenP 4104" },
+		{ 1, 16, 12, "bitlenQ 12" },
+		{ 1, 16, 2048, "bitlenQ 2048" },
+		{ 1, 16, 64, "truncated" },                       /* a q the blob lacks */
+		{ 1, 20, 12, "bitlenJ 12" },
+		{ 1, 20, 1032, "bitlenJ 1032" },
+		{ 3, 24, 0, "bitlenX 0" },
+		{ 3, 24, 1036, "bitlenX 1036" },
+		{ 3, 24, 2048, "bitlenX 2048" },
+		{ 2, 8, 0x34484400u, "magic 0x34484400" },        /* DH4 in version 2 */
+	};
+
+	a->prov = dss_dh;
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(dss_dh, CALG_DH_SF, 1024 << 16 | CRYPT_EXPORTABLE, &k));
+	for (int i = 0; i < 4; i++) {
+		len[i] = 0;
+		CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, types[i], flags[i], NULL, &len[i]));
+		b[i] = malloc(len[i]);
+		CU_ASSERT_TRUE_FATAL(CryptExportKey(k, 0, types[i], flags[i], b[i], &len[i]));
+	}
+	CU_ASSERT_EQUAL_FATAL(len[0], 16 + P);
+	CU_ASSERT_EQUAL_FATAL(len[1], p3 + 3 * P);
+	CU_ASSERT_EQUAL_FATAL(len[2], 16 + 3 * P);
+	CU_ASSERT_EQUAL_FATAL(len[3], p3 + 4 + 4 * P);
+	a->pub[PUB_DH] = k;
+	agree_good(a, "DH1", b[0], len[0], PUB_DH);
+	agree_good(a, "DH3", b[1], len[1], PUB_DH);
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		if (types[edits[i].blob] != PUBLICKEYBLOB)
+			continue;
+		c = copy_of(b[edits[i].blob], len[edits[i].blob]);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, len[edits[i].blob], PUB_DH, NTE_BAD_DATA,
+			  edits[i].says);
+		free(c);
+	}
+	agree_bad(a, "DH1 cut", b[0], len[0] - 1, PUB_DH, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "DH1 header cut", b[0], 14, PUB_DH, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "DH3 fixed part cut", b[1], 40, PUB_DH, NTE_BAD_DATA, "truncated");
+	/* The values: y above 1 (version 2 has no p), then p's top bit,
+	 * 1 < g < p, y < p in version 3. */
+	c = copy_of(b[0], len[0]);
+	memset(c + y1, 0, P);
+	c[y1] = 1;
+	agree_bad(a, "DH1 y 1", c, len[0], PUB_DH, NTE_BAD_DATA, "y is 0 or 1");
+	free(c);
+	c = copy_of(b[1], len[1]);
+	c[p3 + P - 1] &= 0x7f;
+	agree_bad(a, "DH3 p short", c, len[1], PUB_DH, NTE_BAD_DATA, "p does not have its top bit");
+	memcpy(c, b[1], len[1]);
+	memset(c + g3, 0, P);
+	c[g3] = 1;
+	agree_bad(a, "DH3 g 1", c, len[1], PUB_DH, NTE_BAD_DATA, "g is not between 1 and p");
+	memcpy(c, b[1], len[1]);
+	memcpy(c + g3, c + p3, P);
+	agree_bad(a, "DH3 g p", c, len[1], PUB_DH, NTE_BAD_DATA, "g is not between 1 and p");
+	memcpy(c, b[1], len[1]);
+	memcpy(c + y3, c + p3, P);
+	agree_bad(a, "DH3 y p", c, len[1], PUB_DH, NTE_BAD_DATA, "y is not between 1 and p");
+	free(c);
+	/* Well formed, and yet refused: dump's note names both. Without
+	 * hPubKey no agreement (NTE_BAD_PUBLIC_KEY); in an RSA context the
+	 * ALG_ID (NTE_BAD_ALGID). */
+	SetLastError(0);
+	CU_ASSERT_FALSE(CryptImportKey(dss_dh, b[0], len[0], 0, 0, &other));
+	CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_PUBLIC_KEY);
+	SetLastError(0);
+	CU_ASSERT_FALSE(CryptImportKey(rsa, b[0], len[0], 0, 0, &other));
+	CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_ALGID);
+
+	/* The private blobs: refused ones first, then the good ones (which
+	 * replace k's pair). */
+	for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+		if (types[edits[i].blob] != PRIVATEKEYBLOB)
+			continue;
+		c = copy_of(b[edits[i].blob], len[edits[i].blob]);
+		le32_put(c + edits[i].off, edits[i].value);
+		agree_bad(a, edits[i].says, c, len[edits[i].blob], PUB_NONE, NTE_BAD_DATA,
+			  edits[i].says);
+		free(c);
+	}
+	agree_bad(a, "DH2 cut", b[2], len[2] - 1, PUB_NONE, NTE_BAD_DATA, "truncated");
+	agree_bad(a, "DH4 cut", b[3], len[3] - 1, PUB_NONE, NTE_BAD_DATA, "truncated");
+	c = copy_of(b[2], len[2]);
+	c[p2 + P - 1] &= 0x7f;
+	agree_bad(a, "DH2 p short", c, len[2], PUB_NONE, NTE_BAD_DATA,
+		  "p does not have its top bit");
+	memcpy(c, b[2], len[2]);
+	memset(c + x2, 0, P);
+	agree_bad(a, "DH2 x 0", c, len[2], PUB_NONE, NTE_BAD_DATA, "x is not between 0 and p");
+	memcpy(c + x2, c + p2, P);
+	agree_bad(a, "DH2 x p", c, len[2], PUB_NONE, NTE_BAD_DATA, "x is not between 0 and p");
+	free(c);
+	agree_good(a, "DH2", b[2], len[2], PUB_NONE);
+	agree_good(a, "DH4", b[3], len[3], PUB_NONE);
+	a->pub[PUB_DH] = 0;
+	CryptDestroyKey(k);
+	for (int i = 0; i < 4; i++) {
+		explicit_bzero(b[i], len[i]);
+		free(b[i]);
+	}
+	a->prov = rsa;
+}
+
 static void test_dump_import_agree(void)
 {
 	char *uri = fixture_token_uri(label);
@@ -2263,10 +2689,20 @@ static void test_dump_import_agree(void)
 		CryptReleaseContext(dss, 0);
 		CryptAcquireContextA(&gone, "agree-dss", uri, PROV_DSS, CRYPT_DELETEKEYSET);
 	}
+	{
+		HCRYPTPROV dss_dh;
+
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&dss_dh, "agree-dh", uri, PROV_DSS_DH,
+							  CRYPT_NEWKEYSET));
+		agree_dh(&a, dss_dh);
+		CryptReleaseContext(dss_dh, 0);
+		CryptAcquireContextA(&gone, "agree-dh", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET);
+	}
 	CU_ASSERT(a.rows >= 90);
 
 	for (int i = PUB_EXCHANGE; i < PUB_COUNT; i++)
-		CryptDestroyKey(a.pub[i]);
+		if (a.pub[i] != 0)
+			CryptDestroyKey(a.pub[i]);
 	CryptReleaseContext(a.prov, 0);
 	CryptAcquireContextA(&gone, "agree", uri, PROV_RSA_AES, CRYPT_DELETEKEYSET);
 	free(uri);
@@ -2445,6 +2881,7 @@ static CU_TestInfo token_tests[] = {
 	{ "DSS keys: genkey, export blob/PEM/DER", test_dss_genkey_export },
 	{ "DSS keys: import a PEM, sign, verify", test_dss_import_sign },
 	{ "dump DH blobs of openssl's numbers", test_dh_dump },
+	{ "DH keys: genkey, export, import, dump", test_dh_tool },
 	CU_TEST_INFO_NULL,
 };
 

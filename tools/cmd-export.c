@@ -34,7 +34,8 @@ static const char export_help[] =
 	"  --oaep           SIMPLEBLOB with RSA-OAEP (CRYPT_OAEP) instead of PKCS#1 v1.5\n"
 	"  --format F       blob (default), pem or der: PUBLICKEYBLOB as\n"
 	"                   SubjectPublicKeyInfo, PRIVATEKEYBLOB as PKCS#8 (RSA and\n"
-	"                   DSS keys)\n"
+	"                   DSS keys; a DH key's public half only, from its version 3\n"
+	"                   blob, as OpenSSL's DH key)\n"
 	"  --ver3           CRYPT_BLOB_VER3: the version 3 forms of a DSS or DH key\n"
 	"                   pair's blobs (DSSPUBKEY_VER3, DSSPRIVKEY_VER3, DHPUBKEY_VER3,\n"
 	"                   DHPRIVKEY_VER3)\n"
@@ -193,6 +194,23 @@ int cmd_export(int argc, char **argv)
 		DWORD key_alg = 0;
 
 		if (tool_key_dword(key, KP_ALGID, &key_alg) && key_alg == CALG_DSS_SIGN)
+			flags |= CRYPT_BLOB_VER3;
+		/* Refused before the private key leaves the token at all. */
+		if (key_alg == CALG_DH_SF || key_alg == CALG_DH_EPHEM) {
+			tool_error("--format %s: a Diffie-Hellman private key has no PEM/DER form "
+				   "here; export it as a blob", format == PEM_FORMAT_PEM ? "pem" :
+				   "der");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	/* Only the version 3 public blob of a DH key holds p and g, which the
+	 * SubjectPublicKeyInfo needs. */
+	if (format != PEM_FORMAT_BLOB && type == PUBLICKEYBLOB) {
+		DWORD key_alg = 0;
+
+		if (tool_key_dword(key, KP_ALGID, &key_alg) &&
+		    (key_alg == CALG_DH_SF || key_alg == CALG_DH_EPHEM))
 			flags |= CRYPT_BLOB_VER3;
 	}
 	blob = tool_export(key, exp_key, type, flags, &len, alg ? names_alg(alg) :

@@ -3,6 +3,7 @@
 #include "tool.h"
 #include "keys.h"
 #include "names.h"
+#include "le32.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -20,12 +21,15 @@ static const char import_help[] =
 	"command runs, so the import checks it and can decrypt with it (--decrypt).\n"
 	"DSS and DH blobs and DSA keys in a file are imported into PROV_DSS_DH unless\n"
 	"--prov-type says otherwise (from standard input, give --prov-type); a DSA\n"
-	"key becomes the DSS signature key.\n"
+	"key becomes the DSS signature key. A Diffie-Hellman PUBLICKEYBLOB (a partner's\n"
+	"key) agrees with the container's DH exchange key: the agreed key\n"
+	"(CALG_AGREEDKEY_ANY) lives while the command runs.\n"
 	"  --spec S         exchange (default) or signature, for RSA PEM/DER keys; a\n"
 	"                   blob names its own algorithm\n"
 	"  --exportable     CRYPT_EXPORTABLE\n"
 	"  --unwrap-with K  the key that unwraps the blob: 'exchange' (the container's\n"
-	"                   exchange key, the default for SIMPLEBLOB), 'kek' (its\n"
+	"                   exchange key, the default for SIMPLEBLOB and a DH\n"
+	"                   PUBLICKEYBLOB), 'kek' (its\n"
 	"                   trusted key-encryption key) or a FILE holding\n"
 	"                   a key blob (e.g. the PLAINTEXTKEYBLOB of a wrapping key for\n"
 	"                   SYMMETRICWRAPKEYBLOB, OPAQUEKEYBLOB or an encrypted\n"
@@ -72,6 +76,9 @@ static void describe(HCRYPTKEY key, DWORD type, const char *container)
 	if (type == PRIVATEKEYBLOB)
 		printf(", into container %s as its %s key\n", container ? container : "(default)",
 		       alg == CALG_RSA_SIGN || alg == CALG_DSS_SIGN ? "signature" : "exchange");
+	else if (type == PUBLICKEYBLOB && alg == CALG_AGREEDKEY_ANY)
+		printf(" (the key agreed with the container's Diffie-Hellman exchange key: it "
+		       "exists while the command runs)\n");
 	else if (type == PUBLICKEYBLOB)
 		printf(" (a session object: a PUBLICKEYBLOB never replaces the container's keys)\n");
 	else
@@ -153,6 +160,12 @@ int cmd_import(int argc, char **argv)
 			type = head[0];
 	}
 	if (unwrap_with == NULL && type == SIMPLEBLOB)
+		unwrap_with = "exchange";
+	/* A partner's Diffie-Hellman public key is imported as an agreement
+	 * with the container's DH exchange key (hPubKey), as Windows' DSS/DH
+	 * providers import it. */
+	if (unwrap_with == NULL && type == PUBLICKEYBLOB &&
+	    (le32_get(head + 4) == CALG_DH_SF || le32_get(head + 4) == CALG_DH_EPHEM))
 		unwrap_with = "exchange";
 
 	/* DSS and DH keys live in the DSS provider types only. */

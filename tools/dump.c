@@ -110,7 +110,6 @@ struct dumper {
 	size_t len;
 	size_t off;
 	bool bad;
-	bool no_import;   /* a blob capi11 does not import: no import code to name */
 };
 
 static void dump_line(struct dumper *d, size_t off, const char *field, const char *fmt, ...)
@@ -145,10 +144,7 @@ static bool dump_refuse(struct dumper *d, DWORD code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(d->out, fmt, ap);
 	va_end(ap);
-	if (d->no_import)
-		fputs(" (Microsoft's layout; capi11 does not import this blob yet)\n", d->out);
-	else
-		fprintf(d->out, " (CryptImportKey: %s)\n", name ? name : "?");
+	fprintf(d->out, " (CryptImportKey: %s)\n", name ? name : "?");
 	return false;
 }
 
@@ -362,11 +358,6 @@ static bool dump_rsa(struct dumper *d, bool private_blob, ALG_ID alg)
 #define DSS_STEP_BITS 64u
 #define DSS_NO_SEED 0xFFFFFFFFu
 
-static size_t bits_to_bytes(DWORD bits)
-{
-	return ((size_t)bits + 7) / 8;
-}
-
 static bool dump_dss_seed(struct dumper *d)
 {
 	size_t at = d->off;
@@ -525,16 +516,59 @@ static bool dump_dss(struct dumper *d, bool private_blob, BYTE version, DWORD ma
 	return dump_dss_values(d, &n, version == 3 || !private_blob, private_blob);
 }
 
-/* Diffie-Hellman blobs, decoded by Microsoft's layouts: "\0DH1" {bitlen}
- * y; "\0DH2" {bitlen} prime, generator, secret, each bitlen / 8 bytes;
- * version 3 as DSS's with Q optional. capi11 imports no DH blob yet, so
- * the problems named are the layout's, not an import's answer. */
+/* Diffie-Hellman blobs, by the import's rules (blob_parse_dh): "\0DH1"
+ * {bitlen} y; "\0DH2" {bitlen} p, g, x, each bitlen / 8 bytes; version 3
+ * {bitlenP, bitlenQ, bitlenJ, [bitlenX,] DSSSEED} p q g j y [x], where Q
+ * and J may be absent (0). The prime has 512 to 4096 bits in whole bytes
+ * (the Enhanced DSS/DH provider's widest range); bitlenQ, bitlenJ and
+ * bitlenX are whole bytes no longer than p, bitlenX not 0; then p and q
+ * (when present) have their top bit set, 1 < g < p, 1 < y (< p where p is
+ * in the blob), 0 < x < p. All NTE_BAD_DATA. */
+#define DH_MIN_BITS 512u
+#define DH_MAX_BITS 4096u
+
+static bool dh_bits_ok(DWORD bits)
+{
+	return bits % 8 == 0 && bits >= DH_MIN_BITS && bits <= DH_MAX_BITS;
+}
+
+struct dh_at {
+	size_t p, q, g, y, x;     /* offsets; 0 when not in the blob */
+	size_t p_len, q_len, x_len;
+};
+
+static bool dump_dh_values(struct dumper *d, const struct dh_at *n)
+{
+	static const unsigned char one = 1;
+	const unsigned char *b = d->data;
+	size_t P = n->p_len;
+
+	if (n->p != 0 && !(b[n->p + P - 1] & 0x80))
+		return dump_refuse(d, NTE_BAD_DATA, "p does not have its top bit set: it is shorter "
+				   "than bitlen says");
+	if (n->q_len > 0 && !(b[n->q + n->q_len - 1] & 0x80))
+		return dump_refuse(d, NTE_BAD_DATA, "q does not have its top bit set: it is shorter "
+				   "than bitlenQ says");
+	if (n->p != 0 && (le_cmp(b + n->g, P, &one, 1) <= 0 ||
+			  le_cmp(b + n->g, P, b + n->p, P) >= 0))
+		return dump_refuse(d, NTE_BAD_DATA, "g is not between 1 and p");
+	if (n->y != 0 && (le_cmp(b + n->y, P, &one, 1) <= 0 ||
+			  (n->p != 0 && le_cmp(b + n->y, P, b + n->p, P) >= 0)))
+		return dump_refuse(d, NTE_BAD_DATA, n->p != 0 ? "y is not between 1 and p" :
+				   "y is 0 or 1");
+	if (n->x != 0 && (le_cmp(b + n->x, n->x_len, &one, 0) == 0 ||
+			  le_cmp(b + n->x, n->x_len, b + n->p, P) >= 0))
+		return dump_refuse(d, NTE_BAD_DATA, "x is not between 0 and p");
+	return true;
+}
+
 static bool dump_dh(struct dumper *d, bool private_blob, BYTE version, DWORD magic)
 {
 	DWORD want = private_blob ? (version == 3 ? CAPI11_DH4_MAGIC : CAPI11_DH2_MAGIC)
 				  : (version == 3 ? CAPI11_DH3_MAGIC : CAPI11_DH1_MAGIC);
-	DWORD bits_p, bits_q, bits_j, bits_x = 0;
-	size_t n;
+	DWORD bits_p, bits_q = 0, bits_j = 0, bits_x = 0;
+	struct dh_at n = { 0 };
+	size_t P, need;
 
 	if (magic != want)
 		return dump_refuse(d, NTE_BAD_DATA, "magic 0x%08lx: a version %u DH %s has "
@@ -543,33 +577,68 @@ static bool dump_dh(struct dumper *d, bool private_blob, BYTE version, DWORD mag
 	if (version == 2) {
 		if (!dump_count(d, "bitlen", &bits_p))
 			return false;
-		if (bits_p == 0 || bits_p % 8 != 0)
-			return dump_refuse(d, NTE_BAD_DATA, "bitlen %lu: must be a nonzero multiple "
-					   "of 8", (unsigned long)bits_p);
-		n = bits_p / 8;
-		if (!private_blob)
-			return dump_number(d, "y", n);
-		return dump_number(d, "prime", n) && dump_number(d, "generator", n) &&
-		       dump_number(d, "secret", n);
+	} else {
+		/* The import wants the whole fixed part before it reads it. */
+		if (!dump_need(d, (private_blob ? 16 : 12) + DSS_SEED_LEN,
+			       private_blob ? "DHPRIVKEY_VER3" : "DHPUBKEY_VER3"))
+			return false;
+		dump_bitlen(d, "bitlenP", &bits_p, NULL);
+		dump_bitlen(d, "bitlenQ", &bits_q, "(Q is not available)");
+		dump_bitlen(d, "bitlenJ", &bits_j, "(J is not in the blob)");
+		if (private_blob)
+			dump_bitlen(d, "bitlenX", &bits_x, NULL);
+		dump_dss_seed(d);
 	}
-	if (!dump_bitlen(d, "bitlenP", &bits_p, NULL) ||
-	    !dump_bitlen(d, "bitlenQ", &bits_q, "(Q is not available)") ||
-	    !dump_bitlen(d, "bitlenJ", &bits_j, "(J is not in the blob)") ||
-	    (private_blob && !dump_bitlen(d, "bitlenX", &bits_x, NULL)) || !dump_dss_seed(d))
-		return false;
-	if (bits_p == 0 || bits_p % 8 != 0)
-		return dump_refuse(d, NTE_BAD_DATA, "bitlenP %lu: must be a nonzero multiple of 8",
+	if (!dh_bits_ok(bits_p))
+		return dump_refuse(d, NTE_BAD_DATA, "%s %lu: DH primes have 512 to 4096 bits in "
+				   "whole bytes", version == 2 ? "bitlen" : "bitlenP",
 				   (unsigned long)bits_p);
-	if (bits_q > bits_p || bits_j > bits_p || bits_x > bits_p)
-		return dump_refuse(d, NTE_BAD_DATA, "bitlenQ, bitlenJ and bitlenX are no longer "
-				   "than bitlenP");
-	if (!dump_number(d, "p", bits_to_bytes(bits_p)) ||
-	    !dump_number(d, "q", bits_to_bytes(bits_q)) ||
-	    !dump_number(d, "g", bits_to_bytes(bits_p)) ||
-	    !dump_number(d, "j", bits_to_bytes(bits_j)) ||
-	    !dump_number(d, "y", bits_to_bytes(bits_p)))
-		return false;
-	return !private_blob || dump_number(d, "x", bits_to_bytes(bits_x));
+	if (bits_q % 8 != 0 || bits_q > bits_p)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenQ %lu: whole bytes, no longer than p",
+				   (unsigned long)bits_q);
+	if (bits_j % 8 != 0 || bits_j > bits_p)
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenJ %lu: whole bytes, no longer than p",
+				   (unsigned long)bits_j);
+	if (bits_x % 8 != 0 || bits_x > bits_p || (version == 3 && private_blob && bits_x == 0))
+		return dump_refuse(d, NTE_BAD_DATA, "bitlenX %lu: whole bytes, not 0, no longer "
+				   "than p", (unsigned long)bits_x);
+	P = bits_p / 8;
+	if (version == 2)
+		need = private_blob ? 3 * P : P;
+	else
+		need = 3 * P + bits_q / 8 + bits_j / 8 + bits_x / 8;
+	if (need > dump_remaining(d))
+		return dump_refuse(d, NTE_BAD_DATA, "truncated: bit lengths %lu need %zu more bytes "
+				   "at offset 0x%zx, only %zu remain", (unsigned long)bits_p, need,
+				   d->off, dump_remaining(d));
+	n.p_len = P;
+	if (version == 2 && !private_blob) {
+		n.y = d->off;
+		dump_number(d, "y", P);
+		return dump_dh_values(d, &n);
+	}
+	n.p = d->off;
+	dump_number(d, "p", P);
+	if (version == 3) {
+		n.q = d->off;
+		n.q_len = bits_q / 8;
+		if (n.q_len > 0)
+			dump_number(d, "q", n.q_len);
+	}
+	n.g = d->off;
+	dump_number(d, "g", P);
+	if (version == 3) {
+		if (bits_j != 0)
+			dump_number(d, "j", bits_j / 8);
+		n.y = d->off;
+		dump_number(d, "y", P);
+	}
+	if (private_blob) {
+		n.x = d->off;
+		n.x_len = version == 3 ? bits_x / 8 : P;
+		dump_number(d, "x", n.x_len);
+	}
+	return dump_dh_values(d, &n);
 }
 
 /* ---- PUBLICKEYBLOB / PRIVATEKEYBLOB ------------------------------------------ */
@@ -603,8 +672,8 @@ static bool alg_is_dh(ALG_ID alg)
 /* The import parses a key pair blob by its aiKeyAlg: CALG_DSS_SIGN by the
  * DSS rules (in a DSS context; an RSA context refuses the ALG_ID with
  * NTE_BAD_ALGID before reading on), every other ALG_ID by the RSA rules,
- * where a DSS or DH magic is NTE_BAD_DATA. DH blobs are decoded for
- * people; capi11 does not import them yet. */
+ * where a DSS or DH magic is NTE_BAD_DATA; CALG_DH_SF and CALG_DH_EPHEM by
+ * the DH rules (also in a DSS/DH context). */
 static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID alg)
 {
 	bool private_blob = type == PRIVATEKEYBLOB;
@@ -616,10 +685,8 @@ static bool dump_key_pair_blob(struct dumper *d, BYTE type, BYTE version, ALG_ID
 	dump_magic_line(d, at, magic);
 	if (alg == CALG_DSS_SIGN)
 		return dump_dss(d, private_blob, version, magic);
-	if (alg_is_dh(alg)) {
-		d->no_import = true;
+	if (alg_is_dh(alg))
 		return dump_dh(d, private_blob, version, magic);
-	}
 	if (!magic_is_known(magic)) {
 		if (private_blob)
 			return dump_refuse(d, NTE_BAD_DATA, "unknown magic 0x%08lx: not RSA2, DSS2, "
@@ -928,9 +995,17 @@ int dump_blob(FILE *out, const unsigned char *data, size_t len)
 		dump_line(&d, d.off, "(trailing)", "%zu bytes after the blob, ignored on import",
 			  dump_remaining(&d));
 	fprintf(out, "ok: well-formed %s\n", type_name);
-	if (d.no_import)
-		fputs("note: capi11 does not import Diffie-Hellman blobs yet: CryptImportKey "
-		      "refuses this one (NTE_BAD_ALGID)\n", out);
+	if (alg_is_dh(alg) && type == PUBLICKEYBLOB)
+		fputs("note: every check CryptImportKey makes without a token passes, in a DSS/DH "
+		      "context (PROV_DSS_DH; any other refuses a DH ALG_ID with NTE_BAD_ALGID); the "
+		      "import is an agreement: hPubKey must be the context's DH private key "
+		      "(NTE_BAD_PUBLIC_KEY otherwise), of a prime as long as bitlen (and, version "
+		      "3, the same p and g), and y must lie in 1 < y < p - 1 (NTE_BAD_DATA)\n", out);
+	else if (alg_is_dh(alg))
+		fputs("note: every check CryptImportKey makes without a token passes, in a DSS/DH "
+		      "context (PROV_DSS_DH; any other refuses a DH ALG_ID with NTE_BAD_ALGID); the "
+		      "token still judges its DH sizes, and a version 3 private blob's y must be "
+		      "g^x mod p (NTE_BAD_DATA)\n", out);
 	else if (alg == CALG_DSS_SIGN)
 		fputs("note: every check CryptImportKey makes without a token passes, in a DSS "
 		      "context (PROV_DSS, PROV_DSS_DH; an RSA context refuses CALG_DSS_SIGN with "

@@ -1,5 +1,5 @@
-/* RSA and DSS key conversions between CryptoAPI blobs and PEM/DER, on
- * libcrypto. */
+/* RSA and DSS key conversions between CryptoAPI blobs and PEM/DER (and a
+ * Diffie-Hellman public key to PEM/DER), on libcrypto. */
 #include "config.h"
 #include "pem.h"
 #include "le32.h"
@@ -74,7 +74,7 @@ static EVP_PKEY *rsa_pkey_from_blob(const BYTE *blob, size_t len, bool *is_priva
 	DWORD magic, bitlen;
 
 	if (len < RSA_HEADER_LEN || (blob[0] != PUBLICKEYBLOB && blob[0] != PRIVATEKEYBLOB)) {
-		tool_error("only RSA and DSS PUBLICKEYBLOB and PRIVATEKEYBLOB have a PEM/DER form");
+		tool_error("only RSA, DSS and DH key pair blobs have a PEM/DER form");
 		return NULL;
 	}
 	magic = le32_get(blob + 8);
@@ -236,12 +236,92 @@ out:
 	return pkey;
 }
 
-/* The key of an RSA or DSS PUBLICKEYBLOB or plaintext PRIVATEKEYBLOB. */
+/* A Diffie-Hellman public key from a version 3 "\0DH3" blob (Microsoft's
+ * DHPUBKEY_VER3: magic, bitlenP, bitlenQ, bitlenJ, DSSSEED, then p, q, g,
+ * j, y), the one DH blob that holds the group as well as y: OpenSSL's
+ * "DH" key (PKCS#3 dhKeyAgreement), or "DHX" (X9.42) when the blob has a
+ * q. A version 2 public blob has y alone, and private DH keys get no
+ * PEM/DER form from capi11-tool. */
+#define DH_V3_PUB_HEAD (8 + 16 + DSS_SEED_LEN)
+#define DH_MIN_BITS 512
+#define DH_MAX_BITS 4096
+
+static EVP_PKEY *dh_pkey_from_blob(const BYTE *blob, size_t len, bool *is_private)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	BIGNUM *bn[4] = { NULL };
+	DWORD bits_p, bits_q, bits_j;
+	size_t P, Q, J, pos = DH_V3_PUB_HEAD;
+
+	*is_private = blob[0] == PRIVATEKEYBLOB;
+	if (*is_private) {
+		tool_error("a Diffie-Hellman private key has no PEM/DER form here: export it as "
+			   "a blob");
+		return NULL;
+	}
+	if (blob[1] != 3 || len < DH_V3_PUB_HEAD || le32_get(blob + 8) != CAPI11_DH3_MAGIC) {
+		tool_error("a Diffie-Hellman public key has a PEM/DER form from its version 3 "
+			   "blob (\"\\0DH3\", CRYPT_BLOB_VER3) only: a version 2 blob lacks p "
+			   "and g");
+		return NULL;
+	}
+	bits_p = le32_get(blob + 12);
+	bits_q = le32_get(blob + 16);
+	bits_j = le32_get(blob + 20);
+	/* Every width bounded before any is summed. */
+	if (bits_p % 8 != 0 || bits_p < DH_MIN_BITS || bits_p > DH_MAX_BITS || bits_q % 8 != 0 ||
+	    bits_q > bits_p || bits_j % 8 != 0 || bits_j > bits_p ||
+	    len < DH_V3_PUB_HEAD + 3 * (size_t)(bits_p / 8) + bits_q / 8 + bits_j / 8) {
+		tool_error("malformed DH blob (%zu bytes): see capi11-tool dump", len);
+		return NULL;
+	}
+	P = bits_p / 8;
+	Q = bits_q / 8;
+	J = bits_j / 8;
+	bld = OSSL_PARAM_BLD_new();
+	bn[0] = BN_lebin2bn(blob + pos, (int)P, NULL);
+	pos += P;
+	if (Q > 0)
+		bn[1] = BN_lebin2bn(blob + pos, (int)Q, NULL);
+	pos += Q;
+	bn[2] = BN_lebin2bn(blob + pos, (int)P, NULL);
+	pos += P + J;
+	bn[3] = BN_lebin2bn(blob + pos, (int)P, NULL);
+	if (bld == NULL || bn[0] == NULL || (Q > 0 && bn[1] == NULL) || bn[2] == NULL ||
+	    bn[3] == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_P, bn[0]) ||
+	    (Q > 0 && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_Q, bn[1])) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_FFC_G, bn[2]) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, bn[3]))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, Q > 0 ? "DHX" : "DH", NULL);
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+		pkey = NULL;
+out:
+	if (pkey == NULL)
+		tool_error("OpenSSL cannot build a DH key from the blob");
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	for (int i = 0; i < 4; i++)
+		BN_free(bn[i]);
+	return pkey;
+}
+
+/* The key of an RSA, DSS or DH PUBLICKEYBLOB or plaintext RSA/DSS
+ * PRIVATEKEYBLOB. */
 static EVP_PKEY *pkey_from_blob(const BYTE *blob, size_t len, bool *is_private)
 {
 	if (len >= DSS_V2_HEADER_LEN && (blob[0] == PUBLICKEYBLOB || blob[0] == PRIVATEKEYBLOB) &&
 	    le32_get(blob + 4) == CALG_DSS_SIGN)
 		return dss_pkey_from_blob(blob, len, is_private);
+	if (len >= DSS_V2_HEADER_LEN && (blob[0] == PUBLICKEYBLOB || blob[0] == PRIVATEKEYBLOB) &&
+	    (le32_get(blob + 4) == CALG_DH_SF || le32_get(blob + 4) == CALG_DH_EPHEM))
+		return dh_pkey_from_blob(blob, len, is_private);
 	return rsa_pkey_from_blob(blob, len, is_private);
 }
 

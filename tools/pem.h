@@ -20,7 +20,10 @@ enum pem_format {
 /* Converts an RSA or DSS (either version) PUBLICKEYBLOB (to
  * SubjectPublicKeyInfo) or plaintext PRIVATEKEYBLOB (to PKCS#8) into
  * format PEM or DER. A version 2 DSS private blob holds no y: libcrypto's
- * PKCS#8 form needs none, its readers compute it. *out is allocated;
+ * PKCS#8 form needs none, its readers compute it. A Diffie-Hellman key
+ * converts from its version 3 PUBLICKEYBLOB ("\0DH3", which holds p and
+ * g) only, to OpenSSL's DH (or, with a q, DHX) SubjectPublicKeyInfo;
+ * other DH blobs are refused with the reason. *out is allocated;
  * free it with tool_free_secret(*out, *out_len). Reports failures. */
 bool pem_from_blob(const BYTE *blob, size_t len, enum pem_format format, unsigned char **out,
 		   size_t *out_len);

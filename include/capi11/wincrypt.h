@@ -1260,8 +1260,11 @@ BOOL CryptImportKey(HCRYPTPROV hProv, const BYTE *pbData, DWORD dwDataLen,
  * operation will use: session-key (CryptGenKey and PLAINTEXTKEYBLOB of
  * AES), simpleblob-import, rsa-encrypt, public-key-import, random,
  * key-pair, private-key-import, dss-key-pair (DSS pairs of the DSS
- * provider types) and dss-public-key-import (a partner's DSS public key,
- * which verifies where it is held), each "token", "companion" or "none"
+ * provider types), dss-public-key-import (a partner's DSS public key,
+ * which verifies where it is held), dh-key-pair (the container's
+ * CALG_DH_SF pair: "token" or "none") and dh-ephem (CALG_DH_EPHEM pairs and
+ * the agreements with them; on a companion that makes no DH parameters,
+ * of CRYPT_PREGEN's p and g only), each "token", "companion" or "none"
  * (simpleblob-import also "token-decrypt+companion": the token's exchange
  * key decrypts, the key is held on the companion); last
  * "companion=<token label>", "companion=none" or
