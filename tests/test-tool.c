@@ -2847,6 +2847,30 @@ static void test_demo(void)
 	free(argv_text);
 }
 
+/* dump judges a DH blob as CryptImportKey does (blob-dh.h): a DHPUBKEY of
+ * an 8-bit "prime" is NTE_BAD_DATA there, not a well-formed blob. */
+static void test_dh_dump_judges_as_import(void)
+{
+	BYTE blob[17];
+	char *out = NULL;
+
+	memset(blob, 0, sizeof blob);
+	blob[0] = PUBLICKEYBLOB;
+	blob[1] = 2;
+	testutil_le32_put(blob + 4, CALG_DH_SF);
+	testutil_le32_put(blob + 8, 0x31484400);
+	testutil_le32_put(blob + 12, 8);
+	blob[16] = 5;
+	write_bytes("dh1-8bit.blob", blob, sizeof blob);
+	CU_ASSERT_EQUAL(tool(&out, "dump %s", path_of("dh1-8bit.blob")), 1);
+	CU_ASSERT_PTR_NOT_NULL(out);
+	if (out != NULL) {
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "NTE_BAD_DATA"));
+		CU_ASSERT_PTR_NULL(strstr(out, "does not import"));
+	}
+	free(out);
+}
+
 static CU_TestInfo usage_tests[] = {
 	{ "help and usage errors", test_help_and_usage },
 	{ "pin-value on the command line is refused", test_pin_value_in_argv },
@@ -2882,6 +2906,7 @@ static CU_TestInfo token_tests[] = {
 	{ "DSS keys: import a PEM, sign, verify", test_dss_import_sign },
 	{ "dump DH blobs of openssl's numbers", test_dh_dump },
 	{ "DH keys: genkey, export, import, dump", test_dh_tool },
+	{ "dump judges DH blobs as the import does", test_dh_dump_judges_as_import },
 	CU_TEST_INFO_NULL,
 };
 
