@@ -1003,6 +1003,178 @@ static void test_pregen(void)
 	free(gb.pbData);
 }
 
+/* ---- attacks on the DH half (regression tests of review findings) ---- */
+
+/* KP_P, KP_G of a CRYPT_PREGEN key: an even p and g = p - 1 (a generator
+ * of the subgroup {1, p - 1}) are as hostile as g = 1, which is refused:
+ * the pair made from them has y = 1 or p - 1, a public value that gives
+ * every partner a secret anyone knows. */
+static void test_review_pregen_hostile(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY model, k;
+	CRYPT_DATA_BLOB pb, gb, even, pm1;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &model));
+	pb.pbData = param_le(model, KP_P, &pb.cbData);
+	gb.pbData = param_le(model, KP_G, &gb.cbData);
+	even.cbData = pm1.cbData = pb.cbData;
+	even.pbData = malloc(pb.cbData);
+	pm1.pbData = malloc(pb.cbData);
+	CU_ASSERT_FATAL(even.pbData != NULL && pm1.pbData != NULL);
+	memcpy(even.pbData, pb.pbData, pb.cbData);
+	even.pbData[0] &= 0xfe;     /* little-endian: the low byte first */
+	memcpy(pm1.pbData, pb.pbData, pb.cbData);
+	pm1.pbData[0] &= 0xfe;      /* p odd: p - 1 */
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16 | CRYPT_PREGEN, &k));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_P, (const BYTE *)&even, 0), NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_G, (const BYTE *)&pm1, 0), NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+
+	CU_ASSERT_TRUE(CryptDestroyKey(model));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pb.pbData);
+	free(gb.pbData);
+	free(even.pbData);
+	free(pm1.pbData);
+}
+
+/* A refused KP_G (or KP_P) leaves the key as it was: the g set before
+ * still makes the pair. */
+static void test_review_pregen_refusal_keeps_state(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY model, k;
+	CRYPT_DATA_BLOB pb, gb, bad;
+	BYTE one = 1;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &model));
+	pb.pbData = param_le(model, KP_P, &pb.cbData);
+	gb.pbData = param_le(model, KP_G, &gb.cbData);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16 | CRYPT_PREGEN, &k));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0));
+	/* g = p: refused by the range check, after the old g was freed. */
+	bad = pb;
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_G, (const BYTE *)&bad, 0), NTE_BAD_DATA);
+	bad.pbData = &one;
+	bad.cbData = 1;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_X, NULL, 0));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptDestroyKey(model));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pb.pbData);
+	free(gb.pbData);
+}
+
+/* An agreed key before KP_ALGID is the whole secret ZZ on the token: no
+ * operation may give out a function of it (agree.h: ZZ never leaves the
+ * token; only KP_ALGID's n bytes do). */
+static void test_review_agreed_before_algid(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY a, b, s;
+	HCRYPTHASH hash;
+	BYTE *blob, out[512];
+	DWORD len, n;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &a));
+	b = pregen_like(h, CALG_DH_EPHEM, a);
+	blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, a, 0, &s));
+	n = sizeof out;
+	CU_ASSERT_FALSE(CryptExportKey(s, 0, PLAINTEXTKEYBLOB, 0, out, &n));
+	/* CryptHashSessionKey, both byte orders: refused. (Today the little
+	 * endian one digests ZZ on the token: the other side's agreed key,
+	 * made from a's public blob, hashes to the same value, so the digest
+	 * is SHA-1 of the shared secret, a key many protocols use.) */
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	SetLastError(SENTINEL);
+	if (CryptHashSessionKey(hash, s, CRYPT_LITTLE_ENDIAN)) {
+		BYTE *pa, other[20];
+		DWORD la, n2 = sizeof other;
+		HCRYPTKEY s2;
+		HCRYPTHASH hash2;
+
+		n = sizeof out;
+		CU_ASSERT_TRUE(CryptGetHashParam(hash, HP_HASHVAL, out, &n, 0));
+		pa = export_blob(a, PUBLICKEYBLOB, 0, &la);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pa, la, b, 0, &s2));
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash2));
+		CU_ASSERT_TRUE(CryptHashSessionKey(hash2, s2, CRYPT_LITTLE_ENDIAN));
+		CU_ASSERT_TRUE(CryptGetHashParam(hash2, HP_HASHVAL, other, &n2, 0));
+		/* Shown, then failed: the digest is the shared secret's. */
+		CU_ASSERT_TRUE(n == 20 && n2 == 20 && memcmp(out, other, 20) == 0);
+		CU_FAIL("CryptHashSessionKey digests the whole agreed secret");
+		CryptDestroyHash(hash2);
+		CryptDestroyKey(s2);
+		free(pa);
+		CryptDestroyHash(hash);
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	}
+	CU_ASSERT_FALSE(CryptHashSessionKey(hash, s, 0));
+	CU_ASSERT_TRUE(CryptDestroyHash(hash));
+	/* HMAC under it. */
+	SetLastError(SENTINEL);
+	if (CryptCreateHash(h, CALG_HMAC, s, 0, &hash)) {
+		HMAC_INFO info = { .HashAlgid = CALG_SHA1 };
+		bool keyed = CryptSetHashParam(hash, HP_HMAC_INFO, (const BYTE *)&info, 0) &&
+			     CryptHashData(hash, (const BYTE *)"x", 1, 0);
+
+		n = sizeof out;
+		keyed = keyed && CryptGetHashParam(hash, HP_HASHVAL, out, &n, 0);
+		CU_ASSERT_FALSE(keyed);
+		CryptDestroyHash(hash);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(b));
+	CU_ASSERT_TRUE(CryptDestroyKey(a));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(blob);
+}
+
+/* A DH private key neither signs nor decrypts. */
+static void test_review_dh_no_sign(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+	HCRYPTHASH hash;
+	BYTE sig[128], buf[64];
+	DWORD sig_len = sizeof sig, n = 16;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-rev", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 512 << 16, &k));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	CU_ASSERT_TRUE(CryptHashData(hash, (const BYTE *)plain, sizeof plain, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptSignHashA(hash, AT_KEYEXCHANGE, NULL, 0, sig, &sig_len));
+	memset(buf, 0, sizeof buf);
+	CU_ASSERT_FALSE(CryptDecrypt(k, 0, TRUE, 0, buf, &n));
+	CU_ASSERT_FALSE(CryptEncrypt(k, 0, TRUE, 0, buf, &n, sizeof buf));
+	/* Not exportable: no private blob under any flags. */
+	n = sizeof buf;
+	CU_ASSERT_FALSE(CryptExportKey(k, 0, PRIVATEKEYBLOB, 0, NULL, &n));
+	CU_ASSERT_FALSE(CryptExportKey(k, 0, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, NULL, &n));
+	CU_ASSERT_TRUE(CryptDestroyHash(hash));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-rev", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+}
+
+static CU_TestInfo review_tests[] = {
+	{ "CRYPT_PREGEN: even p and g = p - 1 refused", test_review_pregen_hostile },
+	{ "CRYPT_PREGEN: a refused KP_G keeps the g set before", test_review_pregen_refusal_keeps_state },
+	{ "an agreed key gives out no function of the whole secret", test_review_agreed_before_algid },
+	{ "a DH key neither signs, decrypts nor leaves", test_review_dh_no_sign },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo key_tests[] = {
 	{ "DH keys of a container and ephemeral ones", test_genkey },
 	{ "lengths and names by provider", test_lengths_by_provider },
@@ -1027,6 +1199,7 @@ static CU_SuiteInfo suites[] = {
 	{ "DH keys", NULL, NULL, NULL, NULL, key_tests },
 	{ "DH agreement", NULL, NULL, NULL, NULL, agree_tests },
 	{ "DH blobs", NULL, NULL, NULL, NULL, blob_tests },
+	{ "DH review", NULL, NULL, NULL, NULL, review_tests },
 	CU_SUITE_INFO_NULL,
 };
 
