@@ -15,6 +15,7 @@
 
 #include "cutest.h"
 #include "fixture.h"
+#include "p11shim.h"
 #include "testutil.h"
 
 #include <CUnit/CUnit.h>
@@ -1167,11 +1168,70 @@ static void test_review_dh_no_sign(void)
 	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-rev", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
 }
 
+/* KP_ALGID reads the session key's n bytes from a readable derived
+ * object. A token that will not destroy it: the bytes of a key that is
+ * not exportable stay readable on the token, to every session of the
+ * process, until the context is released (ts->retire only acts then);
+ * the SIMPLEBLOB import in the same case drops the session at once
+ * (import.c, ts.lost). */
+static void test_review_readable_bytes_left(void)
+{
+	static const ALG_ID aes = CALG_AES_128;
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+	CK_ULONG n = 16;
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+		{ CKA_SENSITIVE, &no, sizeof no },
+		{ CKA_VALUE_LEN, &n, sizeof n },
+	};
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE sess;
+	CK_OBJECT_HANDLE objs[8];
+	CK_ULONG got = 0;
+	HCRYPTPROV h;
+	HCRYPTKEY a, b, s;
+	BYTE *blob;
+	DWORD len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, shim_uri, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &a));
+	b = pregen_like(h, CALG_DH_EPHEM, a);
+	blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, a, 0, &s));
+	shim->reset();
+	shim->fail("C_DestroyObject", 0, CKR_ACTION_PROHIBITED);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+	shim->reset();
+	/* Any other session of the process. */
+	sess = testutil_softhsm_session(label, false, true);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(sess, find, 4), CKR_OK);
+	CU_ASSERT_EQUAL(f->C_FindObjects(sess, objs, 8, &got), CKR_OK);
+	f->C_FindObjectsFinal(sess);
+	f->C_CloseSession(sess);
+	CU_ASSERT_EQUAL(got, 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(b));
+	CU_ASSERT_TRUE(CryptDestroyKey(a));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(blob);
+	free(shim_uri);
+}
+
 static CU_TestInfo review_tests[] = {
 	{ "CRYPT_PREGEN: even p and g = p - 1 refused", test_review_pregen_hostile },
 	{ "CRYPT_PREGEN: a refused KP_G keeps the g set before", test_review_pregen_refusal_keeps_state },
 	{ "an agreed key gives out no function of the whole secret", test_review_agreed_before_algid },
 	{ "a DH key neither signs, decrypts nor leaves", test_review_dh_no_sign },
+	{ "KP_ALGID's readable bytes do not outlive the call", test_review_readable_bytes_left },
 	CU_TEST_INFO_NULL,
 };
 
