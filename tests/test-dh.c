@@ -1226,12 +1226,99 @@ static void test_review_readable_bytes_left(void)
 	free(shim_uri);
 }
 
+/* A static DH key of a DSA-style group (p - 1 = q * j, j with small
+ * factors: the groups of Microsoft's DH3/DH4 blobs, which carry q), here
+ * imported from a DH4 blob that names q, not exportable. A partner's y of
+ * order 3 passes 1 < y < p - 1; the agreed secret is y^x, one of three
+ * numbers: with an exportable agreed key (the partner's choice), each
+ * such y gives x mod r of the non-exportable key, and enough small r
+ * give x (Lim and Lee's small-subgroup attack). This x is 2 mod 3: the
+ * session key is the low 16 bytes of y3^2 mod p, reversed (of 3
+ * candidates; an x of 0 mod 3 gives the secret 1, which SoftHSM's
+ * OpenSSL refuses). A partner whose y^q is not 1 must be refused when q
+ * is known. Numbers: a prime p = 210 * m * q + 1 made for this test,
+ * the key bytes by Python's pow. */
+static void test_review_small_subgroup(void)
+{
+	static const char p_le[] = "618381e198f1e04e66e07c6e18f98d43670d01ba4ae533d7c5b2a021970e4c2943ab21f0aee948b5442375408a5198d1c3e4e53d0358b375b8cd1a98e9239f8e";
+	static const char q_le[] = "533e7105b03bd7a6226e8e253ee6bc6a576558bc";
+	static const char g_le[] = "19af68406f626af2565a9286e39f54c9c144bd8b85768947be7d3aa4c1296d869103a4118c0af923f4195d8b7019d8f7da52d13be7728088a01fc5eda343ec0e";
+	static const char x_le[] = "cc21596822ea9dea82107961fdc10016867afc7e";
+	static const char y_le[] = "7ea4673d209d961c5189f782ab70eafcf2091d1692829581ce703431807538bddea1642cd0a963a6494681872360154e7489334f10aa3957ad34bcb1126af46f";
+	static const char y3_le[] = "3b8733d63341adf6774061a0c2d3e05253e6b827f93219688df3f683eb4b66056644c3ad842126bc4e3cf0e315ab4671da23d3475d402b59a4af25b621db5953";
+	static const char k2[] = "25fc4d0b65b03358ee9f1bce5525adf0";
+	static const ALG_ID aes = CALG_AES_128;
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], pub[16 + 64], *v;
+	BYTE plain_blob[64];
+	DWORD plain_len = sizeof plain_blob;
+	size_t v_len, off;
+	HCRYPTPROV h;
+	HCRYPTKEY k, s;
+	char *hex;
+
+	memset(priv, 0, sizeof priv);
+	priv[0] = PRIVATEKEYBLOB;
+	priv[1] = 3;
+	testutil_le32_put(priv + 4, CALG_DH_SF);
+	testutil_le32_put(priv + 8, 0x34484400);      /* "\0DH4" */
+	testutil_le32_put(priv + 12, 512);
+	testutil_le32_put(priv + 16, 160);
+	testutil_le32_put(priv + 20, 0);
+	testutil_le32_put(priv + 24, 160);
+	testutil_le32_put(priv + 28, 0xffffffff);
+	off = 52;
+#define PUT(hexs, width) do { \
+		v = hex_bytes(hexs, &v_len); \
+		CU_ASSERT_FATAL(v_len <= (width)); \
+		memcpy(priv + off, v, v_len); \
+		free(v); \
+		off += (width); \
+	} while (0)
+	PUT(p_le, 64);
+	PUT(q_le, 20);
+	PUT(g_le, 64);
+	PUT(y_le, 64);
+	PUT(x_le, 20);
+#undef PUT
+	CU_ASSERT_EQUAL_FATAL(off, sizeof priv);
+	memset(pub, 0, sizeof pub);
+	pub[0] = PUBLICKEYBLOB;
+	pub[1] = 2;
+	testutil_le32_put(pub + 4, CALG_DH_SF);
+	testutil_le32_put(pub + 8, 0x31484400);
+	testutil_le32_put(pub + 12, 512);
+	v = hex_bytes(y3_le, &v_len);
+	memcpy(pub + 16, v, v_len);
+	free(v);
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	s = 0;
+	SetLastError(SENTINEL);
+	if (CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s)) {
+		CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+		CU_ASSERT_TRUE(CryptExportKey(s, 0, PLAINTEXTKEYBLOB, 0, plain_blob, &plain_len));
+		hex = testutil_hex_new(plain_blob + 12, plain_len - 12);
+		/* Shown, then failed: the session key is the constant. */
+		CU_ASSERT_STRING_EQUAL(hex, k2);
+		CU_FAIL("a partner y of order 3 was taken: the session key tells x mod 3");
+		free(hex);
+		CryptDestroyKey(s);
+	} else {
+		CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_DATA);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 static CU_TestInfo review_tests[] = {
 	{ "CRYPT_PREGEN: even p and g = p - 1 refused", test_review_pregen_hostile },
 	{ "CRYPT_PREGEN: a refused KP_G keeps the g set before", test_review_pregen_refusal_keeps_state },
 	{ "an agreed key gives out no function of the whole secret", test_review_agreed_before_algid },
 	{ "a DH key neither signs, decrypts nor leaves", test_review_dh_no_sign },
 	{ "KP_ALGID's readable bytes do not outlive the call", test_review_readable_bytes_left },
+	{ "a partner outside the q-subgroup of a known q", test_review_small_subgroup },
 	CU_TEST_INFO_NULL,
 };
 
