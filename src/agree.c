@@ -80,7 +80,14 @@ static bool y_in_range(const BYTE *y, size_t y_len, const BYTE *p, size_t p_len)
 /* C_DeriveKey(CKM_DH_PKCS_DERIVE) of a session generic secret from the
  * private key and y: len bytes (CKA_VALUE_LEN; shorter than the secret,
  * the token keeps its low-order ones), readable when readable, else
- * sensitive and not extractable. */
+ * sensitive and not extractable. Either way the object can do nothing:
+ * every usage FALSE (CKA_SIGN, CKA_VERIFY, CKA_ENCRYPT, CKA_DECRYPT,
+ * CKA_WRAP, CKA_UNWRAP, CKA_DERIVE), so that the token itself refuses to
+ * run a function of the whole agreed secret (an HMAC, a digest of it
+ * under C_SignInit...) should anything ask: KP_ALGID derives the session
+ * key again from the private key, never from this object. A token that
+ * refuses those attributes is asked again without them; capi11 refuses
+ * every use of an agreed key itself (agree.h). */
 static CK_RV agree_derive(struct tsession *ts, CK_OBJECT_HANDLE priv, const BYTE *y, size_t y_len,
 			  CK_ULONG len, bool readable, CK_OBJECT_HANDLE *out)
 {
@@ -94,11 +101,27 @@ static CK_RV agree_derive(struct tsession *ts, CK_OBJECT_HANDLE priv, const BYTE
 		{ CKA_SENSITIVE, token_bool(!readable), sizeof(CK_BBOOL) },
 		{ CKA_EXTRACTABLE, token_bool(readable), sizeof(CK_BBOOL) },
 		{ CKA_VALUE_LEN, &len, sizeof len },
+		/* AGREE_BASE_ATTRS above, the usages below. */
+		{ CKA_SIGN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_VERIFY, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_ENCRYPT, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_DECRYPT, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_WRAP, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_UNWRAP, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_DERIVE, token_bool(false), sizeof(CK_BBOOL) },
 	};
+	enum { AGREE_BASE_ATTRS = 7 };
 	CK_MECHANISM mech = { CKM_DH_PKCS_DERIVE, (void *)y, y_len };
+	CK_RV rv;
 
 	*out = CK_INVALID_HANDLE;
-	return token_derive_key(ts, &mech, priv, tmpl, CAPI11_N_ELEMENTS(tmpl), out);
+	rv = token_derive_key(ts, &mech, priv, tmpl, CAPI11_N_ELEMENTS(tmpl), out);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+	    rv == CKR_TEMPLATE_INCONSISTENT) {
+		*out = CK_INVALID_HANDLE;
+		rv = token_derive_key(ts, &mech, priv, tmpl, AGREE_BASE_ATTRS, out);
+	}
+	return rv;
 }
 
 DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, struct key *priv,

@@ -17,7 +17,17 @@
  * and no standard mechanism reverses bytes. So KP_ALGID derives those n
  * bytes alone on the token, reads them once, reverses them, creates the
  * session key from them and wipes them: ZZ itself never leaves the token
- * (docs/DH.md). */
+ * (README, "Diffie-Hellman keys").
+ *
+ * Before KP_ALGID an agreed key is ZZ itself, and nothing may run a
+ * function of it ("After a key is agreed upon with the CryptImportKey
+ * function, the session key is enabled for use by setting its algorithm
+ * type", CryptSetKeyParam's KP_ALGID). The token object is made with every
+ * usage FALSE where the token takes that template, and capi11 refuses the
+ * key itself: CryptEncrypt/CryptDecrypt NTE_BAD_ALGID (cipher.c);
+ * CryptHashSessionKey, CryptCreateHash(CALG_HMAC/CALG_MAC), and hExpKey of
+ * CryptExportKey or hPubKey of a non-public CryptImportKey NTE_BAD_KEY;
+ * no export of it (its object is sensitive). */
 #ifndef CAPI11_AGREE_H
 #define CAPI11_AGREE_H
 
