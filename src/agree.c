@@ -273,6 +273,7 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	struct tsession *ts;
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_PROTECT_ATTRS + 1];
 	CK_OBJECT_HANDLE derived = CK_INVALID_HANDLE, h = CK_INVALID_HANDLE;
+	struct tsession scratch = { 0 }, *on;
 	CK_KEY_TYPE type;
 	CK_MECHANISM_INFO info;
 	CK_ULONG n_tmpl;
@@ -293,14 +294,27 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	    token_mechanism_info(ts->tok, agree_cipher_mech(type), &info) != CKR_OK ||
 	    !(info.flags & CKF_ENCRYPT))
 		return NTE_BAD_ALGID;
-	/* The n low-order bytes of the secret, on the token; read once. */
-	rv = agree_derive(ts, a->priv->priv, a->y, a->y_len, n, true, &derived);
+	/* The n low-order bytes of the secret, on the token; read once. They
+	 * are derived on a session of their own, closed at once: closing it
+	 * destroys the readable object even when the token will not
+	 * C_DestroyObject it, so no other session ever finds the bytes. A
+	 * token that opens no further session has them derived on the key's
+	 * session; should their destroy fail there, the session is marked
+	 * lost (the next entry into the context closes it, which destroys
+	 * them, as import.c does for a SIMPLEBLOB) and KP_ALGID fails. */
+	on = tsession_scratch_open(ts->tok, &scratch) == CKR_OK ? &scratch : ts;
+	rv = agree_derive(on, a->priv->priv, a->y, a->y_len, n, true, &derived);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &low, &low_len);
-	/* The readable bytes go at once; a token that will not destroy them
-	 * has the session closed at release rather than pooled. */
-	if (derived != CK_INVALID_HANDLE && token_destroy(ts, derived) != CKR_OK)
-		ts->retire = true;
+		rv = token_get_attribute_alloc(on, derived, CKA_VALUE, &low, &low_len);
+	if (derived != CK_INVALID_HANDLE && token_destroy(on, derived) != CKR_OK && on == ts) {
+		if (!ts->lost) {
+			ts->lost = true;
+			ts->lost_rv = CKR_SESSION_CLOSED;
+		}
+		if (rv == CKR_OK)
+			rv = CKR_SESSION_CLOSED;
+	}
+	tsession_scratch_close(&scratch);
 	if (rv == CKR_OK && low_len != n)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {
