@@ -3,6 +3,7 @@
 #include "agree.h"
 #include "alg.h"
 #include "blob-dh.h"
+#include "dh.h"
 #include "errors.h"
 #include "key.h"
 #include "prov-type.h"
@@ -186,6 +187,16 @@ DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, str
 	if (!y_in_range(y, d.y.len, p, p_len)) {
 		err = NTE_BAD_DATA;
 		goto out;
+	}
+	/* A group of known q (p - 1 = q * j): a y outside the subgroup of
+	 * order q may have a small order r, and its secret, one of r values,
+	 * would tell x mod r (Lim and Lee). Checked on the token: y^q = 1.
+	 * A group whose q capi11 was not given is not checked (README). */
+	if (priv->obj->dh_q != NULL) {
+		err = dh_check_subgroup(ts, p, p_len, priv->obj->dh_q, priv->obj->dh_q_len, y,
+					d.y.len);
+		if (err != ERROR_SUCCESS)
+			goto out;
 	}
 	a = capi11_calloc(1, sizeof *a);
 	if (a == NULL) {

@@ -42,8 +42,9 @@ struct agreed;
  * private key of this context (CALG_DH_SF or CALG_DH_EPHEM). The blob's
  * length must be the key's; a version 3 blob's p and g must be the key's.
  * Errors: NTE_BAD_PUBLIC_KEY (priv missing, not a DH private key, of
- * another context), NTE_BAD_DATA (the blob, or y not in 1 < y < p - 1),
- * the token's failures mapped. CRYPT_EXPORTABLE makes the session key
+ * another context), NTE_BAD_DATA (the blob, y not in 1 < y < p - 1, or,
+ * for a key whose q is known (key.h), y^q != 1 mod p, checked on the
+ * token), the token's failures mapped. CRYPT_EXPORTABLE makes the session key
  * KP_ALGID will make exportable. */
 DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, struct key *priv,
 			  DWORD flags, struct key **out);
