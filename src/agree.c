@@ -3,6 +3,7 @@
 #include "agree.h"
 #include "alg.h"
 #include "blob-dh.h"
+#include "dh.h"
 #include "errors.h"
 #include "key.h"
 #include "prov-type.h"
@@ -80,7 +81,14 @@ static bool y_in_range(const BYTE *y, size_t y_len, const BYTE *p, size_t p_len)
 /* C_DeriveKey(CKM_DH_PKCS_DERIVE) of a session generic secret from the
  * private key and y: len bytes (CKA_VALUE_LEN; shorter than the secret,
  * the token keeps its low-order ones), readable when readable, else
- * sensitive and not extractable. */
+ * sensitive and not extractable. Either way the object can do nothing:
+ * every usage FALSE (CKA_SIGN, CKA_VERIFY, CKA_ENCRYPT, CKA_DECRYPT,
+ * CKA_WRAP, CKA_UNWRAP, CKA_DERIVE), so that the token itself refuses to
+ * run a function of the whole agreed secret (an HMAC, a digest of it
+ * under C_SignInit...) should anything ask: KP_ALGID derives the session
+ * key again from the private key, never from this object. A token that
+ * refuses those attributes is asked again without them; capi11 refuses
+ * every use of an agreed key itself (agree.h). */
 static CK_RV agree_derive(struct tsession *ts, CK_OBJECT_HANDLE priv, const BYTE *y, size_t y_len,
 			  CK_ULONG len, bool readable, CK_OBJECT_HANDLE *out)
 {
@@ -94,11 +102,27 @@ static CK_RV agree_derive(struct tsession *ts, CK_OBJECT_HANDLE priv, const BYTE
 		{ CKA_SENSITIVE, token_bool(!readable), sizeof(CK_BBOOL) },
 		{ CKA_EXTRACTABLE, token_bool(readable), sizeof(CK_BBOOL) },
 		{ CKA_VALUE_LEN, &len, sizeof len },
+		/* AGREE_BASE_ATTRS above, the usages below. */
+		{ CKA_SIGN, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_VERIFY, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_ENCRYPT, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_DECRYPT, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_WRAP, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_UNWRAP, token_bool(false), sizeof(CK_BBOOL) },
+		{ CKA_DERIVE, token_bool(false), sizeof(CK_BBOOL) },
 	};
+	enum { AGREE_BASE_ATTRS = 7 };
 	CK_MECHANISM mech = { CKM_DH_PKCS_DERIVE, (void *)y, y_len };
+	CK_RV rv;
 
 	*out = CK_INVALID_HANDLE;
-	return token_derive_key(ts, &mech, priv, tmpl, CAPI11_N_ELEMENTS(tmpl), out);
+	rv = token_derive_key(ts, &mech, priv, tmpl, CAPI11_N_ELEMENTS(tmpl), out);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_VALUE_INVALID ||
+	    rv == CKR_TEMPLATE_INCONSISTENT) {
+		*out = CK_INVALID_HANDLE;
+		rv = token_derive_key(ts, &mech, priv, tmpl, AGREE_BASE_ATTRS, out);
+	}
+	return rv;
 }
 
 DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, struct key *priv,
@@ -163,6 +187,16 @@ DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, str
 	if (!y_in_range(y, d.y.len, p, p_len)) {
 		err = NTE_BAD_DATA;
 		goto out;
+	}
+	/* A group of known q (p - 1 = q * j): a y outside the subgroup of
+	 * order q may have a small order r, and its secret, one of r values,
+	 * would tell x mod r (Lim and Lee). Checked on the token: y^q = 1.
+	 * A group whose q capi11 was not given is not checked (README). */
+	if (priv->obj->dh_q != NULL) {
+		err = dh_check_subgroup(ts, p, p_len, priv->obj->dh_q, priv->obj->dh_q_len, y,
+					d.y.len);
+		if (err != ERROR_SUCCESS)
+			goto out;
 	}
 	a = capi11_calloc(1, sizeof *a);
 	if (a == NULL) {
@@ -250,6 +284,7 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	struct tsession *ts;
 	CK_ATTRIBUTE tmpl[KEY_SECRET_ATTRS + KEY_PROTECT_ATTRS + 1];
 	CK_OBJECT_HANDLE derived = CK_INVALID_HANDLE, h = CK_INVALID_HANDLE;
+	struct tsession scratch = { 0 }, *on;
 	CK_KEY_TYPE type;
 	CK_MECHANISM_INFO info;
 	CK_ULONG n_tmpl;
@@ -270,14 +305,27 @@ DWORD agree_set_algid_locked(struct key *key, ALG_ID alg)
 	    token_mechanism_info(ts->tok, agree_cipher_mech(type), &info) != CKR_OK ||
 	    !(info.flags & CKF_ENCRYPT))
 		return NTE_BAD_ALGID;
-	/* The n low-order bytes of the secret, on the token; read once. */
-	rv = agree_derive(ts, a->priv->priv, a->y, a->y_len, n, true, &derived);
+	/* The n low-order bytes of the secret, on the token; read once. They
+	 * are derived on a session of their own, closed at once: closing it
+	 * destroys the readable object even when the token will not
+	 * C_DestroyObject it, so no other session ever finds the bytes. A
+	 * token that opens no further session has them derived on the key's
+	 * session; should their destroy fail there, the session is marked
+	 * lost (the next entry into the context closes it, which destroys
+	 * them, as import.c does for a SIMPLEBLOB) and KP_ALGID fails. */
+	on = tsession_scratch_open(ts->tok, &scratch) == CKR_OK ? &scratch : ts;
+	rv = agree_derive(on, a->priv->priv, a->y, a->y_len, n, true, &derived);
 	if (rv == CKR_OK)
-		rv = token_get_attribute_alloc(ts, derived, CKA_VALUE, &low, &low_len);
-	/* The readable bytes go at once; a token that will not destroy them
-	 * has the session closed at release rather than pooled. */
-	if (derived != CK_INVALID_HANDLE && token_destroy(ts, derived) != CKR_OK)
-		ts->retire = true;
+		rv = token_get_attribute_alloc(on, derived, CKA_VALUE, &low, &low_len);
+	if (derived != CK_INVALID_HANDLE && token_destroy(on, derived) != CKR_OK && on == ts) {
+		if (!ts->lost) {
+			ts->lost = true;
+			ts->lost_rv = CKR_SESSION_CLOSED;
+		}
+		if (rv == CKR_OK)
+			rv = CKR_SESSION_CLOSED;
+	}
+	tsession_scratch_close(&scratch);
 	if (rv == CKR_OK && low_len != n)
 		rv = CKR_GENERAL_ERROR;
 	if (rv != CKR_OK) {

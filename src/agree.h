@@ -17,7 +17,17 @@
  * and no standard mechanism reverses bytes. So KP_ALGID derives those n
  * bytes alone on the token, reads them once, reverses them, creates the
  * session key from them and wipes them: ZZ itself never leaves the token
- * (docs/DH.md). */
+ * (README, "Diffie-Hellman keys").
+ *
+ * Before KP_ALGID an agreed key is ZZ itself, and nothing may run a
+ * function of it ("After a key is agreed upon with the CryptImportKey
+ * function, the session key is enabled for use by setting its algorithm
+ * type", CryptSetKeyParam's KP_ALGID). The token object is made with every
+ * usage FALSE where the token takes that template, and capi11 refuses the
+ * key itself: CryptEncrypt/CryptDecrypt NTE_BAD_ALGID (cipher.c);
+ * CryptHashSessionKey, CryptCreateHash(CALG_HMAC/CALG_MAC), and hExpKey of
+ * CryptExportKey or hPubKey of a non-public CryptImportKey NTE_BAD_KEY;
+ * no export of it (its object is sensitive). */
 #ifndef CAPI11_AGREE_H
 #define CAPI11_AGREE_H
 
@@ -32,8 +42,9 @@ struct agreed;
  * private key of this context (CALG_DH_SF or CALG_DH_EPHEM). The blob's
  * length must be the key's; a version 3 blob's p and g must be the key's.
  * Errors: NTE_BAD_PUBLIC_KEY (priv missing, not a DH private key, of
- * another context), NTE_BAD_DATA (the blob, or y not in 1 < y < p - 1),
- * the token's failures mapped. CRYPT_EXPORTABLE makes the session key
+ * another context), NTE_BAD_DATA (the blob, y not in 1 < y < p - 1, or,
+ * for a key whose q is known (key.h), y^q != 1 mod p, checked on the
+ * token), the token's failures mapped. CRYPT_EXPORTABLE makes the session key
  * KP_ALGID will make exportable. */
 DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, struct key *priv,
 			  DWORD flags, struct key **out);

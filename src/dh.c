@@ -310,6 +310,8 @@ DWORD dh_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct 
 	return dh_make_locked(ctx, ts, algid, flags, bits, NULL, 0, NULL, 0, out);
 }
 
+static bool be_equal(const BYTE *a, size_t a_len, const BYTE *b, size_t b_len);
+
 /* ---- CRYPT_PREGEN ---- */
 
 struct pregen {
@@ -415,6 +417,25 @@ static bool be_between_one_and(const BYTE *v, size_t v_len, const BYTE *m, size_
 	return lv < lm || (lv == lm && memcmp(v, m, lv) < 0);
 }
 
+/* Whether 1 < v < p - 1 for an odd p (p - 1 then differs from p in its
+ * last bit alone): g = p - 1 generates {1, p - 1}, as hostile as g = 1. */
+static bool be_between_one_and_pm1(const BYTE *v, size_t v_len, const BYTE *p, size_t p_len)
+{
+	BYTE *pm1;
+	bool ok;
+
+	if (p_len == 0 || !(p[p_len - 1] & 1))
+		return false;
+	pm1 = capi11_malloc(p_len);
+	if (pm1 == NULL)
+		return false;
+	memcpy(pm1, p, p_len);
+	pm1[p_len - 1] &= 0xfe;
+	ok = be_between_one_and(v, v_len, pm1, p_len);
+	capi11_free(pm1);
+	return ok;
+}
+
 /* KP_X: the pair, made on the token with the parameters set, replaces
  * the empty key's nothing; the handle stays. */
 static DWORD pregen_generate_locked(struct key *key)
@@ -426,19 +447,31 @@ static DWORD pregen_generate_locked(struct key *key)
 
 	if (pg->p == NULL || pg->g == NULL || (pg->algid == CALG_DSS_SIGN && pg->q == NULL))
 		return NTE_BAD_KEY_STATE;
-	if (pg->algid == CALG_DSS_SIGN)
+	if (pg->algid == CALG_DSS_SIGN) {
 		err = dss_generate_with_locked(ctx, pg->flags, pg->p, pg->p_len, pg->q, pg->q_len,
 					       pg->g, pg->g_len, &made);
-	else {
+	} else {
 		struct tsession *ts = &ctx->ts;
 		DWORD min, max;
 
 		err = pg->algid == CALG_DH_EPHEM
 			      ? dh_ephem_session_locked(ctx, false, &ts, &min, &max)
 			      : ERROR_SUCCESS;
+		/* A DH group given with its q: g must generate the subgroup of
+		 * order q, or q says nothing of the group agreement checks
+		 * partners against. */
+		if (err == ERROR_SUCCESS && pg->q != NULL)
+			err = dh_check_subgroup(ts, pg->p, pg->p_len, pg->q, pg->q_len, pg->g,
+						pg->g_len);
 		if (err == ERROR_SUCCESS)
 			err = dh_make_locked(ctx, ts, pg->algid, pg->flags, (DWORD)pg->p_len * 8,
 					     pg->p, pg->p_len, pg->g, pg->g_len, &made);
+		/* The pair keeps q for agreement (key.h). */
+		if (err == ERROR_SUCCESS && pg->q != NULL) {
+			made->obj->dh_q = pg->q;
+			made->obj->dh_q_len = pg->q_len;
+			pg->q = NULL;
+		}
 	}
 	if (err != ERROR_SUCCESS)
 		return err;
@@ -453,9 +486,10 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 	struct pregen *pg = key->pregen;
 	CRYPT_DATA_BLOB blob;
 	BYTE **slot;
-	size_t *slot_len;
+	size_t *slot_len, n, p_len, q_len, g_len;
+	const BYTE *p, *q, *g;
 	BYTE *be;
-	DWORD max_bits;
+	DWORD max_bits, err;
 
 	if (pg == NULL)
 		return NTE_BAD_TYPE;
@@ -467,7 +501,7 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 	}
 	if (data == NULL)
 		return ERROR_INVALID_PARAMETER;
-	if (param != KP_P && param != KP_G && !(param == KP_Q && pg->algid == CALG_DSS_SIGN))
+	if (param != KP_P && param != KP_G && param != KP_Q)
 		return NTE_BAD_TYPE;
 	memcpy(&blob, data, sizeof blob);
 	max_bits = pg->algid == CALG_DSS_SIGN ? DSS_MAX_BITS : DH_ENH_MAX_BITS;
@@ -477,9 +511,20 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 	if (be == NULL)
 		return NTE_NO_MEMORY;
 	bn_le_to_be(blob.pbData, blob.cbData, be, blob.cbData);
+	/* Trimmed: PKCS#11 takes the numbers as they are. */
+	n = bn_be_len(be, blob.cbData);
+	memmove(be, be + blob.cbData - n, n);
+	/* Judged with the other numbers as they would stand, before anything
+	 * is replaced: a refused value leaves the key as it was. */
+	p = param == KP_P ? be : pg->p;
+	p_len = param == KP_P ? n : pg->p_len;
+	q = param == KP_Q ? be : pg->q;
+	q_len = param == KP_Q ? n : pg->q_len;
+	g = param == KP_G ? be : pg->g;
+	g_len = param == KP_G ? n : pg->g_len;
+	err = ERROR_SUCCESS;
 	switch (param) {
 	case KP_P: {
-		size_t bits = bn_be_len(be, blob.cbData) * 8;
 		DWORD min, max, step = pg->algid == CALG_DSS_SIGN ? DSS_STEP_BITS : DH_STEP_BITS;
 		struct tsession *ts;
 		bool ok = pg->algid == CALG_DSS_SIGN ? dss_token_bits(key->ctx->ts.tok, &min, &max)
@@ -489,46 +534,39 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 				  : dh_token_bits(key->ctx, &min, &max);
 
 		/* p of the asked length (any in range when none was asked),
-		 * its top bit set. */
-		if (!ok || (pg->bits != 0 && bits != pg->bits) || bits < min || bits > max ||
-		    bits % step != 0 || !(be[blob.cbData - bits / 8] & 0x80)) {
-			capi11_free(be);
-			return NTE_BAD_DATA;
-		}
-		slot = &pg->p;
-		slot_len = &pg->p_len;
+		 * its top bit set, odd (an even number is no prime). */
+		if (!ok || (pg->bits != 0 && n * 8 != pg->bits) || n * 8 < min || n * 8 > max ||
+		    (n * 8) % step != 0 || !(be[0] & 0x80) || !(be[n - 1] & 1))
+			err = NTE_BAD_DATA;
 		break;
 	}
 	case KP_Q:
-		if (bn_be_len(be, blob.cbData) != BLOB_DSS_Q_LEN ||
-		    !(be[blob.cbData - BLOB_DSS_Q_LEN] & 0x80)) {
-			capi11_free(be);
-			return NTE_BAD_DATA;
-		}
-		slot = &pg->q;
-		slot_len = &pg->q_len;
+		/* DSS: 160 bits, top bit set. DH (the q of a DSA-style group,
+		 * p - 1 = q * j, as DH3/DH4 blobs carry it): a whole number of
+		 * bytes, top bit set, odd. */
+		if (n == 0 || !(be[0] & 0x80) || !(be[n - 1] & 1) ||
+		    (pg->algid == CALG_DSS_SIGN && n != BLOB_DSS_Q_LEN))
+			err = NTE_BAD_DATA;
 		break;
 	default:
-		slot = &pg->g;
-		slot_len = &pg->g_len;
 		break;
 	}
-	/* Trimmed: PKCS#11 takes the numbers as they are. */
-	{
-		size_t n = bn_be_len(be, blob.cbData);
-
-		memmove(be, be + blob.cbData - n, n);
-		capi11_free(*slot);
-		*slot = be;
-		*slot_len = n;
+	/* 1 < g < p - 1 and 1 < q < p - 1, whichever came first. */
+	if (err == ERROR_SUCCESS && p != NULL && g != NULL &&
+	    !be_between_one_and_pm1(g, g_len, p, p_len))
+		err = NTE_BAD_DATA;
+	if (err == ERROR_SUCCESS && p != NULL && q != NULL &&
+	    !be_between_one_and_pm1(q, q_len, p, p_len))
+		err = NTE_BAD_DATA;
+	if (err != ERROR_SUCCESS) {
+		capi11_free(be);
+		return err;
 	}
-	/* g must lie between 1 and p, whichever came first. */
-	if (pg->p != NULL && pg->g != NULL && !be_between_one_and(pg->g, pg->g_len, pg->p, pg->p_len)) {
-		capi11_free(*slot);
-		*slot = NULL;
-		*slot_len = 0;
-		return NTE_BAD_DATA;
-	}
+	slot = param == KP_P ? &pg->p : param == KP_Q ? &pg->q : &pg->g;
+	slot_len = param == KP_P ? &pg->p_len : param == KP_Q ? &pg->q_len : &pg->g_len;
+	capi11_free(*slot);
+	*slot = be;
+	*slot_len = n;
 	if (param == KP_P)
 		key->bits = (DWORD)pg->p_len * 8;
 	return ERROR_SUCCESS;
@@ -566,14 +604,16 @@ DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len)
 		const BYTE *v = param == KP_P ? pg->p : param == KP_Q ? pg->q : pg->g;
 		size_t v_len = param == KP_P ? pg->p_len : param == KP_Q ? pg->q_len : pg->g_len;
 
-		if (param == KP_Q && pg->algid != CALG_DSS_SIGN)
-			return NTE_BAD_TYPE;
 		if (v == NULL)
 			return NTE_BAD_KEY_STATE;
 		return put_le(data, len, v, v_len);
 	}
-	if (key->obj->type != CKK_DH || param == KP_Q)
+	if (key->obj->type != CKK_DH)
 		return NTE_BAD_TYPE;
+	/* q only where capi11 was given it (PKCS#11 DH keys carry none). */
+	if (param == KP_Q)
+		return key->obj->dh_q != NULL ? put_le(data, len, key->obj->dh_q, key->obj->dh_q_len)
+					      : NTE_BAD_TYPE;
 	obj = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
 	rv = token_get_attribute_alloc(key_session(key), obj, param == KP_P ? CKA_PRIME : CKA_BASE,
 				       &value, &value_len);
@@ -723,6 +763,64 @@ CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BY
 	return CKR_OK;
 }
 
+/* v^e mod p on the token, e = q + add (add 0 or 1), into *w. */
+static CK_RV dh_power_q(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *q,
+			size_t q_len, unsigned add, const BYTE *v, size_t v_len, void **w,
+			CK_ULONG *w_len)
+{
+	BYTE *e;
+	unsigned carry = add;
+	size_t n;
+	CK_RV rv;
+
+	/* One byte wider for the carry. */
+	e = capi11_malloc(q_len + 1);
+	if (e == NULL)
+		return CKR_HOST_MEMORY;
+	e[0] = 0;
+	memcpy(e + 1, q, q_len);
+	for (size_t i = q_len + 1; i-- > 0 && carry;) {
+		unsigned sum = (unsigned)e[i] + carry;
+
+		e[i] = (BYTE)sum;
+		carry = sum >> 8;
+	}
+	n = bn_be_len(e, q_len + 1);
+	rv = dh_public_value(ts, p, p_len, v, v_len, e + q_len + 1 - n, n, w, w_len);
+	capi11_free(e);
+	return rv;
+}
+
+DWORD dh_check_subgroup(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *q,
+			size_t q_len, const BYTE *v, size_t v_len)
+{
+	static const BYTE one = 1;
+	void *w = NULL;
+	CK_ULONG w_len = 0;
+	DWORD err;
+	CK_RV rv;
+
+	if (bn_be_len(q, q_len) == 0 || q_len >= SIZE_MAX || p_len == 0)
+		return NTE_BAD_DATA;
+	rv = dh_power_q(ts, p, p_len, q, q_len, 1, v, v_len, &w, &w_len);
+	if (rv == CKR_OK) {
+		err = be_equal(w, w_len, v, v_len) ? ERROR_SUCCESS : NTE_BAD_DATA;
+		capi11_free(w);
+		return err;
+	}
+	/* The token would not derive v^(q+1): tokens refuse a secret of 1
+	 * (SoftHSM's OpenSSL does), which it is for no v of the subgroup
+	 * (there it is v itself). Told apart from a failing token by v^q:
+	 * derived, and not 1, it puts v outside the subgroup. */
+	err = error_from_ckr(rv, ERROR_OP_GENERIC);
+	if (dh_power_q(ts, p, p_len, q, q_len, 0, v, v_len, &w, &w_len) == CKR_OK) {
+		if (!be_equal(w, w_len, &one, 1))
+			err = NTE_BAD_DATA;
+		capi11_free(w);
+	}
+	return err;
+}
+
 static BYTE *be_new(struct blob_bytes le)
 {
 	BYTE *be = capi11_malloc(le.len ? le.len : 1);
@@ -745,7 +843,8 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
 	struct key_pair_plan plan;
 	struct blob_dh d;
-	BYTE *p = NULL, *g = NULL, *x = NULL, *y_blob = NULL;
+	BYTE *p = NULL, *g = NULL, *x = NULL, *y_blob = NULL, *q = NULL;
+	size_t q_len = 0;
 	void *y = NULL;
 	CK_ULONG y_len = 0;
 	DWORD err;
@@ -768,9 +867,26 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 	x = be_new(d.x);
 	if (d.y.len > 0)
 		y_blob = be_new(d.y);
-	if (p == NULL || g == NULL || x == NULL || (d.y.len > 0 && y_blob == NULL)) {
+	if (d.q.len > 0) {
+		q = be_new(d.q);
+		q_len = d.q.len;
+	}
+	if (p == NULL || g == NULL || x == NULL || (d.y.len > 0 && y_blob == NULL) ||
+	    (d.q.len > 0 && q == NULL)) {
 		err = NTE_NO_MEMORY;
 		goto out;
+	}
+	/* A group given with its q (bitlenQ > 0): g must generate the subgroup
+	 * of order q, checked on the token before any object is made; q then
+	 * stays with the key for agreement (key.h). */
+	if (q != NULL) {
+		size_t n = bn_be_len(q, q_len);
+
+		memmove(q, q + q_len - n, n);
+		q_len = n;
+		err = dh_check_subgroup(&ctx->ts, p, d.p.len, q, q_len, g, d.g.len);
+		if (err != ERROR_SUCCESS)
+			goto out;
 	}
 	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_PRIME, p, d.p.len };
 	plan.priv[plan.n_priv++] = (CK_ATTRIBUTE){ CKA_BASE, g, d.g.len };
@@ -796,7 +912,13 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 	/* Either algorithm's blob becomes the container's exchange pair: an
 	 * ephemeral key is one that is never stored, and this one is. */
 	err = key_pair_store_locked(ctx, &plan, rv, err, ERROR_OP_IMPORT, priv, pub, out);
+	if (err == ERROR_SUCCESS && q != NULL) {
+		(*out)->obj->dh_q = q;
+		(*out)->obj->dh_q_len = q_len;
+		q = NULL;
+	}
 out:
+	capi11_free(q);
 	capi11_free(p);
 	capi11_free(g);
 	capi11_free_secret(x, d.x.len);

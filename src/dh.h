@@ -57,23 +57,27 @@ DWORD dh_ephem_session_locked(struct context *ctx, bool params_needed, struct ts
 DWORD dh_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
 
 /* CryptGenKey(..., CRYPT_PREGEN) of algid (CALG_DH_SF, CALG_DH_EPHEM or
- * CALG_DSS_SIGN): a key with no token object yet, whose KP_P, KP_G (and,
- * DSS, KP_Q) CryptSetKeyParam sets; KP_X (NULL) then makes the pair on the
- * token with those parameters. HIWORD(flags) is checked as for the
- * generation. */
+ * CALG_DSS_SIGN): a key with no token object yet, whose KP_P, KP_G and
+ * KP_Q (required for DSS, optional for DH) CryptSetKeyParam sets; KP_X
+ * (NULL) then makes the pair on the token with those parameters.
+ * HIWORD(flags) is checked as for the generation. */
 DWORD dh_pregen_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct key **out);
 /* CryptSetKeyParam of KP_P, KP_Q, KP_G (a CRYPT_DATA_BLOB, little-endian)
  * or KP_X (data NULL) on a CRYPT_PREGEN key. Errors: NTE_BAD_TYPE for a
- * key that is not one (or KP_Q of a DH key), NTE_BAD_DATA for a number
- * out of place (p not of the key's length, g not in 1 < g < p, q not 160
- * bits), NTE_BAD_KEY_STATE for KP_X before p and g (and q), the
- * generation's errors for KP_X. */
+ * key that is not one, NTE_BAD_DATA for a number out of place (p not of
+ * the key's length, without its top bit or even; g or q not in
+ * 1 < v < p - 1; q without its top bit or even, or for DSS not 160 bits),
+ * judged against the numbers already set; a refused number leaves the
+ * key as it was. NTE_BAD_KEY_STATE for KP_X before p and g (and DSS q);
+ * for KP_X of a DH key with q, NTE_BAD_DATA when g^q != 1 (mod p) (on the
+ * token), and the pair keeps q (key.h); the generation's errors. */
 DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data);
 void pregen_free(struct pregen *p);
 struct pregen *pregen_dup(const struct pregen *p);
 
 /* CryptGetKeyParam(KP_P or KP_G) of a DH key: the number, little-endian,
- * without padding; KP_Q: NTE_BAD_TYPE (PKCS#11 DH keys carry no q).
+ * without padding; KP_Q: the q capi11 was given (key.h), else NTE_BAD_TYPE
+ * (PKCS#11 DH keys carry no q).
  * A CRYPT_PREGEN key answers with what was set (NTE_BAD_KEY_STATE before). */
 DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
 
@@ -90,7 +94,9 @@ size_t dh_private_blob_len(const struct key *key, BYTE version);
  * encrypted one first): the container's AT_KEYEXCHANGE DH pair (session
  * objects in a verify context), replacing the one it had. y is the
  * token's computation from x; a version 3 blob's own y must equal it
- * (NTE_BAD_DATA). A failure leaves nothing on the token. */
+ * (NTE_BAD_DATA). A version 3 blob with q must have g^q = 1 (mod p)
+ * (NTE_BAD_DATA), and the key keeps q (key.h). A failure leaves nothing on
+ * the token. */
 DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
 			       struct key **out);
 
@@ -100,5 +106,15 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
  * when the token cannot derive. */
 CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *g,
 		      size_t g_len, const BYTE *x, size_t x_len, void **y, CK_ULONG *y_len);
+
+/* Whether v (1 < v < p - 1) lies in the subgroup of order q of a group
+ * whose q is known (p - 1 = q * j): v^q = 1 (mod p), computed on the token
+ * by dh_public_value as v^(q+1) = v (a token may refuse to derive the
+ * secret 1, and v^(q+1) = v exactly when v^q = 1, v being invertible).
+ * ERROR_SUCCESS, NTE_BAD_DATA when v is outside it, or the token's
+ * failure; nothing is left on the token (a temporary it will not destroy
+ * retires the session). Numbers big-endian. */
+DWORD dh_check_subgroup(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *q,
+			size_t q_len, const BYTE *v, size_t v_len);
 
 #endif

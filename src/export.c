@@ -967,6 +967,10 @@ DWORD export_key_locked(struct key *key, struct key *exp, DWORD blob_type, DWORD
 	/* Moved away by CRYPT_DESTROYKEY: the handle only awaits CryptDestroyKey. */
 	if (key->obj->priv == CK_INVALID_HANDLE && key->obj->pub == CK_INVALID_HANDLE)
 		return NTE_BAD_KEY;
+	/* An agreed key protects nothing until KP_ALGID makes it a session
+	 * key (CryptSetKeyParam's KP_ALGID; agree.h). */
+	if (exp != NULL && exp->algid == CALG_AGREEDKEY_ANY)
+		return NTE_BAD_KEY;
 
 	switch (blob_type) {
 	case PUBLICKEYBLOB:

@@ -372,6 +372,14 @@ DWORD hash_create_locked(struct context *ctx, ALG_ID algid, struct key *key, DWO
 	}
 	if (flags != 0)
 		return NTE_BAD_FLAGS;
+	/* An agreed key is no key to use until KP_ALGID makes it a session
+	 * key ("After a key is agreed upon with the CryptImportKey function,
+	 * the session key is enabled for use by setting its algorithm type",
+	 * CryptSetKeyParam's KP_ALGID): before, it is the whole agreed secret,
+	 * and an HMAC or MAC under it would give out a function of it. */
+	if ((algid == CALG_HMAC || algid == CALG_MAC) && key != NULL &&
+	    key->algid == CALG_AGREEDKEY_ANY)
+		return NTE_BAD_KEY;
 	/* CALG_MAC: a block cipher key of this token in CBC mode (Microsoft's
 	 * CryptCreateHash page), whose block the value is. Never a wrap-only
 	 * key-encryption key: the MAC is a CBC encryption under the key, of
@@ -600,8 +608,13 @@ DWORD hash_session_key_locked(struct hash *hash, struct key *key, DWORD flags)
 	DWORD err;
 	CK_RV rv;
 
-	/* rsaenh's order: the key, the flags, then the hash. */
-	if (keyobj_is_pair(key->obj) || key->obj->priv == CK_INVALID_HANDLE ||
+	/* rsaenh's order: the key, the flags, then the hash. An agreed key
+	 * before KP_ALGID is the whole agreed secret, not yet a session key
+	 * (CryptSetKeyParam's KP_ALGID: "the session key is enabled for use
+	 * by setting its algorithm type"): its digest would be a function of
+	 * the secret, which never leaves the token (agree.h). */
+	if (key->algid == CALG_AGREEDKEY_ANY || keyobj_is_pair(key->obj) ||
+	    key->obj->priv == CK_INVALID_HANDLE ||
 	    key_session_in_locked(hash->ctx, key) == NULL)
 		return NTE_BAD_KEY;
 	if (flags & ~(DWORD)CRYPT_LITTLE_ENDIAN)

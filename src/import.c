@@ -1060,6 +1060,11 @@ DWORD import_key_locked(struct context *ctx, const BYTE *data, size_t len, struc
 	/* Each provider type imports the keys it makes (prov-type.h). */
 	if (!prov_type_serves(ctx->prov_type, hdr.aiKeyAlg))
 		return NTE_BAD_ALGID;
+	/* An agreed key unwraps and decrypts nothing until KP_ALGID makes it
+	 * a session key (CryptSetKeyParam's KP_ALGID; agree.h). A public
+	 * blob's hPubKey is no decryption key: the agreement path judges it. */
+	if (pub != NULL && pub->algid == CALG_AGREEDKEY_ANY && hdr.bType != PUBLICKEYBLOB)
+		return NTE_BAD_KEY;
 	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PUBLICKEYBLOB)
 		return dss_import_public_locked(ctx, data, len, out);
 	if (hdr.aiKeyAlg == CALG_DSS_SIGN && hdr.bType == PRIVATEKEYBLOB) {

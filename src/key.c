@@ -245,6 +245,7 @@ void keyobj_unref_locked(struct context *ctx, struct keyobj *obj)
 		context_remove_owned_locked(ctx, obj);
 	}
 	capi11_free(atomic_load(&obj->public_numbers));
+	capi11_free(obj->dh_q);
 	capi11_free(obj);
 }
 

@@ -46,6 +46,13 @@ struct keyobj {
 	 * objects, so every export asking again would not scale with
 	 * threads. export.c owns the layout; freed with the keyobj. */
 	_Atomic(void *) public_numbers;
+	/* The q of a DH key's group (p - 1 = q * j), big-endian, when capi11
+	 * was given it: a DH3/DH4 blob with bitlenQ > 0, or KP_Q at
+	 * CRYPT_PREGEN. Agreement then refuses a partner's y outside the
+	 * subgroup of order q (agree.c). NULL: unknown. Set once, before the
+	 * key is handed out; freed with the keyobj. */
+	BYTE *dh_q;
+	size_t dh_q_len;
 };
 
 #define KEYOBJ_FACT_FLAGS_READ 0x1u   /* the two bits below are valid */

@@ -15,6 +15,7 @@
 
 #include "cutest.h"
 #include "fixture.h"
+#include "p11shim.h"
 #include "testutil.h"
 
 #include <CUnit/CUnit.h>
@@ -930,11 +931,15 @@ static void test_pregen(void)
 	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_PREGEN, &k));
 	/* Nothing to make the pair of yet. */
 	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_X, NULL, 0), NTE_BAD_KEY_STATE);
-	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_Q, (const BYTE *)&pb, 0), NTE_BAD_TYPE);
 	/* g = 1 and a p of another length are refused. */
 	bad.pbData = &one;
 	bad.cbData = 1;
 	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	/* A DH key takes a q (the group's p - 1 = q * j), which must lie
+	 * below p - 1: q = p is refused; none was set, so none reads back. */
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_Q, (const BYTE *)&pb, 0), NTE_BAD_DATA);
+	len = 0;
+	CHECK_FAILS_WITH(CryptGetKeyParam(k, KP_Q, NULL, &len, 0), NTE_BAD_KEY_STATE);
 	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_G, (const BYTE *)&bad, 0), NTE_BAD_DATA);
 	bad = pb;
 	bad.cbData = 56;
@@ -1003,6 +1008,564 @@ static void test_pregen(void)
 	free(gb.pbData);
 }
 
+/* ---- attacks on the DH half (regression tests of review findings) ---- */
+
+/* KP_P, KP_G of a CRYPT_PREGEN key: an even p and g = p - 1 (a generator
+ * of the subgroup {1, p - 1}) are as hostile as g = 1, which is refused:
+ * the pair made from them has y = 1 or p - 1, a public value that gives
+ * every partner a secret anyone knows. */
+static void test_review_pregen_hostile(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY model, k;
+	CRYPT_DATA_BLOB pb, gb, even, pm1;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &model));
+	pb.pbData = param_le(model, KP_P, &pb.cbData);
+	gb.pbData = param_le(model, KP_G, &gb.cbData);
+	even.cbData = pm1.cbData = pb.cbData;
+	even.pbData = malloc(pb.cbData);
+	pm1.pbData = malloc(pb.cbData);
+	CU_ASSERT_FATAL(even.pbData != NULL && pm1.pbData != NULL);
+	memcpy(even.pbData, pb.pbData, pb.cbData);
+	even.pbData[0] &= 0xfe;     /* little-endian: the low byte first */
+	memcpy(pm1.pbData, pb.pbData, pb.cbData);
+	pm1.pbData[0] &= 0xfe;      /* p odd: p - 1 */
+
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16 | CRYPT_PREGEN, &k));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_P, (const BYTE *)&even, 0), NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_G, (const BYTE *)&pm1, 0), NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+
+	CU_ASSERT_TRUE(CryptDestroyKey(model));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pb.pbData);
+	free(gb.pbData);
+	free(even.pbData);
+	free(pm1.pbData);
+}
+
+/* A refused KP_G (or KP_P) leaves the key as it was: the g set before
+ * still makes the pair. */
+static void test_review_pregen_refusal_keeps_state(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY model, k;
+	CRYPT_DATA_BLOB pb, gb, bad;
+	BYTE one = 1;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &model));
+	pb.pbData = param_le(model, KP_P, &pb.cbData);
+	gb.pbData = param_le(model, KP_G, &gb.cbData);
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16 | CRYPT_PREGEN, &k));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0));
+	/* g = p: refused by the range check, after the old g was freed. */
+	bad = pb;
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_G, (const BYTE *)&bad, 0), NTE_BAD_DATA);
+	bad.pbData = &one;
+	bad.cbData = 1;
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_X, NULL, 0));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptDestroyKey(model));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pb.pbData);
+	free(gb.pbData);
+}
+
+/* An agreed key before KP_ALGID is the whole secret ZZ on the token: no
+ * operation may give out a function of it (agree.h: ZZ never leaves the
+ * token; only KP_ALGID's n bytes do). */
+static void test_review_agreed_before_algid(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY a, b, s;
+	HCRYPTHASH hash;
+	BYTE *blob, out[512];
+	DWORD len, n;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &a));
+	b = pregen_like(h, CALG_DH_EPHEM, a);
+	blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, a, 0, &s));
+	n = sizeof out;
+	CU_ASSERT_FALSE(CryptExportKey(s, 0, PLAINTEXTKEYBLOB, 0, out, &n));
+	/* CryptHashSessionKey, both byte orders: refused. (Today the little
+	 * endian one digests ZZ on the token: the other side's agreed key,
+	 * made from a's public blob, hashes to the same value, so the digest
+	 * is SHA-1 of the shared secret, a key many protocols use.) */
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	SetLastError(SENTINEL);
+	if (CryptHashSessionKey(hash, s, CRYPT_LITTLE_ENDIAN)) {
+		BYTE *pa, other[20];
+		DWORD la, n2 = sizeof other;
+		HCRYPTKEY s2;
+		HCRYPTHASH hash2;
+
+		n = sizeof out;
+		CU_ASSERT_TRUE(CryptGetHashParam(hash, HP_HASHVAL, out, &n, 0));
+		pa = export_blob(a, PUBLICKEYBLOB, 0, &la);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pa, la, b, 0, &s2));
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash2));
+		CU_ASSERT_TRUE(CryptHashSessionKey(hash2, s2, CRYPT_LITTLE_ENDIAN));
+		CU_ASSERT_TRUE(CryptGetHashParam(hash2, HP_HASHVAL, other, &n2, 0));
+		/* Shown, then failed: the digest is the shared secret's. */
+		CU_ASSERT_TRUE(n == 20 && n2 == 20 && memcmp(out, other, 20) == 0);
+		CU_FAIL("CryptHashSessionKey digests the whole agreed secret");
+		CryptDestroyHash(hash2);
+		CryptDestroyKey(s2);
+		free(pa);
+		CryptDestroyHash(hash);
+		CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	}
+	CU_ASSERT_FALSE(CryptHashSessionKey(hash, s, 0));
+	CU_ASSERT_TRUE(CryptDestroyHash(hash));
+	/* HMAC under it. */
+	SetLastError(SENTINEL);
+	if (CryptCreateHash(h, CALG_HMAC, s, 0, &hash)) {
+		HMAC_INFO info = { .HashAlgid = CALG_SHA1 };
+		bool keyed = CryptSetHashParam(hash, HP_HMAC_INFO, (const BYTE *)&info, 0) &&
+			     CryptHashData(hash, (const BYTE *)"x", 1, 0);
+
+		n = sizeof out;
+		keyed = keyed && CryptGetHashParam(hash, HP_HASHVAL, out, &n, 0);
+		CU_ASSERT_FALSE(keyed);
+		CryptDestroyHash(hash);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(b));
+	CU_ASSERT_TRUE(CryptDestroyKey(a));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(blob);
+}
+
+/* A DH private key neither signs nor decrypts. */
+static void test_review_dh_no_sign(void)
+{
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+	HCRYPTHASH hash;
+	BYTE sig[128], buf[64];
+	DWORD sig_len = sizeof sig, n = 16;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-rev", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, AT_KEYEXCHANGE, 512 << 16, &k));
+	CU_ASSERT_TRUE_FATAL(CryptCreateHash(h, CALG_SHA1, 0, 0, &hash));
+	CU_ASSERT_TRUE(CryptHashData(hash, (const BYTE *)plain, sizeof plain, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptSignHashA(hash, AT_KEYEXCHANGE, NULL, 0, sig, &sig_len));
+	memset(buf, 0, sizeof buf);
+	CU_ASSERT_FALSE(CryptDecrypt(k, 0, TRUE, 0, buf, &n));
+	CU_ASSERT_FALSE(CryptEncrypt(k, 0, TRUE, 0, buf, &n, sizeof buf));
+	/* Not exportable: no private blob under any flags. */
+	n = sizeof buf;
+	CU_ASSERT_FALSE(CryptExportKey(k, 0, PRIVATEKEYBLOB, 0, NULL, &n));
+	CU_ASSERT_FALSE(CryptExportKey(k, 0, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, NULL, &n));
+	CU_ASSERT_TRUE(CryptDestroyHash(hash));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-rev", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+}
+
+/* KP_ALGID reads the session key's n bytes from a readable derived
+ * object. A token that will not destroy it: the bytes of a key that is
+ * not exportable stay readable on the token, to every session of the
+ * process, until the context is released (ts->retire only acts then);
+ * the SIMPLEBLOB import in the same case drops the session at once
+ * (import.c, ts.lost). */
+static void test_review_readable_bytes_left(void)
+{
+	static const ALG_ID aes = CALG_AES_128;
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+	CK_ULONG n = 16;
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+		{ CKA_SENSITIVE, &no, sizeof no },
+		{ CKA_VALUE_LEN, &n, sizeof n },
+	};
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE sess;
+	CK_OBJECT_HANDLE objs[8];
+	CK_ULONG got = 0;
+	HCRYPTPROV h;
+	HCRYPTKEY a, b, s;
+	BYTE *blob;
+	DWORD len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, shim_uri, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &a));
+	b = pregen_like(h, CALG_DH_EPHEM, a);
+	blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, a, 0, &s));
+	shim->reset();
+	shim->fail("C_DestroyObject", 0, CKR_ACTION_PROHIBITED);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+	shim->reset();
+	/* Any other session of the process. */
+	sess = testutil_softhsm_session(label, false, true);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(sess, find, 4), CKR_OK);
+	CU_ASSERT_EQUAL(f->C_FindObjects(sess, objs, 8, &got), CKR_OK);
+	f->C_FindObjectsFinal(sess);
+	f->C_CloseSession(sess);
+	CU_ASSERT_EQUAL(got, 0);
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(b));
+	CU_ASSERT_TRUE(CryptDestroyKey(a));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(blob);
+	free(shim_uri);
+}
+
+/* A static DH key of a DSA-style group (p - 1 = q * j, j with small
+ * factors: the groups of Microsoft's DH3/DH4 blobs, which carry q), here
+ * imported from a DH4 blob that names q, not exportable. A partner's y of
+ * order 3 passes 1 < y < p - 1; the agreed secret is y^x, one of three
+ * numbers: with an exportable agreed key (the partner's choice), each
+ * such y gives x mod r of the non-exportable key, and enough small r
+ * give x (Lim and Lee's small-subgroup attack). This x is 2 mod 3: the
+ * session key is the low 16 bytes of y3^2 mod p, reversed (of 3
+ * candidates; an x of 0 mod 3 gives the secret 1, which SoftHSM's
+ * OpenSSL refuses). A partner whose y^q is not 1 must be refused when q
+ * is known. Numbers: a prime p = 210 * m * q + 1 made for this test,
+ * the key bytes by Python's pow. */
+static void test_review_small_subgroup(void)
+{
+	static const char p_le[] = "618381e198f1e04e66e07c6e18f98d43670d01ba4ae533d7c5b2a021970e4c2943ab21f0aee948b5442375408a5198d1c3e4e53d0358b375b8cd1a98e9239f8e";
+	static const char q_le[] = "533e7105b03bd7a6226e8e253ee6bc6a576558bc";
+	static const char g_le[] = "19af68406f626af2565a9286e39f54c9c144bd8b85768947be7d3aa4c1296d869103a4118c0af923f4195d8b7019d8f7da52d13be7728088a01fc5eda343ec0e";
+	static const char x_le[] = "cc21596822ea9dea82107961fdc10016867afc7e";
+	static const char y_le[] = "7ea4673d209d961c5189f782ab70eafcf2091d1692829581ce703431807538bddea1642cd0a963a6494681872360154e7489334f10aa3957ad34bcb1126af46f";
+	static const char y3_le[] = "3b8733d63341adf6774061a0c2d3e05253e6b827f93219688df3f683eb4b66056644c3ad842126bc4e3cf0e315ab4671da23d3475d402b59a4af25b621db5953";
+	static const char k2[] = "25fc4d0b65b03358ee9f1bce5525adf0";
+	static const ALG_ID aes = CALG_AES_128;
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], pub[16 + 64], *v;
+	BYTE plain_blob[64];
+	DWORD plain_len = sizeof plain_blob;
+	size_t v_len, off;
+	HCRYPTPROV h;
+	HCRYPTKEY k, s;
+	char *hex;
+
+	memset(priv, 0, sizeof priv);
+	priv[0] = PRIVATEKEYBLOB;
+	priv[1] = 3;
+	testutil_le32_put(priv + 4, CALG_DH_SF);
+	testutil_le32_put(priv + 8, 0x34484400);      /* "\0DH4" */
+	testutil_le32_put(priv + 12, 512);
+	testutil_le32_put(priv + 16, 160);
+	testutil_le32_put(priv + 20, 0);
+	testutil_le32_put(priv + 24, 160);
+	testutil_le32_put(priv + 28, 0xffffffff);
+	off = 52;
+#define PUT(hexs, width) do { \
+		v = hex_bytes(hexs, &v_len); \
+		CU_ASSERT_FATAL(v_len <= (width)); \
+		memcpy(priv + off, v, v_len); \
+		free(v); \
+		off += (width); \
+	} while (0)
+	PUT(p_le, 64);
+	PUT(q_le, 20);
+	PUT(g_le, 64);
+	PUT(y_le, 64);
+	PUT(x_le, 20);
+#undef PUT
+	CU_ASSERT_EQUAL_FATAL(off, sizeof priv);
+	memset(pub, 0, sizeof pub);
+	pub[0] = PUBLICKEYBLOB;
+	pub[1] = 2;
+	testutil_le32_put(pub + 4, CALG_DH_SF);
+	testutil_le32_put(pub + 8, 0x31484400);
+	testutil_le32_put(pub + 12, 512);
+	v = hex_bytes(y3_le, &v_len);
+	memcpy(pub + 16, v, v_len);
+	free(v);
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	s = 0;
+	SetLastError(SENTINEL);
+	if (CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s)) {
+		CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+		CU_ASSERT_TRUE(CryptExportKey(s, 0, PLAINTEXTKEYBLOB, 0, plain_blob, &plain_len));
+		hex = testutil_hex_new(plain_blob + 12, plain_len - 12);
+		/* Shown, then failed: the session key is the constant. */
+		CU_ASSERT_STRING_EQUAL(hex, k2);
+		CU_FAIL("a partner y of order 3 was taken: the session key tells x mod 3");
+		free(hex);
+		CryptDestroyKey(s);
+	} else {
+		CU_ASSERT_EQUAL(GetLastError(), NTE_BAD_DATA);
+	}
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* The group of test_review_small_subgroup: p = 210 * m * q + 1 with
+ * g of order q, x, y = g^x, all little-endian hex; the values below were
+ * computed with Python's pow, independently of capi11 and the token. */
+static const char sg_p[] = "618381e198f1e04e66e07c6e18f98d43670d01ba4ae533d7c5b2a021970e4c2943ab21f0aee948b5442375408a5198d1c3e4e53d0358b375b8cd1a98e9239f8e";
+static const char sg_q[] = "533e7105b03bd7a6226e8e253ee6bc6a576558bc";
+static const char sg_g[] = "19af68406f626af2565a9286e39f54c9c144bd8b85768947be7d3aa4c1296d869103a4118c0af923f4195d8b7019d8f7da52d13be7728088a01fc5eda343ec0e";
+static const char sg_x[] = "cc21596822ea9dea82107961fdc10016867afc7e";
+static const char sg_y[] = "7ea4673d209d961c5189f782ab70eafcf2091d1692829581ce703431807538bddea1642cd0a963a6494681872360154e7489334f10aa3957ad34bcb1126af46f";
+/* A partner in the subgroup: z = g^k, k = 0x1234567890abcdef1234567890abcdef12345678. */
+static const char sg_z[] = "f1227c268c92463150b505f2cbbb0dd1adba0f429ded52c9174c5a5bd3306841c5ac29b16d5c198b43e36626cff3a1887887740d820c7599c560ee395aedf93a";
+/* The AES-128 key of the agreement of x with z: the low 16 bytes of
+ * z^x mod p, least significant first. */
+static const char sg_zx_aes[] = "1f76f4e588667232500598c88d3116da";
+/* A partner of order 3: y3^3 = 1. */
+static const char sg_y3[] = "3b8733d63341adf6774061a0c2d3e05253e6b827f93219688df3f683eb4b66056644c3ad842126bc4e3cf0e315ab4671da23d3475d402b59a4af25b621db5953";
+/* 2 is not in the subgroup (2^q != 1); 2^x mod p. */
+static const char sg_y_of_2[] = "ec3c0c902d8a8cfa43ad60129bb14bd38b0c5c2f1ab81939c2f3b723e2b60f54f254bc05a763c4c0f2e4462661a1cddee2fc085041dd0ada29f23b7aff888285";
+
+/* Copies a little-endian hex number into a field of width bytes. */
+static void put_hex(BYTE *field, size_t width, const char *hex)
+{
+	size_t len;
+	BYTE *v = hex_bytes(hex, &len);
+
+	CU_ASSERT_FATAL(v != NULL && len <= width);
+	memset(field, 0, width);
+	memcpy(field, v, len);
+	free(v);
+}
+
+/* A 512-bit DH4 PRIVATEKEYBLOB with q (bitlenQ 160, no J, no seed). */
+static void dh4_blob(BYTE blob[52 + 64 + 20 + 64 + 64 + 20], const char *g, const char *y)
+{
+	memset(blob, 0, 52);
+	blob[0] = PRIVATEKEYBLOB;
+	blob[1] = 3;
+	testutil_le32_put(blob + 4, CALG_DH_SF);
+	testutil_le32_put(blob + 8, 0x34484400);      /* "\0DH4" */
+	testutil_le32_put(blob + 12, 512);
+	testutil_le32_put(blob + 16, 160);
+	testutil_le32_put(blob + 20, 0);
+	testutil_le32_put(blob + 24, 160);
+	testutil_le32_put(blob + 28, 0xffffffff);
+	put_hex(blob + 52, 64, sg_p);
+	put_hex(blob + 116, 20, sg_q);
+	put_hex(blob + 136, 64, g);
+	put_hex(blob + 200, 64, y);
+	put_hex(blob + 264, 20, sg_x);
+}
+
+/* A 512-bit DH1 PUBLICKEYBLOB of y. */
+static void dh1_of(BYTE blob[16 + 64], const char *y)
+{
+	memset(blob, 0, 16);
+	blob[0] = PUBLICKEYBLOB;
+	blob[1] = 2;
+	testutil_le32_put(blob + 4, CALG_DH_SF);
+	testutil_le32_put(blob + 8, 0x31484400);
+	testutil_le32_put(blob + 12, 512);
+	put_hex(blob + 16, 64, y);
+}
+
+/* Agrees k with the partner y into an exportable AES-128 key and checks
+ * its bytes against want (hex). */
+static void agree_expect(HCRYPTPROV h, HCRYPTKEY k, const char *y, const char *want)
+{
+	static const ALG_ID aes = CALG_AES_128;
+	BYTE pub[16 + 64], plain_blob[64];
+	DWORD plain_len = sizeof plain_blob;
+	HCRYPTKEY s;
+	char *hex;
+
+	dh1_of(pub, y);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s));
+	CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+	CU_ASSERT_TRUE(CryptExportKey(s, 0, PLAINTEXTKEYBLOB, 0, plain_blob, &plain_len));
+	CU_ASSERT_EQUAL_FATAL(plain_len, 12 + 16);
+	hex = testutil_hex_new(plain_blob + 12, 16);
+	CU_ASSERT_STRING_EQUAL(hex, want);
+	free(hex);
+	CU_ASSERT_TRUE(CryptDestroyKey(s));
+}
+
+/* The other side of test_review_small_subgroup: a partner inside the
+ * subgroup of order q agrees as before, and gives the secret Python's pow
+ * computes; q reads back from the key (KP_Q). */
+static void test_review_subgroup_member(void)
+{
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], pub[16 + 64], *got;
+	DWORD got_len;
+	HCRYPTPROV h;
+	HCRYPTKEY k, s;
+	char *hex;
+
+	dh4_blob(priv, sg_g, sg_y);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	got = param_le(k, KP_Q, &got_len);
+	hex = testutil_hex_new(got, got_len);
+	CU_ASSERT_STRING_EQUAL(hex, sg_q);
+	free(hex);
+	free(got);
+	agree_expect(h, k, sg_z, sg_zx_aes);
+	/* And the order-3 partner is refused with nothing made. */
+	dh1_of(pub, sg_y3);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+			 NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A DH4 blob whose g lies outside the subgroup of its q describes no
+ * DSA-style group: NTE_BAD_DATA, nothing left on the token. */
+static void test_review_dh4_g_outside(void)
+{
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20];
+	HCRYPTPROV h;
+	HCRYPTKEY k;
+	int before;
+
+	dh4_blob(priv, "02", sg_y_of_2);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	before = all_objects();
+	CHECK_FAILS_WITH(CryptImportKey(h, priv, sizeof priv, 0, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* CRYPT_PREGEN with KP_Q: the pair keeps q, so a partner outside the
+ * subgroup is refused and one inside agrees; a g outside it is refused at
+ * KP_X. */
+static void test_review_pregen_q(void)
+{
+	CRYPT_DATA_BLOB pb, qb, gb, two;
+	BYTE pub[16 + 64], two_byte = 2, *q_got;
+	DWORD q_got_len;
+	size_t len;
+	HCRYPTPROV h;
+	HCRYPTKEY k, s;
+
+	pb.pbData = hex_bytes(sg_p, &len);
+	pb.cbData = (DWORD)len;
+	qb.pbData = hex_bytes(sg_q, &len);
+	qb.cbData = (DWORD)len;
+	gb.pbData = hex_bytes(sg_g, &len);
+	gb.cbData = (DWORD)len;
+	two.pbData = &two_byte;
+	two.cbData = 1;
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16 | CRYPT_PREGEN, &k));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_Q, (const BYTE *)&qb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_G, (const BYTE *)&two, 0));
+	CHECK_FAILS_WITH(CryptSetKeyParam(k, KP_X, NULL, 0), NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(k, KP_X, NULL, 0));
+	q_got = param_le(k, KP_Q, &q_got_len);
+	CU_ASSERT_TRUE(q_got_len == qb.cbData && memcmp(q_got, qb.pbData, qb.cbData) == 0);
+	free(q_got);
+	dh1_of(pub, sg_y3);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+			 NTE_BAD_DATA);
+	dh1_of(pub, sg_z);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptImportKey(h, pub, sizeof pub, k, 0, &s) && CryptDestroyKey(s));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(pb.pbData);
+	free(qb.pbData);
+	free(gb.pbData);
+}
+
+/* KP_ALGID on a token that opens no further session and will not destroy
+ * the readable object: the bytes are derived on the key's session, which
+ * is then dropped (and its objects with it) at the next entry, and
+ * KP_ALGID fails rather than leave them. */
+static void test_review_readable_bytes_no_scratch(void)
+{
+	static const ALG_ID aes = CALG_AES_128;
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+	CK_ULONG n = 16;
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_CLASS, (void *)&cls, sizeof cls },
+		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
+		{ CKA_SENSITIVE, &no, sizeof no },
+		{ CKA_VALUE_LEN, &n, sizeof n },
+	};
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE sess;
+	CK_OBJECT_HANDLE objs[8];
+	CK_ULONG got = 0;
+	HCRYPTPROV h;
+	HCRYPTKEY a, b, s;
+	BYTE *blob;
+	DWORD len, alg;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, shim_uri, PROV_DSS_DH,
+						  CRYPT_VERIFYCONTEXT));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_EPHEM, 512 << 16, &a));
+	b = pregen_like(h, CALG_DH_EPHEM, a);
+	blob = export_blob(b, PUBLICKEYBLOB, 0, &len);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, blob, len, a, 0, &s));
+	shim->reset();
+	shim->fail("C_OpenSession", 0, CKR_SESSION_COUNT);
+	shim->fail("C_DestroyObject", 0, CKR_ACTION_PROHIBITED);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_EQUAL(shim->count("C_DeriveKey"), 1);
+	shim->reset();
+	/* The next entry into the context drops the session. */
+	len = sizeof alg;
+	CryptGetKeyParam(s, KP_ALGID, (BYTE *)&alg, &len, 0);
+	sess = testutil_softhsm_session(label, false, true);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(sess, find, 4), CKR_OK);
+	CU_ASSERT_EQUAL(f->C_FindObjects(sess, objs, 8, &got), CKR_OK);
+	f->C_FindObjectsFinal(sess);
+	f->C_CloseSession(sess);
+	CU_ASSERT_EQUAL(got, 0);
+	CryptDestroyKey(s);
+	CryptDestroyKey(b);
+	CryptDestroyKey(a);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	free(blob);
+	free(shim_uri);
+}
+
+static CU_TestInfo review_tests[] = {
+	{ "CRYPT_PREGEN: even p and g = p - 1 refused", test_review_pregen_hostile },
+	{ "CRYPT_PREGEN: a refused KP_G keeps the g set before", test_review_pregen_refusal_keeps_state },
+	{ "an agreed key gives out no function of the whole secret", test_review_agreed_before_algid },
+	{ "a DH key neither signs, decrypts nor leaves", test_review_dh_no_sign },
+	{ "KP_ALGID's readable bytes do not outlive the call", test_review_readable_bytes_left },
+	{ "a partner outside the q-subgroup of a known q", test_review_small_subgroup },
+	{ "a partner inside the q-subgroup agrees", test_review_subgroup_member },
+	{ "a DH4 blob whose g is outside its q-subgroup", test_review_dh4_g_outside },
+	{ "CRYPT_PREGEN with KP_Q", test_review_pregen_q },
+	{ "KP_ALGID's readable bytes without a session of their own", test_review_readable_bytes_no_scratch },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo key_tests[] = {
 	{ "DH keys of a container and ephemeral ones", test_genkey },
 	{ "lengths and names by provider", test_lengths_by_provider },
@@ -1027,6 +1590,7 @@ static CU_SuiteInfo suites[] = {
 	{ "DH keys", NULL, NULL, NULL, NULL, key_tests },
 	{ "DH agreement", NULL, NULL, NULL, NULL, agree_tests },
 	{ "DH blobs", NULL, NULL, NULL, NULL, blob_tests },
+	{ "DH review", NULL, NULL, NULL, NULL, review_tests },
 	CU_SUITE_INFO_NULL,
 };
 
