@@ -26,10 +26,10 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS = -DFUZZ_LIBFUZZER -I$(top_builddir) -I$(top_srcdir)/include/capi11 \
 	-I$(top_srcdir)/src -I$(top_srcdir)/tools -I$(top_srcdir)/fuzz $(P11KIT_CFLAGS)
-FUZZ_DEPS = fuzz/fuzz.h src/blob.h src/blob-dss.h src/blob-dh.h src/cert.h src/alg.h src/util.h src/errors.h tools/dump.h \
+FUZZ_DEPS = fuzz/fuzz.h src/blob.h src/blob-dss.h src/blob-dh.h src/blob-v3.h src/cert.h src/alg.h src/util.h src/errors.h tools/dump.h \
 	tools/names.h tools/le32.h \
 	include/capi11/wincrypt.h
-FUZZ_BLOB_SRCS = fuzz/fuzz-blob.c src/blob.c src/blob-dss.c src/blob-dh.c src/alg.c
+FUZZ_BLOB_SRCS = fuzz/fuzz-blob.c src/blob.c src/blob-dss.c src/blob-dh.c src/blob-v3.c src/alg.c
 FUZZ_DUMP_SRCS = fuzz/fuzz-dump.c tools/dump.c tools/names.c src/errors.c
 FUZZ_CERT_SRCS = fuzz/fuzz-cert.c src/cert.c
 # The API target runs the whole library, instrumented, on a SoftHSM token

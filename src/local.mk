@@ -19,6 +19,7 @@ libcapi11_core_la_SOURCES = \
 	src/blob.c src/blob.h \
 	src/blob-dss.c src/blob-dss.h \
 	src/blob-dh.c src/blob-dh.h \
+	src/blob-v3.c src/blob-v3.h \
 	src/handle.c src/handle.h \
 	src/objguard.c src/objguard.h \
 	src/p11call.c src/p11call.h \
