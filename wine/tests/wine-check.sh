@@ -146,6 +146,15 @@ wide_label=$(printf 'wine-\303\251t\303\251')
 p11 -O >"$dir/objects-wide.txt"
 check "pkcs11-tool lists the container's label in UTF-8" \
 	grep -q "label: *$wide_label\$" "$dir/objects-wide.txt"
+# A key pair whose label is "\uff21\uff44min" (fullwidth letters) in UTF-8;
+# no container named "Admin" exists. The names the CSP gives out must
+# work when the program gives them back.
+p11 --keypairgen --key-type rsa:1024 --id ff21 \
+	--label "$(printf '\357\274\241\357\275\204min')" >/dev/null
+check "names the CSP gives out in the ANSI code page work when given back" \
+	"$WINE" "$csptest" names "$CSP" 24
+p11 --delete-object --type privkey --id ff21 >/dev/null
+p11 --delete-object --type pubkey --id ff21 >/dev/null
 check "CRYPT_DELETEKEYSET through the CSP" "$WINE" "$csptest" wide "$CSP" 24 delete
 p11 -O >"$dir/objects-wide.txt"
 check "the deleted container's objects are gone from the token" \
