@@ -153,8 +153,18 @@ p11 --keypairgen --key-type rsa:1024 --id ff21 \
 	--label "$(printf '\357\274\241\357\275\204min')" >/dev/null
 check "names the CSP gives out in the ANSI code page work when given back" \
 	"$WINE" "$csptest" names "$CSP" 24
-p11 --delete-object --type privkey --id ff21 >/dev/null
-p11 --delete-object --type pubkey --id ff21 >/dev/null
+# Under a locale whose ANSI code page is UTF-8 (Wine gives hi_IN 65001), a
+# label that is not UTF-8 (200 bytes 0xff, a foreign pair's) grows to three
+# bytes a byte (U+FFFD): the listing must still run to ERROR_NO_MORE_ITEMS
+# rather than stop at that name.
+p11 --keypairgen --key-type rsa:1024 --id ff22 \
+	--label "$(head -c 200 /dev/zero | tr '\000' '\377')" >/dev/null
+check "PP_ENUMCONTAINERS lists a label that is no UTF-8 under ANSI code page 65001" \
+	env LC_ALL=hi_IN.UTF-8 "$WINE" "$csptest" names "$CSP" 24
+for id in ff21 ff22; do
+	p11 --delete-object --type privkey --id $id >/dev/null
+	p11 --delete-object --type pubkey --id $id >/dev/null
+done
 check "CRYPT_DELETEKEYSET through the CSP" "$WINE" "$csptest" wide "$CSP" 24 delete
 p11 -O >"$dir/objects-wide.txt"
 check "the deleted container's objects are gone from the token" \
