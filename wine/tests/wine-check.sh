@@ -108,6 +108,16 @@ check "wine-register refuses a relative --dll" \
 	refused "must be absolute" "$tool" wine-register --dll capi11csp.dll.so
 check "wine-register refuses a --dll that does not exist" \
 	refused "no CSP at" "$tool" wine-register --dll "$dir/none.dll.so"
+# A DLL at a path Windows cannot load from: winepath -w passes the
+# character through, and every program using the provider would fail with
+# NTE_PROVIDER_DLL_FAIL.
+for bad in 'bad:colon' 'bad"quote' 'bad?mark' 'bad*star' 'bad|bar' 'bad<lt' 'bad\\back' \
+	"$(printf 'bad\001ctl')" "$(printf 'bad\nline')"; do
+	mkdir "$dir/$bad" && cp "$CAPI11_WINE_DLL" "$dir/$bad/capi11csp.dll.so" || fail "mkdir $bad"
+	check "wine-register refuses a --dll Windows cannot load ($(printf '%s' "$bad" | od -An -c | tr -s ' '))" \
+		refused "Windows" "$tool" wine-register --dll "$dir/$bad/capi11csp.dll.so"
+	rm -rf "$dir/$bad"
+done
 "$tool" wine-register --as-default --unregister 2>/dev/null
 check "--as-default with --unregister is a usage error (status $?)" test $? -eq 2
 
@@ -223,6 +233,43 @@ cryptoreg >"$dir/reg-default.txt"
 check "wine-register --as-default again" "$tool" wine-register --as-default
 cryptoreg >"$dir/reg-default2.txt"
 check "a second --as-default is idempotent" cmp -s "$dir/reg-default.txt" "$dir/reg-default2.txt"
+# A lost saved copy: Microsoft's names already lead to the CSP. A third
+# --as-default must not save the CSP's own path as Wine's; it refuses and
+# changes nothing.
+"$WINE" reg export 'HKLM\Software\capi11' "$(win "$dir/saved.reg")" /y >/dev/null
+"$WINE" reg delete 'HKLM\Software\capi11' /f >/dev/null
+cryptoreg >"$dir/reg-lost.txt"
+check "--as-default with the saved copy lost refuses to save the CSP as the original" \
+	refused "no saved original" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-lost2.txt"
+check "the refused --as-default changed nothing" cmp -s "$dir/reg-lost.txt" "$dir/reg-lost2.txt"
+"$WINE" reg import "$(win "$dir/saved.reg")" >/dev/null
+cryptoreg >"$dir/reg-default3.txt"
+check "the saved copy is back" cmp -s "$dir/reg-default.txt" "$dir/reg-default3.txt"
+# reg.exe failing for another reason than "not found" (a wine that fails
+# every reg query, then one that fails every reg delete): wine-register
+# says so and fails rather than saving nothing or claiming success.
+cat >"$dir/wine-noquery" <<WRAP
+#!/bin/sh
+[ "\$1 \$2" = "reg query" ] && exit 1
+exec "$WINE" "\$@"
+WRAP
+sed 's/reg query/reg delete/' "$dir/wine-noquery" >"$dir/wine-nodelete"
+chmod +x "$dir/wine-noquery" "$dir/wine-nodelete"
+cryptoreg >"$dir/reg-noquery.txt"
+check "--as-default fails when reg query fails" \
+	refused "query .* failed" env CAPI11_WINE="$dir/wine-noquery" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-noquery2.txt"
+check "the failed --as-default changed nothing" \
+	cmp -s "$dir/reg-noquery.txt" "$dir/reg-noquery2.txt"
+check "--unregister fails when reg delete fails" \
+	refused "delete .* failed" env CAPI11_WINE="$dir/wine-nodelete" "$tool" wine-register --unregister
+CAPI11_WINE="$dir/wine-nodelete" "$tool" wine-register --unregister >"$dir/unreg.txt" 2>/dev/null
+check "a failed --unregister does not say unregistered" sh -c "! grep -q unregistered '$dir/unreg.txt'"
+check "wine-register --as-default after the failures" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-default4.txt"
+check "the registry is as after the first --as-default" \
+	cmp -s "$dir/reg-default.txt" "$dir/reg-default4.txt"
 for t in 1 24; do
 	check "the default provider of type $t is the token" \
 		sh -c "'$WINE' '$csptest' imptype - $t | grep -q '^hardware '"
