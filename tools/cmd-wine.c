@@ -75,7 +75,8 @@ static const char wine_help[] =
 	"                   installed " CAPI11_WINE_DLL ")\n"
 	"  -h, --help       this help\n"
 	"Runs wine and wineserver from $CAPI11_WINE and $CAPI11_WINESERVER, else\n"
-	"those found at build time.\n";
+	"those found at build time, and ends with 'wineserver -w', which waits\n"
+	"until every Windows program of the prefix has exited.\n";
 
 enum {
 	OPT_AS_DEFAULT = OPT_FIRST_OWN, OPT_UNREGISTER, OPT_DLL,
