@@ -794,13 +794,71 @@ static int cmd_nolib(const char *prov, DWORD type)
 	return 0;
 }
 
+/* capi11's PP_CAPI11_ROUTES (include/capi11/wincrypt.h): a string of
+ * "name=route" words ending in "companion=<the companion token's label>". */
+#define PP_CAPI11_ROUTES 0x43310004
+
+/* PP_CAPI11_ROUTES under a companion token whose label (UTF-8 on the
+ * token) the ANSI code page may lack. want "-": the label is no name in
+ * the code page, so the value is not given out, as a size query nor with
+ * a buffer: ERROR_NO_UNICODE_TRANSLATION (docs/WINE.md). Otherwise want
+ * is the label's bytes in the ANSI code page, in hex: the value ends in
+ * "companion=" and those bytes, and its size query is exact. */
+static int cmd_routes(const char *prov, DWORD type, const char *want)
+{
+	HCRYPTPROV hProv = 0;
+	char text[1024], label[256], *end;
+	DWORD len = 0, size;
+	size_t n = 0;
+
+	for (; want[0] != '-' && want[0] && want[1] && n + 1 < sizeof label; want += 2) {
+		char hex[3] = { want[0], want[1], 0 };
+
+		label[n++] = (char)strtoul(hex, &end, 16);
+	}
+	label[n] = 0;
+	if (!CHECK(CryptAcquireContextA(&hProv, NULL, prov, type, CRYPT_VERIFYCONTEXT),
+		   "verify context"))
+		return 1;
+	if (n == 0) {
+		SetLastError(0xdeadbeef);
+		CHECK(!CryptGetProvParam(hProv, PP_CAPI11_ROUTES, NULL, &len, 0) &&
+		      GetLastError() == ERROR_NO_UNICODE_TRANSLATION,
+		      "size query: ERROR_NO_UNICODE_TRANSLATION");
+		len = sizeof text;
+		SetLastError(0xdeadbeef);
+		CHECK(!CryptGetProvParam(hProv, PP_CAPI11_ROUTES, (BYTE *)text, &len, 0) &&
+		      GetLastError() == ERROR_NO_UNICODE_TRANSLATION,
+		      "with a buffer: ERROR_NO_UNICODE_TRANSLATION");
+		CHECK(len == sizeof text, "the length is left as it was (%lu)", (unsigned long)len);
+	} else if (CHECK(CryptGetProvParam(hProv, PP_CAPI11_ROUTES, NULL, &size, 0),
+			 "size query")) {
+		len = sizeof text;
+		if (CHECK(CryptGetProvParam(hProv, PP_CAPI11_ROUTES, (BYTE *)text, &len, 0),
+			  "PP_CAPI11_ROUTES")) {
+			char tail[300];
+
+			printf("routes: %s\n", text);
+			snprintf(tail, sizeof tail, "companion=%s", label);
+			CHECK(len == size && len == strlen(text) + 1,
+			      "the size query (%lu) is the value's size (%lu)",
+			      (unsigned long)size, (unsigned long)len);
+			CHECK(strlen(text) >= strlen(tail) &&
+			      strcmp(text + strlen(text) - strlen(tail), tail) == 0,
+			      "the value ends in the companion's label");
+		}
+	}
+	CHECK(CryptReleaseContext(hProv, 0), "release");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	DWORD type;
 	int rc = 2;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|names|nolib|pin PROVIDER TYPE ...\n");
+		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|names|routes|nolib|pin PROVIDER TYPE ...\n");
 		return 2;
 	}
 	type = (DWORD)strtoul(argv[3], NULL, 10);
@@ -820,6 +878,8 @@ int main(int argc, char **argv)
 		rc = cmd_pin(prov_arg(argv[2]), type, argv[4]);
 	else if (strcmp(argv[1], "names") == 0 && argc == 4)
 		rc = cmd_names(prov_arg(argv[2]), type);
+	else if (strcmp(argv[1], "routes") == 0 && argc == 5)
+		rc = cmd_routes(prov_arg(argv[2]), type, argv[4]);
 	else if (strcmp(argv[1], "nolib") == 0 && argc == 4)
 		rc = cmd_nolib(prov_arg(argv[2]), type);
 	else if (strcmp(argv[1], "errors") == 0 && argc == 4)

@@ -171,6 +171,27 @@ p11 --keypairgen --key-type rsa:1024 --id ff22 \
 	--label "$(head -c 200 /dev/zero | tr '\000' '\377')" >/dev/null
 check "PP_ENUMCONTAINERS lists a label that is no UTF-8 under ANSI code page 65001" \
 	env LC_ALL=hi_IN.UTF-8 "$WINE" "$csptest" names "$CSP" 24
+# A companion token labelled in Cyrillic ("\u041a\u0430\u0440\u0442\u0430"), which
+# code page 1252 (Wine's for the C locale) lacks: PP_CAPI11_ROUTES, which
+# ends in the companion's label, is not given out there
+# (ERROR_NO_UNICODE_TRANSLATION); under 65001 it is, ending in the label's
+# UTF-8 bytes as pkcs11-tool reads them from the token.
+cyr=$(printf '\320\232\320\260\321\200\321\202\320\260')
+printf '5678\n5678\n1234\n1234\n' |
+	script -qec "$SOFTHSM2_UTIL --init-token --free --label $cyr" /dev/null >/dev/null
+cp "$dir/capi11.conf" "$dir/capi11-companion.conf"
+printf 'companion = "pkcs11:token=%%D0%%9A%%D0%%B0%%D1%%80%%D1%%82%%D0%%B0?module-path=%s"\n' \
+	"$SOFTHSM_MODULE" >>"$dir/capi11-companion.conf"
+cyr_hex=$("$PKCS11_TOOL" --module "$SOFTHSM_MODULE" -L 2>/dev/null |
+	sed -n 's/^ *token label *: *//p' | grep -v '^capi11-' | head -n 1 | tr -d '\n' |
+	od -An -tx1 | tr -d ' \n')
+check "pkcs11-tool reads the companion's label as the UTF-8 written ($cyr_hex)" \
+	test "$cyr_hex" = d09ad0b0d180d182d0b0
+check "PP_CAPI11_ROUTES with a label code page 1252 lacks: ERROR_NO_UNICODE_TRANSLATION" \
+	env LC_ALL=C CAPI11_CONF="$dir/capi11-companion.conf" "$WINE" "$csptest" routes "$CSP" 24 -
+check "PP_CAPI11_ROUTES with that label under code page 65001: the label's UTF-8" \
+	env LC_ALL=hi_IN.UTF-8 CAPI11_CONF="$dir/capi11-companion.conf" \
+	"$WINE" "$csptest" routes "$CSP" 24 "$cyr_hex"
 for id in ff21 ff22; do
 	p11 --delete-object --type privkey --id $id >/dev/null
 	p11 --delete-object --type pubkey --id $id >/dev/null
