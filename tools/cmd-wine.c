@@ -75,7 +75,8 @@ static const char wine_help[] =
 	"                   installed " CAPI11_WINE_DLL ")\n"
 	"  -h, --help       this help\n"
 	"Runs wine and wineserver from $CAPI11_WINE and $CAPI11_WINESERVER, else\n"
-	"those found at build time.\n";
+	"those found at build time, and ends with 'wineserver -w', which waits\n"
+	"until every Windows program of the prefix has exited.\n";
 
 enum {
 	OPT_AS_DEFAULT = OPT_FIRST_OWN, OPT_UNREGISTER, OPT_DLL,
@@ -165,70 +166,140 @@ static bool reg_set(const char *key, const char *name, const char *type, const c
 	return false;
 }
 
+/* What a registry look-up found. reg.exe exits with status 1 both for a
+ * key or value that is not there and for a look-up that failed, in a
+ * message that depends on the language: a key is known absent only when
+ * its parent lists its subkeys without it, and a value only when its key
+ * lists its values without it. */
+enum reg_state { REG_FAILED = -1, REG_ABSENT = 0, REG_PRESENT = 1 };
+
+/* `wine reg query KEY`: its values ("    NAME    TYPE    DATA") and its
+ * subkeys' full names, one a line, into out. */
+static enum reg_state reg_list(const char *key, char *out, size_t len);
+
+/* Whether a line of reg's listing is a subkey whose last name is NAME. */
+static bool lists_subkey(char *listing, const char *name)
+{
+	char *line, *save = NULL;
+	size_t n = strlen(name);
+
+	for (line = strtok_r(listing, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		size_t l = strlen(line);
+
+		if (line[0] != ' ' && l > n && line[l - n - 1] == '\\' &&
+		    strcasecmp(line + l - n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static enum reg_state reg_list(const char *key, char *out, size_t len)
+{
+	char *argv[] = { (char *)wine_bin(), "reg", "query", (char *)key, NULL };
+	char parent[512], *cut, *listing;
+	enum reg_state st;
+	int status = run(argv, out, len);
+
+	if (status == 0)
+		/* A listing that filled the buffer may be cut short. */
+		return strlen(out) + 1 < len ? REG_PRESENT : REG_FAILED;
+	if (status != 1 || strlen(key) >= sizeof parent)
+		return REG_FAILED;
+	strcpy(parent, key);
+	cut = strrchr(parent, '\\');
+	if (cut == NULL || strchr(parent, '\\') == cut)
+		return REG_FAILED;	/* HKLM\Software is always there */
+	*cut = '\0';
+	listing = malloc(len);
+	if (listing == NULL)
+		return REG_FAILED;
+	st = reg_list(parent, listing, len);
+	if (st == REG_PRESENT)
+		st = lists_subkey(listing, cut + 1) ? REG_FAILED : REG_ABSENT;
+	free(listing);
+	return st;
+}
+
+#define LISTING_SIZE 65536
+
+static enum reg_state reg_key_state(const char *key)
+{
+	char *out = malloc(LISTING_SIZE);
+	enum reg_state st = out != NULL ? reg_list(key, out, LISTING_SIZE) : REG_FAILED;
+
+	free(out);
+	return st;
+}
+
+/* The value NAME of KEY from reg's listing: its type and its data (as reg
+ * prints it, at most len - 1 bytes). REG_ABSENT when the key or the value
+ * is not there; REG_FAILED when the look-up failed or the data is too
+ * long. */
+static enum reg_state reg_value(const char *key, const char *name, char *type, size_t type_len,
+				char *data, size_t len)
+{
+	char *out = malloc(LISTING_SIZE), *line, *save = NULL, *rest, *sep;
+	size_t n = strlen(name);
+	enum reg_state st = out != NULL ? reg_list(key, out, LISTING_SIZE) : REG_FAILED;
+
+	if (st != REG_PRESENT)
+		goto out;
+	st = REG_ABSENT;
+	for (line = strtok_r(out, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		if (strncmp(line, "    ", 4) != 0 || strncasecmp(line + 4, name, n) != 0 ||
+		    strncmp(line + 4 + n, "    ", 4) != 0)
+			continue;
+		rest = line + 4 + n + 4;
+		sep = strstr(rest, "    ");
+		if (sep == NULL) {	/* an empty value: "TYPE    " trimmed */
+			sep = rest + strlen(rest);
+		}
+		if ((size_t)(sep - rest) >= type_len ||
+		    strlen(*sep ? sep + 4 : sep) >= len) {
+			st = REG_FAILED;
+			break;
+		}
+		memcpy(type, rest, (size_t)(sep - rest));
+		type[sep - rest] = '\0';
+		strcpy(data, *sep ? sep + 4 : sep);
+		st = REG_PRESENT;
+		break;
+	}
+out:
+	free(out);
+	return st;
+}
+
 /* `wine reg delete KEY [/v NAME] /f`; a key or value that is not there
- * is no failure (reg says so with status 1). */
+ * afterwards, whether it was before or not, is success; one that is still
+ * there, or that cannot be looked up, is a failure. */
 static bool reg_delete(const char *key, const char *name)
 {
 	char *argv[] = { (char *)wine_bin(), "reg", "delete", (char *)key, "/f", NULL, NULL,
 			 NULL };
-	int status;
+	char type[32], data[1024];
+	enum reg_state st;
 
 	if (name != NULL) {
 		argv[4] = "/v";
 		argv[5] = (char *)name;
 		argv[6] = "/f";
 	}
-	status = run(argv, NULL, 0);
-	if (status == 0 || status == 1)
+	run(argv, NULL, 0);
+	st = name != NULL ? reg_value(key, name, type, sizeof type, data, sizeof data)
+			  : reg_key_state(key);
+	if (st == REG_ABSENT)
 		return true;
-	tool_error("wine reg delete %s failed", key);
+	tool_error("wine reg delete %s%s%s%s failed", key, name ? " /v \"" : "", name ? name : "",
+		   name ? "\"" : "");
 	return false;
 }
 
-/* The string value NAME of KEY, from `wine reg query KEY /v NAME`, whose
- * line reads "    NAME    REG_SZ    DATA" (or REG_EXPAND_SZ): its data and
- * type. false when it does not exist or is no string. */
-static bool reg_get(const char *key, const char *name, const char **type, char *data,
-		    size_t len)
+/* Reports a look-up that failed. */
+static bool reg_failed(const char *key)
 {
-	static const char *const types[] = { "REG_SZ", "REG_EXPAND_SZ" };
-	char *argv[] = { (char *)wine_bin(), "reg", "query", (char *)key, "/v", (char *)name,
-			 NULL };
-	char out[4096], want[512];
-	char *line, *save = NULL;
-
-	if (run(argv, out, sizeof out) != 0)
-		return false;
-	for (line = strtok_r(out, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-			snprintf(want, sizeof want, "    %s    %s    ", name, types[i]);
-			if (strncmp(line, want, strlen(want)) == 0 &&
-			    strlen(line + strlen(want)) < len) {
-				strcpy(data, line + strlen(want));
-				*type = types[i];
-				return true;
-			}
-		}
-	}
+	tool_error("wine reg query %s failed (neither found nor reported absent)", key);
 	return false;
-}
-
-/* Whether KEY holds a value NAME, of any type. */
-static bool reg_has_value(const char *key, const char *name)
-{
-	char *argv[] = { (char *)wine_bin(), "reg", "query", (char *)key, "/v", (char *)name,
-			 NULL };
-	char out[64];
-
-	return run(argv, out, sizeof out) == 0;
-}
-
-static bool reg_key_exists(const char *key)
-{
-	char *argv[] = { (char *)wine_bin(), "reg", "query", (char *)key, NULL };
-	char out[64];
-
-	return run(argv, out, sizeof out) == 0;
 }
 
 static void key_join(char *buf, size_t len, const char *base, const char *name)
@@ -249,40 +320,80 @@ static bool register_csp(const char *image)
 
 /* Saves VALUE of KEY under SAVE_KEY\<what> once, with its type: a second
  * --as-default keeps what the first found, Wine's own value.
- * "KeyAbsent"=1 records a key that did not exist, "Absent"=1 a value. */
-static bool save_once(const char *what, const char *key, const char *value)
+ * "KeyAbsent"=1 records a key that did not exist, "Absent"=1 a value. A
+ * value that is already the CSP's own (IMAGE, or the CSP's name) is no
+ * original to restore: the saved copy was lost, and saving it would leave
+ * --unregister nothing to give back. */
+static bool save_once(const char *what, const char *key, const char *value, const char *image)
 {
-	char save[512], data[1024];
-	const char *type;
+	char save[512], data[1024], type[32];
+	enum reg_state st;
 
 	key_join(save, sizeof save, SAVE_KEY, what);
-	if (reg_key_exists(save))
+	st = reg_key_state(save);
+	if (st == REG_PRESENT)
 		return true;
-	if (!reg_key_exists(key))
+	if (st == REG_FAILED)
+		return reg_failed(save);
+	st = reg_key_state(key);
+	if (st == REG_FAILED)
+		return reg_failed(key);
+	if (st == REG_ABSENT)
 		return reg_set(save, "KeyAbsent", "REG_DWORD", "1");
-	if (reg_get(key, value, &type, data, sizeof data))
-		return reg_set(save, value, type, data);
-	return reg_set(save, "Absent", "REG_DWORD", "1");
+	st = reg_value(key, value, type, sizeof type, data, sizeof data);
+	if (st == REG_FAILED)
+		return reg_failed(key);
+	if (st == REG_ABSENT)
+		return reg_set(save, "Absent", "REG_DWORD", "1");
+	if (strcasecmp(data, image) == 0 || strcmp(data, CSP_NAME) == 0) {
+		tool_error("%s /v \"%s\" is already the CSP's, but no saved original is under %s: "
+			   "refusing to save the CSP as Wine's value (set it back by hand, e.g. "
+			   "from a fresh prefix, then register again)", key, value, SAVE_KEY);
+		return false;
+	}
+	if (strcmp(type, "REG_SZ") != 0 && strcmp(type, "REG_EXPAND_SZ") != 0) {
+		tool_error("%s /v \"%s\" is %s, not a string: not replaced", key, value, type);
+		return false;
+	}
+	return reg_set(save, value, type, data);
 }
 
-static bool take_defaults(const char *image)
+/* Saves what --as-default replaces, all of it before anything changes:
+ * a refusal (a value already the CSP's with no saved copy) or a failed
+ * look-up then leaves the providers and types as they were. */
+static bool save_defaults(const char *image)
 {
 	char key[512];
 
 	for (size_t i = 0; i < sizeof(ms_names) / sizeof(ms_names[0]); i++) {
 		key_join(key, sizeof key, PROV_KEY, ms_names[i].name);
-		if (!save_once(ms_names[i].name, key, "Image Path") ||
-		    !reg_set(key, "Image Path", "REG_SZ", image))
-			return false;
-		/* A name Wine did not register gets what advapi32 needs. */
-		if (!reg_has_value(key, "Type") &&
-		    (!reg_set(key, "Type", "REG_DWORD", ms_names[i].type) ||
-		     !reg_set(key, "SigInFile", "REG_DWORD", "0")))
+		if (!save_once(ms_names[i].name, key, "Image Path", image))
 			return false;
 	}
 	for (size_t i = 0; i < sizeof(type_keys) / sizeof(type_keys[0]); i++) {
 		key_join(key, sizeof key, TYPES_KEY, type_keys[i]);
-		if (!save_once(type_keys[i], key, "Name"))
+		if (!save_once(type_keys[i], key, "Name", image))
+			return false;
+	}
+	return true;
+}
+
+static bool take_defaults(const char *image)
+{
+	char key[512], type[32], data[1024];
+	enum reg_state st;
+
+	for (size_t i = 0; i < sizeof(ms_names) / sizeof(ms_names[0]); i++) {
+		key_join(key, sizeof key, PROV_KEY, ms_names[i].name);
+		if (!reg_set(key, "Image Path", "REG_SZ", image))
+			return false;
+		/* A name Wine did not register gets what advapi32 needs. */
+		st = reg_value(key, "Type", type, sizeof type, data, sizeof data);
+		if (st == REG_FAILED)
+			return reg_failed(key);
+		if (st == REG_ABSENT &&
+		    (!reg_set(key, "Type", "REG_DWORD", ms_names[i].type) ||
+		     !reg_set(key, "SigInFile", "REG_DWORD", "0")))
 			return false;
 	}
 	key_join(key, sizeof key, TYPES_KEY, "Type 024");
@@ -297,15 +408,24 @@ static bool take_defaults(const char *image)
  * at all, or no key for a key that did not exist. */
 static bool restore(const char *what, const char *key, const char *value)
 {
-	char save[512], data[1024];
-	const char *type;
+	char save[512], data[1024], type[32];
+	enum reg_state st;
 
 	key_join(save, sizeof save, SAVE_KEY, what);
-	if (!reg_key_exists(save))
+	st = reg_key_state(save);
+	if (st == REG_ABSENT)
 		return true;
-	if (reg_has_value(save, "KeyAbsent"))
+	if (st == REG_FAILED)
+		return reg_failed(save);
+	st = reg_value(save, "KeyAbsent", type, sizeof type, data, sizeof data);
+	if (st == REG_FAILED)
+		return reg_failed(save);
+	if (st == REG_PRESENT)
 		return reg_delete(key, NULL);
-	if (reg_get(save, value, &type, data, sizeof data))
+	st = reg_value(save, value, type, sizeof type, data, sizeof data);
+	if (st == REG_FAILED)
+		return reg_failed(save);
+	if (st == REG_PRESENT)
 		return reg_set(key, value, type, data);
 	return reg_delete(key, value);
 }
@@ -346,6 +466,60 @@ static bool windows_path(const char *unix_path, char *out, size_t len)
 	}
 	strcpy(out, buf);
 	return true;
+}
+
+/* Whether Windows can load a DLL at the Unix path: advapi32 expands
+ * %VARIABLES% in "Image Path", and winepath -w passes characters through
+ * that no Windows path may hold ('"' '*' '?' '<' '>' '|', ':' past the
+ * drive, control characters) or that it reads as a separator ('\'). The
+ * registry would take such a path and every program of the prefix using
+ * the provider would then fail with NTE_PROVIDER_DLL_FAIL. */
+static bool loadable_path(const char *dll)
+{
+	for (const unsigned char *p = (const unsigned char *)dll; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || strchr("%\"*?<>|:\\", *p) != NULL) {
+			if (*p < 0x20 || *p == 0x7f)
+				tool_error("the CSP's path holds control character 0x%02x, which no "
+					   "Windows path may hold: %s", *p, dll);
+			else
+				tool_error("the CSP's path holds '%c', which Windows cannot load a "
+					   "DLL from (move it to a path without %%\"*?<>|:\\): %s",
+					   *p, dll);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether the Windows path names the DLL: `wine winepath -u` of it is the
+ * same file. */
+static bool same_file(const char *win_path, const char *unix_path)
+{
+	char *argv[] = { (char *)wine_bin(), "winepath", "-u", (char *)win_path, NULL };
+	char buf[4096];
+	struct stat a, b;
+
+	if (run(argv, buf, sizeof buf) != 0 || buf[0] == '\0') {
+		tool_error("wine winepath -u %s failed", win_path);
+		return false;
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (stat(buf, &a) != 0 || stat(unix_path, &b) != 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		tool_error("the Windows path %s does not lead back to %s", win_path, unix_path);
+		return false;
+	}
+	return true;
+}
+
+/* Whether the CSP's key now holds "Image Path" = image. */
+static bool registered_as(const char *image)
+{
+	char key[512], type[32], data[4096];
+
+	key_join(key, sizeof key, PROV_KEY, CSP_NAME);
+	return reg_value(key, "Image Path", type, sizeof type, data, sizeof data) == REG_PRESENT &&
+	       strcmp(data, image) == 0;
 }
 
 /* Waits until the prefix's wineserver has saved the registry and exited. */
@@ -438,13 +612,25 @@ int cmd_wine_register(int argc, char **argv)
 				   "--dll names another)", dll);
 			return EXIT_FAIL;
 		}
-		/* advapi32 expands %VARIABLES% in "Image Path". */
-		if (strchr(dll, '%') != NULL) {
-			tool_error("the CSP's path must not hold '%%': %s", dll);
+		if (!loadable_path(dll))
 			return EXIT_FAIL;
+		ok = windows_path(dll, image, sizeof image) && same_file(image, dll) &&
+		     (!as_default || save_defaults(image));
+		if (ok) {
+			ok = register_csp(image) && (!as_default || take_defaults(image));
+			/* A path that did not land as written is taken out again
+			 * (Wine's values back from the saved copies) rather than
+			 * left for every program to fail on. */
+			if (ok && !registered_as(image)) {
+				tool_error("the registry does not read back the CSP's path %s; "
+					   "taking the registration out again", image);
+				unregister();
+				ok = false;
+			} else if (!ok) {
+				tool_error("registration incomplete: 'capi11-tool wine-register "
+					   "--unregister' gives Wine's values back");
+			}
 		}
-		ok = windows_path(dll, image, sizeof image) && register_csp(image) &&
-		     (!as_default || take_defaults(image));
 	}
 	wineserver_wait();
 	if (!ok)

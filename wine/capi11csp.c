@@ -96,9 +96,13 @@ BOOL WINAPI CPReleaseContext(HCRYPTPROV hProv, DWORD dwFlags)
 	return pass(l, l->release(hProv, dwFlags));
 }
 
+/* capi11's own parameter (include/capi11/wincrypt.h), whose value holds
+ * the companion token's label. */
+#define PP_CAPI11_ROUTES ((DWORD)0x43310004)
+
 /* The parameters whose value is a string of names: UTF-8 in libcapi11
- * (container labels, the token's slot description), the ANSI code page
- * on the Windows side. */
+ * (container labels, the token's slot description, the companion's
+ * label), the ANSI code page on the Windows side. */
 static BOOL prov_param_is_text(DWORD param)
 {
 	switch (param) {
@@ -107,52 +111,105 @@ static BOOL prov_param_is_text(DWORD param)
 	case PP_UNIQUE_CONTAINER:
 	case PP_ENUMCONTAINERS:
 	case PP_SMARTCARD_READER:
+	case PP_CAPI11_ROUTES:
 		return TRUE;
 	default:
 		return FALSE;
 	}
 }
 
+/* PP_ENUMCONTAINERS with a buffer: the next name that the ANSI code page
+ * holds exactly; a name it does not is skipped, never given out as
+ * another name nor ending the listing. libcapi11 gets a buffer of the
+ * caller's size (no more than its size query's answer, the longest name),
+ * so that a buffer too small fails there without moving on; the ANSI form
+ * is never longer than the UTF-8 one (csp_text_utf8_to_acp), so what fits
+ * there fits converted. */
+static BOOL enum_containers(const struct csp_lib *l, HCRYPTPROV hProv, BYTE *pbData,
+			    DWORD *pdwDataLen, DWORD dwFlags)
+{
+	DWORD need = 0, len, err, ansi_len;
+	char *buf, *ansi;
+	BOOL ok;
+
+	if (!pass(l, l->get_prov_param(hProv, PP_ENUMCONTAINERS, NULL, &need, dwFlags)))
+		return FALSE;
+	buf = malloc(need ? need : 1);
+	if (buf == NULL) {
+		SetLastError(NTE_NO_MEMORY);
+		return FALSE;
+	}
+	for (;;) {
+		len = *pdwDataLen < need ? *pdwDataLen : need;
+		if (!l->get_prov_param(hProv, PP_ENUMCONTAINERS, (BYTE *)buf, &len, dwFlags)) {
+			err = l->get_last_error();
+			if (err == ERROR_MORE_DATA)
+				*pdwDataLen = len;
+			SetLastError(err);
+			ok = FALSE;
+			break;
+		}
+		if (csp_text_utf8_to_acp(buf, len, &ansi, &ansi_len)) {
+			/* A name that fits leaves the length as the caller gave
+			 * it, as libcapi11 and rsaenh do. */
+			memcpy(pbData, ansi, ansi_len);
+			free(ansi);
+			ok = TRUE;
+			break;
+		}
+		if (GetLastError() != ERROR_NO_UNICODE_TRANSLATION) {
+			ok = FALSE;
+			break;
+		}
+		/* On to the next name; CRYPT_FIRST would start again. */
+		dwFlags &= ~(DWORD)CRYPT_FIRST;
+	}
+	free(buf);
+	return ok;
+}
+
 BOOL WINAPI CPGetProvParam(HCRYPTPROV hProv, DWORD dwParam, BYTE *pbData, DWORD *pdwDataLen,
 			   DWORD dwFlags)
 {
 	const struct csp_lib *l = csp_lib_get();
-	DWORD len, need = 0;
-	char *buf;
+	DWORD len = 0, ansi_len = 0;
+	char *buf, *ansi = NULL;
 	BOOL ok;
 
 	if (l == NULL)
 		return no_lib();
-	/* A size query, or no string: as libcapi11 answers. Its UTF-8 size
-	 * bounds the ANSI one, which is never longer. */
-	if (!prov_param_is_text(dwParam) || pbData == NULL || pdwDataLen == NULL)
+	if (!prov_param_is_text(dwParam) || pdwDataLen == NULL)
 		return pass(l, l->get_prov_param(hProv, dwParam, pbData, pdwDataLen, dwFlags));
-	/* The UTF-8 value goes into a buffer of the caller's size, so that a
-	 * buffer too small fails in libcapi11 as it would (ERROR_MORE_DATA,
-	 * PP_ENUMCONTAINERS not moving on); what fits there fits converted.
-	 * No more than the size libcapi11 gives (for PP_ENUMCONTAINERS the
-	 * longest name) is allocated, whatever length the caller claims. */
-	if (!pass(l, l->get_prov_param(hProv, dwParam, NULL, &need, dwFlags)))
+	if (dwParam == PP_ENUMCONTAINERS) {
+		/* A size query: libcapi11's longest UTF-8 name, an upper bound
+		 * of every name given out. */
+		if (pbData == NULL)
+			return pass(l, l->get_prov_param(hProv, dwParam, NULL, pdwDataLen,
+							  dwFlags));
+		return enum_containers(l, hProv, pbData, pdwDataLen, dwFlags);
+	}
+	/* One name: fetched whole, converted, and its exact ANSI size (the
+	 * answer of a size query too) compared with the caller's. */
+	if (!pass(l, l->get_prov_param(hProv, dwParam, NULL, &len, dwFlags)))
 		return FALSE;
-	len = *pdwDataLen < need ? *pdwDataLen : need;
 	buf = malloc(len ? len : 1);
 	if (buf == NULL) {
 		SetLastError(NTE_NO_MEMORY);
 		return FALSE;
 	}
-	ok = pass(l, l->get_prov_param(hProv, dwParam, (BYTE *)buf, &len, dwFlags));
-	if (!ok) {
-		*pdwDataLen = len;
-	} else if (csp_text_utf8_to_acp_inplace(buf, len, &len)) {
-		memcpy(pbData, buf, len);
-		/* A container name that fits leaves the length as the caller
-		 * gave it, as libcapi11 and rsaenh do; the others are exact. */
-		if (dwParam != PP_ENUMCONTAINERS)
-			*pdwDataLen = len;
-	} else {
-		ok = FALSE;
-	}
+	ok = pass(l, l->get_prov_param(hProv, dwParam, (BYTE *)buf, &len, dwFlags)) &&
+	     csp_text_utf8_to_acp(buf, len, &ansi, &ansi_len);
 	free(buf);
+	if (!ok)
+		return FALSE;
+	if (pbData != NULL && *pdwDataLen < ansi_len) {
+		SetLastError(ERROR_MORE_DATA);
+		ok = FALSE;
+	} else if (pbData != NULL) {
+		memcpy(pbData, ansi, ansi_len);
+	}
+	*pdwDataLen = ansi_len;
+	free(ansi);
 	return ok;
 }
 

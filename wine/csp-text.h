@@ -19,12 +19,14 @@ BOOL csp_text_acp_to_wide(const char *s, WCHAR **out);
  * frees. Errors as csp_text_acp_to_wide. */
 BOOL csp_text_acp_to_utf8(const char *s, char **out, size_t *len);
 
-/* The NUL-terminated UTF-8 string in buf (at most cap bytes) in the ANSI
- * code page, in place: a character the code page lacks becomes '?', as
- * WideCharToMultiByte makes it. The result is never longer than the UTF-8
- * (one to four bytes a character become one or two), so it fits. *len is
- * its size with the NUL. Fails with NTE_NO_MEMORY or NTE_FAIL. */
-BOOL csp_text_utf8_to_acp_inplace(char *buf, DWORD cap, DWORD *len);
+/* The NUL-terminated UTF-8 string s (its NUL within the first cap bytes)
+ * as a new ANSI string of *len bytes (the NUL included), to free(). Only
+ * an exact conversion is given: one that reads back as the same
+ * characters, with no best fit ("\uff21" is not 'A'), no default
+ * character ('?') and no U+FFFD for bytes that are not UTF-8; it is never
+ * longer than the UTF-8. Otherwise it fails with ERROR_NO_UNICODE_TRANSLATION
+ * (the name is no name in the code page), or NTE_NO_MEMORY. */
+BOOL csp_text_utf8_to_acp(const char *s, DWORD cap, char **out, DWORD *len);
 
 /* Wipes n bytes, out of the compiler's reach. */
 void csp_text_wipe(void *p, size_t n);

@@ -677,6 +677,55 @@ static int cmd_wide(const char *prov, DWORD type, const char *what)
 	return 0;
 }
 
+/* The names that come out in the ANSI code page must work when they go
+ * back in. (1) PP_CONTAINER of the UTF-16 container succeeds with the
+ * size it reported itself: Windows programs reuse a length a provider
+ * gave (rsaenh answers both calls alike). (2) Every name that
+ * PP_ENUMCONTAINERS lists opens with CryptAcquireContextA: wine-check puts
+ * a key pair labelled with fullwidth letters on the token, and a name the
+ * code page cannot hold must not come back as another container's name
+ * (WideCharToMultiByte's best fit turns U+FF21 "FULLWIDTH A" into 'A'). */
+static int cmd_names(const char *prov, DWORD type)
+{
+	HCRYPTPROV hProv = 0, hOpen = 0;
+	WCHAR provw[256];
+	char name[256];
+	DWORD len, exact, flags = CRYPT_FIRST;
+
+	if (prov == NULL || !MultiByteToWideChar(CP_ACP, 0, prov, -1, provw, 256))
+		return 2;
+	if (!CHECK(CryptAcquireContextW(&hProv, wide_name, provw, type, 0),
+		   "open the UTF-16 container"))
+		return 1;
+	len = sizeof name;
+	if (CHECK(CryptGetProvParam(hProv, PP_CONTAINER, (BYTE *)name, &len, 0),
+		  "PP_CONTAINER")) {
+		BOOL ok;
+
+		exact = len;
+		ok = CryptGetProvParam(hProv, PP_CONTAINER, (BYTE *)name, &len, 0);
+		CHECK(ok && len == exact, "PP_CONTAINER in the %lu bytes it reported (%s, %lu)",
+		      (unsigned long)exact, ok ? "succeeded" : "failed", (unsigned long)len);
+	}
+	CHECK(CryptReleaseContext(hProv, 0), "release");
+	if (!CHECK(CryptAcquireContextA(&hProv, NULL, prov, type, CRYPT_VERIFYCONTEXT),
+		   "verify context"))
+		return 1;
+	for (;;) {
+		len = sizeof name;
+		if (!CryptGetProvParam(hProv, PP_ENUMCONTAINERS, (BYTE *)name, &len, flags))
+			break;
+		flags = 0;
+		printf("listed: %s\n", name);
+		if (CHECK(CryptAcquireContextA(&hOpen, name, prov, type, CRYPT_SILENT),
+			  "the listed name '%s' opens a container", name))
+			CryptReleaseContext(hOpen, 0);
+	}
+	CHECK(GetLastError() == ERROR_NO_MORE_ITEMS, "PP_ENUMCONTAINERS ends");
+	CHECK(CryptReleaseContext(hProv, 0), "release");
+	return 0;
+}
+
 /* A PIN given with CryptSetProvParam(PP_KEYEXCHANGE_PIN) in the ANSI code
  * page: the token's PIN is "p\u00efn-1234" in UTF-8 (wine-check makes it so),
  * and no other PIN source is configured. A wrong PIN is refused; the
@@ -745,13 +794,71 @@ static int cmd_nolib(const char *prov, DWORD type)
 	return 0;
 }
 
+/* capi11's PP_CAPI11_ROUTES (include/capi11/wincrypt.h): a string of
+ * "name=route" words ending in "companion=<the companion token's label>". */
+#define PP_CAPI11_ROUTES 0x43310004
+
+/* PP_CAPI11_ROUTES under a companion token whose label (UTF-8 on the
+ * token) the ANSI code page may lack. want "-": the label is no name in
+ * the code page, so the value is not given out, as a size query nor with
+ * a buffer: ERROR_NO_UNICODE_TRANSLATION (docs/WINE.md). Otherwise want
+ * is the label's bytes in the ANSI code page, in hex: the value ends in
+ * "companion=" and those bytes, and its size query is exact. */
+static int cmd_routes(const char *prov, DWORD type, const char *want)
+{
+	HCRYPTPROV hProv = 0;
+	char text[1024], label[256], *end;
+	DWORD len = 0, size;
+	size_t n = 0;
+
+	for (; want[0] != '-' && want[0] && want[1] && n + 1 < sizeof label; want += 2) {
+		char hex[3] = { want[0], want[1], 0 };
+
+		label[n++] = (char)strtoul(hex, &end, 16);
+	}
+	label[n] = 0;
+	if (!CHECK(CryptAcquireContextA(&hProv, NULL, prov, type, CRYPT_VERIFYCONTEXT),
+		   "verify context"))
+		return 1;
+	if (n == 0) {
+		SetLastError(0xdeadbeef);
+		CHECK(!CryptGetProvParam(hProv, PP_CAPI11_ROUTES, NULL, &len, 0) &&
+		      GetLastError() == ERROR_NO_UNICODE_TRANSLATION,
+		      "size query: ERROR_NO_UNICODE_TRANSLATION");
+		len = sizeof text;
+		SetLastError(0xdeadbeef);
+		CHECK(!CryptGetProvParam(hProv, PP_CAPI11_ROUTES, (BYTE *)text, &len, 0) &&
+		      GetLastError() == ERROR_NO_UNICODE_TRANSLATION,
+		      "with a buffer: ERROR_NO_UNICODE_TRANSLATION");
+		CHECK(len == sizeof text, "the length is left as it was (%lu)", (unsigned long)len);
+	} else if (CHECK(CryptGetProvParam(hProv, PP_CAPI11_ROUTES, NULL, &size, 0),
+			 "size query")) {
+		len = sizeof text;
+		if (CHECK(CryptGetProvParam(hProv, PP_CAPI11_ROUTES, (BYTE *)text, &len, 0),
+			  "PP_CAPI11_ROUTES")) {
+			char tail[300];
+
+			printf("routes: %s\n", text);
+			snprintf(tail, sizeof tail, "companion=%s", label);
+			CHECK(len == size && len == strlen(text) + 1,
+			      "the size query (%lu) is the value's size (%lu)",
+			      (unsigned long)size, (unsigned long)len);
+			CHECK(strlen(text) >= strlen(tail) &&
+			      strcmp(text + strlen(text) - strlen(tail), tail) == 0,
+			      "the value ends in the companion's label");
+		}
+	}
+	CHECK(CryptReleaseContext(hProv, 0), "release");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	DWORD type;
 	int rc = 2;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|nolib|pin PROVIDER TYPE ...\n");
+		fprintf(stderr, "usage: csptest make|send|receive|imptype|errors|wide|names|routes|nolib|pin PROVIDER TYPE ...\n");
 		return 2;
 	}
 	type = (DWORD)strtoul(argv[3], NULL, 10);
@@ -769,6 +876,10 @@ int main(int argc, char **argv)
 		rc = cmd_wide(prov_arg(argv[2]), type, argv[4]);
 	else if (strcmp(argv[1], "pin") == 0 && argc == 5)
 		rc = cmd_pin(prov_arg(argv[2]), type, argv[4]);
+	else if (strcmp(argv[1], "names") == 0 && argc == 4)
+		rc = cmd_names(prov_arg(argv[2]), type);
+	else if (strcmp(argv[1], "routes") == 0 && argc == 5)
+		rc = cmd_routes(prov_arg(argv[2]), type, argv[4]);
 	else if (strcmp(argv[1], "nolib") == 0 && argc == 4)
 		rc = cmd_nolib(prov_arg(argv[2]), type);
 	else if (strcmp(argv[1], "errors") == 0 && argc == 4)

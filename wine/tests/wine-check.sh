@@ -108,6 +108,16 @@ check "wine-register refuses a relative --dll" \
 	refused "must be absolute" "$tool" wine-register --dll capi11csp.dll.so
 check "wine-register refuses a --dll that does not exist" \
 	refused "no CSP at" "$tool" wine-register --dll "$dir/none.dll.so"
+# A DLL at a path Windows cannot load from: winepath -w passes the
+# character through, and every program using the provider would fail with
+# NTE_PROVIDER_DLL_FAIL.
+for bad in 'bad:colon' 'bad"quote' 'bad?mark' 'bad*star' 'bad|bar' 'bad<lt' 'bad\\back' \
+	"$(printf 'bad\001ctl')" "$(printf 'bad\nline')"; do
+	mkdir "$dir/$bad" && cp "$CAPI11_WINE_DLL" "$dir/$bad/capi11csp.dll.so" || fail "mkdir $bad"
+	check "wine-register refuses a --dll Windows cannot load ($(printf '%s' "$bad" | od -An -c | tr -s ' '))" \
+		refused "Windows" "$tool" wine-register --dll "$dir/$bad/capi11csp.dll.so"
+	rm -rf "$dir/$bad"
+done
 "$tool" wine-register --as-default --unregister 2>/dev/null
 check "--as-default with --unregister is a usage error (status $?)" test $? -eq 2
 
@@ -146,6 +156,46 @@ wide_label=$(printf 'wine-\303\251t\303\251')
 p11 -O >"$dir/objects-wide.txt"
 check "pkcs11-tool lists the container's label in UTF-8" \
 	grep -q "label: *$wide_label\$" "$dir/objects-wide.txt"
+# A key pair whose label is "\uff21\uff44min" (fullwidth letters) in UTF-8;
+# no container named "Admin" exists. The names the CSP gives out must
+# work when the program gives them back.
+p11 --keypairgen --key-type rsa:1024 --id ff21 \
+	--label "$(printf '\357\274\241\357\275\204min')" >/dev/null
+check "names the CSP gives out in the ANSI code page work when given back" \
+	"$WINE" "$csptest" names "$CSP" 24
+# Under a locale whose ANSI code page is UTF-8 (Wine gives hi_IN 65001), a
+# label that is not UTF-8 (200 bytes 0xff, a foreign pair's) grows to three
+# bytes a byte (U+FFFD): the listing must still run to ERROR_NO_MORE_ITEMS
+# rather than stop at that name.
+p11 --keypairgen --key-type rsa:1024 --id ff22 \
+	--label "$(head -c 200 /dev/zero | tr '\000' '\377')" >/dev/null
+check "PP_ENUMCONTAINERS lists a label that is no UTF-8 under ANSI code page 65001" \
+	env LC_ALL=hi_IN.UTF-8 "$WINE" "$csptest" names "$CSP" 24
+# A companion token labelled in Cyrillic ("\u041a\u0430\u0440\u0442\u0430"), which
+# code page 1252 (Wine's for the C locale) lacks: PP_CAPI11_ROUTES, which
+# ends in the companion's label, is not given out there
+# (ERROR_NO_UNICODE_TRANSLATION); under 65001 it is, ending in the label's
+# UTF-8 bytes as pkcs11-tool reads them from the token.
+cyr=$(printf '\320\232\320\260\321\200\321\202\320\260')
+printf '5678\n5678\n1234\n1234\n' |
+	script -qec "$SOFTHSM2_UTIL --init-token --free --label $cyr" /dev/null >/dev/null
+cp "$dir/capi11.conf" "$dir/capi11-companion.conf"
+printf 'companion = "pkcs11:token=%%D0%%9A%%D0%%B0%%D1%%80%%D1%%82%%D0%%B0?module-path=%s"\n' \
+	"$SOFTHSM_MODULE" >>"$dir/capi11-companion.conf"
+cyr_hex=$("$PKCS11_TOOL" --module "$SOFTHSM_MODULE" -L 2>/dev/null |
+	sed -n 's/^ *token label *: *//p' | grep -v '^capi11-' | head -n 1 | tr -d '\n' |
+	od -An -tx1 | tr -d ' \n')
+check "pkcs11-tool reads the companion's label as the UTF-8 written ($cyr_hex)" \
+	test "$cyr_hex" = d09ad0b0d180d182d0b0
+check "PP_CAPI11_ROUTES with a label code page 1252 lacks: ERROR_NO_UNICODE_TRANSLATION" \
+	env LC_ALL=C CAPI11_CONF="$dir/capi11-companion.conf" "$WINE" "$csptest" routes "$CSP" 24 -
+check "PP_CAPI11_ROUTES with that label under code page 65001: the label's UTF-8" \
+	env LC_ALL=hi_IN.UTF-8 CAPI11_CONF="$dir/capi11-companion.conf" \
+	"$WINE" "$csptest" routes "$CSP" 24 "$cyr_hex"
+for id in ff21 ff22; do
+	p11 --delete-object --type privkey --id $id >/dev/null
+	p11 --delete-object --type pubkey --id $id >/dev/null
+done
 check "CRYPT_DELETEKEYSET through the CSP" "$WINE" "$csptest" wide "$CSP" 24 delete
 p11 -O >"$dir/objects-wide.txt"
 check "the deleted container's objects are gone from the token" \
@@ -204,6 +254,43 @@ cryptoreg >"$dir/reg-default.txt"
 check "wine-register --as-default again" "$tool" wine-register --as-default
 cryptoreg >"$dir/reg-default2.txt"
 check "a second --as-default is idempotent" cmp -s "$dir/reg-default.txt" "$dir/reg-default2.txt"
+# A lost saved copy: Microsoft's names already lead to the CSP. A third
+# --as-default must not save the CSP's own path as Wine's; it refuses and
+# changes nothing.
+"$WINE" reg export 'HKLM\Software\capi11' "$(win "$dir/saved.reg")" /y >/dev/null
+"$WINE" reg delete 'HKLM\Software\capi11' /f >/dev/null
+cryptoreg >"$dir/reg-lost.txt"
+check "--as-default with the saved copy lost refuses to save the CSP as the original" \
+	refused "no saved original" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-lost2.txt"
+check "the refused --as-default changed nothing" cmp -s "$dir/reg-lost.txt" "$dir/reg-lost2.txt"
+"$WINE" reg import "$(win "$dir/saved.reg")" >/dev/null
+cryptoreg >"$dir/reg-default3.txt"
+check "the saved copy is back" cmp -s "$dir/reg-default.txt" "$dir/reg-default3.txt"
+# reg.exe failing for another reason than "not found" (a wine that fails
+# every reg query, then one that fails every reg delete): wine-register
+# says so and fails rather than saving nothing or claiming success.
+cat >"$dir/wine-noquery" <<WRAP
+#!/bin/sh
+[ "\$1 \$2" = "reg query" ] && exit 1
+exec "$WINE" "\$@"
+WRAP
+sed 's/reg query/reg delete/' "$dir/wine-noquery" >"$dir/wine-nodelete"
+chmod +x "$dir/wine-noquery" "$dir/wine-nodelete"
+cryptoreg >"$dir/reg-noquery.txt"
+check "--as-default fails when reg query fails" \
+	refused "query .* failed" env CAPI11_WINE="$dir/wine-noquery" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-noquery2.txt"
+check "the failed --as-default changed nothing" \
+	cmp -s "$dir/reg-noquery.txt" "$dir/reg-noquery2.txt"
+check "--unregister fails when reg delete fails" \
+	refused "delete .* failed" env CAPI11_WINE="$dir/wine-nodelete" "$tool" wine-register --unregister
+CAPI11_WINE="$dir/wine-nodelete" "$tool" wine-register --unregister >"$dir/unreg.txt" 2>/dev/null
+check "a failed --unregister does not say unregistered" sh -c "! grep -q unregistered '$dir/unreg.txt'"
+check "wine-register --as-default after the failures" "$tool" wine-register --as-default
+cryptoreg >"$dir/reg-default4.txt"
+check "the registry is as after the first --as-default" \
+	cmp -s "$dir/reg-default.txt" "$dir/reg-default4.txt"
 for t in 1 24; do
 	check "the default provider of type $t is the token" \
 		sh -c "'$WINE' '$csptest' imptype - $t | grep -q '^hardware '"
