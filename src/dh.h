@@ -14,6 +14,7 @@
 #include <wincrypt.h>
 
 struct key;
+struct key_pair_plan;
 struct pregen;
 struct token;
 struct tsession;
@@ -116,5 +117,36 @@ CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BY
  * retires the session). Numbers big-endian. */
 DWORD dh_check_subgroup(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *q,
 			size_t q_len, const BYTE *v, size_t v_len);
+
+/* The q of a stored DH pair's group, kept on the token with the pair, so
+ * that a container's DH key opened again (CryptGetUserKey, another
+ * context or process) checks partners as the handle that imported it
+ * does. The form: a private token CKO_DATA object of the container
+ * (CKA_LABEL its name, CKA_APPLICATION CONTAINER_DH_Q_APPLICATION), whose
+ * CKA_VALUE is the pair's CKA_ID (KEY_ID_LEN bytes) followed by q
+ * big-endian; PKCS#11 data objects have no CKA_ID, so the pair's ID is in
+ * the value. The pair's ID carries KEY_ID_DH_Q (key-card.h) exactly when
+ * such an object was made for it. */
+
+/* Before a container's DH pair of plan is made with a known q: marks
+ * plan's ID and stores q for it (*obj the object, CK_INVALID_HANDLE when
+ * none was made). A verify context, or q NULL, stores nothing. A token
+ * that refuses private data objects: the mark is cleared, the pair is
+ * made without a stored q (q then stays with the handle alone, as
+ * before), traced; ERROR_SUCCESS. Any other failure: the token's error,
+ * nothing made. The caller destroys *obj when the pair is not made. */
+DWORD dh_q_store_locked(struct context *ctx, struct key_pair_plan *plan, const BYTE *q,
+			size_t q_len, CK_OBJECT_HANDLE *obj);
+/* Destroys every q object of the container for the pair of that CKA_ID
+ * (the pair being replaced or gone). */
+void dh_q_destroy_for_id(struct tsession *ts, const char *container, const void *id,
+			 CK_ULONG id_len);
+/* For a container's DH pair just opened (key->obj without q): when its ID
+ * says q is stored, finds the one q object for it and takes q when it is
+ * a q of the key's group: odd, its top bit set, 1 < q < p - 1, and
+ * g^q = 1 (mod p) on the token. A missing object, several, or a q that
+ * fails any check marks the key dh_q_bad (key.h), traced: agreement with
+ * it is then refused, never unchecked. */
+void dh_q_load_locked(struct key *key);
 
 #endif

@@ -53,6 +53,14 @@ struct keyobj {
 	 * key is handed out; freed with the keyobj. */
 	BYTE *dh_q;
 	size_t dh_q_len;
+	/* A stored DH pair whose ID says q is stored (key-card.h) but whose
+	 * q object is missing, not one, or not a q of the key's group (dh.h,
+	 * dh_q_load_locked): agreement with it is refused (NTE_BAD_KEY)
+	 * rather than left unchecked. */
+	bool dh_q_bad;
+	/* The token object that stores dh_q with a container's pair, or
+	 * CK_INVALID_HANDLE: destroyed with the pair's objects. */
+	CK_OBJECT_HANDLE dh_q_obj;
 };
 
 #define KEYOBJ_FACT_FLAGS_READ 0x1u   /* the two bits below are valid */
