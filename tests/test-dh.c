@@ -1964,6 +1964,79 @@ static void test_stored_q_pregen(void)
 	free(gb.pbData);
 }
 
+/* Storing q on a token that refuses it, or fails: a refused data object
+ * (OpenSC PIV and ykcs11 refuse every one) leaves the pair stored without
+ * q and without the mark in its ID, working as before (its partners
+ * checked through the importing handle alone); any other failure of the q
+ * object, or of the pair after it, fails the import and leaves nothing on
+ * the token. The calls through the shim, in order: C_CreateObject of the
+ * temporary key checking g^q = 1, of the q object, of the private key. */
+static void test_stored_q_token_refuses(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], pub[16 + 64], id[16], *got;
+	DWORD got_len;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k, s;
+	int before;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	dh4_blob(priv, sg_g, sg_y);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-fail", shim_uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	before = all_objects();
+	/* The q object fails (not a refusal): nothing made. */
+	shim->reset();
+	shim->fail("C_CreateObject", 2, CKR_DEVICE_ERROR);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 2);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	/* The private key fails after the q object was made: it goes too. */
+	shim->reset();
+	shim->fail("C_CreateObject", 3, CKR_DEVICE_ERROR);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 3);
+	CU_ASSERT_TRUE(shim->count("C_DestroyObject") >= 1);
+	CU_ASSERT_EQUAL(q_objects("dh-q-fail", NULL), 0);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	/* The q object refused: the pair is stored without it. */
+	shim->reset();
+	shim->fail("C_CreateObject", 2, CKR_TEMPLATE_INCONSISTENT);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	shim->reset();
+	CU_ASSERT_EQUAL(q_objects("dh-q-fail", NULL), 0);
+	private_key_id("dh-q-fail", id);
+	CU_ASSERT_EQUAL(id[4], 0x01);
+	/* The importing handle still knows q. */
+	dh1_of(pub, sg_y3);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+			 NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* Opened again it has no q (KP_Q: NTE_BAD_TYPE) and agrees. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-fail", shim_uri, PROV_DSS_DH, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	got_len = 64;
+	got = malloc(got_len);
+	CHECK_FAILS_WITH(CryptGetKeyParam(k, KP_Q, got, &got_len, 0), NTE_BAD_TYPE);
+	free(got);
+	agree_expect(h, k, sg_z, sg_zx_aes);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-fail", shim_uri, PROV_DSS_DH,
+					    CRYPT_DELETEKEYSET));
+	CU_ASSERT_EQUAL(private_keys("dh-q-fail"), 0);
+	shim->reset();
+	free(shim_uri);
+}
+
 static CU_TestInfo review_tests[] = {
 	{ "CRYPT_PREGEN: even p and g = p - 1 refused", test_review_pregen_hostile },
 	{ "CRYPT_PREGEN: a refused KP_G keeps the g set before", test_review_pregen_refusal_keeps_state },
@@ -1979,6 +2052,7 @@ static CU_TestInfo review_tests[] = {
 	{ "a stored q changed or removed: agreement refused", test_stored_q_tampered },
 	{ "DH4/DH3 exports carry the stored q", test_stored_q_export },
 	{ "CRYPT_PREGEN with KP_Q stores q", test_stored_q_pregen },
+	{ "q refused or failing on the token", test_stored_q_token_refuses },
 	CU_TEST_INFO_NULL,
 };
 
