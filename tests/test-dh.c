@@ -1909,6 +1909,40 @@ static void test_stored_q_export(void)
 	CU_ASSERT_EQUAL(testutil_le32(pub + 16), 160);
 	CU_ASSERT_EQUAL(testutil_le32(pub + 20), 0);
 	CU_ASSERT_EQUAL(memcmp(pub + 48, priv + 52, 64 + 20 + 64 + 64), 0);
+	/* openssl reads the blob's numbers as an X9.42 key (dhpublicnumber:
+	 * p, g, q) and finds y valid in the subgroup of order q. */
+	{
+		char *hp = le_hex(pub + 48, 64), *hq = le_hex(pub + 112, 20);
+		char *hg = le_hex(pub + 132, 64), *hy = le_hex(pub + 196, 64);
+		char conf[8192], *pem, *field, *want;
+		const char *names[] = { "P", "Q", "G", "public-key" };
+		const char *wants[] = { sg_p, sg_q, sg_g, sg_y };
+		BYTE *w;
+		size_t w_len;
+
+		snprintf(conf, sizeof conf,
+			 "asn1=SEQUENCE:spki\n[spki]\nalg=SEQUENCE:alg\nkey=BITWRAP,INTEGER:0x%s\n"
+			 "[alg]\noid=OID:1.2.840.10046.2.1\nparams=SEQUENCE:params\n"
+			 "[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\nq=INTEGER:0x%s\n",
+			 hy, hp, hg, hq);
+		pem = pem_from_genconf(conf, "PUBLIC KEY");
+		for (size_t i = 0; i < 4; i++) {
+			field = openssl_field(pem, false, names[i]);
+			w = hex_bytes(wants[i], &w_len);
+			want = le_hex(w, w_len);
+			CU_ASSERT_STRING_EQUAL(field, want);
+			free(field);
+			free(want);
+			free(w);
+		}
+		CU_ASSERT_EQUAL(fixture_run("%s pkey -pubin -in %s -pubcheck -noout >/dev/null 2>&1",
+					    OPENSSL_BIN, pem), 0);
+		free(pem);
+		free(hp);
+		free(hq);
+		free(hg);
+		free(hy);
+	}
 	free(pub);
 	CU_ASSERT_TRUE(CryptDestroyKey(k));
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
