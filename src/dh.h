@@ -71,14 +71,15 @@ DWORD dh_pregen_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct ke
  * judged against the numbers already set; a refused number leaves the
  * key as it was. NTE_BAD_KEY_STATE for KP_X before p and g (and DSS q);
  * for KP_X of a DH key with q, NTE_BAD_DATA when g^q != 1 (mod p) (on the
- * token), and the pair keeps q (key.h); the generation's errors. */
+ * token), and the pair keeps q (key.h), a container's pair on the token
+ * too (dh_q_store_locked); the generation's errors. */
 DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data);
 void pregen_free(struct pregen *p);
 struct pregen *pregen_dup(const struct pregen *p);
 
 /* CryptGetKeyParam(KP_P or KP_G) of a DH key: the number, little-endian,
- * without padding; KP_Q: the q capi11 was given (key.h), else NTE_BAD_TYPE
- * (PKCS#11 DH keys carry no q).
+ * without padding; KP_Q: the q capi11 was given or stored (key.h), else
+ * NTE_BAD_TYPE (PKCS#11 DH keys carry no q).
  * A CRYPT_PREGEN key answers with what was set (NTE_BAD_KEY_STATE before). */
 DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
 
@@ -86,7 +87,8 @@ DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
  * PRIVATEKEYBLOB, version 2 or 3 (blob-dh.h); the caller has checked that
  * a private key may leave, and encrypts it when asked (export.c). A
  * public blob and a version 3 private one need the public half: without
- * it NTE_BAD_KEY. */
+ * it NTE_BAD_KEY. Version 3 carries the key's q where capi11 knows it
+ * (bitlenQ 0 otherwise). */
 DWORD dh_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len);
 /* The plaintext private blob's length from the key's size alone. */
 size_t dh_private_blob_len(const struct key *key, BYTE version);
@@ -96,8 +98,9 @@ size_t dh_private_blob_len(const struct key *key, BYTE version);
  * objects in a verify context), replacing the one it had. y is the
  * token's computation from x; a version 3 blob's own y must equal it
  * (NTE_BAD_DATA). A version 3 blob with q must have g^q = 1 (mod p)
- * (NTE_BAD_DATA), and the key keeps q (key.h). A failure leaves nothing on
- * the token. */
+ * (NTE_BAD_DATA), and the key keeps q (key.h); a container's pair stores
+ * it on the token as well (dh_q_store_locked, below). A failure leaves
+ * nothing on the token, the q object included. */
 DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
 			       struct key **out);
 
