@@ -9,6 +9,7 @@
 #include "prov-type.h"
 #include "session.h"
 #include "token-ops.h"
+#include "trace.h"
 #include "util.h"
 
 #include <string.h>
@@ -192,6 +193,11 @@ DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, str
 	 * order q may have a small order r, and its secret, one of r values,
 	 * would tell x mod r (Lim and Lee). Checked on the token: y^q = 1.
 	 * A group whose q capi11 was not given is not checked (README). */
+	if (priv->obj->dh_q_bad) {
+		trace_message("agreement refused: the DH key's stored q is missing or not valid");
+		err = NTE_BAD_KEY;
+		goto out;
+	}
 	if (priv->obj->dh_q != NULL) {
 		err = dh_check_subgroup(ts, p, p_len, priv->obj->dh_q, priv->obj->dh_q_len, y,
 					d.y.len);

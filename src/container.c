@@ -180,7 +180,7 @@ static CK_RV object_is_container_part(struct tsession *ts, CK_OBJECT_HANDLE obj,
 				      bool *part)
 {
 	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
-	char app[sizeof CONTAINER_APPLICATION];
+	char app[sizeof CONTAINER_DH_Q_APPLICATION];
 	CK_ATTRIBUTE attrs[] = {
 		{ CKA_CLASS, &cls, sizeof cls },
 		{ CKA_APPLICATION, app, sizeof app },
@@ -202,10 +202,15 @@ static CK_RV object_is_container_part(struct tsession *ts, CK_OBJECT_HANDLE obj,
 		return CKR_OK;
 	case CKO_DATA:
 		rv = token_get_attributes(ts, obj, &attrs[1], 1);
+		/* A longer application is another program's. */
+		if (rv == CKR_BUFFER_TOO_SMALL)
+			return CKR_OK;
 		if (rv != CKR_OK)
 			return rv;
-		*part = attrs[1].ulValueLen == strlen(CONTAINER_APPLICATION) &&
-			memcmp(app, CONTAINER_APPLICATION, attrs[1].ulValueLen) == 0;
+		*part = (attrs[1].ulValueLen == strlen(CONTAINER_APPLICATION) &&
+			 memcmp(app, CONTAINER_APPLICATION, attrs[1].ulValueLen) == 0) ||
+			(attrs[1].ulValueLen == strlen(CONTAINER_DH_Q_APPLICATION) &&
+			 memcmp(app, CONTAINER_DH_Q_APPLICATION, attrs[1].ulValueLen) == 0);
 		return CKR_OK;
 	default:
 		return CKR_OK;

@@ -10,6 +10,9 @@
 #include <wincrypt.h>
 
 #define CONTAINER_APPLICATION "capi11"
+/* The CKA_APPLICATION of the data object that keeps the q of a stored DH
+ * pair's group (dh.h): part of the container, destroyed with it. */
+#define CONTAINER_DH_Q_APPLICATION "capi11 DH subgroup order q"
 /* CKA_LABEL is free text, but a CryptoAPI container name is a C string
  * that also travels through PP_ENUMCONTAINERS: keep it bounded. */
 #define CONTAINER_NAME_MAX 255

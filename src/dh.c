@@ -232,8 +232,9 @@ static DWORD dh_companion_plan(struct context *ctx, struct tsession *ts, bool ex
  * context's own token. */
 static DWORD dh_make_locked(struct context *ctx, struct tsession *ts, ALG_ID algid, DWORD flags,
 			    DWORD bits, const void *p_in, CK_ULONG p_in_len, const void *g_in,
-			    CK_ULONG g_in_len, struct key **out)
+			    CK_ULONG g_in_len, const BYTE *q, size_t q_len, struct key **out)
 {
+	CK_OBJECT_HANDLE q_obj = CK_INVALID_HANDLE;
 	struct container_lock lock = { -1 };
 	struct key_pair_plan plan;
 	bool stored = algid == CALG_DH_SF && !ctx->verify;
@@ -280,8 +281,19 @@ static DWORD dh_make_locked(struct context *ctx, struct tsession *ts, ALG_ID alg
 		g_in = g;
 		g_in_len = g_len;
 	}
+	/* A container's pair of a group given with q (CRYPT_PREGEN, KP_Q):
+	 * q stored first, as at import. */
+	if (stored && q != NULL) {
+		err = dh_q_store_locked(ctx, &plan, q, q_len, &q_obj);
+		if (err != ERROR_SUCCESS)
+			goto out;
+	}
 	err = dh_pair_make_locked(ctx, ts, &plan, algid, flags, p_in, p_in_len, g_in, g_in_len,
 				  out);
+	if (err == ERROR_SUCCESS)
+		(*out)->obj->dh_q_obj = q_obj;
+	else if (q_obj != CK_INVALID_HANDLE)
+		token_destroy(&ctx->ts, q_obj);
 out:
 	capi11_free(p);
 	capi11_free(g);
@@ -307,7 +319,7 @@ DWORD dh_generate_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct 
 		err = dh_bits(min, max, flags, &bits);
 	if (err != ERROR_SUCCESS)
 		return err;
-	return dh_make_locked(ctx, ts, algid, flags, bits, NULL, 0, NULL, 0, out);
+	return dh_make_locked(ctx, ts, algid, flags, bits, NULL, 0, NULL, 0, NULL, 0, out);
 }
 
 static bool be_equal(const BYTE *a, size_t a_len, const BYTE *b, size_t b_len);
@@ -465,7 +477,8 @@ static DWORD pregen_generate_locked(struct key *key)
 						pg->g_len);
 		if (err == ERROR_SUCCESS)
 			err = dh_make_locked(ctx, ts, pg->algid, pg->flags, (DWORD)pg->p_len * 8,
-					     pg->p, pg->p_len, pg->g, pg->g_len, &made);
+					     pg->p, pg->p_len, pg->g, pg->g_len, pg->q, pg->q_len,
+					     &made);
 		/* The pair keeps q for agreement (key.h). */
 		if (err == ERROR_SUCCESS && pg->q != NULL) {
 			made->obj->dh_q = pg->q;
@@ -660,6 +673,10 @@ static CK_RV dh_read(struct key *key, bool want_y, bool want_x, struct dh_read *
 					       &r->len[3]);
 	for (size_t i = 0; i < 4; i++)
 		*dst[i] = (struct blob_bytes){ r->buf[i], r->buf[i] ? r->len[i] : 0 };
+	/* q where capi11 knows it: version 3 blobs carry it (bitlenQ 0
+	 * otherwise, "not available"). */
+	if (key->obj->dh_q != NULL)
+		r->n.q = (struct blob_bytes){ key->obj->dh_q, key->obj->dh_q_len };
 	r->n.alg = key->algid == CALG_DH_EPHEM ? CALG_DH_EPHEM : CALG_DH_SF;
 	r->n.bitlen = (DWORD)bn_be_len(r->n.p.data, r->n.p.len) * 8;
 	if (rv != CKR_OK)
@@ -699,7 +716,11 @@ DWORD dh_export_locked(struct key *key, bool private, BYTE version, BYTE *data, 
 
 size_t dh_private_blob_len(const struct key *key, BYTE version)
 {
-	return blob_size_dh(key->bits, 0, true, version);
+	DWORD q_bits = key->obj->dh_q != NULL
+			       ? (DWORD)bn_be_len(key->obj->dh_q, key->obj->dh_q_len) * 8
+			       : 0;
+
+	return blob_size_dh(key->bits, version == 3 ? q_bits : 0, true, version);
 }
 
 CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *g,
@@ -841,6 +862,7 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 			       struct key **out)
 {
 	CK_OBJECT_HANDLE priv = CK_INVALID_HANDLE, pub = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE q_obj = CK_INVALID_HANDLE;
 	struct key_pair_plan plan;
 	struct blob_dh d;
 	BYTE *p = NULL, *g = NULL, *x = NULL, *y_blob = NULL, *q = NULL;
@@ -885,6 +907,10 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 		memmove(q, q + q_len - n, n);
 		q_len = n;
 		err = dh_check_subgroup(&ctx->ts, p, d.p.len, q, q_len, g, d.g.len);
+		/* Stored before the pair, so that no stored pair ever lacks
+		 * the q its ID promises; destroyed below if the pair fails. */
+		if (err == ERROR_SUCCESS)
+			err = dh_q_store_locked(ctx, &plan, q, q_len, &q_obj);
 		if (err != ERROR_SUCCESS)
 			goto out;
 	}
@@ -915,7 +941,10 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 	if (err == ERROR_SUCCESS && q != NULL) {
 		(*out)->obj->dh_q = q;
 		(*out)->obj->dh_q_len = q_len;
+		(*out)->obj->dh_q_obj = q_obj;
 		q = NULL;
+	} else if (err != ERROR_SUCCESS && q_obj != CK_INVALID_HANDLE) {
+		token_destroy(&ctx->ts, q_obj);
 	}
 out:
 	capi11_free(q);
@@ -925,4 +954,222 @@ out:
 	capi11_free(y_blob);
 	capi11_free(y);
 	return err;
+}
+
+/* ---- q stored with a container's pair ---- */
+
+#define DH_Q_VALUE_MAX (KEY_ID_LEN + DH_ENH_MAX_BITS / 8)
+
+static CK_RV dh_q_create(struct tsession *ts, const char *container, const unsigned char *id,
+			 const BYTE *q, size_t q_len, CK_OBJECT_HANDLE *obj)
+{
+	static const CK_OBJECT_CLASS data_class = CKO_DATA;
+	BYTE value[DH_Q_VALUE_MAX];
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&data_class, sizeof data_class },
+		{ CKA_TOKEN, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_PRIVATE, token_bool(true), sizeof(CK_BBOOL) },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+		{ CKA_APPLICATION, (void *)CONTAINER_DH_Q_APPLICATION,
+		  strlen(CONTAINER_DH_Q_APPLICATION) },
+		{ CKA_VALUE, value, KEY_ID_LEN + q_len },
+	};
+	CK_RV rv;
+
+	if (q_len == 0 || q_len > DH_ENH_MAX_BITS / 8)
+		return CKR_ARGUMENTS_BAD;
+	/* Refused before: not asked again. */
+	if (token_cap(ts->tok, TOKEN_CAP_CREATE_DATA_PRIVATE) == TOKEN_CAP_NO)
+		return CKR_TEMPLATE_INCONSISTENT;
+	memcpy(value, id, KEY_ID_LEN);
+	memcpy(value + KEY_ID_LEN, q, q_len);
+	rv = token_create(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), obj);
+	token_cap_learn(ts->tok, TOKEN_CAP_CREATE_DATA_PRIVATE, rv);
+	return rv;
+}
+
+DWORD dh_q_store_locked(struct context *ctx, struct key_pair_plan *plan, const BYTE *q,
+			size_t q_len, CK_OBJECT_HANDLE *obj)
+{
+	CK_RV rv;
+
+	*obj = CK_INVALID_HANDLE;
+	if (q == NULL || ctx->verify || ctx->container == NULL)
+		return ERROR_SUCCESS;
+	/* The mark first: the object names the pair by its ID as made. */
+	key_id_mark_dh_q(plan->id, true);
+	rv = dh_q_create(&ctx->ts, ctx->container, plan->id, q, q_len, obj);
+	if (rv == CKR_OK)
+		return ERROR_SUCCESS;
+	*obj = CK_INVALID_HANDLE;
+	key_id_mark_dh_q(plan->id, false);
+	if (token_rv_is_refusal(rv) && rv != CKR_TOKEN_WRITE_PROTECTED &&
+	    rv != CKR_SESSION_READ_ONLY) {
+		trace_message("container \"%s\": the token keeps no private data object; the DH "
+			      "key's q stays with this handle only",
+			      ctx->container);
+		return ERROR_SUCCESS;
+	}
+	return error_from_ckr(rv, ERROR_OP_GENERIC);
+}
+
+/* The container's q objects; *objs capi11_malloc'd. */
+static CK_RV dh_q_find(struct tsession *ts, const char *container, CK_OBJECT_HANDLE **objs,
+		       CK_ULONG *n)
+{
+	static const CK_OBJECT_CLASS data_class = CKO_DATA;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&data_class, sizeof data_class },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+		{ CKA_APPLICATION, (void *)CONTAINER_DH_Q_APPLICATION,
+		  strlen(CONTAINER_DH_Q_APPLICATION) },
+	};
+
+	return token_find(ts, tmpl, CAPI11_N_ELEMENTS(tmpl), objs, n);
+}
+
+/* Whether q object h names the pair of that ID; its value in *value
+ * (capi11_malloc'd) when it does. */
+static bool dh_q_names(struct tsession *ts, CK_OBJECT_HANDLE h, const void *id, CK_ULONG id_len,
+		       void **value, CK_ULONG *value_len)
+{
+	void *v = NULL;
+	CK_ULONG len = 0;
+
+	if (token_get_attribute_alloc(ts, h, CKA_VALUE, &v, &len) != CKR_OK)
+		return false;
+	if (len < id_len || memcmp(v, id, id_len) != 0) {
+		capi11_free(v);
+		return false;
+	}
+	*value = v;
+	*value_len = len;
+	return true;
+}
+
+void dh_q_destroy_for_id(struct tsession *ts, const char *container, const void *id,
+			 CK_ULONG id_len)
+{
+	CK_OBJECT_HANDLE *objs = NULL;
+	CK_ULONG n = 0;
+
+	if (container == NULL || dh_q_find(ts, container, &objs, &n) != CKR_OK)
+		return;
+	for (CK_ULONG i = 0; i < n; i++) {
+		void *v = NULL;
+		CK_ULONG len;
+
+		if (dh_q_names(ts, objs[i], id, id_len, &v, &len))
+			token_destroy(ts, objs[i]);
+		capi11_free(v);
+	}
+	capi11_free(objs);
+}
+
+/* The q object of the pair whose ID is id: the one found, checked. NULL
+ * (*why says what failed) when there is none, several, or its q is not
+ * one of the key's group. */
+static BYTE *dh_q_read_checked(struct key *key, const void *id, CK_ULONG id_len,
+			       size_t *q_len, CK_OBJECT_HANDLE *q_obj, const char **why)
+{
+	struct tsession *ts = key_session(key);
+	CK_OBJECT_HANDLE from = key->obj->pub != CK_INVALID_HANDLE ? key->obj->pub : key->obj->priv;
+	CK_OBJECT_HANDLE *objs = NULL, found = CK_INVALID_HANDLE;
+	void *value = NULL, *p = NULL, *g = NULL;
+	CK_ULONG n = 0, matches = 0, value_len = 0, p_len = 0, g_len = 0;
+	BYTE *q = NULL;
+	size_t len = 0;
+	CK_BBOOL priv = CK_FALSE, token = CK_FALSE;
+
+	*why = "its q object could not be searched";
+	if (dh_q_find(ts, key->ctx->container, &objs, &n) != CKR_OK)
+		goto out;
+	for (CK_ULONG i = 0; i < n; i++) {
+		void *v = NULL;
+		CK_ULONG l = 0;
+
+		if (!dh_q_names(ts, objs[i], id, id_len, &v, &l))
+			continue;
+		matches++;
+		capi11_free(value);
+		value = v;
+		value_len = l;
+		found = objs[i];
+	}
+	*why = matches == 0 ? "its q object is missing" : "it has several q objects";
+	if (matches != 1)
+		goto out;
+	/* Only a PIN holder makes a private token object: a public one could
+	 * be anyone's. */
+	{
+		CK_ATTRIBUTE a[] = {
+			{ CKA_PRIVATE, &priv, sizeof priv },
+			{ CKA_TOKEN, &token, sizeof token },
+		};
+
+		*why = "its q object is not a private token object";
+		if (token_get_attributes(ts, found, a, 2) != CKR_OK || !priv || !token)
+			goto out;
+	}
+	q = (BYTE *)value + id_len;
+	len = value_len - id_len;
+	*why = "its stored q is not odd, lacks its top bit, or is not below p";
+	if (len == 0 || len > DH_ENH_MAX_BITS / 8 || !(q[0] & 0x80) || !(q[len - 1] & 1))
+		goto out;
+	if (token_get_attribute_alloc(ts, from, CKA_PRIME, &p, &p_len) != CKR_OK ||
+	    token_get_attribute_alloc(ts, from, CKA_BASE, &g, &g_len) != CKR_OK ||
+	    !be_between_one_and_pm1(q, len, p, p_len))
+		goto out;
+	*why = "its group's g is not of the stored q's order (g^q != 1), or the token could not "
+	       "tell";
+	if (dh_check_subgroup(ts, p, p_len, q, len, g, g_len) != ERROR_SUCCESS)
+		goto out;
+	*why = "out of memory";
+	q = capi11_malloc(len);
+	if (q == NULL)
+		goto out;
+	memcpy(q, (BYTE *)value + id_len, len);
+	*q_len = len;
+	*q_obj = found;
+	capi11_free(objs);
+	capi11_free(value);
+	capi11_free(p);
+	capi11_free(g);
+	return q;
+out:
+	capi11_free(objs);
+	capi11_free(value);
+	capi11_free(p);
+	capi11_free(g);
+	return NULL;
+}
+
+void dh_q_load_locked(struct key *key)
+{
+	unsigned char id[KEY_ID_LEN];
+	CK_ATTRIBUTE a = { CKA_ID, id, sizeof id };
+	const char *why = NULL;
+	CK_OBJECT_HANDLE q_obj = CK_INVALID_HANDLE;
+	size_t q_len = 0;
+	BYTE *q;
+
+	if (key->obj->type != CKK_DH || key->obj->dh_q != NULL || key->ctx->container == NULL ||
+	    key->obj->priv == CK_INVALID_HANDLE)
+		return;
+	/* Only a pair whose ID says so has a q stored: pairs of other tools,
+	 * and capi11's own made without q, are as before. */
+	if (token_get_attributes(key_session(key), key->obj->priv, &a, 1) != CKR_OK ||
+	    !key_id_has_dh_q(id, a.ulValueLen))
+		return;
+	q = dh_q_read_checked(key, id, a.ulValueLen, &q_len, &q_obj, &why);
+	if (q == NULL) {
+		key->obj->dh_q_bad = true;
+		trace_message("container \"%s\": the DH key's group q is stored, but %s; agreement "
+			      "with the key is refused",
+			      key->ctx->container, why);
+		return;
+	}
+	key->obj->dh_q = q;
+	key->obj->dh_q_len = q_len;
+	key->obj->dh_q_obj = q_obj;
 }

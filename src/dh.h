@@ -14,6 +14,7 @@
 #include <wincrypt.h>
 
 struct key;
+struct key_pair_plan;
 struct pregen;
 struct token;
 struct tsession;
@@ -70,14 +71,15 @@ DWORD dh_pregen_locked(struct context *ctx, ALG_ID algid, DWORD flags, struct ke
  * judged against the numbers already set; a refused number leaves the
  * key as it was. NTE_BAD_KEY_STATE for KP_X before p and g (and DSS q);
  * for KP_X of a DH key with q, NTE_BAD_DATA when g^q != 1 (mod p) (on the
- * token), and the pair keeps q (key.h); the generation's errors. */
+ * token), and the pair keeps q (key.h), a container's pair on the token
+ * too (dh_q_store_locked); the generation's errors. */
 DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data);
 void pregen_free(struct pregen *p);
 struct pregen *pregen_dup(const struct pregen *p);
 
 /* CryptGetKeyParam(KP_P or KP_G) of a DH key: the number, little-endian,
- * without padding; KP_Q: the q capi11 was given (key.h), else NTE_BAD_TYPE
- * (PKCS#11 DH keys carry no q).
+ * without padding; KP_Q: the q capi11 was given or stored (key.h), else
+ * NTE_BAD_TYPE (PKCS#11 DH keys carry no q).
  * A CRYPT_PREGEN key answers with what was set (NTE_BAD_KEY_STATE before). */
 DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
 
@@ -85,7 +87,8 @@ DWORD dh_get_param_locked(struct key *key, DWORD param, BYTE *data, DWORD *len);
  * PRIVATEKEYBLOB, version 2 or 3 (blob-dh.h); the caller has checked that
  * a private key may leave, and encrypts it when asked (export.c). A
  * public blob and a version 3 private one need the public half: without
- * it NTE_BAD_KEY. */
+ * it NTE_BAD_KEY. Version 3 carries the key's q where capi11 knows it
+ * (bitlenQ 0 otherwise). */
 DWORD dh_export_locked(struct key *key, bool private, BYTE version, BYTE *data, DWORD *len);
 /* The plaintext private blob's length from the key's size alone. */
 size_t dh_private_blob_len(const struct key *key, BYTE version);
@@ -95,8 +98,9 @@ size_t dh_private_blob_len(const struct key *key, BYTE version);
  * objects in a verify context), replacing the one it had. y is the
  * token's computation from x; a version 3 blob's own y must equal it
  * (NTE_BAD_DATA). A version 3 blob with q must have g^q = 1 (mod p)
- * (NTE_BAD_DATA), and the key keeps q (key.h). A failure leaves nothing on
- * the token. */
+ * (NTE_BAD_DATA), and the key keeps q (key.h); a container's pair stores
+ * it on the token as well (dh_q_store_locked, below). A failure leaves
+ * nothing on the token, the q object included. */
 DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len, DWORD flags,
 			       struct key **out);
 
@@ -116,5 +120,36 @@ CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BY
  * retires the session). Numbers big-endian. */
 DWORD dh_check_subgroup(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *q,
 			size_t q_len, const BYTE *v, size_t v_len);
+
+/* The q of a stored DH pair's group, kept on the token with the pair, so
+ * that a container's DH key opened again (CryptGetUserKey, another
+ * context or process) checks partners as the handle that imported it
+ * does. The form: a private token CKO_DATA object of the container
+ * (CKA_LABEL its name, CKA_APPLICATION CONTAINER_DH_Q_APPLICATION), whose
+ * CKA_VALUE is the pair's CKA_ID (KEY_ID_LEN bytes) followed by q
+ * big-endian; PKCS#11 data objects have no CKA_ID, so the pair's ID is in
+ * the value. The pair's ID carries KEY_ID_DH_Q (key-card.h) exactly when
+ * such an object was made for it. */
+
+/* Before a container's DH pair of plan is made with a known q: marks
+ * plan's ID and stores q for it (*obj the object, CK_INVALID_HANDLE when
+ * none was made). A verify context, or q NULL, stores nothing. A token
+ * that refuses private data objects: the mark is cleared, the pair is
+ * made without a stored q (q then stays with the handle alone, as
+ * before), traced; ERROR_SUCCESS. Any other failure: the token's error,
+ * nothing made. The caller destroys *obj when the pair is not made. */
+DWORD dh_q_store_locked(struct context *ctx, struct key_pair_plan *plan, const BYTE *q,
+			size_t q_len, CK_OBJECT_HANDLE *obj);
+/* Destroys every q object of the container for the pair of that CKA_ID
+ * (the pair being replaced or gone). */
+void dh_q_destroy_for_id(struct tsession *ts, const char *container, const void *id,
+			 CK_ULONG id_len);
+/* For a container's DH pair just opened (key->obj without q): when its ID
+ * says q is stored, finds the one q object for it and takes q when it is
+ * a q of the key's group: odd, its top bit set, 1 < q < p - 1, and
+ * g^q = 1 (mod p) on the token. A missing object, several, or a q that
+ * fails any check marks the key dh_q_bad (key.h), traced: agreement with
+ * it is then refused, never unchecked. */
+void dh_q_load_locked(struct key *key);
 
 #endif

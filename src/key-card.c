@@ -39,9 +39,25 @@ DWORD key_id_spec(const void *id, CK_ULONG id_len)
 
 	if (p == NULL || id_len != KEY_ID_LEN || memcmp(p, id_magic, sizeof id_magic) != 0)
 		return 0;
-	if (p[ID_SPEC_AT] == AT_KEYEXCHANGE || p[ID_SPEC_AT] == AT_SIGNATURE)
-		return p[ID_SPEC_AT];
+	if ((p[ID_SPEC_AT] & ~KEY_ID_DH_Q) == AT_KEYEXCHANGE ||
+	    (p[ID_SPEC_AT] & ~KEY_ID_DH_Q) == AT_SIGNATURE)
+		return p[ID_SPEC_AT] & ~KEY_ID_DH_Q;
 	return 0;
+}
+
+void key_id_mark_dh_q(unsigned char id[KEY_ID_LEN], bool on)
+{
+	if (on)
+		id[ID_SPEC_AT] |= KEY_ID_DH_Q;
+	else
+		id[ID_SPEC_AT] &= (unsigned char)~KEY_ID_DH_Q;
+}
+
+bool key_id_has_dh_q(const void *id, CK_ULONG id_len)
+{
+	const unsigned char *p = id;
+
+	return key_id_spec(id, id_len) != 0 && (p[ID_SPEC_AT] & KEY_ID_DH_Q) != 0;
 }
 
 DWORD key_spec_classify(const struct token *tok, const void *id, CK_ULONG id_len,

@@ -29,6 +29,16 @@ CK_RV key_id_draw(struct tsession *ts, DWORD spec, unsigned char id[KEY_ID_LEN])
 /* The spec an ID records, 0 when it records none. */
 DWORD key_id_spec(const void *id, CK_ULONG id_len);
 
+/* A DH pair whose group's q is stored with it (dh.h) has KEY_ID_DH_Q
+ * added to the spec byte of its ID (0x81 for AT_KEYEXCHANGE): the pair
+ * itself then says that a q object must be found, so that a q object
+ * lost or removed makes agreement refuse rather than go unchecked. */
+#define KEY_ID_DH_Q 0x80u
+/* Sets or clears the mark in an ID key_id_draw made. */
+void key_id_mark_dh_q(unsigned char id[KEY_ID_LEN], bool on);
+/* Whether a capi11 ID carries the mark. */
+bool key_id_has_dh_q(const void *id, CK_ULONG id_len);
+
 /* The spec of a private key: the one its ID records, where the token
  * couples its usages or they agree with it; else, on a token
  * with PIV slots, the digital signature key (ID 02) is AT_SIGNATURE and

@@ -198,7 +198,9 @@ void keyobj_destroy_objects_locked(struct context *ctx, struct keyobj *obj)
 		token_destroy(ts, obj->priv);
 	if (obj->pub != CK_INVALID_HANDLE)
 		token_destroy(ts, obj->pub);
-	obj->priv = obj->pub = CK_INVALID_HANDLE;
+	if (obj->dh_q_obj != CK_INVALID_HANDLE)
+		token_destroy(ts, obj->dh_q_obj);
+	obj->priv = obj->pub = obj->dh_q_obj = CK_INVALID_HANDLE;
 	atomic_fetch_add(&destroy_epoch, 1);
 	if (obj->owned) {
 		context_remove_owned_locked(ctx, obj);
@@ -608,6 +610,13 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 		 * given up (the caller destroys it) rather than leaving two pairs
 		 * of one spec in the container. Once it is gone, destroying the
 		 * old public key is tidying: the new pair is the container's. */
+		unsigned char old_id[KEY_ID_LEN];
+		CK_ATTRIBUTE old_id_attr = { CKA_ID, old_id, sizeof old_id };
+		/* A DH pair's stored q (dh.h) goes with it: its ID, read while
+		 * the key is there. */
+		bool old_id_read = plan->type == CKK_DH &&
+				   token_get_attributes(&ctx->ts, plan->old.priv, &old_id_attr, 1) ==
+					   CKR_OK;
 		CK_RV rv = token_destroy(&ctx->ts, plan->old.priv);
 
 		/* Destroyed meanwhile by another context: gone is what is asked. */
@@ -621,6 +630,9 @@ DWORD key_pair_finish_locked(struct context *ctx, const struct key_pair_plan *pl
 		}
 		if (plan->old.pub != CK_INVALID_HANDLE)
 			token_destroy(&ctx->ts, plan->old.pub);
+		if (old_id_read)
+			dh_q_destroy_for_id(&ctx->ts, ctx->container, old_id,
+					    old_id_attr.ulValueLen);
 	}
 	return ERROR_SUCCESS;
 }
@@ -1039,6 +1051,9 @@ static DWORD key_get_user_try_locked(struct context *ctx, DWORD spec, struct key
 		keyobj_unref_locked(ctx, obj);
 		return error_from_ckr(rv, ERROR_OP_GENERIC);
 	}
+	/* A stored DH pair finds its group's q again (dh.h). */
+	if (pair_type == CKK_DH && !ctx->verify)
+		dh_q_load_locked(key);
 	*out = key;
 	return ERROR_SUCCESS;
 }

@@ -48,11 +48,21 @@ struct keyobj {
 	_Atomic(void *) public_numbers;
 	/* The q of a DH key's group (p - 1 = q * j), big-endian, when capi11
 	 * was given it: a DH3/DH4 blob with bitlenQ > 0, or KP_Q at
-	 * CRYPT_PREGEN. Agreement then refuses a partner's y outside the
-	 * subgroup of order q (agree.c). NULL: unknown. Set once, before the
-	 * key is handed out; freed with the keyobj. */
+	 * CRYPT_PREGEN; for a container's pair opened again, read back from
+	 * the token and checked (dh.h, dh_q_load_locked). Agreement then
+	 * refuses a partner's y outside the subgroup of order q (agree.c).
+	 * NULL: unknown. Set once, before the key is handed out; freed with
+	 * the keyobj. */
 	BYTE *dh_q;
 	size_t dh_q_len;
+	/* A stored DH pair whose ID says q is stored (key-card.h) but whose
+	 * q object is missing, not one, or not a q of the key's group (dh.h,
+	 * dh_q_load_locked): agreement with it is refused (NTE_BAD_KEY)
+	 * rather than left unchecked. */
+	bool dh_q_bad;
+	/* The token object that stores dh_q with a container's pair, or
+	 * CK_INVALID_HANDLE: destroyed with the pair's objects. */
+	CK_OBJECT_HANDLE dh_q_obj;
 };
 
 #define KEYOBJ_FACT_FLAGS_READ 0x1u   /* the two bits below are valid */

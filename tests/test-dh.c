@@ -1552,6 +1552,525 @@ static void test_review_readable_bytes_no_scratch(void)
 	free(shim_uri);
 }
 
+/* The application of the data object that keeps a stored DH pair's q
+ * (README, "Small subgroups"). */
+#define Q_APPLICATION "capi11 DH subgroup order q"
+
+/* The q objects of a container, as SoftHSM shows them to a logged-in
+ * session; up to 8 handles in objs (may be NULL). */
+static int q_objects(const char *container, CK_OBJECT_HANDLE *objs)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, false, true);
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+		{ CKA_APPLICATION, (void *)Q_APPLICATION, strlen(Q_APPLICATION) },
+	};
+	CK_OBJECT_HANDLE found[8];
+	CK_ULONG got = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, tmpl, 3), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, found, 8, &got), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	f->C_CloseSession(s);
+	if (objs != NULL)
+		memcpy(objs, found, got * sizeof *found);
+	return (int)got;
+}
+
+/* The stored q object's CKA_VALUE (the pair's CKA_ID, 16 bytes, then q
+ * big-endian) read straight from SoftHSM. */
+static void q_value(const char *container, BYTE *value, CK_ULONG *len)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE obj;
+	CK_ATTRIBUTE a = { CKA_VALUE, value, *len };
+
+	CU_ASSERT_EQUAL_FATAL(q_objects(container, &obj), 1);
+	s = testutil_softhsm_session(label, false, true);
+	CU_ASSERT_EQUAL(f->C_GetAttributeValue(s, obj, &a, 1), CKR_OK);
+	*len = a.ulValueLen;
+	f->C_CloseSession(s);
+}
+
+/* Replaces the container's q object with one of this value, private or
+ * public, as another program holding the PIN could (SoftHSM lets no
+ * data object's value change in place). */
+static void q_replace(const char *container, const BYTE *value, CK_ULONG len, bool private)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE, priv = private ? CK_TRUE : CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_TOKEN, &yes, sizeof yes },
+		{ CKA_PRIVATE, &priv, sizeof priv },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+		{ CKA_APPLICATION, (void *)Q_APPLICATION, strlen(Q_APPLICATION) },
+		{ CKA_VALUE, (void *)value, len },
+	};
+	CK_OBJECT_HANDLE obj;
+	CK_SESSION_HANDLE s;
+
+	CU_ASSERT_EQUAL_FATAL(q_objects(container, &obj), 1);
+	s = testutil_softhsm_session(label, true, true);
+	CU_ASSERT_EQUAL(f->C_DestroyObject(s, obj), CKR_OK);
+	CU_ASSERT_EQUAL(f->C_CreateObject(s, tmpl, 6, &obj), CKR_OK);
+	f->C_CloseSession(s);
+}
+
+/* The private key's CKA_ID of a container's one private key. */
+static void private_key_id(const char *container, BYTE id[16])
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, false, true);
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &cls, sizeof cls },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+	};
+	CK_ATTRIBUTE a = { CKA_ID, id, 16 };
+	CK_OBJECT_HANDLE obj;
+	CK_ULONG got = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, tmpl, 2), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, &obj, 1, &got), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	CU_ASSERT_EQUAL_FATAL(got, 1);
+	CU_ASSERT_EQUAL(f->C_GetAttributeValue(s, obj, &a, 1), CKR_OK);
+	CU_ASSERT_EQUAL(a.ulValueLen, 16);
+	f->C_CloseSession(s);
+}
+
+/* Opens the container again in a context of its own and checks what its
+ * DH key does with an order-3 partner and an in-subgroup one. */
+static void reopened_agrees(const char *container)
+{
+	BYTE pub[16 + 64], *got;
+	DWORD got_len;
+	HCRYPTPROV h;
+	HCRYPTKEY k, s;
+	char *hex;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, container, uri, PROV_DSS_DH, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	/* q read back from the token: the one the blob gave. */
+	got = param_le(k, KP_Q, &got_len);
+	hex = testutil_hex_new(got, got_len);
+	CU_ASSERT_STRING_EQUAL(hex, sg_q);
+	free(hex);
+	free(got);
+	dh1_of(pub, sg_y3);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+			 NTE_BAD_DATA);
+	agree_expect(h, k, sg_z, sg_zx_aes);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* Opens the container again: its DH key opens, and agreement with any
+ * partner, even one inside the subgroup, is refused with NTE_BAD_KEY. */
+static void reopened_refuses(const char *container)
+{
+	BYTE pub[16 + 64];
+	HCRYPTPROV h;
+	HCRYPTKEY k, s;
+	int before;
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, container, uri, PROV_DSS_DH, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	before = all_objects();
+	dh1_of(pub, sg_z);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, 0, &s), NTE_BAD_KEY);
+	dh1_of(pub, sg_y3);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+			 NTE_BAD_KEY);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
+/* A non-exportable DH key of a DSA-style group imported into a container
+ * from a DH4 blob with q: opened again in a new context, it still refuses
+ * the order-3 partner and agrees with one inside the subgroup (the secret
+ * Python's pow gives), as q is stored with the pair. Replacing the pair
+ * leaves one q object; CRYPT_DELETEKEYSET leaves none. */
+static void test_stored_q(void)
+{
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], id[16], value[64];
+	CK_ULONG value_len = sizeof value;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k;
+	BYTE *q_be;
+	size_t q_len;
+	int before;
+
+	before = all_objects();
+	dh4_blob(priv, sg_g, sg_y);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q", uri, PROV_DSS_DH, CRYPT_NEWKEYSET));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* One q object: the pair's ID (capi11's magic, spec byte 0x81: an
+	 * exchange pair with q stored), then q big-endian. */
+	CU_ASSERT_EQUAL(q_objects("dh-q", NULL), 1);
+	private_key_id("dh-q", id);
+	CU_ASSERT_TRUE(id[0] == 0xca && id[1] == 0x11 && id[2] == 0x4b && id[3] == 0x53);
+	CU_ASSERT_EQUAL(id[4], 0x81);
+	q_value("dh-q", value, &value_len);
+	q_be = hex_bytes(sg_q, &q_len);
+	CU_ASSERT_FATAL(q_be != NULL && value_len == 16 + q_len);
+	CU_ASSERT_EQUAL(memcmp(value, id, 16), 0);
+	for (size_t i = 0; i < q_len; i++)
+		CU_ASSERT_EQUAL(value[16 + i], q_be[q_len - 1 - i]);
+	free(q_be);
+
+	reopened_agrees("dh-q");
+
+	/* The pair replaced by the same import: still one q object, the new
+	 * pair's. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q", uri, PROV_DSS_DH, 0));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(q_objects("dh-q", NULL), 1);
+	CU_ASSERT_EQUAL(private_keys("dh-q"), 1);
+	private_key_id("dh-q", id);
+	value_len = sizeof value;
+	q_value("dh-q", value, &value_len);
+	CU_ASSERT_EQUAL(memcmp(value, id, 16), 0);
+	reopened_agrees("dh-q");
+
+	/* A pair without q (the token's own group) replaces it: no q object
+	 * is left. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q", uri, PROV_DSS_DH, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(q_objects("dh-q", NULL), 0);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q", uri, PROV_DSS_DH, 0));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(q_objects("dh-q", NULL), 1);
+
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	CU_ASSERT_EQUAL(q_objects("dh-q", NULL), 0);
+	CU_ASSERT_EQUAL(all_objects(), before);
+}
+
+/* Another program's changes to the stored q, or its removal, make every
+ * agreement with the key refuse (NTE_BAD_KEY) rather than run unchecked:
+ * a q changed in one bit (still odd, top bit set, below p, but g^q != 1),
+ * an even q, q = p - 1 (which every y would pass), a public q object, and
+ * no q object at all. */
+static void test_stored_q_tampered(void)
+{
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], value[16 + 64], good[16 + 64];
+	CK_ULONG value_len = sizeof good, good_len;
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_OBJECT_HANDLE obj;
+	CK_SESSION_HANDLE s;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k;
+	BYTE *p_le;
+	size_t p_len;
+
+	dh4_blob(priv, sg_g, sg_y);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-bad", uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	q_value("dh-q-bad", good, &value_len);
+	good_len = value_len;
+	CU_ASSERT_FATAL(good_len == 16 + 20);
+
+	/* One bit of q's middle changed. */
+	memcpy(value, good, good_len);
+	value[16 + 10] ^= 0x10;
+	q_replace("dh-q-bad", value, good_len, true);
+	reopened_refuses("dh-q-bad");
+	/* Even. */
+	memcpy(value, good, good_len);
+	value[good_len - 1] ^= 0x01;
+	q_replace("dh-q-bad", value, good_len, true);
+	reopened_refuses("dh-q-bad");
+	/* p - 1, big-endian: y^(p-1) = 1 for every y. */
+	p_le = hex_bytes(sg_p, &p_len);
+	CU_ASSERT_FATAL(p_le != NULL && p_len == 64);
+	memcpy(value, good, 16);
+	for (size_t i = 0; i < p_len; i++)
+		value[16 + i] = p_le[p_len - 1 - i];
+	value[16 + 63] &= 0xfe;
+	free(p_le);
+	q_replace("dh-q-bad", value, 16 + 64, true);
+	reopened_refuses("dh-q-bad");
+	/* The good value back: the key agrees again. */
+	q_replace("dh-q-bad", good, good_len, true);
+	reopened_agrees("dh-q-bad");
+	/* The good value in a public object (anyone could make one): not
+	 * believed. */
+	q_replace("dh-q-bad", good, good_len, false);
+	reopened_refuses("dh-q-bad");
+	/* Two objects for the pair, a good and a bad one: which to believe
+	 * is not guessed. */
+	q_replace("dh-q-bad", good, good_len, true);
+	{
+		CK_OBJECT_CLASS cls = CKO_DATA;
+		CK_BBOOL yes = CK_TRUE;
+		CK_ATTRIBUTE tmpl[] = {
+			{ CKA_CLASS, &cls, sizeof cls },
+			{ CKA_TOKEN, &yes, sizeof yes },
+			{ CKA_PRIVATE, &yes, sizeof yes },
+			{ CKA_LABEL, (void *)"dh-q-bad", 8 },
+			{ CKA_APPLICATION, (void *)Q_APPLICATION, strlen(Q_APPLICATION) },
+			{ CKA_VALUE, value, 16 + 64 },
+		};
+		CK_OBJECT_HANDLE extra;
+
+		s = testutil_softhsm_session(label, true, true);
+		CU_ASSERT_EQUAL(f->C_CreateObject(s, tmpl, 6, &extra), CKR_OK);
+		f->C_CloseSession(s);
+		reopened_refuses("dh-q-bad");
+		s = testutil_softhsm_session(label, true, true);
+		CU_ASSERT_EQUAL(f->C_DestroyObject(s, extra), CKR_OK);
+		f->C_CloseSession(s);
+	}
+	reopened_agrees("dh-q-bad");
+	CU_ASSERT_EQUAL_FATAL(q_objects("dh-q-bad", &obj), 1);
+	s = testutil_softhsm_session(label, true, true);
+	/* Removed. */
+	CU_ASSERT_EQUAL(f->C_DestroyObject(s, obj), CKR_OK);
+	f->C_CloseSession(s);
+	CU_ASSERT_EQUAL(q_objects("dh-q-bad", NULL), 0);
+	reopened_refuses("dh-q-bad");
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-bad", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+	CU_ASSERT_EQUAL(private_keys("dh-q-bad"), 0);
+}
+
+/* A DH4 blob with q and x as wide as p (the form capi11 writes):
+ * exported again with CRYPT_BLOB_VER3 it is the same bytes, q included
+ * (bitlenQ 160: DHPUBKEY_VER3 gives 0 only for "not available"); the
+ * public DH3 blob carries the same p, q, g and y; both read back from a
+ * container opened again. */
+static void test_stored_q_export(void)
+{
+	enum { LEN = 52 + 64 + 20 + 64 + 64 + 64, PUB_LEN = 48 + 64 + 20 + 64 + 64 };
+	BYTE priv[LEN], *got, *pub;
+	DWORD got_len, pub_len;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k;
+
+	memset(priv, 0, sizeof priv);
+	priv[0] = PRIVATEKEYBLOB;
+	priv[1] = 3;
+	testutil_le32_put(priv + 4, CALG_DH_SF);
+	testutil_le32_put(priv + 8, 0x34484400);      /* "\0DH4" */
+	testutil_le32_put(priv + 12, 512);
+	testutil_le32_put(priv + 16, 160);
+	testutil_le32_put(priv + 20, 0);
+	testutil_le32_put(priv + 24, 512);
+	testutil_le32_put(priv + 28, 0xffffffff);
+	put_hex(priv + 52, 64, sg_p);
+	put_hex(priv + 116, 20, sg_q);
+	put_hex(priv + 136, 64, sg_g);
+	put_hex(priv + 200, 64, sg_y);
+	put_hex(priv + 264, 64, sg_x);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-exp", uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, CRYPT_EXPORTABLE, &k));
+	got = export_blob(k, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, &got_len);
+	CU_ASSERT_TRUE(got_len == sizeof priv && memcmp(got, priv, sizeof priv) == 0);
+	free(got);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-exp", uri, PROV_DSS_DH, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	got = export_blob(k, PRIVATEKEYBLOB, CRYPT_BLOB_VER3, &got_len);
+	CU_ASSERT_TRUE(got_len == sizeof priv && memcmp(got, priv, sizeof priv) == 0);
+	free(got);
+	/* DH3: magic "\0DH3", bitlenP, bitlenQ, bitlenJ, seed, then p q g y. */
+	pub = export_blob(k, PUBLICKEYBLOB, CRYPT_BLOB_VER3, &pub_len);
+	CU_ASSERT_EQUAL_FATAL(pub_len, PUB_LEN);
+	CU_ASSERT_EQUAL(pub[0], PUBLICKEYBLOB);
+	CU_ASSERT_EQUAL(pub[1], 3);
+	CU_ASSERT_EQUAL(testutil_le32(pub + 8), 0x33484400);
+	CU_ASSERT_EQUAL(testutil_le32(pub + 12), 512);
+	CU_ASSERT_EQUAL(testutil_le32(pub + 16), 160);
+	CU_ASSERT_EQUAL(testutil_le32(pub + 20), 0);
+	CU_ASSERT_EQUAL(memcmp(pub + 48, priv + 52, 64 + 20 + 64 + 64), 0);
+	/* openssl reads the blob's numbers as an X9.42 key (dhpublicnumber:
+	 * p, g, q) and finds y valid in the subgroup of order q. */
+	{
+		char *hp = le_hex(pub + 48, 64), *hq = le_hex(pub + 112, 20);
+		char *hg = le_hex(pub + 132, 64), *hy = le_hex(pub + 196, 64);
+		char conf[8192], *pem, *field, *want;
+		const char *names[] = { "P", "Q", "G", "public-key" };
+		const char *wants[] = { sg_p, sg_q, sg_g, sg_y };
+		BYTE *w;
+		size_t w_len;
+
+		snprintf(conf, sizeof conf,
+			 "asn1=SEQUENCE:spki\n[spki]\nalg=SEQUENCE:alg\nkey=BITWRAP,INTEGER:0x%s\n"
+			 "[alg]\noid=OID:1.2.840.10046.2.1\nparams=SEQUENCE:params\n"
+			 "[params]\np=INTEGER:0x%s\ng=INTEGER:0x%s\nq=INTEGER:0x%s\n",
+			 hy, hp, hg, hq);
+		pem = pem_from_genconf(conf, "PUBLIC KEY");
+		for (size_t i = 0; i < 4; i++) {
+			field = openssl_field(pem, false, names[i]);
+			w = hex_bytes(wants[i], &w_len);
+			want = le_hex(w, w_len);
+			CU_ASSERT_STRING_EQUAL(field, want);
+			free(field);
+			free(want);
+			free(w);
+		}
+		CU_ASSERT_EQUAL(fixture_run("%s pkey -pubin -in %s -pubcheck -noout >/dev/null 2>&1",
+					    OPENSSL_BIN, pem), 0);
+		free(pem);
+		free(hp);
+		free(hq);
+		free(hg);
+		free(hy);
+	}
+	free(pub);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-exp", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
+}
+
+/* CRYPT_PREGEN of a container's CALG_DH_SF key with KP_Q: q is stored
+ * with the pair as at import. */
+static void test_stored_q_pregen(void)
+{
+	CRYPT_DATA_BLOB pb, qb, gb;
+	size_t len;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k;
+
+	pb.pbData = hex_bytes(sg_p, &len);
+	pb.cbData = (DWORD)len;
+	qb.pbData = hex_bytes(sg_q, &len);
+	qb.cbData = (DWORD)len;
+	gb.pbData = hex_bytes(sg_g, &len);
+	gb.cbData = (DWORD)len;
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-pregen", uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16 | CRYPT_PREGEN, &k));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_P, (const BYTE *)&pb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_Q, (const BYTE *)&qb, 0));
+	CU_ASSERT_TRUE(CryptSetKeyParam(k, KP_G, (const BYTE *)&gb, 0));
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptSetKeyParam(k, KP_X, NULL, 0));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(q_objects("dh-q-pregen", NULL), 1);
+	{
+		BYTE pub[16 + 64];
+		HCRYPTKEY s;
+
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-pregen", uri, PROV_DSS_DH, 0));
+		CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+		dh1_of(pub, sg_y3);
+		CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+				 NTE_BAD_DATA);
+		dh1_of(pub, sg_z);
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE(CryptImportKey(h, pub, sizeof pub, k, 0, &s) && CryptDestroyKey(s));
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	}
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-pregen", uri, PROV_DSS_DH,
+					    CRYPT_DELETEKEYSET));
+	CU_ASSERT_EQUAL(q_objects("dh-q-pregen", NULL), 0);
+	free(pb.pbData);
+	free(qb.pbData);
+	free(gb.pbData);
+}
+
+/* Storing q on a token that refuses it, or fails: a refused data object
+ * (OpenSC PIV and ykcs11 refuse every one) leaves the pair stored without
+ * q and without the mark in its ID, working as before (its partners
+ * checked through the importing handle alone); any other failure of the q
+ * object, or of the pair after it, fails the import and leaves nothing on
+ * the token. The calls through the shim, in order: C_CreateObject of the
+ * temporary key checking g^q = 1, of the q object, of the private key. */
+static void test_stored_q_token_refuses(void)
+{
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], pub[16 + 64], id[16], *got;
+	DWORD got_len;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k, s;
+	int before;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	dh4_blob(priv, sg_g, sg_y);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-fail", shim_uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	before = all_objects();
+	/* The q object fails (not a refusal): nothing made. */
+	shim->reset();
+	shim->fail("C_CreateObject", 2, CKR_DEVICE_ERROR);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 2);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	/* The private key fails after the q object was made: it goes too. */
+	shim->reset();
+	shim->fail("C_CreateObject", 3, CKR_DEVICE_ERROR);
+	SetLastError(SENTINEL);
+	CU_ASSERT_FALSE(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_NOT_EQUAL(GetLastError(), SENTINEL);
+	CU_ASSERT_EQUAL(shim->count("C_CreateObject"), 3);
+	CU_ASSERT_TRUE(shim->count("C_DestroyObject") >= 1);
+	CU_ASSERT_EQUAL(q_objects("dh-q-fail", NULL), 0);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	/* The q object refused: the pair is stored without it. */
+	shim->reset();
+	shim->fail("C_CreateObject", 2, CKR_TEMPLATE_INCONSISTENT);
+	SetLastError(SENTINEL);
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	shim->reset();
+	CU_ASSERT_EQUAL(q_objects("dh-q-fail", NULL), 0);
+	private_key_id("dh-q-fail", id);
+	CU_ASSERT_EQUAL(id[4], 0x01);
+	/* The importing handle still knows q. */
+	dh1_of(pub, sg_y3);
+	CHECK_FAILS_WITH(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s),
+			 NTE_BAD_DATA);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	/* Opened again it has no q (KP_Q: NTE_BAD_TYPE) and agrees. */
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-fail", shim_uri, PROV_DSS_DH, 0));
+	CU_ASSERT_TRUE_FATAL(CryptGetUserKey(h, AT_KEYEXCHANGE, &k));
+	got_len = 64;
+	got = malloc(got_len);
+	CHECK_FAILS_WITH(CryptGetKeyParam(k, KP_Q, got, &got_len, 0), NTE_BAD_TYPE);
+	free(got);
+	agree_expect(h, k, sg_z, sg_zx_aes);
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-fail", shim_uri, PROV_DSS_DH,
+					    CRYPT_DELETEKEYSET));
+	CU_ASSERT_EQUAL(private_keys("dh-q-fail"), 0);
+	shim->reset();
+	free(shim_uri);
+}
+
 static CU_TestInfo review_tests[] = {
 	{ "CRYPT_PREGEN: even p and g = p - 1 refused", test_review_pregen_hostile },
 	{ "CRYPT_PREGEN: a refused KP_G keeps the g set before", test_review_pregen_refusal_keeps_state },
@@ -1563,6 +2082,11 @@ static CU_TestInfo review_tests[] = {
 	{ "a DH4 blob whose g is outside its q-subgroup", test_review_dh4_g_outside },
 	{ "CRYPT_PREGEN with KP_Q", test_review_pregen_q },
 	{ "KP_ALGID's readable bytes without a session of their own", test_review_readable_bytes_no_scratch },
+	{ "a stored key's q found again in a new context", test_stored_q },
+	{ "a stored q changed or removed: agreement refused", test_stored_q_tampered },
+	{ "DH4/DH3 exports carry the stored q", test_stored_q_export },
+	{ "CRYPT_PREGEN with KP_Q stores q", test_stored_q_pregen },
+	{ "q refused or failing on the token", test_stored_q_token_refuses },
 	CU_TEST_INFO_NULL,
 };
 
