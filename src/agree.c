@@ -60,25 +60,6 @@ static int be_cmp(const BYTE *a, size_t a_len, const BYTE *b, size_t b_len)
 	return memcmp(a + a_len - la, b + b_len - lb, la);
 }
 
-/* Whether 1 < y < p - 1 (p odd: p - 1 only differs in its last byte). */
-static bool y_in_range(const BYTE *y, size_t y_len, const BYTE *p, size_t p_len)
-{
-	static const BYTE one = 1;
-	BYTE *pm1;
-	bool ok;
-
-	if (p_len == 0 || !(p[p_len - 1] & 1) || be_cmp(y, y_len, &one, 1) <= 0)
-		return false;
-	pm1 = capi11_malloc(p_len);
-	if (pm1 == NULL)
-		return false;
-	memcpy(pm1, p, p_len);
-	pm1[p_len - 1] &= 0xfe;
-	ok = be_cmp(y, y_len, pm1, p_len) < 0;
-	capi11_free(pm1);
-	return ok;
-}
-
 /* C_DeriveKey(CKM_DH_PKCS_DERIVE) of a session generic secret from the
  * private key and y: len bytes (CKA_VALUE_LEN; shorter than the secret,
  * the token keeps its low-order ones), readable when readable, else
@@ -185,7 +166,7 @@ DWORD agree_import_locked(struct context *ctx, const BYTE *data, size_t len, str
 			goto out;
 	}
 	/* 1, p - 1 and values outside the group give a secret anyone knows. */
-	if (!y_in_range(y, d.y.len, p, p_len)) {
+	if (!dh_between_one_and_pm1(y, d.y.len, p, p_len)) {
 		err = NTE_BAD_DATA;
 		goto out;
 	}

@@ -429,9 +429,8 @@ static bool be_between_one_and(const BYTE *v, size_t v_len, const BYTE *m, size_
 	return lv < lm || (lv == lm && memcmp(v, m, lv) < 0);
 }
 
-/* Whether 1 < v < p - 1 for an odd p (p - 1 then differs from p in its
- * last bit alone): g = p - 1 generates {1, p - 1}, as hostile as g = 1. */
-static bool be_between_one_and_pm1(const BYTE *v, size_t v_len, const BYTE *p, size_t p_len)
+/* g = p - 1 generates {1, p - 1}, as hostile as g = 1. */
+bool dh_between_one_and_pm1(const BYTE *v, size_t v_len, const BYTE *p, size_t p_len)
 {
 	BYTE *pm1;
 	bool ok;
@@ -566,10 +565,10 @@ DWORD dh_pregen_set_locked(struct key *key, DWORD param, const BYTE *data)
 	}
 	/* 1 < g < p - 1 and 1 < q < p - 1, whichever came first. */
 	if (err == ERROR_SUCCESS && p != NULL && g != NULL &&
-	    !be_between_one_and_pm1(g, g_len, p, p_len))
+	    !dh_between_one_and_pm1(g, g_len, p, p_len))
 		err = NTE_BAD_DATA;
 	if (err == ERROR_SUCCESS && p != NULL && q != NULL &&
-	    !be_between_one_and_pm1(q, q_len, p, p_len))
+	    !dh_between_one_and_pm1(q, q_len, p, p_len))
 		err = NTE_BAD_DATA;
 	if (err != ERROR_SUCCESS) {
 		capi11_free(be);
@@ -1118,7 +1117,7 @@ static BYTE *dh_q_read_checked(struct key *key, const void *id, CK_ULONG id_len,
 		goto out;
 	if (token_get_attribute_alloc(ts, from, CKA_PRIME, &p, &p_len) != CKR_OK ||
 	    token_get_attribute_alloc(ts, from, CKA_BASE, &g, &g_len) != CKR_OK ||
-	    !be_between_one_and_pm1(q, len, p, p_len))
+	    !dh_between_one_and_pm1(q, len, p, p_len))
 		goto out;
 	*why = "its group's g is not of the stored q's order (g^q != 1), or the token could not "
 	       "tell";

@@ -111,6 +111,11 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 CK_RV dh_public_value(struct tsession *ts, const BYTE *p, size_t p_len, const BYTE *g,
 		      size_t g_len, const BYTE *x, size_t x_len, void **y, CK_ULONG *y_len);
 
+/* Whether 1 < v < p - 1, numbers big-endian (leading zeros allowed), for
+ * an odd p (p - 1 then differs from p in its last bit alone); false for an
+ * even p. */
+bool dh_between_one_and_pm1(const BYTE *v, size_t v_len, const BYTE *p, size_t p_len);
+
 /* Whether v (1 < v < p - 1) lies in the subgroup of order q of a group
  * whose q is known (p - 1 = q * j): v^q = 1 (mod p), computed on the token
  * by dh_public_value as v^(q+1) = v (a token may refuse to derive the
