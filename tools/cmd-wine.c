@@ -154,12 +154,22 @@ static int run(char *const argv[], char *out, size_t out_len)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static void wineserver_wait(void);
+
+/* Every `wine reg` step that fails is tried once more after the prefix's
+ * wineserver has exited: a wine process that starts while the server,
+ * idle for its linger time, is going away fails without reaching it
+ * (seen on a loaded machine). */
+
 /* `wine reg add KEY /v NAME /t TYPE /d DATA /f`. */
 static bool reg_set(const char *key, const char *name, const char *type, const char *data)
 {
 	char *argv[] = { (char *)wine_bin(), "reg", "add", (char *)key, "/v", (char *)name,
 			 "/t", (char *)type, "/d", (char *)data, "/f", NULL };
 
+	if (run(argv, NULL, 0) == 0)
+		return true;
+	wineserver_wait();
 	if (run(argv, NULL, 0) == 0)
 		return true;
 	tool_error("wine reg add %s /v \"%s\" failed", key, name);
@@ -193,7 +203,7 @@ static bool lists_subkey(char *listing, const char *name)
 	return false;
 }
 
-static enum reg_state reg_list(const char *key, char *out, size_t len)
+static enum reg_state reg_list_once(const char *key, char *out, size_t len)
 {
 	char *argv[] = { (char *)wine_bin(), "reg", "query", (char *)key, NULL };
 	char parent[512], *cut, *listing;
@@ -218,6 +228,16 @@ static enum reg_state reg_list(const char *key, char *out, size_t len)
 		st = lists_subkey(listing, cut + 1) ? REG_FAILED : REG_ABSENT;
 	free(listing);
 	return st;
+}
+
+static enum reg_state reg_list(const char *key, char *out, size_t len)
+{
+	enum reg_state st = reg_list_once(key, out, len);
+
+	if (st != REG_FAILED)
+		return st;
+	wineserver_wait();
+	return reg_list_once(key, out, len);
 }
 
 #define LISTING_SIZE 65536
@@ -285,11 +305,15 @@ static bool reg_delete(const char *key, const char *name)
 		argv[5] = (char *)name;
 		argv[6] = "/f";
 	}
-	run(argv, NULL, 0);
-	st = name != NULL ? reg_value(key, name, type, sizeof type, data, sizeof data)
-			  : reg_key_state(key);
-	if (st == REG_ABSENT)
-		return true;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt > 0)
+			wineserver_wait();
+		run(argv, NULL, 0);
+		st = name != NULL ? reg_value(key, name, type, sizeof type, data, sizeof data)
+				  : reg_key_state(key);
+		if (st == REG_ABSENT)
+			return true;
+	}
 	tool_error("wine reg delete %s%s%s%s failed", key, name ? " /v \"" : "", name ? name : "",
 		   name ? "\"" : "");
 	return false;
