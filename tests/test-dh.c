@@ -1766,6 +1766,70 @@ static void test_stored_q(void)
 	CU_ASSERT_EQUAL(all_objects(), before);
 }
 
+/* Sets the CKA_ID of every key object labelled container to id (len
+ * bytes, 0: empty), as a pair made by another tool without an ID has it. */
+static void keys_set_id(const char *container, const BYTE *id, CK_ULONG len)
+{
+	CK_FUNCTION_LIST *f = testutil_softhsm();
+	CK_SESSION_HANDLE s = testutil_softhsm_session(label, true, true);
+	CK_KEY_TYPE dh = CKK_DH;
+	CK_ATTRIBUTE find[] = {
+		{ CKA_KEY_TYPE, &dh, sizeof dh },
+		{ CKA_LABEL, (void *)container, strlen(container) },
+	};
+	CK_ATTRIBUTE a = { CKA_ID, (void *)id, len };
+	CK_OBJECT_HANDLE objs[8];
+	CK_ULONG got = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(s, find, 2), CKR_OK);
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjects(s, objs, 8, &got), CKR_OK);
+	f->C_FindObjectsFinal(s);
+	CU_ASSERT_EQUAL(got, 2);
+	for (CK_ULONG i = 0; i < got; i++)
+		CU_ASSERT_EQUAL(f->C_SetAttributeValue(s, objs[i], &a, 1), CKR_OK);
+	f->C_CloseSession(s);
+}
+
+/* A container whose DH pair has an empty CKA_ID (made by another tool)
+ * gets a pair with q by a DH4 import, which replaces the old pair: the new
+ * pair's q object must survive the replacement, so that the container's
+ * key, opened again, still agrees with partners inside the subgroup and
+ * refuses the order-3 one. (Fails on the current code: the old pair's
+ * empty ID is a prefix of every q object's value, and the replacement
+ * destroys the new pair's q object; the key then refuses all agreement.)
+ * The same holds for an old ID that is a prefix of capi11's magic. */
+static void test_review_replace_foreign_id(void)
+{
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20];
+	static const BYTE prefix[] = { 0xca };
+	const BYTE *ids[] = { NULL, prefix };
+	const CK_ULONG id_lens[] = { 0, sizeof prefix };
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k;
+
+	dh4_blob(priv, sg_g, sg_y);
+	for (size_t i = 0; i < 2; i++) {
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-foreign", uri, PROV_DSS_DH,
+							  CRYPT_NEWKEYSET));
+		CU_ASSERT_TRUE_FATAL(CryptGenKey(h, CALG_DH_SF, 512 << 16, &k));
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		keys_set_id("dh-q-foreign", ids[i], id_lens[i]);
+
+		CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-foreign", uri, PROV_DSS_DH, 0));
+		SetLastError(SENTINEL);
+		CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+		CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+		CU_ASSERT_EQUAL(private_keys("dh-q-foreign"), 1);
+		CU_ASSERT_EQUAL(q_objects("dh-q-foreign", NULL), 1);
+		if (q_objects("dh-q-foreign", NULL) == 1)
+			reopened_agrees("dh-q-foreign");
+		CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-foreign", uri, PROV_DSS_DH,
+						    CRYPT_DELETEKEYSET));
+	}
+}
+
 /* Another program's changes to the stored q, or its removal, make every
  * agreement with the key refuse (NTE_BAD_KEY) rather than run unchecked:
  * a q changed in one bit (still odd, top bit set, below p, but g^q != 1),
@@ -2085,6 +2149,8 @@ static CU_TestInfo review_tests[] = {
 	{ "a stored key's q found again in a new context", test_stored_q },
 	{ "a stored q changed or removed: agreement refused", test_stored_q_tampered },
 	{ "DH4/DH3 exports carry the stored q", test_stored_q_export },
+	{ "replacing a pair of an empty or short CKA_ID keeps the new q",
+	  test_review_replace_foreign_id },
 	{ "CRYPT_PREGEN with KP_Q stores q", test_stored_q_pregen },
 	{ "q refused or failing on the token", test_stored_q_token_refuses },
 	CU_TEST_INFO_NULL,
