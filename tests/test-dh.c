@@ -20,6 +20,7 @@
 
 #include <CUnit/CUnit.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1830,6 +1831,52 @@ static void test_review_replace_foreign_id(void)
 	}
 }
 
+/* A stored pair with q is opened through a token that does not show its
+ * CKA_ID at that moment (p11shim_set_attribute's UNREADABLE, as a read
+ * that fails would): capi11 cannot read the mark that says q is stored,
+ * and must not then agree unchecked. The order-3 partner must be refused
+ * (NTE_BAD_KEY, or NTE_BAD_DATA if q was found another way). (Fails on
+ * the current code: dh_q_load_locked returns quietly when the ID read
+ * fails, and the agreement runs without the y^q = 1 check.) */
+static void test_review_id_unreadable(void)
+{
+	char *shim_uri = fixture_token_uri_shim(label, true);
+	void (*set_attribute)(CK_ATTRIBUTE_TYPE, int) = NULL;
+	BYTE priv[52 + 64 + 20 + 64 + 64 + 20], pub[16 + 64];
+	void *mod;
+	HCRYPTPROV h, hd;
+	HCRYPTKEY k, s;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shim_uri);
+	mod = fixture_shim_path() ? dlopen(fixture_shim_path(), RTLD_NOW | RTLD_LOCAL) : NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mod);
+	*(void **)&set_attribute = dlsym(mod, "p11shim_set_attribute");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(set_attribute);
+	dh4_blob(priv, sg_g, sg_y);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-idread", uri, PROV_DSS_DH,
+						  CRYPT_NEWKEYSET));
+	CU_ASSERT_TRUE_FATAL(CryptImportKey(h, priv, sizeof priv, 0, 0, &k));
+	CU_ASSERT_TRUE(CryptDestroyKey(k));
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	CU_ASSERT_EQUAL(q_objects("dh-q-idread", NULL), 1);
+
+	set_attribute(CKA_ID, P11SHIM_ATTR_UNREADABLE);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, "dh-q-idread", shim_uri, PROV_DSS_DH, 0));
+	if (CryptGetUserKey(h, AT_KEYEXCHANGE, &k)) {
+		dh1_of(pub, sg_y3);
+		SetLastError(SENTINEL);
+		CU_ASSERT_FALSE(CryptImportKey(h, pub, sizeof pub, k, CRYPT_EXPORTABLE, &s));
+		CU_ASSERT(GetLastError() == (DWORD)NTE_BAD_KEY ||
+			  GetLastError() == (DWORD)NTE_BAD_DATA);
+		CU_ASSERT_TRUE(CryptDestroyKey(k));
+	}
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+	set_attribute(CKA_ID, 0);
+	CU_ASSERT_TRUE(CryptAcquireContextA(&hd, "dh-q-idread", uri, PROV_DSS_DH,
+					    CRYPT_DELETEKEYSET));
+	free(shim_uri);
+}
+
 /* Another program's changes to the stored q, or its removal, make every
  * agreement with the key refuse (NTE_BAD_KEY) rather than run unchecked:
  * a q changed in one bit (still odd, top bit set, below p, but g^q != 1),
@@ -2151,6 +2198,8 @@ static CU_TestInfo review_tests[] = {
 	{ "DH4/DH3 exports carry the stored q", test_stored_q_export },
 	{ "replacing a pair of an empty or short CKA_ID keeps the new q",
 	  test_review_replace_foreign_id },
+	{ "a marked pair whose CKA_ID cannot be read agrees checked or not at all",
+	  test_review_id_unreadable },
 	{ "CRYPT_PREGEN with KP_Q stores q", test_stored_q_pregen },
 	{ "q refused or failing on the token", test_stored_q_token_refuses },
 	CU_TEST_INFO_NULL,
