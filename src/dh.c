@@ -905,7 +905,12 @@ DWORD dh_import_private_locked(struct context *ctx, const BYTE *data, size_t len
 
 		memmove(q, q + q_len - n, n);
 		q_len = n;
-		err = dh_check_subgroup(&ctx->ts, p, d.p.len, q, q_len, g, d.g.len);
+		/* The rules a stored q is held to when the key is opened again
+		 * (dh_q_read_checked): odd, its top bit set, 1 < q < p - 1. */
+		err = n > 0 && (q[0] & 0x80) && (q[n - 1] & 1) &&
+				      dh_between_one_and_pm1(q, n, p, d.p.len)
+			      ? dh_check_subgroup(&ctx->ts, p, d.p.len, q, q_len, g, d.g.len)
+			      : NTE_BAD_DATA;
 		/* Stored before the pair, so that no stored pair ever lacks
 		 * the q its ID promises; destroyed below if the pair fails. */
 		if (err == ERROR_SUCCESS)
@@ -1017,8 +1022,12 @@ static CK_RV dh_q_find(struct tsession *ts, const char *container, CK_OBJECT_HAN
 		       CK_ULONG *n)
 {
 	static const CK_OBJECT_CLASS data_class = CKO_DATA;
+	static const CK_BBOOL yes = CK_TRUE;
+	/* Private ones only: a public object could be anyone's, and one
+	 * added beside the real q would otherwise block the key. */
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, (void *)&data_class, sizeof data_class },
+		{ CKA_PRIVATE, (void *)&yes, sizeof yes },
 		{ CKA_LABEL, (void *)container, strlen(container) },
 		{ CKA_APPLICATION, (void *)CONTAINER_DH_Q_APPLICATION,
 		  strlen(CONTAINER_DH_Q_APPLICATION) },
@@ -1035,9 +1044,13 @@ static bool dh_q_names(struct tsession *ts, CK_OBJECT_HANDLE h, const void *id, 
 	void *v = NULL;
 	CK_ULONG len = 0;
 
+	/* Only a whole capi11 ID that promises a q names one: a shorter ID
+	 * (another tool's, or none) would match every q object by prefix. */
+	if (id_len != KEY_ID_LEN || !key_id_has_dh_q(id, id_len))
+		return false;
 	if (token_get_attribute_alloc(ts, h, CKA_VALUE, &v, &len) != CKR_OK)
 		return false;
-	if (len < id_len || memcmp(v, id, id_len) != 0) {
+	if (len <= id_len || memcmp(v, id, id_len) != 0) {
 		capi11_free(v);
 		return false;
 	}
@@ -1145,8 +1158,8 @@ out:
 
 void dh_q_load_locked(struct key *key)
 {
-	unsigned char id[KEY_ID_LEN];
-	CK_ATTRIBUTE a = { CKA_ID, id, sizeof id };
+	void *id = NULL;
+	CK_ULONG id_len = 0;
 	const char *why = NULL;
 	CK_OBJECT_HANDLE q_obj = CK_INVALID_HANDLE;
 	size_t q_len = 0;
@@ -1155,12 +1168,24 @@ void dh_q_load_locked(struct key *key)
 	if (key->obj->type != CKK_DH || key->obj->dh_q != NULL || key->ctx->container == NULL ||
 	    key->obj->priv == CK_INVALID_HANDLE)
 		return;
+	/* An ID the token will not show cannot say whether a q is stored:
+	 * the key is not run unchecked. */
+	if (token_get_attribute_alloc(key_session(key), key->obj->priv, CKA_ID, &id, &id_len) !=
+	    CKR_OK) {
+		key->obj->dh_q_bad = true;
+		trace_message("container \"%s\": the DH key's CKA_ID cannot be read, so whether "
+			      "its group q is stored is unknown; agreement with the key is refused",
+			      key->ctx->container);
+		return;
+	}
 	/* Only a pair whose ID says so has a q stored: pairs of other tools,
 	 * and capi11's own made without q, are as before. */
-	if (token_get_attributes(key_session(key), key->obj->priv, &a, 1) != CKR_OK ||
-	    !key_id_has_dh_q(id, a.ulValueLen))
+	if (!key_id_has_dh_q(id, id_len)) {
+		capi11_free(id);
 		return;
-	q = dh_q_read_checked(key, id, a.ulValueLen, &q_len, &q_obj, &why);
+	}
+	q = dh_q_read_checked(key, id, id_len, &q_len, &q_obj, &why);
+	capi11_free(id);
 	if (q == NULL) {
 		key->obj->dh_q_bad = true;
 		trace_message("container \"%s\": the DH key's group q is stored, but %s; agreement "

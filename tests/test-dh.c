@@ -1447,6 +1447,42 @@ static void test_review_dh4_g_outside(void)
 	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
 }
 
+/* A DH4 blob's q is held at import to the rules a stored q is held to when
+ * the key is opened again: q = p - 1 (even, and every y^(p-1) = 1, so a
+ * check against it would pass anything) is NTE_BAD_DATA, nothing made. */
+static void test_review_dh4_q_p_minus_1(void)
+{
+	BYTE priv[52 + 64 + 64 + 64 + 64 + 20];
+	char pm1[sizeof sg_p];
+	HCRYPTPROV h;
+	HCRYPTKEY k = 0;
+	int before;
+
+	memcpy(pm1, sg_p, sizeof sg_p);
+	CU_ASSERT_EQUAL_FATAL(pm1[1], '1');
+	pm1[1] = '0';                     /* p is odd: p - 1 in its lowest byte */
+	memset(priv, 0, 52);
+	priv[0] = PRIVATEKEYBLOB;
+	priv[1] = 3;
+	testutil_le32_put(priv + 4, CALG_DH_SF);
+	testutil_le32_put(priv + 8, 0x34484400);      /* "\0DH4" */
+	testutil_le32_put(priv + 12, 512);
+	testutil_le32_put(priv + 16, 512);            /* bitlenQ: q = p - 1 */
+	testutil_le32_put(priv + 20, 0);
+	testutil_le32_put(priv + 24, 160);
+	testutil_le32_put(priv + 28, 0xffffffff);
+	put_hex(priv + 52, 64, sg_p);
+	put_hex(priv + 116, 64, pm1);
+	put_hex(priv + 180, 64, sg_g);
+	put_hex(priv + 244, 64, sg_y);
+	put_hex(priv + 308, 20, sg_x);
+	CU_ASSERT_TRUE_FATAL(CryptAcquireContextA(&h, NULL, uri, PROV_DSS_DH, CRYPT_VERIFYCONTEXT));
+	before = all_objects();
+	CHECK_FAILS_WITH(CryptImportKey(h, priv, sizeof priv, 0, 0, &k), NTE_BAD_DATA);
+	CU_ASSERT_EQUAL(all_objects(), before);
+	CU_ASSERT_TRUE(CryptReleaseContext(h, 0));
+}
+
 /* CRYPT_PREGEN with KP_Q: the pair keeps q, so a partner outside the
  * subgroup is refused and one inside agrees; a g outside it is refused at
  * KP_X. */
@@ -2191,6 +2227,7 @@ static CU_TestInfo review_tests[] = {
 	{ "a partner outside the q-subgroup of a known q", test_review_small_subgroup },
 	{ "a partner inside the q-subgroup agrees", test_review_subgroup_member },
 	{ "a DH4 blob whose g is outside its q-subgroup", test_review_dh4_g_outside },
+	{ "a DH4 blob whose q is p - 1", test_review_dh4_q_p_minus_1 },
 	{ "CRYPT_PREGEN with KP_Q", test_review_pregen_q },
 	{ "KP_ALGID's readable bytes without a session of their own", test_review_readable_bytes_no_scratch },
 	{ "a stored key's q found again in a new context", test_stored_q },
