@@ -180,17 +180,15 @@ static CK_RV object_is_container_part(struct tsession *ts, CK_OBJECT_HANDLE obj,
 				      bool *part)
 {
 	CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)-1;
-	char app[sizeof CONTAINER_DH_Q_APPLICATION];
-	CK_ATTRIBUTE attrs[] = {
-		{ CKA_CLASS, &cls, sizeof cls },
-		{ CKA_APPLICATION, app, sizeof app },
-	};
+	CK_ATTRIBUTE attr = { CKA_CLASS, &cls, sizeof cls };
+	void *app = NULL;
+	CK_ULONG len = 0;
 	CK_RV rv;
 
 	/* A failed read is the caller's failure: a deletion that skipped the
 	 * object would report success and leave a key behind. */
 	*part = false;
-	rv = token_get_attributes(ts, obj, attrs, 1);
+	rv = token_get_attributes(ts, obj, &attr, 1);
 	if (rv != CKR_OK)
 		return rv;
 	switch (cls) {
@@ -201,16 +199,17 @@ static CK_RV object_is_container_part(struct tsession *ts, CK_OBJECT_HANDLE obj,
 		*part = true;
 		return CKR_OK;
 	case CKO_DATA:
-		rv = token_get_attributes(ts, obj, &attrs[1], 1);
-		/* A longer application is another program's. */
-		if (rv == CKR_BUFFER_TOO_SMALL)
-			return CKR_OK;
+		/* Read whole, whatever its length: another program's data object
+		 * of the same label is not ours, and is told so by its
+		 * application, not by a read that failed. */
+		rv = token_get_attribute_alloc(ts, obj, CKA_APPLICATION, &app, &len);
 		if (rv != CKR_OK)
 			return rv;
-		*part = (attrs[1].ulValueLen == strlen(CONTAINER_APPLICATION) &&
-			 memcmp(app, CONTAINER_APPLICATION, attrs[1].ulValueLen) == 0) ||
-			(attrs[1].ulValueLen == strlen(CONTAINER_DH_Q_APPLICATION) &&
-			 memcmp(app, CONTAINER_DH_Q_APPLICATION, attrs[1].ulValueLen) == 0);
+		*part = (len == strlen(CONTAINER_APPLICATION) &&
+			 memcmp(app, CONTAINER_APPLICATION, len) == 0) ||
+			(len == strlen(CONTAINER_DH_Q_APPLICATION) &&
+			 memcmp(app, CONTAINER_DH_Q_APPLICATION, len) == 0);
+		capi11_free(app);
 		return CKR_OK;
 	default:
 		return CKR_OK;
