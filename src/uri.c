@@ -90,30 +90,39 @@ static bool path_has_empty_attr(const char *s)
 	return false;
 }
 
+/* The decoded character of a's name at *i, which moves past it; -1 for a
+ * malformed escape or an encoded NUL. */
+static int name_char(const struct attr *a, size_t *i)
+{
+	int hi, lo;
+
+	if (a->name[*i] != '%')
+		return (unsigned char)a->name[(*i)++];
+	hi = *i + 2 < a->name_len ? capi11_hex_value(a->name[*i + 1]) : -1;
+	lo = hi >= 0 ? capi11_hex_value(a->name[*i + 2]) : -1;
+	if (lo < 0 || (hi == 0 && lo == 0))
+		return -1;
+	*i += 3;
+	return hi << 4 | lo;
+}
+
 /* The percent-decoded name, capi11_malloc'd; *bad set for a malformed
- * escape or an encoded NUL. */
+ * escape or an encoded NUL, the name then decoded up to it. */
 static char *name_decode(const struct attr *a, bool *bad)
 {
 	char *out = capi11_malloc(a->name_len + 1), *d = out;
-	size_t i;
-	int hi, lo;
+	size_t i = 0;
+	int c;
 
 	*bad = false;
 	if (out == NULL)
 		return NULL;
-	for (i = 0; i < a->name_len; i++) {
-		if (a->name[i] != '%') {
-			*d++ = a->name[i];
-			continue;
-		}
-		hi = i + 2 < a->name_len ? capi11_hex_value(a->name[i + 1]) : -1;
-		lo = hi >= 0 ? capi11_hex_value(a->name[i + 2]) : -1;
-		if (lo < 0 || (hi == 0 && lo == 0)) {
+	while (i < a->name_len) {
+		if ((c = name_char(a, &i)) < 0) {
 			*bad = true;
 			break;
 		}
-		*d++ = (char)(hi << 4 | lo);
-		i += 2;
+		*d++ = (char)c;
 	}
 	*d = '\0';
 	return out;
@@ -135,24 +144,15 @@ static bool name_in(const char *name, const char *const *list, size_t n)
 static bool attr_is_pin_value(const struct attr *a)
 {
 	static const char want[] = "pin-value";
-	size_t i, k = 0;
-	int hi, lo;
-	char c;
+	size_t i = 0, k = 0;
+	int c;
 
-	for (i = 0; i < a->name_len; i++, k++) {
-		c = a->name[i];
-		if (c == '%') {
-			hi = i + 2 < a->name_len ? capi11_hex_value(a->name[i + 1]) : -1;
-			lo = hi >= 0 ? capi11_hex_value(a->name[i + 2]) : -1;
-			/* What was decoded before a malformed escape
-			 * counts, as when the name is decoded whole. */
-			if (lo < 0 || (hi == 0 && lo == 0))
-				break;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (k >= sizeof want - 1 || tolower((unsigned char)c) != want[k])
+	/* What was decoded before a malformed escape counts, as when the
+	 * name is decoded whole. */
+	while (i < a->name_len && (c = name_char(a, &i)) >= 0) {
+		if (k >= sizeof want - 1 || tolower(c) != want[k])
 			return false;
+		k++;
 	}
 	return k == sizeof want - 1;
 }
