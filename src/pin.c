@@ -93,12 +93,8 @@ static int pin_file_read(const char *path, char **out, const char **why)
 	 * no secret, one that others could write is not the owner's. */
 	if (rc == 0 && capi11_file_check_private(&st, why) != 0)
 		rc = EPERM;
-	if (rc == EINVAL)
-		*why = "not a regular file";
 	if (rc == EFBIG)
 		rc = E2BIG;
-	if (rc == E2BIG)
-		*why = "longer than a PIN may be";
 	if (rc != 0 || out == NULL)
 		goto out;
 	/* Exactly one line end: editors add one, and a PIN may itself end
@@ -112,13 +108,16 @@ static int pin_file_read(const char *path, char **out, const char **why)
 		rc = E2BIG;
 	else if (memchr(buf, '\0', used) != NULL)
 		rc = EILSEQ;
-	if (rc == E2BIG)
-		*why = "longer than a PIN may be";
-	else if (rc == EILSEQ)
-		*why = "a NUL byte in the PIN";
 	else if ((*out = capi11_strndup(buf, used)) == NULL)
 		rc = ENOMEM;
 out:
+	/* The reasons of the file's own making (EPERM's is set above). */
+	if (rc == EINVAL)
+		*why = "not a regular file";
+	else if (rc == E2BIG)
+		*why = "longer than a PIN may be";
+	else if (rc == EILSEQ)
+		*why = "a NUL byte in the PIN";
 	capi11_free_secret(buf, size);
 	return rc;
 }

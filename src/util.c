@@ -193,6 +193,15 @@ static bool is_null_device(const struct stat *st)
 	       st->st_rdev == null.st_rdev;
 }
 
+/* Only a regular file, or the null device (an empty file), is read:
+ * EISDIR for a directory, EINVAL for any other kind. */
+static int file_kind_readable(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return EISDIR;
+	return S_ISREG(st->st_mode) || is_null_device(st) ? 0 : EINVAL;
+}
+
 int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, size_t *len,
 		     size_t *size)
 {
@@ -206,26 +215,21 @@ int capi11_read_file(const char *path, size_t max, struct stat *st, char **out, 
 		return errno;
 	if (fstat(fd, st) != 0)
 		rc = errno;
-	else if (S_ISDIR(st->st_mode))
-		rc = EISDIR;
-	else if (S_ISREG(st->st_mode) || is_null_device(st))
+	else if ((rc = file_kind_readable(st)) == 0)
 		rc = capi11_read_fd(fd, max, out, len, size);
-	else
-		rc = EINVAL;
 	close(fd);
 	return rc;
 }
 
 int capi11_stat_file(const char *path, size_t max, struct stat *st)
 {
+	int rc;
+
 	if (stat(path, st) != 0)
 		return errno;
-	if (S_ISDIR(st->st_mode))
-		return EISDIR;
-	if (is_null_device(st))
-		return 0;
-	if (!S_ISREG(st->st_mode))
-		return EINVAL;
+	rc = file_kind_readable(st);
+	if (rc != 0 || is_null_device(st))
+		return rc;
 	/* Whether open(2) would let the process read it is the kernel's to
 	 * say (capabilities, ACLs, security modules), and is said before the
 	 * size, as a read learns the size only once the file is open. */
