@@ -1173,17 +1173,10 @@ static void test_review_dh_no_sign(void)
 	CU_ASSERT_TRUE(CryptAcquireContextA(&h, "dh-rev", uri, PROV_DSS_DH, CRYPT_DELETEKEYSET));
 }
 
-/* KP_ALGID reads the session key's n bytes from a readable derived
- * object. A token that will not destroy it: the bytes of a key that is
- * not exportable stay readable on the token, to every session of the
- * process, until the context is released (ts->retire only acts then);
- * the SIMPLEBLOB import in the same case drops the session at once
- * (import.c, ts.lost). */
-static void test_review_readable_bytes_left(void)
+/* The readable 16-byte generic secrets (KP_ALGID's key bytes for AES-128)
+ * that any other session of the process finds on the token. */
+static CK_ULONG readable_key_bytes(void)
 {
-	static const ALG_ID aes = CALG_AES_128;
-	const struct p11shim_ops *shim = fixture_shim();
-	char *shim_uri = fixture_token_uri_shim(label, true);
 	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
 	CK_ULONG n = 16;
@@ -1195,9 +1188,28 @@ static void test_review_readable_bytes_left(void)
 		{ CKA_VALUE_LEN, &n, sizeof n },
 	};
 	CK_FUNCTION_LIST *f = testutil_softhsm();
-	CK_SESSION_HANDLE sess;
+	CK_SESSION_HANDLE sess = testutil_softhsm_session(label, false, true);
 	CK_OBJECT_HANDLE objs[8];
 	CK_ULONG got = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(sess, find, 4), CKR_OK);
+	CU_ASSERT_EQUAL(f->C_FindObjects(sess, objs, 8, &got), CKR_OK);
+	f->C_FindObjectsFinal(sess);
+	f->C_CloseSession(sess);
+	return got;
+}
+
+/* KP_ALGID reads the session key's n bytes from a readable derived
+ * object. A token that will not destroy it: the bytes of a key that is
+ * not exportable stay readable on the token, to every session of the
+ * process, until the context is released (ts->retire only acts then);
+ * the SIMPLEBLOB import in the same case drops the session at once
+ * (import.c, ts.lost). */
+static void test_review_readable_bytes_left(void)
+{
+	static const ALG_ID aes = CALG_AES_128;
+	const struct p11shim_ops *shim = fixture_shim();
+	char *shim_uri = fixture_token_uri_shim(label, true);
 	HCRYPTPROV h;
 	HCRYPTKEY a, b, s;
 	BYTE *blob;
@@ -1217,12 +1229,7 @@ static void test_review_readable_bytes_left(void)
 	CU_ASSERT_TRUE(CryptSetKeyParam(s, KP_ALGID, (const BYTE *)&aes, 0));
 	shim->reset();
 	/* Any other session of the process. */
-	sess = testutil_softhsm_session(label, false, true);
-	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(sess, find, 4), CKR_OK);
-	CU_ASSERT_EQUAL(f->C_FindObjects(sess, objs, 8, &got), CKR_OK);
-	f->C_FindObjectsFinal(sess);
-	f->C_CloseSession(sess);
-	CU_ASSERT_EQUAL(got, 0);
+	CU_ASSERT_EQUAL(readable_key_bytes(), 0);
 	CU_ASSERT_TRUE(CryptDestroyKey(s));
 	CU_ASSERT_TRUE(CryptDestroyKey(b));
 	CU_ASSERT_TRUE(CryptDestroyKey(a));
@@ -1537,20 +1544,6 @@ static void test_review_readable_bytes_no_scratch(void)
 	static const ALG_ID aes = CALG_AES_128;
 	const struct p11shim_ops *shim = fixture_shim();
 	char *shim_uri = fixture_token_uri_shim(label, true);
-	static const CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	static const CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
-	CK_ULONG n = 16;
-	CK_BBOOL no = CK_FALSE;
-	CK_ATTRIBUTE find[] = {
-		{ CKA_CLASS, (void *)&cls, sizeof cls },
-		{ CKA_KEY_TYPE, (void *)&generic, sizeof generic },
-		{ CKA_SENSITIVE, &no, sizeof no },
-		{ CKA_VALUE_LEN, &n, sizeof n },
-	};
-	CK_FUNCTION_LIST *f = testutil_softhsm();
-	CK_SESSION_HANDLE sess;
-	CK_OBJECT_HANDLE objs[8];
-	CK_ULONG got = 0;
 	HCRYPTPROV h;
 	HCRYPTKEY a, b, s;
 	BYTE *blob;
@@ -1575,12 +1568,7 @@ static void test_review_readable_bytes_no_scratch(void)
 	/* The next entry into the context drops the session. */
 	len = sizeof alg;
 	CryptGetKeyParam(s, KP_ALGID, (BYTE *)&alg, &len, 0);
-	sess = testutil_softhsm_session(label, false, true);
-	CU_ASSERT_EQUAL_FATAL(f->C_FindObjectsInit(sess, find, 4), CKR_OK);
-	CU_ASSERT_EQUAL(f->C_FindObjects(sess, objs, 8, &got), CKR_OK);
-	f->C_FindObjectsFinal(sess);
-	f->C_CloseSession(sess);
-	CU_ASSERT_EQUAL(got, 0);
+	CU_ASSERT_EQUAL(readable_key_bytes(), 0);
 	CryptDestroyKey(s);
 	CryptDestroyKey(b);
 	CryptDestroyKey(a);
